@@ -1,0 +1,97 @@
+"""Domain records shared by every layer (no I/O)."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from forge_tui.core.errors import InvalidInput
+
+USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{0,62}$")
+MIN_PASSWORD_LENGTH = 8
+
+
+def check_username(name: str) -> str:
+    name = name.strip().lower()
+    if not USERNAME_PATTERN.match(name):
+        raise InvalidInput(
+            "A username is 1–63 characters: lower-case letters, digits, '.', '_' or '-', "
+            "starting with a letter or digit."
+        )
+    return name
+
+
+def check_password(password: str) -> str:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidInput(f"A password needs at least {MIN_PASSWORD_LENGTH} characters.")
+    return password
+
+
+def check_dataset_name(name: str) -> str:
+    name = " ".join(name.split())
+    if not name:
+        raise InvalidInput("A dataset needs a name.")
+    if len(name) > 120:
+        raise InvalidInput("A dataset name is at most 120 characters.")
+    return name
+
+
+class UserInfo(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    id: int
+    username: str
+    display_name: str
+    created_at: datetime
+
+
+class DatasetInfo(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    id: int
+    name: str
+    description: str
+    archived: bool
+    created_at: datetime
+    example_count: int = 0
+    # False when the dataset was sealed with a data key the user no longer has
+    # (after a password reset without the recovery key).
+    readable: bool = True
+
+
+class ExampleContent(BaseModel):
+    """What one training example holds; every field here is sealed at rest."""
+
+    system_prompt: str = ""
+    user_prompt: str = ""
+    slots: dict[str, str] = Field(default_factory=dict)
+    output: str = ""
+    tool_calls: list[dict[str, Any]] = Field(default_factory=list)
+    rejected: list[str] = Field(default_factory=list)
+
+    @field_validator("slots", mode="before")
+    @classmethod
+    def _slot_values_are_text(cls, value: Any) -> Any:
+        return {str(k): str(v) for k, v in value.items()} if isinstance(value, dict) else value
+
+
+class ExampleMeta(BaseModel):
+    """Plain columns stored beside the sealed content."""
+
+    model: str = ""
+    params: dict[str, Any] = Field(default_factory=dict)
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    template_id: int | None = None
+
+
+class Example(BaseModel):
+    id: str
+    dataset_id: int
+    content: ExampleContent
+    meta: ExampleMeta
+    created_at: datetime
+    updated_at: datetime

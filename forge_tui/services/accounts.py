@@ -1,0 +1,300 @@
+"""Accounts: creating users, unlocking with a rate limit shared by every process, passwords, recovery."""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+
+from sqlmodel import Session
+
+from forge_tui.core.errors import Conflict, ForgeError, NotFound
+from forge_tui.core.models import DatasetInfo, UserInfo, check_password, check_username
+from forge_tui.services.home import Home
+from forge_tui.store import datasets as dataset_rows
+from forge_tui.store import users as user_rows
+from forge_tui.store.db import read_session, write_session
+from forge_tui.store.tables import Dataset, User
+from forge_tui.store.vault import (
+    FieldCipher,
+    KdfParams,
+    WrongSecret,
+    dataset_key,
+    derive_password_key,
+    key_check,
+    new_data_key,
+    new_recovery_key,
+    new_salt,
+    recovery_wrapping_key,
+    unwrap_key,
+    wrap_key,
+)
+
+FIRST_DATASET_NAME = "default"
+_ATTEMPT_RETENTION_SECONDS = 24 * 3600
+
+
+class AuthFailed(ForgeError):
+    exit_code = 3
+
+
+class TooManyAttempts(ForgeError):
+    exit_code = 4
+
+    def __init__(self, wait_seconds: int) -> None:
+        super().__init__(f"Too many attempts — wait {wait_seconds} s")
+        self.wait_seconds = wait_seconds
+
+
+def _password_context(username: str) -> bytes:
+    return f"forge-tui|data-key|password|{username}".encode()
+
+
+def _recovery_context(username: str) -> bytes:
+    return f"forge-tui|data-key|recovery|{username}".encode()
+
+
+@dataclass
+class Unlocked:
+    """A user whose data key is in memory. `lock()` drops the key."""
+
+    user: UserInfo
+    _data_key: bytes | None = field(repr=False)
+
+    @property
+    def is_locked(self) -> bool:
+        return self._data_key is None
+
+    def lock(self) -> None:
+        self._data_key = None
+
+    def data_key(self) -> bytes:
+        if self._data_key is None:
+            raise AuthFailed("The session is locked; unlock it first.")
+        return self._data_key
+
+    def cipher_for(self, dataset: Dataset) -> FieldCipher:
+        return FieldCipher(dataset_key(self.data_key(), dataset.salt))
+
+    def can_open(self, dataset: Dataset) -> bool:
+        return dataset.key_check == key_check(self.data_key())
+
+
+@dataclass(frozen=True)
+class CreatedUser:
+    user: UserInfo
+    recovery_key: str
+
+
+@dataclass(frozen=True)
+class ResetOutcome:
+    recovery_key: str
+    # Datasets sealed by the old key that stay sealed (a reset without the recovery key).
+    sealed_datasets: list[str]
+
+
+class AccountService:
+    def __init__(self, home: Home) -> None:
+        self.home = home
+
+    # --- reading ---------------------------------------------------------------
+    def usernames(self) -> list[str]:
+        with read_session(self.home.engine) as s:
+            return user_rows.usernames(s)
+
+    def has_users(self) -> bool:
+        return bool(self.usernames())
+
+    def get(self, username: str) -> UserInfo:
+        with read_session(self.home.engine) as s:
+            return user_rows.to_info(self._require(s, username))
+
+    def default_username(self) -> str | None:
+        names = self.usernames()
+        return names[0] if len(names) == 1 else None
+
+    # --- creating --------------------------------------------------------------
+    def create_user(self, username: str, display_name: str, password: str) -> CreatedUser:
+        username = check_username(username)
+        check_password(password)
+        params = self.home.kdf_params
+        data_key = new_data_key()
+        kdf_salt = new_salt()
+        recovery_salt = new_salt()
+        recovery_key = new_recovery_key()
+        user = User(
+            username=username,
+            display_name=display_name.strip() or username,
+            kdf_salt=kdf_salt,
+            kdf_params=params.to_dict(),
+            wrapped_key=wrap_key(
+                derive_password_key(password, kdf_salt, params), data_key, _password_context(username)
+            ),
+            recovery_salt=recovery_salt,
+            wrapped_recovery_key=wrap_key(
+                recovery_wrapping_key(recovery_key, recovery_salt), data_key, _recovery_context(username)
+            ),
+            key_check=key_check(data_key),
+        )
+        with write_session(self.home.engine) as s:
+            if user_rows.get_by_name(s, username) is not None:
+                raise Conflict(f"There is already an account named '{username}'.")
+            s.add(user)
+            s.flush()
+            assert user.id is not None
+            first = Dataset(
+                owner_id=user.id, name=FIRST_DATASET_NAME, salt=new_salt(), key_check=key_check(data_key)
+            )
+            s.add(first)
+            s.flush()
+            user.current_dataset_id = first.id
+            info = user_rows.to_info(user)
+        return CreatedUser(user=info, recovery_key=recovery_key)
+
+    # --- unlocking -------------------------------------------------------------
+    def unlock(self, username: str, password: str) -> Unlocked:
+        """Opens the data key. Every attempt counts towards the per-minute limit, across processes."""
+        username = username.strip().lower()
+        attempt_id = self._reserve_attempt(username)
+        with read_session(self.home.engine) as s:
+            user = user_rows.get_by_name(s, username)
+        if user is None:
+            raise AuthFailed(f"No account named '{username}'.")
+        try:
+            data_key = self._open_with_password(user, password)
+        except WrongSecret:
+            raise AuthFailed("Wrong password.") from None
+        with write_session(self.home.engine) as s:
+            user_rows.mark_attempt_ok(s, attempt_id)
+        return Unlocked(user=user_rows.to_info(user), _data_key=data_key)
+
+    def wait_seconds(self, username: str) -> int:
+        """How long `username` must wait before the next attempt is allowed (0 when it may try now)."""
+        sec = self.home.config.security
+        now = time.time()
+        with read_session(self.home.engine) as s:
+            failures = user_rows.recent_failures(s, username, now - sec.attempt_window_seconds)
+        return self._wait_for(failures, now)
+
+    def _wait_for(self, failures: list[float], now: float) -> int:
+        sec = self.home.config.security
+        if len(failures) < sec.max_unlock_attempts:
+            return 0
+        # The attempt that must age out of the window before another is allowed.
+        blocking = failures[len(failures) - sec.max_unlock_attempts]
+        return max(1, math.ceil(blocking + sec.attempt_window_seconds - now))
+
+    def _reserve_attempt(self, username: str) -> int:
+        # The attempt is written as failed before the password is checked, inside one write
+        # transaction with the count, so concurrent processes cannot both slip under the limit.
+        sec = self.home.config.security
+        now = time.time()
+        with write_session(self.home.engine) as s:
+            failures = user_rows.recent_failures(s, username, now - sec.attempt_window_seconds)
+            wait = self._wait_for(failures, now)
+            if wait:
+                raise TooManyAttempts(wait)
+            attempt = user_rows.record_attempt(s, username, now, ok=False)
+            user_rows.prune_attempts(s, now - _ATTEMPT_RETENTION_SECONDS)
+            assert attempt.id is not None
+            return attempt.id
+
+    def _open_with_password(self, user: User, password: str) -> bytes:
+        params = KdfParams.from_dict(user.kdf_params)
+        kek = derive_password_key(password, user.kdf_salt, params)
+        return unwrap_key(kek, user.wrapped_key, _password_context(user.username))
+
+    # --- passwords -------------------------------------------------------------
+    def change_password(self, username: str, old_password: str, new_password: str) -> None:
+        """Re-wraps the data key under the new password; no content is re-sealed."""
+        check_password(new_password)
+        unlocked = self.unlock(username, old_password)
+        self._store_password_wrap(unlocked.user.username, unlocked.data_key(), new_password)
+
+    def _store_password_wrap(self, username: str, data_key: bytes, password: str) -> None:
+        params = self.home.kdf_params
+        salt = new_salt()
+        wrapped = wrap_key(derive_password_key(password, salt, params), data_key, _password_context(username))
+        with write_session(self.home.engine) as s:
+            user = self._require(s, username)
+            user.kdf_salt = salt
+            user.kdf_params = params.to_dict()
+            user.wrapped_key = wrapped
+
+    def check_recovery_key(self, username: str, recovery_key: str) -> bool:
+        with read_session(self.home.engine) as s:
+            user = self._require(s, username)
+        try:
+            self._open_with_recovery(user, recovery_key)
+        except WrongSecret:
+            return False
+        return True
+
+    def _open_with_recovery(self, user: User, recovery_key: str) -> bytes:
+        kek = recovery_wrapping_key(recovery_key, user.recovery_salt)
+        return unwrap_key(kek, user.wrapped_recovery_key, _recovery_context(user.username))
+
+    def datasets_at_risk(self, username: str) -> list[DatasetInfo]:
+        """Datasets sealed by the user's current data key: unreadable after a reset without recovery key."""
+        with read_session(self.home.engine) as s:
+            user = self._require(s, username)
+            assert user.id is not None
+            rows = dataset_rows.list_for_owner(s, user.id, include_archived=True)
+            return [
+                dataset_rows.to_info(ds, n, readable=True) for ds, n in rows if ds.key_check == user.key_check
+            ]
+
+    def reset_password(self, username: str, new_password: str, recovery_key: str | None) -> ResetOutcome:
+        """With the recovery key the data is kept readable. Without it a new data key is made: the
+        old datasets are kept, still sealed, and reported; nothing is deleted."""
+        check_password(new_password)
+        username = username.strip().lower()
+        with read_session(self.home.engine) as s:
+            user = self._require(s, username)
+        if recovery_key is not None:
+            try:
+                data_key = self._open_with_recovery(user, recovery_key)
+            except WrongSecret:
+                raise AuthFailed("That recovery key does not match this account.") from None
+            sealed: list[str] = []
+        else:
+            sealed = [d.name for d in self.datasets_at_risk(username)]
+            data_key = new_data_key()
+        fresh_recovery = new_recovery_key()
+        recovery_salt = new_salt()
+        self._store_password_wrap(username, data_key, new_password)
+        with write_session(self.home.engine) as s:
+            row = self._require(s, username)
+            row.recovery_salt = recovery_salt
+            row.wrapped_recovery_key = wrap_key(
+                recovery_wrapping_key(fresh_recovery, recovery_salt), data_key, _recovery_context(username)
+            )
+            row.key_check = key_check(data_key)
+            if sealed:
+                # Nothing the user owns opens with the new key: give them a fresh place to work.
+                assert row.id is not None
+                fresh = Dataset(
+                    owner_id=row.id,
+                    name=self._free_dataset_name(s, row.id, f"{FIRST_DATASET_NAME} (after reset)"),
+                    salt=new_salt(),
+                    key_check=row.key_check,
+                )
+                s.add(fresh)
+                s.flush()
+                row.current_dataset_id = fresh.id
+        return ResetOutcome(recovery_key=fresh_recovery, sealed_datasets=sealed)
+
+    @staticmethod
+    def _free_dataset_name(session: Session, owner_id: int, wanted: str) -> str:
+        name, n = wanted, 1
+        while dataset_rows.get_by_name(session, owner_id, name) is not None:
+            n += 1
+            name = f"{wanted} {n}"
+        return name
+
+    @staticmethod
+    def _require(session: Session, username: str) -> User:
+        user = user_rows.get_by_name(session, username.strip().lower())
+        if user is None:
+            raise NotFound(f"No account named '{username}'.")
+        return user

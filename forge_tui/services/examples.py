@@ -1,0 +1,84 @@
+"""Examples of a dataset: sealed on the way in, opened on the way out."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+from forge_tui.core.errors import Conflict, NotFound
+from forge_tui.core.models import Example, ExampleContent, ExampleMeta
+from forge_tui.services.accounts import Unlocked
+from forge_tui.services.home import Home
+from forge_tui.store import examples as rows
+from forge_tui.store.db import read_session, write_session
+from forge_tui.store.tables import Dataset
+from forge_tui.store.vault import FieldCipher, SealBroken
+
+
+@dataclass(frozen=True)
+class BrokenExample:
+    """A row whose sealed content failed to open; `reason` names the row and field."""
+
+    id: str
+    reason: str
+
+
+class ExampleService:
+    def __init__(self, home: Home, unlocked: Unlocked) -> None:
+        self.home = home
+        self.unlocked = unlocked
+        self._ciphers: dict[int, FieldCipher] = {}
+
+    def _cipher(self, dataset_id: int) -> FieldCipher:
+        cipher = self._ciphers.get(dataset_id)
+        if cipher is None:
+            with read_session(self.home.engine) as s:
+                ds = s.get(Dataset, dataset_id)
+            if ds is None or ds.owner_id != self.unlocked.user.id:
+                raise NotFound(f"No dataset with id {dataset_id}.")
+            if not self.unlocked.can_open(ds):
+                raise Conflict(
+                    f"Dataset '{ds.name}' was sealed with a key this account no longer has "
+                    "(the password was reset without the recovery key)."
+                )
+            cipher = self.unlocked.cipher_for(ds)
+            self._ciphers[dataset_id] = cipher
+        return cipher
+
+    def add(self, dataset_id: int, content: ExampleContent, meta: ExampleMeta | None = None) -> str:
+        return self.add_many(dataset_id, [(content, meta or ExampleMeta())])[0]
+
+    def add_many(self, dataset_id: int, items: Sequence[tuple[ExampleContent, ExampleMeta]]) -> list[str]:
+        """Adds all the examples in one transaction."""
+        cipher = self._cipher(dataset_id)
+        sealed = [rows.seal_row(cipher, dataset_id, content, meta) for content, meta in items]
+        with write_session(self.home.engine) as s:
+            rows.insert_many(s, sealed)
+        return [row.id for row in sealed]
+
+    def get(self, example_id: str) -> Example:
+        with read_session(self.home.engine) as s:
+            row = rows.get(s, example_id)
+        if row is None:
+            raise NotFound(f"No example with id {example_id}.")
+        return rows.open_row(self._cipher(row.dataset_id), row)
+
+    def page(self, dataset_id: int, after: str | None = None, limit: int = 100) -> list[Example | BrokenExample]:
+        cipher = self._cipher(dataset_id)
+        with read_session(self.home.engine) as s:
+            found = rows.page(s, dataset_id, after, limit)
+        return [self._open(cipher, row) for row in found]
+
+    def scan(self, dataset_id: int) -> Iterator[Example | BrokenExample]:
+        """Every example in creation order; a row that fails to open is yielded as BrokenExample."""
+        cipher = self._cipher(dataset_id)
+        with read_session(self.home.engine) as s:
+            for row in rows.iter_rows(s, dataset_id):
+                yield self._open(cipher, row)
+
+    @staticmethod
+    def _open(cipher: FieldCipher, row: rows.ExampleRow) -> Example | BrokenExample:
+        try:
+            return rows.open_row(cipher, row)
+        except SealBroken as exc:
+            return BrokenExample(id=row.id, reason=str(exc))

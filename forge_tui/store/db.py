@@ -1,0 +1,105 @@
+"""The one SQLite file: connection settings, transactions, and migrations at start-up.
+
+Several processes share the file (one per browser tab under textual-serve, a headless job
+beside the TUI). WAL lets readers run beside a writer; write transactions start with
+BEGIN IMMEDIATE so a writer waits on the busy timeout instead of failing with
+"database is locked" when it upgrades a read lock.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine import Connection
+from sqlalchemy.pool import NullPool
+from sqlmodel import Session
+
+BUSY_TIMEOUT_MS = 30_000
+_IMMEDIATE = "forge_immediate"
+
+
+def make_engine(db_path: Path) -> Engine:
+    engine = create_engine(
+        f"sqlite:///{db_path}",
+        # The driver's own transaction handling is switched off; BEGIN is issued below.
+        connect_args={"isolation_level": None, "timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
+        # Connections are cheap in SQLite; a pool would share them across Textual's worker threads.
+        poolclass=NullPool,
+    )
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: sqlite3.Connection, _record: Any) -> None:
+        cur = dbapi_conn.cursor()
+        cur.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        cur.execute("PRAGMA journal_mode = WAL")
+        cur.execute("PRAGMA synchronous = NORMAL")
+        cur.execute("PRAGMA foreign_keys = ON")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        if conn.get_execution_options().get(_IMMEDIATE):
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            conn.exec_driver_sql("BEGIN")
+
+    return engine
+
+
+@contextmanager
+def read_session(engine: Engine) -> Iterator[Session]:
+    with Session(engine, expire_on_commit=False) as session:
+        yield session
+
+
+@contextmanager
+def write_session(engine: Engine) -> Iterator[Session]:
+    """A transaction that holds the write lock from its first statement and commits on success."""
+    with Session(engine.execution_options(**{_IMMEDIATE: True}), expire_on_commit=False) as session:
+        with session.begin():
+            yield session
+
+
+def _alembic_config(connection: Connection) -> Any:
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(resources.files("forge_tui.store") / "migrations"))
+    cfg.attributes["connection"] = connection
+    return cfg
+
+
+def head_revision() -> str:
+    from alembic.script import ScriptDirectory
+
+    script_dir = ScriptDirectory(str(resources.files("forge_tui.store") / "migrations"))
+    head = script_dir.get_current_head()
+    assert head is not None
+    return head
+
+
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as conn:
+        has_table = conn.exec_driver_sql(
+            "SELECT 1 FROM sqlite_master WHERE type='table' AND name='alembic_version'"
+        ).first()
+        if not has_table:
+            return None
+        row = conn.execute(text("SELECT version_num FROM alembic_version")).first()
+        return str(row[0]) if row else None
+
+
+def migrate(engine: Engine, revision: str = "head") -> None:
+    """Bring the schema to `revision`. Safe when several processes start at once."""
+    if revision == "head" and current_revision(engine) == head_revision():
+        return
+    from alembic import command
+
+    with engine.execution_options(**{_IMMEDIATE: True}).connect() as conn, conn.begin():
+        command.upgrade(_alembic_config(conn), revision)

@@ -1,0 +1,102 @@
+"""Example rows: sealing content into columns and opening it again."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Iterator, Sequence
+
+from sqlmodel import Session, col, select
+
+from forge_tui.core.models import Example, ExampleContent, ExampleMeta
+from forge_tui.store.tables import Example as ExampleRow
+from forge_tui.store.tables import utcnow
+from forge_tui.store.vault import FieldCipher
+
+TABLE = "example"
+TEXT_COLUMNS = ("system_prompt", "user_prompt", "output")
+JSON_COLUMNS = ("slots", "tool_calls", "rejected")
+
+
+def new_example_id() -> str:
+    """48 bits of milliseconds then 80 random bits: unique across processes and sorted by creation."""
+    return f"{int(time.time() * 1000):012x}{os.urandom(10).hex()}"
+
+
+def seal_row(
+    cipher: FieldCipher, dataset_id: int, content: ExampleContent, meta: ExampleMeta, example_id: str | None = None
+) -> ExampleRow:
+    row_id = example_id or new_example_id()
+    seal = cipher.seal
+    now = utcnow()
+    return ExampleRow(
+        id=row_id,
+        dataset_id=dataset_id,
+        template_id=meta.template_id,
+        system_prompt=seal("system_prompt", row_id, content.system_prompt.encode()),
+        user_prompt=seal("user_prompt", row_id, content.user_prompt.encode()),
+        output=seal("output", row_id, content.output.encode()),
+        slots=seal("slots", row_id, json.dumps(content.slots, ensure_ascii=False).encode()),
+        tool_calls=seal("tool_calls", row_id, json.dumps(content.tool_calls, ensure_ascii=False).encode()),
+        rejected=seal("rejected", row_id, json.dumps(content.rejected, ensure_ascii=False).encode()),
+        rejected_count=len(content.rejected),
+        model=meta.model,
+        params=meta.params,
+        prompt_tokens=meta.prompt_tokens,
+        completion_tokens=meta.completion_tokens,
+        created_at=now,
+        updated_at=now,
+    )
+
+
+def open_row(cipher: FieldCipher, row: ExampleRow) -> Example:
+    """Opens every sealed field; raises SealBroken naming the row and column that fail."""
+    rid = row.id
+    opened = cipher.open
+    content = ExampleContent(
+        system_prompt=opened("system_prompt", rid, row.system_prompt).decode(),
+        user_prompt=opened("user_prompt", rid, row.user_prompt).decode(),
+        output=opened("output", rid, row.output).decode(),
+        slots=json.loads(opened("slots", rid, row.slots)),
+        tool_calls=json.loads(opened("tool_calls", rid, row.tool_calls)),
+        rejected=json.loads(opened("rejected", rid, row.rejected)),
+    )
+    meta = ExampleMeta(
+        model=row.model,
+        params=row.params,
+        prompt_tokens=row.prompt_tokens,
+        completion_tokens=row.completion_tokens,
+        template_id=row.template_id,
+    )
+    return Example(
+        id=rid, dataset_id=row.dataset_id, content=content, meta=meta, created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+def insert_many(session: Session, rows: Sequence[ExampleRow]) -> None:
+    session.add_all(rows)
+    session.flush()
+
+
+def get(session: Session, example_id: str) -> ExampleRow | None:
+    return session.get(ExampleRow, example_id)
+
+
+def page(session: Session, dataset_id: int, after: str | None, limit: int) -> list[ExampleRow]:
+    """Keyset paging in creation order."""
+    query = select(ExampleRow).where(ExampleRow.dataset_id == dataset_id)
+    if after is not None:
+        query = query.where(col(ExampleRow.id) > after)
+    return list(session.exec(query.order_by(col(ExampleRow.id)).limit(limit)).all())
+
+
+def iter_rows(session: Session, dataset_id: int, batch: int = 500) -> Iterator[ExampleRow]:
+    after: str | None = None
+    while True:
+        rows = page(session, dataset_id, after, batch)
+        if not rows:
+            return
+        yield from rows
+        after = rows[-1].id

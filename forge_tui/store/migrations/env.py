@@ -1,0 +1,17 @@
+"""Alembic environment: runs on the connection forge-tui hands it (see store/db.py)."""
+
+from alembic import context
+
+from forge_tui.store.tables import SQLModel
+
+connection = context.config.attributes.get("connection")
+if connection is None:
+    raise RuntimeError("forge-tui runs its migrations itself; start the app or call store.db.migrate().")
+
+context.configure(
+    connection=connection,
+    target_metadata=SQLModel.metadata,
+    render_as_batch=True,
+    transaction_per_migration=False,
+)
+context.run_migrations()

@@ -1,0 +1,163 @@
+"""The SQLite tables (DESIGN §2). Migrations in store/migrations create them; a test keeps both in step."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, ForeignKey, Index, Integer, LargeBinary, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class User(SQLModel, table=True):
+    __tablename__ = "user"
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(unique=True, index=True)
+    display_name: str = ""
+    kdf_salt: bytes
+    kdf_params: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    wrapped_key: bytes
+    recovery_salt: bytes
+    wrapped_recovery_key: bytes
+    key_check: bytes
+    default_generation_model: str | None = None
+    default_paraphrase_model: str | None = None
+    current_dataset_id: int | None = Field(
+        default=None,
+        sa_column=Column(
+            Integer,
+            ForeignKey("dataset.id", ondelete="SET NULL", use_alter=True, name="fk_user_current_dataset"),
+            nullable=True,
+        ),
+    )
+    settings: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False, default=dict))
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class LoginAttempt(SQLModel, table=True):
+    __tablename__ = "login_attempt"
+    __table_args__ = (Index("ix_login_attempt_username_at", "username", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str
+    at: float
+    ok: bool = False
+
+
+class Template(SQLModel, table=True):
+    __tablename__ = "template"
+    __table_args__ = (UniqueConstraint("owner_id", "name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    owner_id: int = Field(sa_column=Column(Integer, ForeignKey("user.id", ondelete="CASCADE"), nullable=False))
+    name: str
+    system_prompt: str = ""
+    user_prompt: str = ""
+    slots: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    is_tool_calling: bool = False
+    tools: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    archived: bool = False
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class SystemPromptHistory(SQLModel, table=True):
+    __tablename__ = "system_prompt_history"
+
+    id: int | None = Field(default=None, primary_key=True)
+    template_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("template.id", ondelete="CASCADE"), nullable=False, index=True)
+    )
+    text: str
+    saved_at: datetime = Field(default_factory=utcnow)
+
+
+class Dataset(SQLModel, table=True):
+    __tablename__ = "dataset"
+    __table_args__ = (UniqueConstraint("owner_id", "name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    owner_id: int = Field(sa_column=Column(Integer, ForeignKey("user.id", ondelete="CASCADE"), nullable=False))
+    name: str
+    description: str = ""
+    salt: bytes
+    # Fingerprint of the data key that seals this dataset; differs after a reset without recovery key.
+    key_check: bytes
+    archived: bool = False
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Example(SQLModel, table=True):
+    __tablename__ = "example"
+    __table_args__ = (Index("ix_example_dataset_id_id", "dataset_id", "id"),)
+
+    # Time-ordered text ids, made before the insert so they can be bound into the sealed fields.
+    id: str = Field(primary_key=True)
+    dataset_id: int = Field(sa_column=Column(Integer, ForeignKey("dataset.id", ondelete="CASCADE"), nullable=False))
+    template_id: int | None = Field(
+        default=None, sa_column=Column(Integer, ForeignKey("template.id", ondelete="SET NULL"), nullable=True)
+    )
+    system_prompt: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    user_prompt: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    slots: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    output: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    tool_calls: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    rejected: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    rejected_count: int = 0
+    model: str = ""
+    params: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class ExportTemplate(SQLModel, table=True):
+    __tablename__ = "export_template"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True)
+    category: str = "custom"
+    body: str
+    builtin: bool = False
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Job(SQLModel, table=True):
+    __tablename__ = "job"
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str
+    dataset_id: int | None = Field(
+        default=None, sa_column=Column(Integer, ForeignKey("dataset.id", ondelete="CASCADE"), nullable=True)
+    )
+    template_id: int | None = Field(
+        default=None, sa_column=Column(Integer, ForeignKey("template.id", ondelete="SET NULL"), nullable=True)
+    )
+    params: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    status: str = "pending"
+    total: int = 0
+    done: int = 0
+    failed: int = 0
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    error: str | None = None
+
+
+class JobItem(SQLModel, table=True):
+    __tablename__ = "job_item"
+
+    id: int | None = Field(default=None, primary_key=True)
+    job_id: int = Field(sa_column=Column(Integer, ForeignKey("job.id", ondelete="CASCADE"), nullable=False, index=True))
+    idx: int
+    status: str = "pending"
+    attempt: int = 0
+    error: str | None = None
+    example_id: str | None = Field(
+        default=None, sa_column=Column(ForeignKey("example.id", ondelete="SET NULL"), nullable=True)
+    )

@@ -1,0 +1,170 @@
+"""Keys and sealing: Argon2id key wrapping, recovery keys, per-dataset keys, sealed fields.
+
+Layout of a sealed value: one version byte, a 96-bit nonce, then AES-GCM ciphertext and tag.
+The associated data binds a value to its table, column and row, so a value copied
+elsewhere does not open.
+"""
+
+from __future__ import annotations
+
+import base64
+import hmac
+import os
+import secrets
+from dataclasses import dataclass
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from forge_tui.core.errors import ForgeError
+
+SEAL_VERSION = 1
+_VERSION_BYTE = bytes([SEAL_VERSION])
+NONCE_BYTES = 12
+KEY_BYTES = 32
+_RECOVERY_ALPHABET_GROUP = 4
+
+
+class VaultError(ForgeError):
+    """A key could not be unwrapped or a value could not be opened."""
+
+
+class WrongSecret(VaultError):
+    """The password or recovery key does not open the wrapped data key."""
+
+
+class SealBroken(VaultError):
+    """A sealed value failed to open: tampered, moved to another row, or sealed with another key."""
+
+    def __init__(self, table: str, column: str, row_id: str) -> None:
+        super().__init__(
+            f"{table} row {row_id}: the {column} field cannot be opened — it was altered, "
+            "moved from another row, or sealed with a different key"
+        )
+        self.table = table
+        self.column = column
+        self.row_id = row_id
+
+
+@dataclass(frozen=True)
+class KdfParams:
+    """Argon2id cost. Stored with each user so the cost can change without breaking old accounts."""
+
+    memory_kib: int = 131072
+    iterations: int = 3
+    lanes: int = 1
+
+    def to_dict(self) -> dict[str, int]:
+        return {"memory_kib": self.memory_kib, "iterations": self.iterations, "lanes": self.lanes}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, int]) -> KdfParams:
+        return cls(int(data["memory_kib"]), int(data["iterations"]), int(data["lanes"]))
+
+
+# Cheap parameters for tests only: the production cost is about 0.4 s a derivation.
+FAST_KDF_FOR_TESTS = KdfParams(memory_kib=8, iterations=1, lanes=1)
+
+
+def derive_password_key(password: str, salt: bytes, params: KdfParams) -> bytes:
+    kdf = Argon2id(
+        salt=salt,
+        length=KEY_BYTES,
+        iterations=params.iterations,
+        lanes=params.lanes,
+        memory_cost=params.memory_kib,
+    )
+    return kdf.derive(password.encode("utf-8"))
+
+
+def _hkdf(key_material: bytes, salt: bytes, info: bytes) -> bytes:
+    return HKDF(algorithm=hashes.SHA256(), length=KEY_BYTES, salt=salt, info=info).derive(key_material)
+
+
+def new_data_key() -> bytes:
+    return secrets.token_bytes(KEY_BYTES)
+
+
+def new_salt() -> bytes:
+    return secrets.token_bytes(16)
+
+
+def wrap_key(wrapping_key: bytes, data_key: bytes, context: bytes) -> bytes:
+    nonce = os.urandom(NONCE_BYTES)
+    return _VERSION_BYTE + nonce + AESGCM(wrapping_key).encrypt(nonce, data_key, context)
+
+
+def unwrap_key(wrapping_key: bytes, wrapped: bytes, context: bytes) -> bytes:
+    if len(wrapped) < 1 + NONCE_BYTES + 16 or wrapped[0] != SEAL_VERSION:
+        raise WrongSecret("the stored key is damaged or from an unknown version")
+    nonce = wrapped[1 : 1 + NONCE_BYTES]
+    try:
+        return AESGCM(wrapping_key).decrypt(nonce, wrapped[1 + NONCE_BYTES :], context)
+    except InvalidTag:
+        raise WrongSecret("wrong secret") from None
+
+
+# Recovery keys: 160 random bits shown as eight groups of four base32 letters.
+def new_recovery_key() -> str:
+    raw = base64.b32encode(secrets.token_bytes(20)).decode("ascii")
+    groups = [raw[i : i + _RECOVERY_ALPHABET_GROUP] for i in range(0, len(raw), _RECOVERY_ALPHABET_GROUP)]
+    return "-".join(groups)
+
+
+def normalise_recovery_key(text: str) -> str:
+    cleaned = "".join(ch for ch in text.upper() if ch.isalnum())
+    # People mistype look-alike characters; base32 has no 0, 1 or 8.
+    cleaned = cleaned.replace("0", "O").replace("1", "I").replace("8", "B")
+    groups = [cleaned[i : i + _RECOVERY_ALPHABET_GROUP] for i in range(0, len(cleaned), _RECOVERY_ALPHABET_GROUP)]
+    return "-".join(groups)
+
+
+def recovery_wrapping_key(recovery_key: str, salt: bytes) -> bytes:
+    # The recovery key is 160 random bits, so a fast KDF is enough; no password stretching needed.
+    normalised = normalise_recovery_key(recovery_key)
+    return _hkdf(normalised.encode("ascii"), salt, b"forge-tui recovery key v1")
+
+
+def dataset_key(data_key: bytes, dataset_salt: bytes) -> bytes:
+    return _hkdf(data_key, dataset_salt, b"forge-tui dataset key v1")
+
+
+def key_check(data_key: bytes) -> bytes:
+    """A short fingerprint of a data key, to tell which key sealed a dataset without opening it."""
+    return hmac.digest(data_key, b"forge-tui key check v1", "sha256")[:8]
+
+
+def field_context(table: str, column: str, row_id: str) -> bytes:
+    return f"forge-tui|{table}|{column}|{row_id}".encode()
+
+
+class FieldCipher:
+    """Seals and opens the content fields of one dataset."""
+
+    __slots__ = ("_aead", "table")
+
+    def __init__(self, key: bytes, table: str = "example") -> None:
+        self._aead = AESGCM(key)
+        self.table = table
+
+    def seal(self, column: str, row_id: str, plaintext: bytes) -> bytes:
+        nonce = os.urandom(NONCE_BYTES)
+        return _VERSION_BYTE + nonce + self._aead.encrypt(nonce, plaintext, field_context(self.table, column, row_id))
+
+    def open(self, column: str, row_id: str, sealed: bytes) -> bytes:
+        if len(sealed) < 1 + NONCE_BYTES + 16 or sealed[0] != SEAL_VERSION:
+            raise SealBroken(self.table, column, row_id)
+        aad = field_context(self.table, column, row_id)
+        try:
+            return self._aead.decrypt(sealed[1 : 1 + NONCE_BYTES], sealed[1 + NONCE_BYTES :], aad)
+        except InvalidTag:
+            raise SealBroken(self.table, column, row_id) from None
+
+    def seal_text(self, column: str, row_id: str, text: str) -> bytes:
+        return self.seal(column, row_id, text.encode("utf-8"))
+
+    def open_text(self, column: str, row_id: str, sealed: bytes) -> str:
+        return self.open(column, row_id, sealed).decode("utf-8")
