@@ -12,6 +12,7 @@ from forge_tui.services.home import Home
 from forge_tui.store import examples as rows
 from forge_tui.store.db import read_session, write_session
 from forge_tui.store.tables import Dataset
+from forge_tui.store.tables import Example as ExampleRow
 from forge_tui.store.vault import FieldCipher, SealBroken
 
 
@@ -45,6 +46,9 @@ class ExampleService:
             self._ciphers[dataset_id] = cipher
         return cipher
 
+    def forget_keys(self) -> None:
+        self._ciphers.clear()
+
     def add(self, dataset_id: int, content: ExampleContent, meta: ExampleMeta | None = None) -> str:
         return self.add_many(dataset_id, [(content, meta or ExampleMeta())])[0]
 
@@ -63,7 +67,9 @@ class ExampleService:
             raise NotFound(f"No example with id {example_id}.")
         return rows.open_row(self._cipher(row.dataset_id), row)
 
-    def page(self, dataset_id: int, after: str | None = None, limit: int = 100) -> list[Example | BrokenExample]:
+    def page(
+        self, dataset_id: int, after: str | None = None, limit: int = 100
+    ) -> list[Example | BrokenExample]:
         cipher = self._cipher(dataset_id)
         with read_session(self.home.engine) as s:
             found = rows.page(s, dataset_id, after, limit)
@@ -77,7 +83,7 @@ class ExampleService:
                 yield self._open(cipher, row)
 
     @staticmethod
-    def _open(cipher: FieldCipher, row: rows.ExampleRow) -> Example | BrokenExample:
+    def _open(cipher: FieldCipher, row: ExampleRow) -> Example | BrokenExample:
         try:
             return rows.open_row(cipher, row)
         except SealBroken as exc:

@@ -23,9 +23,7 @@ def to_info(dataset: Dataset, example_count: int, readable: bool) -> DatasetInfo
 
 
 def list_for_owner(session: Session, owner_id: int, include_archived: bool) -> list[tuple[Dataset, int]]:
-    counts = (
-        select(Example.dataset_id, func.count().label("n")).group_by(col(Example.dataset_id)).subquery()
-    )
+    counts = select(Example.dataset_id, func.count().label("n")).group_by(col(Example.dataset_id)).subquery()
     query = (
         select(Dataset, func.coalesce(counts.c.n, 0))
         .outerjoin(counts, counts.c.dataset_id == Dataset.id)
@@ -46,4 +44,6 @@ def get_owned(session: Session, owner_id: int, dataset_id: int) -> Dataset | Non
 
 
 def count_examples(session: Session, dataset_id: int) -> int:
-    return int(session.exec(select(func.count()).select_from(Example).where(Example.dataset_id == dataset_id)).one())
+    return int(
+        session.exec(select(func.count()).select_from(Example).where(Example.dataset_id == dataset_id)).one()
+    )

@@ -25,7 +25,11 @@ def new_example_id() -> str:
 
 
 def seal_row(
-    cipher: FieldCipher, dataset_id: int, content: ExampleContent, meta: ExampleMeta, example_id: str | None = None
+    cipher: FieldCipher,
+    dataset_id: int,
+    content: ExampleContent,
+    meta: ExampleMeta,
+    example_id: str | None = None,
 ) -> ExampleRow:
     row_id = example_id or new_example_id()
     seal = cipher.seal
@@ -70,7 +74,11 @@ def open_row(cipher: FieldCipher, row: ExampleRow) -> Example:
         template_id=row.template_id,
     )
     return Example(
-        id=rid, dataset_id=row.dataset_id, content=content, meta=meta, created_at=row.created_at,
+        id=rid,
+        dataset_id=row.dataset_id,
+        content=content,
+        meta=meta,
+        created_at=row.created_at,
         updated_at=row.updated_at,
     )
 

@@ -118,7 +118,9 @@ def normalise_recovery_key(text: str) -> str:
     cleaned = "".join(ch for ch in text.upper() if ch.isalnum())
     # People mistype look-alike characters; base32 has no 0, 1 or 8.
     cleaned = cleaned.replace("0", "O").replace("1", "I").replace("8", "B")
-    groups = [cleaned[i : i + _RECOVERY_ALPHABET_GROUP] for i in range(0, len(cleaned), _RECOVERY_ALPHABET_GROUP)]
+    groups = [
+        cleaned[i : i + _RECOVERY_ALPHABET_GROUP] for i in range(0, len(cleaned), _RECOVERY_ALPHABET_GROUP)
+    ]
     return "-".join(groups)
 
 
@@ -152,7 +154,11 @@ class FieldCipher:
 
     def seal(self, column: str, row_id: str, plaintext: bytes) -> bytes:
         nonce = os.urandom(NONCE_BYTES)
-        return _VERSION_BYTE + nonce + self._aead.encrypt(nonce, plaintext, field_context(self.table, column, row_id))
+        return (
+            _VERSION_BYTE
+            + nonce
+            + self._aead.encrypt(nonce, plaintext, field_context(self.table, column, row_id))
+        )
 
     def open(self, column: str, row_id: str, sealed: bytes) -> bytes:
         if len(sealed) < 1 + NONCE_BYTES + 16 or sealed[0] != SEAL_VERSION:

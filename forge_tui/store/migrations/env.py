@@ -1,8 +1,9 @@
 """Alembic environment: runs on the connection forge-tui hands it (see store/db.py)."""
 
 from alembic import context
+from sqlmodel import SQLModel
 
-from forge_tui.store.tables import SQLModel
+import forge_tui.store.tables  # noqa: F401  (registers the tables on SQLModel.metadata)
 
 connection = context.config.attributes.get("connection")
 if connection is None:

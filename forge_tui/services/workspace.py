@@ -1,0 +1,61 @@
+"""What an unlocked user works with: one object the UI holds and drops when it locks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from forge_tui.core.models import DatasetInfo, UserInfo
+from forge_tui.services.accounts import AuthFailed, Unlocked
+from forge_tui.services.datasets import DatasetService
+from forge_tui.services.examples import BrokenExample, ExampleService
+from forge_tui.services.home import Home
+
+
+@dataclass(frozen=True)
+class VerifyReport:
+    dataset: str
+    total: int
+    broken: list[BrokenExample]
+
+
+@dataclass
+class Workspace:
+    home: Home
+    unlocked: Unlocked
+    datasets: DatasetService
+    examples: ExampleService
+
+    @classmethod
+    def open(cls, home: Home, unlocked: Unlocked) -> Workspace:
+        return cls(
+            home=home,
+            unlocked=unlocked,
+            datasets=DatasetService(home, unlocked.user),
+            examples=ExampleService(home, unlocked),
+        )
+
+    @property
+    def user(self) -> UserInfo:
+        return self.unlocked.user
+
+    def lock(self) -> None:
+        """Drops the data key and every key derived from it."""
+        self.examples.forget_keys()
+        self.unlocked.lock()
+
+    def resume(self, unlocked: Unlocked) -> None:
+        """Takes the keys back after a lock; the same user must have unlocked."""
+        if unlocked.user.id != self.unlocked.user.id:
+            raise AuthFailed(f"Another account unlocked; this session belongs to '{self.user.username}'.")
+        self.unlocked = unlocked
+        self.examples = ExampleService(self.home, unlocked)
+
+    def verify(self, dataset: DatasetInfo) -> VerifyReport:
+        """Opens every sealed field of the dataset; rows that fail are listed, the rest are fine."""
+        total = 0
+        broken: list[BrokenExample] = []
+        for item in self.examples.scan(dataset.id):
+            total += 1
+            if isinstance(item, BrokenExample):
+                broken.append(item)
+        return VerifyReport(dataset=dataset.name, total=total, broken=broken)

@@ -1,0 +1,21 @@
+"""Where the .tcss files are: inside the wheel, or at the top of a source checkout."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+_PACKAGE = Path(__file__).resolve().parent.parent
+
+
+def styles_dir() -> Path:
+    installed = _PACKAGE / "styles"
+    if installed.is_dir():
+        return installed
+    checkout = _PACKAGE.parent / "styles"
+    if checkout.is_dir():
+        return checkout
+    raise FileNotFoundError(f"forge-tui's styles are missing: looked in {installed} and {checkout}")
+
+
+def stylesheets() -> list[Path]:
+    return sorted(styles_dir().glob("*.tcss"))

@@ -1,0 +1,28 @@
+"""The top line: app name, the current dataset, and who is signed in."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.reactive import reactive
+from textual.widgets import Label
+
+
+class ForgeHeader(Horizontal):
+    dataset_name: reactive[str] = reactive("", layout=True)
+    username: reactive[str] = reactive("")
+
+    def compose(self) -> ComposeResult:
+        yield Label("forge-tui", id="header-app")
+        yield Label("", id="header-dataset")
+        yield Label("", id="header-user")
+
+    def on_mount(self) -> None:
+        self.watch(self.app, "dataset_name", self._set_dataset, init=True)
+        self.watch(self.app, "username", self._set_user, init=True)
+
+    def _set_dataset(self, name: str) -> None:
+        self.query_one("#header-dataset", Label).update(f"dataset: {name}" if name else "no dataset")
+
+    def _set_user(self, name: str) -> None:
+        self.query_one("#header-user", Label).update(name)
