@@ -244,3 +244,36 @@ async def test_help_lists_the_keys_of_the_screen(home: Home) -> None:
         keys = str(app.screen.query_one(".help-keys", Static).render())
         for description in ("New", "Rename", "Archive", "Verify", "Lock"):
             assert description in keys
+
+
+async def test_verify_reports_a_tampered_row_and_the_app_keeps_running(home: Home) -> None:
+    import sqlite3
+
+    from forge_tui.core.models import ExampleContent, ExampleMeta
+    from forge_tui.services.examples import ExampleService
+
+    make_user(home)
+    unlocked = AccountService(home).unlock("alice", PASSWORD)
+    dataset = DatasetService(home, unlocked.user).current()
+    assert dataset is not None
+    items = [(ExampleContent(user_prompt=f"q{i}", output=f"a{i}"), ExampleMeta()) for i in range(3)]
+    ids = ExampleService(home, unlocked).add_many(dataset.id, items)
+    with sqlite3.connect(home.db_path) as db:
+        # Move one row's sealed answer into another row.
+        blob = db.execute("SELECT output FROM example WHERE id = ?", (ids[0],)).fetchone()[0]
+        db.execute("UPDATE example SET output = ? WHERE id = ?", (blob, ids[1]))
+
+    app = ForgeApp(home)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await unlock(pilot)
+        await wait_for_screen(pilot, DatasetsScreen)
+        await pilot.press("v")
+        for _ in range(60):
+            await pilot.pause(0.05)
+            if any("damaged" in (n.title or "") for n in app._notifications):
+                break
+        damaged = [n for n in app._notifications if "damaged" in (n.title or "")]
+        assert damaged, [n.message for n in app._notifications]
+        assert ids[1] in damaged[0].message and "output" in damaged[0].message
+        assert "1 of 3" in damaged[0].message
+        assert isinstance(app.screen, DatasetsScreen)
