@@ -37,9 +37,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-user_app = typer.Typer(
-    help="Create accounts and manage passwords.", epilog=EXIT_CODES_HELP, rich_markup_mode=None
-)
+user_app = typer.Typer(help="Create accounts and manage passwords.", epilog=EXIT_CODES_HELP, rich_markup_mode=None)
 datasets_app = typer.Typer(help="List and manage datasets.", epilog=EXIT_CODES_HELP, rich_markup_mode=None)
 app.add_typer(user_app, name="user")
 app.add_typer(datasets_app, name="datasets")
@@ -140,9 +138,7 @@ def root(
 
 # --- user ---------------------------------------------------------------------------------
 
-UserOpt = Annotated[
-    str | None, typer.Option("--user", "-u", help="Account name (default: the only account).")
-]
+UserOpt = Annotated[str | None, typer.Option("--user", "-u", help="Account name (default: the only account).")]
 PasswordStdin = Annotated[
     bool, typer.Option("--password-stdin", help="Read passwords from standard input, one per line.")
 ]
@@ -164,9 +160,7 @@ def user_create(
     typer.echo(f"Created account '{created.user.username}'.")
     typer.echo("")
     typer.echo(f"Recovery key: {created.recovery_key}")
-    typer.echo(
-        "Store it somewhere safe, away from this machine. It is shown only now, and it is the only way"
-    )
+    typer.echo("Store it somewhere safe, away from this machine. It is shown only now, and it is the only way")
     typer.echo("to open your datasets if you forget the password.")
 
 
@@ -198,9 +192,7 @@ def user_reset_password(
     no_recovery_key: Annotated[
         bool, typer.Option("--no-recovery-key", help="The recovery key is lost: start a new key.")
     ] = False,
-    yes: Annotated[
-        bool, typer.Option("--yes", "-y", help="Do not ask before going on without the key.")
-    ] = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask before going on without the key.")] = False,
     password_stdin: PasswordStdin = False,
 ) -> None:
     """Set a new password for a forgotten one, with the recovery key.
@@ -217,9 +209,7 @@ def user_reset_password(
             if password_stdin or not sys.stdin.isatty():
                 raise InvalidInput("Give --recovery-key KEY, or --no-recovery-key if it is lost.")
             recovery_key = (
-                typer.prompt(
-                    "Recovery key (leave empty if you have lost it)", default="", show_default=False
-                ).strip()
+                typer.prompt("Recovery key (leave empty if you have lost it)", default="", show_default=False).strip()
                 or None
             )
         if recovery_key is not None and not accounts.check_recovery_key(username, recovery_key):
@@ -228,9 +218,7 @@ def user_reset_password(
             raise AuthFailed("That recovery key does not match this account.")
         if recovery_key is None:
             at_risk = accounts.datasets_at_risk(username)
-            typer.echo(
-                "Without the recovery key, the datasets sealed with the old key cannot be opened again:"
-            )
+            typer.echo("Without the recovery key, the datasets sealed with the old key cannot be opened again:")
             for ds in at_risk:
                 typer.echo(f"  - {ds.name} ({ds.example_count} examples)")
             typer.echo("They are kept, not deleted, and the account goes on with a new, empty dataset.")
@@ -335,9 +323,7 @@ def datasets_verify(name: str, user: UserOpt = None, password_stdin: PasswordStd
         accounts = AccountService(home)
         username = _pick_username(accounts, user)
         password = (
-            _read_stdin_lines(1, "the password")[0]
-            if password_stdin
-            else typer.prompt("Password", hide_input=True)
+            _read_stdin_lines(1, "the password")[0] if password_stdin else typer.prompt("Password", hide_input=True)
         )
         unlocked = accounts.unlock(username, password)
         from forge_tui.services.workspace import Workspace
@@ -347,9 +333,7 @@ def datasets_verify(name: str, user: UserOpt = None, password_stdin: PasswordStd
     for item in report.broken:
         typer.echo(item.reason, err=True)
     broken = report.broken
-    typer.echo(
-        f"{report.dataset}: {report.total} examples, {report.total - len(broken)} open, {len(broken)} broken."
-    )
+    typer.echo(f"{report.dataset}: {report.total} examples, {report.total - len(broken)} open, {len(broken)} broken.")
     if broken:
         raise typer.Exit(1)
 

@@ -142,9 +142,7 @@ class AccountService:
             s.add(user)
             s.flush()
             assert user.id is not None
-            first = Dataset(
-                owner_id=user.id, name=FIRST_DATASET_NAME, salt=new_salt(), key_check=key_check(data_key)
-            )
+            first = Dataset(owner_id=user.id, name=FIRST_DATASET_NAME, salt=new_salt(), key_check=key_check(data_key))
             s.add(first)
             s.flush()
             user.current_dataset_id = first.id
@@ -240,9 +238,7 @@ class AccountService:
             user = self._require(s, username)
             assert user.id is not None
             rows = dataset_rows.list_for_owner(s, user.id, include_archived=True)
-            return [
-                dataset_rows.to_info(ds, n, readable=True) for ds, n in rows if ds.key_check == user.key_check
-            ]
+            return [dataset_rows.to_info(ds, n, readable=True) for ds, n in rows if ds.key_check == user.key_check]
 
     def reset_password(self, username: str, new_password: str, recovery_key: str | None) -> ResetOutcome:
         """With the recovery key the data is kept readable. Without it a new data key is made: the

@@ -67,9 +67,7 @@ class ExampleService:
             raise NotFound(f"No example with id {example_id}.")
         return rows.open_row(self._cipher(row.dataset_id), row)
 
-    def page(
-        self, dataset_id: int, after: str | None = None, limit: int = 100
-    ) -> list[Example | BrokenExample]:
+    def page(self, dataset_id: int, after: str | None = None, limit: int = 100) -> list[Example | BrokenExample]:
         cipher = self._cipher(dataset_id)
         with read_session(self.home.engine) as s:
             found = rows.page(s, dataset_id, after, limit)

@@ -44,6 +44,4 @@ def get_owned(session: Session, owner_id: int, dataset_id: int) -> Dataset | Non
 
 
 def count_examples(session: Session, dataset_id: int) -> int:
-    return int(
-        session.exec(select(func.count()).select_from(Example).where(Example.dataset_id == dataset_id)).one()
-    )
+    return int(session.exec(select(func.count()).select_from(Example).where(Example.dataset_id == dataset_id)).one())

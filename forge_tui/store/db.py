@@ -20,6 +20,8 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.pool import NullPool
 from sqlmodel import Session
 
+from forge_tui.core.errors import ForgeError
+
 BUSY_TIMEOUT_MS = 30_000
 _IMMEDIATE = "forge_immediate"
 
@@ -101,5 +103,23 @@ def migrate(engine: Engine, revision: str = "head") -> None:
         return
     from alembic import command
 
-    with engine.execution_options(**{_IMMEDIATE: True}).connect() as conn, conn.begin():
-        command.upgrade(_alembic_config(conn), revision)
+    with engine.execution_options(**{_IMMEDIATE: True}).connect() as conn:
+        # A batch migration rebuilds a table: copy, DROP the old one, rename. With foreign keys on,
+        # that DROP deletes every row pointing at the table through ON DELETE CASCADE (rebuilding
+        # `user` would empty `dataset` and `example`). The pragma does nothing inside a transaction,
+        # so it is set on the driver connection before BEGIN; the keys are checked before COMMIT.
+        raw = conn.connection.driver_connection
+        assert raw is not None
+        raw.execute("PRAGMA foreign_keys = OFF")
+        try:
+            with conn.begin():
+                command.upgrade(_alembic_config(conn), revision)
+                broken = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                if broken:
+                    raise ForgeError(
+                        f"Upgrading the database to revision {revision} would leave {len(broken)} rows "
+                        f"pointing at missing rows (first: table {broken[0][0]}, row {broken[0][1]}); "
+                        "nothing was changed."
+                    )
+        finally:
+            raw.execute("PRAGMA foreign_keys = ON")

@@ -35,9 +35,7 @@ class User(SQLModel, table=True):
             nullable=True,
         ),
     )
-    settings: dict[str, Any] = Field(
-        default_factory=dict, sa_column=Column(JSON, nullable=False, default=dict)
-    )
+    settings: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False, default=dict))
     created_at: datetime = Field(default_factory=utcnow)
 
 
@@ -56,9 +54,7 @@ class Template(SQLModel, table=True):
     __table_args__ = (UniqueConstraint("owner_id", "name"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    owner_id: int = Field(
-        sa_column=Column(Integer, ForeignKey("user.id", ondelete="CASCADE"), nullable=False)
-    )
+    owner_id: int = Field(sa_column=Column(Integer, ForeignKey("user.id", ondelete="CASCADE"), nullable=False))
     name: str
     system_prompt: str = ""
     user_prompt: str = ""
@@ -86,9 +82,7 @@ class Dataset(SQLModel, table=True):
     __table_args__ = (UniqueConstraint("owner_id", "name"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    owner_id: int = Field(
-        sa_column=Column(Integer, ForeignKey("user.id", ondelete="CASCADE"), nullable=False)
-    )
+    owner_id: int = Field(sa_column=Column(Integer, ForeignKey("user.id", ondelete="CASCADE"), nullable=False))
     name: str
     description: str = ""
     salt: bytes
@@ -104,9 +98,7 @@ class Example(SQLModel, table=True):
 
     # Time-ordered text ids, made before the insert so they can be bound into the sealed fields.
     id: str = Field(primary_key=True)
-    dataset_id: int = Field(
-        sa_column=Column(Integer, ForeignKey("dataset.id", ondelete="CASCADE"), nullable=False)
-    )
+    dataset_id: int = Field(sa_column=Column(Integer, ForeignKey("dataset.id", ondelete="CASCADE"), nullable=False))
     template_id: int | None = Field(
         default=None, sa_column=Column(Integer, ForeignKey("template.id", ondelete="SET NULL"), nullable=True)
     )
@@ -161,9 +153,7 @@ class JobItem(SQLModel, table=True):
     __tablename__ = "job_item"
 
     id: int | None = Field(default=None, primary_key=True)
-    job_id: int = Field(
-        sa_column=Column(Integer, ForeignKey("job.id", ondelete="CASCADE"), nullable=False, index=True)
-    )
+    job_id: int = Field(sa_column=Column(Integer, ForeignKey("job.id", ondelete="CASCADE"), nullable=False, index=True))
     idx: int
     status: str = "pending"
     attempt: int = 0

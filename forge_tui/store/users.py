@@ -11,9 +11,7 @@ from forge_tui.store.tables import LoginAttempt, User
 
 def to_info(user: User) -> UserInfo:
     assert user.id is not None
-    return UserInfo(
-        id=user.id, username=user.username, display_name=user.display_name, created_at=user.created_at
-    )
+    return UserInfo(id=user.id, username=user.username, display_name=user.display_name, created_at=user.created_at)
 
 
 def get_by_name(session: Session, username: str) -> User | None:
@@ -27,9 +25,7 @@ def usernames(session: Session) -> list[str]:
 def recent_failures(session: Session, username: str, since: float) -> list[float]:
     """Times of failed attempts after `since` and after the last successful one, oldest first."""
     last_ok = session.exec(
-        select(func.max(LoginAttempt.at)).where(
-            LoginAttempt.username == username, col(LoginAttempt.ok).is_(True)
-        )
+        select(func.max(LoginAttempt.at)).where(LoginAttempt.username == username, col(LoginAttempt.ok).is_(True))
     ).one()
     floor = max(since, last_ok or 0.0)
     rows = session.exec(

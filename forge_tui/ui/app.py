@@ -96,9 +96,7 @@ class ForgeApp(App[None]):
             return
         self._locked = True
         self.workspace.lock()
-        self.push_screen(
-            UnlockScreen(self.accounts, self.workspace.user.username, locked=True), self._relocked
-        )
+        self.push_screen(UnlockScreen(self.accounts, self.workspace.user.username, locked=True), self._relocked)
 
     def _relocked(self, unlocked: Unlocked | None) -> None:
         if unlocked is None or self.workspace is None:

@@ -71,9 +71,7 @@ class DatasetsScreen(Screen[None]):
         self._rows = self.workspace.datasets.list(include_archived=self.show_archived)
         table.clear()
         for ds in self._rows:
-            state = ", ".join(
-                s for s, on in (("archived", ds.archived), ("sealed: old key", not ds.readable)) if on
-            )
+            state = ", ".join(s for s, on in (("archived", ds.archived), ("sealed: old key", not ds.readable)) if on)
             table.add_row(
                 "●" if current is not None and ds.id == current.id else "",
                 ds.name,

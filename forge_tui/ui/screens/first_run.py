@@ -86,9 +86,7 @@ class RecoveryKeyScreen(Screen[None]):
     """Shows the recovery key once; the user confirms they stored it."""
 
     TITLE = "Your recovery key"
-    HELP = (
-        "This key is shown only now. Without it, a forgotten password means your datasets cannot be opened."
-    )
+    HELP = "This key is shown only now. Without it, a forgotten password means your datasets cannot be opened."
     BINDINGS = [Binding("c", "copy", "Copy key", id="recovery.copy")]
 
     def __init__(self, recovery_key: str) -> None:

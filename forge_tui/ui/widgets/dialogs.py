@@ -20,9 +20,7 @@ class TextPrompt(ModalScreen[str | None]):
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="dialog.cancel")]
 
-    def __init__(
-        self, title: str, value: str = "", placeholder: str = "", check: Validator | None = None
-    ) -> None:
+    def __init__(self, title: str, value: str = "", placeholder: str = "", check: Validator | None = None) -> None:
         super().__init__()
         self._title = title
         self._value = value

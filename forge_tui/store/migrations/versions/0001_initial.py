@@ -60,9 +60,7 @@ def upgrade() -> None:
     op.create_table(
         "system_prompt_history",
         sa.Column("id", sa.Integer(), primary_key=True),
-        sa.Column(
-            "template_id", sa.Integer(), sa.ForeignKey("template.id", ondelete="CASCADE"), nullable=False
-        ),
+        sa.Column("template_id", sa.Integer(), sa.ForeignKey("template.id", ondelete="CASCADE"), nullable=False),
         sa.Column("text", sa.String(), nullable=False),
         sa.Column("saved_at", sa.DateTime(), nullable=False),
     )
@@ -84,12 +82,8 @@ def upgrade() -> None:
     op.create_table(
         "example",
         sa.Column("id", sa.String(), primary_key=True),
-        sa.Column(
-            "dataset_id", sa.Integer(), sa.ForeignKey("dataset.id", ondelete="CASCADE"), nullable=False
-        ),
-        sa.Column(
-            "template_id", sa.Integer(), sa.ForeignKey("template.id", ondelete="SET NULL"), nullable=True
-        ),
+        sa.Column("dataset_id", sa.Integer(), sa.ForeignKey("dataset.id", ondelete="CASCADE"), nullable=False),
+        sa.Column("template_id", sa.Integer(), sa.ForeignKey("template.id", ondelete="SET NULL"), nullable=True),
         sa.Column("system_prompt", sa.LargeBinary(), nullable=False),
         sa.Column("user_prompt", sa.LargeBinary(), nullable=False),
         sa.Column("slots", sa.LargeBinary(), nullable=False),
@@ -121,9 +115,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), primary_key=True),
         sa.Column("kind", sa.String(), nullable=False),
         sa.Column("dataset_id", sa.Integer(), sa.ForeignKey("dataset.id", ondelete="CASCADE"), nullable=True),
-        sa.Column(
-            "template_id", sa.Integer(), sa.ForeignKey("template.id", ondelete="SET NULL"), nullable=True
-        ),
+        sa.Column("template_id", sa.Integer(), sa.ForeignKey("template.id", ondelete="SET NULL"), nullable=True),
         sa.Column("params", sa.JSON(), nullable=False),
         sa.Column("status", sa.String(), nullable=False),
         sa.Column("total", sa.Integer(), nullable=False),

@@ -1,0 +1,26 @@
+"""Which model server to use and how patiently: saved per user, read by every layer."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+BackendKind = Literal["ollama", "openai"]
+BACKEND_LABELS: dict[str, str] = {"ollama": "Ollama", "openai": "OpenAI-compatible"}
+
+
+class BackendSettings(BaseModel):
+    kind: BackendKind = "ollama"
+    # None: Ollama reads OLLAMA_HOST as the ollama CLI does; OpenAI-compatible uses OPENAI_BASE_URL.
+    base_url: str | None = None
+    # Name of the environment variable that holds the API key (hosted endpoints); never the key itself.
+    api_key_env: str | None = None
+    generation_model: str | None = None
+    paraphrase_model: str | None = None
+    # Loading a model can take minutes; once it streams, a long pause means trouble.
+    first_byte_timeout: float = Field(default=300.0, gt=0)
+    between_tokens_timeout: float = Field(default=60.0, gt=0)
+    connect_timeout: float = Field(default=10.0, gt=0)
+    concurrency: int = Field(default=4, ge=1, le=1024)
+    max_retries: int = Field(default=3, ge=0, le=10)

@@ -1,0 +1,122 @@
+"""What is said to a model and what comes back, independent of the server's wire format."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Role = Literal["system", "user", "assistant", "tool"]
+
+
+class ToolCall(BaseModel):
+    """One call, normalised: arguments are always a JSON object (Ollama sends objects, OpenAI strings)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    arguments: dict[str, Any] = Field(default_factory=dict)
+    id: str | None = None
+
+
+class ChatMessage(BaseModel):
+    role: Role
+    content: str = ""
+    tool_calls: list[ToolCall] = Field(default_factory=list)
+    tool_call_id: str | None = None
+
+
+class ToolDef(BaseModel):
+    """An OpenAI-style function tool: name, description and JSON-schema parameters."""
+
+    name: str
+    description: str = ""
+    parameters: dict[str, Any] = Field(default_factory=lambda: {"type": "object", "properties": {}})
+
+    def to_openai(self) -> dict[str, Any]:
+        return {
+            "type": "function",
+            "function": {"name": self.name, "description": self.description, "parameters": self.parameters},
+        }
+
+
+class ChatRequest(BaseModel):
+    model: str
+    messages: list[ChatMessage]
+    stream: bool = True
+    temperature: float | None = None
+    seed: int | None = None
+    top_p: float | None = None
+    max_tokens: int | None = None
+    stop: list[str] = Field(default_factory=list)
+    # Ollama only; other servers ignore them.
+    num_ctx: int | None = None
+    keep_alive: str | None = None
+    tools: list[ToolDef] = Field(default_factory=list)
+    # A JSON schema the answer must follow (structured output).
+    response_schema: dict[str, Any] | None = None
+
+
+class Usage(BaseModel):
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    total_ms: float | None = None
+    load_ms: float | None = None
+    prompt_ms: float | None = None
+    generation_ms: float | None = None
+
+    @property
+    def tokens_per_second(self) -> float | None:
+        if self.completion_tokens and self.generation_ms:
+            return self.completion_tokens / (self.generation_ms / 1000)
+        return None
+
+
+class ChatChunk(BaseModel):
+    """A piece of a streamed answer. The last one has done=True and carries usage and tool calls."""
+
+    content: str = ""
+    thinking: str = ""
+    tool_calls: list[ToolCall] = Field(default_factory=list)
+    done: bool = False
+    done_reason: str | None = None
+    usage: Usage | None = None
+
+
+class ChatResult(BaseModel):
+    """A whole answer, gathered from its chunks."""
+
+    content: str = ""
+    thinking: str = ""
+    tool_calls: list[ToolCall] = Field(default_factory=list)
+    done_reason: str | None = None
+    usage: Usage = Field(default_factory=Usage)
+
+
+class ModelInfo(BaseModel):
+    name: str
+    size: int | None = None
+    family: str | None = None
+    parameter_size: str | None = None
+    quantization: str | None = None
+    context_length: int | None = None
+    capabilities: list[str] = Field(default_factory=list)
+
+    @property
+    def size_text(self) -> str:
+        if not self.size:
+            return "—"
+        value = float(self.size)
+        for unit in ("B", "KB", "MB", "GB", "TB"):
+            if value < 1000 or unit == "TB":
+                return f"{value:.0f} {unit}" if unit in ("B", "KB") else f"{value:.1f} {unit}"
+            value /= 1000
+        return "—"  # pragma: no cover
+
+
+class Health(BaseModel):
+    ok: bool
+    base_url: str
+    kind: str
+    version: str | None = None
+    message: str = ""

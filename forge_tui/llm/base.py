@@ -1,0 +1,272 @@
+"""What both backends share: the protocol, the HTTP client, retries, and the streaming timeouts."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Protocol, TypeVar
+
+import httpx
+
+from forge_tui.core.backend_settings import BackendSettings
+from forge_tui.core.chat import ChatChunk, ChatRequest, ChatResult, Health, ModelInfo, ToolCall, Usage
+from forge_tui.core.thinking import ThinkSplitter
+from forge_tui.core.toolcalls import tool_calls_from_text
+from forge_tui.llm.errors import BackendBusy, BackendError, BackendTimeout, BackendUnavailable
+
+T = TypeVar("T")
+
+_MAX_BACKOFF = 8.0
+
+
+class Backend(Protocol):
+    kind: str
+    base_url: str
+
+    async def list_models(self) -> list[ModelInfo]: ...
+
+    def chat(self, request: ChatRequest) -> AsyncIterator[ChatChunk]: ...
+
+    async def health(self) -> Health: ...
+
+    async def ensure_model(self, model: str) -> None: ...
+
+    async def aclose(self) -> None: ...
+
+
+class HttpBackend:
+    """One shared httpx.AsyncClient, retries with backoff, and first-byte / between-token timeouts."""
+
+    kind = "http"
+
+    def __init__(self, settings: BackendSettings, base_url: str, transport: httpx.AsyncBaseTransport | None = None):
+        self.settings = settings
+        self.base_url = base_url.rstrip("/")
+        self._transport = transport
+        self._client: httpx.AsyncClient | None = None
+
+    # --- the client ---------------------------------------------------------------------
+    def _headers(self) -> dict[str, str]:
+        headers = {"User-Agent": "forge-tui"}
+        if self.settings.api_key_env:
+            key = os.environ.get(self.settings.api_key_env)
+            if key:
+                headers["Authorization"] = f"Bearer {key}"
+        return headers
+
+    @property
+    def client(self) -> httpx.AsyncClient:
+        if self._client is None:
+            s = self.settings
+            self._client = httpx.AsyncClient(
+                base_url=self.base_url,
+                headers=self._headers(),
+                # Reads are timed per chunk below; here only connecting and writing are bounded.
+                timeout=httpx.Timeout(connect=s.connect_timeout, read=None, write=s.connect_timeout, pool=None),
+                limits=httpx.Limits(
+                    max_connections=max(s.concurrency, 10), max_keepalive_connections=max(s.concurrency, 10)
+                ),
+                transport=self._transport,
+            )
+        return self._client
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
+
+    # --- errors and retries -------------------------------------------------------------
+    def unavailable(self) -> BackendUnavailable:
+        return BackendUnavailable(
+            f"The server at {self.base_url} is not answering — start it or change the URL in Settings"
+        )
+
+    def busy(self, status: int, retry_after: float | None) -> BackendBusy:
+        what = "too many requests (429)" if status == 429 else "busy (503)"
+        return BackendBusy(
+            f"The server at {self.base_url} is {what} — try again, or lower the concurrency in Settings",
+            retry_after,
+        )
+
+    async def with_retries(self, attempt: Callable[[], Awaitable[T]]) -> T:
+        """Repeats a request that is safe to repeat when the server refused it or was busy."""
+        tries = 0
+        while True:
+            try:
+                return await attempt()
+            except (BackendUnavailable, BackendBusy) as exc:
+                if tries >= self.settings.max_retries:
+                    raise
+                delay = min(_MAX_BACKOFF, 0.25 * 2**tries) * (0.5 + random.random())
+                if isinstance(exc, BackendBusy) and exc.retry_after is not None:
+                    delay = min(max(exc.retry_after, 0.0), _MAX_BACKOFF * 4)
+                tries += 1
+                await asyncio.sleep(delay)
+
+    async def get_json(self, path: str) -> object:
+        async def attempt() -> object:
+            try:
+                response = await self.client.get(path, timeout=self.settings.connect_timeout)
+            except (httpx.ConnectError, httpx.ConnectTimeout):
+                raise self.unavailable() from None
+            except httpx.TimeoutException:
+                raise BackendTimeout(
+                    f"The server at {self.base_url} took longer than {self.settings.connect_timeout:g} s to answer"
+                ) from None
+            except httpx.TransportError as exc:
+                raise BackendError(f"The connection to {self.base_url} failed: {exc}") from None
+            if response.status_code in (429, 503):
+                raise self.busy(response.status_code, _retry_after(response))
+            self.raise_for_status(response, model=None)
+            try:
+                return response.json()
+            except ValueError:
+                raise BackendError(f"{self.base_url}{path} did not answer with JSON; is this the right URL?") from None
+
+        return await self.with_retries(attempt)
+
+    def raise_for_status(self, response: httpx.Response, model: str | None) -> None:
+        """Turns an error status into a typed error. Overridden to recognise a missing model."""
+        if response.status_code < 400:
+            return
+        raise BackendError(f"The server answered {response.status_code}: {error_text(response)}")
+
+    # --- streaming ----------------------------------------------------------------------
+    async def open_stream(self, path: str, payload: dict[str, object], model: str) -> httpx.Response:
+        """Sends the request and waits for the response headers, with retries while nothing was received."""
+
+        async def attempt() -> httpx.Response:
+            request = self.client.build_request("POST", path, json=payload)
+            try:
+                response = await asyncio.wait_for(
+                    self.client.send(request, stream=True), self.settings.first_byte_timeout
+                )
+            except TimeoutError:
+                raise self.first_byte_timeout() from None
+            except (httpx.ConnectError, httpx.ConnectTimeout):
+                raise self.unavailable() from None
+            except httpx.TransportError as exc:
+                raise BackendError(f"The connection to {self.base_url} failed: {exc}") from None
+            if response.status_code >= 400:
+                await response.aread()
+                await response.aclose()
+                if response.status_code in (429, 503):
+                    raise self.busy(response.status_code, _retry_after(response))
+                self.raise_for_status(response, model=model)
+            return response
+
+        return await self.with_retries(attempt)
+
+    def first_byte_timeout(self) -> BackendTimeout:
+        return BackendTimeout(
+            f"No answer within {self.settings.first_byte_timeout:g} s — the model may still be loading; "
+            "raise the first-byte timeout in Settings"
+        )
+
+    async def timed_lines(self, response: httpx.Response) -> AsyncIterator[str]:
+        """Lines of a streamed body: the first within the first-byte timeout, then each within the
+        between-tokens timeout. A connection that breaks off raises instead of ending quietly."""
+        lines = response.aiter_lines()
+        timeout = self.settings.first_byte_timeout
+        first = True
+        while True:
+            try:
+                line = await asyncio.wait_for(anext(lines), timeout)
+            except StopAsyncIteration:
+                return
+            except TimeoutError:
+                if first:
+                    raise self.first_byte_timeout() from None
+                raise BackendTimeout(
+                    f"The model stopped sending tokens for {self.settings.between_tokens_timeout:g} s"
+                ) from None
+            except httpx.TransportError:
+                raise BackendError(f"The connection to {self.base_url} broke off in the middle of the answer") from None
+            if first:
+                first = False
+                timeout = self.settings.between_tokens_timeout
+            yield line
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    value = response.headers.get("retry-after")
+    try:
+        return float(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+def error_text(response: httpx.Response) -> str:
+    """The error message a server put in its body, in Ollama's or OpenAI's shape, else the raw text."""
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text.strip()[:300] or response.reason_phrase
+    if isinstance(body, dict):
+        error = body.get("error", body.get("message", body.get("detail")))
+        if isinstance(error, dict):
+            error = error.get("message", error)
+        if error:
+            return str(error)
+    return str(body)[:300]
+
+
+class ChunkNormaliser:
+    """Strips <think> reasoning from streamed content and, when tools were offered, turns tool calls
+    written as JSON text into calls on the last chunk."""
+
+    def __init__(self, request: ChatRequest) -> None:
+        self._splitter = ThinkSplitter()
+        self._tool_names = [t.name for t in request.tools]
+        self._content: list[str] = []
+
+    def content(self, text: str, thinking: str = "") -> ChatChunk | None:
+        answer, thought = self._splitter.feed(text)
+        thinking += thought
+        if self._tool_names:
+            self._content.append(answer)
+        return ChatChunk(content=answer, thinking=thinking) if answer or thinking else None
+
+    def final(
+        self, tool_calls: list[ToolCall], done_reason: str | None, usage: Usage, text: str = "", thinking: str = ""
+    ) -> ChatChunk:
+        """The last chunk; `text` and `thinking` are any content the server sent with its last line."""
+        answer, thought = self._splitter.feed(text)
+        rest_answer, rest_thought = self._splitter.flush()
+        answer += rest_answer
+        thought = thinking + thought + rest_thought
+        if self._tool_names:
+            self._content.append(answer)
+            if not tool_calls:
+                tool_calls = tool_calls_from_text("".join(self._content), self._tool_names)
+        return ChatChunk(
+            content=answer,
+            thinking=thought,
+            tool_calls=tool_calls,
+            done=True,
+            done_reason=done_reason,
+            usage=usage,
+        )
+
+
+async def gather(chunks: AsyncIterator[ChatChunk]) -> ChatResult:
+    """The whole answer from a stream; raises if the stream ends without its last chunk."""
+    result = ChatResult()
+    content: list[str] = []
+    thinking: list[str] = []
+    finished = False
+    async for chunk in chunks:
+        content.append(chunk.content)
+        thinking.append(chunk.thinking)
+        if chunk.done:
+            finished = True
+            result.tool_calls = chunk.tool_calls
+            result.done_reason = chunk.done_reason
+            result.usage = chunk.usage or Usage()
+    if not finished:
+        raise BackendError("The answer ended before the server said it was complete")
+    result.content = "".join(content).strip()
+    result.thinking = "".join(thinking).strip()
+    return result

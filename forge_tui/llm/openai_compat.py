@@ -1,0 +1,240 @@
+"""OpenAI-compatible servers (vLLM, llama.cpp, LM Studio, hosted APIs): /v1/models, /v1/chat/completions (SSE)."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+
+from forge_tui.core.backend_settings import BackendSettings
+from forge_tui.core.chat import ChatChunk, ChatMessage, ChatRequest, Health, ModelInfo, ToolCall, Usage
+from forge_tui.core.toolcalls import parse_arguments
+from forge_tui.llm.base import ChunkNormaliser, HttpBackend, error_text
+from forge_tui.llm.errors import BackendError, ModelNotFound
+
+DEFAULT_URL = "http://127.0.0.1:8000/v1"
+
+
+def normalise_base_url(url: str) -> str:
+    """Accepts `http://host:8000` or `http://host:8000/v1`; requests go to …/v1/…."""
+    url = url.rstrip("/")
+    return url if url.endswith("/v1") else f"{url}/v1"
+
+
+def _message(message: ChatMessage) -> dict[str, Any]:
+    out: dict[str, Any] = {"role": message.role, "content": message.content}
+    if message.tool_calls:
+        out["tool_calls"] = [
+            {
+                "id": c.id or f"call_{i}",
+                "type": "function",
+                "function": {"name": c.name, "arguments": json.dumps(c.arguments)},
+            }
+            for i, c in enumerate(message.tool_calls)
+        ]
+    if message.tool_call_id:
+        out["tool_call_id"] = message.tool_call_id
+    return out
+
+
+def chat_payload(request: ChatRequest) -> dict[str, Any]:
+    payload: dict[str, Any] = {
+        "model": request.model,
+        "messages": [_message(m) for m in request.messages],
+        "stream": request.stream,
+    }
+    if request.stream:
+        payload["stream_options"] = {"include_usage": True}
+    for key, value in (
+        ("temperature", request.temperature),
+        ("seed", request.seed),
+        ("top_p", request.top_p),
+        ("max_tokens", request.max_tokens),
+    ):
+        if value is not None:
+            payload[key] = value
+    if request.stop:
+        payload["stop"] = request.stop
+    if request.tools:
+        payload["tools"] = [t.to_openai() for t in request.tools]
+    if request.response_schema is not None:
+        payload["response_format"] = {
+            "type": "json_schema",
+            "json_schema": {"name": "answer", "schema": request.response_schema, "strict": True},
+        }
+    return payload
+
+
+def _usage(raw: dict[str, Any] | None) -> Usage:
+    if not raw:
+        return Usage()
+    return Usage(prompt_tokens=raw.get("prompt_tokens"), completion_tokens=raw.get("completion_tokens"))
+
+
+class _ToolCallAssembler:
+    """OpenAI streams a call in pieces keyed by index: the name first, then the arguments string in parts."""
+
+    def __init__(self) -> None:
+        self._parts: dict[int, dict[str, Any]] = {}
+
+    def add(self, deltas: list[dict[str, Any]]) -> None:
+        for delta in deltas:
+            part = self._parts.setdefault(int(delta.get("index", len(self._parts))), {"name": "", "arguments": ""})
+            if delta.get("id"):
+                part["id"] = delta["id"]
+            function = delta.get("function") or {}
+            if function.get("name"):
+                part["name"] += function["name"]
+            arguments = function.get("arguments")
+            if isinstance(arguments, dict):
+                part["arguments"] = arguments
+            elif arguments:
+                part["arguments"] += arguments
+
+    def calls(self) -> list[ToolCall]:
+        calls = []
+        for _, part in sorted(self._parts.items()):
+            try:
+                arguments = parse_arguments(part["arguments"])
+            except (ValueError, json.JSONDecodeError):
+                raise BackendError(
+                    f"The model sent a call to '{part['name']}' whose arguments are not valid JSON"
+                ) from None
+            calls.append(ToolCall(name=part["name"], arguments=arguments, id=part.get("id")))
+        return calls
+
+
+class OpenAIBackend(HttpBackend):
+    kind = "openai"
+
+    def __init__(self, settings: BackendSettings, transport: httpx.AsyncBaseTransport | None = None) -> None:
+        url = settings.base_url or os.environ.get("OPENAI_BASE_URL") or DEFAULT_URL
+        super().__init__(settings, normalise_base_url(url), transport)
+        self._known_models: list[str] | None = None
+
+    def raise_for_status(self, response: httpx.Response, model: str | None) -> None:
+        if response.status_code == 404 and model is not None:
+            raise ModelNotFound(f"model '{model}' is not served at {self.base_url}: {error_text(response)}", model)
+        if response.status_code in (401, 403):
+            hint = (
+                f"check the key in ${self.settings.api_key_env}"
+                if self.settings.api_key_env
+                else "set the API-key variable in Settings"
+            )
+            raise BackendError(f"The server at {self.base_url} refused the request ({response.status_code}) — {hint}")
+        super().raise_for_status(response, model)
+
+    async def health(self) -> Health:
+        try:
+            models = await self._model_ids(retry=False)
+        except BackendError as exc:
+            return Health(ok=False, base_url=self.base_url, kind=self.kind, message=str(exc))
+        return Health(ok=True, base_url=self.base_url, kind=self.kind, message=f"{len(models)} models served")
+
+    async def _model_ids(self, retry: bool = True) -> list[str]:
+        if retry:
+            body = await self.get_json("/models")
+        else:
+            saved = self.settings.max_retries
+            self.settings = self.settings.model_copy(update={"max_retries": 0})
+            try:
+                body = await self.get_json("/models")
+            finally:
+                self.settings = self.settings.model_copy(update={"max_retries": saved})
+        data = body.get("data", []) if isinstance(body, dict) else []
+        self._known_models = [str(item.get("id")) for item in data if isinstance(item, dict)]
+        return self._known_models
+
+    async def list_models(self) -> list[ModelInfo]:
+        body = await self.get_json("/models")
+        data = body.get("data", []) if isinstance(body, dict) else []
+        found = []
+        for item in data:
+            if not isinstance(item, dict):
+                continue
+            meta = item.get("meta") or {}
+            found.append(
+                ModelInfo(
+                    name=str(item.get("id")),
+                    size=meta.get("size"),
+                    context_length=item.get("max_model_len") or meta.get("n_ctx_train"),
+                    parameter_size=_params_text(meta.get("n_params")),
+                )
+            )
+        return sorted(found, key=lambda m: m.name)
+
+    async def ensure_model(self, model: str) -> None:
+        known = await self._model_ids()
+        # llama.cpp's server answers to any name with the one model it has loaded.
+        if known and model not in known and len(known) > 1:
+            raise ModelNotFound(
+                f"model '{model}' is not served at {self.base_url} — it serves: {', '.join(known)}", model
+            )
+
+    async def chat(self, request: ChatRequest) -> AsyncIterator[ChatChunk]:
+        normaliser = ChunkNormaliser(request)
+        response = await self.open_stream("/chat/completions", chat_payload(request), request.model)
+        try:
+            if not request.stream:
+                body = json.loads(await response.aread())
+                choice = (body.get("choices") or [{}])[0]
+                message = choice.get("message") or {}
+                assembler = _ToolCallAssembler()
+                assembler.add([{"index": i, **c} for i, c in enumerate(message.get("tool_calls") or [])])
+                final = normaliser.final(
+                    assembler.calls(),
+                    choice.get("finish_reason"),
+                    _usage(body.get("usage")),
+                    message.get("content") or "",
+                    message.get("reasoning_content") or "",
+                )
+                yield final
+                return
+            async for chunk in self._stream(response, normaliser):
+                yield chunk
+        finally:
+            await response.aclose()
+
+    async def _stream(self, response: httpx.Response, normaliser: ChunkNormaliser) -> AsyncIterator[ChatChunk]:
+        assembler = _ToolCallAssembler()
+        finish_reason: str | None = None
+        usage = Usage()
+        async for line in self.timed_lines(response):
+            if not line.startswith("data:"):
+                continue  # blank separators, comments, "event:" lines
+            data = line[5:].strip()
+            if data == "[DONE]":
+                yield normaliser.final(assembler.calls(), finish_reason, usage)
+                return
+            try:
+                event = json.loads(data)
+            except json.JSONDecodeError:
+                raise BackendError(f"The server sent an event that is not JSON: {data[:80]}") from None
+            if "error" in event:
+                error = event["error"]
+                message = error.get("message", error) if isinstance(error, dict) else error
+                raise BackendError(f"The server stopped with an error: {message}")
+            if event.get("usage"):
+                usage = _usage(event["usage"])
+            for choice in event.get("choices") or []:
+                delta = choice.get("delta") or {}
+                if delta.get("tool_calls"):
+                    assembler.add(delta["tool_calls"])
+                thinking = delta.get("reasoning_content") or delta.get("reasoning") or ""
+                chunk = normaliser.content(delta.get("content") or "", thinking)
+                if chunk is not None:
+                    yield chunk
+                if choice.get("finish_reason"):
+                    finish_reason = choice["finish_reason"]
+        raise BackendError("The answer ended without [DONE] — the server or the connection broke off")
+
+
+def _params_text(n_params: object) -> str | None:
+    if not isinstance(n_params, (int, float)) or n_params <= 0:
+        return None
+    if n_params >= 1e9:
+        return f"{n_params / 1e9:.1f}B"
+    return f"{n_params / 1e6:.0f}M"
