@@ -1,0 +1,48 @@
+"""Per-user settings: the model server and the default models."""
+
+from __future__ import annotations
+
+from pydantic import ValidationError
+
+from forge_tui.core.backend_settings import BackendSettings
+from forge_tui.core.errors import NotFound
+from forge_tui.core.models import UserInfo
+from forge_tui.services.home import Home
+from forge_tui.store.db import read_session, write_session
+from forge_tui.store.tables import User
+
+_BACKEND_KEY = "backend"
+
+
+class SettingsService:
+    def __init__(self, home: Home, user: UserInfo) -> None:
+        self.home = home
+        self.user = user
+
+    def backend(self) -> BackendSettings:
+        with read_session(self.home.engine) as s:
+            row = self._row(s.get(User, self.user.id))
+        stored = dict((row.settings or {}).get(_BACKEND_KEY) or {})
+        stored["generation_model"] = row.default_generation_model
+        stored["paraphrase_model"] = row.default_paraphrase_model
+        try:
+            return BackendSettings.model_validate(stored)
+        except ValidationError:
+            # Settings written by a newer or broken version: keep the models, start the rest afresh.
+            return BackendSettings(
+                generation_model=row.default_generation_model, paraphrase_model=row.default_paraphrase_model
+            )
+
+    def save_backend(self, settings: BackendSettings) -> BackendSettings:
+        data = settings.model_dump(exclude={"generation_model", "paraphrase_model"})
+        with write_session(self.home.engine) as s:
+            row = self._row(s.get(User, self.user.id))
+            row.settings = {**(row.settings or {}), _BACKEND_KEY: data}
+            row.default_generation_model = settings.generation_model
+            row.default_paraphrase_model = settings.paraphrase_model
+        return settings
+
+    def _row(self, row: User | None) -> User:
+        if row is None:
+            raise NotFound(f"The account '{self.user.username}' no longer exists.")
+        return row
