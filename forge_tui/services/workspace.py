@@ -9,6 +9,7 @@ from forge_tui.services.accounts import AuthFailed, Unlocked
 from forge_tui.services.datasets import DatasetService
 from forge_tui.services.examples import BrokenExample, ExampleService
 from forge_tui.services.home import Home
+from forge_tui.services.settings import SettingsService
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,7 @@ class Workspace:
     unlocked: Unlocked
     datasets: DatasetService
     examples: ExampleService
+    settings: SettingsService
 
     @classmethod
     def open(cls, home: Home, unlocked: Unlocked) -> Workspace:
@@ -32,6 +34,7 @@ class Workspace:
             unlocked=unlocked,
             datasets=DatasetService(home, unlocked.user),
             examples=ExampleService(home, unlocked),
+            settings=SettingsService(home, unlocked.user),
         )
 
     @property

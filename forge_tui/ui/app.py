@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from time import monotonic
 
-from textual import events
+from textual import events, work
 from textual.app import App
 from textual.binding import Binding
 from textual.reactive import reactive
@@ -12,14 +12,20 @@ from textual.screen import Screen
 from textual.timer import Timer
 
 from forge_tui import __version__
+from forge_tui.core.backend_settings import BACKEND_LABELS
 from forge_tui.services.accounts import AccountService, CreatedUser, Unlocked
+from forge_tui.services.backends import BackendService
 from forge_tui.services.home import Home
 from forge_tui.services.workspace import Workspace
 from forge_tui.ui.resources import stylesheets
 from forge_tui.ui.screens.datasets import DatasetsScreen
 from forge_tui.ui.screens.first_run import FirstRunScreen, RecoveryKeyScreen
 from forge_tui.ui.screens.help import HelpScreen
+from forge_tui.ui.screens.settings import SettingsSaved, SettingsScreen
 from forge_tui.ui.screens.unlock import UnlockScreen
+
+BACKEND_CHECK_SECONDS = 30.0
+TOP_LEVEL_SCREENS = (DatasetsScreen, SettingsScreen)
 
 
 class ForgeApp(App[None]):
@@ -28,12 +34,14 @@ class ForgeApp(App[None]):
     ENABLE_COMMAND_PALETTE = True
     BINDINGS = [
         Binding("d", "show_datasets", "Datasets", id="app.datasets"),
+        Binding("s", "show_settings", "Settings", id="app.settings"),
         Binding("ctrl+l", "lock", "Lock", id="app.lock"),
         Binding("f1", "help", "Help", id="app.help"),
         Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True),
     ]
 
     dataset_name: reactive[str] = reactive("")
+    backend_status: reactive[str] = reactive("")
     username: reactive[str] = reactive("")
 
     def __init__(self, home: Home) -> None:
@@ -44,6 +52,7 @@ class ForgeApp(App[None]):
         self._last_activity = monotonic()
         self._idle_timer: Timer | None = None
         self._locked = False
+        self._backend_problem_shown: str | None = None
 
     @property
     def lock_after_seconds(self) -> float:
@@ -73,6 +82,29 @@ class ForgeApp(App[None]):
         self._last_activity = monotonic()
         self._start_idle_timer()
         self.push_screen(DatasetsScreen(self.workspace))
+        self.check_backend()
+        self.set_interval(BACKEND_CHECK_SECONDS, self.check_backend, name="backend-check")
+
+    # --- the model server ---------------------------------------------------------------
+    def on_settings_saved(self, _: SettingsSaved) -> None:
+        self._backend_problem_shown = None
+        self.check_backend()
+
+    @work(exclusive=True, group="backend-check")
+    async def check_backend(self) -> None:
+        """Shows in the header whether the model server answers; says once how to fix it when not."""
+        if self.workspace is None:
+            return
+        settings = self.workspace.settings.backend()
+        async with BackendService(settings) as service:
+            health = await service.health()
+        name = BACKEND_LABELS[settings.kind]
+        self.backend_status = f"● {name}" if health.ok else f"✗ {name} down"
+        if not health.ok and self._backend_problem_shown != health.message:
+            self._backend_problem_shown = health.message
+            self.notify(health.message, title="Model server", severity="warning", timeout=10)
+        elif health.ok:
+            self._backend_problem_shown = None
 
     # --- idle lock --------------------------------------------------------------------
     def _start_idle_timer(self) -> None:
@@ -107,16 +139,24 @@ class ForgeApp(App[None]):
 
     # --- navigation -------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in {"show_datasets", "lock"}:
+        if action in {"show_datasets", "show_settings", "lock"}:
             return self.workspace is not None and not self._locked
         return True
 
+    def _goto(self, screen: Screen[None]) -> None:
+        """Top-level screens replace each other, so the stack does not grow as the user moves around."""
+        if isinstance(self.screen, TOP_LEVEL_SCREENS):
+            self.switch_screen(screen)
+        else:
+            self.push_screen(screen)
+
     def action_show_datasets(self) -> None:
-        if self.workspace is None or self._locked:
-            return
-        if isinstance(self.screen, DatasetsScreen):
-            return
-        self.push_screen(DatasetsScreen(self.workspace))
+        if self.workspace is not None and not self._locked and not isinstance(self.screen, DatasetsScreen):
+            self._goto(DatasetsScreen(self.workspace))
+
+    def action_show_settings(self) -> None:
+        if self.workspace is not None and not self._locked and not isinstance(self.screen, SettingsScreen):
+            self._goto(SettingsScreen(self.workspace))
 
     def action_help(self) -> None:
         screen: Screen[object] = self.screen

@@ -15,14 +15,21 @@ class ForgeHeader(Horizontal):
     def compose(self) -> ComposeResult:
         yield Label("forge-tui", id="header-app")
         yield Label("", id="header-dataset")
+        yield Label("", id="header-backend")
         yield Label("", id="header-user")
 
     def on_mount(self) -> None:
         self.watch(self.app, "dataset_name", self._set_dataset, init=True)
         self.watch(self.app, "username", self._set_user, init=True)
+        self.watch(self.app, "backend_status", self._set_backend, init=True)
 
     def _set_dataset(self, name: str) -> None:
         self.query_one("#header-dataset", Label).update(f"dataset: {name}" if name else "no dataset")
 
     def _set_user(self, name: str) -> None:
         self.query_one("#header-user", Label).update(name)
+
+    def _set_backend(self, status: str) -> None:
+        label = self.query_one("#header-backend", Label)
+        label.update(status)
+        label.set_class(status.startswith("✗"), "down")
