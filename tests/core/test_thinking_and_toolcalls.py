@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 
 from hypothesis import given
@@ -17,7 +18,7 @@ def feed_in_pieces(text: str, cuts: list[int]) -> tuple[str, str]:
     splitter = ThinkSplitter()
     answer, thinking = [], []
     points = sorted({c % (len(text) + 1) for c in cuts} | {0, len(text)})
-    for start, end in zip(points, points[1:], strict=False):
+    for start, end in itertools.pairwise(points):
         a, t = splitter.feed(text[start:end])
         answer.append(a)
         thinking.append(t)
@@ -69,7 +70,10 @@ def test_bare_object_call() -> None:
 def test_string_arguments_fenced_and_tagged_and_lists() -> None:
     fenced = '```json\n{"name": "search", "arguments": "{\\"q\\": \\"tea\\"}"}\n```'
     assert tool_calls_from_text(fenced, OFFERED)[0].arguments == {"q": "tea"}
-    tagged = '<tool_call>{"name": "search", "arguments": {"q": "a"}}</tool_call>\n<tool_call>{"name": "get_weather", "arguments": {}}</tool_call>'
+    tagged = (
+        '<tool_call>{"name": "search", "arguments": {"q": "a"}}</tool_call>\n'
+        '<tool_call>{"name": "get_weather", "arguments": {}}</tool_call>'
+    )
     assert [c.name for c in tool_calls_from_text(tagged, OFFERED)] == ["search", "get_weather"]
     listed = json.dumps({"tool_calls": [{"function": {"name": "search", "arguments": {"q": "b"}}}]})
     assert tool_calls_from_text(listed, OFFERED)[0].arguments == {"q": "b"}
