@@ -64,6 +64,8 @@ class Usage(BaseModel):
     load_ms: float | None = None
     prompt_ms: float | None = None
     generation_ms: float | None = None
+    # True when the server reported no counts and completion_tokens is the number of streamed deltas.
+    estimated: bool = False
 
     @property
     def tokens_per_second(self) -> float | None:

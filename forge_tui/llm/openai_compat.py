@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -202,11 +203,24 @@ class OpenAIBackend(HttpBackend):
         assembler = _ToolCallAssembler()
         finish_reason: str | None = None
         usage = Usage()
+        # Some servers (llama-cpp-python) ignore stream_options.include_usage: count the deltas then,
+        # which these servers send one token at a time, and time the generation here.
+        deltas = 0
+        started = time.monotonic()
+        first_token_at: float | None = None
         async for line in self.timed_lines(response):
             if not line.startswith("data:"):
                 continue  # blank separators, comments, "event:" lines
             data = line[5:].strip()
             if data == "[DONE]":
+                if usage.completion_tokens is None:
+                    now = time.monotonic()
+                    usage = Usage(
+                        completion_tokens=deltas,
+                        estimated=True,
+                        total_ms=(now - started) * 1000,
+                        generation_ms=(now - (first_token_at or now)) * 1000 or None,
+                    )
                 yield normaliser.final(assembler.calls(), finish_reason, usage)
                 return
             try:
@@ -221,6 +235,9 @@ class OpenAIBackend(HttpBackend):
                 usage = _usage(event["usage"])
             for choice in event.get("choices") or []:
                 delta = choice.get("delta") or {}
+                if delta.get("content") or delta.get("tool_calls") or delta.get("reasoning_content"):
+                    deltas += 1
+                    first_token_at = first_token_at or time.monotonic()
                 if delta.get("tool_calls"):
                     assembler.add(delta["tool_calls"])
                 thinking = delta.get("reasoning_content") or delta.get("reasoning") or ""

