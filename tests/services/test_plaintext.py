@@ -1,0 +1,114 @@
+"""DESIGN §3: the database file holds no plaintext of example content. Grep the raw bytes for it."""
+
+from __future__ import annotations
+
+import sqlite3
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from forge_tui.core.models import ExampleContent, ExampleMeta
+from forge_tui.services.accounts import AccountService
+from forge_tui.services.datasets import DatasetService
+from forge_tui.services.examples import ExampleService
+from forge_tui.services.home import Home
+
+PASSWORD = "correct horse battery"
+
+
+def marker() -> str:
+    return f"PLAINMARK{uuid.uuid4().hex.upper()}"
+
+
+def encodings(text: str) -> dict[str, bytes]:
+    return {
+        "utf-8": text.encode("utf-8"),
+        "utf-16-le": text.encode("utf-16-le"),
+        "utf-16-be": text.encode("utf-16-be"),
+    }
+
+
+def db_files(home: Home) -> dict[str, bytes]:
+    """The raw bytes of forge.db and, where present, its -wal and -shm files."""
+    files = {}
+    for suffix in ("", "-wal", "-shm"):
+        path = Path(f"{home.db_path}{suffix}")
+        if path.exists():
+            files[path.name] = path.read_bytes()
+    return files
+
+
+def found_in(files: dict[str, bytes], text: str) -> list[str]:
+    return [
+        f"{name} ({enc})" for name, data in files.items() for enc, needle in encodings(text).items() if needle in data
+    ]
+
+
+@contextmanager
+def wal_kept_open(home: Home) -> Iterator[None]:
+    """Holds a reader open so SQLite neither checkpoints nor deletes the WAL while we look at it."""
+    conn = sqlite3.connect(home.db_path)
+    conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    try:
+        yield
+    finally:
+        conn.close()
+
+
+def sealed_content(mark: str) -> ExampleContent:
+    return ExampleContent(
+        system_prompt=f"system {mark}",
+        user_prompt=f"user {mark}",
+        slots={f"slot-{mark}": f"value {mark}"},
+        output=f"output {mark} " + "long answer " * 200,
+        tool_calls=[{"name": "search", "arguments": {"query": mark}}],
+        rejected=[f"rejected {mark}", f"also {mark}"],
+    )
+
+
+def test_example_content_never_reaches_the_file(home: Home) -> None:
+    accounts = AccountService(home)
+    accounts.create_user("alice", "", PASSWORD)
+    unlocked = accounts.unlock("alice", PASSWORD)
+    current = DatasetService(home, unlocked.user).current()
+    assert current is not None
+    secret = marker()
+    plain = marker()
+    service = ExampleService(home, unlocked)
+
+    with wal_kept_open(home):
+        ids = [service.add(current.id, sealed_content(secret), ExampleMeta(model="m")) for _ in range(20)]
+        service.add_many(current.id, [(sealed_content(secret), ExampleMeta())] * 20)
+        # Control: a dataset description is a plain column, so the same grep must find it.
+        DatasetService(home, unlocked.user).create("control", description=f"described {plain}")
+        files = db_files(home)
+        assert "forge.db-wal" in files, "the WAL should still be there while a reader holds it"
+        assert len(files["forge.db-wal"]) > 0
+        assert found_in(files, secret) == []
+        assert "forge.db-wal (utf-8)" in found_in(files, plain)
+
+    # The content does open again, so the marker was really written, sealed.
+    assert service.get(ids[0]).content == sealed_content(secret)
+
+    # After the last connection closes SQLite checkpoints the WAL into the main file: look again.
+    home.close()
+    with sqlite3.connect(home.db_path) as conn:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.close()
+    files = db_files(home)
+    assert found_in(files, secret) == []
+    assert "forge.db (utf-8)" in found_in(files, plain)
+
+
+def test_grep_finds_plaintext_in_every_encoding(tmp_path: Path) -> None:
+    """The control for the control: a plain column written as UTF-16 is found by the UTF-16 needles."""
+    mark = marker()
+    db = tmp_path / "probe.db"
+    with sqlite3.connect(db) as conn:
+        conn.execute("PRAGMA encoding = 'UTF-16le'")
+        conn.execute("CREATE TABLE t (v TEXT)")
+        conn.execute("INSERT INTO t VALUES (?)", (mark,))
+    conn.close()
+    data = {"probe.db": db.read_bytes()}
+    assert found_in(data, mark) == ["probe.db (utf-16-le)"]

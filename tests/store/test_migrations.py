@@ -1,0 +1,258 @@
+"""Alembic migrations: a database made by an older schema upgrades with its data intact."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+import sys
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import Engine
+from sqlmodel import SQLModel
+
+from forge_tui.core.models import Example
+from forge_tui.services.accounts import AccountService
+from forge_tui.services.datasets import DatasetService
+from forge_tui.services.examples import ExampleService
+from forge_tui.services.home import open_home
+from forge_tui.store import tables  # noqa: F401  (fills SQLModel.metadata)
+from forge_tui.store.db import current_revision, head_revision, make_engine, migrate
+from forge_tui.store.vault import (
+    FAST_KDF_FOR_TESTS,
+    FieldCipher,
+    dataset_key,
+    derive_password_key,
+    key_check,
+    new_data_key,
+    new_recovery_key,
+    new_salt,
+    recovery_wrapping_key,
+    wrap_key,
+)
+
+PASSWORD = "correct horse battery"
+EXAMPLE_ID = "018f0000000000000000000000000001"
+CREATED = "2026-01-02 03:04:05.000000"
+
+
+@pytest.fixture
+def engine(tmp_path: Path) -> Iterator[Engine]:
+    eng = make_engine(tmp_path / "forge.db")
+    yield eng
+    eng.dispose()
+
+
+def schema(engine: Engine) -> list[tuple[str, str, str]]:
+    with engine.connect() as conn:
+        rows = conn.exec_driver_sql("SELECT type, name, sql FROM sqlite_master ORDER BY type, name").all()
+    return [(str(t), str(n), str(s)) for t, n, s in rows]
+
+
+def columns(engine: Engine, table: str) -> dict[str, tuple[str, int, str | None]]:
+    """name -> (declared type, notnull, default) as SQLite reports them."""
+    with engine.connect() as conn:
+        rows = conn.exec_driver_sql(f'PRAGMA table_info("{table}")').all()
+    return {r[1]: (r[2], r[3], r[4]) for r in rows}
+
+
+def fill_revision_0001(engine: Engine) -> str:
+    """A user, dataset and sealed example written with raw SQL in the 0001 layout, with real keys, so
+    the upgraded database can be unlocked and read through the services. Returns the recovery key."""
+    data_key = new_data_key()
+    kdf_salt, recovery_salt, ds_salt = new_salt(), new_salt(), new_salt()
+    recovery_key = new_recovery_key()
+    # The context strings are part of the on-disk format: spelled out here so a change breaks this test.
+    wrapped = wrap_key(
+        derive_password_key(PASSWORD, kdf_salt, FAST_KDF_FOR_TESTS), data_key, b"forge-tui|data-key|password|alice"
+    )
+    wrapped_recovery = wrap_key(
+        recovery_wrapping_key(recovery_key, recovery_salt), data_key, b"forge-tui|data-key|recovery|alice"
+    )
+    cipher = FieldCipher(dataset_key(data_key, ds_salt))
+
+    def seal(column: str, value: str) -> bytes:
+        return cipher.seal(column, EXAMPLE_ID, value.encode())
+
+    with engine.begin() as conn:
+        conn.exec_driver_sql(
+            "INSERT INTO user (id, username, display_name, kdf_salt, kdf_params, wrapped_key, recovery_salt,"
+            " wrapped_recovery_key, key_check, default_generation_model, default_paraphrase_model, created_at)"
+            " VALUES (1, 'alice', 'Alice', ?, ?, ?, ?, ?, ?, 'gemma3:270m', NULL, ?)",
+            (
+                kdf_salt,
+                json.dumps(FAST_KDF_FOR_TESTS.to_dict()),
+                wrapped,
+                recovery_salt,
+                wrapped_recovery,
+                key_check(data_key),
+                CREATED,
+            ),
+        )
+        conn.exec_driver_sql(
+            "INSERT INTO dataset (id, owner_id, name, description, salt, key_check, archived, created_at)"
+            " VALUES (1, 1, 'legacy', 'made by 0001', ?, ?, 0, ?)",
+            (ds_salt, key_check(data_key), CREATED),
+        )
+        conn.exec_driver_sql(
+            "INSERT INTO example (id, dataset_id, template_id, system_prompt, user_prompt, slots, output,"
+            " tool_calls, rejected, rejected_count, model, params, prompt_tokens, completion_tokens, created_at,"
+            " updated_at) VALUES (?, 1, NULL, ?, ?, ?, ?, ?, ?, 1, 'gemma3:270m', ?, 11, 22, ?, ?)",
+            (
+                EXAMPLE_ID,
+                seal("system_prompt", "be brief"),
+                seal("user_prompt", "capital of France?"),
+                seal("slots", '{"country": "France"}'),
+                seal("output", "Paris."),
+                seal("tool_calls", "[]"),
+                seal("rejected", '["Lyon."]'),
+                json.dumps({"temperature": 0.7}),
+                CREATED,
+                CREATED,
+            ),
+        )
+    return recovery_key
+
+
+def test_upgrade_from_0001_keeps_data(tmp_path: Path) -> None:
+    home_dir = tmp_path / "home"
+    home_dir.mkdir()
+    engine = make_engine(home_dir / "forge.db")
+    migrate(engine, "0001")
+    assert current_revision(engine) == "0001"
+    assert "current_dataset_id" not in columns(engine, "user")
+    recovery_key = fill_revision_0001(engine)
+    engine.dispose()
+
+    home = open_home(home_dir)  # the start-up path: migrates to head
+    try:
+        assert home.schema_revision() == head_revision()
+        user_cols = columns(home.engine, "user")
+        assert user_cols["current_dataset_id"][1] == 0  # nullable
+        assert user_cols["settings"][1] == 1
+        with home.engine.connect() as conn:
+            ((current, settings),) = conn.exec_driver_sql("SELECT current_dataset_id, settings FROM user").all()
+            assert current is None
+            assert json.loads(settings) == {}
+            counts = {
+                t: conn.exec_driver_sql(f"SELECT count(*) FROM {t}").scalar() for t in ("user", "dataset", "example")
+            }
+            fks = conn.exec_driver_sql('PRAGMA foreign_key_list("user")').all()
+            assert conn.exec_driver_sql("PRAGMA foreign_key_check").all() == []
+        # The batch rebuild of `user` must not cascade into the rows that point at it.
+        assert counts == {"user": 1, "dataset": 1, "example": 1}
+        assert [(f[2], f[3], f[6]) for f in fks] == [("dataset", "current_dataset_id", "SET NULL")]
+
+        accounts = AccountService(home)
+        unlocked = accounts.unlock("alice", PASSWORD)
+        assert unlocked.user.display_name == "Alice"
+        assert accounts.check_recovery_key("alice", recovery_key)
+        datasets = DatasetService(home, unlocked.user)
+        current_ds = datasets.current()
+        assert current_ds is not None
+        assert (current_ds.name, current_ds.description, current_ds.example_count, current_ds.readable) == (
+            "legacy",
+            "made by 0001",
+            1,
+            True,
+        )
+        (item,) = ExampleService(home, unlocked).page(current_ds.id)
+        assert isinstance(item, Example)
+        assert item.id == EXAMPLE_ID
+        assert item.content.output == "Paris."
+        assert item.content.slots == {"country": "France"}
+        assert item.content.rejected == ["Lyon."]
+        assert item.meta.params == {"temperature": 0.7}
+        assert (item.meta.prompt_tokens, item.meta.completion_tokens) == (11, 22)
+
+        # The new column works: switching datasets is remembered.
+        datasets.switch(datasets.create("second").id)
+        current_after = datasets.current()
+        assert current_after is not None
+        assert current_after.name == "second"
+    finally:
+        home.close()
+
+
+def test_head_schema_matches_the_models(engine: Engine) -> None:
+    migrate(engine)
+    with engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        diff = compare_metadata(context, SQLModel.metadata)
+    assert diff == []
+
+
+def test_migrating_twice_is_a_no_op(engine: Engine) -> None:
+    migrate(engine)
+    before = schema(engine)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("INSERT INTO login_attempt (username, at, ok) VALUES ('x', 1.0, 0)")
+    migrate(engine)
+    migrate(engine, "head")
+    migrate(engine, head_revision())  # skips the shortcut: Alembic itself finds nothing to do
+    assert schema(engine) == before
+    assert current_revision(engine) == head_revision()
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT count(*) FROM login_attempt").scalar() == 1
+        assert conn.exec_driver_sql("SELECT count(*) FROM alembic_version").scalar() == 1
+
+
+def test_foreign_keys_are_back_on_after_migrating(engine: Engine) -> None:
+    migrate(engine, "0001")
+    migrate(engine)
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+
+
+MIGRATE_CHILD = """
+import sys
+from forge_tui.services.home import open_home
+print("READY", flush=True)
+sys.stdin.readline()
+home = open_home(sys.argv[1])
+print(home.schema_revision(), flush=True)
+home.close()
+"""
+
+
+@pytest.mark.slow
+def test_two_processes_migrate_a_fresh_database_at_once(tmp_path: Path) -> None:
+    home_dir = tmp_path / "home"
+    children = [
+        subprocess.Popen(
+            [sys.executable, "-c", textwrap.dedent(MIGRATE_CHILD), str(home_dir)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    try:
+        for child in children:
+            assert child.stdout is not None
+            assert child.stdout.readline().strip() == "READY"
+        for child in children:
+            assert child.stdin is not None
+            child.stdin.write("GO\n")
+            child.stdin.flush()
+        results = [child.communicate(timeout=120) for child in children]
+    finally:
+        for child in children:
+            if child.poll() is None:
+                child.kill()
+                child.wait()
+    for child, (out, err) in zip(children, results, strict=True):
+        assert child.returncode == 0, err
+        assert "database is locked" not in err
+        assert out.strip() == head_revision()
+    with sqlite3.connect(home_dir / "forge.db") as conn:
+        assert conn.execute("SELECT version_num FROM alembic_version").fetchall() == [(head_revision(),)]
+        tables_made = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    conn.close()
+    assert {"user", "dataset", "example", "login_attempt", "job", "job_item"} <= tables_made
