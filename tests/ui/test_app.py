@@ -28,6 +28,7 @@ async def type_text(pilot: Pilot[None], text: str) -> None:
 async def wait_for_screen(pilot: Pilot[None], kind: type, tries: int = 100) -> None:
     for _ in range(tries):
         if isinstance(pilot.app.screen, kind):
+            await pilot.pause()  # let it finish mounting and paint
             return
         await pilot.pause(0.05)
     raise AssertionError(f"expected {kind.__name__}, the app shows {type(pilot.app.screen).__name__}")
@@ -221,7 +222,12 @@ async def test_idle_lock_hides_content_and_returns_to_same_screen(tmp_path: Path
         await wait_for_screen(pilot, UnlockScreen, tries=100)
         assert workspace.unlocked.is_locked  # the keys are gone
         # Only the lock screen is drawn: nothing of the datasets screen shows.
-        drawn = app.export_screenshot()
+        drawn = ""
+        for _ in range(50):
+            await pilot.pause(0.05)
+            drawn = app.export_screenshot()
+            if "Locked" in drawn:
+                break
         assert "Locked" in drawn
         assert "dataset:" not in drawn and "Examples" not in drawn
         assert app.screen.query_one("#username", Input).disabled
