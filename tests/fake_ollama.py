@@ -1,0 +1,1400 @@
+"""A faithful fake Ollama server: a real HTTP/1.1 server on 127.0.0.1 speaking Ollama's wire format.
+
+Standard library only. It runs an asyncio server on a background thread's event loop with its own
+minimal HTTP/1.1 parsing, so per-token latency, queueing, dropped connections and hundreds of
+concurrent keep-alive connections behave like the real thing. Field names, status codes and error
+texts follow Ollama 0.12.6 (`api/types.go`, `server/routes.go`).
+
+    with FakeOllama(token_latency=0.01) as fake:
+        httpx.post(f"{fake.base_url}/api/chat", json={...})
+
+Switches (`token_latency`, `first_byte_delay`, `parallel`, `busy`, `fail_after_chunks`,
+`drop_after_chunks`, `fixed_reply`) may be changed while the server runs; each request reads them
+when it gets to the point where they matter. Observations: `requests`, `max_in_flight`, `in_flight`,
+`disconnects`, `connections_accepted`.
+
+Replies to /api/chat are deterministic: a hash of (model, messages, options.seed) seeds the text, so
+the same request gets the same answer and another seed another one. In order of precedence:
+
+* `fixed_reply` set: the content is exactly that text (no tool call, no think tags), streamed in pieces;
+* `tools` given and the last message is not a "tool" result: one chunk with `message.tool_calls`
+  ([{"function": {"index": 0, "name": <first tool>, "arguments": {...from its JSON schema}}}]);
+* `format` given: JSON text valid for the schema (arrays: 3 distinct items unless minItems/maxItems say
+  otherwise; objects: every listed property), or {"response": "..."} for "json";
+* otherwise a few sentences of plain words, 20-60 pieces.
+
+A model with the "thinking" capability streams `message.thinking` pieces first when `think` is true;
+without `think` its content starts with "<think>\n...\n</think>\n\n" (with `think: false` an empty
+"<think>\n\n</think>\n\n"), which clients must strip. `options.stop` cuts the content before the first
+stop string; `options.num_predict` caps the pieces (thinking included) and sets done_reason "length".
+`eval_count` is the number of chunks before the final one; `prompt_eval_count` the number of
+whitespace-separated words in all message contents (at least 1).
+
+Run it in the foreground with ``python -m tests.fake_ollama --port 11434 [--token-latency 0.02]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import hashlib
+import json
+import random
+import re
+import signal
+import sys
+import threading
+import time
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from email.utils import formatdate
+from types import TracebackType
+from typing import Any
+
+__all__ = ["DEFAULT_MODELS", "FakeModel", "FakeOllama", "default_models"]
+
+BUSY_ERROR = "server busy, please try again.  maximum pending requests exceeded"
+STREAM_ERROR = "an error was encountered while running the model: unexpected EOF"
+_MAX_HEAD = 64 * 1024
+_REASONS = {
+    100: "Continue",
+    200: "OK",
+    400: "Bad Request",
+    404: "Not Found",
+    413: "Request Entity Too Large",
+    431: "Request Header Fields Too Large",
+    500: "Internal Server Error",
+    503: "Service Unavailable",
+}
+_JSON_TYPE = "application/json; charset=utf-8"
+_TEXT_TYPE = "text/plain; charset=utf-8"
+
+
+# --------------------------------------------------------------------------------------------- models
+
+
+@dataclass
+class FakeModel:
+    """One installed model, as /api/tags and /api/show describe it."""
+
+    name: str
+    family: str = "llama"
+    parameter_size: str = "3.2B"
+    quantization_level: str = "Q4_K_M"
+    size: int = 2_019_393_189
+    context_length: int = 131_072
+    capabilities: list[str] = field(default_factory=lambda: ["completion", "tools"])
+
+    @property
+    def canonical(self) -> str:
+        return _canonical_name(self.name)
+
+    @property
+    def digest(self) -> str:
+        return hashlib.sha256(self.canonical.encode()).hexdigest()
+
+    @property
+    def parameter_count(self) -> int:
+        match = re.fullmatch(r"([\d.]+)\s*([KMBT]?)", self.parameter_size.strip(), re.IGNORECASE)
+        if not match:
+            return 1_000_000_000
+        scale = {"": 1, "K": 10**3, "M": 10**6, "B": 10**9, "T": 10**12}[match.group(2).upper()]
+        return round(float(match.group(1)) * scale)
+
+    @property
+    def modified_at(self) -> str:
+        """A stable RFC 3339 timestamp with nanoseconds and a local offset, as Go marshals a file mtime."""
+        seconds = 1_756_000_000 + int(self.digest[:6], 16) % 3_000_000
+        nanos = int(self.digest[6:14], 16) % 1_000_000_000
+        return _rfc3339(seconds * 1_000_000_000 + nanos, offset_minutes=-7 * 60)
+
+    def details(self) -> dict[str, Any]:
+        return {
+            "parent_model": "",
+            "format": "gguf",
+            "family": self.family,
+            "families": [self.family],
+            "parameter_size": self.parameter_size,
+            "quantization_level": self.quantization_level,
+        }
+
+
+def default_models() -> list[FakeModel]:
+    """Fresh copies of the default models: llama3.2:latest (tools) and qwen3:0.6b (tools, thinking)."""
+    return [
+        FakeModel(
+            name="llama3.2:latest",
+            family="llama",
+            parameter_size="3.2B",
+            quantization_level="Q4_K_M",
+            size=2_019_393_189,
+            context_length=131_072,
+            capabilities=["completion", "tools"],
+        ),
+        FakeModel(
+            name="qwen3:0.6b",
+            family="qwen3",
+            parameter_size="751.63M",
+            quantization_level="Q4_K_M",
+            size=522_653_767,
+            context_length=40_960,
+            capabilities=["completion", "tools", "thinking"],
+        ),
+    ]
+
+
+DEFAULT_MODELS: tuple[FakeModel, ...] = tuple(default_models())
+
+
+def _canonical_name(name: str) -> str:
+    """Ollama matches names case-insensitively and adds the ":latest" tag when none is given."""
+    name = name.strip().lower()
+    for prefix in ("registry.ollama.ai/library/", "registry.ollama.ai/"):
+        if name.startswith(prefix):
+            name = name[len(prefix) :]
+    if ":" not in name.rsplit("/", 1)[-1]:
+        name += ":latest"
+    return name
+
+
+# ------------------------------------------------------------------------------------- text helpers
+
+
+def _words(text: str) -> tuple[str, ...]:
+    return tuple(text.split())
+
+
+_ADJ = _words(
+    "quiet bright old small gentle careful steady simple clear warm green narrow plain hidden quick "
+    "patient curious humble bold late"
+)
+_NOUN = _words(
+    "river lantern bridge garden window teacher engine market letter forest harbor signal kitchen "
+    "library mountain student village record answer pattern method journey table question"
+)
+_VERB = _words(
+    "carries follows builds finds keeps reads opens shows guides checks explains holds marks "
+    "measures describes connects prepares collects"
+)
+_ADV = _words("slowly quietly often carefully always rarely gladly simply")
+_PREP = _words("across near under beside through behind toward around")
+_DET = _words("the a every one that this")
+
+# A token: the think tags whole (one special token each, as real tokenizers have them), a word, or one
+# other character, each with the whitespace in front of it.
+_TOKEN_RE = re.compile(r"\s*(?:</?think>|\w+|[^\w\s])")
+
+
+def _pieces(text: str) -> list[str]:
+    """Split text into stream pieces whose concatenation is exactly `text`."""
+    pieces = _TOKEN_RE.findall(text)
+    joined = "".join(pieces)
+    if joined != text:  # trailing whitespace only
+        rest = text[len(joined) :]
+        if pieces:
+            pieces[-1] += rest
+        else:
+            pieces = [rest]
+    return pieces
+
+
+def _sentence(rng: random.Random) -> str:
+    pattern = rng.randrange(4)
+    a, n, v, d, p = rng.choice, _NOUN, _VERB, _DET, _PREP
+    if pattern == 0:
+        words = ["the", a(_ADJ), a(n), a(v), a(d), a(n), a(p), "the", a(_ADJ), a(n)]
+    elif pattern == 1:
+        words = [a(d), a(n), a(v), a(_ADV), a(p), "the", a(n)]
+    elif pattern == 2:
+        words = ["every", a(n), a(v), "a", a(_ADJ), a(n), "and", a(v), "the", a(n)]
+    else:
+        words = ["a", a(_ADJ), a(n), a(_ADV), a(v), "the", a(_ADJ), a(n), a(p), "the", a(n)]
+    text = " ".join(words)
+    return text[0].upper() + text[1:] + "."
+
+
+def _paragraph(rng: random.Random, min_tokens: int = 20, max_tokens: int = 60) -> str:
+    target = rng.randint(min_tokens, max_tokens)
+    sentences: list[str] = []
+    count = 0
+    while count < min_tokens or (count < target and rng.random() < 0.85):
+        sentence = _sentence(rng)
+        size = len(_pieces(sentence))
+        if count >= min_tokens and count + size > max_tokens:
+            break
+        sentences.append(sentence)
+        count += size
+    return " ".join(sentences)
+
+
+def _thought(rng: random.Random) -> str:
+    return (
+        f"Okay, the user wants something about the {rng.choice(_ADJ)} {rng.choice(_NOUN)}. "
+        f"Let me think about the {rng.choice(_NOUN)} and the {rng.choice(_NOUN)} first. "
+        "I should answer briefly and clearly."
+    )
+
+
+# ----------------------------------------------------------------------------- JSON schema values
+
+
+def _resolve_ref(ref: str, root: dict[str, Any]) -> dict[str, Any]:
+    node: Any = root
+    if ref.startswith("#/"):
+        for part in ref[2:].split("/"):
+            node = node.get(part.replace("~1", "/").replace("~0", "~"), {}) if isinstance(node, dict) else {}
+    return node if isinstance(node, dict) else {}
+
+
+def _value_for_schema(
+    schema: Any, rng: random.Random, root: dict[str, Any], *, short: bool = False, depth: int = 0
+) -> Any:
+    """A value valid for a (practical subset of) JSON Schema: type, properties, required, items,
+    minItems/maxItems, enum, const, anyOf/oneOf/allOf, $ref, minimum/maximum, minLength/maxLength."""
+    if not isinstance(schema, dict) or depth > 12:
+        return _phrase(rng) if short else _sentence(rng)
+    if "$ref" in schema and isinstance(schema["$ref"], str):
+        merged = {**_resolve_ref(schema["$ref"], root), **{k: v for k, v in schema.items() if k != "$ref"}}
+        return _value_for_schema(merged, rng, root, short=short, depth=depth + 1)
+    if "const" in schema:
+        return schema["const"]
+    if isinstance(schema.get("enum"), list) and schema["enum"]:
+        return rng.choice(schema["enum"])
+    for key in ("anyOf", "oneOf"):
+        options = schema.get(key)
+        if isinstance(options, list) and options:
+            usable = [o for o in options if not (isinstance(o, dict) and o.get("type") == "null")]
+            return _value_for_schema((usable or options)[0], rng, root, short=short, depth=depth + 1)
+    if isinstance(schema.get("allOf"), list) and schema["allOf"]:
+        merged = {}
+        for part in schema["allOf"]:
+            if isinstance(part, dict):
+                merged.update(part)
+        return _value_for_schema(merged, rng, root, short=short, depth=depth + 1)
+
+    kind = schema.get("type")
+    if isinstance(kind, list):
+        kind = next((k for k in kind if k != "null"), "null")
+    if kind is None:
+        kind = "object" if "properties" in schema else "array" if "items" in schema else "string"
+
+    if kind == "object":
+        props = schema.get("properties")
+        out: dict[str, Any] = {}
+        if isinstance(props, dict):
+            for name, sub in props.items():
+                out[name] = _value_for_schema(sub, rng, root, short=short, depth=depth + 1)
+        return out
+    if kind == "array":
+        lo = schema.get("minItems")
+        hi = schema.get("maxItems")
+        count = 3
+        if isinstance(lo, int):
+            count = max(count, lo)
+        if isinstance(hi, int):
+            count = min(count, hi)
+        items = schema.get("items", {})
+        values: list[Any] = []
+        seen: set[str] = set()
+        attempts = 0
+        while len(values) < count and attempts < count * 20:
+            attempts += 1
+            value = _value_for_schema(items, rng, root, short=short, depth=depth + 1)
+            key = json.dumps(value, sort_keys=True)
+            if key in seen and attempts < count * 10:
+                continue  # prefer distinct items (paraphrases must differ)
+            if key in seen and isinstance(value, str):
+                value = f"{value[:-1]} {len(values) + 1}." if value.endswith(".") else f"{value} {len(values) + 1}"
+                key = json.dumps(value, sort_keys=True)
+            seen.add(key)
+            values.append(value)
+        return values
+    if kind == "integer":
+        lo_i = _bound(schema, "minimum", "exclusiveMinimum", 1, 0)
+        hi_i = _bound(schema, "maximum", "exclusiveMaximum", -1, lo_i + 100)
+        return rng.randint(lo_i, max(lo_i, hi_i))
+    if kind == "number":
+        lo_f = float(schema.get("minimum", 0.0))
+        hi_f = float(schema.get("maximum", lo_f + 100.0))
+        return round(rng.uniform(lo_f, max(lo_f, hi_f)), 2)
+    if kind == "boolean":
+        return rng.random() < 0.5
+    if kind == "null":
+        return None
+    text = _phrase(rng) if short else _sentence(rng)
+    min_len = schema.get("minLength")
+    max_len = schema.get("maxLength")
+    if isinstance(min_len, int):
+        while len(text) < min_len:
+            text += " " + _phrase(rng)
+    if isinstance(max_len, int):
+        text = text[:max_len]
+    return text
+
+
+def _bound(schema: dict[str, Any], inclusive: str, exclusive: str, step: int, default: int) -> int:
+    value = schema.get(inclusive)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return int(value)
+    value = schema.get(exclusive)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return int(value) + step
+    return default
+
+
+def _phrase(rng: random.Random) -> str:
+    return f"{rng.choice(_ADJ)} {rng.choice(_NOUN)}"
+
+
+def _format_content(fmt: Any, rng: random.Random) -> str:
+    """The assistant text for a `format` request: JSON text valid for the schema (or any object)."""
+    value = _value_for_schema(fmt, rng, fmt) if isinstance(fmt, dict) else {"response": _sentence(rng)}
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _format_problem(fmt: Any) -> str | None:
+    if fmt is None or fmt == "" or fmt == "json" or isinstance(fmt, dict):
+        return None
+    raw = json.dumps(fmt)
+    return f'invalid format: {json.dumps(raw)}; expected "json" or a valid JSON Schema object'
+
+
+# ----------------------------------------------------------------------------------- wire helpers
+
+
+def _go_json(value: Any) -> bytes:
+    """Compact JSON as Go's encoding/json writes it (UTF-8, with <, >, & and U+2028/9 escaped)."""
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    if any(c in text for c in "<>&\u2028\u2029"):
+        text = (
+            text.replace("<", "\\u003c")
+            .replace(">", "\\u003e")
+            .replace("&", "\\u0026")
+            .replace("\u2028", "\\u2028")
+            .replace("\u2029", "\\u2029")
+        )
+    return text.encode()
+
+
+def _rfc3339(ns: int, offset_minutes: int = 0) -> str:
+    """RFC 3339 with nanoseconds, trailing zeros trimmed, like Go's time.RFC3339Nano."""
+    local = ns + offset_minutes * 60 * 1_000_000_000
+    seconds, frac = divmod(local, 1_000_000_000)
+    text = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds))
+    digits = f"{frac:09d}".rstrip("0")
+    if digits:
+        text += "." + digits
+    if offset_minutes == 0:
+        return text + "Z"
+    sign = "+" if offset_minutes > 0 else "-"
+    hours, minutes = divmod(abs(offset_minutes), 60)
+    return f"{text}{sign}{hours:02d}:{minutes:02d}"
+
+
+def _now() -> str:
+    return _rfc3339(time.time_ns())
+
+
+def _keep_alive_seconds(value: Any) -> float | None:
+    """Seconds from an Ollama keep_alive (number of seconds or a Go duration like "5m"); None if unset."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, str):
+        text = value.strip()
+        if not text:
+            return None
+        with contextlib.suppress(ValueError):
+            return float(text)
+        total = 0.0
+        units = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
+        sign = -1.0 if text.startswith("-") else 1.0
+        parts = re.findall(r"([\d.]+)(ns|us|µs|ms|s|m|h)", text)
+        if not parts:
+            return None
+        for number, unit in parts:
+            total += float(number) * units[unit]
+        return sign * total
+    return None
+
+
+def _json_error_text(body: str, exc: json.JSONDecodeError) -> str:
+    """Roughly what Go's encoding/json says for a malformed body."""
+    if exc.pos >= len(body.rstrip()):
+        return "unexpected EOF"
+    char = body[exc.pos]
+    for python_msg, go_context in (
+        ("Expecting property name", "looking for beginning of object key string"),
+        ("Expecting value", "looking for beginning of value"),
+        ("Expecting ':' delimiter", "after object key"),
+        ("Expecting ',' delimiter", "after object key:value pair"),
+        ("Extra data", "after top-level value"),
+    ):
+        if exc.msg.startswith(python_msg):
+            return f"invalid character '{char}' {go_context}"
+    return f"invalid character '{char}' in JSON body"
+
+
+def _go_type_name(value: Any) -> str:
+    if isinstance(value, list):
+        return "array"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, int | float):
+        return "number"
+    return "null"
+
+
+# ------------------------------------------------------------------------------------ HTTP plumbing
+
+
+class _HttpError(Exception):
+    def __init__(self, status: int) -> None:
+        super().__init__(status)
+        self.status = status
+
+
+@dataclass
+class _Request:
+    method: str
+    target: str
+    version: str
+    headers: dict[str, str]
+    body: bytes = b""
+
+    @property
+    def path(self) -> str:
+        return self.target.split("?", 1)[0]
+
+    @property
+    def keep_alive(self) -> bool:
+        tokens = {t.strip().lower() for t in self.headers.get("connection", "").split(",")}
+        if self.version == "HTTP/1.0":
+            return "keep-alive" in tokens
+        return "close" not in tokens
+
+
+class _Conn:
+    """One accepted connection, with a byte buffer of its own so a watcher can read ahead for EOF."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader = reader
+        self.writer = writer
+        self.buf = bytearray()
+        self.eof = False
+        self.client_gone = False
+        self.completed = False  # the current response has been written in full
+        self.task: asyncio.Task[Any] | None = None
+        self.watcher: asyncio.Task[None] | None = None
+
+    async def fill(self) -> bool:
+        if self.eof:
+            return False
+        try:
+            data = await self.reader.read(65536)
+        except (ConnectionError, OSError):
+            data = b""
+        if not data:
+            self.eof = True
+            return False
+        self.buf += data
+        return True
+
+    async def read_head(self) -> bytes | None:
+        while True:
+            end = self.buf.find(b"\r\n\r\n")
+            if end >= 0:
+                head = bytes(self.buf[:end])
+                del self.buf[: end + 4]
+                return head
+            if len(self.buf) > _MAX_HEAD:
+                raise _HttpError(431)
+            if not await self.fill():
+                if self.buf.strip():
+                    raise _HttpError(400)
+                return None
+
+    async def read_exact(self, size: int) -> bytes:
+        while len(self.buf) < size:
+            if not await self.fill():
+                raise ConnectionResetError("client closed the connection mid-body")
+        data = bytes(self.buf[:size])
+        del self.buf[:size]
+        return data
+
+    async def read_line(self) -> bytes:
+        while True:
+            end = self.buf.find(b"\r\n")
+            if end >= 0:
+                line = bytes(self.buf[:end])
+                del self.buf[: end + 2]
+                return line
+            if len(self.buf) > _MAX_HEAD:
+                raise _HttpError(400)
+            if not await self.fill():
+                raise ConnectionResetError("client closed the connection mid-body")
+
+    async def read_request(self) -> _Request | None:
+        head = await self.read_head()
+        if head is None:
+            return None
+        lines = head.decode("latin-1").split("\r\n")
+        while lines and not lines[0]:  # tolerate stray CRLFs between requests
+            lines.pop(0)
+        parts = lines[0].split(" ") if lines else []
+        if len(parts) != 3 or not parts[2].startswith("HTTP/1."):
+            raise _HttpError(400)
+        headers: dict[str, str] = {}
+        for line in lines[1:]:
+            name, sep, value = line.partition(":")
+            if not sep:
+                raise _HttpError(400)
+            headers[name.strip().lower()] = value.strip()
+        request = _Request(parts[0].upper(), parts[1], parts[2], headers)
+        if headers.get("expect", "").lower() == "100-continue":
+            self.writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+        if "chunked" in headers.get("transfer-encoding", "").lower():
+            chunks: list[bytes] = []
+            while True:
+                size_line = (await self.read_line()).split(b";", 1)[0].strip()
+                try:
+                    size = int(size_line, 16)
+                except ValueError as exc:
+                    raise _HttpError(400) from exc
+                if size == 0:
+                    while await self.read_line():  # trailers
+                        pass
+                    break
+                chunks.append(await self.read_exact(size))
+                await self.read_exact(2)
+            request.body = b"".join(chunks)
+        elif "content-length" in headers:
+            try:
+                length = int(headers["content-length"])
+            except ValueError as exc:
+                raise _HttpError(400) from exc
+            if length < 0:
+                raise _HttpError(400)
+            if length > 256 * 1024 * 1024:
+                raise _HttpError(413)
+            request.body = await self.read_exact(length)
+        return request
+
+
+class _ClientGone(Exception):
+    """The client went away while its chat request was queued or streaming."""
+
+
+class _Slots:
+    """A FIFO semaphore whose size is read from the owner on every decision (OLLAMA_NUM_PARALLEL)."""
+
+    def __init__(self, owner: FakeOllama) -> None:
+        self._owner = owner
+        self._active = 0
+        self._waiters: deque[asyncio.Future[None]] = deque()
+
+    @property
+    def active(self) -> int:
+        return self._active
+
+    @property
+    def waiting(self) -> int:
+        return sum(1 for w in self._waiters if not w.done())
+
+    def _limit(self) -> int:
+        return max(1, int(self._owner.parallel))
+
+    async def acquire(self) -> None:
+        if self._active < self._limit() and not self._waiters:
+            self._active += 1
+            return
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiters.append(waiter)
+        try:
+            await waiter
+        except asyncio.CancelledError:
+            if waiter.done() and not waiter.cancelled():
+                self.release()  # the slot was handed over just as we were cancelled: pass it on
+            else:
+                with contextlib.suppress(ValueError):
+                    self._waiters.remove(waiter)
+            raise
+
+    def release(self) -> None:
+        self._active -= 1
+        self.wake()
+
+    def wake(self) -> None:
+        while self._waiters and self._active < self._limit():
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                self._active += 1
+                waiter.set_result(None)
+
+
+# -------------------------------------------------------------------------------------- the plan
+
+
+@dataclass
+class _Plan:
+    """What one chat request will produce, decided before it is queued."""
+
+    model: str  # as the client spelled it; Ollama echoes req.Model
+    canonical: str
+    stream: bool
+    thinking: list[str]
+    content: list[str]
+    tool_calls: list[dict[str, Any]] | None
+    done_reason: str
+    prompt_eval_count: int
+    keep_alive: float | None
+
+    @property
+    def chunk_count(self) -> int:
+        return len(self.thinking) + len(self.content) + (1 if self.tool_calls else 0)
+
+
+# ---------------------------------------------------------------------------------------- server
+
+
+class FakeOllama:
+    """A real HTTP server on 127.0.0.1 that answers like Ollama. See the module docstring."""
+
+    def __init__(
+        self,
+        models: list[FakeModel] | None = None,
+        *,
+        token_latency: float = 0.0,
+        first_byte_delay: float = 0.0,
+        parallel: int = 4,
+        version: str = "0.12.6",
+        host: str = "127.0.0.1",
+        port: int = 0,
+        verbose: bool = False,
+    ) -> None:
+        self.models: list[FakeModel] = list(models) if models is not None else default_models()
+        self.token_latency = token_latency
+        self.first_byte_delay = first_byte_delay
+        self._parallel = parallel
+        self.version = version
+        self.host = host
+        self.port = port
+        self.verbose = verbose
+        self.busy = False
+        self.fail_after_chunks: int | None = None
+        self.drop_after_chunks: int | None = None
+        self.fixed_reply: str | None = None
+        self.requests: list[dict[str, Any]] = []
+        self.max_in_flight = 0
+        self.disconnects = 0
+        self.connections_accepted = 0
+        self._lock = threading.Lock()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._server: asyncio.Server | None = None
+        self._conns: set[_Conn] = set()
+        self._slots = _Slots(self)
+        self._loaded: dict[str, tuple[float, FakeModel]] = {}
+        self._stopping = False
+        self._date_cache: tuple[int, str] = (0, "")
+
+    # ---------------------------------------------------------------- lifecycle
+
+    @property
+    def base_url(self) -> str:
+        if self._server is None:
+            raise RuntimeError("FakeOllama is not running; call start() first")
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def running(self) -> bool:
+        return self._server is not None
+
+    def start(self) -> FakeOllama:
+        if self._thread is not None:
+            return self
+        self._stopping = False
+        self._slots = _Slots(self)
+        loop = asyncio.new_event_loop()
+        thread = threading.Thread(target=self._run_loop, args=(loop,), name="fake-ollama", daemon=True)
+        self._loop, self._thread = loop, thread
+        thread.start()
+        try:
+            asyncio.run_coroutine_threadsafe(self._astart(), loop).result(timeout=10)
+        except BaseException:
+            self._halt_loop()
+            raise
+        return self
+
+    def stop(self) -> None:
+        loop = self._loop
+        if loop is None or self._thread is None:
+            return
+        if loop.is_running():
+            with contextlib.suppress(Exception):
+                asyncio.run_coroutine_threadsafe(self._astop(), loop).result(timeout=5)
+        self._halt_loop()
+
+    def _halt_loop(self) -> None:
+        loop, thread = self._loop, self._thread
+        if loop is not None and not loop.is_closed():
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(loop.stop)
+        if thread is not None:
+            thread.join(timeout=5)
+        self._loop = self._thread = None
+        self._server = None
+
+    def __enter__(self) -> FakeOllama:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:
+        where = f"{self.host}:{self.port}" if self.running else "stopped"
+        return f"<FakeOllama {where} models={[m.name for m in self.models]}>"
+
+    @staticmethod
+    def _run_loop(loop: asyncio.AbstractEventLoop) -> None:
+        asyncio.set_event_loop(loop)
+        try:
+            loop.run_forever()
+        finally:
+            pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
+            for task in pending:
+                task.cancel()
+            if pending:
+                loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+            loop.run_until_complete(loop.shutdown_asyncgens())
+            loop.close()
+
+    async def _astart(self) -> None:
+        self._server = await asyncio.start_server(
+            self._serve_conn, self.host, self.port, backlog=2048, reuse_address=True, limit=_MAX_HEAD
+        )
+        self.port = self._server.sockets[0].getsockname()[1]
+
+    async def _astop(self) -> None:
+        self._stopping = True
+        server = self._server
+        if server is not None:
+            server.close()
+        tasks = []
+        for conn in list(self._conns):
+            conn.writer.transport.abort()
+            if conn.task is not None and not conn.task.done():
+                conn.task.cancel()
+                tasks.append(conn.task)
+        if tasks:
+            await asyncio.wait(tasks, timeout=2)
+        if server is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(server.wait_closed(), timeout=1)
+
+    # ---------------------------------------------------------------- switches and observations
+
+    @property
+    def parallel(self) -> int:
+        return self._parallel
+
+    @parallel.setter
+    def parallel(self, value: int) -> None:
+        self._parallel = value
+        loop = self._loop
+        if loop is not None and loop.is_running():
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(self._slots.wake)
+
+    @property
+    def in_flight(self) -> int:
+        """Chat requests holding a processing slot right now."""
+        return self._slots.active
+
+    @property
+    def queued(self) -> int:
+        """Chat requests waiting for a slot right now."""
+        return self._slots.waiting
+
+    def reset_stats(self) -> None:
+        """Forget recorded requests and counters (not the switches)."""
+        with self._lock:
+            self.requests.clear()
+            self.max_in_flight = self._slots.active
+            self.disconnects = 0
+            self.connections_accepted = 0
+
+    def model(self, name: str) -> FakeModel | None:
+        wanted = _canonical_name(name)
+        return next((m for m in self.models if m.canonical == wanted), None)
+
+    # ---------------------------------------------------------------- connection loop
+
+    async def _serve_conn(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        conn = _Conn(reader, writer)
+        conn.task = asyncio.current_task()
+        self._conns.add(conn)
+        with self._lock:
+            self.connections_accepted += 1
+        try:
+            while not self._stopping:
+                try:
+                    request = await conn.read_request()
+                except _HttpError as exc:
+                    await self._send(conn, None, exc.status, _TEXT_TYPE, f"{exc.status} {_REASONS[exc.status]}")
+                    break
+                if request is None:
+                    break
+                keep = await self._dispatch(conn, request)
+                if self.verbose:
+                    print(f"fake-ollama: {request.method} {request.path}", file=sys.stderr, flush=True)
+                if not keep or conn.eof:
+                    break
+        except (ConnectionError, OSError):
+            pass
+        except asyncio.CancelledError:
+            if not self._stopping:
+                raise
+            # stop(): end quietly (asyncio 3.11 logs a cancelled connection task as an error)
+        finally:
+            self._conns.discard(conn)
+            with contextlib.suppress(Exception):
+                writer.close()
+
+    async def _send(
+        self,
+        conn: _Conn,
+        request: _Request | None,
+        status: int,
+        content_type: str,
+        body: str | bytes,
+        *,
+        head_only: bool = False,
+    ) -> bool:
+        data = body.encode() if isinstance(body, str) else body
+        keep = request is not None and request.keep_alive
+        headers = [
+            ("Content-Type", content_type),
+            ("Date", self._date()),
+            ("Content-Length", str(len(data))),
+        ]
+        if not keep:
+            headers.append(("Connection", "close"))
+        conn.writer.write(self._head(status, headers) + (b"" if head_only else data))
+        conn.completed = True
+        await conn.writer.drain()
+        return keep
+
+    async def _send_json(self, conn: _Conn, request: _Request, status: int, value: Any) -> bool:
+        return await self._send(conn, request, status, _JSON_TYPE, _go_json(value), head_only=request.method == "HEAD")
+
+    @staticmethod
+    def _head(status: int, headers: list[tuple[str, str]]) -> bytes:
+        lines = [f"HTTP/1.1 {status} {_REASONS.get(status, 'Unknown')}"]
+        lines.extend(f"{k}: {v}" for k, v in headers)
+        return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+
+    def _date(self) -> str:
+        now = int(time.time())
+        if self._date_cache[0] != now:
+            self._date_cache = (now, formatdate(now, usegmt=True))
+        return self._date_cache[1]
+
+    async def _dispatch(self, conn: _Conn, request: _Request) -> bool:
+        method, path = request.method, request.path
+        if path == "/" and method in ("GET", "HEAD"):
+            return await self._send(conn, request, 200, _TEXT_TYPE, "Ollama is running", head_only=method == "HEAD")
+        if path == "/api/version" and method in ("GET", "HEAD"):
+            return await self._send_json(conn, request, 200, {"version": self.version})
+        if path == "/api/tags" and method in ("GET", "HEAD"):
+            return await self._send_json(conn, request, 200, self._tags())
+        if path == "/api/ps" and method == "GET":
+            return await self._send_json(conn, request, 200, self._ps())
+        if path == "/api/show" and method == "POST":
+            return await self._show(conn, request)
+        if path == "/api/chat" and method == "POST":
+            return await self._chat(conn, request)
+        return await self._send(conn, request, 404, "text/plain", "404 page not found", head_only=method == "HEAD")
+
+    # ---------------------------------------------------------------- simple endpoints
+
+    def _tags(self) -> dict[str, Any]:
+        return {
+            "models": [
+                {
+                    "name": m.name,
+                    "model": m.name,
+                    "modified_at": m.modified_at,
+                    "size": m.size,
+                    "digest": m.digest,
+                    "details": m.details(),
+                }
+                for m in self.models
+            ]
+        }
+
+    def _ps(self) -> dict[str, Any]:
+        now = time.time()
+        models = []
+        for name, (expires, m) in list(self._loaded.items()):
+            if expires <= now:
+                del self._loaded[name]
+                continue
+            models.append(
+                {
+                    "name": m.name,
+                    "model": m.name,
+                    "size": m.size,
+                    "digest": m.digest,
+                    "details": m.details(),
+                    "expires_at": _rfc3339(int(min(expires, 4_102_444_800) * 1e9)),
+                    "size_vram": m.size,
+                    "context_length": min(m.context_length, 4096),
+                }
+            )
+        return {"models": models}
+
+    async def _parse_body(self, conn: _Conn, request: _Request, type_name: str) -> dict[str, Any] | bool:
+        """The JSON object in the body, or the keep-alive result of the 400 already sent."""
+        text = request.body.decode("utf-8", errors="replace")
+        if not text.strip():
+            return await self._send_json(conn, request, 400, {"error": "missing request body"})
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            return await self._send_json(conn, request, 400, {"error": _json_error_text(text, exc)})
+        if not isinstance(data, dict):
+            error = f"json: cannot unmarshal {_go_type_name(data)} into Go value of type {type_name}"
+            return await self._send_json(conn, request, 400, {"error": error})
+        return data
+
+    async def _show(self, conn: _Conn, request: _Request) -> bool:
+        data = await self._parse_body(conn, request, "api.ShowRequest")
+        if isinstance(data, bool):
+            return data
+        name = data.get("model") or data.get("name")
+        if not isinstance(name, str) or not name:
+            return await self._send_json(conn, request, 400, {"error": "model is required"})
+        m = self.model(name)
+        if m is None:
+            return await self._send_json(conn, request, 404, {"error": f"model '{name}' not found"})
+        return await self._send_json(conn, request, 200, self._show_body(m))
+
+    @staticmethod
+    def _show_body(m: FakeModel) -> dict[str, Any]:
+        if m.family.startswith("qwen"):
+            template = (
+                "{{- range $i, $_ := .Messages }}<|im_start|>{{ .Role }}\n{{ .Content }}<|im_end|>\n"
+                "{{ end }}<|im_start|>assistant\n"
+            )
+            stops = ["<|im_start|>", "<|im_end|>"]
+            params = {"temperature": "0.6", "top_k": "20", "top_p": "0.95", "repeat_penalty": "1"}
+        else:
+            template = (
+                "<|start_header_id|>system<|end_header_id|>\n\n{{ .System }}<|eot_id|>"
+                "{{- range .Messages }}<|start_header_id|>{{ .Role }}<|end_header_id|>\n\n"
+                "{{ .Content }}<|eot_id|>{{ end }}<|start_header_id|>assistant<|end_header_id|>\n\n"
+            )
+            stops = ["<|start_header_id|>", "<|end_header_id|>", "<|eot_id|>"]
+            params = {}
+        param_lines = [f'stop                           "{s}"' for s in stops]
+        param_lines += [f"{k:<30} {v}" for k, v in params.items()]
+        parameters = "\n".join(param_lines)
+        modelfile = (
+            '# Modelfile generated by "ollama show"\n'
+            "# To build a new Modelfile based on this, replace FROM with:\n"
+            f"# FROM {m.name}\n\n"
+            f"FROM /usr/share/ollama/.ollama/models/blobs/sha256-{m.digest}\n"
+            f'TEMPLATE """{template}"""\n'
+            + "".join(f'PARAMETER stop "{s}"\n' for s in stops)
+            + "".join(f"PARAMETER {k} {v}\n" for k, v in params.items())
+        )
+        return {
+            "license": "",
+            "modelfile": modelfile,
+            "parameters": parameters,
+            "template": template,
+            "details": m.details(),
+            "model_info": {
+                "general.architecture": m.family,
+                "general.basename": m.canonical.split(":")[0],
+                "general.file_type": 15,
+                "general.parameter_count": m.parameter_count,
+                "general.quantization_version": 2,
+                f"{m.family}.context_length": m.context_length,
+                f"{m.family}.block_count": 28,
+                f"{m.family}.embedding_length": 3072 if m.parameter_count > 2_000_000_000 else 1024,
+                "tokenizer.ggml.model": "gpt2",
+            },
+            "capabilities": list(m.capabilities),
+            "modified_at": m.modified_at,
+        }
+
+    # ---------------------------------------------------------------- /api/chat
+
+    async def _chat(self, conn: _Conn, request: _Request) -> bool:
+        started = time.perf_counter_ns()
+        data = await self._parse_body(conn, request, "api.ChatRequest")
+        if isinstance(data, bool):
+            return data
+        with self._lock:
+            self.requests.append(data)
+
+        name = data.get("model")
+        if not isinstance(name, str) or not name.strip():
+            return await self._send_json(conn, request, 400, {"error": "model is required"})
+        m = self.model(name)
+        if m is None:
+            error = f"model {json.dumps(name)} not found, try pulling it first"
+            return await self._send_json(conn, request, 404, {"error": error})
+        messages = data.get("messages")
+        if messages is None:
+            messages = []
+        if not isinstance(messages, list) or not all(isinstance(x, dict) for x in messages):
+            error = "json: cannot unmarshal messages into Go struct field ChatRequest.messages of type api.Message"
+            return await self._send_json(conn, request, 400, {"error": error})
+        raw_options = data.get("options")
+        options: dict[str, Any] = raw_options if isinstance(raw_options, dict) else {}
+        raw_tools = data.get("tools")
+        tools: list[Any] = raw_tools if isinstance(raw_tools, list) else []
+        think = data.get("think")
+        keep_alive = _keep_alive_seconds(data.get("keep_alive"))
+        quoted = json.dumps(name)
+
+        if not messages and keep_alive == 0:
+            self._loaded.pop(m.canonical, None)
+            return await self._send_json(conn, request, 200, self._bare_done(name, "unload"))
+        if tools and "tools" not in m.capabilities:
+            error = f"registry.ollama.ai/library/{m.canonical} does not support tools"
+            return await self._send_json(conn, request, 400, {"error": error})
+        if "thinking" not in m.capabilities and think is True:
+            return await self._send_json(conn, request, 400, {"error": f"{quoted} does not support thinking"})
+        if isinstance(think, str) and m.family != "gptoss":
+            error = f"think value {json.dumps(think)} is not supported for this model"
+            return await self._send_json(conn, request, 400, {"error": error})
+        problem = _format_problem(data.get("format"))
+        if problem is not None:
+            return await self._send_json(conn, request, 500, {"error": problem})
+        if self.busy:
+            return await self._send_json(conn, request, 503, {"error": BUSY_ERROR})
+
+        plan = self._plan(name, m, data, messages, options, tools, think, keep_alive)
+        return await self._run_chat(conn, request, plan, m, started, empty=not messages)
+
+    @staticmethod
+    def _bare_done(model: str, reason: str) -> dict[str, Any]:
+        return {
+            "model": model,
+            "created_at": _now(),
+            "message": {"role": "assistant", "content": ""},
+            "done_reason": reason,
+            "done": True,
+        }
+
+    def _plan(
+        self,
+        name: str,
+        m: FakeModel,
+        data: dict[str, Any],
+        messages: list[dict[str, Any]],
+        options: dict[str, Any],
+        tools: list[Any],
+        think: Any,
+        keep_alive: float | None,
+    ) -> _Plan:
+        seed = options.get("seed")
+        key = json.dumps([m.canonical, messages, seed], sort_keys=True, default=str)
+        rng = random.Random(int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big"))
+        thinking_model = "thinking" in m.capabilities
+        fixed = self.fixed_reply
+        fmt = data.get("format")
+
+        thinking_text = ""
+        prefix = ""
+        if thinking_model:
+            thought = _thought(rng)
+            if think is True or isinstance(think, str):
+                thinking_text = thought
+            elif think is False:
+                prefix = "<think>\n\n</think>\n\n"
+            else:
+                prefix = f"<think>\n{thought}\n</think>\n\n"
+
+        tool_calls: list[dict[str, Any]] | None = None
+        last_role = messages[-1].get("role") if messages else None
+        if fixed is not None:
+            content = fixed
+        elif tools and last_role != "tool":
+            tool_calls = self._tool_calls(tools, rng)
+            content = ""
+        elif fmt:
+            content = prefix + _format_content(fmt, rng)
+        else:
+            content = prefix + _paragraph(rng)
+
+        done_reason = "stop"
+        stops = options.get("stop")
+        if isinstance(stops, str):
+            stops = [stops]
+        if isinstance(stops, list) and content:
+            cut = min((i for s in stops if isinstance(s, str) and s and (i := content.find(s)) >= 0), default=-1)
+            if cut >= 0:
+                content = content[:cut]
+
+        thinking = _pieces(thinking_text) if thinking_text else []
+        pieces = _pieces(content) if content else []
+        num_predict = options.get("num_predict")
+        if isinstance(num_predict, int | float) and not isinstance(num_predict, bool) and num_predict > 0:
+            budget = int(num_predict)
+            total = len(thinking) + len(pieces) + (1 if tool_calls else 0)
+            if total > budget:
+                done_reason = "length"
+                thinking = thinking[:budget]
+                pieces = pieces[: max(0, budget - len(thinking))]
+                tool_calls = None
+
+        prompt_words = sum(len(str(msg.get("content") or "").split()) for msg in messages)
+        return _Plan(
+            model=name,
+            canonical=m.canonical,
+            stream=data.get("stream") is not False,
+            thinking=thinking,
+            content=pieces,
+            tool_calls=tool_calls,
+            done_reason=done_reason,
+            prompt_eval_count=max(1, prompt_words),
+            keep_alive=keep_alive,
+        )
+
+    @staticmethod
+    def _tool_calls(tools: list[Any], rng: random.Random) -> list[dict[str, Any]] | None:
+        for tool in tools:
+            function = tool.get("function") if isinstance(tool, dict) else None
+            if isinstance(function, dict) and isinstance(function.get("name"), str):
+                params = function.get("parameters")
+                arguments = _value_for_schema(params, rng, params, short=True) if isinstance(params, dict) else {}
+                if not isinstance(arguments, dict):
+                    arguments = {}
+                return [{"function": {"index": 0, "name": function["name"], "arguments": arguments}}]
+        return None
+
+    async def _run_chat(
+        self, conn: _Conn, request: _Request, plan: _Plan, m: FakeModel, started: int, *, empty: bool
+    ) -> bool:
+        task = asyncio.current_task()
+        assert task is not None
+        conn.completed = False
+        watcher = conn.watcher = asyncio.create_task(self._watch(conn, task))
+        holding = False
+        try:
+            await self._slots.acquire()
+            holding = True
+            with self._lock:
+                self.max_in_flight = max(self.max_in_flight, self._slots.active)
+            if self.first_byte_delay > 0:
+                await asyncio.sleep(self.first_byte_delay)
+            loaded = time.perf_counter_ns()
+            expiry = 300.0 if plan.keep_alive is None else plan.keep_alive
+            self._loaded[m.canonical] = (time.time() + (expiry if expiry >= 0 else 1e12), m)
+            if empty:
+                return await self._send_json(conn, request, 200, self._bare_done(plan.model, "load"))
+            if plan.stream:
+                return await self._stream(conn, request, plan, started, loaded)
+            return await self._respond_whole(conn, request, plan, started, loaded)
+        except asyncio.CancelledError:
+            if conn.client_gone and not self._stopping:
+                task.uncancel()
+                if not conn.completed:  # a client closing after the whole answer did not disconnect early
+                    self._count_disconnect()
+                return False
+            raise
+        except (ConnectionError, OSError, _ClientGone):
+            if not conn.completed:
+                self._count_disconnect()
+            return False
+        finally:
+            if holding:
+                self._slots.release()
+            watcher.cancel()
+            conn.watcher = None
+            # The watcher must be gone before the connection loop reads the next request.
+            await asyncio.wait([watcher])
+
+    async def _watch(self, conn: _Conn, task: asyncio.Task[Any]) -> None:
+        """Read ahead while a chat request is processed; EOF means the client left: cancel it."""
+        while await conn.fill():
+            if len(conn.buf) > _MAX_HEAD:  # a client pipelining a lot: stop watching, keep the bytes
+                return
+        conn.client_gone = True
+        task.cancel()
+
+    def _count_disconnect(self) -> None:
+        with self._lock:
+            self.disconnects += 1
+
+    def _final(self, plan: _Plan, started: int, loaded: int, gen_start: int, chunks: int) -> dict[str, Any]:
+        now = time.perf_counter_ns()
+        load = max(loaded - started, 1_000)
+        prompt_eval = plan.prompt_eval_count * 40_000 + 1
+        eval_duration = max(now - gen_start, chunks * 1_000, 1)
+        total = max(now - started, load + prompt_eval + eval_duration)
+        return {
+            "model": plan.model,
+            "created_at": _now(),
+            "message": {"role": "assistant", "content": ""},
+            "done": True,
+            "done_reason": plan.done_reason,
+            "total_duration": total,
+            "load_duration": load,
+            "prompt_eval_count": plan.prompt_eval_count,
+            "prompt_eval_duration": prompt_eval,
+            "eval_count": chunks,
+            "eval_duration": eval_duration,
+        }
+
+    def _chunks(self, plan: _Plan) -> Iterator[dict[str, Any]]:
+        for piece in plan.thinking:
+            yield {"role": "assistant", "content": "", "thinking": piece}
+        for piece in plan.content:
+            yield {"role": "assistant", "content": piece}
+        if plan.tool_calls:
+            yield {"role": "assistant", "content": "", "tool_calls": plan.tool_calls}
+
+    async def _stream(self, conn: _Conn, request: _Request, plan: _Plan, started: int, loaded: int) -> bool:
+        writer = conn.writer
+        chunked = request.version != "HTTP/1.0"
+        keep = request.keep_alive and chunked
+        headers = [("Content-Type", "application/x-ndjson"), ("Date", self._date())]
+        if chunked:
+            headers.append(("Transfer-Encoding", "chunked"))
+        if not keep:
+            headers.append(("Connection", "close"))
+        writer.write(self._head(200, headers))
+        await writer.drain()
+
+        def frame(line: bytes) -> bytes:
+            return b"%x\r\n%s\r\n" % (len(line), line) if chunked else line
+
+        cut, failure = self._failure()
+        gen_start = time.perf_counter_ns()
+        sent = 0
+        for message in self._chunks(plan):
+            if cut is not None and sent >= cut:
+                break
+            if sent and self.token_latency > 0:
+                await asyncio.sleep(self.token_latency)
+            if conn.client_gone:
+                raise _ClientGone
+            line = _go_json({"model": plan.model, "created_at": _now(), "message": message, "done": False})
+            writer.write(frame(line + b"\n"))
+            await writer.drain()
+            sent += 1
+        if failure == "drop":
+            return await self._drop(conn)
+        if sent and self.token_latency > 0:
+            await asyncio.sleep(self.token_latency)
+        if failure == "fail":
+            last = _go_json({"error": STREAM_ERROR})
+        else:
+            last = _go_json(self._final(plan, started, loaded, gen_start, sent))
+        writer.write(frame(last + b"\n") + (b"0\r\n\r\n" if chunked else b""))
+        conn.completed = True
+        await writer.drain()
+        return keep
+
+    async def _respond_whole(self, conn: _Conn, request: _Request, plan: _Plan, started: int, loaded: int) -> bool:
+        gen_start = time.perf_counter_ns()
+        total = plan.chunk_count
+        cut, failure = self._failure()
+        generated = total if cut is None else min(cut, total)
+        if self.token_latency > 0 and generated > 0:
+            await asyncio.sleep(self.token_latency * generated)
+        if failure == "drop":
+            return await self._drop(conn)
+        if failure == "fail":
+            return await self._send_json(conn, request, 500, {"error": STREAM_ERROR})
+        body = self._final(plan, started, loaded, gen_start, total)
+        message: dict[str, Any] = {"role": "assistant", "content": "".join(plan.content)}
+        if plan.thinking:
+            message["thinking"] = "".join(plan.thinking)
+        if plan.tool_calls:
+            message["tool_calls"] = plan.tool_calls
+        body["message"] = message
+        return await self._send_json(conn, request, 200, body)
+
+    def _failure(self) -> tuple[int | None, str | None]:
+        """(chunks to send, "drop" | "fail" | None) from the switches; a drop wins a tie. Either switch
+        means the response never completes, even when the reply has fewer chunks than the number."""
+        fail, drop = self.fail_after_chunks, self.drop_after_chunks
+        if drop is not None and (fail is None or drop <= fail):
+            return max(0, drop), "drop"
+        if fail is not None:
+            return max(0, fail), "fail"
+        return None, None
+
+    async def _drop(self, conn: _Conn) -> bool:
+        """Close the connection mid-response without the final chunk (as a crashed server would):
+        what was written is flushed, then FIN; the client sees an incomplete chunked body."""
+        if conn.watcher is not None:
+            conn.watcher.cancel()  # our own close must not look like the client leaving
+            conn.watcher = None
+        conn.writer.close()
+        with contextlib.suppress(Exception):
+            await conn.writer.wait_closed()
+        return False
+
+
+# ------------------------------------------------------------------------------------------- CLI
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m tests.fake_ollama", description="A fake Ollama server speaking its wire format."
+    )
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=11434, help="0 picks a free port (default 11434)")
+    parser.add_argument("--token-latency", type=float, default=0.0, help="seconds between streamed chunks")
+    parser.add_argument("--first-byte-delay", type=float, default=0.0, help="seconds before response headers")
+    parser.add_argument("--parallel", type=int, default=4, help="chat requests processed at once")
+    parser.add_argument("--verbose", action="store_true", help="log each request to stderr")
+    args = parser.parse_args(argv)
+
+    fake = FakeOllama(
+        token_latency=args.token_latency,
+        first_byte_delay=args.first_byte_delay,
+        parallel=args.parallel,
+        host=args.host,
+        port=args.port,
+        verbose=args.verbose,
+    )
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: object) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    fake.start()
+    print(fake.base_url, flush=True)
+    try:
+        while not stop.wait(0.5):
+            pass
+    finally:
+        fake.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
