@@ -153,7 +153,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--fields", type=int, default=100_000)
     parser.add_argument("--size", type=int, default=500)
-    parser.add_argument("--rounds", type=int, default=3, help="timed runs per loop; the fastest counts")
+    parser.add_argument("--rounds", type=int, default=5, help="timed runs per loop; the fastest counts")
     parser.add_argument("--unlock-runs", type=int, default=3)
     args = parser.parse_args(argv)
 

@@ -9,6 +9,7 @@ BEGIN IMMEDIATE so a writer waits on the busy timeout instead of failing with
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
@@ -26,6 +27,26 @@ BUSY_TIMEOUT_MS = 30_000
 _IMMEDIATE = "forge_immediate"
 
 
+def enable_wal(cur: sqlite3.Cursor, timeout_s: float = BUSY_TIMEOUT_MS / 1000) -> None:
+    """Switch the file to WAL, waiting while another connection does the same.
+
+    Turning a new file to WAL takes an exclusive lock. When two connections try at once (two
+    processes opening a fresh data directory), SQLite answers one of them "database is locked"
+    straight away instead of calling the busy handler, since waiting could deadlock. So retry here.
+    """
+    deadline = time.monotonic() + timeout_s
+    delay = 0.002
+    while True:
+        try:
+            cur.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if exc.sqlite_errorcode & 0xFF != sqlite3.SQLITE_BUSY or time.monotonic() >= deadline:
+                raise
+        time.sleep(delay)
+        delay = min(delay * 2, 0.05)
+
+
 def make_engine(db_path: Path) -> Engine:
     engine = create_engine(
         f"sqlite:///{db_path}",
@@ -39,7 +60,7 @@ def make_engine(db_path: Path) -> Engine:
     def _on_connect(dbapi_conn: sqlite3.Connection, _record: Any) -> None:
         cur = dbapi_conn.cursor()
         cur.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        cur.execute("PRAGMA journal_mode = WAL")
+        enable_wal(cur)
         cur.execute("PRAGMA synchronous = NORMAL")
         cur.execute("PRAGMA foreign_keys = ON")
         cur.close()

@@ -173,7 +173,7 @@ async def test_mid_stream_error_and_dropped_connection_raise(fake: FakeOllama) -
         fake.fail_after_chunks = None
         fake.drop_after_chunks = 3
         seen: list[str] = []
-        with pytest.raises(BackendError, match="broke off|ended before"):
+        with pytest.raises(BackendError, match=r"broke off|ended before"):
             async for chunk in backend.chat(request()):
                 seen.append(chunk.content)
         assert len(seen) <= 3  # never a silently truncated answer marked done
