@@ -1,0 +1,45 @@
+"""`forge-tui doctor` and `forge-tui models` against the fake Ollama server and against nothing."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.fake_ollama import FakeOllama
+
+
+def run_cli(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "forge_tui", "--home", str(home), *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_doctor_and_models_against_the_fake(fast_home_dir: Path) -> None:
+    with FakeOllama() as fake:
+        doctor = run_cli(fast_home_dir, "doctor", "--url", fake.base_url, "--json")
+        assert doctor.returncode == 0, doctor.stderr
+        report = json.loads(doctor.stdout)
+        assert report["backend"]["reachable"] and report["backend"]["version"] == "0.12.6"
+        assert "llama3.2:latest" in report["models"]
+        assert report["schema"]["current"] == report["schema"]["head"]
+
+        table = run_cli(fast_home_dir, "models", "--url", fake.base_url)
+        assert table.returncode == 0, table.stderr
+        header, *rows = table.stdout.splitlines()
+        assert header.split() == ["NAME", "SIZE", "PARAMS", "QUANT", "FAMILY"]
+        assert any(row.startswith("llama3.2:latest") and "Q4_K_M" in row for row in rows)
+
+
+def test_doctor_exits_6_and_says_how_to_fix_an_unreachable_server(fast_home_dir: Path) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    doctor = run_cli(fast_home_dir, "doctor", "--url", f"http://127.0.0.1:{port}")
+    assert doctor.returncode == 6
+    assert "NOT REACHABLE" in doctor.stdout and "ollama serve" in doctor.stdout
