@@ -149,19 +149,24 @@ class FieldCipher:
     AEAD methods and the associated-data prefix are looked up once here rather than on each call.
     """
 
-    __slots__ = ("_decrypt", "_encrypt", "_prefix", "table")
+    __slots__ = ("_columns", "_decrypt", "_encrypt", "table")
 
     def __init__(self, key: bytes, table: str = "example") -> None:
         aead = AESGCM(key)
         self._encrypt = aead.encrypt
         self._decrypt = aead.decrypt
-        # field_context(table, column, row_id) == prefix + f"{column}|{row_id}", encoded.
-        self._prefix = f"forge-tui|{table}|"
         self.table = table
+        # field_context(table, column, row_id) == self._columns[column] + row_id.encode()
+        self._columns: dict[str, bytes] = {}
 
+    def _column_prefix(self, column: str) -> bytes:
+        prefix = self._columns[column] = f"forge-tui|{self.table}|{column}|".encode()
+        return prefix
+
+    # seal and open run for every field of every row; the associated data is built inline.
     def seal(self, column: str, row_id: str, plaintext: bytes) -> bytes:
         nonce = os.urandom(NONCE_BYTES)
-        aad = f"{self._prefix}{column}|{row_id}".encode()
+        aad = (self._columns.get(column) or self._column_prefix(column)) + row_id.encode()
         return _VERSION_BYTE + nonce + self._encrypt(nonce, plaintext, aad)
 
     def open(self, column: str, row_id: str, sealed: bytes) -> bytes:
@@ -169,7 +174,7 @@ class FieldCipher:
         # (InvalidTag, or ValueError for a nonce under 8 bytes), as does any altered byte.
         try:
             if sealed[0] == SEAL_VERSION:
-                aad = f"{self._prefix}{column}|{row_id}".encode()
+                aad = (self._columns.get(column) or self._column_prefix(column)) + row_id.encode()
                 return self._decrypt(sealed[1:_BODY_START], sealed[_BODY_START:], aad)
         except (InvalidTag, ValueError, IndexError):
             pass
