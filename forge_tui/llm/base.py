@@ -173,7 +173,10 @@ class HttpBackend:
         first = True
         while True:
             try:
-                line = await asyncio.wait_for(anext(lines), timeout)
+                # asyncio.timeout, not wait_for: on 3.11 wait_for wraps every line in a new Task
+                # (plus extra event-loop turns), which cost more than parsing the line.
+                async with asyncio.timeout(timeout):
+                    line = await anext(lines)
             except StopAsyncIteration:
                 return
             except TimeoutError:
