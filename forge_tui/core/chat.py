@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -74,12 +75,16 @@ class Usage(BaseModel):
         return None
 
 
-class ChatChunk(BaseModel):
-    """A piece of a streamed answer. The last one has done=True and carries usage and tool calls."""
+@dataclass(slots=True)
+class ChatChunk:
+    """A piece of a streamed answer. The last one has done=True and carries usage and tool calls.
+
+    A plain slotted dataclass rather than a pydantic model: one is made per streamed token, and the
+    backends build it from values they have already checked."""
 
     content: str = ""
     thinking: str = ""
-    tool_calls: list[ToolCall] = Field(default_factory=list)
+    tool_calls: list[ToolCall] = field(default_factory=list)
     done: bool = False
     done_reason: str | None = None
     usage: Usage | None = None

@@ -14,6 +14,8 @@ class ThinkSplitter:
         self._pending = ""
 
     def feed(self, text: str) -> tuple[str, str]:
+        if not self._inside and not self._pending and "<" not in text:
+            return text, ""  # the common case, once per token: nothing that could start a tag
         buffer = self._pending + text
         self._pending = ""
         answer: list[str] = []

@@ -168,29 +168,65 @@ class HttpBackend:
     async def timed_lines(self, response: httpx.Response) -> AsyncIterator[str]:
         """Lines of a streamed body: the first within the first-byte timeout, then each within the
         between-tokens timeout. A connection that breaks off raises instead of ending quietly."""
-        lines = response.aiter_lines()
-        timeout = self.settings.first_byte_timeout
-        first = True
-        while True:
-            try:
-                # asyncio.timeout, not wait_for: on 3.11 wait_for wraps every line in a new Task
-                # (plus extra event-loop turns), which cost more than parsing the line.
-                async with asyncio.timeout(timeout):
-                    line = await anext(lines)
-            except StopAsyncIteration:
-                return
-            except TimeoutError:
-                if first:
-                    raise self.first_byte_timeout() from None
-                raise BackendTimeout(
-                    f"The model stopped sending tokens for {self.settings.between_tokens_timeout:g} s"
-                ) from None
-            except httpx.TransportError:
-                raise BackendError(f"The connection to {self.base_url} broke off in the middle of the answer") from None
-            if first:
-                first = False
-                timeout = self.settings.between_tokens_timeout
-            yield line
+        guard = _StallGuard(self.settings.first_byte_timeout)
+        between = self.settings.between_tokens_timeout
+        clock = guard.loop.time
+        try:
+            async for line in response.aiter_lines():
+                guard.waiting = guard.first = False
+                yield line
+                guard.deadline = clock() + between
+                guard.waiting = True
+        except asyncio.CancelledError:
+            if not guard.expired:
+                raise
+            guard.task.uncancel()
+            if guard.first:
+                raise self.first_byte_timeout() from None
+            raise BackendTimeout(f"The model stopped sending tokens for {between:g} s") from None
+        except httpx.TransportError:
+            raise BackendError(f"The connection to {self.base_url} broke off in the middle of the answer") from None
+        finally:
+            guard.stop()
+
+
+async def drain(lines: AsyncIterator[str]) -> None:
+    """Reads what is left of a body after its last message (the chunked terminator, in practice).
+    A response closed before its end cannot go back to the connection pool, and every request
+    would then open a new connection."""
+    async for _ in lines:
+        pass
+
+
+class _StallGuard:
+    """One timer per stream instead of one per line: each line only moves a deadline forward, and
+    the timer cancels the reading task if it is still waiting when the deadline passes. Time the
+    consumer spends between lines does not count."""
+
+    __slots__ = ("deadline", "expired", "first", "handle", "loop", "task", "waiting")
+
+    def __init__(self, first_timeout: float) -> None:
+        self.loop = asyncio.get_running_loop()
+        task = asyncio.current_task()
+        assert task is not None
+        self.task = task
+        self.deadline = self.loop.time() + first_timeout
+        self.waiting = True
+        self.expired = False
+        self.first = True
+        self.handle = self.loop.call_at(self.deadline, self._check)
+
+    def _check(self) -> None:
+        now = self.loop.time()
+        if self.waiting and now >= self.deadline:
+            self.expired = True
+            self.task.cancel()
+            return
+        # A line came in meanwhile (or the consumer is busy with one): look again at the new deadline.
+        self.handle = self.loop.call_at(max(self.deadline, now + 0.01), self._check)
+
+    def stop(self) -> None:
+        self.handle.cancel()
 
 
 def _retry_after(response: httpx.Response) -> float | None:

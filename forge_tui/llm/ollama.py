@@ -12,7 +12,7 @@ import httpx
 from forge_tui.core.backend_settings import BackendSettings
 from forge_tui.core.chat import ChatChunk, ChatMessage, ChatRequest, Health, ModelInfo, ToolCall, Usage
 from forge_tui.core.toolcalls import parse_arguments
-from forge_tui.llm.base import ChunkNormaliser, HttpBackend
+from forge_tui.llm.base import ChunkNormaliser, HttpBackend, drain
 from forge_tui.llm.errors import BackendError, BackendUnavailable, ModelNotFound
 
 DEFAULT_PORT = "11434"
@@ -191,7 +191,8 @@ class OllamaBackend(HttpBackend):
         response = await self.open_stream("/api/chat", chat_payload(request), request.model)
         try:
             tool_calls: list[ToolCall] = []
-            async for raw in self.timed_lines(response):
+            lines = self.timed_lines(response)
+            async for raw in lines:
                 if not raw.strip():
                     continue
                 try:
@@ -201,10 +202,13 @@ class OllamaBackend(HttpBackend):
                 if "error" in line:
                     raise BackendError(f"Ollama stopped with an error: {line['error']}")
                 message = line.get("message") or {}
-                tool_calls.extend(_tool_calls(message))
+                if message.get("tool_calls"):
+                    tool_calls.extend(_tool_calls(message))
                 text, thinking = message.get("content") or "", message.get("thinking") or ""
                 if line.get("done"):
-                    yield normaliser.final(tool_calls, line.get("done_reason"), _usage(line), text, thinking)
+                    final = normaliser.final(tool_calls, line.get("done_reason"), _usage(line), text, thinking)
+                    await drain(lines)
+                    yield final
                     return
                 chunk = normaliser.content(text, thinking)
                 if chunk is not None:

@@ -13,7 +13,7 @@ import httpx
 from forge_tui.core.backend_settings import BackendSettings
 from forge_tui.core.chat import ChatChunk, ChatMessage, ChatRequest, Health, ModelInfo, ToolCall, Usage
 from forge_tui.core.toolcalls import parse_arguments
-from forge_tui.llm.base import ChunkNormaliser, HttpBackend, error_text
+from forge_tui.llm.base import ChunkNormaliser, HttpBackend, drain, error_text
 from forge_tui.llm.errors import BackendError, ModelNotFound
 
 DEFAULT_URL = "http://127.0.0.1:8000/v1"
@@ -208,7 +208,8 @@ class OpenAIBackend(HttpBackend):
         deltas = 0
         started = time.monotonic()
         first_token_at: float | None = None
-        async for line in self.timed_lines(response):
+        lines = self.timed_lines(response)
+        async for line in lines:
             if not line.startswith("data:"):
                 continue  # blank separators, comments, "event:" lines
             data = line[5:].strip()
@@ -221,7 +222,9 @@ class OpenAIBackend(HttpBackend):
                         total_ms=(now - started) * 1000,
                         generation_ms=(now - (first_token_at or now)) * 1000 or None,
                     )
-                yield normaliser.final(assembler.calls(), finish_reason, usage)
+                final = normaliser.final(assembler.calls(), finish_reason, usage)
+                await drain(lines)
+                yield final
                 return
             try:
                 event = json.loads(data)

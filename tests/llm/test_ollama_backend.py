@@ -261,3 +261,16 @@ async def test_cancel_disconnects_and_concurrency_is_bounded(fake: FakeOllama) -
         assert fake.disconnects == 1  # the server saw the client go
     finally:
         await service.aclose()
+
+
+async def test_connections_are_reused_across_requests(fake: FakeOllama) -> None:
+    backend = backend_for(fake)
+    try:
+        for seed in range(5):
+            await gather(backend.chat(request(seed=seed)))
+        await backend.list_models()
+        # The body is read to its end before the answer completes, so the connection goes back to
+        # the pool instead of a new one being opened for each request.
+        assert fake.connections_accepted == 1
+    finally:
+        await backend.aclose()
