@@ -1,0 +1,160 @@
+"""Prompt templates: slots, sandboxed rendering, and tool definitions (no I/O).
+
+User prompts are Jinja2 with `{{ slot }}` placeholders, rendered in a sandbox with StrictUndefined:
+a template cannot reach Python internals (`''.__class__.__mro__`, `cycler.__init__.__globals__`, …)
+and a missing slot is an error, not an empty string.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import jsonschema
+from jinja2 import StrictUndefined, TemplateSyntaxError, UndefinedError, meta, nodes
+from jinja2.exceptions import SecurityError
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+from pydantic import BaseModel, Field, field_validator
+
+from forge_tui.core.chat import ToolDef
+from forge_tui.core.errors import ForgeError
+
+SLOT_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+TOOL_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+
+
+class TemplateError(ForgeError):
+    """A template that cannot be rendered; `line` is 1-based when known."""
+
+    exit_code = 2
+
+    def __init__(self, message: str, line: int | None = None) -> None:
+        super().__init__(f"line {line}: {message}" if line else message)
+        self.reason = message
+        self.line = line
+
+
+class TemplateSecurityError(TemplateError):
+    """The template tried to reach something the sandbox forbids."""
+
+
+class WeightedValue(BaseModel):
+    value: str
+    weight: float = Field(default=1.0, ge=0)
+
+
+class SlotDef(BaseModel):
+    name: str
+    description: str = ""
+    default: str = ""
+    # Values for unattended generation, drawn in proportion to their weights.
+    values: list[WeightedValue] = Field(default_factory=list)
+
+    @field_validator("name")
+    @classmethod
+    def _valid_name(cls, name: str) -> str:
+        if not SLOT_NAME.match(name):
+            raise ValueError("a slot name is letters, digits and _, starting with a letter or _ (at most 64)")
+        return name
+
+
+_ENV = ImmutableSandboxedEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)
+
+
+def _parse(source: str) -> nodes.Template:
+    try:
+        return _ENV.parse(source)
+    except TemplateSyntaxError as exc:
+        raise TemplateError(exc.message or "syntax error", exc.lineno) from None
+
+
+def slot_names(source: str) -> list[str]:
+    """The variables a template uses, from Jinja's AST, in order of first use."""
+    tree = _parse(source)
+    used = meta.find_undeclared_variables(tree)
+    ordered: list[str] = []
+    for node in tree.find_all(nodes.Name):
+        if node.name in used and node.name not in ordered and node.ctx == "load":
+            ordered.append(node.name)
+    return ordered
+
+
+def render(source: str, values: dict[str, Any]) -> str:
+    """Renders in the sandbox. Missing slots, syntax errors and escapes raise TemplateError."""
+    tree = _parse(source)
+    try:
+        return _ENV.from_string(tree).render(**values)
+    except SecurityError as exc:
+        raise TemplateSecurityError(f"not allowed in a template: {exc}") from None
+    except UndefinedError as exc:
+        raise TemplateError(_undefined_message(str(exc)), _error_line(exc)) from None
+    except Exception as exc:  # anything else a template expression can raise (e.g. 1/0, bad filter args)
+        raise TemplateError(f"{type(exc).__name__}: {exc}", _error_line(exc)) from None
+
+
+def _undefined_message(text: str) -> str:
+    match = re.match(r"'(\w+)' is undefined", text)
+    return f"slot '{match.group(1)}' has no value" if match else text
+
+
+def _error_line(exc: BaseException) -> int | None:
+    tb = exc.__traceback__
+    line = None
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == "<template>":
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return line
+
+
+def dummy_values(slots: list[SlotDef], names: list[str]) -> dict[str, str]:
+    """Values for a preview: each slot's default, else a visible placeholder."""
+    defined = {s.name: s for s in slots}
+    return {n: (defined[n].default if n in defined and defined[n].default else f"<{n}>") for n in names}
+
+
+def slot_warnings(source: str, slots: list[SlotDef]) -> list[str]:
+    """Slots used but not defined, and defined but unused."""
+    used = slot_names(source)
+    defined = [s.name for s in slots]
+    warnings = [f"'{n}' is used in the prompt but not defined as a slot" for n in used if n not in defined]
+    warnings += [f"slot '{n}' is defined but not used in the prompt" for n in defined if n not in used]
+    return warnings
+
+
+def check_tool(raw: Any) -> ToolDef:
+    """An OpenAI-style function tool, checked: name, description, and parameters that are a valid JSON
+    schema of type object. Accepts the bare function or the {"type": "function", "function": …} wrapper."""
+    if not isinstance(raw, dict):
+        raise TemplateError("a tool is a JSON object")
+    if raw.get("type") == "function" and isinstance(raw.get("function"), dict):
+        raw = raw["function"]
+    name = raw.get("name")
+    if not isinstance(name, str) or not TOOL_NAME.match(name):
+        raise TemplateError("a tool needs a name of 1–64 letters, digits, '_' or '-'")
+    description = raw.get("description", "")
+    if not isinstance(description, str):
+        raise TemplateError(f"tool '{name}': description must be text")
+    parameters = raw.get("parameters", {"type": "object", "properties": {}})
+    if not isinstance(parameters, dict) or parameters.get("type") != "object":
+        raise TemplateError(f'tool \'{name}\': parameters must be a JSON schema with "type": "object"')
+    try:
+        jsonschema.Draft202012Validator.check_schema(parameters)
+    except jsonschema.SchemaError as exc:
+        where = "/".join(str(p) for p in exc.path) or "parameters"
+        raise TemplateError(f"tool '{name}': invalid schema at {where}: {exc.message}") from None
+    required = parameters.get("required", [])
+    properties = parameters.get("properties", {})
+    missing = [r for r in required if r not in properties]
+    if missing:
+        raise TemplateError(f"tool '{name}': required {missing} not among the properties")
+    return ToolDef(name=name, description=description, parameters=parameters)
+
+
+def check_tool_arguments(tool: ToolDef, arguments: dict[str, Any]) -> list[str]:
+    """Problems with a call's arguments against the tool's schema (empty when they fit)."""
+    validator = jsonschema.Draft202012Validator(tool.parameters)
+    return [
+        f"{'/'.join(str(p) for p in error.path) or 'arguments'}: {error.message}"
+        for error in validator.iter_errors(arguments)
+    ]
