@@ -8,10 +8,11 @@ texts follow Ollama 0.12.6 (`api/types.go`, `server/routes.go`).
     with FakeOllama(token_latency=0.01) as fake:
         httpx.post(f"{fake.base_url}/api/chat", json={...})
 
-Switches (`token_latency`, `first_byte_delay`, `parallel`, `busy`, `fail_after_chunks`,
-`drop_after_chunks`, `fixed_reply`) may be changed while the server runs; each request reads them
-when it gets to the point where they matter. Observations: `requests`, `max_in_flight`, `in_flight`,
-`disconnects`, `connections_accepted`.
+Switches (`token_latency`, `first_byte_delay`, `parallel`, `busy`, `rate_limited`, `retry_after`,
+`fail_after_chunks`, `drop_after_chunks`, `fixed_reply`, and for /v1 only `api_key`, `omit_usage`,
+`omit_done`, `think_in_content`) may be changed while the server runs; each request reads them when it
+gets to the point where they matter. Observations: `requests` (each chat body as the client sent it, on
+either API), `max_in_flight`, `in_flight`, `disconnects`, `connections_accepted`.
 
 Replies to /api/chat are deterministic: a hash of (model, messages, options.seed) seeds the text, so
 the same request gets the same answer and another seed another one. In order of precedence:
@@ -29,6 +30,32 @@ without `think` its content starts with "<think>\n...\n</think>\n\n" (with `thin
 stop string; `options.num_predict` caps the pieces (thinking included) and sets done_reason "length".
 `eval_count` is the number of chunks before the final one; `prompt_eval_count` the number of
 whitespace-separated words in all message contents (at least 1).
+
+`rate_limited` answers chat requests on both APIs with 429 and `Retry-After: <retry_after>` (Ollama
+itself never does; a proxy in front of it would).
+
+The OpenAI-compatible API (Ollama's `openai` middleware, `middleware/openai.go` and `openai/openai.go`
+of 0.12.6) is served too: `GET /v1/models`, `GET /v1/models/{model}` and `POST /v1/chat/completions`.
+A chat request is translated as Ollama translates it (max_tokens -> num_predict, stop, seed,
+temperature and top_p defaulting to 1.0, response_format json_schema -> format = its schema,
+json_object -> "json", reasoning_effort / reasoning.effort -> think with "none" meaning false) and
+answered by the same generator, so a request gets the same text on both APIs. Streaming is SSE:
+`data: {chat.completion.chunk}` events, each delta carrying role "assistant" and content (thinking in
+`reasoning`), then a chunk with finish_reason ("tool_calls" once a call was sent), then with
+`stream_options.include_usage` a chunk with `"choices": []` and `usage`, then `data: [DONE]`. Tool call
+arguments are a JSON string (keys sorted, as Go marshals a map); unlike Ollama, which sends each call
+whole, the fake splits the string over three chunks (id, type and name only in the first) as OpenAI
+does, so clients must reassemble it. Since Ollama 0.12.4 a thinking model thinks unless told not to,
+so on /v1 qwen3 streams `reasoning` deltas and clean content; `think_in_content` makes it write
+"<think>...</think>" into content instead (Ollama before 0.12.4, vLLM without a reasoning parser,
+llama.cpp with --reasoning-format none). Errors are {"error": {"message", "type", "param": null,
+"code": null}} with the native status (type "api_error" for errors of the chat handler, as Ollama's
+writeError says; "invalid_request_error" for requests the middleware rejects). `fail_after_chunks`
+ends the SSE stream with a `data: {"error": {...}}` event and no [DONE] (what OpenAI and vLLM send;
+Ollama 0.12.6 itself turns a mid-stream error into an empty chunk and stops), `drop_after_chunks`
+closes the connection, `omit_usage` ignores include_usage (as llama-cpp-python does), `omit_done`
+ends the body cleanly without [DONE], and with `api_key` set /v1 wants `Authorization: Bearer <key>`
+(else 401).
 
 Run it in the foreground with ``python -m tests.fake_ollama --port 11434 [--token-latency 0.02]``.
 """
@@ -57,19 +84,26 @@ __all__ = ["DEFAULT_MODELS", "FakeModel", "FakeOllama", "default_models"]
 
 BUSY_ERROR = "server busy, please try again.  maximum pending requests exceeded"
 STREAM_ERROR = "an error was encountered while running the model: unexpected EOF"
+RATE_LIMIT_ERROR = "too many requests, please retry later"
+AUTH_ERROR = "invalid api key"
 _MAX_HEAD = 64 * 1024
 _REASONS = {
     100: "Continue",
     200: "OK",
     400: "Bad Request",
+    401: "Unauthorized",
     404: "Not Found",
     413: "Request Entity Too Large",
+    429: "Too Many Requests",
     431: "Request Header Fields Too Large",
     500: "Internal Server Error",
     503: "Service Unavailable",
 }
 _JSON_TYPE = "application/json; charset=utf-8"
 _TEXT_TYPE = "text/plain; charset=utf-8"
+_OPENAI_JSON_TYPE = "application/json"  # what Ollama's openai middleware sets
+_SSE_TYPE = "text/event-stream"
+_CALL_ID_CHARS = "abcdefghijklmnopqrstuvwxyz0123456789"
 
 
 # --------------------------------------------------------------------------------------------- models
@@ -104,11 +138,20 @@ class FakeModel:
         return round(float(match.group(1)) * scale)
 
     @property
+    def modified_unix(self) -> int:
+        """The modification time in whole seconds, as /v1/models reports it in `created`."""
+        return 1_756_000_000 + int(self.digest[:6], 16) % 3_000_000
+
+    @property
     def modified_at(self) -> str:
         """A stable RFC 3339 timestamp with nanoseconds and a local offset, as Go marshals a file mtime."""
-        seconds = 1_756_000_000 + int(self.digest[:6], 16) % 3_000_000
         nanos = int(self.digest[6:14], 16) % 1_000_000_000
-        return _rfc3339(seconds * 1_000_000_000 + nanos, offset_minutes=-7 * 60)
+        return _rfc3339(self.modified_unix * 1_000_000_000 + nanos, offset_minutes=-7 * 60)
+
+    @property
+    def namespace(self) -> str:
+        """`model.ParseName(name).Namespace`: /v1/models reports it as `owned_by`."""
+        return _namespace(self.name)
 
     def details(self) -> dict[str, Any]:
         return {
@@ -157,6 +200,11 @@ def _canonical_name(name: str) -> str:
     if ":" not in name.rsplit("/", 1)[-1]:
         name += ":latest"
     return name
+
+
+def _namespace(name: str) -> str:
+    parts = name.split(":", 1)[0].split("/")
+    return parts[-2] if len(parts) >= 2 else "library"
 
 
 # ------------------------------------------------------------------------------------- text helpers
@@ -361,12 +409,181 @@ def _format_problem(fmt: Any) -> str | None:
     return f'invalid format: {json.dumps(raw)}; expected "json" or a valid JSON Schema object'
 
 
+# ------------------------------------------------------------------------- /v1 request translation
+
+
+def _go_dynamic_type(value: Any) -> str:
+    """Go's %T of a value json.Unmarshal put in an `any`."""
+    if value is None:
+        return "<nil>"
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, int | float):
+        return "float64"
+    if isinstance(value, dict):
+        return "map[string]interface {}"
+    return "[]interface {}" if isinstance(value, list) else "string"
+
+
+def _unmarshal_error(value: Any, field_name: str, go_type: str) -> str:
+    return (
+        f"json: cannot unmarshal {_go_type_name(value) if not isinstance(value, dict) else 'object'} into Go struct "
+        f"field ChatCompletionRequest.{field_name} of type {go_type}"
+    )
+
+
+def _from_openai_tool_calls(raw: Any) -> tuple[list[dict[str, Any]], str | None]:
+    """OpenAI tool calls (arguments as a JSON string) to Ollama's (arguments as an object)."""
+    calls: list[dict[str, Any]] = []
+    for call in raw if isinstance(raw, list) else []:
+        function = call.get("function") if isinstance(call, dict) else None
+        function = function if isinstance(function, dict) else {}
+        try:
+            arguments = json.loads(function.get("arguments") or "")
+        except (TypeError, json.JSONDecodeError):
+            return [], "invalid tool call arguments"
+        if not isinstance(arguments, dict):
+            return [], "invalid tool call arguments"
+        calls.append({"function": {"name": str(function.get("name") or ""), "arguments": arguments}})
+    return calls, None
+
+
+def _name_from_tool_call_id(messages: list[Any], call_id: Any) -> str:
+    for message in reversed(messages):  # "last one wins", as Ollama does
+        for call in (message.get("tool_calls") or []) if isinstance(message, dict) else []:
+            if isinstance(call, dict) and call.get("id") == call_id:
+                function = call.get("function")
+                return str(function.get("name") or "") if isinstance(function, dict) else ""
+    return ""
+
+
+def _native_message(
+    role: str, content: str, calls: list[dict[str, Any]], tool_name: str, thinking: Any
+) -> dict[str, Any]:
+    message: dict[str, Any] = {"role": role, "content": content}
+    if thinking:
+        message["thinking"] = thinking
+    if calls:
+        message["tool_calls"] = calls
+    if tool_name:
+        message["tool_name"] = tool_name
+    return message
+
+
+def _from_openai_request(r: dict[str, Any]) -> tuple[dict[str, Any] | None, str | None]:
+    """An OpenAI chat request as the /api/chat request Ollama's `openai.FromChatRequest` makes of it,
+    or the message of the 400 its middleware answers with."""
+    model = r.get("model")
+    if model is not None and not isinstance(model, str):
+        return None, _unmarshal_error(model, "model", "string")
+    raw_messages = r.get("messages")
+    if raw_messages is not None and not isinstance(raw_messages, list):
+        return None, _unmarshal_error(raw_messages, "messages", "[]openai.Message")
+    for key, go_type in (("max_tokens", "int"), ("seed", "int")):
+        value = r.get(key)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+            return None, _unmarshal_error(value, key, go_type)
+    for key in ("temperature", "top_p", "frequency_penalty", "presence_penalty"):
+        value = r.get(key)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
+            return None, _unmarshal_error(value, key, "float64")
+    stream = r.get("stream")
+    if stream is not None and not isinstance(stream, bool):
+        return None, _unmarshal_error(stream, "stream", "bool")
+    if not raw_messages:
+        return None, "[] is too short - 'messages'"
+
+    messages: list[dict[str, Any]] = []
+    for msg in raw_messages:
+        if not isinstance(msg, dict):
+            return None, _unmarshal_error(msg, "messages", "openai.Message")
+        role = str(msg.get("role") or "")
+        tool_name = ""
+        if role.lower() == "tool":
+            tool_name = str(msg.get("name") or "")
+            if not tool_name and msg.get("tool_call_id"):
+                tool_name = _name_from_tool_call_id(raw_messages, msg["tool_call_id"])
+        content = msg.get("content")
+        calls, problem = _from_openai_tool_calls(msg.get("tool_calls"))
+        if problem is not None:
+            return None, problem
+        if isinstance(content, str):
+            messages.append(_native_message(role, content, calls, tool_name, msg.get("reasoning")))
+        elif isinstance(content, list):
+            for part in content:
+                kind = part.get("type") if isinstance(part, dict) else None
+                if kind == "text" and isinstance(part.get("text"), str):
+                    messages.append({"role": role, "content": part["text"]})
+                elif kind == "image_url" and isinstance(part.get("image_url"), str | dict):
+                    messages.append({"role": role, "content": "", "images": [json.dumps(part["image_url"])[:64]]})
+                else:
+                    return None, "invalid message format"
+            if messages and calls:
+                messages[-1]["tool_calls"] = calls
+                if tool_name:
+                    messages[-1]["tool_name"] = tool_name
+        else:
+            if msg.get("tool_calls") is None:  # content is only optional when tool calls are present
+                return None, f"invalid message content type: {_go_dynamic_type(content)}"
+            messages.append(_native_message(role, "", calls, "", msg.get("reasoning")))
+
+    options: dict[str, Any] = {}
+    stop = r.get("stop")
+    if isinstance(stop, str):
+        options["stop"] = [stop]
+    elif isinstance(stop, list):
+        options["stop"] = [s for s in stop if isinstance(s, str)]
+    if r.get("max_tokens") is not None:
+        options["num_predict"] = r["max_tokens"]
+    options["temperature"] = r["temperature"] if r.get("temperature") is not None else 1.0
+    for key in ("seed", "frequency_penalty", "presence_penalty"):
+        if r.get(key) is not None:
+            options[key] = r[key]
+    options["top_p"] = r["top_p"] if r.get("top_p") is not None else 1.0
+
+    fmt: Any = None
+    response_format = r.get("response_format")
+    if isinstance(response_format, dict):
+        kind = str(response_format.get("type") or "").strip().lower()
+        if kind == "json_object":
+            fmt = "json"
+        elif kind == "json_schema" and isinstance(response_format.get("json_schema"), dict):
+            fmt = response_format["json_schema"].get("schema")
+
+    reasoning = r.get("reasoning")
+    effort = reasoning.get("effort") if isinstance(reasoning, dict) else r.get("reasoning_effort")
+    think: Any = None
+    if effort:
+        if effort not in ("high", "medium", "low", "none"):
+            return None, f'invalid reasoning value: \'{effort}\' (must be "high", "medium", "low", or "none")'
+        think = False if effort == "none" else effort
+
+    tools = r.get("tools")
+    return {
+        "model": model or "",
+        "messages": messages,
+        "format": fmt,
+        "options": options,
+        "stream": stream is True,
+        "tools": tools if isinstance(tools, list) else [],
+        "think": think,
+    }, None
+
+
+def _split_arguments(text: str, parts: int = 3) -> list[str]:
+    """A JSON string cut into `parts` pieces (fewer if it is shorter), as OpenAI streams arguments."""
+    count = max(1, min(parts, len(text)))
+    bounds = [len(text) * i // count for i in range(count + 1)]
+    return [text[bounds[i] : bounds[i + 1]] for i in range(count)]
+
+
 # ----------------------------------------------------------------------------------- wire helpers
 
 
-def _go_json(value: Any) -> bytes:
-    """Compact JSON as Go's encoding/json writes it (UTF-8, with <, >, & and U+2028/9 escaped)."""
-    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+def _go_json(value: Any, *, sort_keys: bool = False) -> bytes:
+    """Compact JSON as Go's encoding/json writes it (UTF-8, with <, >, & and U+2028/9 escaped; a Go map
+    has its keys sorted)."""
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=sort_keys)
     if any(c in text for c in "<>&\u2028\u2029"):
         text = (
             text.replace("<", "\\u003c")
@@ -655,6 +872,8 @@ class _Plan:
     done_reason: str
     prompt_eval_count: int
     keep_alive: float | None
+    wire: str = "ollama"  # "ollama" (/api/chat, NDJSON) or "openai" (/v1/chat/completions, SSE)
+    include_usage: bool = False  # openai: stream_options.include_usage
 
     @property
     def chunk_count(self) -> int:
@@ -688,9 +907,16 @@ class FakeOllama:
         self.port = port
         self.verbose = verbose
         self.busy = False
+        self.rate_limited = False
+        self.retry_after = 1
         self.fail_after_chunks: int | None = None
         self.drop_after_chunks: int | None = None
         self.fixed_reply: str | None = None
+        # /v1 only
+        self.api_key: str | None = None
+        self.omit_usage = False
+        self.omit_done = False
+        self.think_in_content = False
         self.requests: list[dict[str, Any]] = []
         self.max_in_flight = 0
         self.disconnects = 0
@@ -882,6 +1108,7 @@ class FakeOllama:
         body: str | bytes,
         *,
         head_only: bool = False,
+        extra_headers: list[tuple[str, str]] | None = None,
     ) -> bool:
         data = body.encode() if isinstance(body, str) else body
         keep = request is not None and request.keep_alive
@@ -889,6 +1116,7 @@ class FakeOllama:
             ("Content-Type", content_type),
             ("Date", self._date()),
             ("Content-Length", str(len(data))),
+            *(extra_headers or []),
         ]
         if not keep:
             headers.append(("Connection", "close"))
@@ -926,6 +1154,8 @@ class FakeOllama:
             return await self._show(conn, request)
         if path == "/api/chat" and method == "POST":
             return await self._chat(conn, request)
+        if path.startswith("/v1/") and method in ("GET", "POST"):
+            return await self._openai(conn, request)
         return await self._send(conn, request, 404, "text/plain", "404 page not found", head_only=method == "HEAD")
 
     # ---------------------------------------------------------------- simple endpoints
@@ -1051,20 +1281,39 @@ class FakeOllama:
             return data
         with self._lock:
             self.requests.append(data)
+        if self.rate_limited:
+            return await self._rate_limit(conn, request, {"error": RATE_LIMIT_ERROR}, _JSON_TYPE)
+        return await self._chat_handler(conn, request, data, started)
+
+    async def _rate_limit(self, conn: _Conn, request: _Request, body: Any, content_type: str) -> bool:
+        retry = [("Retry-After", str(self.retry_after))]
+        return await self._send(conn, request, 429, content_type, _go_json(body), extra_headers=retry)
+
+    async def _chat_handler(
+        self, conn: _Conn, request: _Request, data: dict[str, Any], started: int, *, include_usage: bool | None = None
+    ) -> bool:
+        """Ollama's ChatHandler. `include_usage` None: a native request; else one translated from /v1,
+        whose errors are then wrapped as Ollama's openai middleware wraps them."""
+        wire = "ollama" if include_usage is None else "openai"
+
+        async def fail(status: int, error: str) -> bool:
+            if wire == "openai":
+                return await self._send_openai_error(conn, request, status, error)
+            return await self._send_json(conn, request, status, {"error": error})
 
         name = data.get("model")
         if not isinstance(name, str) or not name.strip():
-            return await self._send_json(conn, request, 400, {"error": "model is required"})
+            return await fail(400, "model is required")
         m = self.model(name)
         if m is None:
-            error = f"model {json.dumps(name)} not found, try pulling it first"
-            return await self._send_json(conn, request, 404, {"error": error})
+            return await fail(404, f"model {json.dumps(name)} not found, try pulling it first")
         messages = data.get("messages")
         if messages is None:
             messages = []
         if not isinstance(messages, list) or not all(isinstance(x, dict) for x in messages):
-            error = "json: cannot unmarshal messages into Go struct field ChatRequest.messages of type api.Message"
-            return await self._send_json(conn, request, 400, {"error": error})
+            return await fail(
+                400, "json: cannot unmarshal messages into Go struct field ChatRequest.messages of type api.Message"
+            )
         raw_options = data.get("options")
         options: dict[str, Any] = raw_options if isinstance(raw_options, dict) else {}
         raw_tools = data.get("tools")
@@ -1077,20 +1326,21 @@ class FakeOllama:
             self._loaded.pop(m.canonical, None)
             return await self._send_json(conn, request, 200, self._bare_done(name, "unload"))
         if tools and "tools" not in m.capabilities:
-            error = f"registry.ollama.ai/library/{m.canonical} does not support tools"
-            return await self._send_json(conn, request, 400, {"error": error})
+            return await fail(400, f"registry.ollama.ai/library/{m.canonical} does not support tools")
         if "thinking" not in m.capabilities and think is True:
-            return await self._send_json(conn, request, 400, {"error": f"{quoted} does not support thinking"})
+            return await fail(400, f"{quoted} does not support thinking")
         if isinstance(think, str) and m.family != "gptoss":
-            error = f"think value {json.dumps(think)} is not supported for this model"
-            return await self._send_json(conn, request, 400, {"error": error})
+            return await fail(400, f"think value {json.dumps(think)} is not supported for this model")
         problem = _format_problem(data.get("format"))
         if problem is not None:
-            return await self._send_json(conn, request, 500, {"error": problem})
+            return await fail(500, problem)
         if self.busy:
-            return await self._send_json(conn, request, 503, {"error": BUSY_ERROR})
+            return await fail(503, BUSY_ERROR)
 
         plan = self._plan(name, m, data, messages, options, tools, think, keep_alive)
+        if include_usage is not None:
+            plan.wire = "openai"
+            plan.include_usage = include_usage
         return await self._run_chat(conn, request, plan, m, started, empty=not messages)
 
     @staticmethod
@@ -1210,6 +1460,10 @@ class FakeOllama:
             self._loaded[m.canonical] = (time.time() + (expiry if expiry >= 0 else 1e12), m)
             if empty:
                 return await self._send_json(conn, request, 200, self._bare_done(plan.model, "load"))
+            if plan.wire == "openai":
+                if plan.stream:
+                    return await self._openai_stream(conn, request, plan)
+                return await self._openai_whole(conn, request, plan)
             if plan.stream:
                 return await self._stream(conn, request, plan, started, loaded)
             return await self._respond_whole(conn, request, plan, started, loaded)
@@ -1355,6 +1609,234 @@ class FakeOllama:
             await conn.writer.wait_closed()
         return False
 
+    # ---------------------------------------------------------------- /v1 (Ollama's openai middleware)
+
+    async def _send_openai_error(
+        self,
+        conn: _Conn,
+        request: _Request,
+        status: int,
+        message: str,
+        error_type: str = "api_error",
+        code: str | None = None,
+    ) -> bool:
+        body = {"error": {"message": message, "type": error_type, "param": None, "code": code}}
+        return await self._send(conn, request, status, _OPENAI_JSON_TYPE, _go_json(body) + b"\n")
+
+    def _authorised(self, request: _Request) -> bool:
+        key = self.api_key
+        if key is None:
+            return True
+        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        return scheme.lower() == "bearer" and token.strip() == key
+
+    async def _openai(self, conn: _Conn, request: _Request) -> bool:
+        method, path = request.method, request.path
+        model_name = path[len("/v1/models/") :] if path.startswith("/v1/models/") else ""
+        if method == "GET" and path == "/v1/models":
+            handler = "list"
+        elif method == "GET" and model_name and "/" not in model_name:
+            handler = "retrieve"
+        elif method == "POST" and path == "/v1/chat/completions":
+            handler = "chat"
+        else:
+            return await self._send(conn, request, 404, "text/plain", "404 page not found")
+        if not self._authorised(request):
+            return await self._send_openai_error(
+                conn, request, 401, AUTH_ERROR, "invalid_request_error", code="invalid_api_key"
+            )
+        if handler == "list":
+            data = [
+                {"id": m.name, "object": "model", "created": m.modified_unix, "owned_by": m.namespace}
+                for m in self.models
+            ]
+            body: dict[str, Any] = {"object": "list", "data": data or None}  # a nil Go slice when nothing is installed
+            return await self._send(conn, request, 200, _OPENAI_JSON_TYPE, _go_json(body) + b"\n")
+        if handler == "retrieve":
+            m = self.model(model_name)
+            if m is None:
+                return await self._send_openai_error(conn, request, 404, f"model '{model_name}' not found")
+            model = {
+                "id": model_name,
+                "object": "model",
+                "created": m.modified_unix,
+                "owned_by": _namespace(model_name),
+            }
+            return await self._send(conn, request, 200, _OPENAI_JSON_TYPE, _go_json(model) + b"\n")
+        return await self._openai_chat(conn, request)
+
+    async def _openai_chat(self, conn: _Conn, request: _Request) -> bool:
+        started = time.perf_counter_ns()
+        text = request.body.decode("utf-8", errors="replace")
+
+        async def invalid(message: str) -> bool:
+            return await self._send_openai_error(conn, request, 400, message, "invalid_request_error")
+
+        if not text.strip():
+            return await invalid("EOF")
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            return await invalid(_json_error_text(text, exc))
+        if not isinstance(data, dict):
+            return await invalid(
+                f"json: cannot unmarshal {_go_type_name(data)} into Go value of type openai.ChatCompletionRequest"
+            )
+        with self._lock:
+            self.requests.append(data)
+        if self.rate_limited:
+            body = {"error": {"message": RATE_LIMIT_ERROR, "type": "rate_limit_error", "param": None, "code": None}}
+            return await self._rate_limit(conn, request, body, _OPENAI_JSON_TYPE)
+        native, problem = _from_openai_request(data)
+        if native is None:
+            return await invalid(problem or "invalid request")
+        m = self.model(native["model"]) if native["model"] else None
+        if native["think"] is None and m is not None and "thinking" in m.capabilities and not self.think_in_content:
+            native["think"] = True  # Ollama >= 0.12.4: a thinking model thinks unless told not to
+        options = data.get("stream_options")
+        include_usage = isinstance(options, dict) and options.get("include_usage") is True
+        return await self._chat_handler(conn, request, native, started, include_usage=include_usage)
+
+    @staticmethod
+    def _openai_usage(plan: _Plan) -> dict[str, int]:
+        completion = plan.chunk_count  # Ollama's eval_count
+        return {
+            "prompt_tokens": plan.prompt_eval_count,
+            "completion_tokens": completion,
+            "total_tokens": plan.prompt_eval_count + completion,
+        }
+
+    @staticmethod
+    def _call_id() -> str:
+        return "call_" + "".join(random.choices(_CALL_ID_CHARS, k=8))
+
+    def _openai_calls(self, plan: _Plan) -> list[dict[str, Any]]:
+        """The plan's tool calls as OpenAI's whole calls: arguments a JSON string with sorted keys."""
+        calls = []
+        for i, call in enumerate(plan.tool_calls or []):
+            function = call["function"]
+            calls.append(
+                {
+                    "id": self._call_id(),
+                    "index": function.get("index", i),
+                    "type": "function",
+                    "function": {
+                        "name": function["name"],
+                        "arguments": _go_json(function["arguments"], sort_keys=True).decode(),
+                    },
+                }
+            )
+        return calls
+
+    def _openai_deltas(self, plan: _Plan) -> Iterator[dict[str, Any]]:
+        for piece in plan.thinking:
+            yield {"role": "assistant", "content": "", "reasoning": piece}
+        for piece in plan.content:
+            yield {"role": "assistant", "content": piece}
+        for call in self._openai_calls(plan):
+            first, *rest = _split_arguments(call["function"]["arguments"])
+            head = {**call, "function": {"name": call["function"]["name"], "arguments": first}}
+            yield {"role": "assistant", "content": "", "tool_calls": [head]}
+            for part in rest:
+                yield {
+                    "role": "assistant",
+                    "content": "",
+                    "tool_calls": [{"index": call["index"], "function": {"arguments": part}}],
+                }
+
+    async def _openai_stream(self, conn: _Conn, request: _Request, plan: _Plan) -> bool:
+        writer = conn.writer
+        chunked = request.version != "HTTP/1.0"
+        keep = request.keep_alive and chunked
+        headers = [("Content-Type", _SSE_TYPE), ("Date", self._date())]
+        if chunked:
+            headers.append(("Transfer-Encoding", "chunked"))
+        if not keep:
+            headers.append(("Connection", "close"))
+        writer.write(self._head(200, headers))
+        await writer.drain()
+        ident = f"chatcmpl-{random.randrange(999)}"
+
+        def event(value: Any) -> bytes:
+            data = b"data: %s\n\n" % (value if isinstance(value, bytes) else _go_json(value))
+            return b"%x\r\n%s\r\n" % (len(data), data) if chunked else data
+
+        def chunk(choices: list[dict[str, Any]], usage: dict[str, int] | None = None) -> dict[str, Any]:
+            out: dict[str, Any] = {
+                "id": ident,
+                "object": "chat.completion.chunk",
+                "created": int(time.time()),
+                "model": plan.model,
+                "system_fingerprint": "fp_ollama",
+                "choices": choices,
+            }
+            if usage is not None:
+                out["usage"] = usage
+            return out
+
+        cut, failure = self._failure()
+        sent = 0
+        for delta in self._openai_deltas(plan):
+            if cut is not None and sent >= cut:
+                break
+            if sent and self.token_latency > 0:
+                await asyncio.sleep(self.token_latency)
+            if conn.client_gone:
+                raise _ClientGone
+            writer.write(event(chunk([{"index": 0, "delta": delta, "finish_reason": None}])))
+            await writer.drain()
+            sent += 1
+        if failure == "drop":
+            return await self._drop(conn)
+        if sent and self.token_latency > 0:
+            await asyncio.sleep(self.token_latency)
+        if failure == "fail":
+            last = event({"error": {"message": STREAM_ERROR, "type": "api_error", "param": None, "code": None}})
+        else:
+            reason = "tool_calls" if plan.tool_calls else plan.done_reason
+            done = {"index": 0, "delta": {"role": "assistant", "content": ""}, "finish_reason": reason}
+            last = event(chunk([done]))
+            if plan.include_usage and not self.omit_usage:
+                last += event(chunk([], self._openai_usage(plan)))
+            if not self.omit_done:
+                last += event(b"[DONE]")
+        writer.write(last + (b"0\r\n\r\n" if chunked else b""))
+        conn.completed = True
+        await writer.drain()
+        return keep
+
+    async def _openai_whole(self, conn: _Conn, request: _Request, plan: _Plan) -> bool:
+        total = plan.chunk_count
+        cut, failure = self._failure()
+        generated = total if cut is None else min(cut, total)
+        if self.token_latency > 0 and generated > 0:
+            await asyncio.sleep(self.token_latency * generated)
+        if failure == "drop":
+            return await self._drop(conn)
+        if failure == "fail":
+            return await self._send_openai_error(conn, request, 500, STREAM_ERROR)
+        message: dict[str, Any] = {"role": "assistant", "content": "".join(plan.content)}
+        if plan.thinking:
+            message["reasoning"] = "".join(plan.thinking)
+        if plan.tool_calls:
+            message["tool_calls"] = self._openai_calls(plan)
+        body = {
+            "id": f"chatcmpl-{random.randrange(999)}",
+            "object": "chat.completion",
+            "created": int(time.time()),
+            "model": plan.model,
+            "system_fingerprint": "fp_ollama",
+            "choices": [
+                {
+                    "index": 0,
+                    "message": message,
+                    "finish_reason": "tool_calls" if plan.tool_calls else plan.done_reason,
+                }
+            ],
+            "usage": self._openai_usage(plan),
+        }
+        return await self._send(conn, request, 200, _OPENAI_JSON_TYPE, _go_json(body) + b"\n")
+
 
 # ------------------------------------------------------------------------------------------- CLI
 
@@ -1368,6 +1850,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--token-latency", type=float, default=0.0, help="seconds between streamed chunks")
     parser.add_argument("--first-byte-delay", type=float, default=0.0, help="seconds before response headers")
     parser.add_argument("--parallel", type=int, default=4, help="chat requests processed at once")
+    parser.add_argument("--api-key", default=None, help="require `Authorization: Bearer <key>` on /v1")
     parser.add_argument("--verbose", action="store_true", help="log each request to stderr")
     args = parser.parse_args(argv)
 
@@ -1379,6 +1862,7 @@ def main(argv: list[str] | None = None) -> int:
         port=args.port,
         verbose=args.verbose,
     )
+    fake.api_key = args.api_key
     stop = threading.Event()
 
     def on_signal(signum: int, frame: object) -> None:

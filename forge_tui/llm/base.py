@@ -90,14 +90,15 @@ class HttpBackend:
             retry_after,
         )
 
-    async def with_retries(self, attempt: Callable[[], Awaitable[T]]) -> T:
+    async def with_retries(self, attempt: Callable[[], Awaitable[T]], max_retries: int | None = None) -> T:
         """Repeats a request that is safe to repeat when the server refused it or was busy."""
+        limit = self.settings.max_retries if max_retries is None else max_retries
         tries = 0
         while True:
             try:
                 return await attempt()
             except (BackendUnavailable, BackendBusy) as exc:
-                if tries >= self.settings.max_retries:
+                if tries >= limit:
                     raise
                 delay = min(_MAX_BACKOFF, 0.25 * 2**tries) * (0.5 + random.random())
                 if isinstance(exc, BackendBusy) and exc.retry_after is not None:
@@ -105,7 +106,7 @@ class HttpBackend:
                 tries += 1
                 await asyncio.sleep(delay)
 
-    async def get_json(self, path: str) -> object:
+    async def get_json(self, path: str, max_retries: int | None = None) -> object:
         async def attempt() -> object:
             try:
                 response = await self.client.get(path, timeout=self.settings.connect_timeout)
@@ -125,7 +126,7 @@ class HttpBackend:
             except ValueError:
                 raise BackendError(f"{self.base_url}{path} did not answer with JSON; is this the right URL?") from None
 
-        return await self.with_retries(attempt)
+        return await self.with_retries(attempt, max_retries)
 
     def raise_for_status(self, response: httpx.Response, model: str | None) -> None:
         """Turns an error status into a typed error. Overridden to recognise a missing model."""

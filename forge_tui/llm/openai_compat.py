@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import time
@@ -14,7 +15,7 @@ from forge_tui.core.backend_settings import BackendSettings
 from forge_tui.core.chat import ChatChunk, ChatMessage, ChatRequest, Health, ModelInfo, ToolCall, Usage
 from forge_tui.core.toolcalls import parse_arguments
 from forge_tui.llm.base import ChunkNormaliser, HttpBackend, drain, error_text
-from forge_tui.llm.errors import BackendError, ModelNotFound
+from forge_tui.llm.errors import BackendError, BackendTimeout, ModelNotFound
 
 DEFAULT_URL = "http://127.0.0.1:8000/v1"
 
@@ -136,15 +137,8 @@ class OpenAIBackend(HttpBackend):
         return Health(ok=True, base_url=self.base_url, kind=self.kind, message=f"{len(models)} models served")
 
     async def _model_ids(self, retry: bool = True) -> list[str]:
-        if retry:
-            body = await self.get_json("/models")
-        else:
-            saved = self.settings.max_retries
-            self.settings = self.settings.model_copy(update={"max_retries": 0})
-            try:
-                body = await self.get_json("/models")
-            finally:
-                self.settings = self.settings.model_copy(update={"max_retries": saved})
+        # A health check asks once; a refused connection is the answer, not a reason to wait.
+        body = await self.get_json("/models", max_retries=None if retry else 0)
         data = body.get("data", []) if isinstance(body, dict) else []
         self._known_models = [str(item.get("id")) for item in data if isinstance(item, dict)]
         return self._known_models
@@ -180,7 +174,24 @@ class OpenAIBackend(HttpBackend):
         response = await self.open_stream("/chat/completions", chat_payload(request), request.model)
         try:
             if not request.stream:
-                body = json.loads(await response.aread())
+                try:
+                    # Headers came within the first-byte timeout; the body must follow without a stall.
+                    async with asyncio.timeout(self.settings.between_tokens_timeout):
+                        body = json.loads(await response.aread())
+                except TimeoutError:
+                    raise BackendTimeout(
+                        f"The server stopped sending the answer for {self.settings.between_tokens_timeout:g} s"
+                    ) from None
+                except httpx.TransportError:
+                    raise BackendError(
+                        f"The connection to {self.base_url} broke off in the middle of the answer"
+                    ) from None
+                except ValueError:
+                    body = None
+                if not isinstance(body, dict):
+                    raise BackendError(
+                        f"{self.base_url}/chat/completions did not answer with a JSON object; is this the right URL?"
+                    )
                 choice = (body.get("choices") or [{}])[0]
                 message = choice.get("message") or {}
                 assembler = _ToolCallAssembler()
@@ -190,7 +201,7 @@ class OpenAIBackend(HttpBackend):
                     choice.get("finish_reason"),
                     _usage(body.get("usage")),
                     message.get("content") or "",
-                    message.get("reasoning_content") or "",
+                    message.get("reasoning_content") or message.get("reasoning") or "",
                 )
                 yield final
                 return
@@ -238,12 +249,13 @@ class OpenAIBackend(HttpBackend):
                 usage = _usage(event["usage"])
             for choice in event.get("choices") or []:
                 delta = choice.get("delta") or {}
-                if delta.get("content") or delta.get("tool_calls") or delta.get("reasoning_content"):
+                # vLLM and llama.cpp send thinking as `reasoning_content`, Ollama as `reasoning`.
+                thinking = delta.get("reasoning_content") or delta.get("reasoning") or ""
+                if delta.get("content") or delta.get("tool_calls") or thinking:
                     deltas += 1
                     first_token_at = first_token_at or time.monotonic()
                 if delta.get("tool_calls"):
                     assembler.add(delta["tool_calls"])
-                thinking = delta.get("reasoning_content") or delta.get("reasoning") or ""
                 chunk = normaliser.content(delta.get("content") or "", thinking)
                 if chunk is not None:
                     yield chunk
