@@ -158,3 +158,56 @@ def check_tool_arguments(tool: ToolDef, arguments: dict[str, Any]) -> list[str]:
         f"{'/'.join(str(p) for p in error.path) or 'arguments'}: {error.message}"
         for error in validator.iter_errors(arguments)
     ]
+
+
+def check_template_name(name: str) -> str:
+    name = " ".join(name.split())
+    if not name:
+        raise TemplateError("A template needs a name.")
+    if len(name) > 120:
+        raise TemplateError("A template name is at most 120 characters.")
+    return name
+
+
+class TemplateInfo(BaseModel):
+    """A prompt template as the screens and the CLI see it (templates are plain columns, not sealed)."""
+
+    id: int | None = None
+    name: str
+    system_prompt: str = ""
+    user_prompt: str = ""
+    slots: list[SlotDef] = Field(default_factory=list)
+    is_tool_calling: bool = False
+    tools: list[ToolDef] = Field(default_factory=list)
+    archived: bool = False
+
+    def slot(self, name: str) -> SlotDef | None:
+        return next((s for s in self.slots if s.name == name), None)
+
+    def used_slots(self) -> list[str]:
+        """Slots the prompts use, system prompt first, in order of first use."""
+        names = slot_names(self.system_prompt)
+        return names + [n for n in slot_names(self.user_prompt) if n not in names]
+
+    def check(self) -> TemplateInfo:
+        """Raises TemplateError when the prompts do not parse, slot names repeat, or a tool-calling
+        template has no tools."""
+        for label, source in (("system prompt", self.system_prompt), ("user prompt", self.user_prompt)):
+            try:
+                _parse(source)
+            except TemplateError as exc:
+                error = TemplateError(f"{label}: {exc}")
+                error.line = exc.line
+                raise error from None
+        seen: set[str] = set()
+        for slot in self.slots:
+            if slot.name in seen:
+                raise TemplateError(f"two slots are named '{slot.name}'")
+            seen.add(slot.name)
+        tool_names = [t.name for t in self.tools]
+        duplicate = next((n for n in tool_names if tool_names.count(n) > 1), None)
+        if duplicate:
+            raise TemplateError(f"two tools are named '{duplicate}'")
+        if self.is_tool_calling and not self.tools:
+            raise TemplateError("a tool-calling template needs at least one tool")
+        return self

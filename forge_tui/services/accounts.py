@@ -11,6 +11,7 @@ from sqlmodel import Session
 from forge_tui.core.errors import Conflict, ForgeError, NotFound
 from forge_tui.core.models import DatasetInfo, UserInfo, check_password, check_username
 from forge_tui.services.home import Home
+from forge_tui.services.templates import add_starters
 from forge_tui.store import datasets as dataset_rows
 from forge_tui.store import users as user_rows
 from forge_tui.store.db import read_session, write_session
@@ -146,6 +147,7 @@ class AccountService:
             s.add(first)
             s.flush()
             user.current_dataset_id = first.id
+            add_starters(s, user.id)
             info = user_rows.to_info(user)
         return CreatedUser(user=info, recovery_key=recovery_key)
 

@@ -10,6 +10,7 @@ from forge_tui.services.datasets import DatasetService
 from forge_tui.services.examples import BrokenExample, ExampleService
 from forge_tui.services.home import Home
 from forge_tui.services.settings import SettingsService
+from forge_tui.services.templates import TemplateService
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,7 @@ class Workspace:
     datasets: DatasetService
     examples: ExampleService
     settings: SettingsService
+    templates: TemplateService
 
     @classmethod
     def open(cls, home: Home, unlocked: Unlocked) -> Workspace:
@@ -35,6 +37,7 @@ class Workspace:
             datasets=DatasetService(home, unlocked.user),
             examples=ExampleService(home, unlocked),
             settings=SettingsService(home, unlocked.user),
+            templates=TemplateService(home, unlocked.user),
         )
 
     @property

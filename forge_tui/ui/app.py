@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from time import monotonic
 
 from textual import events, work
@@ -18,14 +19,15 @@ from forge_tui.services.backends import BackendService
 from forge_tui.services.home import Home
 from forge_tui.services.workspace import Workspace
 from forge_tui.ui.resources import stylesheets
+from forge_tui.ui.screens.base import WorkspaceScreen
 from forge_tui.ui.screens.datasets import DatasetsScreen
 from forge_tui.ui.screens.first_run import FirstRunScreen, RecoveryKeyScreen
 from forge_tui.ui.screens.help import HelpScreen
 from forge_tui.ui.screens.settings import SettingsSaved, SettingsScreen
+from forge_tui.ui.screens.templates import TemplatesScreen
 from forge_tui.ui.screens.unlock import UnlockScreen
 
 BACKEND_CHECK_SECONDS = 30.0
-TOP_LEVEL_SCREENS = (DatasetsScreen, SettingsScreen)
 
 
 class ForgeApp(App[None]):
@@ -33,6 +35,7 @@ class ForgeApp(App[None]):
     CSS_PATH = stylesheets()  # type: ignore[assignment]
     ENABLE_COMMAND_PALETTE = True
     BINDINGS = [
+        Binding("t", "show_templates", "Templates", id="app.templates"),
         Binding("d", "show_datasets", "Datasets", id="app.datasets"),
         Binding("s", "show_settings", "Settings", id="app.settings"),
         Binding("ctrl+l", "lock", "Lock", id="app.lock"),
@@ -139,24 +142,40 @@ class ForgeApp(App[None]):
 
     # --- navigation -------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in {"show_datasets", "show_settings", "lock"}:
+        if action in {"show_datasets", "show_settings", "show_templates", "lock"}:
             return self.workspace is not None and not self._locked
         return True
 
-    def _goto(self, screen: Screen[None]) -> None:
-        """Top-level screens replace each other, so the stack does not grow as the user moves around."""
-        if isinstance(self.screen, TOP_LEVEL_SCREENS):
-            self.switch_screen(screen)
+    def _goto(self, make: Callable[[], WorkspaceScreen]) -> None:
+        """Top-level screens replace each other, so the stack does not grow as the user moves around.
+        A screen with unsaved edits is asked first."""
+        current = self.screen
+
+        def go() -> None:
+            if isinstance(self.screen, WorkspaceScreen):
+                self.switch_screen(make())
+            else:
+                self.push_screen(make())
+
+        guard = getattr(current, "guard_unsaved", None)
+        if guard is not None:
+            guard(go)
         else:
-            self.push_screen(screen)
+            go()
+
+    def _show(self, kind: type[WorkspaceScreen]) -> None:
+        workspace = self.workspace
+        if workspace is not None and not self._locked and not isinstance(self.screen, kind):
+            self._goto(lambda: kind(workspace))
 
     def action_show_datasets(self) -> None:
-        if self.workspace is not None and not self._locked and not isinstance(self.screen, DatasetsScreen):
-            self._goto(DatasetsScreen(self.workspace))
+        self._show(DatasetsScreen)
 
     def action_show_settings(self) -> None:
-        if self.workspace is not None and not self._locked and not isinstance(self.screen, SettingsScreen):
-            self._goto(SettingsScreen(self.workspace))
+        self._show(SettingsScreen)
+
+    def action_show_templates(self) -> None:
+        self._show(TemplatesScreen)
 
     def action_help(self) -> None:
         screen: Screen[object] = self.screen

@@ -8,12 +8,12 @@ from collections.abc import Callable
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
 from forge_tui.core.errors import ForgeError
 from forge_tui.core.models import DatasetInfo, check_dataset_name
 from forge_tui.services.workspace import Workspace
+from forge_tui.ui.screens.base import WorkspaceScreen
 from forge_tui.ui.widgets.dialogs import TextPrompt
 from forge_tui.ui.widgets.header import ForgeHeader
 
@@ -26,7 +26,7 @@ def _name_problem(value: str) -> str | None:
     return None
 
 
-class DatasetsScreen(Screen[None]):
+class DatasetsScreen(WorkspaceScreen):
     TITLE = "Datasets"
     HELP = (
         "Every example lives in a dataset. The current dataset (marked ●) is where new examples go "
@@ -42,8 +42,7 @@ class DatasetsScreen(Screen[None]):
     ]
 
     def __init__(self, workspace: Workspace) -> None:
-        super().__init__()
-        self.workspace = workspace
+        super().__init__(workspace)
         self.show_archived = False
         self._rows: list[DatasetInfo] = []
 

@@ -7,7 +7,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
-from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, Label, Select, Static
 
 from forge_tui.core.backend_settings import BACKEND_LABELS, BackendSettings
@@ -15,6 +14,7 @@ from forge_tui.core.chat import ModelInfo
 from forge_tui.core.errors import ForgeError
 from forge_tui.services.backends import BackendService
 from forge_tui.services.workspace import Workspace
+from forge_tui.ui.screens.base import WorkspaceScreen
 from forge_tui.ui.widgets.header import ForgeHeader
 
 
@@ -31,7 +31,7 @@ def model_label(model: ModelInfo) -> str:
     return f"{model.name}  ({', '.join(d for d in details if d and d != '—') or 'no details'})"
 
 
-class SettingsScreen(Screen[None]):
+class SettingsScreen(WorkspaceScreen):
     TITLE = "Settings"
     HELP = (
         "Where the models run. Ollama's URL defaults to OLLAMA_HOST as the ollama CLI reads it. For vLLM, "
@@ -46,8 +46,7 @@ class SettingsScreen(Screen[None]):
     ]
 
     def __init__(self, workspace: Workspace) -> None:
-        super().__init__()
-        self.workspace = workspace
+        super().__init__(workspace)
         self._settings = workspace.settings.backend()
 
     def compose(self) -> ComposeResult:

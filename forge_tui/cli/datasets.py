@@ -1,0 +1,116 @@
+"""`forge-tui datasets …`: list and manage datasets."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from forge_tui.cli.common import (
+    PasswordStdin,
+    UserOpt,
+    account,
+    errors,
+    open_home,
+    pick_username,
+    read_stdin_lines,
+    run,
+    sub_app,
+)
+
+if TYPE_CHECKING:
+    from forge_tui.services.datasets import DatasetService
+
+datasets_app = sub_app("List and manage datasets.")
+
+
+def _datasets_for(user: str | None) -> DatasetService:
+    from forge_tui.services.datasets import DatasetService
+
+    home = open_home()
+    return DatasetService(home, account(home, user))
+
+
+@datasets_app.command("list")
+def datasets_list(
+    user: UserOpt = None,
+    archived: Annotated[bool, typer.Option("--archived", help="Include archived datasets.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """List datasets with their example counts."""
+    found = run(lambda: _datasets_for(user).list(include_archived=archived))
+    if as_json:
+        typer.echo(json.dumps([d.model_dump(mode="json") for d in found], indent=2))
+        return
+    if not found:
+        typer.echo("No datasets.")
+        return
+    current = run(lambda: _datasets_for(user).current())
+    width = max(len(d.name) for d in found)
+    for d in found:
+        flags = [f for f, on in (("archived", d.archived), ("sealed with an old key", not d.readable)) if on]
+        extra = f"  ({', '.join(flags)})" if flags else ""
+        mark = "*" if current is not None and d.id == current.id else " "
+        typer.echo(f"{mark} {d.name:<{width}}  {d.example_count:>7} examples{extra}")
+
+
+@datasets_app.command("create")
+def datasets_create(
+    name: str,
+    user: UserOpt = None,
+    description: Annotated[str, typer.Option("--description", "-d")] = "",
+) -> None:
+    """Create a dataset."""
+    created = run(lambda: _datasets_for(user).create(name, description))
+    typer.echo(f"Created dataset '{created.name}'.")
+
+
+@datasets_app.command("rename")
+def datasets_rename(name: str, new_name: str, user: UserOpt = None) -> None:
+    """Rename a dataset."""
+    renamed = run(lambda: _datasets_for(user).rename(name, new_name))
+    typer.echo(f"Renamed '{name}' to '{renamed.name}'.")
+
+
+@datasets_app.command("archive")
+def datasets_archive(
+    name: str,
+    user: UserOpt = None,
+    undo: Annotated[bool, typer.Option("--undo", help="Unarchive instead.")] = False,
+) -> None:
+    """Archive a dataset (hidden from lists, nothing deleted); --undo brings it back."""
+    ds = run(lambda: _datasets_for(user).set_archived(name, not undo))
+    typer.echo(f"{'Unarchived' if undo else 'Archived'} '{ds.name}'.")
+
+
+@datasets_app.command("unarchive")
+def datasets_unarchive(name: str, user: UserOpt = None) -> None:
+    """Bring an archived dataset back."""
+    ds = run(lambda: _datasets_for(user).set_archived(name, False))
+    typer.echo(f"Unarchived '{ds.name}'.")
+
+
+@datasets_app.command("verify")
+def datasets_verify(name: str, user: UserOpt = None, password_stdin: PasswordStdin = False) -> None:
+    """Open every sealed field of a dataset and report rows that fail (exit 1 when any does)."""
+    from forge_tui.services.accounts import AccountService
+
+    with errors():
+        home = open_home()
+        accounts = AccountService(home)
+        username = pick_username(accounts, user)
+        password = (
+            read_stdin_lines(1, "the password")[0] if password_stdin else typer.prompt("Password", hide_input=True)
+        )
+        unlocked = accounts.unlock(username, password)
+        from forge_tui.services.workspace import Workspace
+
+        workspace = Workspace.open(home, unlocked)
+        report = workspace.verify(workspace.datasets.get(name))
+    for item in report.broken:
+        typer.echo(item.reason, err=True)
+    broken = report.broken
+    typer.echo(f"{report.dataset}: {report.total} examples, {report.total - len(broken)} open, {len(broken)} broken.")
+    if broken:
+        raise typer.Exit(1)

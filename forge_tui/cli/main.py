@@ -1,0 +1,64 @@
+"""The `forge-tui` command: the TUI by default, and subcommands that share its services."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from forge_tui import __version__
+from forge_tui.cli import datasets, server, templates, users
+from forge_tui.cli.common import EXIT_CODES_HELP, errors, open_home, state
+
+app = typer.Typer(
+    name="forge-tui",
+    help="Build LLM fine-tuning datasets with local models, from the terminal.",
+    epilog=EXIT_CODES_HELP,
+    invoke_without_command=True,
+    no_args_is_help=False,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.add_typer(users.user_app, name="user")
+app.add_typer(datasets.datasets_app, name="datasets")
+app.add_typer(templates.templates_app, name="templates")
+app.command("doctor")(server.doctor)
+app.command("models")(server.models)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"forge-tui {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    home: Annotated[
+        str | None,
+        typer.Option(
+            "--home",
+            metavar="DIR",
+            show_default=False,
+            help="Data directory (default: $FORGE_TUI_HOME, else the user data dir).",
+        ),
+    ] = None,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    """Start the TUI when no command is given."""
+    state.home_dir = home
+    if ctx.invoked_subcommand is not None:
+        return
+    with errors():
+        home_obj = open_home()
+    from forge_tui.ui.app import ForgeApp
+
+    ForgeApp(home_obj).run()
+
+
+def main() -> None:
+    app()

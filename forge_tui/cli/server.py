@@ -1,0 +1,142 @@
+"""`forge-tui doctor` and `forge-tui models`: the model server."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from forge_tui.cli.common import UserOpt, errors, open_home
+from forge_tui.core.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from forge_tui.core.backend_settings import BackendSettings
+    from forge_tui.core.chat import ModelInfo
+    from forge_tui.services.backends import DoctorReport
+    from forge_tui.services.home import Home
+
+KindOpt = Annotated[
+    str | None, typer.Option("--kind", help="ollama or openai (default: the account's Settings, else ollama).")
+]
+UrlOpt = Annotated[str | None, typer.Option("--url", help="Base URL of the model server (overrides Settings).")]
+
+
+def _backend_settings(user: str | None, kind: str | None, url: str | None) -> tuple[Home, BackendSettings]:
+    from forge_tui.core.backend_settings import BackendSettings
+    from forge_tui.services.accounts import AccountService
+    from forge_tui.services.settings import SettingsService
+
+    home = open_home()
+    accounts = AccountService(home)
+    names = accounts.usernames()
+    settings = BackendSettings()
+    if user or len(names) == 1:
+        settings = SettingsService(home, accounts.get(user or names[0])).backend()
+    updates: dict[str, object] = {}
+    if kind:
+        if kind not in ("ollama", "openai"):
+            raise InvalidInput("--kind is 'ollama' or 'openai'.")
+        if kind != settings.kind:
+            updates["base_url"] = None
+        updates["kind"] = kind
+    if url:
+        updates["base_url"] = url
+    return home, settings.model_copy(update=updates)
+
+
+def doctor(
+    user: UserOpt = None,
+    kind: KindOpt = None,
+    url: UrlOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Check the model server, the models it has, the data directory and the database schema.
+
+    Exits 6 when the model server cannot be reached."""
+    import asyncio
+
+    from forge_tui.services.backends import BackendService
+    from forge_tui.services.db_info import schema_status
+
+    with errors():
+        home, settings = _backend_settings(user, kind, url)
+
+        async def run() -> tuple[str, DoctorReport]:
+            async with BackendService(settings) as service:
+                return service.label, await service.doctor()
+
+        label, report = asyncio.run(run())
+        current, head = schema_status(home)
+    if as_json:
+        typer.echo(
+            json.dumps(
+                {
+                    "backend": {
+                        "kind": settings.kind,
+                        "url": report.health.base_url,
+                        "reachable": report.health.ok,
+                        "version": report.health.version,
+                        "message": report.health.message,
+                    },
+                    "models": [m.name for m in report.models],
+                    "data_dir": str(home.path),
+                    "schema": {"current": current, "head": head},
+                },
+                indent=2,
+            )
+        )
+    else:
+        state = "ok" if report.health.ok else "NOT REACHABLE"
+        typer.echo(f"backend      {label}: {state}")
+        if report.health.version:
+            typer.echo(f"version      {report.health.version}")
+        if not report.health.ok:
+            typer.echo(f"             {report.health.message}")
+        elif report.models_error:
+            typer.echo(f"models       could not list: {report.models_error}")
+        else:
+            names = ", ".join(m.name for m in report.models) or "none — pull one first"
+            typer.echo(f"models       {len(report.models)}: {names}")
+        typer.echo(f"data dir     {home.path}")
+        typer.echo(f"schema       {current} (head {head})" + ("" if current == head else " — out of date"))
+        for name, model in (("generation", settings.generation_model), ("paraphrase", settings.paraphrase_model)):
+            if model:
+                present = any(m.name == model for m in report.models)
+                note = "" if present or not report.health.ok else " — not on the server"
+                typer.echo(f"{name:<12} {model}{note}")
+    if not report.health.ok:
+        raise typer.Exit(6)
+
+
+def models(
+    user: UserOpt = None,
+    kind: KindOpt = None,
+    url: UrlOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """List the models the server has, with size, parameter count and quantisation."""
+    import asyncio
+
+    from forge_tui.services.backends import BackendService
+
+    with errors():
+        _, settings = _backend_settings(user, kind, url)
+
+        async def run() -> list[ModelInfo]:
+            async with BackendService(settings) as service:
+                return await service.models()
+
+        found = asyncio.run(run())
+    if as_json:
+        typer.echo(json.dumps([m.model_dump(mode="json") for m in found], indent=2))
+        return
+    if not found:
+        typer.echo("The server has no models. With Ollama: `ollama pull llama3.2`.")
+        return
+    rows = [("NAME", "SIZE", "PARAMS", "QUANT", "FAMILY")] + [
+        (m.name, m.size_text, m.parameter_size or "—", m.quantization or "—", m.family or "—") for m in found
+    ]
+    widths = [max(len(r[i]) for r in rows) for i in range(5)]
+    for r in rows:
+        typer.echo("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(r)).rstrip())

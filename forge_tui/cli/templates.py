@@ -1,0 +1,86 @@
+"""`forge-tui templates …`: prompt templates as files, to share and keep in git."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from forge_tui.cli.common import JsonOpt, UserOpt, account, open_home, run, sub_app
+
+if TYPE_CHECKING:
+    from forge_tui.services.templates import TemplateService
+
+templates_app = sub_app("List, show, export and import prompt templates (TOML or JSON files).")
+
+
+def _templates_for(user: str | None) -> TemplateService:
+    from forge_tui.services.templates import TemplateService
+
+    home = open_home()
+    return TemplateService(home, account(home, user))
+
+
+@templates_app.command("list")
+def templates_list(
+    user: UserOpt = None,
+    archived: Annotated[bool, typer.Option("--archived", help="Include archived templates.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """List templates with their slots."""
+    found = run(lambda: _templates_for(user).list(include_archived=archived))
+    if as_json:
+        listing = [
+            {
+                "name": t.name,
+                "slots": [s.name for s in t.slots],
+                "tool_calling": t.is_tool_calling,
+                "archived": t.archived,
+            }
+            for t in found
+        ]
+        typer.echo(json.dumps(listing, indent=2, ensure_ascii=False))
+        return
+    if not found:
+        typer.echo("No templates.")
+        return
+    width = max(len(t.name) for t in found)
+    for t in found:
+        flags = [f for f, on in (("tool calling", t.is_tool_calling), ("archived", t.archived)) if on]
+        slots = ", ".join(s.name for s in t.slots) or "no slots"
+        typer.echo(f"{t.name:<{width}}  {slots}{'  (' + ', '.join(flags) + ')' if flags else ''}")
+
+
+@templates_app.command("show")
+def templates_show(
+    name: str,
+    user: UserOpt = None,
+    file_type: Annotated[str, typer.Option("--as", help="toml or json.")] = "toml",
+) -> None:
+    """Print a template in its file form."""
+    typer.echo(run(lambda: _templates_for(user).export_text(name, file_type)), nl=False)
+
+
+@templates_app.command("export")
+def templates_export(
+    name: str,
+    out: Annotated[Path, typer.Option("--out", "-o", help="File to write: .toml or .json.")],
+    user: UserOpt = None,
+) -> None:
+    """Write a template to a .toml or .json file."""
+    written = run(lambda: _templates_for(user).export_file(name, out))
+    typer.echo(f"Wrote '{name}' to {written}.")
+
+
+@templates_app.command("import")
+def templates_import(
+    file: Path,
+    user: UserOpt = None,
+    name: Annotated[str | None, typer.Option("--name", help="Store it under this name instead.")] = None,
+) -> None:
+    """Add the template in a .toml or .json file."""
+    imported = run(lambda: _templates_for(user).import_file(file, name))
+    slots = ", ".join(s.name for s in imported.slots) or "no slots"
+    typer.echo(f"Imported '{imported.name}' ({slots}).")

@@ -1,0 +1,42 @@
+"""Writing files whole: to a temporary file beside the target, renamed over it at the end, so a
+failure leaves no partial file behind."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO
+
+from forge_tui.core.errors import ForgeError
+
+
+@contextmanager
+def replacing(path: Path, mode: str = "w") -> Iterator[IO[str]]:
+    """Yields a file to write; on success it replaces `path`, on any error it is removed."""
+    path = path.expanduser().resolve()
+    if not path.parent.is_dir():
+        raise ForgeError(f"Cannot write {path}: the folder {path.parent} does not exist")
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    except OSError as exc:
+        raise ForgeError(f"Cannot write {path}: {exc.strerror or exc}") from None
+    try:
+        with os.fdopen(fd, mode, encoding="utf-8", newline="") as out:
+            yield out
+        os.replace(tmp, path)
+    except BaseException as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        if isinstance(exc, OSError):
+            raise ForgeError(f"Cannot write {path}: {exc.strerror or exc}") from None
+        raise
+
+
+def write_text(path: Path, text: str) -> Path:
+    with replacing(path) as out:
+        out.write(text)
+    return path.expanduser().resolve()

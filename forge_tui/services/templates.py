@@ -1,0 +1,168 @@
+"""Prompt templates of one user: list, create, edit, archive, the system-prompt history, and files."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+from sqlmodel import Session
+
+from forge_tui.core import template_files
+from forge_tui.core.errors import Conflict, ForgeError, NotFound
+from forge_tui.core.models import UserInfo
+from forge_tui.core.starters import starter_templates
+from forge_tui.core.templates import TemplateInfo, check_template_name
+from forge_tui.services import files
+from forge_tui.services.home import Home
+from forge_tui.store import templates as rows
+from forge_tui.store.db import read_session, write_session
+from forge_tui.store.tables import Template
+
+
+def add_starters(session: Session, owner_id: int) -> None:
+    """The built-in starter templates, for a new account (names already taken are skipped)."""
+    taken = rows.names(session, owner_id)
+    for starter in starter_templates():
+        if starter.name not in taken:
+            _insert(session, owner_id, starter)
+
+
+def _insert(session: Session, owner_id: int, info: TemplateInfo) -> Template:
+    row = Template(owner_id=owner_id, name=info.name, system_prompt=info.system_prompt)
+    rows.write_body(row, info)
+    session.add(row)
+    session.flush()
+    assert row.id is not None
+    if info.system_prompt:
+        rows.record_system_prompt(session, row.id, info.system_prompt)
+    return row
+
+
+# Saved system prompts, newest first: (text, saved at).
+History = list[tuple[str, datetime]]
+
+
+class TemplateService:
+    """Templates are plain columns, so this needs the user but not the data key."""
+
+    def __init__(self, home: Home, user: UserInfo) -> None:
+        self.home = home
+        self.user = user
+
+    # --- reading ----------------------------------------------------------------------
+    def list(self, include_archived: bool = False, search: str = "") -> list[TemplateInfo]:
+        with read_session(self.home.engine) as s:
+            return [rows.to_info(r) for r in rows.list_for_owner(s, self.user.id, include_archived, search)]
+
+    def get(self, name_or_id: str | int) -> TemplateInfo:
+        with read_session(self.home.engine) as s:
+            return rows.to_info(self._find(s, name_or_id))
+
+    def system_prompt_history(self, template_id: int) -> History:
+        """The last 10 distinct saved system prompts, newest first."""
+        with read_session(self.home.engine) as s:
+            self._find(s, template_id)
+            return rows.system_prompt_history(s, template_id)
+
+    # --- writing ----------------------------------------------------------------------
+    def create(self, name: str, system_prompt: str = "", user_prompt: str = "") -> TemplateInfo:
+        return self.add(TemplateInfo(name=name, system_prompt=system_prompt, user_prompt=user_prompt))
+
+    def add(self, info: TemplateInfo) -> TemplateInfo:
+        """Stores a whole new template (from a file, a copy, or the screen)."""
+        info = info.model_copy(update={"name": check_template_name(info.name)}).check()
+        with write_session(self.home.engine) as s:
+            self._refuse_taken(s, info.name)
+            return rows.to_info(_insert(s, self.user.id, info))
+
+    def save(self, info: TemplateInfo) -> TemplateInfo:
+        """Saves the user prompt, slots and tools. The system prompt has its own save
+        (`save_system_prompt`), so an unsaved system prompt is never stored by accident."""
+        if info.id is None:
+            raise NotFound("This template was never stored; create it first.")
+        info.check()
+        with write_session(self.home.engine) as s:
+            row = self._find(s, info.id)
+            rows.write_body(row, info)
+            s.flush()
+            return rows.to_info(row)
+
+    def save_system_prompt(self, template_id: int, text: str) -> TemplateInfo:
+        probe = TemplateInfo(name="-", system_prompt=text)
+        probe.check()
+        with write_session(self.home.engine) as s:
+            row = self._find(s, template_id)
+            row.system_prompt = text
+            rows.record_system_prompt(s, template_id, text)
+            s.flush()
+            return rows.to_info(row)
+
+    def rename(self, template_id: int, new_name: str) -> TemplateInfo:
+        new_name = check_template_name(new_name)
+        with write_session(self.home.engine) as s:
+            row = self._find(s, template_id)
+            if new_name != row.name:
+                self._refuse_taken(s, new_name)
+            row.name = new_name
+            s.flush()
+            return rows.to_info(row)
+
+    def duplicate(self, template_id: int) -> TemplateInfo:
+        with write_session(self.home.engine) as s:
+            original = rows.to_info(self._find(s, template_id))
+            taken = rows.names(s, self.user.id)
+            name = f"{original.name} (copy)"
+            number = 2
+            while name in taken:
+                name = f"{original.name} (copy {number})"
+                number += 1
+            return rows.to_info(_insert(s, self.user.id, original.model_copy(update={"name": name})))
+
+    def set_archived(self, template_id: int, archived: bool) -> TemplateInfo:
+        with write_session(self.home.engine) as s:
+            row = self._find(s, template_id)
+            row.archived = archived
+            s.flush()
+            return rows.to_info(row)
+
+    # --- files ------------------------------------------------------------------------
+    def import_file(self, path: Path, name: str | None = None) -> TemplateInfo:
+        """Adds the template in a .toml or .json file; `name` overrides the one in the file."""
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise NotFound(f"Cannot read {path}: {exc.strerror or exc}") from None
+        except UnicodeDecodeError:
+            raise ForgeError(f"{path} is not a UTF-8 text file") from None
+        try:
+            info = template_files.parse(text, template_files.file_type_of(path.name, text))
+        except ForgeError as exc:
+            raise type(exc)(f"{path.name}: {exc}") from None
+        if name:
+            info = info.model_copy(update={"name": name})
+        return self.add(info)
+
+    def export_text(self, name_or_id: str | int, file_type: str) -> str:
+        return template_files.dump(self.get(name_or_id), file_type)
+
+    def export_file(self, name_or_id: str | int, path: Path) -> Path:
+        """Writes the template to `path` (.toml or .json by its extension), replacing it whole."""
+        suffix = path.suffix.lower().lstrip(".")
+        if suffix not in template_files.FILE_TYPES:
+            raise ForgeError(f"Export to a .toml or .json file, not '{path.name}'.")
+        return files.write_text(path, self.export_text(name_or_id, suffix))
+
+    # --- helpers ----------------------------------------------------------------------
+    def _find(self, session: Session, name_or_id: str | int) -> Template:
+        row = (
+            rows.get_owned(session, self.user.id, name_or_id)
+            if isinstance(name_or_id, int)
+            else rows.get_by_name(session, self.user.id, " ".join(name_or_id.split()))
+        )
+        if row is None:
+            raise NotFound(f"No template named '{name_or_id}'.")
+        return row
+
+    def _refuse_taken(self, session: Session, name: str) -> None:
+        if rows.get_by_name(session, self.user.id, name) is not None:
+            raise Conflict(f"There is already a template named '{name}'.")

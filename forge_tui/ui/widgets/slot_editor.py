@@ -1,0 +1,91 @@
+"""Edit one slot: name, description, default value, and values with weights."""
+
+from __future__ import annotations
+
+from pydantic import ValidationError
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, Static, TextArea
+
+from forge_tui.core.templates import SlotDef, WeightedValue
+
+
+def format_values(values: list[WeightedValue]) -> str:
+    return "\n".join(v.value if v.weight == 1 else f"{v.value} | {v.weight:g}" for v in values)
+
+
+def parse_values(text: str) -> list[WeightedValue]:
+    """One value a line, optionally `value | weight`."""
+    values: list[WeightedValue] = []
+    for number, raw in enumerate(text.splitlines(), start=1):
+        if not raw.strip():
+            continue
+        value, sep, weight = raw.rpartition("|")
+        if not sep:
+            values.append(WeightedValue(value=raw.strip()))
+            continue
+        try:
+            values.append(WeightedValue(value=value.strip(), weight=float(weight)))
+        except (ValueError, ValidationError):
+            raise ValueError(f"values line {number}: the weight after '|' must be a number ≥ 0") from None
+    return values
+
+
+class SlotEditor(ModalScreen[SlotDef | None]):
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel", id="slot.cancel"),
+        Binding("ctrl+s", "accept", "Done", id="slot.done"),
+    ]
+
+    def __init__(self, slot: SlotDef | None, taken: set[str]) -> None:
+        super().__init__()
+        self._slot = slot or SlotDef(name="slot")
+        self._new = slot is None
+        self._taken = taken
+
+    def compose(self) -> ComposeResult:
+        slot = self._slot
+        with Vertical(classes="dialog slot-editor"):
+            yield Label("New slot" if self._new else f"Slot '{slot.name}'", classes="dialog-title")
+            yield Label("Name (letters, digits, _)")
+            yield Input("" if self._new else slot.name, id="slot-name", compact=True)
+            yield Label("Description")
+            yield Input(slot.description, id="slot-description", compact=True)
+            yield Label("Default value")
+            yield Input(slot.default, id="slot-default", compact=True)
+            yield Label("Values for unattended runs: one a line, optionally 'value | weight'")
+            yield TextArea(format_values(slot.values), id="slot-values")
+            yield Static("", classes="error", id="slot-error")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Done", variant="primary", id="done", compact=True)
+                yield Button("Cancel", id="cancel", compact=True)
+
+    @on(Button.Pressed, "#done")
+    @on(Input.Submitted)
+    def action_accept(self) -> None:
+        name = self.query_one("#slot-name", Input).value.strip()
+        error = self.query_one("#slot-error", Static)
+        if name in self._taken:
+            error.update(f"There is already a slot named '{name}'.")
+            return
+        try:
+            slot = SlotDef(
+                name=name,
+                description=self.query_one("#slot-description", Input).value.strip(),
+                default=self.query_one("#slot-default", Input).value,
+                values=parse_values(self.query_one("#slot-values", TextArea).text),
+            )
+        except ValidationError as exc:
+            error.update("; ".join(e["msg"].removeprefix("Value error, ") for e in exc.errors()))
+            return
+        except ValueError as exc:
+            error.update(str(exc))
+            return
+        self.dismiss(slot)
+
+    @on(Button.Pressed, "#cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,244 @@
+"""Pilot tests of the Templates screen, and snapshots at 80×24 and 120×40."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from textual.pilot import Pilot
+from textual.widgets import Checkbox, Collapsible, DataTable, Input, OptionList, Static, TextArea
+
+from forge_tui.core.backend_settings import BackendSettings
+from forge_tui.services.accounts import AccountService
+from forge_tui.services.home import Home
+from forge_tui.services.settings import SettingsService
+from forge_tui.services.templates import TemplateService
+from forge_tui.ui.app import ForgeApp
+from forge_tui.ui.screens.datasets import DatasetsScreen
+from forge_tui.ui.screens.templates import TemplateList, TemplatesScreen
+from forge_tui.ui.widgets.dialogs import Confirm, TextPrompt
+from forge_tui.ui.widgets.pick import PickOne
+from forge_tui.ui.widgets.slot_editor import SlotEditor
+from tests.fake_ollama import FakeOllama
+from tests.ui.test_app import make_user, type_text, unlock, wait_for_screen
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeOllama]:
+    with FakeOllama() as server:
+        yield server
+
+
+def prepare(home: Home, fake: FakeOllama) -> TemplateService:
+    make_user(home)
+    user = AccountService(home).get("alice")
+    SettingsService(home, user).save_backend(BackendSettings(base_url=fake.base_url))
+    return TemplateService(home, user)
+
+
+async def open_templates(pilot: Pilot[None]) -> TemplatesScreen:
+    await unlock(pilot)
+    await wait_for_screen(pilot, DatasetsScreen)
+    await pilot.press("t")
+    await wait_for_screen(pilot, TemplatesScreen)
+    screen = pilot.app.screen
+    assert isinstance(screen, TemplatesScreen)
+    return screen
+
+
+def preview(screen: TemplatesScreen) -> str:
+    return str(screen.query_one("#preview", Static).render())
+
+
+def names(screen: TemplatesScreen) -> list[str]:
+    return [t.name for t in screen.templates]
+
+
+async def test_create_insert_slot_preview_save_and_reopen(home: Home, fake: FakeOllama) -> None:
+    templates = prepare(home, fake)
+    app = ForgeApp(home)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_templates(pilot)
+        assert "Q&A pair on a topic" in " ".join(names(screen))  # starters are there on first run
+
+        await pilot.press("n")
+        await wait_for_screen(pilot, TextPrompt)
+        await type_text(pilot, "Haiku")
+        await pilot.press("enter")
+        await wait_for_screen(pilot, TemplatesScreen)
+        assert screen.current is not None and screen.current.name == "Haiku"
+        assert screen.query_one("#user-prompt", TextArea).has_focus
+
+        await type_text(pilot, "Write a haiku about ")
+        await pilot.press("f3")
+        await wait_for_screen(pilot, PickOne)
+        await pilot.press("enter")  # the only choice: a new slot
+        await wait_for_screen(pilot, SlotEditor)
+        editor = app.screen
+        editor.query_one("#slot-name", Input).value = "season"
+        editor.query_one("#slot-default", Input).value = "autumn"
+        editor.query_one("#slot-values", TextArea).load_text("spring | 2\nwinter")
+        await pilot.press("ctrl+s")
+        await wait_for_screen(pilot, TemplatesScreen)
+        assert screen.query_one("#user-prompt", TextArea).text == "Write a haiku about {{ season }}"
+        assert "Write a haiku about autumn" in preview(screen)
+        assert "unsaved" in str(screen.query_one("#template-title", Static).render())
+
+        await type_text(pilot, " in {{ place }}")
+        await pilot.pause()
+        assert "<place>" in preview(screen)
+        assert "'place' is used in the prompt but not defined" in str(screen.query_one("#slot-warnings").render())
+        await type_text(pilot, " {{ broken")
+        await pilot.pause()
+        assert preview(screen).startswith("✗ Template error")
+        for _ in range(" {{ broken".__len__()):
+            await pilot.press("backspace")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert "unsaved" not in str(screen.query_one("#template-title", Static).render())
+
+    saved = templates.get("Haiku")
+    assert saved.user_prompt == "Write a haiku about {{ season }} in {{ place }}"
+    assert [(s.name, s.default, [(v.value, v.weight) for v in s.values]) for s in saved.slots] == [
+        ("season", "autumn", [("spring", 2.0), ("winter", 1.0)])
+    ]
+
+    app = ForgeApp(home)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_templates(pilot)
+        screen.query_one("#templates-filter", Input).value = "haik"
+        await pilot.pause()
+        assert names(screen) == ["Haiku"]
+        assert screen.current is not None and screen.current.name == "Haiku"
+        assert screen.query_one("#slots-table", DataTable).row_count == 1
+
+
+async def test_system_prompt_history_keeps_the_last_ten_distinct(home: Home, fake: FakeOllama) -> None:
+    templates = prepare(home, fake)
+    made = templates.create("History test", user_prompt="Hi")
+    assert made.id is not None
+    for i in range(12):
+        templates.save_system_prompt(made.id, f"version {i}")
+    templates.save_system_prompt(made.id, "version 5")  # saved again: moves to the top
+    app = ForgeApp(home)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_templates(pilot)
+        screen.query_one("#templates-filter", Input).value = "History"
+        await pilot.pause()
+        assert screen.current is not None and screen.current.system_prompt == "version 5"
+        assert screen.query_one("#system-box", Collapsible).collapsed  # collapsed by default
+
+        await pilot.press("f6")
+        await wait_for_screen(pilot, PickOne)
+        options = app.screen.query_one(OptionList)
+        shown = [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
+        assert len(shown) == 10
+        assert [s.split("  ", 1)[1] for s in shown] == [
+            "version 5", "version 11", "version 10", "version 9", "version 8",
+            "version 7", "version 6", "version 4", "version 3", "version 2",
+        ]  # fmt: skip
+        await pilot.press("down", "enter")  # version 11
+        await wait_for_screen(pilot, TemplatesScreen)
+        assert screen.query_one("#system-prompt", TextArea).text == "version 11"
+        assert "unsaved" in str(screen.query_one("#system-box", Collapsible).title)
+
+        # Leaving with an unsaved system prompt asks first; "keep editing" stays.
+        await pilot.press("d")
+        await wait_for_screen(pilot, Confirm)
+        await pilot.press("n")
+        await wait_for_screen(pilot, TemplatesScreen)
+        await pilot.press("ctrl+g")
+        await pilot.pause()
+        assert "unsaved" not in str(screen.query_one("#system-box", Collapsible).title)
+        await pilot.press("d")
+        await wait_for_screen(pilot, DatasetsScreen)
+    assert templates.get("History test").system_prompt == "version 11"
+
+
+async def test_archive_hides_unless_show_archived(home: Home, fake: FakeOllama) -> None:
+    templates = prepare(home, fake)
+    templates.create("Zeta archive me", user_prompt="x")
+    app = ForgeApp(home)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_templates(pilot)
+        screen.query_one("#templates-filter", Input).value = "Zeta"
+        await pilot.pause()
+        screen.query_one(TemplateList).focus()
+        await pilot.press("a")
+        await pilot.pause()
+        assert names(screen) == []
+        await pilot.press("h")
+        await pilot.pause()
+        assert names(screen) == ["Zeta archive me"]
+        assert screen.templates[0].archived
+    assert "Zeta archive me" not in [t.name for t in templates.list()]
+    assert "Zeta archive me" in [t.name for t in templates.list(include_archived=True)]
+
+
+async def test_invalid_tool_json_cannot_be_saved(home: Home, fake: FakeOllama) -> None:
+    templates = prepare(home, fake)
+    made = templates.create("Tools", user_prompt="Weather in {{ city }}?")
+    app = ForgeApp(home)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_templates(pilot)
+        screen.query_one("#templates-filter", Input).value = "Tools"
+        await pilot.pause()
+        screen.query_one("#tool-calling", Checkbox).value = True
+        await pilot.pause()
+        tools = screen.query_one("#tools-json", TextArea)
+        tools.load_text('[{"name": "get_weather",\n  "parameters": {"type": "object", "properties": {\n')
+        await pilot.pause()
+        error = str(screen.query_one("#tools-error", Static).render())
+        assert error.startswith("Tools: line ")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert templates.get(made.id or 0).is_tool_calling is False  # not saved
+
+        tools.load_text(
+            '{"name": "get_weather", "parameters": {"type": "object", "properties": {"city": {"type": "strin"}}}}'
+        )
+        await pilot.pause()
+        assert "properties/city/type" in str(screen.query_one("#tools-error", Static).render())
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert templates.get(made.id or 0).tools == []
+
+        tools.load_text(
+            '{"name": "get_weather", "parameters": {"type": "object", "properties": {"city": {"type": "string"}}}}'
+        )
+        await pilot.pause()
+        assert str(screen.query_one("#tools-error", Static).render()) == ""
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+    saved = templates.get(made.id or 0)
+    assert saved.is_tool_calling and [t.name for t in saved.tools] == ["get_weather"]
+
+
+def _snapshot_app(home: Home, fake: FakeOllama) -> tuple[ForgeApp, Any]:
+    prepare(home, fake)
+
+    async def run_before(pilot: Pilot[None]) -> None:
+        await open_templates(pilot)
+        app = pilot.app
+        for _ in range(100):
+            if app.backend_status == "● Ollama":  # type: ignore[attr-defined]
+                break
+            await pilot.pause(0.05)
+        app.screen.query_one("#templates-filter", Input).value = "Q&A"
+        app.screen.query_one(TemplateList).focus()
+        await pilot.pause()
+        app.clear_notifications()
+        await pilot.pause()
+
+    return ForgeApp(home), run_before
+
+
+def test_snapshot_80x24(home: Home, fake: FakeOllama, snap_compare: Any) -> None:
+    app, run_before = _snapshot_app(home, fake)
+    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
+
+
+def test_snapshot_120x40(home: Home, fake: FakeOllama, snap_compare: Any) -> None:
+    app, run_before = _snapshot_app(home, fake)
+    assert snap_compare(app, terminal_size=(120, 40), run_before=run_before)
