@@ -52,7 +52,7 @@ class SettingsScreen(WorkspaceScreen):
     def compose(self) -> ComposeResult:
         s = self._settings
         yield ForgeHeader()
-        with VerticalScroll(id="settings-form"):
+        with VerticalScroll(id="settings-form", can_focus=False):
             yield Label("Model server")
             yield Select(
                 [(label, kind) for kind, label in BACKEND_LABELS.items()],

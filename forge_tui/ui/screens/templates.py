@@ -103,7 +103,7 @@ class TemplatesScreen(WorkspaceScreen):
             with Vertical(id="templates-side"):
                 yield Input(placeholder="filter…", id="templates-filter", compact=True)
                 yield TemplateList(id="templates-list")
-            with VerticalScroll(id="template-editor"):
+            with VerticalScroll(id="template-editor", can_focus=False):
                 yield Static("", id="template-title")
                 with Collapsible(title="System prompt", collapsed=True, id="system-box"):
                     yield TextArea("", id="system-prompt", soft_wrap=True)
