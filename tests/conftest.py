@@ -13,6 +13,7 @@ import pytest
 
 from forge_tui.services.config import CONFIG_FILE
 from forge_tui.services.home import Home, open_home
+from tests.fake_ollama import FakeOllama
 
 # Argon2id at its cheapest (8 KiB, one pass): a derivation costs microseconds instead of ~0.4 s.
 FAST_SECURITY_TOML = "[security]\nkdf_memory_kib = 8\nkdf_iterations = 1\n"
@@ -60,3 +61,10 @@ def make_home(tmp_path: Path) -> Iterator[HomeFactory]:
     yield _make
     for h in opened:
         h.close()
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeOllama]:
+    """A fake Ollama on a random 127.0.0.1 port (tests may change its switches)."""
+    with FakeOllama() as server:
+        yield server

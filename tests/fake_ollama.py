@@ -9,7 +9,7 @@ texts follow Ollama 0.12.6 (`api/types.go`, `server/routes.go`).
         httpx.post(f"{fake.base_url}/api/chat", json={...})
 
 Switches (`token_latency`, `first_byte_delay`, `parallel`, `busy`, `rate_limited`, `retry_after`,
-`fail_after_chunks`, `drop_after_chunks`, `fixed_reply`, and for /v1 only `api_key`, `omit_usage`,
+`fail_after_chunks`, `drop_after_chunks`, `fixed_reply`, `faults_by_seed`, and for /v1 only `api_key`, `omit_usage`,
 `omit_done`, `think_in_content`) may be changed while the server runs; each request reads them when it
 gets to the point where they matter. Observations: `requests` (each chat body as the client sent it, on
 either API), `max_in_flight`, `in_flight`, `disconnects`, `connections_accepted`.
@@ -87,6 +87,7 @@ STREAM_ERROR = "an error was encountered while running the model: unexpected EOF
 RATE_LIMIT_ERROR = "too many requests, please retry later"
 AUTH_ERROR = "invalid api key"
 _MAX_HEAD = 64 * 1024
+FAULT_AFTER_CHUNKS = 3
 _REASONS = {
     100: "Continue",
     200: "OK",
@@ -874,6 +875,7 @@ class _Plan:
     keep_alive: float | None
     wire: str = "ollama"  # "ollama" (/api/chat, NDJSON) or "openai" (/v1/chat/completions, SSE)
     include_usage: bool = False  # openai: stream_options.include_usage
+    fault: str | None = None  # "fail" or "drop" after FAULT_AFTER_CHUNKS, from `faults_by_seed`
 
     @property
     def chunk_count(self) -> int:
@@ -912,6 +914,9 @@ class FakeOllama:
         self.fail_after_chunks: int | None = None
         self.drop_after_chunks: int | None = None
         self.fixed_reply: str | None = None
+        # Faults for single requests, chosen by options.seed: "fail" (mid-stream error), "drop"
+        # (connection cut mid-stream) or "404" (the model is gone). One card of a batch can fail this way.
+        self.faults_by_seed: dict[int, str] = {}
         # /v1 only
         self.api_key: str | None = None
         self.omit_usage = False
@@ -1336,8 +1341,12 @@ class FakeOllama:
             return await fail(500, problem)
         if self.busy:
             return await fail(503, BUSY_ERROR)
+        fault = self.faults_by_seed.get(options.get("seed")) if isinstance(options.get("seed"), int) else None
+        if fault == "404":
+            return await fail(404, f"model {json.dumps(name)} not found, try pulling it first")
 
         plan = self._plan(name, m, data, messages, options, tools, think, keep_alive)
+        plan.fault = fault
         if include_usage is not None:
             plan.wire = "openai"
             plan.include_usage = include_usage
@@ -1541,7 +1550,7 @@ class FakeOllama:
         def frame(line: bytes) -> bytes:
             return b"%x\r\n%s\r\n" % (len(line), line) if chunked else line
 
-        cut, failure = self._failure()
+        cut, failure = self._failure(plan)
         gen_start = time.perf_counter_ns()
         sent = 0
         for message in self._chunks(plan):
@@ -1571,7 +1580,7 @@ class FakeOllama:
     async def _respond_whole(self, conn: _Conn, request: _Request, plan: _Plan, started: int, loaded: int) -> bool:
         gen_start = time.perf_counter_ns()
         total = plan.chunk_count
-        cut, failure = self._failure()
+        cut, failure = self._failure(plan)
         generated = total if cut is None else min(cut, total)
         if self.token_latency > 0 and generated > 0:
             await asyncio.sleep(self.token_latency * generated)
@@ -1588,9 +1597,11 @@ class FakeOllama:
         body["message"] = message
         return await self._send_json(conn, request, 200, body)
 
-    def _failure(self) -> tuple[int | None, str | None]:
+    def _failure(self, plan: _Plan) -> tuple[int | None, str | None]:
         """(chunks to send, "drop" | "fail" | None) from the switches; a drop wins a tie. Either switch
         means the response never completes, even when the reply has fewer chunks than the number."""
+        if plan.fault in ("fail", "drop"):
+            return FAULT_AFTER_CHUNKS, plan.fault
         fail, drop = self.fail_after_chunks, self.drop_after_chunks
         if drop is not None and (fail is None or drop <= fail):
             return max(0, drop), "drop"
@@ -1774,7 +1785,7 @@ class FakeOllama:
                 out["usage"] = usage
             return out
 
-        cut, failure = self._failure()
+        cut, failure = self._failure(plan)
         sent = 0
         for delta in self._openai_deltas(plan):
             if cut is not None and sent >= cut:
@@ -1807,7 +1818,7 @@ class FakeOllama:
 
     async def _openai_whole(self, conn: _Conn, request: _Request, plan: _Plan) -> bool:
         total = plan.chunk_count
-        cut, failure = self._failure()
+        cut, failure = self._failure(plan)
         generated = total if cut is None else min(cut, total)
         if self.token_latency > 0 and generated > 0:
             await asyncio.sleep(self.token_latency * generated)

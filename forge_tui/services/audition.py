@@ -1,0 +1,456 @@
+"""An audition batch: paraphrase the prompt, stream one answer per variation as a card, let the user
+star, edit, reject and regenerate, then store the starred cards as examples.
+
+No Textual here: the screen and `forge-tui audition` drive the same session. The session runs on the
+caller's event loop and calls `listener` (synchronously, cheaply) whenever a card or the batch changes;
+the screen only marks what to repaint, so a token never waits on the UI and the UI never on a token.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from forge_tui.core import paraphrase
+from forge_tui.core.chat import ChatMessage, ChatRequest, ToolCall, Usage
+from forge_tui.core.errors import InvalidInput
+from forge_tui.core.models import ExampleContent, ExampleMeta
+from forge_tui.core.templates import TemplateError, TemplateInfo, check_tool_arguments, render
+from forge_tui.llm.errors import BackendError
+from forge_tui.services.backends import BackendService
+from forge_tui.services.examples import ExampleService
+
+# Each card and each regeneration gets its own seed, derived from the batch seed, so a batch can be
+# repeated exactly and a regenerated answer differs from the one it replaces.
+_ATTEMPT_SEED_STEP = 7919
+_MAX_SEED = 2**31 - 1
+
+
+class CardState(StrEnum):
+    PENDING = "pending"  # waiting for its turn under the concurrency limit
+    STREAMING = "streaming"
+    DONE = "done"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+class BatchState(StrEnum):
+    IDLE = "idle"
+    PARAPHRASING = "paraphrasing"
+    GENERATING = "generating"
+    DONE = "done"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+@dataclass(frozen=True)
+class BatchSpec:
+    template: TemplateInfo
+    slots: dict[str, str]
+    model: str
+    paraphrase_model: str | None = None  # None: every card uses the prompt as written
+    batch: int = 3
+    temperature: float | None = 0.8
+    seed: int | None = None  # None: a random one, recorded with each example
+    max_tokens: int | None = None
+
+
+@dataclass
+class Card:
+    index: int
+    variation: int  # index into AuditionSession.variations; 0 is the prompt as written
+    prompt: str  # the user prompt as sent
+    state: CardState = CardState.PENDING
+    parts: list[str] = field(default_factory=list)
+    thinking: list[str] = field(default_factory=list)
+    tool_calls: list[ToolCall] = field(default_factory=list)
+    tool_problems: list[str] = field(default_factory=list)
+    error: str | None = None
+    usage: Usage | None = None
+    started_at: float | None = None
+    finished_at: float | None = None
+    attempt: int = 0
+    seed: int | None = None
+    starred: bool = False
+    edited_output: str | None = None
+    edited_tool_calls: list[ToolCall] | None = None
+    # Rejected answers for each prompt this card has used: they pair with the kept answer to the
+    # same prompt, so switching variation keeps them apart.
+    rejected: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def output(self) -> str:
+        return "".join(self.parts).strip()
+
+    @property
+    def answer(self) -> str:
+        return self.edited_output if self.edited_output is not None else self.output
+
+    @property
+    def calls(self) -> list[ToolCall]:
+        return self.edited_tool_calls if self.edited_tool_calls is not None else self.tool_calls
+
+    @property
+    def edited(self) -> bool:
+        return self.edited_output is not None or self.edited_tool_calls is not None
+
+    @property
+    def rejected_here(self) -> list[str]:
+        return self.rejected.get(self.prompt, [])
+
+    @property
+    def seconds(self) -> float | None:
+        if self.started_at is None:
+            return None
+        return (self.finished_at or time.monotonic()) - self.started_at
+
+    @property
+    def finished(self) -> bool:
+        return self.state in (CardState.DONE, CardState.FAILED, CardState.CANCELLED)
+
+
+def calls_to_json(calls: Iterable[ToolCall]) -> list[dict[str, Any]]:
+    return [{"name": c.name, "arguments": c.arguments, **({"id": c.id} if c.id else {})} for c in calls]
+
+
+def _answer_text(card: Card) -> str:
+    """What a rejected answer is kept as: its text, or its tool calls as JSON when it had no text."""
+    if card.answer or not card.calls:
+        return card.answer
+    return json.dumps({"tool_calls": calls_to_json(card.calls)}, ensure_ascii=False)
+
+
+Listener = Callable[[Card | None], None]
+
+
+class AuditionSession:
+    """One batch. `run()` paraphrases and streams every card; the other methods act on single cards
+    while it runs or afterwards. Call `close()` (or `cancel()`) when done with it."""
+
+    def __init__(
+        self,
+        backend: BackendService,
+        spec: BatchSpec,
+        concurrency: int,
+        listener: Listener | None = None,
+    ) -> None:
+        if not spec.model:
+            raise InvalidInput("No generation model chosen — pick one in Settings (s) or in the form")
+        if not 1 <= spec.batch <= 64:
+            raise InvalidInput("A batch has 1 to 64 cards.")
+        self.backend = backend
+        self.spec = spec
+        self.listener = listener
+        template = spec.template
+        values = {s.name: s.default for s in template.slots} | {k: v for k, v in spec.slots.items()}
+        self.slot_values = {name: values.get(name, "") for name in template.used_slots()}
+        missing = [name for name, value in self.slot_values.items() if name not in values]
+        if missing:
+            raise TemplateError(f"slot '{missing[0]}' has no value and no default")
+        self.system_prompt = render(template.system_prompt, self.slot_values).strip() if template.system_prompt else ""
+        self.original = render(template.user_prompt, self.slot_values).strip()
+        if not self.original:
+            raise TemplateError("the user prompt is empty")
+        self.seed = spec.seed if spec.seed is not None else random.randrange(_MAX_SEED)
+        self.variations: list[str] = [self.original]
+        self.cards: list[Card] = []
+        self.state = BatchState.IDLE
+        self.error: str | None = None
+        self.paraphrase_note: str | None = None
+        self._semaphore = asyncio.Semaphore(concurrency)
+        self._tasks: dict[int, asyncio.Task[None]] = {}
+        self._run_task: asyncio.Task[None] | None = None
+
+    # --- the batch ----------------------------------------------------------------------
+    async def run(self) -> None:
+        """Paraphrase, then stream every card. Errors that stop the whole batch (the model is
+        missing, the server is down while paraphrasing) end up in `error`; a card's own failure
+        stays in the card."""
+        self._run_task = asyncio.current_task()
+        try:
+            await self.backend.ensure_model(self.spec.model)
+            if self.spec.paraphrase_model and self.spec.batch > 1:
+                self._set_state(BatchState.PARAPHRASING)
+                await self.backend.ensure_model(self.spec.paraphrase_model)
+                self.variations = [self.original, *await self._paraphrase()]
+            self._set_state(BatchState.GENERATING)
+            self.cards = [self._new_card(i) for i in range(self.spec.batch)]
+            for card in self.cards:
+                self._start(card)
+            await self.wait()
+            if self.state is BatchState.GENERATING:
+                self._set_state(BatchState.DONE)
+        except BackendError as exc:
+            self.error = str(exc)
+            self._set_state(BatchState.FAILED)
+        except asyncio.CancelledError:
+            self._set_state(BatchState.CANCELLED)
+            raise
+        finally:
+            self._run_task = None
+
+    async def _paraphrase(self) -> list[str]:
+        wanted = self.spec.batch
+        assert self.spec.paraphrase_model is not None
+        request = ChatRequest(
+            model=self.spec.paraphrase_model,
+            messages=paraphrase.messages(self.original, wanted),
+            response_schema=paraphrase.schema(wanted),
+            temperature=0.9,
+            seed=self.seed,
+        )
+        result = await self.backend.complete(request)
+        found = paraphrase.parse_variations(result.content, self.original)[:wanted]
+        if len(found) < wanted:
+            self.paraphrase_note = (
+                f"The paraphrase model gave {len(found)} distinct variation{'s' if len(found) != 1 else ''} "
+                f"of {wanted}; the rest of the cards use the prompt as written."
+            )
+        return found
+
+    def _new_card(self, index: int) -> Card:
+        # Cards take the paraphrases in order, then the prompt as written, then repeat with new seeds.
+        pool = [*range(1, len(self.variations)), 0]
+        variation = pool[index % len(pool)]
+        return Card(index=index, variation=variation, prompt=self.variations[variation])
+
+    async def wait(self) -> None:
+        """Until every card has finished (including regenerations started meanwhile)."""
+        while True:
+            pending = [t for t in self._tasks.values() if not t.done()]
+            if not pending:
+                return
+            await asyncio.wait(pending)
+
+    @property
+    def running(self) -> int:
+        return sum(1 for t in self._tasks.values() if not t.done())
+
+    async def cancel(self) -> None:
+        """Stops every request in flight at once; the server sees the connections close."""
+        tasks = [t for t in self._tasks.values() if not t.done()]
+        if self._run_task is not None and self._run_task is not asyncio.current_task():
+            tasks.append(self._run_task)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        if self.state in (BatchState.PARAPHRASING, BatchState.GENERATING):
+            self._set_state(BatchState.CANCELLED)
+
+    async def close(self) -> None:
+        await self.cancel()
+
+    # --- one card -----------------------------------------------------------------------
+    def card(self, index: int) -> Card:
+        if not 0 <= index < len(self.cards):
+            raise InvalidInput(f"There is no card {index + 1}.")
+        return self.cards[index]
+
+    def regenerate(self, index: int) -> Card:
+        """Keeps a finished answer as rejected and asks again; a failed or cancelled card is retried."""
+        card = self.card(index)
+        if card.state is CardState.DONE and (card.answer or card.calls):
+            card.rejected.setdefault(card.prompt, []).append(_answer_text(card))
+        card.attempt += 1
+        self._start(card)
+        return card
+
+    def use_variation(self, index: int, variation: int) -> Card:
+        """Switches the card to another variation (0: the prompt as written) and regenerates. The
+        answer to the old prompt is dropped, not rejected: it answered a different question."""
+        if not 0 <= variation < len(self.variations):
+            raise InvalidInput(f"There is no variation {variation}.")
+        card = self.card(index)
+        card.variation = variation
+        card.prompt = self.variations[variation]
+        card.attempt += 1
+        self._start(card)
+        return card
+
+    def star(self, index: int, starred: bool | None = None) -> Card:
+        card = self.card(index)
+        if card.state is not CardState.DONE:
+            raise InvalidInput("Only a finished answer can be starred.")
+        card.starred = not card.starred if starred is None else starred
+        self._changed(card)
+        return card
+
+    def edit_output(self, index: int, text: str) -> Card:
+        card = self.card(index)
+        if card.state is not CardState.DONE:
+            raise InvalidInput("Wait for the answer to finish before editing it.")
+        card.edited_output = None if text == card.output else text
+        self._changed(card)
+        return card
+
+    def edit_tool_calls(self, index: int, text: str) -> Card:
+        """Replaces the card's tool calls with JSON text (a list of {"name", "arguments"}); the calls
+        must name offered tools and fit their schemas."""
+        card = self.card(index)
+        calls = parse_tool_calls(text)
+        problems = self.tool_problems(calls)
+        if problems:
+            raise TemplateError("; ".join(problems))
+        card.edited_tool_calls = None if calls == card.tool_calls else calls
+        self._changed(card)
+        return card
+
+    def tool_problems(self, calls: list[ToolCall]) -> list[str]:
+        tools = {t.name: t for t in self.spec.template.tools}
+        problems = []
+        for call in calls:
+            tool = tools.get(call.name)
+            if tool is None:
+                problems.append(f"'{call.name}' is not one of the template's tools ({', '.join(tools) or 'none'})")
+                continue
+            problems += [f"{call.name}: {p}" for p in check_tool_arguments(tool, call.arguments)]
+        return problems
+
+    # --- streaming ----------------------------------------------------------------------
+    def _start(self, card: Card) -> None:
+        old = self._tasks.get(card.index)
+        if old is not None and not old.done():
+            old.cancel()
+        card.state = CardState.PENDING
+        card.parts, card.thinking, card.tool_calls, card.tool_problems = [], [], [], []
+        card.error, card.usage, card.started_at, card.finished_at = None, None, None, None
+        card.starred, card.edited_output, card.edited_tool_calls = False, None, None
+        card.seed = (self.seed + card.index + _ATTEMPT_SEED_STEP * card.attempt) % _MAX_SEED
+        self._changed(card)
+        self._tasks[card.index] = asyncio.create_task(self._stream(card, old), name=f"audition-card-{card.index}")
+
+    def request_for(self, card: Card) -> ChatRequest:
+        messages = [ChatMessage(role="system", content=self.system_prompt)] if self.system_prompt else []
+        messages.append(ChatMessage(role="user", content=card.prompt))
+        template = self.spec.template
+        return ChatRequest(
+            model=self.spec.model,
+            messages=messages,
+            temperature=self.spec.temperature,
+            seed=card.seed,
+            max_tokens=self.spec.max_tokens,
+            tools=template.tools if template.is_tool_calling else [],
+        )
+
+    async def _stream(self, card: Card, previous: asyncio.Task[None] | None) -> None:
+        if previous is not None:
+            await asyncio.gather(previous, return_exceptions=True)
+        request = self.request_for(card)
+        try:
+            async with self._semaphore:
+                card.state = CardState.STREAMING
+                card.started_at = time.monotonic()
+                self._changed(card)
+                async for chunk in self.backend.stream(request):
+                    if chunk.content:
+                        card.parts.append(chunk.content)
+                    if chunk.thinking:
+                        card.thinking.append(chunk.thinking)
+                    if chunk.done:
+                        card.tool_calls = chunk.tool_calls
+                        card.usage = chunk.usage
+                    self._changed(card)
+            card.tool_problems = self.tool_problems(card.tool_calls) if self.spec.template.is_tool_calling else []
+            if self.spec.template.is_tool_calling and not card.tool_calls:
+                card.tool_problems.append("the model answered without calling a tool")
+            card.state = CardState.DONE
+        except BackendError as exc:
+            card.state = CardState.FAILED
+            card.error = str(exc)
+        except asyncio.CancelledError:
+            card.state = CardState.CANCELLED
+            card.error = "Cancelled"
+            raise
+        except Exception as exc:  # a card must never take the batch down with it
+            card.state = CardState.FAILED
+            card.error = f"Unexpected error: {type(exc).__name__}: {exc}"
+        finally:
+            card.finished_at = time.monotonic()
+            self._changed(card)
+
+    # --- saving -------------------------------------------------------------------------
+    def starred(self) -> list[Card]:
+        return [c for c in self.cards if c.starred and c.state is CardState.DONE]
+
+    def example_for(self, card: Card) -> tuple[ExampleContent, ExampleMeta]:
+        usage = card.usage or Usage()
+        params: dict[str, Any] = {
+            "temperature": self.spec.temperature,
+            "seed": card.seed,
+            "batch_seed": self.seed,
+            "max_tokens": self.spec.max_tokens,
+            "variation": card.variation,
+            "paraphrase_model": self.spec.paraphrase_model if card.variation else None,
+            "template": self.spec.template.name,
+            "edited": card.edited,
+            "tokens_estimated": usage.estimated,
+        }
+        if self.spec.template.is_tool_calling:
+            params["tools"] = [t.to_openai() for t in self.spec.template.tools]
+        content = ExampleContent(
+            system_prompt=self.system_prompt,
+            user_prompt=card.prompt,
+            slots=self.slot_values,
+            output=card.answer,
+            tool_calls=calls_to_json(card.calls),
+            rejected=list(card.rejected_here),
+        )
+        meta = ExampleMeta(
+            model=self.spec.model,
+            params={k: v for k, v in params.items() if v is not None},
+            prompt_tokens=usage.prompt_tokens,
+            completion_tokens=usage.completion_tokens,
+            template_id=self.spec.template.id,
+        )
+        return content, meta
+
+    async def add_starred(self, examples: ExampleService, dataset_id: int) -> int:
+        """Writes every starred card as an example in one transaction; then stops what is still
+        streaming and clears the cards. Returns how many were added."""
+        starred = self.starred()
+        if not starred:
+            raise InvalidInput("No starred cards to add: star the answers you want to keep first (space).")
+        examples.add_many(dataset_id, [self.example_for(card) for card in starred])
+        await self.cancel()
+        self.cards = []
+        self._tasks.clear()
+        self._changed(None)
+        return len(starred)
+
+    # --- events -------------------------------------------------------------------------
+    def _set_state(self, state: BatchState) -> None:
+        self.state = state
+        self._changed(None)
+
+    def _changed(self, card: Card | None) -> None:
+        if self.listener is not None:
+            self.listener(card)
+
+
+def parse_tool_calls(text: str) -> list[ToolCall]:
+    """Tool calls edited as JSON: a list of {"name", "arguments"} (one object is accepted too)."""
+    try:
+        raw = json.loads(text) if text.strip() else []
+    except json.JSONDecodeError as exc:
+        raise TemplateError(exc.msg, exc.lineno) from None
+    items = raw if isinstance(raw, list) else [raw]
+    calls = []
+    for number, item in enumerate(items, start=1):
+        if not isinstance(item, dict) or not isinstance(item.get("name"), str):
+            raise TemplateError(f"call {number}: a call is an object with a name and arguments")
+        arguments = item.get("arguments", {})
+        if isinstance(arguments, str):
+            try:
+                arguments = json.loads(arguments)
+            except json.JSONDecodeError:
+                raise TemplateError(f"call {number}: arguments are not JSON") from None
+        if not isinstance(arguments, dict):
+            raise TemplateError(f"call {number}: arguments must be a JSON object")
+        calls.append(ToolCall(name=item["name"], arguments=arguments, id=item.get("id")))
+    return calls

@@ -1,0 +1,223 @@
+"""The audition session against the fake Ollama server: paraphrase, stream cards, fail in one card,
+regenerate, cancel, and add the starred cards to a dataset."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+
+import pytest
+
+from forge_tui.core.backend_settings import BackendSettings
+from forge_tui.core.chat import ToolCall
+from forge_tui.core.errors import InvalidInput
+from forge_tui.core.models import Example
+from forge_tui.core.starters import starter_templates
+from forge_tui.core.templates import SlotDef, TemplateError, TemplateInfo
+from forge_tui.services.accounts import AccountService
+from forge_tui.services.audition import AuditionSession, BatchSpec, BatchState, Card, CardState
+from forge_tui.services.backends import BackendService
+from forge_tui.services.home import Home
+from forge_tui.services.workspace import Workspace
+from tests.fake_ollama import FakeOllama
+
+PASSWORD = "correct horse"
+TOPIC = TemplateInfo(
+    name="Topic",
+    system_prompt="You are terse.",
+    user_prompt="Explain {{ topic }} to {{ who }}.",
+    slots=[SlotDef(name="topic", default="tides"), SlotDef(name="who", default="a child")],
+)
+
+
+@pytest.fixture
+async def backend(fake: FakeOllama) -> AsyncIterator[BackendService]:
+    service = BackendService(BackendSettings(base_url=fake.base_url, max_retries=0))
+    yield service
+    await service.aclose()
+
+
+def session_for(backend: BackendService, **spec: object) -> tuple[AuditionSession, list[Card | None]]:
+    events: list[Card | None] = []
+    values: dict[str, object] = {
+        "template": TOPIC,
+        "slots": {"topic": "the moon"},
+        "model": "llama3.2",
+        "paraphrase_model": "qwen3:0.6b",
+        "seed": 11,
+    }
+    values.update(spec)
+    session = AuditionSession(backend, BatchSpec(**values), concurrency=4, listener=events.append)  # type: ignore[arg-type]
+    return session, events
+
+
+async def test_paraphrase_then_one_streamed_card_per_variation(backend: BackendService, fake: FakeOllama) -> None:
+    session, events = session_for(backend, batch=3)
+    assert session.original == "Explain the moon to a child."
+    await session.run()
+    assert session.state is BatchState.DONE and session.error is None
+    assert len(session.variations) == 4 and session.variations[0] == session.original
+    assert len(set(session.variations)) == 4
+    assert [c.variation for c in session.cards] == [1, 2, 3]
+    paraphrase_request = fake.requests[0]
+    assert paraphrase_request["model"] == "qwen3:0.6b"
+    assert paraphrase_request["format"]["properties"]["variations"]["maxItems"] == 3
+    for card in session.cards:
+        assert card.state is CardState.DONE and card.output and card.error is None
+        assert card.usage is not None and card.usage.completion_tokens and card.usage.prompt_tokens
+        assert card.seconds is not None
+    sent = {r["messages"][-1]["content"]: r for r in fake.requests[1:]}
+    assert set(sent) == set(session.variations[1:])
+    assert all(r["messages"][0] == {"role": "system", "content": "You are terse."} for r in sent.values())
+    assert len({r["options"]["seed"] for r in sent.values()}) == 3  # each card its own seed
+    # Tokens arrive one by one: far more events than cards.
+    assert sum(1 for e in events if e is not None) > 3 * 10
+
+
+async def test_no_paraphrase_model_means_the_prompt_as_written(backend: BackendService, fake: FakeOllama) -> None:
+    session, _ = session_for(backend, batch=2, paraphrase_model=None)
+    await session.run()
+    assert [c.prompt for c in session.cards] == [session.original] * 2
+    assert session.cards[0].output != session.cards[1].output  # other seeds, other answers
+    assert all(r["model"] == "llama3.2" for r in fake.requests)
+
+
+async def test_one_card_fails_while_the_others_finish(backend: BackendService, fake: FakeOllama) -> None:
+    fake.token_latency = 0.005
+    fake.faults_by_seed = {12: "fail", 13: "404"}  # cards 1 and 2 (batch seed 11 + index)
+    session, _ = session_for(backend, batch=4)
+    await session.run()
+    states = [c.state for c in session.cards]
+    assert states == [CardState.DONE, CardState.FAILED, CardState.FAILED, CardState.DONE]
+    assert "Ollama stopped with an error" in (session.cards[1].error or "")
+    assert session.cards[1].output  # what arrived before the failure stays visible
+    assert "not found — pull it with `ollama pull llama3.2`" in (session.cards[2].error or "")
+    fake.faults_by_seed = {}
+    session.regenerate(1)  # a failed card is retried, not rejected
+    await session.wait()
+    assert session.cards[1].state is CardState.DONE and session.cards[1].rejected_here == []
+
+
+async def test_missing_model_is_refused_before_any_generation(backend: BackendService, fake: FakeOllama) -> None:
+    session, _ = session_for(backend, model="ghost")
+    await session.run()
+    assert session.state is BatchState.FAILED and session.cards == []
+    assert session.error == "model 'ghost' not found — pull it with `ollama pull ghost`"
+    assert fake.requests == []
+
+
+async def test_a_dead_server_is_a_batch_error_with_a_fix() -> None:
+    async with BackendService(BackendSettings(base_url="http://127.0.0.1:9", max_retries=0)) as dead:
+        session, _ = session_for(dead)
+        await session.run()
+    assert session.state is BatchState.FAILED
+    assert "not answering at http://127.0.0.1:9" in (session.error or "")
+
+
+async def test_regenerate_keeps_rejected_answers_per_prompt(backend: BackendService) -> None:
+    session, _ = session_for(backend, batch=2)
+    await session.run()
+    first = session.cards[0].output
+    session.regenerate(0)
+    await session.wait()
+    second = session.cards[0].output
+    assert second and second != first and session.cards[0].rejected_here == [first]
+    session.regenerate(0)
+    await session.wait()
+    assert session.cards[0].rejected_here == [first, second]
+    session.use_variation(0, 0)  # the original prompt: its own (empty) history
+    await session.wait()
+    assert session.cards[0].prompt == session.original and session.cards[0].rejected_here == []
+    assert session.cards[0].rejected[session.variations[1]] == [first, second]
+
+
+async def test_cancel_stops_every_request_and_leaves_no_task(backend: BackendService, fake: FakeOllama) -> None:
+    fake.token_latency = 0.05
+    session, _ = session_for(backend, batch=3, paraphrase_model=None)
+    run = asyncio.create_task(session.run())
+    for _ in range(100):
+        if sum(1 for c in session.cards if c.parts) == 3:
+            break
+        await asyncio.sleep(0.02)
+    await session.cancel()
+    assert run.done() and session.running == 0
+    assert session.state is BatchState.CANCELLED
+    assert all(c.state is CardState.CANCELLED for c in session.cards)
+    mine = [t for t in asyncio.all_tasks() if t.get_name().startswith("audition-card")]
+    assert mine == []
+    for _ in range(50):
+        if fake.disconnects >= 3:
+            break
+        await asyncio.sleep(0.02)
+    assert fake.disconnects == 3  # the server saw every stream close
+
+
+async def test_add_starred_writes_exactly_the_starred_cards(home: Home, backend: BackendService) -> None:
+    unlocked = AccountService(home).unlock(*_alice(home))
+    workspace = Workspace.open(home, unlocked)
+    dataset = workspace.datasets.current()
+    assert dataset is not None
+    session, _ = session_for(backend, batch=3)
+    await session.run()
+    first = session.cards[0].output
+    session.regenerate(0)
+    await session.wait()
+    session.star(0)
+    session.star(2)
+    session.edit_output(2, "An edited answer.")
+    kept = [session.cards[0].output, "An edited answer."]
+    session.regenerate(1)  # streaming again: it cannot be starred or edited until it finishes
+    with pytest.raises(InvalidInput, match="Only a finished answer"):
+        session.star(1)
+    with pytest.raises(InvalidInput, match="Wait for the answer"):
+        session.edit_output(1, "x")
+    added = await session.add_starred(workspace.examples, dataset.id)
+    assert added == 2 and session.cards == []
+    stored = [e for e in workspace.examples.scan(dataset.id) if isinstance(e, Example)]
+    assert [e.content.output for e in stored] == kept
+    one, two = stored
+    assert one.content.rejected == [first] and two.content.rejected == []
+    assert one.content.system_prompt == "You are terse." and one.content.slots == {
+        "topic": "the moon",
+        "who": "a child",
+    }
+    assert one.content.user_prompt == session.variations[1]
+    assert one.meta.model == "llama3.2" and one.meta.completion_tokens and one.meta.template_id is None
+    assert one.meta.params["seed"] != two.meta.params["seed"] and one.meta.params["batch_seed"] == 11
+    assert two.meta.params["edited"] is True and one.meta.params["paraphrase_model"] == "qwen3:0.6b"
+
+
+async def test_tool_calling_cards_validate_calls_against_the_schema(backend: BackendService) -> None:
+    weather = next(t for t in starter_templates() if t.is_tool_calling)
+    session, _ = session_for(backend, template=weather, slots={}, batch=2, paraphrase_model=None)
+    assert session.original == "What's the weather like in Lisbon today?"
+    await session.run()
+    card = session.cards[0]
+    assert card.state is CardState.DONE and card.tool_calls and card.tool_calls[0].name == "get_weather"
+    assert card.tool_problems == []
+    with pytest.raises(TemplateError, match=r"city.*required"):
+        session.edit_tool_calls(0, '[{"name": "get_weather", "arguments": {"unit": "celsius"}}]')
+    with pytest.raises(TemplateError, match="not one of the template's tools"):
+        session.edit_tool_calls(0, '{"name": "get_time", "arguments": {}}')
+    with pytest.raises(TemplateError, match="line 1"):
+        session.edit_tool_calls(0, "[{")
+    session.edit_tool_calls(0, '[{"name": "get_weather", "arguments": {"city": "Porto", "unit": "celsius"}}]')
+    assert session.cards[0].calls == [ToolCall(name="get_weather", arguments={"city": "Porto", "unit": "celsius"})]
+    content, meta = session.example_for(session.cards[0])
+    assert content.tool_calls == [{"name": "get_weather", "arguments": {"city": "Porto", "unit": "celsius"}}]
+    assert meta.params["tools"][0]["function"]["name"] == "get_weather"
+    session.regenerate(0)  # a tool-call answer is rejected as its calls in JSON
+    await session.wait()
+    assert json.loads(session.cards[0].rejected_here[0])["tool_calls"][0]["arguments"]["city"] == "Porto"
+
+
+def test_missing_slot_without_default_is_refused(backend: BackendService) -> None:
+    template = TOPIC.model_copy(update={"slots": [SlotDef(name="topic")]})
+    with pytest.raises(TemplateError, match="slot 'who' has no value"):
+        session_for(backend, template=template, slots={"topic": "x"})
+
+
+def _alice(home: Home) -> tuple[str, str]:
+    AccountService(home).create_user("alice", "Alice", PASSWORD)
+    return "alice", PASSWORD
