@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 import time
 from collections.abc import Iterator, Sequence
 
@@ -19,9 +20,25 @@ TEXT_COLUMNS = ("system_prompt", "user_prompt", "output")
 JSON_COLUMNS = ("slots", "tool_calls", "rejected")
 
 
+_RANDOM_BITS = 80
+_id_lock = threading.Lock()
+_last_id = (0, 0)
+
+
 def new_example_id() -> str:
-    """48 bits of milliseconds then 80 random bits: unique across processes and sorted by creation."""
-    return f"{int(time.time() * 1000):012x}{os.urandom(10).hex()}"
+    """48 bits of milliseconds then 80 random bits: unique across processes and sorted by creation.
+    Within one millisecond this process counts up from the last random part (as monotonic ULIDs do),
+    so rows added together keep the order they were given in."""
+    global _last_id
+    with _id_lock:
+        ms = int(time.time() * 1000)
+        last_ms, last_random = _last_id
+        if ms <= last_ms and last_random + 1 < 1 << _RANDOM_BITS:
+            ms, random_part = last_ms, last_random + 1
+        else:
+            random_part = int.from_bytes(os.urandom(_RANDOM_BITS // 8))
+        _last_id = (ms, random_part)
+    return f"{ms:012x}{random_part:020x}"
 
 
 def seal_row(
