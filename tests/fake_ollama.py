@@ -875,7 +875,7 @@ class _Plan:
     keep_alive: float | None
     wire: str = "ollama"  # "ollama" (/api/chat, NDJSON) or "openai" (/v1/chat/completions, SSE)
     include_usage: bool = False  # openai: stream_options.include_usage
-    fault: str | None = None  # "fail" or "drop" after FAULT_AFTER_CHUNKS, from `faults_by_seed`
+    fault: str | None = None  # "fail", "drop" or "stall" after FAULT_AFTER_CHUNKS, from `faults_by_seed`
 
     @property
     def chunk_count(self) -> int:
@@ -915,7 +915,8 @@ class FakeOllama:
         self.drop_after_chunks: int | None = None
         self.fixed_reply: str | None = None
         # Faults for single requests, chosen by options.seed: "fail" (mid-stream error), "drop"
-        # (connection cut mid-stream) or "404" (the model is gone). One card of a batch can fail this way.
+        # (connection cut mid-stream), "stall" (a stream that stops sending but stays open; a whole
+        # response ignores it) or "404" (the model is gone). One card of a batch can fail this way.
         self.faults_by_seed: dict[int, str] = {}
         # /v1 only
         self.api_key: str | None = None
@@ -1566,6 +1567,10 @@ class FakeOllama:
             sent += 1
         if failure == "drop":
             return await self._drop(conn)
+        while failure == "stall":  # a model that stops producing but keeps the connection open
+            if conn.client_gone:
+                raise _ClientGone
+            await asyncio.sleep(0.05)
         if sent and self.token_latency > 0:
             await asyncio.sleep(self.token_latency)
         if failure == "fail":
@@ -1600,7 +1605,7 @@ class FakeOllama:
     def _failure(self, plan: _Plan) -> tuple[int | None, str | None]:
         """(chunks to send, "drop" | "fail" | None) from the switches; a drop wins a tie. Either switch
         means the response never completes, even when the reply has fewer chunks than the number."""
-        if plan.fault in ("fail", "drop"):
+        if plan.fault in ("fail", "drop", "stall"):
             return FAULT_AFTER_CHUNKS, plan.fault
         fail, drop = self.fail_after_chunks, self.drop_after_chunks
         if drop is not None and (fail is None or drop <= fail):

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from forge_tui.core.models import UserInfo
     from forge_tui.services.accounts import AccountService
     from forge_tui.services.home import Home
+    from forge_tui.services.workspace import Workspace
 
 EXIT_CODES_HELP = """\
 Exit codes: 0 success · 1 error · 2 bad input or usage · 3 wrong password or recovery key ·
@@ -96,6 +97,23 @@ def account(home: Home, username: str | None) -> UserInfo:
 
     accounts = AccountService(home)
     return accounts.get(pick_username(accounts, username))
+
+
+def unlock_workspace(home: Home, username: str | None, password_stdin: bool) -> Workspace:
+    """Asks for the password (or reads it from stdin) and opens the user's workspace."""
+    from forge_tui.services.accounts import AccountService
+    from forge_tui.services.workspace import Workspace
+
+    accounts = AccountService(home)
+    name = pick_username(accounts, username)
+    accounts.get(name)
+    if password_stdin:
+        password = read_stdin_lines(1, "the password")[0]
+    else:
+        if not sys.stdin.isatty():
+            raise InvalidInput("This needs the password: give it on standard input with --password-stdin.")
+        password = typer.prompt(f"Password for {name}", hide_input=True)
+    return Workspace.open(home, accounts.unlock(name, password))
 
 
 UserOpt = Annotated[str | None, typer.Option("--user", "-u", help="Account name (default: the only account).")]

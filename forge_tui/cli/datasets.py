@@ -13,10 +13,9 @@ from forge_tui.cli.common import (
     account,
     errors,
     open_home,
-    pick_username,
-    read_stdin_lines,
     run,
     sub_app,
+    unlock_workspace,
 )
 
 if TYPE_CHECKING:
@@ -94,19 +93,8 @@ def datasets_unarchive(name: str, user: UserOpt = None) -> None:
 @datasets_app.command("verify")
 def datasets_verify(name: str, user: UserOpt = None, password_stdin: PasswordStdin = False) -> None:
     """Open every sealed field of a dataset and report rows that fail (exit 1 when any does)."""
-    from forge_tui.services.accounts import AccountService
-
     with errors():
-        home = open_home()
-        accounts = AccountService(home)
-        username = pick_username(accounts, user)
-        password = (
-            read_stdin_lines(1, "the password")[0] if password_stdin else typer.prompt("Password", hide_input=True)
-        )
-        unlocked = accounts.unlock(username, password)
-        from forge_tui.services.workspace import Workspace
-
-        workspace = Workspace.open(home, unlocked)
+        workspace = unlock_workspace(open_home(), user, password_stdin)
         report = workspace.verify(workspace.datasets.get(name))
     for item in report.broken:
         typer.echo(item.reason, err=True)

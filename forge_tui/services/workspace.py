@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from forge_tui.core.models import DatasetInfo, UserInfo
 from forge_tui.services.accounts import AuthFailed, Unlocked
+from forge_tui.services.audition import AuditionSession
 from forge_tui.services.datasets import DatasetService
 from forge_tui.services.examples import BrokenExample, ExampleService
 from forge_tui.services.home import Home
@@ -28,6 +29,10 @@ class Workspace:
     examples: ExampleService
     settings: SettingsService
     templates: TemplateService
+    # The template last opened on the Templates screen: the Audition screen starts with it.
+    last_template_id: int | None = None
+    # The audition batch outlives its screen, so moving to another screen and back loses no card.
+    audition: AuditionSession | None = None
 
     @classmethod
     def open(cls, home: Home, unlocked: Unlocked) -> Workspace:

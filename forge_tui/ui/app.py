@@ -19,6 +19,7 @@ from forge_tui.services.backends import BackendService
 from forge_tui.services.home import Home
 from forge_tui.services.workspace import Workspace
 from forge_tui.ui.resources import stylesheets
+from forge_tui.ui.screens.audition import AuditionScreen
 from forge_tui.ui.screens.base import WorkspaceScreen
 from forge_tui.ui.screens.datasets import DatasetsScreen
 from forge_tui.ui.screens.first_run import FirstRunScreen, RecoveryKeyScreen
@@ -36,6 +37,7 @@ class ForgeApp(App[None]):
     ENABLE_COMMAND_PALETTE = True
     BINDINGS = [
         Binding("t", "show_templates", "Templates", id="app.templates"),
+        Binding("g", "show_audition", "Audition", id="app.audition"),
         Binding("d", "show_datasets", "Datasets", id="app.datasets"),
         Binding("s", "show_settings", "Settings", id="app.settings"),
         Binding("ctrl+l", "lock", "Lock", id="app.lock"),
@@ -142,7 +144,7 @@ class ForgeApp(App[None]):
 
     # --- navigation -------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in {"show_datasets", "show_settings", "show_templates", "lock"}:
+        if action in {"show_datasets", "show_settings", "show_templates", "show_audition", "lock"}:
             return self.workspace is not None and not self._locked
         return True
 
@@ -176,6 +178,9 @@ class ForgeApp(App[None]):
 
     def action_show_templates(self) -> None:
         self._show(TemplatesScreen)
+
+    def action_show_audition(self) -> None:
+        self._show(AuditionScreen)
 
     def action_help(self) -> None:
         screen: Screen[object] = self.screen

@@ -181,6 +181,8 @@ class TemplatesScreen(WorkspaceScreen):
     def _load(self, template: TemplateInfo | None) -> None:
         self._loading = True
         self.current = template
+        if template is not None:
+            self.workspace.last_template_id = template.id
         self.slots = list(template.slots) if template else []
         self.query_one("#system-prompt", TextArea).load_text(template.system_prompt if template else "")
         self.query_one("#user-prompt", TextArea).load_text(template.user_prompt if template else "")

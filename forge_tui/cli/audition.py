@@ -1,0 +1,141 @@
+"""`forge-tui audition`: one batch without a terminal UI, for scripts (same session as the screen)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from forge_tui.cli.common import JsonOpt, PasswordStdin, UserOpt, account, errors, open_home, unlock_workspace
+from forge_tui.core.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from forge_tui.services.audition import AuditionSession, Card
+
+
+def _slot_values(pairs: list[str]) -> dict[str, str]:
+    values: dict[str, str] = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip():
+            raise InvalidInput(f"--slot takes NAME=VALUE, not '{pair}'.")
+        values[name.strip()] = value
+    return values
+
+
+def _card_json(card: Card) -> dict[str, Any]:
+    from forge_tui.services.audition import calls_to_json
+
+    usage = card.usage
+    return {
+        "variation": card.prompt,
+        "output": card.answer,
+        "tool_calls": calls_to_json(card.calls),
+        "error": card.error,
+        "tokens": {
+            "prompt": usage.prompt_tokens if usage else None,
+            "completion": usage.completion_tokens if usage else None,
+        },
+        "seconds": round(card.seconds, 3) if card.seconds is not None else None,
+        "seed": card.seed,
+    }
+
+
+def _print_text(session: AuditionSession) -> None:
+    typer.echo(f"Prompt: {session.original}")
+    for number, variation in enumerate(session.variations[1:], start=1):
+        typer.echo(f"Variation {number}: {variation}")
+    if session.paraphrase_note:
+        typer.echo(session.paraphrase_note)
+    for card in session.cards:
+        data = _card_json(card)
+        typer.echo(f"\n--- card {card.index + 1} ({card.state.value}; {data['tokens']['completion']} tokens)")
+        typer.echo(f"> {card.prompt}")
+        if card.answer:
+            typer.echo(card.answer)
+        for call in data["tool_calls"]:
+            typer.echo(f"→ {call['name']}({json.dumps(call['arguments'], ensure_ascii=False)})")
+        if card.error:
+            typer.echo(f"✗ {card.error}")
+
+
+def audition(
+    template: Annotated[str, typer.Option("--template", "-t", help="Template name.")],
+    slot: Annotated[
+        list[str] | None, typer.Option("--slot", "-s", metavar="NAME=VALUE", help="A slot value (repeatable).")
+    ] = None,
+    batch: Annotated[int, typer.Option("--batch", "-n", min=1, max=64, help="How many cards.")] = 3,
+    model: Annotated[str | None, typer.Option("--model", help="Generation model (default: Settings).")] = None,
+    paraphrase_model: Annotated[
+        str | None,
+        typer.Option("--paraphrase-model", help="Paraphrase model (default: Settings; '' for none)."),
+    ] = None,
+    temperature: Annotated[float | None, typer.Option("--temperature")] = 0.8,
+    seed: Annotated[int | None, typer.Option("--seed", help="Batch seed (default: random).")] = None,
+    add_to: Annotated[
+        str | None, typer.Option("--add-to", metavar="DATASET", help="Store every successful card there.")
+    ] = None,
+    user: UserOpt = None,
+    password_stdin: PasswordStdin = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Paraphrase the template's prompt and generate one answer per variation.
+
+    Exit 0 when every card answered, 1 when some failed (their errors are printed), 6 when the
+    model server could not be used at all (unreachable, model missing)."""
+    from forge_tui.services.audition import AuditionSession, BatchSpec, CardState
+    from forge_tui.services.backends import BackendService
+    from forge_tui.services.settings import SettingsService
+    from forge_tui.services.templates import TemplateService
+
+    with errors():
+        home = open_home()
+        workspace = unlock_workspace(home, user, password_stdin) if add_to else None
+        owner = workspace.user if workspace else account(home, user)
+        dataset = workspace.datasets.get(add_to) if workspace and add_to else None
+        settings = SettingsService(home, owner).backend()
+        spec = BatchSpec(
+            template=TemplateService(home, owner).get(template),
+            slots=_slot_values(slot or []),
+            model=model or settings.generation_model or "",
+            paraphrase_model=(settings.paraphrase_model if paraphrase_model is None else paraphrase_model) or None,
+            batch=batch,
+            temperature=temperature,
+            seed=seed,
+        )
+
+        async def run() -> AuditionSession:
+            async with BackendService(settings) as backend:
+                session = AuditionSession(backend, spec, settings.concurrency)
+                await session.run()
+                return session
+
+        session = asyncio.run(run())
+        stored = 0
+        if workspace is not None and dataset is not None:
+            done = [c for c in session.cards if c.state is CardState.DONE]
+            if done:
+                workspace.examples.add_many(dataset.id, [session.example_for(c) for c in done])
+            stored = len(done)
+    if as_json:
+        result: dict[str, Any] = {
+            "variations": session.variations[1:],
+            "cards": [_card_json(c) for c in session.cards],
+        }
+        if session.error:
+            result["error"] = session.error
+        if add_to:
+            result["added"] = {"dataset": add_to, "examples": stored}
+        typer.echo(json.dumps(result, indent=2, ensure_ascii=False))
+    else:
+        if not session.error:
+            _print_text(session)
+        if add_to:
+            typer.echo(f"\nAdded {stored} example{'s' if stored != 1 else ''} to '{add_to}'.")
+    if session.error:
+        typer.echo(f"forge-tui: {session.error}", err=True)
+        raise typer.Exit(6)
+    if any(c.state is not CardState.DONE for c in session.cards):
+        raise typer.Exit(1)

@@ -1,0 +1,64 @@
+"""Edit a card's answer (and its tool calls as JSON). The edit stays in the card until it is added."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Label, Static, TextArea
+
+from forge_tui.core.errors import ForgeError
+
+# Applies the edit (answer, tool-call JSON or None) and raises ForgeError with the reason it is refused.
+Apply = Callable[[str, str | None], None]
+
+
+class CardEditor(ModalScreen[bool]):
+    BINDINGS = [
+        Binding("ctrl+s", "accept", "Keep edit", id="card_editor.keep"),
+        Binding("escape", "cancel", "Cancel", id="card_editor.cancel"),
+    ]
+
+    def __init__(self, title: str, answer: str, tool_calls: str | None, apply: Apply) -> None:
+        super().__init__()
+        self._title = title
+        self._answer = answer
+        self._tool_calls = tool_calls
+        self._apply = apply
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog card-editor"):
+            yield Label(self._title, classes="dialog-title")
+            yield Label("Answer")
+            yield TextArea(self._answer, id="edit-answer", soft_wrap=True)
+            if self._tool_calls is not None:
+                yield Label('Tool calls: [{"name": …, "arguments": {…}}], checked against the tools\' schemas')
+                yield TextArea(self._tool_calls, id="edit-tool-calls", soft_wrap=True)
+            yield Static("", classes="error", id="edit-error")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Keep edit (ctrl+s)", variant="primary", id="keep", compact=True)
+                yield Button("Cancel", id="cancel", compact=True)
+
+    def on_mount(self) -> None:
+        editor = self.query_one("#edit-answer", TextArea)
+        editor.move_cursor(editor.document.end)  # most edits finish or trim the answer's end
+        editor.focus()
+
+    @on(Button.Pressed, "#keep")
+    def action_accept(self) -> None:
+        answer = self.query_one("#edit-answer", TextArea).text
+        calls = self.query_one("#edit-tool-calls", TextArea).text if self._tool_calls is not None else None
+        try:
+            self._apply(answer, calls)
+        except ForgeError as exc:
+            self.query_one("#edit-error", Static).update(f"Not kept: {exc}")
+            return
+        self.dismiss(True)
+
+    @on(Button.Pressed, "#cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(False)

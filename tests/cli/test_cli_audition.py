@@ -1,0 +1,71 @@
+"""`forge-tui audition` against the fake Ollama: the JSON shape, --add-to, and exit codes."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import pytest
+
+from tests.cli.conftest import PASSWORD, Cli
+from tests.fake_ollama import FakeOllama
+
+
+@pytest.fixture
+def fake(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeOllama]:
+    """The fake server, found as the ollama CLI would find it (no Settings saved)."""
+    with FakeOllama() as server:
+        monkeypatch.setenv("OLLAMA_HOST", server.base_url)
+        yield server
+
+
+def batch(cli: Cli, fake: FakeOllama, *extra: str, input: str | None = None) -> tuple[int, dict, str]:  # type: ignore[type-arg]
+    result = cli(
+        "audition", "--template", "Q&A pair on a topic", "--slot", "topic=tides", "--slot", "audience=a sailor",
+        "--batch", "3", "--model", "llama3.2", "--paraphrase-model", "qwen3:0.6b", "--seed", "5", "--json",
+        *extra, input=input,
+    )  # fmt: skip
+    return result.exit_code, json.loads(result.stdout) if result.stdout.strip() else {}, result.stderr
+
+
+def test_json_shape(alice: Cli, fake: FakeOllama) -> None:
+    code, out, _ = batch(alice, fake)
+    assert code == 0
+    assert len(out["variations"]) == 3 and len(set(out["variations"])) == 3
+    assert [c["variation"] for c in out["cards"]] == out["variations"]
+    for card in out["cards"]:
+        assert set(card) >= {"variation", "output", "tool_calls", "error", "tokens"}
+        assert card["output"] and card["error"] is None and card["tool_calls"] == []
+        assert card["tokens"]["prompt"] > 0 and card["tokens"]["completion"] > 0
+    again = batch(alice, fake)[1]
+    assert [c["output"] for c in again["cards"]] == [c["output"] for c in out["cards"]]  # same seed, same batch
+
+
+def test_add_to_stores_every_successful_card(alice: Cli, fake: FakeOllama) -> None:
+    fake.faults_by_seed = {6: "fail"}  # card 2 of batch seed 5
+    code, out, _ = batch(alice, fake, "--add-to", "default", "--password-stdin", input=PASSWORD + "\n")
+    assert code == 1  # one card failed: its error is in the JSON, the others are stored
+    assert [c["error"] is None for c in out["cards"]] == [True, False, True]
+    assert out["added"] == {"dataset": "default", "examples": 2}
+    listed = json.loads(alice("datasets", "list", "--json").stdout)
+    assert listed[0]["example_count"] == 2
+
+
+def test_tool_calling_template(alice: Cli, fake: FakeOllama) -> None:
+    result = alice("audition", "-t", "Tool call: weather", "-n", "1", "--model", "llama3.2", "--paraphrase-model", "",
+                   "--json")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    card = json.loads(result.stdout)["cards"][0]
+    assert card["variation"] == "What's the weather like in Lisbon today?"
+    assert card["tool_calls"][0]["name"] == "get_weather" and "city" in card["tool_calls"][0]["arguments"]
+
+
+def test_unusable_server_exits_6_with_the_reason(alice: Cli, fake: FakeOllama) -> None:
+    result = alice("audition", "-t", "Rewrite in a style", "--model", "ghost", "--json")
+    assert result.exit_code == 6
+    assert json.loads(result.stdout)["error"] == "model 'ghost' not found — pull it with `ollama pull ghost`"
+    assert "ollama pull ghost" in result.stderr
+    no_model = alice("audition", "-t", "Rewrite in a style")
+    assert no_model.exit_code == 2 and "No generation model chosen" in no_model.stderr
+    bad_slot = alice("audition", "-t", "Rewrite in a style", "--model", "x", "--slot", "style")
+    assert bad_slot.exit_code == 2 and "NAME=VALUE" in bad_slot.stderr

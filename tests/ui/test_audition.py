@@ -1,0 +1,234 @@
+"""Pilot tests of the Audition screen: the whole loop from template to starred examples by keyboard,
+a failing card, cancel, a batch that survives leaving the screen; snapshots mid-stream and finished."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from textual.pilot import Pilot
+from textual.widgets import Input, Static
+
+from forge_tui.core.backend_settings import BackendSettings
+from forge_tui.core.models import Example
+from forge_tui.services import audition as audition_service
+from forge_tui.services.accounts import AccountService
+from forge_tui.services.audition import BatchState, CardState
+from forge_tui.services.home import Home
+from forge_tui.services.settings import SettingsService
+from forge_tui.services.workspace import Workspace
+from forge_tui.ui.app import ForgeApp
+from forge_tui.ui.screens.audition import AuditionScreen
+from forge_tui.ui.screens.datasets import DatasetsScreen
+from forge_tui.ui.screens.templates import TemplatesScreen
+from forge_tui.ui.widgets.audition_card import AuditionCard
+from forge_tui.ui.widgets.card_editor import CardEditor
+from tests.fake_ollama import FakeOllama
+from tests.ui.test_app import PASSWORD, make_user, type_text, unlock, wait_for_screen
+
+
+def prepare(home: Home, fake: FakeOllama, **settings: Any) -> None:
+    make_user(home)
+    user = AccountService(home).get("alice")
+    values = {"base_url": fake.base_url, "generation_model": "llama3.2", "paraphrase_model": "qwen3:0.6b"}
+    SettingsService(home, user).save_backend(BackendSettings(**(values | settings)))
+
+
+def stored_examples(home: Home) -> list[Example]:
+    workspace = Workspace.open(home, AccountService(home).unlock("alice", PASSWORD))
+    dataset = workspace.datasets.current()
+    assert dataset is not None
+    return [e for e in workspace.examples.scan(dataset.id) if isinstance(e, Example)]
+
+
+async def open_audition(pilot: Pilot[None]) -> AuditionScreen:
+    await unlock(pilot)
+    await wait_for_screen(pilot, DatasetsScreen)
+    await pilot.press("g")
+    await wait_for_screen(pilot, AuditionScreen)
+    screen = pilot.app.screen
+    assert isinstance(screen, AuditionScreen)
+    for _ in range(50):
+        if screen.query(".slot-input"):
+            break
+        await pilot.pause(0.02)
+    return screen
+
+
+async def wait_until(pilot: Pilot[None], condition: Any, tries: int = 200) -> None:
+    for _ in range(tries):
+        if condition():
+            await pilot.pause(0.1)  # one more repaint
+            return
+        await pilot.pause(0.05)
+    raise AssertionError("the condition never held")
+
+
+def batch_done(screen: AuditionScreen) -> bool:
+    session = screen.session
+    return session is not None and bool(session.cards) and all(c.finished for c in session.cards)
+
+
+def status(screen: AuditionScreen) -> str:
+    return str(screen.query_one("#batch-status", Static).render())
+
+
+async def test_keyboard_only_from_template_to_starred_examples(home: Home, fake: FakeOllama) -> None:
+    prepare(home, fake)
+    app = ForgeApp(home)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await unlock(pilot)
+        await wait_for_screen(pilot, DatasetsScreen)
+        await pilot.press("t")  # the Templates screen: the template chosen there opens in Audition
+        await wait_for_screen(pilot, TemplatesScreen)
+        await pilot.press("down")  # "Rewrite in a style"
+        await pilot.pause()
+        await pilot.press("g")
+        await wait_for_screen(pilot, AuditionScreen)
+        screen = app.screen
+        assert isinstance(screen, AuditionScreen)
+        await wait_until(pilot, lambda: screen.query(".slot-input"))
+        assert screen.template is not None and screen.template.name == "Rewrite in a style"
+
+        await pilot.press("tab")  # the first slot: style
+        assert app.focused is screen.query_one("#slot-style", Input)
+        await pilot.press("ctrl+a", "ctrl+k")
+        await type_text(pilot, "a pirate")
+        await pilot.press("ctrl+r")
+        await wait_until(pilot, lambda: batch_done(screen))
+        session = screen.session
+        assert session is not None and session.state is BatchState.DONE
+        assert session.original.startswith("Rewrite this in the style of a pirate:")
+        cards = screen.query(AuditionCard)
+        assert len(cards) == 3 and app.focused is cards.first()
+        assert all("✓ done" in str(c.border_subtitle) for c in cards)
+
+        await pilot.press("space")  # star card 1
+        await pilot.press("j", "x")  # card 2: reject and ask again
+        await wait_until(pilot, lambda: batch_done(screen) and session.cards[1].rejected_here)
+        rejected = session.cards[1].rejected_here[0]
+        await pilot.press("space")
+        await pilot.press("e")  # edit card 2's answer
+        await wait_for_screen(pilot, CardEditor)
+        await type_text(pilot, " Arr.")
+        await pilot.press("ctrl+s")
+        await wait_for_screen(pilot, AuditionScreen)
+        assert session.cards[1].answer.endswith(" Arr.")
+        await pilot.pause(0.1)
+        assert "★ 2 starred" in status(screen)
+        kept = [session.cards[0].answer, session.cards[1].answer]
+
+        await pilot.press("ctrl+s")  # add the starred cards
+        await wait_until(pilot, lambda: not screen.query(AuditionCard))
+    examples = stored_examples(home)
+    assert [e.content.output for e in examples] == kept
+    assert examples[0].content.rejected == [] and examples[1].content.rejected == [rejected]
+    assert examples[0].content.slots["style"] == "a pirate"
+    assert examples[1].meta.params["edited"] is True
+
+
+async def test_a_failing_card_shows_why_and_retries(home: Home, fake: FakeOllama) -> None:
+    prepare(home, fake, paraphrase_model=None)
+    fake.faults_by_seed = {43: "drop"}  # card 2 of batch seed 42
+    app = ForgeApp(home)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_audition(pilot)
+        screen.query_one("#seed", Input).value = "42"
+        await pilot.press("ctrl+r")
+        await wait_until(pilot, lambda: batch_done(screen))
+        session = screen.session
+        assert session is not None
+        assert [c.state for c in session.cards] == [CardState.DONE, CardState.FAILED, CardState.DONE]
+        failed = screen.query(AuditionCard)[1]
+        error = str(failed.query_one(".card-error", Static).render())
+        assert "broke off in the middle of the answer — r retries" in error
+        fake.faults_by_seed = {}
+        failed.focus()
+        await pilot.press("r")
+        await wait_until(pilot, lambda: session.cards[1].state is CardState.DONE)
+        assert not failed.query_one(".card-error", Static).display
+
+
+async def test_missing_model_is_refused_in_the_status_line(home: Home, fake: FakeOllama) -> None:
+    prepare(home, fake, generation_model="ghost")
+    app = ForgeApp(home)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await open_audition(pilot)
+        await pilot.press("ctrl+r")
+        await wait_until(pilot, lambda: screen.session is not None and screen.session.state is BatchState.FAILED)
+        assert "model 'ghost' not found — pull it with `ollama pull ghost`" in status(screen)
+        assert fake.requests == []
+
+
+async def test_escape_stops_everything_and_the_batch_survives_leaving(home: Home, fake: FakeOllama) -> None:
+    prepare(home, fake, paraphrase_model=None)
+    fake.token_latency = 0.05
+    app = ForgeApp(home)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await open_audition(pilot)
+        await pilot.press("ctrl+r")
+        await wait_until(pilot, lambda: screen.session is not None and all(c.parts for c in screen.session.cards))
+        session = screen.session
+        assert session is not None
+        await pilot.press("d")  # leave while streaming: the batch goes on
+        await wait_for_screen(pilot, DatasetsScreen)
+        await pilot.press("g")
+        await wait_for_screen(pilot, AuditionScreen)
+        again = app.screen
+        assert isinstance(again, AuditionScreen) and again.session is session
+        await wait_until(pilot, lambda: len(again.query(AuditionCard)) == 3)
+        again.query(AuditionCard).first().focus()
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: session.running == 0)
+        assert all(c.state is CardState.CANCELLED for c in session.cards)
+        await wait_until(pilot, lambda: fake.disconnects == 3)
+
+
+def _frozen_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    class Clock:
+        @staticmethod
+        def monotonic() -> float:
+            return 1000.0
+
+    monkeypatch.setattr(audition_service, "time", Clock)
+
+
+def mid_stream(screen: AuditionScreen) -> bool:
+    cards = screen.session.cards if screen.session else []
+    return len(cards) == 3 and cards[0].finished and all(len(c.parts) == 3 for c in cards[1:])
+
+
+def _snapshot(home: Home, fake: FakeOllama, monkeypatch: pytest.MonkeyPatch, finished: bool) -> Any:
+    prepare(home, fake)
+    _frozen_clock(monkeypatch)
+    if not finished:
+        # Seed 7 is the paraphrase request's and card 1's: card 1 finishes, cards 2 and 3 get 3 pieces and stall.
+        fake.faults_by_seed = {8: "stall", 9: "stall"}
+
+    async def run_before(pilot: Pilot[None]) -> None:
+        screen = await open_audition(pilot)
+        for _ in range(100):
+            if pilot.app.backend_status == "● Ollama":  # type: ignore[attr-defined]
+                break
+            await pilot.pause(0.05)
+        screen.query_one("#seed", Input).value = "7"
+        await pilot.press("ctrl+r")
+        if finished:
+            await wait_until(pilot, lambda: batch_done(screen))
+            await pilot.press("space")
+        else:
+            await wait_until(pilot, lambda: mid_stream(screen))
+        pilot.app.clear_notifications()
+        await pilot.pause(0.2)
+
+    return ForgeApp(home), run_before
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
+@pytest.mark.parametrize("finished", [False, True], ids=["mid_stream", "finished"])
+def test_snapshot(
+    home: Home, fake: FakeOllama, monkeypatch: pytest.MonkeyPatch, snap_compare: Any, size: tuple[int, int],
+    finished: bool,
+) -> None:  # fmt: skip
+    app, run_before = _snapshot(home, fake, monkeypatch, finished)
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
