@@ -1867,6 +1867,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--first-byte-delay", type=float, default=0.0, help="seconds before response headers")
     parser.add_argument("--parallel", type=int, default=4, help="chat requests processed at once")
     parser.add_argument("--api-key", default=None, help="require `Authorization: Bearer <key>` on /v1")
+    parser.add_argument("--reply-words", type=int, default=0, help="every reply is this many words (fixed_reply)")
     parser.add_argument("--verbose", action="store_true", help="log each request to stderr")
     args = parser.parse_args(argv)
 
@@ -1879,6 +1880,8 @@ def main(argv: list[str] | None = None) -> int:
         verbose=args.verbose,
     )
     fake.api_key = args.api_key
+    if args.reply_words > 0:
+        fake.fixed_reply = " ".join(f"word{i % 1000}" for i in range(args.reply_words))
     stop = threading.Event()
 
     def on_signal(signum: int, frame: object) -> None:

@@ -174,10 +174,15 @@ class HttpBackend:
         clock = guard.loop.time
         try:
             async for line in response.aiter_lines():
-                guard.waiting = guard.first = False
+                guard.waiting = False
                 yield line
                 guard.deadline = clock() + between
                 guard.waiting = True
+                if guard.first:
+                    # The timer was set for the (longer) first-byte deadline; from now on it is the
+                    # between-tokens one, which may come much sooner.
+                    guard.first = False
+                    guard.rearm()
         except asyncio.CancelledError:
             if not guard.expired:
                 raise
@@ -225,6 +230,10 @@ class _StallGuard:
             return
         # A line came in meanwhile (or the consumer is busy with one): look again at the new deadline.
         self.handle = self.loop.call_at(max(self.deadline, now + 0.01), self._check)
+
+    def rearm(self) -> None:
+        self.handle.cancel()
+        self.handle = self.loop.call_at(self.deadline, self._check)
 
     def stop(self) -> None:
         self.handle.cancel()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -223,13 +224,16 @@ async def test_first_byte_and_between_token_timeouts_are_separate(fake: FakeOlla
     finally:
         await backend.aclose()
     # A slow first byte is fine when the first-byte timeout allows it.
-    patient = backend_for(fake, first_byte_timeout=2, between_tokens_timeout=0.2)
+    patient = backend_for(fake, first_byte_timeout=5, between_tokens_timeout=0.2)
     try:
         assert (await gather(patient.chat(request()))).content
         fake.first_byte_delay = 0
         fake.token_latency = 0.5
+        started = time.monotonic()
         with pytest.raises(BackendTimeout, match="stopped sending tokens"):
             await gather(patient.chat(request()))
+        # Noticed after the first gap of 0.2 s, not at the first-byte deadline.
+        assert time.monotonic() - started < 2
     finally:
         await patient.aclose()
 

@@ -99,6 +99,21 @@ async def test_one_card_fails_while_the_others_finish(backend: BackendService, f
     assert session.cards[1].state is CardState.DONE and session.cards[1].rejected_here == []
 
 
+async def test_a_stalled_card_times_out_in_its_card(fake: FakeOllama) -> None:
+    fake.faults_by_seed = {12: "stall"}  # card 2 gets 3 pieces, then the server goes quiet
+    settings = BackendSettings(base_url=fake.base_url, max_retries=0, between_tokens_timeout=0.5)
+    async with BackendService(settings) as backend:
+        session, _ = session_for(backend, batch=3, paraphrase_model=None)
+        await session.run()
+    assert [c.state for c in session.cards] == [CardState.DONE, CardState.FAILED, CardState.DONE]
+    assert "0.5 s" in (session.cards[1].error or "") and session.cards[1].output
+    for _ in range(100):  # the server notices the closed connection on its own thread
+        if fake.disconnects:
+            break
+        await asyncio.sleep(0.02)
+    assert fake.disconnects == 1  # the stalled request was let go, not left open
+
+
 async def test_missing_model_is_refused_before_any_generation(backend: BackendService, fake: FakeOllama) -> None:
     session, _ = session_for(backend, model="ghost")
     await session.run()

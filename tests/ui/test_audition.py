@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from textual.app import App, ComposeResult
 from textual.pilot import Pilot
 from textual.widgets import Input, Static
 
@@ -13,7 +14,7 @@ from forge_tui.core.backend_settings import BackendSettings
 from forge_tui.core.models import Example
 from forge_tui.services import audition as audition_service
 from forge_tui.services.accounts import AccountService
-from forge_tui.services.audition import BatchState, CardState
+from forge_tui.services.audition import BatchState, Card, CardState
 from forge_tui.services.home import Home
 from forge_tui.services.settings import SettingsService
 from forge_tui.services.workspace import Workspace
@@ -21,7 +22,7 @@ from forge_tui.ui.app import ForgeApp
 from forge_tui.ui.screens.audition import AuditionScreen
 from forge_tui.ui.screens.datasets import DatasetsScreen
 from forge_tui.ui.screens.templates import TemplatesScreen
-from forge_tui.ui.widgets.audition_card import AuditionCard
+from forge_tui.ui.widgets.audition_card import LIVE_ROWS, AuditionCard
 from forge_tui.ui.widgets.card_editor import CardEditor
 from tests.fake_ollama import FakeOllama
 from tests.ui.test_app import PASSWORD, make_user, type_text, unlock, wait_for_screen
@@ -140,13 +141,13 @@ async def test_a_failing_card_shows_why_and_retries(home: Home, fake: FakeOllama
         assert session is not None
         assert [c.state for c in session.cards] == [CardState.DONE, CardState.FAILED, CardState.DONE]
         failed = screen.query(AuditionCard)[1]
-        error = str(failed.query_one(".card-error", Static).render())
-        assert "broke off in the middle of the answer — r retries" in error
+        assert "broke off in the middle of the answer — r retries" in failed.error_text
+        assert "broke off" in failed.visible_text()
         fake.faults_by_seed = {}
         failed.focus()
         await pilot.press("r")
         await wait_until(pilot, lambda: session.cards[1].state is CardState.DONE)
-        assert not failed.query_one(".card-error", Static).display
+        assert failed.error_text == "" and "retries" not in failed.visible_text()
 
 
 async def test_missing_model_is_refused_in_the_status_line(home: Home, fake: FakeOllama) -> None:
@@ -162,7 +163,7 @@ async def test_missing_model_is_refused_in_the_status_line(home: Home, fake: Fak
 
 async def test_escape_stops_everything_and_the_batch_survives_leaving(home: Home, fake: FakeOllama) -> None:
     prepare(home, fake, paraphrase_model=None)
-    fake.token_latency = 0.05
+    fake.token_latency = 0.2
     app = ForgeApp(home)
     async with app.run_test(size=(100, 30)) as pilot:
         screen = await open_audition(pilot)
@@ -232,3 +233,43 @@ def test_snapshot(
 ) -> None:  # fmt: skip
     app, run_before = _snapshot(home, fake, monkeypatch, finished)
     assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+class OneCard(App[None]):
+    CSS = "AuditionCard { width: 30; border: round white; }"
+
+    def __init__(self, card: Card) -> None:
+        super().__init__()
+        self.card = card
+
+    def compose(self) -> ComposeResult:
+        yield AuditionCard(self.card, 1)
+
+
+async def test_tokens_repaint_one_card_without_a_layout_then_it_grows_when_done() -> None:
+    card = Card(index=0, variation=0, prompt="Say it", state=CardState.STREAMING)
+    app = OneCard(card)
+    async with app.run_test(size=(40, 30)) as pilot:
+        widget = app.query_one(AuditionCard)
+        await pilot.pause()
+        live_height = widget.size.height
+        layouts: list[object] = []
+        original = app.screen._refresh_layout
+
+        def counting(*args: Any, **kwargs: Any) -> None:
+            layouts.append(args)
+            original(*args, **kwargs)
+
+        app.screen._refresh_layout = counting  # type: ignore[method-assign]
+        for i in range(60):
+            card.parts.append(f"word{i} ")
+            widget.show(card)
+            await pilot.pause()
+        assert layouts == [] and widget.size.height == live_height == 1 + LIVE_ROWS
+        assert widget.visible_text().splitlines()[-1].endswith("word59")  # the newest line shows
+        card.state = CardState.DONE
+        widget.show(card)
+        await pilot.pause()
+        assert layouts  # the height changed: now the screen lays out again
+        assert widget.visible_text().splitlines()[1].startswith("word0 word1")
+        assert widget.size.height > live_height

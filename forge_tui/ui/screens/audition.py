@@ -7,6 +7,7 @@ starves the keyboard.
 
 from __future__ import annotations
 
+import gc
 import json
 from collections.abc import Callable
 
@@ -16,7 +17,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.suggester import SuggestFromList
 from textual.widget import Widget
-from textual.widgets import Button, Footer, Input, Label, Select, Static
+from textual.widgets import Button, Input, Label, Select, Static
 
 from forge_tui.core.errors import ForgeError, InvalidInput
 from forge_tui.core.templates import TemplateInfo
@@ -26,6 +27,7 @@ from forge_tui.services.workspace import Workspace
 from forge_tui.ui.screens.base import WorkspaceScreen
 from forge_tui.ui.widgets.audition_card import AuditionCard
 from forge_tui.ui.widgets.card_editor import CardEditor
+from forge_tui.ui.widgets.footer import ForgeFooter
 from forge_tui.ui.widgets.header import ForgeHeader
 from forge_tui.ui.widgets.pick import PickOne
 
@@ -59,6 +61,8 @@ class AuditionScreen(WorkspaceScreen):
         self._backend: BackendService | None = self.session.backend if self.session else None
         self._dirty: set[int] = set()
         self._status_dirty = False
+        self._status_text_shown = ""
+        self._gc_paused = False
 
     # --- layout -----------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -83,7 +87,7 @@ class AuditionScreen(WorkspaceScreen):
             with Vertical(id="audition-main"):
                 yield Static("Fill the slots and press ctrl+r to generate.", id="batch-status", markup=False)
                 yield VerticalScroll(id="cards", can_focus=False)
-        yield Footer()
+        yield ForgeFooter()
 
     def on_mount(self) -> None:
         self.templates = self.workspace.templates.list()
@@ -103,6 +107,7 @@ class AuditionScreen(WorkspaceScreen):
         self._load_models()
 
     def on_unmount(self) -> None:
+        self._pause_gc(False)
         # The batch keeps streaming without a screen; the next Audition screen picks it up.
         if self.session is not None:
             self.session.listener = None
@@ -243,9 +248,20 @@ class AuditionScreen(WorkspaceScreen):
                 if index < len(widgets):
                     widgets[index].show(session.cards[index])
         streaming = any(c.state in (CardState.PENDING, CardState.STREAMING) for c in session.cards)
+        self._pause_gc(streaming)
         if self._status_dirty or streaming:
             self._status_dirty = False
             self._set_status(self._status_text(session), error=session.state is BatchState.FAILED)
+
+    def _pause_gc(self, pause: bool) -> None:
+        # A full garbage collection holds the loop for 40 ms and more; while cards stream it waits
+        # (as Textual's own smooth scrolling does). Memory without cycles is still freed at once.
+        if pause and gc.isenabled():
+            gc.disable()
+            self._gc_paused = True
+        elif not pause and self._gc_paused:
+            self._gc_paused = False
+            gc.enable()
 
     def _status_text(self, session: AuditionSession) -> str:
         state = session.state
@@ -269,7 +285,9 @@ class AuditionScreen(WorkspaceScreen):
 
     def _set_status(self, text: str, error: bool = False) -> None:
         status = self.query_one("#batch-status", Static)
-        status.update(text)
+        if text != self._status_text_shown:  # an update lays out the whole screen again
+            self._status_text_shown = text
+            status.update(text)
         status.set_class(error, "error")
 
     # --- card keys --------------------------------------------------------------------

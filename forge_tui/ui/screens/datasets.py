@@ -8,13 +8,14 @@ from collections.abc import Callable
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from forge_tui.core.errors import ForgeError
 from forge_tui.core.models import DatasetInfo, check_dataset_name
 from forge_tui.services.workspace import Workspace
 from forge_tui.ui.screens.base import WorkspaceScreen
 from forge_tui.ui.widgets.dialogs import TextPrompt
+from forge_tui.ui.widgets.footer import ForgeFooter
 from forge_tui.ui.widgets.header import ForgeHeader
 
 
@@ -50,7 +51,7 @@ class DatasetsScreen(WorkspaceScreen):
         yield ForgeHeader()
         yield Static("", id="datasets-summary", classes="dim")
         yield DataTable(id="datasets-table", cursor_type="row", zebra_stripes=True)
-        yield Footer()
+        yield ForgeFooter()
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)

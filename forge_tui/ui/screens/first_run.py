@@ -9,10 +9,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Center, Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Input, Label, Static
+from textual.widgets import Button, Input, Label, Static
 
 from forge_tui.core.errors import ForgeError
 from forge_tui.services.accounts import AccountService, CreatedUser, Unlocked
+from forge_tui.ui.widgets.footer import ForgeFooter
 
 
 class FirstRunScreen(Screen[tuple[CreatedUser, Unlocked]]):
@@ -47,7 +48,7 @@ class FirstRunScreen(Screen[tuple[CreatedUser, Unlocked]]):
             yield Static("", classes="error", id="first-run-error")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Create account", variant="primary", id="create", compact=True)
-        yield Footer()
+        yield ForgeFooter()
 
     @on(Input.Submitted)
     def _next_field(self, event: Input.Submitted) -> None:
@@ -104,7 +105,7 @@ class RecoveryKeyScreen(Screen[None]):
             )
             with Horizontal(classes="dialog-buttons"):
                 yield Button("I have stored it", variant="primary", id="stored", compact=True)
-        yield Footer()
+        yield ForgeFooter()
 
     def on_mount(self) -> None:
         self.query_one("#stored", Button).focus()

@@ -7,7 +7,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
-from textual.widgets import Button, Footer, Input, Label, Select, Static
+from textual.widgets import Button, Input, Label, Select, Static
 
 from forge_tui.core.backend_settings import BACKEND_LABELS, BackendSettings
 from forge_tui.core.chat import ModelInfo
@@ -15,6 +15,7 @@ from forge_tui.core.errors import ForgeError
 from forge_tui.services.backends import BackendService
 from forge_tui.services.workspace import Workspace
 from forge_tui.ui.screens.base import WorkspaceScreen
+from forge_tui.ui.widgets.footer import ForgeFooter
 from forge_tui.ui.widgets.header import ForgeHeader
 
 
@@ -79,7 +80,7 @@ class SettingsScreen(WorkspaceScreen):
             yield Static("", classes="error", id="settings-error")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Save", variant="primary", id="save", compact=True)
-        yield Footer()
+        yield ForgeFooter()
 
     def on_mount(self) -> None:
         self._update_url_placeholder()

@@ -11,7 +11,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import Checkbox, Collapsible, DataTable, Footer, Input, Label, ListItem, ListView, Static, TextArea
+from textual.widgets import Checkbox, Collapsible, DataTable, Input, Label, ListItem, ListView, Static, TextArea
 
 from forge_tui.core.chat import ToolDef
 from forge_tui.core.errors import ForgeError
@@ -28,6 +28,7 @@ from forge_tui.core.templates import (
 from forge_tui.services.workspace import Workspace
 from forge_tui.ui.screens.base import WorkspaceScreen
 from forge_tui.ui.widgets.dialogs import Confirm, TextPrompt
+from forge_tui.ui.widgets.footer import ForgeFooter
 from forge_tui.ui.widgets.header import ForgeHeader
 from forge_tui.ui.widgets.jinja_area import JinjaTextArea
 from forge_tui.ui.widgets.pick import PickOne
@@ -117,7 +118,7 @@ class TemplatesScreen(WorkspaceScreen):
                 yield Static("", classes="error", id="tools-error")
                 yield Label("Preview")
                 yield Static("", id="preview", markup=False)
-        yield Footer()
+        yield ForgeFooter()
 
     def on_mount(self) -> None:
         table = self.query_one("#slots-table", DataTable)

@@ -8,10 +8,11 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Center, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Label, Static
+from textual.widgets import Input, Label, Static
 
 from forge_tui.core.errors import ForgeError
 from forge_tui.services.accounts import AccountService, TooManyAttempts, Unlocked
+from forge_tui.ui.widgets.footer import ForgeFooter
 
 
 class UnlockScreen(Screen[Unlocked]):
@@ -42,7 +43,7 @@ class UnlockScreen(Screen[Unlocked]):
             yield Label("Password")
             yield Input(password=True, id="password", compact=True)
             yield Static("", classes="error", id="unlock-error")
-        yield Footer()
+        yield ForgeFooter()
 
     def on_mount(self) -> None:
         target = "#password" if self._username else "#username"

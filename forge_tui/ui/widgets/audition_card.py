@@ -1,16 +1,28 @@
-"""One audition card: the variation it asked, the streamed answer, tool calls, tokens and time."""
+"""One audition card: the variation it asked, the streamed answer, tool calls, tokens and time.
+
+The card is a single widget drawn line by line (Textual's Line API) rather than a box of Statics:
+sixteen cards are then sixteen widgets to style and lay out, not eighty, and a token that arrives
+repaints one card without a layout of the screen. While the answer streams, the card shows its
+newest LIVE_ROWS lines at a fixed height; once finished it grows to the whole answer.
+"""
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 
-from rich.text import Text
-from textual.app import ComposeResult
+from rich.segment import Segment
+from rich.style import Style
 from textual.binding import Binding
-from textual.containers import Vertical, VerticalScroll
-from textual.widgets import Static
+from textual.geometry import Size
+from textual.strip import Strip
+from textual.widget import Widget
 
 from forge_tui.services.audition import Card, CardState
+from forge_tui.ui.wrap import WrappedText
+
+LIVE_ROWS = 6
+VARIATION_ROWS = 2
 
 _STATE_MARK = {
     CardState.PENDING: "… waiting",
@@ -40,9 +52,25 @@ def describe(card: Card) -> str:
     return " · ".join(parts)
 
 
-class AuditionCard(Vertical, can_focus=True):
+@dataclass(frozen=True)
+class _Row:
+    section: str  # "variation", "answer", "tools", "error" or "blank"
+    text: str
+
+
+class AuditionCard(Widget, can_focus=True):
     """Focus it to act on it; the keys show in the footer."""
 
+    COMPONENT_CLASSES = {
+        "audition-card--variation",
+        "audition-card--tools",
+        "audition-card--error",
+    }
+    DEFAULT_CSS = """
+    AuditionCard {
+        height: auto;
+    }
+    """
     BINDINGS = [
         Binding("space", "screen.star", "Star", id="card.star"),
         Binding("e", "screen.edit", "Edit", id="card.edit"),
@@ -56,50 +84,95 @@ class AuditionCard(Vertical, can_focus=True):
     ]
 
     def __init__(self, card: Card, variations: int) -> None:
-        super().__init__(classes="card")
+        super().__init__()
         self.card = card
         self.variations = variations
-
-    def compose(self) -> ComposeResult:
-        yield Static("", classes="card-variation", markup=False)
-        with VerticalScroll(classes="card-body", can_focus=False):
-            yield Static("", classes="card-answer", markup=False)
-            yield Static("", classes="card-tools", markup=False)
-        yield Static("", classes="card-error", markup=False)
+        self._variation = WrappedText()
+        self._answer = WrappedText()
+        self._tools = WrappedText()
+        self._error = WrappedText()
+        self._live = True
+        self._rows: list[_Row] | None = None  # at self._rows_width
+        self._rows_width = -1
 
     def on_mount(self) -> None:
         self.show(self.card)
 
+    # --- what the card holds ------------------------------------------------------------
     def show(self, card: Card) -> None:
+        """Takes the card's current state; repaints, and lays out only when the height changes."""
         self.card = card
         star = "★ " if card.starred else ""
         which = "the prompt as written" if card.variation == 0 else f"variation {card.variation}"
         self.border_title = f"{star}Card {card.index + 1} · {which}"
         self.border_subtitle = describe(card)
+        live = card.state in (CardState.PENDING, CardState.STREAMING)
         self.set_class(card.starred, "starred")
         self.set_class(card.state is CardState.FAILED, "failed")
-        self.set_class(card.state is CardState.STREAMING, "streaming")
-        self.query_one(".card-variation", Static).update(Text(card.prompt, overflow="ellipsis", no_wrap=False))
-        answer = card.answer
-        if not answer and card.state in (CardState.PENDING, CardState.STREAMING):
-            answer = "…"
-        self.query_one(".card-answer", Static).update(answer)
-        tools = self.query_one(".card-tools", Static)
-        calls = card.calls
-        lines = [f"→ {c.name}({json.dumps(c.arguments, ensure_ascii=False)})" for c in calls]
+        self.set_class(live, "live")
+        lines = [f"→ {c.name}({json.dumps(c.arguments, ensure_ascii=False)})" for c in card.calls]
         lines += [f"⚠ {p}" for p in card.tool_problems] if card.edited_tool_calls is None else []
-        tools.update("\n".join(lines))
-        tools.display = bool(lines)
         problem = ""
         if card.state is CardState.FAILED:
             problem = f"{card.error} — r retries"
         elif card.state is CardState.CANCELLED:
             problem = "Cancelled — r retries"
-        error = self.query_one(".card-error", Static)
-        error.update(problem)
-        error.display = bool(problem)
-        self.scroll_answer_to_end()
+        changed = self._variation.set(card.prompt)
+        changed |= self._answer.set(card.answer or ("…" if live else ""))
+        changed |= self._tools.set("\n".join(lines))
+        changed |= self._error.set(problem)
+        changed |= live != self._live
+        self._live = live
+        if not changed:
+            return
+        height = len(self._rows) if self._rows is not None else -1
+        self._rows = None
+        width = self.size.width
+        self.refresh(layout=width <= 0 or len(self._rows_at(width)) != height)
 
-    def scroll_answer_to_end(self) -> None:
-        if self.card.state is CardState.STREAMING:
-            self.query_one(".card-body", VerticalScroll).scroll_end(animate=False)
+    def visible_text(self) -> str:
+        """The card's text as drawn (for tests and copy-paste checks)."""
+        return "\n".join(row.text for row in self._rows_at(max(1, self.size.width)))
+
+    @property
+    def error_text(self) -> str:
+        return self._error.text
+
+    # --- drawing --------------------------------------------------------------------------
+    def _rows_at(self, width: int) -> list[_Row]:
+        if self._rows is not None and self._rows_width == width:
+            return self._rows
+        rows: list[_Row] = []
+        variation = [self._variation.line(s) for s in self._variation.lines(width)]
+        if len(variation) > VARIATION_ROWS:
+            variation = variation[:VARIATION_ROWS]
+            last = variation[-1]
+            variation[-1] = (last[: max(0, width - 1)] if len(last) >= width else last) + "…"
+        rows += [_Row("variation", text) for text in variation]
+        answer = [self._answer.line(s) for s in self._answer.lines(width)]
+        if self._live:
+            # A fixed window onto the newest lines: the height does not move while tokens arrive.
+            answer = answer[-LIVE_ROWS:]
+            answer += [""] * (LIVE_ROWS - len(answer))
+        rows += [_Row("answer", text) for text in answer]
+        rows += [_Row("tools", self._tools.line(s)) for s in self._tools.lines(width)]
+        rows += [_Row("error", self._error.line(s)) for s in self._error.lines(width)]
+        self._rows, self._rows_width = rows, width
+        return rows
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        return len(self._rows_at(width))
+
+    def _style_of(self, section: str) -> Style:
+        if section == "answer":
+            return self.rich_style
+        return self.get_component_rich_style(f"audition-card--{section}")
+
+    def render_line(self, y: int) -> Strip:
+        width = self.size.width
+        rows = self._rows_at(width)
+        if y >= len(rows):
+            return Strip.blank(width, self.rich_style)
+        row = rows[y]
+        style = self._style_of(row.section)
+        return Strip([Segment(row.text, style)]).crop_extend(0, width, self.rich_style)
