@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from textual import events
 from textual.app import App, ComposeResult
 from textual.pilot import Pilot
 from textual.widgets import Input, Static
@@ -273,3 +274,18 @@ async def test_tokens_repaint_one_card_without_a_layout_then_it_grows_when_done(
         assert layouts  # the height changed: now the screen lays out again
         assert widget.visible_text().splitlines()[1].startswith("word0 word1")
         assert widget.size.height > live_height
+
+
+async def test_keys_typed_together_act_on_the_card_moved_to(home: Home, fake: FakeOllama) -> None:
+    prepare(home, fake, paraphrase_model=None)
+    app = ForgeApp(home)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await open_audition(pilot)
+        await pilot.press("ctrl+r")
+        await wait_until(pilot, lambda: batch_done(screen))
+        driver = app._driver
+        assert driver is not None
+        for key in ("j", "space", "j", "space"):  # as a terminal delivers fast typing: no pause between
+            driver.send_message(events.Key(key, " " if key == "space" else key))
+        await wait_until(pilot, lambda: screen.session is not None and len(screen.session.starred()) == 2)
+        assert [c.starred for c in screen.session.cards] == [False, True, True]

@@ -225,7 +225,7 @@ class AuditionScreen(WorkspaceScreen):
             await holder.mount_all(AuditionCard(card, len(session.variations)) for card in session.cards)
             first = holder.query(AuditionCard).first()
             if not any(isinstance(w, AuditionCard) for w in (self.focused,)):
-                first.focus()
+                self.set_focus(first)
 
     def card_widgets(self) -> list[AuditionCard]:
         return list(self.query_one("#cards").query(AuditionCard).results(AuditionCard))
@@ -387,8 +387,9 @@ class AuditionScreen(WorkspaceScreen):
         focused = self.focused
         index = widgets.index(focused) if isinstance(focused, AuditionCard) and focused in widgets else -1
         target = widgets[max(0, min(len(widgets) - 1, index + step))]
-        target.focus()
-        target.scroll_visible()
+        # At once, not after a refresh as Widget.focus does: a key typed right after j must act on
+        # the card j moved to.
+        self.set_focus(target)
 
     # --- batch keys -------------------------------------------------------------------
     def action_cancel(self) -> None:
