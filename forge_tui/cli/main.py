@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from forge_tui import __version__
-from forge_tui.cli import audition, datasets, server, templates, users
+from forge_tui.cli import audition, datasets, server, templates, transfer, users
 from forge_tui.cli.common import EXIT_CODES_HELP, errors, open_home, state
 
 app = typer.Typer(
@@ -23,7 +23,10 @@ app = typer.Typer(
 app.add_typer(users.user_app, name="user")
 app.add_typer(datasets.datasets_app, name="datasets")
 app.add_typer(templates.templates_app, name="templates")
+app.add_typer(transfer.formats_app, name="formats")
 app.command("audition")(audition.audition)
+app.command("import")(transfer.import_)
+app.command("export")(transfer.export)
 app.command("doctor")(server.doctor)
 app.command("models")(server.models)
 

@@ -71,6 +71,10 @@ class ExampleContent(BaseModel):
     output: str = ""
     tool_calls: list[dict[str, Any]] = Field(default_factory=list)
     rejected: list[str] = Field(default_factory=list)
+    # A conversation of several turns (imported): every message between the system prompt and the
+    # answer, the last user message included; then user_prompt repeats that last user message.
+    # Empty for a single exchange. See core.conversation.
+    turns: list[dict[str, Any]] = Field(default_factory=list)
 
     @field_validator("slots", mode="before")
     @classmethod

@@ -11,7 +11,7 @@ import re
 from typing import Any
 
 import jsonschema
-from jinja2 import StrictUndefined, TemplateSyntaxError, UndefinedError, meta, nodes
+from jinja2 import StrictUndefined, Template, TemplateSyntaxError, UndefinedError, meta, nodes
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from pydantic import BaseModel, Field, field_validator
@@ -79,11 +79,19 @@ def slot_names(source: str) -> list[str]:
     return ordered
 
 
+def compile_source(source: str) -> Template:
+    """A template parsed once, to render many times with render_compiled."""
+    return _ENV.from_string(_parse(source))
+
+
 def render(source: str, values: dict[str, Any]) -> str:
     """Renders in the sandbox. Missing slots, syntax errors and escapes raise TemplateError."""
-    tree = _parse(source)
+    return render_compiled(compile_source(source), values)
+
+
+def render_compiled(template: Template, values: dict[str, Any]) -> str:
     try:
-        return _ENV.from_string(tree).render(**values)
+        return template.render(**values)
     except SecurityError as exc:
         raise TemplateSecurityError(f"not allowed in a template: {exc}") from None
     except UndefinedError as exc:

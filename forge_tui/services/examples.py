@@ -46,6 +46,15 @@ class ExampleService:
             self._ciphers[dataset_id] = cipher
         return cipher
 
+    def cipher(self, dataset_id: int) -> FieldCipher:
+        """The dataset's field cipher (checks that the dataset is this account's and can be opened)."""
+        return self._cipher(dataset_id)
+
+    def ids(self, dataset_id: int) -> list[str]:
+        self._cipher(dataset_id)
+        with read_session(self.home.engine) as s:
+            return rows.ids(s, dataset_id)
+
     def forget_keys(self) -> None:
         self._ciphers.clear()
 
@@ -73,12 +82,14 @@ class ExampleService:
             found = rows.page(s, dataset_id, after, limit)
         return [self._open(cipher, row) for row in found]
 
-    def scan(self, dataset_id: int) -> Iterator[Example | BrokenExample]:
-        """Every example in creation order; a row that fails to open is yielded as BrokenExample."""
+    def scan(self, dataset_id: int, only: set[str] | None = None) -> Iterator[Example | BrokenExample]:
+        """Every example in creation order (or those whose id is in `only`; the others are not
+        opened); a row that fails to open is yielded as BrokenExample."""
         cipher = self._cipher(dataset_id)
         with read_session(self.home.engine) as s:
             for row in rows.iter_rows(s, dataset_id):
-                yield self._open(cipher, row)
+                if only is None or row.id in only:
+                    yield self._open(cipher, row)
 
     @staticmethod
     def _open(cipher: FieldCipher, row: ExampleRow) -> Example | BrokenExample:

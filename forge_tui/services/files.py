@@ -9,13 +9,13 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from forge_tui.core.errors import ForgeError
 
 
 @contextmanager
-def replacing(path: Path, mode: str = "w") -> Iterator[IO[str]]:
+def replacing(path: Path, mode: str = "w") -> Iterator[IO[Any]]:
     """Yields a file to write; on success it replaces `path`, on any error it is removed."""
     path = path.expanduser().resolve()
     if not path.parent.is_dir():
@@ -25,7 +25,8 @@ def replacing(path: Path, mode: str = "w") -> Iterator[IO[str]]:
     except OSError as exc:
         raise ForgeError(f"Cannot write {path}: {exc.strerror or exc}") from None
     try:
-        with os.fdopen(fd, mode, encoding="utf-8", newline="") as out:
+        binary = "b" in mode
+        with os.fdopen(fd, mode) if binary else os.fdopen(fd, mode, encoding="utf-8", newline="") as out:
             yield out
         os.replace(tmp, path)
     except BaseException as exc:

@@ -7,7 +7,9 @@ import os
 import threading
 import time
 from collections.abc import Iterator, Sequence
+from typing import Any
 
+from sqlalchemy import insert
 from sqlmodel import Session, col, select
 
 from forge_tui.core.models import Example, ExampleContent, ExampleMeta
@@ -17,7 +19,7 @@ from forge_tui.store.vault import FieldCipher
 
 TABLE = "example"
 TEXT_COLUMNS = ("system_prompt", "user_prompt", "output")
-JSON_COLUMNS = ("slots", "tool_calls", "rejected")
+JSON_COLUMNS = ("slots", "tool_calls", "rejected", "turns")
 
 
 _RANDOM_BITS = 80
@@ -48,10 +50,21 @@ def seal_row(
     meta: ExampleMeta,
     example_id: str | None = None,
 ) -> ExampleRow:
+    return ExampleRow(**sealed_values(cipher, dataset_id, content, meta, example_id))
+
+
+def sealed_values(
+    cipher: FieldCipher,
+    dataset_id: int,
+    content: ExampleContent,
+    meta: ExampleMeta,
+    example_id: str | None = None,
+) -> dict[str, Any]:
+    """The column values of a new row, content sealed (for a bulk insert without ORM objects)."""
     row_id = example_id or new_example_id()
     seal = cipher.seal
     now = utcnow()
-    return ExampleRow(
+    return dict(
         id=row_id,
         dataset_id=dataset_id,
         template_id=meta.template_id,
@@ -61,6 +74,8 @@ def seal_row(
         slots=seal("slots", row_id, json.dumps(content.slots, ensure_ascii=False).encode()),
         tool_calls=seal("tool_calls", row_id, json.dumps(content.tool_calls, ensure_ascii=False).encode()),
         rejected=seal("rejected", row_id, json.dumps(content.rejected, ensure_ascii=False).encode()),
+        # Most examples are one exchange: no turns, no sealed value (NULL).
+        turns=seal("turns", row_id, json.dumps(content.turns, ensure_ascii=False).encode()) if content.turns else None,
         rejected_count=len(content.rejected),
         model=meta.model,
         params=meta.params,
@@ -69,6 +84,18 @@ def seal_row(
         created_at=now,
         updated_at=now,
     )
+
+
+def insert_values(session: Session, values: Sequence[dict[str, Any]]) -> None:
+    """A bulk insert of sealed_values() dicts (executemany, no ORM objects)."""
+    if values:
+        session.execute(insert(ExampleRow), list(values))
+
+
+def ids(session: Session, dataset_id: int) -> list[str]:
+    """Every example id of the dataset, in creation order (no content is read)."""
+    query = select(ExampleRow.id).where(ExampleRow.dataset_id == dataset_id).order_by(col(ExampleRow.id))
+    return list(session.exec(query).all())
 
 
 def open_row(cipher: FieldCipher, row: ExampleRow) -> Example:
@@ -82,6 +109,7 @@ def open_row(cipher: FieldCipher, row: ExampleRow) -> Example:
         slots=json.loads(opened("slots", rid, row.slots)),
         tool_calls=json.loads(opened("tool_calls", rid, row.tool_calls)),
         rejected=json.loads(opened("rejected", rid, row.rejected)),
+        turns=json.loads(opened("turns", rid, row.turns)) if row.turns is not None else [],
     )
     meta = ExampleMeta(
         model=row.model,

@@ -108,6 +108,7 @@ class Example(SQLModel, table=True):
     output: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     tool_calls: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     rejected: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    turns: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
     rejected_count: int = 0
     model: str = ""
     params: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))

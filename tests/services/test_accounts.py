@@ -298,7 +298,9 @@ def test_row_copied_under_a_new_id_does_not_open(alice: Account) -> None:
     forged = "f" * 32
     with raw_db(alice.home) as conn:
         conn.execute(
-            "INSERT INTO example SELECT ?, dataset_id, template_id, system_prompt, user_prompt, slots, output,"
+            "INSERT INTO example (id, dataset_id, template_id, system_prompt, user_prompt, slots, output,"
+            " tool_calls, rejected, rejected_count, model, params, prompt_tokens, completion_tokens,"
+            " created_at, updated_at) SELECT ?, dataset_id, template_id, system_prompt, user_prompt, slots, output,"
             " tool_calls, rejected, rejected_count, model, params, prompt_tokens, completion_tokens,"
             " created_at, updated_at FROM example WHERE id = ?",
             (forged, original),

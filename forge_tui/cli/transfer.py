@@ -1,0 +1,161 @@
+"""`forge-tui import`, `forge-tui export` and `forge-tui formats`: dataset files in and out."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from forge_tui.cli.common import JsonOpt, PasswordStdin, UserOpt, errors, open_home, sub_app, unlock_workspace
+from forge_tui.core.errors import InvalidInput
+
+MAP_HELP = (
+    "Map the fields of an unknown shape, e.g. user_prompt=question,output=answer "
+    "(fields: system_prompt, user_prompt, output, rejected)."
+)
+formats_app = sub_app("Custom export formats (Jinja2 bodies that write one JSON object per example).")
+
+
+def import_(
+    file: Annotated[Path, typer.Argument(help="JSONL, JSON, CSV, TSV or Parquet; the type is read from the content.")],
+    dataset: Annotated[str | None, typer.Option("--dataset", "-d", help="Dataset (default: the current one).")] = None,
+    mapping: Annotated[
+        str | None,
+        typer.Option(
+            "--map",
+            metavar="FIELD=SOURCE,...",
+            help="Map fields of an unknown shape, e.g. "
+            "user_prompt=question,output=answer (fields: system_prompt, user_prompt, output, rejected).",
+        ),
+    ] = None,
+    user: UserOpt = None,
+    password_stdin: PasswordStdin = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Import examples from a file into a dataset, in one transaction. Records that cannot be
+    imported are skipped and listed with their line and reason; exit 1 when any was skipped and
+    none imported."""
+    from forge_tui.core.import_shapes import Mapping
+    from forge_tui.services.importing import import_file
+
+    with errors():
+        parsed = Mapping.parse(mapping) if mapping else None
+        workspace = unlock_workspace(open_home(), user, password_stdin)
+        target = workspace.datasets.get(dataset) if dataset else workspace.datasets.current()
+        if target is None:
+            raise InvalidInput("There is no current dataset: name one with --dataset.")
+        summary = import_file(workspace.examples, target.id, target.name, file, parsed)
+    if as_json:
+        typer.echo(json.dumps(summary.to_json(), ensure_ascii=False))
+    else:
+        for error in summary.errors[:20]:
+            typer.echo(f"{file}: {error.where}: {error.reason}", err=True)
+        if len(summary.errors) > 20:
+            typer.echo(f"… and {summary.skipped - 20} more (--json lists them)", err=True)
+        typer.echo(summary.line())
+    if summary.skipped and not summary.imported:
+        raise typer.Exit(1)
+
+
+def export(
+    dataset: Annotated[str | None, typer.Argument(help="Dataset name (default: the current one).")] = None,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="A built-in format or custom:NAME.")] = "openai-chat",
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="File to write (its suffix gives the type).")] = None,
+    file_type: Annotated[
+        str | None, typer.Option("--file-type", "-t", help="jsonl, json, csv, tsv or parquet.")
+    ] = None,
+    split: Annotated[
+        float | None, typer.Option("--split", help="Train share, e.g. 0.9: writes NAME.train.EXT and NAME.valid.EXT.")
+    ] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the train/valid shuffle.")] = 0,
+    list_formats: Annotated[bool, typer.Option("--list-formats", help="List the formats and exit.")] = False,
+    user: UserOpt = None,
+    password_stdin: PasswordStdin = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Export a dataset in a trainer's format. The file appears only once it is complete."""
+    from forge_tui.core.export_formats import FORMATS
+    from forge_tui.services.exporting import CustomFormats
+    from forge_tui.services.exporting import export as run_export
+
+    if list_formats:
+        with errors():
+            custom = CustomFormats(open_home()).list()
+        rows = [(f.name, f.description) for f in FORMATS.values()]
+        rows += [(f"custom:{c.name}", "custom (Jinja2)") for c in custom]
+        if as_json:
+            typer.echo(json.dumps([{"name": n, "description": d} for n, d in rows], ensure_ascii=False))
+        else:
+            for name, description in rows:
+                typer.echo(f"{name:<20} {description}")
+        return
+    with errors():
+        if out is None:
+            raise InvalidInput("Give the file to write with --out.")
+        home = open_home()
+        chosen = CustomFormats(home).resolve(fmt)
+        workspace = unlock_workspace(home, user, password_stdin)
+        source = workspace.datasets.get(dataset) if dataset else workspace.datasets.current()
+        if source is None:
+            raise InvalidInput("There is no current dataset: name one.")
+
+        def progress(done: int, total: int) -> None:
+            if sys.stderr.isatty() and not as_json:
+                typer.echo(f"\r{done}/{total} examples", err=True, nl=False)
+
+        summary = run_export(workspace.examples, source.id, chosen, out, file_type, split, seed, progress)
+        if sys.stderr.isatty() and not as_json:
+            typer.echo("", err=True)
+    typer.echo(json.dumps(summary.to_json(), ensure_ascii=False) if as_json else summary.line())
+
+
+@formats_app.command("list")
+def formats_list(as_json: JsonOpt = False) -> None:
+    """List the custom formats."""
+    from forge_tui.services.exporting import CustomFormats
+
+    with errors():
+        found = CustomFormats(open_home()).list()
+    if as_json:
+        typer.echo(json.dumps([{"name": f.name, "body": f.body} for f in found], ensure_ascii=False))
+    for f in [] if as_json else found:
+        typer.echo(f"custom:{f.name}")
+
+
+@formats_app.command("show")
+def formats_show(name: str) -> None:
+    """Print a custom format's Jinja2 body."""
+    from forge_tui.services.exporting import CustomFormats
+
+    with errors():
+        typer.echo(CustomFormats(open_home()).get(name.removeprefix("custom:")).body, nl=False)
+
+
+@formats_app.command("save")
+def formats_save(
+    name: str,
+    body_file: Annotated[Path, typer.Option("--body", help="File holding the Jinja2 body ('-': standard input).")],
+) -> None:
+    """Create or replace a custom format from a Jinja2 body (checked before it is saved)."""
+    from forge_tui.services.exporting import CustomFormats
+
+    with errors():
+        body = sys.stdin.read() if str(body_file) == "-" else body_file.read_text(encoding="utf-8")
+        formats = CustomFormats(open_home())
+        bare = name.removeprefix("custom:")
+        existing = {f.name: f.id for f in formats.list()}
+        saved = formats.save(bare, body, existing.get(bare))
+    typer.echo(f"Saved custom:{saved.name}.")
+
+
+@formats_app.command("delete")
+def formats_delete(name: str) -> None:
+    """Delete a custom format."""
+    from forge_tui.services.exporting import CustomFormats
+
+    with errors():
+        CustomFormats(open_home()).delete(name.removeprefix("custom:"))
+    typer.echo(f"Deleted custom:{name.removeprefix('custom:')}.")

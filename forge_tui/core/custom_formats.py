@@ -1,0 +1,55 @@
+"""Export formats that users write: a Jinja2 body, run in the sandbox, that renders each example
+as a JSON object (or a list of them, or nothing to leave the example out).
+
+The body sees `example` (every field, as the raw format writes it), `messages` (the conversation in
+OpenAI's shape, tool-call arguments as JSON strings) and `conversation` (neutral messages). Jinja's
+`tojson` filter quotes text safely.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+from forge_tui.core.conversation import conversation
+from forge_tui.core.export_formats import ExportFormat, openai_messages, raw_record
+from forge_tui.core.models import Example
+from forge_tui.core.templates import TemplateError, compile_source, render_compiled
+
+CUSTOM_PREFIX = "custom:"
+
+STARTER_BODY = """{
+  "question": {{ example.user_prompt | tojson }},
+  "answer": {{ example.output | tojson }}
+}
+"""
+
+
+def context(example: Example) -> dict[str, Any]:
+    neutral = conversation(example.content)
+    return {"example": raw_record(example), "messages": openai_messages(neutral), "conversation": neutral}
+
+
+def custom_format(name: str, body: str) -> ExportFormat:
+    """Compiles the body (a syntax error raises TemplateError with its line)."""
+    template = compile_source(body)
+
+    def render(example: Example) -> Iterator[dict[str, Any]]:
+        text = render_compiled(template, context(example)).strip()
+        if not text:
+            return
+        try:
+            value = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise TemplateError(
+                f"example {example.id}: the template did not write JSON ({exc.msg} at line {exc.lineno}, "
+                f"column {exc.colno}): {text[:80]}"
+            ) from None
+        items = value if isinstance(value, list) else [value]
+        for item in items:
+            if not isinstance(item, dict):
+                raise TemplateError(f"example {example.id}: the template must write a JSON object, not {item!r:.40}")
+            yield item
+
+    return ExportFormat(f"{CUSTOM_PREFIX}{name}", "custom (Jinja2)", render)

@@ -1,0 +1,330 @@
+"""Dataset files: JSONL, JSON, CSV, TSV and Parquet, read as records and written from records.
+
+The type of a file to read comes from its content (Parquet's magic bytes, the first character of a
+JSON text, the delimiter of a table's header), not its name. Records stream in with where each came
+from (line, item or row number), and a malformed one comes as a RecordError instead of stopping the
+read. Writing streams too: records go to a temporary file beside the target, which replaces it only
+when everything was written.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa  # type: ignore[import-untyped]
+import pyarrow.parquet as pq  # type: ignore[import-untyped]
+
+from forge_tui.core.errors import ForgeError, InvalidInput
+from forge_tui.services.files import replacing
+
+FILE_TYPES = ("jsonl", "json", "csv", "tsv", "parquet")
+SUPPORTED = "JSONL, JSON (an array, or an object holding a list), CSV, TSV and Parquet"
+_PARQUET_MAGIC = b"PAR1"
+_BATCH = 2000
+
+csv.field_size_limit(2**31 - 1)
+
+
+@dataclass(frozen=True)
+class RecordError:
+    """A line, item or row that could not be read; `where` is e.g. "line 12"."""
+
+    where: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Located:
+    where: str
+    record: Any
+
+
+def detect_type(path: Path) -> str:
+    """'jsonl', 'json', 'csv', 'tsv' or 'parquet', from the first bytes of the file."""
+    try:
+        with path.open("rb") as raw:
+            head = raw.read(64 * 1024)
+    except OSError as exc:
+        raise ForgeError(f"Cannot read {path}: {exc.strerror or exc}") from None
+    if head.startswith(_PARQUET_MAGIC):
+        return "parquet"
+    text = head.decode("utf-8-sig", errors="replace").lstrip()
+    if not text:
+        raise InvalidInput(f"{path} is empty.")
+    if text[0] == "[":
+        return "json"
+    if text[0] == "{":
+        first_line = text.split("\n", 1)[0].strip()
+        try:
+            json.loads(first_line)
+        except json.JSONDecodeError:
+            return "json"  # an object over several lines
+        return "jsonl"
+    header = text.split("\n", 1)[0]
+    if b"\0" in head or not header.strip():
+        raise InvalidInput(f"{path} is not a dataset file this app reads: {SUPPORTED}.")
+    if header.count("\t") > 0 and header.count("\t") >= header.count(","):
+        return "tsv"
+    if header.count(",") > 0:
+        return "csv"
+    raise InvalidInput(f"{path} is not a dataset file this app reads: {SUPPORTED}.")
+
+
+def read_records(path: Path, file_type: str | None = None) -> Iterator[Located | RecordError]:
+    kind = file_type or detect_type(path)
+    readers: dict[str, Callable[[Path], Iterator[Located | RecordError]]] = {
+        "jsonl": _read_jsonl,
+        "json": _read_json,
+        "csv": lambda p: _read_table(p, ","),
+        "tsv": lambda p: _read_table(p, "\t"),
+        "parquet": _read_parquet,
+    }
+    if kind not in readers:
+        raise InvalidInput(f"Unknown file type '{kind}': use one of {', '.join(FILE_TYPES)}.")
+    try:
+        yield from readers[kind](path)
+    except OSError as exc:
+        raise ForgeError(f"Cannot read {path}: {exc.strerror or exc}") from None
+
+
+def _read_jsonl(path: Path) -> Iterator[Located | RecordError]:
+    with path.open("r", encoding="utf-8-sig", errors="strict", newline="") as lines:
+        number = 0
+        while True:
+            where = f"line {number + 1}"
+            try:
+                line = lines.readline()
+            except UnicodeDecodeError:
+                yield RecordError(where, "not UTF-8 text; the rest of the file cannot be read")
+                return
+            if not line:
+                return
+            number += 1
+            if not line.strip():
+                continue
+            try:
+                yield Located(where, json.loads(line))
+            except json.JSONDecodeError as exc:
+                yield RecordError(where, f"not valid JSON ({exc.msg} at column {exc.colno})")
+
+
+def _read_json(path: Path) -> Iterator[Located | RecordError]:
+    try:
+        with path.open("r", encoding="utf-8-sig") as text:
+            document = json.load(text)
+    except UnicodeDecodeError:
+        raise InvalidInput(f"{path} is not UTF-8 text.") from None
+    except json.JSONDecodeError as exc:
+        raise InvalidInput(f"{path} is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}.") from None
+    items: Any = document
+    if isinstance(document, dict):
+        lists = [k for k, v in document.items() if isinstance(v, list) and v and isinstance(v[0], dict)]
+        if not lists:
+            items = [document]  # one record
+        elif len(lists) == 1:
+            items = document[lists[0]]
+        else:
+            raise InvalidInput(f"{path} holds several lists ({', '.join(lists)}); which one is the data is unclear.")
+    if not isinstance(items, list):
+        raise InvalidInput(f"{path} holds a JSON {type(items).__name__}, not a list of records.")
+    for number, item in enumerate(items, start=1):
+        yield Located(f"item {number}", item)
+
+
+def _cell(value: str) -> Any:
+    """Table cells hold text; a cell that is a JSON list or object (as this app writes nested
+    values to CSV) is read back as one."""
+    stripped = value.strip()
+    if stripped[:1] in ("[", "{"):
+        try:
+            return json.loads(stripped)
+        except json.JSONDecodeError:
+            return value
+    return value
+
+
+def _read_table(path: Path, delimiter: str) -> Iterator[Located | RecordError]:
+    with path.open("r", encoding="utf-8-sig", newline="") as text:
+        reader = csv.reader(text, delimiter=delimiter)
+        try:
+            header = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise InvalidInput(f"{path}: the header cannot be read ({exc}).") from None
+        names = [h.strip() for h in header]
+        while True:
+            try:
+                row = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                yield RecordError(f"line {reader.line_num}", f"not a valid table row ({exc})")
+                continue
+            except UnicodeDecodeError:
+                yield RecordError(f"line {reader.line_num + 1}", "not UTF-8 text; the rest cannot be read")
+                return
+            if not any(cell.strip() for cell in row):
+                continue
+            if len(row) != len(names):
+                yield RecordError(f"line {reader.line_num}", f"{len(row)} cells where the header has {len(names)}")
+                continue
+            yield Located(f"line {reader.line_num}", {n: _cell(v) for n, v in zip(names, row, strict=True)})
+
+
+def _read_parquet(path: Path) -> Iterator[Located | RecordError]:
+    try:
+        table = pq.ParquetFile(path)
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise InvalidInput(f"{path} is not a readable Parquet file: {exc}") from None
+    number = 0
+    for batch in table.iter_batches(batch_size=_BATCH):
+        for record in batch.to_pylist():
+            number += 1
+            yield Located(f"row {number}", record)
+
+
+# --- writing ---------------------------------------------------------------------------------
+def write_records(records: Iterable[dict[str, Any]], path: Path, file_type: str) -> int:
+    """Writes every record; returns how many. The file appears only when all were written."""
+    if file_type not in FILE_TYPES:
+        raise InvalidInput(f"Unknown file type '{file_type}': use one of {', '.join(FILE_TYPES)}.")
+    if file_type == "jsonl":
+        return _write_jsonl(records, path)
+    if file_type == "json":
+        return _write_json(records, path)
+    # Tables and Parquet need every record's fields before the first row: spool to JSONL beside
+    # the target first (constant memory), then convert.
+    spool = path.with_name(f".{path.name}.{os.getpid()}.spool")
+    try:
+        with spool.open("w", encoding="utf-8") as out:
+            count = 0
+            columns: dict[str, None] = {}
+            parquet_types = _ParquetTypes() if file_type == "parquet" else None
+            batch: list[dict[str, Any]] = []
+            for record in records:
+                out.write(json.dumps(record, ensure_ascii=False) + "\n")
+                count += 1
+                for key in record:
+                    columns.setdefault(key)
+                if parquet_types is not None:
+                    batch.append(record)
+                    if len(batch) >= _BATCH:
+                        parquet_types.add(batch)
+                        batch = []
+            if parquet_types is not None and batch:
+                parquet_types.add(batch)
+        if file_type == "parquet":
+            assert parquet_types is not None
+            _parquet_from_spool(spool, path, list(columns), parquet_types)
+        else:
+            _table_from_spool(spool, path, list(columns), "," if file_type == "csv" else "\t")
+        return count
+    finally:
+        spool.unlink(missing_ok=True)
+
+
+def _write_jsonl(records: Iterable[dict[str, Any]], path: Path) -> int:
+    count = 0
+    with replacing(path) as out:
+        for record in records:
+            out.write(json.dumps(record, ensure_ascii=False))
+            out.write("\n")
+            count += 1
+    return count
+
+
+def _write_json(records: Iterable[dict[str, Any]], path: Path) -> int:
+    count = 0
+    with replacing(path) as out:
+        out.write("[")
+        for record in records:
+            out.write(",\n  " if count else "\n  ")
+            out.write(json.dumps(record, ensure_ascii=False))
+            count += 1
+        out.write("\n]\n" if count else "]\n")
+    return count
+
+
+def _spooled(spool: Path) -> Iterator[dict[str, Any]]:
+    with spool.open("r", encoding="utf-8") as lines:
+        for line in lines:
+            yield json.loads(line)
+
+
+def _table_from_spool(spool: Path, path: Path, columns: list[str], delimiter: str) -> None:
+    with replacing(path) as out:
+        writer = csv.writer(out, delimiter=delimiter, lineterminator="\n")
+        writer.writerow(columns)
+        for record in _spooled(spool):
+            writer.writerow([_flat(record.get(c)) for c in columns])
+
+
+def _flat(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False)
+
+
+class _ParquetTypes:
+    """The Arrow type of each column over all batches; a column whose values do not agree on one
+    type (tool schemas, say) is written as JSON text."""
+
+    def __init__(self) -> None:
+        self.types: dict[str, pa.DataType] = {}
+        self.as_json: set[str] = set()
+
+    def add(self, batch: list[dict[str, Any]]) -> None:
+        keys: dict[str, None] = {}
+        for record in batch:
+            keys.update(dict.fromkeys(record))
+        for key in keys:
+            if key in self.as_json:
+                continue
+            try:
+                found = pa.array([r.get(key) for r in batch]).type
+                known = self.types.get(key)
+                if known is None or known == found:
+                    self.types[key] = found
+                else:
+                    merged = pa.unify_schemas(
+                        [pa.schema([(key, known)]), pa.schema([(key, found)])], promote_options="permissive"
+                    )
+                    self.types[key] = merged.field(key).type
+            except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+                self.as_json.add(key)
+                self.types.pop(key, None)
+
+    def schema(self, columns: list[str]) -> pa.Schema:
+        return pa.schema([(c, pa.string() if c in self.as_json else self.types.get(c, pa.null())) for c in columns])
+
+
+def _parquet_from_spool(spool: Path, path: Path, columns: list[str], types: _ParquetTypes) -> None:
+    schema = types.schema(columns)
+    with replacing(path, mode="wb") as out:
+        writer = pq.ParquetWriter(out, schema)
+        batch: list[dict[str, Any]] = []
+
+        def flush() -> None:
+            for record in batch:
+                for key in types.as_json:
+                    if key in record:
+                        record[key] = _flat(record[key])
+            writer.write_table(pa.Table.from_pylist(batch, schema=schema))
+            batch.clear()
+
+        for record in _spooled(spool):
+            batch.append(record)
+            if len(batch) >= _BATCH:
+                flush()
+        if batch:
+            flush()
+        writer.close()

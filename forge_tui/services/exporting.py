@@ -1,0 +1,203 @@
+"""Exporting a dataset: a built-in or custom format, a file type, an optional train/valid split.
+
+Examples stream from SQLite a page at a time through the format into the file, so memory does not
+grow with the dataset; each file is written beside its target and renamed at the end, so a failed
+export leaves no partial file. Custom formats (Jinja2 bodies) are kept in the export_template table.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from forge_tui.core.custom_formats import CUSTOM_PREFIX, STARTER_BODY, custom_format
+from forge_tui.core.errors import Conflict, InvalidInput, NotFound
+from forge_tui.core.export_formats import FORMATS, ExportFormat
+from forge_tui.core.models import Example
+from forge_tui.core.templates import check_template_name
+from forge_tui.services.dataset_files import FILE_TYPES, write_records
+from forge_tui.services.examples import BrokenExample, ExampleService
+from forge_tui.services.home import Home
+from forge_tui.store.db import read_session, write_session
+from forge_tui.store.tables import ExportTemplate
+
+Progress = Callable[[int, int], None]  # (examples done, examples in all)
+SUFFIX = {"jsonl": ".jsonl", "json": ".json", "csv": ".csv", "tsv": ".tsv", "parquet": ".parquet"}
+
+
+@dataclass(frozen=True)
+class CustomFormatInfo:
+    id: int
+    name: str
+    body: str
+
+
+@dataclass
+class ExportSummary:
+    format: str
+    files: list[Path] = field(default_factory=list)
+    records: list[int] = field(default_factory=list)  # per file
+    examples: int = 0
+    left_out: int = 0  # preference formats: examples without a rejected answer
+    broken: list[str] = field(default_factory=list)  # rows that failed to open
+
+    def line(self) -> str:
+        written = ", ".join(f"{n} records to {p}" for p, n in zip(self.files, self.records, strict=True))
+        text = f"Wrote {written}"
+        if self.left_out:
+            text += f"; {self.left_out} example{'s' if self.left_out != 1 else ''} without a rejected answer left out"
+        if self.broken:
+            text += f"; {len(self.broken)} example{'s' if len(self.broken) != 1 else ''} could not be opened"
+        return text + "."
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "format": self.format,
+            "files": [{"path": str(p), "records": n} for p, n in zip(self.files, self.records, strict=True)],
+            "examples": self.examples,
+            "left_out": self.left_out,
+            "broken": self.broken,
+        }
+
+
+class CustomFormats:
+    """The export-template manager: custom formats by name."""
+
+    def __init__(self, home: Home) -> None:
+        self.home = home
+
+    def list(self) -> list[CustomFormatInfo]:
+        with read_session(self.home.engine) as s:
+            found = s.exec(
+                select(ExportTemplate).where(col(ExportTemplate.builtin).is_(False)).order_by(col(ExportTemplate.name))
+            )
+            return [self._info(t) for t in found.all()]
+
+    def get(self, name: str) -> CustomFormatInfo:
+        with read_session(self.home.engine) as s:
+            return self._info(self._find(s, name))
+
+    def save(self, name: str, body: str, format_id: int | None = None) -> CustomFormatInfo:
+        """Creates or replaces; the body must compile (TemplateError says where it does not)."""
+        name = check_template_name(name)
+        custom_format(name, body)
+        with write_session(self.home.engine) as s:
+            taken = s.exec(select(ExportTemplate).where(ExportTemplate.name == name)).first()
+            if taken is not None and taken.id != format_id:
+                raise Conflict(f"There is already a custom format named '{name}'.")
+            row = s.get(ExportTemplate, format_id) if format_id is not None else None
+            if row is None:
+                row = ExportTemplate(name=name, body=body)
+            row.name, row.body = name, body
+            s.add(row)
+            s.flush()
+            return self._info(row)
+
+    def create(self, name: str) -> CustomFormatInfo:
+        return self.save(name, STARTER_BODY)
+
+    def duplicate(self, name: str) -> CustomFormatInfo:
+        original = self.get(name)
+        existing = {f.name for f in self.list()}
+        copy = f"{original.name} copy"
+        number = 2
+        while copy in existing:
+            copy, number = f"{original.name} copy {number}", number + 1
+        return self.save(copy, original.body)
+
+    def delete(self, name: str) -> None:
+        with write_session(self.home.engine) as s:
+            s.delete(self._find(s, name))
+
+    def resolve(self, name: str) -> ExportFormat:
+        """A built-in format by name, or a custom one as `custom:NAME` (or its bare name)."""
+        if name in FORMATS:
+            return FORMATS[name]
+        bare = name.removeprefix(CUSTOM_PREFIX)
+        try:
+            found = self.get(bare)
+        except NotFound:
+            raise InvalidInput(
+                f"Unknown format '{name}'. Built in: {', '.join(FORMATS)}; custom: "
+                f"{', '.join(CUSTOM_PREFIX + f.name for f in self.list()) or 'none yet'}."
+            ) from None
+        return custom_format(found.name, found.body)
+
+    @staticmethod
+    def _find(session: Session, name: str) -> ExportTemplate:
+        row = session.exec(
+            select(ExportTemplate).where(ExportTemplate.name == name, col(ExportTemplate.builtin).is_(False))
+        ).first()
+        if row is None:
+            raise NotFound(f"No custom format named '{name}'.")
+        return row
+
+    @staticmethod
+    def _info(row: ExportTemplate) -> CustomFormatInfo:
+        assert row.id is not None
+        return CustomFormatInfo(id=row.id, name=row.name, body=row.body)
+
+
+def split_paths(path: Path) -> tuple[Path, Path]:
+    """train and valid files beside `path`: data.jsonl -> data.train.jsonl, data.valid.jsonl."""
+    return path.with_name(f"{path.stem}.train{path.suffix}"), path.with_name(f"{path.stem}.valid{path.suffix}")
+
+
+def export(
+    examples: ExampleService,
+    dataset_id: int,
+    fmt: ExportFormat,
+    path: Path,
+    file_type: str | None = None,
+    split: float | None = None,
+    seed: int = 0,
+    progress: Progress | None = None,
+) -> ExportSummary:
+    path = path.expanduser()
+    kind = file_type or path.suffix.lstrip(".").lower()
+    if kind not in FILE_TYPES:
+        raise InvalidInput(f"Choose a file type ({', '.join(FILE_TYPES)}); '{path.name}' does not say which.")
+    if split is not None and not 0 < split < 1:
+        raise InvalidInput("The split is the train share, between 0 and 1 (e.g. 0.9).")
+    summary = ExportSummary(format=fmt.name)
+    all_ids = examples.ids(dataset_id)
+    total = len(all_ids)
+    done = 0
+    targets: list[tuple[Path, set[str] | None]]
+    if split is None:
+        targets = [(path, None)]
+    else:
+        order = list(all_ids)
+        random.Random(seed).shuffle(order)
+        cut = round(len(order) * split)
+        train, valid = split_paths(path)
+        targets = [(train, set(order[:cut])), (valid, set(order[cut:]))]
+
+    def records(only: set[str] | None) -> Iterator[dict[str, Any]]:
+        nonlocal done
+        for item in examples.scan(dataset_id, only):
+            done += 1
+            if progress is not None and done % 500 == 0:
+                progress(done, total)
+            if isinstance(item, BrokenExample):
+                summary.broken.append(item.reason)
+                continue
+            assert isinstance(item, Example)
+            summary.examples += 1
+            if fmt.preference and not item.content.rejected:
+                summary.left_out += 1
+                continue
+            yield from fmt.render(item)
+
+    for target, only in targets:
+        count = write_records(records(only), target, kind)
+        summary.files.append(target)
+        summary.records.append(count)
+    if progress is not None:
+        progress(total, total)
+    return summary

@@ -1,0 +1,104 @@
+"""Importing a dataset file into a dataset: every record that maps to examples goes in, in one
+transaction; what does not is reported with where it was and why."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from forge_tui.core.errors import InvalidInput
+from forge_tui.core.import_shapes import Mapping, ShapeError, detect, examples_from
+from forge_tui.services.dataset_files import Located, RecordError, read_records
+from forge_tui.services.examples import ExampleService
+from forge_tui.store import examples as rows
+from forge_tui.store.db import write_session
+
+_INSERT_BATCH = 1000
+MAX_REPORTED_ERRORS = 1000
+
+Progress = Callable[[int, int], None]  # (records read, examples imported)
+
+
+@dataclass
+class ImportSummary:
+    dataset: str
+    file: str
+    imported: int = 0
+    skipped: int = 0
+    errors: list[RecordError] = field(default_factory=list)  # the first MAX_REPORTED_ERRORS
+    shapes: Counter[str] = field(default_factory=Counter)
+
+    def line(self) -> str:
+        shapes = ", ".join(f"{n} {s}" for s, n in self.shapes.most_common())
+        text = f"Imported {self.imported} example{'s' if self.imported != 1 else ''} into '{self.dataset}'"
+        if shapes:
+            text += f" ({shapes})"
+        if self.skipped:
+            reasons = Counter(e.reason.split(" (", 1)[0] for e in self.errors).most_common(3)
+            why = "; ".join(f"{n}× {r}" for r, n in reasons)
+            text += f"; skipped {self.skipped}: {why}"
+        return text + "."
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "dataset": self.dataset,
+            "file": self.file,
+            "imported": self.imported,
+            "skipped": self.skipped,
+            "shapes": dict(self.shapes),
+            "errors": [{"line": e.where, "reason": e.reason} for e in self.errors],
+        }
+
+
+def import_file(
+    examples: ExampleService,
+    dataset_id: int,
+    dataset_name: str,
+    path: Path,
+    mapping: Mapping | None = None,
+    progress: Progress | None = None,
+) -> ImportSummary:
+    """Reads the whole file and adds what it can in one transaction: a crash or an error midway
+    leaves the dataset as it was."""
+    path = path.expanduser()
+    if not path.is_file():
+        raise InvalidInput(f"There is no file {path}.")
+    summary = ImportSummary(dataset=dataset_name, file=str(path))
+    cipher = examples.cipher(dataset_id)
+    batch: list[dict[str, Any]] = []
+    read = 0
+
+    def skip(error: RecordError) -> None:
+        summary.skipped += 1
+        if len(summary.errors) < MAX_REPORTED_ERRORS:
+            summary.errors.append(error)
+
+    with write_session(examples.home.engine) as session:
+        for located in read_records(path):
+            read += 1
+            if isinstance(located, RecordError):
+                skip(located)
+                continue
+            assert isinstance(located, Located)
+            try:
+                items = examples_from(located.record, mapping)
+            except ShapeError as exc:
+                skip(RecordError(located.where, str(exc)))
+                continue
+            shape = "mapped" if mapping else (detect(located.record) or "?")
+            for content, meta in items:
+                batch.append(rows.sealed_values(cipher, dataset_id, content, meta))
+            summary.shapes[shape] += len(items)
+            summary.imported += len(items)
+            if len(batch) >= _INSERT_BATCH:
+                rows.insert_values(session, batch)
+                batch = []
+                if progress is not None:
+                    progress(read, summary.imported)
+        rows.insert_values(session, batch)
+    if progress is not None:
+        progress(read, summary.imported)
+    return summary
