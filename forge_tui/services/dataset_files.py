@@ -73,6 +73,8 @@ def detect_type(path: Path) -> str:
         return "tsv"
     if header.count(",") > 0:
         return "csv"
+    if path.suffix.lower() in (".csv", ".tsv"):  # a table of one column has no delimiter to go by
+        return path.suffix.lower().lstrip(".")
     raise InvalidInput(f"{path} is not a dataset file this app reads: {SUPPORTED}.")
 
 
@@ -291,6 +293,8 @@ class _ParquetTypes:
                 continue
             try:
                 found = pa.array([r.get(key) for r in batch]).type
+                if not _parquet_can_hold(found):
+                    raise pa.ArrowNotImplementedError(f"{key}: {found}")
                 known = self.types.get(key)
                 if known is None or known == found:
                     self.types[key] = found
@@ -305,6 +309,15 @@ class _ParquetTypes:
 
     def schema(self, columns: list[str]) -> pa.Schema:
         return pa.schema([(c, pa.string() if c in self.as_json else self.types.get(c, pa.null())) for c in columns])
+
+
+def _parquet_can_hold(kind: pa.DataType) -> bool:
+    """Parquet has no struct without fields (an empty object, such as no slots)."""
+    if pa.types.is_struct(kind):
+        return kind.num_fields > 0 and all(_parquet_can_hold(kind.field(i).type) for i in range(kind.num_fields))
+    if pa.types.is_list(kind) or pa.types.is_large_list(kind):
+        return bool(_parquet_can_hold(kind.value_type))
+    return True
 
 
 def _parquet_from_spool(spool: Path, path: Path, columns: list[str], types: _ParquetTypes) -> None:

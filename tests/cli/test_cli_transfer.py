@@ -1,0 +1,78 @@
+"""`forge-tui import`, `export` and `formats` through the real command line."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.cli.conftest import PASSWORD, Cli
+
+
+def test_import_summary_as_json_and_text(alice: Cli, tmp_path: Path) -> None:
+    source = tmp_path / "in.jsonl"
+    source.write_text('{"prompt": "p", "completion": "c"}\n{"oops": 1}\nnot json\n', encoding="utf-8")
+    result = alice("import", str(source), "--password-stdin", "--json", input=PASSWORD + "\n")
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary["dataset"] == "default" and summary["imported"] == 1 and summary["skipped"] == 2
+    assert [e["line"] for e in summary["errors"]] == ["line 2", "line 3"]
+    assert "no known shape (fields found: oops)" in summary["errors"][0]["reason"]
+    text = alice("import", str(source), "-d", "default", "--password-stdin", input=PASSWORD + "\n")
+    assert text.exit_code == 0
+    assert "Imported 1 example into 'default' (1 prompt-completion); skipped 2:" in text.stdout
+    assert "line 3: not valid JSON" in text.stderr
+
+
+def test_nothing_importable_exits_1_and_map_rescues_it(alice: Cli, tmp_path: Path) -> None:
+    source = tmp_path / "qa.csv"
+    source.write_text("question,answer\nWhy?,Because.\n", encoding="utf-8")
+    assert alice("import", str(source), "--password-stdin", input=PASSWORD + "\n").exit_code == 1
+    mapped = alice(
+        "import", str(source), "--map", "user_prompt=question,output=answer", "--password-stdin", input=PASSWORD + "\n"
+    )
+    assert mapped.exit_code == 0 and "Imported 1 example" in mapped.stdout
+    bad_map = alice("import", str(source), "--map", "answer", "--password-stdin", input=PASSWORD + "\n")
+    assert bad_map.exit_code == 2 and "FIELD=SOURCE" in bad_map.stderr
+
+
+def test_export_formats_split_and_preference_note(alice: Cli, tmp_path: Path) -> None:
+    listed = alice("export", "--list-formats")
+    names = [line.split()[0] for line in listed.stdout.splitlines()]
+    assert names[:11] == [
+        "openai-chat", "openai-preference", "mlx-chat", "mlx-completions", "mlx-text", "sharegpt", "alpaca",
+        "trl-preference", "llama2", "mistral", "raw",
+    ]  # fmt: skip
+    source = tmp_path / "pairs.jsonl"
+    rows = [{"prompt": f"q{i}", "chosen": f"good {i}", "rejected": f"bad {i}"} for i in range(10)]
+    rows += [{"prompt": "plain", "completion": "no pair"}]
+    source.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    assert alice("import", str(source), "--password-stdin", input=PASSWORD + "\n").exit_code == 0
+    out = tmp_path / "dpo.jsonl"
+    result = alice(
+        "export", "--format", "trl-preference", "--out", str(out), "--split", "0.8", "--seed", "7",
+        "--password-stdin", "--json", input=PASSWORD + "\n",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert [f["path"].rsplit("/", 1)[1] for f in summary["files"]] == ["dpo.train.jsonl", "dpo.valid.jsonl"]
+    assert sum(f["records"] for f in summary["files"]) == 10 and summary["left_out"] == 1
+    unknown = alice("export", "--format", "nope", "--out", str(out), "--password-stdin", input=PASSWORD + "\n")
+    assert unknown.exit_code == 2 and "Unknown format 'nope'" in unknown.stderr
+
+
+def test_custom_format_saved_listed_and_used(alice: Cli, tmp_path: Path) -> None:
+    body = tmp_path / "body.j2"
+    body.write_text('{"q": {{ example.user_prompt | tojson }}}', encoding="utf-8")
+    assert alice("formats", "save", "short", "--body", str(body)).exit_code == 0
+    broken = tmp_path / "broken.j2"
+    broken.write_text('{"q": {{ example.user_prompt }\n', encoding="utf-8")
+    refused = alice("formats", "save", "bad", "--body", str(broken))
+    assert refused.exit_code == 2 and "line 1" in refused.stderr
+    assert "custom:short" in alice("export", "--list-formats").stdout
+    source = tmp_path / "in.jsonl"
+    source.write_text('{"prompt": "p", "completion": "c"}\n', encoding="utf-8")
+    alice("import", str(source), "--password-stdin", input=PASSWORD + "\n")
+    out = tmp_path / "o.csv"
+    result = alice("export", "-f", "custom:short", "-o", str(out), "--password-stdin", input=PASSWORD + "\n")
+    assert result.exit_code == 0, result.output
+    assert out.read_text(encoding="utf-8") == "q\np\n"

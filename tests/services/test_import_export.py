@@ -1,0 +1,244 @@
+"""Import of the real sample datasets in ../shared/data, export in every format and file type, and
+round trips: what is imported, exported and imported again is the same examples."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pyarrow.parquet as pq  # type: ignore[import-untyped]
+import pytest
+
+from forge_tui.core.export_formats import FORMATS
+from forge_tui.core.import_shapes import Mapping
+from forge_tui.core.models import Example, ExampleContent
+from forge_tui.services.accounts import AccountService
+from forge_tui.services.dataset_files import read_records
+from forge_tui.services.exporting import CustomFormats, export
+from forge_tui.services.home import Home
+from forge_tui.services.importing import import_file
+from forge_tui.services.workspace import Workspace
+
+DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
+PASSWORD = "correct horse"
+needs_data = pytest.mark.skipif(not DATA.is_dir(), reason=f"the sample datasets are not at {DATA}")
+
+# file -> (examples it holds, the export format that carries it back)
+SAMPLES = {
+    "alpaca_en_demo.json": (999, "alpaca"),
+    "alpaca_zh_demo.json": (1000, "alpaca"),
+    "dpo_en_demo.json": (300, "trl-preference"),
+    "glaive_toolcall_en_demo.json": (300, "sharegpt"),
+    "c4_demo.jsonl": (300, "mlx-text"),
+    "v1_sft_demo.jsonl": (500, "openai-chat"),
+    "alpaca_seed_tasks.jsonl": (175, "alpaca"),
+}
+
+
+@pytest.fixture
+def workspace(home: Home) -> Iterator[Workspace]:
+    accounts = AccountService(home)
+    accounts.create_user("alice", "Alice", PASSWORD)
+    yield Workspace.open(home, accounts.unlock("alice", PASSWORD))
+
+
+def new_dataset(workspace: Workspace, name: str) -> int:
+    return workspace.datasets.create(name).id
+
+
+def contents(workspace: Workspace, dataset_id: int) -> list[ExampleContent]:
+    return [e.content for e in workspace.examples.scan(dataset_id) if isinstance(e, Example)]
+
+
+def comparable(content: ExampleContent) -> dict[str, Any]:
+    """What must survive a round trip (slots are this app's own bookkeeping for Alpaca)."""
+    data = content.model_dump()
+    data.pop("slots")
+    return data
+
+
+@needs_data
+@pytest.mark.parametrize("name", list(SAMPLES))
+def test_every_sample_imports_and_round_trips(workspace: Workspace, tmp_path: Path, name: str) -> None:
+    count, fmt = SAMPLES[name]
+    first = new_dataset(workspace, "first")
+    summary = import_file(workspace.examples, first, "first", DATA / name)
+    assert (summary.imported, summary.skipped, summary.errors) == (count, 0, [])
+    out = tmp_path / f"out.{'jsonl' if fmt != 'alpaca' else 'json'}"
+    exported = export(workspace.examples, first, FORMATS[fmt], out)
+    assert exported.records == [count] and exported.left_out == 0
+    second = new_dataset(workspace, "second")
+    again = import_file(workspace.examples, second, "second", out)
+    assert (again.imported, again.skipped) == (count, 0)
+    assert [comparable(c) for c in contents(workspace, second)] == [comparable(c) for c in contents(workspace, first)]
+
+
+@needs_data
+def test_alpaca_and_text_export_the_original_records(workspace: Workspace, tmp_path: Path) -> None:
+    for name, fmt in (("alpaca_en_demo.json", "alpaca"), ("c4_demo.jsonl", "mlx-text")):
+        dataset = new_dataset(workspace, name)
+        import_file(workspace.examples, dataset, name, DATA / name)
+        out = tmp_path / f"{name}.jsonl"
+        export(workspace.examples, dataset, FORMATS[fmt], out)
+        original = [loc.record for loc in read_records(DATA / name)]  # type: ignore[union-attr]
+        written = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+        assert written == original
+
+
+@needs_data
+def test_glaive_tool_calls_come_back_as_sharegpt_function_calls(workspace: Workspace, tmp_path: Path) -> None:
+    dataset = new_dataset(workspace, "glaive")
+    import_file(workspace.examples, dataset, "glaive", DATA / "glaive_toolcall_en_demo.json")
+    out = tmp_path / "glaive.jsonl"
+    export(workspace.examples, dataset, FORMATS["sharegpt"], out)
+    original = json.loads((DATA / "glaive_toolcall_en_demo.json").read_text(encoding="utf-8"))
+    written = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+
+    def normal(turn: dict[str, str]) -> tuple[str, Any]:
+        value = json.loads(turn["value"]) if turn["from"] == "function_call" else turn["value"]
+        return turn["from"], value
+
+    for before, after in zip(original, written, strict=True):
+        assert [normal(t) for t in after["conversations"]] == [normal(t) for t in before["conversations"]]
+        assert json.loads(after.get("tools", "[]")) == json.loads(before["tools"] or "[]")
+
+
+def test_malformed_lines_are_reported_and_the_rest_imports(workspace: Workspace, tmp_path: Path) -> None:
+    source = tmp_path / "mixed.jsonl"
+    source.write_text(
+        '{"instruction": "a", "input": "", "output": "b"}\n'
+        "{not json\n"
+        '{"messages": [{"role": "user", "content": "hi"}]}\n'
+        '{"question": "q", "answer": "a"}\n'
+        '{"text": "plain"}\n',
+        encoding="utf-8",
+    )
+    dataset = new_dataset(workspace, "mixed")
+    summary = import_file(workspace.examples, dataset, "mixed", source)
+    assert (summary.imported, summary.skipped) == (2, 3)
+    reasons = {e.where: e.reason for e in summary.errors}
+    assert reasons["line 2"].startswith("not valid JSON")
+    assert "does not end with an answer" in reasons["line 3"]
+    assert "no known shape (fields found: answer, question)" in reasons["line 4"]
+    mapped = import_file(
+        workspace.examples, dataset, "mixed", source, Mapping.parse("user_prompt=question,output=answer")
+    )
+    assert mapped.imported == 1 and mapped.skipped == 4
+
+
+def test_an_import_that_fails_midway_adds_nothing(workspace: Workspace, tmp_path: Path) -> None:
+    source = tmp_path / "many.jsonl"
+    source.write_text("".join(f'{{"text": "row {i}"}}\n' for i in range(2500)), encoding="utf-8")
+    dataset = new_dataset(workspace, "atomic")
+
+    def crash(read: int, imported: int) -> None:
+        if imported >= 2000:
+            raise RuntimeError("killed")
+
+    with pytest.raises(RuntimeError):
+        import_file(workspace.examples, dataset, "atomic", source, progress=crash)
+    assert contents(workspace, dataset) == []
+
+
+def test_unsupported_file_lists_the_types(workspace: Workspace, tmp_path: Path) -> None:
+    source = tmp_path / "notes.txt"
+    source.write_text("just some words\nand more\n", encoding="utf-8")
+    with pytest.raises(Exception, match="JSONL, JSON .* CSV, TSV and Parquet"):
+        import_file(workspace.examples, new_dataset(workspace, "x"), "x", source)
+
+
+def add_examples(workspace: Workspace, dataset: int, n: int) -> None:
+    from forge_tui.core.models import ExampleMeta
+
+    tools = [{"type": "function", "function": {"name": "get_weather", "parameters": {"type": "object"}}}]
+    items = []
+    for i in range(n):
+        content = ExampleContent(
+            system_prompt="Be brief.",
+            user_prompt=f"Weather in city {i}?",
+            output="" if i % 2 else f"Sunny in city {i}.",
+            tool_calls=[{"name": "get_weather", "arguments": {"city": f"c{i}"}}] if i % 2 else [],
+            rejected=[f"bad {i}"] if i % 3 == 0 else [],
+        )
+        items.append((content, ExampleMeta(model="m", params={"tools": tools} if i % 2 else {})))
+    workspace.examples.add_many(dataset, items)
+
+
+@pytest.mark.parametrize("file_type", ["jsonl", "json", "csv", "tsv", "parquet"])
+@pytest.mark.parametrize("fmt", sorted(FORMATS))
+def test_every_format_in_every_file_type_reads_back(
+    workspace: Workspace, tmp_path: Path, fmt: str, file_type: str
+) -> None:
+    dataset = new_dataset(workspace, "d")
+    add_examples(workspace, dataset, 12)
+    out = tmp_path / f"out.{file_type}"
+    summary = export(workspace.examples, dataset, FORMATS[fmt], out)
+    expected = 4 if FORMATS[fmt].preference else 12  # rejected answers on examples 0, 3, 6, 9
+    assert summary.records == [expected] and summary.left_out == (8 if FORMATS[fmt].preference else 0)
+    back = [loc.record for loc in read_records(out)]  # type: ignore[union-attr]
+    assert len(back) == expected
+    jsonl = tmp_path / "same.jsonl"
+    export(workspace.examples, dataset, FORMATS[fmt], jsonl)
+    reference = [json.loads(line) for line in jsonl.read_text(encoding="utf-8").splitlines()]
+    assert [same(r, ref) for r, ref in zip(back, reference, strict=True)] == [True] * expected
+
+
+def same(read: dict[str, Any], written: dict[str, Any]) -> bool:
+    """A record read back from a table or Parquet file is the one written: cells hold nested
+    values as JSON text, an empty cell is a missing value, Parquet fills absent struct fields
+    with nulls."""
+
+    def clean(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: clean(v) for k, v in value.items() if v is not None}
+        if isinstance(value, list):
+            return [clean(v) for v in value]
+        return value
+
+    for key, value in written.items():
+        got = read.get(key)
+        if isinstance(got, str) and not isinstance(value, str):
+            got = json.loads(got) if got else None
+        if isinstance(value, str) and isinstance(got, (list, dict)):  # JSON text in a cell reads as JSON
+            value = json.loads(value)
+        if clean(got) != clean(value) and not (got in ("", None) and value in ("", None, [], {})):
+            return False
+    return True
+
+
+def test_split_is_seeded_and_complete(workspace: Workspace, tmp_path: Path) -> None:
+    dataset = new_dataset(workspace, "d")
+    add_examples(workspace, dataset, 50)
+    summary = export(workspace.examples, dataset, FORMATS["raw"], tmp_path / "d.jsonl", split=0.8, seed=7)
+    assert summary.records == [40, 10]
+    train, valid = ([json.loads(x)["id"] for x in p.read_text().splitlines()] for p in summary.files)
+    assert set(train).isdisjoint(valid) and len(set(train) | set(valid)) == 50
+    again = export(workspace.examples, dataset, FORMATS["raw"], tmp_path / "e.jsonl", split=0.8, seed=7)
+    assert [json.loads(x)["id"] for x in again.files[0].read_text().splitlines()] == train
+    other = export(workspace.examples, dataset, FORMATS["raw"], tmp_path / "f.jsonl", split=0.8, seed=8)
+    assert [json.loads(x)["id"] for x in other.files[0].read_text().splitlines()] != train
+
+
+def test_a_failed_export_leaves_no_file(workspace: Workspace, tmp_path: Path) -> None:
+    dataset = new_dataset(workspace, "d")
+    add_examples(workspace, dataset, 5)
+    formats = CustomFormats(workspace.home)
+    formats.save("broken", '{% if example.user_prompt.endswith("3?") %}{{ 1 / 0 }}{% endif %}{"a": 1}')
+    folder = tmp_path / "out"
+    folder.mkdir()
+    for file_type in ("jsonl", "parquet"):
+        with pytest.raises(Exception, match="ZeroDivisionError"):
+            export(workspace.examples, dataset, formats.resolve("custom:broken"), folder / f"x.{file_type}")
+    assert list(folder.iterdir()) == []
+
+
+def test_custom_format_renders_json_per_example(workspace: Workspace, tmp_path: Path) -> None:
+    dataset = new_dataset(workspace, "d")
+    add_examples(workspace, dataset, 3)
+    formats = CustomFormats(workspace.home)
+    formats.create("qa")
+    out = tmp_path / "qa.parquet"
+    export(workspace.examples, dataset, formats.resolve("custom:qa"), out)
+    assert pq.read_table(out).to_pylist()[0] == {"question": "Weather in city 0?", "answer": "Sunny in city 0."}
