@@ -39,6 +39,7 @@ TOOL = example(
     ExampleContent(user_prompt="Weather in Oslo?", tool_calls=[{"name": "get_weather", "arguments": {"city": "Oslo"}}]),
     tools=True,
 )
+OSLO = {"city": "Oslo"}
 MULTI = example(
     ExampleContent(
         user_prompt="And tomorrow?",

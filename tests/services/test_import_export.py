@@ -145,7 +145,7 @@ def test_an_import_that_fails_midway_adds_nothing(workspace: Workspace, tmp_path
 def test_unsupported_file_lists_the_types(workspace: Workspace, tmp_path: Path) -> None:
     source = tmp_path / "notes.txt"
     source.write_text("just some words\nand more\n", encoding="utf-8")
-    with pytest.raises(Exception, match="JSONL, JSON .* CSV, TSV and Parquet"):
+    with pytest.raises(Exception, match=r"JSONL, JSON .* CSV, TSV and Parquet"):
         import_file(workspace.examples, new_dataset(workspace, "x"), "x", source)
 
 
@@ -242,3 +242,23 @@ def test_custom_format_renders_json_per_example(workspace: Workspace, tmp_path: 
     out = tmp_path / "qa.parquet"
     export(workspace.examples, dataset, formats.resolve("custom:qa"), out)
     assert pq.read_table(out).to_pylist()[0] == {"question": "Weather in city 0?", "answer": "Sunny in city 0."}
+
+
+@pytest.mark.parametrize("file_type", ["jsonl", "parquet"])
+def test_hugging_face_datasets_loads_the_exports(
+    workspace: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, file_type: str
+) -> None:
+    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
+    datasets = pytest.importorskip("datasets")
+    dataset = new_dataset(workspace, "d")
+    add_examples(workspace, dataset, 12)
+    for fmt in ("openai-chat", "sharegpt", "alpaca", "trl-preference", "mlx-text"):
+        out = tmp_path / f"{fmt}.{file_type}"
+        summary = export(workspace.examples, dataset, FORMATS[fmt], out)
+        loader = "json" if file_type == "jsonl" else "parquet"
+        loaded = datasets.load_dataset(loader, data_files=str(out), split="train", cache_dir=str(tmp_path / "c"))
+        assert loaded.num_rows == summary.records[0]
+    chat_file = str(tmp_path / f"openai-chat.{file_type}")
+    chat = datasets.load_dataset(loader, data_files=chat_file, split="train", cache_dir=str(tmp_path / "c"))
+    assert chat[1]["messages"][-1]["tool_calls"][0]["function"]["name"] == "get_weather"
