@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from forge_tui.core.errors import Conflict, NotFound
 from forge_tui.core.models import Example, ExampleContent, ExampleMeta
@@ -12,7 +13,6 @@ from forge_tui.services.home import Home
 from forge_tui.store import examples as rows
 from forge_tui.store.db import read_session, write_session
 from forge_tui.store.tables import Dataset
-from forge_tui.store.tables import Example as ExampleRow
 from forge_tui.store.vault import FieldCipher, SealBroken
 
 
@@ -87,12 +87,12 @@ class ExampleService:
         opened); a row that fails to open is yielded as BrokenExample."""
         cipher = self._cipher(dataset_id)
         with read_session(self.home.engine) as s:
-            for row in rows.iter_rows(s, dataset_id):
+            for row in rows.iter_plain(s, dataset_id):
                 if only is None or row.id in only:
                     yield self._open(cipher, row)
 
     @staticmethod
-    def _open(cipher: FieldCipher, row: ExampleRow) -> Example | BrokenExample:
+    def _open(cipher: FieldCipher, row: Any) -> Example | BrokenExample:
         try:
             return rows.open_row(cipher, row)
         except SealBroken as exc:
