@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -91,9 +92,68 @@ class ExampleService:
                 if only is None or row.id in only:
                     yield self._open(cipher, row)
 
+    def count(self, dataset_id: int) -> int:
+        self._cipher(dataset_id)
+        with read_session(self.home.engine) as s:
+            return rows.count(s, dataset_id)
+
+    def window(
+        self, dataset_id: int, offset: int, limit: int, after: str | None = None
+    ) -> list[Example | BrokenExample]:
+        """Examples `offset` .. `offset + limit` in creation order; only these are opened."""
+        cipher = self._cipher(dataset_id)
+        with read_session(self.home.engine) as s:
+            found = rows.window(s, dataset_id, offset, limit, after)
+        return [self._open(cipher, row) for row in found]
+
+    def open_ids(self, dataset_id: int, example_ids: Sequence[str]) -> list[Example | BrokenExample]:
+        cipher = self._cipher(dataset_id)
+        with read_session(self.home.engine) as s:
+            found = rows.plain_by_ids(s, example_ids)
+        return [self._open(cipher, row) for row in found if row.dataset_id == dataset_id]
+
+    def delete(self, dataset_id: int, example_ids: Sequence[str]) -> list[dict[str, Any]]:
+        """Deletes in one transaction; returns what undo() needs to put them back."""
+        self._cipher(dataset_id)
+        with write_session(self.home.engine) as s:
+            return rows.delete_ids(s, dataset_id, example_ids)
+
+    def undo_delete(self, removed: Sequence[dict[str, Any]]) -> None:
+        with write_session(self.home.engine) as s:
+            rows.restore(s, removed)
+
+    def update(self, example: Example, content: ExampleContent) -> Example:
+        cipher = self._cipher(example.dataset_id)
+        with write_session(self.home.engine) as s:
+            try:
+                rows.replace_content(s, cipher, example.id, content)
+            except LookupError:
+                raise NotFound(f"Example {example.id} is gone (deleted elsewhere?).") from None
+        return self.get(example.id)
+
+    def search(self, dataset_id: int, text: str) -> Iterator[Example]:
+        """Examples with `text` (any case) in any field, in creation order. Every row has to be
+        opened to look: run it in a worker and take the matches as they come."""
+        needle = text.casefold()
+        for item in self.scan(dataset_id):
+            if isinstance(item, Example) and needle in searchable(item).casefold():
+                yield item
+
     @staticmethod
     def _open(cipher: FieldCipher, row: Any) -> Example | BrokenExample:
         try:
             return rows.open_row(cipher, row)
         except SealBroken as exc:
             return BrokenExample(id=row.id, reason=str(exc))
+
+
+def searchable(example: Example) -> str:
+    content = example.content
+    parts = [content.system_prompt, content.user_prompt, content.output, example.meta.model]
+    parts += content.slots.values()
+    parts += content.rejected
+    if content.tool_calls:
+        parts.append(json.dumps(content.tool_calls, ensure_ascii=False))
+    if content.turns:
+        parts += [str(t.get("content", "")) for t in content.turns]
+    return "\n".join(parts)

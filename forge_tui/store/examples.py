@@ -9,7 +9,7 @@ import time
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import func, insert
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -137,6 +137,73 @@ def open_row(cipher: FieldCipher, row: Any) -> Example:
         created_at=row.created_at,
         updated_at=row.updated_at,
     )
+
+
+def _table() -> Any:
+    return ExampleRow.__table__  # type: ignore[attr-defined]
+
+
+def count(session: Session, dataset_id: int) -> int:
+    table = _table()
+    query = sa_select(func.count()).select_from(table).where(table.c.dataset_id == dataset_id)
+    return int(session.execute(query).scalar_one())
+
+
+def window(session: Session, dataset_id: int, offset: int, limit: int, after: str | None = None) -> list[Any]:
+    """Rows `offset` .. `offset + limit` in creation order, as plain rows. With `after` (the id of
+    the row just before `offset`) the index is entered at that id (keyset); without, SQLite counts
+    `offset` entries of the (dataset_id, id) index, which touches no row data."""
+    table = _table()
+    query = sa_select(table).where(table.c.dataset_id == dataset_id)
+    if after is not None:
+        query = query.where(table.c.id > after).order_by(table.c.id).limit(limit)
+    else:
+        query = query.order_by(table.c.id).limit(limit).offset(offset)
+    return list(session.execute(query).all())
+
+
+def plain_by_ids(session: Session, example_ids: Sequence[str]) -> list[Any]:
+    table = _table()
+    found: list[Any] = []
+    for start in range(0, len(example_ids), 500):
+        chunk = list(example_ids[start : start + 500])
+        found += session.execute(sa_select(table).where(table.c.id.in_(chunk))).all()
+    order = {example_id: i for i, example_id in enumerate(example_ids)}
+    return sorted(found, key=lambda row: order[row.id])
+
+
+def delete_ids(session: Session, dataset_id: int, example_ids: Sequence[str]) -> list[dict[str, Any]]:
+    """Deletes the rows and returns their stored values (still sealed), to put them back on undo."""
+    table = _table()
+    removed: list[dict[str, Any]] = []
+    for start in range(0, len(example_ids), 500):
+        chunk = list(example_ids[start : start + 500])
+        where = (table.c.dataset_id == dataset_id) & table.c.id.in_(chunk)
+        removed += [dict(row._mapping) for row in session.execute(sa_select(table).where(where)).all()]
+        session.execute(table.delete().where(where))
+    return removed
+
+
+def restore(session: Session, values: Sequence[dict[str, Any]]) -> None:
+    if values:
+        session.execute(_table().insert(), list(values))
+
+
+def replace_content(session: Session, cipher: FieldCipher, example_id: str, content: ExampleContent) -> None:
+    """Seals new content into an existing row (same id, so the associated data still binds it)."""
+    row = session.get(ExampleRow, example_id)
+    if row is None:
+        raise LookupError(example_id)
+    meta = ExampleMeta(
+        model=row.model, params=row.params, prompt_tokens=row.prompt_tokens,
+        completion_tokens=row.completion_tokens, template_id=row.template_id,
+    )  # fmt: skip
+    values = sealed_values(cipher, row.dataset_id, content, meta, example_id)
+    for column in ("system_prompt", "user_prompt", "output", "slots", "tool_calls", "rejected", "turns"):
+        setattr(row, column, values[column])
+    row.rejected_count = values["rejected_count"]
+    row.updated_at = utcnow()
+    session.add(row)
 
 
 def iter_plain(session: Session, dataset_id: int, batch: int = 1000) -> Iterator[Any]:
