@@ -23,6 +23,7 @@ from forge_tui.ui.resources import stylesheets
 from forge_tui.ui.screens.audition import AuditionScreen
 from forge_tui.ui.screens.base import WorkspaceScreen
 from forge_tui.ui.screens.datasets import DatasetsScreen
+from forge_tui.ui.screens.examples import ExamplesScreen
 from forge_tui.ui.screens.first_run import FirstRunScreen, RecoveryKeyScreen
 from forge_tui.ui.screens.help import HelpScreen
 from forge_tui.ui.screens.settings import SettingsSaved, SettingsScreen
@@ -47,6 +48,7 @@ class ForgeApp(App[None]):
     BINDINGS = [
         Binding("t", "show_templates", "Templates", id="app.templates"),
         Binding("g", "show_audition", "Audition", id="app.audition"),
+        Binding("e", "show_examples", "Examples", id="app.examples"),
         Binding("d", "show_datasets", "Datasets", id="app.datasets"),
         Binding("s", "show_settings", "Settings", id="app.settings"),
         Binding("ctrl+l", "lock", "Lock", id="app.lock"),
@@ -154,7 +156,7 @@ class ForgeApp(App[None]):
 
     # --- navigation -------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in {"show_datasets", "show_settings", "show_templates", "show_audition", "lock"}:
+        if action in {"show_datasets", "show_settings", "show_templates", "show_audition", "show_examples", "lock"}:
             return self.workspace is not None and not self._locked
         return True
 
@@ -191,6 +193,9 @@ class ForgeApp(App[None]):
 
     def action_show_audition(self) -> None:
         self._show(AuditionScreen)
+
+    def action_show_examples(self) -> None:
+        self._show(ExamplesScreen)
 
     def action_help(self) -> None:
         screen: Screen[object] = self.screen

@@ -1,0 +1,260 @@
+"""Examples (`e`): the current dataset as a table, opened a page at a time; detail and edit,
+select and delete (with undo until you leave), search, import."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.widgets import Input, Static
+
+from forge_tui.core.errors import ForgeError
+from forge_tui.core.models import Example, ExampleContent
+from forge_tui.services.importing import import_file
+from forge_tui.ui.screens.base import WorkspaceScreen
+from forge_tui.ui.widgets.dialogs import Confirm, TextPrompt
+from forge_tui.ui.widgets.example_detail import ExampleDetail
+from forge_tui.ui.widgets.example_table import DatasetSource, ExampleTable, ListSource
+from forge_tui.ui.widgets.footer import ForgeFooter
+from forge_tui.ui.widgets.header import ForgeHeader
+
+SEARCH_BATCH = 200
+
+
+class ExamplesScreen(WorkspaceScreen):
+    TITLE = "Examples"
+    HELP = (
+        "The current dataset, a row per example. Enter opens one (edit, then ctrl+s saves). space "
+        "selects a row, shift+up/down extends the selection, ctrl+a selects all; delete removes the "
+        "selected rows (u puts them back until you leave this screen). / searches every field of every "
+        "example (matches appear while the scan goes on; escape returns to the whole dataset). i imports "
+        "a file (JSONL, JSON, CSV, TSV, Parquet)."
+    )
+    BINDINGS = [
+        Binding("slash", "search", "Search", id="examples.search"),
+        Binding("ctrl+a", "select_all", "Select all", id="examples.select_all"),
+        Binding("delete", "delete", "Delete", id="examples.delete"),
+        Binding("u", "undo", "Undo delete", id="examples.undo"),
+        Binding("i", "import", "Import", id="examples.import"),
+        Binding("escape", "clear", "Whole dataset", id="examples.clear"),
+    ]
+
+    def __init__(self, workspace: Any) -> None:
+        super().__init__(workspace)
+        self._undo: list[list[dict[str, Any]]] = []
+        self._searching = ""
+        self._search_done = False
+        dataset = workspace.datasets.current()
+        self.dataset_id: int | None = dataset.id if dataset else None
+        self.dataset_name = dataset.name if dataset else ""
+
+    def compose(self) -> ComposeResult:
+        yield ForgeHeader()
+        yield Static("", id="examples-status", markup=False)
+        yield Input(placeholder="search every field — enter to search, escape to go back", id="examples-search")
+        yield ExampleTable(self._dataset_source(), id="examples-table")
+        yield ForgeFooter()
+
+    def _dataset_source(self) -> DatasetSource:
+        examples, dataset_id = self.workspace.examples, self.dataset_id
+
+        def count() -> int:
+            return examples.count(dataset_id) if dataset_id is not None else 0
+
+        def window(offset: int, limit: int) -> list[Any]:
+            return examples.window(dataset_id, offset, limit) if dataset_id is not None else []
+
+        return DatasetSource(count, window)
+
+    @property
+    def table(self) -> ExampleTable:
+        return self.query_one(ExampleTable)
+
+    def on_mount(self) -> None:
+        self.query_one("#examples-search", Input).display = False
+        self.table.reload()
+        self.table.focus()
+        self._status()
+
+    def on_unmount(self) -> None:
+        self._undo.clear()  # deletes become final when you leave
+
+    def _status(self) -> None:
+        table = self.table
+        if self.dataset_id is None:
+            text = "There is no current dataset: make one on the Datasets screen (d)."
+        elif self._searching:
+            state = "search finished; escape shows all" if self._search_done else "searching…"
+            text = f"'{self._searching}': {table.total} matching in '{self.dataset_name}' ({state})"
+        else:
+            text = f"'{self.dataset_name}': {table.total} example{'s' if table.total != 1 else ''}"
+        if table.selected:
+            text += f" · {len(table.selected)} selected (delete removes them)"
+        if self._undo:
+            text += " · u undoes the last delete"
+        self.query_one("#examples-status", Static).update(text)
+
+    @on(ExampleTable.Moved)
+    def _moved(self) -> None:
+        self._status()
+
+    # --- detail -----------------------------------------------------------------------------------
+    @on(ExampleTable.Opened)
+    def _open(self, event: ExampleTable.Opened) -> None:
+        try:
+            example = self.workspace.examples.get(event.example_id)
+        except ForgeError as exc:
+            self.notify(str(exc), severity="error")
+            return
+
+        def save(ex: Example, content: ExampleContent) -> Example:
+            return self.workspace.examples.update(ex, content)
+
+        def closed(saved: Example | None) -> None:
+            if saved is not None:
+                self.table.reload()
+
+        self.app.push_screen(ExampleDetail(example, save), closed)
+
+    # --- selection and delete -----------------------------------------------------------------------
+    def action_select_all(self) -> None:
+        table = self.table
+        if self._searching:
+            table.selected = {e.id for e in getattr(table.source, "items", [])}
+        elif self.dataset_id is not None:
+            table.selected = set(self.workspace.examples.ids(self.dataset_id))
+        table.refresh()
+        self._status()
+
+    def action_delete(self) -> None:
+        table = self.table
+        doomed = sorted(table.selected) or ([table.current().id] if table.current() else [])  # type: ignore[union-attr]
+        if not doomed or self.dataset_id is None:
+            return
+        dataset_id = self.dataset_id
+
+        def answer(yes: bool | None) -> None:
+            if not yes:
+                return
+            removed = self.workspace.examples.delete(dataset_id, doomed)
+            self._undo.append(removed)
+            table.selected.clear()
+            if isinstance(table.source, ListSource):
+                gone = set(doomed)
+                table.source.items = [e for e in table.source.items if e.id not in gone]
+            table.reload()
+            self._status()
+            self.notify(f"Deleted {len(removed)} example{'s' if len(removed) != 1 else ''}; u undoes it.")
+
+        count = len(doomed)
+        self.app.push_screen(Confirm(f"Delete {count} example{'s' if count != 1 else ''}?", yes="Delete"), answer)
+
+    def action_undo(self) -> None:
+        if not self._undo:
+            self.notify("Nothing to undo.")
+            return
+        removed = self._undo.pop()
+        self.workspace.examples.undo_delete(removed)
+        if self._searching:
+            self.action_clear()
+        self.table.reload()
+        self._status()
+        self.notify(f"Put back {len(removed)} example{'s' if len(removed) != 1 else ''}.")
+
+    # --- search -----------------------------------------------------------------------------------------
+    def action_search(self) -> None:
+        search = self.query_one("#examples-search", Input)
+        search.display = True
+        search.focus()
+
+    @on(Input.Submitted, "#examples-search")
+    def _search_submitted(self, event: Input.Submitted) -> None:
+        text = event.value.strip()
+        if not text:
+            self.action_clear()
+            return
+        self._searching = text
+        self._search_done = False
+        source = ListSource()
+        self.table.selected.clear()
+        self.table.reload(source, keep_cursor=False)
+        self.table.focus()
+        self._search(text, source)
+
+    @work(exclusive=True, group="examples-search")
+    async def _search(self, text: str, source: ListSource) -> None:
+        """Opens every example in a thread, a batch at a time, and shows matches as they come."""
+        if self.dataset_id is None:
+            return
+        found = self.workspace.examples.search(self.dataset_id, text)
+        done = False
+
+        def next_batch() -> list[Example]:
+            nonlocal done
+            batch: list[Example] = []
+            for example in found:
+                batch.append(example)
+                if len(batch) >= SEARCH_BATCH:
+                    return batch
+            done = True
+            return batch
+
+        while not done and self._searching == text:
+            batch = await asyncio.to_thread(next_batch)
+            source.items.extend(batch)
+            self.table.reload(keep_cursor=True)
+            self._status()
+        if self._searching == text:
+            self._search_done = True
+            self._status()
+
+    def action_clear(self) -> None:
+        search = self.query_one("#examples-search", Input)
+        if not self._searching and not search.display:
+            return
+        self._searching = ""
+        search.value = ""
+        search.display = False
+        self.table.selected.clear()
+        self.table.reload(self._dataset_source(), keep_cursor=False)
+        self.table.focus()
+        self._status()
+
+    # --- import ------------------------------------------------------------------------------------------
+    def action_import(self) -> None:
+        if self.dataset_id is None:
+            self.notify("There is no current dataset: make one on the Datasets screen (d).", severity="warning")
+            return
+
+        def chosen(path: str | None) -> None:
+            if path:
+                self._import(Path(path).expanduser())
+
+        def exists(value: str) -> str | None:
+            return None if Path(value).expanduser().is_file() else f"There is no file {value}"
+
+        self.app.push_screen(
+            TextPrompt(f"Import a file into '{self.dataset_name}'", placeholder="path/to/data.jsonl", check=exists),
+            chosen,
+        )
+
+    @work(exclusive=True, group="examples-import", thread=True)
+    def _import(self, path: Path) -> None:
+        assert self.dataset_id is not None
+        try:
+            summary = import_file(self.workspace.examples, self.dataset_id, self.dataset_name, path)
+        except ForgeError as exc:
+            self.app.call_from_thread(self.notify, str(exc), title="Nothing imported", severity="error")
+            return
+
+        def done() -> None:
+            self.table.reload()
+            self._status()
+            first = "".join(f"\n{e.where}: {e.reason}" for e in summary.errors[:3])
+            self.notify(summary.line() + first, severity="warning" if summary.skipped else "information", timeout=10)
+
+        self.app.call_from_thread(done)

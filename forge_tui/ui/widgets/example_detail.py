@@ -1,0 +1,163 @@
+"""One example, every field: read it, edit it, save it explicitly (ctrl+s)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Button, Label, Static, TextArea
+
+from forge_tui.core.errors import ForgeError, InvalidInput
+from forge_tui.core.models import Example, ExampleContent
+from forge_tui.ui.widgets.dialogs import Confirm
+
+# Saves the new content and returns the example as stored; raises ForgeError with the reason.
+Save = Callable[[Example, ExampleContent], Example]
+
+
+def _json_list(text: str, what: str) -> list[object]:
+    try:
+        value = json.loads(text) if text.strip() else []
+    except json.JSONDecodeError as exc:
+        raise InvalidInput(f"{what} is not valid JSON: {exc.msg} at line {exc.lineno}") from None
+    if not isinstance(value, list):
+        raise InvalidInput(f"{what} must be a JSON list")
+    return value
+
+
+def _params(example: Example) -> str:
+    """The generation parameters in one short line (tool definitions by name only)."""
+    parts = []
+    for key, value in example.meta.params.items():
+        if key == "tools" and isinstance(value, list):
+            names = [str(t.get("function", t).get("name", "?")) for t in value if isinstance(t, dict)]
+            parts.append(f"tools: {', '.join(names)}")
+        elif not isinstance(value, (dict, list)):
+            parts.append(f"{key}={value}")
+    return " · ".join(parts)[:160]
+
+
+class ExampleDetail(ModalScreen[Example | None]):
+    """Dismissed with the saved example, or None when nothing was saved."""
+
+    BINDINGS = [
+        Binding("ctrl+s", "save", "Save", id="detail.save"),
+        Binding("escape", "close", "Close", id="detail.close"),
+    ]
+
+    def __init__(self, example: Example, save: Save) -> None:
+        super().__init__()
+        self.example = example
+        self._save = save
+        self._saved: Example | None = None
+
+    def compose(self) -> ComposeResult:
+        ex = self.example
+        content = ex.content
+        tokens = f"{ex.meta.prompt_tokens or '?'} → {ex.meta.completion_tokens or '?'} tokens"
+        with Vertical(classes="dialog example-detail"):
+            yield Label(f"Example {ex.id}", classes="dialog-title", id="detail-title")
+            yield Static(
+                f"{ex.meta.model or 'no model'} · {tokens} · created {ex.created_at:%Y-%m-%d %H:%M} · {_params(ex)}",
+                classes="dim",
+                markup=False,
+            )
+            with VerticalScroll(can_focus=False):
+                if content.slots:
+                    slots = "\n".join(f"{k} = {v}" for k, v in content.slots.items())
+                    yield Label("Slots (as filled when generated)")
+                    yield Static(slots, classes="dim", markup=False)
+                yield Label("System prompt")
+                yield TextArea(content.system_prompt, id="d-system", soft_wrap=True)
+                if content.turns:
+                    yield Label(f"Conversation before the answer ({len(content.turns)} messages, JSON)")
+                    yield TextArea(
+                        json.dumps(content.turns, indent=2, ensure_ascii=False), id="d-turns", language="json"
+                    )
+                else:
+                    yield Label("User prompt (as sent)")
+                    yield TextArea(content.user_prompt, id="d-user", soft_wrap=True)
+                yield Label("Answer")
+                yield TextArea(content.output, id="d-output", soft_wrap=True)
+                yield Label("Tool calls (JSON)")
+                yield TextArea(json.dumps(content.tool_calls, indent=2, ensure_ascii=False), id="d-tools")
+                yield Label("Rejected answers (JSON list; each becomes a preference pair on export)")
+                yield TextArea(json.dumps(content.rejected, indent=2, ensure_ascii=False), id="d-rejected")
+            yield Static("", classes="error", id="d-error")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Save (ctrl+s)", variant="primary", id="save", compact=True)
+                yield Button("Close (esc)", id="close", compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#d-output", TextArea).focus()
+
+    def _text(self, selector: str) -> str:
+        return self.query_one(selector, TextArea).text
+
+    def edited(self) -> ExampleContent:
+        content = self.example.content
+        turns = content.turns
+        user = content.user_prompt
+        if content.turns:
+            turns = [t for t in _json_list(self._text("#d-turns"), "The conversation") if isinstance(t, dict)]
+            users = [t for t in turns if t.get("role") == "user"]
+            if not users:
+                raise InvalidInput("The conversation needs a user message")
+            user = str(users[-1].get("content", ""))
+        else:
+            user = self._text("#d-user")
+        calls = _json_list(self._text("#d-tools"), "Tool calls")
+        for call in calls:
+            if not isinstance(call, dict) or not isinstance(call.get("name"), str):
+                raise InvalidInput('Each tool call is {"name": …, "arguments": {…}}')
+        rejected = _json_list(self._text("#d-rejected"), "Rejected answers")
+        return content.model_copy(
+            update={
+                "system_prompt": self._text("#d-system"),
+                "user_prompt": user,
+                "turns": turns,
+                "output": self._text("#d-output"),
+                "tool_calls": calls,
+                "rejected": [str(r) for r in rejected],
+            }
+        )
+
+    def dirty(self) -> bool:
+        try:
+            return self.edited() != self.example.content
+        except ForgeError:
+            return True
+
+    @on(TextArea.Changed)
+    def _changed(self) -> None:
+        mark = " • unsaved" if self.dirty() else ""
+        self.query_one("#detail-title", Label).update(f"Example {self.example.id}{mark}")
+
+    @on(Button.Pressed, "#save")
+    def action_save(self) -> None:
+        error = self.query_one("#d-error", Static)
+        try:
+            self.example = self._save(self.example, self.edited())
+        except ForgeError as exc:
+            error.update(f"Not saved: {exc}")
+            return
+        self._saved = self.example
+        error.update("")
+        self.query_one("#detail-title", Label).update(f"Example {self.example.id} • saved")
+
+    @on(Button.Pressed, "#close")
+    def action_close(self) -> None:
+        if not self.dirty():
+            self.dismiss(self._saved)
+            return
+
+        def answer(leave: bool | None) -> None:
+            if leave:
+                self.dismiss(self._saved)
+
+        self.app.push_screen(Confirm("Leave without saving your edits?", yes="Discard", no="Keep editing"), answer)

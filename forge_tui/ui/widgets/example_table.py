@@ -1,0 +1,280 @@
+"""A table of examples for datasets of any size, drawn with the Line API.
+
+Rows come from a RowSource a page at a time and only the pages on screen are opened (decrypted);
+a small LRU keeps the last pages. A DataTable would need every row up front: about 12 s for 100k.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from rich.cells import cell_len
+from rich.segment import Segment
+from rich.style import Style
+from textual.binding import Binding
+from textual.geometry import Size
+from textual.message import Message
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from forge_tui.core.models import Example
+from forge_tui.services.examples import BrokenExample
+
+PAGE = 100
+CACHED_PAGES = 30
+FIXED = {"rej": 3, "tools": 5, "model": 10, "created": 11}
+
+
+@dataclass(frozen=True)
+class RowView:
+    id: str
+    cells: dict[str, str]
+    broken: str | None = None
+
+
+def row_view(item: Example | BrokenExample) -> RowView:
+    if isinstance(item, BrokenExample):
+        return RowView(item.id, {}, item.reason)
+    content = item.content
+    cells = {f"slot:{k}": v for k, v in content.slots.items()}
+    cells.update(
+        prompt=content.user_prompt,
+        answer=content.output,
+        tools=str(len(content.tool_calls)) if content.tool_calls else "",
+        rej=str(len(content.rejected)) if content.rejected else "",
+        model=item.meta.model,
+        created=item.created_at.strftime("%m-%d %H:%M"),
+    )
+    return RowView(item.id, cells)
+
+
+class RowSource(Protocol):
+    def count(self) -> int: ...
+
+    def rows(self, offset: int, limit: int) -> Sequence[Example | BrokenExample]: ...
+
+
+class DatasetSource:
+    """The whole dataset, in creation order, read a window at a time."""
+
+    def __init__(self, count: Callable[[], int], window: Callable[[int, int], list[Example | BrokenExample]]) -> None:
+        self._count = count
+        self._window = window
+
+    def count(self) -> int:
+        return self._count()
+
+    def rows(self, offset: int, limit: int) -> Sequence[Example | BrokenExample]:
+        return self._window(offset, limit)
+
+
+class ListSource:
+    """Rows already open (search matches, streaming in)."""
+
+    def __init__(self) -> None:
+        self.items: list[Example] = []
+
+    def count(self) -> int:
+        return len(self.items)
+
+    def rows(self, offset: int, limit: int) -> Sequence[Example | BrokenExample]:
+        return self.items[offset : offset + limit]
+
+
+def fit(text: str, width: int) -> str:
+    """One line of at most `width` cells, cut with an ellipsis."""
+    line = " ".join(text.split())
+    if cell_len(line) <= width:
+        return line + " " * (width - cell_len(line))
+    out, used = [], 0
+    for char in line:
+        size = cell_len(char)
+        if used + size > width - 1:
+            break
+        out.append(char)
+        used += size
+    return "".join(out) + "…" + " " * (width - 1 - used)
+
+
+class ExampleTable(ScrollView, can_focus=True):
+    """Up/down/page keys move the cursor; space selects; shift+arrows extend the selection."""
+
+    BINDINGS = [
+        Binding("up,k", "move(-1)", "Up", show=False, id="table.up"),
+        Binding("down,j", "move(1)", "Down", show=False, id="table.down"),
+        Binding("pageup", "page(-1)", "Page up", show=False, id="table.page_up"),
+        Binding("pagedown", "page(1)", "Page down", show=False, id="table.page_down"),
+        Binding("home", "jump(0)", "First", show=False, id="table.first"),
+        Binding("end", "jump(-1)", "Last", show=False, id="table.last"),
+        Binding("space", "toggle_row", "Select", id="table.select"),
+        Binding("shift+down", "extend(1)", "Select down", show=False, id="table.extend_down"),
+        Binding("shift+up", "extend(-1)", "Select up", show=False, id="table.extend_up"),
+        Binding("enter", "open", "Open", id="table.open"),
+    ]
+    COMPONENT_CLASSES = {
+        "example-table--header",
+        "example-table--cursor",
+        "example-table--selected",
+        "example-table--broken",
+    }
+
+    cursor: reactive[int] = reactive(0, layout=False, always_update=True)
+
+    class Opened(Message):
+        def __init__(self, example_id: str) -> None:
+            super().__init__()
+            self.example_id = example_id
+
+    class Moved(Message):
+        """The cursor or the selection changed."""
+
+    def __init__(self, source: RowSource, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.source = source
+        self.total = 0
+        self.selected: set[str] = set()
+        self._pages: OrderedDict[int, list[RowView]] = OrderedDict()
+        self.columns: list[str] = []
+
+    # --- data --------------------------------------------------------------------------------
+    def reload(self, source: RowSource | None = None, keep_cursor: bool = True) -> None:
+        """Forget the cached pages and count again (after an import, delete, edit, or a new source)."""
+        if source is not None:
+            self.source = source
+        self._pages.clear()
+        self.total = self.source.count()
+        self.columns = self._columns()
+        self.virtual_size = Size(self.size.width, self.total + 1)
+        self.cursor = min(self.cursor, max(0, self.total - 1)) if keep_cursor else 0
+        self.refresh()
+
+    def row(self, index: int) -> RowView | None:
+        if not 0 <= index < self.total:
+            return None
+        number = index // PAGE
+        page = self._pages.get(number)
+        if page is None:
+            page = [row_view(item) for item in self.source.rows(number * PAGE, PAGE)]
+            self._pages[number] = page
+            while len(self._pages) > CACHED_PAGES:
+                self._pages.popitem(last=False)
+        else:
+            self._pages.move_to_end(number)
+        offset = index - number * PAGE
+        return page[offset] if offset < len(page) else None
+
+    def current(self) -> RowView | None:
+        return self.row(self.cursor)
+
+    def _columns(self) -> list[str]:
+        first = [self.row(i) for i in range(min(self.total, PAGE))]
+        slots: list[str] = []
+        tools = False
+        for view in first:
+            if view is None:
+                continue
+            tools = tools or bool(view.cells.get("tools"))
+            slots += [k for k in view.cells if k.startswith("slot:") and k not in slots]
+        return ["prompt", *slots[:3], "answer", *(["tools"] if tools else []), "rej", "model", "created"]
+
+    def _widths(self, width: int) -> list[int]:
+        fixed = sum(FIXED[c] for c in self.columns if c in FIXED)
+        slots = [c for c in self.columns if c.startswith("slot:")]
+        gaps = 3 * (len(self.columns) - 1) + 2
+        free = max(0, width - fixed - gaps)
+        slot_width = min(16, free // (len(slots) + 4)) if slots else 0
+        text = max(6, (free - slot_width * len(slots)) // 2)
+        widths = []
+        for column in self.columns:
+            if column in FIXED:
+                widths.append(FIXED[column])
+            elif column.startswith("slot:"):
+                widths.append(max(4, slot_width))
+            else:
+                widths.append(text)
+        return widths
+
+    # --- drawing -------------------------------------------------------------------------------
+    def render_line(self, y: int) -> Strip:
+        width = self.scrollable_content_region.width
+        widths = self._widths(width)
+        if y == 0:
+            names = [c.removeprefix("slot:") for c in self.columns]
+            text = "  " + " │ ".join(fit(n, w) for n, w in zip(names, widths, strict=True))
+            header = self.get_component_rich_style("example-table--header")
+            return Strip([Segment(text, header)]).crop_extend(0, width, header)
+        index = self.scroll_offset.y + y - 1
+        view = self.row(index)
+        base = self.rich_style
+        if view is None:
+            return Strip.blank(width, base)
+        style: Style = base
+        if view.broken is not None:
+            style = self.get_component_rich_style("example-table--broken")
+            text = "  " + fit(f"✗ {view.id}: {view.broken}", max(1, width - 2))
+        else:
+            cells = [fit(view.cells.get(c, ""), w) for c, w in zip(self.columns, widths, strict=True)]
+            text = ("● " if view.id in self.selected else "  ") + " │ ".join(cells)
+        if view.id in self.selected:
+            style = self.get_component_rich_style("example-table--selected")
+        if index == self.cursor and self.has_focus:
+            style = self.get_component_rich_style("example-table--cursor")
+        return Strip([Segment(text, style)]).crop_extend(0, width, style)
+
+    def on_resize(self) -> None:
+        self.virtual_size = Size(self.size.width, self.total + 1)
+
+    def watch_cursor(self, old: int, new: int) -> None:
+        rows = max(1, self.scrollable_content_region.height - 1)
+        top = self.scroll_offset.y
+        if new < top:
+            self.scroll_to(y=new, animate=False)
+        elif new >= top + rows:
+            self.scroll_to(y=new - rows + 1, animate=False)
+        self.refresh()
+        self.post_message(self.Moved())
+
+    def on_focus(self) -> None:
+        self.refresh()
+
+    def on_blur(self) -> None:
+        self.refresh()
+
+    # --- keys ------------------------------------------------------------------------------------
+    def action_move(self, step: int) -> None:
+        if self.total:
+            self.cursor = max(0, min(self.total - 1, self.cursor + step))
+
+    def action_page(self, step: int) -> None:
+        self.action_move(step * max(1, self.scrollable_content_region.height - 2))
+
+    def action_jump(self, where: int) -> None:
+        if self.total:
+            self.cursor = 0 if where == 0 else self.total - 1
+
+    def action_toggle_row(self) -> None:
+        view = self.current()
+        if view is not None:
+            self.selected.symmetric_difference_update({view.id})
+            self.refresh()
+            self.post_message(self.Moved())
+
+    def action_extend(self, step: int) -> None:
+        view = self.current()
+        if view is not None:
+            self.selected.add(view.id)
+        self.action_move(step)
+        view = self.current()
+        if view is not None:
+            self.selected.add(view.id)
+        self.refresh()
+        self.post_message(self.Moved())
+
+    def action_open(self) -> None:
+        view = self.current()
+        if view is not None and view.broken is None:
+            self.post_message(self.Opened(view.id))

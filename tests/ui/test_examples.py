@@ -1,0 +1,138 @@
+"""Pilot tests of the Examples screen: paging through a dataset, detail and edit, delete with undo,
+and search streaming its matches in."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.pilot import Pilot
+from textual.widgets import Input, Static, TextArea
+
+from forge_tui.core.models import Example, ExampleContent, ExampleMeta
+from forge_tui.services.accounts import AccountService
+from forge_tui.services.home import Home
+from forge_tui.services.workspace import Workspace
+from forge_tui.ui.app import ForgeApp
+from forge_tui.ui.screens.datasets import DatasetsScreen
+from forge_tui.ui.screens.examples import ExamplesScreen
+from forge_tui.ui.widgets.dialogs import Confirm
+from forge_tui.ui.widgets.example_detail import ExampleDetail
+from forge_tui.ui.widgets.example_table import ExampleTable
+from tests.ui.test_app import PASSWORD, make_user, type_text, unlock, wait_for_screen
+
+
+def fill(home: Home, n: int) -> Workspace:
+    make_user(home)
+    workspace = Workspace.open(home, AccountService(home).unlock("alice", PASSWORD))
+    dataset = workspace.datasets.current()
+    assert dataset is not None
+    items = [
+        (ExampleContent(user_prompt=f"question {i}", output=f"answer {i}", slots={"topic": f"t{i}"}), ExampleMeta())
+        for i in range(n)
+    ]
+    workspace.examples.add_many(dataset.id, items)
+    return workspace
+
+
+def outputs(workspace: Workspace) -> list[str]:
+    dataset = workspace.datasets.current()
+    assert dataset is not None
+    return [e.content.output for e in workspace.examples.scan(dataset.id) if isinstance(e, Example)]
+
+
+async def open_examples(pilot: Pilot[None]) -> ExamplesScreen:
+    await unlock(pilot)
+    await wait_for_screen(pilot, DatasetsScreen)
+    await pilot.press("e")
+    await wait_for_screen(pilot, ExamplesScreen)
+    screen = pilot.app.screen
+    assert isinstance(screen, ExamplesScreen)
+    return screen
+
+
+def status(screen: ExamplesScreen) -> str:
+    return str(screen.query_one("#examples-status", Static).render())
+
+
+async def wait_until(pilot: Pilot[None], condition: Any, tries: int = 200) -> None:
+    for _ in range(tries):
+        if condition():
+            return
+        await pilot.pause(0.05)
+    raise AssertionError("the condition never held")
+
+
+async def test_page_through_open_edit_and_save(home: Home) -> None:
+    workspace = fill(home, 1000)
+    app = ForgeApp(home)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await open_examples(pilot)
+        table = screen.query_one(ExampleTable)
+        assert "'default': 1000 examples" in status(screen)
+        assert table.columns == ["prompt", "slot:topic", "answer", "rej", "model", "created"]
+        assert len(table._pages) <= 2  # only what is on screen was opened
+        for _ in range(40):
+            await pilot.press("pagedown")
+        step = table.scrollable_content_region.height - 2
+        assert table.cursor == min(999, 40 * step)
+        await pilot.press("end")
+        row = table.current()
+        assert row is not None and row.cells["prompt"] == "question 999"
+        assert len(table._pages) <= 30
+        await pilot.press("home", "down", "enter")
+        await wait_for_screen(pilot, ExampleDetail)
+        detail = app.screen
+        assert isinstance(detail, ExampleDetail)
+        answer = detail.query_one("#d-output", TextArea)
+        answer.text = "a better answer 1"
+        await pilot.pause()
+        assert "unsaved" in str(detail.query_one("#detail-title").render())
+        await pilot.press("escape")  # unsaved: asks first
+        await wait_for_screen(pilot, Confirm)
+        await pilot.press("n")
+        await wait_for_screen(pilot, ExampleDetail)
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        await pilot.press("escape")
+        await wait_for_screen(pilot, ExamplesScreen)
+        row = table.current()
+        assert row is not None and row.cells["answer"] == "a better answer 1"
+    assert outputs(workspace)[:3] == ["answer 0", "a better answer 1", "answer 2"]
+
+
+async def test_select_delete_and_undo(home: Home) -> None:
+    workspace = fill(home, 30)
+    app = ForgeApp(home)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await open_examples(pilot)
+        await pilot.press("down", "space", "shift+down", "shift+down")  # rows 1, 2, 3
+        assert "3 selected" in status(screen)
+        await pilot.press("delete")
+        await wait_for_screen(pilot, Confirm)
+        await pilot.press("y")
+        await wait_for_screen(pilot, ExamplesScreen)
+        await wait_until(pilot, lambda: "27 examples" in status(screen))
+        assert outputs(workspace)[:2] == ["answer 0", "answer 4"]
+        await pilot.press("u")
+        await wait_until(pilot, lambda: "30 examples" in status(screen))
+    assert outputs(workspace) == [f"answer {i}" for i in range(30)]
+
+
+async def test_search_streams_matches_and_escape_returns(home: Home) -> None:
+    fill(home, 600)
+    app = ForgeApp(home)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await open_examples(pilot)
+        await pilot.press("slash")
+        assert app.focused is screen.query_one("#examples-search", Input)
+        await type_text(pilot, "t59")  # a slot value: t59, t590..t599
+        await pilot.press("enter")
+        try:
+            await wait_until(pilot, lambda: "search finished" in status(screen))
+        except AssertionError:
+            raise AssertionError(status(screen)) from None
+        table = screen.query_one(ExampleTable)
+        assert table.total == 11
+        assert "11 matching" in status(screen)
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: "600 examples" in status(screen))
