@@ -24,6 +24,7 @@ from forge_tui.ui.screens.audition import AuditionScreen
 from forge_tui.ui.screens.base import WorkspaceScreen
 from forge_tui.ui.screens.datasets import DatasetsScreen
 from forge_tui.ui.screens.examples import ExamplesScreen
+from forge_tui.ui.screens.export import ExportScreen
 from forge_tui.ui.screens.first_run import FirstRunScreen, RecoveryKeyScreen
 from forge_tui.ui.screens.help import HelpScreen
 from forge_tui.ui.screens.settings import SettingsSaved, SettingsScreen
@@ -49,6 +50,7 @@ class ForgeApp(App[None]):
         Binding("t", "show_templates", "Templates", id="app.templates"),
         Binding("g", "show_audition", "Audition", id="app.audition"),
         Binding("e", "show_examples", "Examples", id="app.examples"),
+        Binding("x", "show_export", "Export", id="app.export"),
         Binding("d", "show_datasets", "Datasets", id="app.datasets"),
         Binding("s", "show_settings", "Settings", id="app.settings"),
         Binding("ctrl+l", "lock", "Lock", id="app.lock"),
@@ -156,7 +158,15 @@ class ForgeApp(App[None]):
 
     # --- navigation -------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in {"show_datasets", "show_settings", "show_templates", "show_audition", "show_examples", "lock"}:
+        if action in {
+            "show_datasets",
+            "show_settings",
+            "show_templates",
+            "show_audition",
+            "show_examples",
+            "show_export",
+            "lock",
+        }:
             return self.workspace is not None and not self._locked
         return True
 
@@ -196,6 +206,9 @@ class ForgeApp(App[None]):
 
     def action_show_examples(self) -> None:
         self._show(ExamplesScreen)
+
+    def action_show_export(self) -> None:
+        self._show(ExportScreen)
 
     def action_help(self) -> None:
         screen: Screen[object] = self.screen

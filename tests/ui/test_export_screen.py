@@ -1,0 +1,84 @@
+"""Pilot tests of the Export screen: a built-in format to a file with a split, and a custom format
+made, broken (the error names the line), fixed, saved and used."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from textual.pilot import Pilot
+from textual.widgets import Input, Select, Static, TextArea
+
+from forge_tui.services.home import Home
+from forge_tui.ui.app import ForgeApp
+from forge_tui.ui.screens.datasets import DatasetsScreen
+from forge_tui.ui.screens.export import ExportScreen
+from forge_tui.ui.widgets.dialogs import TextPrompt
+from tests.ui.test_app import type_text, unlock, wait_for_screen
+from tests.ui.test_examples import fill
+
+
+async def open_export(pilot: Pilot[None]) -> ExportScreen:
+    await unlock(pilot)
+    await wait_for_screen(pilot, DatasetsScreen)
+    await pilot.press("x")
+    await wait_for_screen(pilot, ExportScreen)
+    screen = pilot.app.screen
+    assert isinstance(screen, ExportScreen)
+    return screen
+
+
+async def wait_until(pilot: Pilot[None], condition: Any, tries: int = 200) -> None:
+    for _ in range(tries):
+        if condition():
+            return
+        await pilot.pause(0.05)
+    raise AssertionError("the condition never held")
+
+
+def text(screen: ExportScreen, selector: str) -> str:
+    return str(screen.query_one(selector, Static).render())
+
+
+async def test_export_with_a_split(home: Home, tmp_path: Path) -> None:
+    fill(home, 40)
+    app = ForgeApp(home)
+    async with app.run_test(size=(110, 32)) as pilot:
+        screen = await open_export(pilot)
+        assert '"role": "user"' in text(screen, "#preview")
+        screen.query_one("#format", Select).value = "alpaca"
+        screen.query_one("#file-type", Select).value = "parquet"
+        await pilot.pause()
+        assert screen.query_one("#destination", Input).value.endswith("default-alpaca.parquet")
+        screen.query_one("#destination", Input).value = str(tmp_path / "out.parquet")
+        screen.query_one("#split", Input).value = "0.75"
+        await pilot.press("ctrl+e")
+        await wait_until(pilot, lambda: text(screen, "#export-result").startswith("Wrote"))
+        assert "30 records to" in text(screen, "#export-result") and "10 records to" in text(screen, "#export-result")
+    assert sorted(p.name for p in tmp_path.glob("out*")) == ["out.train.parquet", "out.valid.parquet"]
+
+
+async def test_custom_format_error_then_save_and_export(home: Home, tmp_path: Path) -> None:
+    fill(home, 5)
+    app = ForgeApp(home)
+    async with app.run_test(size=(110, 32)) as pilot:
+        screen = await open_export(pilot)
+        await pilot.press("ctrl+n")
+        await wait_for_screen(pilot, TextPrompt)
+        await type_text(pilot, "short")
+        await pilot.press("enter")
+        await wait_for_screen(pilot, ExportScreen)
+        await wait_until(pilot, lambda: screen.chosen == "custom:short")
+        body = screen.query_one("#body", TextArea)
+        body.text = '{"q": {{ example.user_prompt | tojson }}\n{% if %}'
+        await wait_until(pilot, lambda: "line 2" in text(screen, "#body-error"))
+        body.text = '{"q": {{ example.user_prompt | tojson }}}'
+        await wait_until(pilot, lambda: text(screen, "#body-error") == "")
+        assert '"q": "question 0"' in text(screen, "#preview")
+        await pilot.press("ctrl+s")
+        screen.query_one("#destination", Input).value = str(tmp_path / "q.jsonl")
+        await pilot.press("ctrl+e")
+        await wait_until(pilot, lambda: text(screen, "#export-result").startswith("Wrote"))
+    lines = (tmp_path / "q.jsonl").read_text(encoding="utf-8").splitlines()
+    assert [json.loads(x) for x in lines] == [{"q": f"question {i}"} for i in range(5)]
