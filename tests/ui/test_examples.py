@@ -15,7 +15,7 @@ from forge_tui.services.workspace import Workspace
 from forge_tui.ui.app import ForgeApp
 from forge_tui.ui.screens.datasets import DatasetsScreen
 from forge_tui.ui.screens.examples import ExamplesScreen
-from forge_tui.ui.widgets.dialogs import Confirm
+from forge_tui.ui.widgets.dialogs import Confirm, TextPrompt
 from forge_tui.ui.widgets.example_detail import ExampleDetail
 from forge_tui.ui.widgets.example_table import ExampleTable
 from tests.ui.test_app import PASSWORD, make_user, type_text, unlock, wait_for_screen
@@ -136,3 +136,23 @@ async def test_search_streams_matches_and_escape_returns(home: Home) -> None:
         assert "11 matching" in status(screen)
         await pilot.press("escape")
         await wait_until(pilot, lambda: "600 examples" in status(screen))
+
+
+async def test_import_from_datasets_asks_how_to_map_an_unknown_shape(home: Home, tmp_path: Any) -> None:
+    workspace = fill(home, 0)
+    source = tmp_path / "qa.csv"
+    source.write_text("question,answer\nWhy?,Because.\nHow?,Like so.\n", encoding="utf-8")
+    app = ForgeApp(home)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await unlock(pilot)
+        await wait_for_screen(pilot, DatasetsScreen)
+        await pilot.press("i")
+        await wait_for_screen(pilot, TextPrompt)
+        app.screen.query_one(Input).value = str(source)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, TextPrompt) and "Fields found: answer, question"
+                         in str(app.screen.query_one(".dialog-title", Static).render()))  # fmt: skip
+        await type_text(pilot, "user_prompt=question,output=answer")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: len(outputs(workspace)) == 2)
+    assert outputs(workspace) == ["Because.", "Like so."]

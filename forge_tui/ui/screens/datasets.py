@@ -17,6 +17,7 @@ from forge_tui.ui.screens.base import WorkspaceScreen
 from forge_tui.ui.widgets.dialogs import TextPrompt
 from forge_tui.ui.widgets.footer import ForgeFooter
 from forge_tui.ui.widgets.header import ForgeHeader
+from forge_tui.ui.widgets.import_flow import ImportFlow
 
 
 def _name_problem(value: str) -> str | None:
@@ -40,6 +41,7 @@ class DatasetsScreen(WorkspaceScreen):
         Binding("a", "archive", "Archive", id="datasets.archive"),
         Binding("h", "toggle_archived", "Archived", id="datasets.show_archived"),
         Binding("v", "verify", "Verify", id="datasets.verify"),
+        Binding("i", "import", "Import", id="datasets.import"),
     ]
 
     def __init__(self, workspace: Workspace) -> None:
@@ -161,6 +163,16 @@ class DatasetsScreen(WorkspaceScreen):
     def action_toggle_archived(self) -> None:
         self.show_archived = not self.show_archived
         self.reload()
+
+    def action_import(self) -> None:
+        selected = self._selected()
+        if selected is None:
+            return
+
+        def done(_: object) -> None:
+            self.reload(selected.id)
+
+        ImportFlow(self, self.workspace.examples, selected.id, selected.name, done).start()
 
     def action_verify(self) -> None:
         selected = self._selected()

@@ -4,7 +4,6 @@ select and delete (with undo until you leave), search, import."""
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 from typing import Any
 
 from textual import on, work
@@ -14,13 +13,13 @@ from textual.widgets import Input, Static
 
 from forge_tui.core.errors import ForgeError
 from forge_tui.core.models import Example, ExampleContent
-from forge_tui.services.importing import import_file
 from forge_tui.ui.screens.base import WorkspaceScreen
-from forge_tui.ui.widgets.dialogs import Confirm, TextPrompt
+from forge_tui.ui.widgets.dialogs import Confirm
 from forge_tui.ui.widgets.example_detail import ExampleDetail
 from forge_tui.ui.widgets.example_table import DatasetSource, ExampleTable, ListSource
 from forge_tui.ui.widgets.footer import ForgeFooter
 from forge_tui.ui.widgets.header import ForgeHeader
+from forge_tui.ui.widgets.import_flow import ImportFlow
 
 SEARCH_BATCH = 200
 
@@ -230,31 +229,8 @@ class ExamplesScreen(WorkspaceScreen):
             self.notify("There is no current dataset: make one on the Datasets screen (d).", severity="warning")
             return
 
-        def chosen(path: str | None) -> None:
-            if path:
-                self._import(Path(path).expanduser())
-
-        def exists(value: str) -> str | None:
-            return None if Path(value).expanduser().is_file() else f"There is no file {value}"
-
-        self.app.push_screen(
-            TextPrompt(f"Import a file into '{self.dataset_name}'", placeholder="path/to/data.jsonl", check=exists),
-            chosen,
-        )
-
-    @work(exclusive=True, group="examples-import", thread=True)
-    def _import(self, path: Path) -> None:
-        assert self.dataset_id is not None
-        try:
-            summary = import_file(self.workspace.examples, self.dataset_id, self.dataset_name, path)
-        except ForgeError as exc:
-            self.app.call_from_thread(self.notify, str(exc), title="Nothing imported", severity="error")
-            return
-
-        def done() -> None:
+        def done(_: object) -> None:
             self.table.reload()
             self._status()
-            first = "".join(f"\n{e.where}: {e.reason}" for e in summary.errors[:3])
-            self.notify(summary.line() + first, severity="warning" if summary.skipped else "information", timeout=10)
 
-        self.app.call_from_thread(done)
+        ImportFlow(self, self.workspace.examples, self.dataset_id, self.dataset_name, done).start()

@@ -1,0 +1,86 @@
+"""Importing a file from a screen: ask for the path, import in a worker thread, report; when no
+record has a known shape, show the fields found and ask how to map them, then import again."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from textual.screen import Screen
+
+from forge_tui.core.errors import ForgeError
+from forge_tui.core.import_shapes import Mapping
+from forge_tui.services.examples import ExampleService
+from forge_tui.services.importing import ImportSummary, import_file
+from forge_tui.ui.widgets.dialogs import TextPrompt
+
+UNKNOWN = "no known shape"
+
+
+def _mapping_problem(text: str) -> str | None:
+    try:
+        Mapping.parse(text)
+    except ForgeError as exc:
+        return str(exc)
+    return None
+
+
+class ImportFlow:
+    def __init__(
+        self, screen: Screen[Any], examples: ExampleService, dataset_id: int, dataset_name: str,
+        done: Callable[[ImportSummary], None],
+    ) -> None:  # fmt: skip
+        self.screen = screen
+        self.examples = examples
+        self.dataset_id = dataset_id
+        self.dataset_name = dataset_name
+        self.done = done
+
+    def start(self) -> None:
+        def exists(value: str) -> str | None:
+            return None if Path(value).expanduser().is_file() else f"There is no file {value}"
+
+        def chosen(path: str | None) -> None:
+            if path:
+                self._run(Path(path).expanduser(), None)
+
+        prompt = TextPrompt(f"Import a file into '{self.dataset_name}'", placeholder="path/to/data.jsonl", check=exists)
+        self.screen.app.push_screen(prompt, chosen)
+
+    def _run(self, path: Path, mapping: Mapping | None) -> None:
+        app = self.screen.app
+
+        def work() -> None:
+            try:
+                summary = import_file(self.examples, self.dataset_id, self.dataset_name, path, mapping)
+            except ForgeError as exc:
+                app.call_from_thread(app.notify, str(exc), title="Nothing imported", severity="error")
+                return
+            app.call_from_thread(self._finished, path, summary)
+
+        self.screen.run_worker(work, thread=True, group="import", exclusive=True)
+
+    def _finished(self, path: Path, summary: ImportSummary) -> None:
+        app = self.screen.app
+        unknown = [e for e in summary.errors if e.reason.startswith(UNKNOWN)]
+        if not summary.imported and unknown:
+            fields = unknown[0].reason.split("fields found: ", 1)[-1].split(")", 1)[0]
+
+            def mapped(text: str | None) -> None:
+                if text:
+                    self._run(path, Mapping.parse(text))
+
+            app.push_screen(
+                TextPrompt(
+                    f"{path.name}: no known shape. Fields found: {fields}. Map them "
+                    "(fields: system_prompt, user_prompt, output, rejected):",
+                    placeholder="user_prompt=question,output=answer",
+                    check=_mapping_problem,
+                ),
+                mapped,
+            )
+            return
+        first = "".join(f"\n{e.where}: {e.reason}" for e in summary.errors[:3])
+        app.notify(summary.line() + first, severity="warning" if summary.skipped else "information", timeout=10)
+        self.done(summary)
