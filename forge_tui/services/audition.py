@@ -20,7 +20,7 @@ from typing import Any
 from forge_tui.core import paraphrase
 from forge_tui.core.chat import ChatMessage, ChatRequest, ToolCall, Usage
 from forge_tui.core.errors import InvalidInput
-from forge_tui.core.models import ExampleContent, ExampleMeta
+from forge_tui.core.models import Example, ExampleContent, ExampleMeta
 from forge_tui.core.templates import TemplateError, TemplateInfo, check_tool_arguments, render
 from forge_tui.llm.errors import BackendError
 from forge_tui.services.backends import BackendService
@@ -50,6 +50,19 @@ class BatchState(StrEnum):
 
 
 @dataclass(frozen=True)
+class Preset:
+    """A card asked again from a stored example (bulk regenerate): its prompt as sent, its system
+    prompt, slots and earlier turns, and the answers already rejected for it."""
+
+    prompt: str
+    system_prompt: str = ""
+    slots: dict[str, str] = field(default_factory=dict)
+    turns: list[dict[str, Any]] = field(default_factory=list)
+    rejected: list[str] = field(default_factory=list)
+    source_id: str | None = None  # the example it came from
+
+
+@dataclass(frozen=True)
 class BatchSpec:
     template: TemplateInfo
     slots: dict[str, str]
@@ -59,6 +72,8 @@ class BatchSpec:
     temperature: float | None = 0.8
     seed: int | None = None  # None: a random one, recorded with each example
     max_tokens: int | None = None
+    # Bulk regenerate: one card per preset instead of rendering the template (no paraphrasing).
+    presets: tuple[Preset, ...] = ()
 
 
 @dataclass
@@ -83,6 +98,7 @@ class Card:
     # Rejected answers for each prompt this card has used: they pair with the kept answer to the
     # same prompt, so switching variation keeps them apart.
     rejected: dict[str, list[str]] = field(default_factory=dict)
+    preset: Preset | None = None
 
     @property
     def output(self) -> str:
@@ -115,6 +131,21 @@ class Card:
         return self.state in (CardState.DONE, CardState.FAILED, CardState.CANCELLED)
 
 
+def presets_from(examples: Iterable[Example]) -> tuple[Preset, ...]:
+    """Cards to ask again, one per stored example."""
+    return tuple(
+        Preset(
+            prompt=e.content.user_prompt,
+            system_prompt=e.content.system_prompt,
+            slots=dict(e.content.slots),
+            turns=list(e.content.turns),
+            rejected=list(e.content.rejected),
+            source_id=e.id,
+        )
+        for e in examples
+    )
+
+
 def calls_to_json(calls: Iterable[ToolCall]) -> list[dict[str, Any]]:
     return [{"name": c.name, "arguments": c.arguments, **({"id": c.id} if c.id else {})} for c in calls]
 
@@ -142,12 +173,19 @@ class AuditionSession:
     ) -> None:
         if not spec.model:
             raise InvalidInput("No generation model chosen — pick one in Settings (s) or in the form")
-        if not 1 <= spec.batch <= 64:
+        if not 1 <= (len(spec.presets) or spec.batch) <= 64:
             raise InvalidInput("A batch has 1 to 64 cards.")
         self.backend = backend
         self.spec = spec
         self.listener = listener
+        self._concurrency = concurrency
         template = spec.template
+        if spec.presets:
+            self.slot_values: dict[str, str] = {}
+            self.system_prompt = ""
+            self.original = spec.presets[0].prompt
+            self._init_state()
+            return
         values = {s.name: s.default for s in template.slots} | {k: v for k, v in spec.slots.items()}
         self.slot_values = {name: values.get(name, "") for name in template.used_slots()}
         missing = [name for name, value in self.slot_values.items() if name not in values]
@@ -157,13 +195,17 @@ class AuditionSession:
         self.original = render(template.user_prompt, self.slot_values).strip()
         if not self.original:
             raise TemplateError("the user prompt is empty")
+        self._init_state()
+
+    def _init_state(self) -> None:
+        spec = self.spec
         self.seed = spec.seed if spec.seed is not None else random.randrange(_MAX_SEED)
         self.variations: list[str] = [self.original]
         self.cards: list[Card] = []
         self.state = BatchState.IDLE
         self.error: str | None = None
         self.paraphrase_note: str | None = None
-        self._semaphore = asyncio.Semaphore(concurrency)
+        self._semaphore = asyncio.Semaphore(self._concurrency)
         self._tasks: dict[int, asyncio.Task[None]] = {}
         self._run_task: asyncio.Task[None] | None = None
 
@@ -175,12 +217,18 @@ class AuditionSession:
         self._run_task = asyncio.current_task()
         try:
             await self.backend.ensure_model(self.spec.model)
-            if self.spec.paraphrase_model and self.spec.batch > 1:
+            if self.spec.paraphrase_model and self.spec.batch > 1 and not self.spec.presets:
                 self._set_state(BatchState.PARAPHRASING)
                 await self.backend.ensure_model(self.spec.paraphrase_model)
                 self.variations = [self.original, *await self._paraphrase()]
             self._set_state(BatchState.GENERATING)
-            self.cards = [self._new_card(i) for i in range(self.spec.batch)]
+            if self.spec.presets:
+                self.cards = [
+                    Card(index=i, variation=0, prompt=p.prompt, rejected={p.prompt: list(p.rejected)}, preset=p)
+                    for i, p in enumerate(self.spec.presets)
+                ]
+            else:
+                self.cards = [self._new_card(i) for i in range(self.spec.batch)]
             for card in self.cards:
                 self._start(card)
             await self.wait()
@@ -326,8 +374,12 @@ class AuditionSession:
         self._tasks[card.index] = asyncio.create_task(self._stream(card, old), name=f"audition-card-{card.index}")
 
     def request_for(self, card: Card) -> ChatRequest:
-        messages = [ChatMessage(role="system", content=self.system_prompt)] if self.system_prompt else []
-        messages.append(ChatMessage(role="user", content=card.prompt))
+        system = card.preset.system_prompt if card.preset is not None else self.system_prompt
+        messages = [ChatMessage(role="system", content=system)] if system else []
+        if card.preset is not None and card.preset.turns:
+            messages += [_turn_message(t) for t in card.preset.turns]
+        else:
+            messages.append(ChatMessage(role="user", content=card.prompt))
         template = self.spec.template
         return ChatRequest(
             model=self.spec.model,
@@ -393,10 +445,12 @@ class AuditionSession:
         }
         if self.spec.template.is_tool_calling:
             params["tools"] = [t.to_openai() for t in self.spec.template.tools]
+        preset = card.preset
         content = ExampleContent(
-            system_prompt=self.system_prompt,
+            system_prompt=preset.system_prompt if preset is not None else self.system_prompt,
             user_prompt=card.prompt,
-            slots=self.slot_values,
+            slots=preset.slots if preset is not None else self.slot_values,
+            turns=list(preset.turns) if preset is not None else [],
             output=card.answer,
             tool_calls=calls_to_json(card.calls),
             rejected=list(card.rejected_here),
@@ -431,6 +485,19 @@ class AuditionSession:
     def _changed(self, card: Card | None) -> None:
         if self.listener is not None:
             self.listener(card)
+
+
+def _turn_message(turn: dict[str, Any]) -> ChatMessage:
+    """A stored turn (core.conversation's neutral message) as a chat message to send."""
+    calls = [
+        ToolCall(name=c["name"], arguments=c.get("arguments", {}), id=c.get("id")) for c in turn.get("tool_calls") or []
+    ]
+    return ChatMessage(
+        role=turn.get("role", "user"),
+        content=str(turn.get("content") or ""),
+        tool_calls=calls,
+        tool_call_id=turn.get("tool_call_id"),
+    )
 
 
 def parse_tool_calls(text: str) -> list[ToolCall]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from forge_tui.core.models import DatasetInfo, UserInfo
+from forge_tui.core.models import DatasetInfo, Example, UserInfo
 from forge_tui.services.accounts import AuthFailed, Unlocked
 from forge_tui.services.audition import AuditionSession
 from forge_tui.services.datasets import DatasetService
@@ -33,6 +33,8 @@ class Workspace:
     last_template_id: int | None = None
     # The audition batch outlives its screen, so moving to another screen and back loses no card.
     audition: AuditionSession | None = None
+    # Examples chosen on the Examples screen to be asked again; the Audition screen takes them.
+    regenerate: list[Example] | None = None
 
     @classmethod
     def open(cls, home: Home, unlocked: Unlocked) -> Workspace:

@@ -236,3 +236,43 @@ def test_missing_slot_without_default_is_refused(backend: BackendService) -> Non
 def _alice(home: Home) -> tuple[str, str]:
     AccountService(home).create_user("alice", "Alice", PASSWORD)
     return "alice", PASSWORD
+
+
+async def test_presets_ask_stored_examples_again(home: Home, backend: BackendService, fake: FakeOllama) -> None:
+    from forge_tui.services.audition import presets_from
+
+    accounts = AccountService(home)
+    accounts.create_user("alice", "Alice", PASSWORD)
+    workspace = Workspace.open(home, accounts.unlock("alice", PASSWORD))
+    dataset = workspace.datasets.current()
+    assert dataset is not None
+    from forge_tui.core.models import ExampleContent, ExampleMeta
+
+    turns = [
+        {"role": "user", "content": "Hi"},
+        {"role": "assistant", "content": "Hello."},
+        {"role": "user", "content": "And now?"},
+    ]
+    workspace.examples.add_many(
+        dataset.id,
+        [
+            (ExampleContent(system_prompt="Terse.", user_prompt="Q1", output="old", rejected=["worse"]), ExampleMeta()),
+            (ExampleContent(user_prompt="And now?", output="old 2", turns=turns), ExampleMeta()),
+        ],
+    )
+    stored = [e for e in workspace.examples.scan(dataset.id) if isinstance(e, Example)]
+    session, _ = session_for(backend, presets=presets_from(stored))
+    await session.run()
+    assert [c.prompt for c in session.cards] == ["Q1", "And now?"] and all(
+        c.state is CardState.DONE for c in session.cards
+    )
+    assert fake.requests[0]["messages"] == [{"role": "system", "content": "Terse."}, {"role": "user", "content": "Q1"}]
+    assert [m["content"] for m in fake.requests[1]["messages"]] == ["Hi", "Hello.", "And now?"]
+    session.star(0)
+    session.regenerate(1)
+    await session.wait()
+    session.star(1)
+    await session.add_starred(workspace.examples, dataset.id)
+    added = [e for e in workspace.examples.scan(dataset.id) if isinstance(e, Example)][2:]
+    assert added[0].content.system_prompt == "Terse." and added[0].content.rejected == ["worse"]
+    assert added[1].content.turns == turns and len(added[1].content.rejected) == 1

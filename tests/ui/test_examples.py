@@ -156,3 +156,32 @@ async def test_import_from_datasets_asks_how_to_map_an_unknown_shape(home: Home,
         await pilot.press("enter")
         await wait_until(pilot, lambda: len(outputs(workspace)) == 2)
     assert outputs(workspace) == ["Because.", "Like so."]
+
+
+async def test_regenerate_sends_the_selection_to_audition(home: Home, fake: Any) -> None:
+    from forge_tui.core.backend_settings import BackendSettings
+    from forge_tui.services.settings import SettingsService
+    from forge_tui.ui.screens.audition import AuditionScreen
+    from forge_tui.ui.widgets.audition_card import AuditionCard
+
+    workspace = fill(home, 5)
+    user = AccountService(home).get("alice")
+    SettingsService(home, user).save_backend(BackendSettings(base_url=fake.base_url, generation_model="llama3.2"))
+    app = ForgeApp(home)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_examples(pilot)
+        await pilot.press("down", "space", "down", "down", "space", "ctrl+r")  # rows 1 and 3
+        await wait_for_screen(pilot, AuditionScreen)
+        screen = app.screen
+        assert isinstance(screen, AuditionScreen)
+        await wait_until(pilot, lambda: screen.session is not None and len(screen.session.cards) == 2
+                         and all(c.finished for c in screen.session.cards))  # fmt: skip
+        session = screen.session
+        assert session is not None and [c.prompt for c in session.cards] == ["question 1", "question 3"]
+        sent = sorted(r["messages"][-1]["content"] for r in fake.requests)
+        assert sent == ["question 1", "question 3"]
+        await wait_until(pilot, lambda: len(screen.query(AuditionCard)) == 2)
+        await pilot.press("space", "j", "space", "ctrl+s")
+        await wait_until(pilot, lambda: len(outputs(workspace)) == 7)
+    stored = [e for e in workspace.examples.scan(workspace.datasets.current().id) if isinstance(e, Example)]  # type: ignore[union-attr]
+    assert [e.content.slots for e in stored[5:]] == [{"topic": "t1"}, {"topic": "t3"}]

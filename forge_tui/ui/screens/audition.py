@@ -10,6 +10,7 @@ from __future__ import annotations
 import gc
 import json
 from collections.abc import Callable
+from dataclasses import replace
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -20,8 +21,17 @@ from textual.widget import Widget
 from textual.widgets import Button, Input, Label, Select, Static
 
 from forge_tui.core.errors import ForgeError, InvalidInput
+from forge_tui.core.models import Example
 from forge_tui.core.templates import TemplateInfo
-from forge_tui.services.audition import AuditionSession, BatchSpec, BatchState, Card, CardState, calls_to_json
+from forge_tui.services.audition import (
+    AuditionSession,
+    BatchSpec,
+    BatchState,
+    Card,
+    CardState,
+    calls_to_json,
+    presets_from,
+)
 from forge_tui.services.backends import BackendError, BackendService
 from forge_tui.services.workspace import Workspace
 from forge_tui.ui.screens.base import WorkspaceScreen
@@ -105,6 +115,28 @@ class AuditionScreen(WorkspaceScreen):
             self._status_dirty = True
         self.set_interval(1 / REPAINT_HZ, self._repaint, name="audition-repaint")
         self._load_models()
+        examples, self.workspace.regenerate = self.workspace.regenerate, None
+        if examples:
+            self.call_after_refresh(self._regenerate, examples)
+
+    def _regenerate(self, examples: list[Example]) -> None:
+        """Cards for stored examples (from the Examples screen): their own prompts, no paraphrasing."""
+        ids = {e.meta.template_id for e in examples}
+        template = next((t for t in self.templates if len(ids) == 1 and t.id in ids), None)
+        if template is None:
+            template = TemplateInfo(name="Regenerated examples", user_prompt="(the examples' own prompts)")
+        try:
+            spec = replace(self._spec(template), presets=presets_from(examples), paraphrase_model=None)
+            session = AuditionSession(
+                self._backend_service(), spec, self.workspace.settings.backend().concurrency, self._on_change
+            )
+        except ForgeError as exc:
+            self._set_status(f"✗ {exc}", error=True)
+            return
+        self.notify(
+            f"Asking {len(examples)} example{'s' if len(examples) != 1 else ''} again: star the answers to keep."
+        )
+        self._start(session)
 
     def on_unmount(self) -> None:
         self._pause_gc(False)
@@ -160,8 +192,9 @@ class AuditionScreen(WorkspaceScreen):
         return self._backend
 
     # --- the form ---------------------------------------------------------------------
-    def _spec(self) -> BatchSpec:
-        if self.template is None:
+    def _spec(self, template: TemplateInfo | None = None) -> BatchSpec:
+        template = template or self.template
+        if template is None:
             raise InvalidInput("Choose a template first (t opens the Templates screen).")
         slots = {i.id.removeprefix("slot-"): i.value for i in self.query(".slot-input").results(Input) if i.id}
 
@@ -177,7 +210,7 @@ class AuditionScreen(WorkspaceScreen):
         batch = number("#batch", int, "Cards")
         seed = number("#seed", int, "The seed")
         return BatchSpec(
-            template=self.template,
+            template=template,
             slots=slots,
             model=self.query_one("#model", Input).value.strip(),
             paraphrase_model=self.query_one("#paraphrase-model", Input).value.strip() or None,
@@ -265,6 +298,8 @@ class AuditionScreen(WorkspaceScreen):
 
     def _status_text(self, session: AuditionSession) -> str:
         state = session.state
+        if session.spec.presets and state is BatchState.GENERATING:
+            return f"Asking {len(session.spec.presets)} stored examples again…"
         if state is BatchState.PARAPHRASING:
             return f"Paraphrasing with {session.spec.paraphrase_model}…"
         if state is BatchState.FAILED:

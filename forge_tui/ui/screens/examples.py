@@ -29,7 +29,8 @@ class ExamplesScreen(WorkspaceScreen):
     HELP = (
         "The current dataset, a row per example. Enter opens one (edit, then ctrl+s saves). space "
         "selects a row, shift+up/down extends the selection, ctrl+a selects all; delete removes the "
-        "selected rows (u puts them back until you leave this screen). / searches every field of every "
+        "selected rows (u puts them back until you leave this screen); ctrl+r sends them to Audition to be "
+        "answered again (star the new answers and add them). / searches every field of every "
         "example (matches appear while the scan goes on; escape returns to the whole dataset). i imports "
         "a file (JSONL, JSON, CSV, TSV, Parquet)."
     )
@@ -39,6 +40,7 @@ class ExamplesScreen(WorkspaceScreen):
         Binding("delete", "delete", "Delete", id="examples.delete"),
         Binding("u", "undo", "Undo delete", id="examples.undo"),
         Binding("i", "import", "Import", id="examples.import"),
+        Binding("ctrl+r", "regenerate", "Regenerate", id="examples.regenerate"),
         Binding("escape", "clear", "Whole dataset", id="examples.clear"),
     ]
 
@@ -163,6 +165,21 @@ class ExamplesScreen(WorkspaceScreen):
         self.table.reload()
         self._status()
         self.notify(f"Put back {len(removed)} example{'s' if len(removed) != 1 else ''}.")
+
+    # --- regenerate --------------------------------------------------------------------------------------
+    def action_regenerate(self) -> None:
+        """The selected examples (or the one under the cursor) go to Audition as cards to ask again."""
+        table = self.table
+        current = table.current()
+        chosen = sorted(table.selected) or ([current.id] if current is not None else [])
+        if not chosen or self.dataset_id is None:
+            return
+        if len(chosen) > 64:
+            self.notify(f"{len(chosen)} selected: regenerate takes up to 64 at a time.", severity="warning")
+            return
+        found = [e for e in self.workspace.examples.open_ids(self.dataset_id, chosen) if isinstance(e, Example)]
+        self.workspace.regenerate = found
+        self.app.action_show_audition()  # type: ignore[attr-defined]
 
     # --- search -----------------------------------------------------------------------------------------
     def action_search(self) -> None:
