@@ -4,7 +4,6 @@ round trips: what is imported, exported and imported again is the same examples.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,10 +13,8 @@ import pytest
 from forge_tui.core.export_formats import FORMATS
 from forge_tui.core.import_shapes import Mapping
 from forge_tui.core.models import Example, ExampleContent
-from forge_tui.services.accounts import AccountService
 from forge_tui.services.dataset_files import read_records
 from forge_tui.services.exporting import CustomFormats, export
-from forge_tui.services.home import Home
 from forge_tui.services.importing import import_file
 from forge_tui.services.workspace import Workspace
 
@@ -35,13 +32,6 @@ SAMPLES = {
     "v1_sft_demo.jsonl": (500, "openai-chat"),
     "alpaca_seed_tasks.jsonl": (175, "alpaca"),
 }
-
-
-@pytest.fixture
-def workspace(home: Home) -> Iterator[Workspace]:
-    accounts = AccountService(home)
-    accounts.create_user("alice", "Alice", PASSWORD)
-    yield Workspace.open(home, accounts.unlock("alice", PASSWORD))
 
 
 def new_dataset(workspace: Workspace, name: str) -> int:

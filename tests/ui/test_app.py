@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Static
@@ -36,6 +37,16 @@ async def wait_for_screen(pilot: Pilot[None], kind: type, tries: int = 100) -> N
 
 def error_text(app: ForgeApp, selector: str) -> str:
     return str(app.screen.query_one(selector, Static).render())
+
+
+async def wait_until(pilot: Pilot[None], condition: Any, tries: int = 200) -> None:
+    """Until condition() holds (about 10 s at most), then one more repaint."""
+    for _ in range(tries):
+        if condition():
+            await pilot.pause(0.1)
+            return
+        await pilot.pause(0.05)
+    raise AssertionError("the condition never held")
 
 
 def make_user(home: Home, username: str = "alice") -> None:

@@ -26,7 +26,7 @@ from forge_tui.ui.screens.templates import TemplatesScreen
 from forge_tui.ui.widgets.audition_card import LIVE_ROWS, AuditionCard
 from forge_tui.ui.widgets.card_editor import CardEditor
 from tests.fake_ollama import FakeOllama
-from tests.ui.test_app import PASSWORD, make_user, type_text, unlock, wait_for_screen
+from tests.ui.test_app import PASSWORD, make_user, type_text, unlock, wait_for_screen, wait_until
 
 
 def prepare(home: Home, fake: FakeOllama, **settings: Any) -> None:
@@ -55,15 +55,6 @@ async def open_audition(pilot: Pilot[None]) -> AuditionScreen:
             break
         await pilot.pause(0.02)
     return screen
-
-
-async def wait_until(pilot: Pilot[None], condition: Any, tries: int = 200) -> None:
-    for _ in range(tries):
-        if condition():
-            await pilot.pause(0.1)  # one more repaint
-            return
-        await pilot.pause(0.05)
-    raise AssertionError("the condition never held")
 
 
 def batch_done(screen: AuditionScreen) -> bool:

@@ -18,7 +18,7 @@ from forge_tui.ui.screens.examples import ExamplesScreen
 from forge_tui.ui.widgets.dialogs import Confirm, TextPrompt
 from forge_tui.ui.widgets.example_detail import ExampleDetail
 from forge_tui.ui.widgets.example_table import ExampleTable
-from tests.ui.test_app import PASSWORD, make_user, type_text, unlock, wait_for_screen
+from tests.ui.test_app import PASSWORD, make_user, type_text, unlock, wait_for_screen, wait_until
 
 
 def fill(home: Home, n: int) -> Workspace:
@@ -52,14 +52,6 @@ async def open_examples(pilot: Pilot[None]) -> ExamplesScreen:
 
 def status(screen: ExamplesScreen) -> str:
     return str(screen.query_one("#examples-status", Static).render())
-
-
-async def wait_until(pilot: Pilot[None], condition: Any, tries: int = 200) -> None:
-    for _ in range(tries):
-        if condition():
-            return
-        await pilot.pause(0.05)
-    raise AssertionError("the condition never held")
 
 
 async def test_page_through_open_edit_and_save(home: Home) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 from textual.pilot import Pilot
 from textual.widgets import Input, Select, Static, TextArea
@@ -15,7 +14,7 @@ from forge_tui.ui.app import ForgeApp
 from forge_tui.ui.screens.datasets import DatasetsScreen
 from forge_tui.ui.screens.export import ExportScreen
 from forge_tui.ui.widgets.dialogs import TextPrompt
-from tests.ui.test_app import type_text, unlock, wait_for_screen
+from tests.ui.test_app import type_text, unlock, wait_for_screen, wait_until
 from tests.ui.test_examples import fill
 
 
@@ -27,14 +26,6 @@ async def open_export(pilot: Pilot[None]) -> ExportScreen:
     screen = pilot.app.screen
     assert isinstance(screen, ExportScreen)
     return screen
-
-
-async def wait_until(pilot: Pilot[None], condition: Any, tries: int = 200) -> None:
-    for _ in range(tries):
-        if condition():
-            return
-        await pilot.pause(0.05)
-    raise AssertionError("the condition never held")
 
 
 def text(screen: ExportScreen, selector: str) -> str:
