@@ -27,6 +27,7 @@ from forge_tui.services.examples import BrokenExample
 PAGE = 100
 CACHED_PAGES = 30
 FIXED = {"rej": 3, "tools": 5, "model": 10, "created": 11}
+NARROW_HIDDEN = ("model", "created")
 
 
 @dataclass(frozen=True)
@@ -181,15 +182,19 @@ class ExampleTable(ScrollView, can_focus=True):
             slots += [k for k in view.cells if k.startswith("slot:") and k not in slots]
         return ["prompt", *slots[:3], "answer", *(["tools"] if tools else []), "rej", "model", "created"]
 
-    def _widths(self, width: int) -> list[int]:
-        fixed = sum(FIXED[c] for c in self.columns if c in FIXED)
-        slots = [c for c in self.columns if c.startswith("slot:")]
-        gaps = 3 * (len(self.columns) - 1) + 2
+    def shown_columns(self, width: int) -> list[str]:
+        """Below 100 cells the model and the date make way for the text."""
+        return [c for c in self.columns if width >= 100 or c not in NARROW_HIDDEN]
+
+    def _widths(self, columns: list[str], width: int) -> list[int]:
+        fixed = sum(FIXED[c] for c in columns if c in FIXED)
+        slots = [c for c in columns if c.startswith("slot:")]
+        gaps = 3 * (len(columns) - 1) + 2
         free = max(0, width - fixed - gaps)
         slot_width = min(16, free // (len(slots) + 4)) if slots else 0
         text = max(6, (free - slot_width * len(slots)) // 2)
         widths = []
-        for column in self.columns:
+        for column in columns:
             if column in FIXED:
                 widths.append(FIXED[column])
             elif column.startswith("slot:"):
@@ -201,9 +206,10 @@ class ExampleTable(ScrollView, can_focus=True):
     # --- drawing -------------------------------------------------------------------------------
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
-        widths = self._widths(width)
+        columns = self.shown_columns(width)
+        widths = self._widths(columns, width)
         if y == 0:
-            names = [c.removeprefix("slot:") for c in self.columns]
+            names = [c.removeprefix("slot:") for c in columns]
             text = "  " + " │ ".join(fit(n, w) for n, w in zip(names, widths, strict=True))
             header = self.get_component_rich_style("example-table--header")
             return Strip([Segment(text, header)]).crop_extend(0, width, header)
@@ -217,7 +223,7 @@ class ExampleTable(ScrollView, can_focus=True):
             style = self.get_component_rich_style("example-table--broken")
             text = "  " + fit(f"✗ {view.id}: {view.broken}", max(1, width - 2))
         else:
-            cells = [fit(view.cells.get(c, ""), w) for c, w in zip(self.columns, widths, strict=True)]
+            cells = [fit(view.cells.get(c, ""), w) for c, w in zip(columns, widths, strict=True)]
             text = ("● " if view.id in self.selected else "  ") + " │ ".join(cells)
         if view.id in self.selected:
             style = self.get_component_rich_style("example-table--selected")
