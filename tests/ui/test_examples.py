@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input, Static, TextArea
 
@@ -177,3 +178,27 @@ async def test_regenerate_sends_the_selection_to_audition(home: Home, fake: Any)
         await wait_until(pilot, lambda: len(outputs(workspace)) == 7)
     stored = [e for e in workspace.examples.scan(workspace.datasets.current().id) if isinstance(e, Example)]  # type: ignore[union-attr]
     assert [e.content.slots for e in stored[5:]] == [{"topic": "t1"}, {"topic": "t3"}]
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
+def test_snapshot(
+    home: Home, fake: Any, monkeypatch: pytest.MonkeyPatch, snap_compare: Any, size: tuple[int, int]
+) -> None:
+    from datetime import UTC, datetime
+
+    from forge_tui.core.backend_settings import BackendSettings
+    from forge_tui.services.settings import SettingsService
+    from forge_tui.store import examples as example_rows
+
+    monkeypatch.setattr(example_rows, "utcnow", lambda: datetime(2026, 11, 23, 9, 30, tzinfo=UTC))
+    fill(home, 60)
+    SettingsService(home, AccountService(home).get("alice")).save_backend(BackendSettings(base_url=fake.base_url))
+
+    async def run_before(pilot: Pilot[None]) -> None:
+        await open_examples(pilot)
+        await wait_until(pilot, lambda: pilot.app.backend_status == "● Ollama")  # type: ignore[attr-defined]
+        await pilot.press("down", "down", "space", "shift+down")
+        pilot.app.clear_notifications()
+        await pilot.pause(0.2)
+
+    assert snap_compare(ForgeApp(home), terminal_size=size, run_before=run_before)

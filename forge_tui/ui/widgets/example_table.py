@@ -149,7 +149,7 @@ class ExampleTable(ScrollView, can_focus=True):
         self._pages.clear()
         self.total = self.source.count()
         self.columns = self._columns()
-        self.virtual_size = Size(self.size.width, self.total + 1)
+        self.virtual_size = Size(0, self.total + 1)
         self.cursor = min(self.cursor, max(0, self.total - 1)) if keep_cursor else 0
         self.refresh()
 
@@ -232,7 +232,7 @@ class ExampleTable(ScrollView, can_focus=True):
         return Strip([Segment(text, style)]).crop_extend(0, width, style)
 
     def on_resize(self) -> None:
-        self.virtual_size = Size(self.size.width, self.total + 1)
+        self.virtual_size = Size(0, self.total + 1)
 
     def watch_cursor(self, old: int, new: int) -> None:
         rows = max(1, self.scrollable_content_region.height - 1)
