@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from forge_tui import __version__
-from forge_tui.cli import audition, datasets, server, templates, transfer, users
+from forge_tui.cli import audition, datasets, serve, server, templates, transfer, users
 from forge_tui.cli.common import EXIT_CODES_HELP, errors, open_home, state
 
 app = typer.Typer(
@@ -27,6 +27,7 @@ app.add_typer(transfer.formats_app, name="formats")
 app.command("audition")(audition.audition)
 app.command("import")(transfer.import_)
 app.command("export")(transfer.export)
+app.command("serve")(serve.serve)
 app.command("doctor")(server.doctor)
 app.command("models")(server.models)
 
