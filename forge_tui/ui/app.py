@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from time import monotonic
 
 from textual import events, work
-from textual.app import App
+from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.reactive import reactive
 from textual.screen import Screen
@@ -191,6 +191,53 @@ class ForgeApp(App[None]):
         workspace = self.workspace
         if workspace is not None and not self._locked and not isinstance(self.screen, kind):
             self._goto(lambda: kind(workspace))
+
+    # --- the command palette (ctrl+p) -------------------------------------------------------
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        workspace = self.workspace
+        if workspace is None or self._locked:
+            return
+        screens = [
+            ("Audition", "Generate answers and keep the good ones (g)", self.action_show_audition),
+            ("Examples", "The current dataset as a table (e)", self.action_show_examples),
+            ("Export", "Write the dataset in a trainer's format (x)", self.action_show_export),
+            ("Templates", "Prompt templates with slots (t)", self.action_show_templates),
+            ("Datasets", "Create, switch, archive datasets (d)", self.action_show_datasets),
+            ("Settings", "Model server, default models, timeouts (s)", self.action_show_settings),
+        ]
+        for title, about, go in screens:
+            yield SystemCommand(f"Go to {title}", about, go)
+        yield SystemCommand("New template", "Open Templates and name a new template", self._new_template)
+        yield SystemCommand("Lock", "Hide everything until the password is given again (ctrl+l)", self.action_lock)
+        current = workspace.datasets.current()
+        for dataset in workspace.datasets.list():
+            if current is None or dataset.id != current.id:
+                yield SystemCommand(
+                    f"Switch dataset: {dataset.name}",
+                    f"{dataset.example_count} examples",
+                    lambda dataset_id=dataset.id: self._switch_dataset(dataset_id),
+                )
+
+    def _new_template(self) -> None:
+        self.action_show_templates()
+
+        def ask() -> None:
+            if isinstance(self.screen, TemplatesScreen):
+                self.screen.action_new()
+
+        self.call_after_refresh(ask)
+
+    def _switch_dataset(self, dataset_id: int) -> None:
+        if self.workspace is None:
+            return
+        switched = self.workspace.datasets.switch(dataset_id)
+        self.dataset_name = switched.name
+        self.notify(f"Now working in '{switched.name}'.")
+        # Screens that show the dataset open again on the new one.
+        for kind in (ExamplesScreen, ExportScreen, DatasetsScreen):
+            if isinstance(self.screen, kind):
+                self.switch_screen(kind(self.workspace))
 
     def action_show_datasets(self) -> None:
         self._show(DatasetsScreen)
