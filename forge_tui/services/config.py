@@ -41,6 +41,8 @@ class AppConfig(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     security: SecurityConfig = Field(default_factory=SecurityConfig)
+    # Remapped keys: a binding id (shown by F1 on each screen) -> keys, e.g. "app.export" = "f5".
+    keys: dict[str, str] = Field(default_factory=dict)
 
 
 def load_config(home: Path) -> AppConfig:

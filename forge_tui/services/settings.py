@@ -12,6 +12,7 @@ from forge_tui.store.db import read_session, write_session
 from forge_tui.store.tables import User
 
 _BACKEND_KEY = "backend"
+_THEME_KEY = "theme"
 
 
 class SettingsService:
@@ -41,6 +42,16 @@ class SettingsService:
             row.default_generation_model = settings.generation_model
             row.default_paraphrase_model = settings.paraphrase_model
         return settings
+
+    def theme(self) -> str | None:
+        with read_session(self.home.engine) as s:
+            value = (self._row(s.get(User, self.user.id)).settings or {}).get(_THEME_KEY)
+        return value if isinstance(value, str) else None
+
+    def save_theme(self, name: str) -> None:
+        with write_session(self.home.engine) as s:
+            row = self._row(s.get(User, self.user.id))
+            row.settings = {**(row.settings or {}), _THEME_KEY: name}
 
     def _row(self, row: User | None) -> User:
         if row is None:

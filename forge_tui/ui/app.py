@@ -11,6 +11,7 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.reactive import reactive
 from textual.screen import Screen
+from textual.theme import Theme
 from textual.timer import Timer
 
 from forge_tui import __version__
@@ -79,6 +80,8 @@ class ForgeApp(App[None]):
     # --- start ------------------------------------------------------------------------
     def on_mount(self) -> None:
         self.sub_title = __version__
+        if self.home.config.keys:
+            self.set_keymap(self.home.config.keys)
         if self.accounts.has_users():
             self.push_screen(UnlockScreen(self.accounts, self.accounts.default_username()), self._unlocked)
         else:
@@ -99,6 +102,10 @@ class ForgeApp(App[None]):
         self.dataset_name = current.name if current else ""
         self._last_activity = monotonic()
         self._start_idle_timer()
+        theme = self.workspace.settings.theme()
+        if theme in self.available_themes:
+            self.theme = theme
+        self.theme_changed_signal.subscribe(self, self._remember_theme)
         self.push_screen(DatasetsScreen(self.workspace))
         self.call_after_refresh(settle_memory)
         self.check_backend()
@@ -192,6 +199,10 @@ class ForgeApp(App[None]):
         if workspace is not None and not self._locked and not isinstance(self.screen, kind):
             self._goto(lambda: kind(workspace))
 
+    def _remember_theme(self, theme: Theme) -> None:
+        if self.workspace is not None and not self._locked:
+            self.workspace.settings.save_theme(theme.name)
+
     # --- the command palette (ctrl+p) -------------------------------------------------------
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
@@ -267,6 +278,7 @@ class ForgeApp(App[None]):
             binding = active.binding
             if binding.description and binding.description not in seen and active.enabled:
                 seen.add(binding.description)
-                keys.append((self.get_key_display(binding), binding.description))
+                what = f"{binding.description}  [{binding.id}]" if binding.id else binding.description
+                keys.append((self.get_key_display(binding), what))
         about = getattr(screen, "HELP", "") or ""
         self.push_screen(HelpScreen(screen.title or screen.__class__.__name__, about, keys))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from textual.command import CommandPalette
 from textual.pilot import Pilot
 
@@ -42,3 +44,35 @@ async def test_switch_dataset_and_go_to_screens(home: Home) -> None:
         await wait_for_screen(pilot, TextPrompt)
     current = Workspace.open(home, AccountService(home).unlock("alice", PASSWORD)).datasets.current()
     assert current is not None and current.name == "tides"
+
+
+async def test_keys_remapped_in_config_and_theme_remembered(fast_home_dir: Any) -> None:
+    from forge_tui.services.home import open_home
+    from forge_tui.ui.screens.help import HelpScreen
+
+    (fast_home_dir / "config.toml").write_text(
+        (fast_home_dir / "config.toml").read_text(encoding="utf-8") + '\n[keys]\n"app.examples" = "f5"\n',
+        encoding="utf-8",
+    )
+    home = open_home(fast_home_dir)
+    make_user(home)
+    app = ForgeApp(home)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await unlock(pilot)
+        await wait_for_screen(pilot, DatasetsScreen)
+        await pilot.press("e")  # no longer bound
+        await pilot.pause(0.2)
+        assert isinstance(app.screen, DatasetsScreen)
+        await pilot.press("f5")
+        await wait_for_screen(pilot, ExamplesScreen)
+        await pilot.press("f1")
+        await wait_for_screen(pilot, HelpScreen)
+        assert "[examples.search]" in str(app.screen.query_one(".help-keys").render())
+        app.theme = "nord"
+        await pilot.pause(0.2)
+    again = ForgeApp(home)
+    async with again.run_test(size=(100, 30)) as pilot:
+        await unlock(pilot)
+        await wait_for_screen(pilot, DatasetsScreen)
+        assert again.theme == "nord"
+    home.close()
