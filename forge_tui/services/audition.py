@@ -131,6 +131,24 @@ class Card:
         return self.state in (CardState.DONE, CardState.FAILED, CardState.CANCELLED)
 
 
+def _rendered(spec: BatchSpec) -> tuple[dict[str, str], str, str]:
+    """(slot values, system prompt, user prompt) of the batch. Presets bring their own per card;
+    the first preset's prompt then stands for the batch."""
+    if spec.presets:
+        return {}, "", spec.presets[0].prompt
+    template = spec.template
+    values = {s.name: s.default for s in template.slots} | dict(spec.slots)
+    slot_values = {name: values.get(name, "") for name in template.used_slots()}
+    missing = [name for name in slot_values if name not in values]
+    if missing:
+        raise TemplateError(f"slot '{missing[0]}' has no value and no default")
+    system_prompt = render(template.system_prompt, slot_values).strip() if template.system_prompt else ""
+    original = render(template.user_prompt, slot_values).strip()
+    if not original:
+        raise TemplateError("the user prompt is empty")
+    return slot_values, system_prompt, original
+
+
 def presets_from(examples: Iterable[Example]) -> tuple[Preset, ...]:
     """Cards to ask again, one per stored example."""
     return tuple(
@@ -178,34 +196,14 @@ class AuditionSession:
         self.backend = backend
         self.spec = spec
         self.listener = listener
-        self._concurrency = concurrency
-        template = spec.template
-        if spec.presets:
-            self.slot_values: dict[str, str] = {}
-            self.system_prompt = ""
-            self.original = spec.presets[0].prompt
-            self._init_state()
-            return
-        values = {s.name: s.default for s in template.slots} | {k: v for k, v in spec.slots.items()}
-        self.slot_values = {name: values.get(name, "") for name in template.used_slots()}
-        missing = [name for name, value in self.slot_values.items() if name not in values]
-        if missing:
-            raise TemplateError(f"slot '{missing[0]}' has no value and no default")
-        self.system_prompt = render(template.system_prompt, self.slot_values).strip() if template.system_prompt else ""
-        self.original = render(template.user_prompt, self.slot_values).strip()
-        if not self.original:
-            raise TemplateError("the user prompt is empty")
-        self._init_state()
-
-    def _init_state(self) -> None:
-        spec = self.spec
+        self.slot_values, self.system_prompt, self.original = _rendered(spec)
         self.seed = spec.seed if spec.seed is not None else random.randrange(_MAX_SEED)
         self.variations: list[str] = [self.original]
         self.cards: list[Card] = []
         self.state = BatchState.IDLE
         self.error: str | None = None
         self.paraphrase_note: str | None = None
-        self._semaphore = asyncio.Semaphore(self._concurrency)
+        self._semaphore = asyncio.Semaphore(concurrency)
         self._tasks: dict[int, asyncio.Task[None]] = {}
         self._run_task: asyncio.Task[None] | None = None
 

@@ -65,10 +65,10 @@ class ExampleService:
     def add_many(self, dataset_id: int, items: Sequence[tuple[ExampleContent, ExampleMeta]]) -> list[str]:
         """Adds all the examples in one transaction."""
         cipher = self._cipher(dataset_id)
-        sealed = [rows.seal_row(cipher, dataset_id, content, meta) for content, meta in items]
+        sealed = [rows.sealed_values(cipher, dataset_id, content, meta) for content, meta in items]
         with write_session(self.home.engine) as s:
-            rows.insert_many(s, sealed)
-        return [row.id for row in sealed]
+            rows.insert_values(s, sealed)
+        return [values["id"] for values in sealed]
 
     def get(self, example_id: str) -> Example:
         with read_session(self.home.engine) as s:
@@ -80,7 +80,7 @@ class ExampleService:
     def page(self, dataset_id: int, after: str | None = None, limit: int = 100) -> list[Example | BrokenExample]:
         cipher = self._cipher(dataset_id)
         with read_session(self.home.engine) as s:
-            found = rows.page(s, dataset_id, after, limit)
+            found = rows.window(s, dataset_id, 0, limit, after)
         return [self._open(cipher, row) for row in found]
 
     def scan(self, dataset_id: int, only: set[str] | None = None) -> Iterator[Example | BrokenExample]:
@@ -120,7 +120,7 @@ class ExampleService:
 
     def undo_delete(self, removed: Sequence[dict[str, Any]]) -> None:
         with write_session(self.home.engine) as s:
-            rows.restore(s, removed)
+            rows.insert_values(s, removed)
 
     def update(self, example: Example, content: ExampleContent) -> Example:
         cipher = self._cipher(example.dataset_id)

@@ -165,14 +165,14 @@ def export(
     if split is not None and not 0 < split < 1:
         raise InvalidInput("The split is the train share, between 0 and 1 (e.g. 0.9).")
     summary = ExportSummary(format=fmt.name)
-    all_ids = examples.ids(dataset_id)
-    total = len(all_ids)
     done = 0
     targets: list[tuple[Path, set[str] | None]]
     if split is None:
+        total = examples.count(dataset_id)
         targets = [(path, None)]
     else:
-        order = list(all_ids)
+        order = examples.ids(dataset_id)  # only ids: the shuffle needs them, not the content
+        total = len(order)
         random.Random(seed).shuffle(order)
         cut = round(len(order) * split)
         train, valid = split_paths(path)

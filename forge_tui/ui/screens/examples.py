@@ -13,6 +13,7 @@ from textual.widgets import Input, Static
 
 from forge_tui.core.errors import ForgeError
 from forge_tui.core.models import Example, ExampleContent
+from forge_tui.services.workspace import Workspace
 from forge_tui.ui.screens.base import WorkspaceScreen
 from forge_tui.ui.widgets.dialogs import Confirm
 from forge_tui.ui.widgets.example_detail import ExampleDetail
@@ -44,7 +45,7 @@ class ExamplesScreen(WorkspaceScreen):
         Binding("escape", "clear", "Whole dataset", id="examples.clear"),
     ]
 
-    def __init__(self, workspace: Any) -> None:
+    def __init__(self, workspace: Workspace) -> None:
         super().__init__(workspace)
         self._undo: list[list[dict[str, Any]]] = []
         self._searching = ""
@@ -124,8 +125,8 @@ class ExamplesScreen(WorkspaceScreen):
     # --- selection and delete -----------------------------------------------------------------------
     def action_select_all(self) -> None:
         table = self.table
-        if self._searching:
-            table.selected = {e.id for e in getattr(table.source, "items", [])}
+        if isinstance(table.source, ListSource):
+            table.selected = {e.id for e in table.source.items}
         elif self.dataset_id is not None:
             table.selected = set(self.workspace.examples.ids(self.dataset_id))
         table.refresh()
@@ -133,7 +134,7 @@ class ExamplesScreen(WorkspaceScreen):
 
     def action_delete(self) -> None:
         table = self.table
-        doomed = sorted(table.selected) or ([table.current().id] if table.current() else [])  # type: ignore[union-attr]
+        doomed = table.chosen_ids()
         if not doomed or self.dataset_id is None:
             return
         dataset_id = self.dataset_id
@@ -169,9 +170,7 @@ class ExamplesScreen(WorkspaceScreen):
     # --- regenerate --------------------------------------------------------------------------------------
     def action_regenerate(self) -> None:
         """The selected examples (or the one under the cursor) go to Audition as cards to ask again."""
-        table = self.table
-        current = table.current()
-        chosen = sorted(table.selected) or ([current.id] if current is not None else [])
+        chosen = self.table.chosen_ids()
         if not chosen or self.dataset_id is None:
             return
         if len(chosen) > 64:

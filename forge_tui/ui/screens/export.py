@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -19,6 +18,7 @@ from forge_tui.core.export_formats import FORMATS, ExportFormat
 from forge_tui.core.models import Example
 from forge_tui.services.dataset_files import FILE_TYPES
 from forge_tui.services.exporting import SUFFIX, CustomFormats, ExportSummary, export
+from forge_tui.services.workspace import Workspace
 from forge_tui.ui.screens.base import WorkspaceScreen
 from forge_tui.ui.widgets.dialogs import Confirm, TextPrompt
 from forge_tui.ui.widgets.footer import ForgeFooter
@@ -44,7 +44,7 @@ class ExportScreen(WorkspaceScreen):
         Binding("ctrl+x", "delete_format", "Delete format", id="export.delete_format"),
     ]
 
-    def __init__(self, workspace: Any) -> None:
+    def __init__(self, workspace: Workspace) -> None:
         super().__init__(workspace)
         self.formats = CustomFormats(workspace.home)
         dataset = workspace.datasets.current()

@@ -171,6 +171,11 @@ class ExampleTable(ScrollView, can_focus=True):
     def current(self) -> RowView | None:
         return self.row(self.cursor)
 
+    def chosen_ids(self) -> list[str]:
+        """The selected rows, else the row under the cursor."""
+        current = self.current()
+        return sorted(self.selected) or ([current.id] if current is not None else [])
+
     def _columns(self) -> list[str]:
         first = [self.row(i) for i in range(min(self.total, PAGE))]
         slots: list[str] = []
@@ -230,9 +235,6 @@ class ExampleTable(ScrollView, can_focus=True):
         if index == self.cursor and self.has_focus:
             style = self.get_component_rich_style("example-table--cursor")
         return Strip([Segment(text, style)]).crop_extend(0, width, style)
-
-    def on_resize(self) -> None:
-        self.virtual_size = Size(0, self.total + 1)
 
     def watch_cursor(self, old: int, new: int) -> None:
         rows = max(1, self.scrollable_content_region.height - 1)
