@@ -57,6 +57,11 @@ class ForgeApp(App[None]):
         Binding("ctrl+l", "lock", "Lock", id="app.lock"),
         Binding("f1", "help", "Help", id="app.help"),
         Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True),
+        # Checked before the focused widget sees the key, so focus moves at once: over SSH a burst
+        # like "alice<Tab>Alice" arrives in one read, and with Textual's default (the key bubbles
+        # back up from the focused widget) the text after the Tab landed in the field it left.
+        Binding("tab", "focus_next", "Next field", show=False, priority=True, id="app.focus_next"),
+        Binding("shift+tab", "focus_previous", "Previous field", show=False, priority=True, id="app.focus_previous"),
     ]
 
     dataset_name: reactive[str] = reactive("")

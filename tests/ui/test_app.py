@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from textual import events
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Static
 
@@ -294,3 +295,17 @@ async def test_verify_reports_a_tampered_row_and_the_app_keeps_running(home: Hom
         assert ids[1] in damaged[0].message and "output" in damaged[0].message
         assert "1 of 3" in damaged[0].message
         assert isinstance(app.screen, DatasetsScreen)
+
+
+async def test_a_burst_of_keys_with_tab_fills_each_field(home: Home) -> None:
+    """Over SSH, "alice<Tab>Alice" can arrive in one read: the text after the Tab goes to the next field."""
+    app = ForgeApp(home)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for_screen(pilot, FirstRunScreen)
+        driver = app._driver
+        assert driver is not None
+        for key in ("z", "o", "e", "tab", "Z", "tab", "p"):
+            driver.send_message(events.Key(key, key if len(key) == 1 else None))
+        await pilot.pause(0.3)
+        values = [i.value for i in app.screen.query(Input).results(Input)]
+        assert values[:3] == ["zoe", "Z", "p"]
