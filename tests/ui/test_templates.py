@@ -15,6 +15,7 @@ from forge_tui.services.home import Home
 from forge_tui.services.settings import SettingsService
 from forge_tui.services.templates import TemplateService
 from forge_tui.ui.app import ForgeApp
+from forge_tui.ui.screens.audition import AuditionScreen
 from forge_tui.ui.screens.datasets import DatasetsScreen
 from forge_tui.ui.screens.templates import TemplateList, TemplatesScreen
 from forge_tui.ui.widgets.dialogs import Confirm, TextPrompt
@@ -242,3 +243,21 @@ def test_snapshot_80x24(home: Home, fake: FakeOllama, snap_compare: Any) -> None
 def test_snapshot_120x40(home: Home, fake: FakeOllama, snap_compare: Any) -> None:
     app, run_before = _snapshot_app(home, fake)
     assert snap_compare(app, terminal_size=(120, 40), run_before=run_before)
+
+
+async def test_escape_leaves_an_editor_for_the_list(home: Home) -> None:
+    make_user(home)
+    app = ForgeApp(home)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await unlock(pilot)
+        await wait_for_screen(pilot, DatasetsScreen)
+        await pilot.press("t")
+        await wait_for_screen(pilot, TemplatesScreen)
+        screen = app.screen
+        screen.query_one("#user-prompt", TextArea).focus()
+        await pilot.press("g")  # types in the editor
+        assert isinstance(app.screen, TemplatesScreen)
+        await pilot.press("escape", "g")  # now the app's key: the unsaved "g" is asked about first
+        await wait_for_screen(pilot, Confirm)
+        await pilot.press("y")
+        await wait_for_screen(pilot, AuditionScreen)

@@ -78,7 +78,8 @@ class TemplatesScreen(WorkspaceScreen):
         "A template is a system prompt and a user prompt with {{ slots }}. The system prompt has its own "
         "explicit save (ctrl+g) and keeps the last 10 versions (f6). Type in the filter to find a template; "
         "in the list, n/r/c/a/h/i/w create, rename, duplicate, archive, show archived, import and export. "
-        "The preview renders with each slot's default (or <slot>) as you type."
+        "The preview renders with each slot's default (or <slot>) as you type. In an editor, letters type; "
+        "escape goes back to the list, where the app's keys (g, e, x …) work again."
     )
     BINDINGS = [
         Binding("ctrl+s", "save", "Save", id="templates.save"),
@@ -87,6 +88,8 @@ class TemplatesScreen(WorkspaceScreen):
         Binding("f4", "add_slot", "Add slot", id="templates.add_slot"),
         Binding("f6", "history", "History", id="templates.history"),
         Binding("ctrl+f", "focus_filter", "Filter", id="templates.filter", show=False),
+        # Letters type in the editors; escape leaves them for the list, where keys act again.
+        Binding("escape", "focus_list", "To the list", id="templates.to_list", show=False),
     ]
 
     def __init__(self, workspace: Workspace) -> None:
@@ -174,6 +177,9 @@ class TemplatesScreen(WorkspaceScreen):
         index = next((i for i, t in enumerate(self.templates) if t.id == self.current.id), None)
         with self.prevent(ListView.Highlighted):
             self.query_one(TemplateList).index = index
+
+    def action_focus_list(self) -> None:
+        self.query_one(TemplateList).focus()
 
     def action_focus_filter(self) -> None:
         self.query_one("#templates-filter", Input).focus()
