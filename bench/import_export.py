@@ -9,7 +9,7 @@
    and compared with writing the same plaintext records with the json module alone (JSONL) and with
    pyarrow alone (one Table.from_pylist + write_table) in the same run. The baseline gets the records
    ready-made in memory; the export also reads SQLite, opens every field and renders the format.
-   Target: <= 2x.
+   Target: <= 2x. Each export is also run in one process (no worker processes), for comparison.
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ from forge_tui.services.importing import import_file  # noqa: E402
 from forge_tui.services.workspace import Workspace  # noqa: E402
 
 PASSWORD = "bench password"
+ONE = 10**12  # parallel_from: never start export workers
 
 
 def write_source(path: Path, rows: int) -> None:
@@ -105,6 +106,10 @@ def main(argv: list[str] | None = None) -> int:
             ratios.append(seconds / bare)
             print(f"export openai-chat {file_type}: {result.records[0]} records in {seconds:.2f} s; "
                   f"bare {bare:.2f} s; ratio {seconds / bare:.2f}x")  # fmt: skip
+            started = time.perf_counter()
+            export(workspace.examples, dataset.id, FORMATS["openai-chat"], base / f"one.{file_type}", parallel_from=ONE)
+            alone = time.perf_counter() - started
+            print(f"  the same in one process (no workers): {alone:.2f} s; ratio {alone / bare:.2f}x")
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(f"peak RSS of this process {peak:.0f} MB (includes the baseline's in-memory records)")
         print(f"export ratio target <= 2x: {'met' if max(ratios) <= 2 else 'MISSED'} (worst {max(ratios):.2f}x)")

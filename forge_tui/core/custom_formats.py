@@ -52,4 +52,4 @@ def custom_format(name: str, body: str) -> ExportFormat:
                 raise TemplateError(f"example {example.id}: the template must write a JSON object, not {item!r:.40}")
             yield item
 
-    return ExportFormat(f"{CUSTOM_PREFIX}{name}", "custom (Jinja2)", render)
+    return ExportFormat(f"{CUSTOM_PREFIX}{name}", "custom (Jinja2)", render, source=body)

@@ -40,6 +40,7 @@ class ExportFormat:
     description: str
     render: Render
     preference: bool = False  # only examples with rejected answers are written
+    source: str | None = None  # a custom format's Jinja2 body
 
 
 def _tools(example: Example) -> list[dict[str, Any]]:

@@ -8,6 +8,7 @@ export leaves no partial file. Custom formats (Jinja2 bodies) are kept in the ex
 from __future__ import annotations
 
 import random
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,10 +19,10 @@ from sqlmodel import Session, col, select
 from forge_tui.core.custom_formats import CUSTOM_PREFIX, STARTER_BODY, custom_format
 from forge_tui.core.errors import Conflict, InvalidInput, NotFound
 from forge_tui.core.export_formats import FORMATS, ExportFormat
-from forge_tui.core.models import Example
 from forge_tui.core.templates import check_template_name
-from forge_tui.services.dataset_files import FILE_TYPES, write_records
-from forge_tui.services.examples import BrokenExample, ExampleService
+from forge_tui.services.dataset_files import FILE_TYPES, Encoded, write_encoded
+from forge_tui.services.examples import ExampleService
+from forge_tui.services.export_workers import CHUNK, PARALLEL_FROM, make_job, render_chunks
 from forge_tui.services.home import Home
 from forge_tui.store.db import read_session, write_session
 from forge_tui.store.tables import ExportTemplate
@@ -157,7 +158,10 @@ def export(
     split: float | None = None,
     seed: int = 0,
     progress: Progress | None = None,
+    cancel: threading.Event | None = None,
+    parallel_from: int = PARALLEL_FROM,
 ) -> ExportSummary:
+    """Writes the dataset in `fmt`; raises ExportCancelled (and writes nothing) once `cancel` is set."""
     path = path.expanduser()
     kind = file_type or path.suffix.lstrip(".").lower()
     if kind not in FILE_TYPES:
@@ -165,39 +169,36 @@ def export(
     if split is not None and not 0 < split < 1:
         raise InvalidInput("The split is the train share, between 0 and 1 (e.g. 0.9).")
     summary = ExportSummary(format=fmt.name)
-    done = 0
-    targets: list[tuple[Path, set[str] | None]]
+    order = examples.ids(dataset_id)  # creation order; only ids, no content
+    total = len(order)
+    targets: list[tuple[Path, list[str]]]
     if split is None:
-        total = examples.count(dataset_id)
-        targets = [(path, None)]
+        targets = [(path, order)]
     else:
-        order = examples.ids(dataset_id)  # only ids: the shuffle needs them, not the content
-        total = len(order)
-        random.Random(seed).shuffle(order)
-        cut = round(len(order) * split)
+        shuffled = list(order)
+        random.Random(seed).shuffle(shuffled)
+        train_ids = set(shuffled[: round(total * split)])
         train, valid = split_paths(path)
-        targets = [(train, set(order[:cut])), (valid, set(order[cut:]))]
+        targets = [(train, [i for i in order if i in train_ids]), (valid, [i for i in order if i not in train_ids])]
+    job = make_job(examples.home.db_path, examples.cipher(dataset_id), dataset_id, fmt, kind == "parquet")
+    done = 0
 
-    def records(only: set[str] | None) -> Iterator[dict[str, Any]]:
+    def encoded(chunks: list[list[str]]) -> Iterator[Encoded]:
         nonlocal done
-        for item in examples.scan(dataset_id, only):
-            done += 1
-            if progress is not None and done % 500 == 0:
+        for rendered in render_chunks(job, fmt, chunks, cancel, parallel_from):
+            summary.examples += rendered.examples
+            summary.left_out += rendered.left_out
+            summary.broken.extend(rendered.broken)
+            done += rendered.examples + len(rendered.broken)
+            if progress is not None:
                 progress(done, total)
-            if isinstance(item, BrokenExample):
-                summary.broken.append(item.reason)
-                continue
-            assert isinstance(item, Example)
-            summary.examples += 1
-            if fmt.preference and not item.content.rejected:
-                summary.left_out += 1
-                continue
-            yield from fmt.render(item)
+            yield rendered.encoded
 
-    for target, only in targets:
-        count = write_records(records(only), target, kind)
+    if progress is not None:
+        progress(0, total)
+    for target, ids in targets:
+        chunks = [ids[i : i + CHUNK] for i in range(0, len(ids), CHUNK)]
+        count = write_encoded(encoded(chunks), target, kind)
         summary.files.append(target)
         summary.records.append(count)
-    if progress is not None:
-        progress(total, total)
     return summary

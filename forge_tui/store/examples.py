@@ -11,9 +11,10 @@ from typing import Any
 
 from sqlalchemy import func, insert
 from sqlalchemy import select as sa_select
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from forge_tui.core.models import Example, ExampleContent, ExampleMeta
+from forge_tui.store.example_reader import build
 from forge_tui.store.tables import Example as ExampleRow
 from forge_tui.store.tables import utcnow
 from forge_tui.store.vault import FieldCipher
@@ -85,48 +86,25 @@ def insert_values(session: Session, values: Sequence[dict[str, Any]]) -> None:
 
 def ids(session: Session, dataset_id: int) -> list[str]:
     """Every example id of the dataset, in creation order (no content is read)."""
-    query = select(ExampleRow.id).where(ExampleRow.dataset_id == dataset_id).order_by(col(ExampleRow.id))
-    return list(session.exec(query).all())
-
-
-_EMPTY_JSON: dict[bytes, Any] = {b"[]": list, b"{}": dict}
-
-
-def _json(raw: bytes) -> Any:
-    empty = _EMPTY_JSON.get(raw)  # most examples have no slots, tool calls or rejected answers
-    return empty() if empty is not None else json.loads(raw.decode())
+    # Without the ORM's result processing: a third of a second per 100k ids otherwise.
+    found = session.connection().exec_driver_sql(
+        "SELECT id FROM example WHERE dataset_id = ? ORDER BY id", (dataset_id,)
+    )
+    return list(found.scalars())
 
 
 def open_row(cipher: FieldCipher, row: Any) -> Example:
     """Opens every sealed field; raises SealBroken naming the row and column that fail. `row` is an
     ExampleRow or a plain result row with the same columns (see iter_plain)."""
-    rid = row.id
-    opened = cipher.open
-    # The sealed JSON was written by this module and authenticated on opening: no validation pass.
-    content = ExampleContent.model_construct(
-        system_prompt=opened("system_prompt", rid, row.system_prompt).decode(),
-        user_prompt=opened("user_prompt", rid, row.user_prompt).decode(),
-        output=opened("output", rid, row.output).decode(),
-        slots=_json(opened("slots", rid, row.slots)),
-        tool_calls=_json(opened("tool_calls", rid, row.tool_calls)),
-        rejected=_json(opened("rejected", rid, row.rejected)),
-        turns=_json(opened("turns", rid, row.turns)) if row.turns is not None else [],
-    )
-    meta = ExampleMeta.model_construct(
-        model=row.model,
-        params=row.params,
-        prompt_tokens=row.prompt_tokens,
-        completion_tokens=row.completion_tokens,
-        template_id=row.template_id,
-    )
-    return Example.model_construct(
-        id=rid,
-        dataset_id=row.dataset_id,
-        content=content,
-        meta=meta,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-    )
+    meta = {
+        "model": row.model,
+        "params": row.params,
+        "prompt_tokens": row.prompt_tokens,
+        "completion_tokens": row.completion_tokens,
+        "template_id": row.template_id,
+    }
+    sealed = (row.system_prompt, row.user_prompt, row.output, row.slots, row.tool_calls, row.rejected, row.turns)
+    return build(cipher, row.id, row.dataset_id, sealed, meta, row.created_at, row.updated_at)
 
 
 def _table() -> Any:

@@ -11,6 +11,7 @@ import base64
 import hmac
 import os
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidTag
@@ -149,9 +150,10 @@ class FieldCipher:
     AEAD methods and the associated-data prefix are looked up once here rather than on each call.
     """
 
-    __slots__ = ("_columns", "_decrypt", "_encrypt", "table")
+    __slots__ = ("_columns", "_decrypt", "_encrypt", "key", "table")
 
     def __init__(self, key: bytes, table: str = "example") -> None:
+        self.key = key  # for export worker processes, which make their own cipher
         aead = AESGCM(key)
         self._encrypt = aead.encrypt
         self._decrypt = aead.decrypt
@@ -170,15 +172,25 @@ class FieldCipher:
         return _VERSION_BYTE + nonce + self._encrypt(nonce, plaintext, aad)
 
     def open(self, column: str, row_id: str, sealed: bytes) -> bytes:
-        # No length check of its own: a value too short to hold a nonce and a tag fails in AES-GCM
-        # (InvalidTag, or ValueError for a nonce under 8 bytes), as does any altered byte.
-        try:
-            if sealed[0] == SEAL_VERSION:
-                aad = (self._columns.get(column) or self._column_prefix(column)) + row_id.encode()
-                return self._decrypt(sealed[1:_BODY_START], sealed[_BODY_START:], aad)
-        except (InvalidTag, ValueError, IndexError):
-            pass
-        raise SealBroken(self.table, column, row_id)
+        return self.opener(row_id)(column, sealed)
+
+    def opener(self, row_id: str) -> Callable[[str, bytes], bytes]:
+        """open() for the fields of one row, its id encoded once."""
+        rid = row_id.encode()
+        columns, decrypt = self._columns, self._decrypt
+
+        def open_field(column: str, sealed: bytes) -> bytes:
+            # No length check of its own: a value too short to hold a nonce and a tag fails in
+            # AES-GCM (InvalidTag, or ValueError for a nonce under 8 bytes), as does any altered byte.
+            try:
+                if sealed[0] == SEAL_VERSION:
+                    aad = (columns.get(column) or self._column_prefix(column)) + rid
+                    return decrypt(sealed[1:_BODY_START], sealed[_BODY_START:], aad)
+            except (InvalidTag, ValueError, IndexError):
+                pass
+            raise SealBroken(self.table, column, row_id)
+
+        return open_field
 
     def seal_text(self, column: str, row_id: str, text: str) -> bytes:
         return self.seal(column, row_id, text.encode("utf-8"))

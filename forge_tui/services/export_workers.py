@@ -1,0 +1,177 @@
+"""Rendering a dataset for export in chunks, in worker processes when it is large.
+
+Opening every sealed field (AES-GCM does not release the GIL) and serializing every record is CPU
+work; for a large dataset the chunks of example ids go to a process pool, one worker per core, and
+come back as JSON lines in order. Each worker opens its own read-only sqlite3 connection and its own
+cipher from the dataset key. Small datasets render in this process: starting workers would cost
+more than it saves.
+
+Start method: fork while this process has a single thread (the CLI); otherwise forkserver (the TUI
+has threads, and forking a threaded process can copy a held lock). warm() starts the fork server
+ahead of the first export.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import threading
+from collections import deque
+from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from forge_tui.core.custom_formats import CUSTOM_PREFIX, custom_format
+from forge_tui.core.errors import ForgeError
+from forge_tui.core.export_formats import FORMATS, ExportFormat
+from forge_tui.services.dataset_files import Encoded, encode
+from forge_tui.store import example_reader
+from forge_tui.store.vault import FieldCipher, SealBroken
+
+CHUNK = 2000  # examples per chunk: progress and cancel steps, and what a worker reads at once
+PARALLEL_FROM = 6000  # examples; below this, one process is quicker than starting workers
+
+
+class ExportCancelled(ForgeError):
+    """The export was stopped; no file was written."""
+
+
+@dataclass(frozen=True)
+class Job:
+    """What a worker process needs. The dataset key reaches a forkserver worker over a local
+    socket; a forked worker has it already."""
+
+    db_path: Path
+    key: bytes
+    dataset_id: int
+    format_name: str
+    format_body: str | None  # the Jinja2 body of a custom format
+    parquet: bool
+    portable: bool  # a worker can rebuild the format (built in, or custom with its body)
+
+
+@dataclass
+class Rendered:
+    encoded: Encoded
+    examples: int = 0
+    left_out: int = 0  # preference formats: examples without a rejected answer
+    broken: list[str] = field(default_factory=list)
+
+
+def make_job(db_path: Path, cipher: FieldCipher, dataset_id: int, fmt: ExportFormat, parquet: bool) -> Job:
+    custom = fmt.name.startswith(CUSTOM_PREFIX) and fmt.source is not None
+    portable = custom or FORMATS.get(fmt.name) is fmt
+    return Job(db_path, cipher.key, dataset_id, fmt.name, fmt.source if custom else None, parquet, portable)
+
+
+class _Renderer:
+    """One process's reader: a connection, a cipher and the format."""
+
+    def __init__(self, job: Job, fmt: ExportFormat | None = None) -> None:
+        self.job = job
+        self.connection = example_reader.connect(job.db_path)
+        self.cipher = FieldCipher(job.key)
+        if fmt is not None:
+            self.fmt = fmt
+        elif job.format_body is not None:
+            self.fmt = custom_format(job.format_name.removeprefix(CUSTOM_PREFIX), job.format_body)
+        else:
+            self.fmt = FORMATS[job.format_name]
+
+    def render(self, ids: Sequence[str]) -> Rendered:
+        records: list[dict[str, Any]] = []
+        examples = left_out = 0
+        broken: list[str] = []
+        open_values, render, preference = example_reader.open_values, self.fmt.render, self.fmt.preference
+        for values in example_reader.read(self.connection, self.job.dataset_id, ids):
+            try:
+                example = open_values(self.cipher, values)
+            except SealBroken as exc:
+                broken.append(str(exc))
+                continue
+            examples += 1
+            if preference and not example.content.rejected:
+                left_out += 1
+                continue
+            records.extend(render(example))
+        return Rendered(encode(records, self.job.parquet), examples, left_out, broken)
+
+    def close(self) -> None:
+        self.connection.close()
+
+
+_worker: _Renderer | None = None
+
+
+def _start_worker(job: Job) -> None:
+    global _worker
+    _worker = _Renderer(job)
+
+
+def _render_in_worker(ids: Sequence[str]) -> Rendered:
+    assert _worker is not None
+    return _worker.render(ids)
+
+
+def _context() -> multiprocessing.context.BaseContext:
+    if threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("fork")
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload([__name__])
+    return context
+
+
+def warm() -> None:
+    """Starts the fork server now (the TUI calls this when the Export screen opens) so the first
+    large export does not wait for it."""
+    if "forkserver" in multiprocessing.get_all_start_methods() and (os.cpu_count() or 1) > 1:
+        from multiprocessing import forkserver
+
+        multiprocessing.get_context("forkserver").set_forkserver_preload([__name__])
+        forkserver.ensure_running()
+
+
+def render_chunks(
+    job: Job,
+    fmt: ExportFormat,
+    chunks: Sequence[Sequence[str]],
+    cancel: threading.Event | None = None,
+    parallel_from: int = PARALLEL_FROM,
+) -> Iterator[Rendered]:
+    """Each chunk of ids rendered, in order. Raises ExportCancelled between chunks once `cancel`
+    is set."""
+    total = sum(len(c) for c in chunks)
+    workers = min(os.cpu_count() or 1, 4)
+    if not job.portable or workers < 2 or total < parallel_from:
+        renderer = _Renderer(job, fmt)
+        try:
+            for ids in chunks:
+                if cancel is not None and cancel.is_set():
+                    raise ExportCancelled("Export cancelled; no file was written.")
+                yield renderer.render(ids)
+        finally:
+            renderer.close()
+        return
+    with ProcessPoolExecutor(workers, mp_context=_context(), initializer=_start_worker, initargs=(job,)) as pool:
+        pending: deque[Future[Rendered]] = deque()
+        queued = iter(chunks)
+        try:
+            # A few chunks ahead of the writer per worker: enough to keep them busy, and memory
+            # stays bounded however large the dataset.
+            for ids in queued:
+                pending.append(pool.submit(_render_in_worker, ids))
+                if len(pending) >= 2 * workers:
+                    break
+            while pending:
+                if cancel is not None and cancel.is_set():
+                    raise ExportCancelled("Export cancelled; no file was written.")
+                done = pending.popleft().result()
+                next_ids = next(queued, None)
+                if next_ids is not None:
+                    pending.append(pool.submit(_render_in_worker, next_ids))
+                yield done
+        finally:
+            for waiting in pending:
+                waiting.cancel()
