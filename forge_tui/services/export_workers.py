@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import sys
 import threading
 from collections import deque
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
+from multiprocessing import forkserver
 from pathlib import Path
 from typing import Any
 
@@ -118,19 +120,30 @@ def _render_in_worker(ids: Sequence[str]) -> Rendered:
 def _context() -> multiprocessing.context.BaseContext:
     if threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods():
         return multiprocessing.get_context("fork")
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload([__name__])
-    return context
+    _start_fork_server()
+    return multiprocessing.get_context("forkserver")
+
+
+_server_lock = threading.Lock()
+
+
+def _start_fork_server() -> None:
+    # multiprocessing hands sys.stderr's descriptor to the servers it starts; under Textual
+    # sys.stderr is a capture object without a real one, so the process's own stderr stands in.
+    with _server_lock:
+        multiprocessing.get_context("forkserver").set_forkserver_preload([__name__])
+        captured, sys.stderr = sys.stderr, sys.__stderr__ or sys.stderr
+        try:
+            forkserver.ensure_running()
+        finally:
+            sys.stderr = captured
 
 
 def warm() -> None:
     """Starts the fork server now (the TUI calls this when the Export screen opens) so the first
     large export does not wait for it."""
     if "forkserver" in multiprocessing.get_all_start_methods() and (os.cpu_count() or 1) > 1:
-        from multiprocessing import forkserver
-
-        multiprocessing.get_context("forkserver").set_forkserver_preload([__name__])
-        forkserver.ensure_running()
+        _start_fork_server()
 
 
 def render_chunks(
@@ -149,7 +162,7 @@ def render_chunks(
         try:
             for ids in chunks:
                 if cancel is not None and cancel.is_set():
-                    raise ExportCancelled("Export cancelled; no file was written.")
+                    raise ExportCancelled("The export was stopped.")
                 yield renderer.render(ids)
         finally:
             renderer.close()
@@ -166,7 +179,7 @@ def render_chunks(
                     break
             while pending:
                 if cancel is not None and cancel.is_set():
-                    raise ExportCancelled("Export cancelled; no file was written.")
+                    raise ExportCancelled("The export was stopped.")
                 done = pending.popleft().result()
                 next_ids = next(queued, None)
                 if next_ids is not None:

@@ -20,9 +20,10 @@ from forge_tui.core.custom_formats import CUSTOM_PREFIX, STARTER_BODY, custom_fo
 from forge_tui.core.errors import Conflict, InvalidInput, NotFound
 from forge_tui.core.export_formats import FORMATS, ExportFormat
 from forge_tui.core.templates import check_template_name
+from forge_tui.services import export_workers
 from forge_tui.services.dataset_files import FILE_TYPES, Encoded, write_encoded
 from forge_tui.services.examples import ExampleService
-from forge_tui.services.export_workers import CHUNK, PARALLEL_FROM, make_job, render_chunks
+from forge_tui.services.export_workers import CHUNK, make_job, render_chunks
 from forge_tui.services.home import Home
 from forge_tui.store.db import read_session, write_session
 from forge_tui.store.tables import ExportTemplate
@@ -159,7 +160,7 @@ def export(
     seed: int = 0,
     progress: Progress | None = None,
     cancel: threading.Event | None = None,
-    parallel_from: int = PARALLEL_FROM,
+    parallel_from: int | None = None,  # examples from which worker processes render (PARALLEL_FROM)
 ) -> ExportSummary:
     """Writes the dataset in `fmt`; raises ExportCancelled (and writes nothing) once `cancel` is set."""
     path = path.expanduser()
@@ -185,7 +186,7 @@ def export(
 
     def encoded(chunks: list[list[str]]) -> Iterator[Encoded]:
         nonlocal done
-        for rendered in render_chunks(job, fmt, chunks, cancel, parallel_from):
+        for rendered in render_chunks(job, fmt, chunks, cancel, parallel_from or export_workers.PARALLEL_FROM):
             summary.examples += rendered.examples
             summary.left_out += rendered.left_out
             summary.broken.extend(rendered.broken)

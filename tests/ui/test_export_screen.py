@@ -4,11 +4,15 @@ made, broken (the error names the line), fixed, saved and used."""
 from __future__ import annotations
 
 import json
+import time
+from collections.abc import Sequence
 from pathlib import Path
 
+import pytest
 from textual.pilot import Pilot
-from textual.widgets import Input, Select, Static, TextArea
+from textual.widgets import Input, ProgressBar, Select, Static, TextArea
 
+from forge_tui.services import export_workers
 from forge_tui.services.home import Home
 from forge_tui.ui.app import ForgeApp
 from forge_tui.ui.screens.datasets import DatasetsScreen
@@ -32,8 +36,10 @@ def text(screen: ExportScreen, selector: str) -> str:
     return str(screen.query_one(selector, Static).render())
 
 
-async def test_export_with_a_split(home: Home, tmp_path: Path) -> None:
+async def test_export_with_a_split(home: Home, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     fill(home, 40)
+    # Worker processes even for 40 examples: under Textual they come from the fork server.
+    monkeypatch.setattr(export_workers, "PARALLEL_FROM", 1)
     app = ForgeApp(home)
     async with app.run_test(size=(110, 32)) as pilot:
         screen = await open_export(pilot)
@@ -73,3 +79,31 @@ async def test_custom_format_error_then_save_and_export(home: Home, tmp_path: Pa
         await wait_until(pilot, lambda: text(screen, "#export-result").startswith("Wrote"))
     lines = (tmp_path / "q.jsonl").read_text(encoding="utf-8").splitlines()
     assert [json.loads(x) for x in lines] == [{"q": f"question {i}"} for i in range(5)]
+
+
+async def test_escape_stops_a_running_export_and_nothing_is_written(
+    home: Home, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fill(home, 40)
+    monkeypatch.setattr("forge_tui.services.exporting.CHUNK", 1)  # a chunk per example: many chances to stop
+    render = export_workers._Renderer.render
+
+    def slow(self: export_workers._Renderer, ids: Sequence[str]) -> export_workers.Rendered:
+        time.sleep(0.05)
+        return render(self, ids)
+
+    monkeypatch.setattr(export_workers._Renderer, "render", slow)
+    app = ForgeApp(home)
+    async with app.run_test(size=(110, 32)) as pilot:
+        screen = await open_export(pilot)
+        assert not screen.check_action("stop", ())  # nothing to stop yet: the footer does not offer it
+        screen.query_one("#destination", Input).value = str(tmp_path / "stopped.jsonl")
+        await pilot.press("ctrl+e")
+        bar = screen.query_one("#progress", ProgressBar)
+        await wait_until(pilot, lambda: (bar.progress or 0) >= 3)
+        assert screen.check_action("stop", ())
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: text(screen, "#export-result").startswith("✗"))
+        assert text(screen, "#export-result") == "✗ Nothing written: The export was stopped."
+        assert (bar.progress or 0) < 40 and not screen.check_action("stop", ())
+    assert list(tmp_path.glob("stopped*")) == [] and list(tmp_path.glob(".stopped*")) == []

@@ -4,6 +4,7 @@ chosen format, progress, and the custom-format manager (a Jinja2 body with a liv
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 
 from textual import on, work
@@ -16,6 +17,7 @@ from forge_tui.core.custom_formats import CUSTOM_PREFIX, custom_format
 from forge_tui.core.errors import ForgeError
 from forge_tui.core.export_formats import FORMATS, ExportFormat
 from forge_tui.core.models import Example
+from forge_tui.services import export_workers
 from forge_tui.services.dataset_files import FILE_TYPES
 from forge_tui.services.exporting import SUFFIX, CustomFormats, ExportSummary, export
 from forge_tui.services.workspace import Workspace
@@ -32,7 +34,8 @@ class ExportScreen(WorkspaceScreen):
     HELP = (
         "Choose a format and a file type, optionally a train share (0.9 writes NAME.train and NAME.valid, "
         "shuffled with the seed), and where to write; ctrl+e exports. The preview shows the first examples "
-        "in the chosen format. Custom formats are Jinja2 bodies that write one JSON object per example: "
+        "in the chosen format; escape stops a running export (nothing is written). Custom formats are Jinja2 "
+        "bodies that write one JSON object per example: "
         "ctrl+n makes one, ctrl+d duplicates the chosen one, ctrl+s saves its body, ctrl+x deletes it. "
         "The body sees `example` (every field), `messages` (OpenAI shape) and `conversation`."
     )
@@ -42,6 +45,7 @@ class ExportScreen(WorkspaceScreen):
         Binding("ctrl+d", "duplicate_format", "Duplicate", id="export.duplicate_format"),
         Binding("ctrl+s", "save_format", "Save format", id="export.save_format"),
         Binding("ctrl+x", "delete_format", "Delete format", id="export.delete_format"),
+        Binding("escape", "stop", "Stop export", id="export.stop"),
     ]
 
     def __init__(self, workspace: Workspace) -> None:
@@ -51,6 +55,7 @@ class ExportScreen(WorkspaceScreen):
         self.dataset_id: int | None = dataset.id if dataset else None
         self.dataset_name = dataset.name if dataset else ""
         self._sample: list[Example] | None = None
+        self._cancel: threading.Event | None = None
 
     def compose(self) -> ComposeResult:
         yield ForgeHeader()
@@ -84,6 +89,21 @@ class ExportScreen(WorkspaceScreen):
         self._fill_formats("openai-chat")
         self._set_destination()
         self.query_one("#format", Select).focus()
+        self._warm()
+
+    @work(thread=True, group="warm")
+    def _warm(self) -> None:
+        export_workers.warm()  # the first large export need not wait for the worker server
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "stop":
+            return self._cancel is not None
+        return True
+
+    def action_stop(self) -> None:
+        if self._cancel is not None:
+            self._cancel.set()
+            self.query_one("#export-result", Static).update("Stopping…")
 
     # --- choices --------------------------------------------------------------------------------
     def _fill_formats(self, chosen: str) -> None:
@@ -223,11 +243,18 @@ class ExportScreen(WorkspaceScreen):
             return
         kind = str(self.query_one("#file-type", Select).value)
         path = Path(self.query_one("#destination", Input).value).expanduser()
-        self.query_one("#export-result", Static).update("Exporting…")
-        self._run(fmt, path, kind, split, seed)
+        if self._cancel is not None:
+            self.notify("An export is running; escape stops it.", severity="warning")
+            return
+        self.query_one("#export-result", Static).update("Exporting… (escape stops)")
+        self._cancel = threading.Event()
+        self.refresh_bindings()
+        self._run(fmt, path, kind, split, seed, self._cancel)
 
     @work(exclusive=True, group="export", thread=True)
-    def _run(self, fmt: ExportFormat, path: Path, kind: str, split: float | None, seed: int) -> None:
+    def _run(
+        self, fmt: ExportFormat, path: Path, kind: str, split: float | None, seed: int, cancel: threading.Event
+    ) -> None:
         assert self.dataset_id is not None
         bar = self.query_one("#progress", ProgressBar)
 
@@ -235,13 +262,15 @@ class ExportScreen(WorkspaceScreen):
             self.app.call_from_thread(bar.update, total=max(total, 1), progress=done)
 
         try:
-            summary = export(self.workspace.examples, self.dataset_id, fmt, path, kind, split, seed, progress)
+            summary = export(self.workspace.examples, self.dataset_id, fmt, path, kind, split, seed, progress, cancel)
         except ForgeError as exc:
             self.app.call_from_thread(self._finished, None, str(exc))
             return
         self.app.call_from_thread(self._finished, summary, None)
 
     def _finished(self, summary: ExportSummary | None, error: str | None) -> None:
+        self._cancel = None
+        self.refresh_bindings()
         result = self.query_one("#export-result", Static)
         if summary is None:
             result.update(f"✗ Nothing written: {error}")
