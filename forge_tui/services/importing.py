@@ -3,13 +3,14 @@ transaction; what does not is reported with where it was and why."""
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from forge_tui.core.errors import InvalidInput
+from forge_tui.core.errors import ForgeError, InvalidInput
 from forge_tui.core.import_shapes import Mapping, ShapeError, detect, examples_from
 from forge_tui.services.dataset_files import Located, RecordError, read_records
 from forge_tui.services.examples import ExampleService
@@ -20,6 +21,10 @@ _INSERT_BATCH = 1000
 MAX_REPORTED_ERRORS = 1000
 
 Progress = Callable[[int, int], None]  # (records read, examples imported)
+
+
+class ImportCancelled(ForgeError):
+    """The import was stopped; the transaction was rolled back."""
 
 
 @dataclass
@@ -60,9 +65,10 @@ def import_file(
     path: Path,
     mapping: Mapping | None = None,
     progress: Progress | None = None,
+    cancel: threading.Event | None = None,
 ) -> ImportSummary:
-    """Reads the whole file and adds what it can in one transaction: a crash or an error midway
-    leaves the dataset as it was."""
+    """Reads the whole file and adds what it can in one transaction: a crash, an error or a cancel
+    (ImportCancelled, once `cancel` is set) midway leaves the dataset as it was."""
     path = path.expanduser()
     if not path.is_file():
         raise InvalidInput(f"There is no file {path}.")
@@ -94,10 +100,14 @@ def import_file(
             summary.shapes[shape] += len(items)
             summary.imported += len(items)
             if len(batch) >= _INSERT_BATCH:
+                if cancel is not None and cancel.is_set():
+                    raise ImportCancelled("The import was stopped; nothing was added.")
                 rows.insert_values(session, batch)
                 batch = []
                 if progress is not None:
                     progress(read, summary.imported)
+        if cancel is not None and cancel.is_set():
+            raise ImportCancelled("The import was stopped; nothing was added.")
         rows.insert_values(session, batch)
     if progress is not None:
         progress(read, summary.imported)

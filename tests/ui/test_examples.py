@@ -3,6 +3,7 @@ and search streaming its matches in."""
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import pytest
@@ -13,10 +14,11 @@ from forge_tui.core.models import Example, ExampleContent, ExampleMeta
 from forge_tui.services.accounts import AccountService
 from forge_tui.services.home import Home
 from forge_tui.services.workspace import Workspace
+from forge_tui.store import examples as rows
 from forge_tui.ui.app import ForgeApp
 from forge_tui.ui.screens.datasets import DatasetsScreen
 from forge_tui.ui.screens.examples import ExamplesScreen
-from forge_tui.ui.widgets.dialogs import Confirm, TextPrompt
+from forge_tui.ui.widgets.dialogs import Confirm, TextPrompt, WorkProgress
 from forge_tui.ui.widgets.example_detail import ExampleDetail
 from forge_tui.ui.widgets.example_table import ExampleTable
 from tests.ui.test_app import PASSWORD, make_user, type_text, unlock, wait_for_screen, wait_until
@@ -202,3 +204,39 @@ def test_snapshot(
         await pilot.pause(0.2)
 
     assert snap_compare(ForgeApp(home), terminal_size=size, run_before=run_before)
+
+
+async def test_escape_stops_an_import_and_nothing_is_added(
+    home: Home, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    workspace = fill(home, 0)
+    source = tmp_path / "many.jsonl"
+    source.write_text("".join(f'{{"prompt": "p{i}", "completion": "c{i}"}}\n' for i in range(400)), encoding="utf-8")
+    monkeypatch.setattr("forge_tui.services.importing._INSERT_BATCH", 5)
+    insert = rows.insert_values
+    gate = threading.Event()  # the import waits at its third batch until escape was pressed
+    batches: list[int] = []
+
+    def held(session: Any, values: Any) -> None:
+        batches.append(len(values))
+        if len(batches) == 3:
+            gate.wait(10)
+        insert(session, values)
+
+    monkeypatch.setattr(rows, "insert_values", held)
+    app = ForgeApp(home)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await unlock(pilot)
+        await wait_for_screen(pilot, DatasetsScreen)
+        await pilot.press("i")
+        await wait_for_screen(pilot, TextPrompt)
+        app.screen.query_one(Input).value = str(source)
+        await pilot.press("enter")
+        await wait_for_screen(pilot, WorkProgress)
+        status = app.screen.query_one("#work-status", Static)
+        await wait_until(pilot, lambda: "10 examples so far" in str(status.render()))
+        await pilot.press("escape")
+        gate.set()
+        await wait_for_screen(pilot, DatasetsScreen)
+        await wait_until(pilot, lambda: any("nothing was added" in n.message for n in app._notifications))
+    assert outputs(workspace) == [] and len(batches) == 3

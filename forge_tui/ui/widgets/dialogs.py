@@ -1,7 +1,8 @@
-"""Small modal dialogs: ask for a line of text, confirm an action."""
+"""Small modal dialogs: ask for a line of text, confirm an action, follow long work."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 
 from textual import on
@@ -9,7 +10,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label, Static
+from textual.widgets import Button, Input, Label, ProgressBar, Static
 
 # Returns an error sentence for the value, or None when it is acceptable.
 Validator = Callable[[str], str | None]
@@ -76,3 +77,30 @@ class Confirm(ModalScreen[bool]):
 
     def action_answer(self, value: bool) -> None:
         self.dismiss(value)
+
+
+class WorkProgress(ModalScreen[None]):
+    """Long work in a worker thread: a bar, a line of counts, and escape to stop. The owner reports
+    with update() (from any thread, through call_from_thread) and closes it with dismiss()."""
+
+    BINDINGS = [Binding("escape", "stop", "Stop", id="progress.stop")]
+
+    def __init__(self, title: str, cancel: threading.Event) -> None:
+        super().__init__()
+        self._title = title
+        self.cancel = cancel
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(self._title, classes="dialog-title")
+            yield ProgressBar(total=None, show_eta=False, id="work-bar")
+            yield Static("Starting… (escape stops)", id="work-status", markup=False)
+
+    def update(self, status: str, done: int | None = None, total: int | None = None) -> None:
+        if done is not None:
+            self.query_one("#work-bar", ProgressBar).update(total=total, progress=done)
+        self.query_one("#work-status", Static).update(status)
+
+    def action_stop(self) -> None:
+        self.cancel.set()
+        self.query_one("#work-status", Static).update("Stopping…")

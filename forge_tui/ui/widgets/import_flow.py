@@ -3,6 +3,7 @@ record has a known shape, show the fields found and ask how to map them, then im
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -12,8 +13,8 @@ from textual.screen import Screen
 from forge_tui.core.errors import ForgeError
 from forge_tui.core.import_shapes import Mapping
 from forge_tui.services.examples import ExampleService
-from forge_tui.services.importing import ImportSummary, import_file
-from forge_tui.ui.widgets.dialogs import TextPrompt
+from forge_tui.services.importing import ImportCancelled, ImportSummary, import_file
+from forge_tui.ui.widgets.dialogs import TextPrompt, WorkProgress
 
 UNKNOWN = "no known shape"
 
@@ -50,13 +51,26 @@ class ImportFlow:
 
     def _run(self, path: Path, mapping: Mapping | None) -> None:
         app = self.screen.app
+        cancel = threading.Event()
+        dialog = WorkProgress(f"Importing {path.name} into '{self.dataset_name}'", cancel)
+        app.push_screen(dialog)
+
+        def progress(read: int, imported: int) -> None:
+            status = f"{read:,} records read, {imported:,} examples so far (escape stops)"
+            app.call_from_thread(dialog.update, status)
 
         def work() -> None:
             try:
-                summary = import_file(self.examples, self.dataset_id, self.dataset_name, path, mapping)
+                summary = import_file(
+                    self.examples, self.dataset_id, self.dataset_name, path, mapping, progress, cancel
+                )
             except ForgeError as exc:
-                app.call_from_thread(app.notify, str(exc), title="Nothing imported", severity="error")
+                app.call_from_thread(dialog.dismiss)
+                title = "Import stopped" if isinstance(exc, ImportCancelled) else "Nothing imported"
+                severity = "warning" if isinstance(exc, ImportCancelled) else "error"
+                app.call_from_thread(app.notify, str(exc), title=title, severity=severity)
                 return
+            app.call_from_thread(dialog.dismiss)
             app.call_from_thread(self._finished, path, summary)
 
         self.screen.run_worker(work, thread=True, group="import", exclusive=True)
