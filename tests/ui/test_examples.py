@@ -3,6 +3,7 @@ and search streaming its matches in."""
 
 from __future__ import annotations
 
+import json
 import threading
 from typing import Any
 
@@ -240,3 +241,29 @@ async def test_escape_stops_an_import_and_nothing_is_added(
         await wait_for_screen(pilot, DatasetsScreen)
         await wait_until(pilot, lambda: any("nothing was added" in n.message for n in app._notifications))
     assert outputs(workspace) == [] and len(batches) == 3
+
+
+async def test_copy_the_example_and_a_whole_field(home: Home) -> None:
+    fill(home, 3)
+    app = ForgeApp(home)
+    sent: list[str] = []
+    async with app.run_test(size=(100, 30)) as pilot:
+        original = app.copy_to_clipboard
+
+        def copy(text: str) -> None:  # what reaches the terminal as OSC 52
+            sent.append(text)
+            original(text)
+
+        app.copy_to_clipboard = copy  # type: ignore[method-assign]
+        await open_examples(pilot)
+        await pilot.press("down", "c")
+        await wait_until(pilot, lambda: len(sent) == 1)
+        record = json.loads(sent[0])
+        assert (record["user_prompt"], record["output"], record["slots"]) == ("question 1", "answer 1", {"topic": "t1"})
+        assert any("Copied example 2 as JSON" in n.message for n in app._notifications)
+        await pilot.press("enter")
+        await wait_for_screen(pilot, ExampleDetail)
+        await pilot.press("alt+c")  # the answer field has focus
+        await wait_until(pilot, lambda: len(sent) == 2)
+        assert sent[1] == "answer 1" and app.clipboard == "answer 1"
+        assert any("Copied the answer (8 characters)" in n.message for n in app._notifications)

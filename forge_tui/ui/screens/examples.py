@@ -4,6 +4,7 @@ select and delete (with undo until you leave), search, import."""
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import Any
 
 from textual import on, work
@@ -12,6 +13,7 @@ from textual.binding import Binding
 from textual.widgets import Input, Static
 
 from forge_tui.core.errors import ForgeError
+from forge_tui.core.export_formats import FORMATS
 from forge_tui.core.models import Example, ExampleContent
 from forge_tui.services.workspace import Workspace
 from forge_tui.ui.screens.base import WorkspaceScreen
@@ -33,7 +35,8 @@ class ExamplesScreen(WorkspaceScreen):
         "selected rows (u puts them back until you leave this screen); ctrl+r sends them to Audition to be "
         "answered again (star the new answers and add them). / searches every field of every "
         "example (matches appear while the scan goes on; escape returns to the whole dataset). i imports "
-        "a file (JSONL, JSON, CSV, TSV, Parquet)."
+        "a file (JSONL, JSON, CSV, TSV, Parquet). c copies the example under the cursor as JSON; in the "
+        "detail view alt+c copies the whole focused field (ctrl+c copies a selection)."
     )
     BINDINGS = [
         Binding("slash", "search", "Search", id="examples.search"),
@@ -41,6 +44,7 @@ class ExamplesScreen(WorkspaceScreen):
         Binding("delete", "delete", "Delete", id="examples.delete"),
         Binding("u", "undo", "Undo delete", id="examples.undo"),
         Binding("i", "import", "Import", id="examples.import"),
+        Binding("c", "copy", "Copy", id="examples.copy"),
         Binding("ctrl+r", "regenerate", "Regenerate", id="examples.regenerate"),
         Binding("escape", "clear", "Whole dataset", id="examples.clear"),
     ]
@@ -121,6 +125,22 @@ class ExamplesScreen(WorkspaceScreen):
                 self.table.reload()
 
         self.app.push_screen(ExampleDetail(example, save), closed)
+
+    def action_copy(self) -> None:
+        """The example under the cursor as JSON (every field), to the clipboard (OSC 52 in a
+        terminal, the browser's clipboard under serve)."""
+        view = self.table.current()
+        if view is None:
+            return
+        try:
+            example = self.workspace.examples.get(view.id)
+        except ForgeError as exc:
+            self.notify(str(exc), severity="error")
+            return
+        record = next(FORMATS["raw"].render(example))
+        text = json.dumps(record, indent=2, ensure_ascii=False, default=str)
+        self.app.copy_to_clipboard(text)
+        self.notify(f"Copied example {self.table.cursor + 1} as JSON ({len(text):,} characters).")
 
     # --- selection and delete -----------------------------------------------------------------------
     def action_select_all(self) -> None:

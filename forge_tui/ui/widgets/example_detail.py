@@ -42,12 +42,23 @@ def _params(example: Example) -> str:
     return " · ".join(parts)[:160]
 
 
+_FIELD_NAMES = {
+    "d-system": "system prompt",
+    "d-user": "user prompt",
+    "d-turns": "conversation",
+    "d-output": "answer",
+    "d-tools": "tool calls",
+    "d-rejected": "rejected answers",
+}
+
+
 class ExampleDetail(ModalScreen[Example | None]):
     """Dismissed with the saved example, or None when nothing was saved."""
 
     BINDINGS = [
         Binding("ctrl+s", "save", "Save", id="detail.save"),
         Binding("escape", "close", "Close", id="detail.close"),
+        Binding("alt+c", "copy_field", "Copy field", id="detail.copy_field"),
     ]
 
     def __init__(self, example: Example, save: Save) -> None:
@@ -95,6 +106,16 @@ class ExampleDetail(ModalScreen[Example | None]):
 
     def on_mount(self) -> None:
         self.query_one("#d-output", TextArea).focus()
+
+    def action_copy_field(self) -> None:
+        """The whole focused field to the clipboard (ctrl+c in a field copies only the selection)."""
+        field = self.focused
+        if not isinstance(field, TextArea):
+            self.notify("Move to a field first (tab).", severity="warning")
+            return
+        self.app.copy_to_clipboard(field.text)
+        label = _FIELD_NAMES.get(field.id or "", "field")
+        self.notify(f"Copied the {label} ({len(field.text):,} characters).")
 
     def _text(self, selector: str) -> str:
         return self.query_one(selector, TextArea).text
