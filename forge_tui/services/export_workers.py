@@ -13,6 +13,7 @@ ahead of the first export.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import sys
@@ -109,6 +110,10 @@ _worker: _Renderer | None = None
 
 def _start_worker(job: Job) -> None:
     global _worker
+    # A forked worker shares the parent's objects until it writes to them; a collection would walk
+    # (and so copy) all of them. Rendering makes no reference cycles, and the worker ends with the export.
+    gc.freeze()
+    gc.disable()
     _worker = _Renderer(job)
 
 

@@ -40,11 +40,12 @@ COLUMNS = (
 )
 _SELECT = f"SELECT {', '.join(COLUMNS)} FROM example WHERE dataset_id = ? AND id BETWEEN ? AND ? ORDER BY id"
 
-_EMPTY_JSON: dict[bytes, Any] = {b"[]": list, b"{}": dict}
+SEALED = ("system_prompt", "user_prompt", "output", "slots", "tool_calls", "rejected", "turns")
+_EMPTY_JSON: dict[bytes | str, Any] = {b"[]": list, b"{}": dict}
 M = TypeVar("M", bound=BaseModel)
 
 
-def json_value(raw: bytes) -> Any:
+def json_value(raw: bytes | str) -> Any:
     empty = _EMPTY_JSON.get(raw)  # most examples have no slots, tool calls or rejected answers
     return empty() if empty is not None else orjson.loads(raw)
 
@@ -71,18 +72,20 @@ def build(
 ) -> Example:
     """Opens the sealed fields (system, user, output, slots, tool_calls, rejected, turns); raises
     SealBroken naming the row and column that fail."""
-    opened = cipher.opener(rid)
-    system_prompt, user_prompt, output, slots, tool_calls, rejected, turns = sealed
+    system_prompt, user_prompt, output, slots, tool_calls, rejected, turns = cipher.open_fields(rid, SEALED, sealed)
+    # Only turns may be NULL (a single exchange).
+    assert system_prompt is not None and user_prompt is not None and output is not None
+    assert slots is not None and tool_calls is not None and rejected is not None
     content = trusted(
         ExampleContent,
         {
-            "system_prompt": opened("system_prompt", system_prompt).decode(),
-            "user_prompt": opened("user_prompt", user_prompt).decode(),
-            "slots": json_value(opened("slots", slots)),
-            "output": opened("output", output).decode(),
-            "tool_calls": json_value(opened("tool_calls", tool_calls)),
-            "rejected": json_value(opened("rejected", rejected)),
-            "turns": json_value(opened("turns", turns)) if turns is not None else [],
+            "system_prompt": system_prompt.decode(),
+            "user_prompt": user_prompt.decode(),
+            "slots": json_value(slots),
+            "output": output.decode(),
+            "tool_calls": json_value(tool_calls),
+            "rejected": json_value(rejected),
+            "turns": json_value(turns) if turns is not None else [],
         },
     )
     return trusted(
@@ -134,5 +137,6 @@ def open_values(cipher: FieldCipher, values: tuple[Any, ...]) -> Example:
         "completion_tokens": ct,
         "template_id": tid,
     }
-    stamps = _utc(created), _utc(updated)
+    created_at = _utc(created)
+    stamps = created_at, created_at if updated == created else _utc(updated)
     return build(cipher, rid, dataset_id, (sp, up, out, slots, calls, rejected, turns), meta, *stamps)

@@ -11,7 +11,7 @@ import base64
 import hmac
 import os
 import secrets
-from collections.abc import Callable
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidTag
@@ -172,25 +172,35 @@ class FieldCipher:
         return _VERSION_BYTE + nonce + self._encrypt(nonce, plaintext, aad)
 
     def open(self, column: str, row_id: str, sealed: bytes) -> bytes:
-        return self.opener(row_id)(column, sealed)
+        # No length check of its own: a value too short to hold a nonce and a tag fails in AES-GCM
+        # (InvalidTag, or ValueError for a nonce under 8 bytes), as does any altered byte.
+        try:
+            if sealed[0] == SEAL_VERSION:
+                aad = (self._columns.get(column) or self._column_prefix(column)) + row_id.encode()
+                return self._decrypt(sealed[1:_BODY_START], sealed[_BODY_START:], aad)
+        except (InvalidTag, ValueError, IndexError):
+            pass
+        raise SealBroken(self.table, column, row_id)
 
-    def opener(self, row_id: str) -> Callable[[str, bytes], bytes]:
-        """open() for the fields of one row, its id encoded once."""
+    def open_fields(self, row_id: str, columns: Sequence[str], sealed: Sequence[bytes | None]) -> list[bytes | None]:
+        """Opens several fields of one row (None stays None): the row's part of the associated
+        data is encoded once, and a loop costs less than a call per field."""
         rid = row_id.encode()
-        columns, decrypt = self._columns, self._decrypt
-
-        def open_field(column: str, sealed: bytes) -> bytes:
-            # No length check of its own: a value too short to hold a nonce and a tag fails in
-            # AES-GCM (InvalidTag, or ValueError for a nonce under 8 bytes), as does any altered byte.
-            try:
-                if sealed[0] == SEAL_VERSION:
-                    aad = (columns.get(column) or self._column_prefix(column)) + rid
-                    return decrypt(sealed[1:_BODY_START], sealed[_BODY_START:], aad)
-            except (InvalidTag, ValueError, IndexError):
-                pass
-            raise SealBroken(self.table, column, row_id)
-
-        return open_field
+        prefixes, decrypt = self._columns, self._decrypt
+        opened: list[bytes | None] = []
+        column = ""
+        try:  # as open(), for each field
+            for column, value in zip(columns, sealed, strict=True):
+                if value is None:
+                    opened.append(None)
+                elif value[0] == SEAL_VERSION:
+                    aad = (prefixes.get(column) or self._column_prefix(column)) + rid
+                    opened.append(decrypt(value[1:_BODY_START], value[_BODY_START:], aad))
+                else:
+                    raise ValueError("unknown seal version")
+        except (InvalidTag, ValueError, IndexError):
+            raise SealBroken(self.table, column, row_id) from None
+        return opened
 
     def seal_text(self, column: str, row_id: str, text: str) -> bytes:
         return self.seal(column, row_id, text.encode("utf-8"))
