@@ -118,5 +118,25 @@ def test_the_unlock_screen_renders_in_chromium(served: str, fast_home_dir: Path)
             assert all(w in shown() for w in ("Unlock", "Username", "alice")), shown()[-2000:]
             page.wait_for_timeout(500)
             page.screenshot(path=str(artifacts / "serve-unlock.png"))
+
+            # Unlock in this tab; a second tab is an app process of its own and asks again.
+            page.mouse.click(590, 152)  # into the password field (the page gets the keys from then on)
+            page.wait_for_timeout(300)
+            page.keyboard.type("correct horse")
+            page.keyboard.press("Enter")
+            deadline = time.monotonic() + 30
+            while "archived hidden" not in shown() and time.monotonic() < deadline:
+                page.wait_for_timeout(200)
+            page.screenshot(path=str(artifacts / "serve-unlocked.png"))
+            assert "1 dataset · archived hidden" in shown(), shown()[-2000:]
+            other = browser.new_page(viewport={"width": 1200, "height": 800})
+            frames.clear()
+            other.on("websocket", on_socket)
+            other.goto(f"{served}/?token={TOKEN}")
+            deadline = time.monotonic() + 30
+            while not all(w in shown() for w in ("Unlock", "Password")) and time.monotonic() < deadline:
+                other.wait_for_timeout(200)
+            assert all(w in shown() for w in ("Unlock", "Password")), shown()[-2000:]
+            assert "archived hidden" not in shown()
         finally:
             browser.close()

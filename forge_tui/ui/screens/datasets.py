@@ -87,7 +87,9 @@ class DatasetsScreen(WorkspaceScreen):
             if ds.id == keep:
                 table.move_cursor(row=index)
         archived_note = "showing archived" if self.show_archived else "archived hidden (h shows them)"
-        self.query_one("#datasets-summary", Static).update(f"{len(self._rows)} datasets · {archived_note}")
+        self.query_one("#datasets-summary", Static).update(
+            f"{len(self._rows)} dataset{'s' if len(self._rows) != 1 else ''} · {archived_note}"
+        )
         self.app.dataset_name = current.name if current else ""  # type: ignore[attr-defined]
 
     def _selected(self) -> DatasetInfo | None:
