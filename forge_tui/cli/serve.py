@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
+import re
 import secrets
 import shlex
 import sys
@@ -73,6 +74,24 @@ def make_guard(token: str, origins: set[str]) -> Any:
     return guard
 
 
+_EXTERNAL_LINK = re.compile(r"""<link\b[^>]*\bhref=["']https?://[^>]*>\s*""", re.IGNORECASE)
+
+
+def make_offline_page() -> Any:
+    """aiohttp middleware: textual-serve's page links a web font from Google; drop links to other
+    hosts so the page loads nothing from the internet (the terminal falls back to a local monospace)."""
+    from aiohttp import web
+
+    @web.middleware
+    async def offline(request: web.Request, handler: Handler) -> web.StreamResponse:
+        response: web.StreamResponse = await handler(request)
+        if isinstance(response, web.Response) and response.content_type == "text/html" and response.text:
+            response.text = _EXTERNAL_LINK.sub("", response.text)
+        return response
+
+    return offline
+
+
 def serve(
     host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8000,
@@ -100,6 +119,7 @@ def serve(
         async def _make_app(self) -> web.Application:
             app = await super()._make_app()
             app.middlewares.append(make_guard(access, origins))
+            app.middlewares.append(make_offline_page())
             return app
 
         async def on_startup(self, app: web.Application) -> None:

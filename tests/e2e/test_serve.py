@@ -65,6 +65,7 @@ def test_token_cookie_and_origin(served: str) -> None:
     assert httpx.get(f"{served}/static/js/textual.js").status_code == 403
     page = httpx.get(f"{served}/?token={TOKEN}")
     assert page.status_code == 200 and "forge-tui" in page.text
+    assert "googleapis" not in page.text and "static/js/textual.js" in page.text  # nothing from the internet
     cookie = page.cookies.get("forge_tui_token")
     assert cookie == TOKEN and "httponly" in page.headers["set-cookie"].lower()
     with httpx.Client(cookies={"forge_tui_token": TOKEN}) as browser:
@@ -107,6 +108,8 @@ def test_the_unlock_screen_renders_in_chromium(served: str, fast_home_dir: Path)
                 socket.on("framereceived", lambda f: frames.append(f) if isinstance(f, bytes) else None)
 
             page.on("websocket", on_socket)
+            requested: list[str] = []
+            page.on("request", lambda r: requested.append(r.url))
             page.goto(f"{served}/?token={TOKEN}")
 
             def shown() -> str:  # the terminal output without its escape sequences
@@ -118,6 +121,7 @@ def test_the_unlock_screen_renders_in_chromium(served: str, fast_home_dir: Path)
             assert all(w in shown() for w in ("Unlock", "Username", "alice")), shown()[-2000:]
             page.wait_for_timeout(500)
             page.screenshot(path=str(artifacts / "serve-unlock.png"))
+            assert requested and all(u.startswith(served) for u in requested), requested
 
             # Unlock in this tab; a second tab is an app process of its own and asks again.
             page.mouse.click(590, 152)  # into the password field (the page gets the keys from then on)
