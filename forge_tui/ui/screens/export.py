@@ -40,7 +40,9 @@ class ExportScreen(WorkspaceScreen):
         "The body sees `example` (every field), `messages` (OpenAI shape) and `conversation`."
     )
     BINDINGS = [
-        Binding("ctrl+e", "export", "Export", id="export.run"),
+        # Priority: the fields' own ctrl+e (end of line) would otherwise take it while one has focus,
+        # and typing the destination then pressing ctrl+e is the natural order.
+        Binding("ctrl+e", "export", "Export", id="export.run", priority=True),
         Binding("ctrl+n", "new_format", "New format", id="export.new_format"),
         Binding("ctrl+d", "duplicate_format", "Duplicate", id="export.duplicate_format"),
         Binding("ctrl+s", "save_format", "Save format", id="export.save_format"),
