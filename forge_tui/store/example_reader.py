@@ -41,7 +41,7 @@ COLUMNS = (
 _SELECT = f"SELECT {', '.join(COLUMNS)} FROM example WHERE dataset_id = ? AND id BETWEEN ? AND ? ORDER BY id"
 
 SEALED = ("system_prompt", "user_prompt", "output", "slots", "tool_calls", "rejected", "turns")
-_EMPTY_JSON: dict[bytes | str, Any] = {b"[]": list, b"{}": dict}
+_EMPTY_JSON: dict[bytes | str, Any] = {b"[]": list, b"{}": dict, "[]": list, "{}": dict}
 M = TypeVar("M", bound=BaseModel)
 
 
