@@ -91,6 +91,7 @@ class ExportScreen(WorkspaceScreen):
         self._fill_formats("openai-chat")
         self._set_destination()
         self.query_one("#format", Select).focus()
+        self.query_one("#progress", ProgressBar).display = False  # shown from the first export on
         self._warm()
 
     @work(thread=True, group="warm")
@@ -251,6 +252,9 @@ class ExportScreen(WorkspaceScreen):
         self.query_one("#export-result", Static).update("Exporting… (escape stops)")
         self._cancel = threading.Event()
         self.refresh_bindings()
+        bar = self.query_one("#progress", ProgressBar)
+        bar.update(total=None, progress=0)
+        bar.display = True
         self._run(fmt, path, kind, split, seed, self._cancel)
 
     @work(exclusive=True, group="export", thread=True)
