@@ -134,18 +134,23 @@ async def test_search_streams_matches_and_escape_returns(home: Home) -> None:
         await wait_until(pilot, lambda: "600 examples" in status(screen))
 
 
+async def import_from_datasets(pilot: Pilot[None], source: Any) -> None:
+    """Unlock, then `i` on the Datasets screen with the file's path."""
+    await unlock(pilot)
+    await wait_for_screen(pilot, DatasetsScreen)
+    await pilot.press("i")
+    await wait_for_screen(pilot, TextPrompt)
+    pilot.app.screen.query_one(Input).value = str(source)
+    await pilot.press("enter")
+
+
 async def test_import_from_datasets_asks_how_to_map_an_unknown_shape(home: Home, tmp_path: Any) -> None:
     workspace = fill(home, 0)
     source = tmp_path / "qa.csv"
     source.write_text("question,answer\nWhy?,Because.\nHow?,Like so.\n", encoding="utf-8")
     app = ForgeApp(home)
     async with app.run_test(size=(100, 30)) as pilot:
-        await unlock(pilot)
-        await wait_for_screen(pilot, DatasetsScreen)
-        await pilot.press("i")
-        await wait_for_screen(pilot, TextPrompt)
-        app.screen.query_one(Input).value = str(source)
-        await pilot.press("enter")
+        await import_from_datasets(pilot, source)
         await wait_until(pilot, lambda: isinstance(app.screen, TextPrompt) and "Fields found: answer, question"
                          in str(app.screen.query_one(".dialog-title", Static).render()))  # fmt: skip
         await type_text(pilot, "user_prompt=question,output=answer")
@@ -227,12 +232,7 @@ async def test_escape_stops_an_import_and_nothing_is_added(
     monkeypatch.setattr(rows, "insert_values", held)
     app = ForgeApp(home)
     async with app.run_test(size=(100, 30)) as pilot:
-        await unlock(pilot)
-        await wait_for_screen(pilot, DatasetsScreen)
-        await pilot.press("i")
-        await wait_for_screen(pilot, TextPrompt)
-        app.screen.query_one(Input).value = str(source)
-        await pilot.press("enter")
+        await import_from_datasets(pilot, source)
         await wait_for_screen(pilot, WorkProgress)
         status = app.screen.query_one("#work-status", Static)
         await wait_until(pilot, lambda: "10 examples so far" in str(status.render()))
