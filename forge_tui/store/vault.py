@@ -143,6 +143,10 @@ def field_context(table: str, column: str, row_id: str) -> bytes:
     return f"forge-tui|{table}|{column}|{row_id}".encode()
 
 
+def _unknown_version() -> bytes:
+    raise ValueError("unknown seal version")
+
+
 class FieldCipher:
     """Seals and opens the content fields of one dataset.
 
@@ -150,7 +154,7 @@ class FieldCipher:
     AEAD methods and the associated-data prefix are looked up once here rather than on each call.
     """
 
-    __slots__ = ("_columns", "_decrypt", "_encrypt", "key", "table")
+    __slots__ = ("_columns", "_decrypt", "_encrypt", "_prefixes", "key", "table")
 
     def __init__(self, key: bytes, table: str = "example") -> None:
         self.key = key  # for export worker processes, which make their own cipher
@@ -160,6 +164,7 @@ class FieldCipher:
         self.table = table
         # field_context(table, column, row_id) == self._columns[column] + row_id.encode()
         self._columns: dict[str, bytes] = {}
+        self._prefixes: dict[tuple[str, ...], tuple[bytes, ...]] = {}  # open_fields' columns -> prefixes
 
     def _column_prefix(self, column: str) -> bytes:
         prefix = self._columns[column] = f"forge-tui|{self.table}|{column}|".encode()
@@ -186,21 +191,27 @@ class FieldCipher:
         """Opens several fields of one row (None stays None): the row's part of the associated
         data is encoded once, and a loop costs less than a call per field."""
         rid = row_id.encode()
-        prefixes, decrypt = self._columns, self._decrypt
-        opened: list[bytes | None] = []
-        column = ""
+        decrypt = self._decrypt
+        prefixes = self._prefixes.get(columns) if isinstance(columns, tuple) else None
+        if prefixes is None:
+            prefixes = tuple(self._columns.get(c) or self._column_prefix(c) for c in columns)
+            if isinstance(columns, tuple):
+                self._prefixes[columns] = prefixes
         try:  # as open(), for each field
-            for column, value in zip(columns, sealed, strict=True):
-                if value is None:
-                    opened.append(None)
-                elif value[0] == SEAL_VERSION:
-                    aad = (prefixes.get(column) or self._column_prefix(column)) + rid
-                    opened.append(decrypt(value[1:_BODY_START], value[_BODY_START:], aad))
-                else:
-                    raise ValueError("unknown seal version")
+            return [
+                None
+                if value is None
+                else decrypt(value[1:_BODY_START], value[_BODY_START:], prefix + rid)
+                if value[0] == SEAL_VERSION
+                else _unknown_version()
+                for prefix, value in zip(prefixes, sealed, strict=True)
+            ]
         except (InvalidTag, ValueError, IndexError):
-            raise SealBroken(self.table, column, row_id) from None
-        return opened
+            pass
+        for column, value in zip(columns, sealed, strict=True):  # which field: for the message
+            if value is not None:
+                self.open(column, row_id, value)
+        raise SealBroken(self.table, columns[0], row_id)
 
     def seal_text(self, column: str, row_id: str, text: str) -> bytes:
         return self.seal(column, row_id, text.encode("utf-8"))
