@@ -32,11 +32,13 @@ sys.path.insert(0, str(ROOT))
 
 from forge_tui.core.export_formats import FORMATS  # noqa: E402
 from forge_tui.core.models import Example  # noqa: E402
+from forge_tui.services import export_workers  # noqa: E402
 from forge_tui.services.accounts import AccountService  # noqa: E402
 from forge_tui.services.exporting import export  # noqa: E402
 from forge_tui.services.home import open_home  # noqa: E402
 from forge_tui.services.importing import import_file  # noqa: E402
 from forge_tui.services.workspace import Workspace  # noqa: E402
+from forge_tui.store import example_reader  # noqa: E402
 
 PASSWORD = "bench password"
 ONE = 10**12  # parallel_from: never start export workers
@@ -110,6 +112,23 @@ def main(argv: list[str] | None = None) -> int:
             export(workspace.examples, dataset.id, FORMATS["openai-chat"], base / f"one.{file_type}", parallel_from=ONE)
             alone = time.perf_counter() - started
             print(f"  the same in one process (no workers): {alone:.2f} s; ratio {alone / bare:.2f}x")
+        # The floor: reading, opening and rendering every example, in one process, writing nothing.
+        # Spread perfectly over the cores, that alone takes floor / cores.
+        ids = workspace.examples.ids(dataset.id)
+        job = export_workers.make_job(home.db_path, workspace.examples.cipher(dataset.id), dataset.id,
+                                      FORMATS["openai-chat"], False)  # fmt: skip
+        renderer = export_workers._Renderer(job)
+        cpu = time.process_time()
+        for start in range(0, len(ids), export_workers.CHUNK):
+            chunk = ids[start : start + export_workers.CHUNK]
+            for values in example_reader.read(renderer.connection, dataset.id, chunk):
+                list(renderer.fmt.render(example_reader.open_values(renderer.cipher, values)))
+        floor = time.process_time() - cpu
+        renderer.close()
+        cores = os.cpu_count() or 1
+        print(f"floor: read + open + render, no writing, one process: {floor:.2f} CPU s; over {cores} cores at "
+              f"best {floor / cores:.2f} s = {floor / cores / bare_jsonl:.2f}x bare JSONL, "
+              f"{floor / cores / bare_parquet:.2f}x bare Parquet")  # fmt: skip
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(f"peak RSS of this process {peak:.0f} MB (includes the baseline's in-memory records)")
         print(f"export ratio target <= 2x: {'met' if max(ratios) <= 2 else 'MISSED'} (worst {max(ratios):.2f}x)")
