@@ -23,6 +23,7 @@ import pyarrow.json as pa_json  # type: ignore[import-untyped]
 import pyarrow.parquet as pq  # type: ignore[import-untyped]
 
 from forge_tui.core.errors import ForgeError, InvalidInput
+from forge_tui.core.json_text import compact
 from forge_tui.services.files import replacing
 
 FILE_TYPES = ("jsonl", "json", "csv", "tsv", "parquet")
@@ -206,15 +207,6 @@ class Encoded:
     types: ParquetTypes | None = None
 
 
-def dumps(record: Any) -> bytes:
-    """Compact JSON, UTF-8. orjson writes it several times faster than the json module; values it
-    refuses (integers past 64 bits, keys that are not strings) go through the json module."""
-    try:
-        return orjson.dumps(record)
-    except TypeError:
-        return json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode()
-
-
 def encode(records: Iterable[dict[str, Any]], parquet: bool = False) -> Encoded:
     batch = list(records)
     columns: dict[str, None] = {}
@@ -223,7 +215,7 @@ def encode(records: Iterable[dict[str, Any]], parquet: bool = False) -> Encoded:
     types = ParquetTypes() if parquet else None
     if types is not None:
         types.add(batch)
-    lines = b"".join([dumps(record) + b"\n" for record in batch])
+    lines = b"".join([compact(record) + b"\n" for record in batch])
     return Encoded(lines, len(batch), columns, types)
 
 

@@ -7,12 +7,14 @@ import os
 import threading
 import time
 from collections.abc import Iterator, Sequence
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert
+from sqlalchemy import func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session
 
+from forge_tui.core.json_text import compact
 from forge_tui.core.models import Example, ExampleContent, ExampleMeta
 from forge_tui.store.example_reader import build
 from forge_tui.store.tables import Example as ExampleRow
@@ -63,11 +65,11 @@ def sealed_values(
         system_prompt=seal("system_prompt", row_id, content.system_prompt.encode()),
         user_prompt=seal("user_prompt", row_id, content.user_prompt.encode()),
         output=seal("output", row_id, content.output.encode()),
-        slots=seal("slots", row_id, json.dumps(content.slots, ensure_ascii=False).encode()),
-        tool_calls=seal("tool_calls", row_id, json.dumps(content.tool_calls, ensure_ascii=False).encode()),
-        rejected=seal("rejected", row_id, json.dumps(content.rejected, ensure_ascii=False).encode()),
+        slots=seal("slots", row_id, compact(content.slots)),
+        tool_calls=seal("tool_calls", row_id, compact(content.tool_calls)),
+        rejected=seal("rejected", row_id, compact(content.rejected)),
         # Most examples are one exchange: no turns, no sealed value (NULL).
-        turns=seal("turns", row_id, json.dumps(content.turns, ensure_ascii=False).encode()) if content.turns else None,
+        turns=seal("turns", row_id, compact(content.turns)) if content.turns else None,
         rejected_count=len(content.rejected),
         model=meta.model,
         params=meta.params,
@@ -78,10 +80,32 @@ def sealed_values(
     )
 
 
+_INSERT_COLUMNS = (
+    "id", "dataset_id", "template_id", "system_prompt", "user_prompt", "output", "slots", "tool_calls", "rejected",
+    "turns", "rejected_count", "model", "params", "prompt_tokens", "completion_tokens", "created_at", "updated_at",
+)  # fmt: skip
+_INSERT = f"INSERT INTO example ({', '.join(_INSERT_COLUMNS)}) VALUES ({', '.join('?' * len(_INSERT_COLUMNS))})"
+
+
+def _stored_time(moment: datetime) -> str:
+    """As SQLAlchemy stores a DateTime in SQLite (UTC here; the offset is not kept)."""
+    return f"{moment:%Y-%m-%d %H:%M:%S.%f}"
+
+
 def insert_values(session: Session, values: Sequence[dict[str, Any]]) -> None:
-    """A bulk insert of sealed_values() dicts, or of rows delete_ids() returned (executemany)."""
-    if values:
-        session.execute(insert(ExampleRow), list(values))
+    """A bulk insert of sealed_values() dicts, or of rows delete_ids() returned: one executemany
+    with the values as SQLite stores them (the ORM's per-row processing cost more than sealing)."""
+    if not values:
+        return
+    rows = [
+        (
+            v["id"], v["dataset_id"], v["template_id"], v["system_prompt"], v["user_prompt"], v["output"], v["slots"],
+            v["tool_calls"], v["rejected"], v["turns"], v["rejected_count"], v["model"], json.dumps(v["params"]),
+            v["prompt_tokens"], v["completion_tokens"], _stored_time(v["created_at"]), _stored_time(v["updated_at"]),
+        )
+        for v in values
+    ]  # fmt: skip
+    session.connection().exec_driver_sql(_INSERT, rows)
 
 
 def ids(session: Session, dataset_id: int) -> list[str]:
