@@ -4,6 +4,7 @@ writes nothing."""
 
 from __future__ import annotations
 
+import stat
 import threading
 from pathlib import Path
 
@@ -57,6 +58,7 @@ def test_workers_write_what_one_process_writes(workspace: Workspace, tmp_path: P
     )
     assert (many.records, many.examples, many.left_out) == (one.records, one.examples, one.left_out)
     assert one.examples == 60 and one.left_out == (40 if FORMATS[fmt].preference else 0)
+    assert stat.S_IMODE(many.files[0].stat().st_mode) == 0o600  # plaintext of an encrypted store: owner only
     if file_type == "parquet":
         assert pq.read_table(many.files[0]).equals(pq.read_table(one.files[0]))
     else:
