@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +23,7 @@ import pyarrow.parquet as pq  # type: ignore[import-untyped]
 
 from forge_tui.core.errors import ForgeError, InvalidInput
 from forge_tui.core.json_text import compact
-from forge_tui.services.files import replacing
+from forge_tui.services.files import replacing, scratch_beside
 
 FILE_TYPES = ("jsonl", "json", "csv", "tsv", "parquet")
 SUPPORTED = "JSONL, JSON (an array, or an object holding a list), CSV, TSV and Parquet"
@@ -63,9 +62,15 @@ def detect_type(path: Path) -> str:
     if text[0] == "[":
         return "json"
     if text[0] == "{":
-        first_line = text.split("\n", 1)[0].strip()
+        first_line, newline, _ = text.partition("\n")
+        if not newline:  # a first line longer than the head: read all of it
+            with path.open("rb") as raw:
+                whole = raw.readline()
+            if not whole.endswith(b"\n"):
+                return "json"  # the whole file is one line: one JSON document
+            first_line = whole.decode("utf-8-sig", errors="replace")
         try:
-            json.loads(first_line)
+            json.loads(first_line.strip())
         except json.JSONDecodeError:
             return "json"  # an object over several lines
         return "jsonl"
@@ -219,23 +224,6 @@ def encode(records: Iterable[dict[str, Any]], parquet: bool = False) -> Encoded:
     return Encoded(lines, len(batch), columns, types)
 
 
-def write_records(records: Iterable[dict[str, Any]], path: Path, file_type: str) -> int:
-    """Writes every record; returns how many. The file appears only when all were written."""
-    parquet = file_type == "parquet"
-    return write_encoded((encode(batch, parquet) for batch in _batched(records)), path, file_type)
-
-
-def _batched(records: Iterable[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
-    batch: list[dict[str, Any]] = []
-    for record in records:
-        batch.append(record)
-        if len(batch) >= _BATCH:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
-
-
 def write_encoded(chunks: Iterable[Encoded], path: Path, file_type: str) -> int:
     """Writes the chunks in order; returns the number of records."""
     if file_type not in FILE_TYPES:
@@ -246,8 +234,7 @@ def write_encoded(chunks: Iterable[Encoded], path: Path, file_type: str) -> int:
         return _write_json(chunks, path)
     # Tables and Parquet need every record's fields before the first row: spool the lines beside
     # the target first (constant memory), then convert.
-    spool = path.with_name(f".{path.name}.{os.getpid()}.spool")
-    try:
+    with scratch_beside(path) as spool:
         count = 0
         columns: dict[str, None] = {}
         types = ParquetTypes()
@@ -263,8 +250,6 @@ def write_encoded(chunks: Iterable[Encoded], path: Path, file_type: str) -> int:
         else:
             _table_from_spool(spool, path, list(columns), "," if file_type == "csv" else "\t")
         return count
-    finally:
-        spool.unlink(missing_ok=True)
 
 
 def _write_jsonl(chunks: Iterable[Encoded], path: Path) -> int:

@@ -14,16 +14,21 @@ from typing import IO, Any
 from forge_tui.core.errors import ForgeError
 
 
+def _temporary_beside(path: Path, suffix: str) -> tuple[int, str]:
+    """A new file beside `path`, readable by this account only (mkstemp makes it 0600)."""
+    if not path.parent.is_dir():
+        raise ForgeError(f"Cannot write {path}: the folder {path.parent} does not exist")
+    try:
+        return tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=suffix)
+    except OSError as exc:
+        raise ForgeError(f"Cannot write {path}: {exc.strerror or exc}") from None
+
+
 @contextmanager
 def replacing(path: Path, mode: str = "w") -> Iterator[IO[Any]]:
     """Yields a file to write; on success it replaces `path`, on any error it is removed."""
     path = path.expanduser().resolve()
-    if not path.parent.is_dir():
-        raise ForgeError(f"Cannot write {path}: the folder {path.parent} does not exist")
-    try:
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-    except OSError as exc:
-        raise ForgeError(f"Cannot write {path}: {exc.strerror or exc}") from None
+    fd, tmp = _temporary_beside(path, ".part")
     try:
         binary = "b" in mode
         with os.fdopen(fd, mode) if binary else os.fdopen(fd, mode, encoding="utf-8", newline="") as out:
@@ -35,6 +40,21 @@ def replacing(path: Path, mode: str = "w") -> Iterator[IO[Any]]:
         if isinstance(exc, OSError):
             raise ForgeError(f"Cannot write {path}: {exc.strerror or exc}") from None
         raise
+
+
+@contextmanager
+def scratch_beside(path: Path) -> Iterator[Path]:
+    """A temporary file beside `path` (same disk, owner only), removed at the end whatever happens."""
+    path = path.expanduser().resolve()
+    fd, name = _temporary_beside(path, ".spool")
+    os.close(fd)
+    try:
+        yield Path(name)
+    except OSError as exc:
+        raise ForgeError(f"Cannot write beside {path}: {exc.strerror or exc}") from None
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(name)
 
 
 def write_text(path: Path, text: str) -> Path:

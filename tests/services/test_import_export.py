@@ -4,6 +4,7 @@ round trips: what is imported, exported and imported again is the same examples.
 from __future__ import annotations
 
 import json
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,8 @@ import pytest
 from forge_tui.core.export_formats import FORMATS
 from forge_tui.core.import_shapes import Mapping
 from forge_tui.core.models import Example, ExampleContent
-from forge_tui.services.dataset_files import read_records
+from forge_tui.services import dataset_files
+from forge_tui.services.dataset_files import detect_type, read_records
 from forge_tui.services.exporting import CustomFormats, export
 from forge_tui.services.importing import import_file
 from forge_tui.services.workspace import Workspace
@@ -252,3 +254,33 @@ def test_hugging_face_datasets_loads_the_exports(
     chat_file = str(tmp_path / f"openai-chat.{file_type}")
     chat = datasets.load_dataset(loader, data_files=chat_file, split="train", cache_dir=str(tmp_path / "c"))
     assert chat[1]["messages"][-1]["tool_calls"][0]["function"]["name"] == "get_weather"
+
+
+def test_file_types_by_content_with_a_first_line_longer_than_the_sniffed_head(tmp_path: Path) -> None:
+    long = json.dumps({"prompt": "p" * 100_000, "completion": "c"})
+    jsonl = tmp_path / "long.jsonl"
+    jsonl.write_text(long + "\n" + json.dumps({"prompt": "q", "completion": "d"}) + "\n", encoding="utf-8")
+    one_line = tmp_path / "one_line.json"  # a minified object holding the list
+    one_line.write_text(json.dumps({"data": [{"text": "x" * 100_000}, {"text": "y"}]}), encoding="utf-8")
+    assert (detect_type(jsonl), detect_type(one_line)) == ("jsonl", "json")
+    assert len(list(read_records(jsonl))) == 2 and len(list(read_records(one_line))) == 2
+
+
+def test_spooled_exports_keep_the_plaintext_owner_only(
+    workspace: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """CSV, TSV and Parquet go through a spool file beside the target: it is as private as the
+    result (0600) and gone afterwards."""
+    dataset = new_dataset(workspace, "spooled")
+    workspace.examples.add(dataset, ExampleContent(user_prompt="secret question", output="secret answer"))
+    seen: list[int] = []
+    convert = dataset_files._table_from_spool
+
+    def looking(spool: Path, *args: Any) -> None:
+        seen.append(stat.S_IMODE(spool.stat().st_mode))
+        convert(spool, *args)
+
+    monkeypatch.setattr(dataset_files, "_table_from_spool", looking)
+    export(workspace.examples, dataset, FORMATS["raw"], tmp_path / "out.csv")
+    assert seen == [0o600]
+    assert sorted(p.name for p in tmp_path.glob("*out.csv*")) == ["out.csv"]
