@@ -53,6 +53,7 @@ class Job:
     format_body: str | None  # the Jinja2 body of a custom format
     parquet: bool
     portable: bool  # a worker can rebuild the format (built in, or custom with its body)
+    contiguous: bool = True  # the chunks are runs of the dataset's ids (no split)
 
 
 @dataclass
@@ -63,10 +64,13 @@ class Rendered:
     broken: list[str] = field(default_factory=list)
 
 
-def make_job(db_path: Path, cipher: FieldCipher, dataset_id: int, fmt: ExportFormat, parquet: bool) -> Job:
+def make_job(
+    db_path: Path, cipher: FieldCipher, dataset_id: int, fmt: ExportFormat, parquet: bool, contiguous: bool = True
+) -> Job:
     custom = fmt.name.startswith(CUSTOM_PREFIX) and fmt.source is not None
     portable = custom or FORMATS.get(fmt.name) is fmt
-    return Job(db_path, cipher.key, dataset_id, fmt.name, fmt.source if custom else None, parquet, portable)
+    body = fmt.source if custom else None
+    return Job(db_path, cipher.key, dataset_id, fmt.name, body, parquet, portable, contiguous)
 
 
 class _Renderer:
@@ -88,7 +92,7 @@ class _Renderer:
         examples = left_out = 0
         broken: list[str] = []
         open_values, render, preference = example_reader.open_values, self.fmt.render, self.fmt.preference
-        for values in example_reader.read(self.connection, self.job.dataset_id, ids):
+        for values in example_reader.read(self.connection, self.job.dataset_id, ids, self.job.contiguous):
             try:
                 example = open_values(self.cipher, values)
             except SealBroken as exc:

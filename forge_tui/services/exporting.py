@@ -181,7 +181,9 @@ def export(
         train_ids = set(shuffled[: round(total * split)])
         train, valid = split_paths(path)
         targets = [(train, [i for i in order if i in train_ids]), (valid, [i for i in order if i not in train_ids])]
-    job = make_job(examples.home.db_path, examples.cipher(dataset_id), dataset_id, fmt, kind == "parquet")
+    job = make_job(
+        examples.home.db_path, examples.cipher(dataset_id), dataset_id, fmt, kind == "parquet", contiguous=split is None
+    )
     done = 0
 
     def encoded(chunks: list[list[str]]) -> Iterator[Encoded]:

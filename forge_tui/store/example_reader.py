@@ -38,7 +38,7 @@ COLUMNS = (
     "created_at",
     "updated_at",
 )
-_SELECT = f"SELECT {', '.join(COLUMNS)} FROM example WHERE dataset_id = ? AND id BETWEEN ? AND ? ORDER BY id"
+_SELECT = f"SELECT {', '.join(COLUMNS)} FROM example WHERE dataset_id = ? AND "
 
 SEALED = ("system_prompt", "user_prompt", "output", "slots", "tool_calls", "rejected", "turns")
 _EMPTY_JSON: dict[bytes | str, Any] = {b"[]": list, b"{}": dict, "[]": list, "{}": dict}
@@ -114,13 +114,18 @@ def connect(db_path: Path) -> sqlite3.Connection:
     return connection
 
 
-def read(connection: sqlite3.Connection, dataset_id: int, ids: Sequence[str]) -> list[tuple[Any, ...]]:
-    """The rows of `ids` (in creation order) in the dataset, as COLUMNS tuples. One range scan
-    from the first id to the last, quicker than looking up each id; rows in the range but not in
-    `ids` (the other side of a split, rows added since) are dropped before anything is opened."""
+def read(
+    connection: sqlite3.Connection, dataset_id: int, ids: Sequence[str], contiguous: bool = True
+) -> list[tuple[Any, ...]]:
+    """The rows of `ids` (in creation order) in the dataset, as COLUMNS tuples. Ids that are
+    contiguous in the dataset are read with one range scan, quicker than a lookup per id (rows
+    added since are dropped before anything is opened); others (a split's side) by id."""
     if not ids:
         return []
-    found = connection.execute(_SELECT, (dataset_id, ids[0], ids[-1])).fetchall()
+    if not contiguous:
+        marks = ",".join("?" * len(ids))
+        return connection.execute(f"{_SELECT}id IN ({marks}) ORDER BY id", (dataset_id, *ids)).fetchall()
+    found = connection.execute(f"{_SELECT}id BETWEEN ? AND ? ORDER BY id", (dataset_id, ids[0], ids[-1])).fetchall()
     if len(found) != len(ids):
         wanted = set(ids)
         found = [row for row in found if row[0] in wanted]

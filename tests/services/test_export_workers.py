@@ -174,7 +174,8 @@ def test_the_plain_reader_opens_what_the_orm_opens(workspace: Workspace) -> None
     try:
         plain = [example_reader.open_values(cipher, v) for v in example_reader.read(connection, dataset, ids)]
         some = [v[0] for v in example_reader.read(connection, dataset, ids[2:9:3])]
+        by_id = [v[0] for v in example_reader.read(connection, dataset, ids[2:9:3], contiguous=False)]
     finally:
         connection.close()
-    assert plain == by_orm and some == ids[2:9:3]
+    assert plain == by_orm and some == by_id == ids[2:9:3]
     assert plain[0].model_dump() == by_orm[0].model_dump()
