@@ -27,8 +27,7 @@ def import_(
         typer.Option(
             "--map",
             metavar="FIELD=SOURCE,...",
-            help="Map fields of an unknown shape, e.g. "
-            "user_prompt=question,output=answer (fields: system_prompt, user_prompt, output, rejected).",
+            help=MAP_HELP,
         ),
     ] = None,
     user: UserOpt = None,

@@ -39,11 +39,9 @@ def prompt_messages(content: ExampleContent) -> list[Message]:
     return messages
 
 
-def conversation(content: ExampleContent, answer: str | None = None) -> list[Message]:
-    """The whole example as messages; `answer` replaces the output (a rejected answer, for one)."""
-    if answer is None:
-        return [*prompt_messages(content), answer_message(content.output, content.tool_calls)]
-    return [*prompt_messages(content), answer_message(answer, [])]
+def conversation(content: ExampleContent) -> list[Message]:
+    """The whole example as messages."""
+    return [*prompt_messages(content), answer_message(content.output, content.tool_calls)]
 
 
 def exchanges(content: ExampleContent) -> list[tuple[str, str]]:

@@ -295,7 +295,7 @@ def _flat(value: Any) -> str:
         return ""
     if isinstance(value, str):
         return value
-    return json.dumps(value, ensure_ascii=False)
+    return compact(value).decode()
 
 
 class ParquetTypes:

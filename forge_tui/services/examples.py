@@ -12,6 +12,7 @@ from forge_tui.core.models import Example, ExampleContent, ExampleMeta
 from forge_tui.services.accounts import Unlocked
 from forge_tui.services.home import Home
 from forge_tui.store import examples as rows
+from forge_tui.store.datasets import count_examples
 from forge_tui.store.db import read_session, write_session
 from forge_tui.store.tables import Dataset
 from forge_tui.store.vault import FieldCipher, SealBroken
@@ -78,24 +79,19 @@ class ExampleService:
         return rows.open_row(self._cipher(row.dataset_id), row)
 
     def page(self, dataset_id: int, after: str | None = None, limit: int = 100) -> list[Example | BrokenExample]:
-        cipher = self._cipher(dataset_id)
-        with read_session(self.home.engine) as s:
-            found = rows.window(s, dataset_id, 0, limit, after)
-        return [self._open(cipher, row) for row in found]
+        return self.window(dataset_id, 0, limit, after)
 
-    def scan(self, dataset_id: int, only: set[str] | None = None) -> Iterator[Example | BrokenExample]:
-        """Every example in creation order (or those whose id is in `only`; the others are not
-        opened); a row that fails to open is yielded as BrokenExample."""
+    def scan(self, dataset_id: int) -> Iterator[Example | BrokenExample]:
+        """Every example in creation order; a row that fails to open is yielded as BrokenExample."""
         cipher = self._cipher(dataset_id)
         with read_session(self.home.engine) as s:
             for row in rows.iter_plain(s, dataset_id):
-                if only is None or row.id in only:
-                    yield self._open(cipher, row)
+                yield self._open(cipher, row)
 
     def count(self, dataset_id: int) -> int:
         self._cipher(dataset_id)
         with read_session(self.home.engine) as s:
-            return rows.count(s, dataset_id)
+            return count_examples(s, dataset_id)
 
     def window(
         self, dataset_id: int, offset: int, limit: int, after: str | None = None

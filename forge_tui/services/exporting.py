@@ -23,7 +23,6 @@ from forge_tui.core.templates import check_template_name
 from forge_tui.services import export_workers
 from forge_tui.services.dataset_files import FILE_TYPES, Encoded, write_encoded
 from forge_tui.services.examples import ExampleService
-from forge_tui.services.export_workers import CHUNK, make_job, render_chunks
 from forge_tui.services.home import Home
 from forge_tui.store.db import read_session, write_session
 from forge_tui.store.tables import ExportTemplate
@@ -181,14 +180,16 @@ def export(
         train_ids = set(shuffled[: round(total * split)])
         train, valid = split_paths(path)
         targets = [(train, [i for i in order if i in train_ids]), (valid, [i for i in order if i not in train_ids])]
-    job = make_job(
+    job = export_workers.make_job(
         examples.home.db_path, examples.cipher(dataset_id), dataset_id, fmt, kind == "parquet", contiguous=split is None
     )
     done = 0
 
     def encoded(chunks: list[list[str]]) -> Iterator[Encoded]:
         nonlocal done
-        for rendered in render_chunks(job, fmt, chunks, cancel, parallel_from or export_workers.PARALLEL_FROM):
+        for rendered in export_workers.render_chunks(
+            job, fmt, chunks, cancel, parallel_from or export_workers.PARALLEL_FROM
+        ):
             summary.examples += rendered.examples
             summary.left_out += rendered.left_out
             summary.broken.extend(rendered.broken)
@@ -200,7 +201,8 @@ def export(
     if progress is not None:
         progress(0, total)
     for target, ids in targets:
-        chunks = [ids[i : i + CHUNK] for i in range(0, len(ids), CHUNK)]
+        size = export_workers.CHUNK
+        chunks = [ids[i : i + size] for i in range(0, len(ids), size)]
         count = write_encoded(encoded(chunks), target, kind)
         summary.files.append(target)
         summary.records.append(count)

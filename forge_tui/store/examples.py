@@ -10,20 +10,17 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session
 
 from forge_tui.core.json_text import compact
 from forge_tui.core.models import Example, ExampleContent, ExampleMeta
-from forge_tui.store.example_reader import build
+from forge_tui.store.example_reader import SEALED, build
 from forge_tui.store.tables import Example as ExampleRow
 from forge_tui.store.tables import utcnow
 from forge_tui.store.vault import FieldCipher
 
 TABLE = "example"
-TEXT_COLUMNS = ("system_prompt", "user_prompt", "output")
-JSON_COLUMNS = ("slots", "tool_calls", "rejected", "turns")
 
 
 _RANDOM_BITS = 80
@@ -127,18 +124,12 @@ def open_row(cipher: FieldCipher, row: Any) -> Example:
         "completion_tokens": row.completion_tokens,
         "template_id": row.template_id,
     }
-    sealed = (row.system_prompt, row.user_prompt, row.output, row.slots, row.tool_calls, row.rejected, row.turns)
+    sealed = tuple(getattr(row, column) for column in SEALED)
     return build(cipher, row.id, row.dataset_id, sealed, meta, row.created_at, row.updated_at)
 
 
 def _table() -> Any:
     return ExampleRow.__table__  # type: ignore[attr-defined]
-
-
-def count(session: Session, dataset_id: int) -> int:
-    table = _table()
-    query = sa_select(func.count()).select_from(table).where(table.c.dataset_id == dataset_id)
-    return int(session.execute(query).scalar_one())
 
 
 def window(session: Session, dataset_id: int, offset: int, limit: int, after: str | None = None) -> list[Any]:
@@ -186,7 +177,7 @@ def replace_content(session: Session, cipher: FieldCipher, example_id: str, cont
         completion_tokens=row.completion_tokens, template_id=row.template_id,
     )  # fmt: skip
     values = sealed_values(cipher, row.dataset_id, content, meta, example_id)
-    for column in ("system_prompt", "user_prompt", "output", "slots", "tool_calls", "rejected", "turns"):
+    for column in SEALED:
         setattr(row, column, values[column])
     row.rejected_count = values["rejected_count"]
     row.updated_at = utcnow()

@@ -45,7 +45,7 @@ def fill(workspace: Workspace, count: int) -> int:
 
 @pytest.fixture(autouse=True)
 def small_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("forge_tui.services.exporting.CHUNK", 7)  # many chunks: order must hold
+    monkeypatch.setattr(export_workers, "CHUNK", 7)  # many chunks: order must hold
 
 
 @pytest.mark.parametrize("file_type", ["jsonl", "json", "csv", "parquet"])

@@ -85,7 +85,7 @@ async def test_escape_stops_a_running_export_and_nothing_is_written(
     home: Home, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     fill(home, 40)
-    monkeypatch.setattr("forge_tui.services.exporting.CHUNK", 1)  # a chunk per example: many chances to stop
+    monkeypatch.setattr(export_workers, "CHUNK", 1)  # a chunk per example: many chances to stop
     render = export_workers._Renderer.render
 
     def slow(self: export_workers._Renderer, ids: Sequence[str]) -> export_workers.Rendered:
