@@ -358,6 +358,10 @@ async def test_async_stream_and_parallel_limit() -> None:
             results = await asyncio.gather(*(one(i) for i in range(8)))
             elapsed = time.perf_counter() - started
         assert all(r[-1]["done"] and r[-1]["eval_count"] == 8 for r in results)
+        # The server frees a slot just after its last chunk is sent: the client can see "done" first.
+        deadline = time.monotonic() + 2
+        while fake.in_flight and time.monotonic() < deadline:
+            await asyncio.sleep(0.01)
         assert fake.max_in_flight == 2 and fake.in_flight == 0 and len(fake.requests) == 8
         assert elapsed >= 4 * 8 * 0.005  # four waves of eight chunks
 
