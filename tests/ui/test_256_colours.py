@@ -26,9 +26,9 @@ from forge_tui.ui.screens.settings import SettingsScreen
 from forge_tui.ui.screens.templates import TemplatesScreen
 from forge_tui.ui.screens.unlock import UnlockScreen
 from tests.fake_ollama import FakeOllama
-from tests.ui import test_audition
+from tests.ui import test_audition, test_examples
 from tests.ui.test_app import unlock, wait_for_screen, wait_until
-from tests.ui.test_examples import fill
+from tests.ui.test_examples import add_examples, fill
 
 # Foreground and background closer than this (RGB distance, 0–441) cannot be read.
 MIN_DISTANCE = 60.0
@@ -99,7 +99,7 @@ async def test_every_screen_is_readable_in_256_colours(home: Home, fake: FakeOll
         await wait_for_screen(pilot, FirstRunScreen)
         problems = {"first run": unreadable(app)}
     test_audition.prepare(home, fake)
-    fill_examples(home)
+    add_examples(home, 30)
     app = ForgeApp(home)
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_for_screen(pilot, UnlockScreen)
@@ -126,22 +126,9 @@ async def test_every_screen_is_readable_in_256_colours(home: Home, fake: FakeOll
         await pilot.press("ctrl+r")
         await wait_until(pilot, lambda: test_audition.batch_done(screen))
         await pilot.press("space")
-        await pilot.pause(0.2)
+        await wait_until(pilot, lambda: "1 starred" in test_audition.status(screen))
         problems["audition"] = unreadable(app)
     assert {name: found for name, found in problems.items() if found} == {}
-
-
-def fill_examples(home: Home) -> None:
-    from forge_tui.core.models import ExampleContent, ExampleMeta
-    from forge_tui.services.accounts import AccountService
-    from forge_tui.services.workspace import Workspace
-    from tests.ui.test_app import PASSWORD
-
-    workspace = Workspace.open(home, AccountService(home).unlock("alice", PASSWORD))
-    dataset = workspace.datasets.current()
-    assert dataset is not None
-    items = [(ExampleContent(user_prompt=f"question {i}", output=f"answer {i}"), ExampleMeta()) for i in range(30)]
-    workspace.examples.add_many(dataset.id, items)
 
 
 def test_the_check_catches_invisible_text() -> None:
@@ -172,8 +159,12 @@ def test_snapshot_256_colours_80x24(
         async def open_examples(pilot: Pilot[None]) -> None:
             await unlock(pilot)
             await wait_for_screen(pilot, DatasetsScreen)
-            await pilot.press("e", "down", "space")
+            await pilot.press("e")
             await wait_for_screen(pilot, ExamplesScreen)
+            screen = pilot.app.screen
+            assert isinstance(screen, ExamplesScreen)
+            await pilot.press("down", "space")
+            await wait_until(pilot, lambda: "1 selected" in test_examples.status(screen))
             pilot.app.clear_notifications()
             await pilot.pause(0.2)
 

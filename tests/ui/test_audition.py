@@ -235,7 +235,7 @@ class OneCard(App[None]):
         self.card = card
 
     def compose(self) -> ComposeResult:
-        yield AuditionCard(self.card, 1)
+        yield AuditionCard(self.card)
 
 
 async def test_tokens_repaint_one_card_without_a_layout_then_it_grows_when_done() -> None:

@@ -27,6 +27,11 @@ from tests.ui.test_app import PASSWORD, make_user, type_text, unlock, wait_for_s
 
 def fill(home: Home, n: int) -> Workspace:
     make_user(home)
+    return add_examples(home, n)
+
+
+def add_examples(home: Home, n: int) -> Workspace:
+    """n examples in alice's current dataset (the account exists already)."""
     workspace = Workspace.open(home, AccountService(home).unlock("alice", PASSWORD))
     dataset = workspace.datasets.current()
     assert dataset is not None

@@ -14,21 +14,13 @@ from forge_tui.ui.app import ForgeApp
 from forge_tui.ui.screens.datasets import DatasetsScreen
 from forge_tui.ui.screens.settings import SettingsScreen
 from tests.fake_ollama import FakeOllama
-from tests.ui.test_app import PASSWORD, make_user, unlock, wait_for_screen
+from tests.ui.test_app import PASSWORD, make_user, unlock, wait_for_screen, wait_until
 
 
 def _dead_url() -> str:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return f"http://127.0.0.1:{s.getsockname()[1]}"
-
-
-async def _until(pilot, condition, tries: int = 100) -> None:  # type: ignore[no-untyped-def]
-    for _ in range(tries):
-        if condition():
-            return
-        await pilot.pause(0.05)
-    raise AssertionError("condition not reached")
 
 
 async def test_settings_pick_models_from_the_live_list_and_save(home: Home) -> None:
@@ -40,12 +32,12 @@ async def test_settings_pick_models_from_the_live_list_and_save(home: Home) -> N
         async with app.run_test(size=(80, 24)) as pilot:
             await unlock(pilot)
             await wait_for_screen(pilot, DatasetsScreen)
-            await _until(pilot, lambda: app.backend_status == "● Ollama")
+            await wait_until(pilot, lambda: app.backend_status == "● Ollama")
 
             await pilot.press("s")
             await wait_for_screen(pilot, SettingsScreen)
             status = app.screen.query_one("#settings-status", Static)
-            await _until(pilot, lambda: "models" in str(status.render()))
+            await wait_until(pilot, lambda: "models" in str(status.render()))
             assert "Ollama 0.12.6" in str(status.render())
 
             generation = app.screen.query_one("#generation-model", Select)
@@ -77,14 +69,14 @@ async def test_unreachable_server_shows_in_the_header_and_says_how_to_fix_it(hom
         async with app.run_test(size=(80, 24)) as pilot:
             await unlock(pilot, PASSWORD)
             await wait_for_screen(pilot, DatasetsScreen)
-            await _until(pilot, lambda: app.backend_status == "● Ollama")
+            await wait_until(pilot, lambda: app.backend_status == "● Ollama")
 
             dead = _dead_url()
             await pilot.press("s")
             await wait_for_screen(pilot, SettingsScreen)
             app.screen.query_one("#base-url", Input).value = dead
             await pilot.press("ctrl+s")
-            await _until(pilot, lambda: app.backend_status == "✗ Ollama down")
+            await wait_until(pilot, lambda: app.backend_status == "✗ Ollama down")
             warnings = [n.message for n in app._notifications if n.title == "Model server"]
             assert any(f"Ollama is not answering at {dead}" in m and "ollama serve" in m for m in warnings)
             # Everything that needs no model still works.

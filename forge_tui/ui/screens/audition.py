@@ -255,9 +255,9 @@ class AuditionScreen(WorkspaceScreen):
         await holder.remove_children()
         session = self.session
         if session is not None and session.cards:
-            await holder.mount_all(AuditionCard(card, len(session.variations)) for card in session.cards)
+            await holder.mount_all(AuditionCard(card) for card in session.cards)
             first = holder.query(AuditionCard).first()
-            if not any(isinstance(w, AuditionCard) for w in (self.focused,)):
+            if not isinstance(self.focused, AuditionCard):
                 self.set_focus(first)
 
     def card_widgets(self) -> list[AuditionCard]:

@@ -54,6 +54,7 @@ class ExamplesScreen(WorkspaceScreen):
         self._undo: list[list[dict[str, Any]]] = []
         self._searching = ""
         self._search_done = False
+        self._status_text = ""
         dataset = workspace.datasets.current()
         self.dataset_id: int | None = dataset.id if dataset else None
         self.dataset_name = dataset.name if dataset else ""
@@ -102,7 +103,9 @@ class ExamplesScreen(WorkspaceScreen):
             text += f" · {len(table.selected)} selected (delete removes them)"
         if self._undo:
             text += " · u undoes the last delete"
-        self.query_one("#examples-status", Static).update(text)
+        if text != self._status_text:  # Static.update lays out again even for the same text; the cursor moves often
+            self._status_text = text
+            self.query_one("#examples-status", Static).update(text)
 
     @on(ExampleTable.Moved)
     def _moved(self) -> None:

@@ -83,10 +83,9 @@ class AuditionCard(Widget, can_focus=True):
         Binding("down,j", "screen.card(1)", "Next card", id="card.next", show=False),
     ]
 
-    def __init__(self, card: Card, variations: int) -> None:
+    def __init__(self, card: Card) -> None:
         super().__init__()
         self.card = card
-        self.variations = variations
         self._variation = WrappedText()
         self._answer = WrappedText()
         self._tools = WrappedText()
@@ -109,7 +108,6 @@ class AuditionCard(Widget, can_focus=True):
         live = card.state in (CardState.PENDING, CardState.STREAMING)
         self.set_class(card.starred, "starred")
         self.set_class(card.state is CardState.FAILED, "failed")
-        self.set_class(live, "live")
         lines = [f"→ {c.name}({json.dumps(c.arguments, ensure_ascii=False)})" for c in card.calls]
         lines += [f"⚠ {p}" for p in card.tool_problems] if card.edited_tool_calls is None else []
         problem = ""

@@ -80,7 +80,7 @@ class Confirm(ModalScreen[bool]):
 
 
 class WorkProgress(ModalScreen[None]):
-    """Long work in a worker thread: a bar, a line of counts, and escape to stop. The owner reports
+    """Long work in a worker thread: a busy bar, a line of counts, and escape to stop. The owner reports
     with update() (from any thread, through call_from_thread) and closes it with dismiss()."""
 
     BINDINGS = [Binding("escape", "stop", "Stop", id="progress.stop")]
@@ -96,9 +96,7 @@ class WorkProgress(ModalScreen[None]):
             yield ProgressBar(total=None, show_eta=False, id="work-bar")
             yield Static("Starting… (escape stops)", id="work-status", markup=False)
 
-    def update(self, status: str, done: int | None = None, total: int | None = None) -> None:
-        if done is not None:
-            self.query_one("#work-bar", ProgressBar).update(total=total, progress=done)
+    def update(self, status: str) -> None:
         self.query_one("#work-status", Static).update(status)
 
     def action_stop(self) -> None:
