@@ -157,12 +157,7 @@ def test_snapshot_256_colours_80x24(
         fill(home, 40)
 
         async def open_examples(pilot: Pilot[None]) -> None:
-            await unlock(pilot)
-            await wait_for_screen(pilot, DatasetsScreen)
-            await pilot.press("e")
-            await wait_for_screen(pilot, ExamplesScreen)
-            screen = pilot.app.screen
-            assert isinstance(screen, ExamplesScreen)
+            screen = await test_examples.open_examples(pilot)
             await pilot.press("down", "space")
             await wait_until(pilot, lambda: "1 selected" in test_examples.status(screen))
             pilot.app.clear_notifications()
