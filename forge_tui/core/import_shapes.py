@@ -28,6 +28,14 @@ class ShapeError(InvalidInput):
     """A record that cannot become an example; the text says why."""
 
 
+class UnknownShape(ShapeError):
+    """A record of no shape this app knows; `fields` are its top-level field names, to map."""
+
+    def __init__(self, message: str, fields: list[str]) -> None:
+        super().__init__(message)
+        self.fields = fields
+
+
 def _text(value: Any, where: str) -> str:
     """Message content: text, or a list of parts ({"type": "text", "text"|"value": ...})."""
     if value is None:
@@ -368,4 +376,4 @@ def examples_from(record: Any, mapping: Mapping | None = None) -> list[Item]:
                 raise
             except (KeyError, TypeError, ValueError) as exc:
                 raise ShapeError(f"malformed record: {exc}") from None
-    raise ShapeError(unknown_shape_message(record))
+    raise UnknownShape(unknown_shape_message(record), sorted(record))

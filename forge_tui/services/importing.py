@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from forge_tui.core.errors import ForgeError, InvalidInput
-from forge_tui.core.import_shapes import Mapping, ShapeError, detect, examples_from
+from forge_tui.core.import_shapes import Mapping, ShapeError, UnknownShape, detect, examples_from
 from forge_tui.services.dataset_files import Located, RecordError, read_records
 from forge_tui.services.examples import ExampleService
 from forge_tui.store import examples as rows
@@ -35,6 +35,7 @@ class ImportSummary:
     skipped: int = 0
     errors: list[RecordError] = field(default_factory=list)  # the first MAX_REPORTED_ERRORS
     shapes: Counter[str] = field(default_factory=Counter)
+    unknown_fields: list[str] = field(default_factory=list)  # of the first record of no known shape
 
     def line(self) -> str:
         shapes = ", ".join(f"{n} {s}" for s, n in self.shapes.most_common())
@@ -92,6 +93,8 @@ def import_file(
             try:
                 items = examples_from(located.record, mapping)
             except ShapeError as exc:
+                if isinstance(exc, UnknownShape) and not summary.unknown_fields:
+                    summary.unknown_fields = exc.fields
                 skip(RecordError(located.where, str(exc)))
                 continue
             shape = "mapped" if mapping else (detect(located.record) or "?")

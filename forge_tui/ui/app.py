@@ -16,6 +16,7 @@ from textual.timer import Timer
 
 from forge_tui import __version__
 from forge_tui.core.backend_settings import BACKEND_LABELS
+from forge_tui.core.models import DatasetInfo
 from forge_tui.services.accounts import AccountService, CreatedUser, Unlocked
 from forge_tui.services.backends import BackendService
 from forge_tui.services.home import Home
@@ -33,6 +34,7 @@ from forge_tui.ui.screens.templates import TemplatesScreen
 from forge_tui.ui.screens.unlock import UnlockScreen
 
 BACKEND_CHECK_SECONDS = 30.0
+PALETTE_DATASETS_FRESH_S = 2.0
 
 
 def settle_memory() -> None:
@@ -76,6 +78,7 @@ class ForgeApp(App[None]):
         self._last_activity = monotonic()
         self._idle_timer: Timer | None = None
         self._locked = False
+        self._palette_datasets: tuple[float, list[DatasetInfo]] | None = None
         self._backend_problem_shown: str | None = None
 
     @property
@@ -226,14 +229,22 @@ class ForgeApp(App[None]):
             yield SystemCommand(f"Go to {title}", about, go)
         yield SystemCommand("New template", "Open Templates and name a new template", self._new_template)
         yield SystemCommand("Lock", "Hide everything until the password is given again (ctrl+l)", self.action_lock)
-        current = workspace.datasets.current()
-        for dataset in workspace.datasets.list():
-            if current is None or dataset.id != current.id:
-                yield SystemCommand(
-                    f"Switch dataset: {dataset.name}",
-                    f"{dataset.example_count} examples",
-                    lambda dataset_id=dataset.id: self._switch_dataset(dataset_id),
-                )
+        for dataset in self._other_datasets(workspace):
+            yield SystemCommand(
+                f"Switch dataset: {dataset.name}",
+                f"{dataset.example_count} examples",
+                lambda dataset_id=dataset.id: self._switch_dataset(dataset_id),
+            )
+
+    def _other_datasets(self, workspace: Workspace) -> list[DatasetInfo]:
+        """The datasets the palette offers to switch to. The palette asks for its commands at every
+        keystroke; the list (a count query per dataset) is read again only after a pause."""
+        now = monotonic()
+        if self._palette_datasets is None or now - self._palette_datasets[0] > PALETTE_DATASETS_FRESH_S:
+            current = workspace.datasets.current()
+            others = [d for d in workspace.datasets.list() if current is None or d.id != current.id]
+            self._palette_datasets = (now, others)
+        return self._palette_datasets[1]
 
     def _new_template(self) -> None:
         self.action_show_templates()
@@ -248,6 +259,7 @@ class ForgeApp(App[None]):
         if self.workspace is None:
             return
         switched = self.workspace.datasets.switch(dataset_id)
+        self._palette_datasets = None
         self.dataset_name = switched.name
         self.notify(f"Now working in '{switched.name}'.")
         # Screens that show the dataset open again on the new one.

@@ -16,8 +16,6 @@ from forge_tui.services.examples import ExampleService
 from forge_tui.services.importing import ImportCancelled, ImportSummary, import_file
 from forge_tui.ui.widgets.dialogs import TextPrompt, WorkProgress
 
-UNKNOWN = "no known shape"
-
 
 def _mapping_problem(text: str) -> str | None:
     try:
@@ -77,9 +75,8 @@ class ImportFlow:
 
     def _finished(self, path: Path, summary: ImportSummary) -> None:
         app = self.screen.app
-        unknown = [e for e in summary.errors if e.reason.startswith(UNKNOWN)]
-        if not summary.imported and unknown:
-            fields = unknown[0].reason.split("fields found: ", 1)[-1].split(")", 1)[0]
+        if not summary.imported and summary.unknown_fields:
+            fields = ", ".join(summary.unknown_fields)
 
             def mapped(text: str | None) -> None:
                 if text:
