@@ -11,11 +11,14 @@ from forge_tui.core.errors import Conflict, NotFound
 from forge_tui.core.models import Example, ExampleContent, ExampleMeta
 from forge_tui.services.accounts import Unlocked
 from forge_tui.services.home import Home
+from forge_tui.store import example_reader
 from forge_tui.store import examples as rows
 from forge_tui.store.datasets import count_examples
 from forge_tui.store.db import read_session, write_session
 from forge_tui.store.tables import Dataset
 from forge_tui.store.vault import FieldCipher, SealBroken
+
+SCAN_CHUNK = 1000  # examples read at once when the whole dataset is opened
 
 
 @dataclass(frozen=True)
@@ -82,11 +85,20 @@ class ExampleService:
         return self.window(dataset_id, 0, limit, after)
 
     def scan(self, dataset_id: int) -> Iterator[Example | BrokenExample]:
-        """Every example in creation order; a row that fails to open is yielded as BrokenExample."""
+        """Every example in creation order; a row that fails to open is yielded as BrokenExample.
+        Read as export reads (store.example_reader), a chunk of ids at a time."""
         cipher = self._cipher(dataset_id)
-        with read_session(self.home.engine) as s:
-            for row in rows.iter_plain(s, dataset_id):
-                yield self._open(cipher, row)
+        ids = self.ids(dataset_id)
+        connection = example_reader.connect(self.home.db_path)
+        try:
+            for start in range(0, len(ids), SCAN_CHUNK):
+                for values in example_reader.read(connection, dataset_id, ids[start : start + SCAN_CHUNK]):
+                    try:
+                        yield example_reader.open_values(cipher, values)
+                    except SealBroken as exc:
+                        yield BrokenExample(id=values[0], reason=str(exc))
+        finally:
+            connection.close()
 
     def count(self, dataset_id: int) -> int:
         self._cipher(dataset_id)

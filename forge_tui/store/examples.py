@@ -6,7 +6,7 @@ import json
 import os
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -116,7 +116,7 @@ def ids(session: Session, dataset_id: int) -> list[str]:
 
 def open_row(cipher: FieldCipher, row: Any) -> Example:
     """Opens every sealed field; raises SealBroken naming the row and column that fail. `row` is an
-    ExampleRow or a plain result row with the same columns (see iter_plain)."""
+    ExampleRow or a plain result row with the same columns (see window)."""
     meta = {
         "model": row.model,
         "params": row.params,
@@ -182,15 +182,6 @@ def replace_content(session: Session, cipher: FieldCipher, example_id: str, cont
     row.rejected_count = values["rejected_count"]
     row.updated_at = utcnow()
     session.add(row)
-
-
-def iter_plain(session: Session, dataset_id: int, batch: int = 1000) -> Iterator[Any]:
-    """Every row of the dataset in creation order as plain result rows (no ORM objects: a fifth
-    of the cost when a whole dataset is read)."""
-    after: str | None = None
-    while found := window(session, dataset_id, 0, batch, after):
-        yield from found
-        after = found[-1].id
 
 
 def get(session: Session, example_id: str) -> ExampleRow | None:

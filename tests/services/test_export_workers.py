@@ -169,7 +169,7 @@ def test_the_plain_reader_opens_what_the_orm_opens(workspace: Workspace) -> None
     cipher = workspace.examples.cipher(dataset)
     ids = workspace.examples.ids(dataset)
     with read_session(workspace.home.engine) as s:
-        by_orm = [rows.open_row(cipher, row) for row in rows.iter_plain(s, dataset)]
+        by_orm = [rows.open_row(cipher, row) for row in rows.window(s, dataset, 0, 100)]
     connection = example_reader.connect(workspace.home.db_path)
     try:
         plain = [example_reader.open_values(cipher, v) for v in example_reader.read(connection, dataset, ids)]
