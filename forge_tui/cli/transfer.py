@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from forge_tui.cli.common import JsonOpt, PasswordStdin, UserOpt, errors, open_home, sub_app, unlock_workspace
+from forge_tui.core.custom_formats import CUSTOM_PREFIX
 from forge_tui.core.errors import InvalidInput
 
 MAP_HELP = (
@@ -84,7 +85,7 @@ def export(
         with errors():
             custom = CustomFormats(open_home()).list()
         rows = [(f.name, f.description) for f in FORMATS.values()]
-        rows += [(f"custom:{c.name}", "custom (Jinja2)") for c in custom]
+        rows += [(f"{CUSTOM_PREFIX}{c.name}", "custom (Jinja2)") for c in custom]
         if as_json:
             typer.echo(json.dumps([{"name": n, "description": d} for n, d in rows], ensure_ascii=False))
         else:
@@ -121,7 +122,7 @@ def formats_list(as_json: JsonOpt = False) -> None:
     if as_json:
         typer.echo(json.dumps([{"name": f.name, "body": f.body} for f in found], ensure_ascii=False))
     for f in [] if as_json else found:
-        typer.echo(f"custom:{f.name}")
+        typer.echo(f"{CUSTOM_PREFIX}{f.name}")
 
 
 @formats_app.command("show")
@@ -130,7 +131,7 @@ def formats_show(name: str) -> None:
     from forge_tui.services.exporting import CustomFormats
 
     with errors():
-        typer.echo(CustomFormats(open_home()).get(name.removeprefix("custom:")).body, nl=False)
+        typer.echo(CustomFormats(open_home()).get(name.removeprefix(CUSTOM_PREFIX)).body, nl=False)
 
 
 @formats_app.command("save")
@@ -144,10 +145,10 @@ def formats_save(
     with errors():
         body = sys.stdin.read() if str(body_file) == "-" else body_file.read_text(encoding="utf-8")
         formats = CustomFormats(open_home())
-        bare = name.removeprefix("custom:")
+        bare = name.removeprefix(CUSTOM_PREFIX)
         existing = {f.name: f.id for f in formats.list()}
         saved = formats.save(bare, body, existing.get(bare))
-    typer.echo(f"Saved custom:{saved.name}.")
+    typer.echo(f"Saved {CUSTOM_PREFIX}{saved.name}.")
 
 
 @formats_app.command("delete")
@@ -156,5 +157,5 @@ def formats_delete(name: str) -> None:
     from forge_tui.services.exporting import CustomFormats
 
     with errors():
-        CustomFormats(open_home()).delete(name.removeprefix("custom:"))
-    typer.echo(f"Deleted custom:{name.removeprefix('custom:')}.")
+        CustomFormats(open_home()).delete(name.removeprefix(CUSTOM_PREFIX))
+    typer.echo(f"Deleted {CUSTOM_PREFIX}{name.removeprefix(CUSTOM_PREFIX)}.")

@@ -187,16 +187,14 @@ class FieldCipher:
             pass
         raise SealBroken(self.table, column, row_id)
 
-    def open_fields(self, row_id: str, columns: Sequence[str], sealed: Sequence[bytes | None]) -> list[bytes | None]:
+    def open_fields(self, row_id: str, columns: tuple[str, ...], sealed: Sequence[bytes | None]) -> list[bytes | None]:
         """Opens several fields of one row (None stays None): the row's part of the associated
         data is encoded once, and a loop costs less than a call per field."""
         rid = row_id.encode()
         decrypt = self._decrypt
-        prefixes = self._prefixes.get(columns) if isinstance(columns, tuple) else None
+        prefixes = self._prefixes.get(columns)
         if prefixes is None:
-            prefixes = tuple(self._columns.get(c) or self._column_prefix(c) for c in columns)
-            if isinstance(columns, tuple):
-                self._prefixes[columns] = prefixes
+            prefixes = self._prefixes[columns] = tuple(self._columns.get(c) or self._column_prefix(c) for c in columns)
         try:  # as open(), for each field
             return [
                 None
