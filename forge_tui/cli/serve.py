@@ -74,10 +74,10 @@ def make_guard(token: str, origins: set[str]) -> Any:
     return guard
 
 
-_EXTERNAL_LINK = re.compile(r"""<link\b[^>]*\bhref=["']https?://[^>]*>\s*""", re.IGNORECASE)
+_ABSOLUTE_LINK = re.compile(r"""<link\b[^>]*\bhref=["'](https?://[^"']*)["'][^>]*>\s*""", re.IGNORECASE)
 
 
-def make_offline_page() -> Any:
+def make_offline_page(own_url: str) -> Any:
     """aiohttp middleware: textual-serve's page links a web font from Google; drop links to other
     hosts so the page loads nothing from the internet (the terminal falls back to a local monospace)."""
     from aiohttp import web
@@ -86,7 +86,10 @@ def make_offline_page() -> Any:
     async def offline(request: web.Request, handler: Handler) -> web.StreamResponse:
         response: web.StreamResponse = await handler(request)
         if isinstance(response, web.Response) and response.content_type == "text/html" and response.text:
-            response.text = _EXTERNAL_LINK.sub("", response.text)
+            # The page's own stylesheets are absolute too (under the public URL): keep those.
+            response.text = _ABSOLUTE_LINK.sub(
+                lambda link: link.group(0) if link.group(1).startswith(own_url) else "", response.text
+            )
         return response
 
     return offline
@@ -119,7 +122,7 @@ def serve(
         async def _make_app(self) -> web.Application:
             app = await super()._make_app()
             app.middlewares.append(make_guard(access, origins))
-            app.middlewares.append(make_offline_page())
+            app.middlewares.append(make_offline_page(f"{url}/"))
             return app
 
         async def on_startup(self, app: web.Application) -> None:

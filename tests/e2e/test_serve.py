@@ -65,7 +65,8 @@ def test_token_cookie_and_origin(served: str) -> None:
     assert httpx.get(f"{served}/static/js/textual.js").status_code == 403
     page = httpx.get(f"{served}/?token={TOKEN}")
     assert page.status_code == 200 and "forge-tui" in page.text
-    assert "googleapis" not in page.text and "static/js/textual.js" in page.text  # nothing from the internet
+    # Nothing from the internet, and the page's own stylesheet and script stay.
+    assert "googleapis" not in page.text and "static/js/textual.js" in page.text and "static/css/xterm.css" in page.text
     cookie = page.cookies.get("forge_tui_token")
     assert cookie == TOKEN and "httponly" in page.headers["set-cookie"].lower()
     with httpx.Client(cookies={"forge_tui_token": TOKEN}) as browser:
