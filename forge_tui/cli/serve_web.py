@@ -124,7 +124,7 @@ class GuardedServer(Server):
         self.console.print(f"forge-tui is served at {self.addresses.printed_url}/?token={self.token}", highlight=False)
         self.console.print("Each browser tab unlocks on its own. Press Ctrl+C to stop.", highlight=False)
 
-    async def handle_index(self, request: web.Request) -> web.StreamResponse:  # type: ignore[override]
+    async def handle_index(self, request: web.Request) -> web.StreamResponse:
         """textual-serve's page, with its websocket and files under the address the browser used."""
         base: str = request[BASE_URL]
         scheme, rest = base.split(":", 1)
