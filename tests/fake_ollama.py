@@ -9,10 +9,11 @@ texts follow Ollama 0.12.6 (`api/types.go`, `server/routes.go`).
         httpx.post(f"{fake.base_url}/api/chat", json={...})
 
 Switches (`token_latency`, `first_byte_delay`, `parallel`, `busy`, `rate_limited`, `retry_after`,
-`fail_after_chunks`, `drop_after_chunks`, `fixed_reply`, `faults_by_seed`, and for /v1 only `api_key`, `omit_usage`,
-`omit_done`, `think_in_content`) may be changed while the server runs; each request reads them when it
-gets to the point where they matter. Observations: `requests` (each chat body as the client sent it, on
-either API), `max_in_flight`, `in_flight`, `disconnects`, `connections_accepted`.
+`fail_after_chunks`, `drop_after_chunks`, `fixed_reply`, `faults_by_seed`, `redirect_to`, `html_error`,
+`bad_line`, and for /v1 only `api_key`, `omit_usage`, `omit_done`, `think_in_content`) may be changed while
+the server runs; each request reads them when it gets to the point where they matter. Observations:
+`requests` (each chat body as the client sent it, on either API), `max_in_flight`, `in_flight`,
+`disconnects`, `connections_accepted`.
 
 Replies to /api/chat are deterministic: a hash of (model, messages, options.seed) seeds the text, so
 the same request gets the same answer and another seed another one. In order of precedence:
@@ -33,6 +34,12 @@ whitespace-separated words in all message contents (at least 1).
 
 `rate_limited` answers chat requests on both APIs with 429 and `Retry-After: <retry_after>` (Ollama
 itself never does; a proxy in front of it would).
+
+Misbehaviour of what may stand between a client and Ollama (a proxy, or another server on the port):
+`redirect_to` answers every request with 307 and `Location: <redirect_to><path>` (a proxy that moved,
+http to https); `html_error` answers chat requests on both APIs with that status and a proxy's HTML
+error page (`PROXY_ERROR_PAGE`); `bad_line` is sent as a stream's second line (on /v1 as a `data:`
+event), as it is, and the stream carries on; a whole (unstreamed) answer is that text instead.
 
 The OpenAI-compatible API (Ollama's `openai` middleware, `middleware/openai.go` and `openai/openai.go`
 of 0.12.6) is served too: `GET /v1/models`, `GET /v1/models/{model}` and `POST /v1/chat/completions`.
@@ -95,11 +102,32 @@ _REASONS = {
     401: "Unauthorized",
     404: "Not Found",
     413: "Request Entity Too Large",
+    307: "Temporary Redirect",
     429: "Too Many Requests",
     431: "Request Header Fields Too Large",
     500: "Internal Server Error",
+    502: "Bad Gateway",
     503: "Service Unavailable",
 }
+PROXY_ERROR_PAGE = """<!DOCTYPE html>
+<html>
+<head>
+<title>Error</title>
+<style>
+    html { color-scheme: light dark; }
+    body { width: 35em; margin: 0 auto; font-family: Tahoma, Verdana, Arial, sans-serif; }
+</style>
+</head>
+<body>
+<h1>An error occurred.</h1>
+<p>Sorry, the page you are looking for is currently unavailable.<br/>
+Please try again later.</p>
+<p>If you are the system administrator of this resource then you should check
+the error log for details.</p>
+<p><em>Faithfully yours, nginx.</em></p>
+</body>
+</html>
+"""
 _JSON_TYPE = "application/json; charset=utf-8"
 _TEXT_TYPE = "text/plain; charset=utf-8"
 _OPENAI_JSON_TYPE = "application/json"  # what Ollama's openai middleware sets
@@ -918,6 +946,9 @@ class FakeOllama:
         # (connection cut mid-stream), "stall" (a stream that stops sending but stays open; a whole
         # response ignores it) or "404" (the model is gone). One card of a batch can fail this way.
         self.faults_by_seed: dict[int, str] = {}
+        self.redirect_to: str | None = None
+        self.html_error: int | None = None
+        self.bad_line: str | None = None
         # /v1 only
         self.api_key: str | None = None
         self.omit_usage = False
@@ -1148,6 +1179,9 @@ class FakeOllama:
 
     async def _dispatch(self, conn: _Conn, request: _Request) -> bool:
         method, path = request.method, request.path
+        if self.redirect_to is not None:
+            moved = [("Location", self.redirect_to.rstrip("/") + path)]
+            return await self._send(conn, request, 307, _TEXT_TYPE, "", extra_headers=moved)
         if path == "/" and method in ("GET", "HEAD"):
             return await self._send(conn, request, 200, _TEXT_TYPE, "Ollama is running", head_only=method == "HEAD")
         if path == "/api/version" and method in ("GET", "HEAD"):
@@ -1287,6 +1321,8 @@ class FakeOllama:
             return data
         with self._lock:
             self.requests.append(data)
+        if self.html_error is not None:
+            return await self._send(conn, request, self.html_error, "text/html", PROXY_ERROR_PAGE)
         if self.rate_limited:
             return await self._rate_limit(conn, request, {"error": RATE_LIMIT_ERROR}, _JSON_TYPE)
         return await self._chat_handler(conn, request, data, started)
@@ -1562,6 +1598,8 @@ class FakeOllama:
             if conn.client_gone:
                 raise _ClientGone
             line = _go_json({"model": plan.model, "created_at": _now(), "message": message, "done": False})
+            if sent == 1 and self.bad_line is not None:
+                line = self.bad_line.encode() + b"\n" + line
             writer.write(frame(line + b"\n"))
             await writer.drain()
             sent += 1
@@ -1593,6 +1631,8 @@ class FakeOllama:
             return await self._drop(conn)
         if failure == "fail":
             return await self._send_json(conn, request, 500, {"error": STREAM_ERROR})
+        if self.bad_line is not None:
+            return await self._send(conn, request, 200, _JSON_TYPE, self.bad_line)
         body = self._final(plan, started, loaded, gen_start, total)
         message: dict[str, Any] = {"role": "assistant", "content": "".join(plan.content)}
         if plan.thinking:
@@ -1700,6 +1740,8 @@ class FakeOllama:
             )
         with self._lock:
             self.requests.append(data)
+        if self.html_error is not None:
+            return await self._send(conn, request, self.html_error, "text/html", PROXY_ERROR_PAGE)
         if self.rate_limited:
             body = {"error": {"message": RATE_LIMIT_ERROR, "type": "rate_limit_error", "param": None, "code": None}}
             return await self._rate_limit(conn, request, body, _OPENAI_JSON_TYPE)
@@ -1799,6 +1841,8 @@ class FakeOllama:
                 await asyncio.sleep(self.token_latency)
             if conn.client_gone:
                 raise _ClientGone
+            if sent == 1 and self.bad_line is not None:
+                writer.write(event(self.bad_line.encode()))
             writer.write(event(chunk([{"index": 0, "delta": delta, "finish_reason": None}])))
             await writer.drain()
             sent += 1
@@ -1831,6 +1875,8 @@ class FakeOllama:
             return await self._drop(conn)
         if failure == "fail":
             return await self._send_openai_error(conn, request, 500, STREAM_ERROR)
+        if self.bad_line is not None:
+            return await self._send(conn, request, 200, _OPENAI_JSON_TYPE, self.bad_line)
         message: dict[str, Any] = {"role": "assistant", "content": "".join(plan.content)}
         if plan.thinking:
             message["reasoning"] = "".join(plan.thinking)

@@ -15,6 +15,7 @@ from forge_tui.core.chat import ChatChunk, ChatRequest, ChatResult, Health, Mode
 from forge_tui.core.thinking import ThinkSplitter
 from forge_tui.core.toolcalls import tool_calls_from_text
 from forge_tui.llm.errors import BackendBusy, BackendError, BackendTimeout, BackendUnavailable
+from forge_tui.llm.excerpts import looks_like_html, plain_excerpt, shorten
 
 T = TypeVar("T")
 
@@ -129,10 +130,32 @@ class HttpBackend:
         return await self.with_retries(attempt, max_retries)
 
     def raise_for_status(self, response: httpx.Response, model: str | None) -> None:
-        """Turns an error status into a typed error. Overridden to recognise a missing model."""
-        if response.status_code < 400:
+        """Turns an error status, or a redirect (never followed: a request would be sent again, maybe
+        somewhere else), into a typed error. Overridden to recognise a missing model."""
+        status = response.status_code
+        if 300 <= status < 400:
+            raise self.redirected(response)
+        if status < 400:
             return
-        raise BackendError(f"The server answered {response.status_code}: {error_text(response)}")
+        raise BackendError(
+            f"The server at {response.request.url} answered {status} {response.reason_phrase}: {error_text(response)}"
+        )
+
+    def redirected(self, response: httpx.Response) -> BackendError:
+        asked = str(response.request.url)
+        location = response.headers.get("location")
+        if not location:
+            return BackendError(
+                f"The server at {asked} answered {response.status_code} (a redirect) without saying where"
+            )
+        target = str(response.request.url.join(location))
+        # The same path under another base (http to https, another host): that base is the URL to set.
+        path = asked[len(self.base_url) :] if asked.startswith(self.base_url) else ""
+        final = target[: -len(path)] if path and target.endswith(path) else "the final address"
+        return BackendError(
+            f"The server at {asked} redirected the request to {shorten(target, 200)} ({response.status_code}); "
+            f"set the URL in Settings to {shorten(final, 200)}"
+        )
 
     # --- streaming ----------------------------------------------------------------------
     async def open_stream(self, path: str, payload: dict[str, object], model: str) -> httpx.Response:
@@ -150,7 +173,7 @@ class HttpBackend:
                 raise self.unavailable() from None
             except httpx.TransportError as exc:
                 raise BackendError(f"The connection to {self.base_url} failed: {exc}") from None
-            if response.status_code >= 400:
+            if response.status_code >= 300:
                 await response.aread()
                 await response.aclose()
                 if response.status_code in (429, 503):
@@ -248,18 +271,22 @@ def _retry_after(response: httpx.Response) -> float | None:
 
 
 def error_text(response: httpx.Response) -> str:
-    """The error message a server put in its body, in Ollama's or OpenAI's shape, else the raw text."""
+    """The error message a server put in its body, in Ollama's or OpenAI's shape, else a short plain
+    excerpt of the body (a proxy's HTML error page, say)."""
+    text = response.text
+    if looks_like_html(text, response.headers.get("content-type", "")):
+        return plain_excerpt(text) or response.reason_phrase
     try:
         body = response.json()
     except ValueError:
-        return response.text.strip()[:300] or response.reason_phrase
+        return plain_excerpt(text) or response.reason_phrase
     if isinstance(body, dict):
         error = body.get("error", body.get("message", body.get("detail")))
         if isinstance(error, dict):
             error = error.get("message", error)
         if error:
-            return str(error)
-    return str(body)[:300]
+            return shorten(str(error), 200)
+    return shorten(str(body), 120)
 
 
 class ChunkNormaliser:

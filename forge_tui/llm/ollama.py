@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Any, NamedTuple
 
 import httpx
 
@@ -14,6 +14,7 @@ from forge_tui.core.chat import ChatChunk, ChatMessage, ChatRequest, Health, Mod
 from forge_tui.core.toolcalls import parse_arguments
 from forge_tui.llm.base import ChunkNormaliser, HttpBackend, drain
 from forge_tui.llm.errors import BackendError, BackendUnavailable, ModelNotFound
+from forge_tui.llm.excerpts import shorten
 
 DEFAULT_PORT = "11434"
 
@@ -102,15 +103,46 @@ def _usage(line: dict[str, Any]) -> Usage:
 
 
 def _tool_calls(message: dict[str, Any]) -> list[ToolCall]:
+    """The calls of a message; ValueError when they are not shaped as Ollama sends them."""
+    raw_calls = message.get("tool_calls") or []
+    if not isinstance(raw_calls, list):
+        raise ValueError("tool_calls is not a list")
     calls: list[ToolCall] = []
-    for raw in message.get("tool_calls") or []:
-        function = raw.get("function", {})
+    for raw in raw_calls:
+        function = raw.get("function", {}) if isinstance(raw, dict) else None
+        if not isinstance(function, dict):
+            raise ValueError("a tool call is not an object with a function object")
         try:
             arguments = parse_arguments(function.get("arguments"))
-        except (ValueError, json.JSONDecodeError) as exc:
+        except ValueError as exc:
             raise BackendError(f"The model sent a tool call with unreadable arguments: {exc}") from None
         calls.append(ToolCall(name=function.get("name", ""), arguments=arguments, id=raw.get("id")))
     return calls
+
+
+class _Line(NamedTuple):
+    raw: dict[str, Any]
+    text: str
+    thinking: str
+    tool_calls: list[ToolCall]
+    usage: Usage | None  # on the last line only
+
+
+def _read_line(raw: str) -> _Line:
+    """One line of an /api/chat stream; ValueError when it is not shaped as Ollama sends it."""
+    line = json.loads(raw)
+    if not isinstance(line, dict):
+        raise ValueError("not a JSON object")
+    if "error" in line:
+        return _Line(line, "", "", [], None)
+    message = line.get("message") or {}
+    if not isinstance(message, dict):
+        raise ValueError("message is not an object")
+    text, thinking = message.get("content") or "", message.get("thinking") or ""
+    if not isinstance(text, str) or not isinstance(thinking, str) or not isinstance(line.get("done", False), bool):
+        raise ValueError("content, thinking or done has the wrong type")
+    # Usage's validation raises a ValueError for counts that are not numbers.
+    return _Line(line, text, thinking, _tool_calls(message), _usage(line) if line.get("done") else None)
 
 
 class OllamaBackend(HttpBackend):
@@ -132,6 +164,8 @@ class OllamaBackend(HttpBackend):
     async def health(self) -> Health:
         try:
             body = await self.client.get("/api/version", timeout=self.settings.connect_timeout)
+            if 300 <= body.status_code < 400:
+                return Health(ok=False, base_url=self.base_url, kind=self.kind, message=str(self.redirected(body)))
             body.raise_for_status()
             version = body.json().get("version")
         except (httpx.HTTPError, ValueError, AttributeError):
@@ -196,23 +230,29 @@ class OllamaBackend(HttpBackend):
                 if not raw.strip():
                     continue
                 try:
-                    line = json.loads(raw)
-                except json.JSONDecodeError:
-                    raise BackendError(f"Ollama sent a line that is not JSON: {raw[:80]}") from None
-                if "error" in line:
-                    raise BackendError(f"Ollama stopped with an error: {line['error']}")
-                message = line.get("message") or {}
-                if message.get("tool_calls"):
-                    tool_calls.extend(_tool_calls(message))
-                text, thinking = message.get("content") or "", message.get("thinking") or ""
-                if line.get("done"):
-                    final = normaliser.final(tool_calls, line.get("done_reason"), _usage(line), text, thinking)
+                    line = _read_line(raw)
+                except ValueError:
+                    raise BackendError(
+                        f"The server at {response.request.url} sent a line that is not valid Ollama NDJSON "
+                        f"(one JSON object per line): {shorten(raw, 80)!r}"
+                    ) from None
+                if "error" in line.raw:
+                    raise BackendError(f"Ollama stopped with an error: {shorten(str(line.raw['error']), 200)}")
+                tool_calls.extend(line.tool_calls)
+                if line.usage is not None:
+                    reason = line.raw.get("done_reason")
+                    final = normaliser.final(
+                        tool_calls, reason if isinstance(reason, str) else None, line.usage, line.text, line.thinking
+                    )
                     await drain(lines)
                     yield final
                     return
-                chunk = normaliser.content(text, thinking)
+                chunk = normaliser.content(line.text, line.thinking)
                 if chunk is not None:
                     yield chunk
-            raise BackendError("Ollama's answer ended before it said it was done (the connection was cut)")
+            raise BackendError(
+                f"The answer from {response.request.url} ended before the server said it was done (no line with "
+                '"done": true)'
+            )
         finally:
             await response.aclose()

@@ -7,7 +7,7 @@ import json
 import os
 import time
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Any, NamedTuple
 
 import httpx
 
@@ -16,6 +16,7 @@ from forge_tui.core.chat import ChatChunk, ChatMessage, ChatRequest, Health, Mod
 from forge_tui.core.toolcalls import parse_arguments
 from forge_tui.llm.base import ChunkNormaliser, HttpBackend, drain, error_text
 from forge_tui.llm.errors import BackendError, BackendTimeout, ModelNotFound
+from forge_tui.llm.excerpts import shorten
 
 DEFAULT_URL = "http://127.0.0.1:8000/v1"
 
@@ -84,7 +85,10 @@ class _ToolCallAssembler:
 
     def add(self, deltas: list[dict[str, Any]]) -> None:
         for delta in deltas:
-            part = self._parts.setdefault(int(delta.get("index", len(self._parts))), {"name": "", "arguments": ""})
+            index = delta.get("index", len(self._parts))
+            if not isinstance(index, int):
+                raise ValueError("a tool call's index is not a number")
+            part = self._parts.setdefault(index, {"name": "", "arguments": ""})
             if delta.get("id"):
                 part["id"] = delta["id"]
             function = delta.get("function") or {}
@@ -107,6 +111,50 @@ class _ToolCallAssembler:
                 ) from None
             calls.append(ToolCall(name=part["name"], arguments=arguments, id=part.get("id")))
         return calls
+
+
+class _Choice(NamedTuple):
+    content: str
+    thinking: str
+    tool_calls: list[dict[str, Any]]
+    finish_reason: str | None
+
+
+def _read_choice(choice: object, key: str) -> _Choice:
+    """A choice of a streamed chunk (`key` "delta") or of a whole answer ("message"); ValueError when
+    it is not shaped as OpenAI sends it."""
+    if not isinstance(choice, dict):
+        raise ValueError("a choice is not an object")
+    delta = choice.get(key) or {}
+    if not isinstance(delta, dict):
+        raise ValueError(f"{key} is not an object")
+    content = delta.get("content") or ""
+    # vLLM and llama.cpp send thinking as `reasoning_content`, Ollama as `reasoning`.
+    thinking = delta.get("reasoning_content") or delta.get("reasoning") or ""
+    calls = delta.get("tool_calls") or []
+    reason = choice.get("finish_reason")
+    if not (isinstance(content, str) and isinstance(thinking, str) and isinstance(calls, list)):
+        raise ValueError("content, reasoning or tool_calls has the wrong type")
+    if not all(isinstance(c, dict) and isinstance(c.get("function") or {}, dict) for c in calls):
+        raise ValueError("a tool call is not an object with a function object")
+    if reason is not None and not isinstance(reason, str):
+        raise ValueError("finish_reason is not a string")
+    return _Choice(content, thinking, calls, reason)
+
+
+def _read_event(data: str) -> tuple[dict[str, Any], list[_Choice], Usage | None]:
+    """One `data:` payload of a chat stream; ValueError when it is not shaped as OpenAI sends it."""
+    event = json.loads(data)
+    if not isinstance(event, dict):
+        raise ValueError("not a JSON object")
+    if "error" in event:
+        return event, [], None
+    choices = event.get("choices") or []
+    raw_usage = event.get("usage")
+    if not isinstance(choices, list) or not isinstance(raw_usage or {}, dict):
+        raise ValueError("choices or usage has the wrong type")
+    # Usage's validation raises a ValueError for counts that are not numbers.
+    return event, [_read_choice(c, "delta") for c in choices], _usage(raw_usage) if raw_usage else None
 
 
 class OpenAIBackend(HttpBackend):
@@ -192,18 +240,20 @@ class OpenAIBackend(HttpBackend):
                     raise BackendError(
                         f"{self.base_url}/chat/completions did not answer with a JSON object; is this the right URL?"
                     )
-                choice = (body.get("choices") or [{}])[0]
-                message = choice.get("message") or {}
-                assembler = _ToolCallAssembler()
-                assembler.add([{"index": i, **c} for i, c in enumerate(message.get("tool_calls") or [])])
-                final = normaliser.final(
-                    assembler.calls(),
-                    choice.get("finish_reason"),
-                    _usage(body.get("usage")),
-                    message.get("content") or "",
-                    message.get("reasoning_content") or message.get("reasoning") or "",
-                )
-                yield final
+                try:
+                    choices = body.get("choices") or [{}]
+                    raw_usage = body.get("usage")
+                    if not isinstance(choices, list) or not isinstance(raw_usage or {}, dict):
+                        raise ValueError("choices or usage has the wrong type")
+                    choice, usage = _read_choice(choices[0], "message"), _usage(raw_usage)
+                    assembler = _ToolCallAssembler()
+                    assembler.add([{"index": i, **c} for i, c in enumerate(choice.tool_calls)])
+                except ValueError:
+                    raise BackendError(
+                        f"The server at {response.request.url} answered with JSON that is not an OpenAI chat "
+                        f"completion: {shorten(json.dumps(body), 80)!r}"
+                    ) from None
+                yield normaliser.final(assembler.calls(), choice.finish_reason, usage, choice.content, choice.thinking)
                 return
             async for chunk in self._stream(response, normaliser):
                 yield chunk
@@ -238,29 +288,29 @@ class OpenAIBackend(HttpBackend):
                 yield final
                 return
             try:
-                event = json.loads(data)
-            except json.JSONDecodeError:
-                raise BackendError(f"The server sent an event that is not JSON: {data[:80]}") from None
+                event, choices, event_usage = _read_event(data)
+                for choice in choices:
+                    assembler.add(choice.tool_calls)
+            except ValueError:
+                raise BackendError(
+                    f"The server at {response.request.url} sent an event that is not valid OpenAI SSE "
+                    f"(data: and a JSON chunk): {shorten(line, 80)!r}"
+                ) from None
             if "error" in event:
                 error = event["error"]
                 message = error.get("message", error) if isinstance(error, dict) else error
-                raise BackendError(f"The server stopped with an error: {message}")
-            if event.get("usage"):
-                usage = _usage(event["usage"])
-            for choice in event.get("choices") or []:
-                delta = choice.get("delta") or {}
-                # vLLM and llama.cpp send thinking as `reasoning_content`, Ollama as `reasoning`.
-                thinking = delta.get("reasoning_content") or delta.get("reasoning") or ""
-                if delta.get("content") or delta.get("tool_calls") or thinking:
+                raise BackendError(f"The server stopped with an error: {shorten(str(message), 200)}")
+            if event_usage is not None:
+                usage = event_usage
+            for choice in choices:
+                if choice.content or choice.tool_calls or choice.thinking:
                     deltas += 1
                     first_token_at = first_token_at or time.monotonic()
-                if delta.get("tool_calls"):
-                    assembler.add(delta["tool_calls"])
-                chunk = normaliser.content(delta.get("content") or "", thinking)
+                chunk = normaliser.content(choice.content, choice.thinking)
                 if chunk is not None:
                     yield chunk
-                if choice.get("finish_reason"):
-                    finish_reason = choice["finish_reason"]
+                if choice.finish_reason:
+                    finish_reason = choice.finish_reason
         raise BackendError("The answer ended without [DONE] — the server or the connection broke off")
 
 

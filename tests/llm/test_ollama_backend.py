@@ -278,3 +278,69 @@ async def test_connections_are_reused_across_requests(fake: FakeOllama) -> None:
         assert fake.connections_accepted == 1
     finally:
         await backend.aclose()
+
+
+async def test_a_redirect_says_where_it_went_and_which_url_to_set(fake: FakeOllama) -> None:
+    fake.redirect_to = "https://ollama.example"
+    backend = backend_for(fake)
+    try:
+        with pytest.raises(BackendError) as caught:
+            await gather(backend.chat(request()))
+        assert str(caught.value) == (
+            f"The server at {fake.base_url}/api/chat redirected the request to https://ollama.example/api/chat "
+            "(307); set the URL in Settings to https://ollama.example"
+        )
+        with pytest.raises(BackendError, match=r"/api/tags redirected .* to https://ollama\.example$"):
+            await backend.list_models()
+        health = await backend.health()
+        assert not health.ok and "redirected the request to https://ollama.example/api/version" in health.message
+    finally:
+        await backend.aclose()
+
+
+@pytest.mark.parametrize("status", [500, 502])
+async def test_an_html_error_page_is_told_as_its_status_and_a_few_plain_words(fake: FakeOllama, status: int) -> None:
+    fake.html_error = status
+    backend = backend_for(fake)
+    try:
+        with pytest.raises(BackendError) as caught:
+            await gather(backend.chat(request()))
+        message = str(caught.value)
+        asked = f"The server at {fake.base_url}/api/chat answered {status} "
+        assert message.startswith(asked), message
+        assert ": An error occurred. Sorry, the page you are looking for is currently unavailable." in message
+        assert "<" not in message and "{" not in message and len(message) <= len(asked) + 25 + 120
+    finally:
+        await backend.aclose()
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "not json",
+        "[1, 2]",
+        '"just text"',
+        "42",
+        '{"message": "hello"}',
+        '{"message": {"content": 5}}',
+        '{"message": {"tool_calls": [1]}}',
+        '{"message": {"tool_calls": {"function": {}}}}',
+        '{"message": {"content": ""}, "done": true, "eval_count": "many"}',
+        '{"message": {"content": "x' + "y" * 300 + '"}, "done": "yes"}',
+    ],
+)
+async def test_a_malformed_stream_line_is_named_with_an_excerpt(fake: FakeOllama, bad: str) -> None:
+    fake.bad_line = bad
+    backend = backend_for(fake)
+    try:
+        for streamed in (True, False):
+            with pytest.raises(BackendError) as caught:
+                await gather(backend.chat(request(stream=streamed)))
+            message = str(caught.value)
+            assert message.startswith(
+                f"The server at {fake.base_url}/api/chat sent a line that is not valid Ollama NDJSON "
+                f"(one JSON object per line): {bad[:20]!r}"[:-1]
+            ), message
+            assert len(message) < 250
+    finally:
+        await backend.aclose()

@@ -406,3 +406,74 @@ async def test_a_whole_answer_that_is_not_json_is_a_backend_error() -> None:
             await gather(backend.chat(request(stream=False)))
     finally:
         await backend.aclose()
+
+
+async def test_a_redirect_says_where_it_went_and_which_url_to_set(fake: FakeOllama) -> None:
+    fake.redirect_to = "https://vllm.example"
+    backend = backend_for(fake)
+    try:
+        for streamed in (True, False):
+            with pytest.raises(BackendError) as caught:
+                await gather(backend.chat(request(stream=streamed)))
+            assert str(caught.value) == (
+                f"The server at {fake.base_url}/v1/chat/completions redirected the request to "
+                "https://vllm.example/v1/chat/completions (307); set the URL in Settings to https://vllm.example/v1"
+            )
+        health = await backend.health()
+        assert not health.ok
+        assert health.message.endswith("/v1/models (307); set the URL in Settings to https://vllm.example/v1")
+    finally:
+        await backend.aclose()
+
+
+async def test_an_html_error_page_is_told_as_its_status_and_a_few_plain_words(fake: FakeOllama) -> None:
+    fake.html_error = 500
+    backend = backend_for(fake)
+    try:
+        for streamed in (True, False):
+            with pytest.raises(BackendError) as caught:
+                await gather(backend.chat(request(stream=streamed)))
+            message = str(caught.value)
+            asked = f"The server at {fake.base_url}/v1/chat/completions answered 500 Internal Server Error: "
+            assert message.startswith(asked + "An error occurred. Sorry, the page you are looking for"), message
+            assert "<" not in message and "{" not in message and len(message) <= len(asked) + 120
+    finally:
+        await backend.aclose()
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "not json",
+        "[1]",
+        '"text"',
+        '{"choices": ["x"]}',
+        '{"choices": {"0": {}}}',
+        '{"choices": [{"delta": "x"}]}',
+        '{"choices": [{"delta": {"content": 5}}]}',
+        '{"choices": [{"delta": {"tool_calls": [{"index": "a", "function": {}}]}}]}',
+        '{"choices": [{"delta": {"tool_calls": [{"index": 0, "function": "f"}]}}]}',
+        '{"choices": [], "usage": 5}',
+        '{"choices": [], "usage": {"completion_tokens": "many"}}',
+        '{"choices": [{"delta": {"content": "' + "y" * 300 + '"}, "finish_reason": 1}]}',
+    ],
+)
+async def test_a_malformed_stream_event_is_named_with_an_excerpt(fake: FakeOllama, bad: str) -> None:
+    fake.bad_line = bad
+    backend = backend_for(fake)
+    try:
+        with pytest.raises(BackendError) as caught:
+            await gather(backend.chat(request()))
+        message = str(caught.value)
+        assert message.startswith(
+            f"The server at {fake.base_url}/v1/chat/completions sent an event that is not valid OpenAI SSE "
+            f"(data: and a JSON chunk): 'data: {bad[:20]}"
+        ), message
+        assert len(message) < 250
+        if bad.startswith("{"):  # a whole answer of that shape
+            fake.bad_line = bad.replace('"delta"', '"message"')
+            with pytest.raises(BackendError) as caught:
+                await gather(backend.chat(request(stream=False)))
+            assert "answered with JSON that is not an OpenAI chat completion" in str(caught.value)
+    finally:
+        await backend.aclose()
