@@ -18,8 +18,9 @@ PASSWORD = "correct horse"
 
 @pytest.fixture
 def templates(home: Home) -> TemplateService:
-    created = AccountService(home).create_user("alice", "Alice", PASSWORD)
-    return TemplateService(home, created.user)
+    accounts = AccountService(home)
+    accounts.create_user("alice", "Alice", PASSWORD)
+    return TemplateService(home, accounts.unlock("alice", PASSWORD))
 
 
 def test_a_new_account_has_the_starters_and_each_renders(templates: TemplateService) -> None:
@@ -33,7 +34,9 @@ def test_a_new_account_has_the_starters_and_each_renders(templates: TemplateServ
 
 
 def test_other_users_templates_are_not_visible(home: Home, templates: TemplateService) -> None:
-    bob = TemplateService(home, AccountService(home).create_user("bob", "Bob", PASSWORD).user)
+    accounts = AccountService(home)
+    accounts.create_user("bob", "Bob", PASSWORD)
+    bob = TemplateService(home, accounts.unlock("bob", PASSWORD))
     mine = templates.create("Mine", user_prompt="x")
     assert "Mine" not in [t.name for t in bob.list()]
     with pytest.raises(NotFound):
