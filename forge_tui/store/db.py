@@ -24,6 +24,7 @@ from sqlmodel import Session
 from forge_tui.core.errors import ForgeError
 
 BUSY_TIMEOUT_MS = 30_000
+SCRUB_BUSY_TIMEOUT_MS = 2_000
 _IMMEDIATE = "forge_immediate"
 
 
@@ -99,6 +100,8 @@ def scrub(engine: Engine) -> bool:
     with engine.connect() as conn:
         raw = conn.connection.driver_connection
         assert raw is not None
+        # A reader elsewhere (another tab's process) would hold the checkpoint back; do not wait long.
+        raw.execute(f"PRAGMA busy_timeout = {SCRUB_BUSY_TIMEOUT_MS}")
         try:
             raw.execute("VACUUM")
             busy = raw.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
