@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from forge_tui.cli.common import JsonOpt, PasswordStdin, UserOpt, account, errors, open_home, unlock_workspace
+from forge_tui.cli.common import JsonOpt, PasswordStdin, UserOpt, errors, open_home, unlock_workspace
 from forge_tui.core.errors import InvalidInput
 
 if TYPE_CHECKING:
@@ -88,16 +88,14 @@ def audition(
     from forge_tui.services.audition import AuditionSession, BatchSpec, CardState
     from forge_tui.services.backends import BackendService
     from forge_tui.services.settings import SettingsService
-    from forge_tui.services.templates import TemplateService
 
     with errors():
         home = open_home()
-        workspace = unlock_workspace(home, user, password_stdin) if add_to else None
-        owner = workspace.user if workspace else account(home, user)
-        dataset = workspace.datasets.get(add_to) if workspace and add_to else None
-        settings = SettingsService(home, owner).backend()
+        workspace = unlock_workspace(home, user, password_stdin)  # templates are sealed
+        dataset = workspace.datasets.get(add_to) if add_to else None
+        settings = SettingsService(home, workspace.user).backend()
         spec = BatchSpec(
-            template=TemplateService(home, owner).get(template),
+            template=workspace.templates.get(template),
             slots=_slot_values(slot or []),
             model=model or settings.generation_model or "",
             paraphrase_model=(settings.paraphrase_model if paraphrase_model is None else paraphrase_model) or None,
@@ -114,7 +112,7 @@ def audition(
 
         session = asyncio.run(run())
         stored = 0
-        if workspace is not None and dataset is not None:
+        if dataset is not None:
             done = [c for c in session.cards if c.state is CardState.DONE]
             if done:
                 workspace.examples.add_many(dataset.id, [session.example_for(c) for c in done])

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from forge_tui.cli.common import JsonOpt, UserOpt, account, open_home, run, sub_app
+from forge_tui.cli.common import JsonOpt, PasswordStdin, UserOpt, open_home, run, sub_app, unlock_workspace
 
 if TYPE_CHECKING:
     from forge_tui.services.templates import TemplateService
@@ -16,21 +16,20 @@ if TYPE_CHECKING:
 templates_app = sub_app("List, show, export and import prompt templates (TOML or JSON files).")
 
 
-def _templates_for(user: str | None) -> TemplateService:
-    from forge_tui.services.templates import TemplateService
-
-    home = open_home()
-    return TemplateService(home, account(home, user))
+def _templates_for(user: str | None, password_stdin: bool) -> TemplateService:
+    """Templates are sealed: the account is unlocked first."""
+    return unlock_workspace(open_home(), user, password_stdin).templates
 
 
 @templates_app.command("list")
 def templates_list(
     user: UserOpt = None,
     archived: Annotated[bool, typer.Option("--archived", help="Include archived templates.")] = False,
+    password_stdin: PasswordStdin = False,
     as_json: JsonOpt = False,
 ) -> None:
     """List templates with their slots."""
-    found = run(lambda: _templates_for(user).list(include_archived=archived))
+    found = run(lambda: _templates_for(user, password_stdin).list(include_archived=archived))
     if as_json:
         listing = [
             {
@@ -58,9 +57,10 @@ def templates_show(
     name: str,
     user: UserOpt = None,
     file_type: Annotated[str, typer.Option("--as", help="toml or json.")] = "toml",
+    password_stdin: PasswordStdin = False,
 ) -> None:
     """Print a template in its file form."""
-    typer.echo(run(lambda: _templates_for(user).export_text(name, file_type)), nl=False)
+    typer.echo(run(lambda: _templates_for(user, password_stdin).export_text(name, file_type)), nl=False)
 
 
 @templates_app.command("export")
@@ -68,9 +68,10 @@ def templates_export(
     name: str,
     out: Annotated[Path, typer.Option("--out", "-o", help="File to write: .toml or .json.")],
     user: UserOpt = None,
+    password_stdin: PasswordStdin = False,
 ) -> None:
     """Write a template to a .toml or .json file."""
-    written = run(lambda: _templates_for(user).export_file(name, out))
+    written = run(lambda: _templates_for(user, password_stdin).export_file(name, out))
     typer.echo(f"Wrote '{name}' to {written}.")
 
 
@@ -79,8 +80,9 @@ def templates_import(
     file: Path,
     user: UserOpt = None,
     name: Annotated[str | None, typer.Option("--name", help="Store it under this name instead.")] = None,
+    password_stdin: PasswordStdin = False,
 ) -> None:
     """Add the template in a .toml or .json file."""
-    imported = run(lambda: _templates_for(user).import_file(file, name))
+    imported = run(lambda: _templates_for(user, password_stdin).import_file(file, name))
     slots = ", ".join(s.name for s in imported.slots) or "no slots"
     typer.echo(f"Imported '{imported.name}' ({slots}).")

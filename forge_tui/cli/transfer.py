@@ -5,13 +5,16 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from forge_tui.cli.common import JsonOpt, PasswordStdin, UserOpt, errors, open_home, sub_app, unlock_workspace
 from forge_tui.core.custom_formats import CUSTOM_PREFIX
 from forge_tui.core.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from forge_tui.services.exporting import CustomFormats
 
 MAP_HELP = (
     "Map the fields of an unknown shape, e.g. user_prompt=question,output=answer "
@@ -82,10 +85,13 @@ def export(
     from forge_tui.services.exporting import export as run_export
 
     if list_formats:
-        with errors():
-            custom = CustomFormats(open_home()).list()
         rows = [(f.name, f.description) for f in FORMATS.values()]
-        rows += [(f"{CUSTOM_PREFIX}{c.name}", "custom (Jinja2)") for c in custom]
+        if password_stdin or sys.stdin.isatty():
+            with errors():
+                custom = _formats_for(user, password_stdin).list()
+            rows += [(f"{CUSTOM_PREFIX}{c.name}", "custom (Jinja2)") for c in custom]
+        else:
+            typer.echo("Custom formats are encrypted: add --password-stdin to list them too.", err=True)
         if as_json:
             typer.echo(json.dumps([{"name": n, "description": d} for n, d in rows], ensure_ascii=False))
         else:
@@ -95,9 +101,8 @@ def export(
     with errors():
         if out is None:
             raise InvalidInput("Give the file to write with --out.")
-        home = open_home()
-        chosen = CustomFormats(home).resolve(fmt)
-        workspace = unlock_workspace(home, user, password_stdin)
+        workspace = unlock_workspace(open_home(), user, password_stdin)
+        chosen = CustomFormats(workspace.home, workspace.unlocked).resolve(fmt)
         source = workspace.datasets.get(dataset) if dataset else workspace.datasets.current()
         if source is None:
             raise InvalidInput("There is no current dataset: name one.")
@@ -112,13 +117,19 @@ def export(
     typer.echo(json.dumps(summary.to_json(), ensure_ascii=False) if as_json else summary.line())
 
 
-@formats_app.command("list")
-def formats_list(as_json: JsonOpt = False) -> None:
-    """List the custom formats."""
+def _formats_for(user: str | None, password_stdin: bool) -> CustomFormats:
+    """Custom formats are sealed: the account is unlocked first."""
     from forge_tui.services.exporting import CustomFormats
 
+    workspace = unlock_workspace(open_home(), user, password_stdin)
+    return CustomFormats(workspace.home, workspace.unlocked)
+
+
+@formats_app.command("list")
+def formats_list(user: UserOpt = None, password_stdin: PasswordStdin = False, as_json: JsonOpt = False) -> None:
+    """List the custom formats."""
     with errors():
-        found = CustomFormats(open_home()).list()
+        found = _formats_for(user, password_stdin).list()
     if as_json:
         typer.echo(json.dumps([{"name": f.name, "body": f.body} for f in found], ensure_ascii=False))
     for f in [] if as_json else found:
@@ -126,25 +137,26 @@ def formats_list(as_json: JsonOpt = False) -> None:
 
 
 @formats_app.command("show")
-def formats_show(name: str) -> None:
+def formats_show(name: str, user: UserOpt = None, password_stdin: PasswordStdin = False) -> None:
     """Print a custom format's Jinja2 body."""
-    from forge_tui.services.exporting import CustomFormats
-
     with errors():
-        typer.echo(CustomFormats(open_home()).get(name.removeprefix(CUSTOM_PREFIX)).body, nl=False)
+        typer.echo(_formats_for(user, password_stdin).get(name.removeprefix(CUSTOM_PREFIX)).body, nl=False)
 
 
 @formats_app.command("save")
 def formats_save(
     name: str,
-    body_file: Annotated[Path, typer.Option("--body", help="File holding the Jinja2 body ('-': standard input).")],
+    body_file: Annotated[
+        Path,
+        typer.Option("--body", help="File holding the Jinja2 body ('-': standard input, after the password)."),
+    ],
+    user: UserOpt = None,
+    password_stdin: PasswordStdin = False,
 ) -> None:
     """Create or replace a custom format from a Jinja2 body (checked before it is saved)."""
-    from forge_tui.services.exporting import CustomFormats
-
     with errors():
+        formats = _formats_for(user, password_stdin)
         body = sys.stdin.read() if str(body_file) == "-" else body_file.read_text(encoding="utf-8")
-        formats = CustomFormats(open_home())
         bare = name.removeprefix(CUSTOM_PREFIX)
         existing = {f.name: f.id for f in formats.list()}
         saved = formats.save(bare, body, existing.get(bare))
@@ -152,10 +164,8 @@ def formats_save(
 
 
 @formats_app.command("delete")
-def formats_delete(name: str) -> None:
+def formats_delete(name: str, user: UserOpt = None, password_stdin: PasswordStdin = False) -> None:
     """Delete a custom format."""
-    from forge_tui.services.exporting import CustomFormats
-
     with errors():
-        CustomFormats(open_home()).delete(name.removeprefix(CUSTOM_PREFIX))
+        _formats_for(user, password_stdin).delete(name.removeprefix(CUSTOM_PREFIX))
     typer.echo(f"Deleted {CUSTOM_PREFIX}{name.removeprefix(CUSTOM_PREFIX)}.")

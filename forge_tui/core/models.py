@@ -83,7 +83,7 @@ class ExampleContent(BaseModel):
 
 
 class ExampleMeta(BaseModel):
-    """Plain columns stored beside the sealed content."""
+    """Stored beside the sealed content: plain columns but `params`, which is sealed too."""
 
     model: str = ""
     params: dict[str, Any] = Field(default_factory=dict)

@@ -178,7 +178,7 @@ def check_template_name(name: str) -> str:
 
 
 class TemplateInfo(BaseModel):
-    """A prompt template as the screens and the CLI see it (templates are plain columns, not sealed)."""
+    """A prompt template as the screens and the CLI see it (sealed at rest, as example content is)."""
 
     id: int | None = None
     name: str

@@ -11,12 +11,15 @@ from sqlmodel import Session
 from forge_tui.core.errors import Conflict, ForgeError, NotFound
 from forge_tui.core.models import DatasetInfo, UserInfo, check_password, check_username
 from forge_tui.services.home import Home
+from forge_tui.services.legacy_seal import seal_owned, seal_pending
 from forge_tui.services.templates import add_starters
+from forge_tui.store import custom_formats
 from forge_tui.store import datasets as dataset_rows
 from forge_tui.store import users as user_rows
-from forge_tui.store.db import read_session, write_session
+from forge_tui.store.db import read_session, scrub, write_session
 from forge_tui.store.tables import Dataset, User
 from forge_tui.store.vault import (
+    AccountKeys,
     FieldCipher,
     KdfParams,
     WrongSecret,
@@ -73,6 +76,17 @@ class Unlocked:
         if self._data_key is None:
             raise AuthFailed("The session is locked; unlock it first.")
         return self._data_key
+
+    def take_key(self, other: Unlocked) -> None:
+        """Takes the key of a later unlock of the same account, so every service that holds this
+        object works again after a lock."""
+        if other.user.id != self.user.id:
+            raise AuthFailed(f"Another account unlocked; this session belongs to '{self.user.username}'.")
+        self._data_key = other.data_key()
+
+    def account_keys(self) -> AccountKeys:
+        """The keys of the account's templates and custom formats (derived anew: nothing to drop on lock)."""
+        return AccountKeys.of(self.data_key())
 
     def cipher_for(self, dataset: Dataset) -> FieldCipher:
         return FieldCipher(dataset_key(self.data_key(), dataset.salt))
@@ -147,8 +161,13 @@ class AccountService:
             s.add(first)
             s.flush()
             user.current_dataset_id = first.id
-            add_starters(s, user.id)
+            keys = AccountKeys.of(data_key)
+            add_starters(s, keys, user.id)
+            # Formats kept from a database upgraded before it had any account.
+            adopted = custom_formats.seal_legacy(s, keys, user.id)
             info = user_rows.to_info(user)
+        if adopted:
+            scrub(self.home.engine)
         return CreatedUser(user=info, recovery_key=recovery_key)
 
     # --- unlocking -------------------------------------------------------------
@@ -166,6 +185,8 @@ class AccountService:
             raise AuthFailed("Wrong password.") from None
         with write_session(self.home.engine) as s:
             user_rows.mark_attempt_ok(s, attempt_id)
+        if user.seal_pending:
+            seal_pending(self.home.engine, username, data_key)
         return Unlocked(user=user_rows.to_info(user), _data_key=data_key)
 
     def wait_seconds(self, username: str) -> int:
@@ -268,6 +289,7 @@ class AccountService:
                 recovery_wrapping_key(fresh_recovery, recovery_salt), data_key, _recovery_context(username)
             )
             row.key_check = key_check(data_key)
+            sealed_now = seal_owned(s, row, data_key) if row.seal_pending else 0
             if sealed:
                 # Nothing the user owns opens with the new key: give them a fresh place to work.
                 assert row.id is not None
@@ -280,6 +302,12 @@ class AccountService:
                 s.add(fresh)
                 s.flush()
                 row.current_dataset_id = fresh.id
+            if recovery_key is None:
+                # Templates and custom formats stay sealed with the old key: start again from the starters.
+                assert row.id is not None
+                add_starters(s, AccountKeys.of(data_key), row.id)
+        if sealed_now:
+            scrub(self.home.engine)
         return ResetOutcome(recovery_key=fresh_recovery, sealed_datasets=sealed)
 
     @staticmethod

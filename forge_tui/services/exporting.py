@@ -2,7 +2,7 @@
 
 Examples stream from SQLite a page at a time through the format into the file, so memory does not
 grow with the dataset; each file is written beside its target and renamed at the end, so a failed
-export leaves no partial file. Custom formats (Jinja2 bodies) are kept in the export_template table.
+export leaves no partial file. Custom formats (Jinja2 bodies) are kept, sealed, in the export_template table.
 """
 
 from __future__ import annotations
@@ -14,16 +14,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from forge_tui.core.custom_formats import CUSTOM_PREFIX, STARTER_BODY, custom_format
 from forge_tui.core.errors import Conflict, InvalidInput, NotFound
 from forge_tui.core.export_formats import FORMATS, ExportFormat
 from forge_tui.core.templates import check_template_name
 from forge_tui.services import export_workers
+from forge_tui.services.accounts import Unlocked
 from forge_tui.services.dataset_files import FILE_TYPES, Encoded, write_encoded
 from forge_tui.services.examples import ExampleService
 from forge_tui.services.home import Home
+from forge_tui.store import custom_formats as format_rows
 from forge_tui.store.db import read_session, write_session
 from forge_tui.store.tables import ExportTemplate
 
@@ -67,37 +69,33 @@ class ExportSummary:
 
 
 class CustomFormats:
-    """The export-template manager: custom formats by name."""
+    """The export-template manager: the account's custom formats by name, sealed with its keys."""
 
-    def __init__(self, home: Home) -> None:
+    def __init__(self, home: Home, unlocked: Unlocked) -> None:
         self.home = home
+        self.unlocked = unlocked
 
     def list(self) -> list[CustomFormatInfo]:
         with read_session(self.home.engine) as s:
-            found = s.exec(
-                select(ExportTemplate).where(col(ExportTemplate.builtin).is_(False)).order_by(col(ExportTemplate.name))
-            )
-            return [self._info(t) for t in found.all()]
+            found = format_rows.list_for_owner(s, self.unlocked.account_keys(), self.unlocked.user.id)
+            return [self._info(row, name, body) for row, name, body in found]
 
     def get(self, name: str) -> CustomFormatInfo:
         with read_session(self.home.engine) as s:
-            return self._info(self._find(s, name))
+            row = self._find(s, name)
+            return self._info(row, *format_rows.open_row(self.unlocked.account_keys(), row))
 
     def save(self, name: str, body: str, format_id: int | None = None) -> CustomFormatInfo:
         """Creates or replaces; the body must compile (TemplateError says where it does not)."""
         name = check_template_name(name)
         custom_format(name, body)
+        keys, owner = self.unlocked.account_keys(), self.unlocked.user.id
         with write_session(self.home.engine) as s:
-            taken = s.exec(select(ExportTemplate).where(ExportTemplate.name == name)).first()
+            taken = format_rows.get_by_name(s, keys, owner, name)
             if taken is not None and taken.id != format_id:
                 raise Conflict(f"There is already a custom format named '{name}'.")
-            row = s.get(ExportTemplate, format_id) if format_id is not None else None
-            if row is None:
-                row = ExportTemplate(name=name, body=body)
-            row.name, row.body = name, body
-            s.add(row)
-            s.flush()
-            return self._info(row)
+            row = format_rows.get_owned(s, keys, owner, format_id) if format_id is not None else None
+            return self._info(format_rows.save(s, keys, owner, name, body, row), name, body)
 
     def create(self, name: str) -> CustomFormatInfo:
         return self.save(name, STARTER_BODY)
@@ -129,19 +127,16 @@ class CustomFormats:
             ) from None
         return custom_format(found.name, found.body)
 
-    @staticmethod
-    def _find(session: Session, name: str) -> ExportTemplate:
-        row = session.exec(
-            select(ExportTemplate).where(ExportTemplate.name == name, col(ExportTemplate.builtin).is_(False))
-        ).first()
+    def _find(self, session: Session, name: str) -> ExportTemplate:
+        row = format_rows.get_by_name(session, self.unlocked.account_keys(), self.unlocked.user.id, name)
         if row is None:
             raise NotFound(f"No custom format named '{name}'.")
         return row
 
     @staticmethod
-    def _info(row: ExportTemplate) -> CustomFormatInfo:
+    def _info(row: ExportTemplate, name: str, body: str) -> CustomFormatInfo:
         assert row.id is not None
-        return CustomFormatInfo(id=row.id, name=row.name, body=row.body)
+        return CustomFormatInfo(id=row.id, name=name, body=body)
 
 
 def split_paths(path: Path) -> tuple[Path, Path]:

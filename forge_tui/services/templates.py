@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlmodel import Session
 
@@ -17,25 +18,18 @@ from forge_tui.services.home import Home
 from forge_tui.store import templates as rows
 from forge_tui.store.db import read_session, write_session
 from forge_tui.store.tables import Template
+from forge_tui.store.vault import AccountKeys
+
+if TYPE_CHECKING:
+    from forge_tui.services.accounts import Unlocked
 
 
-def add_starters(session: Session, owner_id: int) -> None:
+def add_starters(session: Session, keys: AccountKeys, owner_id: int) -> None:
     """The built-in starter templates, for a new account (names already taken are skipped)."""
-    taken = rows.names(session, owner_id)
+    taken = rows.names(session, keys, owner_id)
     for starter in starter_templates():
         if starter.name not in taken:
-            _insert(session, owner_id, starter)
-
-
-def _insert(session: Session, owner_id: int, info: TemplateInfo) -> Template:
-    row = Template(owner_id=owner_id, name=info.name, system_prompt=info.system_prompt)
-    rows.write_body(row, info)
-    session.add(row)
-    session.flush()
-    assert row.id is not None
-    if info.system_prompt:
-        rows.record_system_prompt(session, row.id, info.system_prompt)
-    return row
+            rows.insert(session, keys, owner_id, starter)
 
 
 # Saved system prompts, newest first: (text, saved at).
@@ -43,26 +37,35 @@ History = list[tuple[str, datetime]]
 
 
 class TemplateService:
-    """Templates are plain columns, so this needs the user but not the data key."""
+    """Templates are sealed with the account's keys, so this needs the unlocked account; after a
+    lock every call raises AuthFailed until the same Unlocked takes its key back."""
 
-    def __init__(self, home: Home, user: UserInfo) -> None:
+    def __init__(self, home: Home, unlocked: Unlocked) -> None:
         self.home = home
-        self.user = user
+        self.unlocked = unlocked
+
+    @property
+    def user(self) -> UserInfo:
+        return self.unlocked.user
+
+    @property
+    def _keys(self) -> AccountKeys:
+        return self.unlocked.account_keys()
 
     # --- reading ----------------------------------------------------------------------
     def list(self, include_archived: bool = False, search: str = "") -> list[TemplateInfo]:
         with read_session(self.home.engine) as s:
-            return [rows.to_info(r) for r in rows.list_for_owner(s, self.user.id, include_archived, search)]
+            return rows.list_for_owner(s, self._keys, self.user.id, include_archived, search)
 
     def get(self, name_or_id: str | int) -> TemplateInfo:
         with read_session(self.home.engine) as s:
-            return rows.to_info(self._find(s, name_or_id))
+            return self._open(self._find(s, name_or_id))
 
     def system_prompt_history(self, template_id: int) -> History:
         """The last 10 distinct saved system prompts, newest first."""
         with read_session(self.home.engine) as s:
             self._find(s, template_id)
-            return rows.system_prompt_history(s, template_id)
+            return rows.system_prompt_history(s, self._keys, template_id)
 
     # --- writing ----------------------------------------------------------------------
     def create(self, name: str, system_prompt: str = "", user_prompt: str = "") -> TemplateInfo:
@@ -73,7 +76,7 @@ class TemplateService:
         info = info.model_copy(update={"name": check_template_name(info.name)}).check()
         with write_session(self.home.engine) as s:
             self._refuse_taken(s, info.name)
-            return rows.to_info(_insert(s, self.user.id, info))
+            return self._open(rows.insert(s, self._keys, self.user.id, info))
 
     def save(self, info: TemplateInfo) -> TemplateInfo:
         """Saves the user prompt, slots and tools. The system prompt has its own save
@@ -83,47 +86,52 @@ class TemplateService:
         info.check()
         with write_session(self.home.engine) as s:
             row = self._find(s, info.id)
-            rows.write_body(row, info)
+            stored = self._open(row)
+            # Name and system prompt have their own saves: keep the stored ones.
+            body = info.model_copy(update={"name": stored.name, "system_prompt": stored.system_prompt})
+            rows.seal_into(self._keys, row, body)
             s.flush()
-            return rows.to_info(row)
+            return self._open(row)
 
     def save_system_prompt(self, template_id: int, text: str) -> TemplateInfo:
         probe = TemplateInfo(name="-", system_prompt=text)
         probe.check()
         with write_session(self.home.engine) as s:
             row = self._find(s, template_id)
-            row.system_prompt = text
-            rows.record_system_prompt(s, template_id, text)
+            keys = self._keys
+            rows.seal_into(keys, row, self._open(row).model_copy(update={"system_prompt": text}))
+            rows.record_system_prompt(s, keys, template_id, text)
             s.flush()
-            return rows.to_info(row)
+            return self._open(row)
 
     def rename(self, template_id: int, new_name: str) -> TemplateInfo:
         new_name = check_template_name(new_name)
         with write_session(self.home.engine) as s:
             row = self._find(s, template_id)
-            if new_name != row.name:
+            stored = self._open(row)
+            if new_name != stored.name:
                 self._refuse_taken(s, new_name)
-            row.name = new_name
+            rows.seal_into(self._keys, row, stored.model_copy(update={"name": new_name}))
             s.flush()
-            return rows.to_info(row)
+            return self._open(row)
 
     def duplicate(self, template_id: int) -> TemplateInfo:
         with write_session(self.home.engine) as s:
-            original = rows.to_info(self._find(s, template_id))
-            taken = rows.names(s, self.user.id)
+            original = self._open(self._find(s, template_id))
+            taken = rows.names(s, self._keys, self.user.id)
             name = f"{original.name} (copy)"
             number = 2
             while name in taken:
                 name = f"{original.name} (copy {number})"
                 number += 1
-            return rows.to_info(_insert(s, self.user.id, original.model_copy(update={"name": name})))
+            return self._open(rows.insert(s, self._keys, self.user.id, original.model_copy(update={"name": name})))
 
     def set_archived(self, template_id: int, archived: bool) -> TemplateInfo:
         with write_session(self.home.engine) as s:
             row = self._find(s, template_id)
             row.archived = archived
             s.flush()
-            return rows.to_info(row)
+            return self._open(row)
 
     # --- files ------------------------------------------------------------------------
     def import_file(self, path: Path, name: str | None = None) -> TemplateInfo:
@@ -153,16 +161,20 @@ class TemplateService:
         return files.write_text(path, self.export_text(name_or_id, suffix))
 
     # --- helpers ----------------------------------------------------------------------
+    def _open(self, row: Template) -> TemplateInfo:
+        return rows.open_row(self._keys, row)
+
     def _find(self, session: Session, name_or_id: str | int) -> Template:
+        keys = self._keys
         row = (
-            rows.get_owned(session, self.user.id, name_or_id)
+            rows.get_owned(session, keys, self.user.id, name_or_id)
             if isinstance(name_or_id, int)
-            else rows.get_by_name(session, self.user.id, " ".join(name_or_id.split()))
+            else rows.get_by_name(session, keys, self.user.id, " ".join(name_or_id.split()))
         )
         if row is None:
             raise NotFound(f"No template named '{name_or_id}'.")
         return row
 
     def _refuse_taken(self, session: Session, name: str) -> None:
-        if rows.get_by_name(session, self.user.id, name) is not None:
+        if rows.get_by_name(session, self._keys, self.user.id, name) is not None:
             raise Conflict(f"There is already a template named '{name}'.")

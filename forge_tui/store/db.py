@@ -24,6 +24,7 @@ from sqlmodel import Session
 from forge_tui.core.errors import ForgeError
 
 BUSY_TIMEOUT_MS = 30_000
+SCRUB_BUSY_TIMEOUT_MS = 2_000
 _IMMEDIATE = "forge_immediate"
 
 
@@ -63,6 +64,9 @@ def make_engine(db_path: Path) -> Engine:
         enable_wal(cur)
         cur.execute("PRAGMA synchronous = NORMAL")
         cur.execute("PRAGMA foreign_keys = ON")
+        # Deleted and overwritten values are zeroed in the file, not left in free space: plaintext
+        # that sealing replaced (and old sealed values) must not be recoverable from the bytes.
+        cur.execute("PRAGMA secure_delete = ON")
         cur.close()
 
     @event.listens_for(engine, "begin")
@@ -87,6 +91,23 @@ def write_session(engine: Engine) -> Iterator[Session]:
     with Session(engine.execution_options(**{_IMMEDIATE: True}), expire_on_commit=False) as session:
         with session.begin():
             yield session
+
+
+def scrub(engine: Engine) -> bool:
+    """Rewrites the file without free pages and empties the WAL, so no earlier page image (such as
+    plaintext just sealed) is left in either. Best effort: False when another connection's reads or
+    writes kept it from finishing (secure_delete has zeroed the replaced values all the same)."""
+    with engine.connect() as conn:
+        raw = conn.connection.driver_connection
+        assert raw is not None
+        # A reader elsewhere (another tab's process) would hold the checkpoint back; do not wait long.
+        raw.execute(f"PRAGMA busy_timeout = {SCRUB_BUSY_TIMEOUT_MS}")
+        try:
+            raw.execute("VACUUM")
+            busy = raw.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+        except sqlite3.OperationalError:
+            return False
+        return bool(busy == 0)
 
 
 def _alembic_config(connection: Connection) -> Any:

@@ -40,7 +40,7 @@ COLUMNS = (
 )
 _SELECT = f"SELECT {', '.join(COLUMNS)} FROM example WHERE dataset_id = ? AND "
 
-SEALED = ("system_prompt", "user_prompt", "output", "slots", "tool_calls", "rejected", "turns")
+SEALED = ("system_prompt", "user_prompt", "output", "slots", "tool_calls", "rejected", "turns", "params")
 _EMPTY_JSON: dict[bytes | str, Any] = {b"[]": list, b"{}": dict, "[]": list, "{}": dict}
 M = TypeVar("M", bound=BaseModel)
 
@@ -65,15 +65,17 @@ def build(
     cipher: FieldCipher,
     rid: str,
     dataset_id: int,
-    sealed: tuple[bytes, bytes, bytes, bytes, bytes, bytes, bytes | None],
+    sealed: tuple[bytes, bytes, bytes, bytes, bytes, bytes, bytes | None, bytes | None],
     meta: dict[str, Any],
     created_at: datetime,
     updated_at: datetime,
 ) -> Example:
-    """Opens the sealed fields (system, user, output, slots, tool_calls, rejected, turns); raises
-    SealBroken naming the row and column that fail."""
-    system_prompt, user_prompt, output, slots, tool_calls, rejected, turns = cipher.open_fields(rid, SEALED, sealed)
-    # Only turns may be NULL (a single exchange).
+    """Opens the sealed fields (system, user, output, slots, tool_calls, rejected, turns, params);
+    raises SealBroken naming the row and column that fail. `meta` gets the params."""
+    opened = cipher.open_fields(rid, SEALED, sealed)
+    system_prompt, user_prompt, output, slots, tool_calls, rejected, turns, params = opened
+    # turns is NULL for a single exchange; params only until a row from before revision 0004 is sealed.
+    meta["params"] = json_value(params) if params is not None else {}
     assert system_prompt is not None and user_prompt is not None and output is not None
     assert slots is not None and tool_calls is not None and rejected is not None
     content = trusted(
@@ -137,11 +139,10 @@ def open_values(cipher: FieldCipher, values: tuple[Any, ...]) -> Example:
     (rid, dataset_id, sp, up, out, slots, calls, rejected, turns, model, params, pt, ct, tid, created, updated) = values
     meta = {
         "model": model,
-        "params": json_value(params),
         "prompt_tokens": pt,
         "completion_tokens": ct,
         "template_id": tid,
     }
     created_at = _utc(created)
     stamps = created_at, created_at if updated == created else _utc(updated)
-    return build(cipher, rid, dataset_id, (sp, up, out, slots, calls, rejected, turns), meta, *stamps)
+    return build(cipher, rid, dataset_id, (sp, up, out, slots, calls, rejected, turns, params), meta, *stamps)

@@ -15,7 +15,7 @@ from sqlmodel import Session
 
 from forge_tui.core.json_text import compact
 from forge_tui.core.models import Example, ExampleContent, ExampleMeta
-from forge_tui.store.example_reader import SEALED, build
+from forge_tui.store.example_reader import SEALED, build, json_value
 from forge_tui.store.tables import Example as ExampleRow
 from forge_tui.store.tables import utcnow
 from forge_tui.store.vault import FieldCipher
@@ -69,7 +69,7 @@ def sealed_values(
         turns=seal("turns", row_id, compact(content.turns)) if content.turns else None,
         rejected_count=len(content.rejected),
         model=meta.model,
-        params=meta.params,
+        params=seal("params", row_id, compact(meta.params)),
         prompt_tokens=meta.prompt_tokens,
         completion_tokens=meta.completion_tokens,
         created_at=now,
@@ -97,7 +97,7 @@ def insert_values(session: Session, values: Sequence[dict[str, Any]]) -> None:
     rows = [
         (
             v["id"], v["dataset_id"], v["template_id"], v["system_prompt"], v["user_prompt"], v["output"], v["slots"],
-            v["tool_calls"], v["rejected"], v["turns"], v["rejected_count"], v["model"], json.dumps(v["params"]),
+            v["tool_calls"], v["rejected"], v["turns"], v["rejected_count"], v["model"], v["params"],
             v["prompt_tokens"], v["completion_tokens"], _stored_time(v["created_at"]), _stored_time(v["updated_at"]),
         )
         for v in values
@@ -119,7 +119,6 @@ def open_row(cipher: FieldCipher, row: Any) -> Example:
     ExampleRow or a plain result row with the same columns (see window)."""
     meta = {
         "model": row.model,
-        "params": row.params,
         "prompt_tokens": row.prompt_tokens,
         "completion_tokens": row.completion_tokens,
         "template_id": row.template_id,
@@ -172,8 +171,9 @@ def replace_content(session: Session, cipher: FieldCipher, example_id: str, cont
     row = session.get(ExampleRow, example_id)
     if row is None:
         raise LookupError(example_id)
+    params = json_value(cipher.open("params", example_id, row.params)) if row.params is not None else {}
     meta = ExampleMeta(
-        model=row.model, params=row.params, prompt_tokens=row.prompt_tokens,
+        model=row.model, params=params, prompt_tokens=row.prompt_tokens,
         completion_tokens=row.completion_tokens, template_id=row.template_id,
     )  # fmt: skip
     values = sealed_values(cipher, row.dataset_id, content, meta, example_id)
@@ -186,3 +186,21 @@ def replace_content(session: Session, cipher: FieldCipher, example_id: str, cont
 
 def get(session: Session, example_id: str) -> ExampleRow | None:
     return session.get(ExampleRow, example_id)
+
+
+def seal_legacy_params(session: Session, cipher: FieldCipher | None, dataset_id: int) -> int:
+    """Seals the generation parameters a database from before revision 0004 held in plaintext;
+    returns how many rows. Without a cipher (a dataset sealed with a key the account no longer has,
+    so its examples can never open again) the parameters are dropped instead."""
+    connection = session.connection()
+    found = connection.exec_driver_sql(
+        "SELECT id, legacy_params FROM example WHERE dataset_id = ? AND legacy_params IS NOT NULL", (dataset_id,)
+    ).all()
+    updates: list[tuple[bytes | None, str]]
+    if cipher is None:
+        updates = [(None, row_id) for row_id, _ in found]
+    else:
+        updates = [(cipher.seal("params", row_id, compact(json.loads(legacy))), row_id) for row_id, legacy in found]
+    if updates:
+        connection.exec_driver_sql("UPDATE example SET params = ?, legacy_params = NULL WHERE id = ?", updates)
+    return len(updates)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, ForeignKey, Index, Integer, LargeBinary, UniqueConstraint
+from sqlalchemy import JSON, Column, ForeignKey, Index, Integer, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -36,6 +36,8 @@ class User(SQLModel, table=True):
         ),
     )
     settings: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False, default=dict))
+    # Content stored in plaintext before revision 0004 waits for this user's next unlock to be sealed.
+    seal_pending: bool = False
     created_at: datetime = Field(default_factory=utcnow)
 
 
@@ -50,17 +52,20 @@ class LoginAttempt(SQLModel, table=True):
 
 
 class Template(SQLModel, table=True):
+    """A prompt template. Its name, prompts, slots and tools are one sealed JSON value (`content`);
+    SQL finds and keeps names unique through `name_tag`, a keyed hash of the name."""
+
     __tablename__ = "template"
-    __table_args__ = (UniqueConstraint("owner_id", "name"),)
+    __table_args__ = (UniqueConstraint("owner_id", "name_tag"),)
 
     id: int | None = Field(default=None, primary_key=True)
     owner_id: int = Field(sa_column=Column(Integer, ForeignKey("user.id", ondelete="CASCADE"), nullable=False))
-    name: str
-    system_prompt: str = ""
-    user_prompt: str = ""
-    slots: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
-    is_tool_calling: bool = False
-    tools: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    name_tag: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    content: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    # Fingerprint of the data key that sealed `content` (an older one after a reset without recovery key).
+    key_check: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    # The plaintext JSON a database from before revision 0004 held, until the owner's next unlock seals it.
+    legacy: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     archived: bool = False
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
@@ -73,7 +78,8 @@ class SystemPromptHistory(SQLModel, table=True):
     template_id: int = Field(
         sa_column=Column(Integer, ForeignKey("template.id", ondelete="CASCADE"), nullable=False, index=True)
     )
-    text: str
+    text: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))  # sealed
+    legacy_text: str | None = Field(default=None, sa_column=Column(Text, nullable=True))  # as Template.legacy
     saved_at: datetime = Field(default_factory=utcnow)
 
 
@@ -111,7 +117,9 @@ class Example(SQLModel, table=True):
     turns: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
     rejected_count: int = 0
     model: str = ""
-    params: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    params: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))  # sealed
+    # Generation parameters a database from before revision 0004 held in plaintext, until sealed.
+    legacy_params: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
     created_at: datetime = Field(default_factory=utcnow)
@@ -119,12 +127,21 @@ class Example(SQLModel, table=True):
 
 
 class ExportTemplate(SQLModel, table=True):
+    """A custom export format of one account: its name and Jinja2 body sealed together, as Template."""
+
     __tablename__ = "export_template"
+    __table_args__ = (UniqueConstraint("owner_id", "name_tag"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    name: str = Field(unique=True)
+    # NULL only for a format kept from before revision 0004 in a database that had no account yet.
+    owner_id: int | None = Field(
+        default=None, sa_column=Column(Integer, ForeignKey("user.id", ondelete="CASCADE"), nullable=True)
+    )
+    name_tag: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    content: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    key_check: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    legacy: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     category: str = "custom"
-    body: str
     builtin: bool = False
     created_at: datetime = Field(default_factory=utcnow)
 

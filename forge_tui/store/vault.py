@@ -12,7 +12,7 @@ import hmac
 import os
 import secrets
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
@@ -139,6 +139,21 @@ def key_check(data_key: bytes) -> bytes:
     return hmac.digest(data_key, b"forge-tui key check v1", "sha256")[:8]
 
 
+def account_content_key(data_key: bytes) -> bytes:
+    """The key that seals an account's own content outside datasets: templates, their system-prompt
+    history, custom export formats."""
+    return _hkdf(data_key, b"", b"forge-tui account content key v1")
+
+
+def name_index_key(data_key: bytes) -> bytes:
+    """The key of name tags: keyed hashes that let SQL find and keep unique a name it cannot read."""
+    return _hkdf(data_key, b"", b"forge-tui name index key v1")
+
+
+def name_tag(index_key: bytes, table: str, name: str) -> bytes:
+    return hmac.digest(index_key, f"forge-tui|{table}|{name}".encode(), "sha256")[:16]
+
+
 def field_context(table: str, column: str, row_id: str) -> bytes:
     return f"forge-tui|{table}|{column}|{row_id}".encode()
 
@@ -216,3 +231,25 @@ class FieldCipher:
 
     def open_text(self, column: str, row_id: str, sealed: bytes) -> str:
         return self.open(column, row_id, sealed).decode("utf-8")
+
+
+@dataclass(frozen=True)
+class AccountKeys:
+    """What seals an account's own content outside datasets (templates, their system-prompt history,
+    custom export formats), derived from its data key."""
+
+    content_key: bytes = field(repr=False)
+    index_key: bytes = field(repr=False)
+    # key_check() of the data key: rows sealed under an older key (a reset without the recovery
+    # key) are told apart without trying to open them.
+    check: bytes
+
+    @classmethod
+    def of(cls, data_key: bytes) -> AccountKeys:
+        return cls(account_content_key(data_key), name_index_key(data_key), key_check(data_key))
+
+    def cipher(self, table: str) -> FieldCipher:
+        return FieldCipher(self.content_key, table)
+
+    def tag(self, table: str, name: str) -> bytes:
+        return name_tag(self.index_key, table, name)

@@ -6,6 +6,7 @@ import json
 from collections.abc import Iterator
 
 import pytest
+from typer.testing import Result
 
 from tests.cli.conftest import PASSWORD, Cli
 from tests.fake_ollama import FakeOllama
@@ -19,11 +20,15 @@ def fake(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeOllama]:
         yield server
 
 
-def batch(cli: Cli, fake: FakeOllama, *extra: str, input: str | None = None) -> tuple[int, dict, str]:  # type: ignore[type-arg]
-    result = cli(
-        "audition", "--template", "Q&A pair on a topic", "--slot", "topic=tides", "--slot", "audience=a sailor",
-        "--batch", "3", "--model", "llama3.2", "--paraphrase-model", "qwen3:0.6b", "--seed", "5", "--json",
-        *extra, input=input,
+def audition(cli: Cli, *args: str) -> Result:
+    """`forge-tui audition ARGS` for the unlocked account: templates are sealed."""
+    return cli("audition", *args, "--password-stdin", input=PASSWORD + "\n")
+
+
+def batch(cli: Cli, fake: FakeOllama, *extra: str) -> tuple[int, dict, str]:  # type: ignore[type-arg]
+    result = audition(
+        cli, "--template", "Q&A pair on a topic", "--slot", "topic=tides", "--slot", "audience=a sailor",
+        "--batch", "3", "--model", "llama3.2", "--paraphrase-model", "qwen3:0.6b", "--seed", "5", "--json", *extra,
     )  # fmt: skip
     return result.exit_code, json.loads(result.stdout) if result.stdout.strip() else {}, result.stderr
 
@@ -43,7 +48,7 @@ def test_json_shape(alice: Cli, fake: FakeOllama) -> None:
 
 def test_add_to_stores_every_successful_card(alice: Cli, fake: FakeOllama) -> None:
     fake.faults_by_seed = {6: "fail"}  # card 2 of batch seed 5
-    code, out, _ = batch(alice, fake, "--add-to", "default", "--password-stdin", input=PASSWORD + "\n")
+    code, out, _ = batch(alice, fake, "--add-to", "default")
     assert code == 1  # one card failed: its error is in the JSON, the others are stored
     assert [c["error"] is None for c in out["cards"]] == [True, False, True]
     assert out["added"] == {"dataset": "default", "examples": 2}
@@ -52,7 +57,7 @@ def test_add_to_stores_every_successful_card(alice: Cli, fake: FakeOllama) -> No
 
 
 def test_tool_calling_template(alice: Cli, fake: FakeOllama) -> None:
-    result = alice("audition", "-t", "Tool call: weather", "-n", "1", "--model", "llama3.2", "--paraphrase-model", "",
+    result = audition(alice, "-t", "Tool call: weather", "-n", "1", "--model", "llama3.2", "--paraphrase-model", "",
                    "--json")  # fmt: skip
     assert result.exit_code == 0, result.output
     card = json.loads(result.stdout)["cards"][0]
@@ -61,11 +66,11 @@ def test_tool_calling_template(alice: Cli, fake: FakeOllama) -> None:
 
 
 def test_unusable_server_exits_6_with_the_reason(alice: Cli, fake: FakeOllama) -> None:
-    result = alice("audition", "-t", "Rewrite in a style", "--model", "ghost", "--json")
+    result = audition(alice, "-t", "Rewrite in a style", "--model", "ghost", "--json")
     assert result.exit_code == 6
     assert json.loads(result.stdout)["error"] == "model 'ghost' not found — pull it with `ollama pull ghost`"
     assert "ollama pull ghost" in result.stderr
-    no_model = alice("audition", "-t", "Rewrite in a style")
+    no_model = audition(alice, "-t", "Rewrite in a style")
     assert no_model.exit_code == 2 and "No generation model chosen" in no_model.stderr
-    bad_slot = alice("audition", "-t", "Rewrite in a style", "--model", "x", "--slot", "style")
+    bad_slot = audition(alice, "-t", "Rewrite in a style", "--model", "x", "--slot", "style")
     assert bad_slot.exit_code == 2 and "NAME=VALUE" in bad_slot.stderr

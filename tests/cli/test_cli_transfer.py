@@ -37,6 +37,7 @@ def test_nothing_importable_exits_1_and_map_rescues_it(alice: Cli, tmp_path: Pat
 
 def test_export_formats_split_and_preference_note(alice: Cli, tmp_path: Path) -> None:
     listed = alice("export", "--list-formats")
+    assert "add --password-stdin to list them too" in listed.stderr
     names = [line.split()[0] for line in listed.stdout.splitlines()]
     assert names[:11] == [
         "openai-chat", "openai-preference", "mlx-chat", "mlx-completions", "mlx-text", "sharegpt", "alpaca",
@@ -63,12 +64,13 @@ def test_export_formats_split_and_preference_note(alice: Cli, tmp_path: Path) ->
 def test_custom_format_saved_listed_and_used(alice: Cli, tmp_path: Path) -> None:
     body = tmp_path / "body.j2"
     body.write_text('{"q": {{ example.user_prompt | tojson }}}', encoding="utf-8")
-    assert alice("formats", "save", "short", "--body", str(body)).exit_code == 0
+    unlocked = ("--password-stdin",)
+    assert alice("formats", "save", "short", "--body", str(body), *unlocked, input=PASSWORD + "\n").exit_code == 0
     broken = tmp_path / "broken.j2"
     broken.write_text('{"q": {{ example.user_prompt }\n', encoding="utf-8")
-    refused = alice("formats", "save", "bad", "--body", str(broken))
+    refused = alice("formats", "save", "bad", "--body", str(broken), *unlocked, input=PASSWORD + "\n")
     assert refused.exit_code == 2 and "line 1" in refused.stderr
-    assert "custom:short" in alice("export", "--list-formats").stdout
+    assert "custom:short" in alice("export", "--list-formats", *unlocked, input=PASSWORD + "\n").stdout
     source = tmp_path / "in.jsonl"
     source.write_text('{"prompt": "p", "completion": "c"}\n', encoding="utf-8")
     alice("import", str(source), "--password-stdin", input=PASSWORD + "\n")

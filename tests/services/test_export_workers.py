@@ -67,7 +67,7 @@ def test_workers_write_what_one_process_writes(workspace: Workspace, tmp_path: P
 
 def test_a_custom_format_is_rebuilt_in_the_workers(workspace: Workspace, tmp_path: Path) -> None:
     dataset = fill(workspace, 30)
-    formats = CustomFormats(workspace.home)
+    formats = CustomFormats(workspace.home, workspace.unlocked)
     formats.save("qa", '{"q": {{ example.user_prompt | tojson }}, "a": {{ example.output | tojson }}}')
     fmt = formats.resolve("custom:qa")
     assert export_workers.make_job(Path("x"), workspace.examples.cipher(dataset), dataset, fmt, False).portable

@@ -216,7 +216,7 @@ def test_split_is_seeded_and_complete(workspace: Workspace, tmp_path: Path) -> N
 def test_a_failed_export_leaves_no_file(workspace: Workspace, tmp_path: Path) -> None:
     dataset = new_dataset(workspace, "d")
     add_examples(workspace, dataset, 5)
-    formats = CustomFormats(workspace.home)
+    formats = CustomFormats(workspace.home, workspace.unlocked)
     formats.save("broken", '{% if example.user_prompt.endswith("3?") %}{{ 1 / 0 }}{% endif %}{"a": 1}')
     folder = tmp_path / "out"
     folder.mkdir()
@@ -229,7 +229,7 @@ def test_a_failed_export_leaves_no_file(workspace: Workspace, tmp_path: Path) ->
 def test_custom_format_renders_json_per_example(workspace: Workspace, tmp_path: Path) -> None:
     dataset = new_dataset(workspace, "d")
     add_examples(workspace, dataset, 3)
-    formats = CustomFormats(workspace.home)
+    formats = CustomFormats(workspace.home, workspace.unlocked)
     formats.create("qa")
     out = tmp_path / "qa.parquet"
     export(workspace.examples, dataset, formats.resolve("custom:qa"), out)

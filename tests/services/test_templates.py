@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -9,17 +10,21 @@ import pytest
 from forge_tui.core.errors import Conflict, ForgeError, NotFound
 from forge_tui.core.starters import starter_templates
 from forge_tui.core.templates import SlotDef, TemplateError
-from forge_tui.services.accounts import AccountService
+from forge_tui.services.accounts import AccountService, AuthFailed
+from forge_tui.services.exporting import CustomFormats
 from forge_tui.services.home import Home
 from forge_tui.services.templates import TemplateService
+from forge_tui.services.workspace import Workspace
+from forge_tui.store.vault import SealBroken
 
 PASSWORD = "correct horse"
 
 
 @pytest.fixture
 def templates(home: Home) -> TemplateService:
-    created = AccountService(home).create_user("alice", "Alice", PASSWORD)
-    return TemplateService(home, created.user)
+    accounts = AccountService(home)
+    accounts.create_user("alice", "Alice", PASSWORD)
+    return TemplateService(home, accounts.unlock("alice", PASSWORD))
 
 
 def test_a_new_account_has_the_starters_and_each_renders(templates: TemplateService) -> None:
@@ -33,7 +38,9 @@ def test_a_new_account_has_the_starters_and_each_renders(templates: TemplateServ
 
 
 def test_other_users_templates_are_not_visible(home: Home, templates: TemplateService) -> None:
-    bob = TemplateService(home, AccountService(home).create_user("bob", "Bob", PASSWORD).user)
+    accounts = AccountService(home)
+    accounts.create_user("bob", "Bob", PASSWORD)
+    bob = TemplateService(home, accounts.unlock("bob", PASSWORD))
     mine = templates.create("Mine", user_prompt="x")
     assert "Mine" not in [t.name for t in bob.list()]
     with pytest.raises(NotFound):
@@ -114,3 +121,48 @@ def test_import_problems_name_the_file_and_line(templates: TemplateService, tmp_
         templates.export_file("Rewrite in a style", tmp_path / "x.yaml")
     with pytest.raises(ForgeError, match="does not exist"):
         templates.export_file("Rewrite in a style", tmp_path / "no" / "x.toml")
+
+
+# --- sealed at rest ---------------------------------------------------------------------------
+def test_content_moved_to_another_row_does_not_open(home: Home, templates: TemplateService) -> None:
+    mine = templates.create("Mine", user_prompt="mine")
+    other = templates.create("Other", user_prompt="other")
+    with sqlite3.connect(home.db_path) as conn:
+        conn.execute(
+            "UPDATE template SET content = (SELECT content FROM template WHERE id = ?) WHERE id = ?",
+            (mine.id, other.id),
+        )
+    conn.close()
+    with pytest.raises(SealBroken, match=f"template row {other.id}: the content field cannot be opened"):
+        templates.get("Other")
+    assert "Other" not in [t.name for t in templates.list()]  # left out of the list, which still opens
+    assert templates.get("Mine").user_prompt == "mine"
+
+
+def test_locked_then_resumed(home: Home) -> None:
+    accounts = AccountService(home)
+    accounts.create_user("alice", "Alice", PASSWORD)
+    workspace = Workspace.open(home, accounts.unlock("alice", PASSWORD))
+    formats = CustomFormats(home, workspace.unlocked)  # as a screen holds it across a lock
+    formats.create("qa")
+    workspace.lock()
+    with pytest.raises(AuthFailed, match="locked"):
+        workspace.templates.list()
+    with pytest.raises(AuthFailed, match="locked"):
+        formats.list()
+    workspace.resume(accounts.unlock("alice", PASSWORD))
+    assert len(workspace.templates.list()) == len(starter_templates())
+    assert [f.name for f in formats.list()] == ["qa"]
+
+
+def test_a_reset_without_recovery_key_starts_again_from_the_starters(home: Home, templates: TemplateService) -> None:
+    templates.create("Mine", user_prompt="x")
+    accounts = AccountService(home)
+    accounts.reset_password("alice", "a new password", recovery_key=None)
+    after = TemplateService(home, accounts.unlock("alice", "a new password"))
+    # The old templates stay stored, sealed with a key the account no longer has.
+    assert sorted(t.name for t in after.list()) == sorted(t.name for t in starter_templates())
+    with pytest.raises(NotFound):
+        after.get("Mine")
+    with home.engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT count(*) FROM template").scalar() == 2 * len(starter_templates()) + 1

@@ -22,7 +22,7 @@ from forge_tui.ui.widgets.dialogs import Confirm, TextPrompt
 from forge_tui.ui.widgets.pick import PickOne
 from forge_tui.ui.widgets.slot_editor import SlotEditor
 from tests.fake_ollama import FakeOllama
-from tests.ui.test_app import make_user, type_text, unlock, wait_for_screen
+from tests.ui.test_app import PASSWORD, make_user, type_text, unlock, wait_for_screen
 
 
 @pytest.fixture
@@ -33,9 +33,9 @@ def fake() -> Iterator[FakeOllama]:
 
 def prepare(home: Home, fake: FakeOllama) -> TemplateService:
     make_user(home)
-    user = AccountService(home).get("alice")
-    SettingsService(home, user).save_backend(BackendSettings(base_url=fake.base_url))
-    return TemplateService(home, user)
+    unlocked = AccountService(home).unlock("alice", PASSWORD)
+    SettingsService(home, unlocked.user).save_backend(BackendSettings(base_url=fake.base_url))
+    return TemplateService(home, unlocked)
 
 
 async def open_templates(pilot: Pilot[None]) -> TemplatesScreen:

@@ -52,7 +52,7 @@ class ExportScreen(WorkspaceScreen):
 
     def __init__(self, workspace: Workspace) -> None:
         super().__init__(workspace)
-        self.formats = CustomFormats(workspace.home)
+        self.formats = CustomFormats(workspace.home, workspace.unlocked)
         dataset = workspace.datasets.current()
         self.dataset_id: int | None = dataset.id if dataset else None
         self.dataset_name = dataset.name if dataset else ""
