@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 
 import typer
 
-from forge_tui.cli.common import errors, open_home
+from forge_tui.cli.common import echo, errors, open_home
 
 COOKIE = "forge_tui_token"
 Handler = Callable[[Any], Awaitable[Any]]
@@ -130,7 +130,7 @@ def serve(
             self.console.print("Each browser tab unlocks on its own. Press Ctrl+C to stop.", highlight=False)
 
     if not is_loopback(host):
-        typer.echo(
+        echo(
             f"forge-tui: warning: listening on {host}, not only this machine; anyone who can reach it and has "
             "the token can use the app (prefer an SSH tunnel to 127.0.0.1).",
             err=True,
