@@ -8,7 +8,15 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from forge_tui.cli.common import JsonOpt, PasswordStdin, UserOpt, errors, open_home, unlock_workspace
+from forge_tui.cli.common import (
+    JsonOpt,
+    PasswordStdin,
+    UserOpt,
+    echo,
+    errors,
+    open_home,
+    unlock_workspace,
+)
 from forge_tui.core.errors import InvalidInput
 
 if TYPE_CHECKING:
@@ -44,21 +52,21 @@ def _card_json(card: Card) -> dict[str, Any]:
 
 
 def _print_text(session: AuditionSession) -> None:
-    typer.echo(f"Prompt: {session.original}")
+    echo(f"Prompt: {session.original}")
     for number, variation in enumerate(session.variations[1:], start=1):
-        typer.echo(f"Variation {number}: {variation}")
+        echo(f"Variation {number}: {variation}")
     if session.paraphrase_note:
-        typer.echo(session.paraphrase_note)
+        echo(session.paraphrase_note)
     for card in session.cards:
         data = _card_json(card)
-        typer.echo(f"\n--- card {card.index + 1} ({card.state.value}; {data['tokens']['completion']} tokens)")
-        typer.echo(f"> {card.prompt}")
+        echo(f"\n--- card {card.index + 1} ({card.state.value}; {data['tokens']['completion']} tokens)")
+        echo(f"> {card.prompt}")
         if card.answer:
-            typer.echo(card.answer)
+            echo(card.answer)
         for call in data["tool_calls"]:
-            typer.echo(f"→ {call['name']}({json.dumps(call['arguments'], ensure_ascii=False)})")
+            echo(f"→ {call['name']}({json.dumps(call['arguments'], ensure_ascii=False)})")
         if card.error:
-            typer.echo(f"✗ {card.error}")
+            echo(f"✗ {card.error}")
 
 
 def audition(
@@ -126,14 +134,14 @@ def audition(
             result["error"] = session.error
         if add_to:
             result["added"] = {"dataset": add_to, "examples": stored}
-        typer.echo(json.dumps(result, indent=2, ensure_ascii=False))
+        echo(json.dumps(result, indent=2, ensure_ascii=False))
     else:
         if not session.error:
             _print_text(session)
         if add_to:
-            typer.echo(f"\nAdded {stored} example{'s' if stored != 1 else ''} to '{add_to}'.")
+            echo(f"\nAdded {stored} example{'s' if stored != 1 else ''} to '{add_to}'.")
     if session.error:
-        typer.echo(f"forge-tui: {session.error}", err=True)
+        echo(f"forge-tui: {session.error}", err=True)
         raise typer.Exit(6)
     if any(c.state is not CardState.DONE for c in session.cards):
         raise typer.Exit(1)

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated, NoReturn, TypeVar
 
 import typer
 
+from forge_tui.core.control_chars import escape_controls
 from forge_tui.core.errors import ForgeError, InvalidInput
 
 if TYPE_CHECKING:
@@ -42,8 +43,15 @@ class _State:
 state = _State()
 
 
+def echo(message: str = "", err: bool = False, nl: bool = True) -> None:
+    """Prints as typer.echo does, with control characters escaped: names, file content and model
+    output reach the terminal as text, never as escape sequences. JSON stays valid (a control
+    character only ever sits inside a JSON string, where the escape means the same character)."""
+    typer.echo(escape_controls(message), err=err, nl=nl)
+
+
 def fail(message: str, code: int) -> NoReturn:
-    typer.echo(f"forge-tui: {message}", err=True)
+    echo(f"forge-tui: {message}", err=True)
     raise typer.Exit(code)
 
 

@@ -11,6 +11,7 @@ from forge_tui.cli.common import (
     PasswordStdin,
     UserOpt,
     account,
+    echo,
     errors,
     open_home,
     run,
@@ -40,10 +41,10 @@ def datasets_list(
     """List datasets with their example counts."""
     found = run(lambda: _datasets_for(user).list(include_archived=archived))
     if as_json:
-        typer.echo(json.dumps([d.model_dump(mode="json") for d in found], indent=2))
+        echo(json.dumps([d.model_dump(mode="json") for d in found], indent=2))
         return
     if not found:
-        typer.echo("No datasets.")
+        echo("No datasets.")
         return
     current = run(lambda: _datasets_for(user).current())
     width = max(len(d.name) for d in found)
@@ -51,7 +52,7 @@ def datasets_list(
         flags = [f for f, on in (("archived", d.archived), ("sealed with an old key", not d.readable)) if on]
         extra = f"  ({', '.join(flags)})" if flags else ""
         mark = "*" if current is not None and d.id == current.id else " "
-        typer.echo(f"{mark} {d.name:<{width}}  {d.example_count:>7} examples{extra}")
+        echo(f"{mark} {d.name:<{width}}  {d.example_count:>7} examples{extra}")
 
 
 @datasets_app.command("create")
@@ -62,14 +63,14 @@ def datasets_create(
 ) -> None:
     """Create a dataset."""
     created = run(lambda: _datasets_for(user).create(name, description))
-    typer.echo(f"Created dataset '{created.name}'.")
+    echo(f"Created dataset '{created.name}'.")
 
 
 @datasets_app.command("rename")
 def datasets_rename(name: str, new_name: str, user: UserOpt = None) -> None:
     """Rename a dataset."""
     renamed = run(lambda: _datasets_for(user).rename(name, new_name))
-    typer.echo(f"Renamed '{name}' to '{renamed.name}'.")
+    echo(f"Renamed '{name}' to '{renamed.name}'.")
 
 
 @datasets_app.command("archive")
@@ -80,14 +81,14 @@ def datasets_archive(
 ) -> None:
     """Archive a dataset (hidden from lists, nothing deleted); --undo brings it back."""
     ds = run(lambda: _datasets_for(user).set_archived(name, not undo))
-    typer.echo(f"{'Unarchived' if undo else 'Archived'} '{ds.name}'.")
+    echo(f"{'Unarchived' if undo else 'Archived'} '{ds.name}'.")
 
 
 @datasets_app.command("unarchive")
 def datasets_unarchive(name: str, user: UserOpt = None) -> None:
     """Bring an archived dataset back."""
     ds = run(lambda: _datasets_for(user).set_archived(name, False))
-    typer.echo(f"Unarchived '{ds.name}'.")
+    echo(f"Unarchived '{ds.name}'.")
 
 
 @datasets_app.command("verify")
@@ -97,8 +98,8 @@ def datasets_verify(name: str, user: UserOpt = None, password_stdin: PasswordStd
         workspace = unlock_workspace(open_home(), user, password_stdin)
         report = workspace.verify(workspace.datasets.get(name))
     for item in report.broken:
-        typer.echo(item.reason, err=True)
+        echo(item.reason, err=True)
     broken = report.broken
-    typer.echo(f"{report.dataset}: {report.total} examples, {report.total - len(broken)} open, {len(broken)} broken.")
+    echo(f"{report.dataset}: {report.total} examples, {report.total - len(broken)} open, {len(broken)} broken.")
     if broken:
         raise typer.Exit(1)

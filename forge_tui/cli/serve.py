@@ -15,7 +15,7 @@ from typing import Annotated
 
 import typer
 
-from forge_tui.cli.common import errors, open_home
+from forge_tui.cli.common import echo, errors, open_home
 from forge_tui.cli.serve_addresses import Addresses, is_loopback
 
 
@@ -43,7 +43,7 @@ def serve(
     home.close()
     addresses = Addresses(host, port, public_url.rstrip("/") if public_url else None)
     if not is_loopback(host):
-        typer.echo(
+        echo(
             f"forge-tui: warning: listening on {host}, not only this machine; anyone who can reach it and has "
             "the token can use the app (prefer an SSH tunnel to 127.0.0.1).",
             err=True,

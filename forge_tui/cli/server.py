@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from forge_tui.cli.common import UserOpt, errors, open_home
+from forge_tui.cli.common import UserOpt, echo, errors, open_home
 from forge_tui.core.errors import InvalidInput
 
 if TYPE_CHECKING:
@@ -69,7 +69,7 @@ def doctor(
         label, report = asyncio.run(run())
         current, head = schema_status(home)
     if as_json:
-        typer.echo(
+        echo(
             json.dumps(
                 {
                     "backend": {
@@ -88,23 +88,23 @@ def doctor(
         )
     else:
         state = "ok" if report.health.ok else "NOT REACHABLE"
-        typer.echo(f"backend      {label}: {state}")
+        echo(f"backend      {label}: {state}")
         if report.health.version:
-            typer.echo(f"version      {report.health.version}")
+            echo(f"version      {report.health.version}")
         if not report.health.ok:
-            typer.echo(f"             {report.health.message}")
+            echo(f"             {report.health.message}")
         elif report.models_error:
-            typer.echo(f"models       could not list: {report.models_error}")
+            echo(f"models       could not list: {report.models_error}")
         else:
             names = ", ".join(m.name for m in report.models) or "none — pull one first"
-            typer.echo(f"models       {len(report.models)}: {names}")
-        typer.echo(f"data dir     {home.path}")
-        typer.echo(f"schema       {current} (head {head})" + ("" if current == head else " — out of date"))
+            echo(f"models       {len(report.models)}: {names}")
+        echo(f"data dir     {home.path}")
+        echo(f"schema       {current} (head {head})" + ("" if current == head else " — out of date"))
         for name, model in (("generation", settings.generation_model), ("paraphrase", settings.paraphrase_model)):
             if model:
                 present = any(m.name == model for m in report.models)
                 note = "" if present or not report.health.ok else " — not on the server"
-                typer.echo(f"{name:<12} {model}{note}")
+                echo(f"{name:<12} {model}{note}")
     if not report.health.ok:
         raise typer.Exit(6)
 
@@ -129,14 +129,14 @@ def models(
 
         found = asyncio.run(run())
     if as_json:
-        typer.echo(json.dumps([m.model_dump(mode="json") for m in found], indent=2))
+        echo(json.dumps([m.model_dump(mode="json") for m in found], indent=2))
         return
     if not found:
-        typer.echo("The server has no models. With Ollama: `ollama pull llama3.2`.")
+        echo("The server has no models. With Ollama: `ollama pull llama3.2`.")
         return
     rows = [("NAME", "SIZE", "PARAMS", "QUANT", "FAMILY")] + [
         (m.name, m.size_text, m.parameter_size or "—", m.quantization or "—", m.family or "—") for m in found
     ]
     widths = [max(len(r[i]) for r in rows) for i in range(5)]
     for r in rows:
-        typer.echo("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(r)).rstrip())
+        echo("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(r)).rstrip())

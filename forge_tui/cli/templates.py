@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from forge_tui.cli.common import JsonOpt, PasswordStdin, UserOpt, open_home, run, sub_app, unlock_workspace
+from forge_tui.cli.common import JsonOpt, PasswordStdin, UserOpt, echo, open_home, run, sub_app, unlock_workspace
 
 if TYPE_CHECKING:
     from forge_tui.services.templates import TemplateService
@@ -40,16 +40,16 @@ def templates_list(
             }
             for t in found
         ]
-        typer.echo(json.dumps(listing, indent=2, ensure_ascii=False))
+        echo(json.dumps(listing, indent=2, ensure_ascii=False))
         return
     if not found:
-        typer.echo("No templates.")
+        echo("No templates.")
         return
     width = max(len(t.name) for t in found)
     for t in found:
         flags = [f for f, on in (("tool calling", t.is_tool_calling), ("archived", t.archived)) if on]
         slots = ", ".join(s.name for s in t.slots) or "no slots"
-        typer.echo(f"{t.name:<{width}}  {slots}{'  (' + ', '.join(flags) + ')' if flags else ''}")
+        echo(f"{t.name:<{width}}  {slots}{'  (' + ', '.join(flags) + ')' if flags else ''}")
 
 
 @templates_app.command("show")
@@ -60,7 +60,7 @@ def templates_show(
     password_stdin: PasswordStdin = False,
 ) -> None:
     """Print a template in its file form."""
-    typer.echo(run(lambda: _templates_for(user, password_stdin).export_text(name, file_type)), nl=False)
+    echo(run(lambda: _templates_for(user, password_stdin).export_text(name, file_type)), nl=False)
 
 
 @templates_app.command("export")
@@ -72,7 +72,7 @@ def templates_export(
 ) -> None:
     """Write a template to a .toml or .json file."""
     written = run(lambda: _templates_for(user, password_stdin).export_file(name, out))
-    typer.echo(f"Wrote '{name}' to {written}.")
+    echo(f"Wrote '{name}' to {written}.")
 
 
 @templates_app.command("import")
@@ -85,4 +85,4 @@ def templates_import(
     """Add the template in a .toml or .json file."""
     imported = run(lambda: _templates_for(user, password_stdin).import_file(file, name))
     slots = ", ".join(s.name for s in imported.slots) or "no slots"
-    typer.echo(f"Imported '{imported.name}' ({slots}).")
+    echo(f"Imported '{imported.name}' ({slots}).")

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from forge_tui.cli.common import JsonOpt, PasswordStdin, UserOpt, errors, open_home, sub_app, unlock_workspace
+from forge_tui.cli.common import JsonOpt, PasswordStdin, UserOpt, echo, errors, open_home, sub_app, unlock_workspace
 from forge_tui.core.custom_formats import CUSTOM_PREFIX
 from forge_tui.core.errors import InvalidInput
 
@@ -52,13 +52,13 @@ def import_(
             raise InvalidInput("There is no current dataset: name one with --dataset.")
         summary = import_file(workspace.examples, target.id, target.name, file, parsed)
     if as_json:
-        typer.echo(json.dumps(summary.to_json(), ensure_ascii=False))
+        echo(json.dumps(summary.to_json(), ensure_ascii=False))
     else:
         for error in summary.errors[:20]:
-            typer.echo(f"{file}: {error.where}: {error.reason}", err=True)
+            echo(f"{file}: {error.where}: {error.reason}", err=True)
         if len(summary.errors) > 20:
-            typer.echo(f"… and {summary.skipped - 20} more (--json lists them)", err=True)
-        typer.echo(summary.line())
+            echo(f"… and {summary.skipped - 20} more (--json lists them)", err=True)
+        echo(summary.line())
     if summary.skipped and not summary.imported:
         raise typer.Exit(1)
 
@@ -74,6 +74,13 @@ def export(
         float | None, typer.Option("--split", help="Train share, e.g. 0.9: writes NAME.train.EXT and NAME.valid.EXT.")
     ] = None,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the train/valid shuffle.")] = 0,
+    spreadsheet_safe: Annotated[
+        bool,
+        typer.Option(
+            "--spreadsheet-safe",
+            help="CSV/TSV: prefix cells starting with = + - @ with a quote, for opening in a spreadsheet.",
+        ),
+    ] = False,
     list_formats: Annotated[bool, typer.Option("--list-formats", help="List the formats and exit.")] = False,
     user: UserOpt = None,
     password_stdin: PasswordStdin = False,
@@ -93,10 +100,10 @@ def export(
         else:
             typer.echo("Custom formats are encrypted: add --password-stdin to list them too.", err=True)
         if as_json:
-            typer.echo(json.dumps([{"name": n, "description": d} for n, d in rows], ensure_ascii=False))
+            echo(json.dumps([{"name": n, "description": d} for n, d in rows], ensure_ascii=False))
         else:
             for name, description in rows:
-                typer.echo(f"{name:<20} {description}")
+                echo(f"{name:<20} {description}")
         return
     with errors():
         if out is None:
@@ -111,10 +118,13 @@ def export(
             if sys.stderr.isatty() and not as_json:
                 typer.echo(f"\r{done}/{total} examples", err=True, nl=False)
 
-        summary = run_export(workspace.examples, source.id, chosen, out, file_type, split, seed, progress)
+        summary = run_export(
+            workspace.examples, source.id, chosen, out, file_type, split, seed, progress,
+            spreadsheet_safe=spreadsheet_safe,
+        )  # fmt: skip
         if sys.stderr.isatty() and not as_json:
-            typer.echo("", err=True)
-    typer.echo(json.dumps(summary.to_json(), ensure_ascii=False) if as_json else summary.line())
+            echo("", err=True)
+    echo(json.dumps(summary.to_json(), ensure_ascii=False) if as_json else summary.line())
 
 
 def _formats_for(user: str | None, password_stdin: bool) -> CustomFormats:
@@ -131,16 +141,16 @@ def formats_list(user: UserOpt = None, password_stdin: PasswordStdin = False, as
     with errors():
         found = _formats_for(user, password_stdin).list()
     if as_json:
-        typer.echo(json.dumps([{"name": f.name, "body": f.body} for f in found], ensure_ascii=False))
+        echo(json.dumps([{"name": f.name, "body": f.body} for f in found], ensure_ascii=False))
     for f in [] if as_json else found:
-        typer.echo(f"{CUSTOM_PREFIX}{f.name}")
+        echo(f"{CUSTOM_PREFIX}{f.name}")
 
 
 @formats_app.command("show")
 def formats_show(name: str, user: UserOpt = None, password_stdin: PasswordStdin = False) -> None:
     """Print a custom format's Jinja2 body."""
     with errors():
-        typer.echo(_formats_for(user, password_stdin).get(name.removeprefix(CUSTOM_PREFIX)).body, nl=False)
+        echo(_formats_for(user, password_stdin).get(name.removeprefix(CUSTOM_PREFIX)).body, nl=False)
 
 
 @formats_app.command("save")
@@ -160,7 +170,7 @@ def formats_save(
         bare = name.removeprefix(CUSTOM_PREFIX)
         existing = {f.name: f.id for f in formats.list()}
         saved = formats.save(bare, body, existing.get(bare))
-    typer.echo(f"Saved {CUSTOM_PREFIX}{saved.name}.")
+    echo(f"Saved {CUSTOM_PREFIX}{saved.name}.")
 
 
 @formats_app.command("delete")
@@ -168,4 +178,4 @@ def formats_delete(name: str, user: UserOpt = None, password_stdin: PasswordStdi
     """Delete a custom format."""
     with errors():
         _formats_for(user, password_stdin).delete(name.removeprefix(CUSTOM_PREFIX))
-    typer.echo(f"Deleted {CUSTOM_PREFIX}{name.removeprefix(CUSTOM_PREFIX)}.")
+    echo(f"Deleted {CUSTOM_PREFIX}{name.removeprefix(CUSTOM_PREFIX)}.")

@@ -11,6 +11,7 @@ from forge_tui.cli.common import (
     EXIT_CANCELLED,
     PasswordStdin,
     UserOpt,
+    echo,
     errors,
     fail,
     open_home,
@@ -44,11 +45,11 @@ def user_create(
         accounts = AccountService(open_home())
         lines = read_stdin_lines(1, "the password") if password_stdin else None
         created = accounts.create_user(username, display_name, ask_new_password(password_stdin, lines))
-    typer.echo(f"Created account '{created.user.username}'.")
-    typer.echo("")
-    typer.echo(f"Recovery key: {created.recovery_key}")
-    typer.echo("Store it somewhere safe, away from this machine. It is shown only now, and it is the only way")
-    typer.echo("to open your datasets if you forget the password.")
+    echo(f"Created account '{created.user.username}'.")
+    echo("")
+    echo(f"Recovery key: {created.recovery_key}")
+    echo("Store it somewhere safe, away from this machine. It is shown only now, and it is the only way")
+    echo("to open your datasets if you forget the password.")
 
 
 @user_app.command("change-password")
@@ -67,7 +68,7 @@ def user_change_password(user: UserOpt = None, password_stdin: PasswordStdin = F
             old = typer.prompt("Current password", hide_input=True)
             new = ask_new_password(False)
         accounts.change_password(username, old, new)
-    typer.echo(f"Password changed for '{username}'.")
+    echo(f"Password changed for '{username}'.")
 
 
 @user_app.command("reset-password")
@@ -105,10 +106,10 @@ def user_reset_password(
             raise AuthFailed("That recovery key does not match this account.")
         if recovery_key is None:
             at_risk = accounts.datasets_at_risk(username)
-            typer.echo("Without the recovery key, the datasets sealed with the old key cannot be opened again:")
+            echo("Without the recovery key, the datasets sealed with the old key cannot be opened again:")
             for ds in at_risk:
-                typer.echo(f"  - {ds.name} ({ds.example_count} examples)")
-            typer.echo("They are kept, not deleted, and the account goes on with a new, empty dataset.")
+                echo(f"  - {ds.name} ({ds.example_count} examples)")
+            echo("They are kept, not deleted, and the account goes on with a new, empty dataset.")
             if not yes:
                 if not sys.stdin.isatty():
                     raise InvalidInput("Refusing to go on without --yes when nobody can answer the question.")
@@ -116,8 +117,8 @@ def user_reset_password(
                     fail("cancelled; nothing changed", EXIT_CANCELLED)
         lines = read_stdin_lines(1, "the new password") if password_stdin else None
         outcome = accounts.reset_password(username, ask_new_password(password_stdin, lines), recovery_key)
-    typer.echo(f"Password reset for '{username}'.")
+    echo(f"Password reset for '{username}'.")
     if outcome.sealed_datasets:
-        typer.echo(f"Still sealed with the old key: {', '.join(outcome.sealed_datasets)}.")
-    typer.echo(f"New recovery key: {outcome.recovery_key}")
-    typer.echo("Store it somewhere safe; the old recovery key no longer works.")
+        echo(f"Still sealed with the old key: {', '.join(outcome.sealed_datasets)}.")
+    echo(f"New recovery key: {outcome.recovery_key}")
+    echo("Store it somewhere safe; the old recovery key no longer works.")

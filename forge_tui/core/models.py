@@ -8,6 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from forge_tui.core.control_chars import refuse_control_chars
 from forge_tui.core.errors import InvalidInput
 
 USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{0,62}$")
@@ -31,6 +32,7 @@ def check_password(password: str) -> str:
 
 
 def check_dataset_name(name: str) -> str:
+    refuse_control_chars(name, "A dataset name")
     name = " ".join(name.split())
     if not name:
         raise InvalidInput("A dataset needs a name.")

@@ -17,6 +17,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from pydantic import BaseModel, Field, field_validator
 
 from forge_tui.core.chat import ToolDef
+from forge_tui.core.control_chars import refuse_control_chars
 from forge_tui.core.errors import ForgeError
 
 SLOT_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
@@ -169,6 +170,7 @@ def check_tool_arguments(tool: ToolDef, arguments: dict[str, Any]) -> list[str]:
 
 
 def check_template_name(name: str) -> str:
+    refuse_control_chars(name, "A template name", TemplateError)
     name = " ".join(name.split())
     if not name:
         raise TemplateError("A template needs a name.")

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from sqlmodel import Session
 
+from forge_tui.core.control_chars import refuse_control_chars
 from forge_tui.core.errors import Conflict, ForgeError, NotFound
 from forge_tui.core.models import DatasetInfo, UserInfo, check_password, check_username
 from forge_tui.services.home import Home
@@ -131,6 +132,7 @@ class AccountService:
     # --- creating --------------------------------------------------------------
     def create_user(self, username: str, display_name: str, password: str) -> CreatedUser:
         username = check_username(username)
+        refuse_control_chars(display_name, "A display name")
         check_password(password)
         params = self.home.kdf_params
         data_key = new_data_key()

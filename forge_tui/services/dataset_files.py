@@ -23,6 +23,7 @@ import pyarrow.parquet as pq  # type: ignore[import-untyped]
 
 from forge_tui.core.errors import ForgeError, InvalidInput
 from forge_tui.core.json_text import compact
+from forge_tui.core.table_cells import table_cell
 from forge_tui.services.files import replacing, scratch_beside
 
 FILE_TYPES = ("jsonl", "json", "csv", "tsv", "parquet")
@@ -224,8 +225,9 @@ def encode(records: Iterable[dict[str, Any]], parquet: bool = False) -> Encoded:
     return Encoded(lines, len(batch), columns, types)
 
 
-def write_encoded(chunks: Iterable[Encoded], path: Path, file_type: str) -> int:
-    """Writes the chunks in order; returns the number of records."""
+def write_encoded(chunks: Iterable[Encoded], path: Path, file_type: str, spreadsheet_safe: bool = False) -> int:
+    """Writes the chunks in order; returns the number of records. `spreadsheet_safe` applies to CSV
+    and TSV cells (see core.table_cells)."""
     if file_type not in FILE_TYPES:
         raise InvalidInput(f"Unknown file type '{file_type}': use one of {', '.join(FILE_TYPES)}.")
     if file_type == "jsonl":
@@ -248,7 +250,7 @@ def write_encoded(chunks: Iterable[Encoded], path: Path, file_type: str) -> int:
         if file_type == "parquet":
             _parquet_from_spool(spool, path, list(columns), types)
         else:
-            _table_from_spool(spool, path, list(columns), "," if file_type == "csv" else "\t")
+            _table_from_spool(spool, path, list(columns), "," if file_type == "csv" else "\t", spreadsheet_safe)
         return count
 
 
@@ -282,12 +284,12 @@ def _spooled(spool: Path) -> Iterator[dict[str, Any]]:
             yield orjson.loads(line)
 
 
-def _table_from_spool(spool: Path, path: Path, columns: list[str], delimiter: str) -> None:
+def _table_from_spool(spool: Path, path: Path, columns: list[str], delimiter: str, spreadsheet_safe: bool) -> None:
     with replacing(path) as out:
         writer = csv.writer(out, delimiter=delimiter, lineterminator="\n")
-        writer.writerow(columns)
+        writer.writerow([table_cell(c, spreadsheet_safe) for c in columns])
         for record in _spooled(spool):
-            writer.writerow([_flat(record.get(c)) for c in columns])
+            writer.writerow([table_cell(_flat(record.get(c)), spreadsheet_safe) for c in columns])
 
 
 def _flat(value: Any) -> str:

@@ -104,7 +104,8 @@ class DatasetService:
         ds = (
             rows.get_owned(session, self.user.id, name_or_id)
             if isinstance(name_or_id, int)
-            else rows.get_by_name(session, self.user.id, check_dataset_name(name_or_id))
+            # Not check_dataset_name: a name stored before names refused control characters is still found.
+            else rows.get_by_name(session, self.user.id, " ".join(name_or_id.split()))
         )
         if ds is None:
             raise NotFound(f"No dataset named '{name_or_id}'.")

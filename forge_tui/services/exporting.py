@@ -31,6 +31,7 @@ from forge_tui.store.tables import ExportTemplate
 
 Progress = Callable[[int, int], None]  # (examples done, examples in all)
 SUFFIX = {"jsonl": ".jsonl", "json": ".json", "csv": ".csv", "tsv": ".tsv", "parquet": ".parquet"}
+TABLE_TYPES = ("csv", "tsv")  # the file types whose cells can be spreadsheet-safe
 
 
 @dataclass(frozen=True)
@@ -155,12 +156,17 @@ def export(
     progress: Progress | None = None,
     cancel: threading.Event | None = None,
     parallel_from: int | None = None,  # examples from which worker processes render (PARALLEL_FROM)
+    *,
+    spreadsheet_safe: bool = False,
 ) -> ExportSummary:
-    """Writes the dataset in `fmt`; raises ExportCancelled (and writes nothing) once `cancel` is set."""
+    """Writes the dataset in `fmt`; raises ExportCancelled (and writes nothing) once `cancel` is set.
+    `spreadsheet_safe` quotes CSV/TSV cells a spreadsheet would run as formulas (core.table_cells)."""
     path = path.expanduser()
     kind = file_type or path.suffix.lstrip(".").lower()
     if kind not in FILE_TYPES:
         raise InvalidInput(f"Choose a file type ({', '.join(FILE_TYPES)}); '{path.name}' does not say which.")
+    if spreadsheet_safe and kind not in TABLE_TYPES:
+        raise InvalidInput(f"Spreadsheet-safe cells are for CSV and TSV files, not {kind}.")
     if split is not None and not 0 < split < 1:
         raise InvalidInput("The split is the train share, between 0 and 1 (e.g. 0.9).")
     summary = ExportSummary(format=fmt.name)
@@ -198,7 +204,7 @@ def export(
     for target, ids in targets:
         size = export_workers.CHUNK
         chunks = [ids[i : i + size] for i in range(0, len(ids), size)]
-        count = write_encoded(encoded(chunks), target, kind)
+        count = write_encoded(encoded(chunks), target, kind, spreadsheet_safe)
         summary.files.append(target)
         summary.records.append(count)
     return summary

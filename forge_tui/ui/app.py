@@ -9,6 +9,7 @@ from time import monotonic
 from textual import events, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.notifications import SeverityLevel
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.theme import Theme
@@ -16,6 +17,7 @@ from textual.timer import Timer
 
 from forge_tui import __version__
 from forge_tui.core.backend_settings import BACKEND_LABELS
+from forge_tui.core.control_chars import escape_controls
 from forge_tui.core.models import DatasetInfo
 from forge_tui.services.accounts import AccountService, CreatedUser, Unlocked
 from forge_tui.services.backends import BackendService
@@ -32,6 +34,7 @@ from forge_tui.ui.screens.help import HelpScreen
 from forge_tui.ui.screens.settings import SettingsSaved, SettingsScreen
 from forge_tui.ui.screens.templates import TemplatesScreen
 from forge_tui.ui.screens.unlock import UnlockScreen
+from forge_tui.ui.shown import shown_markup
 
 BACKEND_CHECK_SECONDS = 30.0
 PALETTE_DATASETS_FRESH_S = 2.0
@@ -80,6 +83,21 @@ class ForgeApp(App[None]):
         self._locked = False
         self._palette_datasets: tuple[float, list[DatasetInfo]] | None = None
         self._backend_problem_shown: str | None = None
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """Every toast shows its text as typed: messages quote names, paths and file content, so
+        markup is never read (whatever `markup` says) and control characters are escaped."""
+        super().notify(
+            escape_controls(message), title=escape_controls(title), severity=severity, timeout=timeout, markup=False
+        )
 
     @property
     def lock_after_seconds(self) -> float:
@@ -231,7 +249,7 @@ class ForgeApp(App[None]):
         yield SystemCommand("Lock", "Hide everything until the password is given again (ctrl+l)", self.action_lock)
         for dataset in self._other_datasets(workspace):
             yield SystemCommand(
-                f"Switch dataset: {dataset.name}",
+                f"Switch dataset: {shown_markup(dataset.name)}",
                 f"{dataset.example_count} examples",
                 lambda dataset_id=dataset.id: self._switch_dataset(dataset_id),
             )

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from rich.cells import get_character_cell_size
 
+from forge_tui.core.control_chars import escape_controls
+
 
 def wrap(text: str, width: int, start: int = 0) -> list[tuple[int, int]]:
     """Greedy word wrap of text[start:] at `width` cells: (start, end) offsets of each visual line.
@@ -99,5 +101,6 @@ class WrappedText:
 
 
 def clean(text: str) -> str:
-    """What a terminal line can show: no carriage returns, tabs as four spaces."""
-    return text.replace("\r", "").replace("\t", "    ")
+    """What a terminal line can show: no carriage returns, tabs as four spaces, other control
+    characters escaped (model output and slot values reach the terminal as text)."""
+    return escape_controls(text.replace("\r", "").replace("\t", "    "))

@@ -35,11 +35,13 @@ from forge_tui.services.audition import (
 from forge_tui.services.backends import BackendError, BackendService
 from forge_tui.services.workspace import Workspace
 from forge_tui.ui.screens.base import WorkspaceScreen
+from forge_tui.ui.shown import shown_markup
 from forge_tui.ui.widgets.audition_card import AuditionCard
 from forge_tui.ui.widgets.card_editor import CardEditor
 from forge_tui.ui.widgets.footer import ForgeFooter
 from forge_tui.ui.widgets.header import ForgeHeader
 from forge_tui.ui.widgets.pick import PickOne
+from forge_tui.ui.widgets.plain import PlainLabel, PlainStatic
 
 REPAINT_HZ = 15
 DEFAULT_BATCH = 3
@@ -95,14 +97,14 @@ class AuditionScreen(WorkspaceScreen):
                     yield Input("", type="integer", id="seed", compact=True, placeholder="random")
                 yield Button("Generate (ctrl+r)", variant="primary", id="generate", compact=True)
             with Vertical(id="audition-main"):
-                yield Static("Fill the slots and press ctrl+r to generate.", id="batch-status", markup=False)
+                yield PlainStatic("Fill the slots and press ctrl+r to generate.", id="batch-status")
                 yield VerticalScroll(id="cards", can_focus=False)
         yield ForgeFooter()
 
     def on_mount(self) -> None:
         self.templates = self.workspace.templates.list()
         select = self.query_one("#template", Select)
-        select.set_options([(t.name, t.id) for t in self.templates if t.id is not None])
+        select.set_options([(shown_markup(t.name), t.id) for t in self.templates if t.id is not None])
         session = self.session
         chosen = session.spec.template.id if session else self.workspace.last_template_id
         if not any(t.id == chosen for t in self.templates) and self.templates:
@@ -167,7 +169,7 @@ class AuditionScreen(WorkspaceScreen):
         for name in template.used_slots():
             slot = template.slot(name)
             value = typed.get(name, slot.default if slot else "")
-            widgets.append(Label(f"{name}{' — ' + slot.description if slot and slot.description else ''}"))
+            widgets.append(PlainLabel(f"{name}{' — ' + slot.description if slot and slot.description else ''}"))
             widgets.append(Input(value, id=f"slot-{name}", compact=True, classes="slot-input"))
         await fields.mount_all(widgets)
 

@@ -14,6 +14,7 @@ from forge_tui.core.errors import ForgeError
 from forge_tui.core.models import DatasetInfo, check_dataset_name
 from forge_tui.services.workspace import Workspace
 from forge_tui.ui.screens.base import WorkspaceScreen
+from forge_tui.ui.shown import shown_cell
 from forge_tui.ui.widgets.dialogs import TextPrompt
 from forge_tui.ui.widgets.footer import ForgeFooter
 from forge_tui.ui.widgets.header import ForgeHeader
@@ -76,9 +77,9 @@ class DatasetsScreen(WorkspaceScreen):
             state = ", ".join(s for s, on in (("archived", ds.archived), ("sealed: old key", not ds.readable)) if on)
             table.add_row(
                 "●" if current is not None and ds.id == current.id else "",
-                ds.name,
+                shown_cell(ds.name),
                 str(ds.example_count),
-                ds.description,
+                shown_cell(ds.description),
                 ds.created_at.strftime("%Y-%m-%d"),
                 state,
                 key=str(ds.id),

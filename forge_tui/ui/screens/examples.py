@@ -23,6 +23,7 @@ from forge_tui.ui.widgets.example_table import DatasetSource, ExampleTable, List
 from forge_tui.ui.widgets.footer import ForgeFooter
 from forge_tui.ui.widgets.header import ForgeHeader
 from forge_tui.ui.widgets.import_flow import ImportFlow
+from forge_tui.ui.widgets.plain import PlainStatic
 
 SEARCH_BATCH = 200
 
@@ -61,7 +62,7 @@ class ExamplesScreen(WorkspaceScreen):
 
     def compose(self) -> ComposeResult:
         yield ForgeHeader()
-        yield Static("", id="examples-status", markup=False)
+        yield PlainStatic("", id="examples-status")
         yield Input(placeholder="search every field — enter to search, escape to go back", id="examples-search")
         yield ExampleTable(self._dataset_source(), id="examples-table")
         yield ForgeFooter()

@@ -11,7 +11,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import Button, Input, Label, ProgressBar, Select, Static, TextArea
+from textual.widgets import Button, Checkbox, Input, Label, ProgressBar, Select, Static, TextArea
 
 from forge_tui.core.custom_formats import CUSTOM_PREFIX, custom_format
 from forge_tui.core.errors import ForgeError
@@ -19,12 +19,14 @@ from forge_tui.core.export_formats import FORMATS, ExportFormat
 from forge_tui.core.models import Example
 from forge_tui.services import export_workers
 from forge_tui.services.dataset_files import FILE_TYPES
-from forge_tui.services.exporting import SUFFIX, CustomFormats, ExportSummary, export
+from forge_tui.services.exporting import SUFFIX, TABLE_TYPES, CustomFormats, ExportSummary, export
 from forge_tui.services.workspace import Workspace
 from forge_tui.ui.screens.base import WorkspaceScreen
+from forge_tui.ui.shown import shown_markup
 from forge_tui.ui.widgets.dialogs import Confirm, TextPrompt
 from forge_tui.ui.widgets.footer import ForgeFooter
 from forge_tui.ui.widgets.header import ForgeHeader
+from forge_tui.ui.widgets.plain import PlainStatic
 
 PREVIEW_EXAMPLES = 3
 
@@ -66,10 +68,11 @@ class ExportScreen(WorkspaceScreen):
                 yield Label("Format")
                 yield Select[str]([(f.name, f.name) for f in FORMATS.values()], id="format", allow_blank=False,
                                   compact=True)  # fmt: skip
-                yield Static("", id="format-about", classes="dim", markup=False)
+                yield PlainStatic("", id="format-about", classes="dim")
                 yield Label("File type")
                 yield Select[str]([(t, t) for t in FILE_TYPES], id="file-type", value="jsonl", allow_blank=False,
                                   compact=True)  # fmt: skip
+                yield Checkbox("Spreadsheet-safe cells (= + - @ quoted)", id="spreadsheet-safe", compact=True)
                 yield Label("Train share (empty: one file) · seed")
                 with Horizontal(classes="row"):
                     yield Input("", type="number", id="split", placeholder="e.g. 0.9", compact=True)
@@ -78,13 +81,13 @@ class ExportScreen(WorkspaceScreen):
                 yield Input("", id="destination", compact=True)
                 yield Button("Export (ctrl+e)", variant="primary", id="run", compact=True)
                 yield ProgressBar(id="progress", show_eta=False)
-                yield Static("", id="export-result", markup=False)
+                yield PlainStatic("", id="export-result")
             with Vertical(id="export-main"):
                 yield Label("Custom format body (Jinja2; ctrl+s saves)", id="body-label")
                 yield TextArea("", id="body")
-                yield Static("", id="body-error", classes="error", markup=False)
+                yield PlainStatic("", id="body-error", classes="error")
                 yield Label("Preview: the first examples in this format")
-                yield Static("", id="preview", markup=False)
+                yield PlainStatic("", id="preview")
         yield ForgeFooter()
 
     def on_mount(self) -> None:
@@ -92,6 +95,7 @@ class ExportScreen(WorkspaceScreen):
         self._set_destination()
         self.query_one("#format", Select).focus()
         self.query_one("#progress", ProgressBar).display = False  # shown from the first export on
+        self.query_one("#spreadsheet-safe", Checkbox).display = False  # for CSV and TSV only
         self._warm()
 
     @work(thread=True, group="warm")
@@ -110,8 +114,10 @@ class ExportScreen(WorkspaceScreen):
 
     # --- choices --------------------------------------------------------------------------------
     def _fill_formats(self, chosen: str) -> None:
-        options = [(f"{f.name} — {f.description}", f.name) for f in FORMATS.values()]
-        options += [(f"{CUSTOM_PREFIX}{c.name} — custom", CUSTOM_PREFIX + c.name) for c in self.formats.list()]
+        options = [(shown_markup(f"{f.name} — {f.description}"), f.name) for f in FORMATS.values()]
+        options += [
+            (shown_markup(f"{CUSTOM_PREFIX}{c.name} — custom"), CUSTOM_PREFIX + c.name) for c in self.formats.list()
+        ]
         select = self.query_one("#format", Select)
         select.set_options(options)
         select.value = chosen if any(value == chosen for _, value in options) else "openai-chat"
@@ -141,8 +147,13 @@ class ExportScreen(WorkspaceScreen):
         self._set_destination()
         self._preview()
 
+    @property
+    def _table_file(self) -> bool:
+        return self.query_one("#file-type", Select).value in TABLE_TYPES
+
     @on(Select.Changed, "#file-type")
     def _type_changed(self) -> None:
+        self.query_one("#spreadsheet-safe", Checkbox).display = self._table_file
         self._set_destination()
 
     @on(TextArea.Changed, "#body")
@@ -245,6 +256,7 @@ class ExportScreen(WorkspaceScreen):
             self.notify(str(exc), title="The format does not compile", severity="error")
             return
         kind = str(self.query_one("#file-type", Select).value)
+        safe = self._table_file and self.query_one("#spreadsheet-safe", Checkbox).value
         path = Path(self.query_one("#destination", Input).value).expanduser()
         if self._cancel is not None:
             self.notify("An export is running; escape stops it.", severity="warning")
@@ -255,11 +267,18 @@ class ExportScreen(WorkspaceScreen):
         bar = self.query_one("#progress", ProgressBar)
         bar.update(total=None, progress=0)
         bar.display = True
-        self._run(fmt, path, kind, split, seed, self._cancel)
+        self._run(fmt, path, kind, split, seed, safe, self._cancel)
 
     @work(exclusive=True, group="export", thread=True)
     def _run(
-        self, fmt: ExportFormat, path: Path, kind: str, split: float | None, seed: int, cancel: threading.Event
+        self,
+        fmt: ExportFormat,
+        path: Path,
+        kind: str,
+        split: float | None,
+        seed: int,
+        spreadsheet_safe: bool,
+        cancel: threading.Event,
     ) -> None:
         assert self.dataset_id is not None
         bar = self.query_one("#progress", ProgressBar)
@@ -268,7 +287,10 @@ class ExportScreen(WorkspaceScreen):
             self.app.call_from_thread(bar.update, total=max(total, 1), progress=done)
 
         try:
-            summary = export(self.workspace.examples, self.dataset_id, fmt, path, kind, split, seed, progress, cancel)
+            summary = export(
+                self.workspace.examples, self.dataset_id, fmt, path, kind, split, seed, progress, cancel,
+                spreadsheet_safe=spreadsheet_safe,
+            )  # fmt: skip
         except ForgeError as exc:
             self.app.call_from_thread(self._finished, None, str(exc))
             return

@@ -14,6 +14,7 @@ from textual.widgets import Button, Input, Label, Static
 from forge_tui.core.errors import ForgeError
 from forge_tui.services.accounts import AccountService, CreatedUser, Unlocked
 from forge_tui.ui.widgets.footer import ForgeFooter
+from forge_tui.ui.widgets.plain import PlainStatic
 
 
 class FirstRunScreen(Screen[tuple[CreatedUser, Unlocked]]):
@@ -45,7 +46,7 @@ class FirstRunScreen(Screen[tuple[CreatedUser, Unlocked]]):
             yield Input(password=True, id="password", compact=True)
             yield Label("Repeat the password")
             yield Input(password=True, id="password2", compact=True)
-            yield Static("", classes="error", id="first-run-error")
+            yield PlainStatic("", classes="error", id="first-run-error")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Create account", variant="primary", id="create", compact=True)
         yield ForgeFooter()

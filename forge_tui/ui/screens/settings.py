@@ -15,8 +15,10 @@ from forge_tui.core.errors import ForgeError
 from forge_tui.services.backends import BackendService
 from forge_tui.services.workspace import Workspace
 from forge_tui.ui.screens.base import WorkspaceScreen
+from forge_tui.ui.shown import shown_markup
 from forge_tui.ui.widgets.footer import ForgeFooter
 from forge_tui.ui.widgets.header import ForgeHeader
+from forge_tui.ui.widgets.plain import PlainStatic
 
 
 class SettingsSaved(Message):
@@ -66,7 +68,7 @@ class SettingsScreen(WorkspaceScreen):
             yield Input(s.base_url or "", placeholder="", id="base-url", compact=True)
             yield Label("API-key environment variable (hosted endpoints)")
             yield Input(s.api_key_env or "", placeholder="e.g. OPENAI_API_KEY", id="api-key-env", compact=True)
-            yield Static("", id="settings-status", classes="dim")
+            yield PlainStatic("", id="settings-status", classes="dim")
             yield Label("Generation model")
             yield Select[str]([], prompt="(press ctrl+r to load the list)", id="generation-model", compact=True)
             yield Label("Paraphrase model")
@@ -77,7 +79,7 @@ class SettingsScreen(WorkspaceScreen):
                 yield Input(f"{s.between_tokens_timeout:g}", type="number", id="between-tokens", compact=True)
             yield Label("Requests at once (concurrency)")
             yield Input(str(s.concurrency), type="integer", id="concurrency", compact=True)
-            yield Static("", classes="error", id="settings-error")
+            yield PlainStatic("", classes="error", id="settings-error")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Save", variant="primary", id="save", compact=True)
         yield ForgeFooter()
@@ -149,14 +151,18 @@ class SettingsScreen(WorkspaceScreen):
             status.update(health.message)
             return
         status.update(problem or f"{label}: {health.message} · {len(models)} models")
-        options = [(model_label(m), m.name) for m in models]
+        options = [(shown_markup(model_label(m)), m.name) for m in models]
         for select_id, current in (
             ("#generation-model", settings.generation_model),
             ("#paraphrase-model", settings.paraphrase_model),
         ):
             select = self.query_one(select_id, Select)
             names = [name for _, name in options]
-            extra = [(f"{current}  (not on this server)", current)] if current and current not in names else []
+            extra = (
+                [(shown_markup(f"{current}  (not on this server)"), current)]
+                if current and current not in names
+                else []
+            )
             select.set_options(options + extra)
             select.prompt = "(choose a model)"
             if current:

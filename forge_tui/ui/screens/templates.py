@@ -27,11 +27,13 @@ from forge_tui.core.templates import (
 )
 from forge_tui.services.workspace import Workspace
 from forge_tui.ui.screens.base import WorkspaceScreen
+from forge_tui.ui.shown import shown_cell
 from forge_tui.ui.widgets.dialogs import Confirm, TextPrompt
 from forge_tui.ui.widgets.footer import ForgeFooter
 from forge_tui.ui.widgets.header import ForgeHeader
 from forge_tui.ui.widgets.jinja_area import JinjaTextArea
 from forge_tui.ui.widgets.pick import PickOne
+from forge_tui.ui.widgets.plain import PlainLabel, PlainStatic
 from forge_tui.ui.widgets.slot_editor import SlotEditor
 
 NEW_SLOT = "\x00new"
@@ -108,19 +110,19 @@ class TemplatesScreen(WorkspaceScreen):
                 yield Input(placeholder="filter…", id="templates-filter", compact=True)
                 yield TemplateList(id="templates-list")
             with VerticalScroll(id="template-editor", can_focus=False):
-                yield Static("", id="template-title")
+                yield PlainStatic("", id="template-title")
                 with Collapsible(title="System prompt", collapsed=True, id="system-box"):
                     yield TextArea("", id="system-prompt", soft_wrap=True)
                 yield Label("User prompt ({{ slot }} placeholders; f3 inserts one)")
                 yield JinjaTextArea("", id="user-prompt", soft_wrap=True)
                 yield Label("Slots (f4 adds; Enter edits, Delete removes)")
                 yield DataTable(id="slots-table", cursor_type="row")
-                yield Static("", id="slot-warnings", classes="warning")
+                yield PlainStatic("", id="slot-warnings", classes="warning")
                 yield Checkbox("Tool calling", id="tool-calling", compact=True)
                 yield TextArea("", id="tools-json", soft_wrap=True)
-                yield Static("", classes="error", id="tools-error")
+                yield PlainStatic("", classes="error", id="tools-error")
                 yield Label("Preview")
-                yield Static("", id="preview", markup=False)
+                yield PlainStatic("", id="preview")
         yield ForgeFooter()
 
     def on_mount(self) -> None:
@@ -148,7 +150,7 @@ class TemplatesScreen(WorkspaceScreen):
         # The old items must be gone before the index is set, or it would point at one of them.
         view = self.query_one(TemplateList)
         await view.clear()
-        await view.extend(ListItem(Label(label, markup=False)) for label in labels)
+        await view.extend(ListItem(PlainLabel(label)) for label in labels)
         with self.prevent(ListView.Highlighted):
             view.index = None
             view.index = index
@@ -295,7 +297,13 @@ class TemplatesScreen(WorkspaceScreen):
         table = self.query_one("#slots-table", DataTable)
         table.clear()
         for slot in self.slots:
-            table.add_row(slot.name, slot.description, slot.default, str(len(slot.values) or ""), key=slot.name)
+            table.add_row(
+                slot.name,
+                shown_cell(slot.description),
+                shown_cell(slot.default),
+                str(len(slot.values) or ""),
+                key=slot.name,
+            )
         table.display = bool(self.slots)
 
     # --- saving -----------------------------------------------------------------------

@@ -13,6 +13,7 @@ from textual.widgets import Input, Label, Static
 from forge_tui.core.errors import ForgeError
 from forge_tui.services.accounts import AccountService, TooManyAttempts, Unlocked
 from forge_tui.ui.widgets.footer import ForgeFooter
+from forge_tui.ui.widgets.plain import PlainStatic
 
 
 class UnlockScreen(Screen[Unlocked]):
@@ -42,7 +43,7 @@ class UnlockScreen(Screen[Unlocked]):
             yield Input(self._username or "", id="username", disabled=self._locked, compact=True)
             yield Label("Password")
             yield Input(password=True, id="password", compact=True)
-            yield Static("", classes="error", id="unlock-error")
+            yield PlainStatic("", classes="error", id="unlock-error")
         yield ForgeFooter()
 
     def on_mount(self) -> None:

@@ -12,6 +12,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Label, Static, TextArea
 
 from forge_tui.core.errors import ForgeError
+from forge_tui.ui.widgets.plain import PlainLabel, PlainStatic
 
 # Applies the edit (answer, tool-call JSON or None) and raises ForgeError with the reason it is refused.
 Apply = Callable[[str, str | None], None]
@@ -32,13 +33,13 @@ class CardEditor(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog card-editor"):
-            yield Label(self._title, classes="dialog-title")
+            yield PlainLabel(self._title, classes="dialog-title")
             yield Label("Answer")
             yield TextArea(self._answer, id="edit-answer", soft_wrap=True)
             if self._tool_calls is not None:
                 yield Label('Tool calls: [{"name": …, "arguments": {…}}], checked against the tools\' schemas')
                 yield TextArea(self._tool_calls, id="edit-tool-calls", soft_wrap=True)
-            yield Static("", classes="error", id="edit-error")
+            yield PlainStatic("", classes="error", id="edit-error")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Keep edit (ctrl+s)", variant="primary", id="keep", compact=True)
                 yield Button("Cancel", id="cancel", compact=True)

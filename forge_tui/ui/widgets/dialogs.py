@@ -10,7 +10,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label, ProgressBar, Static
+from textual.widgets import Button, Input, ProgressBar, Static
+
+from forge_tui.core.control_chars import escape_controls
+from forge_tui.ui.widgets.plain import PlainLabel, PlainStatic
 
 # Returns an error sentence for the value, or None when it is acceptable.
 Validator = Callable[[str], str | None]
@@ -30,9 +33,10 @@ class TextPrompt(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Label(self._title, classes="dialog-title")
-            yield Input(self._value, placeholder=self._placeholder, id="prompt-input")
-            yield Static("", classes="error", id="prompt-error")
+            yield PlainLabel(self._title, classes="dialog-title")
+            # A name stored before names refused control characters comes back with them escaped.
+            yield Input(escape_controls(self._value, keep=""), placeholder=self._placeholder, id="prompt-input")
+            yield PlainStatic("", classes="error", id="prompt-error")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("OK", variant="primary", id="ok")
                 yield Button("Cancel", id="cancel")
@@ -66,7 +70,7 @@ class Confirm(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Static(self._question, classes="dialog-title")
+            yield PlainStatic(self._question, classes="dialog-title")
             with Horizontal(classes="dialog-buttons"):
                 yield Button(self._yes, variant="warning", id="yes")
                 yield Button(self._no, id="no")
@@ -92,9 +96,9 @@ class WorkProgress(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Label(self._title, classes="dialog-title")
+            yield PlainLabel(self._title, classes="dialog-title")
             yield ProgressBar(total=None, show_eta=False, id="work-bar")
-            yield Static("Starting… (escape stops)", id="work-status", markup=False)
+            yield PlainStatic("Starting… (escape stops)", id="work-status")
 
     def update(self, status: str) -> None:
         self.query_one("#work-status", Static).update(status)

@@ -15,6 +15,7 @@ from textual.widgets import Button, Label, Static, TextArea
 from forge_tui.core.errors import ForgeError, InvalidInput
 from forge_tui.core.models import Example, ExampleContent
 from forge_tui.ui.widgets.dialogs import Confirm
+from forge_tui.ui.widgets.plain import PlainStatic
 
 # Saves the new content and returns the example as stored; raises ForgeError with the reason.
 Save = Callable[[Example, ExampleContent], Example]
@@ -73,16 +74,15 @@ class ExampleDetail(ModalScreen[Example | None]):
         tokens = f"{ex.meta.prompt_tokens or '?'} → {ex.meta.completion_tokens or '?'} tokens"
         with Vertical(classes="dialog example-detail"):
             yield Label(f"Example {ex.id}", classes="dialog-title", id="detail-title")
-            yield Static(
+            yield PlainStatic(
                 f"{ex.meta.model or 'no model'} · {tokens} · created {ex.created_at:%Y-%m-%d %H:%M} · {_params(ex)}",
                 classes="dim",
-                markup=False,
             )
             with VerticalScroll(can_focus=False):
                 if content.slots:
                     slots = "\n".join(f"{k} = {v}" for k, v in content.slots.items())
                     yield Label("Slots (as filled when generated)")
-                    yield Static(slots, classes="dim", markup=False)
+                    yield PlainStatic(slots, classes="dim")
                 yield Label("System prompt")
                 yield TextArea(content.system_prompt, id="d-system", soft_wrap=True)
                 if content.turns:
@@ -99,7 +99,7 @@ class ExampleDetail(ModalScreen[Example | None]):
                 yield TextArea(json.dumps(content.tool_calls, indent=2, ensure_ascii=False), id="d-tools")
                 yield Label("Rejected answers (JSON list; each becomes a preference pair on export)")
                 yield TextArea(json.dumps(content.rejected, indent=2, ensure_ascii=False), id="d-rejected")
-            yield Static("", classes="error", id="d-error")
+            yield PlainStatic("", classes="error", id="d-error")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Save (ctrl+s)", variant="primary", id="save", compact=True)
                 yield Button("Close (esc)", id="close", compact=True)

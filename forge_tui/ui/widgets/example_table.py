@@ -21,6 +21,7 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from forge_tui.core.control_chars import escape_controls
 from forge_tui.core.models import Example
 from forge_tui.services.examples import BrokenExample
 
@@ -87,8 +88,9 @@ class ListSource:
 
 
 def fit(text: str, width: int) -> str:
-    """One line of at most `width` cells, cut with an ellipsis."""
-    line = " ".join(text.split())
+    """One line of at most `width` cells, cut with an ellipsis (control characters escaped: example
+    content comes from imported files)."""
+    line = " ".join(escape_controls(text).split())
     if cell_len(line) <= width:
         return line + " " * (width - cell_len(line))
     out, used = [], 0

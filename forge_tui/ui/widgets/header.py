@@ -7,6 +7,8 @@ from textual.containers import Horizontal
 from textual.reactive import reactive
 from textual.widgets import Label
 
+from forge_tui.ui.widgets.plain import PlainLabel
+
 
 class ForgeHeader(Horizontal):
     dataset_name: reactive[str] = reactive("", layout=True)
@@ -14,9 +16,9 @@ class ForgeHeader(Horizontal):
 
     def compose(self) -> ComposeResult:
         yield Label("forge-tui", id="header-app")
-        yield Label("", id="header-dataset")
-        yield Label("", id="header-backend")
-        yield Label("", id="header-user")
+        yield PlainLabel("", id="header-dataset")
+        yield PlainLabel("", id="header-backend")
+        yield PlainLabel("", id="header-user")
 
     def on_mount(self) -> None:
         self.watch(self.app, "dataset_name", self._set_dataset, init=True)

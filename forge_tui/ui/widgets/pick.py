@@ -7,8 +7,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Label, OptionList, Static
+from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
+
+from forge_tui.ui.shown import shown_markup
+from forge_tui.ui.widgets.plain import PlainLabel
 
 
 class PickOne(ModalScreen[str | None]):
@@ -24,8 +27,8 @@ class PickOne(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog pick"):
-            yield Label(self._title, classes="dialog-title")
-            yield OptionList(*[Option(label, id=key) for key, label in self._options], id="pick-list")
+            yield PlainLabel(self._title, classes="dialog-title")
+            yield OptionList(*[Option(shown_markup(label), id=key) for key, label in self._options], id="pick-list")
             yield Static(self._hint or "Enter chooses · Escape cancels", classes="dim")
 
     def on_mount(self) -> None:

@@ -11,6 +11,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static, TextArea
 
 from forge_tui.core.templates import SlotDef, WeightedValue
+from forge_tui.ui.widgets.plain import PlainStatic
 
 
 def format_values(values: list[WeightedValue]) -> str:
@@ -58,7 +59,7 @@ class SlotEditor(ModalScreen[SlotDef | None]):
             yield Input(slot.default, id="slot-default", compact=True)
             yield Label("Values for unattended runs: one a line, optionally 'value | weight'")
             yield TextArea(format_values(slot.values), id="slot-values")
-            yield Static("", classes="error", id="slot-error")
+            yield PlainStatic("", classes="error", id="slot-error")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Done", variant="primary", id="done", compact=True)
                 yield Button("Cancel", id="cancel", compact=True)
