@@ -69,6 +69,13 @@ class Unlocked:
     def lock(self) -> None:
         self._data_key = None
 
+    def take_key(self, other: Unlocked) -> None:
+        """After a lock: takes the key `other` opened, so whatever holds this object works again."""
+        if other.user.id != self.user.id:
+            raise AuthFailed(f"Another account unlocked; this session belongs to '{self.user.username}'.")
+        self.user = other.user
+        self._data_key = other.data_key()
+
     def data_key(self) -> bytes:
         if self._data_key is None:
             raise AuthFailed("The session is locked; unlock it first.")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from forge_tui.core.models import DatasetInfo, Example, UserInfo
-from forge_tui.services.accounts import AuthFailed, Unlocked
+from forge_tui.services.accounts import Unlocked
 from forge_tui.services.audition import AuditionSession
 from forge_tui.services.datasets import DatasetService
 from forge_tui.services.examples import BrokenExample, ExampleService
@@ -57,11 +57,9 @@ class Workspace:
         self.unlocked.lock()
 
     def resume(self, unlocked: Unlocked) -> None:
-        """Takes the keys back after a lock; the same user must have unlocked."""
-        if unlocked.user.id != self.unlocked.user.id:
-            raise AuthFailed(f"Another account unlocked; this session belongs to '{self.user.username}'.")
-        self.unlocked = unlocked
-        self.examples = ExampleService(self.home, unlocked)
+        """Takes the keys back after a lock; the same user must have unlocked. The services stay the
+        same objects: screens and widgets opened before the lock hold them."""
+        self.unlocked.take_key(unlocked)
 
     def verify(self, dataset: DatasetInfo) -> VerifyReport:
         """Opens every sealed field of the dataset; rows that fail are listed, the rest are fine."""
