@@ -2,6 +2,7 @@
 
 Everything here is real: a SQLite file in a temporary directory, migrated by Alembic.
 UI tests reuse `home` and `fast_home_dir`; subprocess tests hand `fast_home_dir` to a child.
+Every test is also checked for leaked passwords and recovery keys (tests/leak_guard.py).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import pytest
 from forge_tui.services.config import CONFIG_FILE
 from forge_tui.services.home import Home, open_home
 from tests.fake_ollama import FakeOllama
+from tests.leak_guard import pytest_runtest_makereport  # noqa: F401  (the hook checks every test)
 
 # Argon2id at its cheapest (8 KiB, one pass): a derivation costs microseconds instead of ~0.4 s.
 FAST_SECURITY_TOML = "[security]\nkdf_memory_kib = 8\nkdf_iterations = 1\n"

@@ -51,7 +51,8 @@ def doctor(
     url: UrlOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """Check the model server, the models it has, the data directory and the database schema.
+    """Check the model server, the models it has, the data directory (and who else can read it) and
+    the database schema.
 
     Exits 6 when the model server cannot be reached."""
     import asyncio
@@ -68,6 +69,7 @@ def doctor(
 
         label, report = asyncio.run(run())
         current, head = schema_status(home)
+        exposed = home.exposed_files()
     if as_json:
         echo(
             json.dumps(
@@ -81,6 +83,7 @@ def doctor(
                     },
                     "models": [m.name for m in report.models],
                     "data_dir": str(home.path),
+                    "exposed_files": exposed,
                     "schema": {"current": current, "head": head},
                 },
                 indent=2,
@@ -99,6 +102,7 @@ def doctor(
             names = ", ".join(m.name for m in report.models) or "none — pull one first"
             echo(f"models       {len(report.models)}: {names}")
         echo(f"data dir     {home.path}")
+        echo("permissions  " + ("owner only" if not exposed else "\n             ".join(exposed)))
         echo(f"schema       {current} (head {head})" + ("" if current == head else " — out of date"))
         for name, model in (("generation", settings.generation_model), ("paraphrase", settings.paraphrase_model)):
             if model:

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import math
+import sqlite3
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
 from forge_tui.core.control_chars import refuse_control_chars
@@ -43,6 +47,14 @@ class AuthFailed(ForgeError):
     exit_code = 3
 
 
+class AccountDamaged(ForgeError):
+    """The account's stored key settings cannot be read, so no password can be checked."""
+
+
+class DatabaseBusy(ForgeError):
+    """Another process held the database's write lock for longer than the busy timeout."""
+
+
 class TooManyAttempts(ForgeError):
     exit_code = 4
 
@@ -73,17 +85,17 @@ class Unlocked:
     def lock(self) -> None:
         self._data_key = None
 
+    def take_key(self, other: Unlocked) -> None:
+        """After a lock: takes the key `other` opened, so whatever holds this object works again."""
+        if other.user.id != self.user.id:
+            raise AuthFailed(f"Another account unlocked; this session belongs to '{self.user.username}'.")
+        self.user = other.user
+        self._data_key = other.data_key()
+
     def data_key(self) -> bytes:
         if self._data_key is None:
             raise AuthFailed("The session is locked; unlock it first.")
         return self._data_key
-
-    def take_key(self, other: Unlocked) -> None:
-        """Takes the key of a later unlock of the same account, so every service that holds this
-        object works again after a lock."""
-        if other.user.id != self.user.id:
-            raise AuthFailed(f"Another account unlocked; this session belongs to '{self.user.username}'.")
-        self._data_key = other.data_key()
 
     def account_keys(self) -> AccountKeys:
         """The keys of the account's templates and custom formats (derived anew: nothing to drop on lock)."""
@@ -96,15 +108,29 @@ class Unlocked:
         return dataset.key_check == key_check(self.data_key())
 
 
+@contextmanager
+def _busy_as_sentence(doing: str) -> Iterator[None]:
+    try:
+        yield
+    except OperationalError as exc:
+        code = getattr(exc.orig, "sqlite_errorcode", 0) & 0xFF
+        if code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+            raise DatabaseBusy(
+                f"Another forge-tui process kept the database locked, so the account could not be {doing}; "
+                "try again in a moment."
+            ) from None
+        raise
+
+
 @dataclass(frozen=True)
 class CreatedUser:
     user: UserInfo
-    recovery_key: str
+    recovery_key: str = field(repr=False)
 
 
 @dataclass(frozen=True)
 class ResetOutcome:
-    recovery_key: str
+    recovery_key: str = field(repr=False)
     # Datasets sealed by the old key that stay sealed (a reset without the recovery key).
     sealed_datasets: list[str]
 
@@ -153,7 +179,7 @@ class AccountService:
             ),
             key_check=key_check(data_key),
         )
-        with write_session(self.home.engine) as s:
+        with _busy_as_sentence("created"), write_session(self.home.engine) as s:
             if user_rows.get_by_name(s, username) is not None:
                 raise Conflict(f"There is already an account named '{username}'.")
             s.add(user)
@@ -176,19 +202,20 @@ class AccountService:
     def unlock(self, username: str, password: str) -> Unlocked:
         """Opens the data key. Every attempt counts towards the per-minute limit, across processes."""
         username = username.strip().lower()
-        attempt_id = self._reserve_attempt(username)
-        with read_session(self.home.engine) as s:
-            user = user_rows.get_by_name(s, username)
-        if user is None:
-            raise AuthFailed(f"No account named '{username}'.")
-        try:
-            data_key = self._open_with_password(user, password)
-        except WrongSecret:
-            raise AuthFailed("Wrong password.") from None
-        with write_session(self.home.engine) as s:
-            user_rows.mark_attempt_ok(s, attempt_id)
-        if user.seal_pending:
-            seal_pending(self.home.engine, username, data_key)
+        with _busy_as_sentence("opened"):
+            attempt_id = self._reserve_attempt(username)
+            with read_session(self.home.engine) as s:
+                user = user_rows.get_by_name(s, username)
+            if user is None:
+                raise AuthFailed(f"No account named '{username}'.")
+            try:
+                data_key = self._open_with_password(user, password)
+            except WrongSecret:
+                raise AuthFailed("Wrong password.") from None
+            with write_session(self.home.engine) as s:
+                user_rows.mark_attempt_ok(s, attempt_id)
+            if user.seal_pending:
+                seal_pending(self.home.engine, username, data_key)
         return Unlocked(user=user_rows.to_info(user), _data_key=data_key)
 
     def wait_seconds(self, username: str) -> int:
@@ -223,8 +250,15 @@ class AccountService:
             return attempt.id
 
     def _open_with_password(self, user: User, password: str) -> bytes:
-        params = KdfParams.from_dict(user.kdf_params)
-        kek = derive_password_key(password, user.kdf_salt, params)
+        try:
+            params = KdfParams.from_dict(user.kdf_params)
+            kek = derive_password_key(password, user.kdf_salt, params)
+        except (KeyError, TypeError, ValueError):
+            # Edited or damaged in the file: Argon2id refuses the parameters, or they are missing.
+            raise AccountDamaged(
+                f"The stored key settings of account '{user.username}' are damaged, so no password can open it; "
+                "reset the password with `forge-tui user reset-password` and the recovery key."
+            ) from None
         return unwrap_key(kek, user.wrapped_key, _password_context(user.username))
 
     # --- passwords -------------------------------------------------------------

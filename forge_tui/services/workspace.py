@@ -57,10 +57,9 @@ class Workspace:
         self.unlocked.lock()
 
     def resume(self, unlocked: Unlocked) -> None:
-        """Takes the keys back after a lock; the same user must have unlocked. Services that hold
-        this workspace's Unlocked (templates, a screen's custom formats) work again."""
+        """Takes the keys back after a lock; the same user must have unlocked. The services stay the
+        same objects: screens and widgets opened before the lock hold them."""
         self.unlocked.take_key(unlocked)
-        self.examples = ExampleService(self.home, self.unlocked)
 
     def verify(self, dataset: DatasetInfo) -> VerifyReport:
         """Opens every sealed field of the dataset; rows that fail are listed, the rest are fine."""

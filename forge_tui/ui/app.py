@@ -6,6 +6,8 @@ import gc
 from collections.abc import Callable, Iterable
 from time import monotonic
 
+from rich.segment import Segments
+from textual import constants as textual_constants
 from textual import events, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
@@ -75,6 +77,9 @@ class ForgeApp(App[None]):
 
     def __init__(self, home: Home) -> None:
         super().__init__()
+        # Textual's log file (TEXTUAL_LOG) records every key and message: every password typed, and
+        # the examples in plain text. forge-tui never writes it.
+        textual_constants.LOG_FILE = None  # type: ignore[misc]
         self.home = home
         self.accounts = AccountService(home)
         self.workspace: Workspace | None = None
@@ -98,6 +103,17 @@ class ForgeApp(App[None]):
         super().notify(
             escape_controls(message), title=escape_controls(title), severity=severity, timeout=timeout, markup=False
         )
+
+    def _fatal_error(self) -> None:
+        """Textual's crash report, without the local variables of each frame it shows by default
+        (textual 8 has no setting for it): they held the password typed at unlock."""
+        import rich
+        from rich.traceback import Traceback
+
+        self.bell()
+        report = Traceback(show_locals=False, width=None, suppress=[rich])
+        self._exit_renderables.append(Segments(self.console.render(report, self.console.options)))
+        self._close_messages_no_wait()
 
     @property
     def lock_after_seconds(self) -> float:

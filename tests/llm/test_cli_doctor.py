@@ -21,6 +21,7 @@ def run_cli(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_doctor_and_models_against_the_fake(fast_home_dir: Path) -> None:
+    fast_home_dir.chmod(0o700)
     with FakeOllama() as fake:
         doctor = run_cli(fast_home_dir, "doctor", "--url", fake.base_url, "--json")
         assert doctor.returncode == 0, doctor.stderr
@@ -28,6 +29,7 @@ def test_doctor_and_models_against_the_fake(fast_home_dir: Path) -> None:
         assert report["backend"]["reachable"] and report["backend"]["version"] == "0.12.6"
         assert "llama3.2:latest" in report["models"]
         assert report["schema"]["current"] == report["schema"]["head"]
+        assert report["exposed_files"] == []
 
         table = run_cli(fast_home_dir, "models", "--url", fake.base_url)
         assert table.returncode == 0, table.stderr
@@ -40,6 +42,8 @@ def test_doctor_exits_6_and_says_how_to_fix_an_unreachable_server(fast_home_dir:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
+    fast_home_dir.chmod(0o755)  # as an older version made it
     doctor = run_cli(fast_home_dir, "doctor", "--url", f"http://127.0.0.1:{port}")
     assert doctor.returncode == 6
     assert "NOT REACHABLE" in doctor.stdout and "ollama serve" in doctor.stdout
+    assert f"permissions  Other users have access to the data directory {fast_home_dir} (mode 755)" in doctor.stdout

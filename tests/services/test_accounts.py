@@ -13,6 +13,7 @@ import pytest
 from forge_tui.core.errors import Conflict, InvalidInput, NotFound
 from forge_tui.core.models import Example, ExampleContent, ExampleMeta
 from forge_tui.services.accounts import (
+    AccountDamaged,
     AccountService,
     AuthFailed,
     CreatedUser,
@@ -26,6 +27,7 @@ from forge_tui.store.vault import SealBroken
 
 PASSWORD = "correct horse battery"
 WRONG = "not the password"
+RESET_PASSWORD = "a repaired password"
 HomeFactory = Callable[..., Home]  # the `make_home` fixture of tests/conftest.py
 TOO_MANY = re.compile(r"^Too many attempts — wait \d+ s$")
 
@@ -242,6 +244,17 @@ def raw_db(home: Home) -> sqlite3.Connection:
     conn = sqlite3.connect(home.db_path, isolation_level=None)
     conn.execute("PRAGMA busy_timeout = 5000")
     return conn
+
+
+@pytest.mark.parametrize("params", ['{"memory": 1}', '{"memory_kib": 1, "iterations": 1, "lanes": 1}', "[]"])
+def test_damaged_key_settings_are_reported_and_a_reset_with_the_recovery_key_repairs_them(
+    alice: Account, params: str
+) -> None:
+    raw_db(alice.home).execute("UPDATE user SET kdf_params = ?", (params,))
+    with pytest.raises(AccountDamaged, match="reset the password with `forge-tui user reset-password`"):
+        alice.unlock()
+    alice.accounts.reset_password("alice", RESET_PASSWORD, alice.created.recovery_key)
+    assert alice.unlock(RESET_PASSWORD).data_key()
 
 
 def test_tampered_and_moved_rows_are_reported_not_raised(alice: Account) -> None:

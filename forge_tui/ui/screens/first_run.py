@@ -70,13 +70,18 @@ class FirstRunScreen(Screen[tuple[CreatedUser, Unlocked]]):
         self._error("Creating the account…")
         self._create(username, self.query_one("#display-name", Input).value, password)
 
-    @work(exclusive=True)
+    # Not Textual's default description, which repeats the arguments (the password) in its log.
+    @work(exclusive=True, description="create account")
     async def _create(self, username: str, display_name: str, password: str) -> None:
         try:
             created = await asyncio.to_thread(self._accounts.create_user, username, display_name, password)
             unlocked = await asyncio.to_thread(self._accounts.unlock, created.user.username, password)
         except ForgeError as exc:
             self._error(str(exc))
+            return
+        except Exception as exc:  # the exception's text is left out: it may quote the password
+            name = type(exc).__name__
+            self._error(f"Creating the account failed unexpectedly ({name}); restart forge-tui and try again.")
             return
         self.dismiss((created, unlocked))
 

@@ -16,6 +16,12 @@ from forge_tui.ui.widgets.footer import ForgeFooter
 from forge_tui.ui.widgets.plain import PlainStatic
 
 
+def unexpected(exc: Exception) -> str:
+    """A sentence for a failure nobody planned for. The exception's own text is left out: it may
+    quote what was passed in (a password among it)."""
+    return f"Unlocking failed unexpectedly ({type(exc).__name__}); try again."
+
+
 class UnlockScreen(Screen[Unlocked]):
     """Dismisses with the unlocked account. While locked, nothing of the user's content is shown."""
 
@@ -63,7 +69,9 @@ class UnlockScreen(Screen[Unlocked]):
         self._error("Unlocking…")
         self._unlock(username, password)
 
-    @work(exclusive=True)
+    # An explicit description: Textual's default one is the call with its arguments, and workers are
+    # written to Textual's log (the devtools console), which would show the password there.
+    @work(exclusive=True, description="unlock")
     async def _unlock(self, username: str, password: str) -> None:
         try:
             unlocked = await asyncio.to_thread(self._accounts.unlock, username, password)
@@ -72,6 +80,10 @@ class UnlockScreen(Screen[Unlocked]):
             return
         except ForgeError as exc:
             self._error(str(exc))
+            self.query_one("#password", Input).value = ""
+            return
+        except Exception as exc:  # a crash would end the app and lose the session's unsaved work
+            self._error(unexpected(exc))
             self.query_one("#password", Input).value = ""
             return
         self.dismiss(unlocked)
