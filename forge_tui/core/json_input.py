@@ -1,11 +1,10 @@
 """JSON text from files people bring, parsed without trusting it.
 
-The json module recurses once per level of nesting, so a line of 100,000 `[` raises RecursionError
-(or overflows a thread's stack), and stored copies are written by orjson, which stops at 255
-levels: text nested deeper than MAX_DEPTH is refused before it is parsed. A `\\ud800` escape parses
-to a lone surrogate, which cannot be encoded to be stored: refused too. `elements` splits an array
-or object into its items without parsing them, so that one bad item of a JSON file can be skipped
-while the others are read.
+The json module recurses once per level of nesting (a line of 100,000 `[` raises RecursionError),
+and stored copies are written by orjson, which stops at 255 levels: a value nested deeper than
+MAX_DEPTH is refused. A `\\ud800` escape parses to a lone surrogate, which cannot be encoded to be
+stored: refused too. `elements` splits an array or object into its items without parsing them, so
+that one bad item of a JSON file can be skipped while the others are read.
 """
 
 from __future__ import annotations
@@ -32,13 +31,11 @@ class JsonProblem(ValueError):
     """Why a JSON text cannot be read, as a phrase: "not valid JSON (Expecting value at column 3)"."""
 
 
-def nesting(text: str) -> tuple[int, int]:
-    """The deepest nesting of arrays and objects in `text` (strings left out), and the nesting
-    where the text ends (0 when every bracket is closed)."""
+def closes(text: str) -> bool:
+    """Whether every array and object opened in `text` (strings left out) is closed, in order."""
     brackets = _NOT_BRACKET.sub("", _STRING.sub("", text))
-    if not brackets:
-        return 0, 0
-    return max(0, max(accumulate(map(_STEP.__getitem__, brackets)))), sum(map(_STEP.__getitem__, brackets))
+    levels = list(accumulate(map(_STEP.__getitem__, brackets)))
+    return not levels or (levels[-1] == 0 and min(levels) >= 0)
 
 
 def too_deep(limit: int = MAX_DEPTH) -> str:
@@ -47,18 +44,35 @@ def too_deep(limit: int = MAX_DEPTH) -> str:
 
 def loads(text: str, limit: int = MAX_DEPTH) -> Any:
     """The value of a JSON text nested at most `limit` deep; raises JsonProblem."""
-    if text.count("[") + text.count("{") > limit and nesting(text)[0] > limit:
-        raise JsonProblem(too_deep(limit))
     try:
         value = json.loads(text)
     except json.JSONDecodeError as exc:
         place = f"column {exc.colno}" if exc.lineno == 1 else f"line {exc.lineno}, column {exc.colno}"
         raise JsonProblem(f"not valid JSON ({exc.msg} at {place})") from None
-    except RecursionError:  # unreachable below the limit; kept so that no text can raise it
+    except RecursionError:  # the json module's own guard, some 1,000 levels down
         raise JsonProblem(too_deep(limit)) from None
+    # Fewer brackets than the limit cannot nest deeper: most lines are not walked.
+    if text.count("[") + text.count("{") > limit and _depth(value, limit) > limit:
+        raise JsonProblem(too_deep(limit))
     if "\\" in text and _SURROGATE_ESCAPE.search(text) and _holds_surrogate(value):
         raise JsonProblem("holds a lone surrogate escape (\\ud800 to \\udfff), which is not text")
     return value
+
+
+def _depth(value: Any, limit: int) -> int:
+    """How deep arrays and objects nest in `value` (`[]` is 1), counted up to limit + 1, a level
+    at a time."""
+    level = [value] if type(value) is dict or type(value) is list else []
+    depth = 0
+    while level and depth <= limit:
+        depth += 1
+        level = [
+            inner
+            for outer in level
+            for inner in (outer.values() if type(outer) is dict else outer)
+            if type(inner) is dict or type(inner) is list
+        ]
+    return depth
 
 
 def _holds_surrogate(value: Any) -> bool:

@@ -26,10 +26,10 @@ import pyarrow.parquet as pq  # type: ignore[import-untyped]
 from forge_tui.core import parquet_columns
 from forge_tui.core.bounded_text import clip, listing
 from forge_tui.core.errors import ForgeError, InvalidInput
-from forge_tui.core.json_input import Container, JsonProblem, elements, first_value, loads, nesting, object_member
+from forge_tui.core.json_input import Container, JsonProblem, closes, elements, first_value, loads, object_member
 from forge_tui.core.json_text import compact
 from forge_tui.services.files import replacing, scratch_beside
-from forge_tui.services.readable_files import open_regular
+from forge_tui.services.readable_files import check, open_regular
 
 FILE_TYPES = ("jsonl", "json", "csv", "tsv", "parquet")
 SUPPORTED = "JSONL, JSON (an array, or an object holding a list), CSV, TSV and Parquet"
@@ -141,7 +141,7 @@ def _stands_alone(line: bytes) -> bool:
     try:
         loads(text)
     except JsonProblem as exc:
-        return not str(exc).startswith("not valid JSON") and nesting(text)[1] == 0
+        return not str(exc).startswith("not valid JSON") and closes(text)
     return True
 
 
@@ -332,7 +332,7 @@ def _read_table(path: Path, delimiter: str) -> Iterator[Read]:
 
 
 def _read_parquet(path: Path) -> Iterator[Read]:
-    open_regular(path).close()  # a pipe or a device is refused before Arrow opens it
+    check(path)  # a pipe or a device is refused before Arrow opens it
     try:
         table = pq.ParquetFile(path)
         columns = parquet_columns.plan(table.schema_arrow)

@@ -55,10 +55,15 @@ def test_a_line_nested_too_deep_is_skipped_and_the_others_import(workspace: Work
         '{"messages": [{"role": "user", "content": "q"}, {"role": "assistant", "content": "", '
         '"tool_calls": [{"function": {"name": "f", "arguments": ' + arguments + "}}]}]}"
     ).encode()
+    schema = '{"type": "array", "items": ' * 95 + "{}" + "}" * 95  # 96 levels: the record is 100 deep
+    lines[5] = (
+        '{"messages": [{"role": "user", "content": "q"}, {"role": "assistant", "content": "a"}], '
+        '"tools": [{"type": "function", "function": {"name": "f", "parameters": ' + schema + "}}]}"
+    ).encode()
     source = tmp_path / "deep.jsonl"
     source.write_bytes(b"\n".join(lines) + b"\n")
     summary = run_import(workspace, source)
-    assert summary.imported == 4
+    assert outputs(workspace, summary) == ["row 1", "row 2", "row 4", "a"]
     assert [(e.where, e.reason) for e in summary.errors] == [
         ("line 3", "nested deeper than 100 levels"),
         ("line 5", "tool-call arguments are not JSON: " + DEEP[:60]),
