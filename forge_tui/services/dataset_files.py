@@ -163,8 +163,11 @@ def read_records(path: Path, file_type: str | None = None) -> Iterator[Read]:
 
 
 def _not_utf8(data: bytes, exc: UnicodeDecodeError) -> str:
-    column = len(data[: exc.start].decode("utf-8", errors="replace")) + 1
-    return f"not UTF-8 text (byte 0x{data[exc.start]:02x} at column {column})"
+    line_start = data.rfind(b"\n", 0, exc.start) + 1
+    column = len(data[line_start : exc.start].decode("utf-8", errors="replace")) + 1
+    line = data.count(b"\n", 0, line_start) + 1
+    place = f"column {column}" if line == 1 else f"line {line}, column {column}"
+    return f"not UTF-8 text (byte 0x{data[exc.start]:02x} at {place})"
 
 
 def _read_jsonl(path: Path) -> Iterator[Read]:
