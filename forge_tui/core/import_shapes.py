@@ -11,12 +11,13 @@ field (`Mapping`).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 
+from forge_tui.core.bounded_text import clip, listing
 from forge_tui.core.conversation import ConversationError, Message, from_conversation
 from forge_tui.core.errors import InvalidInput
+from forge_tui.core.json_input import JsonProblem, loads
 from forge_tui.core.models import ExampleContent, ExampleMeta
 
 Record = dict[str, Any]
@@ -62,8 +63,8 @@ def _arguments(raw: Any) -> dict[str, Any]:
         return {}
     if isinstance(raw, str):
         try:
-            value = json.loads(raw)
-        except json.JSONDecodeError:
+            value = loads(raw)
+        except JsonProblem:
             raise ShapeError(f"tool-call arguments are not JSON: {raw[:60]}") from None
         if isinstance(value, dict):
             return value
@@ -89,8 +90,8 @@ def _tools(raw: Any) -> list[dict[str, Any]]:
         return []
     if isinstance(raw, str):
         try:
-            raw = json.loads(raw)
-        except json.JSONDecodeError:
+            raw = loads(raw)
+        except JsonProblem:
             raise ShapeError("'tools' is not valid JSON") from None
     if isinstance(raw, dict):
         raw = [raw]
@@ -131,7 +132,7 @@ def _openai_message(raw: Any, number: int) -> Message:
     if role == "developer":
         role = "system"
     if role not in ("system", "user", "assistant", "tool"):
-        raise ShapeError(f"message {number} has an unknown role {role!r}")
+        raise ShapeError(f"message {number} has an unknown role {clip(repr(role))}")
     message: Message = {"role": role, "content": _text(raw.get("content"), f"message {number}")}
     if role == "assistant" and raw.get("tool_calls"):
         message["tool_calls"] = [_call(c) for c in raw["tool_calls"]]
@@ -193,8 +194,8 @@ def _sharegpt_turns(raw: Any, what: str) -> list[Message]:
         value = _text(turn.get("value", turn.get("content")), f"turn {number}")
         if speaker == "function_call":
             try:
-                parsed = json.loads(value)
-            except json.JSONDecodeError:
+                parsed = loads(value)
+            except JsonProblem:
                 raise ShapeError(f"turn {number}: function_call is not JSON") from None
             calls = [_call(c) for c in (parsed if isinstance(parsed, list) else [parsed])]
             if messages and messages[-1]["role"] == "assistant" and "tool_calls" not in messages[-1]:
@@ -204,7 +205,7 @@ def _sharegpt_turns(raw: Any, what: str) -> list[Message]:
             continue
         role = _SHAREGPT_ROLES.get(str(speaker))
         if role is None:
-            raise ShapeError(f"turn {number} is from {speaker!r}, which is not a ShareGPT role")
+            raise ShapeError(f"turn {number} is from {clip(repr(speaker))}, which is not a ShareGPT role")
         messages.append({"role": role, "content": value})
     return messages
 
@@ -315,7 +316,7 @@ def detect(record: Record) -> str | None:
 
 
 def unknown_shape_message(record: Record) -> str:
-    fields = ", ".join(sorted(record)) or "none"
+    fields = listing(sorted(record)) or "none"
     return (
         f"no known shape (fields found: {fields}); map them, e.g. "
         "--map user_prompt=FIELD,output=FIELD[,system_prompt=FIELD,rejected=FIELD]"
@@ -328,7 +329,7 @@ class Mapping:
     def __init__(self, fields: dict[str, str]) -> None:
         unknown = set(fields) - set(MAPPABLE)
         if unknown:
-            raise ShapeError(f"cannot map {', '.join(sorted(unknown))}: the fields are {', '.join(MAPPABLE)}")
+            raise ShapeError(f"cannot map {listing(sorted(unknown))}: the fields are {', '.join(MAPPABLE)}")
         if "output" not in fields:
             raise ShapeError("a mapping needs output=FIELD")
         self.fields = fields
@@ -340,14 +341,15 @@ class Mapping:
         for part in filter(None, (p.strip() for p in text.split(","))):
             name, sep, source = part.partition("=")
             if not sep or not source.strip():
-                raise ShapeError(f"--map takes FIELD=SOURCE pairs, not {part!r}")
+                raise ShapeError(f"--map takes FIELD=SOURCE pairs, not {clip(repr(part))}")
             pairs[name.strip()] = source.strip()
         return cls(pairs)
 
     def examples(self, record: Record) -> list[Item]:
         for source in self.fields.values():
             if source not in record:
-                raise ShapeError(f"there is no field {source!r} (fields found: {', '.join(sorted(record))})")
+                found = listing(sorted(record)) or "none"
+                raise ShapeError(f"there is no field {clip(repr(source))} (fields found: {found})")
         values = {t: _text(record[s], s) for t, s in self.fields.items() if t != "rejected"}
         rejected: list[str] = []
         if "rejected" in self.fields:
@@ -375,5 +377,5 @@ def examples_from(record: Any, mapping: Mapping | None = None) -> list[Item]:
             except ShapeError:
                 raise
             except (KeyError, TypeError, ValueError) as exc:
-                raise ShapeError(f"malformed record: {exc}") from None
+                raise ShapeError(f"malformed record: {clip(str(exc), 200)}") from None
     raise UnknownShape(unknown_shape_message(record), sorted(record))

@@ -1,35 +1,48 @@
 """Dataset files: JSONL, JSON, CSV, TSV and Parquet, read as records and written from records.
 
 The type of a file to read comes from its content (Parquet's magic bytes, the first character of a
-JSON text, the delimiter of a table's header), not its name. Records stream in with where each came
-from (line, item or row number), and a malformed one comes as a RecordError instead of stopping the
-read. Writing streams too: records go to a temporary file beside the target, which replaces it only
-when everything was written.
+JSON text, the delimiter of a table's header), and from its name only where the content leaves it
+open. Records stream in with where each came from (line, item or row number), and a malformed one
+comes as a RecordError instead of stopping the read: a line that is not UTF-8, not JSON or nested
+too deep is that line alone. Writing streams too: records go to a temporary file beside the target,
+which replaces it only when everything was written.
 """
 
 from __future__ import annotations
 
 import csv
-import json
+import io
+import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import orjson
 import pyarrow as pa  # type: ignore[import-untyped]
 import pyarrow.json as pa_json  # type: ignore[import-untyped]
 import pyarrow.parquet as pq  # type: ignore[import-untyped]
 
+from forge_tui.core import parquet_columns
+from forge_tui.core.bounded_text import clip, listing
 from forge_tui.core.errors import ForgeError, InvalidInput
+from forge_tui.core.json_input import Container, JsonProblem, closes, elements, first_value, loads, object_member
 from forge_tui.core.json_text import compact
 from forge_tui.core.table_cells import table_cell
 from forge_tui.services.files import replacing, scratch_beside
+from forge_tui.services.readable_files import check, open_regular
 
 FILE_TYPES = ("jsonl", "json", "csv", "tsv", "parquet")
 SUPPORTED = "JSONL, JSON (an array, or an object holding a list), CSV, TSV and Parquet"
 _PARQUET_MAGIC = b"PAR1"
+_BOM = b"\xef\xbb\xbf"
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+_NAMED = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json"}
+_HEAD = 64 * 1024
+_SECOND_LINE = 1 << 20  # the most of a second line read to tell JSONL from JSON
 _BATCH = 2000
+_ESCAPED = re.compile("[\udc80-\udcff]")  # a byte that is not UTF-8, decoded with surrogateescape
+_JSON_NAMES = {str: "string", int: "number", float: "number", bool: "true or false", type(None): "null"}
 
 csv.field_size_limit(2**31 - 1)
 
@@ -48,33 +61,43 @@ class Located:
     record: Any
 
 
+@dataclass(frozen=True)
+class SkippedColumn:
+    """A Parquet column whose type has no JSON form; `kind` is its type (or why it is left out)."""
+
+    name: str
+    kind: str
+
+
+Read = Located | RecordError | SkippedColumn
+
+
 def detect_type(path: Path) -> str:
     """'jsonl', 'json', 'csv', 'tsv' or 'parquet', from the first bytes of the file."""
-    try:
-        with path.open("rb") as raw:
-            head = raw.read(64 * 1024)
-    except OSError as exc:
-        raise ForgeError(f"Cannot read {path}: {exc.strerror or exc}") from None
-    if head.startswith(_PARQUET_MAGIC):
-        return "parquet"
-    text = head.decode("utf-8-sig", errors="replace").lstrip()
-    if not text:
-        raise InvalidInput(f"{path} is empty.")
-    if text[0] == "[":
-        return "json"
-    if text[0] == "{":
-        first_line, newline, _ = text.partition("\n")
-        if not newline:  # a first line longer than the head: read all of it
-            with path.open("rb") as raw:
-                whole = raw.readline()
-            if not whole.endswith(b"\n"):
-                return "json"  # the whole file is one line: one JSON document
-            first_line = whole.decode("utf-8-sig", errors="replace")
+    with open_regular(path) as raw:
         try:
-            json.loads(first_line.strip())
-        except json.JSONDecodeError:
-            return "json"  # an object over several lines
-        return "jsonl"
+            head = raw.read(_HEAD)
+            if head.startswith(_PARQUET_MAGIC):
+                return "parquet"
+            if head.startswith(_UTF16_BOMS):
+                raise InvalidInput(f"{path} is UTF-16 text: save it as UTF-8 to import it.")
+            body = head.removeprefix(_BOM)
+            offset = len(head) - len(body)
+            while not body.strip() and (more := raw.read(_HEAD)):  # blank lines longer than the head
+                offset += len(body)
+                body = more
+            start = len(body) - len(body.lstrip())
+            if start == len(body):
+                raise InvalidInput(f"{path} is empty.")
+            if body[start : start + 1] in (b"[", b"{"):
+                raw.seek(offset + start)
+                return _json_kind(path, raw)
+        except OSError as exc:
+            raise ForgeError(f"Cannot read {path}: {exc.strerror or exc}.") from None
+    named = _NAMED.get(path.suffix.lower())
+    if named:
+        return named
+    text = body[start:].decode("utf-8", errors="replace")
     header = text.split("\n", 1)[0]
     if b"\0" in head or not header.strip():
         raise InvalidInput(f"{path} is not a dataset file this app reads: {SUPPORTED}.")
@@ -87,9 +110,45 @@ def detect_type(path: Path) -> str:
     raise InvalidInput(f"{path} is not a dataset file this app reads: {SUPPORTED}.")
 
 
-def read_records(path: Path, file_type: str | None = None) -> Iterator[Located | RecordError]:
+def _json_kind(path: Path, raw: IO[bytes]) -> str:
+    """JSON Lines or one JSON document, for a file (read from its first value on) that starts
+    with `[` or `{`: JSONL when the first line is a JSON value on its own (and, for `[`, more
+    follows). When it is not (a document over several lines, or a broken first line of JSONL),
+    the name tells, else whether the next line stands alone."""
+    named = _NAMED.get(path.suffix.lower())
+    first = raw.readline()
+    if not first.endswith(b"\n"):
+        return named or "json"  # the whole file is one line
+    if _stands_alone(first):
+        if first.startswith(b"{") or named == "jsonl":
+            return "jsonl"
+        while block := raw.read(_HEAD):
+            if block.strip():
+                return "jsonl"
+        return "json"
+    if named:
+        return named
+    second = b""
+    while not second.strip():
+        second = raw.readline(_SECOND_LINE)
+        if not second:
+            return "json"
+    # Indented items belong to a document written over several lines.
+    return "jsonl" if second.startswith(b"{") and second.endswith(b"\n") and _stands_alone(second) else "json"
+
+
+def _stands_alone(line: bytes) -> bool:
+    text = line.decode("utf-8", errors="replace")
+    try:
+        loads(text)
+    except JsonProblem as exc:
+        return not str(exc).startswith("not valid JSON") and closes(text)
+    return True
+
+
+def read_records(path: Path, file_type: str | None = None) -> Iterator[Read]:
     kind = file_type or detect_type(path)
-    readers: dict[str, Callable[[Path], Iterator[Located | RecordError]]] = {
+    readers: dict[str, Callable[[Path], Iterator[Read]]] = {
         "jsonl": _read_jsonl,
         "json": _read_json,
         "csv": lambda p: _read_table(p, ","),
@@ -97,42 +156,51 @@ def read_records(path: Path, file_type: str | None = None) -> Iterator[Located |
         "parquet": _read_parquet,
     }
     if kind not in readers:
-        raise InvalidInput(f"Unknown file type '{kind}': use one of {', '.join(FILE_TYPES)}.")
+        raise InvalidInput(f"Unknown file type '{clip(kind)}': use one of {', '.join(FILE_TYPES)}.")
     try:
         yield from readers[kind](path)
     except OSError as exc:
-        raise ForgeError(f"Cannot read {path}: {exc.strerror or exc}") from None
+        raise ForgeError(f"Cannot read {path}: {exc.strerror or exc}.") from None
 
 
-def _read_jsonl(path: Path) -> Iterator[Located | RecordError]:
-    with path.open("r", encoding="utf-8-sig", errors="strict", newline="") as lines:
-        number = 0
-        while True:
-            where = f"line {number + 1}"
-            try:
-                line = lines.readline()
-            except UnicodeDecodeError:
-                yield RecordError(where, "not UTF-8 text; the rest of the file cannot be read")
-                return
-            if not line:
-                return
-            number += 1
-            if not line.strip():
+def _not_utf8(data: bytes, exc: UnicodeDecodeError) -> str:
+    line_start = data.rfind(b"\n", 0, exc.start) + 1
+    column = len(data[line_start : exc.start].decode("utf-8", errors="replace")) + 1
+    line = data.count(b"\n", 0, line_start) + 1
+    place = f"column {column}" if line == 1 else f"line {line}, column {column}"
+    return f"not UTF-8 text (byte 0x{data[exc.start]:02x} at {place})"
+
+
+def _read_jsonl(path: Path) -> Iterator[Read]:
+    with open_regular(path) as raw:
+        for number, line in enumerate(raw, start=1):
+            if number == 1:
+                line = line.removeprefix(_BOM)
+            if not line or line.isspace():
                 continue
+            where = f"line {number}"
             try:
-                yield Located(where, json.loads(line))
-            except json.JSONDecodeError as exc:
-                yield RecordError(where, f"not valid JSON ({exc.msg} at column {exc.colno})")
+                record = loads(line.decode())
+            except UnicodeDecodeError as exc:
+                yield RecordError(where, _not_utf8(line, exc))
+                continue
+            except JsonProblem as exc:
+                yield RecordError(where, str(exc))
+                continue
+            yield Located(where, record)
 
 
-def _read_json(path: Path) -> Iterator[Located | RecordError]:
+def _read_json(path: Path) -> Iterator[Read]:
+    with open_regular(path) as raw:
+        data = raw.read().removeprefix(_BOM)
     try:
-        with path.open("r", encoding="utf-8-sig") as text:
-            document = json.load(text)
-    except UnicodeDecodeError:
-        raise InvalidInput(f"{path} is not UTF-8 text.") from None
-    except json.JSONDecodeError as exc:
-        raise InvalidInput(f"{path} is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}.") from None
+        document = loads(data.decode())
+    except UnicodeDecodeError as exc:
+        yield from _read_json_items(path, data, _not_utf8(data, exc))
+        return
+    except JsonProblem as exc:
+        yield from _read_json_items(path, data, str(exc))
+        return
     items: Any = document
     if isinstance(document, dict):
         lists = [k for k, v in document.items() if isinstance(v, list) and v and isinstance(v[0], dict)]
@@ -141,11 +209,86 @@ def _read_json(path: Path) -> Iterator[Located | RecordError]:
         elif len(lists) == 1:
             items = document[lists[0]]
         else:
-            raise InvalidInput(f"{path} holds several lists ({', '.join(lists)}); which one is the data is unclear.")
+            raise _several_lists(path, lists)
     if not isinstance(items, list):
-        raise InvalidInput(f"{path} holds a JSON {type(items).__name__}, not a list of records.")
+        raise InvalidInput(f"{path} holds a JSON {_JSON_NAMES.get(type(items), 'value')}, not a list of records.")
     for number, item in enumerate(items, start=1):
         yield Located(f"item {number}", item)
+
+
+def _several_lists(path: Path, names: list[str]) -> InvalidInput:
+    return InvalidInput(f"{path} holds several lists ({listing(names)}); which one is the data is unclear.")
+
+
+def _read_json_items(path: Path, data: bytes, why: str) -> Iterator[Read]:
+    """A JSON file that cannot be read whole (a byte that is not UTF-8, an item nested too deep or
+    broken): its list of records split into items, each read on its own."""
+    text = data.decode("utf-8", errors="surrogateescape")
+    start = first_value(text)
+    opener = text[start : start + 1]
+    if opener == "[":
+        outer = records = elements(text, start)
+    elif opener == "{":
+        outer = elements(text, start)
+        records = _the_list(path, text, outer, why)
+    else:
+        raise InvalidInput(f"{path} is {why}.")
+    yield from _json_items(text, records)
+    if outer.end is not None and first_value(text, outer.end) < len(text):
+        after = first_value(text, outer.end)
+        yield RecordError(f"line {_line_of(text, after)}", "more text after the end of the JSON")
+    elif outer.end is None and records.end is not None:
+        yield RecordError(f"line {_line_of(text, len(text))}", "the file ends before the closing }")
+
+
+def _the_list(path: Path, text: str, members: Container, why: str) -> Container:
+    """The one member of a JSON object that is a list of objects (split, not parsed)."""
+    found: list[tuple[str, Container]] = []
+    for begin, end in members.spans:
+        name, value = object_member(text, begin, end)
+        if name is not None and text.startswith("[", value):
+            items = elements(text, value)
+            if items.spans and text.startswith("{", items.spans[0][0]):
+                found.append((name, items))
+    if not found:
+        raise InvalidInput(f"{path} is {why}.")
+    if len(found) > 1:
+        raise _several_lists(path, [name for name, _ in found])
+    return found[0][1]
+
+
+def _line_of(text: str, position: int) -> int:
+    return text.count("\n", 0, position) + 1
+
+
+def _json_items(text: str, items: Container) -> Iterator[Read]:
+    line, seen = 1, 0
+    for number, (begin, end) in enumerate(items.spans, start=1):
+        line += text.count("\n", seen, begin)
+        seen = begin
+        piece = text[begin:end]
+        where = f"item {number} (line {line})"
+        unreadable = _ESCAPED.search(piece)
+        if unreadable:
+            yield RecordError(where, f"not UTF-8 text (byte 0x{ord(unreadable.group()) - 0xDC00:02x})")
+            continue
+        try:
+            record = loads(piece)
+        except JsonProblem as exc:
+            cut = items.end is None and number == len(items.spans)
+            yield RecordError(where, "the file ends inside this item" if cut else str(exc))
+            continue
+        yield Located(f"item {number}", record)
+    if items.end is None and (not items.spans or _ends_whole(text, items.spans[-1])):
+        yield RecordError(f"line {_line_of(text, len(text))}", "the file ends before the closing ]")
+
+
+def _ends_whole(text: str, span: tuple[int, int]) -> bool:
+    try:
+        loads(text[span[0] : span[1]])
+    except JsonProblem:
+        return False
+    return True
 
 
 def _cell(value: str) -> Any:
@@ -154,51 +297,64 @@ def _cell(value: str) -> Any:
     stripped = value.strip()
     if stripped[:1] in ("[", "{"):
         try:
-            return json.loads(stripped)
-        except json.JSONDecodeError:
+            return loads(stripped)
+        except JsonProblem:
             return value
     return value
 
 
-def _read_table(path: Path, delimiter: str) -> Iterator[Located | RecordError]:
-    with path.open("r", encoding="utf-8-sig", newline="") as text:
+def _read_table(path: Path, delimiter: str) -> Iterator[Read]:
+    with open_regular(path) as raw, io.TextIOWrapper(raw, "utf-8-sig", "surrogateescape", newline="") as text:
         reader = csv.reader(text, delimiter=delimiter)
         try:
             header = next(reader)
         except StopIteration:
             return
         except csv.Error as exc:
-            raise InvalidInput(f"{path}: the header cannot be read ({exc}).") from None
+            raise InvalidInput(f"{path}: the header cannot be read ({clip(str(exc), 120)}).") from None
+        if any(_ESCAPED.search(name) for name in header):
+            raise InvalidInput(f"{path}: the header is not UTF-8 text.")
         names = [h.strip() for h in header]
         while True:
+            where = f"line {reader.line_num + 1}"  # a row can span lines: it is where it starts
             try:
                 row = next(reader)
             except StopIteration:
                 return
             except csv.Error as exc:
-                yield RecordError(f"line {reader.line_num}", f"not a valid table row ({exc})")
+                yield RecordError(where, f"not a valid table row ({clip(str(exc), 120)})")
                 continue
-            except UnicodeDecodeError:
-                yield RecordError(f"line {reader.line_num + 1}", "not UTF-8 text; the rest cannot be read")
-                return
             if not any(cell.strip() for cell in row):
                 continue
-            if len(row) != len(names):
-                yield RecordError(f"line {reader.line_num}", f"{len(row)} cells where the header has {len(names)}")
+            if any(_ESCAPED.search(cell) for cell in row):
+                yield RecordError(where, "not UTF-8 text")
                 continue
-            yield Located(f"line {reader.line_num}", {n: _cell(v) for n, v in zip(names, row, strict=True)})
+            if len(row) != len(names):
+                yield RecordError(where, f"{len(row)} cells where the header has {len(names)}")
+                continue
+            yield Located(where, {n: _cell(v) for n, v in zip(names, row, strict=True)})
 
 
-def _read_parquet(path: Path) -> Iterator[Located | RecordError]:
+def _read_parquet(path: Path) -> Iterator[Read]:
+    check(path)  # a pipe or a device is refused before Arrow opens it
     try:
         table = pq.ParquetFile(path)
-    except (pa.ArrowInvalid, OSError) as exc:
-        raise InvalidInput(f"{path} is not a readable Parquet file: {exc}") from None
+        columns = parquet_columns.plan(table.schema_arrow)
+    except (pa.ArrowException, OSError, ValueError) as exc:
+        raise InvalidInput(f"{path} is not a readable Parquet file ({clip(str(exc), 200)}).") from None
+    for name, kind in columns.left_out:
+        yield SkippedColumn(name, kind)
     number = 0
-    for batch in table.iter_batches(batch_size=_BATCH):
-        for record in batch.to_pylist():
-            number += 1
-            yield Located(f"row {number}", record)
+    for group in range(table.num_row_groups):
+        end = number + table.metadata.row_group(group).num_rows
+        try:
+            for batch in table.iter_batches(batch_size=_BATCH, row_groups=[group], columns=columns.kept):
+                for record in columns.records(batch):
+                    number += 1
+                    yield Located(f"row {number}", record)
+        except (pa.ArrowException, OSError, ValueError) as exc:
+            yield RecordError(f"rows {number + 1} to {end}", f"cannot be read ({clip(str(exc), 120)})")
+        number = end
 
 
 # --- writing ---------------------------------------------------------------------------------

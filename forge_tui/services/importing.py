@@ -10,10 +10,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from forge_tui.core.errors import ForgeError, InvalidInput
+from forge_tui.core.bounded_text import listing
+from forge_tui.core.errors import ForgeError
 from forge_tui.core.import_shapes import Mapping, ShapeError, UnknownShape, detect, examples_from
-from forge_tui.services.dataset_files import Located, RecordError, read_records
+from forge_tui.services.dataset_files import Located, RecordError, SkippedColumn, read_records
 from forge_tui.services.examples import ExampleService
+from forge_tui.services.readable_files import check
 from forge_tui.store import examples as rows
 from forge_tui.store.db import write_session
 
@@ -36,6 +38,7 @@ class ImportSummary:
     errors: list[RecordError] = field(default_factory=list)  # the first MAX_REPORTED_ERRORS
     shapes: Counter[str] = field(default_factory=Counter)
     unknown_fields: list[str] = field(default_factory=list)  # of the first record of no known shape
+    skipped_columns: list[str] = field(default_factory=list)  # "name (type)": a Parquet type with no JSON form
 
     def line(self) -> str:
         shapes = ", ".join(f"{n} {s}" for s, n in self.shapes.most_common())
@@ -46,6 +49,9 @@ class ImportSummary:
             reasons = Counter(e.reason.split(" (", 1)[0] for e in self.errors).most_common(3)
             why = "; ".join(f"{n}× {r}" for r, n in reasons)
             text += f"; skipped {self.skipped}: {why}"
+        if self.skipped_columns:
+            plural = "s" if len(self.skipped_columns) != 1 else ""
+            text += f"; skipped column{plural} {listing(self.skipped_columns)}"
         return text + "."
 
     def to_json(self) -> dict[str, Any]:
@@ -55,6 +61,7 @@ class ImportSummary:
             "imported": self.imported,
             "skipped": self.skipped,
             "shapes": dict(self.shapes),
+            "skipped_columns": self.skipped_columns,
             "errors": [{"line": e.where, "reason": e.reason} for e in self.errors],
         }
 
@@ -71,8 +78,7 @@ def import_file(
     """Reads the whole file and adds what it can in one transaction: a crash, an error or a cancel
     (ImportCancelled, once `cancel` is set) midway leaves the dataset as it was."""
     path = path.expanduser()
-    if not path.is_file():
-        raise InvalidInput(f"There is no file {path}.")
+    check(path)
     summary = ImportSummary(dataset=dataset_name, file=str(path))
     cipher = examples.cipher(dataset_id)
     batch: list[dict[str, Any]] = []
@@ -85,6 +91,9 @@ def import_file(
 
     with write_session(examples.home.engine) as session:
         for located in read_records(path):
+            if isinstance(located, SkippedColumn):
+                summary.skipped_columns.append(f"{located.name} ({located.kind})")
+                continue
             read += 1
             if isinstance(located, RecordError):
                 skip(located)

@@ -78,3 +78,19 @@ def test_custom_format_saved_listed_and_used(alice: Cli, tmp_path: Path) -> None
     result = alice("export", "-f", "custom:short", "-o", str(out), "--password-stdin", input=PASSWORD + "\n")
     assert result.exit_code == 0, result.output
     assert out.read_text(encoding="utf-8") == "q\np\n"
+
+
+def test_import_names_what_is_not_a_file_and_lists_skipped_columns(alice: Cli, tmp_path: Path) -> None:
+    import pyarrow as pa  # type: ignore[import-untyped]
+    import pyarrow.parquet as pq  # type: ignore[import-untyped]
+
+    folder = tmp_path / "data.jsonl"
+    folder.mkdir()
+    refused = alice("import", str(folder), "--password-stdin", input=PASSWORD + "\n")
+    assert refused.exit_code == 2 and refused.stderr == f"forge-tui: {folder} is a directory, not a file.\n"
+    frame = tmp_path / "frame.parquet"
+    pq.write_table(pa.table({"text": ["a"], "photo": [b"\x89PNG"]}), frame)
+    text = alice("import", str(frame), "--password-stdin", input=PASSWORD + "\n")
+    assert text.stdout == "Imported 1 example into 'default' (1 text); skipped column photo (binary).\n"
+    as_json = alice("import", str(frame), "--password-stdin", "--json", input=PASSWORD + "\n")
+    assert json.loads(as_json.stdout)["skipped_columns"] == ["photo (binary)"]

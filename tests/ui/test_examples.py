@@ -164,6 +164,18 @@ async def test_import_from_datasets_asks_how_to_map_an_unknown_shape(home: Home,
     assert outputs(workspace) == ["Because.", "Like so."]
 
 
+async def test_the_import_prompt_says_what_a_path_is_when_it_is_no_file(home: Home, tmp_path: Any) -> None:
+    fill(home, 0)
+    folder = tmp_path / "data.jsonl"
+    folder.mkdir()
+    app = ForgeApp(home)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await import_from_datasets(pilot, folder)
+        error = app.screen.query_one("#prompt-error", Static)
+        await wait_until(pilot, lambda: f"{folder} is a directory, not a file." in str(error.render()))
+        assert isinstance(app.screen, TextPrompt)  # still asking
+
+
 async def test_regenerate_sends_the_selection_to_audition(home: Home, fake: Any) -> None:
     from forge_tui.core.backend_settings import BackendSettings
     from forge_tui.services.settings import SettingsService

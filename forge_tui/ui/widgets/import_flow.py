@@ -10,10 +10,12 @@ from typing import Any
 
 from textual.screen import Screen
 
+from forge_tui.core.bounded_text import listing
 from forge_tui.core.errors import ForgeError
 from forge_tui.core.import_shapes import Mapping
 from forge_tui.services.examples import ExampleService
 from forge_tui.services.importing import ImportCancelled, ImportSummary, import_file
+from forge_tui.services.readable_files import problem
 from forge_tui.ui.widgets.dialogs import TextPrompt, WorkProgress
 
 
@@ -37,14 +39,15 @@ class ImportFlow:
         self.done = done
 
     def start(self) -> None:
-        def exists(value: str) -> str | None:
-            return None if Path(value).expanduser().is_file() else f"There is no file {value}"
+        def why_not(value: str) -> str | None:
+            return problem(Path(value).expanduser())
 
         def chosen(path: str | None) -> None:
             if path:
                 self._run(Path(path).expanduser(), None)
 
-        prompt = TextPrompt(f"Import a file into '{self.dataset_name}'", placeholder="path/to/data.jsonl", check=exists)
+        title = f"Import a file into '{self.dataset_name}'"
+        prompt = TextPrompt(title, placeholder="path/to/data.jsonl", check=why_not)
         self.screen.app.push_screen(prompt, chosen)
 
     def _run(self, path: Path, mapping: Mapping | None) -> None:
@@ -76,7 +79,7 @@ class ImportFlow:
     def _finished(self, path: Path, summary: ImportSummary) -> None:
         app = self.screen.app
         if not summary.imported and summary.unknown_fields:
-            fields = ", ".join(summary.unknown_fields)
+            fields = listing(summary.unknown_fields)
 
             def mapped(text: str | None) -> None:
                 if text:

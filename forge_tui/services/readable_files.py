@@ -1,0 +1,81 @@
+"""Opening a file the user named, for reading, only when it is a regular file.
+
+A directory, a named pipe (opening one waits for a writer; reading it waits forever), a device
+(/dev/zero never ends) or a socket is refused with a sentence saying what it is, before a byte
+is read.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+from typing import BinaryIO
+
+from forge_tui.core.errors import ForgeError, InvalidInput
+
+_NONBLOCK = getattr(os, "O_NONBLOCK", 0)
+_KINDS = (
+    (stat.S_ISDIR, "a directory, not a file"),
+    (stat.S_ISFIFO, "a named pipe (FIFO), not a regular file"),
+    (stat.S_ISCHR, "a device, not a regular file"),
+    (stat.S_ISBLK, "a device, not a regular file"),
+    (stat.S_ISSOCK, "a socket, not a regular file"),
+)
+
+
+def _refusal(path: Path, mode: int) -> ForgeError | None:
+    if stat.S_ISREG(mode):
+        return None
+    what = next((text for test, text in _KINDS if test(mode)), "not a regular file")
+    if path.is_symlink():
+        return InvalidInput(f"{path} is a link to {os.path.realpath(path)}, {what}.")
+    return InvalidInput(f"{path} is {what}.")
+
+
+def _unreadable(path: Path, exc: OSError) -> ForgeError:
+    if isinstance(exc, FileNotFoundError):
+        return InvalidInput(f"There is no file {path}.")
+    return ForgeError(f"Cannot read {path}: {exc.strerror or exc}.")
+
+
+def _refusal_of(path: Path) -> ForgeError | None:
+    try:
+        mode = path.stat().st_mode
+    except OSError as exc:
+        return _unreadable(path, exc)
+    return _refusal(path, mode)
+
+
+def problem(path: Path) -> str | None:
+    """None when `path` is a regular file; else the sentence saying why it cannot be read."""
+    refusal = _refusal_of(path)
+    return None if refusal is None else str(refusal)
+
+
+def check(path: Path) -> None:
+    """Raises the ForgeError whose sentence `problem` gives."""
+    refusal = _refusal_of(path)
+    if refusal is not None:
+        raise refusal
+
+
+def open_regular(path: Path) -> BinaryIO:
+    """The file, opened for reading in binary; raises a ForgeError for anything else. Opened
+    without waiting (O_NONBLOCK) and checked once open, so that a pipe put in its place meanwhile
+    cannot block."""
+    check(path)
+    try:
+        fd = os.open(path, os.O_RDONLY | _NONBLOCK | getattr(os, "O_BINARY", 0))
+    except OSError as exc:
+        raise _unreadable(path, exc) from None
+    try:
+        refusal = _refusal(path, os.fstat(fd).st_mode)
+        if refusal is not None:
+            raise refusal
+        if _NONBLOCK:
+            os.set_blocking(fd, True)
+    except BaseException:
+        os.close(fd)
+        raise
+    return os.fdopen(fd, "rb")
