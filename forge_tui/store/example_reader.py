@@ -11,14 +11,16 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from itertools import product
 from pathlib import Path
 from typing import Any, TypeVar
 
 import orjson
 from pydantic import BaseModel
 
+from forge_tui.core.errors import DamagedRow
 from forge_tui.core.models import Example, ExampleContent, ExampleMeta
-from forge_tui.store.vault import FieldCipher
+from forge_tui.store.vault import BOUND_VERSION, SEAL_VERSION, FieldCipher, SealBroken
 
 COLUMNS = (
     "id",
@@ -41,8 +43,31 @@ COLUMNS = (
 _SELECT = f"SELECT {', '.join(COLUMNS)} FROM example WHERE dataset_id = ? AND "
 
 SEALED = ("system_prompt", "user_prompt", "output", "slots", "tool_calls", "rejected", "turns")
+# Sealed columns that may be NULL. Which of them a row has is bound into the seal of ANCHOR (a column
+# every row has), so a field set to NULL behind the app's back fails to open instead of vanishing.
+# Rows sealed before this (ANCHOR at vault.SEAL_VERSION) carry no marker until re-sealed (legacy).
+OPTIONAL_SEALED = ("turns",)
+ANCHOR = "output"
+TABLE = "example"
 _EMPTY_JSON: dict[bytes | str, Any] = {b"[]": list, b"{}": dict, "[]": list, "{}": dict}
 M = TypeVar("M", bound=BaseModel)
+
+
+def presence_marker(optional: Sequence[object]) -> bytes:
+    """What ANCHOR's seal binds: the names of the OPTIONAL_SEALED columns that hold a value (in that
+    order, comma-separated; empty for none). `optional` holds their values in OPTIONAL_SEALED order."""
+    return _MARKERS[tuple(value is not None for value in optional)]
+
+
+_MARKERS = {
+    flags: ",".join(name for name, on in zip(OPTIONAL_SEALED, flags, strict=True) if on).encode()
+    for flags in product((False, True), repeat=len(OPTIONAL_SEALED))
+}
+
+
+def is_legacy(anchor: object) -> bool:
+    """Whether a row's ANCHOR value was sealed without the presence marker."""
+    return isinstance(anchor, bytes) and anchor[:1] == bytes([SEAL_VERSION])
 
 
 def json_value(raw: bytes | str) -> Any:
@@ -61,44 +86,95 @@ def trusted(model: type[M], values: dict[str, Any]) -> M:
     return made
 
 
-def build(
-    cipher: FieldCipher,
-    rid: str,
-    dataset_id: int,
-    sealed: tuple[bytes, bytes, bytes, bytes, bytes, bytes, bytes | None],
-    meta: dict[str, Any],
-    created_at: datetime,
-    updated_at: datetime,
-) -> Example:
-    """Opens the sealed fields (system, user, output, slots, tool_calls, rejected, turns); raises
-    SealBroken naming the row and column that fail."""
-    system_prompt, user_prompt, output, slots, tool_calls, rejected, turns = cipher.open_fields(rid, SEALED, sealed)
-    # Only turns may be NULL (a single exchange).
+def _what(value: object) -> str:
+    """How a damaged value reads in a message."""
+    if value is None:
+        return "is empty (NULL)"
+    kind = "text" if isinstance(value, str) else "a number" if isinstance(value, int | float) else "bytes"
+    return f"holds {kind} where it should not"
+
+
+def _presence_problem(cipher: FieldCipher, rid: str, anchor: bytes, optional: Sequence[object]) -> DamagedRow | None:
+    """ANCHOR failed to open with the row's presence marker: if it opens with one optional field's
+    presence flipped, that field is the damage (set to NULL, or put into a row that had none)."""
+    if not isinstance(anchor, bytes) or anchor[:1] != bytes([BOUND_VERSION]):
+        return None
+    for i, column in enumerate(OPTIONAL_SEALED):
+        flipped = [*optional]
+        flipped[i] = None if optional[i] is not None else b""
+        try:
+            cipher.open(ANCHOR, rid, anchor, presence_marker(flipped))
+        except DamagedRow:
+            continue
+        if optional[i] is None:
+            return DamagedRow(TABLE, column, rid, "is missing (NULL) though the row was sealed with it")
+        return DamagedRow(TABLE, column, rid, "holds a value though the row was sealed without it")
+    return None
+
+
+def open_values(cipher: FieldCipher, values: Sequence[Any]) -> Example:
+    """An Example from a row of COLUMNS as SQLite stores them (read() and store.examples return
+    these). Raises DamagedRow naming the row and the field when the row cannot be read: a seal that
+    fails to open, a missing field, a value of the wrong kind, invalid JSON, a time that is not one."""
+    (rid, dataset_id, sp, up, out, slots, calls, rejected, turns, model, params, pt, ct, tid, created, updated) = values
+    sealed = (sp, up, out, slots, calls, rejected, turns)
+    try:
+        opened = cipher.open_fields(rid, SEALED, sealed, presence_marker((turns,)))
+    except SealBroken as exc:
+        if exc.column == ANCHOR:
+            raise _presence_problem(cipher, rid, out, (turns,)) or exc from None
+        raise
+    system_prompt, user_prompt, output, slots_json, calls_json, rejected_json, turns_json = opened
+    if None in opened[:6]:  # only turns may be NULL (a single exchange)
+        raise DamagedRow(TABLE, SEALED[opened.index(None)], rid, "is empty (NULL)")
     assert system_prompt is not None and user_prompt is not None and output is not None
-    assert slots is not None and tool_calls is not None and rejected is not None
-    content = trusted(
-        ExampleContent,
-        {
-            "system_prompt": system_prompt.decode(),
-            "user_prompt": user_prompt.decode(),
-            "slots": json_value(slots),
-            "output": output.decode(),
-            "tool_calls": json_value(tool_calls),
-            "rejected": json_value(rejected),
-            "turns": json_value(turns) if turns is not None else [],
-        },
-    )
-    return trusted(
-        Example,
-        {
-            "id": rid,
-            "dataset_id": dataset_id,
-            "content": content,
-            "meta": trusted(ExampleMeta, meta),
-            "created_at": created_at,
-            "updated_at": updated_at,
-        },
-    )
+    assert slots_json is not None and calls_json is not None and rejected_json is not None
+    try:  # sealed values were authenticated; this fails only for content this version cannot read
+        content = trusted(
+            ExampleContent,
+            {
+                "system_prompt": system_prompt.decode(),
+                "user_prompt": user_prompt.decode(),
+                "slots": json_value(slots_json),
+                "output": output.decode(),
+                "tool_calls": json_value(calls_json),
+                "rejected": json_value(rejected_json),
+                "turns": json_value(turns_json) if turns_json is not None else [],
+            },
+        )
+    except ValueError:
+        raise DamagedRow(TABLE, "content", rid, "holds what this version cannot read") from None
+    meta = _meta(rid, model, params, pt, ct, tid)
+    created_at = _time(rid, "created_at", created)
+    updated_at = created_at if updated == created else _time(rid, "updated_at", updated)
+    fields = {"id": rid, "dataset_id": dataset_id, "content": content, "meta": meta}
+    return trusted(Example, {**fields, "created_at": created_at, "updated_at": updated_at})
+
+
+def _meta(rid: str, model: Any, params: Any, pt: Any, ct: Any, tid: Any) -> ExampleMeta:
+    try:
+        params_value = json_value(params)
+    except (ValueError, TypeError):
+        raise DamagedRow(TABLE, "params", rid, "is empty (NULL)" if params is None else "is not valid JSON") from None
+    for column, value, ok in (
+        ("model", model, type(model) is str),
+        ("params", params_value, type(params_value) is dict),
+        ("prompt_tokens", pt, pt is None or type(pt) is int),
+        ("completion_tokens", ct, ct is None or type(ct) is int),
+        ("template_id", tid, tid is None or type(tid) is int),
+    ):
+        if not ok:
+            problem = "is not a JSON object" if column == "params" else _what(value)
+            raise DamagedRow(TABLE, column, rid, problem)
+    values = {"model": model, "params": params_value, "prompt_tokens": pt, "completion_tokens": ct, "template_id": tid}
+    return trusted(ExampleMeta, values)
+
+
+def _time(rid: str, column: str, stored: Any) -> datetime:
+    try:
+        return _utc(stored)
+    except (ValueError, TypeError):
+        raise DamagedRow(TABLE, column, rid, "is not a time" if stored is not None else "is empty (NULL)") from None
 
 
 def _utc(stored: str) -> datetime:
@@ -130,18 +206,3 @@ def read(
         wanted = set(ids)
         found = [row for row in found if row[0] in wanted]
     return found
-
-
-def open_values(cipher: FieldCipher, values: tuple[Any, ...]) -> Example:
-    """An Example from a tuple read() returned."""
-    (rid, dataset_id, sp, up, out, slots, calls, rejected, turns, model, params, pt, ct, tid, created, updated) = values
-    meta = {
-        "model": model,
-        "params": json_value(params),
-        "prompt_tokens": pt,
-        "completion_tokens": ct,
-        "template_id": tid,
-    }
-    created_at = _utc(created)
-    stamps = created_at, created_at if updated == created else _utc(updated)
-    return build(cipher, rid, dataset_id, (sp, up, out, slots, calls, rejected, turns), meta, *stamps)
