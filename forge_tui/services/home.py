@@ -9,6 +9,7 @@ from sqlalchemy import Engine
 
 from forge_tui.core.errors import ForgeError
 from forge_tui.services.config import DB_FILE, AppConfig, load_config, resolve_home
+from forge_tui.store import db_file
 from forge_tui.store.db import current_revision, make_engine, migrate
 from forge_tui.store.vault import KdfParams
 
@@ -36,13 +37,32 @@ class Home:
 
 
 def open_home(explicit: str | Path | None = None) -> Home:
-    """Open (creating if needed) the data directory and bring its database to the current schema."""
+    """Open (creating if needed) the data directory and bring its database to the current schema.
+    A database file that exists but cannot be read is reported (DatabaseDamaged), never replaced."""
     path = resolve_home(explicit)
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise ForgeError(f"Cannot create the data directory {path}: {exc.strerror}") from None
     config = load_config(path)
-    engine = make_engine(path / DB_FILE)
-    migrate(engine)
+    db_path = path / DB_FILE
+    db_file.ensure(db_path)
+    engine = make_engine(db_path)
+    try:
+        migrate(engine)
+    except Exception as exc:
+        engine.dispose()
+        damage = database_damage(db_path, exc)
+        if damage is None:
+            raise
+        raise damage from None
     return Home(path=path, config=config, engine=engine)
+
+
+def database_damage(db_path: Path, exc: BaseException) -> ForgeError | None:
+    """The message for `exc` when it is SQLite finding the database file damaged, else None."""
+    if isinstance(exc, db_file.DatabaseDamaged):
+        return exc
+    if db_file.is_damage(exc):
+        return db_file.damaged(db_path, f"is damaged (SQLite: {db_file.sqlite_message(exc)})")
+    return None
