@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import signal
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from types import FrameType
 from typing import TYPE_CHECKING, Annotated, NoReturn, TypeVar
 
 import typer
 
 from forge_tui.core.errors import ForgeError, InvalidInput
+from forge_tui.services.files import remove_temporaries
 
 if TYPE_CHECKING:
     from forge_tui.core.models import UserInfo
@@ -20,12 +24,43 @@ if TYPE_CHECKING:
 EXIT_CODES_HELP = """\
 Exit codes: 0 success · 1 error · 2 bad input or usage · 3 wrong password or recovery key ·
 4 too many unlock attempts (wait and retry) · 5 not found · 6 model server unreachable or failing ·
-130 cancelled.
+129 stopped by SIGHUP · 130 cancelled (Ctrl-C, SIGINT) · 143 stopped by SIGTERM. A stopped export
+leaves no file behind, whole or partial.
 
 Data directory: --home DIR, else $FORGE_TUI_HOME, else the platform's user data directory.
 """
 
 EXIT_CANCELLED = 130
+_ENDING_SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name))
+
+
+class Terminated(BaseException):
+    """SIGTERM or SIGHUP arrived: unwinds like Ctrl-C's KeyboardInterrupt, so every cleanup runs."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _terminate(signum: int, _frame: FrameType | None) -> None:
+    for ending in _ENDING_SIGNALS:  # one is enough: let the cleanup finish
+        signal.signal(ending, signal.SIG_IGN)
+    remove_temporaries()
+    raise Terminated(signum)
+
+
+def handle_ending_signals() -> Callable[[], None]:
+    """Makes SIGTERM and SIGHUP end a command the way Ctrl-C does (temporary files removed, worker
+    processes stopped, exit code 128 + the signal's number); returns what puts the old handlers back."""
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+    previous = {ending: signal.signal(ending, _terminate) for ending in _ENDING_SIGNALS}
+
+    def restore() -> None:
+        for ending, handler in previous.items():
+            signal.signal(ending, handler)
+
+    return restore
 
 
 def sub_app(help_text: str) -> typer.Typer:
@@ -56,6 +91,20 @@ def errors() -> Iterator[None]:
         fail(str(exc), exc.exit_code)
     except KeyboardInterrupt:
         fail("cancelled", EXIT_CANCELLED)
+    except Terminated as exc:
+        fail(f"stopped by {signal.Signals(exc.signum).name}", 128 + exc.signum)
+    except Exception as exc:
+        damage = _database_damage(exc)
+        if damage is None:
+            raise
+        fail(str(damage), damage.exit_code)
+
+
+def _database_damage(exc: Exception) -> ForgeError | None:
+    from forge_tui.services.config import DB_FILE, resolve_home
+    from forge_tui.services.home import database_damage
+
+    return database_damage(resolve_home(state.home_dir) / DB_FILE, exc)
 
 
 def run(action: Callable[[], T]) -> T:

@@ -109,6 +109,8 @@ def export(
         summary = run_export(workspace.examples, source.id, chosen, out, file_type, split, seed, progress)
         if sys.stderr.isatty() and not as_json:
             typer.echo("", err=True)
+    for reason in [] if as_json else summary.broken:
+        typer.echo(f"forge-tui: left out {reason}", err=True)
     typer.echo(json.dumps(summary.to_json(), ensure_ascii=False) if as_json else summary.line())
 
 

@@ -9,15 +9,25 @@ more than it saves.
 Start method: fork while this process has a single thread (the CLI); otherwise forkserver (the TUI
 has threads, and forking a threaded process can copy a held lock). warm() starts the fork server
 ahead of the first export.
+
+Workers hold the dataset key, so they must not outlive the export's process, even one killed
+with SIGKILL. On Linux each worker asks the kernel for SIGKILL when its parent ends
+(PR_SET_PDEATHSIG): a forked worker's parent is the exporting process; a fork server's worker's
+parent is the fork server, which exits as soon as the process that started it is gone. Elsewhere a
+thread in the worker watches for its parent to change. Either way a worker first checks that the
+exporting process is still there, in case it died before the watch began.
 """
 
 from __future__ import annotations
 
+import ctypes
 import gc
 import multiprocessing
 import os
+import signal
 import sys
 import threading
+import time
 from collections import deque
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -27,14 +37,16 @@ from pathlib import Path
 from typing import Any
 
 from forge_tui.core.custom_formats import CUSTOM_PREFIX, custom_format
-from forge_tui.core.errors import ForgeError
+from forge_tui.core.errors import DamagedRow, ForgeError
 from forge_tui.core.export_formats import FORMATS, ExportFormat
 from forge_tui.services.dataset_files import Encoded, encode
 from forge_tui.store import example_reader
-from forge_tui.store.vault import FieldCipher, SealBroken
+from forge_tui.store.vault import FieldCipher
 
 CHUNK = 2000  # examples per chunk: progress and cancel steps, and what a worker reads at once
 PARALLEL_FROM = 6000  # examples; below this, one process is quicker than starting workers
+PARENT_POLL_S = 0.5  # where there is no PR_SET_PDEATHSIG: how often a worker looks for its parent
+_PR_SET_PDEATHSIG = 1
 
 
 class ExportCancelled(ForgeError):
@@ -95,7 +107,7 @@ class _Renderer:
         for values in example_reader.read(self.connection, self.job.dataset_id, ids, self.job.contiguous):
             try:
                 example = open_values(self.cipher, values)
-            except SealBroken as exc:
+            except DamagedRow as exc:
                 broken.append(str(exc))
                 continue
             examples += 1
@@ -112,13 +124,55 @@ class _Renderer:
 _worker: _Renderer | None = None
 
 
-def _start_worker(job: Job) -> None:
+def _start_worker(job: Job, exporter_pid: int) -> None:
     global _worker
+    _end_with_parent(exporter_pid)
+    # The exporting process handles signals (and removes its temporary files); a forked worker
+    # would inherit its handlers, and a terminal's Ctrl-C reaches the whole process group.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    for name in ("SIGTERM", "SIGHUP"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), signal.SIG_DFL)
     # A forked worker shares the parent's objects until it writes to them; a collection would walk
     # (and so copy) all of them. Rendering makes no reference cycles, and the worker ends with the export.
     gc.freeze()
     gc.disable()
     _worker = _Renderer(job)
+
+
+def _end_with_parent(exporter_pid: int) -> None:
+    """Makes this worker end when its parent does (see the module's docstring)."""
+    parent = os.getppid()
+    if not _kill_me_with_parent():
+        threading.Thread(target=_watch_parent, args=(parent,), daemon=True, name="watch-parent").start()
+    if not _alive(exporter_pid):
+        os._exit(1)
+
+
+def _kill_me_with_parent() -> bool:
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)  # the process's own symbols, libc's among them
+        return int(libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)) == 0
+    except (OSError, AttributeError):
+        return False
+
+
+def _watch_parent(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(PARENT_POLL_S)
+    os._exit(1)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _render_in_worker(ids: Sequence[str]) -> Rendered:
@@ -176,7 +230,8 @@ def render_chunks(
         finally:
             renderer.close()
         return
-    with ProcessPoolExecutor(workers, mp_context=_context(), initializer=_start_worker, initargs=(job,)) as pool:
+    pool = ProcessPoolExecutor(workers, mp_context=_context(), initializer=_start_worker, initargs=(job, os.getpid()))
+    with pool:
         pending: deque[Future[Rendered]] = deque()
         queued = iter(chunks)
         try:
