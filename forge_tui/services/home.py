@@ -50,6 +50,8 @@ def open_home(explicit: str | Path | None = None) -> Home:
     engine = make_engine(db_path)
     try:
         migrate(engine)
+        with engine.connect() as connection:  # the accounts decide between first run and unlock
+            connection.exec_driver_sql("SELECT count(*) FROM user").scalar()
     except Exception as exc:
         engine.dispose()
         damage = database_damage(db_path, exc)

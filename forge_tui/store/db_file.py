@@ -34,6 +34,8 @@ def damaged(path: Path, what: str) -> DatabaseDamaged:
     return DatabaseDamaged(
         f"The database {path} {what}: restore it from a backup, first moving the damaged file "
         f"and its {path.name}-wal (if there is one) out of the way."
+        if path.exists()
+        else f"The database {path} {what}: restore it from a backup, first moving {path.name}-wal out of the way."
     )
 
 

@@ -54,9 +54,12 @@ def allow_nulls(db_path: Path) -> None:
     connection = sqlite3.connect(db_path, isolation_level=None)
     try:
         connection.execute("PRAGMA writable_schema = ON")
-        (sql,) = connection.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'example'").fetchone()
+        (sql,) = connection.execute(
+            "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'example'"
+        ).fetchone()
         connection.execute(
-            "UPDATE sqlite_master SET sql = ? WHERE type = 'table' AND name = 'example'", (sql.replace(" NOT NULL", ""),)
+            "UPDATE sqlite_master SET sql = ? WHERE type = 'table' AND name = 'example'",
+            (sql.replace(" NOT NULL", ""),),
         )
         connection.execute("PRAGMA writable_schema = OFF")
     finally:
