@@ -31,7 +31,7 @@ Data directory: --home DIR, else $FORGE_TUI_HOME, else the platform's user data 
 """
 
 EXIT_CANCELLED = 130
-_ENDING_SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name))
+_ENDING_SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP", "SIGINT") if hasattr(signal, name))
 
 
 class Terminated(BaseException):
@@ -42,25 +42,43 @@ class Terminated(BaseException):
         self.signum = signum
 
 
-def _terminate(signum: int, _frame: FrameType | None) -> None:
-    for ending in _ENDING_SIGNALS:  # one is enough: let the cleanup finish
-        signal.signal(ending, signal.SIG_IGN)
+class _Signals:
+    received: int | None = None  # the ending signal that arrived during this command
+
+
+_signals = _Signals()
+
+
+def _on_ending_signal(signum: int, _frame: FrameType | None) -> None:
+    # The temporary files go first, here: the exception below can land where Python only prints it
+    # (a fork hook, a finalizer); then the export stops at its next step (services.files.stopping)
+    # and errors() still ends with this signal's exit code.
+    _signals.received = signum
     remove_temporaries()
+    if signum == signal.SIGINT:
+        raise KeyboardInterrupt
     raise Terminated(signum)
 
 
 def handle_ending_signals() -> Callable[[], None]:
     """Makes SIGTERM and SIGHUP end a command the way Ctrl-C does (temporary files removed, worker
     processes stopped, exit code 128 + the signal's number); returns what puts the old handlers back."""
+    _signals.received = None
     if threading.current_thread() is not threading.main_thread():
         return lambda: None
-    previous = {ending: signal.signal(ending, _terminate) for ending in _ENDING_SIGNALS}
+    previous = {ending: signal.signal(ending, _on_ending_signal) for ending in _ENDING_SIGNALS}
 
     def restore() -> None:
         for ending, handler in previous.items():
             signal.signal(ending, handler)
 
     return restore
+
+
+def _fail_on_signal(signum: int) -> NoReturn:
+    if signum == signal.SIGINT:
+        fail("cancelled", EXIT_CANCELLED)
+    fail(f"stopped by {signal.Signals(signum).name}", 128 + signum)
 
 
 def sub_app(help_text: str) -> typer.Typer:
@@ -87,12 +105,14 @@ def errors() -> Iterator[None]:
     """Turns the errors services raise into a message on stderr and a documented exit code."""
     try:
         yield
-    except ForgeError as exc:
+    except (ForgeError, KeyboardInterrupt, Terminated) as exc:
+        if _signals.received is not None:
+            _fail_on_signal(_signals.received)
+        if isinstance(exc, Terminated):
+            _fail_on_signal(exc.signum)
+        if isinstance(exc, KeyboardInterrupt):
+            fail("cancelled", EXIT_CANCELLED)
         fail(str(exc), exc.exit_code)
-    except KeyboardInterrupt:
-        fail("cancelled", EXIT_CANCELLED)
-    except Terminated as exc:
-        fail(f"stopped by {signal.Signals(exc.signum).name}", 128 + exc.signum)
     except Exception as exc:
         damage = _database_damage(exc)
         if damage is None:
