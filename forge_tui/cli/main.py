@@ -57,7 +57,8 @@ def root(
     """Start the TUI when no command is given."""
     state.home_dir = home
     if ctx.invoked_subcommand is not None:
-        ctx.call_on_close(handle_ending_signals())
+        if ctx.invoked_subcommand != "serve":  # textual-serve handles SIGINT and SIGTERM on its loop
+            ctx.call_on_close(handle_ending_signals())
         return
     with errors():
         home_obj = open_home()
