@@ -80,8 +80,10 @@ class ExampleService:
         """Raises DamagedRow (a ForgeError naming the row and field) for a row that cannot be read."""
         with read_session(self.home.engine) as s:
             row = rows.get(s, example_id)
-        if row is None or type(row[1]) is not int:
+        if row is None:
             raise NotFound(f"No example with id {example_id}.")
+        if type(row[1]) is not int:
+            raise DamagedRow("example", "dataset_id", example_id, "does not name a dataset")
         return rows.open_row(self._cipher(row[1]), row)
 
     def page(self, dataset_id: int, after: str | None = None, limit: int = 100) -> list[Example | BrokenExample]:

@@ -20,7 +20,7 @@ from pydantic import BaseModel
 
 from forge_tui.core.errors import DamagedRow
 from forge_tui.core.models import Example, ExampleContent, ExampleMeta
-from forge_tui.store.vault import BOUND_VERSION, SEAL_VERSION, FieldCipher, SealBroken
+from forge_tui.store.vault import BOUND_VERSION, FieldCipher, SealBroken
 
 COLUMNS = (
     "id",
@@ -65,9 +65,9 @@ _MARKERS = {
 }
 
 
-def is_legacy(anchor: object) -> bool:
-    """Whether a row's ANCHOR value was sealed without the presence marker."""
-    return isinstance(anchor, bytes) and anchor[:1] == bytes([SEAL_VERSION])
+# open_values reads the one optional column by name.
+assert OPTIONAL_SEALED == ("turns",)
+_NO_TURNS, _WITH_TURNS = presence_marker((None,)), presence_marker((b"",))
 
 
 def json_value(raw: bytes | str) -> Any:
@@ -119,16 +119,21 @@ def open_values(cipher: FieldCipher, values: Sequence[Any]) -> Example:
     (rid, dataset_id, sp, up, out, slots, calls, rejected, turns, model, params, pt, ct, tid, created, updated) = values
     sealed = (sp, up, out, slots, calls, rejected, turns)
     try:
-        opened = cipher.open_fields(rid, SEALED, sealed, presence_marker((turns,)))
+        opened = cipher.open_fields(rid, SEALED, sealed, _NO_TURNS if turns is None else _WITH_TURNS)
     except SealBroken as exc:
         if exc.column == ANCHOR:
             raise _presence_problem(cipher, rid, out, (turns,)) or exc from None
         raise
     system_prompt, user_prompt, output, slots_json, calls_json, rejected_json, turns_json = opened
-    if None in opened[:6]:  # only turns may be NULL (a single exchange)
+    if (
+        system_prompt is None
+        or user_prompt is None
+        or output is None
+        or slots_json is None
+        or calls_json is None
+        or rejected_json is None
+    ):  # only turns may be NULL (a single exchange)
         raise DamagedRow(TABLE, SEALED[opened.index(None)], rid, "is empty (NULL)")
-    assert system_prompt is not None and user_prompt is not None and output is not None
-    assert slots_json is not None and calls_json is not None and rejected_json is not None
     try:  # sealed values were authenticated; this fails only for content this version cannot read
         content = trusted(
             ExampleContent,
@@ -142,39 +147,53 @@ def open_values(cipher: FieldCipher, values: Sequence[Any]) -> Example:
                 "turns": json_value(turns_json) if turns_json is not None else [],
             },
         )
-    except ValueError:
-        raise DamagedRow(TABLE, "content", rid, "holds what this version cannot read") from None
-    meta = _meta(rid, model, params, pt, ct, tid)
-    created_at = _time(rid, "created_at", created)
-    updated_at = created_at if updated == created else _time(rid, "updated_at", updated)
-    fields = {"id": rid, "dataset_id": dataset_id, "content": content, "meta": meta}
-    return trusted(Example, {**fields, "created_at": created_at, "updated_at": updated_at})
+        params_value = json_value(params)
+        created_at = _utc(created)
+        updated_at = created_at if updated == created else _utc(updated)
+    except (ValueError, TypeError):
+        raise _plain_problem(rid, values) from None
+    if (
+        type(model) is not str
+        or type(params_value) is not dict
+        or (pt is not None and type(pt) is not int)
+        or (ct is not None and type(ct) is not int)
+        or (tid is not None and type(tid) is not int)
+    ):
+        raise _plain_problem(rid, values)
+    meta = {"model": model, "params": params_value, "prompt_tokens": pt, "completion_tokens": ct, "template_id": tid}
+    return trusted(
+        Example,
+        {
+            "id": rid,
+            "dataset_id": dataset_id,
+            "content": content,
+            "meta": trusted(ExampleMeta, meta),
+            "created_at": created_at,
+            "updated_at": updated_at,
+        },
+    )
 
 
-def _meta(rid: str, model: Any, params: Any, pt: Any, ct: Any, tid: Any) -> ExampleMeta:
+def _plain_problem(rid: str, values: Sequence[Any]) -> DamagedRow:
+    """What is wrong with a row whose sealed fields opened (open_values' slow path, for the message)."""
+    row = dict(zip(COLUMNS, values, strict=True))
+    params = row["params"]
     try:
         params_value = json_value(params)
     except (ValueError, TypeError):
-        raise DamagedRow(TABLE, "params", rid, "is empty (NULL)" if params is None else "is not valid JSON") from None
-    for column, value, ok in (
-        ("model", model, type(model) is str),
-        ("params", params_value, type(params_value) is dict),
-        ("prompt_tokens", pt, pt is None or type(pt) is int),
-        ("completion_tokens", ct, ct is None or type(ct) is int),
-        ("template_id", tid, tid is None or type(tid) is int),
-    ):
-        if not ok:
-            problem = "is not a JSON object" if column == "params" else _what(value)
-            raise DamagedRow(TABLE, column, rid, problem)
-    values = {"model": model, "params": params_value, "prompt_tokens": pt, "completion_tokens": ct, "template_id": tid}
-    return trusted(ExampleMeta, values)
-
-
-def _time(rid: str, column: str, stored: Any) -> datetime:
-    try:
-        return _utc(stored)
-    except (ValueError, TypeError):
-        raise DamagedRow(TABLE, column, rid, "is not a time" if stored is not None else "is empty (NULL)") from None
+        return DamagedRow(TABLE, "params", rid, "is empty (NULL)" if params is None else "is not valid JSON")
+    if type(params_value) is not dict:
+        return DamagedRow(TABLE, "params", rid, "is not a JSON object")
+    for column in ("created_at", "updated_at"):
+        try:
+            _utc(row[column])
+        except (ValueError, TypeError):
+            return DamagedRow(TABLE, column, rid, "is not a time" if row[column] is not None else "is empty (NULL)")
+    for column, kind in (("model", str), ("prompt_tokens", int), ("completion_tokens", int), ("template_id", int)):
+        value = row[column]
+        if type(value) is not kind and (value is not None or column == "model"):
+            return DamagedRow(TABLE, column, rid, _what(value))
+    return DamagedRow(TABLE, "content", rid, "holds what this version cannot read")
 
 
 def _utc(stored: str) -> datetime:
