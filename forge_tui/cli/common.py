@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import signal
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from types import FrameType
 from typing import TYPE_CHECKING, Annotated, NoReturn, TypeVar
 
 import typer
 
 from forge_tui.core.control_chars import escape_controls
 from forge_tui.core.errors import ForgeError, InvalidInput
+from forge_tui.services.files import remove_temporaries
 
 if TYPE_CHECKING:
     from forge_tui.core.models import UserInfo
@@ -21,12 +25,61 @@ if TYPE_CHECKING:
 EXIT_CODES_HELP = """\
 Exit codes: 0 success · 1 error · 2 bad input or usage · 3 wrong password or recovery key ·
 4 too many unlock attempts (wait and retry) · 5 not found · 6 model server unreachable or failing ·
-130 cancelled.
+129 stopped by SIGHUP · 130 cancelled (Ctrl-C, SIGINT) · 143 stopped by SIGTERM. A stopped export
+leaves no file behind, whole or partial.
 
 Data directory: --home DIR, else $FORGE_TUI_HOME, else the platform's user data directory.
 """
 
 EXIT_CANCELLED = 130
+_ENDING_SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP", "SIGINT") if hasattr(signal, name))
+
+
+class Terminated(BaseException):
+    """SIGTERM or SIGHUP arrived: unwinds like Ctrl-C's KeyboardInterrupt, so every cleanup runs."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+class _Signals:
+    received: int | None = None  # the ending signal that arrived during this command
+
+
+_signals = _Signals()
+
+
+def _on_ending_signal(signum: int, _frame: FrameType | None) -> None:
+    # The temporary files go first, here: the exception below can land where Python only prints it
+    # (a fork hook, a finalizer); then the export stops at its next step (services.files.stopping)
+    # and errors() still ends with this signal's exit code.
+    _signals.received = signum
+    remove_temporaries()
+    if signum == signal.SIGINT:
+        raise KeyboardInterrupt
+    raise Terminated(signum)
+
+
+def handle_ending_signals() -> Callable[[], None]:
+    """Makes SIGTERM and SIGHUP end a command the way Ctrl-C does (temporary files removed, worker
+    processes stopped, exit code 128 + the signal's number); returns what puts the old handlers back."""
+    _signals.received = None
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+    previous = {ending: signal.signal(ending, _on_ending_signal) for ending in _ENDING_SIGNALS}
+
+    def restore() -> None:
+        for ending, handler in previous.items():
+            signal.signal(ending, handler)
+
+    return restore
+
+
+def _fail_on_signal(signum: int) -> NoReturn:
+    if signum == signal.SIGINT:
+        fail("cancelled", EXIT_CANCELLED)
+    fail(f"stopped by {signal.Signals(signum).name}", 128 + signum)
 
 
 def sub_app(help_text: str) -> typer.Typer:
@@ -60,10 +113,26 @@ def errors() -> Iterator[None]:
     """Turns the errors services raise into a message on stderr and a documented exit code."""
     try:
         yield
-    except ForgeError as exc:
+    except (ForgeError, KeyboardInterrupt, Terminated) as exc:
+        if _signals.received is not None:
+            _fail_on_signal(_signals.received)
+        if isinstance(exc, Terminated):
+            _fail_on_signal(exc.signum)
+        if isinstance(exc, KeyboardInterrupt):
+            fail("cancelled", EXIT_CANCELLED)
         fail(str(exc), exc.exit_code)
-    except KeyboardInterrupt:
-        fail("cancelled", EXIT_CANCELLED)
+    except Exception as exc:
+        damage = _database_damage(exc)
+        if damage is None:
+            raise
+        fail(str(damage), damage.exit_code)
+
+
+def _database_damage(exc: Exception) -> ForgeError | None:
+    from forge_tui.services.config import DB_FILE, resolve_home
+    from forge_tui.services.home import database_damage
+
+    return database_damage(resolve_home(state.home_dir) / DB_FILE, exc)
 
 
 def run(action: Callable[[], T]) -> T:

@@ -93,13 +93,17 @@ def datasets_unarchive(name: str, user: UserOpt = None) -> None:
 
 @datasets_app.command("verify")
 def datasets_verify(name: str, user: UserOpt = None, password_stdin: PasswordStdin = False) -> None:
-    """Open every sealed field of a dataset and report rows that fail (exit 1 when any does)."""
+    """Open every sealed field of a dataset and report rows that fail (exit 1 when any does). Rows
+    from versions that did not seal which optional fields a row has are re-sealed to bind them."""
     with errors():
         workspace = unlock_workspace(open_home(), user, password_stdin)
         report = workspace.verify(workspace.datasets.get(name))
     for item in report.broken:
         echo(item.reason, err=True)
     broken = report.broken
-    echo(f"{report.dataset}: {report.total} examples, {report.total - len(broken)} open, {len(broken)} broken.")
+    resealed = f", {report.resealed} re-sealed to bind their optional fields" if report.resealed else ""
+    echo(
+        f"{report.dataset}: {report.total} examples, {report.total - len(broken)} open, {len(broken)} broken{resealed}."
+    )
     if broken:
         raise typer.Exit(1)

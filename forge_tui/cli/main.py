@@ -8,7 +8,7 @@ import typer
 
 from forge_tui import __version__
 from forge_tui.cli import audition, datasets, serve, server, templates, transfer, users
-from forge_tui.cli.common import EXIT_CODES_HELP, errors, open_home, state
+from forge_tui.cli.common import EXIT_CODES_HELP, Terminated, errors, handle_ending_signals, open_home, state
 
 app = typer.Typer(
     name="forge-tui",
@@ -57,13 +57,21 @@ def root(
     """Start the TUI when no command is given."""
     state.home_dir = home
     if ctx.invoked_subcommand is not None:
+        if ctx.invoked_subcommand != "serve":  # textual-serve handles SIGINT and SIGTERM on its loop
+            ctx.call_on_close(handle_ending_signals())
         return
     with errors():
         home_obj = open_home()
     from forge_tui.ui.app import ForgeApp
 
-    ForgeApp(home_obj).run()
+    tui = ForgeApp(home_obj)  # handles the ending signals itself
+    tui.run()
+    if tui.return_code:
+        raise typer.Exit(tui.return_code)
 
 
 def main() -> None:
-    app()
+    try:
+        app()
+    except Terminated as exc:  # arrived outside a command's own error handling
+        raise SystemExit(128 + exc.signum) from None

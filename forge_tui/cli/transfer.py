@@ -124,6 +124,8 @@ def export(
         )  # fmt: skip
         if sys.stderr.isatty() and not as_json:
             echo("", err=True)
+    for reason in [] if as_json else summary.broken:
+        echo(f"forge-tui: left out {reason}", err=True)
     echo(json.dumps(summary.to_json(), ensure_ascii=False) if as_json else summary.line())
 
 

@@ -21,3 +21,13 @@ class Conflict(ForgeError):
 
 class InvalidInput(ForgeError):
     exit_code = 2
+
+
+class DamagedRow(ForgeError):
+    """A stored row that cannot be read as it is; the message names the table, the row and the field."""
+
+    def __init__(self, table: str, column: str, row_id: str, problem: str) -> None:
+        super().__init__(f"{table} row {row_id}: the {column} field {problem}")
+        self.table = table
+        self.column = column
+        self.row_id = row_id

@@ -7,7 +7,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from forge_tui.core.errors import Conflict, NotFound
+from forge_tui.core.errors import Conflict, DamagedRow, NotFound
 from forge_tui.core.models import Example, ExampleContent, ExampleMeta
 from forge_tui.services.accounts import Unlocked
 from forge_tui.services.home import Home
@@ -16,14 +16,16 @@ from forge_tui.store import examples as rows
 from forge_tui.store.datasets import count_examples
 from forge_tui.store.db import read_session, write_session
 from forge_tui.store.tables import Dataset
-from forge_tui.store.vault import FieldCipher, SealBroken
+from forge_tui.store.vault import FieldCipher
 
 SCAN_CHUNK = 1000  # examples read at once when the whole dataset is opened
+RESEAL_CHUNK = 500  # legacy rows re-sealed in one write transaction
 
 
 @dataclass(frozen=True)
 class BrokenExample:
-    """A row whose sealed content failed to open; `reason` names the row and field."""
+    """A row that cannot be read (a seal that fails to open, a damaged or missing field); `reason`
+    names the row and the field."""
 
     id: str
     reason: str
@@ -75,11 +77,14 @@ class ExampleService:
         return [values["id"] for values in sealed]
 
     def get(self, example_id: str) -> Example:
+        """Raises DamagedRow (a ForgeError naming the row and field) for a row that cannot be read."""
         with read_session(self.home.engine) as s:
             row = rows.get(s, example_id)
         if row is None:
             raise NotFound(f"No example with id {example_id}.")
-        return rows.open_row(self._cipher(row.dataset_id), row)
+        if type(row[1]) is not int:
+            raise DamagedRow("example", "dataset_id", example_id, "does not name a dataset")
+        return rows.open_row(self._cipher(row[1]), row)
 
     def page(self, dataset_id: int, after: str | None = None, limit: int = 100) -> list[Example | BrokenExample]:
         return self.window(dataset_id, 0, limit, after)
@@ -95,8 +100,8 @@ class ExampleService:
                 for values in example_reader.read(connection, dataset_id, ids[start : start + SCAN_CHUNK]):
                     try:
                         yield example_reader.open_values(cipher, values)
-                    except SealBroken as exc:
-                        yield BrokenExample(id=values[0], reason=str(exc))
+                    except DamagedRow as exc:
+                        yield BrokenExample(id=str(values[0]), reason=str(exc))
         finally:
             connection.close()
 
@@ -118,7 +123,7 @@ class ExampleService:
         cipher = self._cipher(dataset_id)
         with read_session(self.home.engine) as s:
             found = rows.plain_by_ids(s, example_ids)
-        return [self._open(cipher, row) for row in found if row.dataset_id == dataset_id]
+        return [self._open(cipher, row) for row in found if row[1] == dataset_id]
 
     def delete(self, dataset_id: int, example_ids: Sequence[str]) -> list[dict[str, Any]]:
         """Deletes in one transaction; returns what undo() needs to put them back."""
@@ -128,7 +133,7 @@ class ExampleService:
 
     def undo_delete(self, removed: Sequence[dict[str, Any]]) -> None:
         with write_session(self.home.engine) as s:
-            rows.insert_values(s, removed)
+            rows.restore_values(s, removed)
 
     def update(self, example: Example, content: ExampleContent) -> Example:
         cipher = self._cipher(example.dataset_id)
@@ -139,20 +144,34 @@ class ExampleService:
                 raise NotFound(f"Example {example.id} is gone (deleted elsewhere?).") from None
         return self.get(example.id)
 
-    def search(self, dataset_id: int, text: str) -> Iterator[Example]:
-        """Examples with `text` (any case) in any field, in creation order. Every row has to be
-        opened to look: run it in a worker and take the matches as they come."""
+    def search(self, dataset_id: int, text: str) -> Iterator[Example | BrokenExample]:
+        """Examples with `text` (any case) in any field, in creation order, and every row that cannot
+        be read (it could not be searched). Every row has to be opened to look: run it in a worker
+        and take the matches as they come."""
         needle = text.casefold()
         for item in self.scan(dataset_id):
-            if isinstance(item, Example) and needle in searchable(item).casefold():
+            if isinstance(item, BrokenExample) or needle in searchable(item).casefold():
                 yield item
+
+    def reseal_legacy(self, dataset_id: int) -> int:
+        """Binds the presence marker into rows sealed before it existed (example_reader.ANCHOR);
+        returns how many were re-sealed. From then on a field set to NULL in them is noticed."""
+        cipher = self._cipher(dataset_id)
+        done, after = 0, ""
+        while True:
+            with write_session(self.home.engine) as s:
+                count, last = rows.reseal_legacy(s, cipher, dataset_id, after, RESEAL_CHUNK)
+            done += count
+            if not last:
+                return done
+            after = last
 
     @staticmethod
     def _open(cipher: FieldCipher, row: Any) -> Example | BrokenExample:
         try:
             return rows.open_row(cipher, row)
-        except SealBroken as exc:
-            return BrokenExample(id=row.id, reason=str(exc))
+        except DamagedRow as exc:
+            return BrokenExample(id=str(row[0]), reason=str(exc))
 
 
 def searchable(example: Example) -> str:

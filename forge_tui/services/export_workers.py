@@ -9,32 +9,45 @@ more than it saves.
 Start method: fork while this process has a single thread (the CLI); otherwise forkserver (the TUI
 has threads, and forking a threaded process can copy a held lock). warm() starts the fork server
 ahead of the first export.
+
+Workers hold the dataset key, so they must not outlive the export's process, even one killed
+with SIGKILL. On Linux each worker asks the kernel for SIGKILL when its parent ends
+(PR_SET_PDEATHSIG): a forked worker's parent is the exporting process; a fork server's worker's
+parent is the fork server, which exits as soon as the process that started it is gone. Elsewhere a
+thread in the worker watches for its parent to change. Either way a worker then checks that its
+parent is still the one that started it, in case that ended before the watch began.
 """
 
 from __future__ import annotations
 
+import ctypes
 import gc
 import multiprocessing
 import os
+import signal
 import sys
 import threading
+import time
 from collections import deque
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from multiprocessing import forkserver
 from pathlib import Path
 from typing import Any
 
 from forge_tui.core.custom_formats import CUSTOM_PREFIX, custom_format
-from forge_tui.core.errors import ForgeError
+from forge_tui.core.errors import DamagedRow, ForgeError
 from forge_tui.core.export_formats import FORMATS, ExportFormat
 from forge_tui.services.dataset_files import Encoded, encode
 from forge_tui.store import example_reader
-from forge_tui.store.vault import FieldCipher, SealBroken
+from forge_tui.store.vault import FieldCipher
 
 CHUNK = 2000  # examples per chunk: progress and cancel steps, and what a worker reads at once
 PARALLEL_FROM = 6000  # examples; below this, one process is quicker than starting workers
+PARENT_POLL_S = 0.5  # where there is no PR_SET_PDEATHSIG: how often a worker looks for its parent
+_PR_SET_PDEATHSIG = 1
 
 
 class ExportCancelled(ForgeError):
@@ -95,7 +108,7 @@ class _Renderer:
         for values in example_reader.read(self.connection, self.job.dataset_id, ids, self.job.contiguous):
             try:
                 example = open_values(self.cipher, values)
-            except SealBroken as exc:
+            except DamagedRow as exc:
                 broken.append(str(exc))
                 continue
             examples += 1
@@ -112,13 +125,66 @@ class _Renderer:
 _worker: _Renderer | None = None
 
 
-def _start_worker(job: Job) -> None:
+_HELD_SIGNALS = {getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)}
+
+
+@contextmanager
+def _signals_held() -> Iterator[None]:
+    """Ending signals wait while workers are forked: Python runs fork hooks in the parent (logging's,
+    for one) and only prints an exception a signal handler raises inside them."""
+    if not hasattr(signal, "pthread_sigmask") or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, _HELD_SIGNALS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, before)
+
+
+def _start_worker(job: Job, parent: int | None) -> None:
     global _worker
+    _end_with_parent(parent)
+    # The exporting process handles signals (and removes its temporary files); a forked worker
+    # would inherit its handlers (and the mask of _signals_held), and a terminal's Ctrl-C reaches
+    # the whole process group.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    for name in ("SIGTERM", "SIGHUP"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), signal.SIG_DFL)
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, _HELD_SIGNALS)
     # A forked worker shares the parent's objects until it writes to them; a collection would walk
     # (and so copy) all of them. Rendering makes no reference cycles, and the worker ends with the export.
     gc.freeze()
     gc.disable()
     _worker = _Renderer(job)
+
+
+def _end_with_parent(parent: int | None) -> None:
+    """Makes this worker end when its parent does (see the module's docstring). `parent` is the
+    process that starts the workers (this one, or the fork server), None where it is unknown."""
+    parent = parent or os.getppid()
+    if not _kill_me_with_parent():
+        threading.Thread(target=_watch_parent, args=(parent,), daemon=True, name="watch-parent").start()
+    if os.getppid() != parent:  # it ended before the watch began: this worker was adopted already
+        os._exit(1)
+
+
+def _kill_me_with_parent() -> bool:
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)  # the process's own symbols, libc's among them
+        return int(libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)) == 0
+    except (OSError, AttributeError):
+        return False
+
+
+def _watch_parent(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(PARENT_POLL_S)
+    os._exit(1)
 
 
 def _render_in_worker(ids: Sequence[str]) -> Rendered:
@@ -146,6 +212,12 @@ def _start_fork_server() -> None:
             forkserver.ensure_running()
         finally:
             sys.stderr = captured
+
+
+def _fork_server_pid() -> int | None:
+    """The fork server's process id (multiprocessing keeps it in a private attribute)."""
+    pid = getattr(getattr(forkserver, "_forkserver", None), "_forkserver_pid", None)
+    return pid if isinstance(pid, int) else None
 
 
 def warm() -> None:
@@ -176,16 +248,20 @@ def render_chunks(
         finally:
             renderer.close()
         return
-    with ProcessPoolExecutor(workers, mp_context=_context(), initializer=_start_worker, initargs=(job,)) as pool:
+    context = _context()
+    parent = os.getpid() if context.get_start_method() == "fork" else _fork_server_pid()
+    pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker, initargs=(job, parent))
+    with pool:
         pending: deque[Future[Rendered]] = deque()
         queued = iter(chunks)
         try:
             # A few chunks ahead of the writer per worker: enough to keep them busy, and memory
-            # stays bounded however large the dataset.
-            for ids in queued:
-                pending.append(pool.submit(_render_in_worker, ids))
-                if len(pending) >= 2 * workers:
-                    break
+            # stays bounded however large the dataset. The first submit starts the workers.
+            with _signals_held():
+                for ids in queued:
+                    pending.append(pool.submit(_render_in_worker, ids))
+                    if len(pending) >= 2 * workers:
+                        break
             while pending:
                 if cancel is not None and cancel.is_set():
                     raise ExportCancelled("The export was stopped.")

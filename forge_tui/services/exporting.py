@@ -20,7 +20,7 @@ from forge_tui.core.custom_formats import CUSTOM_PREFIX, STARTER_BODY, custom_fo
 from forge_tui.core.errors import Conflict, InvalidInput, NotFound
 from forge_tui.core.export_formats import FORMATS, ExportFormat
 from forge_tui.core.templates import check_template_name
-from forge_tui.services import export_workers
+from forge_tui.services import export_workers, files
 from forge_tui.services.accounts import Unlocked
 from forge_tui.services.dataset_files import FILE_TYPES, Encoded, write_encoded
 from forge_tui.services.examples import ExampleService
@@ -48,7 +48,7 @@ class ExportSummary:
     records: list[int] = field(default_factory=list)  # per file
     examples: int = 0
     left_out: int = 0  # preference formats: examples without a rejected answer
-    broken: list[str] = field(default_factory=list)  # rows that failed to open
+    broken: list[str] = field(default_factory=list)  # rows that cannot be read: each names the row and field
 
     def line(self) -> str:
         written = ", ".join(f"{n} records to {p}" for p, n in zip(self.files, self.records, strict=True))
@@ -56,7 +56,9 @@ class ExportSummary:
         if self.left_out:
             text += f"; {self.left_out} example{'s' if self.left_out != 1 else ''} without a rejected answer left out"
         if self.broken:
-            text += f"; {len(self.broken)} example{'s' if len(self.broken) != 1 else ''} could not be opened"
+            many = len(self.broken) != 1
+            text += f"; {len(self.broken)} damaged example{'s' if many else ''} left out ({self.broken[0][:160]}"
+            text += ", and more)" if many else ")"
         return text + "."
 
     def to_json(self) -> dict[str, Any]:
@@ -191,6 +193,8 @@ def export(
         for rendered in export_workers.render_chunks(
             job, fmt, chunks, cancel, parallel_from or export_workers.PARALLEL_FROM
         ):
+            if files.stopping():  # the process is ending on a signal; its temporary files are gone
+                raise export_workers.ExportCancelled("The export was stopped.")
             summary.examples += rendered.examples
             summary.left_out += rendered.left_out
             summary.broken.extend(rendered.broken)

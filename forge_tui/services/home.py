@@ -9,6 +9,7 @@ from sqlalchemy import Engine
 
 from forge_tui.core.errors import ForgeError
 from forge_tui.services.config import DB_FILE, AppConfig, load_config, resolve_home
+from forge_tui.store import db_file
 from forge_tui.store.db import current_revision, make_engine, migrate
 from forge_tui.store.private_files import database_family, exposed, make_private_database, make_private_dir
 from forge_tui.store.vault import KdfParams
@@ -52,17 +53,38 @@ class Home:
 
 
 def open_home(explicit: str | Path | None = None) -> Home:
-    """Open (creating if needed) the data directory and bring its database to the current schema."""
+    """Open (creating if needed) the data directory and bring its database to the current schema.
+    A database file that exists but cannot be read is reported (DatabaseDamaged), never replaced."""
     path = resolve_home(explicit)
     try:
         make_private_dir(path)
     except OSError as exc:
         raise ForgeError(f"Cannot create the data directory {path}: {exc.strerror}") from None
     config = load_config(path)
+    db_path = path / DB_FILE
     try:
-        make_private_database(path / DB_FILE)
+        db_file.ensure(db_path)  # a new database is made owner-only (mkstemp)
+        make_private_database(db_path)
     except OSError as exc:
         raise ForgeError(f"Cannot create the database in {path}: {exc.strerror}") from None
-    engine = make_engine(path / DB_FILE)
-    migrate(engine)
+    engine = make_engine(db_path)
+    try:
+        migrate(engine)
+        with engine.connect() as connection:  # the accounts decide between first run and unlock
+            connection.exec_driver_sql("SELECT count(*) FROM user").scalar()
+    except Exception as exc:
+        engine.dispose()
+        damage = database_damage(db_path, exc)
+        if damage is None:
+            raise
+        raise damage from None
     return Home(path=path, config=config, engine=engine)
+
+
+def database_damage(db_path: Path, exc: BaseException) -> ForgeError | None:
+    """The message for `exc` when it is SQLite finding the database file damaged, else None."""
+    if isinstance(exc, db_file.DatabaseDamaged):
+        return exc
+    if db_file.is_damage(exc):
+        return db_file.damaged(db_path, f"is damaged (SQLite: {db_file.sqlite_message(exc)})")
+    return None

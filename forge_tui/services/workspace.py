@@ -19,6 +19,7 @@ class VerifyReport:
     dataset: str
     total: int
     broken: list[BrokenExample]
+    resealed: int = 0  # rows from before presence binding, bound now (ExampleService.reseal_legacy)
 
 
 @dataclass
@@ -62,11 +63,13 @@ class Workspace:
         self.unlocked.take_key(unlocked)
 
     def verify(self, dataset: DatasetInfo) -> VerifyReport:
-        """Opens every sealed field of the dataset; rows that fail are listed, the rest are fine."""
+        """Opens every sealed field of the dataset; rows that fail are listed, the rest are fine.
+        Rows sealed before the presence marker existed are re-sealed with it first."""
+        resealed = self.examples.reseal_legacy(dataset.id)
         total = 0
         broken: list[BrokenExample] = []
         for item in self.examples.scan(dataset.id):
             total += 1
             if isinstance(item, BrokenExample):
                 broken.append(item)
-        return VerifyReport(dataset=dataset.name, total=total, broken=broken)
+        return VerifyReport(dataset=dataset.name, total=total, broken=broken, resealed=resealed)

@@ -11,14 +11,16 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from itertools import product
 from pathlib import Path
 from typing import Any, TypeVar
 
 import orjson
 from pydantic import BaseModel
 
+from forge_tui.core.errors import DamagedRow
 from forge_tui.core.models import Example, ExampleContent, ExampleMeta
-from forge_tui.store.vault import FieldCipher
+from forge_tui.store.vault import BOUND_VERSION, FieldCipher, SealBroken
 
 COLUMNS = (
     "id",
@@ -41,8 +43,31 @@ COLUMNS = (
 _SELECT = f"SELECT {', '.join(COLUMNS)} FROM example WHERE dataset_id = ? AND "
 
 SEALED = ("system_prompt", "user_prompt", "output", "slots", "tool_calls", "rejected", "turns", "params")
+# Sealed columns that may be NULL. Which of them a row has is bound into the seal of ANCHOR (a column
+# every row has), so a field set to NULL behind the app's back fails to open instead of vanishing.
+# Rows sealed before this (ANCHOR at vault.SEAL_VERSION) carry no marker until re-sealed (legacy).
+OPTIONAL_SEALED = ("turns",)
+ANCHOR = "output"
+TABLE = "example"
 _EMPTY_JSON: dict[bytes | str, Any] = {b"[]": list, b"{}": dict, "[]": list, "{}": dict}
 M = TypeVar("M", bound=BaseModel)
+
+
+def presence_marker(optional: Sequence[object]) -> bytes:
+    """What ANCHOR's seal binds: the names of the OPTIONAL_SEALED columns that hold a value (in that
+    order, comma-separated; empty for none). `optional` holds their values in OPTIONAL_SEALED order."""
+    return _MARKERS[tuple(value is not None for value in optional)]
+
+
+_MARKERS = {
+    flags: ",".join(name for name, on in zip(OPTIONAL_SEALED, flags, strict=True) if on).encode()
+    for flags in product((False, True), repeat=len(OPTIONAL_SEALED))
+}
+
+
+# open_values reads the one optional column by name.
+assert OPTIONAL_SEALED == ("turns",)
+_NO_TURNS, _WITH_TURNS = presence_marker((None,)), presence_marker((b"",))
 
 
 def json_value(raw: bytes | str) -> Any:
@@ -61,35 +86,83 @@ def trusted(model: type[M], values: dict[str, Any]) -> M:
     return made
 
 
-def build(
-    cipher: FieldCipher,
-    rid: str,
-    dataset_id: int,
-    sealed: tuple[bytes, bytes, bytes, bytes, bytes, bytes, bytes | None, bytes | None],
-    meta: dict[str, Any],
-    created_at: datetime,
-    updated_at: datetime,
-) -> Example:
-    """Opens the sealed fields (system, user, output, slots, tool_calls, rejected, turns, params);
-    raises SealBroken naming the row and column that fail. `meta` gets the params."""
-    opened = cipher.open_fields(rid, SEALED, sealed)
-    system_prompt, user_prompt, output, slots, tool_calls, rejected, turns, params = opened
-    # turns is NULL for a single exchange; params only until a row from before revision 0004 is sealed.
-    meta["params"] = json_value(params) if params is not None else {}
-    assert system_prompt is not None and user_prompt is not None and output is not None
-    assert slots is not None and tool_calls is not None and rejected is not None
-    content = trusted(
-        ExampleContent,
-        {
-            "system_prompt": system_prompt.decode(),
-            "user_prompt": user_prompt.decode(),
-            "slots": json_value(slots),
-            "output": output.decode(),
-            "tool_calls": json_value(tool_calls),
-            "rejected": json_value(rejected),
-            "turns": json_value(turns) if turns is not None else [],
-        },
-    )
+def _what(value: object) -> str:
+    """How a damaged value reads in a message."""
+    if value is None:
+        return "is empty (NULL)"
+    kind = "text" if isinstance(value, str) else "a number" if isinstance(value, int | float) else "bytes"
+    return f"holds {kind} where it should not"
+
+
+def _presence_problem(cipher: FieldCipher, rid: str, anchor: bytes, optional: Sequence[object]) -> DamagedRow | None:
+    """ANCHOR failed to open with the row's presence marker: if it opens with one optional field's
+    presence flipped, that field is the damage (set to NULL, or put into a row that had none)."""
+    if not isinstance(anchor, bytes) or anchor[:1] != bytes([BOUND_VERSION]):
+        return None
+    for i, column in enumerate(OPTIONAL_SEALED):
+        flipped = [*optional]
+        flipped[i] = None if optional[i] is not None else b""
+        try:
+            cipher.open(ANCHOR, rid, anchor, presence_marker(flipped))
+        except DamagedRow:
+            continue
+        if optional[i] is None:
+            return DamagedRow(TABLE, column, rid, "is missing (NULL) though the row was sealed with it")
+        return DamagedRow(TABLE, column, rid, "holds a value though the row was sealed without it")
+    return None
+
+
+def open_values(cipher: FieldCipher, values: Sequence[Any]) -> Example:
+    """An Example from a row of COLUMNS as SQLite stores them (read() and store.examples return
+    these). Raises DamagedRow naming the row and the field when the row cannot be read: a seal that
+    fails to open, a missing field, a value of the wrong kind, invalid JSON, a time that is not one."""
+    (rid, dataset_id, sp, up, out, slots, calls, rejected, turns, model, params, pt, ct, tid, created, updated) = values
+    sealed = (sp, up, out, slots, calls, rejected, turns, params)
+    try:
+        opened = cipher.open_fields(rid, SEALED, sealed, _NO_TURNS if turns is None else _WITH_TURNS)
+    except SealBroken as exc:
+        if exc.column == ANCHOR:
+            raise _presence_problem(cipher, rid, out, (turns,)) or exc from None
+        raise
+    system_prompt, user_prompt, output, slots_json, calls_json, rejected_json, turns_json, params_json = opened
+    if (
+        params_json is None  # sealed at the first unlock after revision 0004 for every row that can open
+        or system_prompt is None
+        or user_prompt is None
+        or output is None
+        or slots_json is None
+        or calls_json is None
+        or rejected_json is None
+    ):  # only turns may be NULL (a single exchange)
+        missing = next(i for i, value in enumerate(opened) if value is None and SEALED[i] != "turns")
+        raise DamagedRow(TABLE, SEALED[missing], rid, "is empty (NULL)")
+    try:  # sealed values were authenticated; this fails only for content this version cannot read
+        content = trusted(
+            ExampleContent,
+            {
+                "system_prompt": system_prompt.decode(),
+                "user_prompt": user_prompt.decode(),
+                "slots": json_value(slots_json),
+                "output": output.decode(),
+                "tool_calls": json_value(calls_json),
+                "rejected": json_value(rejected_json),
+                "turns": json_value(turns_json) if turns_json is not None else [],
+            },
+        )
+        params_value = json_value(params_json)
+        created_at = _utc(created)
+        updated_at = created_at if updated == created else _utc(updated)
+    except (ValueError, TypeError):
+        raise _plain_problem(rid, values, params_json) from None
+    if (
+        type(model) is not str
+        or type(params_value) is not dict
+        or (pt is not None and type(pt) is not int)
+        or (ct is not None and type(ct) is not int)
+        or (tid is not None and type(tid) is not int)
+    ):
+        raise _plain_problem(rid, values, params_json)
+    meta = {"model": model, "params": params_value, "prompt_tokens": pt, "completion_tokens": ct, "template_id": tid}
     return trusted(
         Example,
         {
@@ -101,6 +174,28 @@ def build(
             "updated_at": updated_at,
         },
     )
+
+
+def _plain_problem(rid: str, values: Sequence[Any], params_json: bytes) -> DamagedRow:
+    """What is wrong with a row whose sealed fields opened (open_values' slow path, for the message);
+    `params_json` is the opened params."""
+    row = dict(zip(COLUMNS, values, strict=True))
+    try:
+        params_value = json_value(params_json)
+    except (ValueError, TypeError):
+        return DamagedRow(TABLE, "params", rid, "is not valid JSON")
+    if type(params_value) is not dict:
+        return DamagedRow(TABLE, "params", rid, "is not a JSON object")
+    for column in ("created_at", "updated_at"):
+        try:
+            _utc(row[column])
+        except (ValueError, TypeError):
+            return DamagedRow(TABLE, column, rid, "is not a time" if row[column] is not None else "is empty (NULL)")
+    for column, kind in (("model", str), ("prompt_tokens", int), ("completion_tokens", int), ("template_id", int)):
+        value = row[column]
+        if type(value) is not kind and (value is not None or column == "model"):
+            return DamagedRow(TABLE, column, rid, _what(value))
+    return DamagedRow(TABLE, "content", rid, "holds what this version cannot read")
 
 
 def _utc(stored: str) -> datetime:
@@ -132,17 +227,3 @@ def read(
         wanted = set(ids)
         found = [row for row in found if row[0] in wanted]
     return found
-
-
-def open_values(cipher: FieldCipher, values: tuple[Any, ...]) -> Example:
-    """An Example from a tuple read() returned."""
-    (rid, dataset_id, sp, up, out, slots, calls, rejected, turns, model, params, pt, ct, tid, created, updated) = values
-    meta = {
-        "model": model,
-        "prompt_tokens": pt,
-        "completion_tokens": ct,
-        "template_id": tid,
-    }
-    created_at = _utc(created)
-    stamps = created_at, created_at if updated == created else _utc(updated)
-    return build(cipher, rid, dataset_id, (sp, up, out, slots, calls, rejected, turns, params), meta, *stamps)

@@ -10,18 +10,14 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select as sa_select
 from sqlmodel import Session
 
+from forge_tui.core.errors import DamagedRow
 from forge_tui.core.json_text import compact
 from forge_tui.core.models import Example, ExampleContent, ExampleMeta
-from forge_tui.store.example_reader import SEALED, build, json_value
-from forge_tui.store.tables import Example as ExampleRow
+from forge_tui.store.example_reader import ANCHOR, COLUMNS, OPTIONAL_SEALED, open_values, presence_marker
 from forge_tui.store.tables import utcnow
-from forge_tui.store.vault import FieldCipher
-
-TABLE = "example"
-
+from forge_tui.store.vault import SEAL_VERSION, FieldCipher
 
 _RANDOM_BITS = 80
 _id_lock = threading.Lock()
@@ -44,6 +40,24 @@ def new_example_id() -> str:
     return f"{ms:012x}{random_part:020x}"
 
 
+def sealed_content(cipher: FieldCipher, row_id: str, content: ExampleContent) -> dict[str, Any]:
+    """The sealed columns of a row (and rejected_count). The anchor's seal binds which optional
+    columns are set (example_reader.presence_marker), so a NULL put in their place is noticed."""
+    seal = cipher.seal
+    # Most examples are one exchange: no turns, no sealed value (NULL).
+    turns = seal("turns", row_id, compact(content.turns)) if content.turns else None
+    return dict(
+        system_prompt=seal("system_prompt", row_id, content.system_prompt.encode()),
+        user_prompt=seal("user_prompt", row_id, content.user_prompt.encode()),
+        output=seal(ANCHOR, row_id, content.output.encode(), presence_marker((turns,))),
+        slots=seal("slots", row_id, compact(content.slots)),
+        tool_calls=seal("tool_calls", row_id, compact(content.tool_calls)),
+        rejected=seal("rejected", row_id, compact(content.rejected)),
+        turns=turns,
+        rejected_count=len(content.rejected),
+    )
+
+
 def sealed_values(
     cipher: FieldCipher,
     dataset_id: int,
@@ -53,23 +67,14 @@ def sealed_values(
 ) -> dict[str, Any]:
     """The column values of a new row, content sealed (for a bulk insert without ORM objects)."""
     row_id = example_id or new_example_id()
-    seal = cipher.seal
     now = utcnow()
     return dict(
         id=row_id,
         dataset_id=dataset_id,
         template_id=meta.template_id,
-        system_prompt=seal("system_prompt", row_id, content.system_prompt.encode()),
-        user_prompt=seal("user_prompt", row_id, content.user_prompt.encode()),
-        output=seal("output", row_id, content.output.encode()),
-        slots=seal("slots", row_id, compact(content.slots)),
-        tool_calls=seal("tool_calls", row_id, compact(content.tool_calls)),
-        rejected=seal("rejected", row_id, compact(content.rejected)),
-        # Most examples are one exchange: no turns, no sealed value (NULL).
-        turns=seal("turns", row_id, compact(content.turns)) if content.turns else None,
-        rejected_count=len(content.rejected),
+        **sealed_content(cipher, row_id, content),
         model=meta.model,
-        params=seal("params", row_id, compact(meta.params)),
+        params=cipher.seal("params", row_id, compact(meta.params)),
         prompt_tokens=meta.prompt_tokens,
         completion_tokens=meta.completion_tokens,
         created_at=now,
@@ -114,78 +119,81 @@ def ids(session: Session, dataset_id: int) -> list[str]:
     return list(found.scalars())
 
 
-def open_row(cipher: FieldCipher, row: Any) -> Example:
-    """Opens every sealed field; raises SealBroken naming the row and column that fail. `row` is an
-    ExampleRow or a plain result row with the same columns (see window)."""
-    meta = {
-        "model": row.model,
-        "prompt_tokens": row.prompt_tokens,
-        "completion_tokens": row.completion_tokens,
-        "template_id": row.template_id,
-    }
-    sealed = tuple(getattr(row, column) for column in SEALED)
-    return build(cipher, row.id, row.dataset_id, sealed, meta, row.created_at, row.updated_at)
+# Rows are read as SQLite stores them (no ORM result processing, which fails on a damaged value
+# before a row can be named) and opened by example_reader.open_values, which names what is wrong.
+_SELECT = f"SELECT {', '.join(COLUMNS)} FROM example"
 
 
-def _table() -> Any:
-    return ExampleRow.__table__  # type: ignore[attr-defined]
+def open_row(cipher: FieldCipher, row: Sequence[Any]) -> Example:
+    """Opens a row of example_reader.COLUMNS (window, by_ids, get); raises DamagedRow naming the row
+    and the field that fails."""
+    return open_values(cipher, row)
 
 
-def window(session: Session, dataset_id: int, offset: int, limit: int, after: str | None = None) -> list[Any]:
-    """Rows `offset` .. `offset + limit` in creation order, as plain rows. With `after` (the id of
-    the row just before `offset`) the index is entered at that id (keyset); without, SQLite counts
-    `offset` entries of the (dataset_id, id) index, which touches no row data."""
-    table = _table()
-    query = sa_select(table).where(table.c.dataset_id == dataset_id)
+def _rows(session: Session, sql: str, params: tuple[Any, ...]) -> list[Sequence[Any]]:
+    return list(session.connection().exec_driver_sql(sql, params).fetchall())
+
+
+def window(session: Session, dataset_id: int, offset: int, limit: int, after: str | None = None) -> list[Sequence[Any]]:
+    """Rows `offset` .. `offset + limit` in creation order. With `after` (the id of the row just
+    before `offset`) the index is entered at that id (keyset); without, SQLite counts `offset`
+    entries of the (dataset_id, id) index, which touches no row data."""
     if after is not None:
-        query = query.where(table.c.id > after).order_by(table.c.id).limit(limit)
-    else:
-        query = query.order_by(table.c.id).limit(limit).offset(offset)
-    return list(session.execute(query).all())
+        keyset = f"{_SELECT} WHERE dataset_id = ? AND id > ? ORDER BY id LIMIT ?"
+        return _rows(session, keyset, (dataset_id, after, limit))
+    return _rows(session, f"{_SELECT} WHERE dataset_id = ? ORDER BY id LIMIT ? OFFSET ?", (dataset_id, limit, offset))
 
 
-def plain_by_ids(session: Session, example_ids: Sequence[str]) -> list[Any]:
-    table = _table()
-    found: list[Any] = []
+def plain_by_ids(session: Session, example_ids: Sequence[str]) -> list[Sequence[Any]]:
+    """The rows of `example_ids`, in that order (ids not found are left out)."""
+    found: list[Sequence[Any]] = []
     for start in range(0, len(example_ids), 500):
-        chunk = list(example_ids[start : start + 500])
-        found += session.execute(sa_select(table).where(table.c.id.in_(chunk))).all()
+        chunk = tuple(example_ids[start : start + 500])
+        found += _rows(session, f"{_SELECT} WHERE id IN ({','.join('?' * len(chunk))})", chunk)
     order = {example_id: i for i, example_id in enumerate(example_ids)}
-    return sorted(found, key=lambda row: order[row.id])
+    return sorted(found, key=lambda row: order[row[0]])
+
+
+def get(session: Session, example_id: str) -> Sequence[Any] | None:
+    found = _rows(session, f"{_SELECT} WHERE id = ?", (example_id,))
+    return found[0] if found else None
 
 
 def delete_ids(session: Session, dataset_id: int, example_ids: Sequence[str]) -> list[dict[str, Any]]:
-    """Deletes the rows and returns their stored values (still sealed), to put them back on undo."""
-    table = _table()
+    """Deletes the rows and returns every column as stored (still sealed; damaged rows too), for
+    restore_values to put them back on undo."""
     removed: list[dict[str, Any]] = []
+    connection = session.connection()
     for start in range(0, len(example_ids), 500):
-        chunk = list(example_ids[start : start + 500])
-        where = (table.c.dataset_id == dataset_id) & table.c.id.in_(chunk)
-        removed += [dict(row._mapping) for row in session.execute(sa_select(table).where(where)).all()]
-        session.execute(table.delete().where(where))
+        chunk = tuple(example_ids[start : start + 500])
+        where = f"dataset_id = ? AND id IN ({','.join('?' * len(chunk))})"
+        result = connection.exec_driver_sql(f"SELECT * FROM example WHERE {where}", (dataset_id, *chunk))
+        names = list(result.keys())
+        removed += [dict(zip(names, row, strict=True)) for row in result.fetchall()]
+        connection.exec_driver_sql(f"DELETE FROM example WHERE {where}", (dataset_id, *chunk))
     return removed
+
+
+def restore_values(session: Session, stored: Sequence[dict[str, Any]]) -> None:
+    """Inserts rows delete_ids returned, every column as it was."""
+    if not stored:
+        return
+    names = list(stored[0])
+    quoted = ", ".join('"' + name + '"' for name in names)
+    sql = f"INSERT INTO example ({quoted}) VALUES ({', '.join('?' * len(names))})"
+    session.connection().exec_driver_sql(sql, [tuple(row[n] for n in names) for row in stored])
 
 
 def replace_content(session: Session, cipher: FieldCipher, example_id: str, content: ExampleContent) -> None:
     """Seals new content into an existing row (same id, so the associated data still binds it)."""
-    row = session.get(ExampleRow, example_id)
-    if row is None:
+    values = sealed_content(cipher, example_id, content)
+    sets = ", ".join(f"{column} = ?" for column in values)
+    result = session.connection().exec_driver_sql(
+        f"UPDATE example SET {sets}, updated_at = ? WHERE id = ?",
+        (*values.values(), _stored_time(utcnow()), example_id),
+    )
+    if result.rowcount == 0:
         raise LookupError(example_id)
-    params = json_value(cipher.open("params", example_id, row.params)) if row.params is not None else {}
-    meta = ExampleMeta(
-        model=row.model, params=params, prompt_tokens=row.prompt_tokens,
-        completion_tokens=row.completion_tokens, template_id=row.template_id,
-    )  # fmt: skip
-    values = sealed_values(cipher, row.dataset_id, content, meta, example_id)
-    for column in SEALED:
-        setattr(row, column, values[column])
-    row.rejected_count = values["rejected_count"]
-    row.updated_at = utcnow()
-    session.add(row)
-
-
-def get(session: Session, example_id: str) -> ExampleRow | None:
-    return session.get(ExampleRow, example_id)
 
 
 def seal_legacy_params(session: Session, cipher: FieldCipher | None, dataset_id: int) -> int:
@@ -204,3 +212,28 @@ def seal_legacy_params(session: Session, cipher: FieldCipher | None, dataset_id:
     if updates:
         connection.exec_driver_sql("UPDATE example SET params = ?, legacy_params = NULL WHERE id = ?", updates)
     return len(updates)
+
+
+def reseal_legacy(session: Session, cipher: FieldCipher, dataset_id: int, after: str, limit: int) -> tuple[int, str]:
+    """Re-seals the anchor of up to `limit` rows after id `after` that were sealed without the
+    presence marker, binding the optional fields the row has now. Returns (rows re-sealed, the
+    last id looked at; "" when none was left). A row whose anchor does not open is left as it is."""
+    found = _rows(
+        session,
+        f"SELECT id, {ANCHOR}, {', '.join(OPTIONAL_SEALED)} FROM example WHERE dataset_id = ? AND id > ? "
+        f"AND substr({ANCHOR}, 1, 1) = ? ORDER BY id LIMIT ?",
+        (dataset_id, after, bytes([SEAL_VERSION]), limit),
+    )
+    done = 0
+    connection = session.connection()
+    for row_id, anchor, *optional in found:
+        try:
+            plain = cipher.open(ANCHOR, row_id, anchor)
+        except DamagedRow:
+            continue
+        resealed = cipher.seal(ANCHOR, row_id, plain, presence_marker(optional))
+        result = connection.exec_driver_sql(
+            f"UPDATE example SET {ANCHOR} = ? WHERE id = ? AND {ANCHOR} = ?", (resealed, row_id, anchor)
+        )
+        done += result.rowcount
+    return done, found[-1][0] if found else ""

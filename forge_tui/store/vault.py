@@ -2,7 +2,8 @@
 
 Layout of a sealed value: one version byte, a 96-bit nonce, then AES-GCM ciphertext and tag.
 The associated data binds a value to its table, column and row, so a value copied
-elsewhere does not open.
+elsewhere does not open. A version 2 value also binds a marker its caller gives (store.example_reader
+binds which optional fields the row has, so a field set to NULL is noticed); version 1 values have none.
 """
 
 from __future__ import annotations
@@ -20,10 +21,12 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from forge_tui.core.errors import ForgeError
+from forge_tui.core.errors import DamagedRow, ForgeError
 
 SEAL_VERSION = 1
+BOUND_VERSION = 2  # the associated data ends with "|" and the caller's marker
 _VERSION_BYTE = bytes([SEAL_VERSION])
+_BOUND_BYTE = bytes([BOUND_VERSION])
 NONCE_BYTES = 12
 _BODY_START = 1 + NONCE_BYTES
 KEY_BYTES = 32
@@ -38,17 +41,16 @@ class WrongSecret(VaultError):
     """The password or recovery key does not open the wrapped data key."""
 
 
-class SealBroken(VaultError):
+class SealBroken(VaultError, DamagedRow):
     """A sealed value failed to open: tampered, moved to another row, or sealed with another key."""
 
     def __init__(self, table: str, column: str, row_id: str) -> None:
         super().__init__(
-            f"{table} row {row_id}: the {column} field cannot be opened — it was altered, "
-            "moved from another row, or sealed with a different key"
+            table,
+            column,
+            row_id,
+            "cannot be opened — it was altered, moved from another row, or sealed with a different key",
         )
-        self.table = table
-        self.column = column
-        self.row_id = row_id
 
 
 @dataclass(frozen=True)
@@ -186,26 +188,40 @@ class FieldCipher:
         return prefix
 
     # seal and open run for every field of every row; the associated data is built inline.
-    def seal(self, column: str, row_id: str, plaintext: bytes) -> bytes:
+    def seal(self, column: str, row_id: str, plaintext: bytes, bound: bytes | None = None) -> bytes:
+        """A version 1 value; with `bound`, a version 2 value whose associated data holds it too."""
         nonce = os.urandom(NONCE_BYTES)
         aad = (self._columns.get(column) or self._column_prefix(column)) + row_id.encode()
-        return _VERSION_BYTE + nonce + self._encrypt(nonce, plaintext, aad)
+        if bound is None:
+            return _VERSION_BYTE + nonce + self._encrypt(nonce, plaintext, aad)
+        return _BOUND_BYTE + nonce + self._encrypt(nonce, plaintext, aad + b"|" + bound)
 
-    def open(self, column: str, row_id: str, sealed: bytes) -> bytes:
+    def open(self, column: str, row_id: str, sealed: bytes, bound: bytes = b"") -> bytes:
+        """`bound` is what a version 2 value was sealed with (ignored for version 1)."""
         # No length check of its own: a value too short to hold a nonce and a tag fails in AES-GCM
-        # (InvalidTag, or ValueError for a nonce under 8 bytes), as does any altered byte.
+        # (InvalidTag, or ValueError for a nonce under 8 bytes), as does any altered byte. A value
+        # that is not bytes at all (a damaged row can hold a number) fails with TypeError.
         try:
-            if sealed[0] == SEAL_VERSION:
+            version = sealed[0]
+            if version in (SEAL_VERSION, BOUND_VERSION):
                 aad = (self._columns.get(column) or self._column_prefix(column)) + row_id.encode()
+                if version == BOUND_VERSION:
+                    aad += b"|" + bound
                 return self._decrypt(sealed[1:_BODY_START], sealed[_BODY_START:], aad)
-        except (InvalidTag, ValueError, IndexError):
+        except (InvalidTag, ValueError, IndexError, TypeError):
             pass
+        if not isinstance(sealed, bytes):
+            kind = "text" if isinstance(sealed, str) else "a number" if isinstance(sealed, int | float) else "a value"
+            raise DamagedRow(self.table, column, row_id, f"holds {kind} where a sealed value belongs")
         raise SealBroken(self.table, column, row_id)
 
-    def open_fields(self, row_id: str, columns: tuple[str, ...], sealed: Sequence[bytes | None]) -> list[bytes | None]:
+    def open_fields(
+        self, row_id: str, columns: tuple[str, ...], sealed: Sequence[bytes | None], bound: bytes = b""
+    ) -> list[bytes | None]:
         """Opens several fields of one row (None stays None): the row's part of the associated
-        data is encoded once, and a loop costs less than a call per field."""
+        data is encoded once, and a loop costs less than a call per field. `bound` as for open()."""
         rid = row_id.encode()
+        bound_rid = rid + b"|" + bound
         decrypt = self._decrypt
         prefixes = self._prefixes.get(columns)
         if prefixes is None:
@@ -216,14 +232,16 @@ class FieldCipher:
                 if value is None
                 else decrypt(value[1:_BODY_START], value[_BODY_START:], prefix + rid)
                 if value[0] == SEAL_VERSION
+                else decrypt(value[1:_BODY_START], value[_BODY_START:], prefix + bound_rid)
+                if value[0] == BOUND_VERSION
                 else _unknown_version()
                 for prefix, value in zip(prefixes, sealed, strict=True)
             ]
-        except (InvalidTag, ValueError, IndexError):
+        except (InvalidTag, ValueError, IndexError, TypeError):
             pass
         for column, value in zip(columns, sealed, strict=True):  # which field: for the message
             if value is not None:
-                self.open(column, row_id, value)
+                self.open(column, row_id, value, bound)
         raise SealBroken(self.table, columns[0], row_id)
 
     def seal_text(self, column: str, row_id: str, text: str) -> bytes:

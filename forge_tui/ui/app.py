@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
+import signal
 from collections.abc import Callable, Iterable
 from time import monotonic
 
@@ -23,6 +25,7 @@ from forge_tui.core.control_chars import escape_controls
 from forge_tui.core.models import DatasetInfo
 from forge_tui.services.accounts import AccountService, CreatedUser, Unlocked
 from forge_tui.services.backends import BackendService
+from forge_tui.services.files import remove_temporaries
 from forge_tui.services.home import Home
 from forge_tui.services.workspace import Workspace
 from forge_tui.ui.resources import stylesheets
@@ -40,6 +43,9 @@ from forge_tui.ui.shown import shown_markup
 
 BACKEND_CHECK_SECONDS = 30.0
 PALETTE_DATASETS_FRESH_S = 2.0
+# Signals that end the app: temporary export files are removed first and the app exits with
+# 128 + the signal's number (a closed terminal or SSH session sends SIGHUP).
+ENDING_SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP", "SIGINT") if hasattr(signal, name))
 
 
 def settle_memory() -> None:
@@ -121,6 +127,7 @@ class ForgeApp(App[None]):
 
     # --- start ------------------------------------------------------------------------
     def on_mount(self) -> None:
+        self._handle_ending_signals()
         self.sub_title = __version__
         if self.home.config.keys:
             self.set_keymap(self.home.config.keys)
@@ -152,6 +159,21 @@ class ForgeApp(App[None]):
         self.call_after_refresh(settle_memory)
         self.check_backend()
         self.set_interval(BACKEND_CHECK_SECONDS, self.check_backend, name="backend-check")
+
+    # --- signals ----------------------------------------------------------------------
+    def _handle_ending_signals(self) -> None:
+        """On the app's event loop (closing the loop removes them)."""
+        loop = asyncio.get_running_loop()
+        for ending in ENDING_SIGNALS:
+            try:
+                loop.add_signal_handler(ending, self._ending_signal, ending)
+            except (NotImplementedError, RuntimeError, ValueError):  # not the main thread, or not POSIX
+                return
+
+    def _ending_signal(self, signum: int) -> None:
+        """A running export stops at its next step and writes nothing (services.files)."""
+        remove_temporaries()
+        self.exit(return_code=128 + signum)
 
     # --- the model server ---------------------------------------------------------------
     def on_settings_saved(self, _: SettingsSaved) -> None:

@@ -190,13 +190,14 @@ class DatasetsScreen(WorkspaceScreen):
         except ForgeError as exc:
             self.notify(str(exc), title="Cannot verify", severity="error")
             return
+        resealed = f" ({report.resealed} re-sealed to bind their optional fields)" if report.resealed else ""
         if not report.broken:
-            self.notify(f"'{report.dataset}': all {report.total} examples open.", title="Verified")
+            self.notify(f"'{report.dataset}': all {report.total} examples open{resealed}.", title="Verified")
             return
         shown = "\n".join(b.reason for b in report.broken[:3])
         more = f"\n…and {len(report.broken) - 3} more" if len(report.broken) > 3 else ""
         self.notify(
-            f"{len(report.broken)} of {report.total} examples cannot be opened:\n{shown}{more}",
+            f"{len(report.broken)} of {report.total} examples cannot be read{resealed}:\n{shown}{more}",
             title=f"'{report.dataset}' has damaged rows",
             severity="error",
             timeout=30,

@@ -15,6 +15,7 @@ from textual.widgets import Input, Static
 from forge_tui.core.errors import ForgeError
 from forge_tui.core.export_formats import FORMATS
 from forge_tui.core.models import Example, ExampleContent
+from forge_tui.services.examples import BrokenExample
 from forge_tui.services.workspace import Workspace
 from forge_tui.ui.screens.base import WorkspaceScreen
 from forge_tui.ui.widgets.dialogs import Confirm
@@ -55,6 +56,7 @@ class ExamplesScreen(WorkspaceScreen):
         self._undo: list[list[dict[str, Any]]] = []
         self._searching = ""
         self._search_done = False
+        self._search_damaged = 0  # rows the search met that cannot be read (listed with the matches)
         self._status_text = ""
         dataset = workspace.datasets.current()
         self.dataset_id: int | None = dataset.id if dataset else None
@@ -97,7 +99,9 @@ class ExamplesScreen(WorkspaceScreen):
             text = "There is no current dataset: make one on the Datasets screen (d)."
         elif self._searching:
             state = "search finished; escape shows all" if self._search_done else "searching…"
-            text = f"'{self._searching}': {table.total} matching in '{self.dataset_name}' ({state})"
+            damaged = self._search_damaged
+            found = f"{table.total - damaged} matching" + (f", {damaged} damaged (not searched)" if damaged else "")
+            text = f"'{self._searching}': {found} in '{self.dataset_name}' ({state})"
         else:
             text = f"'{self.dataset_name}': {table.total} example{'s' if table.total != 1 else ''}"
         if table.selected:
@@ -218,6 +222,7 @@ class ExamplesScreen(WorkspaceScreen):
             return
         self._searching = text
         self._search_done = False
+        self._search_damaged = 0
         source = ListSource()
         self.table.selected.clear()
         self.table.reload(source, keep_cursor=False)
@@ -232,9 +237,9 @@ class ExamplesScreen(WorkspaceScreen):
         found = self.workspace.examples.search(self.dataset_id, text)
         done = False
 
-        def next_batch() -> list[Example]:
+        def next_batch() -> list[Example | BrokenExample]:
             nonlocal done
-            batch: list[Example] = []
+            batch: list[Example | BrokenExample] = []
             for example in found:
                 batch.append(example)
                 if len(batch) >= SEARCH_BATCH:
@@ -244,6 +249,12 @@ class ExamplesScreen(WorkspaceScreen):
 
         while not done and self._searching == text:
             batch = await asyncio.to_thread(next_batch)
+            if self._searching != text:
+                break
+            damaged = [item for item in batch if isinstance(item, BrokenExample)]
+            if damaged and not self._search_damaged:
+                self.notify(damaged[0].reason, title="A damaged row was not searched", severity="warning")
+            self._search_damaged += len(damaged)
             source.items.extend(batch)
             self.table.reload(keep_cursor=True)
             self._status()

@@ -75,10 +75,10 @@ class DatasetSource:
 
 
 class ListSource:
-    """Rows already open (search matches, streaming in)."""
+    """Rows already open (search matches, streaming in; a row that cannot be read shows why)."""
 
     def __init__(self) -> None:
-        self.items: list[Example] = []
+        self.items: list[Example | BrokenExample] = []
 
     def count(self) -> int:
         return len(self.items)
