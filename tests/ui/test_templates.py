@@ -52,6 +52,13 @@ def preview(screen: TemplatesScreen) -> str:
     return str(screen.query_one("#preview", Static).render())
 
 
+async def preview_rendered(pilot: Pilot[None]) -> None:
+    """Until the preview that runs in a worker has finished."""
+    await pilot.pause()
+    await pilot.app.workers.wait_for_complete([w for w in pilot.app.workers if w.group == "preview"])
+    await pilot.pause()
+
+
 def names(screen: TemplatesScreen) -> list[str]:
     return [t.name for t in screen.templates]
 
@@ -83,11 +90,12 @@ async def test_create_insert_slot_preview_save_and_reopen(home: Home, fake: Fake
         await pilot.press("ctrl+s")
         await wait_for_screen(pilot, TemplatesScreen)
         assert screen.query_one("#user-prompt", TextArea).text == "Write a haiku about {{ season }}"
+        await preview_rendered(pilot)
         assert "Write a haiku about autumn" in preview(screen)
         assert "unsaved" in str(screen.query_one("#template-title", Static).render())
 
         await type_text(pilot, " in {{ place }}")
-        await pilot.pause()
+        await preview_rendered(pilot)
         assert "<place>" in preview(screen)
         assert "'place' is used in the prompt but not defined" in str(screen.query_one("#slot-warnings").render())
         await type_text(pilot, " {{ broken")
@@ -228,7 +236,7 @@ def _snapshot_app(home: Home, fake: FakeOllama) -> tuple[ForgeApp, Any]:
             await pilot.pause(0.05)
         app.screen.query_one("#templates-filter", Input).value = "Q&A"
         app.screen.query_one(TemplateList).focus()
-        await pilot.pause()
+        await preview_rendered(pilot)
         app.clear_notifications()
         await pilot.pause()
 
