@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -69,3 +71,22 @@ def test_unusable_server_exits_6_with_the_reason(alice: Cli, fake: FakeOllama) -
     assert no_model.exit_code == 2 and "No generation model chosen" in no_model.stderr
     bad_slot = alice("audition", "-t", "Rewrite in a style", "--model", "x", "--slot", "style")
     assert bad_slot.exit_code == 2 and "NAME=VALUE" in bad_slot.stderr
+
+
+def test_a_slot_value_that_makes_the_prompt_pass_a_limit_is_refused(
+    alice: Cli, fake: FakeOllama, tmp_path: Path
+) -> None:
+    file = tmp_path / "t.toml"
+    file.write_text(
+        'name = "Repeat"\nuser_prompt = "{{ word * (times | int) }}"\n\n'
+        '[[slots]]\nname = "word"\ndefault = "ab"\n\n[[slots]]\nname = "times"\ndefault = "3"\n',
+        encoding="utf-8",
+    )
+    assert alice("templates", "import", str(file)).exit_code == 0
+    started = time.monotonic()
+    result = alice(
+        "audition", "-t", "Repeat", "--slot", "times=1000000000", "--model", "llama3.2", "--paraphrase-model", ""
+    )
+    assert time.monotonic() - started < 2.0
+    assert result.exit_code == 2 and "limit of 1,000,000 characters" in result.stderr
+    assert fake.requests == []

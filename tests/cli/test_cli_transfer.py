@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
+
+import pytest
 
 from tests.cli.conftest import PASSWORD, Cli
 
@@ -76,3 +79,22 @@ def test_custom_format_saved_listed_and_used(alice: Cli, tmp_path: Path) -> None
     result = alice("export", "-f", "custom:short", "-o", str(out), "--password-stdin", input=PASSWORD + "\n")
     assert result.exit_code == 0, result.output
     assert out.read_text(encoding="utf-8") == "q\np\n"
+
+
+@pytest.mark.parametrize(
+    ("body", "limit"),
+    [
+        ("{{ lipsum(n=10**6) }}", "lipsum() is not available"),
+        ("{{ (9 ** (9 ** 8)) % 7 }}", "limit of 1,000 digits"),
+        ('{"q": {{ ("x" * 10**9) | tojson }}}', "limit of 1,000,000 characters"),
+    ],
+)
+def test_formats_save_refuses_a_body_that_passes_a_limit(alice: Cli, tmp_path: Path, body: str, limit: str) -> None:
+    file = tmp_path / "body.j2"
+    file.write_text(body, encoding="utf-8")
+    started = time.monotonic()
+    refused = alice("formats", "save", "hostile", "--body", str(file))
+    assert time.monotonic() - started < 2.0
+    assert refused.exit_code == 2 and limit in refused.stderr
+    assert "Traceback" not in refused.output
+    assert "custom:hostile" not in alice("export", "--list-formats").stdout

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
+import time
 from collections.abc import AsyncIterator
 
 import pytest
@@ -14,7 +16,7 @@ from forge_tui.core.chat import ToolCall
 from forge_tui.core.errors import InvalidInput
 from forge_tui.core.models import Example
 from forge_tui.core.starters import starter_templates
-from forge_tui.core.templates import SlotDef, TemplateError, TemplateInfo
+from forge_tui.core.templates import SlotDef, TemplateError, TemplateInfo, TemplateLimitError
 from forge_tui.services.accounts import AccountService
 from forge_tui.services.audition import AuditionSession, BatchSpec, BatchState, Card, CardState
 from forge_tui.services.backends import BackendService
@@ -231,6 +233,26 @@ def test_missing_slot_without_default_is_refused(backend: BackendService) -> Non
     template = TOPIC.model_copy(update={"slots": [SlotDef(name="topic")]})
     with pytest.raises(TemplateError, match="slot 'who' has no value"):
         session_for(backend, template=template, slots={"topic": "x"})
+
+
+@pytest.mark.parametrize(
+    ("prompt", "limit"),
+    [
+        ("{{ lipsum(n=10**6) }}", "lipsum() is not available"),
+        ("{{ (9 ** (9 ** 8)) % 7 }}", "limit of 1,000 digits"),
+        ("{{ 'x' * 10**9 }}", "limit of 1,000,000 characters"),
+        ("{{ topic * (who | int) }}", "limit of 1,000,000 characters"),  # a slot value can pass a limit too
+    ],
+)
+def test_a_template_that_passes_a_limit_is_refused_before_any_request(
+    backend: BackendService, fake: FakeOllama, prompt: str, limit: str
+) -> None:
+    template = TOPIC.model_copy(update={"user_prompt": prompt})
+    started = time.monotonic()
+    with pytest.raises(TemplateLimitError, match=re.escape(limit)):
+        session_for(backend, template=template, slots={"who": "1000000000"})
+    assert time.monotonic() - started < 1.0
+    assert fake.requests == []
 
 
 def _alice(home: Home) -> tuple[str, str]:
