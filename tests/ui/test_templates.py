@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -15,14 +17,15 @@ from forge_tui.services.home import Home
 from forge_tui.services.settings import SettingsService
 from forge_tui.services.templates import TemplateService
 from forge_tui.ui.app import ForgeApp
+from forge_tui.ui.screens import templates as templates_screen
 from forge_tui.ui.screens.audition import AuditionScreen
 from forge_tui.ui.screens.datasets import DatasetsScreen
-from forge_tui.ui.screens.templates import TemplateList, TemplatesScreen
+from forge_tui.ui.screens.templates import TemplateList, TemplatesScreen, preview_text
 from forge_tui.ui.widgets.dialogs import Confirm, TextPrompt
 from forge_tui.ui.widgets.pick import PickOne
 from forge_tui.ui.widgets.slot_editor import SlotEditor
 from tests.fake_ollama import FakeOllama
-from tests.ui.test_app import make_user, type_text, unlock, wait_for_screen
+from tests.ui.test_app import make_user, type_text, unlock, wait_for_screen, wait_until
 
 
 @pytest.fixture
@@ -269,3 +272,66 @@ async def test_escape_leaves_an_editor_for_the_list(home: Home) -> None:
         await wait_for_screen(pilot, Confirm)
         await pilot.press("y")
         await wait_for_screen(pilot, AuditionScreen)
+
+
+# Each step builds a text of nearly 1 MB: 100,000 of them take far longer than any preview's time limit.
+SLOW = "{% for i in range(100000) %}{% if 'y' * 900000 + 'y' * 90000 == 'z' %}{% endif %}{% endfor %}"
+
+
+async def open_slow(pilot: Pilot[None], home: Home, fake: FakeOllama) -> TemplatesScreen:
+    """The Templates screen on a quick template, whose prompt then becomes SLOW."""
+    screen = await open_templates(pilot)
+    screen.query_one("#templates-filter", Input).value = "Slow"
+    await preview_rendered(pilot)
+    assert preview(screen) == "quick"
+    editor = screen.query_one("#user-prompt", TextArea)
+    editor.focus()
+    editor.load_text(SLOW)
+    await pilot.pause()
+    assert [w for w in pilot.app.workers if w.group == "preview" and w.is_running]
+    return screen
+
+
+async def test_a_slow_preview_renders_in_the_background_and_stops_at_its_time_limit(
+    home: Home, fake: FakeOllama, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(TemplatesScreen, "PREVIEW_SECONDS", 3.0)
+    prepare(home, fake).create("Slow", user_prompt="quick")
+    app = ForgeApp(home)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_slow(pilot, home, fake)
+        rendering = next(w for w in app.workers if w.group == "preview" and w.is_running)
+        await pilot.press("escape")  # the screen's key acts while the render runs
+        assert screen.query_one(TemplateList).has_focus
+        assert rendering.is_running
+        await wait_until(pilot, lambda: "time limit of 3 s" in preview(screen))
+        assert preview(screen).startswith("✗ Template error")
+
+
+async def test_ctrl_q_quits_while_a_preview_renders_and_stops_it(
+    home: Home, fake: FakeOllama, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(TemplatesScreen, "PREVIEW_SECONDS", 60.0)
+    finished: list[float] = []
+
+    def timed_preview(*args: Any) -> tuple[str, bool]:
+        try:
+            return preview_text(*args)
+        finally:
+            finished.append(time.monotonic())
+
+    monkeypatch.setattr(templates_screen, "preview_text", timed_preview)
+    prepare(home, fake).create("Slow", user_prompt="quick")
+    app = ForgeApp(home)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_slow(pilot, home, fake)
+        finished.clear()
+        pressed = time.monotonic()
+        await pilot.press("ctrl+q")
+        await wait_until(pilot, lambda: not app.is_running, tries=100)
+    for _ in range(100):
+        if finished:
+            break
+        await asyncio.sleep(0.05)
+    # The render in its thread was told to stop, not left to run into its 60 s.
+    assert finished and finished[0] - pressed < 3.0
