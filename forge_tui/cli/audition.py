@@ -74,6 +74,18 @@ def audition(
     ] = None,
     temperature: Annotated[float | None, typer.Option("--temperature")] = 0.8,
     seed: Annotated[int | None, typer.Option("--seed", help="Batch seed (default: random).")] = None,
+    max_tokens: Annotated[
+        int | None, typer.Option("--max-tokens", min=1, help="Tokens per answer at most (default: Settings).")
+    ] = None,
+    answer_time_limit: Annotated[
+        float | None,
+        typer.Option(
+            "--answer-time-limit",
+            min=0.001,
+            metavar="SECONDS",
+            help="Stop an answer still streaming after this long; what came is kept (default: Settings, 600).",
+        ),
+    ] = None,
     add_to: Annotated[
         str | None, typer.Option("--add-to", metavar="DATASET", help="Store every successful card there.")
     ] = None,
@@ -96,6 +108,8 @@ def audition(
         owner = workspace.user if workspace else account(home, user)
         dataset = workspace.datasets.get(add_to) if workspace and add_to else None
         settings = SettingsService(home, owner).backend()
+        if answer_time_limit is not None:
+            settings = settings.model_copy(update={"answer_time_limit": answer_time_limit})
         spec = BatchSpec(
             template=TemplateService(home, owner).get(template),
             slots=_slot_values(slot or []),
@@ -104,6 +118,7 @@ def audition(
             batch=batch,
             temperature=temperature,
             seed=seed,
+            max_tokens=max_tokens,
         )
 
         async def run() -> AuditionSession:

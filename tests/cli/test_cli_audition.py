@@ -90,3 +90,16 @@ def test_a_slot_value_that_makes_the_prompt_pass_a_limit_is_refused(
     assert time.monotonic() - started < 2.0
     assert result.exit_code == 2 and "limit of 1,000,000 characters" in result.stderr
     assert fake.requests == []
+
+
+def test_answer_time_limit_and_max_tokens_flags_stop_an_endless_model(alice: Cli, fake: FakeOllama) -> None:
+    fake.endless, fake.token_latency = True, 0.01
+    one = ("audition", "-t", "Rewrite in a style", "-n", "1", "--model", "llama3.2", "--paraphrase-model", "", "--json")
+    result = alice(*one, "--answer-time-limit", "0.5", "--max-tokens", "100000")
+    assert result.exit_code == 1
+    card = json.loads(result.stdout)["cards"][0]
+    assert card["error"] == "Stopped after 0.5 s: the answer's time limit" and card["output"]
+    capped = alice(*one, "--max-tokens", "9")
+    assert capped.exit_code == 0, capped.output
+    assert json.loads(capped.stdout)["cards"][0]["tokens"]["completion"] == 9
+    assert fake.requests[-1]["options"]["num_predict"] == 9

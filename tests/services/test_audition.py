@@ -116,6 +116,35 @@ async def test_a_stalled_card_times_out_in_its_card(fake: FakeOllama) -> None:
     assert fake.disconnects == 1  # the stalled request was let go, not left open
 
 
+async def test_max_tokens_from_settings_is_sent_with_every_request(backend: BackendService, fake: FakeOllama) -> None:
+    session, _ = session_for(backend, batch=2)
+    await session.run()
+    assert [r["options"]["num_predict"] for r in fake.requests] == [4096] * 3  # paraphrase and both cards
+    assert session.example_for(session.cards[0])[1].params["max_tokens"] == 4096
+    fake.requests.clear()
+    fake.endless = True  # a model that never stops: the cap ends its answer
+    session, _ = session_for(backend, batch=1, paraphrase_model=None, max_tokens=12)
+    await session.run()
+    assert [r["options"]["num_predict"] for r in fake.requests] == [12]
+    card = session.cards[0]
+    assert card.state is CardState.DONE and card.usage is not None and card.usage.completion_tokens == 12
+
+
+async def test_an_endless_answer_stops_at_its_time_limit_in_its_card(fake: FakeOllama) -> None:
+    fake.endless, fake.token_latency = True, 0.01
+    settings = BackendSettings(base_url=fake.base_url, max_retries=0, answer_time_limit=0.5, max_tokens=100_000)
+    async with BackendService(settings) as backend:
+        session, _ = session_for(backend, batch=2, paraphrase_model=None)
+        started = time.monotonic()
+        await session.run()
+    assert time.monotonic() - started < 3
+    assert session.state is BatchState.DONE
+    for card in session.cards:
+        assert card.state is CardState.FAILED
+        assert card.error == "Stopped after 0.5 s: the answer's time limit"
+        assert len(card.output.split()) > 5  # what was streamed stays in the card
+
+
 async def test_missing_model_is_refused_before_any_generation(backend: BackendService, fake: FakeOllama) -> None:
     session, _ = session_for(backend, model="ghost")
     await session.run()
