@@ -146,21 +146,25 @@ def _written(value: Any) -> str:
 
 
 def _guarded_filter(name: str, func: Callable[..., Any]) -> Callable[..., Any]:
-    """A filter whose result is estimated first and measured after. `pass_context` also keeps Jinja
-    from running it at compile time on constant arguments."""
+    """A filter whose result is measured, and estimated first when it can multiply its input.
+    `pass_context` also keeps Jinja from running it at compile time on constant arguments."""
     pass_arg = getattr(func, "jinja_pass_arg", None)
+    first: Callable[[Context], Any] | None = None
+    if pass_arg is not None:
+        first = {
+            "context": lambda context: context,
+            "eval_context": lambda context: context.eval_ctx,
+            "environment": lambda context: context.environment,
+        }[pass_arg.name]
+    multiplies = name in template_sizes.MULTIPLYING_FILTERS
 
     @pass_context
     @functools.wraps(func)
     def guarded(context: Context, value: Any, *args: Any, **kwargs: Any) -> Any:
-        budget = _budget()
-        budget.step()
-        template_sizes.refuse_over(template_sizes.filter_size(name, value, args, kwargs))
-        if pass_arg is None:
-            result = func(value, *args, **kwargs)
-        else:
-            first = {"context": context, "eval_context": context.eval_ctx, "environment": context.environment}
-            result = func(first[pass_arg.name], value, *args, **kwargs)
+        _budget().step()
+        if multiplies:
+            template_sizes.refuse_over(template_sizes.filter_size(name, value, args, kwargs))
+        result = func(value, *args, **kwargs) if first is None else func(first(context), value, *args, **kwargs)
         return sized(result)
 
     return guarded

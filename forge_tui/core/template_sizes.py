@@ -111,8 +111,14 @@ def _json_lines(value: Any) -> int:
     return total
 
 
+# The filters whose result can be much larger than their input; filter_size knows each of them.
+MULTIPLYING_FILTERS = frozenset(
+    {"center", "indent", "replace", "join", "wordwrap", "slice", "batch", "tojson", "format"}
+)
+
+
 def filter_size(name: str, value: Any, args: Sequence[Any], kwargs: Mapping[str, Any]) -> int:
-    """A bound of the result's size for the filters that can multiply their input; 0 for the others."""
+    """A bound of the result's size for MULTIPLYING_FILTERS; 0 for the others."""
 
     def arg(position: int, key: str, default: Any) -> Any:
         return args[position] if len(args) > position else kwargs.get(key, default)

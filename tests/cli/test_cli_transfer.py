@@ -98,3 +98,16 @@ def test_formats_save_refuses_a_body_that_passes_a_limit(alice: Cli, tmp_path: P
     assert refused.exit_code == 2 and limit in refused.stderr
     assert "Traceback" not in refused.output
     assert "custom:hostile" not in alice("export", "--list-formats").stdout
+
+
+def test_export_stops_at_an_example_that_makes_the_format_pass_a_limit(alice: Cli, tmp_path: Path) -> None:
+    body = tmp_path / "body.j2"
+    body.write_text('{% if example.user_prompt == "boom" %}{{ "x" * 10**9 }}{% endif %}{"q": 1}', encoding="utf-8")
+    assert alice("formats", "save", "fragile", "--body", str(body)).exit_code == 0  # fine with the sample
+    source = tmp_path / "in.jsonl"
+    source.write_text('{"prompt": "fine", "completion": "c"}\n{"prompt": "boom", "completion": "c"}\n', "utf-8")
+    alice("import", str(source), "--password-stdin", input=PASSWORD + "\n")
+    out = tmp_path / "o.jsonl"
+    result = alice("export", "-f", "custom:fragile", "-o", str(out), "--password-stdin", input=PASSWORD + "\n")
+    assert result.exit_code == 2 and "limit of 1,000,000 characters" in result.stderr
+    assert "Traceback" not in result.output and not out.exists()
