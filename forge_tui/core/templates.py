@@ -112,6 +112,8 @@ def render_compiled(template: Template, values: dict[str, Any]) -> str:
         raise TemplateSecurityError(f"not allowed in a template: {exc}") from None
     except UndefinedError as exc:
         raise TemplateError(_undefined_message(str(exc)), _error_line(exc)) from None
+    except RecursionError as exc:
+        raise TemplateError("the template calls itself too deeply", _error_line(exc)) from None
     except Exception as exc:  # anything else a template expression can raise (e.g. 1/0, bad filter args)
         raise TemplateError(f"{type(exc).__name__}: {exc}", _error_line(exc)) from None
 

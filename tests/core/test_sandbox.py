@@ -127,3 +127,10 @@ def test_a_custom_format_that_passes_a_limit_is_refused_when_checked() -> None:
         assert time.monotonic() - started < 1.0
     checked_format("f", '{"q": {{ example.user_prompt | tojson }}}')
     checked_format("f", "{{ example.missing.field }}")  # depends on the data: left to the export
+
+
+def test_deep_nesting_and_recursion_are_a_sentence() -> None:
+    with pytest.raises(TemplateError, match="the template calls itself too deeply"):
+        render("{% macro m() %}{{ m() }}{% endmacro %}{{ m() }}", {})
+    with pytest.raises(TemplateError, match="the template nests too deeply"):
+        render("{{ " + "(" * 500 + "1" + ")" * 500 + " }}", {})
