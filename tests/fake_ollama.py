@@ -10,7 +10,7 @@ texts follow Ollama 0.12.6 (`api/types.go`, `server/routes.go`).
 
 Switches (`token_latency`, `first_byte_delay`, `parallel`, `busy`, `rate_limited`, `retry_after`,
 `fail_after_chunks`, `drop_after_chunks`, `fixed_reply`, `faults_by_seed`, `redirect_to`, `html_error`,
-`bad_line`, and for /v1 only `api_key`, `omit_usage`, `omit_done`, `think_in_content`) may be changed while
+`bad_line`, `endless`, and for /v1 only `api_key`, `omit_usage`, `omit_done`, `think_in_content`) may be changed while
 the server runs; each request reads them when it gets to the point where they matter. Observations:
 `requests` (each chat body as the client sent it, on either API), `max_in_flight`, `in_flight`,
 `disconnects`, `connections_accepted`.
@@ -29,6 +29,9 @@ A model with the "thinking" capability streams `message.thinking` pieces first w
 without `think` its content starts with "<think>\n...\n</think>\n\n" (with `think: false` an empty
 "<think>\n\n</think>\n\n"), which clients must strip. `options.stop` cuts the content before the first
 stop string; `options.num_predict` caps the pieces (thinking included) and sets done_reason "length".
+`endless` makes a model that never stops: plain sentences stream until `num_predict` (OpenAI's
+`max_tokens`) pieces were sent, then done_reason "length"; without a cap, until the client leaves (a
+whole, unstreamed response never comes).
 `eval_count` is the number of chunks before the final one; `prompt_eval_count` the number of
 whitespace-separated words in all message contents (at least 1).
 
@@ -904,10 +907,19 @@ class _Plan:
     wire: str = "ollama"  # "ollama" (/api/chat, NDJSON) or "openai" (/v1/chat/completions, SSE)
     include_usage: bool = False  # openai: stream_options.include_usage
     fault: str | None = None  # "fail", "drop" or "stall" after FAULT_AFTER_CHUNKS, from `faults_by_seed`
+    endless: random.Random | None = None  # `endless` without a cap: more content from this, for good
 
     @property
     def chunk_count(self) -> int:
         return len(self.thinking) + len(self.content) + (1 if self.tool_calls else 0)
+
+
+def _content(plan: _Plan) -> Iterator[str]:
+    """The plan's content pieces; for an endless plan, more sentences after them, for good."""
+    yield from plan.content
+    rng = plan.endless
+    while rng is not None:
+        yield from _pieces(" " + _sentence(rng))
 
 
 # ---------------------------------------------------------------------------------------- server
@@ -942,6 +954,7 @@ class FakeOllama:
         self.fail_after_chunks: int | None = None
         self.drop_after_chunks: int | None = None
         self.fixed_reply: str | None = None
+        self.endless = False
         # Faults for single requests, chosen by options.seed: "fail" (mid-stream error), "drop"
         # (connection cut mid-stream), "stall" (a stream that stops sending but stays open; a whole
         # response ignores it) or "404" (the model is gone). One card of a batch can fail this way.
@@ -1452,7 +1465,16 @@ class FakeOllama:
         thinking = _pieces(thinking_text) if thinking_text else []
         pieces = _pieces(content) if content else []
         num_predict = options.get("num_predict")
-        if isinstance(num_predict, int | float) and not isinstance(num_predict, bool) and num_predict > 0:
+        capped = isinstance(num_predict, int | float) and not isinstance(num_predict, bool) and num_predict > 0
+        endless: random.Random | None = None
+        if self.endless:
+            tool_calls = None
+            if capped:
+                while len(thinking) + len(pieces) <= int(num_predict):
+                    pieces += _pieces(" " + _sentence(rng))
+            else:
+                endless = rng
+        if capped:
             budget = int(num_predict)
             total = len(thinking) + len(pieces) + (1 if tool_calls else 0)
             if total > budget:
@@ -1472,6 +1494,7 @@ class FakeOllama:
             done_reason=done_reason,
             prompt_eval_count=max(1, prompt_words),
             keep_alive=keep_alive,
+            endless=endless,
         )
 
     @staticmethod
@@ -1567,7 +1590,7 @@ class FakeOllama:
     def _chunks(self, plan: _Plan) -> Iterator[dict[str, Any]]:
         for piece in plan.thinking:
             yield {"role": "assistant", "content": "", "thinking": piece}
-        for piece in plan.content:
+        for piece in _content(plan):
             yield {"role": "assistant", "content": piece}
         if plan.tool_calls:
             yield {"role": "assistant", "content": "", "tool_calls": plan.tool_calls}
@@ -1620,7 +1643,16 @@ class FakeOllama:
         await writer.drain()
         return keep
 
+    @staticmethod
+    async def _never_answer(conn: _Conn) -> bool:
+        """An endless answer asked for whole: generating until the client gives up."""
+        while not conn.client_gone:
+            await asyncio.sleep(0.05)
+        raise _ClientGone
+
     async def _respond_whole(self, conn: _Conn, request: _Request, plan: _Plan, started: int, loaded: int) -> bool:
+        if plan.endless is not None:
+            return await self._never_answer(conn)
         gen_start = time.perf_counter_ns()
         total = plan.chunk_count
         cut, failure = self._failure(plan)
@@ -1789,7 +1821,7 @@ class FakeOllama:
     def _openai_deltas(self, plan: _Plan) -> Iterator[dict[str, Any]]:
         for piece in plan.thinking:
             yield {"role": "assistant", "content": "", "reasoning": piece}
-        for piece in plan.content:
+        for piece in _content(plan):
             yield {"role": "assistant", "content": piece}
         for call in self._openai_calls(plan):
             first, *rest = _split_arguments(call["function"]["arguments"])
@@ -1866,6 +1898,8 @@ class FakeOllama:
         return keep
 
     async def _openai_whole(self, conn: _Conn, request: _Request, plan: _Plan) -> bool:
+        if plan.endless is not None:
+            return await self._never_answer(conn)
         total = plan.chunk_count
         cut, failure = self._failure(plan)
         generated = total if cut is None else min(cut, total)

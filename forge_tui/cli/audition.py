@@ -82,6 +82,18 @@ def audition(
     ] = None,
     temperature: Annotated[float | None, typer.Option("--temperature")] = 0.8,
     seed: Annotated[int | None, typer.Option("--seed", help="Batch seed (default: random).")] = None,
+    max_tokens: Annotated[
+        int | None, typer.Option("--max-tokens", min=1, help="Tokens per answer at most (default: Settings).")
+    ] = None,
+    answer_time_limit: Annotated[
+        float | None,
+        typer.Option(
+            "--answer-time-limit",
+            min=0.001,
+            metavar="SECONDS",
+            help="Stop an answer still streaming after this long; what came is kept (default: Settings, 600).",
+        ),
+    ] = None,
     add_to: Annotated[
         str | None, typer.Option("--add-to", metavar="DATASET", help="Store every successful card there.")
     ] = None,
@@ -102,6 +114,8 @@ def audition(
         workspace = unlock_workspace(home, user, password_stdin)  # templates are sealed
         dataset = workspace.datasets.get(add_to) if add_to else None
         settings = SettingsService(home, workspace.user).backend()
+        if answer_time_limit is not None:
+            settings = settings.model_copy(update={"answer_time_limit": answer_time_limit})
         spec = BatchSpec(
             template=workspace.templates.get(template),
             slots=_slot_values(slot or []),
@@ -110,6 +124,7 @@ def audition(
             batch=batch,
             temperature=temperature,
             seed=seed,
+            max_tokens=max_tokens,
         )
 
         async def run() -> AuditionSession:

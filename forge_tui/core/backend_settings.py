@@ -22,5 +22,9 @@ class BackendSettings(BaseModel):
     first_byte_timeout: float = Field(default=300.0, gt=0)
     between_tokens_timeout: float = Field(default=60.0, gt=0)
     connect_timeout: float = Field(default=10.0, gt=0)
+    # Caps on one answer, so a model that never stops cannot keep a card (or a job) busy for good:
+    # the tokens asked for (sent with every request) and the time an answer may stream.
+    max_tokens: int = Field(default=4096, ge=1, le=1_000_000)
+    answer_time_limit: float = Field(default=600.0, gt=0)
     concurrency: int = Field(default=4, ge=1, le=1024)
     max_retries: int = Field(default=3, ge=0, le=10)

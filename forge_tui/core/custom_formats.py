@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 from forge_tui.core.conversation import conversation
 from forge_tui.core.export_formats import ExportFormat, openai_messages, raw_record
-from forge_tui.core.models import Example
-from forge_tui.core.templates import TemplateError, compile_source, render_compiled
+from forge_tui.core.models import Example, ExampleContent, ExampleMeta
+from forge_tui.core.templates import TemplateError, TemplateLimitError, compile_source, render_compiled
 
 CUSTOM_PREFIX = "custom:"
 
@@ -53,3 +54,27 @@ def custom_format(name: str, body: str) -> ExportFormat:
             yield item
 
     return ExportFormat(f"{CUSTOM_PREFIX}{name}", "custom (Jinja2)", render, source=body)
+
+
+_SAMPLE = Example(
+    id="sample",
+    dataset_id=0,
+    content=ExampleContent(system_prompt="A system prompt.", user_prompt="A question?", output="An answer."),
+    meta=ExampleMeta(model="a-model"),
+    created_at=datetime(2025, 1, 1, tzinfo=UTC),
+    updated_at=datetime(2025, 1, 1, tzinfo=UTC),
+)
+
+
+def checked_format(name: str, body: str) -> ExportFormat:
+    """The format, compiled and tried on a sample example: a body that passes a sandbox limit there is
+    refused (TemplateLimitError names the limit). Other errors may depend on the data, so they wait
+    for the export."""
+    fmt = custom_format(name, body)
+    try:
+        list(fmt.render(_SAMPLE))
+    except TemplateLimitError:
+        raise
+    except TemplateError:
+        pass
+    return fmt

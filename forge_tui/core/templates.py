@@ -1,8 +1,9 @@
 """Prompt templates: slots, sandboxed rendering, and tool definitions (no I/O).
 
 User prompts are Jinja2 with `{{ slot }}` placeholders, rendered in a sandbox with StrictUndefined:
-a template cannot reach Python internals (`''.__class__.__mro__`, `cycler.__init__.__globals__`, …)
-and a missing slot is an error, not an empty string.
+a template cannot reach Python internals (`''.__class__.__mro__`, `cycler.__init__.__globals__`, …),
+a missing slot is an error, not an empty string, and a render that passes one of the sandbox's limits
+(size, steps, time: see core.sandbox) stops with TemplateLimitError naming the limit.
 """
 
 from __future__ import annotations
@@ -11,14 +12,15 @@ import re
 from typing import Any
 
 import jsonschema
-from jinja2 import StrictUndefined, Template, TemplateSyntaxError, UndefinedError, meta, nodes
+from jinja2 import Template, TemplateSyntaxError, UndefinedError, meta, nodes
 from jinja2.exceptions import SecurityError
-from jinja2.sandbox import ImmutableSandboxedEnvironment
 from pydantic import BaseModel, Field, field_validator
 
+from forge_tui.core import sandbox
 from forge_tui.core.chat import ToolDef
 from forge_tui.core.control_chars import refuse_control_chars
 from forge_tui.core.errors import ForgeError
+from forge_tui.core.template_sizes import LimitExceeded
 
 SLOT_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 TOOL_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -37,6 +39,10 @@ class TemplateError(ForgeError):
 
 class TemplateSecurityError(TemplateError):
     """The template tried to reach something the sandbox forbids."""
+
+
+class TemplateLimitError(TemplateError):
+    """The render went past one of the sandbox's limits (size, steps, time), named in the message."""
 
 
 class WeightedValue(BaseModel):
@@ -59,14 +65,13 @@ class SlotDef(BaseModel):
         return name
 
 
-_ENV = ImmutableSandboxedEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)
-
-
 def _parse(source: str) -> nodes.Template:
     try:
-        return _ENV.parse(source)
+        return sandbox.ENVIRONMENT.parse(source)
     except TemplateSyntaxError as exc:
         raise TemplateError(exc.message or "syntax error", exc.lineno) from None
+    except RecursionError:
+        raise TemplateError("the template nests too deeply") from None
 
 
 def slot_names(source: str) -> list[str]:
@@ -82,21 +87,34 @@ def slot_names(source: str) -> list[str]:
 
 def compile_source(source: str) -> Template:
     """A template parsed once, to render many times with render_compiled."""
-    return _ENV.from_string(_parse(source))
+    tree = _parse(source)
+    try:
+        return sandbox.compile_tree(tree)
+    except TemplateSyntaxError as exc:
+        raise TemplateError(exc.message or "syntax error", exc.lineno) from None
+    except RecursionError:
+        raise TemplateError("the template nests too deeply") from None
 
 
 def render(source: str, values: dict[str, Any]) -> str:
-    """Renders in the sandbox. Missing slots, syntax errors and escapes raise TemplateError."""
+    """Renders in the sandbox. Missing slots, syntax errors, escapes and limits raise TemplateError.
+    Each render has sandbox.TIME_LIMIT seconds, or what an enclosing `sandbox.time_limit` allows."""
     return render_compiled(compile_source(source), values)
 
 
 def render_compiled(template: Template, values: dict[str, Any]) -> str:
     try:
-        return template.render(**values)
+        return sandbox.render(template, values)
+    except LimitExceeded as exc:
+        raise TemplateLimitError(str(exc), _error_line(exc)) from None
+    except sandbox.RenderStopped as exc:
+        raise TemplateError(str(exc)) from None
     except SecurityError as exc:
         raise TemplateSecurityError(f"not allowed in a template: {exc}") from None
     except UndefinedError as exc:
         raise TemplateError(_undefined_message(str(exc)), _error_line(exc)) from None
+    except RecursionError as exc:
+        raise TemplateError("the template calls itself too deeply", _error_line(exc)) from None
     except Exception as exc:  # anything else a template expression can raise (e.g. 1/0, bad filter args)
         raise TemplateError(f"{type(exc).__name__}: {exc}", _error_line(exc)) from None
 
@@ -220,4 +238,20 @@ class TemplateInfo(BaseModel):
             raise TemplateError(f"two tools are named '{duplicate}'")
         if self.is_tool_calling and not self.tools:
             raise TemplateError("a tool-calling template needs at least one tool")
+        self._check_limits()
         return self
+
+    def _check_limits(self) -> None:
+        """Renders with the preview's values and refuses a template that passes a sandbox limit. Other
+        render errors may go away with real slot values, so they wait for the render that has them."""
+        values = dummy_values(self.slots, self.used_slots())
+        with sandbox.time_limit(sandbox.TIME_LIMIT):
+            for label, source in (("system prompt", self.system_prompt), ("user prompt", self.user_prompt)):
+                try:
+                    render(source, values)
+                except TemplateLimitError as exc:
+                    error = TemplateLimitError(f"{label}: {exc}")
+                    error.line = exc.line
+                    raise error from None
+                except TemplateError:
+                    pass

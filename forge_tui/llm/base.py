@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import math
 import os
 import random
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -189,15 +190,23 @@ class HttpBackend:
             "raise the first-byte timeout in Settings"
         )
 
+    def answer_time_limit(self) -> BackendTimeout:
+        return BackendTimeout(f"Stopped after {_duration(self.settings.answer_time_limit)}: the answer's time limit")
+
     async def timed_lines(self, response: httpx.Response) -> AsyncIterator[str]:
         """Lines of a streamed body: the first within the first-byte timeout, then each within the
-        between-tokens timeout. A connection that breaks off raises instead of ending quietly."""
+        between-tokens timeout, and all of them within the answer's time limit from the first on. A
+        connection that breaks off raises instead of ending quietly."""
         guard = _StallGuard(self.settings.first_byte_timeout)
         between = self.settings.between_tokens_timeout
         clock = guard.loop.time
         try:
             async for line in response.aiter_lines():
                 guard.waiting = False
+                if guard.first:
+                    guard.limit_at = clock() + self.settings.answer_time_limit
+                elif clock() >= guard.limit_at:
+                    raise self.answer_time_limit()
                 yield line
                 guard.deadline = clock() + between
                 guard.waiting = True
@@ -212,6 +221,8 @@ class HttpBackend:
             guard.task.uncancel()
             if guard.first:
                 raise self.first_byte_timeout() from None
+            if guard.over_limit:
+                raise self.answer_time_limit() from None
             raise BackendTimeout(f"The model stopped sending tokens for {between:g} s") from None
         except httpx.TransportError:
             raise BackendError(f"The connection to {self.base_url} broke off in the middle of the answer") from None
@@ -232,7 +243,7 @@ class _StallGuard:
     the timer cancels the reading task if it is still waiting when the deadline passes. Time the
     consumer spends between lines does not count."""
 
-    __slots__ = ("deadline", "expired", "first", "handle", "loop", "task", "waiting")
+    __slots__ = ("deadline", "expired", "first", "handle", "limit_at", "loop", "task", "waiting")
 
     def __init__(self, first_timeout: float) -> None:
         self.loop = asyncio.get_running_loop()
@@ -240,26 +251,41 @@ class _StallGuard:
         assert task is not None
         self.task = task
         self.deadline = self.loop.time() + first_timeout
+        # The answer's time limit, set when its first line arrives.
+        self.limit_at = math.inf
         self.waiting = True
         self.expired = False
         self.first = True
         self.handle = self.loop.call_at(self.deadline, self._check)
 
+    @property
+    def over_limit(self) -> bool:
+        return self.loop.time() >= self.limit_at
+
+    def _next(self) -> float:
+        return min(self.deadline, self.limit_at)
+
     def _check(self) -> None:
         now = self.loop.time()
-        if self.waiting and now >= self.deadline:
+        if self.waiting and now >= self._next():
             self.expired = True
             self.task.cancel()
             return
         # A line came in meanwhile (or the consumer is busy with one): look again at the new deadline.
-        self.handle = self.loop.call_at(max(self.deadline, now + 0.01), self._check)
+        self.handle = self.loop.call_at(max(self._next(), now + 0.01), self._check)
 
     def rearm(self) -> None:
         self.handle.cancel()
-        self.handle = self.loop.call_at(self.deadline, self._check)
+        self.handle = self.loop.call_at(self._next(), self._check)
 
     def stop(self) -> None:
         self.handle.cancel()
+
+
+def _duration(seconds: float) -> str:
+    """600 -> "10 min", 90 -> "1.5 min", 0.5 -> "0.5 s"."""
+    minutes = seconds / 60
+    return f"{minutes:g} min" if seconds >= 60 and minutes == round(minutes, 1) else f"{seconds:g} s"
 
 
 def _retry_after(response: httpx.Response) -> float | None:

@@ -71,7 +71,7 @@ class BatchSpec:
     batch: int = 3
     temperature: float | None = 0.8
     seed: int | None = None  # None: a random one, recorded with each example
-    max_tokens: int | None = None
+    max_tokens: int | None = None  # None: the backend settings' max_tokens
     # Bulk regenerate: one card per preset instead of rendering the template (no paraphrasing).
     presets: tuple[Preset, ...] = ()
 
@@ -198,6 +198,8 @@ class AuditionSession:
         self.listener = listener
         self.slot_values, self.system_prompt, self.original = _rendered(spec)
         self.seed = spec.seed if spec.seed is not None else random.randrange(_MAX_SEED)
+        # Always sent: a model that never stops would otherwise stream until the answer's time limit.
+        self.max_tokens = spec.max_tokens or backend.settings.max_tokens
         self.variations: list[str] = [self.original]
         self.cards: list[Card] = []
         self.state = BatchState.IDLE
@@ -250,6 +252,7 @@ class AuditionSession:
             response_schema=paraphrase.schema(wanted),
             temperature=0.9,
             seed=self.seed,
+            max_tokens=self.max_tokens,
         )
         result = await self.backend.complete(request)
         found = paraphrase.parse_variations(result.content, self.original)[:wanted]
@@ -384,7 +387,7 @@ class AuditionSession:
             messages=messages,
             temperature=self.spec.temperature,
             seed=card.seed,
-            max_tokens=self.spec.max_tokens,
+            max_tokens=self.max_tokens,
             tools=template.tools if template.is_tool_calling else [],
         )
 
@@ -434,7 +437,7 @@ class AuditionSession:
             "temperature": self.spec.temperature,
             "seed": card.seed,
             "batch_seed": self.seed,
-            "max_tokens": self.spec.max_tokens,
+            "max_tokens": self.max_tokens,
             "variation": card.variation,
             "paraphrase_model": self.spec.paraphrase_model if card.variation else None,
             "template": self.spec.template.name,

@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlmodel import Session
 
-from forge_tui.core.custom_formats import CUSTOM_PREFIX, STARTER_BODY, custom_format
+from forge_tui.core.custom_formats import CUSTOM_PREFIX, STARTER_BODY, checked_format, custom_format
 from forge_tui.core.errors import Conflict, InvalidInput, NotFound
 from forge_tui.core.export_formats import FORMATS, ExportFormat
 from forge_tui.core.templates import check_template_name
@@ -91,7 +91,7 @@ class CustomFormats:
     def save(self, name: str, body: str, format_id: int | None = None) -> CustomFormatInfo:
         """Creates or replaces; the body must compile (TemplateError says where it does not)."""
         name = check_template_name(name)
-        custom_format(name, body)
+        checked_format(name, body)
         keys, owner = self.unlocked.account_keys(), self.unlocked.user.id
         with write_session(self.home.engine) as s:
             taken = format_rows.get_by_name(s, keys, owner, name)

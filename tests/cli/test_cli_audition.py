@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from typer.testing import Result
@@ -74,3 +76,35 @@ def test_unusable_server_exits_6_with_the_reason(alice: Cli, fake: FakeOllama) -
     assert no_model.exit_code == 2 and "No generation model chosen" in no_model.stderr
     bad_slot = audition(alice, "-t", "Rewrite in a style", "--model", "x", "--slot", "style")
     assert bad_slot.exit_code == 2 and "NAME=VALUE" in bad_slot.stderr
+
+
+def test_a_slot_value_that_makes_the_prompt_pass_a_limit_is_refused(
+    alice: Cli, fake: FakeOllama, tmp_path: Path
+) -> None:
+    file = tmp_path / "t.toml"
+    file.write_text(
+        'name = "Repeat"\nuser_prompt = "{{ word * (times | int) }}"\n\n'
+        '[[slots]]\nname = "word"\ndefault = "ab"\n\n[[slots]]\nname = "times"\ndefault = "3"\n',
+        encoding="utf-8",
+    )
+    assert alice("templates", "import", str(file), "--password-stdin", input=PASSWORD + "\n").exit_code == 0
+    started = time.monotonic()
+    result = audition(
+        alice, "-t", "Repeat", "--slot", "times=1000000000", "--model", "llama3.2", "--paraphrase-model", ""
+    )
+    assert time.monotonic() - started < 2.0
+    assert result.exit_code == 2 and "limit of 1,000,000 characters" in result.stderr
+    assert fake.requests == []
+
+
+def test_answer_time_limit_and_max_tokens_flags_stop_an_endless_model(alice: Cli, fake: FakeOllama) -> None:
+    fake.endless, fake.token_latency = True, 0.01
+    one = ("-t", "Rewrite in a style", "-n", "1", "--model", "llama3.2", "--paraphrase-model", "", "--json")
+    result = audition(alice, *one, "--answer-time-limit", "0.5", "--max-tokens", "100000")
+    assert result.exit_code == 1
+    card = json.loads(result.stdout)["cards"][0]
+    assert card["error"] == "Stopped after 0.5 s: the answer's time limit" and card["output"]
+    capped = audition(alice, *one, "--max-tokens", "9")
+    assert capped.exit_code == 0, capped.output
+    assert json.loads(capped.stdout)["cards"][0]["tokens"]["completion"] == 9
+    assert fake.requests[-1]["options"]["num_predict"] == 9

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
+
+import pytest
 
 from tests.cli.conftest import PASSWORD, Cli
 
@@ -94,3 +97,37 @@ def test_import_names_what_is_not_a_file_and_lists_skipped_columns(alice: Cli, t
     assert text.stdout == "Imported 1 example into 'default' (1 text); skipped column photo (binary).\n"
     as_json = alice("import", str(frame), "--password-stdin", "--json", input=PASSWORD + "\n")
     assert json.loads(as_json.stdout)["skipped_columns"] == ["photo (binary)"]
+
+
+@pytest.mark.parametrize(
+    ("body", "limit"),
+    [
+        ("{{ lipsum(n=10**6) }}", "lipsum() is not available"),
+        ("{{ (9 ** (9 ** 8)) % 7 }}", "limit of 1,000 digits"),
+        ('{"q": {{ ("x" * 10**9) | tojson }}}', "limit of 1,000,000 characters"),
+    ],
+)
+def test_formats_save_refuses_a_body_that_passes_a_limit(alice: Cli, tmp_path: Path, body: str, limit: str) -> None:
+    file = tmp_path / "body.j2"
+    file.write_text(body, encoding="utf-8")
+    started = time.monotonic()
+    refused = alice("formats", "save", "hostile", "--body", str(file), "--password-stdin", input=PASSWORD + "\n")
+    assert time.monotonic() - started < 2.0
+    assert refused.exit_code == 2 and limit in refused.stderr
+    assert "Traceback" not in refused.output
+    listed = alice("export", "--list-formats", "--password-stdin", input=PASSWORD + "\n").stdout
+    assert "custom:hostile" not in listed
+
+
+def test_export_stops_at_an_example_that_makes_the_format_pass_a_limit(alice: Cli, tmp_path: Path) -> None:
+    body = tmp_path / "body.j2"
+    body.write_text('{% if example.user_prompt == "boom" %}{{ "x" * 10**9 }}{% endif %}{"q": 1}', encoding="utf-8")
+    saved = alice("formats", "save", "fragile", "--body", str(body), "--password-stdin", input=PASSWORD + "\n")
+    assert saved.exit_code == 0  # fine with the sample
+    source = tmp_path / "in.jsonl"
+    source.write_text('{"prompt": "fine", "completion": "c"}\n{"prompt": "boom", "completion": "c"}\n', "utf-8")
+    alice("import", str(source), "--password-stdin", input=PASSWORD + "\n")
+    out = tmp_path / "o.jsonl"
+    result = alice("export", "-f", "custom:fragile", "-o", str(out), "--password-stdin", input=PASSWORD + "\n")
+    assert result.exit_code == 2 and "limit of 1,000,000 characters" in result.stderr
+    assert "Traceback" not in result.output and not out.exists()

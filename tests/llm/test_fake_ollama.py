@@ -201,6 +201,17 @@ def test_num_predict_and_stop(client: httpx.Client) -> None:
     assert stopped[-1]["done_reason"] == "stop"
 
 
+def test_endless_streams_until_num_predict_or_for_good(fake: FakeOllama, client: httpx.Client) -> None:
+    fake.endless = True
+    capped = stream_lines(client, chat_body(options={"num_predict": 500}))
+    assert len(capped) == 501 and capped[-1]["done_reason"] == "length" and capped[-1]["eval_count"] == 500
+    with client.stream("POST", "/api/chat", json=chat_body()) as response:
+        lines = response.iter_lines()
+        assert all(not json.loads(next(lines))["done"] for _ in range(1000))
+    with pytest.raises(httpx.ReadTimeout):  # asked for whole, an endless answer never comes
+        client.post("/api/chat", json=chat_body(stream=False), timeout=0.3)
+
+
 def test_fixed_reply_is_streamed_in_pieces(fake: FakeOllama, client: httpx.Client) -> None:
     fake.fixed_reply = "not json at all, sorry"
     lines = stream_lines(client, chat_body(format="json"))

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
+import time
 from collections.abc import AsyncIterator
 
 import pytest
@@ -14,7 +16,7 @@ from forge_tui.core.chat import ToolCall
 from forge_tui.core.errors import InvalidInput
 from forge_tui.core.models import Example
 from forge_tui.core.starters import starter_templates
-from forge_tui.core.templates import SlotDef, TemplateError, TemplateInfo
+from forge_tui.core.templates import SlotDef, TemplateError, TemplateInfo, TemplateLimitError
 from forge_tui.services.accounts import AccountService
 from forge_tui.services.audition import AuditionSession, BatchSpec, BatchState, Card, CardState
 from forge_tui.services.backends import BackendService
@@ -112,6 +114,35 @@ async def test_a_stalled_card_times_out_in_its_card(fake: FakeOllama) -> None:
             break
         await asyncio.sleep(0.02)
     assert fake.disconnects == 1  # the stalled request was let go, not left open
+
+
+async def test_max_tokens_from_settings_is_sent_with_every_request(backend: BackendService, fake: FakeOllama) -> None:
+    session, _ = session_for(backend, batch=2)
+    await session.run()
+    assert [r["options"]["num_predict"] for r in fake.requests] == [4096] * 3  # paraphrase and both cards
+    assert session.example_for(session.cards[0])[1].params["max_tokens"] == 4096
+    fake.requests.clear()
+    fake.endless = True  # a model that never stops: the cap ends its answer
+    session, _ = session_for(backend, batch=1, paraphrase_model=None, max_tokens=12)
+    await session.run()
+    assert [r["options"]["num_predict"] for r in fake.requests] == [12]
+    card = session.cards[0]
+    assert card.state is CardState.DONE and card.usage is not None and card.usage.completion_tokens == 12
+
+
+async def test_an_endless_answer_stops_at_its_time_limit_in_its_card(fake: FakeOllama) -> None:
+    fake.endless, fake.token_latency = True, 0.01
+    settings = BackendSettings(base_url=fake.base_url, max_retries=0, answer_time_limit=0.5, max_tokens=100_000)
+    async with BackendService(settings) as backend:
+        session, _ = session_for(backend, batch=2, paraphrase_model=None)
+        started = time.monotonic()
+        await session.run()
+    assert time.monotonic() - started < 3
+    assert session.state is BatchState.DONE
+    for card in session.cards:
+        assert card.state is CardState.FAILED
+        assert card.error == "Stopped after 0.5 s: the answer's time limit"
+        assert len(card.output.split()) > 5  # what was streamed stays in the card
 
 
 async def test_missing_model_is_refused_before_any_generation(backend: BackendService, fake: FakeOllama) -> None:
@@ -231,6 +262,26 @@ def test_missing_slot_without_default_is_refused(backend: BackendService) -> Non
     template = TOPIC.model_copy(update={"slots": [SlotDef(name="topic")]})
     with pytest.raises(TemplateError, match="slot 'who' has no value"):
         session_for(backend, template=template, slots={"topic": "x"})
+
+
+@pytest.mark.parametrize(
+    ("prompt", "limit"),
+    [
+        ("{{ lipsum(n=10**6) }}", "lipsum() is not available"),
+        ("{{ (9 ** (9 ** 8)) % 7 }}", "limit of 1,000 digits"),
+        ("{{ 'x' * 10**9 }}", "limit of 1,000,000 characters"),
+        ("{{ topic * (who | int) }}", "limit of 1,000,000 characters"),  # a slot value can pass a limit too
+    ],
+)
+def test_a_template_that_passes_a_limit_is_refused_before_any_request(
+    backend: BackendService, fake: FakeOllama, prompt: str, limit: str
+) -> None:
+    template = TOPIC.model_copy(update={"user_prompt": prompt})
+    started = time.monotonic()
+    with pytest.raises(TemplateLimitError, match=re.escape(limit)):
+        session_for(backend, template=template, slots={"who": "1000000000"})
+    assert time.monotonic() - started < 1.0
+    assert fake.requests == []
 
 
 def _alice(home: Home) -> tuple[str, str]:

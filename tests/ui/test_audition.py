@@ -142,6 +142,21 @@ async def test_a_failing_card_shows_why_and_retries(home: Home, fake: FakeOllama
         assert failed.error_text == "" and "retries" not in failed.visible_text()
 
 
+async def test_an_endless_answer_stops_at_its_time_limit_in_its_card(home: Home, fake: FakeOllama) -> None:
+    prepare(home, fake, paraphrase_model=None, answer_time_limit=0.5, max_tokens=100_000)
+    fake.endless, fake.token_latency = True, 0.01
+    app = ForgeApp(home)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_audition(pilot)
+        screen.query_one("#batch", Input).value = "1"
+        await pilot.press("ctrl+r")
+        await wait_until(pilot, lambda: batch_done(screen))
+        card = screen.query(AuditionCard)[0]
+        assert card.error_text == "Stopped after 0.5 s: the answer's time limit — r retries"
+        streamed = screen.session.cards[0].output if screen.session else ""
+        assert len(streamed.split()) > 5 and streamed.split()[0] in card.visible_text()  # what came stays
+
+
 async def test_missing_model_is_refused_in_the_status_line(home: Home, fake: FakeOllama) -> None:
     prepare(home, fake, generation_model="ghost")
     app = ForgeApp(home)

@@ -107,3 +107,28 @@ async def test_escape_stops_a_running_export_and_nothing_is_written(
         assert text(screen, "#export-result") == "✗ Nothing written: The export was stopped."
         assert (bar.progress or 0) < 40 and not screen.check_action("stop", ())
     assert list(tmp_path.glob("stopped*")) == [] and list(tmp_path.glob(".stopped*")) == []
+
+
+async def test_a_custom_format_past_a_limit_shows_it_and_is_not_saved(
+    home: Home, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(ExportScreen, "PREVIEW_SECONDS", 1.0)
+    fill(home, 3)
+    app = ForgeApp(home)
+    async with app.run_test(size=(110, 32)) as pilot:
+        screen = await open_export(pilot)
+        await pilot.press("ctrl+n")
+        await wait_for_screen(pilot, TextPrompt)
+        await type_text(pilot, "hostile")
+        await pilot.press("enter")
+        await wait_for_screen(pilot, ExportScreen)
+        await wait_until(pilot, lambda: screen.chosen == "custom:hostile")
+        body = screen.query_one("#body", TextArea)
+        # Slow: rendered in a worker, stopped at the preview's time limit, which the screen names.
+        body.text = "{% for i in range(100000) %}{% if 'y' * 900000 + 'y' * 90000 == 'z' %}{% endif %}{% endfor %}"
+        await wait_until(pilot, lambda: "time limit of 1 s" in text(screen, "#body-error"))
+        body.text = "{{ 'x' * 10**9 }}"
+        await wait_until(pilot, lambda: "limit of 1,000,000 characters" in text(screen, "#body-error"))
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: text(screen, "#body-error").startswith("✗ Not saved"))
+        assert "limit of 1,000,000 characters" in text(screen, "#body-error")

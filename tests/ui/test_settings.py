@@ -51,12 +51,15 @@ async def test_settings_pick_models_from_the_live_list_and_save(home: Home) -> N
             assert "concurrency between 1 and 1024" in str(app.screen.query_one("#settings-error", Static).render())
             concurrency.value = "8"
             app.screen.query_one("#first-byte", Input).value = "120"
+            app.screen.query_one("#max-tokens", Input).value = "512"
+            app.screen.query_one("#answer-time-limit", Input).value = "90"
             await pilot.press("ctrl+s")
             await pilot.pause()
 
         saved = SettingsService(home, user).backend()
         assert saved.generation_model == "llama3.2:latest" and saved.paraphrase_model == "qwen3:0.6b"
         assert saved.concurrency == 8 and saved.first_byte_timeout == 120
+        assert saved.max_tokens == 512 and saved.answer_time_limit == 90
         assert saved.base_url == fake.base_url
 
 

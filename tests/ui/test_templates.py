@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from textual import events
 from textual.pilot import Pilot
 from textual.widgets import Checkbox, Collapsible, DataTable, Input, OptionList, Static, TextArea
+from textual.worker import Worker
 
 from forge_tui.core.backend_settings import BackendSettings
 from forge_tui.services.accounts import AccountService
@@ -15,14 +19,15 @@ from forge_tui.services.home import Home
 from forge_tui.services.settings import SettingsService
 from forge_tui.services.templates import TemplateService
 from forge_tui.ui.app import ForgeApp
+from forge_tui.ui.screens import templates as templates_screen
 from forge_tui.ui.screens.audition import AuditionScreen
 from forge_tui.ui.screens.datasets import DatasetsScreen
-from forge_tui.ui.screens.templates import TemplateList, TemplatesScreen
+from forge_tui.ui.screens.templates import TemplateList, TemplatesScreen, preview_text
 from forge_tui.ui.widgets.dialogs import Confirm, TextPrompt
 from forge_tui.ui.widgets.pick import PickOne
 from forge_tui.ui.widgets.slot_editor import SlotEditor
 from tests.fake_ollama import FakeOllama
-from tests.ui.test_app import PASSWORD, make_user, type_text, unlock, wait_for_screen
+from tests.ui.test_app import PASSWORD, make_user, type_text, unlock, wait_for_screen, wait_until
 
 
 @pytest.fixture
@@ -50,6 +55,13 @@ async def open_templates(pilot: Pilot[None]) -> TemplatesScreen:
 
 def preview(screen: TemplatesScreen) -> str:
     return str(screen.query_one("#preview", Static).render())
+
+
+async def preview_rendered(pilot: Pilot[None]) -> None:
+    """Until the preview that runs in a worker has finished."""
+    await pilot.pause()
+    await pilot.app.workers.wait_for_complete([w for w in pilot.app.workers if w.group == "preview"])
+    await pilot.pause()
 
 
 def names(screen: TemplatesScreen) -> list[str]:
@@ -83,11 +95,12 @@ async def test_create_insert_slot_preview_save_and_reopen(home: Home, fake: Fake
         await pilot.press("ctrl+s")
         await wait_for_screen(pilot, TemplatesScreen)
         assert screen.query_one("#user-prompt", TextArea).text == "Write a haiku about {{ season }}"
+        await preview_rendered(pilot)
         assert "Write a haiku about autumn" in preview(screen)
         assert "unsaved" in str(screen.query_one("#template-title", Static).render())
 
         await type_text(pilot, " in {{ place }}")
-        await pilot.pause()
+        await preview_rendered(pilot)
         assert "<place>" in preview(screen)
         assert "'place' is used in the prompt but not defined" in str(screen.query_one("#slot-warnings").render())
         await type_text(pilot, " {{ broken")
@@ -228,7 +241,7 @@ def _snapshot_app(home: Home, fake: FakeOllama) -> tuple[ForgeApp, Any]:
             await pilot.pause(0.05)
         app.screen.query_one("#templates-filter", Input).value = "Q&A"
         app.screen.query_one(TemplateList).focus()
-        await pilot.pause()
+        await preview_rendered(pilot)
         app.clear_notifications()
         await pilot.pause()
 
@@ -261,3 +274,72 @@ async def test_escape_leaves_an_editor_for_the_list(home: Home) -> None:
         await wait_for_screen(pilot, Confirm)
         await pilot.press("y")
         await wait_for_screen(pilot, AuditionScreen)
+
+
+# Each step builds a text of nearly 1 MB: 100,000 of them take far longer than any preview's time limit.
+SLOW = "{% for i in range(100000) %}{% if 'y' * 900000 + 'y' * 90000 == 'z' %}{% endif %}{% endfor %}"
+
+
+def rendering(app: ForgeApp) -> list[Worker[None]]:
+    return [w for w in app.workers if w.group == "preview" and w.is_running]
+
+
+async def open_slow(pilot: Pilot[None]) -> TemplatesScreen:
+    """The Templates screen on a quick template, whose prompt then becomes SLOW."""
+    screen = await open_templates(pilot)
+    screen.query_one("#templates-filter", Input).value = "Slow"
+    await preview_rendered(pilot)
+    assert preview(screen) == "quick"
+    editor = screen.query_one("#user-prompt", TextArea)
+    editor.focus()
+    editor.load_text(SLOW)
+    # From here on Pilot's own waits (press, pause) would wait for the process to go idle, which a
+    # busy render thread never lets it: keys are posted and conditions polled instead.
+    await wait_until(pilot, lambda: bool(rendering(pilot.app)))  # type: ignore[arg-type]
+    return screen
+
+
+async def test_a_slow_preview_renders_in_the_background_and_stops_at_its_time_limit(
+    home: Home, fake: FakeOllama, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(TemplatesScreen, "PREVIEW_SECONDS", 3.0)
+    prepare(home, fake).create("Slow", user_prompt="quick")
+    app = ForgeApp(home)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_slow(pilot)
+        worker = rendering(app)[0]
+        sent = time.monotonic()
+        app.post_message(events.Key("escape", None))  # the screen's key acts while the render runs
+        await wait_until(pilot, lambda: screen.query_one(TemplateList).has_focus)
+        assert time.monotonic() - sent < 1.0 and worker.is_running
+        await wait_until(pilot, lambda: "time limit of 3 s" in preview(screen))
+        assert preview(screen).startswith("✗ Template error")
+
+
+async def test_ctrl_q_quits_while_a_preview_renders_and_stops_it(
+    home: Home, fake: FakeOllama, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(TemplatesScreen, "PREVIEW_SECONDS", 60.0)
+    finished: list[float] = []
+
+    def timed_preview(*args: Any) -> tuple[str, bool]:
+        try:
+            return preview_text(*args)
+        finally:
+            finished.append(time.monotonic())
+
+    monkeypatch.setattr(templates_screen, "preview_text", timed_preview)
+    prepare(home, fake).create("Slow", user_prompt="quick")
+    app = ForgeApp(home)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_slow(pilot)
+        finished.clear()
+        pressed = time.monotonic()
+        app.post_message(events.Key("ctrl+q", None))
+        await wait_until(pilot, lambda: not app.is_running, tries=100)
+    for _ in range(100):
+        if finished:
+            break
+        await asyncio.sleep(0.05)
+    # The render in its thread was told to stop, not left to run into its 60 s.
+    assert finished and finished[0] - pressed < 2.0

@@ -3,9 +3,12 @@ chosen format, progress, and the custom-format manager (a Jinja2 body with a liv
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -17,6 +20,7 @@ from forge_tui.core.custom_formats import CUSTOM_PREFIX, custom_format
 from forge_tui.core.errors import ForgeError
 from forge_tui.core.export_formats import FORMATS, ExportFormat
 from forge_tui.core.models import Example
+from forge_tui.core.sandbox import time_limit
 from forge_tui.services import export_workers
 from forge_tui.services.dataset_files import FILE_TYPES
 from forge_tui.services.exporting import SUFFIX, TABLE_TYPES, CustomFormats, ExportSummary, export
@@ -29,6 +33,14 @@ from forge_tui.ui.widgets.header import ForgeHeader
 from forge_tui.ui.widgets.plain import PlainStatic
 
 PREVIEW_EXAMPLES = 3
+
+
+def preview_records(
+    fmt: ExportFormat, sample: list[Example], seconds: float, stop: Callable[[], bool]
+) -> list[dict[str, Any]]:
+    """The sample in the format, all renders within one time limit. Runs in a worker thread."""
+    with time_limit(seconds, stop):
+        return [record for example in sample for record in fmt.render(example)]
 
 
 class ExportScreen(WorkspaceScreen):
@@ -51,6 +63,8 @@ class ExportScreen(WorkspaceScreen):
         Binding("ctrl+x", "delete_format", "Delete format", id="export.delete_format"),
         Binding("escape", "stop", "Stop export", id="export.stop"),
     ]
+    # A preview that takes longer shows the limit instead (the render runs in a thread meanwhile).
+    PREVIEW_SECONDS = 2.0
 
     def __init__(self, workspace: Workspace) -> None:
         super().__init__(workspace)
@@ -169,7 +183,6 @@ class ExportScreen(WorkspaceScreen):
 
     def _preview(self) -> None:
         preview = self.query_one("#preview", Static)
-        error = self.query_one("#body-error", Static)
         if self.dataset_id is None:
             preview.update("There is no current dataset: make one on the Datasets screen (d).")
             return
@@ -181,12 +194,28 @@ class ExportScreen(WorkspaceScreen):
             ]
         try:
             fmt = self._format()
-            records = [r for e in self._sample for r in fmt.render(e)]
         except ForgeError as exc:
-            error.update(f"✗ {exc}")
+            self.workers.cancel_group(self, "preview")
+            self.query_one("#body-error", Static).update(f"✗ {exc}")
             return
-        error.update("")
-        if not self._sample:
+        self._render_preview(fmt, self._sample)
+
+    @work(exclusive=True, group="preview")
+    async def _render_preview(self, fmt: ExportFormat, sample: list[Example]) -> None:
+        """Renders off the UI thread, so a slow custom format cannot freeze the screen; a newer
+        preview (or leaving the app) stops this one."""
+        stop = threading.Event()
+        try:
+            records = await asyncio.to_thread(preview_records, fmt, sample, self.PREVIEW_SECONDS, stop.is_set)
+        except asyncio.CancelledError:
+            stop.set()
+            raise
+        except ForgeError as exc:
+            self.query_one("#body-error", Static).update(f"✗ {exc}")
+            return
+        self.query_one("#body-error", Static).update("")
+        preview = self.query_one("#preview", Static)
+        if not sample:
             preview.update("The dataset is empty.")
         elif not records:
             preview.update("None of the first examples has a rejected answer, so this format writes nothing for them.")

@@ -40,7 +40,8 @@ class SettingsScreen(WorkspaceScreen):
         "Where the models run. Ollama's URL defaults to OLLAMA_HOST as the ollama CLI reads it. For vLLM, "
         "llama.cpp or LM Studio choose OpenAI-compatible and give its URL; for a hosted API give the name of "
         "the environment variable that holds the key (never the key itself). The first-byte timeout covers "
-        "model loading; the between-tokens timeout catches a stalled stream."
+        "model loading; the between-tokens timeout catches a stalled stream. Every request asks for at most "
+        "max tokens, and an answer still streaming after its time limit is stopped (what came is kept)."
     )
     BINDINGS = [
         Binding("ctrl+s", "save", "Save", id="settings.save"),
@@ -77,6 +78,10 @@ class SettingsScreen(WorkspaceScreen):
             with Horizontal(classes="row"):
                 yield Input(f"{s.first_byte_timeout:g}", type="number", id="first-byte", compact=True)
                 yield Input(f"{s.between_tokens_timeout:g}", type="number", id="between-tokens", compact=True)
+            yield Label("Each answer at most: tokens · seconds (the answer's time limit)")
+            with Horizontal(classes="row"):
+                yield Input(str(s.max_tokens), type="integer", id="max-tokens", compact=True)
+                yield Input(f"{s.answer_time_limit:g}", type="number", id="answer-time-limit", compact=True)
             yield Label("Requests at once (concurrency)")
             yield Input(str(s.concurrency), type="integer", id="concurrency", compact=True)
             yield PlainStatic("", classes="error", id="settings-error")
@@ -93,11 +98,15 @@ class SettingsScreen(WorkspaceScreen):
         try:
             first_byte = float(self.query_one("#first-byte", Input).value)
             between = float(self.query_one("#between-tokens", Input).value)
+            answer_limit = float(self.query_one("#answer-time-limit", Input).value)
+            max_tokens = int(self.query_one("#max-tokens", Input).value)
             concurrency = int(self.query_one("#concurrency", Input).value)
         except ValueError:
-            raise ForgeError("Timeouts and concurrency must be numbers.") from None
-        if first_byte <= 0 or between <= 0 or not 1 <= concurrency <= 1024:
+            raise ForgeError("Timeouts, limits and concurrency must be numbers.") from None
+        if min(first_byte, between, answer_limit) <= 0 or not 1 <= concurrency <= 1024:
             raise ForgeError("Timeouts must be above 0; concurrency between 1 and 1024.")
+        if not 1 <= max_tokens <= 1_000_000:
+            raise ForgeError("Max tokens is between 1 and 1,000,000.")
         generation = self.query_one("#generation-model", Select).value
         paraphrase = self.query_one("#paraphrase-model", Select).value
         return self._settings.model_copy(
@@ -109,6 +118,8 @@ class SettingsScreen(WorkspaceScreen):
                 "paraphrase_model": paraphrase if isinstance(paraphrase, str) else self._settings.paraphrase_model,
                 "first_byte_timeout": first_byte,
                 "between_tokens_timeout": between,
+                "answer_time_limit": answer_limit,
+                "max_tokens": max_tokens,
                 "concurrency": concurrency,
             }
         )

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -15,6 +17,7 @@ from textual.widgets import Checkbox, Collapsible, DataTable, Input, Label, List
 
 from forge_tui.core.chat import ToolDef
 from forge_tui.core.errors import ForgeError
+from forge_tui.core.sandbox import time_limit
 from forge_tui.core.templates import (
     SlotDef,
     TemplateError,
@@ -56,6 +59,20 @@ def parse_tools(text: str) -> list[ToolDef]:
     return tools
 
 
+def preview_text(
+    system: str, user: str, values: dict[str, str], seconds: float, stop: Callable[[], bool]
+) -> tuple[str, bool]:
+    """The preview of both prompts, or the error; (text, is an error). Runs in a worker thread."""
+    try:
+        with time_limit(seconds, stop):
+            rendered_system = render(system, values) if system.strip() else ""
+            rendered_user = render(user, values)
+    except TemplateError as exc:
+        return f"✗ Template error — {exc}", True
+    text = f"[system]\n{rendered_system}\n\n[user]\n{rendered_user}" if rendered_system else rendered_user
+    return text or "(empty)", False
+
+
 def tools_text(tools: list[ToolDef]) -> str:
     return json.dumps([t.to_openai() for t in tools], indent=2) if tools else ""
 
@@ -93,6 +110,8 @@ class TemplatesScreen(WorkspaceScreen):
         # Letters type in the editors; escape leaves them for the list, where keys act again.
         Binding("escape", "focus_list", "To the list", id="templates.to_list", show=False),
     ]
+    # A preview that takes longer shows the limit instead (the render runs in a thread meanwhile).
+    PREVIEW_SECONDS = 2.0
 
     def __init__(self, workspace: Workspace) -> None:
         super().__init__(workspace)
@@ -255,6 +274,7 @@ class TemplatesScreen(WorkspaceScreen):
         title = self.query_one("#template-title", Static)
         if template is None:
             title.update("No template here yet: press n in the list to create one.")
+            self.workers.cancel_group(self, "preview")
             self.query_one("#preview", Static).update("")
             return
         marks = [m for m, on in (("unsaved", self.body_dirty), ("archived", template.archived)) if on]
@@ -276,22 +296,33 @@ class TemplatesScreen(WorkspaceScreen):
     def _refresh_preview(self) -> None:
         system, user = self._text("#system-prompt"), self._text("#user-prompt")
         warnings = self.query_one("#slot-warnings", Static)
-        preview = self.query_one("#preview", Static)
         try:
             names = slot_names(system) + [n for n in slot_names(user) if n not in slot_names(system)]
             found = slot_warnings(system + "\n" + user, self.slots)
-            warnings.update("\n".join(f"⚠ {w}" for w in found))
-            warnings.display = bool(found)
-            values = dummy_values(self.slots, names)
-            rendered_system = render(system, values) if system.strip() else ""
-            rendered_user = render(user, values)
         except TemplateError as exc:
-            preview.update(f"✗ Template error — {exc}")
-            preview.add_class("error")
+            self.workers.cancel_group(self, "preview")
+            self._show_preview(f"✗ Template error — {exc}", error=True)
             return
-        preview.remove_class("error")
-        text = f"[system]\n{rendered_system}\n\n[user]\n{rendered_user}" if rendered_system else rendered_user
-        preview.update(text or "(empty)")
+        warnings.update("\n".join(f"⚠ {w}" for w in found))
+        warnings.display = bool(found)
+        self._render_preview(system, user, dummy_values(self.slots, names))
+
+    @work(exclusive=True, group="preview")
+    async def _render_preview(self, system: str, user: str, values: dict[str, str]) -> None:
+        """Renders off the UI thread, so a slow template cannot freeze the screen; a newer preview
+        (or leaving the app) stops this one."""
+        stop = threading.Event()
+        try:
+            text, error = await asyncio.to_thread(preview_text, system, user, values, self.PREVIEW_SECONDS, stop.is_set)
+        except asyncio.CancelledError:
+            stop.set()
+            raise
+        self._show_preview(text, error)
+
+    def _show_preview(self, text: str, error: bool) -> None:
+        preview = self.query_one("#preview", Static)
+        preview.set_class(error, "error")
+        preview.update(text)
 
     def _refresh_slots(self) -> None:
         table = self.query_one("#slots-table", DataTable)
