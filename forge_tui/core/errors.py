@@ -21,3 +21,9 @@ class Conflict(ForgeError):
 
 class InvalidInput(ForgeError):
     exit_code = 2
+
+
+class DatabaseBusy(ForgeError):
+    """Another process kept the database's write lock for longer than this one would wait."""
+
+    exit_code = 7

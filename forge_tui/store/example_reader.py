@@ -19,6 +19,7 @@ from pydantic import BaseModel
 
 from forge_tui.core.models import Example, ExampleContent, ExampleMeta
 from forge_tui.store.vault import FieldCipher
+from forge_tui.store.visibility import VISIBLE_SQL
 
 COLUMNS = (
     "id",
@@ -38,7 +39,7 @@ COLUMNS = (
     "created_at",
     "updated_at",
 )
-_SELECT = f"SELECT {', '.join(COLUMNS)} FROM example WHERE dataset_id = ? AND "
+_SELECT = f"SELECT {', '.join(COLUMNS)} FROM example WHERE dataset_id = ? AND {VISIBLE_SQL} AND "
 
 SEALED = ("system_prompt", "user_prompt", "output", "slots", "tool_calls", "rejected", "turns")
 _EMPTY_JSON: dict[bytes | str, Any] = {b"[]": list, b"{}": dict, "[]": list, "{}": dict}

@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select as sa_select
+from sqlalchemy import text
 from sqlmodel import Session
 
 from forge_tui.core.json_text import compact
@@ -19,6 +20,7 @@ from forge_tui.store.example_reader import SEALED, build
 from forge_tui.store.tables import Example as ExampleRow
 from forge_tui.store.tables import utcnow
 from forge_tui.store.vault import FieldCipher
+from forge_tui.store.visibility import VISIBLE_SQL
 
 TABLE = "example"
 
@@ -80,6 +82,7 @@ def sealed_values(
 _INSERT_COLUMNS = (
     "id", "dataset_id", "template_id", "system_prompt", "user_prompt", "output", "slots", "tool_calls", "rejected",
     "turns", "rejected_count", "model", "params", "prompt_tokens", "completion_tokens", "created_at", "updated_at",
+    "insert_id",
 )  # fmt: skip
 _INSERT = f"INSERT INTO example ({', '.join(_INSERT_COLUMNS)}) VALUES ({', '.join('?' * len(_INSERT_COLUMNS))})"
 
@@ -89,9 +92,10 @@ def _stored_time(moment: datetime) -> str:
     return f"{moment:%Y-%m-%d %H:%M:%S.%f}"
 
 
-def insert_values(session: Session, values: Sequence[dict[str, Any]]) -> None:
+def insert_values(session: Session, values: Sequence[dict[str, Any]], insert_id: int | None = None) -> None:
     """A bulk insert of sealed_values() dicts, or of rows delete_ids() returned: one executemany
-    with the values as SQLite stores them (the ORM's per-row processing cost more than sealing)."""
+    with the values as SQLite stores them (the ORM's per-row processing cost more than sealing).
+    `insert_id` tags the rows as written by that staged insert (store.staged_inserts)."""
     if not values:
         return
     rows = [
@@ -99,6 +103,7 @@ def insert_values(session: Session, values: Sequence[dict[str, Any]]) -> None:
             v["id"], v["dataset_id"], v["template_id"], v["system_prompt"], v["user_prompt"], v["output"], v["slots"],
             v["tool_calls"], v["rejected"], v["turns"], v["rejected_count"], v["model"], json.dumps(v["params"]),
             v["prompt_tokens"], v["completion_tokens"], _stored_time(v["created_at"]), _stored_time(v["updated_at"]),
+            insert_id,
         )
         for v in values
     ]  # fmt: skip
@@ -109,7 +114,7 @@ def ids(session: Session, dataset_id: int) -> list[str]:
     """Every example id of the dataset, in creation order (no content is read)."""
     # Without the ORM's result processing: a third of a second per 100k ids otherwise.
     found = session.connection().exec_driver_sql(
-        "SELECT id FROM example WHERE dataset_id = ? ORDER BY id", (dataset_id,)
+        f"SELECT id FROM example WHERE dataset_id = ? AND {VISIBLE_SQL} ORDER BY id", (dataset_id,)
     )
     return list(found.scalars())
 
@@ -135,9 +140,9 @@ def _table() -> Any:
 def window(session: Session, dataset_id: int, offset: int, limit: int, after: str | None = None) -> list[Any]:
     """Rows `offset` .. `offset + limit` in creation order, as plain rows. With `after` (the id of
     the row just before `offset`) the index is entered at that id (keyset); without, SQLite counts
-    `offset` entries of the (dataset_id, id) index, which touches no row data."""
+    `offset` entries of the (dataset_id, id, insert_id) index, which touches no row data."""
     table = _table()
-    query = sa_select(table).where(table.c.dataset_id == dataset_id)
+    query = sa_select(table).where(table.c.dataset_id == dataset_id, text(VISIBLE_SQL))
     if after is not None:
         query = query.where(table.c.id > after).order_by(table.c.id).limit(limit)
     else:
@@ -150,7 +155,7 @@ def plain_by_ids(session: Session, example_ids: Sequence[str]) -> list[Any]:
     found: list[Any] = []
     for start in range(0, len(example_ids), 500):
         chunk = list(example_ids[start : start + 500])
-        found += session.execute(sa_select(table).where(table.c.id.in_(chunk))).all()
+        found += session.execute(sa_select(table).where(table.c.id.in_(chunk), text(VISIBLE_SQL))).all()
     order = {example_id: i for i, example_id in enumerate(example_ids)}
     return sorted(found, key=lambda row: order[row.id])
 
