@@ -9,17 +9,20 @@ from time import monotonic
 from textual import events, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.message import Message
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.theme import Theme
 from textual.timer import Timer
+from textual.worker import WorkerFailed
 
 from forge_tui import __version__
 from forge_tui.core.backend_settings import BACKEND_LABELS
+from forge_tui.core.errors import DatabaseBusy
 from forge_tui.core.models import DatasetInfo
 from forge_tui.services.accounts import AccountService, CreatedUser, Unlocked
 from forge_tui.services.backends import BackendService
-from forge_tui.services.home import Home
+from forge_tui.services.home import BUSY_NOTICE, Home
 from forge_tui.services.workspace import Workspace
 from forge_tui.ui.resources import stylesheets
 from forge_tui.ui.screens.audition import AuditionScreen
@@ -35,6 +38,10 @@ from forge_tui.ui.screens.unlock import UnlockScreen
 
 BACKEND_CHECK_SECONDS = 30.0
 PALETTE_DATASETS_FRESH_S = 2.0
+
+
+class DatabaseWaiting(Message):
+    """A change is waiting for another process's write (posted from the waiting thread)."""
 
 
 def settle_memory() -> None:
@@ -88,6 +95,7 @@ class ForgeApp(App[None]):
     # --- start ------------------------------------------------------------------------
     def on_mount(self) -> None:
         self.sub_title = __version__
+        self.home.on_busy(self._database_waiting)
         if self.home.config.keys:
             self.set_keymap(self.home.config.keys)
         if self.accounts.has_users():
@@ -118,6 +126,27 @@ class ForgeApp(App[None]):
         self.call_after_refresh(settle_memory)
         self.check_backend()
         self.set_interval(BACKEND_CHECK_SECONDS, self.check_backend, name="backend-check")
+
+    def on_unmount(self) -> None:
+        self.home.on_busy(None)
+
+    # --- a busy database ------------------------------------------------------------------
+    def _database_waiting(self) -> None:
+        # post_message is safe from any thread; the wait may be in a worker or on this loop.
+        self.post_message(DatabaseWaiting())
+
+    def on_database_waiting(self, _: DatabaseWaiting) -> None:
+        self.notify(BUSY_NOTICE, title="Database busy", severity="warning")
+
+    def _handle_exception(self, error: Exception) -> None:
+        # A change that found the database busy for too long ends with a sentence, not the app: the
+        # screens catch it where they expect it, and this catches it where they do not (that change
+        # was not saved; the data is as it was).
+        cause = error.error if isinstance(error, WorkerFailed) else error
+        if isinstance(cause, DatabaseBusy):
+            self.notify(str(cause), title="Database busy", severity="error", timeout=10)
+            return
+        super()._handle_exception(error)
 
     # --- the model server ---------------------------------------------------------------
     def on_settings_saved(self, _: SettingsSaved) -> None:
