@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import select as sa_select
 from sqlalchemy import text
+from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
 from forge_tui.core.json_text import compact
@@ -92,7 +93,9 @@ def _stored_time(moment: datetime) -> str:
     return f"{moment:%Y-%m-%d %H:%M:%S.%f}"
 
 
-def insert_values(session: Session, values: Sequence[dict[str, Any]], insert_id: int | None = None) -> None:
+def insert_values(
+    session: Session | Connection, values: Sequence[dict[str, Any]], insert_id: int | None = None
+) -> None:
     """A bulk insert of sealed_values() dicts, or of rows delete_ids() returned: one executemany
     with the values as SQLite stores them (the ORM's per-row processing cost more than sealing).
     `insert_id` tags the rows as written by that staged insert (store.staged_inserts)."""
@@ -107,7 +110,8 @@ def insert_values(session: Session, values: Sequence[dict[str, Any]], insert_id:
         )
         for v in values
     ]  # fmt: skip
-    session.connection().exec_driver_sql(_INSERT, rows)
+    connection = session.connection() if isinstance(session, Session) else session
+    connection.exec_driver_sql(_INSERT, rows)
 
 
 def ids(session: Session, dataset_id: int) -> list[str]:

@@ -24,11 +24,11 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Engine
-from sqlmodel import Session
+from sqlalchemy.engine import Connection
 
 from forge_tui.core.errors import ForgeError
 from forge_tui.store import examples as rows
-from forge_tui.store.db import read_session, write_session
+from forge_tui.store.db import read_session, write_connection
 
 DISCARD_CHUNK = 5000  # rows deleted per transaction: a few tens of milliseconds
 # A pending insert older than this is abandoned whatever its process (an import takes minutes).
@@ -56,78 +56,88 @@ def _keep(insert_id: int, active: bool) -> None:
 
 class StagedInsert:
     """Rows added with add() stay hidden until publish(); discard() deletes them. Used as a context
-    manager, an exception (a cancel, a failure) discards."""
+    manager, an exception (a cancel, a failure) discards. Holds one connection from start to end;
+    use it from one thread."""
 
     def __init__(self, engine: Engine, dataset_id: int) -> None:
         self.engine = engine
         self.dataset_id = dataset_id
-        host, pid = _me()
-        with write_session(engine) as s:
-            found = s.connection().exec_driver_sql(
-                "INSERT INTO pending_insert (dataset_id, host, pid, started_at) VALUES (?, ?, ?, ?) RETURNING id",
-                (dataset_id, host, pid, time.time()),
-            )
-            self.id = int(found.scalar_one())
-        _keep(self.id, True)
         self.finished = False
+        self._connection = write_connection(engine)
+        host, pid = _me()
+        try:
+            with self._connection.begin():
+                found = self._connection.exec_driver_sql(
+                    "INSERT INTO pending_insert (dataset_id, host, pid, started_at) VALUES (?, ?, ?, ?) RETURNING id",
+                    (dataset_id, host, pid, time.time()),
+                )
+                self.id = int(found.scalar_one())
+        except BaseException:
+            self._connection.close()
+            raise
+        _keep(self.id, True)
 
     def __enter__(self) -> StagedInsert:
         return self
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, _tb: Any) -> None:
-        if error is not None and not self.finished:
+        if not self.finished:
             # The error that stopped the insert is the one to report; rows left behind stay hidden
             # and the next start discards them.
             with contextlib.suppress(Exception):
                 self.discard()
+        self._close()
 
     def add(self, values: Sequence[dict[str, Any]]) -> None:
         """Writes rows (store.examples.sealed_values dicts) in one short transaction, hidden."""
         if values:
-            with write_session(self.engine) as s:
-                self._check_owned(s)
-                rows.insert_values(s, values, insert_id=self.id)
+            with self._connection.begin():
+                self._check_owned()
+                rows.insert_values(self._connection, values, insert_id=self.id)
 
     def publish(self, values: Sequence[dict[str, Any]] = ()) -> None:
         """Writes the last rows and shows every row of this insert, in one short transaction."""
-        with write_session(self.engine) as s:
-            self._check_owned(s)
-            rows.insert_values(s, values, insert_id=self.id)
-            s.connection().exec_driver_sql("DELETE FROM pending_insert WHERE id = ?", (self.id,))
+        with self._connection.begin():
+            self._check_owned()
+            rows.insert_values(self._connection, values, insert_id=self.id)
+            self._connection.exec_driver_sql("DELETE FROM pending_insert WHERE id = ?", (self.id,))
         self.finished = True
-        _keep(self.id, False)
+        self._close()
 
     def discard(self) -> None:
         self.finished = True
         try:
-            _discard_rows(self.engine, self.id, self.dataset_id)
+            _discard_rows(self._connection, self.id, self.dataset_id)
         finally:
-            _keep(self.id, False)
+            self._close()
 
-    def _check_owned(self, session: Session) -> None:
-        if not _owned(session, self.id):
+    def _close(self) -> None:
+        _keep(self.id, False)
+        self._connection.close()
+
+    def _check_owned(self) -> None:
+        if not _owned(self._connection, self.id):
             raise InsertLost(
                 "The rows being added were discarded meanwhile (their dataset was deleted, or another "
                 "forge-tui took them for abandoned); nothing was added."
             )
 
 
-def _owned(session: Session, insert_id: int) -> bool:
+def _owned(connection: Connection, insert_id: int) -> bool:
     host, pid = _me()
-    found = session.connection().exec_driver_sql(
+    found = connection.exec_driver_sql(
         "SELECT 1 FROM pending_insert WHERE id = ? AND host = ? AND pid = ?", (insert_id, host, pid)
     )
     return found.first() is not None
 
 
-def _discard_rows(engine: Engine, insert_id: int, dataset_id: int) -> None:
+def _discard_rows(connection: Connection, insert_id: int, dataset_id: int) -> None:
     """Deletes the insert's rows a chunk per transaction, then its pending row (so no row of it can
     ever show). The newest rows of the dataset are read first: that is where staged rows are."""
     while True:
-        with write_session(engine) as s:
-            if not _owned(s, insert_id):
+        with connection.begin():
+            if not _owned(connection, insert_id):
                 return
-            connection = s.connection()
             deleted = connection.exec_driver_sql(
                 "DELETE FROM example WHERE rowid IN (SELECT rowid FROM example WHERE dataset_id = ? "
                 "AND insert_id = ? ORDER BY id DESC LIMIT ?)",
@@ -176,14 +186,16 @@ def discard_abandoned(engine: Engine) -> int:
         my_host, my_pid = _me()
         _keep(insert_id, True)
         try:
-            with write_session(engine) as s:
-                taken = s.connection().exec_driver_sql(
-                    "UPDATE pending_insert SET host = ?, pid = ?, started_at = ? WHERE id = ? AND host = ? AND pid = ?",
-                    (my_host, my_pid, time.time(), insert_id, host, pid),
-                )
+            with write_connection(engine) as connection:
+                with connection.begin():
+                    taken = connection.exec_driver_sql(
+                        "UPDATE pending_insert SET host = ?, pid = ?, started_at = ? "
+                        "WHERE id = ? AND host = ? AND pid = ?",
+                        (my_host, my_pid, time.time(), insert_id, host, pid),
+                    )
                 if taken.rowcount != 1:
                     continue  # another process took it first
-            _discard_rows(engine, insert_id, dataset_id)
+                _discard_rows(connection, insert_id, dataset_id)
             discarded += 1
         finally:
             _keep(insert_id, False)
