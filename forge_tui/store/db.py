@@ -41,18 +41,16 @@ class WriteWait:
     # Called (from the waiting thread) once a write has waited a full slice: "retrying…".
     notice: Callable[[], None] | None = None
 
-    def busy(self) -> DatabaseBusy:
+    def busy(self, waited_s: float | None = None) -> DatabaseBusy:
+        waited = self.seconds if waited_s is None else waited_s
         return DatabaseBusy(
-            f"Another forge-tui (or another program) kept the database busy for over {self.seconds:g} s, "
+            f"Another forge-tui (or another program) kept the database busy for over {waited:g} s, "
             "so this change was not saved; try again in a moment."
         )
 
 
 def is_busy(exc: BaseException) -> bool:
-    return isinstance(exc, sqlite3.OperationalError) and exc.sqlite_errorcode & 0xFF in (
-        sqlite3.SQLITE_BUSY,
-        sqlite3.SQLITE_LOCKED,
-    )
+    return isinstance(exc, sqlite3.OperationalError) and exc.sqlite_errorcode & 0xFF == sqlite3.SQLITE_BUSY
 
 
 def _begin_immediate(raw: sqlite3.Connection, wait: WriteWait) -> None:
@@ -131,7 +129,7 @@ def make_engine(db_path: Path, wait: WriteWait | None = None) -> Engine:
     def _on_error(context: ExceptionContext) -> None:
         # Any other statement that meets a lock (rare: reads do not wait in WAL) is a sentence too.
         if is_busy(context.original_exception):
-            raise write_wait.busy() from None
+            raise write_wait.busy(BUSY_SLICE_MS / 1000) from None
 
     return engine
 
