@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 EXIT_CODES_HELP = """\
 Exit codes: 0 success · 1 error · 2 bad input or usage · 3 wrong password or recovery key ·
 4 too many unlock attempts (wait and retry) · 5 not found · 6 model server unreachable or failing ·
+7 database busy (another process kept writing; nothing was changed, retry) ·
 129 stopped by SIGHUP · 130 cancelled (Ctrl-C, SIGINT) · 143 stopped by SIGTERM. A stopped export
 leaves no file behind, whole or partial.
 
@@ -142,9 +143,10 @@ def run(action: Callable[[], T]) -> T:
 
 
 def open_home() -> Home:
+    from forge_tui.services.home import BUSY_NOTICE
     from forge_tui.services.home import open_home as open_
 
-    return open_(state.home_dir)
+    return open_(state.home_dir, on_busy=lambda: typer.echo(f"forge-tui: {BUSY_NOTICE}", err=True))
 
 
 def read_stdin_lines(count: int, what: str) -> list[str]:

@@ -38,9 +38,9 @@ def import_(
     password_stdin: PasswordStdin = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Import examples from a file into a dataset, in one transaction. Records that cannot be
-    imported are skipped and listed with their line and reason; exit 1 when any was skipped and
-    none imported."""
+    """Import examples from a file into a dataset, all or nothing (shown at once when complete).
+    Records that cannot be imported are skipped and listed with their line and reason; exit 1 when
+    any was skipped and none imported."""
     from forge_tui.core.import_shapes import Mapping
     from forge_tui.services.importing import import_file
 

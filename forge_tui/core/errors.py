@@ -31,3 +31,9 @@ class DamagedRow(ForgeError):
         self.table = table
         self.column = column
         self.row_id = row_id
+
+
+class DatabaseBusy(ForgeError):
+    """Another process kept the database's write lock for longer than this one would wait."""
+
+    exit_code = 7

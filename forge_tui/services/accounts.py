@@ -3,13 +3,9 @@
 from __future__ import annotations
 
 import math
-import sqlite3
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
 from forge_tui.core.control_chars import refuse_control_chars
@@ -49,10 +45,6 @@ class AuthFailed(ForgeError):
 
 class AccountDamaged(ForgeError):
     """The account's stored key settings cannot be read, so no password can be checked."""
-
-
-class DatabaseBusy(ForgeError):
-    """Another process held the database's write lock for longer than the busy timeout."""
 
 
 class TooManyAttempts(ForgeError):
@@ -106,20 +98,6 @@ class Unlocked:
 
     def can_open(self, dataset: Dataset) -> bool:
         return dataset.key_check == key_check(self.data_key())
-
-
-@contextmanager
-def _busy_as_sentence(doing: str) -> Iterator[None]:
-    try:
-        yield
-    except OperationalError as exc:
-        code = getattr(exc.orig, "sqlite_errorcode", 0) & 0xFF
-        if code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
-            raise DatabaseBusy(
-                f"Another forge-tui process kept the database locked, so the account could not be {doing}; "
-                "try again in a moment."
-            ) from None
-        raise
 
 
 @dataclass(frozen=True)
@@ -179,7 +157,7 @@ class AccountService:
             ),
             key_check=key_check(data_key),
         )
-        with _busy_as_sentence("created"), write_session(self.home.engine) as s:
+        with write_session(self.home.engine) as s:
             if user_rows.get_by_name(s, username) is not None:
                 raise Conflict(f"There is already an account named '{username}'.")
             s.add(user)
@@ -202,20 +180,19 @@ class AccountService:
     def unlock(self, username: str, password: str) -> Unlocked:
         """Opens the data key. Every attempt counts towards the per-minute limit, across processes."""
         username = username.strip().lower()
-        with _busy_as_sentence("opened"):
-            attempt_id = self._reserve_attempt(username)
-            with read_session(self.home.engine) as s:
-                user = user_rows.get_by_name(s, username)
-            if user is None:
-                raise AuthFailed(f"No account named '{username}'.")
-            try:
-                data_key = self._open_with_password(user, password)
-            except WrongSecret:
-                raise AuthFailed("Wrong password.") from None
-            with write_session(self.home.engine) as s:
-                user_rows.mark_attempt_ok(s, attempt_id)
-            if user.seal_pending:
-                seal_pending(self.home.engine, username, data_key)
+        attempt_id = self._reserve_attempt(username)
+        with read_session(self.home.engine) as s:
+            user = user_rows.get_by_name(s, username)
+        if user is None:
+            raise AuthFailed(f"No account named '{username}'.")
+        try:
+            data_key = self._open_with_password(user, password)
+        except WrongSecret:
+            raise AuthFailed("Wrong password.") from None
+        with write_session(self.home.engine) as s:
+            user_rows.mark_attempt_ok(s, attempt_id)
+        if user.seal_pending:
+            seal_pending(self.home.engine, username, data_key)
         return Unlocked(user=user_rows.to_info(user), _data_key=data_key)
 
     def wait_seconds(self, username: str) -> int:

@@ -10,6 +10,7 @@ import platformdirs
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from forge_tui.core.errors import InvalidInput
+from forge_tui.store.db import WRITE_WAIT_S
 
 HOME_ENV = "FORGE_TUI_HOME"
 CONFIG_FILE = "config.toml"
@@ -37,10 +38,18 @@ class SecurityConfig(BaseModel):
     kdf_iterations: int = Field(default=3, ge=1)
 
 
+class DatabaseConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    # How long a change waits while another process writes before it gives up with a sentence.
+    busy_wait_seconds: float = Field(default=WRITE_WAIT_S, gt=0, le=3600)
+
+
 class AppConfig(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     security: SecurityConfig = Field(default_factory=SecurityConfig)
+    database: DatabaseConfig = Field(default_factory=DatabaseConfig)
     # Remapped keys: a binding id (shown by F1 on each screen) -> keys, e.g. "app.export" = "f5".
     keys: dict[str, str] = Field(default_factory=dict)
 

@@ -15,11 +15,14 @@ from forge_tui.store import example_reader
 from forge_tui.store import examples as rows
 from forge_tui.store.datasets import count_examples
 from forge_tui.store.db import read_session, write_session
+from forge_tui.store.staged_inserts import StagedInsert
 from forge_tui.store.tables import Dataset
 from forge_tui.store.vault import FieldCipher
 
 SCAN_CHUNK = 1000  # examples read at once when the whole dataset is opened
 RESEAL_CHUNK = 500  # legacy rows re-sealed in one write transaction
+# Examples deleted per transaction: each holds the write lock for some tens of milliseconds only.
+DELETE_CHUNK = 2000
 
 
 @dataclass(frozen=True)
@@ -126,14 +129,32 @@ class ExampleService:
         return [self._open(cipher, row) for row in found if row[1] == dataset_id]
 
     def delete(self, dataset_id: int, example_ids: Sequence[str]) -> list[dict[str, Any]]:
-        """Deletes in one transaction; returns what undo() needs to put them back."""
+        """Deletes DELETE_CHUNK examples per transaction, so other processes write in between;
+        returns what undo_delete() needs to put them back. When a chunk fails, the chunks already
+        deleted are put back before the error is raised."""
         self._cipher(dataset_id)
-        with write_session(self.home.engine) as s:
-            return rows.delete_ids(s, dataset_id, example_ids)
+        removed: list[dict[str, Any]] = []
+        try:
+            for start in range(0, len(example_ids), DELETE_CHUNK):
+                with write_session(self.home.engine) as s:
+                    removed += rows.delete_ids(s, dataset_id, example_ids[start : start + DELETE_CHUNK])
+        except BaseException:
+            if removed:
+                self.undo_delete(removed)
+            raise
+        return removed
 
     def undo_delete(self, removed: Sequence[dict[str, Any]]) -> None:
-        with write_session(self.home.engine) as s:
-            rows.restore_values(s, removed)
+        """Puts deleted examples back, all shown at once, written DELETE_CHUNK per transaction."""
+        by_dataset: dict[int, list[dict[str, Any]]] = {}
+        for values in removed:
+            by_dataset.setdefault(values["dataset_id"], []).append(values)
+        for dataset_id, of_dataset in by_dataset.items():
+            chunks = [of_dataset[at : at + DELETE_CHUNK] for at in range(0, len(of_dataset), DELETE_CHUNK)]
+            with StagedInsert(self.home.engine, dataset_id, rows.restore_values) as staged:
+                for chunk in chunks[:-1]:
+                    staged.add(chunk)
+                staged.publish(chunks[-1])
 
     def update(self, example: Example, content: ExampleContent) -> Example:
         cipher = self._cipher(example.dataset_id)

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import contextlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import Engine
 
-from forge_tui.core.errors import ForgeError
+from forge_tui.core.errors import DatabaseBusy, ForgeError
 from forge_tui.services.config import DB_FILE, AppConfig, load_config, resolve_home
 from forge_tui.store import db_file
-from forge_tui.store.db import current_revision, make_engine, migrate
+from forge_tui.store.db import WriteWait, current_revision, make_engine, migrate
 from forge_tui.store.private_files import database_family, exposed, make_private_database, make_private_dir
+from forge_tui.store.staged_inserts import discard_abandoned
 from forge_tui.store.vault import KdfParams
+
+BUSY_NOTICE = "Another forge-tui is writing to the database; retrying…"
 
 
 @dataclass
@@ -20,6 +25,7 @@ class Home:
     path: Path
     config: AppConfig
     engine: Engine
+    write_wait: WriteWait = field(default_factory=WriteWait)
 
     @property
     def db_path(self) -> Path:
@@ -32,6 +38,12 @@ class Home:
 
     def schema_revision(self) -> str | None:
         return current_revision(self.engine)
+
+    def on_busy(self, notice: Callable[[], None] | None) -> None:
+        """`notice` is called (from the waiting thread) when a change has to wait for another
+        process's write for more than a second; BUSY_NOTICE says so. The change goes on waiting up to
+        [database] busy_wait_seconds, then fails with DatabaseBusy."""
+        self.write_wait.notice = notice
 
     def close(self) -> None:
         self.engine.dispose()
@@ -52,9 +64,10 @@ class Home:
         return found
 
 
-def open_home(explicit: str | Path | None = None) -> Home:
-    """Open (creating if needed) the data directory and bring its database to the current schema.
-    A database file that exists but cannot be read is reported (DatabaseDamaged), never replaced."""
+def open_home(explicit: str | Path | None = None, on_busy: Callable[[], None] | None = None) -> Home:
+    """Open (creating if needed) the data directory and bring its database to the current schema;
+    discards what imports killed midway left hidden. `on_busy`: see Home.on_busy. A database file
+    that exists but cannot be read is reported (DatabaseDamaged), never replaced."""
     path = resolve_home(explicit)
     try:
         make_private_dir(path)
@@ -67,7 +80,8 @@ def open_home(explicit: str | Path | None = None) -> Home:
         make_private_database(db_path)
     except OSError as exc:
         raise ForgeError(f"Cannot create the database in {path}: {exc.strerror}") from None
-    engine = make_engine(db_path)
+    wait = WriteWait(seconds=config.database.busy_wait_seconds, notice=on_busy)
+    engine = make_engine(db_path, wait)
     try:
         migrate(engine)
         with engine.connect() as connection:  # the accounts decide between first run and unlock
@@ -78,7 +92,9 @@ def open_home(explicit: str | Path | None = None) -> Home:
         if damage is None:
             raise
         raise damage from None
-    return Home(path=path, config=config, engine=engine)
+    with contextlib.suppress(DatabaseBusy):  # left hidden; a later start discards it
+        discard_abandoned(engine)
+    return Home(path=path, config=config, engine=engine, write_wait=wait)
 
 
 def database_damage(db_path: Path, exc: BaseException) -> ForgeError | None:

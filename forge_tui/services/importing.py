@@ -1,5 +1,8 @@
-"""Importing a dataset file into a dataset: every record that maps to examples goes in, in one
-transaction; what does not is reported with where it was and why."""
+"""Importing a dataset file into a dataset: every record that maps to examples goes in, all at once;
+what does not is reported with where it was and why.
+
+The rows are written in batches, a short transaction each, and stay hidden until the last one
+shows them all (store.staged_inserts): other processes keep writing while a long import runs."""
 
 from __future__ import annotations
 
@@ -17,7 +20,7 @@ from forge_tui.services.dataset_files import Located, RecordError, SkippedColumn
 from forge_tui.services.examples import ExampleService
 from forge_tui.services.readable_files import check
 from forge_tui.store import examples as rows
-from forge_tui.store.db import write_session
+from forge_tui.store.staged_inserts import StagedInsert
 
 _INSERT_BATCH = 1000
 MAX_REPORTED_ERRORS = 1000
@@ -26,7 +29,7 @@ Progress = Callable[[int, int], None]  # (records read, examples imported)
 
 
 class ImportCancelled(ForgeError):
-    """The import was stopped; the transaction was rolled back."""
+    """The import was stopped; what it had written was discarded."""
 
 
 @dataclass
@@ -75,8 +78,9 @@ def import_file(
     progress: Progress | None = None,
     cancel: threading.Event | None = None,
 ) -> ImportSummary:
-    """Reads the whole file and adds what it can in one transaction: a crash, an error or a cancel
-    (ImportCancelled, once `cancel` is set) midway leaves the dataset as it was."""
+    """Reads the whole file and adds what it can, shown all at once at the end: a crash, an error or
+    a cancel (ImportCancelled, once `cancel` is set) midway leaves the dataset as it was. `progress`
+    is called after each batch is written, outside any transaction."""
     path = path.expanduser()
     check(path)
     summary = ImportSummary(dataset=dataset_name, file=str(path))
@@ -89,7 +93,7 @@ def import_file(
         if len(summary.errors) < MAX_REPORTED_ERRORS:
             summary.errors.append(error)
 
-    with write_session(examples.home.engine) as session:
+    with StagedInsert(examples.home.engine, dataset_id) as staged:
         for located in read_records(path):
             if isinstance(located, SkippedColumn):
                 summary.skipped_columns.append(f"{located.name} ({located.kind})")
@@ -114,13 +118,13 @@ def import_file(
             if len(batch) >= _INSERT_BATCH:
                 if cancel is not None and cancel.is_set():
                     raise ImportCancelled("The import was stopped; nothing was added.")
-                rows.insert_values(session, batch)
+                staged.add(batch)
                 batch = []
                 if progress is not None:
                     progress(read, summary.imported)
         if cancel is not None and cancel.is_set():
             raise ImportCancelled("The import was stopped; nothing was added.")
-        rows.insert_values(session, batch)
+        staged.publish(batch)
     if progress is not None:
         progress(read, summary.imported)
     return summary

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func
+from sqlalchemy import func, text
 from sqlmodel import Session, col, select
 
 from forge_tui.core.models import DatasetInfo
 from forge_tui.store.tables import Dataset, Example
+from forge_tui.store.visibility import VISIBLE_SQL
 
 
 def to_info(dataset: Dataset, example_count: int, readable: bool) -> DatasetInfo:
@@ -23,7 +24,12 @@ def to_info(dataset: Dataset, example_count: int, readable: bool) -> DatasetInfo
 
 
 def list_for_owner(session: Session, owner_id: int, include_archived: bool) -> list[tuple[Dataset, int]]:
-    counts = select(Example.dataset_id, func.count().label("n")).group_by(col(Example.dataset_id)).subquery()
+    counts = (
+        select(Example.dataset_id, func.count().label("n"))
+        .where(text(VISIBLE_SQL))
+        .group_by(col(Example.dataset_id))
+        .subquery()
+    )
     query = (
         select(Dataset, func.coalesce(counts.c.n, 0))
         .outerjoin(counts, counts.c.dataset_id == Dataset.id)
@@ -44,4 +50,5 @@ def get_owned(session: Session, owner_id: int, dataset_id: int) -> Dataset | Non
 
 
 def count_examples(session: Session, dataset_id: int) -> int:
-    return int(session.exec(select(func.count()).select_from(Example).where(Example.dataset_id == dataset_id)).one())
+    query = select(func.count()).select_from(Example).where(Example.dataset_id == dataset_id, text(VISIBLE_SQL))
+    return int(session.exec(query).one())

@@ -2,33 +2,82 @@
 
 Several processes share the file (one per browser tab under textual-serve, a headless job
 beside the TUI). WAL lets readers run beside a writer; write transactions start with
-BEGIN IMMEDIATE so a writer waits on the busy timeout instead of failing with
-"database is locked" when it upgrades a read lock.
+BEGIN IMMEDIATE so a writer waits for the lock up front instead of failing with
+"database is locked" when it upgrades a read lock. Every write transaction here is short (a long
+import writes in batches, see store.staged_inserts), so a writer waits a fraction of a second; one
+that waits longer is told through WriteWait.notice, and gives up with DatabaseBusy, a sentence.
 """
 
 from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, text
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, ExceptionContext
 from sqlalchemy.pool import NullPool
 from sqlmodel import Session
 
-from forge_tui.core.errors import ForgeError
+from forge_tui.core.errors import DatabaseBusy, ForgeError
 
-BUSY_TIMEOUT_MS = 30_000
+WRITE_WAIT_S = 10.0  # the default of [database] busy_wait_seconds
+# SQLite's own busy wait per attempt; a writer still waiting after one slice gives the notice.
+BUSY_SLICE_MS = 1000
+WAL_SWITCH_WAIT_S = 30.0
 SCRUB_BUSY_TIMEOUT_MS = 2_000
 _IMMEDIATE = "forge_immediate"
 
 
-def enable_wal(cur: sqlite3.Cursor, timeout_s: float = BUSY_TIMEOUT_MS / 1000) -> None:
+@dataclass
+class WriteWait:
+    """How long a write waits for another process's write lock, and who hears that it is waiting."""
+
+    seconds: float = WRITE_WAIT_S
+    # Called (from the waiting thread) once a write has waited a full slice: "retrying…".
+    notice: Callable[[], None] | None = None
+
+    def busy(self, waited_s: float | None = None) -> DatabaseBusy:
+        waited = self.seconds if waited_s is None else waited_s
+        return DatabaseBusy(
+            f"Another forge-tui (or another program) kept the database busy for over {waited:g} s, "
+            "so this change was not saved; try again in a moment."
+        )
+
+
+def is_busy(exc: BaseException) -> bool:
+    return isinstance(exc, sqlite3.OperationalError) and exc.sqlite_errorcode & 0xFF == sqlite3.SQLITE_BUSY
+
+
+def _begin_immediate(raw: sqlite3.Connection, wait: WriteWait) -> None:
+    """BEGIN IMMEDIATE, waiting up to wait.seconds in slices: after the first, the notice."""
+    deadline = time.monotonic() + wait.seconds
+    noticed = False
+    try:
+        while True:
+            left_ms = int((deadline - time.monotonic()) * 1000)
+            raw.execute(f"PRAGMA busy_timeout = {max(1, min(BUSY_SLICE_MS, left_ms))}")
+            try:
+                raw.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as exc:
+                if not is_busy(exc):
+                    raise
+                if time.monotonic() >= deadline:
+                    raise wait.busy() from None
+            if not noticed and wait.notice is not None:
+                noticed = True
+                wait.notice()
+    finally:
+        raw.execute(f"PRAGMA busy_timeout = {BUSY_SLICE_MS}")
+
+
+def enable_wal(cur: sqlite3.Cursor, timeout_s: float = WAL_SWITCH_WAIT_S) -> None:
     """Switch the file to WAL, waiting while another connection does the same.
 
     Turning a new file to WAL takes an exclusive lock. When two connections try at once (two
@@ -48,11 +97,13 @@ def enable_wal(cur: sqlite3.Cursor, timeout_s: float = BUSY_TIMEOUT_MS / 1000) -
         delay = min(delay * 2, 0.05)
 
 
-def make_engine(db_path: Path) -> Engine:
+def make_engine(db_path: Path, wait: WriteWait | None = None) -> Engine:
+    """`wait` is kept (not copied): changing its fields later changes how this engine waits."""
+    write_wait = wait if wait is not None else WriteWait()
     engine = create_engine(
         f"sqlite:///{db_path}",
         # The driver's own transaction handling is switched off; BEGIN is issued below.
-        connect_args={"isolation_level": None, "timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
+        connect_args={"isolation_level": None, "timeout": BUSY_SLICE_MS / 1000, "check_same_thread": False},
         # Connections are cheap in SQLite; a pool would share them across Textual's worker threads.
         poolclass=NullPool,
     )
@@ -60,7 +111,7 @@ def make_engine(db_path: Path) -> Engine:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: sqlite3.Connection, _record: Any) -> None:
         cur = dbapi_conn.cursor()
-        cur.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        cur.execute(f"PRAGMA busy_timeout = {BUSY_SLICE_MS}")
         enable_wal(cur)
         cur.execute("PRAGMA synchronous = NORMAL")
         cur.execute("PRAGMA foreign_keys = ON")
@@ -72,9 +123,17 @@ def make_engine(db_path: Path) -> Engine:
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
         if conn.get_execution_options().get(_IMMEDIATE):
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            raw = conn.connection.driver_connection
+            assert raw is not None
+            _begin_immediate(raw, write_wait)
         else:
             conn.exec_driver_sql("BEGIN")
+
+    @event.listens_for(engine, "handle_error")
+    def _on_error(context: ExceptionContext) -> None:
+        # Any other statement that meets a lock (rare: reads do not wait in WAL) is a sentence too.
+        if is_busy(context.original_exception):
+            raise write_wait.busy(BUSY_SLICE_MS / 1000) from None
 
     return engine
 
@@ -108,6 +167,13 @@ def scrub(engine: Engine) -> bool:
         except sqlite3.OperationalError:
             return False
         return bool(busy == 0)
+
+
+def write_connection(engine: Engine) -> Connection:
+    """A connection whose transactions (`with connection.begin():`) take the write lock at BEGIN, for
+    a caller that writes many short transactions in a row: one connection spares opening the file
+    each time, and the checkpoint SQLite runs when its last connection to the file closes."""
+    return engine.execution_options(**{_IMMEDIATE: True}).connect()
 
 
 def _alembic_config(connection: Connection) -> Any:

@@ -21,6 +21,7 @@ from pydantic import BaseModel
 from forge_tui.core.errors import DamagedRow
 from forge_tui.core.models import Example, ExampleContent, ExampleMeta
 from forge_tui.store.vault import BOUND_VERSION, FieldCipher, SealBroken
+from forge_tui.store.visibility import VISIBLE_SQL
 
 COLUMNS = (
     "id",
@@ -40,7 +41,7 @@ COLUMNS = (
     "created_at",
     "updated_at",
 )
-_SELECT = f"SELECT {', '.join(COLUMNS)} FROM example WHERE dataset_id = ? AND "
+_SELECT = f"SELECT {', '.join(COLUMNS)} FROM example WHERE dataset_id = ? AND {VISIBLE_SQL} AND "
 
 SEALED = ("system_prompt", "user_prompt", "output", "slots", "tool_calls", "rejected", "turns", "params")
 # Sealed columns that may be NULL. Which of them a row has is bound into the seal of ANCHOR (a column

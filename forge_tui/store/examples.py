@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
 from forge_tui.core.errors import DamagedRow
@@ -18,6 +19,7 @@ from forge_tui.core.models import Example, ExampleContent, ExampleMeta
 from forge_tui.store.example_reader import ANCHOR, COLUMNS, OPTIONAL_SEALED, open_values, presence_marker
 from forge_tui.store.tables import utcnow
 from forge_tui.store.vault import SEAL_VERSION, FieldCipher
+from forge_tui.store.visibility import VISIBLE_SQL
 
 _RANDOM_BITS = 80
 _id_lock = threading.Lock()
@@ -85,6 +87,7 @@ def sealed_values(
 _INSERT_COLUMNS = (
     "id", "dataset_id", "template_id", "system_prompt", "user_prompt", "output", "slots", "tool_calls", "rejected",
     "turns", "rejected_count", "model", "params", "prompt_tokens", "completion_tokens", "created_at", "updated_at",
+    "insert_id",
 )  # fmt: skip
 _INSERT = f"INSERT INTO example ({', '.join(_INSERT_COLUMNS)}) VALUES ({', '.join('?' * len(_INSERT_COLUMNS))})"
 
@@ -94,9 +97,12 @@ def _stored_time(moment: datetime) -> str:
     return f"{moment:%Y-%m-%d %H:%M:%S.%f}"
 
 
-def insert_values(session: Session, values: Sequence[dict[str, Any]]) -> None:
+def insert_values(
+    session: Session | Connection, values: Sequence[dict[str, Any]], insert_id: int | None = None
+) -> None:
     """A bulk insert of sealed_values() dicts, or of rows delete_ids() returned: one executemany
-    with the values as SQLite stores them (the ORM's per-row processing cost more than sealing)."""
+    with the values as SQLite stores them (the ORM's per-row processing cost more than sealing).
+    `insert_id` tags the rows as written by that staged insert (store.staged_inserts)."""
     if not values:
         return
     rows = [
@@ -104,17 +110,19 @@ def insert_values(session: Session, values: Sequence[dict[str, Any]]) -> None:
             v["id"], v["dataset_id"], v["template_id"], v["system_prompt"], v["user_prompt"], v["output"], v["slots"],
             v["tool_calls"], v["rejected"], v["turns"], v["rejected_count"], v["model"], v["params"],
             v["prompt_tokens"], v["completion_tokens"], _stored_time(v["created_at"]), _stored_time(v["updated_at"]),
+            insert_id,
         )
         for v in values
     ]  # fmt: skip
-    session.connection().exec_driver_sql(_INSERT, rows)
+    connection = session.connection() if isinstance(session, Session) else session
+    connection.exec_driver_sql(_INSERT, rows)
 
 
 def ids(session: Session, dataset_id: int) -> list[str]:
     """Every example id of the dataset, in creation order (no content is read)."""
     # Without the ORM's result processing: a third of a second per 100k ids otherwise.
     found = session.connection().exec_driver_sql(
-        "SELECT id FROM example WHERE dataset_id = ? ORDER BY id", (dataset_id,)
+        f"SELECT id FROM example WHERE dataset_id = ? AND {VISIBLE_SQL} ORDER BY id", (dataset_id,)
     )
     return list(found.scalars())
 
@@ -137,11 +145,12 @@ def _rows(session: Session, sql: str, params: tuple[Any, ...]) -> list[Sequence[
 def window(session: Session, dataset_id: int, offset: int, limit: int, after: str | None = None) -> list[Sequence[Any]]:
     """Rows `offset` .. `offset + limit` in creation order. With `after` (the id of the row just
     before `offset`) the index is entered at that id (keyset); without, SQLite counts `offset`
-    entries of the (dataset_id, id) index, which touches no row data."""
+    entries of the (dataset_id, id, insert_id) index, which touches no row data."""
     if after is not None:
-        keyset = f"{_SELECT} WHERE dataset_id = ? AND id > ? ORDER BY id LIMIT ?"
+        keyset = f"{_SELECT} WHERE dataset_id = ? AND {VISIBLE_SQL} AND id > ? ORDER BY id LIMIT ?"
         return _rows(session, keyset, (dataset_id, after, limit))
-    return _rows(session, f"{_SELECT} WHERE dataset_id = ? ORDER BY id LIMIT ? OFFSET ?", (dataset_id, limit, offset))
+    paged = f"{_SELECT} WHERE dataset_id = ? AND {VISIBLE_SQL} ORDER BY id LIMIT ? OFFSET ?"
+    return _rows(session, paged, (dataset_id, limit, offset))
 
 
 def plain_by_ids(session: Session, example_ids: Sequence[str]) -> list[Sequence[Any]]:
@@ -149,7 +158,7 @@ def plain_by_ids(session: Session, example_ids: Sequence[str]) -> list[Sequence[
     found: list[Sequence[Any]] = []
     for start in range(0, len(example_ids), 500):
         chunk = tuple(example_ids[start : start + 500])
-        found += _rows(session, f"{_SELECT} WHERE id IN ({','.join('?' * len(chunk))})", chunk)
+        found += _rows(session, f"{_SELECT} WHERE id IN ({','.join('?' * len(chunk))}) AND {VISIBLE_SQL}", chunk)
     order = {example_id: i for i, example_id in enumerate(example_ids)}
     return sorted(found, key=lambda row: order[row[0]])
 
@@ -174,14 +183,18 @@ def delete_ids(session: Session, dataset_id: int, example_ids: Sequence[str]) ->
     return removed
 
 
-def restore_values(session: Session, stored: Sequence[dict[str, Any]]) -> None:
-    """Inserts rows delete_ids returned, every column as it was."""
+def restore_values(
+    session: Session | Connection, stored: Sequence[dict[str, Any]], insert_id: int | None = None
+) -> None:
+    """Inserts rows delete_ids returned, every column as it was (damaged values too), tagged with
+    `insert_id` as insert_values does."""
     if not stored:
         return
-    names = list(stored[0])
-    quoted = ", ".join('"' + name + '"' for name in names)
-    sql = f"INSERT INTO example ({quoted}) VALUES ({', '.join('?' * len(names))})"
-    session.connection().exec_driver_sql(sql, [tuple(row[n] for n in names) for row in stored])
+    names = [name for name in stored[0] if name != "insert_id"]
+    quoted = ", ".join('"' + name + '"' for name in [*names, "insert_id"])
+    sql = f"INSERT INTO example ({quoted}) VALUES ({', '.join('?' * (len(names) + 1))})"
+    connection = session.connection() if isinstance(session, Session) else session
+    connection.exec_driver_sql(sql, [(*(row[n] for n in names), insert_id) for row in stored])
 
 
 def replace_content(session: Session, cipher: FieldCipher, example_id: str, content: ExampleContent) -> None:

@@ -100,7 +100,9 @@ class Dataset(SQLModel, table=True):
 
 class Example(SQLModel, table=True):
     __tablename__ = "example"
-    __table_args__ = (Index("ix_example_dataset_id_id", "dataset_id", "id"),)
+    # insert_id is in the index so that the visibility test (store.staged_inserts) needs no row read
+    # when counting or paging.
+    __table_args__ = (Index("ix_example_dataset_id_id_insert_id", "dataset_id", "id", "insert_id"),)
 
     # Time-ordered text ids, made before the insert so they can be bound into the sealed fields.
     id: str = Field(primary_key=True)
@@ -124,6 +126,24 @@ class Example(SQLModel, table=True):
     completion_tokens: int | None = None
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
+    # The staged insert that wrote the row (an import, an undo); hidden while that is pending.
+    insert_id: int | None = None
+
+
+class PendingInsert(SQLModel, table=True):
+    """Rows written in several short transactions and not shown yet: every example whose insert_id
+    names a row here is hidden, and deleting the row shows them all at once."""
+
+    __tablename__ = "pending_insert"
+    # AUTOINCREMENT: an id is never handed out twice, or old examples would hide again.
+    __table_args__ = {"sqlite_autoincrement": True}
+
+    id: int | None = Field(default=None, primary_key=True)
+    dataset_id: int = Field(sa_column=Column(Integer, ForeignKey("dataset.id", ondelete="CASCADE"), nullable=False))
+    # The process writing it: when that process is gone, the rows are discarded at the next start.
+    host: str
+    pid: int
+    started_at: float
 
 
 class ExportTemplate(SQLModel, table=True):

@@ -13,20 +13,23 @@ from textual import constants as textual_constants
 from textual import events, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.message import Message
 from textual.notifications import SeverityLevel
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.theme import Theme
 from textual.timer import Timer
+from textual.worker import WorkerFailed
 
 from forge_tui import __version__
 from forge_tui.core.backend_settings import BACKEND_LABELS
 from forge_tui.core.control_chars import escape_controls
+from forge_tui.core.errors import DatabaseBusy
 from forge_tui.core.models import DatasetInfo
 from forge_tui.services.accounts import AccountService, CreatedUser, Unlocked
 from forge_tui.services.backends import BackendService
 from forge_tui.services.files import remove_temporaries
-from forge_tui.services.home import Home
+from forge_tui.services.home import BUSY_NOTICE, Home
 from forge_tui.services.workspace import Workspace
 from forge_tui.ui.resources import stylesheets
 from forge_tui.ui.screens.audition import AuditionScreen
@@ -46,6 +49,10 @@ PALETTE_DATASETS_FRESH_S = 2.0
 # Signals that end the app: temporary export files are removed first and the app exits with
 # 128 + the signal's number (a closed terminal or SSH session sends SIGHUP).
 ENDING_SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP", "SIGINT") if hasattr(signal, name))
+
+
+class DatabaseWaiting(Message):
+    """A change is waiting for another process's write (posted from the waiting thread)."""
 
 
 def settle_memory() -> None:
@@ -129,6 +136,7 @@ class ForgeApp(App[None]):
     def on_mount(self) -> None:
         self._handle_ending_signals()
         self.sub_title = __version__
+        self.home.on_busy(self._database_waiting)
         if self.home.config.keys:
             self.set_keymap(self.home.config.keys)
         if self.accounts.has_users():
@@ -174,6 +182,27 @@ class ForgeApp(App[None]):
         """A running export stops at its next step and writes nothing (services.files)."""
         remove_temporaries()
         self.exit(return_code=128 + signum)
+
+    def on_unmount(self) -> None:
+        self.home.on_busy(None)
+
+    # --- a busy database ------------------------------------------------------------------
+    def _database_waiting(self) -> None:
+        # post_message is safe from any thread; the wait may be in a worker or on this loop.
+        self.post_message(DatabaseWaiting())
+
+    def on_database_waiting(self, _: DatabaseWaiting) -> None:
+        self.notify(BUSY_NOTICE, title="Database busy", severity="warning")
+
+    def _handle_exception(self, error: Exception) -> None:
+        # A change that found the database busy for too long ends with a sentence, not the app: the
+        # screens catch it where they expect it, and this catches it where they do not (that change
+        # was not saved; the data is as it was).
+        cause = error.error if isinstance(error, WorkerFailed) else error
+        if isinstance(cause, DatabaseBusy):
+            self.notify(str(cause), title="Database busy", severity="error", timeout=10)
+            return
+        super()._handle_exception(error)
 
     # --- the model server ---------------------------------------------------------------
     def on_settings_saved(self, _: SettingsSaved) -> None:

@@ -240,11 +240,11 @@ async def test_escape_stops_an_import_and_nothing_is_added(
     gate = threading.Event()  # the import waits at its third batch until escape was pressed
     batches: list[int] = []
 
-    def held(session: Any, values: Any) -> None:
+    def held(session: Any, values: Any, insert_id: int | None = None) -> None:
         batches.append(len(values))
         if len(batches) == 3:
             gate.wait(10)
-        insert(session, values)
+        insert(session, values, insert_id)
 
     monkeypatch.setattr(rows, "insert_values", held)
     app = ForgeApp(home)

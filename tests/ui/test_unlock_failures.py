@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 
 from forge_tui.services.home import Home, open_home
-from forge_tui.store import db
 from forge_tui.ui.app import ForgeApp
 from forge_tui.ui.screens.first_run import FirstRunScreen
 from forge_tui.ui.screens.unlock import UnlockScreen
@@ -54,16 +53,22 @@ async def test_a_damaged_account_is_a_sentence_and_the_app_keeps_running(
     await assert_refused_with(ForgeApp(home), sentence)
 
 
+def short_busy_wait(home_dir: Path) -> None:
+    """Wait 0.5 s for another process's write lock instead of the default 10 s."""
+    home_dir.mkdir(parents=True, exist_ok=True)
+    (home_dir / "config.toml").write_text("[database]\nbusy_wait_seconds = 0.5\n", encoding="utf-8")
+
+
 async def test_a_database_locked_by_another_process_is_a_sentence(
     fast_home_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(db, "BUSY_TIMEOUT_MS", 200)  # wait 0.2 s for the lock instead of 30 s
+    short_busy_wait(fast_home_dir)
     home = open_home(fast_home_dir)
     make_user(home)
     holder = sqlite3.connect(home.db_path, isolation_level=None)
     holder.execute("BEGIN IMMEDIATE")  # holds the write lock, as a busy writer in another process does
     try:
-        await assert_refused_with(ForgeApp(home), "kept the database locked")
+        await assert_refused_with(ForgeApp(home), "kept the database busy for over 0.5 s")
     finally:
         holder.close()
         home.close()
@@ -72,7 +77,7 @@ async def test_a_database_locked_by_another_process_is_a_sentence(
 async def test_first_run_with_the_database_locked_is_a_sentence(
     fast_home_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(db, "BUSY_TIMEOUT_MS", 200)
+    short_busy_wait(fast_home_dir)
     home = open_home(fast_home_dir)
     holder = sqlite3.connect(home.db_path, isolation_level=None)
     holder.execute("BEGIN IMMEDIATE")
@@ -88,7 +93,7 @@ async def test_first_run_with_the_database_locked_is_a_sentence(
             await pilot.press("enter")
             await wait_until(pilot, lambda: "…" not in error_text(app, "#first-run-error"))
             shown = error_text(app, "#first-run-error")
-            assert "kept the database locked, so the account could not be created" in shown
+            assert "kept the database busy for over 0.5 s, so this change was not saved" in shown
             assert isinstance(app.screen, FirstRunScreen)
     finally:
         holder.close()
