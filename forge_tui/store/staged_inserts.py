@@ -63,10 +63,10 @@ class StagedInsert:
     use it from one thread. `writer` inserts a batch: rows.insert_values for new rows (the default),
     rows.restore_values for rows as delete_ids returned them."""
 
-    def __init__(self, engine: Engine, dataset_id: int, writer: Writer = rows.insert_values) -> None:
+    def __init__(self, engine: Engine, dataset_id: int, writer: Writer | None = None) -> None:
         self.engine = engine
         self.dataset_id = dataset_id
-        self._write = writer
+        self._write = writer or rows.insert_values
         self.finished = False
         self._connection = write_connection(engine)
         host, pid = _me()
