@@ -166,9 +166,11 @@ def formats_save(
     password_stdin: PasswordStdin = False,
 ) -> None:
     """Create or replace a custom format from a Jinja2 body (checked before it is saved)."""
+    from forge_tui.services import readable_files
+
     with errors():
         formats = _formats_for(user, password_stdin)
-        body = sys.stdin.read() if str(body_file) == "-" else body_file.read_text(encoding="utf-8")
+        body = sys.stdin.read() if str(body_file) == "-" else readable_files.read_text(body_file)
         bare = name.removeprefix(CUSTOM_PREFIX)
         existing = {f.name: f.id for f in formats.list()}
         saved = formats.save(bare, body, existing.get(bare))

@@ -79,3 +79,22 @@ def open_regular(path: Path) -> BinaryIO:
         os.close(fd)
         raise
     return os.fdopen(fd, "rb")
+
+
+TEXT_LIMIT = 10 * 1024 * 1024  # a template or format file is a few kilobytes; this is far past any real one
+
+
+def read_text(path: Path, limit: int = TEXT_LIMIT) -> str:
+    """A small UTF-8 text file the user named (a template, a format body), read whole: anything
+    but a regular file, a file over `limit` bytes, or text that is not UTF-8 is refused with a sentence."""
+    with open_regular(path) as f:
+        try:
+            raw = f.read(limit + 1)
+        except OSError as exc:
+            raise _unreadable(path, exc) from None
+    if len(raw) > limit:
+        raise InvalidInput(f"{path} is larger than {limit // (1024 * 1024)} MB; this file should be text of a few KB.")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InvalidInput(f"{path} is not UTF-8 text (byte {raw[exc.start]:#04x} at offset {exc.start}).") from None

@@ -13,7 +13,7 @@ from forge_tui.core.errors import Conflict, ForgeError, NotFound
 from forge_tui.core.models import UserInfo
 from forge_tui.core.starters import starter_templates
 from forge_tui.core.templates import TemplateInfo, check_template_name
-from forge_tui.services import files
+from forge_tui.services import files, readable_files
 from forge_tui.services.home import Home
 from forge_tui.store import templates as rows
 from forge_tui.store.db import read_session, write_session
@@ -136,12 +136,7 @@ class TemplateService:
     # --- files ------------------------------------------------------------------------
     def import_file(self, path: Path, name: str | None = None) -> TemplateInfo:
         """Adds the template in a .toml or .json file; `name` overrides the one in the file."""
-        try:
-            text = path.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise NotFound(f"Cannot read {path}: {exc.strerror or exc}") from None
-        except UnicodeDecodeError:
-            raise ForgeError(f"{path} is not a UTF-8 text file") from None
+        text = readable_files.read_text(path)
         try:
             info = template_files.parse(text, template_files.file_type_of(path.name, text))
         except ForgeError as exc:

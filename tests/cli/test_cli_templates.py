@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
+import pytest
 from typer.testing import Result
 
 from tests.cli.conftest import PASSWORD, Cli
@@ -55,3 +57,26 @@ def test_errors_exit_with_documented_codes(alice: Cli, tmp_path: Path) -> None:
     assert "bad.toml: user prompt: line 1:" in broken.stderr
     wrong_type = templates(alice, "export", "Rewrite in a style", "--out", str(tmp_path / "x.yaml"))
     assert wrong_type.exit_code == 1 and ".toml or .json" in wrong_type.stderr
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
+def test_template_and_format_files_that_are_not_regular_files_are_refused_without_waiting(
+    alice: Cli, tmp_path: Path
+) -> None:
+    pipe = tmp_path / "shared.toml"
+    os.mkfifo(pipe)  # opening one for reading waits for a writer that never comes
+    imported = templates(alice, "import", str(pipe))
+    assert (
+        imported.exit_code == 2
+        and imported.stderr == f"forge-tui: {pipe} is a named pipe (FIFO), not a regular file.\n"
+    )
+    saved = alice("formats", "save", "f", "--body", str(pipe), "--password-stdin", input=PASSWORD + "\n")
+    assert saved.exit_code == 2 and "is a named pipe (FIFO), not a regular file." in saved.stderr
+    folder = tmp_path / "folder.toml"
+    folder.mkdir()
+    assert templates(alice, "import", str(folder)).stderr == f"forge-tui: {folder} is a directory, not a file.\n"
+    huge = tmp_path / "huge.toml"
+    with huge.open("wb") as f:
+        f.truncate(11 * 1024 * 1024)
+    too_big = templates(alice, "import", str(huge))
+    assert too_big.exit_code == 2 and "is larger than 10 MB" in too_big.stderr
