@@ -77,6 +77,12 @@ class ExampleContent(BaseModel):
     # answer, the last user message included; then user_prompt repeats that last user message.
     # Empty for a single exchange. See core.conversation.
     turns: list[dict[str, Any]] = Field(default_factory=list)
+    # The model's thinking before the answer (a <think> block, `reasoning_content`, LLaMA-Factory's
+    # reasoning parts); a turn in `turns` keeps its own under the key "reasoning".
+    reasoning: str = ""
+    # Every field of an imported record that no mapping took, by its name, value as read: kept so
+    # that nothing the user gave is dropped (raw export writes it back).
+    extra: dict[str, Any] = Field(default_factory=dict)
 
     @field_validator("slots", mode="before")
     @classmethod
@@ -92,6 +98,8 @@ class ExampleMeta(BaseModel):
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
     template_id: int | None = None
+    # KTO: True for a desirable completion, False for an undesirable one, None when not labelled.
+    desirability: bool | None = None
 
 
 class Example(BaseModel):
