@@ -9,18 +9,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
-from forge_tui.store.vault import (
-    FAST_KDF_FOR_TESTS,
-    FieldCipher,
-    dataset_key,
-    derive_password_key,
-    key_check,
-    new_data_key,
-    new_recovery_key,
-    new_salt,
-    recovery_wrapping_key,
-    wrap_key,
-)
+from forge_tui.store import vault
 
 PASSWORD = "correct horse battery"
 CREATED = "2026-01-02 03:04:05.000000"
@@ -38,24 +27,24 @@ class LegacyAccount:
     @property
     def key_check(self) -> bytes:
         """The key check of the user row, and of every dataset the data key opens."""
-        return key_check(self.data_key)
+        return vault.key_check(self.data_key)
 
-    def dataset_cipher(self, dataset_salt: bytes) -> FieldCipher:
-        return FieldCipher(dataset_key(self.data_key, dataset_salt))
+    def dataset_cipher(self, dataset_salt: bytes) -> vault.FieldCipher:
+        return vault.FieldCipher(vault.dataset_key(self.data_key, dataset_salt))
 
 
 def legacy_account(username: str, password: str = PASSWORD) -> LegacyAccount:
     """A new data key, wrapped under `password` (at the cheapest KDF cost) and under a new recovery key."""
-    data_key = new_data_key()
-    kdf_salt, recovery_salt = new_salt(), new_salt()
-    recovery_key = new_recovery_key()
-    wrapped = wrap_key(
-        derive_password_key(password, kdf_salt, FAST_KDF_FOR_TESTS),
+    data_key = vault.new_data_key()
+    kdf_salt, recovery_salt = vault.new_salt(), vault.new_salt()
+    recovery_key = vault.new_recovery_key()
+    wrapped = vault.wrap_key(
+        vault.derive_password_key(password, kdf_salt, vault.FAST_KDF_FOR_TESTS),
         data_key,
         f"forge-tui|data-key|password|{username}".encode(),
     )
-    wrapped_recovery = wrap_key(
-        recovery_wrapping_key(recovery_key, recovery_salt),
+    wrapped_recovery = vault.wrap_key(
+        vault.recovery_wrapping_key(recovery_key, recovery_salt),
         data_key,
         f"forge-tui|data-key|recovery|{username}".encode(),
     )
@@ -64,10 +53,10 @@ def legacy_account(username: str, password: str = PASSWORD) -> LegacyAccount:
         recovery_key=recovery_key,
         user_columns=(
             kdf_salt,
-            json.dumps(FAST_KDF_FOR_TESTS.to_dict()),
+            json.dumps(vault.FAST_KDF_FOR_TESTS.to_dict()),
             wrapped,
             recovery_salt,
             wrapped_recovery,
-            key_check(data_key),
+            vault.key_check(data_key),
         ),
     )
