@@ -1,4 +1,5 @@
-"""Shared fixtures: a data directory with a cheap Argon2id cost, opened as a real Home.
+"""Shared fixtures: a data directory with a cheap Argon2id cost, opened as a real Home, and a
+workspace (an account, unlocked) in it.
 
 Everything here is real: a SQLite file in a temporary directory, migrated by Alembic.
 UI tests reuse `home` and `fast_home_dir`; subprocess tests hand `fast_home_dir` to a child.
@@ -12,13 +13,16 @@ from pathlib import Path
 
 import pytest
 
+from forge_tui.services.accounts import AccountService
 from forge_tui.services.config import CONFIG_FILE
 from forge_tui.services.home import Home, open_home
+from forge_tui.services.workspace import Workspace
 from tests.fake_ollama import FakeOllama
 from tests.leak_guard import pytest_runtest_makereport  # noqa: F401  (the hook checks every test)
 
 # Argon2id at its cheapest (8 KiB, one pass): a derivation costs microseconds instead of ~0.4 s.
 FAST_SECURITY_TOML = "[security]\nkdf_memory_kib = 8\nkdf_iterations = 1\n"
+WORKSPACE_PASSWORD = "correct horse"
 
 
 def prepare_home_dir(path: Path, extra_security: str = "") -> Path:
@@ -44,6 +48,14 @@ def home(fast_home_dir: Path) -> Iterator[Home]:
         yield opened
     finally:
         opened.close()
+
+
+@pytest.fixture
+def workspace(home: Home) -> Iterator[Workspace]:
+    """alice's account in `home`, unlocked."""
+    accounts = AccountService(home)
+    accounts.create_user("alice", "Alice", WORKSPACE_PASSWORD)
+    yield Workspace.open(home, accounts.unlock("alice", WORKSPACE_PASSWORD))
 
 
 HomeFactory = Callable[..., Home]

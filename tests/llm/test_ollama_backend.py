@@ -17,6 +17,7 @@ from forge_tui.llm.errors import BackendBusy, BackendError, BackendTimeout, Back
 from forge_tui.llm.ollama import OllamaBackend, chat_payload, ollama_host_url
 from forge_tui.services.backends import BackendService
 from tests.fake_ollama import FakeOllama
+from tests.llm.chat_errors import chat_error
 
 
 @pytest.fixture
@@ -284,9 +285,7 @@ async def test_a_redirect_says_where_it_went_and_which_url_to_set(fake: FakeOlla
     fake.redirect_to = "https://ollama.example"
     backend = backend_for(fake)
     try:
-        with pytest.raises(BackendError) as caught:
-            await gather(backend.chat(request()))
-        assert str(caught.value) == (
+        assert await chat_error(backend, request()) == (
             f"The server at {fake.base_url}/api/chat redirected the request to https://ollama.example/api/chat "
             "(307); set the URL in Settings to https://ollama.example"
         )
@@ -303,9 +302,7 @@ async def test_an_html_error_page_is_told_as_its_status_and_a_few_plain_words(fa
     fake.html_error = status
     backend = backend_for(fake)
     try:
-        with pytest.raises(BackendError) as caught:
-            await gather(backend.chat(request()))
-        message = str(caught.value)
+        message = await chat_error(backend, request())
         asked = f"The server at {fake.base_url}/api/chat answered {status} "
         assert message.startswith(asked), message
         assert ": An error occurred. Sorry, the page you are looking for is currently unavailable." in message
@@ -334,9 +331,7 @@ async def test_a_malformed_stream_line_is_named_with_an_excerpt(fake: FakeOllama
     backend = backend_for(fake)
     try:
         for streamed in (True, False):
-            with pytest.raises(BackendError) as caught:
-                await gather(backend.chat(request(stream=streamed)))
-            message = str(caught.value)
+            message = await chat_error(backend, request(stream=streamed))
             assert message.startswith(
                 f"The server at {fake.base_url}/api/chat sent a line that is not valid Ollama NDJSON "
                 f"(one JSON object per line): {bad[:20]!r}"[:-1]

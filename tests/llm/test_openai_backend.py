@@ -16,6 +16,7 @@ from forge_tui.llm.base import gather
 from forge_tui.llm.errors import BackendBusy, BackendError, ModelNotFound
 from forge_tui.llm.openai_compat import OpenAIBackend, chat_payload, normalise_base_url
 from tests.fake_ollama import FakeModel, FakeOllama
+from tests.llm.chat_errors import chat_error
 
 KEY_ENV = "FORGE_TEST_OPENAI_KEY"
 
@@ -413,9 +414,7 @@ async def test_a_redirect_says_where_it_went_and_which_url_to_set(fake: FakeOlla
     backend = backend_for(fake)
     try:
         for streamed in (True, False):
-            with pytest.raises(BackendError) as caught:
-                await gather(backend.chat(request(stream=streamed)))
-            assert str(caught.value) == (
+            assert await chat_error(backend, request(stream=streamed)) == (
                 f"The server at {fake.base_url}/v1/chat/completions redirected the request to "
                 "https://vllm.example/v1/chat/completions (307); set the URL in Settings to https://vllm.example/v1"
             )
@@ -431,9 +430,7 @@ async def test_an_html_error_page_is_told_as_its_status_and_a_few_plain_words(fa
     backend = backend_for(fake)
     try:
         for streamed in (True, False):
-            with pytest.raises(BackendError) as caught:
-                await gather(backend.chat(request(stream=streamed)))
-            message = str(caught.value)
+            message = await chat_error(backend, request(stream=streamed))
             asked = f"The server at {fake.base_url}/v1/chat/completions answered 500 Internal Server Error: "
             assert message.startswith(asked + "An error occurred. Sorry, the page you are looking for"), message
             assert "<" not in message and "{" not in message and len(message) <= len(asked) + 120
@@ -462,9 +459,7 @@ async def test_a_malformed_stream_event_is_named_with_an_excerpt(fake: FakeOllam
     fake.bad_line = bad
     backend = backend_for(fake)
     try:
-        with pytest.raises(BackendError) as caught:
-            await gather(backend.chat(request()))
-        message = str(caught.value)
+        message = await chat_error(backend, request())
         assert message.startswith(
             f"The server at {fake.base_url}/v1/chat/completions sent an event that is not valid OpenAI SSE "
             f"(data: and a JSON chunk): 'data: {bad[:20]}"
@@ -472,8 +467,7 @@ async def test_a_malformed_stream_event_is_named_with_an_excerpt(fake: FakeOllam
         assert len(message) < 250
         if bad.startswith("{"):  # a whole answer of that shape
             fake.bad_line = bad.replace('"delta"', '"message"')
-            with pytest.raises(BackendError) as caught:
-                await gather(backend.chat(request(stream=False)))
-            assert "answered with JSON that is not an OpenAI chat completion" in str(caught.value)
+            whole = await chat_error(backend, request(stream=False))
+            assert "answered with JSON that is not an OpenAI chat completion" in whole
     finally:
         await backend.aclose()

@@ -13,7 +13,8 @@ import subprocess
 import sys
 import textwrap
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -74,6 +75,24 @@ def start_export(home_dir: Path, out: Path) -> subprocess.Popen[str]:
         )
 
 
+@contextmanager
+def reaped(child: subprocess.Popen[str]) -> Iterator[subprocess.Popen[str]]:
+    """The child, killed and waited for if it still runs when the block ends (a wait that timed out, say)."""
+    try:
+        yield child
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+
+
+def stop_with(child: subprocess.Popen[str], signum: int) -> str:
+    """Sends `signum` and waits for the child to end; returns what it wrote to stderr."""
+    child.send_signal(signum)
+    _, err = child.communicate(timeout=TIMEOUT)
+    return err
+
+
 def children_of(pid: int) -> set[int]:
     found = set()
     for entry in Path("/proc").iterdir():
@@ -103,15 +122,9 @@ def test_a_signal_stops_the_export_and_no_temporary_file_stays(
 ) -> None:
     out = tmp_path / "out"
     out.mkdir()
-    child = start_export(home_dir, out / "big.jsonl")
-    try:
+    with reaped(start_export(home_dir, out / "big.jsonl")) as child:
         wait_for(lambda: bool(temporaries(out)), "the export's temporary file")
-        child.send_signal(signum)
-        _, err = child.communicate(timeout=TIMEOUT)
-    finally:
-        if child.poll() is None:
-            child.kill()
-            child.wait()
+        err = stop_with(child, signum)
     assert child.returncode == code, err
     assert "Traceback" not in err and err.startswith("forge-tui: ")
     assert list(out.iterdir()) == []
@@ -120,8 +133,7 @@ def test_a_signal_stops_the_export_and_no_temporary_file_stays(
 def test_kill_9_ends_the_workers_and_the_next_export_removes_the_leftover(home_dir: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
     out.mkdir()
-    child = start_export(home_dir, out / "big.jsonl")
-    try:
+    with reaped(start_export(home_dir, out / "big.jsonl")) as child:
         wait_for(lambda: bool(temporaries(out)) and bool(children_of(child.pid)), "the export's worker processes")
         workers = children_of(child.pid)
         child.kill()
@@ -129,10 +141,6 @@ def test_kill_9_ends_the_workers_and_the_next_export_removes_the_leftover(home_d
         started = time.monotonic()
         wait_for(lambda: not any(running(pid) for pid in workers), "the workers to end", timeout=3)
         assert time.monotonic() - started < 3
-    finally:
-        if child.poll() is None:
-            child.kill()
-            child.wait()
     (leftover,) = temporaries(out)  # SIGKILL cannot be caught: the next export into the folder removes it
     assert leftover.name.startswith(".big.jsonl.forge-tmp-") and f"-{child.pid}-" in leftover.name
     again = start_export(home_dir, out / "other.jsonl")
@@ -190,25 +198,21 @@ def test_the_tui_removes_its_temporary_files_on_a_signal(
 ) -> None:
     out = tmp_path / "out"
     out.mkdir()
-    child = subprocess.Popen(
-        [sys.executable, "-c", textwrap.dedent(TUI_CHILD), str(home_dir), str(out)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        cwd=Path(__file__).parents[2],
-        env={**os.environ, "PYTHONPATH": os.pathsep.join([str(Path(__file__).parents[2]), *sys.path])},
-    )
-    try:
+    with reaped(
+        subprocess.Popen(
+            [sys.executable, "-c", textwrap.dedent(TUI_CHILD), str(home_dir), str(out)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=Path(__file__).parents[2],
+            env={**os.environ, "PYTHONPATH": os.pathsep.join([str(Path(__file__).parents[2]), *sys.path])},
+        )
+    ) as child:
         assert child.stdout is not None
         line = child.stdout.readline()
         if line.strip() != "EXPORTING":
             _, err = child.communicate(timeout=TIMEOUT)
             raise AssertionError(f"the TUI did not start exporting: {line!r}\n{err}")
-        child.send_signal(signum)
-        _, err = child.communicate(timeout=TIMEOUT)
-    finally:
-        if child.poll() is None:
-            child.kill()
-            child.wait()
+        err = stop_with(child, signum)
     assert child.returncode == code, err
     assert list(out.iterdir()) == []

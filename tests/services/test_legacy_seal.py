@@ -16,63 +16,29 @@ from forge_tui.services.exporting import CustomFormats
 from forge_tui.services.home import Home, open_home
 from forge_tui.services.workspace import Workspace
 from forge_tui.store.db import make_engine, migrate
-from forge_tui.store.vault import (
-    FAST_KDF_FOR_TESTS,
-    FieldCipher,
-    dataset_key,
-    derive_password_key,
-    key_check,
-    new_data_key,
-    new_recovery_key,
-    new_salt,
-    recovery_wrapping_key,
-    wrap_key,
-)
+from forge_tui.store.vault import new_salt
+from tests.legacy_accounts import CREATED, EXAMPLE_ID, PASSWORD, legacy_account
 from tests.services.test_plaintext import db_files, found_in, marker
 
-PASSWORD = "correct horse battery"
-CREATED = "2026-01-02 03:04:05.000000"
-EXAMPLE_ID = "018f0000000000000000000000000001"
 SEED = 771234509876123
 
 
 def add_user(conn: sqlite3.Connection, user_id: int, username: str) -> None:
     """An account in the 0003 layout, with real keys (the context strings are part of the format),
     and its dataset holding one example whose content is sealed and whose params are plain."""
-    data_key = new_data_key()
-    kdf_salt, recovery_salt, ds_salt = new_salt(), new_salt(), new_salt()
-    wrapped = wrap_key(
-        derive_password_key(PASSWORD, kdf_salt, FAST_KDF_FOR_TESTS),
-        data_key,
-        f"forge-tui|data-key|password|{username}".encode(),
-    )
-    wrapped_recovery = wrap_key(
-        recovery_wrapping_key(new_recovery_key(), recovery_salt),
-        data_key,
-        f"forge-tui|data-key|recovery|{username}".encode(),
-    )
+    account = legacy_account(username)
+    ds_salt = new_salt()
     conn.execute(
         "INSERT INTO user (id, username, display_name, kdf_salt, kdf_params, wrapped_key, recovery_salt,"
         " wrapped_recovery_key, key_check, created_at, settings) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '{}')",
-        (
-            user_id,
-            username,
-            username.title(),
-            kdf_salt,
-            json.dumps(FAST_KDF_FOR_TESTS.to_dict()),
-            wrapped,
-            recovery_salt,
-            wrapped_recovery,
-            key_check(data_key),
-            CREATED,
-        ),
+        (user_id, username, username.title(), *account.user_columns, CREATED),
     )
     conn.execute(
         "INSERT INTO dataset (id, owner_id, name, description, salt, key_check, archived, created_at)"
         " VALUES (?, ?, 'legacy', '', ?, ?, 0, ?)",
-        (user_id, user_id, ds_salt, key_check(data_key), CREATED),
+        (user_id, user_id, ds_salt, account.key_check, CREATED),
     )
-    cipher = FieldCipher(dataset_key(data_key, ds_salt))
+    cipher = account.dataset_cipher(ds_salt)
     row_id = EXAMPLE_ID[:-1] + str(user_id)
     sealed = {c: cipher.seal(c, row_id, v.encode()) for c, v in CONTENT.items()}
     conn.execute(

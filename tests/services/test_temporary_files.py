@@ -4,21 +4,14 @@ into the folder removes those of a process that was killed, and nothing else."""
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from forge_tui.services import files
+from tests.processes import dead_pid
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="asks the OS whether a process runs")
-
-
-def dead_pid() -> int:
-    child = subprocess.Popen([sys.executable, "-c", "pass"])
-    child.wait()
-    return child.pid
 
 
 def test_the_next_write_removes_what_a_killed_process_left_and_nothing_else(tmp_path: Path) -> None:

@@ -23,22 +23,8 @@ from forge_tui.services.examples import ExampleService
 from forge_tui.services.home import open_home
 from forge_tui.store import tables  # noqa: F401  (fills SQLModel.metadata)
 from forge_tui.store.db import current_revision, head_revision, make_engine, migrate
-from forge_tui.store.vault import (
-    FAST_KDF_FOR_TESTS,
-    FieldCipher,
-    dataset_key,
-    derive_password_key,
-    key_check,
-    new_data_key,
-    new_recovery_key,
-    new_salt,
-    recovery_wrapping_key,
-    wrap_key,
-)
-
-PASSWORD = "correct horse battery"
-EXAMPLE_ID = "018f0000000000000000000000000001"
-CREATED = "2026-01-02 03:04:05.000000"
+from forge_tui.store.vault import new_salt
+from tests.legacy_accounts import CREATED, EXAMPLE_ID, PASSWORD, legacy_account
 
 
 @pytest.fixture
@@ -64,17 +50,9 @@ def columns(engine: Engine, table: str) -> dict[str, tuple[str, int, str | None]
 def fill_revision_0001(engine: Engine) -> str:
     """A user, dataset and sealed example written with raw SQL in the 0001 layout, with real keys, so
     the upgraded database can be unlocked and read through the services. Returns the recovery key."""
-    data_key = new_data_key()
-    kdf_salt, recovery_salt, ds_salt = new_salt(), new_salt(), new_salt()
-    recovery_key = new_recovery_key()
-    # The context strings are part of the on-disk format: spelled out here so a change breaks this test.
-    wrapped = wrap_key(
-        derive_password_key(PASSWORD, kdf_salt, FAST_KDF_FOR_TESTS), data_key, b"forge-tui|data-key|password|alice"
-    )
-    wrapped_recovery = wrap_key(
-        recovery_wrapping_key(recovery_key, recovery_salt), data_key, b"forge-tui|data-key|recovery|alice"
-    )
-    cipher = FieldCipher(dataset_key(data_key, ds_salt))
+    account = legacy_account("alice")
+    ds_salt = new_salt()
+    cipher = account.dataset_cipher(ds_salt)
 
     def seal(column: str, value: str) -> bytes:
         return cipher.seal(column, EXAMPLE_ID, value.encode())
@@ -84,20 +62,12 @@ def fill_revision_0001(engine: Engine) -> str:
             "INSERT INTO user (id, username, display_name, kdf_salt, kdf_params, wrapped_key, recovery_salt,"
             " wrapped_recovery_key, key_check, default_generation_model, default_paraphrase_model, created_at)"
             " VALUES (1, 'alice', 'Alice', ?, ?, ?, ?, ?, ?, 'gemma3:270m', NULL, ?)",
-            (
-                kdf_salt,
-                json.dumps(FAST_KDF_FOR_TESTS.to_dict()),
-                wrapped,
-                recovery_salt,
-                wrapped_recovery,
-                key_check(data_key),
-                CREATED,
-            ),
+            (*account.user_columns, CREATED),
         )
         conn.exec_driver_sql(
             "INSERT INTO dataset (id, owner_id, name, description, salt, key_check, archived, created_at)"
             " VALUES (1, 1, 'legacy', 'made by 0001', ?, ?, 0, ?)",
-            (ds_salt, key_check(data_key), CREATED),
+            (ds_salt, account.key_check, CREATED),
         )
         conn.exec_driver_sql(
             "INSERT INTO example (id, dataset_id, template_id, system_prompt, user_prompt, slots, output,"
@@ -116,7 +86,7 @@ def fill_revision_0001(engine: Engine) -> str:
                 CREATED,
             ),
         )
-    return recovery_key
+    return account.recovery_key
 
 
 def test_upgrade_from_0001_keeps_data(tmp_path: Path) -> None:

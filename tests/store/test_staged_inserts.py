@@ -6,30 +6,18 @@ from __future__ import annotations
 import os
 import socket
 import sqlite3
-import subprocess
-import sys
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from forge_tui.core.models import Example, ExampleContent, ExampleMeta
-from forge_tui.services.accounts import AccountService
 from forge_tui.services.home import Home, open_home
 from forge_tui.services.workspace import Workspace
 from forge_tui.store import example_reader
 from forge_tui.store import examples as rows
 from forge_tui.store.staged_inserts import InsertLost, StagedInsert, discard_abandoned
-
-PASSWORD = "correct horse"
-
-
-@pytest.fixture
-def workspace(home: Home) -> Iterator[Workspace]:
-    accounts = AccountService(home)
-    accounts.create_user("alice", "Alice", PASSWORD)
-    yield Workspace.open(home, accounts.unlock("alice", PASSWORD))
+from tests.processes import dead_pid
 
 
 def sealed(workspace: Workspace, dataset_id: int, n: int, tag: str = "staged") -> list[dict[str, Any]]:
@@ -103,12 +91,6 @@ def test_discard_deletes_the_rows_in_chunks_and_shows_none(workspace: Workspace,
     assert stored_rows(workspace.home) == 1
     assert pending(workspace.home) == 0
     assert shown(workspace, dataset) == every(1)
-
-
-def dead_pid() -> int:
-    child = subprocess.Popen([sys.executable, "-c", "pass"])
-    child.wait()
-    return child.pid
 
 
 def test_the_next_start_discards_rows_whose_process_is_gone(workspace: Workspace) -> None:

@@ -18,7 +18,7 @@ from forge_tui.ui.widgets.dialogs import Confirm
 from tests.conftest import prepare_home_dir
 from tests.lock_holder import write_lock_held
 from tests.ui.test_app import error_text, make_user, unlock, wait_for_screen, wait_until
-from tests.ui.test_examples import add_examples, outputs, status
+from tests.ui.test_examples import add_examples, open_examples, outputs, status
 
 pytestmark = pytest.mark.slow  # starts a process that holds the lock
 
@@ -61,12 +61,7 @@ async def test_a_delete_that_finds_the_database_busy_is_a_toast_and_deletes_noth
     workspace = add_examples(busy_home, 3)
     app = ForgeApp(busy_home)
     async with app.run_test(size=(100, 30)) as pilot:
-        await unlock(pilot)
-        await wait_for_screen(pilot, DatasetsScreen)
-        await pilot.press("e")
-        await wait_for_screen(pilot, ExamplesScreen)
-        screen = app.screen
-        assert isinstance(screen, ExamplesScreen)
+        screen = await open_examples(pilot)
         await pilot.press("space")
         await pilot.press("delete")
         await wait_for_screen(pilot, Confirm)

@@ -20,6 +20,7 @@ from forge_tui.ui.screens.export import ExportScreen
 from forge_tui.ui.widgets.dialogs import TextPrompt
 from tests.ui.test_app import type_text, unlock, wait_for_screen, wait_until
 from tests.ui.test_examples import fill
+from tests.ui.test_templates import SLOW
 
 
 async def open_export(pilot: Pilot[None]) -> ExportScreen:
@@ -30,6 +31,17 @@ async def open_export(pilot: Pilot[None]) -> ExportScreen:
     screen = pilot.app.screen
     assert isinstance(screen, ExportScreen)
     return screen
+
+
+async def new_custom_format(pilot: Pilot[None], screen: ExportScreen, name: str) -> TextArea:
+    """ctrl+n and `name` on the Export screen: the new custom format is chosen; returns its body's editor."""
+    await pilot.press("ctrl+n")
+    await wait_for_screen(pilot, TextPrompt)
+    await type_text(pilot, name)
+    await pilot.press("enter")
+    await wait_for_screen(pilot, ExportScreen)
+    await wait_until(pilot, lambda: screen.chosen == f"custom:{name}")
+    return screen.query_one("#body", TextArea)
 
 
 def text(screen: ExportScreen, selector: str) -> str:
@@ -61,13 +73,7 @@ async def test_custom_format_error_then_save_and_export(home: Home, tmp_path: Pa
     app = ForgeApp(home)
     async with app.run_test(size=(110, 32)) as pilot:
         screen = await open_export(pilot)
-        await pilot.press("ctrl+n")
-        await wait_for_screen(pilot, TextPrompt)
-        await type_text(pilot, "short")
-        await pilot.press("enter")
-        await wait_for_screen(pilot, ExportScreen)
-        await wait_until(pilot, lambda: screen.chosen == "custom:short")
-        body = screen.query_one("#body", TextArea)
+        body = await new_custom_format(pilot, screen, "short")
         body.text = '{"q": {{ example.user_prompt | tojson }}\n{% if %}'
         await wait_until(pilot, lambda: "line 2" in text(screen, "#body-error"))
         body.text = '{"q": {{ example.user_prompt | tojson }}}'
@@ -117,15 +123,9 @@ async def test_a_custom_format_past_a_limit_shows_it_and_is_not_saved(
     app = ForgeApp(home)
     async with app.run_test(size=(110, 32)) as pilot:
         screen = await open_export(pilot)
-        await pilot.press("ctrl+n")
-        await wait_for_screen(pilot, TextPrompt)
-        await type_text(pilot, "hostile")
-        await pilot.press("enter")
-        await wait_for_screen(pilot, ExportScreen)
-        await wait_until(pilot, lambda: screen.chosen == "custom:hostile")
-        body = screen.query_one("#body", TextArea)
+        body = await new_custom_format(pilot, screen, "hostile")
         # Slow: rendered in a worker, stopped at the preview's time limit, which the screen names.
-        body.text = "{% for i in range(100000) %}{% if 'y' * 900000 + 'y' * 90000 == 'z' %}{% endif %}{% endfor %}"
+        body.text = SLOW
         await wait_until(pilot, lambda: "time limit of 1 s" in text(screen, "#body-error"))
         body.text = "{{ 'x' * 10**9 }}"
         await wait_until(pilot, lambda: "limit of 1,000,000 characters" in text(screen, "#body-error"))
