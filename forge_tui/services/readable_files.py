@@ -12,7 +12,7 @@ import stat
 from pathlib import Path
 from typing import BinaryIO
 
-from forge_tui.core.errors import ForgeError, InvalidInput
+from forge_tui.core.errors import ForgeError, InvalidInput, NotFound
 
 _NONBLOCK = getattr(os, "O_NONBLOCK", 0)
 _KINDS = (
@@ -87,6 +87,8 @@ TEXT_LIMIT = 10 * 1024 * 1024  # a template or format file is a few kilobytes; t
 def read_text(path: Path, limit: int = TEXT_LIMIT) -> str:
     """A small UTF-8 text file the user named (a template, a format body), read whole: anything
     but a regular file, a file over `limit` bytes, or text that is not UTF-8 is refused with a sentence."""
+    if not os.path.lexists(path):  # a named thing that is missing (exit 5), not bad input
+        raise NotFound(f"Cannot read {path}: there is no such file.")
     with open_regular(path) as f:
         try:
             raw = f.read(limit + 1)
