@@ -51,13 +51,11 @@ def test_every_read_path_gives_back_what_was_stored(workspace: Workspace) -> Non
 
 
 def test_empty_reasoning_and_extra_are_null_and_the_label_is_plain(workspace: Workspace) -> None:
-    dataset, ids = filled(workspace, 6)
+    _, ids = filled(workspace, 6)
     connection = sqlite3.connect(workspace.home.db_path)
     try:
-        stored = dict(
-            (row[0], row[1:])
-            for row in connection.execute("SELECT id, reasoning IS NULL, extra IS NULL, desirability FROM example")
-        )
+        found = connection.execute("SELECT id, reasoning IS NULL, extra IS NULL, desirability FROM example")
+        stored = {row[0]: row[1:] for row in found}
     finally:
         connection.close()
     assert [stored[i] for i in ids] == [

@@ -271,7 +271,13 @@ def fill_revision_0005(engine: Engine) -> None:
         recovery_wrapping_key(new_recovery_key(), recovery_salt), data_key, b"forge-tui|data-key|recovery|alice"
     )
     cipher = FieldCipher(dataset_key(data_key, ds_salt))
-    turns = '[{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello"}, {"role": "user", "content": "and?"}]'
+    turns = json.dumps(
+        [
+            {"role": "user", "content": "hi"},
+            {"role": "assistant", "content": "hello"},
+            {"role": "user", "content": "and?"},
+        ]
+    )
     sealed = {
         "system_prompt": cipher.seal("system_prompt", EXAMPLE_ID, b"be brief"),
         "user_prompt": cipher.seal("user_prompt", EXAMPLE_ID, b"and?"),
