@@ -121,6 +121,20 @@ class Card:
         return self.rejected.get(self.prompt, [])
 
     @property
+    def reasoning(self) -> str:
+        """The model's thinking before the answer (a <think> block, or the server's reasoning field)."""
+        return "".join(self.thinking).strip()
+
+    def rejected_in_batch(self) -> list[tuple[str, str]]:
+        """(prompt, answer) of every answer rejected on this card in this batch, oldest first per
+        prompt; those a regenerated example brought along were stored with it before."""
+        found = []
+        for prompt, answers in self.rejected.items():
+            earlier = len(self.preset.rejected) if self.preset is not None and prompt == self.preset.prompt else 0
+            found += [(prompt, answer) for answer in answers[earlier:]]
+        return found
+
+    @property
     def seconds(self) -> float | None:
         if self.started_at is None:
             return None
@@ -431,30 +445,48 @@ class AuditionSession:
     def starred(self) -> list[Card]:
         return [c for c in self.cards if c.starred and c.state is CardState.DONE]
 
-    def example_for(self, card: Card) -> tuple[ExampleContent, ExampleMeta]:
-        usage = card.usage or Usage()
+    def rejected_answers(self) -> list[tuple[Card, str, str]]:
+        """(card, prompt, answer) of every answer rejected in this batch (Card.rejected_in_batch)."""
+        return [(card, prompt, answer) for card in self.cards for prompt, answer in card.rejected_in_batch()]
+
+    def _params(self, variation: int) -> dict[str, Any]:
         params: dict[str, Any] = {
             "temperature": self.spec.temperature,
-            "seed": card.seed,
             "batch_seed": self.seed,
             "max_tokens": self.max_tokens,
-            "variation": card.variation,
-            "paraphrase_model": self.spec.paraphrase_model if card.variation else None,
+            "variation": variation,
+            "paraphrase_model": self.spec.paraphrase_model if variation else None,
             "template": self.spec.template.name,
-            "edited": card.edited,
-            "tokens_estimated": usage.estimated,
         }
         if self.spec.template.is_tool_calling:
             params["tools"] = [t.to_openai() for t in self.spec.template.tools]
+        return params
+
+    def _content(self, card: Card, prompt: str, **fields: Any) -> ExampleContent:
         preset = card.preset
-        content = ExampleContent(
+        return ExampleContent(
             system_prompt=preset.system_prompt if preset is not None else self.system_prompt,
-            user_prompt=card.prompt,
+            user_prompt=prompt,
             slots=preset.slots if preset is not None else self.slot_values,
             turns=list(preset.turns) if preset is not None else [],
+            **fields,
+        )
+
+    def example_for(self, card: Card) -> tuple[ExampleContent, ExampleMeta]:
+        """The card's answer as an example; a starred one is labelled desirable (KTO)."""
+        usage = card.usage or Usage()
+        params = self._params(card.variation) | {
+            "seed": card.seed,
+            "edited": card.edited,
+            "tokens_estimated": usage.estimated,
+        }
+        content = self._content(
+            card,
+            card.prompt,
             output=card.answer,
             tool_calls=calls_to_json(card.calls),
             rejected=list(card.rejected_here),
+            reasoning=card.reasoning,
         )
         meta = ExampleMeta(
             model=self.spec.model,
@@ -462,21 +494,50 @@ class AuditionSession:
             prompt_tokens=usage.prompt_tokens,
             completion_tokens=usage.completion_tokens,
             template_id=self.spec.template.id,
+            desirability=True if card.starred else None,
         )
         return content, meta
 
+    def undesirable_example(self, card: Card, prompt: str, answer: str) -> tuple[ExampleContent, ExampleMeta]:
+        """A rejected answer as an example of its own, labelled undesirable (KTO)."""
+        variation = self.variations.index(prompt) if prompt in self.variations else card.variation
+        params = self._params(variation) | {"rejected_answer": True}
+        meta = ExampleMeta(
+            model=self.spec.model,
+            params={k: v for k, v in params.items() if v is not None},
+            template_id=self.spec.template.id,
+            desirability=False,
+        )
+        return self._content(card, prompt, output=answer), meta
+
     async def add_starred(self, examples: ExampleService, dataset_id: int) -> int:
-        """Writes every starred card as an example in one transaction; then stops what is still
-        streaming and clears the cards. Returns how many were added."""
+        """Writes every starred card as an example (desirable) in one transaction; then stops what is
+        still streaming and clears the cards. Returns how many were added."""
         starred = self.starred()
         if not starred:
             raise InvalidInput("No starred cards to add: star the answers you want to keep first (space).")
-        examples.add_many(dataset_id, [self.example_for(card) for card in starred])
+        await self._store(examples, dataset_id, [self.example_for(card) for card in starred])
+        return len(starred)
+
+    async def add_with_rejected(self, examples: ExampleService, dataset_id: int) -> tuple[int, int]:
+        """As add_starred, and every answer rejected in this batch becomes an example of its own,
+        labelled undesirable (KTO), all in one transaction. Returns (desirable, undesirable) added."""
+        starred, rejected = self.starred(), self.rejected_answers()
+        if not starred and not rejected:
+            raise InvalidInput("Nothing to add: star the answers to keep (space) or reject answers (x) first.")
+        items = [self.example_for(card) for card in starred]
+        items += [self.undesirable_example(card, prompt, answer) for card, prompt, answer in rejected]
+        await self._store(examples, dataset_id, items)
+        return len(starred), len(rejected)
+
+    async def _store(
+        self, examples: ExampleService, dataset_id: int, items: list[tuple[ExampleContent, ExampleMeta]]
+    ) -> None:
+        examples.add_many(dataset_id, items)
         await self.cancel()
         self.cards = []
         self._tasks.clear()
         self._changed(None)
-        return len(starred)
 
     # --- events -------------------------------------------------------------------------
     def _set_state(self, state: BatchState) -> None:

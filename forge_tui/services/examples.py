@@ -7,6 +7,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from forge_tui.core.desirability import DesirabilityFilter
 from forge_tui.core.errors import Conflict, DamagedRow, NotFound
 from forge_tui.core.models import Example, ExampleContent, ExampleMeta
 from forge_tui.services.accounts import Unlocked
@@ -60,10 +61,10 @@ class ExampleService:
         """The dataset's field cipher (checks that the dataset is this account's and can be opened)."""
         return self._cipher(dataset_id)
 
-    def ids(self, dataset_id: int) -> list[str]:
+    def ids(self, dataset_id: int, wanted: DesirabilityFilter = DesirabilityFilter.ALL) -> list[str]:
         self._cipher(dataset_id)
         with read_session(self.home.engine) as s:
-            return rows.ids(s, dataset_id)
+            return rows.ids(s, dataset_id, wanted)
 
     def forget_keys(self) -> None:
         self._ciphers.clear()
@@ -92,11 +93,13 @@ class ExampleService:
     def page(self, dataset_id: int, after: str | None = None, limit: int = 100) -> list[Example | BrokenExample]:
         return self.window(dataset_id, 0, limit, after)
 
-    def scan(self, dataset_id: int) -> Iterator[Example | BrokenExample]:
-        """Every example in creation order; a row that fails to open is yielded as BrokenExample.
-        Read as export reads (store.example_reader), a chunk of ids at a time."""
+    def scan(
+        self, dataset_id: int, wanted: DesirabilityFilter = DesirabilityFilter.ALL
+    ) -> Iterator[Example | BrokenExample]:
+        """Every example (of those `wanted`) in creation order; a row that fails to open is yielded
+        as BrokenExample. Read as export reads (store.example_reader), a chunk of ids at a time."""
         cipher = self._cipher(dataset_id)
-        ids = self.ids(dataset_id)
+        ids = self.ids(dataset_id, wanted)
         connection = example_reader.connect(self.home.db_path)
         try:
             for start in range(0, len(ids), SCAN_CHUNK):
@@ -108,18 +111,26 @@ class ExampleService:
         finally:
             connection.close()
 
-    def count(self, dataset_id: int) -> int:
+    def count(self, dataset_id: int, wanted: DesirabilityFilter = DesirabilityFilter.ALL) -> int:
         self._cipher(dataset_id)
         with read_session(self.home.engine) as s:
-            return count_examples(s, dataset_id)
+            return (
+                count_examples(s, dataset_id) if wanted is DesirabilityFilter.ALL else rows.count(s, dataset_id, wanted)
+            )
 
     def window(
-        self, dataset_id: int, offset: int, limit: int, after: str | None = None
+        self,
+        dataset_id: int,
+        offset: int,
+        limit: int,
+        after: str | None = None,
+        wanted: DesirabilityFilter = DesirabilityFilter.ALL,
     ) -> list[Example | BrokenExample]:
-        """Examples `offset` .. `offset + limit` in creation order; only these are opened."""
+        """Examples `offset` .. `offset + limit` in creation order (of those `wanted`); only these
+        are opened."""
         cipher = self._cipher(dataset_id)
         with read_session(self.home.engine) as s:
-            found = rows.window(s, dataset_id, offset, limit, after)
+            found = rows.window(s, dataset_id, offset, limit, after, wanted)
         return [self._open(cipher, row) for row in found]
 
     def open_ids(self, dataset_id: int, example_ids: Sequence[str]) -> list[Example | BrokenExample]:
@@ -156,21 +167,26 @@ class ExampleService:
                     staged.add(chunk)
                 staged.publish(chunks[-1])
 
-    def update(self, example: Example, content: ExampleContent) -> Example:
+    def update(
+        self, example: Example, content: ExampleContent, desirability: bool | rows.Keep | None = rows.KEEP
+    ) -> Example:
+        """Saves new content, and the desirability (KTO label) unless it is rows.KEEP."""
         cipher = self._cipher(example.dataset_id)
         with write_session(self.home.engine) as s:
             try:
-                rows.replace_content(s, cipher, example.id, content)
+                rows.replace_content(s, cipher, example.id, content, desirability)
             except LookupError:
                 raise NotFound(f"Example {example.id} is gone (deleted elsewhere?).") from None
         return self.get(example.id)
 
-    def search(self, dataset_id: int, text: str) -> Iterator[Example | BrokenExample]:
-        """Examples with `text` (any case) in any field, in creation order, and every row that cannot
-        be read (it could not be searched). Every row has to be opened to look: run it in a worker
-        and take the matches as they come."""
+    def search(
+        self, dataset_id: int, text: str, wanted: DesirabilityFilter = DesirabilityFilter.ALL
+    ) -> Iterator[Example | BrokenExample]:
+        """Examples (of those `wanted`) with `text` (any case) in any field, in creation order, and
+        every row that cannot be read (it could not be searched). Every row has to be opened to look:
+        run it in a worker and take the matches as they come."""
         needle = text.casefold()
-        for item in self.scan(dataset_id):
+        for item in self.scan(dataset_id, wanted):
             if isinstance(item, BrokenExample) or needle in searchable(item).casefold():
                 yield item
 
@@ -197,7 +213,7 @@ class ExampleService:
 
 def searchable(example: Example) -> str:
     content = example.content
-    parts = [content.system_prompt, content.user_prompt, content.output, example.meta.model]
+    parts = [content.system_prompt, content.user_prompt, content.output, content.reasoning, example.meta.model]
     parts += content.slots.values()
     parts += content.rejected
     if content.tool_calls:

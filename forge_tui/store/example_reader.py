@@ -33,21 +33,29 @@ COLUMNS = (
     "tool_calls",
     "rejected",
     "turns",
+    "reasoning",
+    "extra",
     "model",
     "params",
     "prompt_tokens",
     "completion_tokens",
     "template_id",
+    "desirability",
     "created_at",
     "updated_at",
 )
 _SELECT = f"SELECT {', '.join(COLUMNS)} FROM example WHERE dataset_id = ? AND {VISIBLE_SQL} AND "
 
-SEALED = ("system_prompt", "user_prompt", "output", "slots", "tool_calls", "rejected", "turns", "params")
+SEALED = (
+    "system_prompt", "user_prompt", "output", "slots", "tool_calls", "rejected", "turns", "reasoning", "extra",
+    "params",
+)  # fmt: skip
 # Sealed columns that may be NULL. Which of them a row has is bound into the seal of ANCHOR (a column
 # every row has), so a field set to NULL behind the app's back fails to open instead of vanishing.
 # Rows sealed before this (ANCHOR at vault.SEAL_VERSION) carry no marker until re-sealed (legacy).
-OPTIONAL_SEALED = ("turns",)
+# New names go at the end: the marker of a row without them stays what it was (rows sealed when only
+# turns existed name at most "turns", which is still their marker).
+OPTIONAL_SEALED = ("turns", "reasoning", "extra")
 ANCHOR = "output"
 TABLE = "example"
 _EMPTY_JSON: dict[bytes | str, Any] = {b"[]": list, b"{}": dict, "[]": list, "{}": dict}
@@ -66,9 +74,8 @@ _MARKERS = {
 }
 
 
-# open_values reads the one optional column by name.
-assert OPTIONAL_SEALED == ("turns",)
-_NO_TURNS, _WITH_TURNS = presence_marker((None,)), presence_marker((b"",))
+# open_values unpacks the optional columns in this order.
+assert OPTIONAL_SEALED == ("turns", "reasoning", "extra")
 
 
 def json_value(raw: bytes | str) -> Any:
@@ -85,6 +92,11 @@ def trusted(model: type[M], values: dict[str, Any]) -> M:
     object.__setattr__(made, "__pydantic_extra__", None)
     object.__setattr__(made, "__pydantic_private__", None)
     return made
+
+
+def _is_flag(value: object) -> bool:
+    """How SQLite holds a boolean (desirability): the int 0 or 1, not 1.0 or "1"."""
+    return type(value) is int and value in (0, 1)
 
 
 def _what(value: object) -> str:
@@ -117,15 +129,22 @@ def open_values(cipher: FieldCipher, values: Sequence[Any]) -> Example:
     """An Example from a row of COLUMNS as SQLite stores them (read() and store.examples return
     these). Raises DamagedRow naming the row and the field when the row cannot be read: a seal that
     fails to open, a missing field, a value of the wrong kind, invalid JSON, a time that is not one."""
-    (rid, dataset_id, sp, up, out, slots, calls, rejected, turns, model, params, pt, ct, tid, created, updated) = values
-    sealed = (sp, up, out, slots, calls, rejected, turns, params)
+    (
+        rid, dataset_id, sp, up, out, slots, calls, rejected, turns, reasoning, extra, model, params, pt, ct, tid,
+        desirability, created, updated,
+    ) = values  # fmt: skip
+    sealed = (sp, up, out, slots, calls, rejected, turns, reasoning, extra, params)
+    marker = _MARKERS[(turns is not None, reasoning is not None, extra is not None)]
     try:
-        opened = cipher.open_fields(rid, SEALED, sealed, _NO_TURNS if turns is None else _WITH_TURNS)
+        opened = cipher.open_fields(rid, SEALED, sealed, marker)
     except SealBroken as exc:
         if exc.column == ANCHOR:
-            raise _presence_problem(cipher, rid, out, (turns,)) or exc from None
+            raise _presence_problem(cipher, rid, out, (turns, reasoning, extra)) or exc from None
         raise
-    system_prompt, user_prompt, output, slots_json, calls_json, rejected_json, turns_json, params_json = opened
+    (
+        system_prompt, user_prompt, output, slots_json, calls_json, rejected_json, turns_json, reasoning_text,
+        extra_json, params_json,
+    ) = opened  # fmt: skip
     if (
         params_json is None  # sealed at the first unlock after revision 0004 for every row that can open
         or system_prompt is None
@@ -134,8 +153,8 @@ def open_values(cipher: FieldCipher, values: Sequence[Any]) -> Example:
         or slots_json is None
         or calls_json is None
         or rejected_json is None
-    ):  # only turns may be NULL (a single exchange)
-        missing = next(i for i, value in enumerate(opened) if value is None and SEALED[i] != "turns")
+    ):  # only the OPTIONAL_SEALED columns may be NULL (empty)
+        missing = next(i for i, value in enumerate(opened) if value is None and SEALED[i] not in OPTIONAL_SEALED)
         raise DamagedRow(TABLE, SEALED[missing], rid, "is empty (NULL)")
     try:  # sealed values were authenticated; this fails only for content this version cannot read
         content = trusted(
@@ -148,6 +167,8 @@ def open_values(cipher: FieldCipher, values: Sequence[Any]) -> Example:
                 "tool_calls": json_value(calls_json),
                 "rejected": json_value(rejected_json),
                 "turns": json_value(turns_json) if turns_json is not None else [],
+                "reasoning": reasoning_text.decode() if reasoning_text is not None else "",
+                "extra": json_value(extra_json) if extra_json is not None else {},
             },
         )
         params_value = json_value(params_json)
@@ -161,9 +182,17 @@ def open_values(cipher: FieldCipher, values: Sequence[Any]) -> Example:
         or (pt is not None and type(pt) is not int)
         or (ct is not None and type(ct) is not int)
         or (tid is not None and type(tid) is not int)
+        or (desirability is not None and not _is_flag(desirability))
     ):
         raise _plain_problem(rid, values, params_json)
-    meta = {"model": model, "params": params_value, "prompt_tokens": pt, "completion_tokens": ct, "template_id": tid}
+    meta = {
+        "model": model,
+        "params": params_value,
+        "prompt_tokens": pt,
+        "completion_tokens": ct,
+        "template_id": tid,
+        "desirability": None if desirability is None else desirability == 1,
+    }
     return trusted(
         Example,
         {
@@ -196,6 +225,8 @@ def _plain_problem(rid: str, values: Sequence[Any], params_json: bytes) -> Damag
         value = row[column]
         if type(value) is not kind and (value is not None or column == "model"):
             return DamagedRow(TABLE, column, rid, _what(value))
+    if row["desirability"] is not None and not _is_flag(row["desirability"]):
+        return DamagedRow(TABLE, "desirability", rid, "is neither 0, 1 nor empty (NULL)")
     return DamagedRow(TABLE, "content", rid, "holds what this version cannot read")
 
 

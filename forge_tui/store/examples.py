@@ -8,11 +8,13 @@ import threading
 import time
 from collections.abc import Sequence
 from datetime import datetime
+from enum import Enum
 from typing import Any
 
 from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
+from forge_tui.core.desirability import DesirabilityFilter
 from forge_tui.core.errors import DamagedRow
 from forge_tui.core.json_text import compact
 from forge_tui.core.models import Example, ExampleContent, ExampleMeta
@@ -46,16 +48,20 @@ def sealed_content(cipher: FieldCipher, row_id: str, content: ExampleContent) ->
     """The sealed columns of a row (and rejected_count). The anchor's seal binds which optional
     columns are set (example_reader.presence_marker), so a NULL put in their place is noticed."""
     seal = cipher.seal
-    # Most examples are one exchange: no turns, no sealed value (NULL).
+    # Most examples are one exchange without reasoning or kept-aside fields: no sealed value (NULL).
     turns = seal("turns", row_id, compact(content.turns)) if content.turns else None
+    reasoning = seal("reasoning", row_id, content.reasoning.encode()) if content.reasoning else None
+    extra = seal("extra", row_id, compact(content.extra)) if content.extra else None
     return dict(
         system_prompt=seal("system_prompt", row_id, content.system_prompt.encode()),
         user_prompt=seal("user_prompt", row_id, content.user_prompt.encode()),
-        output=seal(ANCHOR, row_id, content.output.encode(), presence_marker((turns,))),
+        output=seal(ANCHOR, row_id, content.output.encode(), presence_marker((turns, reasoning, extra))),
         slots=seal("slots", row_id, compact(content.slots)),
         tool_calls=seal("tool_calls", row_id, compact(content.tool_calls)),
         rejected=seal("rejected", row_id, compact(content.rejected)),
         turns=turns,
+        reasoning=reasoning,
+        extra=extra,
         rejected_count=len(content.rejected),
     )
 
@@ -79,6 +85,7 @@ def sealed_values(
         params=cipher.seal("params", row_id, compact(meta.params)),
         prompt_tokens=meta.prompt_tokens,
         completion_tokens=meta.completion_tokens,
+        desirability=meta.desirability,
         created_at=now,
         updated_at=now,
     )
@@ -86,8 +93,8 @@ def sealed_values(
 
 _INSERT_COLUMNS = (
     "id", "dataset_id", "template_id", "system_prompt", "user_prompt", "output", "slots", "tool_calls", "rejected",
-    "turns", "rejected_count", "model", "params", "prompt_tokens", "completion_tokens", "created_at", "updated_at",
-    "insert_id",
+    "turns", "reasoning", "extra", "rejected_count", "model", "params", "prompt_tokens", "completion_tokens",
+    "desirability", "created_at", "updated_at", "insert_id",
 )  # fmt: skip
 _INSERT = f"INSERT INTO example ({', '.join(_INSERT_COLUMNS)}) VALUES ({', '.join('?' * len(_INSERT_COLUMNS))})"
 
@@ -108,9 +115,9 @@ def insert_values(
     rows = [
         (
             v["id"], v["dataset_id"], v["template_id"], v["system_prompt"], v["user_prompt"], v["output"], v["slots"],
-            v["tool_calls"], v["rejected"], v["turns"], v["rejected_count"], v["model"], v["params"],
-            v["prompt_tokens"], v["completion_tokens"], _stored_time(v["created_at"]), _stored_time(v["updated_at"]),
-            insert_id,
+            v["tool_calls"], v["rejected"], v["turns"], v["reasoning"], v["extra"], v["rejected_count"], v["model"],
+            v["params"], v["prompt_tokens"], v["completion_tokens"], v["desirability"], _stored_time(v["created_at"]),
+            _stored_time(v["updated_at"]), insert_id,
         )
         for v in values
     ]  # fmt: skip
@@ -118,13 +125,30 @@ def insert_values(
     connection.exec_driver_sql(_INSERT, rows)
 
 
-def ids(session: Session, dataset_id: int) -> list[str]:
-    """Every example id of the dataset, in creation order (no content is read)."""
+# The test a DesirabilityFilter adds to a WHERE clause; the (dataset_id, desirability, id, insert_id)
+# index answers it without reading rows.
+_WANTED = {
+    DesirabilityFilter.ALL: "",
+    DesirabilityFilter.DESIRABLE: " AND desirability = 1",
+    DesirabilityFilter.UNDESIRABLE: " AND desirability = 0",
+    DesirabilityFilter.UNLABELLED: " AND desirability IS NULL",
+}
+
+
+def ids(session: Session, dataset_id: int, wanted: DesirabilityFilter = DesirabilityFilter.ALL) -> list[str]:
+    """Every example id of the dataset (of that desirability), in creation order (no content is read)."""
     # Without the ORM's result processing: a third of a second per 100k ids otherwise.
     found = session.connection().exec_driver_sql(
-        f"SELECT id FROM example WHERE dataset_id = ? AND {VISIBLE_SQL} ORDER BY id", (dataset_id,)
+        f"SELECT id FROM example WHERE dataset_id = ? AND {VISIBLE_SQL}{_WANTED[wanted]} ORDER BY id", (dataset_id,)
     )
     return list(found.scalars())
+
+
+def count(session: Session, dataset_id: int, wanted: DesirabilityFilter = DesirabilityFilter.ALL) -> int:
+    found = session.connection().exec_driver_sql(
+        f"SELECT count(*) FROM example WHERE dataset_id = ? AND {VISIBLE_SQL}{_WANTED[wanted]}", (dataset_id,)
+    )
+    return int(found.scalar_one())
 
 
 # Rows are read as SQLite stores them (no ORM result processing, which fails on a damaged value
@@ -142,15 +166,21 @@ def _rows(session: Session, sql: str, params: tuple[Any, ...]) -> list[Sequence[
     return list(session.connection().exec_driver_sql(sql, params).fetchall())
 
 
-def window(session: Session, dataset_id: int, offset: int, limit: int, after: str | None = None) -> list[Sequence[Any]]:
-    """Rows `offset` .. `offset + limit` in creation order. With `after` (the id of the row just
-    before `offset`) the index is entered at that id (keyset); without, SQLite counts `offset`
-    entries of the (dataset_id, id, insert_id) index, which touches no row data."""
+def window(
+    session: Session,
+    dataset_id: int,
+    offset: int,
+    limit: int,
+    after: str | None = None,
+    wanted: DesirabilityFilter = DesirabilityFilter.ALL,
+) -> list[Sequence[Any]]:
+    """Rows `offset` .. `offset + limit` in creation order (of those `wanted`). With `after` (the id
+    of the row just before `offset`) the index is entered at that id (keyset); without, SQLite counts
+    `offset` entries of the (dataset_id, [desirability,] id, insert_id) index, which touches no row data."""
+    where = f"WHERE dataset_id = ? AND {VISIBLE_SQL}{_WANTED[wanted]}"
     if after is not None:
-        keyset = f"{_SELECT} WHERE dataset_id = ? AND {VISIBLE_SQL} AND id > ? ORDER BY id LIMIT ?"
-        return _rows(session, keyset, (dataset_id, after, limit))
-    paged = f"{_SELECT} WHERE dataset_id = ? AND {VISIBLE_SQL} ORDER BY id LIMIT ? OFFSET ?"
-    return _rows(session, paged, (dataset_id, limit, offset))
+        return _rows(session, f"{_SELECT} {where} AND id > ? ORDER BY id LIMIT ?", (dataset_id, after, limit))
+    return _rows(session, f"{_SELECT} {where} ORDER BY id LIMIT ? OFFSET ?", (dataset_id, limit, offset))
 
 
 def plain_by_ids(session: Session, example_ids: Sequence[str]) -> list[Sequence[Any]]:
@@ -197,9 +227,27 @@ def restore_values(
     connection.exec_driver_sql(sql, [(*(row[n] for n in names), insert_id) for row in stored])
 
 
-def replace_content(session: Session, cipher: FieldCipher, example_id: str, content: ExampleContent) -> None:
-    """Seals new content into an existing row (same id, so the associated data still binds it)."""
-    values = sealed_content(cipher, example_id, content)
+class Keep(Enum):
+    """replace_content's desirability when it is to stay as stored."""
+
+    KEEP = "keep"
+
+
+KEEP = Keep.KEEP
+
+
+def replace_content(
+    session: Session,
+    cipher: FieldCipher,
+    example_id: str,
+    content: ExampleContent,
+    desirability: bool | Keep | None = KEEP,
+) -> None:
+    """Seals new content into an existing row (same id, so the associated data still binds it), and
+    sets its desirability unless that is KEEP."""
+    values: dict[str, Any] = sealed_content(cipher, example_id, content)
+    if desirability is not KEEP:
+        values["desirability"] = desirability
     sets = ", ".join(f"{column} = ?" for column in values)
     result = session.connection().exec_driver_sql(
         f"UPDATE example SET {sets}, updated_at = ? WHERE id = ?",

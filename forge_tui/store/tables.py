@@ -100,9 +100,12 @@ class Dataset(SQLModel, table=True):
 
 class Example(SQLModel, table=True):
     __tablename__ = "example"
-    # insert_id is in the index so that the visibility test (store.staged_inserts) needs no row read
-    # when counting or paging.
-    __table_args__ = (Index("ix_example_dataset_id_id_insert_id", "dataset_id", "id", "insert_id"),)
+    # insert_id is in the indexes so that the visibility test (store.staged_inserts) needs no row read
+    # when counting or paging; the second one pages the examples of one desirability (KTO filter).
+    __table_args__ = (
+        Index("ix_example_dataset_id_id_insert_id", "dataset_id", "id", "insert_id"),
+        Index("ix_example_dataset_id_desirability_id", "dataset_id", "desirability", "id", "insert_id"),
+    )
 
     # Time-ordered text ids, made before the insert so they can be bound into the sealed fields.
     id: str = Field(primary_key=True)
@@ -117,6 +120,11 @@ class Example(SQLModel, table=True):
     tool_calls: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     rejected: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     turns: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    # Sealed like turns, NULL when empty: the model's reasoning, and imported fields no mapping took.
+    reasoning: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    extra: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    # KTO label, plain so that SQL can filter on it: 1 desirable, 0 undesirable, NULL not labelled.
+    desirability: bool | None = None
     rejected_count: int = 0
     model: str = ""
     params: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))  # sealed

@@ -323,7 +323,70 @@ async def test_presets_ask_stored_examples_again(home: Home, backend: BackendSer
     session.regenerate(1)
     await session.wait()
     session.star(1)
+    # Only the answer rejected in this batch: "worse" was stored with the example before.
+    assert [(card.index, answer) for card, _, answer in session.rejected_answers()] == [
+        (1, session.cards[1].rejected_here[0])
+    ]
     await session.add_starred(workspace.examples, dataset.id)
     added = [e for e in workspace.examples.scan(dataset.id) if isinstance(e, Example)][2:]
     assert added[0].content.system_prompt == "Terse." and added[0].content.rejected == ["worse"]
     assert added[1].content.turns == turns and len(added[1].content.rejected) == 1
+
+
+@pytest.mark.parametrize(
+    ("kind", "think_in_content"),
+    [("ollama", False), ("openai", False), ("openai", True)],
+    ids=["ollama-think-tags", "openai-reasoning-field", "openai-think-tags"],
+)
+async def test_the_models_thinking_is_stored_as_reasoning_and_stars_are_desirable(
+    home: Home, fake: FakeOllama, kind: str, think_in_content: bool
+) -> None:
+    fake.think_in_content = think_in_content
+    unlocked = AccountService(home).unlock(*_alice(home))
+    workspace = Workspace.open(home, unlocked)
+    dataset = workspace.datasets.current()
+    assert dataset is not None
+    settings = BackendSettings(kind=kind, base_url=fake.base_url, max_retries=0)  # type: ignore[arg-type]
+    async with BackendService(settings) as backend:
+        session, _ = session_for(backend, model="qwen3:0.6b", paraphrase_model=None, batch=2)
+        await session.run()
+        thoughts = [card.reasoning for card in session.cards]
+        assert all(t.startswith("Okay, the user wants something about the") for t in thoughts), thoughts
+        session.star(1)
+        assert session.example_for(session.cards[0])[1].desirability is None  # not starred: not judged
+        assert await session.add_starred(workspace.examples, dataset.id) == 1
+    (stored,) = [e for e in workspace.examples.scan(dataset.id) if isinstance(e, Example)]
+    assert stored.content.reasoning == thoughts[1]
+    assert stored.content.output and "think" not in stored.content.output
+    assert stored.meta.desirability is True
+
+
+async def test_rejected_answers_are_added_as_undesirable_examples(home: Home, backend: BackendService) -> None:
+    unlocked = AccountService(home).unlock(*_alice(home))
+    workspace = Workspace.open(home, unlocked)
+    dataset = workspace.datasets.current()
+    assert dataset is not None
+    session, _ = session_for(backend, batch=3)
+    await session.run()
+    rejected = {0: session.cards[0].output, 2: session.cards[2].output}
+    session.regenerate(0)
+    session.regenerate(2)
+    await session.wait()
+    session.star(0)  # card 2 is not starred: its rejected answer still counts
+    kept = session.cards[0].output
+    assert await session.add_with_rejected(workspace.examples, dataset.id) == (1, 2)
+    assert session.cards == []
+    stored = [e for e in workspace.examples.scan(dataset.id) if isinstance(e, Example)]
+    summary = [(e.content.user_prompt, e.content.output, e.meta.desirability) for e in stored]
+    assert summary == [
+        (session.variations[1], kept, True),
+        (session.variations[1], rejected[0], False),
+        (session.variations[3], rejected[2], False),
+    ]
+    assert stored[0].content.rejected == [rejected[0]]  # the preference pair stays too
+    undesirable = stored[1]
+    assert undesirable.content.rejected == [] and undesirable.content.system_prompt == "You are terse."
+    assert undesirable.content.slots == {"topic": "the moon", "who": "a child"}
+    assert undesirable.meta.params["rejected_answer"] is True and undesirable.meta.params["variation"] == 1
+    with pytest.raises(InvalidInput, match="Nothing to add"):
+        await session.add_with_rejected(workspace.examples, dataset.id)

@@ -19,7 +19,7 @@ from forge_tui.services.workspace import Workspace
 
 IN_ONE_PROCESS = 10**9
 ALWAYS_WORKERS = 1
-VICTIM = 2  # the example with turns
+VICTIM = 2  # the example with turns, reasoning and kept-aside fields (extra)
 
 # kind of damage -> (column, the value written there)
 DAMAGE: dict[str, tuple[str, Any]] = {
@@ -31,6 +31,9 @@ DAMAGE: dict[str, tuple[str, Any]] = {
     "params that are not an object": ("params", "[1, 2]"),
     "a created_at that is not a time": ("created_at", "garbage"),
     "turns set to NULL": ("turns", None),
+    "reasoning set to NULL": ("reasoning", None),
+    "extra set to NULL": ("extra", None),
+    "a desirability that is not 0 or 1": ("desirability", "yes"),
 }
 
 
@@ -44,6 +47,8 @@ def fill(workspace: Workspace) -> tuple[int, list[str]]:
             user_prompt=f"question {i}",
             output=f"answer {i}",
             turns=turns if i == VICTIM else [],
+            reasoning="thought first" if i == VICTIM else "",
+            extra={"images": ["a.png"]} if i == VICTIM else {},
         )
         items.append((content, ExampleMeta(model="m", params={"temperature": 0.5})))
     return dataset, workspace.examples.add_many(dataset, items)
@@ -62,6 +67,14 @@ def allow_nulls(db_path: Path) -> None:
             (sql.replace(" NOT NULL", ""),),
         )
         connection.execute("PRAGMA writable_schema = OFF")
+    finally:
+        connection.close()
+
+
+def stored_value(db_path: Path, row_id: str, column: str) -> Any:
+    connection = sqlite3.connect(db_path)
+    try:
+        return connection.execute(f"SELECT {column} FROM example WHERE id = ?", (row_id,)).fetchone()[0]
     finally:
         connection.close()
 
@@ -131,6 +144,16 @@ def test_turns_moved_into_a_row_sealed_without_them_are_noticed(workspace: Works
     assert isinstance(item, BrokenExample) and ids[0] in item.reason and "turns field" in item.reason
 
 
+@pytest.mark.parametrize("column", ["reasoning", "extra"])
+def test_reasoning_or_extra_moved_into_a_row_sealed_without_them_is_noticed(workspace: Workspace, column: str) -> None:
+    dataset, ids = fill(workspace)
+    cipher = workspace.examples.cipher(dataset)
+    forged = cipher.seal(column, ids[0], b'{"planted": true}' if column == "extra" else b"planted")
+    damage(workspace.home.db_path, ids[0], column, forged)
+    (item,) = workspace.examples.window(dataset, 0, 1)
+    assert isinstance(item, BrokenExample) and ids[0] in item.reason and f"{column} field" in item.reason
+
+
 def test_rows_from_before_the_presence_marker_open_and_verify_binds_it(workspace: Workspace) -> None:
     dataset, ids = fill(workspace)
     cipher = workspace.examples.cipher(dataset)
@@ -142,9 +165,13 @@ def test_rows_from_before_the_presence_marker_open_and_verify_binds_it(workspace
     first = workspace.verify(info)
     assert first.broken == [] and first.resealed == 1
     assert workspace.verify(info).resealed == 0
-    damage(workspace.home.db_path, ids[VICTIM], "turns", None)
-    report = workspace.verify(info)
-    assert [b.id for b in report.broken] == [ids[VICTIM]] and "turns field" in report.broken[0].reason
+    for column in ("turns", "reasoning", "extra"):  # each is bound now: a dropped one is reported
+        stored = stored_value(workspace.home.db_path, ids[VICTIM], column)
+        damage(workspace.home.db_path, ids[VICTIM], column, None)
+        report = workspace.verify(info)
+        assert [b.id for b in report.broken] == [ids[VICTIM]] and f"{column} field" in report.broken[0].reason
+        damage(workspace.home.db_path, ids[VICTIM], column, stored)
+    assert workspace.verify(info).broken == []
 
 
 def test_a_damaged_row_can_be_deleted_and_put_back_as_it_was(workspace: Workspace) -> None:

@@ -82,6 +82,8 @@ def sealed_content(mark: str) -> ExampleContent:
         output=f"output {mark} " + "long answer " * 200,
         tool_calls=[{"name": "search", "arguments": {"query": mark}}],
         rejected=[f"rejected {mark}", f"also {mark}"],
+        reasoning=f"reasoning {mark}",
+        extra={f"field-{mark}": [f"extra {mark}"]},
     )
 
 

@@ -16,6 +16,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import Engine
 from sqlmodel import SQLModel
 
+from forge_tui.core.desirability import DesirabilityFilter
 from forge_tui.core.models import Example
 from forge_tui.services.accounts import AccountService
 from forge_tui.services.datasets import DatasetService
@@ -226,3 +227,98 @@ def test_two_processes_migrate_a_fresh_database_at_once(tmp_path: Path) -> None:
         tables_made = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     conn.close()
     assert {"user", "dataset", "example", "login_attempt", "job", "job_item"} <= tables_made
+
+
+def fill_revision_0005(engine: Engine) -> None:
+    """An account and an example of two turns as revision 0005 stored them: every content field
+    sealed, params too, and the output's seal binding the presence marker of the time ("turns")."""
+    data_key, kdf_salt, ds_salt = new_data_key(), new_salt(), new_salt()
+    recovery_salt = new_salt()
+    wrapped = wrap_key(
+        derive_password_key(PASSWORD, kdf_salt, FAST_KDF_FOR_TESTS), data_key, b"forge-tui|data-key|password|alice"
+    )
+    wrapped_recovery = wrap_key(
+        recovery_wrapping_key(new_recovery_key(), recovery_salt), data_key, b"forge-tui|data-key|recovery|alice"
+    )
+    cipher = FieldCipher(dataset_key(data_key, ds_salt))
+    turns = json.dumps(
+        [
+            {"role": "user", "content": "hi"},
+            {"role": "assistant", "content": "hello"},
+            {"role": "user", "content": "and?"},
+        ]
+    )
+    sealed = {
+        "system_prompt": cipher.seal("system_prompt", EXAMPLE_ID, b"be brief"),
+        "user_prompt": cipher.seal("user_prompt", EXAMPLE_ID, b"and?"),
+        "slots": cipher.seal("slots", EXAMPLE_ID, b"{}"),
+        "output": cipher.seal("output", EXAMPLE_ID, b"Done.", b"turns"),
+        "tool_calls": cipher.seal("tool_calls", EXAMPLE_ID, b"[]"),
+        "rejected": cipher.seal("rejected", EXAMPLE_ID, b"[]"),
+        "turns": cipher.seal("turns", EXAMPLE_ID, turns.encode()),
+        "params": cipher.seal("params", EXAMPLE_ID, b'{"seed": 3}'),
+    }
+    with engine.begin() as conn:
+        conn.exec_driver_sql(
+            "INSERT INTO user (id, username, display_name, kdf_salt, kdf_params, wrapped_key, recovery_salt,"
+            " wrapped_recovery_key, key_check, settings, seal_pending, created_at)"
+            " VALUES (1, 'alice', 'Alice', ?, ?, ?, ?, ?, ?, '{}', 0, ?)",
+            (
+                kdf_salt,
+                json.dumps(FAST_KDF_FOR_TESTS.to_dict()),
+                wrapped,
+                recovery_salt,
+                wrapped_recovery,
+                key_check(data_key),
+                CREATED,
+            ),
+        )
+        conn.exec_driver_sql(
+            "INSERT INTO dataset (id, owner_id, name, description, salt, key_check, archived, created_at)"
+            " VALUES (1, 1, 'chats', '', ?, ?, 0, ?)",
+            (ds_salt, key_check(data_key), CREATED),
+        )
+        conn.exec_driver_sql(
+            f"INSERT INTO example (id, dataset_id, {', '.join(sealed)}, rejected_count, model, created_at, updated_at)"
+            f" VALUES (?, 1, {', '.join('?' * len(sealed))}, 0, 'm', ?, ?)",
+            (EXAMPLE_ID, *sealed.values(), CREATED, CREATED),
+        )
+
+
+def test_upgrade_from_0005_adds_reasoning_extra_and_desirability(tmp_path: Path) -> None:
+    home_dir = tmp_path / "home"
+    home_dir.mkdir()
+    engine = make_engine(home_dir / "forge.db")
+    migrate(engine, "0005")
+    fill_revision_0005(engine)
+    engine.dispose()
+
+    home = open_home(home_dir)
+    try:
+        assert home.schema_revision() == head_revision()
+        example_cols = columns(home.engine, "example")
+        assert {name: example_cols[name][:2] for name in ("reasoning", "extra", "desirability")} == {
+            "reasoning": ("BLOB", 0),
+            "extra": ("BLOB", 0),
+            "desirability": ("BOOLEAN", 0),
+        }
+        with home.engine.connect() as conn:
+            plan = conn.exec_driver_sql(
+                "EXPLAIN QUERY PLAN SELECT id FROM example WHERE dataset_id = 1 AND desirability = 0 ORDER BY id"
+            ).all()
+        assert "ix_example_dataset_id_desirability_id" in " ".join(str(row[-1]) for row in plan)
+
+        unlocked = AccountService(home).unlock("alice", PASSWORD)
+        examples = ExampleService(home, unlocked)
+        (item,) = examples.page(1)
+        assert isinstance(item, Example)  # the old marker ("turns") still opens the output
+        assert (item.content.output, len(item.content.turns), item.meta.params) == ("Done.", 3, {"seed": 3})
+        assert (item.content.reasoning, item.content.extra, item.meta.desirability) == ("", {}, None)
+
+        thought = item.content.model_copy(update={"reasoning": "They asked twice.", "extra": {"lang": "en"}})
+        saved = examples.update(item, thought, desirability=False)
+        assert saved.content == thought and saved.meta.desirability is False
+        assert [e.id for e in examples.window(1, 0, 10, wanted=DesirabilityFilter.UNDESIRABLE)] == [EXAMPLE_ID]
+        assert examples.count(1, DesirabilityFilter.UNLABELLED) == 0
+    finally:
+        home.close()

@@ -295,3 +295,32 @@ async def test_keys_typed_together_act_on_the_card_moved_to(home: Home, fake: Fa
             driver.send_message(events.Key(key, " " if key == "space" else key))
         await wait_until(pilot, lambda: screen.session is not None and len(screen.session.starred()) == 2)
         assert [c.starred for c in screen.session.cards] == [False, True, True]
+
+
+async def test_thinking_is_stored_and_rejected_answers_can_be_added_as_undesirable(
+    home: Home, fake: FakeOllama
+) -> None:
+    prepare(home, fake, generation_model="qwen3:0.6b", paraphrase_model=None)  # a thinking model
+    app = ForgeApp(home)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_audition(pilot)
+        screen.query_one("#batch", Input).value = "2"
+        await pilot.press("ctrl+r")
+        await wait_until(pilot, lambda: batch_done(screen))
+        session = screen.session
+        assert session is not None and all(c.reasoning for c in session.cards)
+        screen.query(AuditionCard).first().focus()
+        await pilot.press("space", "j", "x")  # star card 1; reject card 2's answer
+        await wait_until(pilot, lambda: batch_done(screen) and session.cards[1].rejected_here)
+        kept, thought, rejected = session.cards[0].answer, session.cards[0].reasoning, session.cards[1].rejected_here[0]
+        await pilot.pause(0.1)
+        # The keys as the footer writes them (from the bindings in use).
+        assert "^s adds them to the dataset; ^o adds them plus 1 rejected answer as undesirable" in status(screen)
+        await pilot.press("ctrl+o")
+        await wait_until(pilot, lambda: not screen.query(AuditionCard))
+    stored = stored_examples(home)
+    assert [(e.content.output, e.content.reasoning, e.meta.desirability) for e in stored] == [
+        (kept, thought, True),
+        (rejected, "", False),
+    ]
+    assert "<think>" not in kept and thought.startswith("Okay, the user wants")

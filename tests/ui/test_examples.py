@@ -21,7 +21,7 @@ from forge_tui.ui.screens.datasets import DatasetsScreen
 from forge_tui.ui.screens.examples import ExamplesScreen
 from forge_tui.ui.widgets.dialogs import Confirm, TextPrompt, WorkProgress
 from forge_tui.ui.widgets.example_detail import ExampleDetail
-from forge_tui.ui.widgets.example_table import ExampleTable
+from forge_tui.ui.widgets.example_table import ExampleTable, RowView
 from tests.ui.test_app import PASSWORD, make_user, type_text, unlock, wait_for_screen, wait_until
 
 
@@ -70,7 +70,7 @@ async def test_page_through_open_edit_and_save(home: Home) -> None:
         screen = await open_examples(pilot)
         table = screen.query_one(ExampleTable)
         assert "'default': 1000 examples" in status(screen)
-        assert table.columns == ["prompt", "slot:topic", "answer", "rej", "model", "created"]
+        assert table.columns == ["prompt", "slot:topic", "answer", "rej", "kto", "model", "created"]
         assert len(table._pages) <= 2  # only what is on screen was opened
         for _ in range(40):
             await pilot.press("pagedown")
@@ -284,3 +284,106 @@ async def test_copy_the_example_and_a_whole_field(home: Home) -> None:
         await wait_until(pilot, lambda: len(sent) == 2)
         assert sent[1] == "answer 1" and app.clipboard == "answer 1"
         assert any("Copied the answer (8 characters)" in n.message for n in app._notifications)
+
+
+def fill_labelled(home: Home, n: int) -> Workspace:
+    """n examples: desirable, undesirable, unlabelled in turn; the first has reasoning and extras."""
+    workspace = Workspace.open(home, AccountService(home).unlock("alice", PASSWORD))
+    dataset = workspace.datasets.current()
+    assert dataset is not None
+    labels = (True, False, None)
+    items = [
+        (
+            ExampleContent(
+                user_prompt=f"question {i}",
+                output=f"answer {i}",
+                reasoning="First I weigh the tides." if i == 0 else "",
+                extra={"images": ["tide.png"], "source": "wiki"} if i == 0 else {},
+            ),
+            ExampleMeta(desirability=labels[i % 3]),
+        )
+        for i in range(n)
+    ]
+    workspace.examples.add_many(dataset.id, items)
+    return workspace
+
+
+async def test_the_desirability_column_and_its_filter(fast_home_dir: Any) -> None:
+    from forge_tui.services.home import open_home
+
+    config = fast_home_dir / "config.toml"  # a remapped key: the status line names the one in use
+    config.write_text(config.read_text() + '\n[keys]\n"examples.desirability_filter" = "y"\n', encoding="utf-8")
+    home = open_home(fast_home_dir)
+    make_user(home)
+    fill_labelled(home, 30)
+    app = ForgeApp(home)
+    try:
+        async with app.run_test(size=(100, 30)) as pilot:
+            screen = await open_examples(pilot)
+            table = screen.query_one(ExampleTable)
+            assert "'default': 30 examples · y filters ✓/✗" in status(screen)
+            assert [(table.row(i) or RowView("", {})).cells["kto"] for i in range(4)] == ["✓", "✗", "", "✓"]
+            await pilot.press("f")  # no longer bound
+            await pilot.pause()
+            assert table.total == 30
+            seen = []
+            for _ in range(4):
+                await pilot.press("y")
+                await wait_until(pilot, lambda: table.total in (10, 30))
+                rows = [table.row(i) for i in range(table.total)]
+                seen.append((status(screen).split(" · ")[0], {r.cells["kto"] for r in rows if r is not None}))
+            assert seen == [
+                ("'default': 10 desirable (✓) examples", {"✓"}),
+                ("'default': 10 undesirable (✗) examples", {"✗"}),
+                ("'default': 10 unlabelled examples", {""}),
+                ("'default': 30 examples", {"✓", "✗", ""}),
+            ]
+            await pilot.press("y", "y", "ctrl+a")  # select all undesirable ones: only those
+            assert len(table.selected) == 10 and "y: unlabelled" in status(screen)
+            await pilot.press("escape", "slash")  # a search keeps the filter
+            await type_text(pilot, "question 1")
+            await pilot.press("enter")
+            await wait_until(pilot, lambda: "search finished" in status(screen))
+            found = [table.row(i) for i in range(table.total)]
+            assert [r.cells["prompt"] for r in found if r is not None] == ["question 1", "question 10", "question 13",
+                                                                           "question 16", "question 19"]  # fmt: skip
+    finally:
+        home.close()
+
+
+async def test_the_detail_folds_reasoning_and_extras_and_sets_desirability(home: Home) -> None:
+    from textual.widgets import Collapsible, Select
+
+    make_user(home)
+    workspace = fill_labelled(home, 3)
+    app = ForgeApp(home)
+    async with app.run_test(size=(100, 40)) as pilot:
+        screen = await open_examples(pilot)
+        await pilot.press("enter")
+        await wait_for_screen(pilot, ExampleDetail)
+        detail = app.screen
+        assert isinstance(detail, ExampleDetail)
+        reasoning_fold = detail.query_one("#d-reasoning-fold", Collapsible)
+        extra_fold = detail.query_one("#d-extra-fold", Collapsible)
+        assert reasoning_fold.collapsed and extra_fold.collapsed
+        assert reasoning_fold.title == "Reasoning (24 characters)" and "images, source" in extra_fold.title
+        assert detail.query_one("#d-reasoning", TextArea).text == "First I weigh the tides."
+        extra = detail.query_one("#d-extra", TextArea)
+        assert extra.read_only and json.loads(extra.text) == {"images": ["tide.png"], "source": "wiki"}
+        select = detail.query_one("#d-desirability", Select)
+        assert select.value == "desirable"
+        select.focus()
+        await pilot.press("enter", "down", "enter")  # ✗ undesirable
+        await wait_until(pilot, lambda: select.value == "undesirable")
+        assert "unsaved" in str(detail.query_one("#detail-title").render())
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: "saved" in str(detail.query_one("#detail-title").render()))
+        await pilot.press("escape")
+        await wait_for_screen(pilot, ExamplesScreen)
+        row = screen.query_one(ExampleTable).current()
+        assert row is not None and row.cells["kto"] == "✗"
+    dataset = workspace.datasets.current()
+    assert dataset is not None
+    first = next(e for e in workspace.examples.scan(dataset.id) if isinstance(e, Example))
+    assert first.meta.desirability is False
+    assert first.content.reasoning == "First I weigh the tides." and first.content.extra["source"] == "wiki"

@@ -34,6 +34,7 @@ from forge_tui.services.audition import (
 )
 from forge_tui.services.backends import BackendError, BackendService
 from forge_tui.services.workspace import Workspace
+from forge_tui.ui.keys import key_for
 from forge_tui.ui.screens.base import WorkspaceScreen
 from forge_tui.ui.shown import shown_markup
 from forge_tui.ui.widgets.audition_card import AuditionCard
@@ -54,12 +55,15 @@ class AuditionScreen(WorkspaceScreen):
         "card and the generation model answers each, all at once. On a card: space stars it, e edits the "
         "answer (and tool calls), x rejects it and asks again (the rejected answer is kept for preference "
         "pairs), r retries a failed card, v switches the variation, h lists rejected answers, c copies. "
-        "ctrl+s adds the starred cards to the current dataset; escape stops everything in flight. "
+        "ctrl+s adds the starred cards to the current dataset (labelled desirable for KTO, with the model's "
+        "reasoning); ctrl+o adds them and every answer rejected in this batch as an undesirable example of "
+        "its own. escape stops everything in flight. "
         "Leave the paraphrase model empty to send the prompt as written."
     )
     BINDINGS = [
         Binding("ctrl+r", "generate", "Generate", id="audition.generate"),
         Binding("ctrl+s", "add_starred", "Add starred", id="audition.add"),
+        Binding("ctrl+o", "add_with_rejected", "Add + rejected ✗", id="audition.add_with_rejected"),
         Binding("escape", "cancel", "Stop all", id="audition.cancel"),
         Binding("ctrl+b", "toggle_form", "Form", id="audition.form"),
     ]
@@ -75,6 +79,7 @@ class AuditionScreen(WorkspaceScreen):
         self._status_dirty = False
         self._status_text_shown = ""
         self._gc_paused = False
+        self._keys: dict[str, str] = {}  # action -> its key as the bindings give it (status line)
 
     # --- layout -----------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -313,12 +318,22 @@ class AuditionScreen(WorkspaceScreen):
             counts[card.state] = counts.get(card.state, 0) + 1
         parts = [f"{n} {s.value}" for s, n in counts.items()]
         starred = len(session.starred())
+        rejected = sum(len(card.rejected_in_batch()) for card in session.cards)
         line = f"{len(session.cards)} cards: {', '.join(parts)} · ★ {starred} starred"
         if starred:
-            line += " — ctrl+s adds them to the dataset"
+            line += f" — {self._key('add_starred')} adds them to the dataset"
+        if rejected:
+            answers = f"{rejected} rejected answer{'s' if rejected != 1 else ''}"
+            what = f"them plus {answers}" if starred else f"the {answers}"
+            line += f"{'; ' if starred else ' — '}{self._key('add_with_rejected')} adds {what} as undesirable"
         if session.paraphrase_note:
             line += f"\n{session.paraphrase_note}"
         return line
+
+    def _key(self, action: str) -> str:
+        key = self._keys.get(action) or key_for(self, action)
+        self._keys[action] = key
+        return key
 
     def _set_status(self, text: str, error: bool = False) -> None:
         status = self.query_one("#batch-status", Static)
@@ -453,4 +468,23 @@ class AuditionScreen(WorkspaceScreen):
             self.notify(str(exc), title="Nothing added", severity="warning")
             return
         self.notify(f"Added {added} example{'s' if added != 1 else ''} to '{dataset.name}'.")
+        self._status_dirty = True
+
+    @work(exclusive=True, group="audition-add")
+    async def action_add_with_rejected(self) -> None:
+        """The starred cards (desirable) and every answer rejected in this batch (undesirable), for KTO."""
+        session = self.session
+        if session is None:
+            return
+        dataset = self.workspace.datasets.current()
+        if dataset is None:
+            self.notify("There is no current dataset: make one on the Datasets screen (d).", severity="warning")
+            return
+        try:
+            good, bad = await session.add_with_rejected(self.workspace.examples, dataset.id)
+        except ForgeError as exc:
+            self.notify(str(exc), title="Nothing added", severity="warning")
+            return
+        plural = "s" if bad != 1 else ""
+        self.notify(f"Added {good} desirable and {bad} undesirable example{plural} to '{dataset.name}'.")
         self._status_dirty = True

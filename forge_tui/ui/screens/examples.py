@@ -12,11 +12,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import Input, Static
 
+from forge_tui.core.desirability import DesirabilityFilter
 from forge_tui.core.errors import ForgeError
 from forge_tui.core.export_formats import FORMATS
 from forge_tui.core.models import Example, ExampleContent
 from forge_tui.services.examples import BrokenExample
 from forge_tui.services.workspace import Workspace
+from forge_tui.ui.keys import key_for
 from forge_tui.ui.screens.base import WorkspaceScreen
 from forge_tui.ui.widgets.dialogs import Confirm
 from forge_tui.ui.widgets.example_detail import ExampleDetail
@@ -27,6 +29,13 @@ from forge_tui.ui.widgets.import_flow import ImportFlow
 from forge_tui.ui.widgets.plain import PlainStatic
 
 SEARCH_BATCH = 200
+# How the status line names each desirability filter (f cycles them).
+FILTER_LABELS = {
+    DesirabilityFilter.ALL: "all examples",
+    DesirabilityFilter.DESIRABLE: "desirable (✓)",
+    DesirabilityFilter.UNDESIRABLE: "undesirable (✗)",
+    DesirabilityFilter.UNLABELLED: "unlabelled",
+}
 
 
 class ExamplesScreen(WorkspaceScreen):
@@ -38,7 +47,9 @@ class ExamplesScreen(WorkspaceScreen):
         "answered again (star the new answers and add them). / searches every field of every "
         "example (matches appear while the scan goes on; escape returns to the whole dataset). i imports "
         "a file (JSONL, JSON, CSV, TSV, Parquet). c copies the example under the cursor as JSON; in the "
-        "detail view alt+c copies the whole focused field (ctrl+c copies a selection)."
+        "detail view alt+c copies the whole focused field (ctrl+c copies a selection). The kto column shows "
+        "each example's desirability for KTO (✓ desirable, ✗ undesirable, blank: not labelled; set it in the "
+        "detail view); f shows all examples, then only desirable, undesirable or unlabelled ones."
     )
     BINDINGS = [
         Binding("slash", "search", "Search", id="examples.search"),
@@ -48,6 +59,7 @@ class ExamplesScreen(WorkspaceScreen):
         Binding("i", "import", "Import", id="examples.import"),
         Binding("c", "copy", "Copy", id="examples.copy"),
         Binding("ctrl+r", "regenerate", "Regenerate", id="examples.regenerate"),
+        Binding("f", "cycle_desirability", "✓✗ filter", id="examples.desirability_filter"),
         Binding("escape", "clear", "Whole dataset", id="examples.clear"),
     ]
 
@@ -58,6 +70,8 @@ class ExamplesScreen(WorkspaceScreen):
         self._search_done = False
         self._search_damaged = 0  # rows the search met that cannot be read (listed with the matches)
         self._status_text = ""
+        self.wanted = DesirabilityFilter.ALL
+        self._filter_key = ""  # its key as the bindings give it, looked up once (the status line follows the cursor)
         dataset = workspace.datasets.current()
         self.dataset_id: int | None = dataset.id if dataset else None
         self.dataset_name = dataset.name if dataset else ""
@@ -70,13 +84,13 @@ class ExamplesScreen(WorkspaceScreen):
         yield ForgeFooter()
 
     def _dataset_source(self) -> DatasetSource:
-        examples, dataset_id = self.workspace.examples, self.dataset_id
+        examples, dataset_id, wanted = self.workspace.examples, self.dataset_id, self.wanted
 
         def count() -> int:
-            return examples.count(dataset_id) if dataset_id is not None else 0
+            return examples.count(dataset_id, wanted) if dataset_id is not None else 0
 
         def window(offset: int, limit: int) -> list[Any]:
-            return examples.window(dataset_id, offset, limit) if dataset_id is not None else []
+            return examples.window(dataset_id, offset, limit, wanted=wanted) if dataset_id is not None else []
 
         return DatasetSource(count, window)
 
@@ -101,9 +115,15 @@ class ExamplesScreen(WorkspaceScreen):
             state = "search finished; escape shows all" if self._search_done else "searching…"
             damaged = self._search_damaged
             found = f"{table.total - damaged} matching" + (f", {damaged} damaged (not searched)" if damaged else "")
-            text = f"'{self._searching}': {found} in '{self.dataset_name}' ({state})"
+            text = f"'{self._searching}': {found}{self._filtered()} in '{self.dataset_name}' ({state})"
         else:
-            text = f"'{self.dataset_name}': {table.total} example{'s' if table.total != 1 else ''}"
+            text = f"'{self.dataset_name}': {table.total}{self._filtered()} example{'s' if table.total != 1 else ''}"
+        if self.dataset_id is not None:
+            key = self._filter_key = self._filter_key or key_for(self, "cycle_desirability")
+            if key and self.wanted is DesirabilityFilter.ALL:
+                text += f" · {key} filters ✓/✗"
+            elif key:
+                text += f" · {key}: {FILTER_LABELS[self.wanted.cycled()]}"
         if table.selected:
             text += f" · {len(table.selected)} selected (delete removes them)"
         if self._undo:
@@ -111,6 +131,21 @@ class ExamplesScreen(WorkspaceScreen):
         if text != self._status_text:  # Static.update lays out again even for the same text; the cursor moves often
             self._status_text = text
             self.query_one("#examples-status", Static).update(text)
+
+    def _filtered(self) -> str:
+        return "" if self.wanted is DesirabilityFilter.ALL else f" {FILTER_LABELS[self.wanted]}"
+
+    def action_cycle_desirability(self) -> None:
+        """All examples, then only the desirable, the undesirable, the unlabelled ones (KTO)."""
+        if self.dataset_id is None:
+            return
+        self.wanted = self.wanted.cycled()
+        self.table.selected.clear()
+        if self._searching:
+            self._restart_search(self._searching)
+        else:
+            self.table.reload(self._dataset_source(), keep_cursor=False)
+        self._status()
 
     @on(ExampleTable.Moved)
     def _moved(self) -> None:
@@ -125,8 +160,8 @@ class ExamplesScreen(WorkspaceScreen):
             self.notify(str(exc), severity="error")
             return
 
-        def save(ex: Example, content: ExampleContent) -> Example:
-            return self.workspace.examples.update(ex, content)
+        def save(ex: Example, content: ExampleContent, desirability: bool | None) -> Example:
+            return self.workspace.examples.update(ex, content, desirability)
 
         def closed(saved: Example | None) -> None:
             if saved is not None:
@@ -156,7 +191,7 @@ class ExamplesScreen(WorkspaceScreen):
         if isinstance(table.source, ListSource):
             table.selected = {e.id for e in table.source.items}
         elif self.dataset_id is not None:
-            table.selected = set(self.workspace.examples.ids(self.dataset_id))
+            table.selected = set(self.workspace.examples.ids(self.dataset_id, self.wanted))
         table.refresh()
         self._status()
 
@@ -220,6 +255,9 @@ class ExamplesScreen(WorkspaceScreen):
         if not text:
             self.action_clear()
             return
+        self._restart_search(text)
+
+    def _restart_search(self, text: str) -> None:
         self._searching = text
         self._search_done = False
         self._search_damaged = 0
@@ -234,7 +272,7 @@ class ExamplesScreen(WorkspaceScreen):
         """Opens every example in a thread, a batch at a time, and shows matches as they come."""
         if self.dataset_id is None:
             return
-        found = self.workspace.examples.search(self.dataset_id, text)
+        found = self.workspace.examples.search(self.dataset_id, text, self.wanted)
         done = False
 
         def next_batch() -> list[Example | BrokenExample]:

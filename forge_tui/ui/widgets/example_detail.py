@@ -10,15 +10,22 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Button, Label, Static, TextArea
+from textual.widgets import Button, Collapsible, Label, Select, Static, TextArea
 
 from forge_tui.core.errors import ForgeError, InvalidInput
 from forge_tui.core.models import Example, ExampleContent
 from forge_tui.ui.widgets.dialogs import Confirm
 from forge_tui.ui.widgets.plain import PlainStatic
 
-# Saves the new content and returns the example as stored; raises ForgeError with the reason.
-Save = Callable[[Example, ExampleContent], Example]
+# Saves the new content and desirability (KTO label) and returns the example as stored; raises
+# ForgeError with the reason.
+Save = Callable[[Example, ExampleContent, bool | None], Example]
+# The desirability choices of the detail view: (label, Select value, stored value).
+DESIRABILITY = (
+    ("not labelled", "none", None),
+    ("✓ desirable", "desirable", True),
+    ("✗ undesirable", "undesirable", False),
+)
 
 
 def _json_list(text: str, what: str) -> list[object]:
@@ -50,7 +57,13 @@ _FIELD_NAMES = {
     "d-output": "answer",
     "d-tools": "tool calls",
     "d-rejected": "rejected answers",
+    "d-reasoning": "reasoning",
+    "d-extra": "kept-aside fields",
 }
+
+
+def _folded_title(what: str, text: str) -> str:
+    return f"{what} ({len(text):,} characters)" if text else f"{what} (none)"
 
 
 class ExampleDetail(ModalScreen[Example | None]):
@@ -93,12 +106,31 @@ class ExampleDetail(ModalScreen[Example | None]):
                 else:
                     yield Label("User prompt (as sent)")
                     yield TextArea(content.user_prompt, id="d-user", soft_wrap=True)
+                with Collapsible(title=_folded_title("Reasoning", content.reasoning), id="d-reasoning-fold"):
+                    yield TextArea(content.reasoning, id="d-reasoning", soft_wrap=True)
                 yield Label("Answer")
                 yield TextArea(content.output, id="d-output", soft_wrap=True)
                 yield Label("Tool calls (JSON)")
                 yield TextArea(json.dumps(content.tool_calls, indent=2, ensure_ascii=False), id="d-tools")
                 yield Label("Rejected answers (JSON list; each becomes a preference pair on export)")
                 yield TextArea(json.dumps(content.rejected, indent=2, ensure_ascii=False), id="d-rejected")
+                yield Label("Desirability (KTO: a desirable or an undesirable completion)")
+                yield Select(
+                    [(label, value) for label, value, _ in DESIRABILITY],
+                    value=next(value for _, value, flag in DESIRABILITY if flag is ex.meta.desirability),
+                    allow_blank=False,
+                    compact=True,
+                    id="d-desirability",
+                )
+                if content.extra:
+                    names = ", ".join(content.extra)
+                    with Collapsible(title=f"Kept-aside fields: {names[:60]}", id="d-extra-fold"):
+                        yield TextArea(
+                            json.dumps(content.extra, indent=2, ensure_ascii=False, default=str),
+                            id="d-extra",
+                            language="json",
+                            read_only=True,
+                        )
             yield PlainStatic("", classes="error", id="d-error")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Save (ctrl+s)", variant="primary", id="save", compact=True)
@@ -142,19 +174,25 @@ class ExampleDetail(ModalScreen[Example | None]):
                 "system_prompt": self._text("#d-system"),
                 "user_prompt": user,
                 "turns": turns,
+                "reasoning": self._text("#d-reasoning"),
                 "output": self._text("#d-output"),
                 "tool_calls": calls,
                 "rejected": [str(r) for r in rejected],
             }
         )
 
+    def desirability(self) -> bool | None:
+        chosen = self.query_one("#d-desirability", Select).value
+        return next(flag for _, value, flag in DESIRABILITY if value == chosen)
+
     def dirty(self) -> bool:
         try:
-            return self.edited() != self.example.content
+            return self.edited() != self.example.content or self.desirability() is not self.example.meta.desirability
         except ForgeError:
             return True
 
     @on(TextArea.Changed)
+    @on(Select.Changed, "#d-desirability")
     def _changed(self) -> None:
         mark = " • unsaved" if self.dirty() else ""
         self.query_one("#detail-title", Label).update(f"Example {self.example.id}{mark}")
@@ -163,7 +201,7 @@ class ExampleDetail(ModalScreen[Example | None]):
     def action_save(self) -> None:
         error = self.query_one("#d-error", Static)
         try:
-            self.example = self._save(self.example, self.edited())
+            self.example = self._save(self.example, self.edited(), self.desirability())
         except ForgeError as exc:
             error.update(f"Not saved: {exc}")
             return

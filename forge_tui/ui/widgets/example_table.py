@@ -22,12 +22,13 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from forge_tui.core.control_chars import escape_controls
+from forge_tui.core.desirability import mark
 from forge_tui.core.models import Example
 from forge_tui.services.examples import BrokenExample
 
 PAGE = 100
 CACHED_PAGES = 30
-FIXED = {"rej": 3, "tools": 5, "model": 10, "created": 11}
+FIXED = {"rej": 3, "kto": 3, "tools": 5, "model": 10, "created": 11}
 NARROW_HIDDEN = ("model", "created")
 
 
@@ -48,6 +49,7 @@ def row_view(item: Example | BrokenExample) -> RowView:
         answer=content.output,
         tools=str(len(content.tool_calls)) if content.tool_calls else "",
         rej=str(len(content.rejected)) if content.rejected else "",
+        kto=mark(item.meta.desirability),
         model=item.meta.model,
         created=item.created_at.strftime("%m-%d %H:%M"),
     )
@@ -187,7 +189,7 @@ class ExampleTable(ScrollView, can_focus=True):
                 continue
             tools = tools or bool(view.cells.get("tools"))
             slots += [k for k in view.cells if k.startswith("slot:") and k not in slots]
-        return ["prompt", *slots[:3], "answer", *(["tools"] if tools else []), "rej", "model", "created"]
+        return ["prompt", *slots[:3], "answer", *(["tools"] if tools else []), "rej", "kto", "model", "created"]
 
     def shown_columns(self, width: int) -> list[str]:
         """Below 100 cells the model and the date make way for the text."""
