@@ -148,6 +148,8 @@ def open_values(cipher: FieldCipher, values: Sequence[Any]) -> Example:
                 "tool_calls": json_value(calls_json),
                 "rejected": json_value(rejected_json),
                 "turns": json_value(turns_json) if turns_json is not None else [],
+                "reasoning": "",  # not stored yet (issue 14, part A)
+                "extra": {},
             },
         )
         params_value = json_value(params_json)
@@ -164,6 +166,7 @@ def open_values(cipher: FieldCipher, values: Sequence[Any]) -> Example:
     ):
         raise _plain_problem(rid, values, params_json)
     meta = {"model": model, "params": params_value, "prompt_tokens": pt, "completion_tokens": ct, "template_id": tid}
+    meta["desirability"] = None  # not stored yet (issue 14, part A)
     return trusted(
         Example,
         {
