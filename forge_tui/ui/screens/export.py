@@ -255,8 +255,11 @@ class ExportScreen(WorkspaceScreen):
         if not sample:
             preview.update("The dataset is empty.")
         elif not records:
-            needs = fmt.needs or "anything to write"
-            preview.update(f"None of the first examples has {needs}, so this format writes nothing for them.")
+            preview.update(
+                f"None of the first examples has {fmt.needs}, so this format writes nothing for them."
+                if fmt.needs
+                else "This format writes nothing for the first examples."
+            )
         else:
             preview.update("\n\n".join(json.dumps(r, indent=2, ensure_ascii=False) for r in records))
 
