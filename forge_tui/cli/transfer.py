@@ -81,33 +81,48 @@ def export(
             help="CSV/TSV: prefix cells starting with = + - @ with a quote, for opening in a spreadsheet.",
         ),
     ] = False,
+    reasoning: Annotated[
+        str | None,
+        typer.Option(
+            "--reasoning",
+            metavar="drop|field|think-tags",
+            help="How the model's reasoning is written: dropped, in the format's own field, or as <think> "
+            "text before the answer (default: the format's; --list-formats shows it).",
+        ),
+    ] = None,
     list_formats: Annotated[bool, typer.Option("--list-formats", help="List the formats and exit.")] = False,
     user: UserOpt = None,
     password_stdin: PasswordStdin = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Export a dataset in a trainer's format. The file appears only once it is complete."""
-    from forge_tui.core.export_formats import FORMATS
+    from forge_tui.core.export_formats import FORMATS, REASONING_MODES
     from forge_tui.services.exporting import CustomFormats
     from forge_tui.services.exporting import export as run_export
 
     if list_formats:
-        rows = [(f.name, f.description) for f in FORMATS.values()]
+        rows = [(f.name, f.description, f.reasoning, f.reasoning_modes) for f in FORMATS.values()]
         if password_stdin or sys.stdin.isatty():
             with errors():
                 custom = _formats_for(user, password_stdin).list()
-            rows += [(f"{CUSTOM_PREFIX}{c.name}", "custom (Jinja2)") for c in custom]
+            rows += [(f"{CUSTOM_PREFIX}{c.name}", "custom (Jinja2)", "field", REASONING_MODES) for c in custom]
         else:
             typer.echo("Custom formats are encrypted: add --password-stdin to list them too.", err=True)
         if as_json:
-            echo(json.dumps([{"name": n, "description": d} for n, d in rows], ensure_ascii=False))
+            listed = [
+                {"name": name, "description": about, "reasoning": default, "reasoning_modes": list(modes)}
+                for name, about, default, modes in rows
+            ]
+            echo(json.dumps(listed, ensure_ascii=False))
         else:
-            for name, description in rows:
-                echo(f"{name:<20} {description}")
+            for name, about, default, _modes in rows:
+                echo(f"{name:<20} {about} (reasoning: {default})")
         return
     with errors():
         if out is None:
             raise InvalidInput("Give the file to write with --out.")
+        if fmt in FORMATS:  # checked before the password is asked for; a custom format's after
+            FORMATS[fmt].reasoning_mode(reasoning)
         workspace = unlock_workspace(open_home(), user, password_stdin)
         chosen = CustomFormats(workspace.home, workspace.unlocked).resolve(fmt)
         source = workspace.datasets.get(dataset) if dataset else workspace.datasets.current()
@@ -120,7 +135,7 @@ def export(
 
         summary = run_export(
             workspace.examples, source.id, chosen, out, file_type, split, seed, progress,
-            spreadsheet_safe=spreadsheet_safe,
+            spreadsheet_safe=spreadsheet_safe, reasoning=reasoning,
         )  # fmt: skip
         if sys.stderr.isatty() and not as_json:
             echo("", err=True)

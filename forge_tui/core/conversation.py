@@ -2,8 +2,9 @@
 
 Neutral messages are what every export format starts from and every import shape ends in:
 `{"role": "system"|"user"|"assistant"|"tool", "content": str}`, an assistant message may carry
-`"tool_calls": [{"name": str, "arguments": {...}, "id"?: str}]` (arguments as an object), and a tool
-message may carry `"name"` and `"tool_call_id"`.
+`"tool_calls": [{"name": str, "arguments": {...}, "id"?: str}]` (arguments as an object) and
+`"reasoning": str` (the thinking before it; absent when there is none), and a tool message may carry
+`"name"` and `"tool_call_id"`.
 """
 
 from __future__ import annotations
@@ -20,10 +21,12 @@ class ConversationError(ValueError):
     """A conversation that cannot be one example; the text says why."""
 
 
-def answer_message(text: str, calls: list[dict[str, Any]]) -> Message:
+def answer_message(text: str, calls: list[dict[str, Any]], reasoning: str = "") -> Message:
     message: Message = {"role": "assistant", "content": text}
     if calls:
         message["tool_calls"] = [dict(call) for call in calls]
+    if reasoning:
+        message["reasoning"] = reasoning
     return message
 
 
@@ -41,7 +44,7 @@ def prompt_messages(content: ExampleContent) -> list[Message]:
 
 def conversation(content: ExampleContent) -> list[Message]:
     """The whole example as messages."""
-    return [*prompt_messages(content), answer_message(content.output, content.tool_calls)]
+    return [*prompt_messages(content), answer_message(content.output, content.tool_calls, content.reasoning)]
 
 
 def exchanges(content: ExampleContent) -> list[tuple[str, str]]:
@@ -91,6 +94,7 @@ def from_conversation(
         user_prompt=str(users[-1].get("content") or ""),
         slots=slots or {},
         output=str(final.get("content") or ""),
+        reasoning=str(final.get("reasoning") or ""),
         tool_calls=[dict(c) for c in final.get("tool_calls") or []],
         rejected=list(rejected or []),
         turns=[] if single else [dict(m) for m in rest],

@@ -1,9 +1,12 @@
 """Export formats that users write: a Jinja2 body, run in the sandbox, that renders each example
 as a JSON object (or a list of them, or nothing to leave the example out).
 
-The body sees `example` (every field, as the raw format writes it), `messages` (the conversation in
-OpenAI's shape, tool-call arguments as JSON strings) and `conversation` (neutral messages). Jinja's
-`tojson` filter quotes text safely.
+The body sees `example` (every field: `example.reasoning`, `example.desirability`, `example.extra` with
+what an import kept aside, `example.meta` with model, params, token counts and desirability),
+`messages` (the conversation in OpenAI's shape, tool-call arguments as JSON strings, reasoning as
+`reasoning_content`) and `conversation` (neutral messages). Jinja's `tojson` filter quotes text safely.
+The export's reasoning choice applies before the body runs: `drop` empties `example.reasoning`,
+`think-tags` moves it into the answer's text; the default, `field`, leaves it to the body.
 """
 
 from __future__ import annotations
@@ -14,8 +17,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from forge_tui.core.conversation import conversation
-from forge_tui.core.export_formats import ExportFormat, openai_messages, raw_record
+from forge_tui.core.export_formats import ExportFormat, openai_messages
 from forge_tui.core.models import Example, ExampleContent, ExampleMeta
+from forge_tui.core.raw_records import example_fields
 from forge_tui.core.templates import TemplateError, TemplateLimitError, compile_source, render_compiled
 
 CUSTOM_PREFIX = "custom:"
@@ -29,7 +33,7 @@ STARTER_BODY = """{
 
 def context(example: Example) -> dict[str, Any]:
     neutral = conversation(example.content)
-    return {"example": raw_record(example), "messages": openai_messages(neutral), "conversation": neutral}
+    return {"example": example_fields(example), "messages": openai_messages(neutral), "conversation": neutral}
 
 
 def custom_format(name: str, body: str) -> ExportFormat:
@@ -53,14 +57,18 @@ def custom_format(name: str, body: str) -> ExportFormat:
                 raise TemplateError(f"example {example.id}: the template must write a JSON object, not {item!r:.40}")
             yield item
 
-    return ExportFormat(f"{CUSTOM_PREFIX}{name}", "custom (Jinja2)", render, source=body)
+    return ExportFormat(
+        f"{CUSTOM_PREFIX}{name}", "custom (Jinja2)", render, source=body, reasoning="field", reasoning_field=True
+    )
 
 
 _SAMPLE = Example(
     id="sample",
     dataset_id=0,
-    content=ExampleContent(system_prompt="A system prompt.", user_prompt="A question?", output="An answer."),
-    meta=ExampleMeta(model="a-model"),
+    content=ExampleContent(
+        system_prompt="A system prompt.", user_prompt="A question?", output="An answer.", reasoning="Some thinking."
+    ),
+    meta=ExampleMeta(model="a-model", desirability=True),
     created_at=datetime(2025, 1, 1, tzinfo=UTC),
     updated_at=datetime(2025, 1, 1, tzinfo=UTC),
 )

@@ -14,10 +14,22 @@ Shapes follow the published specs:
   when the example has them (LLaMA-Factory's Alpaca).
 * trl-preference: TRL's conversational preference type, `{"prompt": [messages], "chosen": [assistant],
   "rejected": [assistant]}`.
+* trl-kto: TRL's conversational unpaired preference type (KTOTrainer), `{"prompt": [messages],
+  "completion": [assistant], "label": bool}`; the label is the example's desirability.
+* llamafactory-v1 / llamafactory-v1-dpo: LLaMA-Factory v1's `{"messages": [{"role", "content": [{"type":
+  "text"|"reasoning"|"tool_call", "value": str}], "loss_weight"}], "tools"?: "<JSON string>"}`, and
+  `{"chosen_messages", "rejected_messages"}` for pairs.
 * llama2 / mistral: `{"text"}` in the Llama-2 and Mistral-Instruct `[INST]` templates.
-* raw: every field of the example.
+* raw: every field of the example (core.raw_records).
 
-Preference formats write one record per rejected answer and nothing for an example without one.
+Preference formats write one record per rejected answer and nothing for an example without one;
+trl-kto writes nothing for an example without a desirability label.
+
+Reasoning (the thinking before an answer) is written one of three ways, chosen per export, with a
+default per format: `field` (the format's own place for it: `reasoning_content`, LLaMA-Factory's
+reasoning parts, raw's `reasoning`), `think-tags` (`<think>…</think>` and a line break before the
+answer's text, as Qwen3 and DeepSeek-R1 chat templates write it) or `drop`. Formats without a field
+for it offer only the other two.
 """
 
 from __future__ import annotations
@@ -27,20 +39,84 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from forge_tui.core import llamafactory_v1
 from forge_tui.core.conversation import Message, conversation, exchanges, prompt_messages
+from forge_tui.core.errors import InvalidInput
 from forge_tui.core.models import Example
+from forge_tui.core.raw_records import raw_record
 
 Record = dict[str, Any]
 Render = Callable[[Example], Iterator[Record]]
+REASONING_MODES = ("drop", "field", "think-tags")
 
 
 @dataclass(frozen=True)
 class ExportFormat:
     name: str
     description: str
-    render: Render
+    render: Render  # writes the reasoning in its field, if it has one; see records()
     preference: bool = False  # only examples with rejected answers are written
     source: str | None = None  # a custom format's Jinja2 body
+    reasoning: str = "think-tags"  # the default way to write reasoning
+    reasoning_field: bool = False  # the format has a place of its own for reasoning
+    labelled: bool = False  # only examples with a desirability label are written
+
+    @property
+    def reasoning_modes(self) -> tuple[str, ...]:
+        return REASONING_MODES if self.reasoning_field else ("drop", "think-tags")
+
+    def reasoning_mode(self, chosen: str | None) -> str:
+        """The chosen way to write reasoning (None: this format's default), checked."""
+        if chosen is None:
+            return self.reasoning
+        if chosen not in REASONING_MODES:
+            raise InvalidInput(f"Reasoning is written as drop, field or think-tags, not {chosen[:40]!r}.")
+        if chosen not in self.reasoning_modes:
+            raise InvalidInput(f"The {self.name} format has no field for reasoning: choose think-tags or drop.")
+        return chosen
+
+    def records(self, example: Example, reasoning: str | None = None) -> Iterator[Record]:
+        """The example's records, its reasoning written the chosen way (default: the format's)."""
+        return self.render(with_reasoning(example, reasoning or self.reasoning))
+
+    def keeps(self, example: Example) -> bool:
+        """Whether the example gives this format anything to write."""
+        if self.preference:
+            return bool(example.content.rejected)
+        if self.labelled:
+            return example.meta.desirability is not None
+        return True
+
+    @property
+    def needs(self) -> str:
+        """What an example needs to be written, as the summary says it ("" when nothing)."""
+        if self.preference:
+            return "a rejected answer"
+        if self.labelled:
+            return "a desirability label"
+        return ""
+
+
+def think_tagged(reasoning: str, text: str) -> str:
+    return f"<think>{reasoning}</think>\n{text}" if reasoning else text
+
+
+def with_reasoning(example: Example, mode: str) -> Example:
+    """The example with its reasoning (and that of earlier assistant turns) moved into the text as
+    `<think>` blocks, or dropped; `field` leaves it where it is, for the format to write."""
+    content = example.content
+    if mode == "field" or not (content.reasoning or any("reasoning" in turn for turn in content.turns)):
+        return example
+    turns = []
+    for turn in content.turns:
+        turn = dict(turn)
+        thinking = str(turn.pop("reasoning", "") or "")
+        if mode == "think-tags" and turn.get("role") == "assistant":
+            turn["content"] = think_tagged(thinking, str(turn.get("content") or ""))
+        turns.append(turn)
+    output = think_tagged(content.reasoning, content.output) if mode == "think-tags" else content.output
+    changed = content.model_copy(update={"reasoning": "", "output": output, "turns": turns})
+    return example.model_copy(update={"content": changed})
 
 
 def _tools(example: Example) -> list[dict[str, Any]]:
@@ -78,6 +154,7 @@ def openai_messages(messages: list[Message]) -> list[Record]:
             record: Record = {"role": "assistant"}
             if message.get("content"):
                 record["content"] = message["content"]
+            _reasoning_content(record, message)
             record["tool_calls"] = calls
             out.append(record)
         elif role == "tool":
@@ -86,8 +163,30 @@ def openai_messages(messages: list[Message]) -> list[Record]:
                 unanswered.remove(call_id)
             out.append({"role": "tool", "tool_call_id": call_id, "content": message.get("content", "")})
         else:
-            out.append({"role": role, "content": message.get("content", "")})
+            out.append(_reasoning_content({"role": role, "content": message.get("content", "")}, message))
     return out
+
+
+def _reasoning_content(record: Record, message: Message) -> Record:
+    """An assistant message's reasoning as `reasoning_content`, the field vLLM and DeepSeek use."""
+    if message.get("reasoning"):
+        record["reasoning_content"] = message["reasoning"]
+    return record
+
+
+def _answer(example: Example, rejected: str | None = None) -> Record:
+    """The answer (or a rejected one) as one assistant message: text and reasoning, no tool calls."""
+    if rejected is not None:
+        return {"role": "assistant", "content": rejected}
+    message: Record = {"role": "assistant", "content": example.content.output}
+    if example.content.reasoning:
+        message["reasoning_content"] = example.content.reasoning
+    return message
+
+
+def _plain_messages(messages: list[Message]) -> list[Record]:
+    """Role and content (and reasoning_content) only, as TRL's conversational types hold them."""
+    return [_reasoning_content({"role": m["role"], "content": m.get("content", "")}, m) for m in messages]
 
 
 def _openai_chat(example: Example) -> Iterator[Record]:
@@ -107,8 +206,8 @@ def _openai_preference(example: Example) -> Iterator[Record]:
     for rejected in content.rejected:
         yield {
             "input": prompt,
-            "preferred_output": [{"role": "assistant", "content": content.output}],
-            "non_preferred_output": [{"role": "assistant", "content": rejected}],
+            "preferred_output": [_answer(example)],
+            "non_preferred_output": [_answer(example, rejected)],
         }
 
 
@@ -171,13 +270,17 @@ def _alpaca(example: Example) -> Iterator[Record]:
 
 def _trl_preference(example: Example) -> Iterator[Record]:
     content = example.content
-    prompt = [{"role": m["role"], "content": m.get("content", "")} for m in prompt_messages(content)]
+    prompt = _plain_messages(prompt_messages(content))
     for rejected in content.rejected:
-        yield {
-            "prompt": prompt,
-            "chosen": [{"role": "assistant", "content": content.output}],
-            "rejected": [{"role": "assistant", "content": rejected}],
-        }
+        yield {"prompt": prompt, "chosen": [_answer(example)], "rejected": [_answer(example, rejected)]}
+
+
+def _trl_kto(example: Example) -> Iterator[Record]:
+    label = example.meta.desirability
+    if label is None:
+        return
+    prompt = _plain_messages(prompt_messages(example.content))
+    yield {"prompt": prompt, "completion": [_answer(example)], "label": label}
 
 
 def _llama2(example: Example) -> Iterator[Record]:
@@ -200,25 +303,6 @@ def _mistral(example: Example) -> Iterator[Record]:
     yield {"text": "".join(text)}
 
 
-def raw_record(example: Example) -> Record:
-    content, meta = example.content, example.meta
-    return {
-        "id": example.id,
-        "system_prompt": content.system_prompt,
-        "user_prompt": content.user_prompt,
-        "slots": content.slots,
-        "output": content.output,
-        "tool_calls": content.tool_calls,
-        "rejected": content.rejected,
-        "turns": content.turns,
-        "model": meta.model,
-        "params": meta.params,
-        "prompt_tokens": meta.prompt_tokens,
-        "completion_tokens": meta.completion_tokens,
-        "created_at": example.created_at.isoformat(),
-    }
-
-
 def _raw(example: Example) -> Iterator[Record]:
     yield raw_record(example)
 
@@ -226,26 +310,63 @@ def _raw(example: Example) -> Iterator[Record]:
 FORMATS: dict[str, ExportFormat] = {
     f.name: f
     for f in (
-        ExportFormat("openai-chat", "OpenAI chat fine-tuning: messages, tools, tool_calls", _openai_chat),
+        ExportFormat(
+            "openai-chat",
+            "OpenAI chat fine-tuning: messages, tools, tool_calls, reasoning_content",
+            _openai_chat,
+            reasoning="field",
+            reasoning_field=True,
+        ),
         ExportFormat(
             "openai-preference",
             "OpenAI preference (DPO): preferred and non-preferred output",
             _openai_preference,
             preference=True,
+            reasoning="field",
+            reasoning_field=True,
         ),
-        ExportFormat("mlx-chat", "mlx-lm chat: messages (and tools)", _openai_chat),
+        ExportFormat("mlx-chat", "mlx-lm chat: messages (and tools)", _openai_chat, reasoning_field=True),
         ExportFormat("mlx-completions", "mlx-lm completions: prompt, completion", _mlx_completions),
         ExportFormat("mlx-text", "mlx-lm text: one text field", _mlx_text),
         ExportFormat("sharegpt", "ShareGPT: conversations with from/value, function_call, tools", _sharegpt),
-        ExportFormat("alpaca", "Alpaca: instruction, input, output (system, history)", _alpaca),
+        ExportFormat("alpaca", "Alpaca: instruction, input, output (system, history)", _alpaca, reasoning="drop"),
         ExportFormat(
             "trl-preference",
             "TRL preference: prompt, chosen, rejected (conversational)",
             _trl_preference,
             preference=True,
+            reasoning_field=True,
+        ),
+        ExportFormat(
+            "trl-kto",
+            "TRL KTO (unpaired preference): prompt, completion, label (conversational)",
+            _trl_kto,
+            labelled=True,
+            reasoning_field=True,
+        ),
+        ExportFormat(
+            "llamafactory-v1",
+            "LLaMA-Factory v1: messages of text, reasoning and tool_call parts, loss_weight, tools",
+            llamafactory_v1.render_sft,
+            reasoning="field",
+            reasoning_field=True,
+        ),
+        ExportFormat(
+            "llamafactory-v1-dpo",
+            "LLaMA-Factory v1 pairs: chosen_messages, rejected_messages",
+            llamafactory_v1.render_dpo,
+            preference=True,
+            reasoning="field",
+            reasoning_field=True,
         ),
         ExportFormat("llama2", "Llama-2 chat text: <s>[INST] <<SYS>> … [/INST] … </s>", _llama2),
         ExportFormat("mistral", "Mistral instruct text: <s>[INST] … [/INST]…</s>", _mistral),
-        ExportFormat("raw", "Every field of the example, as stored", _raw),
+        ExportFormat(
+            "raw",
+            "Every field of the example, extra fields at the top level: imports back as it was",
+            _raw,
+            reasoning="field",
+            reasoning_field=True,
+        ),
     )
 }

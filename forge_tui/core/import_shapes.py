@@ -19,6 +19,7 @@ from forge_tui.core.conversation import ConversationError, Message, from_convers
 from forge_tui.core.errors import InvalidInput
 from forge_tui.core.json_input import JsonProblem, loads
 from forge_tui.core.models import ExampleContent, ExampleMeta
+from forge_tui.core.raw_records import from_raw_record, is_raw_record
 
 Record = dict[str, Any]
 Item = tuple[ExampleContent, ExampleMeta]
@@ -297,6 +298,7 @@ def _alpaca(record: Record) -> list[Item]:
 
 # --- detection -------------------------------------------------------------------------------
 SHAPES: list[tuple[str, Callable[[Record], bool], Callable[[Record], list[Item]]]] = [
+    ("raw", is_raw_record, lambda r: [from_raw_record(r)]),  # this app's raw export: every field back
     ("openai-preference", lambda r: {"input", "preferred_output", "non_preferred_output"} <= r.keys(),
      _openai_preference),
     ("openai-chat", lambda r: "messages" in r, _openai_chat),

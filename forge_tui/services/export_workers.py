@@ -67,23 +67,31 @@ class Job:
     parquet: bool
     portable: bool  # a worker can rebuild the format (built in, or custom with its body)
     contiguous: bool = True  # the chunks are runs of the dataset's ids (no split)
+    reasoning: str = "field"  # how reasoning is written: drop, field or think-tags (checked already)
 
 
 @dataclass
 class Rendered:
     encoded: Encoded
     examples: int = 0
-    left_out: int = 0  # preference formats: examples without a rejected answer
+    left_out: int = 0  # examples the format has nothing for (ExportFormat.keeps)
     broken: list[str] = field(default_factory=list)
 
 
 def make_job(
-    db_path: Path, cipher: FieldCipher, dataset_id: int, fmt: ExportFormat, parquet: bool, contiguous: bool = True
+    db_path: Path,
+    cipher: FieldCipher,
+    dataset_id: int,
+    fmt: ExportFormat,
+    parquet: bool,
+    contiguous: bool = True,
+    reasoning: str | None = None,
 ) -> Job:
     custom = fmt.name.startswith(CUSTOM_PREFIX) and fmt.source is not None
     portable = custom or FORMATS.get(fmt.name) is fmt
     body = fmt.source if custom else None
-    return Job(db_path, cipher.key, dataset_id, fmt.name, body, parquet, portable, contiguous)
+    mode = fmt.reasoning_mode(reasoning)
+    return Job(db_path, cipher.key, dataset_id, fmt.name, body, parquet, portable, contiguous, mode)
 
 
 class _Renderer:
@@ -104,7 +112,7 @@ class _Renderer:
         records: list[dict[str, Any]] = []
         examples = left_out = 0
         broken: list[str] = []
-        open_values, render, preference = example_reader.open_values, self.fmt.render, self.fmt.preference
+        open_values, fmt, mode = example_reader.open_values, self.fmt, self.job.reasoning
         for values in example_reader.read(self.connection, self.job.dataset_id, ids, self.job.contiguous):
             try:
                 example = open_values(self.cipher, values)
@@ -112,10 +120,10 @@ class _Renderer:
                 broken.append(str(exc))
                 continue
             examples += 1
-            if preference and not example.content.rejected:
+            if not fmt.keeps(example):
                 left_out += 1
                 continue
-            records.extend(render(example))
+            records.extend(fmt.records(example, mode))
         return Rendered(encode(records, self.job.parquet), examples, left_out, broken)
 
     def close(self) -> None:

@@ -47,14 +47,16 @@ class ExportSummary:
     files: list[Path] = field(default_factory=list)
     records: list[int] = field(default_factory=list)  # per file
     examples: int = 0
-    left_out: int = 0  # preference formats: examples without a rejected answer
+    left_out: int = 0  # examples without what the format needs (a rejected answer, a desirability label)
     broken: list[str] = field(default_factory=list)  # rows that cannot be read: each names the row and field
+    needs: str = "a rejected answer"  # what the left-out examples lack (ExportFormat.needs)
+    reasoning: str = "field"  # how reasoning was written: drop, field or think-tags
 
     def line(self) -> str:
         written = ", ".join(f"{n} records to {p}" for p, n in zip(self.files, self.records, strict=True))
         text = f"Wrote {written}"
         if self.left_out:
-            text += f"; {self.left_out} example{'s' if self.left_out != 1 else ''} without a rejected answer left out"
+            text += f"; {self.left_out} example{'s' if self.left_out != 1 else ''} without {self.needs} left out"
         if self.broken:
             many = len(self.broken) != 1
             text += f"; {len(self.broken)} damaged example{'s' if many else ''} left out ({self.broken[0][:160]}"
@@ -68,6 +70,7 @@ class ExportSummary:
             "examples": self.examples,
             "left_out": self.left_out,
             "broken": self.broken,
+            "reasoning": self.reasoning,
         }
 
 
@@ -160,9 +163,11 @@ def export(
     parallel_from: int | None = None,  # examples from which worker processes render (PARALLEL_FROM)
     *,
     spreadsheet_safe: bool = False,
+    reasoning: str | None = None,
 ) -> ExportSummary:
     """Writes the dataset in `fmt`; raises ExportCancelled (and writes nothing) once `cancel` is set.
-    `spreadsheet_safe` quotes CSV/TSV cells a spreadsheet would run as formulas (core.table_cells)."""
+    `spreadsheet_safe` quotes CSV/TSV cells a spreadsheet would run as formulas (core.table_cells);
+    `reasoning` is drop, field or think-tags (None: the format's default; core.export_formats)."""
     path = path.expanduser()
     kind = file_type or path.suffix.lstrip(".").lower()
     if kind not in FILE_TYPES:
@@ -171,7 +176,8 @@ def export(
         raise InvalidInput(f"Spreadsheet-safe cells are for CSV and TSV files, not {kind}.")
     if split is not None and not 0 < split < 1:
         raise InvalidInput("The split is the train share, between 0 and 1 (e.g. 0.9).")
-    summary = ExportSummary(format=fmt.name)
+    mode = fmt.reasoning_mode(reasoning)
+    summary = ExportSummary(format=fmt.name, needs=fmt.needs, reasoning=mode)
     order = examples.ids(dataset_id)  # creation order; only ids, no content
     total = len(order)
     targets: list[tuple[Path, list[str]]]
@@ -184,7 +190,7 @@ def export(
         train, valid = split_paths(path)
         targets = [(train, [i for i in order if i in train_ids]), (valid, [i for i in order if i not in train_ids])]
     job = export_workers.make_job(
-        examples.home.db_path, examples.cipher(dataset_id), dataset_id, fmt, kind == "parquet", contiguous=split is None
+        examples.home.db_path, examples.cipher(dataset_id), dataset_id, fmt, kind == "parquet", split is None, mode
     )
     done = 0
 

@@ -179,3 +179,20 @@ def test_the_plain_reader_opens_what_the_orm_opens(workspace: Workspace) -> None
         connection.close()
     assert plain == by_orm and some == by_id == ids[2:9:3]
     assert plain[0].model_dump() == by_orm[0].model_dump()
+
+
+@pytest.mark.xfail(reason="needs issue-14 storage/import (parts A/B)", strict=False)
+@pytest.mark.parametrize("parallel_from", [IN_ONE_PROCESS, ALWAYS_WORKERS])
+def test_workers_write_reasoning_the_chosen_way(workspace: Workspace, tmp_path: Path, parallel_from: int) -> None:
+    dataset = workspace.datasets.create("thinking").id
+    items = [
+        (ExampleContent(user_prompt=f"Q{i}?", output=f"A{i}", reasoning=f"R{i}"), ExampleMeta()) for i in range(20)
+    ]
+    workspace.examples.add_many(dataset, items)
+    written = {}
+    for mode in ("think-tags", "drop"):
+        out = tmp_path / f"{mode}.jsonl"
+        export(workspace.examples, dataset, FORMATS["mlx-text"], out, parallel_from=parallel_from, reasoning=mode)
+        written[mode] = out.read_text(encoding="utf-8").splitlines()
+    assert written["think-tags"][3] == '{"text":"Q3?\\n\\n<think>R3</think>\\nA3"}'
+    assert written["drop"][3] == '{"text":"Q3?\\n\\nA3"}'

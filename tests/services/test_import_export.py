@@ -154,12 +154,24 @@ def add_examples(workspace: Workspace, dataset: int, n: int) -> None:
             tool_calls=[{"name": "get_weather", "arguments": {"city": f"c{i}"}}] if i % 2 else [],
             rejected=[f"bad {i}"] if i % 3 == 0 else [],
         )
-        items.append((content, ExampleMeta(model="m", params={"tools": tools} if i % 2 else {})))
+        labelled = i % 4 == 0 if i % 4 < 2 else None  # desirable 0, 4, 8; undesirable 1, 5, 9
+        meta = ExampleMeta(model="m", params={"tools": tools} if i % 2 else {}, desirability=labelled)
+        items.append((content, meta))
     workspace.examples.add_many(dataset, items)
 
 
+def expected_records(fmt: str) -> int:
+    """Of add_examples' 12: rejected answers on examples 0, 3, 6, 9; desirability labels on 6."""
+    return 4 if FORMATS[fmt].preference else 6 if FORMATS[fmt].labelled else 12
+
+
+NEEDS_STORAGE = pytest.mark.xfail(reason="needs issue-14 storage/import (parts A/B)", strict=False)
+
+
 @pytest.mark.parametrize("file_type", ["jsonl", "json", "csv", "tsv", "parquet"])
-@pytest.mark.parametrize("fmt", sorted(FORMATS))
+@pytest.mark.parametrize(
+    "fmt", [pytest.param(f, marks=NEEDS_STORAGE) if FORMATS[f].labelled else f for f in sorted(FORMATS)]
+)
 def test_every_format_in_every_file_type_reads_back(
     workspace: Workspace, tmp_path: Path, fmt: str, file_type: str
 ) -> None:
@@ -167,8 +179,8 @@ def test_every_format_in_every_file_type_reads_back(
     add_examples(workspace, dataset, 12)
     out = tmp_path / f"out.{file_type}"
     summary = export(workspace.examples, dataset, FORMATS[fmt], out)
-    expected = 4 if FORMATS[fmt].preference else 12  # rejected answers on examples 0, 3, 6, 9
-    assert summary.records == [expected] and summary.left_out == (8 if FORMATS[fmt].preference else 0)
+    expected = expected_records(fmt)
+    assert summary.records == [expected] and summary.left_out == 12 - expected
     back = [loc.record for loc in read_records(out)]  # type: ignore[union-attr]
     assert len(back) == expected
     jsonl = tmp_path / "same.jsonl"
@@ -245,7 +257,7 @@ def test_hugging_face_datasets_loads_the_exports(
     datasets = pytest.importorskip("datasets")
     dataset = new_dataset(workspace, "d")
     add_examples(workspace, dataset, 12)
-    for fmt in ("openai-chat", "sharegpt", "alpaca", "trl-preference", "mlx-text"):
+    for fmt in ("openai-chat", "sharegpt", "alpaca", "trl-preference", "mlx-text", "llamafactory-v1"):
         out = tmp_path / f"{fmt}.{file_type}"
         summary = export(workspace.examples, dataset, FORMATS[fmt], out)
         loader = "json" if file_type == "jsonl" else "parquet"

@@ -18,7 +18,7 @@ from textual.widgets import Button, Checkbox, Input, Label, ProgressBar, Select,
 
 from forge_tui.core.custom_formats import CUSTOM_PREFIX, custom_format
 from forge_tui.core.errors import ForgeError
-from forge_tui.core.export_formats import FORMATS, ExportFormat
+from forge_tui.core.export_formats import FORMATS, REASONING_MODES, ExportFormat
 from forge_tui.core.models import Example
 from forge_tui.core.sandbox import time_limit
 from forge_tui.services import export_workers
@@ -35,19 +35,28 @@ from forge_tui.ui.widgets.plain import PlainStatic
 PREVIEW_EXAMPLES = 3
 
 
+REASONING_LABELS = {
+    "field": "in the format's own field",
+    "think-tags": "as <think>…</think> before the answer",
+    "drop": "left out",
+}
+
+
 def preview_records(
-    fmt: ExportFormat, sample: list[Example], seconds: float, stop: Callable[[], bool]
+    fmt: ExportFormat, sample: list[Example], seconds: float, stop: Callable[[], bool], reasoning: str | None = None
 ) -> list[dict[str, Any]]:
     """The sample in the format, all renders within one time limit. Runs in a worker thread."""
     with time_limit(seconds, stop):
-        return [record for example in sample for record in fmt.render(example)]
+        return [record for example in sample if fmt.keeps(example) for record in fmt.records(example, reasoning)]
 
 
 class ExportScreen(WorkspaceScreen):
     TITLE = "Export"
     HELP = (
         "Choose a format and a file type, optionally a train share (0.9 writes NAME.train and NAME.valid, "
-        "shuffled with the seed), and where to write; ctrl+e exports. The preview shows the first examples "
+        "shuffled with the seed), and where to write; ctrl+e exports. Reasoning (the model's thinking before "
+        "an answer) is written in the format's own field, as <think> text before the answer, or left out; "
+        "each format has its default. The preview shows the first examples "
         "in the chosen format; escape stops a running export (nothing is written). Custom formats are Jinja2 "
         "bodies that write one JSON object per example: "
         "ctrl+n makes one, ctrl+d duplicates the chosen one, ctrl+s saves its body, ctrl+x deletes it. "
@@ -83,6 +92,9 @@ class ExportScreen(WorkspaceScreen):
                 yield Select[str]([(f.name, f.name) for f in FORMATS.values()], id="format", allow_blank=False,
                                   compact=True)  # fmt: skip
                 yield PlainStatic("", id="format-about", classes="dim")
+                yield Label("Reasoning")
+                yield Select[str](self._reasoning_options("openai-chat"), id="reasoning", value="field",
+                                  allow_blank=False, compact=True)  # fmt: skip
                 yield Label("File type")
                 yield Select[str]([(t, t) for t in FILE_TYPES], id="file-type", value="jsonl", allow_blank=False,
                                   compact=True)  # fmt: skip
@@ -153,12 +165,35 @@ class ExportScreen(WorkspaceScreen):
         for selector in ("#body", "#body-label", "#body-error"):
             self.query_one(selector).display = custom
         about = FORMATS[name].description if name in FORMATS else "custom (Jinja2)"
-        if name in FORMATS and FORMATS[name].preference:
-            about += " — only examples with rejected answers"
+        if name in FORMATS and FORMATS[name].needs:
+            about += f" — only examples with {FORMATS[name].needs}"
         self.query_one("#format-about", Static).update(about)
         if custom:
             self.query_one("#body", TextArea).text = self.formats.get(name.removeprefix(CUSTOM_PREFIX)).body
+        self._set_reasoning_choices()
         self._set_destination()
+        self._preview()
+
+    @staticmethod
+    def _reasoning_options(name: str) -> list[tuple[str, str]]:
+        modes = FORMATS[name].reasoning_modes if name in FORMATS else REASONING_MODES  # custom: all three
+        return [(f"{mode} — {REASONING_LABELS[mode]}", mode) for mode in modes]
+
+    def _set_reasoning_choices(self) -> None:
+        """The ways this format can write reasoning, its default chosen."""
+        name = self.chosen
+        select = self.query_one("#reasoning", Select)
+        with self.prevent(Select.Changed):
+            select.set_options(self._reasoning_options(name))
+            select.value = FORMATS[name].reasoning if name in FORMATS else "field"
+
+    @property
+    def reasoning(self) -> str | None:
+        value = self.query_one("#reasoning", Select).value
+        return value if isinstance(value, str) else None
+
+    @on(Select.Changed, "#reasoning")
+    def _reasoning_changed(self) -> None:
         self._preview()
 
     @property
@@ -198,15 +233,17 @@ class ExportScreen(WorkspaceScreen):
             self.workers.cancel_group(self, "preview")
             self.query_one("#body-error", Static).update(f"✗ {exc}")
             return
-        self._render_preview(fmt, self._sample)
+        self._render_preview(fmt, self._sample, self.reasoning)
 
     @work(exclusive=True, group="preview")
-    async def _render_preview(self, fmt: ExportFormat, sample: list[Example]) -> None:
+    async def _render_preview(self, fmt: ExportFormat, sample: list[Example], reasoning: str | None) -> None:
         """Renders off the UI thread, so a slow custom format cannot freeze the screen; a newer
         preview (or leaving the app) stops this one."""
         stop = threading.Event()
         try:
-            records = await asyncio.to_thread(preview_records, fmt, sample, self.PREVIEW_SECONDS, stop.is_set)
+            records = await asyncio.to_thread(
+                preview_records, fmt, sample, self.PREVIEW_SECONDS, stop.is_set, reasoning
+            )
         except asyncio.CancelledError:
             stop.set()
             raise
@@ -218,7 +255,11 @@ class ExportScreen(WorkspaceScreen):
         if not sample:
             preview.update("The dataset is empty.")
         elif not records:
-            preview.update("None of the first examples has a rejected answer, so this format writes nothing for them.")
+            preview.update(
+                f"None of the first examples has {fmt.needs}, so this format writes nothing for them."
+                if fmt.needs
+                else "This format writes nothing for the first examples."
+            )
         else:
             preview.update("\n\n".join(json.dumps(r, indent=2, ensure_ascii=False) for r in records))
 
@@ -296,7 +337,7 @@ class ExportScreen(WorkspaceScreen):
         bar = self.query_one("#progress", ProgressBar)
         bar.update(total=None, progress=0)
         bar.display = True
-        self._run(fmt, path, kind, split, seed, safe, self._cancel)
+        self._run(fmt, path, kind, split, seed, safe, self._cancel, self.reasoning)
 
     @work(exclusive=True, group="export", thread=True)
     def _run(
@@ -308,6 +349,7 @@ class ExportScreen(WorkspaceScreen):
         seed: int,
         spreadsheet_safe: bool,
         cancel: threading.Event,
+        reasoning: str | None,
     ) -> None:
         assert self.dataset_id is not None
         bar = self.query_one("#progress", ProgressBar)
@@ -318,7 +360,7 @@ class ExportScreen(WorkspaceScreen):
         try:
             summary = export(
                 self.workspace.examples, self.dataset_id, fmt, path, kind, split, seed, progress, cancel,
-                spreadsheet_safe=spreadsheet_safe,
+                spreadsheet_safe=spreadsheet_safe, reasoning=reasoning,
             )  # fmt: skip
         except ForgeError as exc:
             self.app.call_from_thread(self._finished, None, str(exc))
