@@ -232,15 +232,9 @@ def test_two_processes_migrate_a_fresh_database_at_once(tmp_path: Path) -> None:
 def fill_revision_0005(engine: Engine) -> None:
     """An account and an example of two turns as revision 0005 stored them: every content field
     sealed, params too, and the output's seal binding the presence marker of the time ("turns")."""
-    data_key, kdf_salt, ds_salt = new_data_key(), new_salt(), new_salt()
-    recovery_salt = new_salt()
-    wrapped = wrap_key(
-        derive_password_key(PASSWORD, kdf_salt, FAST_KDF_FOR_TESTS), data_key, b"forge-tui|data-key|password|alice"
-    )
-    wrapped_recovery = wrap_key(
-        recovery_wrapping_key(new_recovery_key(), recovery_salt), data_key, b"forge-tui|data-key|recovery|alice"
-    )
-    cipher = FieldCipher(dataset_key(data_key, ds_salt))
+    account = legacy_account("alice")
+    ds_salt = new_salt()
+    cipher = account.dataset_cipher(ds_salt)
     turns = json.dumps(
         [
             {"role": "user", "content": "hi"},
@@ -263,20 +257,12 @@ def fill_revision_0005(engine: Engine) -> None:
             "INSERT INTO user (id, username, display_name, kdf_salt, kdf_params, wrapped_key, recovery_salt,"
             " wrapped_recovery_key, key_check, settings, seal_pending, created_at)"
             " VALUES (1, 'alice', 'Alice', ?, ?, ?, ?, ?, ?, '{}', 0, ?)",
-            (
-                kdf_salt,
-                json.dumps(FAST_KDF_FOR_TESTS.to_dict()),
-                wrapped,
-                recovery_salt,
-                wrapped_recovery,
-                key_check(data_key),
-                CREATED,
-            ),
+            (*account.user_columns, CREATED),
         )
         conn.exec_driver_sql(
             "INSERT INTO dataset (id, owner_id, name, description, salt, key_check, archived, created_at)"
             " VALUES (1, 1, 'chats', '', ?, ?, 0, ?)",
-            (ds_salt, key_check(data_key), CREATED),
+            (ds_salt, account.key_check, CREATED),
         )
         conn.exec_driver_sql(
             f"INSERT INTO example (id, dataset_id, {', '.join(sealed)}, rejected_count, model, created_at, updated_at)"
