@@ -23,8 +23,8 @@ from typing import Any
 
 from forge_tui.core.bounded_text import clip, listing
 from forge_tui.core.conversation import ConversationError, Message, from_conversation
+from forge_tui.core.import_messages import ShapeError as ShapeError  # re-exported: callers catch it here
 from forge_tui.core.import_messages import (
-    ShapeError,
     assistant_text,
     openai_messages,
     rejected_text,
