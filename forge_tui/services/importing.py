@@ -15,10 +15,13 @@ from pathlib import Path
 from typing import Any
 
 from forge_tui.core.bounded_text import listing
-from forge_tui.core.errors import ForgeError
+from forge_tui.core.errors import ForgeError, InvalidInput, NotFound
 from forge_tui.core.import_shapes import Mapping, ShapeError, UnknownShape, parse
 from forge_tui.core.kept_aside import summary_name
-from forge_tui.services.dataset_files import Located, RecordError, SkippedColumn, read_records
+from forge_tui.core.models import DatasetInfo
+from forge_tui.core.plain_text import SPLITS
+from forge_tui.services.dataset_files import Located, RecordError, SkippedColumn, detect_type, read_records
+from forge_tui.services.datasets import DatasetService
 from forge_tui.services.examples import ExampleService
 from forge_tui.services.readable_files import check
 from forge_tui.store import examples as rows
@@ -142,3 +145,36 @@ def import_file(
     if progress is not None:
         progress(read, summary.imported)
     return summary
+
+
+def import_into(
+    datasets: DatasetService,
+    examples: ExampleService,
+    dataset: str | None,
+    path: Path,
+    mapping: Mapping | None = None,
+    split_text: str | None = None,
+) -> ImportSummary:
+    """`import_file` into the dataset named, made first when there is none of that name (the
+    summary says so), or into the current one. A file that cannot be read makes no dataset."""
+    path = path.expanduser()
+    check(path)
+    detect_type(path)
+    if split_text is not None and split_text not in SPLITS:
+        raise InvalidInput(f"Unknown text split '{split_text}': use one of {', '.join(SPLITS)}.")
+    target, created = _target(datasets, dataset)
+    summary = import_file(examples, target.id, target.name, path, mapping, split_text=split_text)
+    summary.created = created
+    return summary
+
+
+def _target(datasets: DatasetService, name: str | None) -> tuple[DatasetInfo, bool]:
+    if name is None:
+        current = datasets.current()
+        if current is None:
+            raise InvalidInput("There is no current dataset: name one with --dataset.")
+        return current, False
+    try:
+        return datasets.get(name), False
+    except NotFound:
+        return datasets.create(name), True
