@@ -129,7 +129,7 @@ def import_file(
                 continue
             for content, meta in parsed.items:
                 batch.append(rows.sealed_values(cipher, dataset_id, content, meta))
-                summary.kept_aside.update({summary_name(path) for path in content.extra})
+                summary.kept_aside.update(dict.fromkeys((summary_name(path) for path in content.extra), 1))
             summary.shapes[parsed.shape] += len(parsed.items)
             summary.imported += len(parsed.items)
             if len(batch) >= _INSERT_BATCH:

@@ -18,7 +18,7 @@ def test_import_summary_as_json_and_text(alice: Cli, tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout)
     assert summary["dataset"] == "default" and summary["imported"] == 1 and summary["skipped"] == 2
-    assert [e["line"] for e in summary["errors"]] == ["line 2", "line 3"]
+    assert [(e["line"], e["reason"][:14]) for e in summary["errors"]] == [(2, "no known shape"), (3, "not valid JSON")]
     assert "no known shape (fields found: oops)" in summary["errors"][0]["reason"]
     text = alice("import", str(source), "-d", "default", "--password-stdin", input=PASSWORD + "\n")
     assert text.exit_code == 0

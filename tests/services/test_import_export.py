@@ -135,9 +135,9 @@ def test_an_import_that_fails_midway_adds_nothing(workspace: Workspace, tmp_path
 
 
 def test_unsupported_file_lists_the_types(workspace: Workspace, tmp_path: Path) -> None:
-    source = tmp_path / "notes.txt"
-    source.write_text("just some words\nand more\n", encoding="utf-8")
-    with pytest.raises(Exception, match=r"JSONL, JSON .* CSV, TSV and Parquet"):
+    source = tmp_path / "photo.png"
+    source.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
+    with pytest.raises(Exception, match=r"JSONL, JSON .* CSV, TSV, Parquet, and plain text or Markdown"):
         import_file(workspace.examples, new_dataset(workspace, "x"), "x", source)
 
 
