@@ -45,9 +45,11 @@ def contents(workspace: Workspace, dataset_id: int) -> list[ExampleContent]:
 
 
 def comparable(content: ExampleContent) -> dict[str, Any]:
-    """What must survive a round trip (slots are this app's own bookkeeping for Alpaca)."""
+    """What must survive a round trip (slots are this app's own bookkeeping for Alpaca; the fields
+    kept aside, such as v1's loss_weight or a seed task's id, only `raw` writes back)."""
     data = content.model_dump()
     data.pop("slots")
+    data.pop("extra")
     return data
 
 
