@@ -131,3 +131,54 @@ def test_export_stops_at_an_example_that_makes_the_format_pass_a_limit(alice: Cl
     result = alice("export", "-f", "custom:fragile", "-o", str(out), "--password-stdin", input=PASSWORD + "\n")
     assert result.exit_code == 2 and "limit of 1,000,000 characters" in result.stderr
     assert "Traceback" not in result.output and not out.exists()
+
+
+def test_import_into_a_new_dataset_creates_it_and_says_so(alice: Cli, tmp_path: Path) -> None:
+    source = tmp_path / "in.jsonl"
+    source.write_text('{"prompt": "p", "completion": "c", "images": ["1.jpg"]}\n', encoding="utf-8")
+    made = alice("import", str(source), "--dataset", "fresh", "--password-stdin", input=PASSWORD + "\n")
+    assert made.exit_code == 0, made.output
+    assert made.stdout == (
+        "Created dataset 'fresh' and imported 1 example into it (1 prompt-completion); kept aside: images (1).\n"
+    )
+    again = alice("import", str(source), "-d", "fresh", "--password-stdin", "--json", input=PASSWORD + "\n")
+    summary = json.loads(again.stdout)
+    assert (summary["dataset"], summary["created"], summary["kept_aside"]) == ("fresh", False, {"images": 1})
+    other = alice("import", str(source), "-d", "other", "--password-stdin", "--json", input=PASSWORD + "\n")
+    assert json.loads(other.stdout)["created"] is True
+    missing = alice("import", str(tmp_path / "nope.jsonl"), "-d", "never", "--password-stdin", input=PASSWORD + "\n")
+    assert missing.exit_code == 2 and "There is no file" in missing.stderr
+    listed = [d["name"] for d in json.loads(alice("datasets", "list", "--json").stdout)]
+    assert listed == ["default", "fresh", "other"]  # no file, no dataset
+
+
+def test_import_json_numbers_errors_by_line_row_and_item(alice: Cli, tmp_path: Path) -> None:
+    files = {
+        "a.jsonl": ('{"text": "ok"}\n{"oops": 1}\n', [{"line": 2}]),
+        "a.csv": ("text,note\nok,1\n,\nbad,2,3\n", [{"row": 2, "line": 4}]),
+        "a.json": (json.dumps([{"text": "ok"}, [], {"text": "ok"}, "x"]), [{"item": 2}, {"item": 4}]),
+    }
+    for name, (body, expected) in files.items():
+        (tmp_path / name).write_text(body, encoding="utf-8")
+        result = alice("import", str(tmp_path / name), "--password-stdin", "--json", input=PASSWORD + "\n")
+        errors = json.loads(result.stdout)["errors"]
+        assert [{k: v for k, v in e.items() if k != "reason"} for e in errors] == expected, name
+        assert all(isinstance(e["reason"], str) and e["reason"] for e in errors)
+    text = alice("import", str(tmp_path / "a.csv"), "--password-stdin", input=PASSWORD + "\n")
+    assert f"{tmp_path / 'a.csv'}: line 4: 3 cells where the header has 2" in text.stderr  # human output as before
+
+
+def test_import_plain_text_split_as_asked(alice: Cli, tmp_path: Path) -> None:
+    source = tmp_path / "wiki.txt"
+    source.write_text('First, "quoted", document.\nSame paragraph.\n\nSecond, last.\n', encoding="utf-8")
+    counts = {}
+    for split in ("line", "paragraph", "file"):
+        result = alice(
+            "import", str(source), "-d", split, "--split-text", split, "--password-stdin", "--json",
+            input=PASSWORD + "\n",
+        )  # fmt: skip
+        assert result.exit_code == 0, result.output
+        counts[split] = json.loads(result.stdout)["imported"]
+    assert counts == {"line": 3, "paragraph": 2, "file": 1}
+    wrong = alice("import", str(source), "--split-text", "word", "--password-stdin", input=PASSWORD + "\n")
+    assert wrong.exit_code == 2 and "use one of line, paragraph, file" in wrong.stderr
