@@ -49,7 +49,7 @@ def comparable(content: ExampleContent) -> dict[str, Any]:
     kept aside, such as v1's loss_weight or a seed task's id, only `raw` writes back)."""
     data = content.model_dump()
     data.pop("slots")
-    data.pop("extra")
+    data.pop("extra", None)
     return data
 
 
