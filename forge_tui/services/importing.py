@@ -49,6 +49,8 @@ class ImportSummary:
     skipped_columns: list[str] = field(default_factory=list)  # "name (type)": a Parquet type with no JSON form
     kept_aside: Counter[str] = field(default_factory=Counter)  # field name -> examples that had it, in extra
     created: bool = False  # the dataset was made for this import
+    desirable: int = 0  # examples labelled for KTO (a label or kto_tag of true or false)
+    undesirable: int = 0
 
     def line(self) -> str:
         shapes = ", ".join(f"{n} {s}" for s, n in self.shapes.most_common())
@@ -66,6 +68,8 @@ class ImportSummary:
         if self.skipped_columns:
             plural = "s" if len(self.skipped_columns) != 1 else ""
             text += f"; skipped column{plural} {listing(self.skipped_columns)}"
+        if self.desirable or self.undesirable:
+            text += f"; KTO labels: {self.desirable} desirable, {self.undesirable} undesirable"
         if self.kept_aside:
             text += f"; kept aside: {listing([f'{n} ({c})' for n, c in self.kept_aside.most_common()], each=80)}"
         return text + "."
@@ -80,6 +84,7 @@ class ImportSummary:
             "skipped_columns": self.skipped_columns,
             "kept_aside": dict(self.kept_aside.most_common()),
             "created": self.created,
+            "desirability": {"desirable": self.desirable, "undesirable": self.undesirable},
             "errors": [{**(e.place or {"where": e.where}), "reason": e.reason} for e in self.errors],
         }
 
@@ -130,6 +135,8 @@ def import_file(
             for content, meta in parsed.items:
                 batch.append(rows.sealed_values(cipher, dataset_id, content, meta))
                 summary.kept_aside.update(dict.fromkeys((summary_name(path) for path in content.extra), 1))
+                summary.desirable += meta.desirability is True
+                summary.undesirable += meta.desirability is False
             summary.shapes[parsed.shape] += len(parsed.items)
             summary.imported += len(parsed.items)
             if len(batch) >= _INSERT_BATCH:

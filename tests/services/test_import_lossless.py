@@ -136,6 +136,10 @@ def test_trl_unpaired_preference_from_csv_counts_labels(workspace: Workspace, tm
             writer.writerow([f"Q{i}, please?", f"A{i}.", "true" if i % 3 else "False"])
     summary = run(workspace, source)
     assert (summary.imported, summary.skipped, dict(summary.kept_aside)) == (10, 0, {})
+    assert (summary.desirable, summary.undesirable) == (6, 4)
+    assert summary.line().endswith("(10 prompt-completion); KTO labels: 6 desirable, 4 undesirable.")
+    kto = run(workspace, SAMPLES / "kto_demo.json").to_json()
+    assert kto["desirability"] == {"desirable": 4, "undesirable": 4}
 
 
 @needs_storage
