@@ -138,22 +138,21 @@ def _parts(value: Any, role: str, where: str, path: str, keep: Keep) -> tuple[st
         if isinstance(part, str):
             texts.append(part)
             continue
-        kind = part.get("type", "text") if isinstance(part, dict) else None
+        if not isinstance(part, dict):
+            keep(here, part)
+            continue
+        kind = part.get("type", "text")
+        answer = role == "assistant"
         key: str | None = None
-        if isinstance(part, dict) and kind == "text" and (key := _body(part, _TEXT_KEYS)):
+        if kind == "text" and (key := _body(part, _TEXT_KEYS)):
             texts.append(part[key])
-        elif (
-            isinstance(part, dict)
-            and role == "assistant"
-            and kind in ("reasoning", "thinking")
-            and (key := _body(part, _REASONING_KEYS))
-        ):
+        elif answer and kind in ("reasoning", "thinking") and (key := _body(part, _REASONING_KEYS)):
             thoughts.append(part[key])
-        elif isinstance(part, dict) and role == "assistant" and kind == "tool_call" and "value" in part:
+        elif answer and kind == "tool_call" and "value" in part:
             key = "value"
             calls.append(tool_call(part[key]))
         else:
-            keep(here, part)
+            keep(here, part)  # an image, audio, or a part of a kind this app has no place for
             continue
         for name, rest in part.items():
             if name not in ("type", key):
@@ -174,11 +173,11 @@ def openai_message(raw: Any, number: int, path: str, keep: Keep) -> Message:
     message: Message = {"role": role, "content": text}
     if role == "assistant":
         if "tool_calls" in raw:
-            given = raw["tool_calls"]
-            if given is not None and not isinstance(given, list):
+            listed = raw["tool_calls"]
+            if listed is not None and not isinstance(listed, list):
                 raise ShapeError(f"message {number}: 'tool_calls' must be a list")
             used.add("tool_calls")
-            calls += [tool_call(c) for c in given or []]
+            calls += [tool_call(c) for c in listed or []]
         if isinstance(raw.get("function_call"), dict):
             used.add("function_call")
             calls.append(tool_call(raw["function_call"]))
