@@ -12,6 +12,7 @@ import typer
 from forge_tui.cli.common import JsonOpt, PasswordStdin, UserOpt, echo, errors, open_home, sub_app, unlock_workspace
 from forge_tui.core.custom_formats import CUSTOM_PREFIX
 from forge_tui.core.errors import InvalidInput
+from forge_tui.core.plain_text import SPLIT_HELP
 
 if TYPE_CHECKING:
     from forge_tui.services.exporting import CustomFormats
@@ -24,14 +25,30 @@ formats_app = sub_app("Custom export formats (Jinja2 bodies that write one JSON 
 
 
 def import_(
-    file: Annotated[Path, typer.Argument(help="JSONL, JSON, CSV, TSV or Parquet; the type is read from the content.")],
-    dataset: Annotated[str | None, typer.Option("--dataset", "-d", help="Dataset (default: the current one).")] = None,
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help="JSONL, JSON, CSV, TSV, Parquet, or plain text / Markdown; the type is read from the content."
+        ),
+    ],
+    dataset: Annotated[
+        str | None,
+        typer.Option("--dataset", "-d", help="Dataset (default: the current one); made when there is none."),
+    ] = None,
     mapping: Annotated[
         str | None,
         typer.Option(
             "--map",
             metavar="FIELD=SOURCE,...",
             help=MAP_HELP,
+        ),
+    ] = None,
+    split_text: Annotated[
+        str | None,
+        typer.Option(
+            "--split-text",
+            metavar="line|paragraph|file",
+            help=f"Plain text and Markdown: {SPLIT_HELP} (default: line; file for Markdown).",
         ),
     ] = None,
     user: UserOpt = None,
@@ -42,15 +59,12 @@ def import_(
     Records that cannot be imported are skipped and listed with their line and reason; exit 1 when
     any was skipped and none imported."""
     from forge_tui.core.import_shapes import Mapping
-    from forge_tui.services.importing import import_file
+    from forge_tui.services.importing import import_into
 
     with errors():
         parsed = Mapping.parse(mapping) if mapping else None
         workspace = unlock_workspace(open_home(), user, password_stdin)
-        target = workspace.datasets.get(dataset) if dataset else workspace.datasets.current()
-        if target is None:
-            raise InvalidInput("There is no current dataset: name one with --dataset.")
-        summary = import_file(workspace.examples, target.id, target.name, file, parsed)
+        summary = import_into(workspace.datasets, workspace.examples, dataset, file, parsed, split_text)
     if as_json:
         echo(json.dumps(summary.to_json(), ensure_ascii=False))
     else:

@@ -1,33 +1,45 @@
 """Records people bring, recognised by their fields and turned into examples.
 
-Shapes: OpenAI chat (`messages`, with tools and tool_calls; content as text or as a list of parts),
-OpenAI preference (`input` / `preferred_output` / `non_preferred_output`), ShareGPT
-(`conversations` of from/value, with function_call / observation, `tools`, and `chosen` / `rejected`
-for preference pairs), TRL preference (`prompt` / `chosen` / `rejected`, as text or messages),
-Alpaca (`instruction` / `input` / `output`, with `system` and `history`; stanford_alpaca's seed
-tasks with `instances`), `prompt` / `completion`, and `text`. Anything else can be mapped field by
-field (`Mapping`).
+Shapes: this app's `raw` export; OpenAI chat (`messages`, with tools and tool_calls; content as text
+or as a list of parts, `reasoning_content`); LLaMA-Factory v1 (`messages` whose content is a list of
+`{"type": "text" | "reasoning" | "tool_call", "value"}` parts, `loss_weight` per message, `tools`,
+and `chosen_messages` / `rejected_messages` pairs); OpenAI preference (`input` / `preferred_output`
+/ `non_preferred_output`); ShareGPT (`conversations` of from/value, with function_call /
+observation, `tools`, and `chosen` / `rejected` for preference pairs); TRL preference (`prompt` /
+`chosen` / `rejected`, as text or messages); Alpaca (`instruction` / `input` / `output`, with
+`system` and `history`, or `chosen` / `rejected`; stanford_alpaca's seed tasks with `instances`);
+`prompt` / `completion`; and `text`. Anything else can be mapped field by field (`Mapping`).
+
+A `label` or `kto_tag` that is true or false (TRL's unpaired preference, LLaMA-Factory's KTO sets)
+is the example's desirability. Every field a shape does not map is kept aside in the example's
+`extra` (core.kept_aside): nothing the record held is dropped.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from forge_tui.core.bounded_text import clip, listing
 from forge_tui.core.conversation import ConversationError, Message, from_conversation
-from forge_tui.core.errors import InvalidInput
-from forge_tui.core.json_input import JsonProblem, loads
+from forge_tui.core.import_messages import ShapeError as ShapeError  # re-exported: callers catch it here
+from forge_tui.core.import_messages import (
+    assistant_text,
+    openai_messages,
+    rejected_text,
+    sharegpt_turns,
+    text_of,
+    tools,
+)
+from forge_tui.core.import_raw import is_raw, raw_example
+from forge_tui.core.kept_aside import Fields, desirability
 from forge_tui.core.models import ExampleContent, ExampleMeta
-from forge_tui.core.raw_records import from_raw_record, is_raw_record
 
 Record = dict[str, Any]
 Item = tuple[ExampleContent, ExampleMeta]
 MAPPABLE = ("system_prompt", "user_prompt", "output", "rejected")
-
-
-class ShapeError(InvalidInput):
-    """A record that cannot become an example; the text says why."""
+LABELS = ("kto_tag", "label")
 
 
 class UnknownShape(ShapeError):
@@ -38,273 +50,212 @@ class UnknownShape(ShapeError):
         self.fields = fields
 
 
-def _text(value: Any, where: str) -> str:
-    """Message content: text, or a list of parts ({"type": "text", "text"|"value": ...})."""
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, list):
-        parts = []
-        for part in value:
-            if isinstance(part, str):
-                parts.append(part)
-            elif isinstance(part, dict) and part.get("type", "text") == "text":
-                parts.append(str(part.get("text", part.get("value", ""))))
-            else:
-                raise ShapeError(f"{where}: only text content can be imported, found {part!r:.60}")
-        return "".join(parts)
-    raise ShapeError(f"{where}: content must be text, found {type(value).__name__}")
-
-
-def _arguments(raw: Any) -> dict[str, Any]:
-    if isinstance(raw, dict):
-        return raw
-    if raw in (None, ""):
-        return {}
-    if isinstance(raw, str):
-        try:
-            value = loads(raw)
-        except JsonProblem:
-            raise ShapeError(f"tool-call arguments are not JSON: {raw[:60]}") from None
-        if isinstance(value, dict):
-            return value
-    raise ShapeError(f"tool-call arguments are not a JSON object: {str(raw)[:60]}")
-
-
-def _call(raw: Any) -> dict[str, Any]:
-    if not isinstance(raw, dict):
-        raise ShapeError(f"a tool call must be an object, found {raw!r:.60}")
-    function: dict[str, Any] = raw["function"] if isinstance(raw.get("function"), dict) else raw
-    name = function.get("name")
-    if not isinstance(name, str) or not name:
-        raise ShapeError("a tool call has no name")
-    call: dict[str, Any] = {"name": name, "arguments": _arguments(function.get("arguments"))}
-    if raw.get("id"):
-        call["id"] = str(raw["id"])
-    return call
-
-
-def _tools(raw: Any) -> list[dict[str, Any]]:
-    """Tool definitions in OpenAI's shape, from a list or a JSON string of functions or tools."""
-    if raw in (None, "", []):
-        return []
-    if isinstance(raw, str):
-        try:
-            raw = loads(raw)
-        except JsonProblem:
-            raise ShapeError("'tools' is not valid JSON") from None
-    if isinstance(raw, dict):
-        raw = [raw]
-    if not isinstance(raw, list):
-        raise ShapeError("'tools' must be a list")
-    tools = []
-    for tool in raw:
-        if not isinstance(tool, dict):
-            raise ShapeError("each tool must be an object")
-        tools.append(tool if "function" in tool else {"type": "function", "function": tool})
-    return tools
-
-
-def _meta(shape: str, tools: list[dict[str, Any]], record: Record) -> ExampleMeta:
+def _meta(shape: str, found_tools: list[dict[str, Any]], fields: Fields) -> ExampleMeta:
     params: dict[str, Any] = {"imported_as": shape}
-    if tools:
-        params["tools"] = tools
-    model = record.get("model")
-    return ExampleMeta(model=model if isinstance(model, str) else "", params=params)
+    if found_tools:
+        params["tools"] = found_tools
+    model = fields.peek("model")
+    if not isinstance(model, str):
+        return ExampleMeta(params=params)
+    return ExampleMeta(model=fields.take("model"), params=params)
 
 
 def _content(
     messages: list[Message], rejected: list[str] | None = None, slots: dict[str, str] | None = None
 ) -> ExampleContent:
+    """The example of a conversation that ends with its answer; the answer's reasoning is the example's."""
     try:
-        return from_conversation(messages, rejected, slots)
+        content = from_conversation(messages, rejected, slots)
     except ConversationError as exc:
         raise ShapeError(str(exc)) from None
+    reasoning = messages[-1].get("reasoning")
+    return content.model_copy(update={"reasoning": reasoning}) if reasoning else content
 
 
-# --- OpenAI ------------------------------------------------------------------------------
-def _openai_message(raw: Any, number: int) -> Message:
-    if not isinstance(raw, dict):
-        raise ShapeError(f"message {number} is not an object")
-    role = raw.get("role")
-    if role == "function":  # the legacy name for a tool result
-        role = "tool"
-    if role == "developer":
-        role = "system"
-    if role not in ("system", "user", "assistant", "tool"):
-        raise ShapeError(f"message {number} has an unknown role {clip(repr(role))}")
-    message: Message = {"role": role, "content": _text(raw.get("content"), f"message {number}")}
-    if role == "assistant" and raw.get("tool_calls"):
-        message["tool_calls"] = [_call(c) for c in raw["tool_calls"]]
-    if role == "assistant" and isinstance(raw.get("function_call"), dict):
-        message["tool_calls"] = [_call(raw["function_call"])]
-    if role == "tool":
-        for key in ("tool_call_id", "name"):
-            if raw.get(key):
-                message[key] = str(raw[key])
-    return message
+def _pair(
+    fields: Fields, prompt: list[Message], chosen: list[Message], rejected: list[Message], path: str, offset: int = 0
+) -> ExampleContent:
+    """A preference pair: the prompt and the chosen messages make the example; the last rejected
+    message is the rejected answer, and rejected messages before it (index from `offset` in the
+    list at `path`) are kept aside."""
+    if not chosen or not rejected:
+        raise ShapeError("a preference pair needs a chosen and a rejected answer")
+    for index, message in enumerate(rejected[:-1], start=offset):
+        fields.keep(f"{path}[{index}]", message)
+    last = f"{path}[{offset + len(rejected) - 1}]"
+    return _content([*prompt, *chosen], [rejected_text(rejected[-1], last, fields.keep)])
 
 
-def _messages(raw: Any, what: str) -> list[Message]:
-    if not isinstance(raw, list):
-        raise ShapeError(f"'{what}' must be a list of messages")
-    return [_openai_message(m, i) for i, m in enumerate(raw, start=1)]
+def _implicit(fields: Fields, chosen: list[Message], rejected: list[Message], path: str) -> ExampleContent:
+    """Both sides carry the whole conversation: what they share is the prompt."""
+    shared = 0
+    while shared < min(len(chosen), len(rejected)) - 1 and chosen[shared] == rejected[shared]:
+        shared += 1
+    return _pair(fields, chosen[:shared], chosen[shared:], rejected[shared:], path, shared)
 
 
-def _openai_chat(record: Record) -> list[Item]:
-    tools = _tools(record.get("tools"))
-    return [(_content(_messages(record["messages"], "messages")), _meta("openai-chat", tools, record))]
+# --- OpenAI and LLaMA-Factory v1 --------------------------------------------------------------
+def _chat(shape: str) -> Callable[[Fields], list[Item]]:
+    def convert(fields: Fields) -> list[Item]:
+        found = tools(fields.take("tools"))
+        messages = openai_messages(fields.take("messages"), "messages", fields.keep)
+        return [(_content(messages), _meta(shape, found, fields))]
+
+    return convert
 
 
-def _openai_preference(record: Record) -> list[Item]:
-    given = record["input"]
+def _llamafactory_v1_pair(fields: Fields) -> list[Item]:
+    found = tools(fields.take("tools"))
+    chosen = openai_messages(fields.take("chosen_messages"), "chosen_messages", fields.keep)
+    rejected = openai_messages(fields.take("rejected_messages"), "rejected_messages", fields.keep)
+    content = _implicit(fields, chosen, rejected, "rejected_messages")
+    return [(content, _meta("llamafactory-v1-preference", found, fields))]
+
+
+def _openai_preference(fields: Fields) -> list[Item]:
+    given = fields.take("input")
     if not isinstance(given, dict):
         raise ShapeError("'input' must be an object with 'messages'")
-    prompt = _messages(given.get("messages"), "input.messages")
-    chosen = _messages(record["preferred_output"], "preferred_output")
-    rejected = _messages(record["non_preferred_output"], "non_preferred_output")
-    if not chosen or not rejected:
-        raise ShapeError("preferred_output and non_preferred_output need an assistant message each")
-    content = _content([*prompt, chosen[-1]], [rejected[-1]["content"]])
-    return [(content, _meta("openai-preference", _tools(given.get("tools")), record))]
+    for key, value in given.items():
+        if key not in ("messages", "tools"):
+            fields.keep(f"input.{key}", value)
+    prompt = openai_messages(given.get("messages"), "input.messages", fields.keep)
+    chosen = openai_messages(fields.take("preferred_output"), "preferred_output", fields.keep)
+    rejected = openai_messages(fields.take("non_preferred_output"), "non_preferred_output", fields.keep)
+    content = _pair(fields, prompt, chosen, rejected, "non_preferred_output")
+    return [(content, _meta("openai-preference", tools(given.get("tools")), fields))]
+
+
+def _is_v1(messages: Any) -> bool:
+    """LLaMA-Factory v1 writes every content as a list of parts with `value`."""
+    return isinstance(messages, list) and any(
+        isinstance(m, dict)
+        and isinstance(m.get("content"), list)
+        and any(isinstance(p, dict) and "value" in p for p in m["content"])
+        for m in messages
+    )
 
 
 # --- ShareGPT ------------------------------------------------------------------------------
-_SHAREGPT_ROLES = {
-    "human": "user",
-    "user": "user",
-    "gpt": "assistant",
-    "assistant": "assistant",
-    "model": "assistant",
-    "system": "system",
-    "observation": "tool",
-    "tool": "tool",
-    "function_response": "tool",
-}
-
-
-def _sharegpt_turns(raw: Any, what: str) -> list[Message]:
-    if not isinstance(raw, list):
-        raise ShapeError(f"'{what}' must be a list of turns")
-    messages: list[Message] = []
-    for number, turn in enumerate(raw, start=1):
-        if not isinstance(turn, dict):
-            raise ShapeError(f"turn {number} is not an object")
-        speaker = turn.get("from", turn.get("role"))
-        value = _text(turn.get("value", turn.get("content")), f"turn {number}")
-        if speaker == "function_call":
-            try:
-                parsed = loads(value)
-            except JsonProblem:
-                raise ShapeError(f"turn {number}: function_call is not JSON") from None
-            calls = [_call(c) for c in (parsed if isinstance(parsed, list) else [parsed])]
-            if messages and messages[-1]["role"] == "assistant" and "tool_calls" not in messages[-1]:
-                messages[-1]["tool_calls"] = calls  # text, then the call, in one assistant message
-            else:
-                messages.append({"role": "assistant", "content": "", "tool_calls": calls})
-            continue
-        role = _SHAREGPT_ROLES.get(str(speaker))
-        if role is None:
-            raise ShapeError(f"turn {number} is from {clip(repr(speaker))}, which is not a ShareGPT role")
-        messages.append({"role": role, "content": value})
-    return messages
-
-
-def _sharegpt(record: Record) -> list[Item]:
-    messages = _sharegpt_turns(record["conversations"], "conversations")
-    system = record.get("system")
-    if isinstance(system, str) and system:
-        messages.insert(0, {"role": "system", "content": system})
-    tools = _tools(record.get("tools"))
-    chosen, rejected = record.get("chosen"), record.get("rejected")
-    if chosen is not None or rejected is not None:
-        (good,) = _sharegpt_turns([chosen], "chosen")
-        (bad,) = _sharegpt_turns([rejected], "rejected")
-        return [(_content([*messages, good], [bad["content"]]), _meta("sharegpt-preference", tools, record))]
-    return [(_content(messages), _meta("sharegpt", tools, record))]
+def _sharegpt(fields: Fields) -> list[Item]:
+    conversation = fields.take("conversations")
+    if not isinstance(conversation, list):
+        raise ShapeError("'conversations' must be a list of turns")
+    paths = [f"conversations[{i}]" for i in range(len(conversation))]
+    messages = sharegpt_turns(conversation, paths, fields.keep)
+    system = fields.peek("system")
+    if isinstance(system, str):
+        fields.take("system")
+        if system:
+            messages.insert(0, {"role": "system", "content": system})
+    found = tools(fields.take("tools"))
+    if "chosen" in fields or "rejected" in fields:
+        (good,) = sharegpt_turns([fields.take("chosen")], ["chosen"], fields.keep)
+        (bad,) = sharegpt_turns([fields.take("rejected")], ["rejected"], fields.keep)
+        content = _pair(fields, messages, [good], [bad], "rejected")
+        return [(content, _meta("sharegpt-preference", found, fields))]
+    return [(_content(messages), _meta("sharegpt", found, fields))]
 
 
 # --- prompt / completion, TRL --------------------------------------------------------------
-def _side(value: Any, what: str, role: str) -> list[Message]:
+def _side(fields: Fields, name: str, role: str) -> list[Message]:
+    value = fields.take(name)
     if isinstance(value, str):
-        return [{"role": role, "content": value}]
-    return _messages(value, what)
+        return [assistant_text(value) if role == "assistant" else {"role": role, "content": value}]
+    return openai_messages(value, name, fields.keep)
 
 
-def _trl_preference(record: Record) -> list[Item]:
-    chosen = _side(record["chosen"], "chosen", "assistant")
-    rejected = _side(record["rejected"], "rejected", "assistant")
-    if "prompt" in record:
-        prompt = _side(record["prompt"], "prompt", "user")
-    else:  # implicit prompt: both sides carry the whole conversation
-        shared = 0
-        while shared < min(len(chosen), len(rejected)) - 1 and chosen[shared] == rejected[shared]:
-            shared += 1
-        prompt, chosen, rejected = chosen[:shared], chosen[shared:], rejected[shared:]
-    content = _content([*prompt, chosen[-1]], [rejected[-1]["content"]])
-    return [(content, _meta("trl-preference", [], record))]
+def _trl_preference(fields: Fields) -> list[Item]:
+    found = tools(fields.take("tools"))
+    chosen = _side(fields, "chosen", "assistant")
+    rejected = _side(fields, "rejected", "assistant")
+    if "prompt" in fields:
+        content = _pair(fields, _side(fields, "prompt", "user"), chosen, rejected, "rejected")
+    else:
+        content = _implicit(fields, chosen, rejected, "rejected")
+    return [(content, _meta("trl-preference", found, fields))]
 
 
-def _completion(record: Record) -> list[Item]:
-    prompt = _side(record["prompt"], "prompt", "user")
-    answer = _side(record["completion"], "completion", "assistant")
-    return [(_content([*prompt, answer[-1]]), _meta("prompt-completion", [], record))]
+def _completion(fields: Fields) -> list[Item]:
+    found = tools(fields.take("tools"))
+    prompt = _side(fields, "prompt", "user")
+    answer = _side(fields, "completion", "assistant")
+    return [(_content([*prompt, *answer]), _meta("prompt-completion", found, fields))]
 
 
-def _text_only(record: Record) -> list[Item]:
-    text = record["text"]
+def _text_only(fields: Fields) -> list[Item]:
+    text = fields.take("text")
     if not isinstance(text, str):
         raise ShapeError("'text' must be text")
-    return [(ExampleContent(output=text), _meta("text", [], record))]
+    return [(ExampleContent(output=text), _meta("text", [], fields))]
+
+
+def _raw(fields: Fields) -> list[Item]:
+    return [raw_example(fields)]
 
 
 # --- Alpaca ------------------------------------------------------------------------------------
-def _alpaca_one(record: Record, instruction: str, given: str, output: str, shape: str) -> Item:
-    prompt = f"{instruction}\n\n{given}" if given else instruction
+def _alpaca_prompt(fields: Fields, instruction: str, given: str) -> list[Message]:
+    """The system prompt, the history and the instruction: every message before the answer."""
     messages: list[Message] = []
-    system = record.get("system")
-    if isinstance(system, str) and system:
-        messages.append({"role": "system", "content": system})
-    history = record.get("history") or []
+    system = fields.peek("system")
+    if isinstance(system, str):
+        fields.take("system")
+        if system:
+            messages.append({"role": "system", "content": system})
+    history = fields.take("history") or []
     if not isinstance(history, list):
         raise ShapeError("'history' must be a list of [instruction, answer] pairs")
     for number, pair in enumerate(history, start=1):
         if not (isinstance(pair, list) and len(pair) == 2):
             raise ShapeError(f"history item {number} is not an [instruction, answer] pair")
-        messages += [{"role": "user", "content": str(pair[0])}, {"role": "assistant", "content": str(pair[1])}]
-    messages += [{"role": "user", "content": prompt}, {"role": "assistant", "content": output}]
-    content = _content(messages, slots={"instruction": instruction, "input": given})
-    return content, _meta(shape, [], record)
+        messages += [{"role": "user", "content": str(pair[0])}, assistant_text(str(pair[1]))]
+    messages.append({"role": "user", "content": f"{instruction}\n\n{given}" if given else instruction})
+    return messages
 
 
-def _alpaca(record: Record) -> list[Item]:
-    instruction = _text(record["instruction"], "instruction")
-    if "instances" in record:  # stanford_alpaca seed tasks: one example per instance
-        instances = record["instances"]
+def _alpaca(fields: Fields) -> list[Item]:
+    instruction = text_of(fields.take("instruction"), "instruction")
+    if "instances" in fields:  # stanford_alpaca seed tasks: one example per instance
+        instances = fields.take("instances")
         if not isinstance(instances, list) or not instances:
             raise ShapeError("'instances' must be a non-empty list of {input, output}")
         items = []
         for number, instance in enumerate(instances, start=1):
             if not isinstance(instance, dict) or "output" not in instance:
                 raise ShapeError(f"instance {number} has no output")
-            given = _text(instance.get("input"), f"instance {number}")
-            output = _text(instance["output"], f"instance {number}")
-            items.append(_alpaca_one(record, instruction, given, output, "alpaca-seed-task"))
+            given = text_of(instance.get("input"), f"instance {number}")
+            output = text_of(instance["output"], f"instance {number}")
+            prompt = _alpaca_prompt(fields, instruction, given)
+            content = _content([*prompt, assistant_text(output)], slots={"instruction": instruction, "input": given})
+            own = {f"instances[{number - 1}].{k}": v for k, v in instance.items() if k not in ("input", "output")}
+            items.append((content.model_copy(update={"extra": own}), _meta("alpaca-seed-task", [], fields)))
         return items
-    given = _text(record.get("input"), "input")
-    return [_alpaca_one(record, instruction, given, _text(record["output"], "output"), "alpaca")]
+    given = text_of(fields.take("input"), "input")
+    prompt = _alpaca_prompt(fields, instruction, given)
+    slots = {"instruction": instruction, "input": given}
+    if "output" not in fields:  # LLaMA-Factory's Alpaca preference: chosen and rejected answers
+        chosen = assistant_text(text_of(fields.take("chosen"), "chosen"))
+        rejected = assistant_text(text_of(fields.take("rejected"), "rejected"))
+        content = _pair(fields, prompt, [chosen], [rejected], "rejected")
+        return [(content.model_copy(update={"slots": slots}), _meta("alpaca-preference", [], fields))]
+    output = text_of(fields.take("output"), "output")
+    return [(_content([*prompt, assistant_text(output)], slots=slots), _meta("alpaca", [], fields))]
 
 
 # --- detection -------------------------------------------------------------------------------
-SHAPES: list[tuple[str, Callable[[Record], bool], Callable[[Record], list[Item]]]] = [
-    ("raw", is_raw_record, lambda r: [from_raw_record(r)]),  # this app's raw export: every field back
+SHAPES: list[tuple[str, Callable[[Record], bool], Callable[[Fields], list[Item]]]] = [
+    ("raw", is_raw, _raw),
     ("openai-preference", lambda r: {"input", "preferred_output", "non_preferred_output"} <= r.keys(),
      _openai_preference),
-    ("openai-chat", lambda r: "messages" in r, _openai_chat),
+    ("llamafactory-v1-preference", lambda r: {"chosen_messages", "rejected_messages"} <= r.keys(),
+     _llamafactory_v1_pair),
+    ("llamafactory-v1", lambda r: "messages" in r and _is_v1(r["messages"]), _chat("llamafactory-v1")),
+    ("openai-chat", lambda r: "messages" in r, _chat("openai-chat")),
     ("sharegpt", lambda r: "conversations" in r, _sharegpt),
-    ("trl-preference", lambda r: {"chosen", "rejected"} <= r.keys(), _trl_preference),
     ("alpaca", lambda r: "instruction" in r and ("output" in r or "instances" in r), _alpaca),
+    ("alpaca-preference", lambda r: {"instruction", "chosen", "rejected"} <= r.keys(), _alpaca),
+    ("trl-preference", lambda r: {"chosen", "rejected"} <= r.keys(), _trl_preference),
     ("prompt-completion", lambda r: {"prompt", "completion"} <= r.keys(), _completion),
     ("text", lambda r: "text" in r, _text_only),
 ]  # fmt: skip
@@ -347,15 +298,15 @@ class Mapping:
             pairs[name.strip()] = source.strip()
         return cls(pairs)
 
-    def examples(self, record: Record) -> list[Item]:
+    def examples(self, fields: Fields) -> list[Item]:
         for source in self.fields.values():
-            if source not in record:
-                found = listing(sorted(record)) or "none"
+            if source not in fields:
+                found = listing(sorted(fields.record)) or "none"
                 raise ShapeError(f"there is no field {clip(repr(source))} (fields found: {found})")
-        values = {t: _text(record[s], s) for t, s in self.fields.items() if t != "rejected"}
+        values = {t: text_of(fields.take(s), s) for t, s in self.fields.items() if t != "rejected"}
         rejected: list[str] = []
         if "rejected" in self.fields:
-            given = record[self.fields["rejected"]]
+            given = fields.take(self.fields["rejected"])
             rejected = [str(r) for r in given] if isinstance(given, list) else ([str(given)] if given else [])
         content = ExampleContent(
             system_prompt=values.get("system_prompt", ""),
@@ -363,21 +314,53 @@ class Mapping:
             output=values["output"],
             rejected=rejected,
         )
-        return [(content, _meta("mapped", [], record))]
+        return [(content, _meta("mapped", [], fields))]
 
 
-def examples_from(record: Any, mapping: Mapping | None = None) -> list[Item]:
-    """The examples in one record; raises ShapeError with the reason it cannot be imported."""
-    if not isinstance(record, dict):
-        raise ShapeError(f"expected an object, found {type(record).__name__}")
+@dataclass(frozen=True)
+class Parsed:
+    shape: str
+    items: list[Item]
+
+
+def _convert(fields: Fields, mapping: Mapping | None) -> tuple[str, list[Item]]:
     if mapping is not None:
-        return mapping.examples(record)
-    for _name, matches, convert in SHAPES:
-        if matches(record):
+        return "mapped", mapping.examples(fields)
+    for name, matches, convert in SHAPES:
+        if matches(fields.record):
             try:
-                return convert(record)
+                return name, convert(fields)
             except ShapeError:
                 raise
             except (KeyError, TypeError, ValueError) as exc:
                 raise ShapeError(f"malformed record: {clip(str(exc), 200)}") from None
-    raise UnknownShape(unknown_shape_message(record), sorted(record))
+    raise UnknownShape(unknown_shape_message(fields.record), sorted(fields.record))
+
+
+def parse(record: Any, mapping: Mapping | None = None) -> Parsed:
+    """The examples in one record and the shape it was read as; raises ShapeError with the reason
+    it cannot be imported."""
+    if not isinstance(record, dict):
+        raise ShapeError(f"expected an object, found {type(record).__name__}")
+    fields = Fields(record)
+    shape, items = _convert(fields, mapping)
+    label: bool | None = None
+    if shape != "raw":  # raw has its own desirability field
+        for key in LABELS:
+            if key not in fields.taken and (label := desirability(fields.peek(key))) is not None:
+                fields.take(key)
+                break
+    extra = fields.extra()
+    done: list[Item] = []
+    for content, meta in items:
+        if extra or content.extra:
+            content = content.model_copy(update={"extra": {**extra, **content.extra}})
+        if label is not None:
+            meta = meta.model_copy(update={"desirability": label})
+        done.append((content, meta))
+    return Parsed(shape, done)
+
+
+def examples_from(record: Any, mapping: Mapping | None = None) -> list[Item]:
+    """The examples in one record; raises ShapeError with the reason it cannot be imported."""
+    return parse(record, mapping).items

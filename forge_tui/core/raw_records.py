@@ -14,9 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import ValidationError
-
-from forge_tui.core.models import Example, ExampleContent, ExampleMeta
+from forge_tui.core.models import Example
 
 Record = dict[str, Any]
 
@@ -40,11 +38,6 @@ RAW_FIELDS = (
     "extra",
 )
 _TAKEN = frozenset(RAW_FIELDS)
-_CONTENT = ("system_prompt", "user_prompt", "slots", "output", "reasoning", "tool_calls", "rejected", "turns")
-_META_TEXT = ("model",)
-_COUNTS = ("prompt_tokens", "completion_tokens")
-_OBJECTS = ("slots", "params", "extra")
-_LISTS = ("tool_calls", "rejected", "turns")
 
 
 def example_fields(example: Example) -> Record:
@@ -81,45 +74,3 @@ def raw_record(example: Example) -> Record:
     if taken:
         record["extra"] = taken
     return record
-
-
-def is_raw_record(record: Record) -> bool:
-    return {"system_prompt", "user_prompt", "output"} <= record.keys()
-
-
-def from_raw_record(record: Record) -> tuple[ExampleContent, ExampleMeta]:
-    """The example a raw record holds; raises ValueError with a sentence when a field is not what
-    raw writes."""
-    nested = _read("extra", record.get("extra"))
-    extra = {name: value for name, value in record.items() if name not in _TAKEN} | nested
-    values = {name: _read(name, record[name]) for name in RAW_FIELDS if name in record and name != "extra"}
-    content = {name: values[name] for name in _CONTENT if name in values}
-    meta = {name: values[name] for name in (*_META_TEXT, *_COUNTS, "params", "desirability") if name in values}
-    try:
-        return ExampleContent(**content, extra=extra), ExampleMeta(**meta)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(part) for part in first["loc"])
-        raise ValueError(f"'{where}': {first['msg'].lower()}") from None
-
-
-def _read(name: str, value: Any) -> Any:
-    """A field's value as raw writes it, from JSON or from a table cell."""
-    if name in _OBJECTS or name in _LISTS:
-        if value in (None, ""):
-            return {} if name in _OBJECTS else []
-        kind = dict if name in _OBJECTS else list
-        if not isinstance(value, kind):
-            raise ValueError(f"'{name}' must be {'an object' if kind is dict else 'a list'}")
-        return value
-    if name == "desirability":
-        if isinstance(value, str):
-            return {"": None, "true": True, "false": False}.get(value.strip().lower(), value)
-        return value
-    if name in _COUNTS:
-        if value in (None, ""):
-            return None
-        if isinstance(value, str) and value.strip().isdigit():
-            return int(value)
-        return value
-    return "" if value is None else value

@@ -52,3 +52,15 @@ def split_thinking(text: str) -> tuple[str, str]:
     answer, thinking = splitter.feed(text)
     rest_answer, rest_thinking = splitter.flush()
     return (answer + rest_answer).strip(), (thinking + rest_thinking).strip()
+
+
+def leading_thinking(text: str) -> tuple[str, str]:
+    """(answer, thinking) of a whole text that starts with a closed `<think>…</think>` block, as Qwen3
+    and DeepSeek-R1 write it; other text comes back as it is, with no thinking."""
+    body = text.lstrip()
+    if not body.startswith(OPEN):
+        return text, ""
+    end = body.find(CLOSE, len(OPEN))
+    if end < 0:
+        return text, ""
+    return body[end + len(CLOSE) :].lstrip(), body[len(OPEN) : end].strip()

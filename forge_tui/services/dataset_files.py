@@ -1,11 +1,14 @@
-"""Dataset files: JSONL, JSON, CSV, TSV and Parquet, read as records and written from records.
+"""Dataset files: JSONL, JSON, CSV, TSV and Parquet, read as records and written from records;
+plain text and Markdown read as documents.
 
 The type of a file to read comes from its content (Parquet's magic bytes, the first character of a
 JSON text, the delimiter of a table's header), and from its name only where the content leaves it
-open. Records stream in with where each came from (line, item or row number), and a malformed one
-comes as a RecordError instead of stopping the read: a line that is not UTF-8, not JSON or nested
-too deep is that line alone. Writing streams too: records go to a temporary file beside the target,
-which replaces it only when everything was written.
+open. Text that is neither JSON nor a table (a header of short column names, and rows with as many
+cells) is plain text: prose with commas is never taken for a CSV. Records stream in with where each
+came from (line, item or row number), and a malformed one comes as a RecordError instead of stopping
+the read: a line that is not UTF-8, not JSON or nested too deep is that line alone. Writing streams
+too: records go to a temporary file beside the target, which replaces it only when everything was
+written.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ import csv
 import io
 import re
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
@@ -28,16 +31,21 @@ from forge_tui.core.bounded_text import clip, listing
 from forge_tui.core.errors import ForgeError, InvalidInput
 from forge_tui.core.json_input import Container, JsonProblem, closes, elements, first_value, loads, object_member
 from forge_tui.core.json_text import compact
+from forge_tui.core.plain_text import SPLITS, default_split, paragraphs
 from forge_tui.core.table_cells import table_cell
 from forge_tui.services.files import replacing, scratch_beside
 from forge_tui.services.readable_files import check, open_regular
 
 FILE_TYPES = ("jsonl", "json", "csv", "tsv", "parquet")
-SUPPORTED = "JSONL, JSON (an array, or an object holding a list), CSV, TSV and Parquet"
+SUPPORTED = "JSONL, JSON (an array, or an object holding a list), CSV, TSV, Parquet, and plain text or Markdown"
 _PARQUET_MAGIC = b"PAR1"
 _BOM = b"\xef\xbb\xbf"
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 _NAMED = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json"}
+_TABLES = (".csv", ".tsv")
+_TEXT_NAMES = (".txt", ".text", ".md", ".markdown")
+_TEXT_AS_JSON = 16 << 20  # the most of a .txt file that starts like JSON read to see whether it is
+_COLUMN_NAME = 64  # the longest header cell taken for a column name when a table is told from prose
 _HEAD = 64 * 1024
 _SECOND_LINE = 1 << 20  # the most of a second line read to tell JSONL from JSON
 _BATCH = 2000
@@ -47,18 +55,24 @@ _JSON_NAMES = {str: "string", int: "number", float: "number", bool: "true or fal
 csv.field_size_limit(2**31 - 1)
 
 
+Place = dict[str, int]  # {"line": 3}, {"row": 3, "line": 4}, {"item": 3}, {"row": 1, "last_row": 10}
+
+
 @dataclass(frozen=True)
 class RecordError:
-    """A line, item or row that could not be read; `where` is e.g. "line 12"."""
+    """A line, item or row that could not be read; `where` is e.g. "line 12", `place` the same as
+    numbers (JSONL and text: line; CSV, TSV and Parquet: row, and line for a table; JSON: item)."""
 
     where: str
     reason: str
+    place: Place = field(default_factory=dict, compare=False)
 
 
 @dataclass(frozen=True)
 class Located:
     where: str
     record: Any
+    place: Place = field(default_factory=dict, compare=False)
 
 
 @dataclass(frozen=True)
@@ -91,23 +105,69 @@ def detect_type(path: Path) -> str:
                 raise InvalidInput(f"{path} is empty.")
             if body[start : start + 1] in (b"[", b"{"):
                 raw.seek(offset + start)
-                return _json_kind(path, raw)
+                kind = _json_kind(path, raw)
+                if path.suffix.lower() not in _TEXT_NAMES or _holds_json(raw, offset + start, kind):
+                    return kind
+                return "text"  # prose that opens with a bracket, e.g. a Markdown link
+            whole = not raw.read(1)
         except OSError as exc:
             raise ForgeError(f"Cannot read {path}: {exc.strerror or exc}.") from None
-    named = _NAMED.get(path.suffix.lower())
+    suffix = path.suffix.lower()
+    named = _NAMED.get(suffix)
     if named:
         return named
     text = body[start:].decode("utf-8", errors="replace")
     header = text.split("\n", 1)[0]
-    if b"\0" in head or not header.strip():
+    if b"\0" in head:
         raise InvalidInput(f"{path} is not a dataset file this app reads: {SUPPORTED}.")
-    if header.count("\t") > 0 and header.count("\t") >= header.count(","):
-        return "tsv"
-    if header.count(",") > 0:
-        return "csv"
-    if path.suffix.lower() in (".csv", ".tsv"):  # a table of one column has no delimiter to go by
-        return path.suffix.lower().lstrip(".")
-    raise InvalidInput(f"{path} is not a dataset file this app reads: {SUPPORTED}.")
+    if suffix in _TABLES:
+        if header.count("\t") > 0 and header.count("\t") >= header.count(","):
+            return "tsv"
+        if header.count(",") > 0:
+            return "csv"
+        return suffix.lstrip(".")  # a table of one column has no delimiter to go by
+    return _table_kind(text, whole) or "text"
+
+
+def _holds_json(raw: IO[bytes], start: int, kind: str) -> bool:
+    """Whether a text file (.txt, .md) that starts with `[` or `{` is JSON: its first line stands
+    alone (JSON Lines), or the whole file parses."""
+    if kind == "jsonl":
+        return True
+    raw.seek(start)
+    data = raw.read(_TEXT_AS_JSON + 1)
+    if len(data) > _TEXT_AS_JSON:
+        return False
+    try:
+        loads(data.decode())
+    except (UnicodeDecodeError, JsonProblem):
+        return False
+    return True
+
+
+def _table_kind(text: str, whole: bool) -> str | None:
+    """'csv' or 'tsv' when the text starts like a table: a header of two or more short column
+    names, and every following row (of those read) with as many cells."""
+    lines = text.splitlines(keepends=True)
+    if not whole:
+        lines = lines[:-1]  # the head may end inside a line
+    if not lines:
+        return None
+    first = lines[0]
+    tabs, commas = first.count("\t"), first.count(",")
+    if not tabs and not commas:
+        return None
+    delimiter = "\t" if tabs >= commas else ","
+    try:
+        rows = [row for row in csv.reader(io.StringIO("".join(lines[:200])), delimiter=delimiter) if row]
+    except csv.Error:
+        return None
+    header, data = rows[0], rows[1:]
+    if not data or sum(1 for c in header if c.strip()) < 2 or any(len(c) > _COLUMN_NAME for c in header):
+        return None
+    if any(len(row) != len(header) for row in data[:-1]):  # the last one may be cut short
+        return None
+    return "tsv" if delimiter == "\t" else "csv"
 
 
 def _json_kind(path: Path, raw: IO[bytes]) -> str:
@@ -146,17 +206,23 @@ def _stands_alone(line: bytes) -> bool:
     return True
 
 
-def read_records(path: Path, file_type: str | None = None) -> Iterator[Read]:
+def read_records(path: Path, file_type: str | None = None, split_text: str | None = None) -> Iterator[Read]:
+    """The records of a file; a plain text file's documents, split as `split_text` says (one of
+    core.plain_text.SPLITS; by default per line, or per file for Markdown)."""
     kind = file_type or detect_type(path)
+    split = split_text or default_split(path.suffix)
+    if split not in SPLITS:
+        raise InvalidInput(f"Unknown text split '{clip(split)}': use one of {', '.join(SPLITS)}.")
     readers: dict[str, Callable[[Path], Iterator[Read]]] = {
         "jsonl": _read_jsonl,
         "json": _read_json,
         "csv": lambda p: _read_table(p, ","),
         "tsv": lambda p: _read_table(p, "\t"),
         "parquet": _read_parquet,
+        "text": lambda p: _read_text(p, split),
     }
     if kind not in readers:
-        raise InvalidInput(f"Unknown file type '{clip(kind)}': use one of {', '.join(FILE_TYPES)}.")
+        raise InvalidInput(f"Unknown file type '{clip(kind)}': use one of {', '.join(readers)}.")
     try:
         yield from readers[kind](path)
     except OSError as exc:
@@ -178,16 +244,16 @@ def _read_jsonl(path: Path) -> Iterator[Read]:
                 line = line.removeprefix(_BOM)
             if not line or line.isspace():
                 continue
-            where = f"line {number}"
+            where, place = f"line {number}", {"line": number}
             try:
                 record = loads(line.decode())
             except UnicodeDecodeError as exc:
-                yield RecordError(where, _not_utf8(line, exc))
+                yield RecordError(where, _not_utf8(line, exc), place)
                 continue
             except JsonProblem as exc:
-                yield RecordError(where, str(exc))
+                yield RecordError(where, str(exc), place)
                 continue
-            yield Located(where, record)
+            yield Located(where, record, place)
 
 
 def _read_json(path: Path) -> Iterator[Read]:
@@ -213,7 +279,7 @@ def _read_json(path: Path) -> Iterator[Read]:
     if not isinstance(items, list):
         raise InvalidInput(f"{path} holds a JSON {_JSON_NAMES.get(type(items), 'value')}, not a list of records.")
     for number, item in enumerate(items, start=1):
-        yield Located(f"item {number}", item)
+        yield Located(f"item {number}", item, {"item": number})
 
 
 def _several_lists(path: Path, names: list[str]) -> InvalidInput:
@@ -235,10 +301,9 @@ def _read_json_items(path: Path, data: bytes, why: str) -> Iterator[Read]:
         raise InvalidInput(f"{path} is {why}.")
     yield from _json_items(text, records)
     if outer.end is not None and first_value(text, outer.end) < len(text):
-        after = first_value(text, outer.end)
-        yield RecordError(f"line {_line_of(text, after)}", "more text after the end of the JSON")
+        yield _at_line(_line_of(text, first_value(text, outer.end)), "more text after the end of the JSON")
     elif outer.end is None and records.end is not None:
-        yield RecordError(f"line {_line_of(text, len(text))}", "the file ends before the closing }")
+        yield _at_line(_line_of(text, len(text)), "the file ends before the closing }")
 
 
 def _the_list(path: Path, text: str, members: Container, why: str) -> Container:
@@ -261,26 +326,30 @@ def _line_of(text: str, position: int) -> int:
     return text.count("\n", 0, position) + 1
 
 
+def _at_line(line: int, reason: str) -> RecordError:
+    return RecordError(f"line {line}", reason, {"line": line})
+
+
 def _json_items(text: str, items: Container) -> Iterator[Read]:
     line, seen = 1, 0
     for number, (begin, end) in enumerate(items.spans, start=1):
         line += text.count("\n", seen, begin)
         seen = begin
         piece = text[begin:end]
-        where = f"item {number} (line {line})"
+        where, place = f"item {number} (line {line})", {"item": number, "line": line}
         unreadable = _ESCAPED.search(piece)
         if unreadable:
-            yield RecordError(where, f"not UTF-8 text (byte 0x{ord(unreadable.group()) - 0xDC00:02x})")
+            yield RecordError(where, f"not UTF-8 text (byte 0x{ord(unreadable.group()) - 0xDC00:02x})", place)
             continue
         try:
             record = loads(piece)
         except JsonProblem as exc:
             cut = items.end is None and number == len(items.spans)
-            yield RecordError(where, "the file ends inside this item" if cut else str(exc))
+            yield RecordError(where, "the file ends inside this item" if cut else str(exc), place)
             continue
-        yield Located(f"item {number}", record)
+        yield Located(f"item {number}", record, place)
     if items.end is None and (not items.spans or _ends_whole(text, items.spans[-1])):
-        yield RecordError(f"line {_line_of(text, len(text))}", "the file ends before the closing ]")
+        yield _at_line(_line_of(text, len(text)), "the file ends before the closing ]")
 
 
 def _ends_whole(text: str, span: tuple[int, int]) -> bool:
@@ -315,24 +384,31 @@ def _read_table(path: Path, delimiter: str) -> Iterator[Read]:
         if any(_ESCAPED.search(name) for name in header):
             raise InvalidInput(f"{path}: the header is not UTF-8 text.")
         names = [h.strip() for h in header]
+        number = 0  # rows after the header, blank ones left out
         while True:
-            where = f"line {reader.line_num + 1}"  # a row can span lines: it is where it starts
+            line = reader.line_num + 1  # a row can span lines: it is where it starts
+            where = f"line {line}"
             try:
                 row = next(reader)
             except StopIteration:
                 return
             except csv.Error as exc:
-                yield RecordError(where, f"not a valid table row ({clip(str(exc), 120)})")
+                number += 1
+                yield RecordError(
+                    where, f"not a valid table row ({clip(str(exc), 120)})", {"row": number, "line": line}
+                )
                 continue
             if not any(cell.strip() for cell in row):
                 continue
+            number += 1
+            place = {"row": number, "line": line}
             if any(_ESCAPED.search(cell) for cell in row):
-                yield RecordError(where, "not UTF-8 text")
+                yield RecordError(where, "not UTF-8 text", place)
                 continue
             if len(row) != len(names):
-                yield RecordError(where, f"{len(row)} cells where the header has {len(names)}")
+                yield RecordError(where, f"{len(row)} cells where the header has {len(names)}", place)
                 continue
-            yield Located(where, {n: _cell(v) for n, v in zip(names, row, strict=True)})
+            yield Located(where, {n: _cell(v) for n, v in zip(names, row, strict=True)}, place)
 
 
 def _read_parquet(path: Path) -> Iterator[Read]:
@@ -351,10 +427,42 @@ def _read_parquet(path: Path) -> Iterator[Read]:
             for batch in table.iter_batches(batch_size=_BATCH, row_groups=[group], columns=columns.kept):
                 for record in columns.records(batch):
                     number += 1
-                    yield Located(f"row {number}", record)
+                    yield Located(f"row {number}", record, {"row": number})
         except (pa.ArrowException, OSError, ValueError) as exc:
-            yield RecordError(f"rows {number + 1} to {end}", f"cannot be read ({clip(str(exc), 120)})")
+            why = f"cannot be read ({clip(str(exc), 120)})"
+            yield RecordError(f"rows {number + 1} to {end}", why, {"row": number + 1, "last_row": end})
         number = end
+
+
+def _read_text(path: Path, split: str) -> Iterator[Read]:
+    """Plain text as `{"text": document}` records, a document per line, paragraph or file."""
+    with open_regular(path) as raw:
+        if split == "file":
+            data = raw.read().removeprefix(_BOM)
+            try:
+                document = data.decode().strip("\r\n")
+            except UnicodeDecodeError as exc:
+                line = data.count(b"\n", 0, exc.start) + 1
+                yield RecordError(f"line {line}", _not_utf8(data, exc), {"line": line})
+                return
+            if document.strip():
+                yield Located("line 1", {"text": document}, {"line": 1})
+            return
+        lines = _numbered_lines(raw)
+        documents = paragraphs(lines) if split == "paragraph" else ((n, t) for n, t in lines if t.strip())
+        for number, document in documents:
+            where, place = f"line {number}", {"line": number}
+            if _ESCAPED.search(document):
+                yield RecordError(where, "not UTF-8 text", place)
+                continue
+            yield Located(where, {"text": document}, place)
+
+
+def _numbered_lines(raw: IO[bytes]) -> Iterator[tuple[int, str]]:
+    """Each line without its ending; a byte that is not UTF-8 kept as a surrogate escape, to be reported."""
+    for number, line in enumerate(raw, start=1):
+        data = line.removeprefix(_BOM) if number == 1 else line
+        yield number, data.decode("utf-8", "surrogateescape").rstrip("\r\n")
 
 
 # --- writing ---------------------------------------------------------------------------------

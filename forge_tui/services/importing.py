@@ -1,5 +1,6 @@
 """Importing a dataset file into a dataset: every record that maps to examples goes in, all at once;
-what does not is reported with where it was and why.
+what does not is reported with where it was and why. Fields no shape maps are kept aside in the
+examples (core.kept_aside) and counted in the summary.
 
 The rows are written in batches, a short transaction each, and stay hidden until the last one
 shows them all (store.staged_inserts): other processes keep writing while a long import runs."""
@@ -14,9 +15,13 @@ from pathlib import Path
 from typing import Any
 
 from forge_tui.core.bounded_text import listing
-from forge_tui.core.errors import ForgeError
-from forge_tui.core.import_shapes import Mapping, ShapeError, UnknownShape, detect, examples_from
-from forge_tui.services.dataset_files import Located, RecordError, SkippedColumn, read_records
+from forge_tui.core.errors import ForgeError, InvalidInput, NotFound
+from forge_tui.core.import_shapes import Mapping, ShapeError, UnknownShape, parse
+from forge_tui.core.kept_aside import summary_name
+from forge_tui.core.models import DatasetInfo
+from forge_tui.core.plain_text import SPLITS
+from forge_tui.services.dataset_files import Located, RecordError, SkippedColumn, detect_type, read_records
+from forge_tui.services.datasets import DatasetService
 from forge_tui.services.examples import ExampleService
 from forge_tui.services.readable_files import check
 from forge_tui.store import examples as rows
@@ -42,10 +47,18 @@ class ImportSummary:
     shapes: Counter[str] = field(default_factory=Counter)
     unknown_fields: list[str] = field(default_factory=list)  # of the first record of no known shape
     skipped_columns: list[str] = field(default_factory=list)  # "name (type)": a Parquet type with no JSON form
+    kept_aside: Counter[str] = field(default_factory=Counter)  # field name -> examples that had it, in extra
+    created: bool = False  # the dataset was made for this import
+    desirable: int = 0  # examples labelled for KTO (a label or kto_tag of true or false)
+    undesirable: int = 0
 
     def line(self) -> str:
         shapes = ", ".join(f"{n} {s}" for s, n in self.shapes.most_common())
-        text = f"Imported {self.imported} example{'s' if self.imported != 1 else ''} into '{self.dataset}'"
+        count = f"{self.imported} example{'s' if self.imported != 1 else ''}"
+        if self.created:
+            text = f"Created dataset '{self.dataset}' and imported {count} into it"
+        else:
+            text = f"Imported {count} into '{self.dataset}'"
         if shapes:
             text += f" ({shapes})"
         if self.skipped:
@@ -55,6 +68,10 @@ class ImportSummary:
         if self.skipped_columns:
             plural = "s" if len(self.skipped_columns) != 1 else ""
             text += f"; skipped column{plural} {listing(self.skipped_columns)}"
+        if self.desirable or self.undesirable:
+            text += f"; KTO labels: {self.desirable} desirable, {self.undesirable} undesirable"
+        if self.kept_aside:
+            text += f"; kept aside: {listing([f'{n} ({c})' for n, c in self.kept_aside.most_common()], each=80)}"
         return text + "."
 
     def to_json(self) -> dict[str, Any]:
@@ -65,7 +82,10 @@ class ImportSummary:
             "skipped": self.skipped,
             "shapes": dict(self.shapes),
             "skipped_columns": self.skipped_columns,
-            "errors": [{"line": e.where, "reason": e.reason} for e in self.errors],
+            "kept_aside": dict(self.kept_aside.most_common()),
+            "created": self.created,
+            "desirability": {"desirable": self.desirable, "undesirable": self.undesirable},
+            "errors": [{**(e.place or {"where": e.where}), "reason": e.reason} for e in self.errors],
         }
 
 
@@ -77,10 +97,12 @@ def import_file(
     mapping: Mapping | None = None,
     progress: Progress | None = None,
     cancel: threading.Event | None = None,
+    split_text: str | None = None,
 ) -> ImportSummary:
     """Reads the whole file and adds what it can, shown all at once at the end: a crash, an error or
     a cancel (ImportCancelled, once `cancel` is set) midway leaves the dataset as it was. `progress`
-    is called after each batch is written, outside any transaction."""
+    is called after each batch is written, outside any transaction. `split_text` is how a plain
+    text file is cut into documents (core.plain_text.SPLITS)."""
     path = path.expanduser()
     check(path)
     summary = ImportSummary(dataset=dataset_name, file=str(path))
@@ -94,7 +116,7 @@ def import_file(
             summary.errors.append(error)
 
     with StagedInsert(examples.home.engine, dataset_id) as staged:
-        for located in read_records(path):
+        for located in read_records(path, split_text=split_text):
             if isinstance(located, SkippedColumn):
                 summary.skipped_columns.append(f"{located.name} ({located.kind})")
                 continue
@@ -104,17 +126,19 @@ def import_file(
                 continue
             assert isinstance(located, Located)
             try:
-                items = examples_from(located.record, mapping)
+                parsed = parse(located.record, mapping)
             except ShapeError as exc:
                 if isinstance(exc, UnknownShape) and not summary.unknown_fields:
                     summary.unknown_fields = exc.fields
-                skip(RecordError(located.where, str(exc)))
+                skip(RecordError(located.where, str(exc), located.place))
                 continue
-            shape = "mapped" if mapping else (detect(located.record) or "?")
-            for content, meta in items:
+            for content, meta in parsed.items:
                 batch.append(rows.sealed_values(cipher, dataset_id, content, meta))
-            summary.shapes[shape] += len(items)
-            summary.imported += len(items)
+                summary.kept_aside.update(dict.fromkeys((summary_name(path) for path in content.extra), 1))
+                summary.desirable += meta.desirability is True
+                summary.undesirable += meta.desirability is False
+            summary.shapes[parsed.shape] += len(parsed.items)
+            summary.imported += len(parsed.items)
             if len(batch) >= _INSERT_BATCH:
                 if cancel is not None and cancel.is_set():
                     raise ImportCancelled("The import was stopped; nothing was added.")
@@ -128,3 +152,36 @@ def import_file(
     if progress is not None:
         progress(read, summary.imported)
     return summary
+
+
+def import_into(
+    datasets: DatasetService,
+    examples: ExampleService,
+    dataset: str | None,
+    path: Path,
+    mapping: Mapping | None = None,
+    split_text: str | None = None,
+) -> ImportSummary:
+    """`import_file` into the dataset named, made first when there is none of that name (the
+    summary says so), or into the current one. A file that cannot be read makes no dataset."""
+    path = path.expanduser()
+    check(path)
+    detect_type(path)
+    if split_text is not None and split_text not in SPLITS:
+        raise InvalidInput(f"Unknown text split '{split_text}': use one of {', '.join(SPLITS)}.")
+    target, created = _target(datasets, dataset)
+    summary = import_file(examples, target.id, target.name, path, mapping, split_text=split_text)
+    summary.created = created
+    return summary
+
+
+def _target(datasets: DatasetService, name: str | None) -> tuple[DatasetInfo, bool]:
+    if name is None:
+        current = datasets.current()
+        if current is None:
+            raise InvalidInput("There is no current dataset: name one with --dataset.")
+        return current, False
+    try:
+        return datasets.get(name), False
+    except NotFound:
+        return datasets.create(name), True

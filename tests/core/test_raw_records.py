@@ -50,9 +50,9 @@ def test_raw_from_a_table_reads_cells_back() -> None:
     ((content, meta),) = examples_from(cells)
     assert (content.user_prompt, content.output, content.extra) == ("Hi?", "Hello!", {"images": "a.png"})
     assert (meta.desirability, meta.prompt_tokens, meta.completion_tokens) == (True, 12, None)
-    with pytest.raises(ShapeError, match=r"'rejected' must be a list"):
+    with pytest.raises(ShapeError, match=r"malformed raw record: rejected: Input should be a valid list"):
         examples_from(cells | {"rejected": {"a": 1}})
-    with pytest.raises(ShapeError, match=r"'output': input should be a valid string"):
+    with pytest.raises(ShapeError, match=r"malformed raw record: output: Input should be a valid string"):
         examples_from(cells | {"output": 3})
 
 

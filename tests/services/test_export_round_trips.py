@@ -2,9 +2,7 @@
 labels, LLaMA-Factory v1 reasoning and tool_call parts, v1 pairs, reasoning_content, raw extras),
 and Hugging Face `datasets` loads the trl-kto and llamafactory-v1 files.
 
-The files are made here, from TRL's "Dataset formats" page and LLaMA-Factory's v1 sample types.
-Tests marked NEEDS_STORAGE need the import of issue 14 (part B) and the storage of reasoning, extra
-and desirability (part A)."""
+The files are made here, from TRL's "Dataset formats" page and LLaMA-Factory's v1 sample types."""
 
 from __future__ import annotations
 
@@ -24,7 +22,6 @@ from forge_tui.services.importing import import_file
 from forge_tui.services.workspace import Workspace
 from tests.core.test_raw_records import CONTENT, META
 
-NEEDS_STORAGE = pytest.mark.xfail(reason="needs issue-14 storage/import (parts A/B)", strict=False)
 NOW = datetime(2026, 11, 23, tzinfo=UTC)
 TOOLS = [{"type": "function", "function": {"name": "get_weather", "parameters": {"type": "object"}}}]
 
@@ -39,8 +36,8 @@ def read_jsonl(path: Path) -> list[dict[str, Any]]:
 
 
 def round_trip(workspace: Workspace, source: Path, fmt: str, out: Path, reasoning: str | None = None) -> Path:
-    dataset = workspace.datasets.create(source.stem).id
-    summary = import_file(workspace.examples, dataset, source.stem, source)
+    dataset = workspace.datasets.create(out.stem).id
+    summary = import_file(workspace.examples, dataset, out.stem, source)
     assert summary.skipped == 0, summary.errors
     export(workspace.examples, dataset, FORMATS[fmt], out, reasoning=reasoning)
     return out
@@ -67,7 +64,6 @@ def normal(record: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-@NEEDS_STORAGE
 def test_kto_labels_survive_import_and_trl_kto_export(workspace: Workspace, tmp_path: Path) -> None:
     rows = [
         {
@@ -118,14 +114,12 @@ V1_REASONING_TOOL_USE: list[dict[str, Any]] = [
 ]
 
 
-@NEEDS_STORAGE
 def test_llamafactory_v1_keeps_reasoning_and_tool_call_parts(workspace: Workspace, tmp_path: Path) -> None:
     source = write_jsonl(tmp_path / "reasoning_tool_use.jsonl", V1_REASONING_TOOL_USE)
     written = read_jsonl(round_trip(workspace, source, "llamafactory-v1", tmp_path / "v1.jsonl"))
     assert [normal(r) for r in written] == [normal(r) for r in V1_REASONING_TOOL_USE]
 
 
-@NEEDS_STORAGE
 def test_llamafactory_v1_pairs_keep_their_loss_weights(workspace: Workspace, tmp_path: Path) -> None:
     prompt = [{"role": "user", "content": [part("Hi?")], "loss_weight": 0.0}]
     rows = [
@@ -138,7 +132,6 @@ def test_llamafactory_v1_pairs_keep_their_loss_weights(workspace: Workspace, tmp
     assert read_jsonl(round_trip(workspace, source, "llamafactory-v1-dpo", tmp_path / "dpo.jsonl")) == rows
 
 
-@NEEDS_STORAGE
 def test_openai_chat_carries_reasoning_content(workspace: Workspace, tmp_path: Path) -> None:
     rows = [
         {
@@ -156,7 +149,6 @@ def test_openai_chat_carries_reasoning_content(workspace: Workspace, tmp_path: P
     assert tagged == [{"text": "And 3+3?\n\n<think>Add again.</think>\n6"}]
 
 
-@NEEDS_STORAGE
 @settings(
     max_examples=15,
     deadline=None,

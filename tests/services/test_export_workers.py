@@ -181,7 +181,6 @@ def test_the_plain_reader_opens_what_the_orm_opens(workspace: Workspace) -> None
     assert plain[0].model_dump() == by_orm[0].model_dump()
 
 
-@pytest.mark.xfail(reason="needs issue-14 storage/import (parts A/B)", strict=False)
 @pytest.mark.parametrize("parallel_from", [IN_ONE_PROCESS, ALWAYS_WORKERS])
 def test_workers_write_reasoning_the_chosen_way(workspace: Workspace, tmp_path: Path, parallel_from: int) -> None:
     dataset = workspace.datasets.create("thinking").id

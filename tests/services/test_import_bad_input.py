@@ -135,7 +135,9 @@ def test_parquet_timestamps_read_as_iso_text_and_other_types_are_skipped_by_name
     summary = run_import(workspace, source)
     assert (summary.imported, summary.skipped) == (2, 0)
     assert summary.skipped_columns == ["photo (binary)", "took (duration[s])"]
-    assert summary.line().endswith("; skipped columns photo (binary), took (duration[s]).")
+    assert summary.line().endswith(
+        "; skipped columns photo (binary), took (duration[s]); kept aside: at (2), zoned (2), steps (2)."
+    )
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")

@@ -164,6 +164,25 @@ async def test_import_from_datasets_asks_how_to_map_an_unknown_shape(home: Home,
     assert outputs(workspace) == ["Because.", "Like so."]
 
 
+async def test_importing_plain_text_asks_how_it_splits_into_documents(home: Home, tmp_path: Any) -> None:
+    from textual.widgets import OptionList
+
+    from forge_tui.ui.widgets.pick import PickOne
+
+    workspace = fill(home, 0)
+    source = tmp_path / "wiki.txt"
+    source.write_text('First, "quoted", line.\nSame paragraph.\n\nSecond paragraph, one line.\n', encoding="utf-8")
+    app = ForgeApp(home)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await import_from_datasets(pilot, source)
+        await wait_for_screen(pilot, PickOne)
+        choices = app.screen.query_one(OptionList)
+        assert [choices.get_option_at_index(i).id for i in range(choices.option_count)] == ["line", "paragraph", "file"]
+        await pilot.press("down", "enter")  # per paragraph
+        await wait_until(pilot, lambda: len(outputs(workspace)) == 2)
+    assert outputs(workspace) == ['First, "quoted", line.\nSame paragraph.', "Second paragraph, one line."]
+
+
 async def test_the_import_prompt_says_what_a_path_is_when_it_is_no_file(home: Home, tmp_path: Any) -> None:
     fill(home, 0)
     folder = tmp_path / "data.jsonl"

@@ -167,7 +167,6 @@ async def test_the_reasoning_choice_follows_the_format(home: Home, tmp_path: Pat
         assert options(reasoning) == ["drop", "field", "think-tags"]
 
 
-@pytest.mark.xfail(reason="needs issue-14 storage/import (parts A/B)", strict=False)
 async def test_the_export_writes_reasoning_the_chosen_way(home: Home, tmp_path: Path) -> None:
     workspace = fill(home, 0)
     dataset = workspace.datasets.current()

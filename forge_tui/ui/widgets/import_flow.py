@@ -1,5 +1,6 @@
-"""Importing a file from a screen: ask for the path, import in a worker thread, report; when no
-record has a known shape, show the fields found and ask how to map them, then import again."""
+"""Importing a file from a screen: ask for the path (and, for plain text, how it splits into
+documents), import in a worker thread, report; when no record has a known shape, show the fields
+found and ask how to map them, then import again."""
 
 from __future__ import annotations
 
@@ -13,10 +14,19 @@ from textual.screen import Screen
 from forge_tui.core.bounded_text import listing
 from forge_tui.core.errors import ForgeError
 from forge_tui.core.import_shapes import Mapping
+from forge_tui.core.plain_text import default_split
+from forge_tui.services.dataset_files import detect_type
 from forge_tui.services.examples import ExampleService
 from forge_tui.services.importing import ImportCancelled, ImportSummary, import_file
 from forge_tui.services.readable_files import problem
 from forge_tui.ui.widgets.dialogs import TextPrompt, WorkProgress
+from forge_tui.ui.widgets.pick import PickOne
+
+SPLIT_CHOICES = {
+    "line": "One document per line",
+    "paragraph": "One document per paragraph (lines up to a blank line)",
+    "file": "The whole file is one document",
+}
 
 
 def _mapping_problem(text: str) -> str | None:
@@ -44,13 +54,33 @@ class ImportFlow:
 
         def chosen(path: str | None) -> None:
             if path:
-                self._run(Path(path).expanduser(), None)
+                self._ask_split(Path(path).expanduser())
 
         title = f"Import a file into '{self.dataset_name}'"
         prompt = TextPrompt(title, placeholder="path/to/data.jsonl", check=why_not)
         self.screen.app.push_screen(prompt, chosen)
 
-    def _run(self, path: Path, mapping: Mapping | None) -> None:
+    def _ask_split(self, path: Path) -> None:
+        """Plain text and Markdown: one document per line, paragraph or file, as the user says."""
+        app = self.screen.app
+        try:
+            kind = detect_type(path)
+        except ForgeError as exc:
+            app.notify(str(exc), title="Nothing imported", severity="error")
+            return
+        if kind != "text":
+            self._run(path, None)
+            return
+
+        def split(choice: str | None) -> None:
+            if choice:
+                self._run(path, None, choice)
+
+        first = default_split(path.suffix)
+        options = [(first, SPLIT_CHOICES[first])] + [(k, v) for k, v in SPLIT_CHOICES.items() if k != first]
+        app.push_screen(PickOne(f"{path.name} is plain text: how does it split into documents?", options), split)
+
+    def _run(self, path: Path, mapping: Mapping | None, split_text: str | None = None) -> None:
         app = self.screen.app
         cancel = threading.Event()
         dialog = WorkProgress(f"Importing {path.name} into '{self.dataset_name}'", cancel)
@@ -63,7 +93,7 @@ class ImportFlow:
         def work() -> None:
             try:
                 summary = import_file(
-                    self.examples, self.dataset_id, self.dataset_name, path, mapping, progress, cancel
+                    self.examples, self.dataset_id, self.dataset_name, path, mapping, progress, cancel, split_text
                 )
             except ForgeError as exc:
                 app.call_from_thread(dialog.dismiss)

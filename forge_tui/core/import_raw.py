@@ -1,0 +1,85 @@
+"""This app's own `raw` export read back: every field of the example as stored, so that importing a
+raw export gives the same examples.
+
+`id`, `created_at` and `updated_at` are the stored row's identity: an import makes new rows, so they
+are not kept. Every field raw does not name is an extra field of the example, and so is every entry
+of an `extra` object (where an extra field whose name raw uses itself is written). Cells of a CSV or
+TSV file come as text: an empty cell is an empty value, and numbers and flags are read from text.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import ValidationError
+
+from forge_tui.core.bounded_text import clip
+from forge_tui.core.import_messages import ShapeError
+from forge_tui.core.kept_aside import Fields, desirability
+from forge_tui.core.models import ExampleContent, ExampleMeta
+
+_TEXTS = ("system_prompt", "user_prompt", "output", "reasoning")
+_OBJECTS = ("slots",)
+_LISTS = ("tool_calls", "rejected", "turns")
+_IDENTITY = ("id", "created_at", "updated_at")
+SIGNATURE = frozenset({"system_prompt", "user_prompt", "output"})
+
+
+def is_raw(record: dict[str, Any]) -> bool:
+    return record.keys() >= SIGNATURE
+
+
+def _count(value: Any, name: str) -> int | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, bool):
+        raise ShapeError(f"'{name}' must be a whole number")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
+    raise ShapeError(f"'{name}' must be a whole number, found {clip(repr(value))}")
+
+
+def _label(value: Any) -> bool | None:
+    if value in (None, ""):
+        return None
+    flag = desirability(value)
+    if flag is None:
+        raise ShapeError(f"'desirability' must be true, false or empty, found {clip(repr(value))}")
+    return flag
+
+
+def raw_example(fields: Fields) -> tuple[ExampleContent, ExampleMeta]:
+    values: dict[str, Any] = {}
+    for name in _TEXTS:
+        given = fields.take(name)
+        values[name] = "" if given is None else given
+    for name in (*_OBJECTS, *_LISTS):
+        given = fields.take(name)
+        if given not in (None, ""):
+            values[name] = given
+    for name in _IDENTITY:
+        fields.take(name)
+    params = fields.take("params")
+    model = fields.take("model")
+    extra = fields.take("extra")
+    if isinstance(extra, dict):
+        for key, value in extra.items():
+            fields.keep(key, value)
+    elif extra is not None:
+        fields.keep("extra", extra)
+    try:
+        content = ExampleContent(**values)
+        meta = ExampleMeta(
+            model="" if model is None else model,
+            params={} if params in (None, "") else params,
+            prompt_tokens=_count(fields.take("prompt_tokens"), "prompt_tokens"),
+            completion_tokens=_count(fields.take("completion_tokens"), "completion_tokens"),
+            desirability=_label(fields.take("desirability")),
+        )
+    except ValidationError as exc:
+        problem = exc.errors()[0]
+        where = ".".join(str(p) for p in problem["loc"])
+        raise ShapeError(f"malformed raw record: {where}: {clip(problem['msg'], 120)}") from None
+    return content, meta
