@@ -63,8 +63,8 @@ class AuditionScreen(WorkspaceScreen):
     BINDINGS = [
         Binding("ctrl+r", "generate", "Generate", id="audition.generate"),
         Binding("ctrl+s", "add_starred", "Add starred", id="audition.add"),
-        Binding("ctrl+o", "add_with_rejected", "Add + rejected ✗", id="audition.add_with_rejected"),
-        Binding("escape", "cancel", "Stop all", id="audition.cancel"),
+        Binding("ctrl+o", "add_with_rejected", "+ rejected ✗", id="audition.add_with_rejected"),
+        Binding("escape", "cancel", "Stop", id="audition.cancel"),
         Binding("ctrl+b", "toggle_form", "Form", id="audition.form"),
     ]
 
