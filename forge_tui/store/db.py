@@ -208,6 +208,14 @@ def head_revision() -> str:
     return head
 
 
+def known_revisions() -> set[str]:
+    """Every schema revision this version can read (and upgrade to the head)."""
+    from alembic.script import ScriptDirectory
+
+    script_dir = ScriptDirectory(str(resources.files("forge_tui.store") / "migrations"))
+    return {script.revision for script in script_dir.walk_revisions()}
+
+
 def current_revision(engine: Engine) -> str | None:
     with engine.connect() as conn:
         has_table = conn.exec_driver_sql(
