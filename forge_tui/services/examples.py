@@ -54,8 +54,9 @@ class ExampleService:
                 raise NotFound(f"No dataset with id {dataset_id}.")
             if not self.unlocked.can_open(ds):
                 raise Conflict(
-                    f"Dataset '{ds.name}' was sealed with a key this session does not have (the password "
-                    "was reset without the recovery key, or the key was rotated since you unlocked: unlock again)."
+                    f"Dataset '{ds.name}' was sealed with a key this account no longer has (the password was "
+                    "reset without the recovery key), or with one a key rotation made after you unlocked "
+                    "(unlock again)."
                 )
             keyed = self._ciphers[dataset_id] = (self.unlocked.cipher_for(ds), ds.key_check)
         return keyed
