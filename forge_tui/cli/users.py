@@ -132,6 +132,7 @@ def user_rotate_key(user: UserOpt = None, password_stdin: PasswordStdin = False,
     again under it, and a new recovery key replaces the old one. Use it when a recovery key or an
     old password may have leaked. Stopped midway, every dataset still opens: run it again to finish."""
     from forge_tui.services.accounts import AccountService
+    from forge_tui.services.backup import counted
     from forge_tui.services.key_rotation import RotationStep, rotate_key
 
     def progress(step: RotationStep) -> None:
@@ -165,12 +166,14 @@ def user_rotate_key(user: UserOpt = None, password_stdin: PasswordStdin = False,
         }
         echo(json.dumps(summary))
         return
-    echo(
-        f"Key rotated for '{username}': {outcome.datasets} datasets ({outcome.examples} examples), "
-        f"{outcome.templates} templates and {outcome.formats} custom formats are sealed with the new key."
+    moved = (
+        f"{counted(outcome.datasets, 'dataset')} ({counted(outcome.examples, 'example')}), "
+        f"{counted(outcome.templates, 'template')} and {counted(outcome.formats, 'custom format')}"
     )
+    echo(f"Key rotated for '{username}': {moved} sealed with the new key.")
     if outcome.damaged:
-        echo(f"{outcome.damaged} damaged examples were moved as far as they open (`datasets verify` names them).")
+        damaged = counted(outcome.damaged, "damaged example")
+        echo(f"{damaged} moved as far as they open (`datasets verify` names them).")
     echo(f"New recovery key: {outcome.recovery_key}")
     echo("Store it somewhere safe; the old recovery key no longer works. Backups made before still open")
     echo("with the old password and recovery key: delete them if those may have leaked.")

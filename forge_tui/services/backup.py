@@ -46,7 +46,13 @@ class DatabaseSummary:
 
     def described(self) -> str:
         who = ", ".join(self.accounts) or "no account"
-        return f"{self.examples} examples in {self.datasets} datasets ({who}; {self.size / 1e6:.1f} MB)"
+        held = f"{counted(self.examples, 'example')} in {counted(self.datasets, 'dataset')}"
+        return f"{held} ({who}; {self.size / 1e6:.1f} MB)"
+
+
+def counted(number: int, noun: str) -> str:
+    """'1 dataset', '3 datasets'."""
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
 
 
 def backup(home: Home, out: Path) -> tuple[DatabaseSummary, float]:

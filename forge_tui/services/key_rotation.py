@@ -92,7 +92,7 @@ def rotate_key(
     report = progress or (lambda _step: None)
     unlocked = AccountService(home).unlock(username, password)
     user_id, name = unlocked.user.id, unlocked.user.username
-    keys, resumed = _plan(home.engine, user_id, name, unlocked.data_key())
+    keys, resumed, password_salt = _plan(home.engine, user_id, name, unlocked.data_key())
     old_check, new_check = key_check(keys.old), key_check(keys.new)
     report(RotationStep("resumed" if resumed else "planned"))
     # Derived before the last transaction: Argon2id takes about 0.4 s, too long to hold the write lock.
@@ -116,6 +116,11 @@ def rotate_key(
                 raise Conflict(
                     f"Another forge-tui finished this key rotation of '{name}' meanwhile; "
                     "keep the recovery key that one printed."
+                )
+            if user.kdf_salt != password_salt:
+                raise Conflict(
+                    f"The password of '{name}' was changed while its key was rotated; every dataset opens, "
+                    "and `forge-tui user rotate-key` with the new password finishes the rotation."
                 )
             old_keys, new_keys = AccountKeys.of(keys.old), AccountKeys.of(keys.new)
             templates = template_rows.reseal(s, old_keys, new_keys, user_id)
@@ -146,22 +151,25 @@ def rotate_key(
     )
 
 
-def _plan(engine: Engine, user_id: int, username: str, data_key: bytes) -> tuple[_Keys, bool]:
-    """The new key of the rotation in progress, or of a new one stored now; and whether it was in
-    progress."""
+def _plan(engine: Engine, user_id: int, username: str, data_key: bytes) -> tuple[_Keys, bool, bytes]:
+    """The new key of the rotation in progress, or of a new one stored now; whether it was in
+    progress; and the salt of the password as it is now (a change of password meanwhile changes it)."""
     context = rotation_context(username)
     with write_session(engine) as s:
+        user = s.get(User, user_id)
+        if user is None:
+            raise NotFound(f"The account '{username}' no longer exists.")
         plan = rotation_rows.plan_of(s, user_id)
         if plan is not None:
             try:
-                return _Keys(data_key, unwrap_key(data_key, plan.wrapped_key, context)), True
+                return _Keys(data_key, unwrap_key(data_key, plan.wrapped_key, context)), True, user.kdf_salt
             except WrongSecret:  # a plan under a key the account no longer has: start afresh
                 rotation_rows.drop_plan(s, user_id)
         fresh = new_data_key()
         plan = rotation_rows.start_plan(
             s, user_id, wrap_key(data_key, fresh, context), key_check(data_key), key_check(fresh)
         )
-        return _Keys(data_key, unwrap_key(data_key, plan.wrapped_key, context)), False
+        return _Keys(data_key, unwrap_key(data_key, plan.wrapped_key, context)), False, user.kdf_salt
 
 
 def _under(source: Engine | Session, user_id: int, check: bytes) -> list[Dataset]:

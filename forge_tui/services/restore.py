@@ -174,7 +174,7 @@ class Restored:
         return {
             **self.restored.to_json(),
             "kept": str(self.kept) if self.kept else None,
-            "upgraded_from": self.from_revision,
+            "backup_schema": self.from_revision,
         }
 
 

@@ -166,7 +166,7 @@ def test_restore_upgrades_a_backup_of_an_older_schema(alice: Cli, tmp_path: Path
 
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
-    assert report["upgraded_from"] == "0005" and report["schema"] != "0005"
+    assert report["backup_schema"] == "0005" and report["schema"] != "0005"
 
 
 def test_restore_replaces_a_damaged_database_and_keeps_it_with_its_wal(

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from forge_tui.core.errors import Conflict
 from forge_tui.core.models import Example, ExampleContent, ExampleMeta
 from forge_tui.services.accounts import AccountService, AuthFailed
 from forge_tui.services.examples import BrokenExample, ExampleService
@@ -26,6 +27,7 @@ from forge_tui.store.staged_inserts import StagedInsert
 from forge_tui.store.vault import key_check
 
 PASSWORD = "correct horse battery"
+NEW_PASSWORD = "changed horse battery"
 FORMAT_BODY = '{"q": {{ example.user_prompt | tojson }}}'
 CHILD_TIMEOUT = 120
 
@@ -141,6 +143,25 @@ def test_a_wrong_password_changes_nothing(home: Home) -> None:
         rotate_key(home, "alice", "not the password at all")
     assert key_checks(home) == checks
     assert leftovers(home) == (0, 0)
+
+
+def test_a_password_changed_midway_is_kept_and_the_next_run_finishes(home: Home) -> None:
+    fill(home)
+    before = everything(home)
+    accounts = AccountService(home)
+
+    def change_password(step: RotationStep) -> None:
+        if step.stage == "finishing":
+            accounts.change_password("alice", PASSWORD, NEW_PASSWORD)
+
+    with pytest.raises(Conflict, match="was changed while its key was rotated"):
+        rotate_key(home, "alice", PASSWORD, change_password)
+
+    with pytest.raises(AuthFailed):
+        accounts.unlock("alice", PASSWORD)
+    assert rotate_key(home, "alice", NEW_PASSWORD).resumed
+    accounts.change_password("alice", NEW_PASSWORD, PASSWORD)
+    assert everything(home) == before
 
 
 def test_a_row_that_does_not_open_keeps_what_it_had(home: Home) -> None:
