@@ -196,10 +196,18 @@ def restore(backup: Backup) -> Restored:
     live = backup.home_dir / DB_FILE
     keep = _free_name(backup.home_dir, f"{DB_FILE}.before-restore-{time.strftime('%Y%m%d-%H%M%S')}")
     kept: Path | None = keep
-    if current(backup.home_dir) is None or not _through_sqlite(backup, live, keep, wait_s):
+    if not _sound(live) or not _through_sqlite(backup, live, keep, wait_s):
         kept = keep if db_copy.replace_file(backup.db_path, live, keep) else None
     make_private_database(live)
     return Restored(DatabaseSummary.of(live), kept, backup.from_revision)
+
+
+def _sound(live: Path) -> bool:
+    """Whether the live database is there and looks whole, so that SQLite can write into it."""
+    try:
+        return live.exists() and db_file.problem(live) is None
+    except OSError:
+        return False
 
 
 def _through_sqlite(backup: Backup, live: Path, keep: Path, wait_s: float) -> bool:

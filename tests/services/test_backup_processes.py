@@ -164,3 +164,44 @@ def test_restore_waits_for_another_writer_then_gives_up_changing_nothing(fast_ho
     assert sorted(p.name for p in fast_home_dir.iterdir()) == names_before
     listed = forge_tui(fast_home_dir, "datasets", "list", "--json")
     assert [d["name"] for d in json.loads(listed.stdout)] == ["after the backup", "default"]
+
+
+LATE_WRITER = """
+import sqlite3, sys, time
+connection = sqlite3.connect(sys.argv[1], isolation_level=None)
+connection.execute("BEGIN IMMEDIATE")
+connection.execute(
+    "INSERT INTO dataset (owner_id, name, description, salt, key_check, archived, created_at) "
+    "SELECT id, 'written during the restore', '', x'00', key_check, 0, '2026-12-05 10:00:00.000000' FROM user"
+)
+print("LOCKED", flush=True)
+time.sleep(1.0)
+connection.execute("COMMIT")
+"""
+
+
+def test_a_write_committed_while_restore_waits_is_kept_in_the_old_database(fast_home_dir: Path, tmp_path: Path) -> None:
+    """The old database is copied aside only once the restore holds the write lock: a write that
+    commits while the restore waits is in that copy, not lost between the two."""
+    alice_dataset(fast_home_dir)
+    out = tmp_path / "backup.db"
+    home = open_home(fast_home_dir)
+    try:
+        backup(home, out)
+    finally:
+        home.close()
+    with open_backup(fast_home_dir, out) as found:
+        found.unlock(None, PASSWORD)
+        writer = subprocess.Popen(
+            [sys.executable, "-c", LATE_WRITER, str(fast_home_dir / "forge.db")], stdout=subprocess.PIPE, text=True
+        )
+        try:
+            assert writer.stdout is not None and writer.stdout.readline().strip() == "LOCKED"
+            kept = restore(found).kept
+        finally:
+            writer.wait(timeout=TIMEOUT)
+    assert writer.returncode == 0 and kept is not None
+    with sqlite3.connect(kept) as connection:
+        names = {row[0] for row in connection.execute("SELECT name FROM dataset")}
+    connection.close()
+    assert names == {"default", "written during the restore"}
