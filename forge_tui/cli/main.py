@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from forge_tui import __version__
-from forge_tui.cli import audition, datasets, serve, server, templates, transfer, users
+from forge_tui.cli import audition, backup, datasets, serve, server, templates, transfer, users
 from forge_tui.cli.common import EXIT_CODES_HELP, Terminated, errors, handle_ending_signals, open_home, state
 
 app = typer.Typer(
@@ -28,6 +28,8 @@ app.command("audition")(audition.audition)
 app.command("import")(transfer.import_)
 app.command("export")(transfer.export)
 app.command("serve")(serve.serve)
+app.command("backup")(backup.backup)
+app.command("restore")(backup.restore)
 app.command("doctor")(server.doctor)
 app.command("models")(server.models)
 

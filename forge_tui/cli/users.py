@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from typing import Annotated
 
@@ -9,6 +10,7 @@ import typer
 
 from forge_tui.cli.common import (
     EXIT_CANCELLED,
+    JsonOpt,
     PasswordStdin,
     UserOpt,
     echo,
@@ -122,3 +124,56 @@ def user_reset_password(
         echo(f"Still sealed with the old key: {', '.join(outcome.sealed_datasets)}.")
     echo(f"New recovery key: {outcome.recovery_key}")
     echo("Store it somewhere safe; the old recovery key no longer works.")
+
+
+@user_app.command("rotate-key")
+def user_rotate_key(user: UserOpt = None, password_stdin: PasswordStdin = False, as_json: JsonOpt = False) -> None:
+    """Give the account a new random data key: every dataset, template and custom format is sealed
+    again under it, and a new recovery key replaces the old one. Use it when a recovery key or an
+    old password may have leaked. Stopped midway, every dataset still opens: run it again to finish."""
+    from forge_tui.services.accounts import AccountService
+    from forge_tui.services.backup import counted
+    from forge_tui.services.key_rotation import RotationStep, rotate_key
+
+    def progress(step: RotationStep) -> None:
+        if step.stage == "resumed":
+            echo("Finishing the key rotation that was cut off before.", err=True)
+        elif step.stage == "switched":
+            echo(f"Dataset '{step.dataset}': {step.done} examples sealed with the new key.", err=True)
+
+    with errors():
+        home = open_home()
+        accounts = AccountService(home)
+        username = pick_username(accounts, user)
+        accounts.get(username)
+        if password_stdin:
+            password = read_stdin_lines(1, "the password")[0]
+        else:
+            if not sys.stdin.isatty():
+                raise InvalidInput("This needs the password: give it on standard input with --password-stdin.")
+            password = typer.prompt(f"Password for {username}", hide_input=True)
+        outcome = rotate_key(home, username, password, progress)
+    if as_json:
+        summary = {
+            "user": username,
+            "resumed": outcome.resumed,
+            "datasets": outcome.datasets,
+            "examples": outcome.examples,
+            "templates": outcome.templates,
+            "formats": outcome.formats,
+            "damaged": outcome.damaged,
+            "recovery_key": outcome.recovery_key,
+        }
+        echo(json.dumps(summary))
+        return
+    moved = (
+        f"{counted(outcome.datasets, 'dataset')} ({counted(outcome.examples, 'example')}), "
+        f"{counted(outcome.templates, 'template')} and {counted(outcome.formats, 'custom format')}"
+    )
+    echo(f"Key rotated for '{username}': {moved} sealed with the new key.")
+    if outcome.damaged:
+        damaged = counted(outcome.damaged, "damaged example")
+        echo(f"{damaged} moved as far as they open (`datasets verify` names them).")
+    echo(f"New recovery key: {outcome.recovery_key}")
+    echo("Store it somewhere safe; the old recovery key no longer works. Backups made before still open")
+    echo("with the old password and recovery key: delete them if those may have leaked.")

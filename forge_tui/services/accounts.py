@@ -16,6 +16,7 @@ from forge_tui.services.legacy_seal import seal_owned, seal_pending
 from forge_tui.services.templates import add_starters
 from forge_tui.store import custom_formats
 from forge_tui.store import datasets as dataset_rows
+from forge_tui.store import key_rotation as rotation_rows
 from forge_tui.store import users as user_rows
 from forge_tui.store.db import read_session, scrub, write_session
 from forge_tui.store.tables import Dataset, User
@@ -55,12 +56,17 @@ class TooManyAttempts(ForgeError):
         self.wait_seconds = wait_seconds
 
 
-def _password_context(username: str) -> bytes:
+def password_context(username: str) -> bytes:
     return f"forge-tui|data-key|password|{username}".encode()
 
 
-def _recovery_context(username: str) -> bytes:
+def recovery_context(username: str) -> bytes:
     return f"forge-tui|data-key|recovery|{username}".encode()
+
+
+def rotation_context(username: str) -> bytes:
+    """What binds the new data key of a key rotation in progress, wrapped under the current one."""
+    return f"forge-tui|data-key|rotation|{username}".encode()
 
 
 @dataclass
@@ -69,6 +75,9 @@ class Unlocked:
 
     user: UserInfo
     _data_key: bytes | None = field(repr=False)
+    # The new data key of a key rotation in progress (services.key_rotation): the datasets already
+    # moved to it open with it.
+    _next_key: bytes | None = field(default=None, repr=False)
 
     @property
     def is_locked(self) -> bool:
@@ -76,6 +85,7 @@ class Unlocked:
 
     def lock(self) -> None:
         self._data_key = None
+        self._next_key = None
 
     def take_key(self, other: Unlocked) -> None:
         """After a lock: takes the key `other` opened, so whatever holds this object works again."""
@@ -83,6 +93,7 @@ class Unlocked:
             raise AuthFailed(f"Another account unlocked; this session belongs to '{self.user.username}'.")
         self.user = other.user
         self._data_key = other.data_key()
+        self._next_key = other._next_key
 
     def data_key(self) -> bytes:
         if self._data_key is None:
@@ -94,10 +105,20 @@ class Unlocked:
         return AccountKeys.of(self.data_key())
 
     def cipher_for(self, dataset: Dataset) -> FieldCipher:
-        return FieldCipher(dataset_key(self.data_key(), dataset.salt))
+        data_key = self.data_key()
+        if self._next_key is not None and dataset.key_check == key_check(self._next_key):
+            data_key = self._next_key
+        return FieldCipher(dataset_key(data_key, dataset.salt))
 
     def can_open(self, dataset: Dataset) -> bool:
-        return dataset.key_check == key_check(self.data_key())
+        return dataset.key_check in self.key_checks()
+
+    def key_checks(self) -> set[bytes]:
+        """The fingerprints of the keys this session opens datasets with (two during a key rotation)."""
+        checks = {key_check(self.data_key())}
+        if self._next_key is not None:
+            checks.add(key_check(self._next_key))
+        return checks
 
 
 @dataclass(frozen=True)
@@ -148,12 +169,10 @@ class AccountService:
             display_name=display_name.strip() or username,
             kdf_salt=kdf_salt,
             kdf_params=params.to_dict(),
-            wrapped_key=wrap_key(
-                derive_password_key(password, kdf_salt, params), data_key, _password_context(username)
-            ),
+            wrapped_key=wrap_key(derive_password_key(password, kdf_salt, params), data_key, password_context(username)),
             recovery_salt=recovery_salt,
             wrapped_recovery_key=wrap_key(
-                recovery_wrapping_key(recovery_key, recovery_salt), data_key, _recovery_context(username)
+                recovery_wrapping_key(recovery_key, recovery_salt), data_key, recovery_context(username)
             ),
             key_check=key_check(data_key),
         )
@@ -193,7 +212,19 @@ class AccountService:
             user_rows.mark_attempt_ok(s, attempt_id)
         if user.seal_pending:
             seal_pending(self.home.engine, username, data_key)
-        return Unlocked(user=user_rows.to_info(user), _data_key=data_key)
+        return Unlocked(user=user_rows.to_info(user), _data_key=data_key, _next_key=self._next_key(user, data_key))
+
+    def _next_key(self, user: User, data_key: bytes) -> bytes | None:
+        """The new key of a key rotation of `user` in progress, else None."""
+        assert user.id is not None
+        with read_session(self.home.engine) as s:
+            plan = rotation_rows.plan_of(s, user.id)
+        if plan is None:
+            return None
+        try:
+            return unwrap_key(data_key, plan.wrapped_key, rotation_context(user.username))
+        except WrongSecret:
+            return None  # the plan of a key this account no longer has: the next rotation replaces it
 
     def wait_seconds(self, username: str) -> int:
         """How long `username` must wait before the next attempt is allowed (0 when it may try now)."""
@@ -236,7 +267,7 @@ class AccountService:
                 f"The stored key settings of account '{user.username}' are damaged, so no password can open it; "
                 "reset the password with `forge-tui user reset-password` and the recovery key."
             ) from None
-        return unwrap_key(kek, user.wrapped_key, _password_context(user.username))
+        return unwrap_key(kek, user.wrapped_key, password_context(user.username))
 
     # --- passwords -------------------------------------------------------------
     def change_password(self, username: str, old_password: str, new_password: str) -> None:
@@ -248,7 +279,7 @@ class AccountService:
     def _store_password_wrap(self, username: str, data_key: bytes, password: str) -> None:
         params = self.home.kdf_params
         salt = new_salt()
-        wrapped = wrap_key(derive_password_key(password, salt, params), data_key, _password_context(username))
+        wrapped = wrap_key(derive_password_key(password, salt, params), data_key, password_context(username))
         with write_session(self.home.engine) as s:
             user = self._require(s, username)
             user.kdf_salt = salt
@@ -266,7 +297,7 @@ class AccountService:
 
     def _open_with_recovery(self, user: User, recovery_key: str) -> bytes:
         kek = recovery_wrapping_key(recovery_key, user.recovery_salt)
-        return unwrap_key(kek, user.wrapped_recovery_key, _recovery_context(user.username))
+        return unwrap_key(kek, user.wrapped_recovery_key, recovery_context(user.username))
 
     def datasets_at_risk(self, username: str) -> list[DatasetInfo]:
         """Datasets sealed by the user's current data key: unreadable after a reset without recovery key."""
@@ -274,7 +305,8 @@ class AccountService:
             user = self._require(s, username)
             assert user.id is not None
             rows = dataset_rows.list_for_owner(s, user.id, include_archived=True)
-            return [dataset_rows.to_info(ds, n, readable=True) for ds, n in rows if ds.key_check == user.key_check]
+            readable = rotation_rows.readable_checks(s, user)
+            return [dataset_rows.to_info(ds, n, readable=True) for ds, n in rows if ds.key_check in readable]
 
     def reset_password(self, username: str, new_password: str, recovery_key: str | None) -> ResetOutcome:
         """With the recovery key the data is kept readable. Without it a new data key is made: the
@@ -299,7 +331,7 @@ class AccountService:
             row = self._require(s, username)
             row.recovery_salt = recovery_salt
             row.wrapped_recovery_key = wrap_key(
-                recovery_wrapping_key(fresh_recovery, recovery_salt), data_key, _recovery_context(username)
+                recovery_wrapping_key(fresh_recovery, recovery_salt), data_key, recovery_context(username)
             )
             row.key_check = key_check(data_key)
             sealed_now = seal_owned(s, row, data_key) if row.seal_pending else 0
@@ -319,6 +351,8 @@ class AccountService:
                 # Templates and custom formats stay sealed with the old key: start again from the starters.
                 assert row.id is not None
                 add_starters(s, AccountKeys.of(data_key), row.id)
+                # A key rotation in progress had its new key wrapped under the lost one.
+                rotation_rows.drop_plan(s, row.id)
         if sealed_now:
             scrub(self.home.engine)
         return ResetOutcome(recovery_key=fresh_recovery, sealed_datasets=sealed)

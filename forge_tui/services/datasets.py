@@ -9,6 +9,7 @@ from forge_tui.core.models import DatasetInfo, UserInfo, check_dataset_name
 from forge_tui.services.home import Home
 from forge_tui.store import datasets as rows
 from forge_tui.store.db import read_session, write_session
+from forge_tui.store.key_rotation import readable_checks
 from forge_tui.store.tables import Dataset, User
 from forge_tui.store.vault import new_salt
 
@@ -22,9 +23,9 @@ class DatasetService:
 
     def list(self, include_archived: bool = False) -> list[DatasetInfo]:
         with read_session(self.home.engine) as s:
-            owner = self._owner(s)
+            readable = readable_checks(s, self._owner(s))
             return [
-                rows.to_info(ds, n, readable=ds.key_check == owner.key_check)
+                rows.to_info(ds, n, readable=ds.key_check in readable)
                 for ds, n in rows.list_for_owner(s, self.user.id, include_archived)
             ]
 
@@ -32,7 +33,8 @@ class DatasetService:
         with read_session(self.home.engine) as s:
             ds = self._find(s, name_or_id)
             assert ds.id is not None
-            return rows.to_info(ds, rows.count_examples(s, ds.id), ds.key_check == self._owner(s).key_check)
+            readable = ds.key_check in readable_checks(s, self._owner(s))
+            return rows.to_info(ds, rows.count_examples(s, ds.id), readable)
 
     def create(self, name: str, description: str = "") -> DatasetInfo:
         name = check_dataset_name(name)
@@ -80,7 +82,8 @@ class DatasetService:
                 ds = rows.get_owned(s, self.user.id, owner.current_dataset_id)
                 if ds is not None and not ds.archived:
                     assert ds.id is not None
-                    return rows.to_info(ds, rows.count_examples(s, ds.id), ds.key_check == owner.key_check)
+                    readable = ds.key_check in readable_checks(s, owner)
+                    return rows.to_info(ds, rows.count_examples(s, ds.id), readable)
         active = self.list()
         return active[0] if active else None
 

@@ -7,6 +7,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from sqlmodel import Session
+
 from forge_tui.core.desirability import DesirabilityFilter
 from forge_tui.core.errors import Conflict, DamagedRow, NotFound
 from forge_tui.core.models import Example, ExampleContent, ExampleMeta
@@ -16,6 +18,7 @@ from forge_tui.store import example_reader
 from forge_tui.store import examples as rows
 from forge_tui.store.datasets import count_examples
 from forge_tui.store.db import read_session, write_session
+from forge_tui.store.key_rotation import KeyChanged, dataset_check
 from forge_tui.store.staged_inserts import StagedInsert
 from forge_tui.store.tables import Dataset
 from forge_tui.store.vault import FieldCipher
@@ -39,27 +42,45 @@ class ExampleService:
     def __init__(self, home: Home, unlocked: Unlocked) -> None:
         self.home = home
         self.unlocked = unlocked
-        self._ciphers: dict[int, FieldCipher] = {}
+        # Per dataset: its cipher, and the fingerprint of the key it was derived from (a write checks
+        # that the dataset is still sealed with it: a key rotation may have moved it meanwhile).
+        self._ciphers: dict[int, tuple[FieldCipher, bytes]] = {}
 
-    def _cipher(self, dataset_id: int) -> FieldCipher:
-        cipher = self._ciphers.get(dataset_id)
-        if cipher is None:
+    def _keyed(self, dataset_id: int) -> tuple[FieldCipher, bytes]:
+        keyed = self._ciphers.get(dataset_id)
+        if keyed is None:
             with read_session(self.home.engine) as s:
                 ds = s.get(Dataset, dataset_id)
             if ds is None or ds.owner_id != self.unlocked.user.id:
                 raise NotFound(f"No dataset with id {dataset_id}.")
             if not self.unlocked.can_open(ds):
                 raise Conflict(
-                    f"Dataset '{ds.name}' was sealed with a key this account no longer has "
-                    "(the password was reset without the recovery key)."
+                    f"Dataset '{ds.name}' was sealed with a key this account no longer has (the password was "
+                    "reset without the recovery key), or with one a key rotation made after you unlocked "
+                    "(unlock again)."
                 )
-            cipher = self.unlocked.cipher_for(ds)
-            self._ciphers[dataset_id] = cipher
-        return cipher
+            keyed = self._ciphers[dataset_id] = (self.unlocked.cipher_for(ds), ds.key_check)
+        return keyed
+
+    def _cipher(self, dataset_id: int) -> FieldCipher:
+        return self.cipher(dataset_id)
+
+    def _require_key(self, session: Session, dataset_id: int, check: bytes) -> None:
+        """In a write transaction: raises KeyChanged (and forgets the cipher) when the dataset is no
+        longer sealed with the key `check` names, so nothing sealed with the old key is written."""
+        if dataset_check(session, dataset_id) != check:
+            self._ciphers.pop(dataset_id, None)
+            raise KeyChanged(dataset_id)
 
     def cipher(self, dataset_id: int) -> FieldCipher:
-        """The dataset's field cipher (checks that the dataset is this account's and can be opened)."""
-        return self._cipher(dataset_id)
+        """The dataset's field cipher (checks that the dataset is this account's and can be opened,
+        and that it is still sealed with the key the cipher was derived from)."""
+        cipher, check = self._keyed(dataset_id)
+        with read_session(self.home.engine) as s:
+            if dataset_check(s, dataset_id) == check:
+                return cipher
+        self._ciphers.pop(dataset_id, None)
+        return self._keyed(dataset_id)[0]
 
     def ids(self, dataset_id: int, wanted: DesirabilityFilter = DesirabilityFilter.ALL) -> list[str]:
         self._cipher(dataset_id)
@@ -73,11 +94,20 @@ class ExampleService:
         return self.add_many(dataset_id, [(content, meta or ExampleMeta())])[0]
 
     def add_many(self, dataset_id: int, items: Sequence[tuple[ExampleContent, ExampleMeta]]) -> list[str]:
-        """Adds all the examples in one transaction."""
-        cipher = self._cipher(dataset_id)
-        sealed = [rows.sealed_values(cipher, dataset_id, content, meta) for content, meta in items]
-        with write_session(self.home.engine) as s:
-            rows.insert_values(s, sealed)
+        """Adds all the examples in one transaction. When a key rotation moved the dataset since its
+        key was derived, they are sealed again with the new key (once)."""
+        for attempt in (1, 2):
+            cipher, check = self._keyed(dataset_id)
+            sealed = [rows.sealed_values(cipher, dataset_id, content, meta) for content, meta in items]
+            try:
+                with write_session(self.home.engine) as s:
+                    self._require_key(s, dataset_id, check)
+                    rows.insert_values(s, sealed)
+            except KeyChanged:
+                if attempt == 2:
+                    raise
+                continue
+            break
         return [values["id"] for values in sealed]
 
     def get(self, example_id: str) -> Example:
@@ -161,6 +191,9 @@ class ExampleService:
         for values in removed:
             by_dataset.setdefault(values["dataset_id"], []).append(values)
         for dataset_id, of_dataset in by_dataset.items():
+            # The rows are sealed with the key the dataset had when they were deleted.
+            with read_session(self.home.engine) as s:
+                self._require_key(s, dataset_id, self._keyed(dataset_id)[1])
             chunks = [of_dataset[at : at + DELETE_CHUNK] for at in range(0, len(of_dataset), DELETE_CHUNK)]
             with StagedInsert(self.home.engine, dataset_id, rows.restore_values) as staged:
                 for chunk in chunks[:-1]:
@@ -171,8 +204,9 @@ class ExampleService:
         self, example: Example, content: ExampleContent, desirability: bool | rows.Keep | None = rows.KEEP
     ) -> Example:
         """Saves new content, and the desirability (KTO label) unless it is rows.KEEP."""
-        cipher = self._cipher(example.dataset_id)
+        cipher, check = self._keyed(example.dataset_id)
         with write_session(self.home.engine) as s:
+            self._require_key(s, example.dataset_id, check)
             try:
                 rows.replace_content(s, cipher, example.id, content, desirability)
             except LookupError:

@@ -97,3 +97,18 @@ def seal_legacy(session: Session, keys: AccountKeys, owner_id: int) -> int:
         sealed += 1
     session.flush()
     return sealed
+
+
+def reseal(session: Session, old: AccountKeys, new: AccountKeys, owner_id: int) -> int:
+    """Moves the owner's formats from `old` keys to `new` (in the caller's transaction); returns how
+    many. One that does not open under `old` is left as it is."""
+    moved = 0
+    for row in session.exec(_sealed_with(old, owner_id)).all():
+        try:
+            name, body = open_row(old, row)
+        except SealBroken:
+            continue
+        _seal(new, row, name, body)
+        moved += 1
+    session.flush()
+    return moved

@@ -169,6 +169,20 @@ def scrub(engine: Engine) -> bool:
         return bool(busy == 0)
 
 
+def checkpoint(engine: Engine) -> bool:
+    """Copies the WAL into the file and empties it, so no earlier page image is left there. Best
+    effort: False when another connection's reads kept it from finishing."""
+    with engine.connect() as conn:
+        raw = conn.connection.driver_connection
+        assert raw is not None
+        raw.execute(f"PRAGMA busy_timeout = {SCRUB_BUSY_TIMEOUT_MS}")
+        try:
+            busy = raw.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+        except sqlite3.OperationalError:
+            return False
+        return bool(busy == 0)
+
+
 def write_connection(engine: Engine) -> Connection:
     """A connection whose transactions (`with connection.begin():`) take the write lock at BEGIN, for
     a caller that writes many short transactions in a row: one connection spares opening the file
@@ -192,6 +206,14 @@ def head_revision() -> str:
     head = script_dir.get_current_head()
     assert head is not None
     return head
+
+
+def known_revisions() -> set[str]:
+    """Every schema revision this version can read (and upgrade to the head)."""
+    from alembic.script import ScriptDirectory
+
+    script_dir = ScriptDirectory(str(resources.files("forge_tui.store") / "migrations"))
+    return {script.revision for script in script_dir.walk_revisions()}
 
 
 def current_revision(engine: Engine) -> str | None:

@@ -48,15 +48,23 @@ def _wal_in_use(path: Path) -> bool:
 def check(path: Path) -> None:
     """Raises DatabaseDamaged when the existing file at `path` is not a whole SQLite database."""
     try:
-        with path.open("rb") as db:
-            size = os.fstat(db.fileno()).st_size
-            header = db.read(_HEADER)
+        found = problem(path)
     except OSError as exc:
         raise DatabaseDamaged(f"Cannot read the database {path}: {exc.strerror or exc}.") from None
+    if found is not None:
+        raise damaged(path, found)
+
+
+def problem(path: Path) -> str | None:
+    """What makes the file at `path` no whole SQLite database, as words that follow its name ("is
+    empty (0 bytes)"); None when it looks whole. Raises OSError when it cannot be read."""
+    with path.open("rb") as db:
+        size = os.fstat(db.fileno()).st_size
+        header = db.read(_HEADER)
     if size == 0:
-        raise damaged(path, "is empty (0 bytes)")
+        return "is empty (0 bytes)"
     if len(header) < _HEADER or not header.startswith(_MAGIC):
-        raise damaged(path, "is not a SQLite database")
+        return "is not a SQLite database"
     page_size = int.from_bytes(header[16:18], "big")
     page_size = 65536 if page_size == 1 else page_size
     pages = int.from_bytes(header[28:32], "big")
@@ -64,9 +72,10 @@ def check(path: Path) -> None:
     # a -wal file holds pages, a checkpoint may be writing the file: then SQLite itself judges.
     counted = header[24:28] == header[92:96] and pages > 0
     if page_size < 512 or _wal_in_use(path):
-        return
+        return None
     if size % page_size or (counted and size < pages * page_size):
-        raise damaged(path, f"is truncated ({size} bytes where its header says {pages * page_size})")
+        return f"is truncated ({size} bytes where its header says {pages * page_size})"
+    return None
 
 
 def ensure(path: Path) -> None:

@@ -37,7 +37,10 @@ def make_private_database(db_path: Path) -> None:
     if not CHECKED:
         return
     for path in database_family(db_path):
-        mode = stat.S_IMODE(path.stat().st_mode)
+        try:
+            mode = stat.S_IMODE(path.stat().st_mode)
+        except FileNotFoundError:  # a -wal or -shm removed meanwhile by another process's last connection
+            continue
         if mode & _OTHERS:
             with suppress(OSError):  # another user's file: `doctor` reports it
                 os.chmod(path, mode & ~_OTHERS)
@@ -45,7 +48,10 @@ def make_private_database(db_path: Path) -> None:
 
 def exposed(path: Path) -> int | None:
     """The mode of `path` when users other than its owner have access to it, else None."""
-    if not CHECKED or not path.exists():
+    if not CHECKED:
         return None
-    mode = stat.S_IMODE(path.stat().st_mode)
+    try:
+        mode = stat.S_IMODE(path.stat().st_mode)
+    except FileNotFoundError:
+        return None
     return mode if mode & _OTHERS else None

@@ -29,6 +29,7 @@ from sqlalchemy.engine import Connection
 from forge_tui.core.errors import ForgeError
 from forge_tui.store import examples as rows
 from forge_tui.store.db import read_session, write_connection
+from forge_tui.store.key_rotation import KeyChanged, dataset_check
 
 DISCARD_CHUNK = 5000  # rows deleted per transaction: a few tens of milliseconds
 # A pending insert older than this is abandoned whatever its process (an import takes minutes).
@@ -77,6 +78,9 @@ class StagedInsert:
                     (dataset_id, host, pid, time.time()),
                 )
                 self.id = int(found.scalar_one())
+                # The rows are sealed with the key the dataset has now: a key rotation that moves the
+                # dataset before they are shown makes the next batch fail (they would not open).
+                self._key_check = dataset_check(self._connection, dataset_id)
         except BaseException:
             self._connection.close()
             raise
@@ -126,6 +130,8 @@ class StagedInsert:
                 "The rows being added were discarded meanwhile (their dataset was deleted, or another "
                 "forge-tui took them for abandoned); nothing was added."
             )
+        if dataset_check(self._connection, self.dataset_id) != self._key_check:
+            raise KeyChanged(self.dataset_id)
 
 
 def _owned(connection: Connection, insert_id: int) -> bool:

@@ -207,3 +207,31 @@ class JobItem(SQLModel, table=True):
     example_id: str | None = Field(
         default=None, sa_column=Column(ForeignKey("example.id", ondelete="SET NULL"), nullable=True)
     )
+
+
+class KeyRotation(SQLModel, table=True):
+    """A key rotation in progress (store.key_rotation): the new data key, wrapped under the current
+    one, and both keys' fingerprints. Deleted in the transaction that makes the new key the account's."""
+
+    __tablename__ = "key_rotation"
+
+    user_id: int = Field(sa_column=Column(Integer, ForeignKey("user.id", ondelete="CASCADE"), primary_key=True))
+    wrapped_key: bytes
+    old_check: bytes
+    new_check: bytes
+    started_at: float
+
+
+class ResealShadow(SQLModel, table=True):
+    """An example re-sealed under the new key of a rotation, waiting for its dataset's switch.
+    `old_digest` is a hash of the row's sealed values it was made from: a row changed since is
+    re-sealed again at the switch."""
+
+    __tablename__ = "reseal_shadow"
+
+    example_id: str = Field(sa_column=Column(ForeignKey("example.id", ondelete="CASCADE"), primary_key=True))
+    dataset_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("dataset.id", ondelete="CASCADE"), nullable=False, index=True)
+    )
+    old_digest: bytes
+    sealed: bytes

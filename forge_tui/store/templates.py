@@ -182,3 +182,31 @@ def seal_legacy(session: Session, keys: AccountKeys, owner_id: int) -> int:
         sealed += 1
     session.flush()
     return sealed
+
+
+# --- key rotation -----------------------------------------------------------------------------
+def reseal(session: Session, old: AccountKeys, new: AccountKeys, owner_id: int) -> int:
+    """Moves the owner's templates and their saved system prompts from `old` keys to `new` (in the
+    caller's transaction); returns how many templates. A value that does not open under `old` is
+    left as it is."""
+    moved = 0
+    old_cipher, new_cipher = old.cipher(TABLE), new.cipher(TABLE)
+    old_history, new_history = old.cipher(HISTORY_TABLE), new.cipher(HISTORY_TABLE)
+    for row in session.exec(_sealed_with(old, owner_id)).all():
+        assert row.id is not None
+        if row.content is None:
+            continue
+        try:
+            plain = old_cipher.open("content", str(row.id), row.content)
+        except SealBroken:
+            continue
+        row.name_tag = new.tag(TABLE, str(json.loads(plain).get("name", "")))
+        row.content = new_cipher.seal("content", str(row.id), plain)
+        row.key_check = new.check
+        for entry in _entries(session, row.id):
+            text = _open_entry(old_history, entry)
+            if text is not None:
+                entry.text = new_history.seal_text("text", str(entry.id), text)
+        moved += 1
+    session.flush()
+    return moved

@@ -6,11 +6,14 @@ from __future__ import annotations
 import os
 import sqlite3
 import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from forge_tui.services.home import open_home
+from forge_tui.store.private_files import exposed, make_private_database
 from tests.conftest import prepare_home_dir
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="owner-only modes are POSIX modes")
@@ -67,3 +70,33 @@ def test_exposed_files_are_reported_with_the_command_that_fixes_them(tmp_path: P
         ]
     finally:
         home.close()
+
+
+CHURN = """
+import os, sys, time
+side = sys.argv[1]
+print("CHURNING", flush=True)
+end = time.monotonic() + float(sys.argv[2])
+while time.monotonic() < end:  # as SQLite does when a process's last connection closes
+    os.close(os.open(side, os.O_CREAT | os.O_WRONLY, 0o600))
+    os.unlink(side)
+"""
+
+
+@pytest.mark.slow
+def test_side_files_that_vanish_meanwhile_do_not_stop_the_start(tmp_path: Path) -> None:
+    """Another process's last connection removes the -wal and -shm files as it closes: a start that
+    checks their modes at that moment goes on."""
+    db = tmp_path / "forge.db"
+    db.touch(mode=0o600)
+    child = subprocess.Popen(
+        [sys.executable, "-c", CHURN, str(tmp_path / "forge.db-wal"), "5"], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert child.stdout is not None and child.stdout.readline().strip() == "CHURNING"
+        for _ in range(5_000):
+            make_private_database(db)
+            exposed(tmp_path / "forge.db-wal")
+    finally:
+        child.kill()
+        child.wait()
