@@ -156,9 +156,9 @@ def test_restore_asks_unless_told_yes(alice: Cli, fast_home_dir: Path, tmp_path:
 def test_restore_upgrades_a_backup_of_an_older_schema(alice: Cli, tmp_path: Path) -> None:
     copy = tmp_path / "old.db"
     backed_up(alice, copy)
-    with sqlite3.connect(copy) as connection:  # as revision 0005 left it
+    with sqlite3.connect(copy) as connection:  # as revision 0006 left it
         connection.executescript(
-            "DROP TABLE reseal_shadow; DROP TABLE key_rotation; UPDATE alembic_version SET version_num = '0005';"
+            "DROP TABLE reseal_shadow; DROP TABLE key_rotation; UPDATE alembic_version SET version_num = '0006';"
         )
     connection.close()
 
@@ -166,7 +166,7 @@ def test_restore_upgrades_a_backup_of_an_older_schema(alice: Cli, tmp_path: Path
 
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
-    assert report["backup_schema"] == "0005" and report["schema"] != "0005"
+    assert report["backup_schema"] == "0006" and report["schema"] != "0006"
 
 
 def test_restore_replaces_a_damaged_database_and_keeps_it_with_its_wal(
