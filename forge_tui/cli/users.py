@@ -139,7 +139,7 @@ def user_rotate_key(user: UserOpt = None, password_stdin: PasswordStdin = False,
         if step.stage == "resumed":
             echo("Finishing the key rotation that was cut off before.", err=True)
         elif step.stage == "switched":
-            echo(f"Dataset '{step.dataset}': {step.done} examples sealed with the new key.", err=True)
+            echo(f"Dataset '{step.dataset}': {step.done} example{'' if step.done == 1 else 's'} sealed with the new key.", err=True)
 
     with errors():
         home = open_home()
