@@ -139,7 +139,8 @@ def user_rotate_key(user: UserOpt = None, password_stdin: PasswordStdin = False,
         if step.stage == "resumed":
             echo("Finishing the key rotation that was cut off before.", err=True)
         elif step.stage == "switched":
-            echo(f"Dataset '{step.dataset}': {step.done} example{'' if step.done == 1 else 's'} sealed with the new key.", err=True)
+            examples = f"{step.done} example{'' if step.done == 1 else 's'}"
+            echo(f"Dataset '{step.dataset}': {examples} sealed with the new key.", err=True)
 
     with errors():
         home = open_home()
