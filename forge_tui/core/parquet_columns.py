@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pyarrow as pa  # type: ignore[import-untyped]
-import pyarrow.compute as pc  # type: ignore[import-untyped]
 
 from forge_tui.core.json_input import MAX_DEPTH, too_deep
 
@@ -83,6 +82,8 @@ def _how(kind: pa.DataType, depth: int) -> str | None:
 
 def readable(array: pa.Array) -> pa.Array:
     """`array` with its timestamps, dates, times and decimals (at any depth) as text."""
+    import pyarrow.compute as pc  # type: ignore[import-untyped]  # only for Parquet files: ~10 MB at start-up
+
     kind = array.type
     types = pa.types
     if types.is_dictionary(kind):
