@@ -17,11 +17,15 @@ from forge_tui.core.bounded_text import clip
 from forge_tui.core.import_messages import ShapeError
 from forge_tui.core.kept_aside import Fields, desirability
 from forge_tui.core.models import ExampleContent, ExampleMeta
+from forge_tui.core.raw_records import IDENTITY
 
 _TEXTS = ("system_prompt", "user_prompt", "output", "reasoning")
 _OBJECTS = ("slots",)
 _LISTS = ("tool_calls", "rejected", "turns")
-_IDENTITY = ("id", "created_at", "updated_at")
+_COUNTS = ("prompt_tokens", "completion_tokens")
+# Every top-level name raw_example() consumes; raw_records.RAW_NAMES must be the same set, so an
+# extra field named like one of them is exported under "extra" instead of being consumed here.
+CONSUMED = frozenset((*_TEXTS, *_OBJECTS, *_LISTS, *IDENTITY, *_COUNTS, "params", "model", "extra", "desirability"))
 SIGNATURE = frozenset({"system_prompt", "user_prompt", "output"})
 
 
@@ -59,7 +63,7 @@ def raw_example(fields: Fields) -> tuple[ExampleContent, ExampleMeta]:
         given = fields.take(name)
         if given not in (None, ""):
             values[name] = given
-    for name in _IDENTITY:
+    for name in IDENTITY:
         fields.take(name)
     params = fields.take("params")
     model = fields.take("model")

@@ -37,7 +37,13 @@ RAW_FIELDS = (
     "created_at",
     "extra",
 )
-_TAKEN = frozenset(RAW_FIELDS)
+# Names an import of a raw record consumes without writing them as fields (import_raw drops them: an
+# import makes new rows). An extra named like one of them goes under "extra" too.
+IDENTITY = ("id", "created_at", "updated_at")
+# Every top-level name the raw shape takes: what import_raw reads as an example field or drops. An
+# extra field with any other name is written top-level and comes back as an extra.
+RAW_NAMES = frozenset((*RAW_FIELDS, *IDENTITY))
+_TAKEN = RAW_NAMES
 
 
 def example_fields(example: Example) -> Record:

@@ -100,9 +100,33 @@ class Unlocked:
             raise AuthFailed("The session is locked; unlock it first.")
         return self._data_key
 
-    def account_keys(self) -> AccountKeys:
-        """The keys of the account's templates and custom formats (derived anew: nothing to drop on lock)."""
-        return AccountKeys.of(self.data_key())
+    def account_keys(self, current: bytes | None = None) -> AccountKeys:
+        """The keys of the account's templates and custom formats (derived anew: nothing to drop on lock).
+        `current` is the account's stored key_check: after a key rotation this session joined midway, it
+        is the new key's, and the keys come from that. Raises Conflict when the session holds no key
+        with that check (a rotation finished after it unlocked): whatever it sealed would not open."""
+        if current is None:
+            return AccountKeys.of(self.data_key())
+        data_key = self.key_with(current)
+        if data_key is None:
+            raise Conflict("The account's key was rotated; unlock again.")
+        return AccountKeys.of(data_key)
+
+    def keys_in(self, session: Session) -> AccountKeys:
+        """account_keys() for the account's key as stored now, read in `session`: in a write
+        transaction, what is sealed with them opens after it commits (Conflict otherwise)."""
+        found = session.connection().exec_driver_sql("SELECT key_check FROM user WHERE id = ?", (self.user.id,))
+        row = found.first()
+        if row is None:
+            raise NotFound(f"The account '{self.user.username}' no longer exists.")
+        return self.account_keys(bytes(row[0]))
+
+    def key_with(self, check: bytes | None) -> bytes | None:
+        """The data key this session holds whose key_check is `check` (None when it holds none)."""
+        for data_key in (self.data_key(), self._next_key):
+            if data_key is not None and key_check(data_key) == check:
+                return data_key
+        return None
 
     def cipher_for(self, dataset: Dataset) -> FieldCipher:
         data_key = self.data_key()

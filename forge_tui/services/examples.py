@@ -18,15 +18,18 @@ from forge_tui.store import example_reader
 from forge_tui.store import examples as rows
 from forge_tui.store.datasets import count_examples
 from forge_tui.store.db import read_session, write_session
-from forge_tui.store.key_rotation import KeyChanged, dataset_check
+from forge_tui.store.key_rotation import KeyChanged, dataset_check, reseal_row
 from forge_tui.store.staged_inserts import StagedInsert
 from forge_tui.store.tables import Dataset
-from forge_tui.store.vault import FieldCipher
+from forge_tui.store.vault import FieldCipher, dataset_key
 
 SCAN_CHUNK = 1000  # examples read at once when the whole dataset is opened
 RESEAL_CHUNK = 500  # legacy rows re-sealed in one write transaction
 # Examples deleted per transaction: each holds the write lock for some tens of milliseconds only.
 DELETE_CHUNK = 2000
+# In each row delete() returns: the fingerprint of the key the dataset was sealed with when the row
+# was deleted (the row is kept as stored, sealed under that key). Not a column: undo_delete drops it.
+SEALED_WITH = "_sealed_with"
 
 
 @dataclass(frozen=True)
@@ -178,7 +181,9 @@ class ExampleService:
         try:
             for start in range(0, len(example_ids), DELETE_CHUNK):
                 with write_session(self.home.engine) as s:
-                    removed += rows.delete_ids(s, dataset_id, example_ids[start : start + DELETE_CHUNK])
+                    check = dataset_check(s, dataset_id)
+                    deleted = rows.delete_ids(s, dataset_id, example_ids[start : start + DELETE_CHUNK])
+                removed += [{**values, SEALED_WITH: check} for values in deleted]
         except BaseException:
             if removed:
                 self.undo_delete(removed)
@@ -186,19 +191,45 @@ class ExampleService:
         return removed
 
     def undo_delete(self, removed: Sequence[dict[str, Any]]) -> None:
-        """Puts deleted examples back, all shown at once, written DELETE_CHUNK per transaction."""
-        by_dataset: dict[int, list[dict[str, Any]]] = {}
+        """Puts deleted examples back, all shown at once, written DELETE_CHUNK per transaction. Rows
+        deleted before a key rotation moved their dataset are re-sealed under the new key when this
+        session holds both keys; otherwise Conflict says the undo is no longer possible."""
+        by_key: dict[tuple[int, bytes | None], list[dict[str, Any]]] = {}
         for values in removed:
-            by_dataset.setdefault(values["dataset_id"], []).append(values)
-        for dataset_id, of_dataset in by_dataset.items():
-            # The rows are sealed with the key the dataset had when they were deleted.
+            stored = {name: value for name, value in values.items() if name != SEALED_WITH}
+            by_key.setdefault((values["dataset_id"], values.get(SEALED_WITH)), []).append(stored)
+        for (dataset_id, sealed_with), of_dataset in by_key.items():
             with read_session(self.home.engine) as s:
-                self._require_key(s, dataset_id, self._keyed(dataset_id)[1])
+                ds = s.get(Dataset, dataset_id)
+            if ds is None or ds.owner_id != self.unlocked.user.id:
+                raise NotFound(f"No dataset with id {dataset_id}.")
+            if sealed_with is None:  # not recorded: the key the session opens the dataset with
+                sealed_with = self._keyed(dataset_id)[1]
+            if ds.key_check != sealed_with:
+                of_dataset = self._resealed(ds, sealed_with, of_dataset)
+                sealed_with = ds.key_check
             chunks = [of_dataset[at : at + DELETE_CHUNK] for at in range(0, len(of_dataset), DELETE_CHUNK)]
-            with StagedInsert(self.home.engine, dataset_id, rows.restore_values) as staged:
+            # The first write checks that the dataset is still sealed with the rows' key.
+            with StagedInsert(self.home.engine, dataset_id, rows.restore_values, sealed_with) as staged:
                 for chunk in chunks[:-1]:
                     staged.add(chunk)
                 staged.publish(chunks[-1])
+
+    def _resealed(self, ds: Dataset, sealed_with: bytes, stored: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Deleted rows sealed with the key `sealed_with` names, re-sealed with the dataset's key now
+        (a key rotation moved it since); Conflict unless this session holds both keys."""
+        old_key, new_key = self.unlocked.key_with(sealed_with), self.unlocked.key_with(ds.key_check)
+        if old_key is None or new_key is None:
+            raise Conflict(
+                f"Undo is no longer possible: the key of dataset '{ds.name}' was rotated since the examples "
+                "were deleted (forge-tui user rotate-key), and they are sealed with the old one."
+            )
+        old, new = FieldCipher(dataset_key(old_key, ds.salt)), FieldCipher(dataset_key(new_key, ds.salt))
+        resealed = []
+        for values in stored:
+            sealed, _whole = reseal_row(old, new, [values[name] for name in example_reader.COLUMNS])
+            resealed.append({**values, **sealed})
+        return resealed
 
     def update(
         self, example: Example, content: ExampleContent, desirability: bool | rows.Keep | None = rows.KEEP

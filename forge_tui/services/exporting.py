@@ -83,20 +83,22 @@ class CustomFormats:
 
     def list(self) -> list[CustomFormatInfo]:
         with read_session(self.home.engine) as s:
-            found = format_rows.list_for_owner(s, self.unlocked.account_keys(), self.unlocked.user.id)
+            found = format_rows.list_for_owner(s, self.unlocked.keys_in(s), self.unlocked.user.id)
             return [self._info(row, name, body) for row, name, body in found]
 
     def get(self, name: str) -> CustomFormatInfo:
         with read_session(self.home.engine) as s:
             row = self._find(s, name)
-            return self._info(row, *format_rows.open_row(self.unlocked.account_keys(), row))
+            return self._info(row, *format_rows.open_row(self.unlocked.keys_in(s), row))
 
     def save(self, name: str, body: str, format_id: int | None = None) -> CustomFormatInfo:
         """Creates or replaces; the body must compile (TemplateError says where it does not)."""
         name = check_template_name(name)
         checked_format(name, body)
-        keys, owner = self.unlocked.account_keys(), self.unlocked.user.id
+        owner = self.unlocked.user.id
         with write_session(self.home.engine) as s:
+            # Sealed with the account's key as stored now (Conflict when this session lacks it).
+            keys = self.unlocked.keys_in(s)
             taken = format_rows.get_by_name(s, keys, owner, name)
             if taken is not None and taken.id != format_id:
                 raise Conflict(f"There is already a custom format named '{name}'.")
@@ -134,7 +136,7 @@ class CustomFormats:
         return custom_format(found.name, found.body)
 
     def _find(self, session: Session, name: str) -> ExportTemplate:
-        row = format_rows.get_by_name(session, self.unlocked.account_keys(), self.unlocked.user.id, name)
+        row = format_rows.get_by_name(session, self.unlocked.keys_in(session), self.unlocked.user.id, name)
         if row is None:
             raise NotFound(f"No custom format named '{name}'.")
         return row

@@ -48,24 +48,20 @@ class TemplateService:
     def user(self) -> UserInfo:
         return self.unlocked.user
 
-    @property
-    def _keys(self) -> AccountKeys:
-        return self.unlocked.account_keys()
-
     # --- reading ----------------------------------------------------------------------
     def list(self, include_archived: bool = False, search: str = "") -> list[TemplateInfo]:
         with read_session(self.home.engine) as s:
-            return rows.list_for_owner(s, self._keys, self.user.id, include_archived, search)
+            return rows.list_for_owner(s, self.unlocked.keys_in(s), self.user.id, include_archived, search)
 
     def get(self, name_or_id: str | int) -> TemplateInfo:
         with read_session(self.home.engine) as s:
-            return self._open(self._find(s, name_or_id))
+            return self._open(s, self._find(s, name_or_id))
 
     def system_prompt_history(self, template_id: int) -> History:
         """The last 10 distinct saved system prompts, newest first."""
         with read_session(self.home.engine) as s:
             self._find(s, template_id)
-            return rows.system_prompt_history(s, self._keys, template_id)
+            return rows.system_prompt_history(s, self.unlocked.keys_in(s), template_id)
 
     # --- writing ----------------------------------------------------------------------
     def create(self, name: str, system_prompt: str = "", user_prompt: str = "") -> TemplateInfo:
@@ -76,7 +72,7 @@ class TemplateService:
         info = info.model_copy(update={"name": check_template_name(info.name)}).check()
         with write_session(self.home.engine) as s:
             self._refuse_taken(s, info.name)
-            return self._open(rows.insert(s, self._keys, self.user.id, info))
+            return self._open(s, rows.insert(s, self.unlocked.keys_in(s), self.user.id, info))
 
     def save(self, info: TemplateInfo) -> TemplateInfo:
         """Saves the user prompt, slots and tools. The system prompt has its own save
@@ -86,52 +82,53 @@ class TemplateService:
         info.check()
         with write_session(self.home.engine) as s:
             row = self._find(s, info.id)
-            stored = self._open(row)
+            stored = self._open(s, row)
             # Name and system prompt have their own saves: keep the stored ones.
             body = info.model_copy(update={"name": stored.name, "system_prompt": stored.system_prompt})
-            rows.seal_into(self._keys, row, body)
+            rows.seal_into(self.unlocked.keys_in(s), row, body)
             s.flush()
-            return self._open(row)
+            return self._open(s, row)
 
     def save_system_prompt(self, template_id: int, text: str) -> TemplateInfo:
         probe = TemplateInfo(name="-", system_prompt=text)
         probe.check()
         with write_session(self.home.engine) as s:
             row = self._find(s, template_id)
-            keys = self._keys
-            rows.seal_into(keys, row, self._open(row).model_copy(update={"system_prompt": text}))
+            keys = self.unlocked.keys_in(s)
+            rows.seal_into(keys, row, self._open(s, row).model_copy(update={"system_prompt": text}))
             rows.record_system_prompt(s, keys, template_id, text)
             s.flush()
-            return self._open(row)
+            return self._open(s, row)
 
     def rename(self, template_id: int, new_name: str) -> TemplateInfo:
         new_name = check_template_name(new_name)
         with write_session(self.home.engine) as s:
             row = self._find(s, template_id)
-            stored = self._open(row)
+            stored = self._open(s, row)
             if new_name != stored.name:
                 self._refuse_taken(s, new_name)
-            rows.seal_into(self._keys, row, stored.model_copy(update={"name": new_name}))
+            rows.seal_into(self.unlocked.keys_in(s), row, stored.model_copy(update={"name": new_name}))
             s.flush()
-            return self._open(row)
+            return self._open(s, row)
 
     def duplicate(self, template_id: int) -> TemplateInfo:
         with write_session(self.home.engine) as s:
-            original = self._open(self._find(s, template_id))
-            taken = rows.names(s, self._keys, self.user.id)
+            keys = self.unlocked.keys_in(s)
+            original = self._open(s, self._find(s, template_id))
+            taken = rows.names(s, keys, self.user.id)
             name = f"{original.name} (copy)"
             number = 2
             while name in taken:
                 name = f"{original.name} (copy {number})"
                 number += 1
-            return self._open(rows.insert(s, self._keys, self.user.id, original.model_copy(update={"name": name})))
+            return self._open(s, rows.insert(s, keys, self.user.id, original.model_copy(update={"name": name})))
 
     def set_archived(self, template_id: int, archived: bool) -> TemplateInfo:
         with write_session(self.home.engine) as s:
             row = self._find(s, template_id)
             row.archived = archived
             s.flush()
-            return self._open(row)
+            return self._open(s, row)
 
     # --- files ------------------------------------------------------------------------
     def import_file(self, path: Path, name: str | None = None) -> TemplateInfo:
@@ -156,11 +153,13 @@ class TemplateService:
         return files.write_text(path, self.export_text(name_or_id, suffix))
 
     # --- helpers ----------------------------------------------------------------------
-    def _open(self, row: Template) -> TemplateInfo:
-        return rows.open_row(self._keys, row)
+    def _open(self, session: Session, row: Template) -> TemplateInfo:
+        return rows.open_row(self.unlocked.keys_in(session), row)
 
     def _find(self, session: Session, name_or_id: str | int) -> Template:
-        keys = self._keys
+        """The template; every write transaction finds one or adds one first, so it checks (through
+        keys_in) that the session holds the account's key."""
+        keys = self.unlocked.keys_in(session)
         row = (
             rows.get_owned(session, keys, self.user.id, name_or_id)
             if isinstance(name_or_id, int)
@@ -171,5 +170,5 @@ class TemplateService:
         return row
 
     def _refuse_taken(self, session: Session, name: str) -> None:
-        if rows.get_by_name(session, self._keys, self.user.id, name) is not None:
+        if rows.get_by_name(session, self.unlocked.keys_in(session), self.user.id, name) is not None:
             raise Conflict(f"There is already a template named '{name}'.")

@@ -62,9 +62,13 @@ class StagedInsert:
     """Rows added with add() stay hidden until publish(); discard() deletes them. Used as a context
     manager, an exception (a cancel, a failure) discards. Holds one connection from start to end;
     use it from one thread. `writer` inserts a batch: rows.insert_values for new rows (the default),
-    rows.restore_values for rows as delete_ids returned them."""
+    rows.restore_values for rows as delete_ids returned them. `key_check`: the fingerprint of the key
+    the rows are sealed with, when they were sealed before this starts (rows put back on undo); every
+    batch fails with KeyChanged unless the dataset is sealed with that key."""
 
-    def __init__(self, engine: Engine, dataset_id: int, writer: Writer | None = None) -> None:
+    def __init__(
+        self, engine: Engine, dataset_id: int, writer: Writer | None = None, key_check: bytes | None = None
+    ) -> None:
         self.engine = engine
         self.dataset_id = dataset_id
         self._write = writer or rows.insert_values
@@ -80,7 +84,7 @@ class StagedInsert:
                 self.id = int(found.scalar_one())
                 # The rows are sealed with the key the dataset has now: a key rotation that moves the
                 # dataset before they are shown makes the next batch fail (they would not open).
-                self._key_check = dataset_check(self._connection, dataset_id)
+                self._key_check = dataset_check(self._connection, dataset_id) if key_check is None else key_check
         except BaseException:
             self._connection.close()
             raise

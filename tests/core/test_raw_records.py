@@ -12,10 +12,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from forge_tui.core.export_formats import FORMATS
+from forge_tui.core.import_raw import CONSUMED
 from forge_tui.core.import_shapes import ShapeError, detect, examples_from
 from forge_tui.core.json_text import compact
 from forge_tui.core.models import Example, ExampleContent, ExampleMeta
-from forge_tui.core.raw_records import RAW_FIELDS
+from forge_tui.core.raw_records import RAW_FIELDS, RAW_NAMES
 
 NOW = datetime(2026, 11, 23, tzinfo=UTC)
 
@@ -38,6 +39,17 @@ def test_raw_writes_extras_back_where_they_were() -> None:
     assert list(record)[: len(RAW_FIELDS) - 1] == [f for f in RAW_FIELDS if f != "extra"]
     (plain,) = FORMATS["raw"].records(example(ExampleContent(output="x"), ExampleMeta()))
     assert "extra" not in plain  # nothing kept aside, nothing written for it
+
+
+def test_an_extra_named_like_a_name_import_drops_comes_back() -> None:
+    """`updated_at` is not an example field, but an import drops it (the row's identity): an extra
+    of that name goes under "extra", and every name import consumes is one raw export takes."""
+    assert CONSUMED == RAW_NAMES
+    content = ExampleContent(output="x", extra={"updated_at": "yesterday", "created_at": 1, "id": "mine"})
+    (record,) = FORMATS["raw"].records(example(content, ExampleMeta()))
+    assert record["extra"] == {"updated_at": "yesterday", "created_at": 1, "id": "mine"}
+    ((again, _meta),) = examples_from(json.loads(compact(record)))
+    assert again == content
 
 
 def test_raw_from_a_table_reads_cells_back() -> None:
@@ -67,7 +79,7 @@ JSON = st.recursive(
     max_leaves=8,
 )
 # Extra names: anything, the example's own field names (and "extra") among them.
-NAMES = st.one_of(TEXT, st.sampled_from(RAW_FIELDS))
+NAMES = st.one_of(TEXT, st.sampled_from(sorted(RAW_NAMES)))
 CALL = st.fixed_dictionaries({"name": TEXT.filter(bool), "arguments": st.dictionaries(TEXT, JSON, max_size=2)})
 TURN = st.one_of(
     st.fixed_dictionaries({"role": st.just("user"), "content": TEXT}),

@@ -206,6 +206,82 @@ def test_a_session_unlocked_before_the_rotation_never_writes_with_the_old_key(ho
     assert len(everything(home).datasets["small"]) == 5
 
 
+class _Stop(Exception):
+    pass
+
+
+def _stop_when_planned(step: RotationStep) -> None:
+    if step.stage == "planned":
+        raise _Stop
+
+
+def _unlocked_midway(home: Home) -> Workspace:
+    """A session unlocked while a rotation is under way: it holds the old key and the new one."""
+    with pytest.raises(_Stop):
+        rotate_key(home, "alice", PASSWORD, _stop_when_planned)
+    return Workspace.open(home, AccountService(home).unlock("alice", PASSWORD))
+
+
+def test_undo_of_a_delete_after_a_rotation_reseals_the_rows_with_the_new_key(home: Home) -> None:
+    fill(home)
+    before = everything(home)
+    workspace = _unlocked_midway(home)
+    dataset_id = workspace.datasets.get("small").id
+    ids = [e.id for e in workspace.examples.window(dataset_id, 0, 10)]
+    removed = workspace.examples.delete(dataset_id, ids[:2])
+
+    rotate_key(home, "alice", PASSWORD)
+
+    workspace.examples.undo_delete(removed)
+    assert everything(home) == before
+
+
+def test_undo_of_a_delete_after_a_rotation_without_the_new_key_is_refused(home: Home) -> None:
+    fill(home)
+    workspace = Workspace.open(home, AccountService(home).unlock("alice", PASSWORD))
+    dataset_id = workspace.datasets.get("small").id
+    ids = [e.id for e in workspace.examples.window(dataset_id, 0, 10)]
+    removed = workspace.examples.delete(dataset_id, ids[:2])
+
+    rotate_key(home, "alice", PASSWORD)
+
+    for _attempt in range(2):  # not "try again": the second try is refused too, and writes nothing
+        with pytest.raises(Conflict, match="no longer possible"):
+            workspace.examples.undo_delete(removed)
+    assert len(everything(home).datasets["small"]) == 2
+
+
+def test_templates_and_formats_saved_by_a_session_that_joined_a_rotation_use_the_new_key(home: Home) -> None:
+    fill(home)
+    workspace = _unlocked_midway(home)
+    formats = CustomFormats(home, workspace.unlocked)
+
+    rotate_key(home, "alice", PASSWORD)
+
+    workspace.templates.create("after", user_prompt="hi")
+    formats.save("later", FORMAT_BODY)
+    seen = everything(home)
+    assert "after" in seen.templates and "later" in seen.formats
+
+
+def test_templates_and_formats_are_not_saved_under_a_retired_key(home: Home) -> None:
+    fill(home)
+    workspace = Workspace.open(home, AccountService(home).unlock("alice", PASSWORD))
+    formats = CustomFormats(home, workspace.unlocked)
+    template_id = workspace.templates.get("mine").id
+
+    rotate_key(home, "alice", PASSWORD)
+
+    with pytest.raises(Conflict, match="unlock again"):
+        workspace.templates.create("after", user_prompt="hi")
+    with pytest.raises(Conflict, match="unlock again"):
+        workspace.templates.save_system_prompt(template_id, "late")
+    with pytest.raises(Conflict, match="unlock again"):
+        formats.save("later", FORMAT_BODY)
+    seen = everything(home)
+    assert "after" not in seen.templates and "later" not in seen.formats
+
+
 STOPPING_CHILD = """
 import sys
 from forge_tui.services.home import open_home
