@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import AsyncIterator
-from typing import Any, NamedTuple
+from typing import Any
 
 import httpx
 
@@ -120,12 +120,12 @@ def _tool_calls(message: dict[str, Any]) -> list[ToolCall]:
     return calls
 
 
-class _Line(NamedTuple):
-    raw: dict[str, Any]
-    text: str
-    thinking: str
-    tool_calls: list[ToolCall]
-    usage: Usage | None  # on the last line only
+_NO_CALLS: list[ToolCall] = []  # shared, never changed: read only
+
+
+# One line of a stream: the object, its text, its thinking, its tool calls, and the usage (on the last
+# line only). A plain tuple: this runs once per token, and a NamedTuple costs a Python-level __new__.
+_Line = tuple[dict[str, Any], str, str, list[ToolCall], Usage | None]
 
 
 def _read_line(raw: str) -> _Line:
@@ -134,15 +134,18 @@ def _read_line(raw: str) -> _Line:
     if not isinstance(line, dict):
         raise ValueError("not a JSON object")
     if "error" in line:
-        return _Line(line, "", "", [], None)
+        return line, "", "", _NO_CALLS, None
     message = line.get("message") or {}
     if not isinstance(message, dict):
         raise ValueError("message is not an object")
     text, thinking = message.get("content") or "", message.get("thinking") or ""
-    if not isinstance(text, str) or not isinstance(thinking, str) or not isinstance(line.get("done", False), bool):
+    done = line.get("done", False)
+    if type(text) is not str or type(thinking) is not str or type(done) is not bool:
         raise ValueError("content, thinking or done has the wrong type")
+    # Most lines are one token with no calls: no list is built for them (this runs per token).
+    calls = _tool_calls(message) if "tool_calls" in message else _NO_CALLS
     # Usage's validation raises a ValueError for counts that are not numbers.
-    return _Line(line, text, thinking, _tool_calls(message), _usage(line) if line.get("done") else None)
+    return line, text, thinking, calls, _usage(line) if done else None
 
 
 class OllamaBackend(HttpBackend):
@@ -230,24 +233,25 @@ class OllamaBackend(HttpBackend):
                 if not raw.strip():
                     continue
                 try:
-                    line = _read_line(raw)
+                    line, text, thinking, calls, usage = _read_line(raw)
                 except ValueError:
                     raise BackendError(
                         f"The server at {response.request.url} sent a line that is not valid Ollama NDJSON "
                         f"(one JSON object per line): {shorten(raw, 80)!r}"
                     ) from None
-                if "error" in line.raw:
-                    raise BackendError(f"Ollama stopped with an error: {shorten(str(line.raw['error']), 200)}")
-                tool_calls.extend(line.tool_calls)
-                if line.usage is not None:
-                    reason = line.raw.get("done_reason")
+                if "error" in line:
+                    raise BackendError(f"Ollama stopped with an error: {shorten(str(line['error']), 200)}")
+                if calls:
+                    tool_calls.extend(calls)
+                if usage is not None:
+                    reason = line.get("done_reason")
                     final = normaliser.final(
-                        tool_calls, reason if isinstance(reason, str) else None, line.usage, line.text, line.thinking
+                        tool_calls, reason if isinstance(reason, str) else None, usage, text, thinking
                     )
                     await drain(lines)
                     yield final
                     return
-                chunk = normaliser.content(line.text, line.thinking)
+                chunk = normaliser.content(text, thinking)
                 if chunk is not None:
                     yield chunk
             raise BackendError(
