@@ -455,24 +455,14 @@ class AuditionScreen(WorkspaceScreen):
 
     @work(exclusive=True, group="audition-add")
     async def action_add_starred(self) -> None:
-        session = self.session
-        if session is None:
-            return
-        dataset = self.workspace.datasets.current()
-        if dataset is None:
-            self.notify("There is no current dataset: make one on the Datasets screen (d).", severity="warning")
-            return
-        try:
-            added = await session.add_starred(self.workspace.examples, dataset.id)
-        except ForgeError as exc:
-            self.notify(str(exc), title="Nothing added", severity="warning")
-            return
-        self.notify(f"Added {added} example{'s' if added != 1 else ''} to '{dataset.name}'.")
-        self._status_dirty = True
+        await self._add(with_rejected=False)
 
     @work(exclusive=True, group="audition-add")
     async def action_add_with_rejected(self) -> None:
         """The starred cards (desirable) and every answer rejected in this batch (undesirable), for KTO."""
+        await self._add(with_rejected=True)
+
+    async def _add(self, with_rejected: bool) -> None:
         session = self.session
         if session is None:
             return
@@ -481,10 +471,16 @@ class AuditionScreen(WorkspaceScreen):
             self.notify("There is no current dataset: make one on the Datasets screen (d).", severity="warning")
             return
         try:
-            good, bad = await session.add_with_rejected(self.workspace.examples, dataset.id)
+            if with_rejected:
+                good, bad = await session.add_with_rejected(self.workspace.examples, dataset.id)
+            else:
+                good, bad = await session.add_starred(self.workspace.examples, dataset.id), None
         except ForgeError as exc:
             self.notify(str(exc), title="Nothing added", severity="warning")
             return
-        plural = "s" if bad != 1 else ""
-        self.notify(f"Added {good} desirable and {bad} undesirable example{plural} to '{dataset.name}'.")
+        if bad is None:
+            self.notify(f"Added {good} example{'s' if good != 1 else ''} to '{dataset.name}'.")
+        else:
+            plural = "s" if bad != 1 else ""
+            self.notify(f"Added {good} desirable and {bad} undesirable example{plural} to '{dataset.name}'.")
         self._status_dirty = True
