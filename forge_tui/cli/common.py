@@ -8,7 +8,7 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import FrameType
-from typing import TYPE_CHECKING, Annotated, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import typer
 
@@ -62,6 +62,19 @@ def _on_ending_signal(signum: int, _frame: FrameType | None) -> None:
     raise Terminated(signum)
 
 
+def _quiet_unraisable(previous: Callable[[Any], object]) -> Callable[[Any], object]:
+    """The stop raised by _on_ending_signal can land in a finalizer or an import lock's callback,
+    where Python prints "Exception ignored" with a traceback; the stop has been recorded and still
+    ends the command, so that print is dropped. Anything else is printed as before."""
+
+    def hook(unraisable: Any) -> object:
+        if _signals.received is not None and isinstance(unraisable.exc_value, KeyboardInterrupt | Terminated):
+            return None
+        return previous(unraisable)
+
+    return hook
+
+
 def handle_ending_signals() -> Callable[[], None]:
     """Makes SIGTERM and SIGHUP end a command the way Ctrl-C does (temporary files removed, worker
     processes stopped, exit code 128 + the signal's number); returns what puts the old handlers back."""
@@ -69,10 +82,13 @@ def handle_ending_signals() -> Callable[[], None]:
     if threading.current_thread() is not threading.main_thread():
         return lambda: None
     previous = {ending: signal.signal(ending, _on_ending_signal) for ending in _ENDING_SIGNALS}
+    previous_hook = sys.unraisablehook
+    sys.unraisablehook = _quiet_unraisable(previous_hook)
 
     def restore() -> None:
         for ending, handler in previous.items():
             signal.signal(ending, handler)
+        sys.unraisablehook = previous_hook
 
     return restore
 
