@@ -200,15 +200,19 @@ def unlock_workspace(home: Home, username: str | None, password_stdin: bool) -> 
     from forge_tui.services.workspace import Workspace
 
     accounts = AccountService(home)
+    name, password = ask_password(accounts, username, password_stdin)
+    return Workspace.open(home, accounts.unlock(name, password))
+
+
+def ask_password(accounts: AccountService, username: str | None, password_stdin: bool) -> tuple[str, str]:
+    """The account (which must exist) and its password, read from stdin or asked at the terminal."""
     name = pick_username(accounts, username)
     accounts.get(name)
     if password_stdin:
-        password = read_stdin_lines(1, "the password")[0]
-    else:
-        if not sys.stdin.isatty():
-            raise InvalidInput("This needs the password: give it on standard input with --password-stdin.")
-        password = typer.prompt(f"Password for {name}", hide_input=True)
-    return Workspace.open(home, accounts.unlock(name, password))
+        return name, read_stdin_lines(1, "the password")[0]
+    if not sys.stdin.isatty():
+        raise InvalidInput("This needs the password: give it on standard input with --password-stdin.")
+    return name, typer.prompt(f"Password for {name}", hide_input=True)
 
 
 UserOpt = Annotated[str | None, typer.Option("--user", "-u", help="Account name (default: the only account).")]

@@ -13,6 +13,7 @@ from forge_tui.cli.common import (
     JsonOpt,
     PasswordStdin,
     UserOpt,
+    ask_password,
     echo,
     errors,
     fail,
@@ -144,15 +145,7 @@ def user_rotate_key(user: UserOpt = None, password_stdin: PasswordStdin = False,
 
     with errors():
         home = open_home()
-        accounts = AccountService(home)
-        username = pick_username(accounts, user)
-        accounts.get(username)
-        if password_stdin:
-            password = read_stdin_lines(1, "the password")[0]
-        else:
-            if not sys.stdin.isatty():
-                raise InvalidInput("This needs the password: give it on standard input with --password-stdin.")
-            password = typer.prompt(f"Password for {username}", hide_input=True)
+        username, password = ask_password(AccountService(home), user, password_stdin)
         outcome = rotate_key(home, username, password, progress)
     if as_json:
         summary = {
