@@ -24,13 +24,23 @@ from textual.worker import WorkerFailed
 from forge_tui import __version__
 from forge_tui.core.backend_settings import BACKEND_LABELS
 from forge_tui.core.control_chars import escape_controls
-from forge_tui.core.errors import DatabaseBusy
+from forge_tui.core.errors import DatabaseBusy, ForgeError
 from forge_tui.core.models import DatasetInfo
 from forge_tui.services.accounts import AccountService, CreatedUser, Unlocked
 from forge_tui.services.backends import BackendService
 from forge_tui.services.files import remove_temporaries
 from forge_tui.services.home import BUSY_NOTICE, Home
 from forge_tui.services.workspace import Workspace
+from forge_tui.ui.dialogs.help import HelpScreen
+from forge_tui.ui.messages import (
+    AskAgain,
+    DatasetsChanged,
+    DatasetSwitched,
+    Regenerate,
+    StartWithTemplate,
+    SwitchDataset,
+    TemplateOpened,
+)
 from forge_tui.ui.resources import stylesheets
 from forge_tui.ui.screens.audition import AuditionScreen
 from forge_tui.ui.screens.base import WorkspaceScreen
@@ -38,7 +48,6 @@ from forge_tui.ui.screens.datasets import DatasetsScreen
 from forge_tui.ui.screens.examples import ExamplesScreen
 from forge_tui.ui.screens.export import ExportScreen
 from forge_tui.ui.screens.first_run import FirstRunScreen, RecoveryKeyScreen
-from forge_tui.ui.screens.help import HelpScreen
 from forge_tui.ui.screens.settings import SettingsSaved, SettingsScreen
 from forge_tui.ui.screens.templates import TemplatesScreen
 from forge_tui.ui.screens.unlock import UnlockScreen
@@ -46,6 +55,7 @@ from forge_tui.ui.shown import shown_markup
 
 BACKEND_CHECK_SECONDS = 30.0
 PALETTE_DATASETS_FRESH_S = 2.0
+AUDITION_SCREEN = "audition"
 # Signals that end the app: temporary export files are removed first and the app exits with
 # 128 + the signal's number (a closed terminal or SSH session sends SIGHUP).
 ENDING_SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP", "SIGINT") if hasattr(signal, name))
@@ -84,7 +94,9 @@ class ForgeApp(App[None]):
         Binding("shift+tab", "focus_previous", "Previous field", show=False, priority=True, id="app.focus_previous"),
     ]
 
-    dataset_name: reactive[str] = reactive("")
+    # The current dataset: one place in the UI, read from and written to the database. Screens get
+    # DatasetSwitched when it changes (watch_dataset) instead of being built again.
+    dataset: reactive[DatasetInfo | None] = reactive(None, always_update=True)
     backend_status: reactive[str] = reactive("")
     username: reactive[str] = reactive("")
 
@@ -155,8 +167,7 @@ class ForgeApp(App[None]):
             return
         self.workspace = Workspace.open(self.home, unlocked)
         self.username = unlocked.user.display_name or unlocked.user.username
-        current = self.workspace.datasets.current()
-        self.dataset_name = current.name if current else ""
+        self.dataset = self.workspace.datasets.current()
         self._last_activity = monotonic()
         self._start_idle_timer()
         theme = self.workspace.settings.theme()
@@ -167,6 +178,38 @@ class ForgeApp(App[None]):
         self.call_after_refresh(settle_memory)
         self.check_backend()
         self.set_interval(BACKEND_CHECK_SECONDS, self.check_backend, name="backend-check")
+
+    # --- the current dataset ---------------------------------------------------------------
+    @property
+    def dataset_name(self) -> str:
+        return self.dataset.name if self.dataset is not None else ""
+
+    def watch_dataset(self, old: DatasetInfo | None, new: DatasetInfo | None) -> None:
+        self._palette_datasets = None
+        if (old and (old.id, old.name)) == (new and (new.id, new.name)):
+            return
+        for screen in self._screens_alive():
+            screen.post_message(DatasetSwitched(new))
+
+    def _screens_alive(self) -> list[Screen[object]]:
+        screens = list(self.screen_stack)
+        screens += [s for s in self._installed_screens.values() if isinstance(s, Screen) and s not in screens]
+        return screens
+
+    def on_switch_dataset(self, message: SwitchDataset) -> None:
+        if self.workspace is None or self._locked:
+            return
+        try:
+            switched = self.workspace.datasets.switch(message.dataset_id)
+        except ForgeError as exc:
+            self.notify(str(exc), title="Cannot switch", severity="error")
+            return
+        self.dataset = switched
+        self.notify(f"Now working in '{switched.name}'.")
+
+    def on_datasets_changed(self, _: DatasetsChanged) -> None:
+        if self.workspace is not None and not self._locked:
+            self.dataset = self.workspace.datasets.current()
 
     # --- signals ----------------------------------------------------------------------
     def _handle_ending_signals(self) -> None:
@@ -341,16 +384,7 @@ class ForgeApp(App[None]):
         self.call_after_refresh(ask)
 
     def _switch_dataset(self, dataset_id: int) -> None:
-        if self.workspace is None:
-            return
-        switched = self.workspace.datasets.switch(dataset_id)
-        self._palette_datasets = None
-        self.dataset_name = switched.name
-        self.notify(f"Now working in '{switched.name}'.")
-        # Screens that show the dataset open again on the new one.
-        for kind in (ExamplesScreen, ExportScreen, DatasetsScreen):
-            if isinstance(self.screen, kind):
-                self.switch_screen(kind(self.workspace))
+        self.post_message(SwitchDataset(dataset_id))
 
     def action_show_datasets(self) -> None:
         self._show(DatasetsScreen)
@@ -362,7 +396,28 @@ class ForgeApp(App[None]):
         self._show(TemplatesScreen)
 
     def action_show_audition(self) -> None:
-        self._show(AuditionScreen)
+        workspace = self.workspace
+        if workspace is None or self._locked or isinstance(self.screen, AuditionScreen):
+            return
+        self._goto(lambda: self._audition_screen(workspace))
+
+    def _audition_screen(self, workspace: Workspace) -> AuditionScreen:
+        """One Audition screen per unlocked workspace, kept while the user is elsewhere: its batch
+        goes on streaming, and coming back finds every card where it was."""
+        if not self.is_screen_installed(AUDITION_SCREEN):
+            self.install_screen(AuditionScreen(workspace), AUDITION_SCREEN)
+        return self.get_screen(AUDITION_SCREEN, AuditionScreen)
+
+    def on_regenerate(self, message: Regenerate) -> None:
+        if self.workspace is None or self._locked:
+            return
+        audition = self._audition_screen(self.workspace)
+        self.action_show_audition()
+        audition.post_message(AskAgain(message.examples))
+
+    def on_template_opened(self, message: TemplateOpened) -> None:
+        if self.workspace is not None:
+            self._audition_screen(self.workspace).post_message(StartWithTemplate(message.template_id))
 
     def action_show_examples(self) -> None:
         self._show(ExamplesScreen)

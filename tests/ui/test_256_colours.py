@@ -21,7 +21,7 @@ from forge_tui.ui.screens.datasets import DatasetsScreen
 from forge_tui.ui.screens.examples import ExamplesScreen
 from forge_tui.ui.screens.export import ExportScreen
 from forge_tui.ui.screens.first_run import FirstRunScreen
-from forge_tui.ui.screens.help import HelpScreen
+from forge_tui.ui.dialogs.help import HelpScreen
 from forge_tui.ui.screens.settings import SettingsScreen
 from forge_tui.ui.screens.templates import TemplatesScreen
 from forge_tui.ui.screens.unlock import UnlockScreen

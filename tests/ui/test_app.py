@@ -15,9 +15,9 @@ from forge_tui.services.home import Home, open_home
 from forge_tui.ui.app import ForgeApp
 from forge_tui.ui.screens.datasets import DatasetsScreen
 from forge_tui.ui.screens.first_run import FirstRunScreen, RecoveryKeyScreen
-from forge_tui.ui.screens.help import HelpScreen
+from forge_tui.ui.dialogs.help import HelpScreen
 from forge_tui.ui.screens.unlock import UnlockScreen
-from forge_tui.ui.widgets.dialogs import TextPrompt
+from forge_tui.ui.dialogs.common import TextPrompt
 from tests.conftest import prepare_home_dir
 
 PASSWORD = "correct horse"

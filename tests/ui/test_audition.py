@@ -24,7 +24,7 @@ from forge_tui.ui.screens.audition import AuditionScreen
 from forge_tui.ui.screens.datasets import DatasetsScreen
 from forge_tui.ui.screens.templates import TemplatesScreen
 from forge_tui.ui.widgets.audition_card import LIVE_ROWS, AuditionCard
-from forge_tui.ui.widgets.card_editor import CardEditor
+from forge_tui.ui.dialogs.card_editor import CardEditor
 from tests.fake_ollama import FakeOllama
 from tests.ui.test_app import PASSWORD, make_user, type_text, unlock, wait_for_screen, wait_until
 

@@ -14,7 +14,7 @@ from forge_tui.ui.app import ForgeApp
 from forge_tui.ui.screens.datasets import DatasetsScreen
 from forge_tui.ui.screens.examples import ExamplesScreen
 from forge_tui.ui.screens.unlock import UnlockScreen
-from forge_tui.ui.widgets.dialogs import Confirm
+from forge_tui.ui.dialogs.common import Confirm
 from tests.conftest import prepare_home_dir
 from tests.lock_holder import write_lock_held
 from tests.ui.test_app import error_text, make_user, unlock, wait_for_screen, wait_until

@@ -19,8 +19,8 @@ from forge_tui.store import examples as rows
 from forge_tui.ui.app import ForgeApp
 from forge_tui.ui.screens.datasets import DatasetsScreen
 from forge_tui.ui.screens.examples import ExamplesScreen
-from forge_tui.ui.widgets.dialogs import Confirm, TextPrompt, WorkProgress
-from forge_tui.ui.widgets.example_detail import ExampleDetail
+from forge_tui.ui.dialogs.common import Confirm, TextPrompt, WorkProgress
+from forge_tui.ui.dialogs.example_detail import ExampleDetail
 from forge_tui.ui.widgets.example_table import ExampleTable, RowView
 from tests.ui.test_app import PASSWORD, make_user, type_text, unlock, wait_for_screen, wait_until
 
@@ -167,7 +167,7 @@ async def test_import_from_datasets_asks_how_to_map_an_unknown_shape(home: Home,
 async def test_importing_plain_text_asks_how_it_splits_into_documents(home: Home, tmp_path: Any) -> None:
     from textual.widgets import OptionList
 
-    from forge_tui.ui.widgets.pick import PickOne
+    from forge_tui.ui.dialogs.pick import PickOne
 
     workspace = fill(home, 0)
     source = tmp_path / "wiki.txt"

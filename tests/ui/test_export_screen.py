@@ -18,7 +18,7 @@ from forge_tui.services.home import Home
 from forge_tui.ui.app import ForgeApp
 from forge_tui.ui.screens.datasets import DatasetsScreen
 from forge_tui.ui.screens.export import ExportScreen
-from forge_tui.ui.widgets.dialogs import TextPrompt
+from forge_tui.ui.dialogs.common import TextPrompt
 from tests.ui.test_app import type_text, unlock, wait_for_screen, wait_until
 from tests.ui.test_examples import fill
 from tests.ui.test_templates import SLOW

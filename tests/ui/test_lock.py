@@ -14,7 +14,7 @@ from forge_tui.ui.screens.export import ExportScreen
 from forge_tui.ui.screens.settings import SettingsScreen
 from forge_tui.ui.screens.templates import TemplatesScreen
 from forge_tui.ui.screens.unlock import UnlockScreen
-from forge_tui.ui.widgets.example_detail import ExampleDetail
+from forge_tui.ui.dialogs.example_detail import ExampleDetail
 from forge_tui.ui.widgets.example_table import ExampleTable
 from tests.fake_ollama import FakeOllama
 from tests.ui import test_audition

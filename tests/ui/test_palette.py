@@ -13,7 +13,7 @@ from forge_tui.services.workspace import Workspace
 from forge_tui.ui.app import ForgeApp
 from forge_tui.ui.screens.datasets import DatasetsScreen
 from forge_tui.ui.screens.examples import ExamplesScreen
-from forge_tui.ui.widgets.dialogs import TextPrompt
+from forge_tui.ui.dialogs.common import TextPrompt
 from tests.ui.test_app import PASSWORD, make_user, type_text, unlock, wait_for_screen, wait_until
 
 
@@ -48,7 +48,7 @@ async def test_switch_dataset_and_go_to_screens(home: Home) -> None:
 
 async def test_keys_remapped_in_config_and_theme_remembered(fast_home_dir: Any) -> None:
     from forge_tui.services.home import open_home
-    from forge_tui.ui.screens.help import HelpScreen
+    from forge_tui.ui.dialogs.help import HelpScreen
 
     (fast_home_dir / "config.toml").write_text(
         (fast_home_dir / "config.toml").read_text(encoding="utf-8") + '\n[keys]\n"app.examples" = "f5"\n',

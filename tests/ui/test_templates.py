@@ -23,9 +23,9 @@ from forge_tui.ui.screens import templates as templates_screen
 from forge_tui.ui.screens.audition import AuditionScreen
 from forge_tui.ui.screens.datasets import DatasetsScreen
 from forge_tui.ui.screens.templates import TemplateList, TemplatesScreen, preview_text
-from forge_tui.ui.widgets.dialogs import Confirm, TextPrompt
-from forge_tui.ui.widgets.pick import PickOne
-from forge_tui.ui.widgets.slot_editor import SlotEditor
+from forge_tui.ui.dialogs.common import Confirm, TextPrompt
+from forge_tui.ui.dialogs.pick import PickOne
+from forge_tui.ui.dialogs.slot_editor import SlotEditor
 from tests.fake_ollama import FakeOllama
 from tests.ui.test_app import PASSWORD, make_user, type_text, unlock, wait_for_screen, wait_until
 

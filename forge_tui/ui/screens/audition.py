@@ -34,14 +34,14 @@ from forge_tui.services.audition import (
 )
 from forge_tui.services.backends import BackendError, BackendService
 from forge_tui.services.workspace import Workspace
+from forge_tui.ui.dialogs.card_editor import CardEditor
+from forge_tui.ui.dialogs.pick import PickOne
 from forge_tui.ui.keys import key_for
 from forge_tui.ui.screens.base import WorkspaceScreen
 from forge_tui.ui.shown import shown_markup
 from forge_tui.ui.widgets.audition_card import AuditionCard
-from forge_tui.ui.widgets.card_editor import CardEditor
 from forge_tui.ui.widgets.footer import ForgeFooter
 from forge_tui.ui.widgets.header import ForgeHeader
-from forge_tui.ui.widgets.pick import PickOne
 from forge_tui.ui.widgets.plain import PlainLabel, PlainStatic
 
 REPAINT_HZ = 15

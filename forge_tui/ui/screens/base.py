@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
+from forge_tui.core.errors import ForgeError
 from forge_tui.services.workspace import Workspace
+from forge_tui.ui.keys import key_for
+from forge_tui.ui.messages import DatasetSwitched
+
+T = TypeVar("T")
 
 
 class WorkspaceScreen(Screen[None]):
@@ -13,3 +22,20 @@ class WorkspaceScreen(Screen[None]):
     def __init__(self, workspace: Workspace) -> None:
         super().__init__()
         self.workspace = workspace
+
+    def report(
+        self, action: str, call: Callable[[], T], *, severity: SeverityLevel = "error", title: str | None = None
+    ) -> T | None:
+        """Runs a service call; a ForgeError becomes a toast titled "Cannot <action>" and None."""
+        try:
+            return call()
+        except ForgeError as exc:
+            self.notify(str(exc), title=title if title is not None else f"Cannot {action}", severity=severity)
+            return None
+
+    def key(self, action: str) -> str:
+        """The key bound to `action` on this screen, or else on the app ("" when none is)."""
+        return key_for(self, action) or key_for(self.app, action)
+
+    def on_dataset_switched(self, message: DatasetSwitched) -> None:
+        """Screens that show the current dataset override this and show the new one."""

@@ -13,9 +13,10 @@ from textual.widgets import DataTable, Static
 from forge_tui.core.errors import ForgeError
 from forge_tui.core.models import DatasetInfo, check_dataset_name
 from forge_tui.services.workspace import Workspace
+from forge_tui.ui.dialogs.common import TextPrompt
+from forge_tui.ui.messages import DatasetsChanged
 from forge_tui.ui.screens.base import WorkspaceScreen
 from forge_tui.ui.shown import shown_cell
-from forge_tui.ui.widgets.dialogs import TextPrompt
 from forge_tui.ui.widgets.footer import ForgeFooter
 from forge_tui.ui.widgets.header import ForgeHeader
 from forge_tui.ui.widgets.import_flow import ImportFlow
@@ -91,7 +92,7 @@ class DatasetsScreen(WorkspaceScreen):
         self.query_one("#datasets-summary", Static).update(
             f"{len(self._rows)} dataset{'s' if len(self._rows) != 1 else ''} · {archived_note}"
         )
-        self.app.dataset_name = current.name if current else ""  # type: ignore[attr-defined]
+        self.post_message(DatasetsChanged())
 
     def _selected(self) -> DatasetInfo | None:
         table = self.query_one(DataTable)

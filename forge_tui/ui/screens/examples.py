@@ -18,10 +18,11 @@ from forge_tui.core.export_formats import FORMATS
 from forge_tui.core.models import Example, ExampleContent
 from forge_tui.services.examples import BrokenExample
 from forge_tui.services.workspace import Workspace
+from forge_tui.ui.dialogs.common import Confirm
+from forge_tui.ui.dialogs.example_detail import ExampleDetail
 from forge_tui.ui.keys import key_for
+from forge_tui.ui.messages import DatasetSwitched
 from forge_tui.ui.screens.base import WorkspaceScreen
-from forge_tui.ui.widgets.dialogs import Confirm
-from forge_tui.ui.widgets.example_detail import ExampleDetail
 from forge_tui.ui.widgets.example_table import DatasetSource, ExampleTable, ListSource
 from forge_tui.ui.widgets.footer import ForgeFooter
 from forge_tui.ui.widgets.header import ForgeHeader
@@ -75,6 +76,11 @@ class ExamplesScreen(WorkspaceScreen):
         dataset = workspace.datasets.current()
         self.dataset_id: int | None = dataset.id if dataset else None
         self.dataset_name = dataset.name if dataset else ""
+
+    def on_dataset_switched(self, message: DatasetSwitched) -> None:
+        # Interim: open again on the new dataset (issue 15 makes this screen show it in place).
+        if self.is_current:
+            self.app.switch_screen(ExamplesScreen(self.workspace))
 
     def compose(self) -> ComposeResult:
         yield ForgeHeader()

@@ -25,9 +25,10 @@ from forge_tui.services import export_workers
 from forge_tui.services.dataset_files import FILE_TYPES
 from forge_tui.services.exporting import SUFFIX, TABLE_TYPES, CustomFormats, ExportSummary, export
 from forge_tui.services.workspace import Workspace
+from forge_tui.ui.dialogs.common import Confirm, TextPrompt
+from forge_tui.ui.messages import DatasetSwitched
 from forge_tui.ui.screens.base import WorkspaceScreen
 from forge_tui.ui.shown import shown_markup
-from forge_tui.ui.widgets.dialogs import Confirm, TextPrompt
 from forge_tui.ui.widgets.footer import ForgeFooter
 from forge_tui.ui.widgets.header import ForgeHeader
 from forge_tui.ui.widgets.plain import PlainStatic
@@ -83,6 +84,11 @@ class ExportScreen(WorkspaceScreen):
         self.dataset_name = dataset.name if dataset else ""
         self._sample: list[Example] | None = None
         self._cancel: threading.Event | None = None
+
+    def on_dataset_switched(self, message: DatasetSwitched) -> None:
+        # Interim: open again on the new dataset (issue 15 makes this screen show it in place).
+        if self.is_current:
+            self.app.switch_screen(ExportScreen(self.workspace))
 
     def compose(self) -> ComposeResult:
         yield ForgeHeader()

@@ -29,15 +29,15 @@ from forge_tui.core.templates import (
     slot_warnings,
 )
 from forge_tui.services.workspace import Workspace
+from forge_tui.ui.dialogs.common import Confirm, TextPrompt
+from forge_tui.ui.dialogs.pick import PickOne
+from forge_tui.ui.dialogs.slot_editor import SlotEditor
 from forge_tui.ui.screens.base import WorkspaceScreen
 from forge_tui.ui.shown import shown_cell
-from forge_tui.ui.widgets.dialogs import Confirm, TextPrompt
 from forge_tui.ui.widgets.footer import ForgeFooter
 from forge_tui.ui.widgets.header import ForgeHeader
 from forge_tui.ui.widgets.jinja_area import JinjaTextArea
-from forge_tui.ui.widgets.pick import PickOne
 from forge_tui.ui.widgets.plain import PlainLabel, PlainStatic
-from forge_tui.ui.widgets.slot_editor import SlotEditor
 
 NEW_SLOT = "\x00new"
 

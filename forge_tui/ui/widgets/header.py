@@ -4,16 +4,13 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal
-from textual.reactive import reactive
 from textual.widgets import Label
 
+from forge_tui.core.models import DatasetInfo
 from forge_tui.ui.widgets.plain import PlainLabel
 
 
 class ForgeHeader(Horizontal):
-    dataset_name: reactive[str] = reactive("", layout=True)
-    username: reactive[str] = reactive("")
-
     def compose(self) -> ComposeResult:
         yield Label("forge-tui", id="header-app")
         yield PlainLabel("", id="header-dataset")
@@ -21,12 +18,12 @@ class ForgeHeader(Horizontal):
         yield PlainLabel("", id="header-user")
 
     def on_mount(self) -> None:
-        self.watch(self.app, "dataset_name", self._set_dataset, init=True)
+        self.watch(self.app, "dataset", self._set_dataset, init=True)
         self.watch(self.app, "username", self._set_user, init=True)
         self.watch(self.app, "backend_status", self._set_backend, init=True)
 
-    def _set_dataset(self, name: str) -> None:
-        self.query_one("#header-dataset", Label).update(f"dataset: {name}" if name else "no dataset")
+    def _set_dataset(self, dataset: DatasetInfo | None) -> None:
+        self.query_one("#header-dataset", Label).update(f"dataset: {dataset.name}" if dataset else "no dataset")
 
     def _set_user(self, name: str) -> None:
         self.query_one("#header-user", Label).update(name)

@@ -19,8 +19,8 @@ from forge_tui.services.dataset_files import detect_type
 from forge_tui.services.examples import ExampleService
 from forge_tui.services.importing import ImportCancelled, ImportSummary, import_file
 from forge_tui.services.readable_files import problem
-from forge_tui.ui.widgets.dialogs import TextPrompt, WorkProgress
-from forge_tui.ui.widgets.pick import PickOne
+from forge_tui.ui.dialogs.common import TextPrompt, WorkProgress
+from forge_tui.ui.dialogs.pick import PickOne
 
 SPLIT_CHOICES = {
     "line": "One document per line",

@@ -14,7 +14,7 @@ from textual.widgets import Button, Collapsible, Label, Select, Static, TextArea
 
 from forge_tui.core.errors import ForgeError, InvalidInput
 from forge_tui.core.models import Example, ExampleContent
-from forge_tui.ui.widgets.dialogs import Confirm
+from forge_tui.ui.dialogs.common import Confirm
 from forge_tui.ui.widgets.plain import PlainStatic
 
 # Saves the new content and desirability (KTO label) and returns the example as stored; raises

@@ -1,0 +1,57 @@
+"""Messages between the app and its screens: hand-offs and shared state travel here, never as fields on
+the services' Workspace. Widget-level messages live beside their widget (e.g. TemplateList.Chosen)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.message import Message
+
+from forge_tui.core.models import DatasetInfo, Example
+
+
+@dataclass
+class DatasetSwitched(Message, bubble=False):
+    """The app sends this to every screen when the current dataset changed (switched, renamed, or gone)."""
+
+    dataset: DatasetInfo | None
+
+
+@dataclass
+class SwitchDataset(Message):
+    """Asks the app to make a dataset the current one (from a screen or the palette)."""
+
+    dataset_id: int
+
+
+class DatasetsChanged(Message):
+    """A dataset was created, renamed, archived or filled: the app reads the current one and the
+    palette's list again."""
+
+
+@dataclass
+class Regenerate(Message):
+    """Examples chosen to be asked again: the app opens Audition with them."""
+
+    examples: list[Example]
+
+
+@dataclass
+class TemplateOpened(Message):
+    """The template the user last opened: Audition starts with it."""
+
+    template_id: int
+
+
+@dataclass
+class AskAgain(Message, bubble=False):
+    """The app hands Audition the examples of a Regenerate request."""
+
+    examples: list[Example]
+
+
+@dataclass
+class StartWithTemplate(Message, bubble=False):
+    """The app tells Audition which template was last opened (from TemplateOpened)."""
+
+    template_id: int
