@@ -19,10 +19,10 @@ from forge_tui.services.home import Home, open_home
 from forge_tui.services.workspace import Workspace
 from tests.fake_ollama import FakeOllama
 from tests.leak_guard import pytest_runtest_makereport  # noqa: F401  (the hook checks every test)
+from tests.passwords import PASSWORD
 
 # Argon2id at its cheapest (8 KiB, one pass): a derivation costs microseconds instead of ~0.4 s.
 FAST_SECURITY_TOML = "[security]\nkdf_memory_kib = 8\nkdf_iterations = 1\n"
-WORKSPACE_PASSWORD = "correct horse"
 
 
 def prepare_home_dir(path: Path, extra_security: str = "") -> Path:
@@ -54,8 +54,8 @@ def home(fast_home_dir: Path) -> Iterator[Home]:
 def workspace(home: Home) -> Iterator[Workspace]:
     """alice's account in `home`, unlocked."""
     accounts = AccountService(home)
-    accounts.create_user("alice", "Alice", WORKSPACE_PASSWORD)
-    yield Workspace.open(home, accounts.unlock("alice", WORKSPACE_PASSWORD))
+    accounts.create_user("alice", "Alice", PASSWORD)
+    yield Workspace.open(home, accounts.unlock("alice", PASSWORD))
 
 
 HomeFactory = Callable[..., Home]
@@ -82,3 +82,10 @@ def fake() -> Iterator[FakeOllama]:
     """A fake Ollama on a random 127.0.0.1 port (tests may change its switches)."""
     with FakeOllama() as server:
         yield server
+
+
+@pytest.fixture
+def ollama_host(fake: FakeOllama, monkeypatch: pytest.MonkeyPatch) -> FakeOllama:
+    """`fake`, named by OLLAMA_HOST as the ollama CLI finds its server (for code that reads no Settings)."""
+    monkeypatch.setenv("OLLAMA_HOST", fake.base_url)
+    return fake

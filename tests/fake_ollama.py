@@ -1391,7 +1391,8 @@ class FakeOllama:
             return await fail(500, problem)
         if self.busy:
             return await fail(503, BUSY_ERROR)
-        fault = self.faults_by_seed.get(options.get("seed")) if isinstance(options.get("seed"), int) else None
+        seed = options.get("seed")
+        fault = self.faults_by_seed.get(seed) if isinstance(seed, int) else None
         if fault == "404":
             return await fail(404, f"model {json.dumps(name)} not found, try pulling it first")
 
@@ -1465,17 +1466,19 @@ class FakeOllama:
         thinking = _pieces(thinking_text) if thinking_text else []
         pieces = _pieces(content) if content else []
         num_predict = options.get("num_predict")
-        capped = isinstance(num_predict, int | float) and not isinstance(num_predict, bool) and num_predict > 0
+        cap: int | None = None  # how many pieces num_predict allows, where it asks for a cap
+        if isinstance(num_predict, int | float) and not isinstance(num_predict, bool) and num_predict > 0:
+            cap = int(num_predict)
         endless: random.Random | None = None
         if self.endless:
             tool_calls = None
-            if capped:
-                while len(thinking) + len(pieces) <= int(num_predict):
+            if cap is not None:
+                while len(thinking) + len(pieces) <= cap:
                     pieces += _pieces(" " + _sentence(rng))
             else:
                 endless = rng
-        if capped:
-            budget = int(num_predict)
+        if cap is not None:
+            budget = cap
             total = len(thinking) + len(pieces) + (1 if tool_calls else 0)
             if total > budget:
                 done_reason = "length"

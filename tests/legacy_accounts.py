@@ -10,8 +10,8 @@ import json
 from dataclasses import dataclass, field
 
 from forge_tui.store import vault
+from tests.passwords import PASSWORD
 
-PASSWORD = "correct horse battery"
 CREATED = "2026-01-02 03:04:05.000000"
 EXAMPLE_ID = "018f0000000000000000000000000001"
 

@@ -9,8 +9,7 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from forge_tui.cli import app
-
-PASSWORD = "correct horse"
+from tests.passwords import PASSWORD
 
 Cli = Callable[..., Result]
 

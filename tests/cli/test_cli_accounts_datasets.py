@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 
-from tests.cli.conftest import PASSWORD, Cli
+from tests.cli.conftest import Cli
+from tests.passwords import PASSWORD
 
 
 def test_user_create_prints_the_recovery_key_once(cli: Cli) -> None:

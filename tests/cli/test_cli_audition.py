@@ -4,22 +4,17 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from typer.testing import Result
 
-from tests.cli.conftest import PASSWORD, Cli
+from tests.cli.conftest import Cli
 from tests.fake_ollama import FakeOllama
+from tests.passwords import PASSWORD
 
-
-@pytest.fixture
-def fake(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeOllama]:
-    """The fake server, found as the ollama CLI would find it (no Settings saved)."""
-    with FakeOllama() as server:
-        monkeypatch.setenv("OLLAMA_HOST", server.base_url)
-        yield server
+# The fake server is found as the ollama CLI would find it (no Settings saved).
+pytestmark = pytest.mark.usefixtures("ollama_host")
 
 
 def audition(cli: Cli, *args: str) -> Result:

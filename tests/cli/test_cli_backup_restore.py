@@ -15,8 +15,10 @@ import pytest
 
 from forge_tui.services.accounts import AccountService
 from forge_tui.services.home import open_home
-from tests.cli.conftest import PASSWORD, Cli
-from tests.cli.test_cli_damaged_database import stocked, zero_page
+from tests.cli.conftest import Cli
+from tests.cli.helpers import stocked
+from tests.damage import zero_page
+from tests.passwords import PASSWORD
 
 
 def state_of(home_dir: Path) -> dict[str, str]:

@@ -11,8 +11,8 @@ import pytest
 
 from forge_tui.services.accounts import AccountService
 from forge_tui.services.home import open_home
-from tests.cli.conftest import PASSWORD
 from tests.lock_holder import write_lock_held
+from tests.passwords import PASSWORD
 
 pytestmark = pytest.mark.slow
 

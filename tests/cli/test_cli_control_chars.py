@@ -12,7 +12,8 @@ from pathlib import Path
 from typer.testing import Result
 
 from forge_tui.core.control_chars import CONTROL_CHARS
-from tests.cli.conftest import PASSWORD, Cli
+from tests.cli.conftest import Cli
+from tests.passwords import PASSWORD
 
 # Retitles the window, clears the screen, writes the clipboard (OSC 52), and a C1 CSI.
 HOSTILE = "x\x1b]0;PWNED\x07\x1b[2J\x1b]52;c;cHduZWQ=\x07\x9b31m"

@@ -4,27 +4,15 @@ every command and the TUI's start-up refuse it with one sentence that points at 
 
 from __future__ import annotations
 
-import json
-import sqlite3
 from pathlib import Path
 
 import pytest
 from typer.testing import Result
 
-from tests.cli.conftest import PASSWORD, Cli
-
-
-def stocked(alice: Cli, tmp_path: Path, count: int = 400) -> None:
-    """Enough examples that the file spans many pages."""
-    source = tmp_path / "in.jsonl"
-    source.write_text(
-        "".join(
-            json.dumps({"prompt": f"question {i} " * 20, "completion": f"answer {i} " * 20}) + "\n"
-            for i in range(count)
-        ),
-        encoding="utf-8",
-    )
-    assert alice("import", str(source), "--password-stdin", input=PASSWORD + "\n").exit_code == 0
+from tests.cli.conftest import Cli
+from tests.cli.helpers import stocked
+from tests.damage import zero_page
+from tests.passwords import PASSWORD
 
 
 def refused(result: Result, what: str) -> None:
@@ -69,16 +57,6 @@ def test_a_missing_database_beside_its_wal_is_not_replaced(cli: Cli, fast_home_d
     (fast_home_dir / "forge.db-wal").write_bytes(b"\x37\x7f\x06\x82" + bytes(4092))
     refused(cli("user", "create", "-u", "bob", "--password-stdin", input=PASSWORD + "\n"), "is missing")
     assert not (fast_home_dir / "forge.db").exists()
-
-
-def zero_page(db: Path, table: str) -> None:
-    with sqlite3.connect(db) as connection:
-        (root,) = connection.execute("SELECT rootpage FROM sqlite_master WHERE name = ?", (table,)).fetchone()
-        (page_size,) = connection.execute("PRAGMA page_size").fetchone()
-    connection.close()
-    with db.open("r+b") as raw:
-        raw.seek((root - 1) * page_size)
-        raw.write(b"\xff" * page_size)
 
 
 def test_damage_inside_the_file_is_reported_at_start(alice: Cli, fast_home_dir: Path) -> None:

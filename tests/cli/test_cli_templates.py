@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 from typer.testing import Result
 
-from tests.cli.conftest import PASSWORD, Cli
+from tests.cli.conftest import Cli
+from tests.passwords import PASSWORD
 
 
 def templates(cli: Cli, *args: str) -> Result:

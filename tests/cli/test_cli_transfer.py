@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.conftest import PASSWORD, Cli
+from tests.cli.conftest import Cli
+from tests.passwords import PASSWORD
 
 
 def test_import_summary_as_json_and_text(alice: Cli, tmp_path: Path) -> None:

@@ -163,7 +163,7 @@ def test_import_reads_back_what_export_writes() -> None:
         }
 
 
-TEXT = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=40)
+TEXT = st.text(alphabet=st.characters(exclude_categories=["Cs"]), min_size=1, max_size=40)
 
 
 @settings(max_examples=150, deadline=None)

@@ -9,7 +9,6 @@ from datetime import UTC, datetime
 
 import pytest
 from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from forge_tui.core.export_formats import FORMATS
 from forge_tui.core.import_raw import CONSUMED
@@ -17,6 +16,7 @@ from forge_tui.core.import_shapes import ShapeError, detect, examples_from
 from forge_tui.core.json_text import compact
 from forge_tui.core.models import Example, ExampleContent, ExampleMeta
 from forge_tui.core.raw_records import RAW_FIELDS, RAW_NAMES
+from tests.strategies import CONTENT, META
 
 NOW = datetime(2026, 11, 23, tzinfo=UTC)
 
@@ -66,49 +66,6 @@ def test_raw_from_a_table_reads_cells_back() -> None:
         examples_from(cells | {"rejected": {"a": 1}})
     with pytest.raises(ShapeError, match=r"malformed raw record: output: Input should be a valid string"):
         examples_from(cells | {"output": 3})
-
-
-TEXT = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=20)
-JSON = st.recursive(
-    st.none()
-    | st.booleans()
-    | st.integers(-(2**63), 2**63 - 1)
-    | st.floats(allow_nan=False, allow_infinity=False)
-    | TEXT,
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(TEXT, inner, max_size=3),
-    max_leaves=8,
-)
-# Extra names: anything, the example's own field names (and "extra") among them.
-NAMES = st.one_of(TEXT, st.sampled_from(sorted(RAW_NAMES)))
-CALL = st.fixed_dictionaries({"name": TEXT.filter(bool), "arguments": st.dictionaries(TEXT, JSON, max_size=2)})
-TURN = st.one_of(
-    st.fixed_dictionaries({"role": st.just("user"), "content": TEXT}),
-    st.fixed_dictionaries(
-        {"role": st.just("assistant"), "content": TEXT},
-        optional={"reasoning": TEXT, "tool_calls": st.lists(CALL, min_size=1, max_size=2), "loss_weight": JSON},
-    ),
-    st.fixed_dictionaries({"role": st.just("tool"), "content": TEXT}, optional={"tool_call_id": TEXT}),
-)
-CONTENT = st.builds(
-    ExampleContent,
-    system_prompt=TEXT,
-    user_prompt=TEXT,
-    slots=st.dictionaries(TEXT, TEXT, max_size=2),
-    output=TEXT,
-    tool_calls=st.lists(CALL, max_size=2),
-    rejected=st.lists(TEXT, max_size=2),
-    turns=st.lists(TURN, max_size=4),
-    reasoning=TEXT,
-    extra=st.dictionaries(NAMES, JSON, max_size=4),
-)
-META = st.builds(
-    ExampleMeta,
-    model=TEXT,
-    params=st.dictionaries(TEXT, JSON, max_size=2),
-    prompt_tokens=st.none() | st.integers(0, 10**6),
-    completion_tokens=st.none() | st.integers(0, 10**6),
-    desirability=st.none() | st.booleans(),
-)
 
 
 @settings(max_examples=200, deadline=None)

@@ -28,7 +28,7 @@ def test_toml_is_readable_with_multiline_prompts() -> None:
     assert template_files.parse(text, "toml") == multi
 
 
-printable = st.text(st.characters(blacklist_categories=("Cs", "Cc")), max_size=30)
+printable = st.text(st.characters(exclude_categories=["Cs", "Cc"]), max_size=30)
 values = st.lists(
     st.builds(WeightedValue, value=printable, weight=st.floats(0, 100, allow_nan=False)),
     max_size=3,
@@ -38,7 +38,7 @@ slot_names = st.from_regex(r"[a-z_][a-z0-9_]{0,8}", fullmatch=True)
 
 @given(
     name=printable.filter(lambda n: " ".join(n.split()) == n and n),
-    system=st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="{}%#\r"), max_size=60),
+    system=st.text(st.characters(exclude_categories=["Cs"], exclude_characters="{}%#\r"), max_size=60),
     slots=st.lists(
         st.builds(SlotDef, name=slot_names, description=printable, default=printable, values=values),
         max_size=3,

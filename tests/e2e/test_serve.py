@@ -18,6 +18,8 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.passwords import PASSWORD
+
 TOKEN = "test-token-123"
 
 
@@ -204,7 +206,7 @@ def test_the_unlock_screen_renders_in_chromium(served: str, fast_home_dir: Path)
 
     created = CliRunner().invoke(
         cli, ["--home", str(fast_home_dir), "user", "create", "-u", "alice", "--password-stdin"],
-        input="correct horse\n",
+        input=PASSWORD + "\n",
     )  # fmt: skip
     assert created.exit_code == 0, created.output
     artifacts = Path(os.environ.get("FORGE_TUI_ARTIFACTS", fast_home_dir.parent))
@@ -239,7 +241,7 @@ def test_the_unlock_screen_renders_in_chromium(served: str, fast_home_dir: Path)
             # Unlock in this tab; a second tab is an app process of its own and asks again.
             page.mouse.click(590, 152)  # into the password field (the page gets the keys from then on)
             page.wait_for_timeout(300)
-            page.keyboard.type("correct horse")
+            page.keyboard.type(PASSWORD)
             page.keyboard.press("Enter")
             deadline = time.monotonic() + 30
             while "archived hidden" not in shown() and time.monotonic() < deadline:

@@ -30,6 +30,7 @@ from typing import Any
 import pytest
 
 from tests.fake_ollama import FakeOllama
+from tests.passwords import PASSWORD
 
 pytestmark = pytest.mark.slow
 
@@ -159,10 +160,10 @@ def test_whole_flow_in_tmux(pane: Pane, fast_home_dir: Path, fake: FakeOllama, t
     pane.keys("Tab")
     pane.type("Alice")
     pane.keys("Tab")
-    pane.type("correct horse")
+    pane.type(PASSWORD)
     pane.keys("Tab")
-    pane.type("correct horse")
-    pane.wait_until(lambda s: s.count("•" * len("correct horse")) == 2, "both passwords typed")
+    pane.type(PASSWORD)
+    pane.wait_until(lambda s: s.count("•" * len(PASSWORD)) == 2, "both passwords typed")
     assert pane.field("Username") == "alice", pane.report()
     assert pane.field("Display name") == "Alice", pane.report()
     pane.keys("Enter")  # enter in the second password field submits

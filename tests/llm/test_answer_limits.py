@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterator
 
 import pytest
 
@@ -19,11 +18,10 @@ from tests.fake_ollama import FakeOllama
 KINDS = ["ollama", "openai"]
 
 
-@pytest.fixture
-def fake() -> Iterator[FakeOllama]:
-    with FakeOllama() as server:
-        server.endless = True
-        yield server
+@pytest.fixture(autouse=True)
+def endless_answers(fake: FakeOllama) -> None:
+    """Every answer of the fake server goes on until the client stops reading."""
+    fake.endless = True
 
 
 def request(**extra: object) -> ChatRequest:

@@ -54,12 +54,6 @@ WEATHER_TOOL = {
 
 
 @pytest.fixture
-def fake() -> Iterator[FakeOllama]:
-    with FakeOllama() as server:
-        yield server
-
-
-@pytest.fixture
 def client(fake: FakeOllama) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=fake.base_url, timeout=10) as http:
         yield http

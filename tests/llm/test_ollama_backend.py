@@ -6,7 +6,6 @@ import asyncio
 import json
 import socket
 import time
-from collections.abc import Iterator
 
 import pytest
 
@@ -18,12 +17,6 @@ from forge_tui.llm.ollama import OllamaBackend, chat_payload, ollama_host_url
 from forge_tui.services.backends import BackendService
 from tests.fake_ollama import FakeOllama
 from tests.llm.chat_errors import chat_error
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeOllama]:
-    with FakeOllama() as server:
-        yield server
 
 
 def backend_for(fake: FakeOllama, **settings: object) -> OllamaBackend:

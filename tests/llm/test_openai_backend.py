@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -19,12 +18,6 @@ from tests.fake_ollama import FakeModel, FakeOllama
 from tests.llm.chat_errors import chat_error
 
 KEY_ENV = "FORGE_TEST_OPENAI_KEY"
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeOllama]:
-    with FakeOllama() as server:
-        yield server
 
 
 def backend_for(fake: FakeOllama, **settings: object) -> OpenAIBackend:

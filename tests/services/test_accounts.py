@@ -24,8 +24,8 @@ from forge_tui.services.datasets import DatasetService
 from forge_tui.services.examples import BrokenExample, ExampleService
 from forge_tui.services.home import Home
 from forge_tui.store.vault import SealBroken
+from tests.passwords import PASSWORD
 
-PASSWORD = "correct horse battery"
 WRONG = "not the password"
 RESET_PASSWORD = "a repaired password"
 HomeFactory = Callable[..., Home]  # the `make_home` fixture of tests/conftest.py

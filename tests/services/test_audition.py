@@ -23,8 +23,8 @@ from forge_tui.services.backends import BackendService
 from forge_tui.services.home import Home
 from forge_tui.services.workspace import Workspace
 from tests.fake_ollama import FakeOllama
+from tests.passwords import PASSWORD
 
-PASSWORD = "correct horse"
 TOPIC = TemplateInfo(
     name="Topic",
     system_prompt="You are terse.",

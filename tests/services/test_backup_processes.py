@@ -23,10 +23,10 @@ from forge_tui.services.home import Home, open_home
 from forge_tui.services.restore import open_backup, restore
 from tests.conftest import prepare_home_dir
 from tests.lock_holder import write_lock_held
+from tests.passwords import PASSWORD
 
 pytestmark = pytest.mark.slow
 
-PASSWORD = "correct horse battery"
 INSERTS = 1000
 TIMEOUT = 120
 

@@ -18,8 +18,8 @@ from forge_tui.services.home import open_home
 from forge_tui.services.workspace import Workspace
 from tests.conftest import prepare_home_dir
 from tests.lock_holder import write_lock_held
+from tests.passwords import PASSWORD
 
-PASSWORD = "correct horse"
 CHUNK = example_service.DELETE_CHUNK
 
 

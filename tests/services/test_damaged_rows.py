@@ -16,6 +16,7 @@ from forge_tui.core.models import Example, ExampleContent, ExampleMeta
 from forge_tui.services.examples import BrokenExample
 from forge_tui.services.exporting import export
 from forge_tui.services.workspace import Workspace
+from tests.damage import damage
 
 IN_ONE_PROCESS = 10**9
 ALWAYS_WORKERS = 1
@@ -54,37 +55,10 @@ def fill(workspace: Workspace) -> tuple[int, list[str]]:
     return dataset, workspace.examples.add_many(dataset, items)
 
 
-def allow_nulls(db_path: Path) -> None:
-    """Drops the NOT NULL constraints of the example table, as a damaged schema would."""
-    connection = sqlite3.connect(db_path, isolation_level=None)
-    try:
-        connection.execute("PRAGMA writable_schema = ON")
-        (sql,) = connection.execute(
-            "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'example'"
-        ).fetchone()
-        connection.execute(
-            "UPDATE sqlite_master SET sql = ? WHERE type = 'table' AND name = 'example'",
-            (sql.replace(" NOT NULL", ""),),
-        )
-        connection.execute("PRAGMA writable_schema = OFF")
-    finally:
-        connection.close()
-
-
 def stored_value(db_path: Path, row_id: str, column: str) -> Any:
     connection = sqlite3.connect(db_path)
     try:
         return connection.execute(f"SELECT {column} FROM example WHERE id = ?", (row_id,)).fetchone()[0]
-    finally:
-        connection.close()
-
-
-def damage(db_path: Path, row_id: str, column: str, value: Any) -> None:
-    if value is None:
-        allow_nulls(db_path)
-    connection = sqlite3.connect(db_path, isolation_level=None)
-    try:
-        connection.execute(f"UPDATE example SET {column} = ? WHERE id = ?", (value, row_id))
     finally:
         connection.close()
 
@@ -183,5 +157,6 @@ def test_a_damaged_row_can_be_deleted_and_put_back_as_it_was(workspace: Workspac
     examples.undo_delete(removed)
     items = examples.window(dataset, 0, 10)
     assert [item.id for item in items] == ids
-    assert isinstance(items[VICTIM], BrokenExample) and "params field" in items[VICTIM].reason
+    victim = items[VICTIM]
+    assert isinstance(victim, BrokenExample) and "params field" in victim.reason
     assert isinstance(items[0], Example) and items[0].content.output == "answer 0"

@@ -3,10 +3,10 @@ delete with undo, and search across every field."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from forge_tui.core.models import Example, ExampleContent, ExampleMeta
 from forge_tui.services.workspace import Workspace
-
-PASSWORD = "correct horse"
 
 
 def filled(workspace: Workspace, n: int) -> int:
@@ -19,7 +19,7 @@ def filled(workspace: Workspace, n: int) -> int:
     return dataset
 
 
-def prompts(found: list[object]) -> list[str]:
+def prompts(found: Sequence[object]) -> list[str]:
     return [e.content.user_prompt for e in found if isinstance(e, Example)]
 
 

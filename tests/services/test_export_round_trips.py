@@ -20,7 +20,7 @@ from forge_tui.services.dataset_files import encode, write_encoded
 from forge_tui.services.exporting import export
 from forge_tui.services.importing import import_file
 from forge_tui.services.workspace import Workspace
-from tests.core.test_raw_records import CONTENT, META
+from tests.strategies import CONTENT, META
 
 NOW = datetime(2026, 11, 23, tzinfo=UTC)
 TOOLS = [{"type": "function", "function": {"name": "get_weather", "parameters": {"type": "object"}}}]

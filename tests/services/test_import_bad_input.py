@@ -17,6 +17,7 @@ from forge_tui.core.models import Example
 from forge_tui.services.dataset_files import Located, RecordError, read_records
 from forge_tui.services.importing import ImportSummary, import_file
 from forge_tui.services.workspace import Workspace
+from tests.records import records_and_errors
 
 DEEP = "[" * 100_000 + "]" * 100_000
 
@@ -70,7 +71,7 @@ def test_a_line_nested_too_deep_is_skipped_and_the_others_import(workspace: Work
     ]
     first = tmp_path / "deep_first.jsonl"  # a first line too deep still reads as JSON Lines
     first.write_bytes(b"\n".join([DEEP.encode(), *text_lines(3)]) + b"\n")
-    assert [(r.where, type(r).__name__) for r in read_records(first)] == [
+    assert [(r.where, type(r).__name__) for r in records_and_errors(first)] == [
         ("line 1", "RecordError"), ("line 2", "Located"), ("line 3", "Located"), ("line 4", "Located"),
     ]  # fmt: skip
 
@@ -87,7 +88,7 @@ def test_a_json_item_nested_too_deep_is_skipped_and_a_whole_file_so_deep_is_one_
     assert summary.errors == [RecordError("item 3 (line 4)", "nested deeper than 100 levels")]
     held = tmp_path / "held.json"  # the records are a list in an object
     held.write_text('{"data": [' + ", ".join(items) + '], "version": 2}', encoding="utf-8")
-    assert [r.where for r in read_records(held)] == ["item 1", "item 2", "item 3 (line 1)", "item 4", "item 5"]
+    assert [r.where for r in records_and_errors(held)] == ["item 1", "item 2", "item 3 (line 1)", "item 4", "item 5"]
     whole = tmp_path / "whole.json"
     whole.write_text('{"a": ' * 50_000 + "1" + "}" * 50_000, encoding="utf-8")
     with pytest.raises(ForgeError) as raised:

@@ -18,10 +18,10 @@ from forge_tui.services.accounts import AccountService
 from forge_tui.services.datasets import DatasetService
 from forge_tui.services.home import open_home
 from forge_tui.store.visibility import VISIBLE_SQL
+from tests.passwords import PASSWORD
 
 pytestmark = pytest.mark.slow
 
-PASSWORD = "correct horse battery"
 RECORDS = 8000  # 8 batches of 1000
 PAUSE_PER_BATCH = 0.5  # seconds; the progress callback runs after each batch is written
 WAIT_LIMIT = 2.0  # seconds another writer may wait behind the import
@@ -35,9 +35,10 @@ from forge_tui.services.home import open_home
 from forge_tui.services.importing import import_file
 from forge_tui.services.workspace import Workspace
 
-home_dir, dataset_id, source, pause = sys.argv[1], int(sys.argv[2]), Path(sys.argv[3]), float(sys.argv[4])
+home_dir, dataset_id, source, password = sys.argv[1], int(sys.argv[2]), Path(sys.argv[3]), sys.argv[5]
+pause = float(sys.argv[4])
 home = open_home(home_dir)
-workspace = Workspace.open(home, AccountService(home).unlock("alice", "correct horse battery"))
+workspace = Workspace.open(home, AccountService(home).unlock("alice", password))
 
 def progress(read, imported):
     print(f"BATCH {imported}", flush=True)
@@ -55,13 +56,13 @@ from forge_tui.services.accounts import AccountService
 from forge_tui.services.home import open_home
 from forge_tui.services.workspace import Workspace
 
-home_dir, target = sys.argv[1], int(sys.argv[2])
+home_dir, target, password = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 home = open_home(home_dir)
 print("READY", flush=True)
 sys.stdin.readline()
 took = {}
 started = time.monotonic()
-unlocked = AccountService(home).unlock("alice", "correct horse battery")  # writes a login attempt
+unlocked = AccountService(home).unlock("alice", password)  # writes a login attempt
 took["unlock"] = time.monotonic() - started
 workspace = Workspace.open(home, unlocked)
 started = time.monotonic()
@@ -96,7 +97,7 @@ def prepare(home_dir: Path, tmp_path: Path) -> tuple[int, Path]:
 def start_import(home_dir: Path, target: int, source: Path) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, "-c", textwrap.dedent(IMPORT_CHILD), str(home_dir), str(target), str(source),
-         str(PAUSE_PER_BATCH)],
+         str(PAUSE_PER_BATCH), PASSWORD],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
 
@@ -124,7 +125,7 @@ def counts(db_path: Path, dataset_id: int) -> tuple[int, int]:
 def test_other_processes_unlock_and_write_while_a_long_import_runs(fast_home_dir: Path, tmp_path: Path) -> None:
     target, source = prepare(fast_home_dir, tmp_path)
     writer = subprocess.Popen(
-        [sys.executable, "-c", textwrap.dedent(WRITER_CHILD), str(fast_home_dir), str(target)],
+        [sys.executable, "-c", textwrap.dedent(WRITER_CHILD), str(fast_home_dir), str(target), PASSWORD],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     importer = start_import(fast_home_dir, target, source)

@@ -21,7 +21,6 @@ from forge_tui.services.importing import import_file
 from forge_tui.services.workspace import Workspace
 
 DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
-PASSWORD = "correct horse"
 needs_data = pytest.mark.skipif(not DATA.is_dir(), reason=f"the sample datasets are not at {DATA}")
 
 # file -> (examples it holds, the export format that carries it back)

@@ -19,6 +19,7 @@ from forge_tui.core.models import Example
 from forge_tui.services.dataset_files import Located, detect_type, read_records
 from forge_tui.services.importing import ImportSummary, import_file
 from forge_tui.services.workspace import Workspace
+from tests.records import located, records_and_errors
 
 SAMPLES = Path(__file__).resolve().parents[1] / "data" / "issue14"
 SHARED = Path(__file__).resolve().parents[3] / "shared" / "data"
@@ -78,8 +79,8 @@ def test_wiki_text_is_one_document_per_line_and_never_a_csv(workspace: Workspace
     lines = [line for line in wiki.read_text(encoding="utf-8").splitlines() if line]
     summary = run(workspace, wiki)
     assert [e.content.output for e in stored(workspace, summary)] == lines  # commas and quotes intact
-    assert [r.place for r in read_records(wiki)] == [{"line": n} for n in (1, 2, 3, 5, 6)]
-    assert [len(r.record["text"].splitlines()) for r in read_records(wiki, split_text="paragraph")] == [3, 2]  # type: ignore[union-attr]
+    assert [r.place for r in records_and_errors(wiki)] == [{"line": n} for n in (1, 2, 3, 5, 6)]
+    assert [len(r.record["text"].splitlines()) for r in located(wiki, split_text="paragraph")] == [3, 2]
     (whole,) = read_records(wiki, split_text="file")
     assert isinstance(whole, Located) and whole.record["text"] == wiki.read_text(encoding="utf-8").strip()
     prose = tmp_path / "notes"  # no suffix: the content decides
@@ -101,7 +102,7 @@ def test_tables_in_text_files_are_still_tables_and_text_files_of_json_are_json(t
         path = tmp_path / name
         path.write_text(body, encoding="utf-8")
         assert detect_type(path) == kind, name
-    readme = [r.record for r in read_records(tmp_path / "readme.md")]  # type: ignore[union-attr]
+    readme = [r.record for r in located(tmp_path / "readme.md")]
     assert readme == [{"text": cases["readme.md"][0].strip()}]  # Markdown: one document per file
 
 

@@ -21,8 +21,8 @@ import pytest
 
 from forge_tui.services.home import open_home
 from tests.conftest import prepare_home_dir
-from tests.ui.test_app import PASSWORD
-from tests.ui.test_examples import fill
+from tests.passwords import PASSWORD
+from tests.ui.helpers import fill
 
 pytestmark = [
     pytest.mark.slow,
@@ -158,7 +158,7 @@ from textual.widgets import Input
 from forge_tui.services import export_workers
 from forge_tui.services.home import open_home
 from forge_tui.ui.app import ForgeApp
-from tests.ui.test_export_screen import open_export
+from tests.ui.helpers import open_export
 
 render = export_workers._Renderer.render
 

@@ -25,8 +25,8 @@ from forge_tui.store.examples import sealed_values
 from forge_tui.store.key_rotation import KeyChanged
 from forge_tui.store.staged_inserts import StagedInsert
 from forge_tui.store.vault import key_check
+from tests.passwords import PASSWORD
 
-PASSWORD = "correct horse battery"
 NEW_PASSWORD = "changed horse battery"
 FORMAT_BODY = '{"q": {{ example.user_prompt | tojson }}}'
 CHILD_TIMEOUT = 120
@@ -58,6 +58,7 @@ def fill(home: Home) -> str:
         items = [(content(dataset.name, n), ExampleMeta(model="m", params={"seed": n})) for n in range(count)]
         workspace.examples.add_many(dataset.id, items)
     template = workspace.templates.create("mine", system_prompt="first system prompt", user_prompt="{{ x }}")
+    assert template.id is not None
     workspace.templates.save_system_prompt(template.id, "second system prompt")
     CustomFormats(home, workspace.unlocked).save("qa", FORMAT_BODY)
     return created.recovery_key
@@ -81,7 +82,7 @@ def everything(home: Home) -> Seen:
         assert not broken, broken[:2]
         datasets[info.name] = [_fields(e) for e in items if isinstance(e, Example)]
     history = workspace.templates.system_prompt_history
-    templates = {t.name: [text for text, _ in history(t.id)] for t in workspace.templates.list()}
+    templates = {t.name: [text for text, _ in history(t.id)] for t in workspace.templates.list() if t.id is not None}
     formats = {f.name: f.body for f in CustomFormats(home, workspace.unlocked).list()}
     return Seen(datasets, templates, formats)
 
@@ -269,6 +270,7 @@ def test_templates_and_formats_are_not_saved_under_a_retired_key(home: Home) -> 
     workspace = Workspace.open(home, AccountService(home).unlock("alice", PASSWORD))
     formats = CustomFormats(home, workspace.unlocked)
     template_id = workspace.templates.get("mine").id
+    assert template_id is not None
 
     rotate_key(home, "alice", PASSWORD)
 

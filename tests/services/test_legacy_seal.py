@@ -17,8 +17,9 @@ from forge_tui.services.home import Home, open_home
 from forge_tui.services.workspace import Workspace
 from forge_tui.store.db import make_engine, migrate
 from forge_tui.store.vault import new_salt
-from tests.legacy_accounts import CREATED, EXAMPLE_ID, PASSWORD, legacy_account
-from tests.services.test_plaintext import db_files, found_in, marker
+from tests.db_bytes import db_files, found_in, marker
+from tests.legacy_accounts import CREATED, EXAMPLE_ID, legacy_account
+from tests.passwords import PASSWORD
 
 SEED = 771234509876123
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sqlite3
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -17,8 +16,9 @@ from forge_tui.services.examples import ExampleService
 from forge_tui.services.exporting import CustomFormats
 from forge_tui.services.home import Home
 from forge_tui.services.workspace import Workspace
+from tests.db_bytes import db_files, found_in, marker
+from tests.passwords import PASSWORD
 
-PASSWORD = "correct horse battery"
 # What the account keeps besides example content; README ("How your data is protected") lists the rest.
 KINDS = (
     "template name",
@@ -33,34 +33,6 @@ KINDS = (
     "custom format body",
     "control",  # a dataset description: plain, so the grep must find it
 )
-
-
-def marker() -> str:
-    return f"PLAINMARK{uuid.uuid4().hex.upper()}"
-
-
-def encodings(text: str) -> dict[str, bytes]:
-    return {
-        "utf-8": text.encode("utf-8"),
-        "utf-16-le": text.encode("utf-16-le"),
-        "utf-16-be": text.encode("utf-16-be"),
-    }
-
-
-def db_files(home: Home) -> dict[str, bytes]:
-    """The raw bytes of forge.db and, where present, its -wal and -shm files."""
-    files = {}
-    for suffix in ("", "-wal", "-shm"):
-        path = Path(f"{home.db_path}{suffix}")
-        if path.exists():
-            files[path.name] = path.read_bytes()
-    return files
-
-
-def found_in(files: dict[str, bytes], text: str) -> list[str]:
-    return [
-        f"{name} ({enc})" for name, data in files.items() for enc, needle in encodings(text).items() if needle in data
-    ]
 
 
 @contextmanager

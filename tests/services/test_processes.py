@@ -17,10 +17,10 @@ from forge_tui.services.accounts import AccountService
 from forge_tui.services.datasets import DatasetService
 from forge_tui.services.examples import ExampleService
 from forge_tui.services.home import open_home
+from tests.passwords import PASSWORD
 
 pytestmark = pytest.mark.slow
 
-PASSWORD = "correct horse battery"
 CHILD_TIMEOUT = 120
 
 
@@ -125,9 +125,9 @@ from forge_tui.services.accounts import AccountService
 from forge_tui.services.examples import ExampleService
 from forge_tui.services.home import open_home
 
-path, dataset_id, tag, count = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4])
+path, dataset_id, tag, count, password = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4]), sys.argv[5]
 home = open_home(path)
-unlocked = AccountService(home).unlock("alice", "correct horse battery")
+unlocked = AccountService(home).unlock("alice", password)
 service = ExampleService(home, unlocked)
 print("READY", flush=True)
 sys.stdin.readline()
@@ -159,7 +159,7 @@ def test_two_processes_insert_into_one_dataset(fast_home_dir: Path) -> None:
 
     results = run_together(
         INSERT_CHILD,
-        [[str(fast_home_dir), str(dataset_id), tag, str(per_child)] for tag in ("left", "right")],
+        [[str(fast_home_dir), str(dataset_id), tag, str(per_child), PASSWORD] for tag in ("left", "right")],
     )
 
     for r in results:

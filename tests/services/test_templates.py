@@ -16,8 +16,7 @@ from forge_tui.services.home import Home
 from forge_tui.services.templates import TemplateService
 from forge_tui.services.workspace import Workspace
 from forge_tui.store.vault import SealBroken
-
-PASSWORD = "correct horse"
+from tests.passwords import PASSWORD
 
 
 @pytest.fixture

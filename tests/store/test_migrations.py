@@ -25,7 +25,8 @@ from forge_tui.services.home import open_home
 from forge_tui.store import tables  # noqa: F401  (fills SQLModel.metadata)
 from forge_tui.store.db import current_revision, head_revision, make_engine, migrate
 from forge_tui.store.vault import new_salt
-from tests.legacy_accounts import CREATED, EXAMPLE_ID, PASSWORD, legacy_account
+from tests.legacy_accounts import CREATED, EXAMPLE_ID, legacy_account
+from tests.passwords import PASSWORD
 
 
 @pytest.fixture

@@ -28,6 +28,7 @@ from forge_tui.store.vault import (
     unwrap_key,
     wrap_key,
 )
+from tests.passwords import PASSWORD
 
 ROW = "0192a3b4c5d6e7f8a9b0c1d2e3f4a5b6"
 OTHER_ROW = "0192a3b4c5d6e7f8a9b0c1d2e3f4a5b7"
@@ -198,13 +199,13 @@ def test_unwrap_damaged_raises_wrong_secret() -> None:
 
 def test_password_derivation_wraps_and_wrong_password_fails() -> None:
     salt, data_key = new_salt(), new_data_key()
-    kek = derive_password_key("correct horse battery", salt, FAST_KDF_FOR_TESTS)
-    assert derive_password_key("correct horse battery", salt, FAST_KDF_FOR_TESTS) == kek
+    kek = derive_password_key(PASSWORD, salt, FAST_KDF_FOR_TESTS)
+    assert derive_password_key(PASSWORD, salt, FAST_KDF_FOR_TESTS) == kek
     wrapped = wrap_key(kek, data_key, CONTEXT)
-    wrong = derive_password_key("correct horse battery!", salt, FAST_KDF_FOR_TESTS)
+    wrong = derive_password_key(PASSWORD + "!", salt, FAST_KDF_FOR_TESTS)
     with pytest.raises(WrongSecret):
         unwrap_key(wrong, wrapped, CONTEXT)
-    other_salt = derive_password_key("correct horse battery", new_salt(), FAST_KDF_FOR_TESTS)
+    other_salt = derive_password_key(PASSWORD, new_salt(), FAST_KDF_FOR_TESTS)
     with pytest.raises(WrongSecret):
         unwrap_key(other_salt, wrapped, CONTEXT)
 

@@ -16,19 +16,29 @@ from textual.pilot import Pilot
 
 from forge_tui.services.home import Home
 from forge_tui.ui.app import ForgeApp
+from forge_tui.ui.dialogs.help import HelpScreen
 from forge_tui.ui.screens.audition import AuditionScreen
 from forge_tui.ui.screens.datasets import DatasetsScreen
 from forge_tui.ui.screens.examples import ExamplesScreen
 from forge_tui.ui.screens.export import ExportScreen
 from forge_tui.ui.screens.first_run import FirstRunScreen
-from forge_tui.ui.dialogs.help import HelpScreen
 from forge_tui.ui.screens.settings import SettingsScreen
 from forge_tui.ui.screens.templates import TemplatesScreen
 from forge_tui.ui.screens.unlock import UnlockScreen
 from tests.fake_ollama import FakeOllama
-from tests.ui import test_audition, test_examples
-from tests.ui.test_app import unlock, wait_for_screen, wait_until
-from tests.ui.test_examples import add_examples, fill
+from tests.ui.helpers import (
+    add_examples,
+    audition_snapshot,
+    audition_status,
+    batch_done,
+    examples_status,
+    fill,
+    open_examples,
+    prepare_backend,
+    unlock,
+    wait_for_screen,
+    wait_until,
+)
 
 # Foreground and background closer than this (RGB distance, 0–441) cannot be read.
 MIN_DISTANCE = 60.0
@@ -47,6 +57,7 @@ def screen_segments(app: ForgeApp) -> list[Segment]:
     console = Console(width=width, height=height, force_terminal=True, color_system="truecolor",
                       file=None, legacy_windows=False, safe_box=False)  # fmt: skip
     update = app.screen._compositor.render_update(full=True, screen_stack=app._background_screens)
+    assert update is not None
     return [Segment(s.text, eight_bit(s.style) if s.style else None, s.control) for s in console.render(update)]
 
 
@@ -98,7 +109,7 @@ async def test_every_screen_is_readable_in_256_colours(home: Home, fake: FakeOll
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_for_screen(pilot, FirstRunScreen)
         problems = {"first run": unreadable(app)}
-    test_audition.prepare(home, fake)
+    prepare_backend(home, fake)
     add_examples(home, 30)
     app = ForgeApp(home)
     async with app.run_test(size=(80, 24)) as pilot:
@@ -124,9 +135,9 @@ async def test_every_screen_is_readable_in_256_colours(home: Home, fake: FakeOll
         screen = app.screen
         assert isinstance(screen, AuditionScreen)
         await pilot.press("ctrl+r")
-        await wait_until(pilot, lambda: test_audition.batch_done(screen))
+        await wait_until(pilot, lambda: batch_done(screen))
         await pilot.press("space")
-        await wait_until(pilot, lambda: "1 starred" in test_audition.status(screen))
+        await wait_until(pilot, lambda: "1 starred" in audition_status(screen))
         problems["audition"] = unreadable(app)
     assert {name: found for name, found in problems.items() if found} == {}
 
@@ -147,7 +158,7 @@ def test_snapshot_256_colours_80x24(
 ) -> None:
     run_before: Any = None
     if screen == "audition":
-        _, run_before = test_audition._snapshot(home, fake, monkeypatch, finished=True)
+        _, run_before = audition_snapshot(home, fake, monkeypatch, finished=True)
     elif screen == "examples":
         from datetime import UTC, datetime
 
@@ -156,12 +167,12 @@ def test_snapshot_256_colours_80x24(
         monkeypatch.setattr(example_rows, "utcnow", lambda: datetime(2026, 11, 23, 9, 30, tzinfo=UTC))
         fill(home, 40)
 
-        async def open_examples(pilot: Pilot[None]) -> None:
-            screen = await test_examples.open_examples(pilot)
+        async def select_one(pilot: Pilot[None]) -> None:
+            screen = await open_examples(pilot)
             await pilot.press("down", "space")
-            await wait_until(pilot, lambda: "1 selected" in test_examples.status(screen))
+            await wait_until(pilot, lambda: "1 selected" in examples_status(screen))
             pilot.app.clear_notifications()
             await pilot.pause(0.2)
 
-        run_before = open_examples
+        run_before = select_one
     assert snap_compare(EightBitApp(home), terminal_size=(80, 24), run_before=run_before)

@@ -3,61 +3,22 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from textual import events
-from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Static
 
 from forge_tui.services.accounts import AccountService
 from forge_tui.services.datasets import DatasetService
 from forge_tui.services.home import Home, open_home
 from forge_tui.ui.app import ForgeApp
+from forge_tui.ui.dialogs.common import TextPrompt
+from forge_tui.ui.dialogs.help import HelpScreen
 from forge_tui.ui.screens.datasets import DatasetsScreen
 from forge_tui.ui.screens.first_run import FirstRunScreen, RecoveryKeyScreen
-from forge_tui.ui.dialogs.help import HelpScreen
 from forge_tui.ui.screens.unlock import UnlockScreen
-from forge_tui.ui.dialogs.common import TextPrompt
 from tests.conftest import prepare_home_dir
-
-PASSWORD = "correct horse"
-
-
-async def type_text(pilot: Pilot[None], text: str) -> None:
-    await pilot.press(*["space" if ch == " " else ch for ch in text])
-
-
-async def wait_for_screen(pilot: Pilot[None], kind: type, tries: int = 100) -> None:
-    for _ in range(tries):
-        if isinstance(pilot.app.screen, kind):
-            await pilot.pause()  # let it finish mounting and paint
-            return
-        await pilot.pause(0.05)
-    raise AssertionError(f"expected {kind.__name__}, the app shows {type(pilot.app.screen).__name__}")
-
-
-def error_text(app: ForgeApp, selector: str) -> str:
-    return str(app.screen.query_one(selector, Static).render())
-
-
-async def wait_until(pilot: Pilot[None], condition: Any, tries: int = 200) -> None:
-    """Until condition() holds (about 10 s at most), then one more repaint."""
-    for _ in range(tries):
-        if condition():
-            await pilot.pause(0.1)
-            return
-        await pilot.pause(0.05)
-    raise AssertionError("the condition never held")
-
-
-def make_user(home: Home, username: str = "alice") -> None:
-    AccountService(home).create_user(username, "Alice", PASSWORD)
-
-
-async def unlock(pilot: Pilot[None], password: str = PASSWORD) -> None:
-    await wait_for_screen(pilot, UnlockScreen)
-    await type_text(pilot, password)
-    await pilot.press("enter")
+from tests.passwords import PASSWORD
+from tests.ui.helpers import error_text, make_user, type_text, unlock, wait_for_screen, wait_for_workers, wait_until
 
 
 async def test_first_run_creates_account_shows_recovery_key_then_datasets(home: Home) -> None:
@@ -97,10 +58,7 @@ async def test_first_run_refuses_mismatched_passwords_and_short_ones(home: Home)
         app.screen.query_one("#password", Input).value = "short"
         app.screen.query_one("#password2", Input).value = "short"
         await pilot.click("#create")
-        for _ in range(40):
-            await pilot.pause(0.05)
-            if "at least 8" in error_text(app, "#first-run-error"):
-                break
+        await wait_for_workers(pilot)
         assert "at least 8 characters" in error_text(app, "#first-run-error")
         assert isinstance(app.screen, FirstRunScreen)
     assert AccountService(home).usernames() == []
@@ -125,10 +83,7 @@ async def test_wrong_password_is_refused_then_rate_limited(make_home) -> None:  
     async with app.run_test(size=(80, 24)) as pilot:
         for attempt in range(4):
             await unlock(pilot, f"wrong password {attempt}")
-            for _ in range(60):
-                await pilot.pause(0.05)
-                if "…" not in error_text(app, "#unlock-error"):
-                    break
+            await wait_for_workers(pilot)
             message = error_text(app, "#unlock-error")
             if attempt < 3:
                 assert message == "Wrong password."
@@ -231,16 +186,11 @@ async def test_idle_lock_hides_content_and_returns_to_same_screen(tmp_path: Path
         workspace = app.workspace
         assert workspace is not None
 
-        await wait_for_screen(pilot, UnlockScreen, tries=100)
+        await wait_for_screen(pilot, UnlockScreen)
         assert workspace.unlocked.is_locked  # the keys are gone
         # Only the lock screen is drawn: nothing of the datasets screen shows.
-        drawn = ""
-        for _ in range(50):
-            await pilot.pause(0.05)
-            drawn = app.export_screenshot()
-            if "Locked" in drawn:
-                break
-        assert "Locked" in drawn
+        await wait_until(pilot, lambda: "Locked" in app.export_screenshot())
+        drawn = app.export_screenshot()
         assert "dataset:" not in drawn and "Examples" not in drawn
         assert app.screen.query_one("#username", Input).disabled
 
@@ -286,10 +236,7 @@ async def test_verify_reports_a_tampered_row_and_the_app_keeps_running(home: Hom
         await unlock(pilot)
         await wait_for_screen(pilot, DatasetsScreen)
         await pilot.press("v")
-        for _ in range(60):
-            await pilot.pause(0.05)
-            if any("damaged" in (n.title or "") for n in app._notifications):
-                break
+        await wait_for_workers(pilot)
         damaged = [n for n in app._notifications if "damaged" in (n.title or "")]
         assert damaged, [n.message for n in app._notifications]
         assert ids[1] in damaged[0].message and "output" in damaged[0].message

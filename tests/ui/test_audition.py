@@ -8,32 +8,32 @@ from typing import Any
 import pytest
 from textual import events
 from textual.app import App, ComposeResult
-from textual.pilot import Pilot
-from textual.widgets import Input, Static
+from textual.widgets import Input
 
-from forge_tui.core.backend_settings import BackendSettings
 from forge_tui.core.models import Example
-from forge_tui.services import audition as audition_service
 from forge_tui.services.accounts import AccountService
 from forge_tui.services.audition import BatchState, Card, CardState
 from forge_tui.services.home import Home
-from forge_tui.services.settings import SettingsService
 from forge_tui.services.workspace import Workspace
 from forge_tui.ui.app import ForgeApp
+from forge_tui.ui.dialogs.card_editor import CardEditor
 from forge_tui.ui.screens.audition import AuditionScreen
 from forge_tui.ui.screens.datasets import DatasetsScreen
 from forge_tui.ui.screens.templates import TemplatesScreen
 from forge_tui.ui.widgets.audition_card import LIVE_ROWS, AuditionCard
-from forge_tui.ui.dialogs.card_editor import CardEditor
 from tests.fake_ollama import FakeOllama
-from tests.ui.test_app import PASSWORD, make_user, type_text, unlock, wait_for_screen, wait_until
-
-
-def prepare(home: Home, fake: FakeOllama, **settings: Any) -> None:
-    make_user(home)
-    user = AccountService(home).get("alice")
-    values = {"base_url": fake.base_url, "generation_model": "llama3.2", "paraphrase_model": "qwen3:0.6b"}
-    SettingsService(home, user).save_backend(BackendSettings(**(values | settings)))
+from tests.passwords import PASSWORD
+from tests.ui.helpers import (
+    audition_snapshot,
+    audition_status,
+    batch_done,
+    open_audition,
+    prepare_backend,
+    type_text,
+    unlock,
+    wait_for_screen,
+    wait_until,
+)
 
 
 def stored_examples(home: Home) -> list[Example]:
@@ -43,31 +43,8 @@ def stored_examples(home: Home) -> list[Example]:
     return [e for e in workspace.examples.scan(dataset.id) if isinstance(e, Example)]
 
 
-async def open_audition(pilot: Pilot[None]) -> AuditionScreen:
-    await unlock(pilot)
-    await wait_for_screen(pilot, DatasetsScreen)
-    await pilot.press("g")
-    await wait_for_screen(pilot, AuditionScreen)
-    screen = pilot.app.screen
-    assert isinstance(screen, AuditionScreen)
-    for _ in range(50):
-        if screen.query(".slot-input"):
-            break
-        await pilot.pause(0.02)
-    return screen
-
-
-def batch_done(screen: AuditionScreen) -> bool:
-    session = screen.session
-    return session is not None and bool(session.cards) and all(c.finished for c in session.cards)
-
-
-def status(screen: AuditionScreen) -> str:
-    return str(screen.query_one("#batch-status", Static).render())
-
-
 async def test_keyboard_only_from_template_to_starred_examples(home: Home, fake: FakeOllama) -> None:
-    prepare(home, fake)
+    prepare_backend(home, fake)
     app = ForgeApp(home)
     async with app.run_test(size=(120, 40)) as pilot:
         await unlock(pilot)
@@ -93,7 +70,7 @@ async def test_keyboard_only_from_template_to_starred_examples(home: Home, fake:
         assert session is not None and session.state is BatchState.DONE
         assert session.original.startswith("Rewrite this in the style of a pirate:")
         cards = screen.query(AuditionCard)
-        assert len(cards) == 3 and app.focused is cards.first()
+        assert len(cards) == 3 and cards.first().has_focus
         assert all("✓ done" in str(c.border_subtitle) for c in cards)
 
         await pilot.press("space")  # star card 1
@@ -108,7 +85,7 @@ async def test_keyboard_only_from_template_to_starred_examples(home: Home, fake:
         await wait_for_screen(pilot, AuditionScreen)
         assert session.cards[1].answer.endswith(" Arr.")
         await pilot.pause(0.1)
-        assert "★ 2 starred" in status(screen)
+        assert "★ 2 starred" in audition_status(screen)
         kept = [session.cards[0].answer, session.cards[1].answer]
 
         await pilot.press("ctrl+s")  # add the starred cards
@@ -121,7 +98,7 @@ async def test_keyboard_only_from_template_to_starred_examples(home: Home, fake:
 
 
 async def test_a_failing_card_shows_why_and_retries(home: Home, fake: FakeOllama) -> None:
-    prepare(home, fake, paraphrase_model=None)
+    prepare_backend(home, fake, paraphrase_model=None)
     fake.faults_by_seed = {43: "drop"}  # card 2 of batch seed 42
     app = ForgeApp(home)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -143,7 +120,7 @@ async def test_a_failing_card_shows_why_and_retries(home: Home, fake: FakeOllama
 
 
 async def test_an_endless_answer_stops_at_its_time_limit_in_its_card(home: Home, fake: FakeOllama) -> None:
-    prepare(home, fake, paraphrase_model=None, answer_time_limit=0.5, max_tokens=100_000)
+    prepare_backend(home, fake, paraphrase_model=None, answer_time_limit=0.5, max_tokens=100_000)
     fake.endless, fake.token_latency = True, 0.01
     app = ForgeApp(home)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -158,18 +135,18 @@ async def test_an_endless_answer_stops_at_its_time_limit_in_its_card(home: Home,
 
 
 async def test_missing_model_is_refused_in_the_status_line(home: Home, fake: FakeOllama) -> None:
-    prepare(home, fake, generation_model="ghost")
+    prepare_backend(home, fake, generation_model="ghost")
     app = ForgeApp(home)
     async with app.run_test(size=(100, 30)) as pilot:
         screen = await open_audition(pilot)
         await pilot.press("ctrl+r")
         await wait_until(pilot, lambda: screen.session is not None and screen.session.state is BatchState.FAILED)
-        assert "model 'ghost' not found — pull it with `ollama pull ghost`" in status(screen)
+        assert "model 'ghost' not found — pull it with `ollama pull ghost`" in audition_status(screen)
         assert fake.requests == []
 
 
 async def test_escape_stops_everything_and_the_batch_survives_leaving(home: Home, fake: FakeOllama) -> None:
-    prepare(home, fake, paraphrase_model=None)
+    prepare_backend(home, fake, paraphrase_model=None)
     fake.token_latency = 0.2
     app = ForgeApp(home)
     async with app.run_test(size=(100, 30)) as pilot:
@@ -192,53 +169,13 @@ async def test_escape_stops_everything_and_the_batch_survives_leaving(home: Home
         await wait_until(pilot, lambda: fake.disconnects == 3)
 
 
-def _frozen_clock(monkeypatch: pytest.MonkeyPatch) -> None:
-    class Clock:
-        @staticmethod
-        def monotonic() -> float:
-            return 1000.0
-
-    monkeypatch.setattr(audition_service, "time", Clock)
-
-
-def mid_stream(screen: AuditionScreen) -> bool:
-    cards = screen.session.cards if screen.session else []
-    return len(cards) == 3 and cards[0].finished and all(len(c.parts) == 3 for c in cards[1:])
-
-
-def _snapshot(home: Home, fake: FakeOllama, monkeypatch: pytest.MonkeyPatch, finished: bool) -> Any:
-    prepare(home, fake)
-    _frozen_clock(monkeypatch)
-    if not finished:
-        # Seed 7 is the paraphrase request's and card 1's: card 1 finishes, cards 2 and 3 get 3 pieces and stall.
-        fake.faults_by_seed = {8: "stall", 9: "stall"}
-
-    async def run_before(pilot: Pilot[None]) -> None:
-        screen = await open_audition(pilot)
-        for _ in range(100):
-            if pilot.app.backend_status == "● Ollama":  # type: ignore[attr-defined]
-                break
-            await pilot.pause(0.05)
-        screen.query_one("#seed", Input).value = "7"
-        await pilot.press("ctrl+r")
-        if finished:
-            await wait_until(pilot, lambda: batch_done(screen))
-            await pilot.press("space")
-        else:
-            await wait_until(pilot, lambda: mid_stream(screen))
-        pilot.app.clear_notifications()
-        await pilot.pause(0.2)
-
-    return ForgeApp(home), run_before
-
-
 @pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
 @pytest.mark.parametrize("finished", [False, True], ids=["mid_stream", "finished"])
 def test_snapshot(
     home: Home, fake: FakeOllama, monkeypatch: pytest.MonkeyPatch, snap_compare: Any, size: tuple[int, int],
     finished: bool,
 ) -> None:  # fmt: skip
-    app, run_before = _snapshot(home, fake, monkeypatch, finished)
+    app, run_before = audition_snapshot(home, fake, monkeypatch, finished)
     assert snap_compare(app, terminal_size=size, run_before=run_before)
 
 
@@ -283,7 +220,7 @@ async def test_tokens_repaint_one_card_without_a_layout_then_it_grows_when_done(
 
 
 async def test_keys_typed_together_act_on_the_card_moved_to(home: Home, fake: FakeOllama) -> None:
-    prepare(home, fake, paraphrase_model=None)
+    prepare_backend(home, fake, paraphrase_model=None)
     app = ForgeApp(home)
     async with app.run_test(size=(100, 30)) as pilot:
         screen = await open_audition(pilot)
@@ -294,13 +231,15 @@ async def test_keys_typed_together_act_on_the_card_moved_to(home: Home, fake: Fa
         for key in ("j", "space", "j", "space"):  # as a terminal delivers fast typing: no pause between
             driver.send_message(events.Key(key, " " if key == "space" else key))
         await wait_until(pilot, lambda: screen.session is not None and len(screen.session.starred()) == 2)
-        assert [c.starred for c in screen.session.cards] == [False, True, True]
+        session = screen.session
+        assert session is not None
+        assert [c.starred for c in session.cards] == [False, True, True]
 
 
 async def test_thinking_is_stored_and_rejected_answers_can_be_added_as_undesirable(
     home: Home, fake: FakeOllama
 ) -> None:
-    prepare(home, fake, generation_model="qwen3:0.6b", paraphrase_model=None)  # a thinking model
+    prepare_backend(home, fake, generation_model="qwen3:0.6b", paraphrase_model=None)  # a thinking model
     app = ForgeApp(home)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_audition(pilot)
@@ -315,7 +254,9 @@ async def test_thinking_is_stored_and_rejected_answers_can_be_added_as_undesirab
         kept, thought, rejected = session.cards[0].answer, session.cards[0].reasoning, session.cards[1].rejected_here[0]
         await pilot.pause(0.1)
         # The keys as the footer writes them (from the bindings in use).
-        assert "^s adds them to the dataset; ^o adds them plus 1 rejected answer as undesirable" in status(screen)
+        assert "^s adds them to the dataset; ^o adds them plus 1 rejected answer as undesirable" in audition_status(
+            screen
+        )
         await pilot.press("ctrl+o")
         await wait_until(pilot, lambda: not screen.query(AuditionCard))
     stored = stored_examples(home)

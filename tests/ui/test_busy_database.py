@@ -11,14 +11,23 @@ from textual.pilot import Pilot
 
 from forge_tui.services.home import Home, open_home
 from forge_tui.ui.app import ForgeApp
+from forge_tui.ui.dialogs.common import Confirm
 from forge_tui.ui.screens.datasets import DatasetsScreen
 from forge_tui.ui.screens.examples import ExamplesScreen
 from forge_tui.ui.screens.unlock import UnlockScreen
-from forge_tui.ui.dialogs.common import Confirm
 from tests.conftest import prepare_home_dir
 from tests.lock_holder import write_lock_held
-from tests.ui.test_app import error_text, make_user, unlock, wait_for_screen, wait_until
-from tests.ui.test_examples import add_examples, open_examples, outputs, status
+from tests.ui.helpers import (
+    add_examples,
+    error_text,
+    examples_status,
+    make_user,
+    open_examples,
+    outputs,
+    unlock,
+    wait_for_screen,
+    wait_until,
+)
 
 pytestmark = pytest.mark.slow  # starts a process that holds the lock
 
@@ -70,5 +79,5 @@ async def test_a_delete_that_finds_the_database_busy_is_a_toast_and_deletes_noth
             await wait_until(pilot, lambda: any(t.startswith(BUSY) for t in toasts(pilot)))
         assert app.is_running
         await wait_for_screen(pilot, ExamplesScreen)
-        assert "3 examples" in status(screen)
+        assert "3 examples" in examples_status(screen)
     assert outputs(workspace) == ["answer 0", "answer 1", "answer 2"]

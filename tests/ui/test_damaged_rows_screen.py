@@ -9,9 +9,8 @@ from forge_tui.services.home import Home
 from forge_tui.ui.app import ForgeApp
 from forge_tui.ui.screens.examples import ExamplesScreen
 from forge_tui.ui.widgets.example_table import ExampleTable
-from tests.services.test_damaged_rows import damage
-from tests.ui.test_app import type_text, wait_until
-from tests.ui.test_examples import fill, open_examples, status
+from tests.damage import damage
+from tests.ui.helpers import examples_status, fill, open_examples, type_text, wait_until
 
 
 async def test_damaged_rows_show_in_the_table_and_search_and_the_app_runs_on(home: Home) -> None:
@@ -25,7 +24,7 @@ async def test_damaged_rows_show_in_the_table_and_search_and_the_app_runs_on(hom
     async with app.run_test(size=(100, 30)) as pilot:
         screen = await open_examples(pilot)
         table = screen.query_one(ExampleTable)
-        await wait_until(pilot, lambda: "8 examples" in status(screen))
+        await wait_until(pilot, lambda: "8 examples" in examples_status(screen))
         views = [table.row(i) for i in range(8)]
         assert [v.id for v in views if v is not None] == ids
         broken = {v.id: v.broken for v in views if v is not None and v.broken is not None}
@@ -37,7 +36,7 @@ async def test_damaged_rows_show_in_the_table_and_search_and_the_app_runs_on(hom
         assert app.focused is screen.query_one("#examples-search", Input)
         await type_text(pilot, "answer")
         await pilot.press("enter")
-        await wait_until(pilot, lambda: "search finished" in status(screen))
-        assert "6 matching, 2 damaged (not searched)" in status(screen)
+        await wait_until(pilot, lambda: "search finished" in examples_status(screen))
+        assert "6 matching, 2 damaged (not searched)" in examples_status(screen)
         assert any(ids[2] in n.message for n in app._notifications)
         assert app.is_running and isinstance(app.screen, ExamplesScreen)

@@ -17,50 +17,23 @@ from forge_tui.services.home import Home
 from forge_tui.services.workspace import Workspace
 from forge_tui.store import examples as rows
 from forge_tui.ui.app import ForgeApp
-from forge_tui.ui.screens.datasets import DatasetsScreen
-from forge_tui.ui.screens.examples import ExamplesScreen
 from forge_tui.ui.dialogs.common import Confirm, TextPrompt, WorkProgress
 from forge_tui.ui.dialogs.example_detail import ExampleDetail
+from forge_tui.ui.screens.datasets import DatasetsScreen
+from forge_tui.ui.screens.examples import ExamplesScreen
 from forge_tui.ui.widgets.example_table import ExampleTable, RowView
-from tests.ui.test_app import PASSWORD, make_user, type_text, unlock, wait_for_screen, wait_until
-
-
-def fill(home: Home, n: int) -> Workspace:
-    make_user(home)
-    return add_examples(home, n)
-
-
-def add_examples(home: Home, n: int) -> Workspace:
-    """n examples in alice's current dataset (the account exists already)."""
-    workspace = Workspace.open(home, AccountService(home).unlock("alice", PASSWORD))
-    dataset = workspace.datasets.current()
-    assert dataset is not None
-    items = [
-        (ExampleContent(user_prompt=f"question {i}", output=f"answer {i}", slots={"topic": f"t{i}"}), ExampleMeta())
-        for i in range(n)
-    ]
-    workspace.examples.add_many(dataset.id, items)
-    return workspace
-
-
-def outputs(workspace: Workspace) -> list[str]:
-    dataset = workspace.datasets.current()
-    assert dataset is not None
-    return [e.content.output for e in workspace.examples.scan(dataset.id) if isinstance(e, Example)]
-
-
-async def open_examples(pilot: Pilot[None]) -> ExamplesScreen:
-    await unlock(pilot)
-    await wait_for_screen(pilot, DatasetsScreen)
-    await pilot.press("e")
-    await wait_for_screen(pilot, ExamplesScreen)
-    screen = pilot.app.screen
-    assert isinstance(screen, ExamplesScreen)
-    return screen
-
-
-def status(screen: ExamplesScreen) -> str:
-    return str(screen.query_one("#examples-status", Static).render())
+from tests.passwords import PASSWORD
+from tests.ui.helpers import (
+    examples_status,
+    fill,
+    make_user,
+    open_examples,
+    outputs,
+    type_text,
+    unlock,
+    wait_for_screen,
+    wait_until,
+)
 
 
 async def test_page_through_open_edit_and_save(home: Home) -> None:
@@ -69,7 +42,7 @@ async def test_page_through_open_edit_and_save(home: Home) -> None:
     async with app.run_test(size=(100, 30)) as pilot:
         screen = await open_examples(pilot)
         table = screen.query_one(ExampleTable)
-        assert "'default': 1000 examples" in status(screen)
+        assert "'default': 1000 examples" in examples_status(screen)
         assert table.columns == ["prompt", "slot:topic", "answer", "rej", "kto", "model", "created"]
         assert len(table._pages) <= 2  # only what is on screen was opened
         for _ in range(40):
@@ -107,15 +80,15 @@ async def test_select_delete_and_undo(home: Home) -> None:
     async with app.run_test(size=(100, 30)) as pilot:
         screen = await open_examples(pilot)
         await pilot.press("down", "space", "shift+down", "shift+down")  # rows 1, 2, 3
-        assert "3 selected" in status(screen)
+        assert "3 selected" in examples_status(screen)
         await pilot.press("delete")
         await wait_for_screen(pilot, Confirm)
         await pilot.press("y")
         await wait_for_screen(pilot, ExamplesScreen)
-        await wait_until(pilot, lambda: "27 examples" in status(screen))
+        await wait_until(pilot, lambda: "27 examples" in examples_status(screen))
         assert outputs(workspace)[:2] == ["answer 0", "answer 4"]
         await pilot.press("u")
-        await wait_until(pilot, lambda: "30 examples" in status(screen))
+        await wait_until(pilot, lambda: "30 examples" in examples_status(screen))
     assert outputs(workspace) == [f"answer {i}" for i in range(30)]
 
 
@@ -129,14 +102,14 @@ async def test_search_streams_matches_and_escape_returns(home: Home) -> None:
         await type_text(pilot, "t59")  # a slot value: t59, t590..t599
         await pilot.press("enter")
         try:
-            await wait_until(pilot, lambda: "search finished" in status(screen))
+            await wait_until(pilot, lambda: "search finished" in examples_status(screen))
         except AssertionError:
-            raise AssertionError(status(screen)) from None
+            raise AssertionError(examples_status(screen)) from None
         table = screen.query_one(ExampleTable)
         assert table.total == 11
-        assert "11 matching" in status(screen)
+        assert "11 matching" in examples_status(screen)
         await pilot.press("escape")
-        await wait_until(pilot, lambda: "600 examples" in status(screen))
+        await wait_until(pilot, lambda: "600 examples" in examples_status(screen))
 
 
 async def import_from_datasets(pilot: Pilot[None], source: Any) -> None:
@@ -340,7 +313,7 @@ async def test_the_desirability_column_and_its_filter(fast_home_dir: Any) -> Non
         async with app.run_test(size=(100, 30)) as pilot:
             screen = await open_examples(pilot)
             table = screen.query_one(ExampleTable)
-            assert "'default': 30 examples · y filters ✓/✗" in status(screen)
+            assert "'default': 30 examples · y filters ✓/✗" in examples_status(screen)
             assert [(table.row(i) or RowView("", {})).cells["kto"] for i in range(4)] == ["✓", "✗", "", "✓"]
             await pilot.press("f")  # no longer bound
             await pilot.pause()
@@ -350,7 +323,7 @@ async def test_the_desirability_column_and_its_filter(fast_home_dir: Any) -> Non
                 await pilot.press("y")
                 await wait_until(pilot, lambda: table.total in (10, 30))
                 rows = [table.row(i) for i in range(table.total)]
-                seen.append((status(screen).split(" · ")[0], {r.cells["kto"] for r in rows if r is not None}))
+                seen.append((examples_status(screen).split(" · ")[0], {r.cells["kto"] for r in rows if r is not None}))
             assert seen == [
                 ("'default': 10 desirable (✓) examples", {"✓"}),
                 ("'default': 10 undesirable (✗) examples", {"✗"}),
@@ -358,11 +331,11 @@ async def test_the_desirability_column_and_its_filter(fast_home_dir: Any) -> Non
                 ("'default': 30 examples", {"✓", "✗", ""}),
             ]
             await pilot.press("y", "y", "ctrl+a")  # select all undesirable ones: only those
-            assert len(table.selected) == 10 and "y: unlabelled" in status(screen)
+            assert len(table.selected) == 10 and "y: unlabelled" in examples_status(screen)
             await pilot.press("escape", "slash")  # a search keeps the filter
             await type_text(pilot, "question 1")
             await pilot.press("enter")
-            await wait_until(pilot, lambda: "search finished" in status(screen))
+            await wait_until(pilot, lambda: "search finished" in examples_status(screen))
             found = [table.row(i) for i in range(table.total)]
             assert [r.cells["prompt"] for r in found if r is not None] == ["question 1", "question 10", "question 13",
                                                                            "question 16", "question 19"]  # fmt: skip

@@ -10,28 +10,23 @@ from pathlib import Path
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import Input, ProgressBar, Select, Static, TextArea
+from textual.widgets import Input, ProgressBar, Select, TextArea
 
 from forge_tui.core.models import ExampleContent, ExampleMeta
 from forge_tui.services import export_workers
 from forge_tui.services.home import Home
 from forge_tui.ui.app import ForgeApp
-from forge_tui.ui.screens.datasets import DatasetsScreen
-from forge_tui.ui.screens.export import ExportScreen
 from forge_tui.ui.dialogs.common import TextPrompt
-from tests.ui.test_app import type_text, unlock, wait_for_screen, wait_until
-from tests.ui.test_examples import fill
-from tests.ui.test_templates import SLOW
-
-
-async def open_export(pilot: Pilot[None]) -> ExportScreen:
-    await unlock(pilot)
-    await wait_for_screen(pilot, DatasetsScreen)
-    await pilot.press("x")
-    await wait_for_screen(pilot, ExportScreen)
-    screen = pilot.app.screen
-    assert isinstance(screen, ExportScreen)
-    return screen
+from forge_tui.ui.screens.export import ExportScreen
+from tests.ui.helpers import (
+    SLOW_TEMPLATE,
+    fill,
+    open_export,
+    static_text,
+    type_text,
+    wait_for_screen,
+    wait_until,
+)
 
 
 async def new_custom_format(pilot: Pilot[None], screen: ExportScreen, name: str) -> TextArea:
@@ -45,10 +40,6 @@ async def new_custom_format(pilot: Pilot[None], screen: ExportScreen, name: str)
     return screen.query_one("#body", TextArea)
 
 
-def text(screen: ExportScreen, selector: str) -> str:
-    return str(screen.query_one(selector, Static).render())
-
-
 async def test_export_with_a_split(home: Home, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     fill(home, 40)
     # Worker processes even for 40 examples: under Textual they come from the fork server.
@@ -56,7 +47,7 @@ async def test_export_with_a_split(home: Home, tmp_path: Path, monkeypatch: pyte
     app = ForgeApp(home)
     async with app.run_test(size=(110, 32)) as pilot:
         screen = await open_export(pilot)
-        assert '"role": "user"' in text(screen, "#preview")
+        assert '"role": "user"' in static_text(screen, "#preview")
         screen.query_one("#format", Select).value = "alpaca"
         screen.query_one("#file-type", Select).value = "parquet"
         await pilot.pause()
@@ -64,8 +55,10 @@ async def test_export_with_a_split(home: Home, tmp_path: Path, monkeypatch: pyte
         screen.query_one("#destination", Input).value = str(tmp_path / "out.parquet")
         screen.query_one("#split", Input).value = "0.75"
         await pilot.press("ctrl+e")
-        await wait_until(pilot, lambda: text(screen, "#export-result").startswith("Wrote"))
-        assert "30 records to" in text(screen, "#export-result") and "10 records to" in text(screen, "#export-result")
+        await wait_until(pilot, lambda: static_text(screen, "#export-result").startswith("Wrote"))
+        assert "30 records to" in static_text(screen, "#export-result") and "10 records to" in static_text(
+            screen, "#export-result"
+        )
     assert sorted(p.name for p in tmp_path.glob("out*")) == ["out.train.parquet", "out.valid.parquet"]
 
 
@@ -76,14 +69,14 @@ async def test_custom_format_error_then_save_and_export(home: Home, tmp_path: Pa
         screen = await open_export(pilot)
         body = await new_custom_format(pilot, screen, "short")
         body.text = '{"q": {{ example.user_prompt | tojson }}\n{% if %}'
-        await wait_until(pilot, lambda: "line 2" in text(screen, "#body-error"))
+        await wait_until(pilot, lambda: "line 2" in static_text(screen, "#body-error"))
         body.text = '{"q": {{ example.user_prompt | tojson }}}'
-        await wait_until(pilot, lambda: text(screen, "#body-error") == "")
-        assert '"q": "question 0"' in text(screen, "#preview")
+        await wait_until(pilot, lambda: static_text(screen, "#body-error") == "")
+        assert '"q": "question 0"' in static_text(screen, "#preview")
         await pilot.press("ctrl+s")
         screen.query_one("#destination", Input).value = str(tmp_path / "q.jsonl")
         await pilot.press("ctrl+e")
-        await wait_until(pilot, lambda: text(screen, "#export-result").startswith("Wrote"))
+        await wait_until(pilot, lambda: static_text(screen, "#export-result").startswith("Wrote"))
     lines = (tmp_path / "q.jsonl").read_text(encoding="utf-8").splitlines()
     assert [json.loads(x) for x in lines] == [{"q": f"question {i}"} for i in range(5)]
 
@@ -110,8 +103,8 @@ async def test_escape_stops_a_running_export_and_nothing_is_written(
         await wait_until(pilot, lambda: (bar.progress or 0) >= 3)
         assert screen.check_action("stop", ())
         await pilot.press("escape")
-        await wait_until(pilot, lambda: text(screen, "#export-result").startswith("✗"))
-        assert text(screen, "#export-result") == "✗ Nothing written: The export was stopped."
+        await wait_until(pilot, lambda: static_text(screen, "#export-result").startswith("✗"))
+        assert static_text(screen, "#export-result") == "✗ Nothing written: The export was stopped."
         assert (bar.progress or 0) < 40 and not screen.check_action("stop", ())
     assert list(tmp_path.glob("stopped*")) == [] and list(tmp_path.glob(".stopped*")) == []
 
@@ -126,13 +119,13 @@ async def test_a_custom_format_past_a_limit_shows_it_and_is_not_saved(
         screen = await open_export(pilot)
         body = await new_custom_format(pilot, screen, "hostile")
         # Slow: rendered in a worker, stopped at the preview's time limit, which the screen names.
-        body.text = SLOW
-        await wait_until(pilot, lambda: "time limit of 1 s" in text(screen, "#body-error"))
+        body.text = SLOW_TEMPLATE
+        await wait_until(pilot, lambda: "time limit of 1 s" in static_text(screen, "#body-error"))
         body.text = "{{ 'x' * 10**9 }}"
-        await wait_until(pilot, lambda: "limit of 1,000,000 characters" in text(screen, "#body-error"))
+        await wait_until(pilot, lambda: "limit of 1,000,000 characters" in static_text(screen, "#body-error"))
         await pilot.press("ctrl+s")
-        await wait_until(pilot, lambda: text(screen, "#body-error").startswith("✗ Not saved"))
-        assert "limit of 1,000,000 characters" in text(screen, "#body-error")
+        await wait_until(pilot, lambda: static_text(screen, "#body-error").startswith("✗ Not saved"))
+        assert "limit of 1,000,000 characters" in static_text(screen, "#body-error")
 
 
 def options(select: Select[str]) -> list[str]:
@@ -155,8 +148,12 @@ async def test_the_reasoning_choice_follows_the_format(home: Home, tmp_path: Pat
             await wait_until(pilot, lambda default=default: reasoning.value == default)  # type: ignore[misc]
             assert options(reasoning) == modes
         chosen_format.value = "trl-kto"
-        await wait_until(pilot, lambda: "only examples with a desirability label" in text(screen, "#format-about"))
-        await wait_until(pilot, lambda: "has a desirability label, so this format writes" in text(screen, "#preview"))
+        await wait_until(
+            pilot, lambda: "only examples with a desirability label" in static_text(screen, "#format-about")
+        )
+        await wait_until(
+            pilot, lambda: "has a desirability label, so this format writes" in static_text(screen, "#preview")
+        )
         await pilot.press("ctrl+n")
         await wait_for_screen(pilot, TextPrompt)
         await type_text(pilot, "mine")
@@ -177,11 +174,16 @@ async def test_the_export_writes_reasoning_the_chosen_way(home: Home, tmp_path: 
     async with app.run_test(size=(110, 32)) as pilot:
         screen = await open_export(pilot)
         screen.query_one("#format", Select).value = "mlx-text"
-        await wait_until(pilot, lambda: "<think>Add.</think>" in text(screen, "#preview"), tries=40)
+        await wait_until(pilot, lambda: "<think>Add.</think>" in static_text(screen, "#preview"))
         for mode, expected in (("think-tags", "2+2?\n\n<think>Add.</think>\n4"), ("drop", "2+2?\n\n4")):
             screen.query_one("#reasoning", Select).value = mode
             await pilot.pause()
             screen.query_one("#destination", Input).value = str(tmp_path / f"{mode}.jsonl")
             await pilot.press("ctrl+e")
-            await wait_until(pilot, lambda mode=mode: str(tmp_path / f"{mode}.jsonl") in text(screen, "#export-result"))  # type: ignore[misc]
+            out = str(tmp_path / f"{mode}.jsonl")
+
+            def written(out: str = out) -> bool:
+                return out in static_text(screen, "#export-result")
+
+            await wait_until(pilot, written)
             assert json.loads((tmp_path / f"{mode}.jsonl").read_text(encoding="utf-8")) == {"text": expected}

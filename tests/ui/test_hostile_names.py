@@ -19,8 +19,8 @@ from forge_tui.services.home import Home
 from forge_tui.services.workspace import Workspace
 from forge_tui.ui.app import ForgeApp
 from forge_tui.ui.screens.datasets import DatasetsScreen
-from tests.ui.test_app import PASSWORD, make_user, type_text, unlock, wait_for_screen, wait_until
-from tests.ui.test_export_screen import open_export, text
+from tests.passwords import PASSWORD
+from tests.ui.helpers import make_user, open_export, static_text, type_text, unlock, wait_for_screen, wait_until
 
 # Markup (with a closing tag that opens nothing), a window title, a screen clear, a C1 CSI.
 HOSTILE = "[bold]x[/bold] [/b] \x1b]0;PWNED\x07\x1b[2J\x9b31m"
@@ -33,6 +33,7 @@ def drawn(app: ForgeApp) -> str:
     width, height = app.size
     console = Console(width=width, height=height, force_terminal=True, color_system="truecolor", legacy_windows=False)
     update = app.screen._compositor.render_update(full=True, screen_stack=app._background_screens)
+    assert update is not None
     return "".join("\n" if segment.control else segment.text for segment in console.render(update))
 
 
@@ -103,7 +104,7 @@ async def test_spreadsheet_safe_switch_for_csv_and_tsv(home: Home, tmp_path: Pat
         switch.value = True
         screen.query_one("#destination", Input).value = str(tmp_path / "out.csv")
         await pilot.press("ctrl+e")
-        await wait_until(pilot, lambda: text(screen, "#export-result").startswith("Wrote"))
+        await wait_until(pilot, lambda: static_text(screen, "#export-result").startswith("Wrote"))
     with (tmp_path / "out.csv").open(encoding="utf-8", newline="") as f:
         outputs = [row["output"] for row in csv.DictReader(f)]
     assert outputs == ["'=1+1", "'- an item", "plain"]

@@ -7,6 +7,7 @@ from textual.widgets import Static
 
 from forge_tui.services.home import Home
 from forge_tui.ui.app import ForgeApp
+from forge_tui.ui.dialogs.example_detail import ExampleDetail
 from forge_tui.ui.screens.audition import AuditionScreen
 from forge_tui.ui.screens.datasets import DatasetsScreen
 from forge_tui.ui.screens.examples import ExamplesScreen
@@ -14,16 +15,23 @@ from forge_tui.ui.screens.export import ExportScreen
 from forge_tui.ui.screens.settings import SettingsScreen
 from forge_tui.ui.screens.templates import TemplatesScreen
 from forge_tui.ui.screens.unlock import UnlockScreen
-from forge_tui.ui.dialogs.example_detail import ExampleDetail
 from forge_tui.ui.widgets.example_table import ExampleTable
 from tests.fake_ollama import FakeOllama
-from tests.ui import test_audition
-from tests.ui.test_app import unlock, wait_for_screen, wait_until
-from tests.ui.test_examples import add_examples, open_examples, outputs
+from tests.ui.helpers import (
+    add_examples,
+    audition_status,
+    batch_done,
+    open_examples,
+    outputs,
+    prepare_backend,
+    unlock,
+    wait_for_screen,
+    wait_until,
+)
 
 
 async def test_lock_unlock_then_every_screen_works_on_the_new_session(home: Home, fake: FakeOllama) -> None:
-    test_audition.prepare(home, fake)
+    prepare_backend(home, fake)
     workspace = add_examples(home, 60)
     app = ForgeApp(home)
     async with app.run_test(size=(100, 30)) as pilot:
@@ -66,9 +74,9 @@ async def test_lock_unlock_then_every_screen_works_on_the_new_session(home: Home
         assert isinstance(audition, AuditionScreen)
         await wait_until(pilot, lambda: audition.query(".slot-input"))
         await pilot.press("ctrl+r")
-        await wait_until(pilot, lambda: test_audition.batch_done(audition))
+        await wait_until(pilot, lambda: batch_done(audition))
         await pilot.press("space")
-        await wait_until(pilot, lambda: "1 starred" in test_audition.status(audition))
+        await wait_until(pilot, lambda: "1 starred" in audition_status(audition))
         await pilot.press("ctrl+s")  # add the starred card to the dataset
         await wait_until(pilot, lambda: len(outputs(workspace)) == 61)
 

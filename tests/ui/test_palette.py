@@ -11,10 +11,11 @@ from forge_tui.services.accounts import AccountService
 from forge_tui.services.home import Home
 from forge_tui.services.workspace import Workspace
 from forge_tui.ui.app import ForgeApp
+from forge_tui.ui.dialogs.common import TextPrompt
 from forge_tui.ui.screens.datasets import DatasetsScreen
 from forge_tui.ui.screens.examples import ExamplesScreen
-from forge_tui.ui.dialogs.common import TextPrompt
-from tests.ui.test_app import PASSWORD, make_user, type_text, unlock, wait_for_screen, wait_until
+from tests.passwords import PASSWORD
+from tests.ui.helpers import make_user, type_text, unlock, wait_for_screen, wait_until
 
 
 async def run_command(pilot: Pilot[None], text: str) -> None:

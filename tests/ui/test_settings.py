@@ -14,7 +14,8 @@ from forge_tui.ui.app import ForgeApp
 from forge_tui.ui.screens.datasets import DatasetsScreen
 from forge_tui.ui.screens.settings import SettingsScreen
 from tests.fake_ollama import FakeOllama
-from tests.ui.test_app import PASSWORD, make_user, unlock, wait_for_screen, wait_until
+from tests.passwords import PASSWORD
+from tests.ui.helpers import make_user, unlock, wait_for_screen, wait_until
 
 
 def _dead_url() -> str:

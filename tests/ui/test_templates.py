@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -19,21 +19,16 @@ from forge_tui.services.home import Home
 from forge_tui.services.settings import SettingsService
 from forge_tui.services.templates import TemplateService
 from forge_tui.ui.app import ForgeApp
+from forge_tui.ui.dialogs.common import Confirm, TextPrompt
+from forge_tui.ui.dialogs.pick import PickOne
+from forge_tui.ui.dialogs.slot_editor import SlotEditor
 from forge_tui.ui.screens import templates as templates_screen
 from forge_tui.ui.screens.audition import AuditionScreen
 from forge_tui.ui.screens.datasets import DatasetsScreen
 from forge_tui.ui.screens.templates import TemplateList, TemplatesScreen, preview_text
-from forge_tui.ui.dialogs.common import Confirm, TextPrompt
-from forge_tui.ui.dialogs.pick import PickOne
-from forge_tui.ui.dialogs.slot_editor import SlotEditor
 from tests.fake_ollama import FakeOllama
-from tests.ui.test_app import PASSWORD, make_user, type_text, unlock, wait_for_screen, wait_until
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeOllama]:
-    with FakeOllama() as server:
-        yield server
+from tests.passwords import PASSWORD
+from tests.ui.helpers import SLOW_TEMPLATE, make_user, type_text, unlock, wait_for_screen, wait_until
 
 
 def prepare(home: Home, fake: FakeOllama) -> TemplateService:
@@ -235,10 +230,8 @@ def _snapshot_app(home: Home, fake: FakeOllama) -> tuple[ForgeApp, Any]:
     async def run_before(pilot: Pilot[None]) -> None:
         await open_templates(pilot)
         app = pilot.app
-        for _ in range(100):
-            if app.backend_status == "● Ollama":  # type: ignore[attr-defined]
-                break
-            await pilot.pause(0.05)
+        assert isinstance(app, ForgeApp)
+        await wait_until(pilot, lambda: app.backend_status == "● Ollama")
         app.screen.query_one("#templates-filter", Input).value = "Q&A"
         app.screen.query_one(TemplateList).focus()
         await preview_rendered(pilot)
@@ -276,23 +269,19 @@ async def test_escape_leaves_an_editor_for_the_list(home: Home) -> None:
         await wait_for_screen(pilot, AuditionScreen)
 
 
-# Each step builds a text of nearly 1 MB: 100,000 of them take far longer than any preview's time limit.
-SLOW = "{% for i in range(100000) %}{% if 'y' * 900000 + 'y' * 90000 == 'z' %}{% endif %}{% endfor %}"
-
-
 def rendering(app: ForgeApp) -> list[Worker[None]]:
     return [w for w in app.workers if w.group == "preview" and w.is_running]
 
 
 async def open_slow(pilot: Pilot[None]) -> TemplatesScreen:
-    """The Templates screen on a quick template, whose prompt then becomes SLOW."""
+    """The Templates screen on a quick template, whose prompt then becomes SLOW_TEMPLATE."""
     screen = await open_templates(pilot)
     screen.query_one("#templates-filter", Input).value = "Slow"
     await preview_rendered(pilot)
     assert preview(screen) == "quick"
     editor = screen.query_one("#user-prompt", TextArea)
     editor.focus()
-    editor.load_text(SLOW)
+    editor.load_text(SLOW_TEMPLATE)
     # From here on Pilot's own waits (press, pause) would wait for the process to go idle, which a
     # busy render thread never lets it: keys are posted and conditions polled instead.
     await wait_until(pilot, lambda: bool(rendering(pilot.app)))  # type: ignore[arg-type]
@@ -321,12 +310,14 @@ async def test_ctrl_q_quits_while_a_preview_renders_and_stops_it(
 ) -> None:
     monkeypatch.setattr(TemplatesScreen, "PREVIEW_SECONDS", 60.0)
     finished: list[float] = []
+    ended = threading.Event()
 
     def timed_preview(*args: Any) -> tuple[str, bool]:
         try:
             return preview_text(*args)
         finally:
             finished.append(time.monotonic())
+            ended.set()
 
     monkeypatch.setattr(templates_screen, "preview_text", timed_preview)
     prepare(home, fake).create("Slow", user_prompt="quick")
@@ -334,12 +325,10 @@ async def test_ctrl_q_quits_while_a_preview_renders_and_stops_it(
     async with app.run_test(size=(120, 40)) as pilot:
         await open_slow(pilot)
         finished.clear()
+        ended.clear()
         pressed = time.monotonic()
         app.post_message(events.Key("ctrl+q", None))
-        await wait_until(pilot, lambda: not app.is_running, tries=100)
-    for _ in range(100):
-        if finished:
-            break
-        await asyncio.sleep(0.05)
+        await wait_until(pilot, lambda: not app.is_running, timeout=5)
+    await asyncio.to_thread(ended.wait, 5.0)
     # The render in its thread was told to stop, not left to run into its 60 s.
     assert finished and finished[0] - pressed < 2.0

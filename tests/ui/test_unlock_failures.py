@@ -15,7 +15,8 @@ from forge_tui.services.home import Home, open_home
 from forge_tui.ui.app import ForgeApp
 from forge_tui.ui.screens.first_run import FirstRunScreen
 from forge_tui.ui.screens.unlock import UnlockScreen
-from tests.ui.test_app import PASSWORD, error_text, make_user, type_text, unlock, wait_for_screen, wait_until
+from tests.passwords import PASSWORD
+from tests.ui.helpers import error_text, make_user, type_text, unlock, wait_for_screen, wait_until
 
 
 def answered(app: ForgeApp) -> bool:
