@@ -33,7 +33,8 @@ class ModelNumber(Validator):
     def __init__(self, model: type[BaseModel], name: str, what: str) -> None:
         info = model.model_fields[name]
         whole = info.annotation is int
-        self._adapter: TypeAdapter[Any] = TypeAdapter(Annotated[(int if whole else float, *info.metadata)])
+        constrained: Any = Annotated[(int if whole else float, *info.metadata)]
+        self._adapter: TypeAdapter[Any] = TypeAdapter(constrained)
         super().__init__(f"{what} is {'a whole number' if whole else 'a number'}{bounds(info.metadata)}.")
 
     def validate(self, value: str) -> ValidationResult:
@@ -45,7 +46,7 @@ class ModelNumber(Validator):
 
 
 def bounds(metadata: list[Any]) -> str:
-    """" between 1 and 1024", " above 0", … from a field's constraints (annotated-types' Ge, Gt, Le, Lt)."""
+    """ " between 1 and 1024", " above 0", … from a field's constraints (annotated-types' Ge, Gt, Le, Lt)."""
     found = {name: getattr(m, name) for m in metadata for name in ("ge", "gt", "le", "lt") if hasattr(m, name)}
     if "ge" in found and "le" in found:
         return f" between {shown(found['ge'])} and {shown(found['le'])}"
