@@ -5,13 +5,12 @@ from __future__ import annotations
 import asyncio
 import gc
 import signal
-from collections.abc import Callable, Iterable
 from time import monotonic
 
 from rich.segment import Segments
 from textual import constants as textual_constants
 from textual import events, work
-from textual.app import App, SystemCommand
+from textual.app import App
 from textual.binding import Binding
 from textual.message import Message
 from textual.notifications import SeverityLevel
@@ -31,6 +30,7 @@ from forge_tui.services.backends import BackendService
 from forge_tui.services.files import remove_temporaries
 from forge_tui.services.home import BUSY_NOTICE, Home
 from forge_tui.services.workspace import Workspace
+from forge_tui.ui.commands import DatasetCommands, ScreenCommands
 from forge_tui.ui.dialogs.help import HelpScreen
 from forge_tui.ui.messages import (
     AskAgain,
@@ -41,6 +41,7 @@ from forge_tui.ui.messages import (
     SwitchDataset,
     TemplateOpened,
 )
+from forge_tui.ui.navigation import WORKSPACE_ACTIONS, go_to
 from forge_tui.ui.resources import stylesheets
 from forge_tui.ui.screens.audition import AuditionScreen
 from forge_tui.ui.screens.base import WorkspaceScreen
@@ -51,10 +52,8 @@ from forge_tui.ui.screens.first_run import FirstRunScreen, RecoveryKeyScreen
 from forge_tui.ui.screens.settings import SettingsSaved, SettingsScreen
 from forge_tui.ui.screens.templates import TemplatesScreen
 from forge_tui.ui.screens.unlock import UnlockScreen
-from forge_tui.ui.shown import shown_markup
 
 BACKEND_CHECK_SECONDS = 30.0
-PALETTE_DATASETS_FRESH_S = 2.0
 AUDITION_SCREEN = "audition"
 # Signals that end the app: temporary export files are removed first and the app exits with
 # 128 + the signal's number (a closed terminal or SSH session sends SIGHUP).
@@ -77,6 +76,7 @@ class ForgeApp(App[None]):
     TITLE = "forge-tui"
     CSS_PATH = stylesheets()  # type: ignore[assignment]
     ENABLE_COMMAND_PALETTE = True
+    COMMANDS = App.COMMANDS | {ScreenCommands, DatasetCommands}
     BINDINGS = [
         Binding("t", "show_templates", "Templates", id="app.templates"),
         Binding("g", "show_audition", "Audition", id="app.audition"),
@@ -111,7 +111,8 @@ class ForgeApp(App[None]):
         self._last_activity = monotonic()
         self._idle_timer: Timer | None = None
         self._locked = False
-        self._palette_datasets: tuple[float, list[DatasetInfo]] | None = None
+        # The datasets the palette offers to switch to: read when first asked, again after a change.
+        self._palette_datasets: list[DatasetInfo] | None = None
         self._backend_problem_shown: str | None = None
 
     def notify(
@@ -300,81 +301,38 @@ class ForgeApp(App[None]):
         self._last_activity = monotonic()
 
     # --- navigation -------------------------------------------------------------------
+    @property
+    def open_workspace(self) -> Workspace | None:
+        """The workspace while it is unlocked; None before the first unlock and while locked."""
+        return None if self._locked else self.workspace
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in {
-            "show_datasets",
-            "show_settings",
-            "show_templates",
-            "show_audition",
-            "show_examples",
-            "show_export",
-            "lock",
-        }:
-            return self.workspace is not None and not self._locked
+        if action in WORKSPACE_ACTIONS:
+            return self.open_workspace is not None
         return True
 
-    def _goto(self, make: Callable[[], WorkspaceScreen]) -> None:
-        """Top-level screens replace each other, so the stack does not grow as the user moves around.
-        A screen with unsaved edits is asked first."""
-        current = self.screen
-
-        def go() -> None:
-            if isinstance(self.screen, WorkspaceScreen):
-                self.switch_screen(make())
-            else:
-                self.push_screen(make())
-
-        guard = getattr(current, "guard_unsaved", None)
-        if guard is not None:
-            guard(go)
-        else:
-            go()
-
     def _show(self, kind: type[WorkspaceScreen]) -> None:
-        workspace = self.workspace
-        if workspace is not None and not self._locked and not isinstance(self.screen, kind):
-            self._goto(lambda: kind(workspace))
+        workspace = self.open_workspace
+        if workspace is not None and not isinstance(self.screen, kind):
+            go_to(self, lambda: kind(workspace))
 
     def _remember_theme(self, theme: Theme) -> None:
-        if self.workspace is not None and not self._locked:
-            self.workspace.settings.save_theme(theme.name)
+        workspace = self.open_workspace
+        if workspace is not None:
+            workspace.settings.save_theme(theme.name)
 
-    # --- the command palette (ctrl+p) -------------------------------------------------------
-    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
-        yield from super().get_system_commands(screen)
-        workspace = self.workspace
-        if workspace is None or self._locked:
-            return
-        screens = [
-            ("Audition", "Generate answers and keep the good ones (g)", self.action_show_audition),
-            ("Examples", "The current dataset as a table (e)", self.action_show_examples),
-            ("Export", "Write the dataset in a trainer's format (x)", self.action_show_export),
-            ("Templates", "Prompt templates with slots (t)", self.action_show_templates),
-            ("Datasets", "Create, switch, archive datasets (d)", self.action_show_datasets),
-            ("Settings", "Model server, default models, timeouts (s)", self.action_show_settings),
-        ]
-        for title, about, go in screens:
-            yield SystemCommand(f"Go to {title}", about, go)
-        yield SystemCommand("New template", "Open Templates and name a new template", self._new_template)
-        yield SystemCommand("Lock", "Hide everything until the password is given again (ctrl+l)", self.action_lock)
-        for dataset in self._other_datasets(workspace):
-            yield SystemCommand(
-                f"Switch dataset: {shown_markup(dataset.name)}",
-                f"{dataset.example_count} examples",
-                lambda dataset_id=dataset.id: self._switch_dataset(dataset_id),
-            )
+    # --- what the command palette (commands.py) asks ------------------------------------------
+    def palette_datasets(self) -> list[DatasetInfo]:
+        """The datasets other than the current one."""
+        workspace = self.open_workspace
+        if workspace is None:
+            return []
+        if self._palette_datasets is None:
+            current = self.dataset
+            self._palette_datasets = [d for d in workspace.datasets.list() if current is None or d.id != current.id]
+        return self._palette_datasets
 
-    def _other_datasets(self, workspace: Workspace) -> list[DatasetInfo]:
-        """The datasets the palette offers to switch to. The palette asks for its commands at every
-        keystroke; the list (a count query per dataset) is read again only after a pause."""
-        now = monotonic()
-        if self._palette_datasets is None or now - self._palette_datasets[0] > PALETTE_DATASETS_FRESH_S:
-            current = workspace.datasets.current()
-            others = [d for d in workspace.datasets.list() if current is None or d.id != current.id]
-            self._palette_datasets = (now, others)
-        return self._palette_datasets[1]
-
-    def _new_template(self) -> None:
+    def new_template(self) -> None:
         self.action_show_templates()
 
         def ask() -> None:
@@ -382,9 +340,6 @@ class ForgeApp(App[None]):
                 self.screen.action_new()
 
         self.call_after_refresh(ask)
-
-    def _switch_dataset(self, dataset_id: int) -> None:
-        self.post_message(SwitchDataset(dataset_id))
 
     def action_show_datasets(self) -> None:
         self._show(DatasetsScreen)
@@ -399,7 +354,7 @@ class ForgeApp(App[None]):
         workspace = self.workspace
         if workspace is None or self._locked or isinstance(self.screen, AuditionScreen):
             return
-        self._goto(lambda: self._audition_screen(workspace))
+        go_to(self, lambda: self._audition_screen(workspace))
 
     def _audition_screen(self, workspace: Workspace) -> AuditionScreen:
         """One Audition screen per unlocked workspace, kept while the user is elsewhere: its batch
@@ -426,16 +381,5 @@ class ForgeApp(App[None]):
         self._show(ExportScreen)
 
     def action_help(self) -> None:
-        screen: Screen[object] = self.screen
-        if isinstance(screen, HelpScreen):
-            return
-        keys: list[tuple[str, str]] = []
-        seen: set[str] = set()
-        for active in screen.active_bindings.values():
-            binding = active.binding
-            if binding.description and binding.description not in seen and active.enabled:
-                seen.add(binding.description)
-                what = f"{binding.description}  [{binding.id}]" if binding.id else binding.description
-                keys.append((self.get_key_display(binding), what))
-        about = getattr(screen, "HELP", "") or ""
-        self.push_screen(HelpScreen(screen.title or screen.__class__.__name__, about, keys))
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen.for_screen(self.screen))

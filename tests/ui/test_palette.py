@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from textual.command import CommandPalette
+from textual.command import CommandList, CommandPalette
 from textual.pilot import Pilot
 
 from forge_tui.services.accounts import AccountService
@@ -14,6 +14,7 @@ from forge_tui.ui.app import ForgeApp
 from forge_tui.ui.dialogs.common import TextPrompt
 from forge_tui.ui.screens.datasets import DatasetsScreen
 from forge_tui.ui.screens.examples import ExamplesScreen
+from forge_tui.ui.screens.unlock import UnlockScreen
 from tests.passwords import PASSWORD
 from tests.ui.helpers import make_user, type_text, unlock, wait_for_screen, wait_until
 
@@ -45,6 +46,42 @@ async def test_switch_dataset_and_go_to_screens(home: Home) -> None:
         await wait_for_screen(pilot, TextPrompt)
     current = Workspace.open(home, AccountService(home).unlock("alice", PASSWORD)).datasets.current()
     assert current is not None and current.name == "tides"
+
+
+async def palette_lists(pilot: Pilot[None], text: str) -> list[str]:
+    """The titles the palette lists for `text`; the palette is closed again."""
+    await pilot.press("ctrl+p")
+    await wait_for_screen(pilot, CommandPalette)
+    await type_text(pilot, text)
+    commands = pilot.app.screen.query_one(CommandList)
+    await wait_until(pilot, lambda: commands.option_count > 0)
+    titles = [str(commands.get_option_at_index(i).prompt).split("\n")[0] for i in range(commands.option_count)]
+    await pilot.press("escape")
+    return titles
+
+
+async def test_the_dataset_list_follows_creates_and_switches_at_once(home: Home) -> None:
+    make_user(home)
+    app = ForgeApp(home)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await unlock(pilot)
+        await wait_for_screen(pilot, DatasetsScreen)
+        # The list is read here, when the palette first asks, and again after each change.
+        assert not [t for t in await palette_lists(pilot, "dataset") if t.startswith("Switch dataset")]
+        await pilot.press("n")
+        await wait_for_screen(pilot, TextPrompt)
+        await type_text(pilot, "tides")
+        await pilot.press("enter")
+        await wait_for_screen(pilot, DatasetsScreen)
+        assert "Switch dataset: tides" in await palette_lists(pilot, "switch dataset")
+        await run_command(pilot, "switch dataset tides")
+        await wait_until(pilot, lambda: app.dataset_name == "tides")
+        assert await palette_lists(pilot, "switch dataset") == ["Switch dataset: default"]
+        # Locked, the palette offers none of the workspace's commands.
+        await pilot.press("ctrl+l")
+        await wait_for_screen(pilot, UnlockScreen)
+        titles = await palette_lists(pilot, "s")
+        assert not [t for t in titles if t.startswith(("Switch dataset", "Go to", "Lock"))], titles
 
 
 async def test_keys_remapped_in_config_and_theme_remembered(fast_home_dir: Any) -> None:

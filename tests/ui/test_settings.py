@@ -15,7 +15,7 @@ from forge_tui.ui.screens.datasets import DatasetsScreen
 from forge_tui.ui.screens.settings import SettingsScreen
 from tests.fake_ollama import FakeOllama
 from tests.passwords import PASSWORD
-from tests.ui.helpers import make_user, unlock, wait_for_screen, wait_until
+from tests.ui.helpers import error_text, make_user, unlock, wait_for_screen, wait_until
 
 
 def _dead_url() -> str:
@@ -49,7 +49,7 @@ async def test_settings_pick_models_from_the_live_list_and_save(home: Home) -> N
             concurrency = app.screen.query_one("#concurrency", Input)
             concurrency.value = "0"
             await pilot.press("ctrl+s")
-            assert "concurrency between 1 and 1024" in str(app.screen.query_one("#settings-error", Static).render())
+            assert "Concurrency is a whole number between 1 and 1024" in error_text(app, "#settings-error")
             concurrency.value = "8"
             app.screen.query_one("#first-byte", Input).value = "120"
             app.screen.query_one("#max-tokens", Input).value = "512"
@@ -86,3 +86,24 @@ async def test_unreachable_server_shows_in_the_header_and_says_how_to_fix_it(hom
             # Everything that needs no model still works.
             await pilot.press("escape")
             await wait_for_screen(pilot, DatasetsScreen)
+
+
+async def test_a_base_url_without_http_is_refused_with_a_sentence_and_nothing_is_saved(home: Home) -> None:
+    make_user(home)
+    user = AccountService(home).get("alice")
+    dead = _dead_url()
+    SettingsService(home, user).save_backend(BackendSettings(base_url=dead))
+    app = ForgeApp(home)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await unlock(pilot)
+        await wait_for_screen(pilot, DatasetsScreen)
+        await pilot.press("s")
+        await wait_for_screen(pilot, SettingsScreen)
+        app.screen.query_one("#base-url", Input).value = "localhost:11434"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert error_text(app, "#settings-error") == (
+            "The base URL starts with http:// or https:// and names a host, e.g. http://localhost:11434."
+        )
+        assert app.screen.query_one("#base-url", Input).value == "localhost:11434"  # kept for mending
+    assert SettingsService(home, user).backend().base_url == dead

@@ -37,5 +37,9 @@ class WorkspaceScreen(Screen[None]):
         """The key bound to `action` on this screen, or else on the app ("" when none is)."""
         return key_for(self, action) or key_for(self.app, action)
 
+    def help_text(self) -> str:
+        """F1's text about this screen; override it where the text names keys (use self.key)."""
+        return self.HELP
+
     def on_dataset_switched(self, message: DatasetSwitched) -> None:
         """Screens that show the current dataset override this and show the new one."""

@@ -14,6 +14,7 @@ from forge_tui.core.chat import ModelInfo
 from forge_tui.core.errors import ForgeError
 from forge_tui.services.backends import BackendService
 from forge_tui.services.workspace import Workspace
+from forge_tui.ui.field_checks import HttpUrl, ModelNumber
 from forge_tui.ui.screens.base import WorkspaceScreen
 from forge_tui.ui.shown import shown_markup
 from forge_tui.ui.widgets.footer import ForgeFooter
@@ -32,6 +33,15 @@ class SettingsSaved(Message):
 def model_label(model: ModelInfo) -> str:
     details = [model.size_text, model.parameter_size or "", model.quantization or ""]
     return f"{model.name}  ({', '.join(d for d in details if d and d != '—') or 'no details'})"
+
+
+def number(settings: BackendSettings, field: str, what: str, id: str) -> Input:
+    """An input for a number field of BackendSettings, checked against that field's bounds."""
+    value = getattr(settings, field)
+    whole = isinstance(value, int)
+    validator = ModelNumber(BackendSettings, field, what)
+    shown = str(value) if whole else f"{value:g}"
+    return Input(shown, type="integer" if whole else "number", id=id, compact=True, validators=validator)
 
 
 class SettingsScreen(WorkspaceScreen):
@@ -55,6 +65,7 @@ class SettingsScreen(WorkspaceScreen):
 
     def compose(self) -> ComposeResult:
         s = self._settings
+        load_list = f"(press {self.key('refresh_models')} to load the list)"
         yield ForgeHeader()
         with VerticalScroll(id="settings-form", can_focus=False):
             yield Label("Model server")
@@ -66,24 +77,25 @@ class SettingsScreen(WorkspaceScreen):
                 compact=True,
             )
             yield Label("Base URL (empty: the default)")
-            yield Input(s.base_url or "", placeholder="", id="base-url", compact=True)
+            url_check = HttpUrl("The base URL")
+            yield Input(s.base_url or "", placeholder="", id="base-url", compact=True, validators=url_check)
             yield Label("API-key environment variable (hosted endpoints)")
             yield Input(s.api_key_env or "", placeholder="e.g. OPENAI_API_KEY", id="api-key-env", compact=True)
             yield PlainStatic("", id="settings-status", classes="dim")
             yield Label("Generation model")
-            yield Select[str]([], prompt="(press ctrl+r to load the list)", id="generation-model", compact=True)
+            yield Select[str]([], prompt=load_list, id="generation-model", compact=True)
             yield Label("Paraphrase model")
-            yield Select[str]([], prompt="(press ctrl+r to load the list)", id="paraphrase-model", compact=True)
+            yield Select[str]([], prompt=load_list, id="paraphrase-model", compact=True)
             yield Label("Timeouts in seconds: first byte (model loading) · between tokens")
             with Horizontal(classes="row"):
-                yield Input(f"{s.first_byte_timeout:g}", type="number", id="first-byte", compact=True)
-                yield Input(f"{s.between_tokens_timeout:g}", type="number", id="between-tokens", compact=True)
+                yield number(s, "first_byte_timeout", "The first-byte timeout", "first-byte")
+                yield number(s, "between_tokens_timeout", "The between-tokens timeout", "between-tokens")
             yield Label("Each answer at most: tokens · seconds (the answer's time limit)")
             with Horizontal(classes="row"):
-                yield Input(str(s.max_tokens), type="integer", id="max-tokens", compact=True)
-                yield Input(f"{s.answer_time_limit:g}", type="number", id="answer-time-limit", compact=True)
+                yield number(s, "max_tokens", "Max tokens", "max-tokens")
+                yield number(s, "answer_time_limit", "The answer's time limit", "answer-time-limit")
             yield Label("Requests at once (concurrency)")
-            yield Input(str(s.concurrency), type="integer", id="concurrency", compact=True)
+            yield number(s, "concurrency", "Concurrency", "concurrency")
             yield PlainStatic("", classes="error", id="settings-error")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Save", variant="primary", id="save", compact=True)
@@ -94,19 +106,12 @@ class SettingsScreen(WorkspaceScreen):
         self.action_refresh_models()
 
     def _form(self) -> BackendSettings:
-        """The settings as typed; raises ForgeError with a sentence when a field is off."""
-        try:
-            first_byte = float(self.query_one("#first-byte", Input).value)
-            between = float(self.query_one("#between-tokens", Input).value)
-            answer_limit = float(self.query_one("#answer-time-limit", Input).value)
-            max_tokens = int(self.query_one("#max-tokens", Input).value)
-            concurrency = int(self.query_one("#concurrency", Input).value)
-        except ValueError:
-            raise ForgeError("Timeouts, limits and concurrency must be numbers.") from None
-        if min(first_byte, between, answer_limit) <= 0 or not 1 <= concurrency <= 1024:
-            raise ForgeError("Timeouts must be above 0; concurrency between 1 and 1024.")
-        if not 1 <= max_tokens <= 1_000_000:
-            raise ForgeError("Max tokens is between 1 and 1,000,000.")
+        """The settings as typed; raises ForgeError with the first field's sentence when a field is off."""
+        for field in self.query(Input).results(Input):
+            checked = field.validate(field.value)
+            if checked is not None and not checked.is_valid:
+                raise ForgeError(checked.failure_descriptions[0])
+        value = self._value
         generation = self.query_one("#generation-model", Select).value
         paraphrase = self.query_one("#paraphrase-model", Select).value
         return self._settings.model_copy(
@@ -116,13 +121,16 @@ class SettingsScreen(WorkspaceScreen):
                 "api_key_env": self.query_one("#api-key-env", Input).value.strip() or None,
                 "generation_model": generation if isinstance(generation, str) else self._settings.generation_model,
                 "paraphrase_model": paraphrase if isinstance(paraphrase, str) else self._settings.paraphrase_model,
-                "first_byte_timeout": first_byte,
-                "between_tokens_timeout": between,
-                "answer_time_limit": answer_limit,
-                "max_tokens": max_tokens,
-                "concurrency": concurrency,
+                "first_byte_timeout": float(value("#first-byte")),
+                "between_tokens_timeout": float(value("#between-tokens")),
+                "answer_time_limit": float(value("#answer-time-limit")),
+                "max_tokens": int(value("#max-tokens")),
+                "concurrency": int(value("#concurrency")),
             }
         )
+
+    def _value(self, selector: str) -> str:
+        return self.query_one(selector, Input).value.strip()
 
     @on(Select.Changed, "#kind")
     def _kind_changed(self) -> None:
@@ -182,11 +190,14 @@ class SettingsScreen(WorkspaceScreen):
     def action_save(self) -> None:
         error = self.query_one("#settings-error", Static)
         try:
-            saved = self.workspace.settings.save_backend(self._form())
+            form = self._form()
         except ForgeError as exc:
             error.update(str(exc))
             return
         error.update("")
+        saved = self.report("save the settings", lambda: self.workspace.settings.save_backend(form))
+        if saved is None:
+            return
         self._settings = saved
         self.notify("Settings saved.")
         self.app.post_message(SettingsSaved(saved))

@@ -11,6 +11,42 @@ from forge_tui.ui.widgets.plain import PlainLabel
 
 
 class ForgeHeader(Horizontal):
+    DEFAULT_CSS = """
+    ForgeHeader {
+        dock: top;
+        height: 1;
+        background: $primary-background;
+        color: $foreground;
+
+        #header-app {
+            width: auto;
+            text-style: bold;
+            padding: 0 1;
+            background: $primary;
+            color: $text;
+        }
+        #header-dataset {
+            width: 1fr;
+            padding: 0 2;
+            text-style: bold;
+        }
+        #header-user {
+            width: auto;
+            padding: 0 1;
+            color: $text-muted;
+        }
+        #header-backend {
+            width: auto;
+            padding: 0 1;
+            color: $success;
+        }
+        #header-backend.down {
+            color: $error;
+            text-style: bold;
+        }
+    }
+    """
+
     def compose(self) -> ComposeResult:
         yield Label("forge-tui", id="header-app")
         yield PlainLabel("", id="header-dataset")

@@ -1,0 +1,114 @@
+"""The command palette's (ctrl+p) own commands: go to a screen, new template, lock, switch dataset.
+
+Each command that has a key says which, as the app binds it now (a key remapped in config.toml
+reads right)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from functools import partial
+from typing import Any, Protocol, cast
+
+from textual.app import App
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.screen import Screen
+from textual.style import Style
+
+from forge_tui.core.models import DatasetInfo
+from forge_tui.services.workspace import Workspace
+from forge_tui.ui.keys import key_for
+from forge_tui.ui.messages import SwitchDataset
+from forge_tui.ui.shown import shown_markup
+
+
+class PaletteHost(Protocol):
+    """What the commands need of the app (ForgeApp)."""
+
+    @property
+    def open_workspace(self) -> Workspace | None: ...
+
+    def palette_datasets(self) -> list[DatasetInfo]: ...
+
+    def new_template(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class Command:
+    title: str
+    about: str
+    run: Callable[[], Awaitable[object] | object]
+
+
+# (title, what it does, the app's action)
+SCREEN_COMMANDS = (
+    ("Go to Audition", "Generate answers and keep the good ones", "show_audition"),
+    ("Go to Examples", "The current dataset as a table", "show_examples"),
+    ("Go to Export", "Write the dataset in a trainer's format", "show_export"),
+    ("Go to Templates", "Prompt templates with slots", "show_templates"),
+    ("Go to Datasets", "Create, switch, archive datasets", "show_datasets"),
+    ("Go to Settings", "Model server, default models, timeouts", "show_settings"),
+    ("Lock", "Hide everything until the password is given again", "lock"),
+)
+
+
+class CommandsProvider(Provider):
+    """Commands read once when the palette opens; the palette asks for them at every keystroke."""
+
+    def __init__(self, screen: Screen[Any], match_style: Style | None = None) -> None:
+        super().__init__(screen, match_style)
+        self._commands: list[Command] = []
+
+    @property
+    def host(self) -> PaletteHost:
+        return cast(PaletteHost, self.app)
+
+    def commands(self) -> list[Command]:
+        raise NotImplementedError
+
+    async def startup(self) -> None:
+        self._commands = self.commands()
+
+    async def discover(self) -> Hits:
+        for command in self._commands:
+            yield DiscoveryHit(command.title, command.run, help=command.about)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for command in self._commands:
+            if (score := matcher.match(command.title)) > 0:
+                yield Hit(score, matcher.highlight(command.title), command.run, help=command.about)
+
+
+class ScreenCommands(CommandsProvider):
+    """Go to each screen, start a new template, lock."""
+
+    def commands(self) -> list[Command]:
+        app, host = self.app, self.host
+        if host.open_workspace is None:
+            return []
+        commands = [
+            Command(title, with_key(about, key_for(app, action)), partial(app.run_action, action))
+            for title, about, action in SCREEN_COMMANDS
+        ]
+        commands.insert(-1, Command("New template", "Open Templates and name a new template", host.new_template))
+        return commands
+
+
+class DatasetCommands(CommandsProvider):
+    """Switch to each other dataset (the app keeps the list and reads it again when datasets change)."""
+
+    def commands(self) -> list[Command]:
+        return [switch_command(self.app, dataset) for dataset in self.host.palette_datasets()]
+
+
+def switch_command(app: App[object], dataset: DatasetInfo) -> Command:
+    return Command(
+        f"Switch dataset: {shown_markup(dataset.name)}",
+        f"{dataset.example_count} examples",
+        partial(app.post_message, SwitchDataset(dataset.id)),
+    )
+
+
+def with_key(about: str, key: str) -> str:
+    return f"{about} ({key})" if key else about
