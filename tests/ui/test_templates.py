@@ -14,6 +14,7 @@ from textual.widgets import Checkbox, Collapsible, DataTable, Input, OptionList,
 from textual.worker import Worker
 
 from forge_tui.core.backend_settings import BackendSettings
+from forge_tui.core.template_preview import preview_text
 from forge_tui.services.accounts import AccountService
 from forge_tui.services.home import Home
 from forge_tui.services.settings import SettingsService
@@ -22,10 +23,12 @@ from forge_tui.ui.app import ForgeApp
 from forge_tui.ui.dialogs.common import Confirm, TextPrompt
 from forge_tui.ui.dialogs.pick import PickOne
 from forge_tui.ui.dialogs.slot_editor import SlotEditor
-from forge_tui.ui.screens import templates as templates_screen
 from forge_tui.ui.screens.audition import AuditionScreen
 from forge_tui.ui.screens.datasets import DatasetsScreen
-from forge_tui.ui.screens.templates import TemplateList, TemplatesScreen, preview_text
+from forge_tui.ui.screens.templates import TemplatesScreen
+from forge_tui.ui.widgets import template_editor
+from forge_tui.ui.widgets.template_editor import TemplateEditor
+from forge_tui.ui.widgets.template_list import TemplateList
 from tests.fake_ollama import FakeOllama
 from tests.passwords import PASSWORD
 from tests.ui.helpers import SLOW_TEMPLATE, make_user, type_text, unlock, wait_for_screen, wait_until
@@ -60,7 +63,7 @@ async def preview_rendered(pilot: Pilot[None]) -> None:
 
 
 def names(screen: TemplatesScreen) -> list[str]:
-    return [t.name for t in screen.templates]
+    return [t.name for t in screen.query_one(TemplateList).templates]
 
 
 async def test_create_insert_slot_preview_save_and_reopen(home: Home, fake: FakeOllama) -> None:
@@ -180,7 +183,7 @@ async def test_archive_hides_unless_show_archived(home: Home, fake: FakeOllama) 
         await pilot.press("h")
         await pilot.pause()
         assert names(screen) == ["Zeta archive me"]
-        assert screen.templates[0].archived
+        assert screen.query_one(TemplateList).templates[0].archived
     assert "Zeta archive me" not in [t.name for t in templates.list()]
     assert "Zeta archive me" in [t.name for t in templates.list(include_archived=True)]
 
@@ -291,7 +294,7 @@ async def open_slow(pilot: Pilot[None]) -> TemplatesScreen:
 async def test_a_slow_preview_renders_in_the_background_and_stops_at_its_time_limit(
     home: Home, fake: FakeOllama, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(TemplatesScreen, "PREVIEW_SECONDS", 3.0)
+    monkeypatch.setattr(TemplateEditor, "PREVIEW_SECONDS", 3.0)
     prepare(home, fake).create("Slow", user_prompt="quick")
     app = ForgeApp(home)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -308,7 +311,7 @@ async def test_a_slow_preview_renders_in_the_background_and_stops_at_its_time_li
 async def test_ctrl_q_quits_while_a_preview_renders_and_stops_it(
     home: Home, fake: FakeOllama, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(TemplatesScreen, "PREVIEW_SECONDS", 60.0)
+    monkeypatch.setattr(TemplateEditor, "PREVIEW_SECONDS", 60.0)
     finished: list[float] = []
     ended = threading.Event()
 
@@ -319,7 +322,7 @@ async def test_ctrl_q_quits_while_a_preview_renders_and_stops_it(
             finished.append(time.monotonic())
             ended.set()
 
-    monkeypatch.setattr(templates_screen, "preview_text", timed_preview)
+    monkeypatch.setattr(template_editor, "preview_text", timed_preview)
     prepare(home, fake).create("Slow", user_prompt="quick")
     app = ForgeApp(home)
     async with app.run_test(size=(120, 40)) as pilot:
