@@ -5,24 +5,26 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
 from textual import events
 from textual.pilot import Pilot
-from textual.widgets import Checkbox, Collapsible, DataTable, Input, OptionList, Static, TextArea
+from textual.widgets import Checkbox, Collapsible, DataTable, Input, Label, OptionList, Static, TextArea
 from textual.worker import Worker
 
 from forge_tui.core.backend_settings import BackendSettings
 from forge_tui.core.template_preview import preview_text
 from forge_tui.services.accounts import AccountService
-from forge_tui.services.home import Home
+from forge_tui.services.home import Home, open_home
 from forge_tui.services.settings import SettingsService
 from forge_tui.services.templates import TemplateService
 from forge_tui.ui.app import ForgeApp
 from forge_tui.ui.dialogs.common import Confirm, TextPrompt
 from forge_tui.ui.dialogs.pick import PickOne
 from forge_tui.ui.dialogs.slot_editor import SlotEditor
+from forge_tui.ui.messages import TemplateOpened
 from forge_tui.ui.screens.audition import AuditionScreen
 from forge_tui.ui.screens.datasets import DatasetsScreen
 from forge_tui.ui.screens.templates import TemplatesScreen
@@ -335,3 +337,49 @@ async def test_ctrl_q_quits_while_a_preview_renders_and_stops_it(
     await asyncio.to_thread(ended.wait, 5.0)
     # The render in its thread was told to stop, not left to run into its 60 s.
     assert finished and finished[0] - pressed < 2.0
+
+
+class OpenedRecorder(ForgeApp):
+    """The app, noting each TemplateOpened it gets (and handling it as usual)."""
+
+    def __init__(self, home: Home) -> None:
+        super().__init__(home)
+        self.opened: list[int] = []
+
+    def on_template_opened(self, message: TemplateOpened) -> None:
+        self.opened.append(message.template_id)
+        super().on_template_opened(message)
+
+
+async def test_opening_a_template_tells_the_app(home: Home, fake: FakeOllama) -> None:
+    templates = prepare(home, fake)
+    app = OpenedRecorder(home)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_templates(pilot)
+        first = screen.current
+        assert first is not None and app.opened == [first.id]
+        await pilot.press("down")
+        await wait_until(pilot, lambda: len(app.opened) == 2)
+        assert app.opened[-1] == templates.get("Rewrite in a style").id
+
+
+async def test_hints_name_the_keys_as_remapped(fast_home_dir: Path, fake: FakeOllama) -> None:
+    config = fast_home_dir / "config.toml"
+    remapped = '"templates.add_slot" = "f5"\n"templates.save_system" = "f7"\n"templates.remove_slot" = "ctrl+d"\n'
+    config.write_text(config.read_text(encoding="utf-8") + "\n[keys]\n" + remapped, encoding="utf-8")
+    home = open_home(fast_home_dir)
+    try:
+        prepare(home, fake)
+        app = ForgeApp(home)
+        async with app.run_test(size=(120, 40)) as pilot:
+            screen = await open_templates(pilot)
+            assert "Slots (f5 adds; ⏎ edits, ^d removes)" in [str(label.render()) for label in screen.query(Label)]
+            assert "explicit save (f7)" in screen.help_text()
+            screen.query_one("#system-prompt", TextArea).load_text("Be brief.")
+            await pilot.pause()
+            assert "unsaved (f7 saves)" in str(screen.query_one("#system-box", Collapsible).title)
+            await pilot.press("f7")
+            await pilot.pause()
+            assert str(screen.query_one("#system-box", Collapsible).title) == "System prompt"
+    finally:
+        home.close()
