@@ -383,3 +383,66 @@ async def test_hints_name_the_keys_as_remapped(fast_home_dir: Path, fake: FakeOl
             assert str(screen.query_one("#system-box", Collapsible).title) == "System prompt"
     finally:
         home.close()
+
+
+async def test_moving_in_the_list_asks_before_dropping_edits(home: Home, fake: FakeOllama) -> None:
+    prepare(home, fake)
+    app = ForgeApp(home)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_templates(pilot)
+        first = screen.current
+        assert first is not None
+        screen.query_one("#user-prompt", TextArea).focus()
+        await type_text(pilot, "x")
+        await pilot.press("escape", "down")
+        await wait_for_screen(pilot, Confirm)
+        await pilot.press("n")  # keep editing: the list goes back to the template being edited
+        await wait_for_screen(pilot, TemplatesScreen)
+        listed = screen.query_one(TemplateList)
+        assert screen.current == first and listed.index == 0
+        assert screen.query_one("#user-prompt", TextArea).text == "x" + first.user_prompt
+        await pilot.press("down")
+        await wait_for_screen(pilot, Confirm)
+        await pilot.press("y")
+        await wait_for_screen(pilot, TemplatesScreen)
+        assert screen.current is not None and screen.current.name == "Rewrite in a style"
+        assert screen.query_one("#user-prompt", TextArea).text == screen.current.user_prompt
+
+
+async def test_rename_duplicate_export_and_import_through_their_dialogs(
+    home: Home, fake: FakeOllama, tmp_path: Path
+) -> None:
+    templates = prepare(home, fake)
+    templates.create("Zed", user_prompt="Hello {{ name }}")
+    app = ForgeApp(home)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_templates(pilot)
+        screen.query_one("#templates-filter", Input).value = "Zed"
+        await pilot.pause()
+        screen.query_one(TemplateList).focus()
+
+        async def answer(key: str, text: str | None = None) -> None:
+            await pilot.press(key)
+            await wait_for_screen(pilot, TextPrompt)
+            if text is not None:
+                app.screen.query_one(Input).value = text
+            await pilot.press("enter")
+            await wait_for_screen(pilot, TemplatesScreen)
+            await pilot.pause()
+
+        await answer("r", "Zed two")
+        assert screen.current is not None and screen.current.name == "Zed two"
+        assert names(screen) == ["Zed two"]
+        await pilot.press("c")
+        await wait_until(pilot, lambda: len(names(screen)) == 2)
+        assert screen.current is not None and screen.current.name == "Zed two (copy)"
+        target = tmp_path / "zed.toml"
+        await answer("w", str(target))
+        assert "Zed two (copy)" in target.read_text(encoding="utf-8")
+        await answer("i", str(target))  # the name is taken: the import says so and adds nothing
+        assert names(screen) == ["Zed two", "Zed two (copy)"]
+        target.write_text(target.read_text(encoding="utf-8").replace("Zed two (copy)", "Zed back"), encoding="utf-8")
+        await answer("i", str(target))
+        assert screen.current is not None and screen.current.name == "Zed back"
+        assert screen.current.user_prompt == "Hello {{ name }}"
+    assert {"Zed two", "Zed two (copy)", "Zed back"} <= {t.name for t in templates.list()}
