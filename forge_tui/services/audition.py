@@ -22,6 +22,7 @@ from forge_tui.core.chat import ChatMessage, ChatRequest, ToolCall, Usage
 from forge_tui.core.errors import InvalidInput
 from forge_tui.core.models import Example, ExampleContent, ExampleMeta
 from forge_tui.core.templates import TemplateError, TemplateInfo, check_tool_arguments, render
+from forge_tui.core.tool_json import json_items
 from forge_tui.llm.errors import BackendError
 from forge_tui.services.backends import BackendService
 from forge_tui.services.examples import ExampleService
@@ -564,13 +565,8 @@ def _turn_message(turn: dict[str, Any]) -> ChatMessage:
 
 def parse_tool_calls(text: str) -> list[ToolCall]:
     """Tool calls edited as JSON: a list of {"name", "arguments"} (one object is accepted too)."""
-    try:
-        raw = json.loads(text) if text.strip() else []
-    except json.JSONDecodeError as exc:
-        raise TemplateError(exc.msg, exc.lineno) from None
-    items = raw if isinstance(raw, list) else [raw]
     calls = []
-    for number, item in enumerate(items, start=1):
+    for number, item in enumerate(json_items(text), start=1):
         if not isinstance(item, dict) or not isinstance(item.get("name"), str):
             raise TemplateError(f"call {number}: a call is an object with a name and arguments")
         arguments = item.get("arguments", {})

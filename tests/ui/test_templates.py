@@ -5,27 +5,32 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
 from textual import events
 from textual.pilot import Pilot
-from textual.widgets import Checkbox, Collapsible, DataTable, Input, OptionList, Static, TextArea
+from textual.widgets import Checkbox, Collapsible, DataTable, Input, Label, OptionList, Static, TextArea
 from textual.worker import Worker
 
 from forge_tui.core.backend_settings import BackendSettings
+from forge_tui.core.template_preview import preview_text
 from forge_tui.services.accounts import AccountService
-from forge_tui.services.home import Home
+from forge_tui.services.home import Home, open_home
 from forge_tui.services.settings import SettingsService
 from forge_tui.services.templates import TemplateService
 from forge_tui.ui.app import ForgeApp
 from forge_tui.ui.dialogs.common import Confirm, TextPrompt
 from forge_tui.ui.dialogs.pick import PickOne
 from forge_tui.ui.dialogs.slot_editor import SlotEditor
-from forge_tui.ui.screens import templates as templates_screen
+from forge_tui.ui.messages import TemplateOpened
 from forge_tui.ui.screens.audition import AuditionScreen
 from forge_tui.ui.screens.datasets import DatasetsScreen
-from forge_tui.ui.screens.templates import TemplateList, TemplatesScreen, preview_text
+from forge_tui.ui.screens.templates import TemplatesScreen
+from forge_tui.ui.widgets import template_editor
+from forge_tui.ui.widgets.template_editor import TemplateEditor
+from forge_tui.ui.widgets.template_list import TemplateList
 from tests.fake_ollama import FakeOllama
 from tests.passwords import PASSWORD
 from tests.ui.helpers import SLOW_TEMPLATE, make_user, type_text, unlock, wait_for_screen, wait_until
@@ -60,7 +65,7 @@ async def preview_rendered(pilot: Pilot[None]) -> None:
 
 
 def names(screen: TemplatesScreen) -> list[str]:
-    return [t.name for t in screen.templates]
+    return [t.name for t in screen.query_one(TemplateList).templates]
 
 
 async def test_create_insert_slot_preview_save_and_reopen(home: Home, fake: FakeOllama) -> None:
@@ -180,7 +185,7 @@ async def test_archive_hides_unless_show_archived(home: Home, fake: FakeOllama) 
         await pilot.press("h")
         await pilot.pause()
         assert names(screen) == ["Zeta archive me"]
-        assert screen.templates[0].archived
+        assert screen.query_one(TemplateList).templates[0].archived
     assert "Zeta archive me" not in [t.name for t in templates.list()]
     assert "Zeta archive me" in [t.name for t in templates.list(include_archived=True)]
 
@@ -291,7 +296,7 @@ async def open_slow(pilot: Pilot[None]) -> TemplatesScreen:
 async def test_a_slow_preview_renders_in_the_background_and_stops_at_its_time_limit(
     home: Home, fake: FakeOllama, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(TemplatesScreen, "PREVIEW_SECONDS", 3.0)
+    monkeypatch.setattr(TemplateEditor, "PREVIEW_SECONDS", 3.0)
     prepare(home, fake).create("Slow", user_prompt="quick")
     app = ForgeApp(home)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -308,7 +313,7 @@ async def test_a_slow_preview_renders_in_the_background_and_stops_at_its_time_li
 async def test_ctrl_q_quits_while_a_preview_renders_and_stops_it(
     home: Home, fake: FakeOllama, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(TemplatesScreen, "PREVIEW_SECONDS", 60.0)
+    monkeypatch.setattr(TemplateEditor, "PREVIEW_SECONDS", 60.0)
     finished: list[float] = []
     ended = threading.Event()
 
@@ -319,7 +324,7 @@ async def test_ctrl_q_quits_while_a_preview_renders_and_stops_it(
             finished.append(time.monotonic())
             ended.set()
 
-    monkeypatch.setattr(templates_screen, "preview_text", timed_preview)
+    monkeypatch.setattr(template_editor, "preview_text", timed_preview)
     prepare(home, fake).create("Slow", user_prompt="quick")
     app = ForgeApp(home)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -332,3 +337,112 @@ async def test_ctrl_q_quits_while_a_preview_renders_and_stops_it(
     await asyncio.to_thread(ended.wait, 5.0)
     # The render in its thread was told to stop, not left to run into its 60 s.
     assert finished and finished[0] - pressed < 2.0
+
+
+class OpenedRecorder(ForgeApp):
+    """The app, noting each TemplateOpened it gets (and handling it as usual)."""
+
+    def __init__(self, home: Home) -> None:
+        super().__init__(home)
+        self.opened: list[int] = []
+
+    def on_template_opened(self, message: TemplateOpened) -> None:
+        self.opened.append(message.template_id)
+        super().on_template_opened(message)
+
+
+async def test_opening_a_template_tells_the_app(home: Home, fake: FakeOllama) -> None:
+    templates = prepare(home, fake)
+    app = OpenedRecorder(home)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_templates(pilot)
+        first = screen.current
+        assert first is not None and app.opened == [first.id]
+        await pilot.press("down")
+        await wait_until(pilot, lambda: len(app.opened) == 2)
+        assert app.opened[-1] == templates.get("Rewrite in a style").id
+
+
+async def test_hints_name_the_keys_as_remapped(fast_home_dir: Path, fake: FakeOllama) -> None:
+    config = fast_home_dir / "config.toml"
+    remapped = '"templates.add_slot" = "f5"\n"templates.save_system" = "f7"\n"templates.remove_slot" = "ctrl+d"\n'
+    config.write_text(config.read_text(encoding="utf-8") + "\n[keys]\n" + remapped, encoding="utf-8")
+    home = open_home(fast_home_dir)
+    try:
+        prepare(home, fake)
+        app = ForgeApp(home)
+        async with app.run_test(size=(120, 40)) as pilot:
+            screen = await open_templates(pilot)
+            assert "Slots (f5 adds; ⏎ edits, ^d removes)" in [str(label.render()) for label in screen.query(Label)]
+            assert "explicit save (f7)" in screen.help_text()
+            screen.query_one("#system-prompt", TextArea).load_text("Be brief.")
+            await pilot.pause()
+            assert "unsaved (f7 saves)" in str(screen.query_one("#system-box", Collapsible).title)
+            await pilot.press("f7")
+            await pilot.pause()
+            assert str(screen.query_one("#system-box", Collapsible).title) == "System prompt"
+    finally:
+        home.close()
+
+
+async def test_moving_in_the_list_asks_before_dropping_edits(home: Home, fake: FakeOllama) -> None:
+    prepare(home, fake)
+    app = ForgeApp(home)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_templates(pilot)
+        first = screen.current
+        assert first is not None
+        screen.query_one("#user-prompt", TextArea).focus()
+        await type_text(pilot, "x")
+        await pilot.press("escape", "down")
+        await wait_for_screen(pilot, Confirm)
+        await pilot.press("n")  # keep editing: the list goes back to the template being edited
+        await wait_for_screen(pilot, TemplatesScreen)
+        listed = screen.query_one(TemplateList)
+        assert screen.current == first and listed.index == 0
+        assert screen.query_one("#user-prompt", TextArea).text == "x" + first.user_prompt
+        await pilot.press("down")
+        await wait_for_screen(pilot, Confirm)
+        await pilot.press("y")
+        await wait_for_screen(pilot, TemplatesScreen)
+        assert screen.current is not None and screen.current.name == "Rewrite in a style"
+        assert screen.query_one("#user-prompt", TextArea).text == screen.current.user_prompt
+
+
+async def test_rename_duplicate_export_and_import_through_their_dialogs(
+    home: Home, fake: FakeOllama, tmp_path: Path
+) -> None:
+    templates = prepare(home, fake)
+    templates.create("Zed", user_prompt="Hello {{ name }}")
+    app = ForgeApp(home)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_templates(pilot)
+        screen.query_one("#templates-filter", Input).value = "Zed"
+        await pilot.pause()
+        screen.query_one(TemplateList).focus()
+
+        async def answer(key: str, text: str | None = None) -> None:
+            await pilot.press(key)
+            await wait_for_screen(pilot, TextPrompt)
+            if text is not None:
+                app.screen.query_one(Input).value = text
+            await pilot.press("enter")
+            await wait_for_screen(pilot, TemplatesScreen)
+            await pilot.pause()
+
+        await answer("r", "Zed two")
+        assert screen.current is not None and screen.current.name == "Zed two"
+        assert names(screen) == ["Zed two"]
+        await pilot.press("c")
+        await wait_until(pilot, lambda: len(names(screen)) == 2)
+        assert screen.current is not None and screen.current.name == "Zed two (copy)"
+        target = tmp_path / "zed.toml"
+        await answer("w", str(target))
+        assert "Zed two (copy)" in target.read_text(encoding="utf-8")
+        await answer("i", str(target))  # the name is taken: the import says so and adds nothing
+        assert names(screen) == ["Zed two", "Zed two (copy)"]
+        target.write_text(target.read_text(encoding="utf-8").replace("Zed two (copy)", "Zed back"), encoding="utf-8")
+        await answer("i", str(target))
+        assert screen.current is not None and screen.current.name == "Zed back"
+        assert screen.current.user_prompt == "Hello {{ name }}"
+    assert {"Zed two", "Zed two (copy)", "Zed back"} <= {t.name for t in templates.list()}

@@ -8,6 +8,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
+from textual.validation import ValidationResult, Validator
 from textual.widgets import Button, Input, Label, Static, TextArea
 
 from forge_tui.core.templates import SlotDef, WeightedValue
@@ -35,7 +36,34 @@ def parse_values(text: str) -> list[WeightedValue]:
     return values
 
 
+def _pydantic_message(exc: ValidationError) -> str:
+    return "; ".join(e["msg"].removeprefix("Value error, ") for e in exc.errors())
+
+
+class SlotName(Validator):
+    """A slot name SlotDef accepts, and not one of the template's other slots."""
+
+    def __init__(self, taken: set[str]) -> None:
+        super().__init__()
+        self._taken = taken
+
+    def validate(self, value: str) -> ValidationResult:
+        name = value.strip()
+        if name in self._taken:
+            return self.failure(f"There is already a slot named '{name}'.")
+        try:
+            SlotDef(name=name)
+        except ValidationError as exc:
+            return self.failure(_pydantic_message(exc))
+        return self.success()
+
+
 class SlotEditor(ModalScreen[SlotDef | None]):
+    DEFAULT_CSS = """
+    SlotEditor TextArea {
+        height: 5;
+    }
+    """
     BINDINGS = [
         Binding("escape", "cancel", "Cancel", id="slot.cancel"),
         Binding("ctrl+s", "accept", "Done", id="slot.done"),
@@ -49,10 +77,13 @@ class SlotEditor(ModalScreen[SlotDef | None]):
 
     def compose(self) -> ComposeResult:
         slot = self._slot
-        with Vertical(classes="dialog slot-editor"):
+        with Vertical(classes="dialog"):
             yield Label("New slot" if self._new else f"Slot '{slot.name}'", classes="dialog-title")
             yield Label("Name (letters, digits, _)")
-            yield Input("" if self._new else slot.name, id="slot-name", compact=True)
+            name = "" if self._new else slot.name
+            yield Input(
+                name, id="slot-name", compact=True, validators=[SlotName(self._taken)], validate_on=["submitted"]
+            )
             yield Label("Description")
             yield Input(slot.description, id="slot-description", compact=True)
             yield Label("Default value")
@@ -67,10 +98,12 @@ class SlotEditor(ModalScreen[SlotDef | None]):
     @on(Button.Pressed, "#done")
     @on(Input.Submitted)
     def action_accept(self) -> None:
-        name = self.query_one("#slot-name", Input).value.strip()
+        name_field = self.query_one("#slot-name", Input)
+        name = name_field.value.strip()
         error = self.query_one("#slot-error", Static)
-        if name in self._taken:
-            error.update(f"There is already a slot named '{name}'.")
+        checked = name_field.validate(name_field.value)
+        if checked is not None and not checked.is_valid:
+            error.update("; ".join(checked.failure_descriptions))
             return
         try:
             slot = SlotDef(
@@ -80,7 +113,7 @@ class SlotEditor(ModalScreen[SlotDef | None]):
                 values=parse_values(self.query_one("#slot-values", TextArea).text),
             )
         except ValidationError as exc:
-            error.update("; ".join(e["msg"].removeprefix("Value error, ") for e in exc.errors()))
+            error.update(_pydantic_message(exc))
             return
         except ValueError as exc:
             error.update(str(exc))
