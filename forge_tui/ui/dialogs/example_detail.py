@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -210,13 +210,9 @@ class ExampleDetail(ModalScreen[Example | None]):
         self.query_one("#detail-title", Label).update(f"Example {self.example.id} • saved")
 
     @on(Button.Pressed, "#close")
-    def action_close(self) -> None:
-        if not self.dirty():
+    @work(group="close", exclusive=True)
+    async def action_close(self) -> None:
+        if not self.dirty() or await self.app.push_screen_wait(
+            Confirm("Leave without saving your edits?", yes="Discard", no="Keep editing")
+        ):
             self.dismiss(self._saved)
-            return
-
-        def answer(leave: bool | None) -> None:
-            if leave:
-                self.dismiss(self._saved)
-
-        self.app.push_screen(Confirm("Leave without saving your edits?", yes="Discard", no="Keep editing"), answer)
