@@ -14,6 +14,7 @@ from textual.validation import Validator
 from textual.widgets import Button, Input, ProgressBar, Static
 
 from forge_tui.core.control_chars import escape_controls
+from forge_tui.ui.keys import key_for
 from forge_tui.ui.widgets.plain import PlainLabel, PlainStatic
 
 
@@ -106,7 +107,12 @@ class WorkProgress(ModalScreen[None]):
         with Vertical(classes="dialog"):
             yield PlainLabel(self._title, classes="dialog-title")
             yield ProgressBar(total=None, show_eta=False, id="work-bar")
-            yield PlainStatic("Starting… (escape stops)", id="work-status")
+            yield PlainStatic("Starting…" + self.stops(), id="work-status")
+
+    def stops(self) -> str:
+        """ " (KEY stops)" with the key bound to stop, as shown."""
+        key = key_for(self, "stop")
+        return f" ({key} stops)" if key else ""
 
     def update(self, status: str) -> None:
         self.query_one("#work-status", Static).update(status)

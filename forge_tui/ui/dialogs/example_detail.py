@@ -15,6 +15,7 @@ from textual.widgets import Button, Collapsible, Label, Select, Static, TextArea
 from forge_tui.core.errors import ForgeError, InvalidInput
 from forge_tui.core.models import Example, ExampleContent
 from forge_tui.ui.dialogs.common import Confirm
+from forge_tui.ui.keys import key_for
 from forge_tui.ui.widgets.plain import PlainStatic
 
 # Saves the new content and desirability (KTO label) and returns the example as stored; raises
@@ -133,8 +134,12 @@ class ExampleDetail(ModalScreen[Example | None]):
                         )
             yield PlainStatic("", classes="error", id="d-error")
             with Horizontal(classes="dialog-buttons"):
-                yield Button("Save (ctrl+s)", variant="primary", id="save", compact=True)
-                yield Button("Close (esc)", id="close", compact=True)
+                yield Button(self._labelled("Save", "save"), variant="primary", id="save", compact=True)
+                yield Button(self._labelled("Close", "close"), id="close", compact=True)
+
+    def _labelled(self, label: str, action: str) -> str:
+        key = key_for(self, action)
+        return f"{label} ({key})" if key else label
 
     def on_mount(self) -> None:
         self.query_one("#d-output", TextArea).focus()

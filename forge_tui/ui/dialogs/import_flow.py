@@ -91,9 +91,10 @@ class ImportFlow:
         cancel = threading.Event()
         dialog = WorkProgress(f"Importing {path.name} into '{self.dataset.name}'", cancel)
         await app.push_screen(dialog)
+        stops = dialog.stops()
 
         def progress(read: int, imported: int) -> None:
-            status = f"{read:,} records read, {imported:,} examples so far (escape stops)"
+            status = f"{read:,} records read, {imported:,} examples so far{stops}"
             app.call_from_thread(dialog.update, status)
 
         dataset = self.dataset
