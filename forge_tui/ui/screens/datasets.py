@@ -128,7 +128,8 @@ class DatasetsScreen(WorkspaceScreen):
         created = self.report("create", lambda: self.workspace.datasets.create(name))
         if created:
             self._changed(created.id)
-            self.notify(f"Created '{created.name}'. Press {self.key('switch')} to switch to it.")
+            # The table's own enter switches too, whatever the screen's binding is remapped to.
+            self.notify(f"Created '{created.name}'. Press {self.key('switch') or 'enter'} to switch to it.")
 
     @work(group="dialog")
     async def action_rename(self) -> None:
