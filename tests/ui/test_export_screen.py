@@ -18,6 +18,7 @@ from forge_tui.services.home import Home
 from forge_tui.ui.app import ForgeApp
 from forge_tui.ui.dialogs.common import TextPrompt
 from forge_tui.ui.screens.export import ExportScreen
+from forge_tui.ui.widgets.format_preview import FormatPreview
 from tests.ui.helpers import (
     SLOW_TEMPLATE,
     fill,
@@ -47,7 +48,7 @@ async def test_export_with_a_split(home: Home, tmp_path: Path, monkeypatch: pyte
     app = ForgeApp(home)
     async with app.run_test(size=(110, 32)) as pilot:
         screen = await open_export(pilot)
-        assert '"role": "user"' in static_text(screen, "#preview")
+        assert '"role": "user"' in static_text(screen, "#export-preview")
         screen.query_one("#format", Select).value = "alpaca"
         screen.query_one("#file-type", Select).value = "parquet"
         await pilot.pause()
@@ -72,7 +73,7 @@ async def test_custom_format_error_then_save_and_export(home: Home, tmp_path: Pa
         await wait_until(pilot, lambda: "line 2" in static_text(screen, "#body-error"))
         body.text = '{"q": {{ example.user_prompt | tojson }}}'
         await wait_until(pilot, lambda: static_text(screen, "#body-error") == "")
-        assert '"q": "question 0"' in static_text(screen, "#preview")
+        assert '"q": "question 0"' in static_text(screen, "#export-preview")
         await pilot.press("ctrl+s")
         screen.query_one("#destination", Input).value = str(tmp_path / "q.jsonl")
         await pilot.press("ctrl+e")
@@ -112,7 +113,7 @@ async def test_escape_stops_a_running_export_and_nothing_is_written(
 async def test_a_custom_format_past_a_limit_shows_it_and_is_not_saved(
     home: Home, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(ExportScreen, "PREVIEW_SECONDS", 1.0)
+    monkeypatch.setattr(FormatPreview, "PREVIEW_SECONDS", 1.0)
     fill(home, 3)
     app = ForgeApp(home)
     async with app.run_test(size=(110, 32)) as pilot:
@@ -152,7 +153,7 @@ async def test_the_reasoning_choice_follows_the_format(home: Home, tmp_path: Pat
             pilot, lambda: "only examples with a desirability label" in static_text(screen, "#format-about")
         )
         await wait_until(
-            pilot, lambda: "has a desirability label, so this format writes" in static_text(screen, "#preview")
+            pilot, lambda: "has a desirability label, so this format writes" in static_text(screen, "#export-preview")
         )
         await pilot.press("ctrl+n")
         await wait_for_screen(pilot, TextPrompt)
@@ -174,7 +175,7 @@ async def test_the_export_writes_reasoning_the_chosen_way(home: Home, tmp_path: 
     async with app.run_test(size=(110, 32)) as pilot:
         screen = await open_export(pilot)
         screen.query_one("#format", Select).value = "mlx-text"
-        await wait_until(pilot, lambda: "<think>Add.</think>" in static_text(screen, "#preview"))
+        await wait_until(pilot, lambda: "<think>Add.</think>" in static_text(screen, "#export-preview"))
         for mode, expected in (("think-tags", "2+2?\n\n<think>Add.</think>\n4"), ("drop", "2+2?\n\n4")):
             screen.query_one("#reasoning", Select).value = mode
             await pilot.pause()

@@ -60,7 +60,7 @@ async def test_lock_unlock_then_every_screen_works_on_the_new_session(home: Home
 
         await pilot.press("x")
         await wait_for_screen(pilot, ExportScreen)
-        await wait_until(pilot, lambda: "answer 0" in str(app.screen.query_one("#preview", Static).render()))
+        await wait_until(pilot, lambda: "answer 0" in str(app.screen.query_one("#export-preview", Static).render()))
 
         await pilot.press("t")
         await wait_for_screen(pilot, TemplatesScreen)

@@ -3,39 +3,47 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Sequence
 
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
+from textual.validation import Validator
 from textual.widgets import Button, Input, ProgressBar, Static
 
 from forge_tui.core.control_chars import escape_controls
+from forge_tui.ui.keys import key_for
 from forge_tui.ui.widgets.plain import PlainLabel, PlainStatic
-
-# Returns an error sentence for the value, or None when it is acceptable.
-Validator = Callable[[str], str | None]
 
 
 class TextPrompt(ModalScreen[str | None]):
-    """Asks for one line of text. Enter accepts, Escape cancels."""
+    """Asks for one line of text. Enter accepts (when every validator does; else the first failure shows
+    under the field), Escape cancels."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="dialog.cancel")]
 
-    def __init__(self, title: str, value: str = "", placeholder: str = "", check: Validator | None = None) -> None:
+    def __init__(
+        self, title: str, value: str = "", placeholder: str = "", validators: Sequence[Validator] = ()
+    ) -> None:
         super().__init__()
         self._title = title
         self._value = value
         self._placeholder = placeholder
-        self._check = check
+        self._validators = list(validators)
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield PlainLabel(self._title, classes="dialog-title")
             # A name stored before names refused control characters comes back with them escaped.
-            yield Input(escape_controls(self._value, keep=""), placeholder=self._placeholder, id="prompt-input")
+            yield Input(
+                escape_controls(self._value, keep=""),
+                placeholder=self._placeholder,
+                id="prompt-input",
+                validators=self._validators,
+                validate_on=["submitted"],
+            )
             yield PlainStatic("", classes="error", id="prompt-error")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("OK", variant="primary", id="ok")
@@ -44,12 +52,13 @@ class TextPrompt(ModalScreen[str | None]):
     @on(Input.Submitted)
     @on(Button.Pressed, "#ok")
     def _accept(self) -> None:
-        value = self.query_one("#prompt-input", Input).value
-        problem = self._check(value) if self._check else None
-        if problem:
-            self.query_one("#prompt-error", Static).update(problem)
+        field = self.query_one("#prompt-input", Input)
+        checked = field.validate(field.value)
+        if checked is not None and not checked.is_valid:
+            reasons = checked.failure_descriptions or ["That value cannot be used."]
+            self.query_one("#prompt-error", Static).update(reasons[0])
             return
-        self.dismiss(value)
+        self.dismiss(field.value)
 
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:
@@ -98,7 +107,12 @@ class WorkProgress(ModalScreen[None]):
         with Vertical(classes="dialog"):
             yield PlainLabel(self._title, classes="dialog-title")
             yield ProgressBar(total=None, show_eta=False, id="work-bar")
-            yield PlainStatic("Starting… (escape stops)", id="work-status")
+            yield PlainStatic("Starting…" + self.stops(), id="work-status")
+
+    def stops(self) -> str:
+        """ " (KEY stops)" with the key bound to stop, as shown."""
+        key = key_for(self, "stop")
+        return f" ({key} stops)" if key else ""
 
     def update(self, status: str) -> None:
         self.query_one("#work-status", Static).update(status)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -15,6 +15,7 @@ from textual.widgets import Button, Collapsible, Label, Select, Static, TextArea
 from forge_tui.core.errors import ForgeError, InvalidInput
 from forge_tui.core.models import Example, ExampleContent
 from forge_tui.ui.dialogs.common import Confirm
+from forge_tui.ui.keys import key_for
 from forge_tui.ui.widgets.plain import PlainStatic
 
 # Saves the new content and desirability (KTO label) and returns the example as stored; raises
@@ -133,8 +134,12 @@ class ExampleDetail(ModalScreen[Example | None]):
                         )
             yield PlainStatic("", classes="error", id="d-error")
             with Horizontal(classes="dialog-buttons"):
-                yield Button("Save (ctrl+s)", variant="primary", id="save", compact=True)
-                yield Button("Close (esc)", id="close", compact=True)
+                yield Button(self._labelled("Save", "save"), variant="primary", id="save", compact=True)
+                yield Button(self._labelled("Close", "close"), id="close", compact=True)
+
+    def _labelled(self, label: str, action: str) -> str:
+        key = key_for(self, action)
+        return f"{label} ({key})" if key else label
 
     def on_mount(self) -> None:
         self.query_one("#d-output", TextArea).focus()
@@ -210,13 +215,9 @@ class ExampleDetail(ModalScreen[Example | None]):
         self.query_one("#detail-title", Label).update(f"Example {self.example.id} • saved")
 
     @on(Button.Pressed, "#close")
-    def action_close(self) -> None:
-        if not self.dirty():
+    @work(group="close", exclusive=True)
+    async def action_close(self) -> None:
+        if not self.dirty() or await self.app.push_screen_wait(
+            Confirm("Leave without saving your edits?", yes="Discard", no="Keep editing")
+        ):
             self.dismiss(self._saved)
-            return
-
-        def answer(leave: bool | None) -> None:
-            if leave:
-                self.dismiss(self._saved)
-
-        self.app.push_screen(Confirm("Leave without saving your edits?", yes="Discard", no="Keep editing"), answer)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -13,21 +12,15 @@ from textual.widgets import DataTable, Static
 from forge_tui.core.errors import ForgeError
 from forge_tui.core.models import DatasetInfo, check_dataset_name
 from forge_tui.services.workspace import Workspace
+from forge_tui.ui.current import current_dataset
 from forge_tui.ui.dialogs.common import TextPrompt
-from forge_tui.ui.messages import DatasetsChanged
+from forge_tui.ui.dialogs.import_flow import ImportFlow
+from forge_tui.ui.field_checks import PassesCheck
+from forge_tui.ui.messages import DatasetsChanged, DatasetSwitched, SwitchDataset
 from forge_tui.ui.screens.base import WorkspaceScreen
 from forge_tui.ui.shown import shown_cell
 from forge_tui.ui.widgets.footer import ForgeFooter
 from forge_tui.ui.widgets.header import ForgeHeader
-from forge_tui.ui.widgets.import_flow import ImportFlow
-
-
-def _name_problem(value: str) -> str | None:
-    try:
-        check_dataset_name(value)
-    except ForgeError as exc:
-        return str(exc)
-    return None
 
 
 class DatasetsScreen(WorkspaceScreen):
@@ -68,10 +61,13 @@ class DatasetsScreen(WorkspaceScreen):
         self.reload()
         table.focus()
 
+    def on_dataset_switched(self, message: DatasetSwitched) -> None:
+        self.reload()
+
     def reload(self, select_id: int | None = None) -> None:
         table = self.query_one(DataTable)
         keep = select_id if select_id is not None else self._selected_id()
-        current = self.workspace.datasets.current()
+        current = current_dataset(self)
         self._rows = self.workspace.datasets.list(include_archived=self.show_archived)
         table.clear()
         for ds in self._rows:
@@ -88,10 +84,18 @@ class DatasetsScreen(WorkspaceScreen):
         for index, ds in enumerate(self._rows):
             if ds.id == keep:
                 table.move_cursor(row=index)
-        archived_note = "showing archived" if self.show_archived else "archived hidden (h shows them)"
+        archived_note = "showing archived" if self.show_archived else self._archived_hidden()
         self.query_one("#datasets-summary", Static).update(
             f"{len(self._rows)} dataset{'s' if len(self._rows) != 1 else ''} · {archived_note}"
         )
+
+    def _archived_hidden(self) -> str:
+        key = self.key("toggle_archived")
+        return f"archived hidden ({key} shows them)" if key else "archived hidden"
+
+    def _changed(self, select_id: int) -> None:
+        """After a create, rename, archive or import: the list again, and the app told."""
+        self.reload(select_id)
         self.post_message(DatasetsChanged())
 
     def _selected(self) -> DatasetInfo | None:
@@ -104,79 +108,68 @@ class DatasetsScreen(WorkspaceScreen):
         selected = self._selected()
         return selected.id if selected else None
 
-    def _attempt(self, action_name: str, fn: Callable[[], DatasetInfo]) -> DatasetInfo | None:
-        try:
-            return fn()
-        except ForgeError as exc:
-            self.notify(str(exc), title=f"Cannot {action_name}", severity="error")
-            return None
-
     @on(DataTable.RowSelected)
     def _row_selected(self) -> None:
         self.action_switch()
 
     def action_switch(self) -> None:
+        """The app switches and says so; DatasetSwitched then marks the new current one here."""
         selected = self._selected()
-        if selected is None:
-            return
-        switched = self._attempt("switch", lambda: self.workspace.datasets.switch(selected.id))
-        if switched:
-            self.reload(switched.id)
-            self.notify(f"Now working in '{switched.name}'.")
+        if selected is not None:
+            self.post_message(SwitchDataset(selected.id))
 
+    @work(group="dialog")
     async def action_new(self) -> None:
-        self.app.push_screen(TextPrompt("Name of the new dataset", check=_name_problem), self._create)
-
-    def _create(self, name: str | None) -> None:
+        name = await self.app.push_screen_wait(
+            TextPrompt("Name of the new dataset", validators=[PassesCheck(check_dataset_name)])
+        )
         if not name:
             return
-        created = self._attempt("create", lambda: self.workspace.datasets.create(name))
+        created = self.report("create", lambda: self.workspace.datasets.create(name))
         if created:
-            self.reload(created.id)
-            self.notify(f"Created '{created.name}'. Press Enter to switch to it.")
+            self._changed(created.id)
+            # The table's own enter switches too, whatever the screen's binding is remapped to.
+            self.notify(f"Created '{created.name}'. Press {self.key('switch') or 'enter'} to switch to it.")
 
-    def action_rename(self) -> None:
+    @work(group="dialog")
+    async def action_rename(self) -> None:
         selected = self._selected()
         if selected is None:
             return
-
-        def rename(new_name: str | None) -> None:
-            if not new_name or new_name == selected.name:
-                return
-            renamed = self._attempt("rename", lambda: self.workspace.datasets.rename(selected.id, new_name))
-            if renamed:
-                self.reload(renamed.id)
-
-        self.app.push_screen(
-            TextPrompt(f"Rename '{selected.name}' to", value=selected.name, check=_name_problem), rename
+        new_name = await self.app.push_screen_wait(
+            TextPrompt(
+                f"Rename '{selected.name}' to", value=selected.name, validators=[PassesCheck(check_dataset_name)]
+            )
         )
+        if not new_name or new_name == selected.name:
+            return
+        renamed = self.report("rename", lambda: self.workspace.datasets.rename(selected.id, new_name))
+        if renamed:
+            self._changed(renamed.id)
 
     def action_archive(self) -> None:
         selected = self._selected()
         if selected is None:
             return
-        changed = self._attempt(
+        changed = self.report(
             "archive", lambda: self.workspace.datasets.set_archived(selected.id, not selected.archived)
         )
         if changed:
-            self.reload(changed.id)
+            self._changed(changed.id)
             verb = "Archived" if changed.archived else "Unarchived"
-            hint = " (h shows archived datasets)" if changed.archived and not self.show_archived else ""
+            key = self.key("toggle_archived")
+            hint = f" ({key} shows archived datasets)" if changed.archived and not self.show_archived and key else ""
             self.notify(f"{verb} '{changed.name}'{hint}.")
 
     def action_toggle_archived(self) -> None:
         self.show_archived = not self.show_archived
         self.reload()
 
-    def action_import(self) -> None:
+    @work(group="import", exclusive=True)
+    async def action_import(self) -> None:
         selected = self._selected()
-        if selected is None:
-            return
-
-        def done(_: object) -> None:
-            self.reload(selected.id)
-
-        ImportFlow(self, self.workspace.examples, selected.id, selected.name, done).start()
+        if selected is not None and await ImportFlow(self.app, self.workspace.examples, selected).run():
+            self._changed(selected.id)
 
     def action_verify(self) -> None:
         selected = self._selected()

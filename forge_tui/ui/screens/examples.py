@@ -3,40 +3,35 @@ select and delete (with undo until you leave), search, import."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 from typing import Any
 
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import Input, Static
 
 from forge_tui.core.desirability import DesirabilityFilter
-from forge_tui.core.errors import ForgeError
 from forge_tui.core.export_formats import FORMATS
-from forge_tui.core.models import Example, ExampleContent
+from forge_tui.core.models import DatasetInfo, Example, ExampleContent
 from forge_tui.services.examples import BrokenExample
 from forge_tui.services.workspace import Workspace
+from forge_tui.ui.current import current_dataset, no_dataset
 from forge_tui.ui.dialogs.common import Confirm
 from forge_tui.ui.dialogs.example_detail import ExampleDetail
-from forge_tui.ui.keys import key_for
-from forge_tui.ui.messages import DatasetSwitched
+from forge_tui.ui.dialogs.import_flow import ImportFlow
+from forge_tui.ui.messages import DatasetsChanged, DatasetSwitched, Regenerate
 from forge_tui.ui.screens.base import WorkspaceScreen
 from forge_tui.ui.widgets.example_table import DatasetSource, ExampleTable, ListSource
+from forge_tui.ui.widgets.examples_status import ExamplesStatus, ExamplesView, StatusKeys
 from forge_tui.ui.widgets.footer import ForgeFooter
 from forge_tui.ui.widgets.header import ForgeHeader
-from forge_tui.ui.widgets.import_flow import ImportFlow
-from forge_tui.ui.widgets.plain import PlainStatic
+from forge_tui.ui.widgets.search_bar import SearchBar
 
-SEARCH_BATCH = 200
-# How the status line names each desirability filter (f cycles them).
-FILTER_LABELS = {
-    DesirabilityFilter.ALL: "all examples",
-    DesirabilityFilter.DESIRABLE: "desirable (✓)",
-    DesirabilityFilter.UNDESIRABLE: "undesirable (✗)",
-    DesirabilityFilter.UNLABELLED: "unlabelled",
-}
+REGENERATE_AT_MOST = 64
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'s' if n != 1 else ''}"
 
 
 class ExamplesScreen(WorkspaceScreen):
@@ -69,43 +64,39 @@ class ExamplesScreen(WorkspaceScreen):
         self._undo: list[list[dict[str, Any]]] = []
         self._searching = ""
         self._search_done = False
-        self._search_damaged = 0  # rows the search met that cannot be read (listed with the matches)
-        self._status_text = ""
+        self._search_damaged = 0
         self.wanted = DesirabilityFilter.ALL
-        self._filter_key = ""  # its key as the bindings give it, looked up once (the status line follows the cursor)
-        dataset = workspace.datasets.current()
-        self.dataset_id: int | None = dataset.id if dataset else None
-        self.dataset_name = dataset.name if dataset else ""
+        self._keys: StatusKeys | None = None  # looked up once: the status line follows the cursor
 
-    def on_dataset_switched(self, message: DatasetSwitched) -> None:
-        # Interim: open again on the new dataset (issue 15 makes this screen show it in place).
-        if self.is_current:
-            self.app.switch_screen(ExamplesScreen(self.workspace))
+    @property
+    def dataset(self) -> DatasetInfo | None:
+        return current_dataset(self)
+
+    @property
+    def dataset_name(self) -> str:
+        dataset = self.dataset
+        return dataset.name if dataset else ""
 
     def compose(self) -> ComposeResult:
         yield ForgeHeader()
-        yield PlainStatic("", id="examples-status")
-        yield Input(placeholder="search every field — enter to search, escape to go back", id="examples-search")
+        yield ExamplesStatus(id="examples-status")
+        yield SearchBar(placeholder="search every field — enter to search, escape to go back", id="examples-search")
         yield ExampleTable(self._dataset_source(), id="examples-table")
         yield ForgeFooter()
 
     def _dataset_source(self) -> DatasetSource:
-        examples, dataset_id, wanted = self.workspace.examples, self.dataset_id, self.wanted
-
-        def count() -> int:
-            return examples.count(dataset_id, wanted) if dataset_id is not None else 0
-
-        def window(offset: int, limit: int) -> list[Any]:
-            return examples.window(dataset_id, offset, limit, wanted=wanted) if dataset_id is not None else []
-
-        return DatasetSource(count, window)
+        dataset = self.dataset
+        return DatasetSource.of(self.workspace.examples, dataset.id if dataset else None, self.wanted)
 
     @property
     def table(self) -> ExampleTable:
         return self.query_one(ExampleTable)
 
+    @property
+    def search_bar(self) -> SearchBar:
+        return self.query_one(SearchBar)
+
     def on_mount(self) -> None:
-        self.query_one("#examples-search", Input).display = False
         self.table.reload()
         self.table.focus()
         self._status()
@@ -113,37 +104,25 @@ class ExamplesScreen(WorkspaceScreen):
     def on_unmount(self) -> None:
         self._undo.clear()  # deletes become final when you leave
 
-    def _status(self) -> None:
-        table = self.table
-        if self.dataset_id is None:
-            text = "There is no current dataset: make one on the Datasets screen (d)."
-        elif self._searching:
-            state = "search finished; escape shows all" if self._search_done else "searching…"
-            damaged = self._search_damaged
-            found = f"{table.total - damaged} matching" + (f", {damaged} damaged (not searched)" if damaged else "")
-            text = f"'{self._searching}': {found}{self._filtered()} in '{self.dataset_name}' ({state})"
-        else:
-            text = f"'{self.dataset_name}': {table.total}{self._filtered()} example{'s' if table.total != 1 else ''}"
-        if self.dataset_id is not None:
-            key = self._filter_key = self._filter_key or key_for(self, "cycle_desirability")
-            if key and self.wanted is DesirabilityFilter.ALL:
-                text += f" · {key} filters ✓/✗"
-            elif key:
-                text += f" · {key}: {FILTER_LABELS[self.wanted.cycled()]}"
-        if table.selected:
-            text += f" · {len(table.selected)} selected (delete removes them)"
-        if self._undo:
-            text += " · u undoes the last delete"
-        if text != self._status_text:  # Static.update lays out again even for the same text; the cursor moves often
-            self._status_text = text
-            self.query_one("#examples-status", Static).update(text)
+    def on_dataset_switched(self, message: DatasetSwitched) -> None:
+        """Shows the new dataset in place: its rows, no search, no selection; deletes so far are final."""
+        self._undo.clear()
+        self._show_whole_dataset()
 
-    def _filtered(self) -> str:
-        return "" if self.wanted is DesirabilityFilter.ALL else f" {FILTER_LABELS[self.wanted]}"
+    def _status(self) -> None:
+        if self._keys is None:
+            self._keys = StatusKeys.bound(self.key)
+        table, dataset = self.table, self.dataset
+        view = ExamplesView(
+            dataset=dataset.name if dataset else None, total=table.total, wanted=self.wanted,
+            searching=self._searching, search_done=self._search_done, damaged=self._search_damaged,
+            selected=len(table.selected), can_undo=bool(self._undo),
+        )  # fmt: skip
+        self.query_one(ExamplesStatus).show(view, self._keys)
 
     def action_cycle_desirability(self) -> None:
         """All examples, then only the desirable, the undesirable, the unlabelled ones (KTO)."""
-        if self.dataset_id is None:
+        if self.dataset is None:
             return
         self.wanted = self.wanted.cycled()
         self.table.selected.clear()
@@ -159,32 +138,24 @@ class ExamplesScreen(WorkspaceScreen):
 
     # --- detail -----------------------------------------------------------------------------------
     @on(ExampleTable.Opened)
-    def _open(self, event: ExampleTable.Opened) -> None:
-        try:
-            example = self.workspace.examples.get(event.example_id)
-        except ForgeError as exc:
-            self.notify(str(exc), severity="error")
+    @work(group="detail")
+    async def _open(self, event: ExampleTable.Opened) -> None:
+        example = self.report("open the example", lambda: self.workspace.examples.get(event.example_id))
+        if example is None:
             return
 
         def save(ex: Example, content: ExampleContent, desirability: bool | None) -> Example:
             return self.workspace.examples.update(ex, content, desirability)
 
-        def closed(saved: Example | None) -> None:
-            if saved is not None:
-                self.table.reload()
-
-        self.app.push_screen(ExampleDetail(example, save), closed)
+        if await self.app.push_screen_wait(ExampleDetail(example, save)) is not None:
+            self.table.reload()
 
     def action_copy(self) -> None:
         """The example under the cursor as JSON (every field), to the clipboard (OSC 52 in a
         terminal, the browser's clipboard under serve)."""
         view = self.table.current()
-        if view is None:
-            return
-        try:
-            example = self.workspace.examples.get(view.id)
-        except ForgeError as exc:
-            self.notify(str(exc), severity="error")
+        example = self.report("copy the example", lambda: self.workspace.examples.get(view.id)) if view else None
+        if example is None:
             return
         record = next(FORMATS["raw"].render(example))
         text = json.dumps(record, indent=2, ensure_ascii=False, default=str)
@@ -193,36 +164,33 @@ class ExamplesScreen(WorkspaceScreen):
 
     # --- selection and delete -----------------------------------------------------------------------
     def action_select_all(self) -> None:
-        table = self.table
+        table, dataset = self.table, self.dataset
         if isinstance(table.source, ListSource):
             table.selected = {e.id for e in table.source.items}
-        elif self.dataset_id is not None:
-            table.selected = set(self.workspace.examples.ids(self.dataset_id, self.wanted))
+        elif dataset is not None:
+            table.selected = set(self.workspace.examples.ids(dataset.id, self.wanted))
         table.refresh()
         self._status()
 
-    def action_delete(self) -> None:
-        table = self.table
+    @work(group="delete", exclusive=True)
+    async def action_delete(self) -> None:
+        table, dataset = self.table, self.dataset
         doomed = table.chosen_ids()
-        if not doomed or self.dataset_id is None:
+        if not doomed or dataset is None:
             return
-        dataset_id = self.dataset_id
-
-        def answer(yes: bool | None) -> None:
-            if not yes:
-                return
-            removed = self.workspace.examples.delete(dataset_id, doomed)
-            self._undo.append(removed)
-            table.selected.clear()
-            if isinstance(table.source, ListSource):
-                gone = set(doomed)
-                table.source.items = [e for e in table.source.items if e.id not in gone]
-            table.reload()
-            self._status()
-            self.notify(f"Deleted {len(removed)} example{'s' if len(removed) != 1 else ''}; u undoes it.")
-
-        count = len(doomed)
-        self.app.push_screen(Confirm(f"Delete {count} example{'s' if count != 1 else ''}?", yes="Delete"), answer)
+        question = f"Delete {_plural(len(doomed), 'example')}?"
+        if not await self.app.push_screen_wait(Confirm(question, yes="Delete")):
+            return
+        removed = self.workspace.examples.delete(dataset.id, doomed)
+        self._undo.append(removed)
+        table.selected.clear()
+        if isinstance(table.source, ListSource):
+            gone = set(doomed)
+            table.source.items = [e for e in table.source.items if e.id not in gone]
+        table.reload()
+        self._status()
+        undo = self.key("undo")
+        self.notify(f"Deleted {_plural(len(removed), 'example')}" + (f"; {undo} undoes it." if undo else "."))
 
     def action_undo(self) -> None:
         if not self._undo:
@@ -234,34 +202,31 @@ class ExamplesScreen(WorkspaceScreen):
             self.action_clear()
         self.table.reload()
         self._status()
-        self.notify(f"Put back {len(removed)} example{'s' if len(removed) != 1 else ''}.")
+        self.notify(f"Put back {_plural(len(removed), 'example')}.")
 
     # --- regenerate --------------------------------------------------------------------------------------
     def action_regenerate(self) -> None:
         """The selected examples (or the one under the cursor) go to Audition as cards to ask again."""
-        chosen = self.table.chosen_ids()
-        if not chosen or self.dataset_id is None:
+        chosen, dataset = self.table.chosen_ids(), self.dataset
+        if not chosen or dataset is None:
             return
-        if len(chosen) > 64:
-            self.notify(f"{len(chosen)} selected: regenerate takes up to 64 at a time.", severity="warning")
+        if len(chosen) > REGENERATE_AT_MOST:
+            self.notify(f"{len(chosen)} selected: regenerate takes up to {REGENERATE_AT_MOST} at a time.",
+                        severity="warning")  # fmt: skip
             return
-        found = [e for e in self.workspace.examples.open_ids(self.dataset_id, chosen) if isinstance(e, Example)]
-        self.workspace.regenerate = found
-        self.app.action_show_audition()  # type: ignore[attr-defined]
+        found = [e for e in self.workspace.examples.open_ids(dataset.id, chosen) if isinstance(e, Example)]
+        self.post_message(Regenerate(found))
 
     # --- search -----------------------------------------------------------------------------------------
     def action_search(self) -> None:
-        search = self.query_one("#examples-search", Input)
-        search.display = True
-        search.focus()
+        self.search_bar.open()
 
-    @on(Input.Submitted, "#examples-search")
-    def _search_submitted(self, event: Input.Submitted) -> None:
-        text = event.value.strip()
-        if not text:
+    @on(SearchBar.Search)
+    def _search_asked(self, event: SearchBar.Search) -> None:
+        if event.text:
+            self._restart_search(event.text)
+        else:
             self.action_clear()
-            return
-        self._restart_search(text)
 
     def _restart_search(self, text: str) -> None:
         self._searching = text
@@ -271,61 +236,49 @@ class ExamplesScreen(WorkspaceScreen):
         self.table.selected.clear()
         self.table.reload(source, keep_cursor=False)
         self.table.focus()
-        self._search(text, source)
+        dataset, examples, wanted = self.dataset, self.workspace.examples, self.wanted
+        if dataset is not None:
+            self.search_bar.stream(source, lambda: examples.search(dataset.id, text, wanted))
 
-    @work(exclusive=True, group="examples-search")
-    async def _search(self, text: str, source: ListSource) -> None:
-        """Opens every example in a thread, a batch at a time, and shows matches as they come."""
-        if self.dataset_id is None:
+    @on(SearchBar.Found)
+    def _found(self, event: SearchBar.Found) -> None:
+        source = self.table.source
+        if event.owner is not source or not isinstance(source, ListSource):
             return
-        found = self.workspace.examples.search(self.dataset_id, text, self.wanted)
-        done = False
+        damaged = [item for item in event.batch if isinstance(item, BrokenExample)]
+        if damaged and not self._search_damaged:
+            self.notify(damaged[0].reason, title="A damaged row was not searched", severity="warning")
+        self._search_damaged += len(damaged)
+        source.items.extend(event.batch)
+        self.table.reload(keep_cursor=True)
+        self._status()
 
-        def next_batch() -> list[Example | BrokenExample]:
-            nonlocal done
-            batch: list[Example | BrokenExample] = []
-            for example in found:
-                batch.append(example)
-                if len(batch) >= SEARCH_BATCH:
-                    return batch
-            done = True
-            return batch
-
-        while not done and self._searching == text:
-            batch = await asyncio.to_thread(next_batch)
-            if self._searching != text:
-                break
-            damaged = [item for item in batch if isinstance(item, BrokenExample)]
-            if damaged and not self._search_damaged:
-                self.notify(damaged[0].reason, title="A damaged row was not searched", severity="warning")
-            self._search_damaged += len(damaged)
-            source.items.extend(batch)
-            self.table.reload(keep_cursor=True)
-            self._status()
-        if self._searching == text:
+    @on(SearchBar.Finished)
+    def _search_finished(self, event: SearchBar.Finished) -> None:
+        if event.owner is self.table.source:
             self._search_done = True
             self._status()
 
     def action_clear(self) -> None:
-        search = self.query_one("#examples-search", Input)
-        if not self._searching and not search.display:
-            return
+        if self._searching or self.search_bar.display:
+            self._show_whole_dataset()
+
+    def _show_whole_dataset(self) -> None:
         self._searching = ""
-        search.value = ""
-        search.display = False
+        self.search_bar.close()
         self.table.selected.clear()
         self.table.reload(self._dataset_source(), keep_cursor=False)
         self.table.focus()
         self._status()
 
     # --- import ------------------------------------------------------------------------------------------
-    def action_import(self) -> None:
-        if self.dataset_id is None:
-            self.notify("There is no current dataset: make one on the Datasets screen (d).", severity="warning")
+    @work(group="import", exclusive=True)
+    async def action_import(self) -> None:
+        dataset = self.dataset
+        if dataset is None:
+            self.notify(no_dataset(self.key("show_datasets")), severity="warning")
             return
-
-        def done(_: object) -> None:
+        if await ImportFlow(self.app, self.workspace.examples, dataset).run():
             self.table.reload()
             self._status()
-
-        ImportFlow(self, self.workspace.examples, self.dataset_id, self.dataset_name, done).start()
+            self.post_message(DatasetsChanged())

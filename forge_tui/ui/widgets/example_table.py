@@ -22,9 +22,9 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from forge_tui.core.control_chars import escape_controls
-from forge_tui.core.desirability import mark
+from forge_tui.core.desirability import DesirabilityFilter, mark
 from forge_tui.core.models import Example
-from forge_tui.services.examples import BrokenExample
+from forge_tui.services.examples import BrokenExample, ExampleService
 
 PAGE = 100
 CACHED_PAGES = 30
@@ -75,6 +75,18 @@ class DatasetSource:
     def rows(self, offset: int, limit: int) -> Sequence[Example | BrokenExample]:
         return self._window(offset, limit)
 
+    @classmethod
+    def of(cls, examples: ExampleService, dataset_id: int | None, wanted: DesirabilityFilter) -> DatasetSource:
+        """The examples of a dataset that `wanted` admits (none without a dataset)."""
+
+        def count() -> int:
+            return examples.count(dataset_id, wanted) if dataset_id is not None else 0
+
+        def window(offset: int, limit: int) -> list[Example | BrokenExample]:
+            return examples.window(dataset_id, offset, limit, wanted=wanted) if dataset_id is not None else []
+
+        return cls(count, window)
+
 
 class ListSource:
     """Rows already open (search matches, streaming in; a row that cannot be read shows why)."""
@@ -120,6 +132,27 @@ class ExampleTable(ScrollView, can_focus=True):
         Binding("shift+up", "extend(-1)", "Select up", show=False, id="table.extend_up"),
         Binding("enter", "open", "Open", id="table.open"),
     ]
+    DEFAULT_CSS = """
+    ExampleTable {
+        height: 1fr;
+        overflow-x: hidden;
+    }
+    ExampleTable > .example-table--header {
+        text-style: bold;
+        color: $text-muted;
+        background: $boost;
+    }
+    ExampleTable > .example-table--cursor {
+        background: $accent 40%;
+        color: $text;
+    }
+    ExampleTable > .example-table--selected {
+        background: $warning 20%;
+    }
+    ExampleTable > .example-table--broken {
+        color: $error;
+    }
+    """
     COMPONENT_CLASSES = {
         "example-table--header",
         "example-table--cursor",

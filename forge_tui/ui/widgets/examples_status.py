@@ -1,0 +1,88 @@
+"""The Examples screen's status line: the dataset, its count (or a search's matches), the filter, the
+selection, and the keys that act on them as they are bound."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from forge_tui.core.desirability import DesirabilityFilter
+from forge_tui.ui.current import no_dataset
+from forge_tui.ui.widgets.plain import PlainStatic
+
+# How the status line names each desirability filter (f cycles them).
+FILTER_LABELS = {
+    DesirabilityFilter.ALL: "all examples",
+    DesirabilityFilter.DESIRABLE: "desirable (✓)",
+    DesirabilityFilter.UNDESIRABLE: "undesirable (✗)",
+    DesirabilityFilter.UNLABELLED: "unlabelled",
+}
+
+
+@dataclass(frozen=True)
+class StatusKeys:
+    """The keys the line names, as the bindings give them ("" where none is bound)."""
+
+    datasets: str
+    cycle_filter: str
+    delete: str
+    undo: str
+    clear: str
+
+    @classmethod
+    def bound(cls, key: Callable[[str], str]) -> StatusKeys:
+        """Each from `key(action)` (the screen's `key`), the Examples screen's and the app's actions."""
+        return cls(key("show_datasets"), key("cycle_desirability"), key("delete"), key("undo"), key("clear"))
+
+
+@dataclass(frozen=True)
+class ExamplesView:
+    dataset: str | None  # its name; None when there is no current dataset
+    total: int
+    wanted: DesirabilityFilter = DesirabilityFilter.ALL
+    searching: str = ""
+    search_done: bool = False
+    damaged: int = 0  # rows the search met that cannot be read (listed with the matches)
+    selected: int = 0
+    can_undo: bool = False
+
+
+def _with_key(key: str, text: str) -> str:
+    return f"{key} {text}" if key else ""
+
+
+def status_line(view: ExamplesView, keys: StatusKeys) -> str:
+    if view.dataset is None:
+        text = no_dataset(keys.datasets)
+    else:
+        filtered = "" if view.wanted is DesirabilityFilter.ALL else f" {FILTER_LABELS[view.wanted]}"
+        if view.searching:
+            finished = "search finished" + (f"; {keys.clear} shows all" if keys.clear else "")
+            state = finished if view.search_done else "searching…"
+            found = f"{view.total - view.damaged} matching"
+            found += f", {view.damaged} damaged (not searched)" if view.damaged else ""
+            text = f"'{view.searching}': {found}{filtered} in '{view.dataset}' ({state})"
+        else:
+            text = f"'{view.dataset}': {view.total}{filtered} example{'s' if view.total != 1 else ''}"
+        if keys.cycle_filter and view.wanted is DesirabilityFilter.ALL:
+            text += f" · {keys.cycle_filter} filters ✓/✗"
+        elif keys.cycle_filter:
+            text += f" · {keys.cycle_filter}: {FILTER_LABELS[view.wanted.cycled()]}"
+    if view.selected:
+        removes = _with_key(keys.delete, "removes them")
+        text += f" · {view.selected} selected" + (f" ({removes})" if removes else "")
+    if view.can_undo and keys.undo:
+        text += f" · {keys.undo} undoes the last delete"
+    return text
+
+
+class ExamplesStatus(PlainStatic):
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__("", id=id)
+        self._shown = ""
+
+    def show(self, view: ExamplesView, keys: StatusKeys) -> None:
+        text = status_line(view, keys)
+        if text != self._shown:  # Static.update lays out again even for the same text; the cursor moves often
+            self._shown = text
+            self.update(text)

@@ -1,0 +1,169 @@
+"""The Export screen's form: format, reasoning, file type, split and seed, destination, the export
+button, progress and the result line. Choices post messages; the screen reads them through the
+typed accessors here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Horizontal, VerticalScroll
+from textual.message import Message
+from textual.widgets import Button, Checkbox, Input, Label, ProgressBar, Select, Static
+
+from forge_tui.core.custom_formats import CUSTOM_PREFIX
+from forge_tui.core.export_formats import FORMATS, REASONING_MODES
+from forge_tui.services.dataset_files import FILE_TYPES
+from forge_tui.services.exporting import SUFFIX, TABLE_TYPES
+from forge_tui.ui.shown import shown_markup
+from forge_tui.ui.widgets.plain import PlainStatic
+
+DEFAULT_FORMAT = "openai-chat"
+REASONING_LABELS = {
+    "field": "in the format's own field",
+    "think-tags": "as <think>…</think> before the answer",
+    "drop": "left out",
+}
+
+
+def reasoning_options(name: str) -> list[tuple[str, str]]:
+    modes = FORMATS[name].reasoning_modes if name in FORMATS else REASONING_MODES  # custom: all three
+    return [(f"{mode} — {REASONING_LABELS[mode]}", mode) for mode in modes]
+
+
+def format_about(name: str) -> str:
+    about = FORMATS[name].description if name in FORMATS else "custom (Jinja2)"
+    if name in FORMATS and FORMATS[name].needs:
+        about += f" — only examples with {FORMATS[name].needs}"
+    return about
+
+
+@dataclass(frozen=True)
+class Split:
+    share: float | None  # the train share; None writes one file
+    seed: int
+
+
+class ExportOptions(VerticalScroll, can_focus=False):
+    @dataclass
+    class FormatChosen(Message):
+        """Another format was chosen (its reasoning choices and the destination follow already)."""
+
+        name: str
+
+    class ReasoningChosen(Message):
+        pass
+
+    def __init__(self, run_label: str, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._run_label = run_label
+        self._dataset_name = ""
+
+    def compose(self) -> ComposeResult:
+        yield Label("Format")
+        yield Select[str]([(f.name, f.name) for f in FORMATS.values()], id="format", allow_blank=False,
+                          compact=True)  # fmt: skip
+        yield PlainStatic("", id="format-about", classes="dim")
+        yield Label("Reasoning")
+        yield Select[str](reasoning_options(DEFAULT_FORMAT), id="reasoning", value="field", allow_blank=False,
+                          compact=True)  # fmt: skip
+        yield Label("File type")
+        yield Select[str]([(t, t) for t in FILE_TYPES], id="file-type", value="jsonl", allow_blank=False,
+                          compact=True)  # fmt: skip
+        yield Checkbox("Spreadsheet-safe cells (= + - @ quoted)", id="spreadsheet-safe", compact=True)
+        yield Label("Train share (empty: one file) · seed")
+        with Horizontal(classes="row"):
+            yield Input("", type="number", id="split", placeholder="e.g. 0.9", compact=True)
+            yield Input("0", type="integer", id="export-seed", compact=True)
+        yield Label("Write to")
+        yield Input("", id="destination", compact=True)
+        yield Button(self._run_label, variant="primary", id="run", compact=True)
+        yield ProgressBar(id="progress", show_eta=False)
+        yield PlainStatic("", id="export-result")
+
+    def on_mount(self) -> None:
+        self.query_one("#progress", ProgressBar).display = False  # shown from the first export on
+        self.query_one("#spreadsheet-safe", Checkbox).display = False  # for CSV and TSV only
+
+    # --- what is chosen ---------------------------------------------------------------------------
+    @property
+    def chosen(self) -> str:
+        value = self.query_one("#format", Select).value
+        return value if isinstance(value, str) else DEFAULT_FORMAT
+
+    @property
+    def reasoning(self) -> str | None:
+        value = self.query_one("#reasoning", Select).value
+        return value if isinstance(value, str) else None
+
+    @property
+    def kind(self) -> str:
+        return str(self.query_one("#file-type", Select).value)
+
+    @property
+    def spreadsheet_safe(self) -> bool:
+        return self.kind in TABLE_TYPES and self.query_one("#spreadsheet-safe", Checkbox).value
+
+    @property
+    def destination(self) -> Path:
+        return Path(self.query_one("#destination", Input).value).expanduser()
+
+    def split(self) -> Split:
+        """Raises ValueError when the share or the seed is no number."""
+        share = self.query_one("#split", Input).value.strip()
+        return Split(float(share) if share else None, int(self.query_one("#export-seed", Input).value or 0))
+
+    # --- changing the choices ---------------------------------------------------------------------
+    def fill_formats(self, custom_names: list[str], chosen: str) -> None:
+        options = [(shown_markup(f"{f.name} — {f.description}"), f.name) for f in FORMATS.values()]
+        options += [(shown_markup(f"{CUSTOM_PREFIX}{name} — custom"), CUSTOM_PREFIX + name) for name in custom_names]
+        select = self.query_one("#format", Select)
+        select.set_options(options)
+        select.value = chosen if any(value == chosen for _, value in options) else DEFAULT_FORMAT
+
+    def set_dataset(self, name: str) -> None:
+        """The destination is named after the dataset and the format."""
+        self._dataset_name = name
+        self._set_destination()
+
+    def _set_destination(self) -> None:
+        stem = f"{self._dataset_name or 'dataset'}-{self.chosen.removeprefix(CUSTOM_PREFIX)}".replace(" ", "_")
+        self.query_one("#destination", Input).value = str(Path.cwd() / f"{stem}{SUFFIX.get(self.kind, '.jsonl')}")
+
+    @on(Select.Changed, "#format")
+    def _format_changed(self, event: Select.Changed) -> None:
+        event.stop()
+        name = self.chosen
+        self.query_one("#format-about", Static).update(format_about(name))
+        select = self.query_one("#reasoning", Select)
+        with self.prevent(Select.Changed):  # the format's default reasoning is chosen
+            select.set_options(reasoning_options(name))
+            select.value = FORMATS[name].reasoning if name in FORMATS else "field"
+        self._set_destination()
+        self.post_message(self.FormatChosen(name))
+
+    @on(Select.Changed, "#reasoning")
+    def _reasoning_changed(self, event: Select.Changed) -> None:
+        event.stop()
+        self.post_message(self.ReasoningChosen())
+
+    @on(Select.Changed, "#file-type")
+    def _type_changed(self, event: Select.Changed) -> None:
+        event.stop()
+        self.query_one("#spreadsheet-safe", Checkbox).display = self.kind in TABLE_TYPES
+        self._set_destination()
+
+    # --- a run ------------------------------------------------------------------------------------
+    def started(self, stop_key: str) -> None:
+        self.show_result("Exporting…" + (f" ({stop_key} stops)" if stop_key else ""))
+        bar = self.query_one("#progress", ProgressBar)
+        bar.update(total=None, progress=0)
+        bar.display = True
+
+    def progress(self, done: int, total: int) -> None:
+        self.query_one("#progress", ProgressBar).update(total=max(total, 1), progress=done)
+
+    def show_result(self, text: str) -> None:
+        self.query_one("#export-result", Static).update(text)

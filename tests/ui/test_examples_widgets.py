@@ -1,0 +1,109 @@
+"""The widgets of the Examples, Export and Datasets screens in small harness apps: what they post and
+show, without an account to unlock."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual import on
+from textual.app import App, ComposeResult
+from textual.message import Message
+from textual.widgets import Input, Select, Static
+
+from forge_tui.core.desirability import DesirabilityFilter
+from forge_tui.core.models import check_dataset_name
+from forge_tui.ui.dialogs.common import TextPrompt
+from forge_tui.ui.field_checks import PassesCheck
+from forge_tui.ui.widgets.examples_status import ExamplesView, StatusKeys, status_line
+from forge_tui.ui.widgets.export_options import ExportOptions
+from forge_tui.ui.widgets.search_bar import SearchBar
+from tests.ui.helpers import type_text, wait_for_screen, wait_until
+
+
+class Harness(App[None]):
+    """Shows `widgets` and keeps every message they post that reaches the app."""
+
+    def __init__(self, *widgets: Any) -> None:
+        super().__init__()
+        self._widgets = widgets
+        self.posted: list[Message] = []
+
+    def compose(self) -> ComposeResult:
+        yield from self._widgets
+
+    @on(SearchBar.Search)
+    @on(SearchBar.Found)
+    @on(SearchBar.Finished)
+    @on(ExportOptions.FormatChosen)
+    def _keep(self, message: Message) -> None:
+        self.posted.append(message)
+
+
+async def test_the_search_bar_asks_for_a_search_and_streams_results_in_batches() -> None:
+    bar = SearchBar()
+    app = Harness(bar)
+    async with app.run_test() as pilot:
+        assert not bar.display
+        bar.open()
+        await pilot.pause()
+        assert bar.display and app.focused is bar
+        await type_text(pilot, " tides ")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: app.posted)
+        assert app.posted == [SearchBar.Search("tides")]
+        owner = object()
+        bar.stream(owner, lambda: iter(range(450)))
+        await wait_until(pilot, lambda: any(isinstance(m, SearchBar.Finished) for m in app.posted))
+        found = [m for m in app.posted if isinstance(m, SearchBar.Found)]
+        assert [len(m.batch) for m in found] == [200, 200, 50] and all(m.owner is owner for m in found)
+        bar.close()
+        assert not bar.display and bar.value == ""
+
+
+async def test_a_prompt_with_a_validator_says_why_and_keeps_asking() -> None:
+    answers: list[str | None] = []
+    app = Harness()
+    async with app.run_test() as pilot:
+        app.push_screen(TextPrompt("Name", validators=[PassesCheck(check_dataset_name)]), answers.append)
+        await wait_for_screen(pilot, TextPrompt)
+        await pilot.press("space", "enter")
+        await wait_until(pilot, lambda: "needs a name" in str(app.screen.query_one("#prompt-error", Static).render()))
+        assert isinstance(app.screen, TextPrompt) and answers == []
+        app.screen.query_one(Input).value = "tides"
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: answers == ["tides"])
+
+
+async def test_export_options_follow_the_format_and_the_dataset() -> None:
+    options = ExportOptions("Export (^e)")
+    app = Harness(options)
+    async with app.run_test(size=(60, 40)) as pilot:
+        options.set_dataset("my set")
+        assert str(options.destination).endswith("my_set-openai-chat.jsonl")
+        options.query_one("#format", Select).value = "alpaca"
+        await wait_until(pilot, lambda: ExportOptions.FormatChosen("alpaca") in app.posted)
+        assert options.reasoning == "drop" and str(options.destination).endswith("my_set-alpaca.jsonl")
+        options.query_one("#file-type", Select).value = "csv"
+        await pilot.pause()
+        assert str(options.destination).endswith("my_set-alpaca.csv") and not options.spreadsheet_safe
+        options.query_one("#split", Input).value = "0.9"
+        assert (options.split().share, options.split().seed) == (0.9, 0)
+
+
+def test_the_examples_status_line_names_the_keys_it_is_given() -> None:
+    keys = StatusKeys(datasets="f9", cycle_filter="y", delete="ctrl+k", undo="^z", clear="esc")
+    view = ExamplesView(dataset="tides", total=3, selected=2, can_undo=True)
+    assert status_line(view, keys) == (
+        "'tides': 3 examples · y filters ✓/✗ · 2 selected (ctrl+k removes them) · ^z undoes the last delete"
+    )
+    searching = ExamplesView(dataset="tides", total=5, wanted=DesirabilityFilter.DESIRABLE, searching="q",
+                             search_done=True, damaged=1)  # fmt: skip
+    assert status_line(searching, keys) == (
+        "'q': 4 matching, 1 damaged (not searched) desirable (✓) in 'tides' (search finished; esc shows all)"
+        " · y: undesirable (✗)"
+    )
+    assert status_line(ExamplesView(dataset=None, total=0), keys) == (
+        "There is no current dataset: make one on the Datasets screen (f9)."
+    )
+    unbound = StatusKeys(datasets="", cycle_filter="", delete="", undo="", clear="")
+    assert status_line(view, unbound) == "'tides': 3 examples · 2 selected"
