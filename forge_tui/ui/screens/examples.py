@@ -21,7 +21,7 @@ from forge_tui.services.workspace import Workspace
 from forge_tui.ui.dialogs.common import Confirm
 from forge_tui.ui.dialogs.example_detail import ExampleDetail
 from forge_tui.ui.keys import key_for
-from forge_tui.ui.messages import DatasetSwitched
+from forge_tui.ui.messages import DatasetSwitched, Regenerate
 from forge_tui.ui.screens.base import WorkspaceScreen
 from forge_tui.ui.widgets.example_table import DatasetSource, ExampleTable, ListSource
 from forge_tui.ui.widgets.footer import ForgeFooter
@@ -246,8 +246,7 @@ class ExamplesScreen(WorkspaceScreen):
             self.notify(f"{len(chosen)} selected: regenerate takes up to 64 at a time.", severity="warning")
             return
         found = [e for e in self.workspace.examples.open_ids(self.dataset_id, chosen) if isinstance(e, Example)]
-        self.workspace.regenerate = found
-        self.app.action_show_audition()  # type: ignore[attr-defined]
+        self.post_message(Regenerate(found))
 
     # --- search -----------------------------------------------------------------------------------------
     def action_search(self) -> None:

@@ -32,6 +32,7 @@ from forge_tui.services.workspace import Workspace
 from forge_tui.ui.dialogs.common import Confirm, TextPrompt
 from forge_tui.ui.dialogs.pick import PickOne
 from forge_tui.ui.dialogs.slot_editor import SlotEditor
+from forge_tui.ui.messages import TemplateOpened
 from forge_tui.ui.screens.base import WorkspaceScreen
 from forge_tui.ui.shown import shown_cell
 from forge_tui.ui.widgets.footer import ForgeFooter
@@ -209,8 +210,8 @@ class TemplatesScreen(WorkspaceScreen):
     def _load(self, template: TemplateInfo | None) -> None:
         self._loading = True
         self.current = template
-        if template is not None:
-            self.workspace.last_template_id = template.id
+        if template is not None and template.id is not None:
+            self.post_message(TemplateOpened(template.id))
         self.slots = list(template.slots) if template else []
         self.query_one("#system-prompt", TextArea).load_text(template.system_prompt if template else "")
         self.query_one("#user-prompt", TextArea).load_text(template.user_prompt if template else "")
