@@ -23,6 +23,10 @@ class WorkspaceScreen(Screen[None]):
         super().__init__()
         self.workspace = workspace
 
+    def help_text(self) -> str:
+        """What F1 shows about the screen (a screen that names keys builds it from its bindings)."""
+        return self.HELP
+
     def report(
         self, action: str, call: Callable[[], T], *, severity: SeverityLevel = "error", title: str | None = None
     ) -> T | None:
