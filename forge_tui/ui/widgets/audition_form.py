@@ -13,7 +13,7 @@ from textual.validation import Integer, Number
 from textual.widget import Widget
 from textual.widgets import Button, Input, Label, Select
 
-from forge_tui.core.batch_defaults import DEFAULT_BATCH, DEFAULT_TEMPERATURE
+from forge_tui.core import batch_defaults
 from forge_tui.core.errors import InvalidInput
 from forge_tui.core.templates import TemplateInfo
 from forge_tui.services.audition import BatchSpec
@@ -84,14 +84,16 @@ class AuditionForm(VerticalScroll, can_focus=False):
         yield Select[int]([], id="template", allow_blank=True, prompt="(no templates)", compact=True)
         yield Vertical(id="slot-fields")
         yield Label("Cards")
-        yield _number_field(str(DEFAULT_BATCH), "batch", "Cards", whole=True)
+        yield _number_field(str(batch_defaults.DEFAULT_BATCH), "batch", "Cards", whole=True)
         yield Label("Generation model")
         yield Input(self._models[0], id="model", compact=True, placeholder="e.g. llama3.2")
         yield Label("Paraphrase model (empty: no paraphrasing)")
         yield Input(self._models[1], id="paraphrase-model", compact=True)
         yield Label("Temperature · seed (empty: random)")
         with Horizontal(classes="row"):
-            yield _number_field(f"{DEFAULT_TEMPERATURE:g}", "temperature", "The temperature", whole=False)
+            yield _number_field(
+                f"{batch_defaults.DEFAULT_TEMPERATURE:g}", "temperature", "The temperature", whole=False
+            )
             yield _number_field("", "seed", "The seed", whole=True, placeholder="random")
         yield Button("Generate", variant="primary", id="generate", compact=True)
 
@@ -141,7 +143,7 @@ class AuditionForm(VerticalScroll, can_focus=False):
             slots=slots,
             model=self.query_one("#model", Input).value.strip(),
             paraphrase_model=self.query_one("#paraphrase-model", Input).value.strip() or None,
-            batch=int(batch) if batch is not None else DEFAULT_BATCH,
+            batch=int(batch) if batch is not None else batch_defaults.DEFAULT_BATCH,
             temperature=float(temperature) if temperature is not None else None,
             seed=int(seed) if seed is not None else None,
         )
