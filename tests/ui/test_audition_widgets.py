@@ -80,9 +80,13 @@ async def test_the_form_yields_the_batch_its_fields_describe() -> None:
 
 @pytest.mark.parametrize(
     ("field", "text", "why"),
-    [("batch", "many", "Cards must be a number."), ("seed", "1.5", "The seed must be a number."),
-     ("temperature", "warm", "The temperature must be a number."), ("temperature", "nan", "The temperature must be a number.")],
-)  # fmt: skip
+    [
+        ("batch", "many", "Cards must be a number."),
+        ("seed", "1.5", "The seed must be a number."),
+        ("temperature", "warm", "The temperature must be a number."),
+        ("temperature", "nan", "The temperature must be a number."),
+    ],
+)
 async def test_a_number_that_is_not_one_is_refused_by_its_validator(field: str, text: str, why: str) -> None:
     app = FormHarness()
     async with app.run_test() as pilot:
