@@ -93,7 +93,8 @@ class AuditionScreen(WorkspaceScreen):
         self.deck.resume()
 
     def on_screen_suspend(self) -> None:
-        if not isinstance(self.app.screen, ModalScreen):  # a dialog leaves the cards in sight
+        stack = self.app.screen_stack
+        if not (stack and isinstance(stack[-1], ModalScreen)):  # a dialog leaves the cards in sight
             self.deck.pause()
 
     def _load_templates(self) -> list[TemplateInfo]:
