@@ -296,7 +296,7 @@ async def test_coming_back_finds_new_templates_and_the_one_opened_on_templates(h
 
 async def test_keys_named_on_the_screen_follow_a_remap(fast_home_dir: Path, fake: FakeOllama) -> None:
     config = fast_home_dir / "config.toml"
-    remap = '\n[keys]\n"audition.generate" = "f9"\n"card.retry" = "f2"\n'
+    remap = '\n[keys]\n"audition.generate" = "f9"\n"card.retry" = "f2"\n"card_editor.keep" = "f3"\n'
     config.write_text(config.read_text(encoding="utf-8") + remap, encoding="utf-8")
     home = open_home(fast_home_dir)
     prepare_backend(home, fake, paraphrase_model=None)
@@ -312,4 +312,8 @@ async def test_keys_named_on_the_screen_follow_a_remap(fast_home_dir: Path, fake
         await pilot.press("f9")
         await wait_until(pilot, lambda: batch_done(screen))
         assert screen.query(AuditionCard)[1].error_text.endswith("— f2 retries")
+        screen.query(AuditionCard).first().focus()
+        await pilot.press("e")
+        await wait_for_screen(pilot, CardEditor)
+        assert str(app.screen.query_one("#keep", Button).label) == "Keep edit (f3)"
     home.close()
