@@ -127,7 +127,7 @@ async def one_round(home: Home, cards: int, idle_seconds: float) -> dict[str, li
 
         probe.start()
         await pilot.press("ctrl+r")
-        await until(pilot, lambda: screen.session is not None and len(screen.card_widgets()) == cards)
+        await until(pilot, lambda: screen.session is not None and len(screen.deck.card_widgets()) == cards)
         session = screen.session
         assert session is not None
         presses: list[float] = []
@@ -143,7 +143,7 @@ async def one_round(home: Home, cards: int, idle_seconds: float) -> dict[str, li
             while app.focused is before and isinstance(before, AuditionCard):
                 await asyncio.sleep(0.001)
             presses.append(time.perf_counter() - pressed)
-            widgets = screen.card_widgets()
+            widgets = screen.deck.card_widgets()
             if app.focused in (widgets[0], widgets[-1]):
                 step = -step
             await asyncio.sleep(0.05)

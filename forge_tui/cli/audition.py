@@ -17,6 +17,7 @@ from forge_tui.cli.common import (
     open_home,
     unlock_workspace,
 )
+from forge_tui.core.batch_defaults import DEFAULT_BATCH, DEFAULT_TEMPERATURE, MAX_BATCH
 from forge_tui.core.errors import InvalidInput
 
 if TYPE_CHECKING:
@@ -74,13 +75,13 @@ def audition(
     slot: Annotated[
         list[str] | None, typer.Option("--slot", "-s", metavar="NAME=VALUE", help="A slot value (repeatable).")
     ] = None,
-    batch: Annotated[int, typer.Option("--batch", "-n", min=1, max=64, help="How many cards.")] = 3,
+    batch: Annotated[int, typer.Option("--batch", "-n", min=1, max=MAX_BATCH, help="How many cards.")] = DEFAULT_BATCH,
     model: Annotated[str | None, typer.Option("--model", help="Generation model (default: Settings).")] = None,
     paraphrase_model: Annotated[
         str | None,
         typer.Option("--paraphrase-model", help="Paraphrase model (default: Settings; '' for none)."),
     ] = None,
-    temperature: Annotated[float | None, typer.Option("--temperature")] = 0.8,
+    temperature: Annotated[float | None, typer.Option("--temperature")] = DEFAULT_TEMPERATURE,
     seed: Annotated[int | None, typer.Option("--seed", help="Batch seed (default: random).")] = None,
     max_tokens: Annotated[
         int | None, typer.Option("--max-tokens", min=1, help="Tokens per answer at most (default: Settings).")

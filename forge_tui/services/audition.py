@@ -18,6 +18,7 @@ from enum import StrEnum
 from typing import Any
 
 from forge_tui.core import paraphrase
+from forge_tui.core.batch_defaults import DEFAULT_BATCH, DEFAULT_TEMPERATURE, MAX_BATCH
 from forge_tui.core.chat import ChatMessage, ChatRequest, ToolCall, Usage
 from forge_tui.core.errors import InvalidInput
 from forge_tui.core.models import Example, ExampleContent, ExampleMeta
@@ -69,8 +70,8 @@ class BatchSpec:
     slots: dict[str, str]
     model: str
     paraphrase_model: str | None = None  # None: every card uses the prompt as written
-    batch: int = 3
-    temperature: float | None = 0.8
+    batch: int = DEFAULT_BATCH
+    temperature: float | None = DEFAULT_TEMPERATURE
     seed: int | None = None  # None: a random one, recorded with each example
     max_tokens: int | None = None  # None: the backend settings' max_tokens
     # Bulk regenerate: one card per preset instead of rendering the template (no paraphrasing).
@@ -206,8 +207,8 @@ class AuditionSession:
     ) -> None:
         if not spec.model:
             raise InvalidInput("No generation model chosen — pick one in Settings (s) or in the form")
-        if not 1 <= (len(spec.presets) or spec.batch) <= 64:
-            raise InvalidInput("A batch has 1 to 64 cards.")
+        if not 1 <= (len(spec.presets) or spec.batch) <= MAX_BATCH:
+            raise InvalidInput(f"A batch has 1 to {MAX_BATCH} cards.")
         self.backend = backend
         self.spec = spec
         self.listener = listener

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from forge_tui.core.models import DatasetInfo, Example, UserInfo
+from forge_tui.core.models import DatasetInfo, UserInfo
 from forge_tui.services.accounts import Unlocked
-from forge_tui.services.audition import AuditionSession
 from forge_tui.services.datasets import DatasetService
 from forge_tui.services.examples import BrokenExample, ExampleService
 from forge_tui.services.home import Home
@@ -30,12 +29,6 @@ class Workspace:
     examples: ExampleService
     settings: SettingsService
     templates: TemplateService
-    # The template last opened on the Templates screen: the Audition screen starts with it.
-    last_template_id: int | None = None
-    # The audition batch outlives its screen, so moving to another screen and back loses no card.
-    audition: AuditionSession | None = None
-    # Examples chosen on the Examples screen to be asked again; the Audition screen takes them.
-    regenerate: list[Example] | None = None
 
     @classmethod
     def open(cls, home: Home, unlocked: Unlocked) -> Workspace:

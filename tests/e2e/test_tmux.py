@@ -200,7 +200,7 @@ def test_whole_flow_in_tmux(pane: Pane, fast_home_dir: Path, fake: FakeOllama, t
 
     # --- audition: 3 cards ------------------------------------------------------------------------
     pane.keys("g")
-    pane.wait_for("Fill the slots and press ctrl+r", "country — A country", "Generation model")
+    pane.wait_for("Fill the slots and press ^r", "country — A country", "Generation model")
     assert pane.field("Template").startswith("Capital"), pane.report()
     # The template choice has the focus; then come the slot, the number of cards and the model.
     pane.keys("Tab")
@@ -233,7 +233,7 @@ def test_whole_flow_in_tmux(pane: Pane, fast_home_dir: Path, fake: FakeOllama, t
     pane.wait_until(
         lambda s: (
             "Added 2 examples to 'default'." in s
-            and "Fill the slots and press ctrl+r" in s
+            and "Fill the slots and press ^r" in s
             and "t Templates" in pane.footer
         ),
         "the starred cards added",

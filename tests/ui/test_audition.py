@@ -3,17 +3,18 @@ a failing card, cancel, a batch that survives leaving the screen; snapshots mid-
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 from textual import events
 from textual.app import App, ComposeResult
-from textual.widgets import Input
+from textual.widgets import Button, Input
 
 from forge_tui.core.models import Example
 from forge_tui.services.accounts import AccountService
 from forge_tui.services.audition import BatchState, Card, CardState
-from forge_tui.services.home import Home
+from forge_tui.services.home import Home, open_home
 from forge_tui.services.workspace import Workspace
 from forge_tui.ui.app import ForgeApp
 from forge_tui.ui.dialogs.card_editor import CardEditor
@@ -265,3 +266,54 @@ async def test_thinking_is_stored_and_rejected_answers_can_be_added_as_undesirab
         (rejected, "", False),
     ]
     assert "<think>" not in kept and thought.startswith("Okay, the user wants")
+
+
+async def test_coming_back_finds_new_templates_and_the_one_opened_on_templates(home: Home, fake: FakeOllama) -> None:
+    prepare_backend(home, fake, paraphrase_model=None)
+    app = ForgeApp(home)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_audition(pilot)
+        first = screen.template
+        assert first is not None and app.workspace is not None
+        added = app.workspace.templates.create("Added meanwhile", user_prompt="Count to {{ n }}.")
+        await pilot.press("t")  # Templates opens its first template; then the user moves to another
+        await wait_for_screen(pilot, TemplatesScreen)
+        templates = app.screen
+        assert isinstance(templates, TemplatesScreen)
+        for _ in range(3):
+            await pilot.press("down")
+            await pilot.pause()
+            if templates.current is not None and templates.current.id != first.id:
+                break
+        opened = templates.current
+        assert opened is not None and opened.id != first.id
+        await pilot.press("g")
+        await wait_for_screen(pilot, AuditionScreen)
+        assert app.screen is screen  # the same screen, shown again
+        await wait_until(pilot, lambda: screen.template is not None and screen.template.id == opened.id)
+        assert added.id in [t.id for t in screen.form.templates]
+
+
+async def test_keys_named_on_the_screen_follow_a_remap(fast_home_dir: Path, fake: FakeOllama) -> None:
+    config = fast_home_dir / "config.toml"
+    remap = '\n[keys]\n"audition.generate" = "f9"\n"card.retry" = "f2"\n"card_editor.keep" = "f3"\n'
+    config.write_text(config.read_text(encoding="utf-8") + remap, encoding="utf-8")
+    home = open_home(fast_home_dir)
+    prepare_backend(home, fake, paraphrase_model=None)
+    fake.faults_by_seed = {43: "drop"}  # card 2 of batch seed 42
+    app = ForgeApp(home)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_audition(pilot)
+        assert str(screen.query_one("#generate", Button).label) == "Generate (f9)"
+        await wait_until(pilot, lambda: audition_status(screen) == "Fill the slots and press f9 to generate.")
+        help_text = screen.help_text()
+        assert "press f9:" in help_text and "f2 retries a failed card" in help_text and "ctrl+r" not in help_text
+        screen.query_one("#seed", Input).value = "42"
+        await pilot.press("f9")
+        await wait_until(pilot, lambda: batch_done(screen))
+        assert screen.query(AuditionCard)[1].error_text.endswith("— f2 retries")
+        screen.query(AuditionCard).first().focus()
+        await pilot.press("e")
+        await wait_for_screen(pilot, CardEditor)
+        assert str(app.screen.query_one("#keep", Button).label) == "Keep edit (f3)"
+    home.close()

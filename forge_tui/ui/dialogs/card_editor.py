@@ -12,6 +12,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Label, Static, TextArea
 
 from forge_tui.core.errors import ForgeError
+from forge_tui.ui.keys import key_for
 from forge_tui.ui.widgets.plain import PlainLabel, PlainStatic
 
 # Applies the edit (answer, tool-call JSON or None) and raises ForgeError with the reason it is refused.
@@ -41,7 +42,7 @@ class CardEditor(ModalScreen[bool]):
                 yield TextArea(self._tool_calls, id="edit-tool-calls", soft_wrap=True)
             yield PlainStatic("", classes="error", id="edit-error")
             with Horizontal(classes="dialog-buttons"):
-                yield Button("Keep edit (ctrl+s)", variant="primary", id="keep", compact=True)
+                yield Button(f"Keep edit ({key_for(self, 'accept')})", variant="primary", id="keep", compact=True)
                 yield Button("Cancel", id="cancel", compact=True)
 
     def on_mount(self) -> None:

@@ -1,13 +1,12 @@
 """Audition (`g`): a slot form, then one card per paraphrased variation, streaming side by side.
 
-The session (services.audition) does the work; this screen only turns keys into session calls and
-repaints the cards that changed, at most REPAINT_HZ times a second, so a fast stream of tokens never
-starves the keyboard.
+The session (services.audition) does the work, AuditionForm reads the batch to ask for and CardDeck
+shows it; this screen turns keys into session calls. The app installs it once per workspace, so a
+batch goes on streaming while the user is on another screen and is all here on return.
 """
 
 from __future__ import annotations
 
-import gc
 import json
 from collections.abc import Callable
 from dataclasses import replace
@@ -15,13 +14,10 @@ from dataclasses import replace
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.suggester import SuggestFromList
-from textual.widget import Widget
-from textual.widgets import Button, Input, Label, Select, Static
+from textual.containers import Horizontal
+from textual.screen import ModalScreen
 
-from forge_tui.core.errors import ForgeError, InvalidInput
-from forge_tui.core.models import Example
+from forge_tui.core.errors import ForgeError
 from forge_tui.core.templates import TemplateInfo
 from forge_tui.services.audition import (
     AuditionSession,
@@ -36,30 +32,17 @@ from forge_tui.services.backends import BackendError, BackendService
 from forge_tui.services.workspace import Workspace
 from forge_tui.ui.dialogs.card_editor import CardEditor
 from forge_tui.ui.dialogs.pick import PickOne
-from forge_tui.ui.keys import key_for
+from forge_tui.ui.messages import AskAgain, StartWithTemplate
 from forge_tui.ui.screens.base import WorkspaceScreen
-from forge_tui.ui.shown import shown_markup
 from forge_tui.ui.widgets.audition_card import AuditionCard
+from forge_tui.ui.widgets.audition_form import AuditionForm
+from forge_tui.ui.widgets.card_deck import CardDeck, StatusKeys
 from forge_tui.ui.widgets.footer import ForgeFooter
 from forge_tui.ui.widgets.header import ForgeHeader
-from forge_tui.ui.widgets.plain import PlainLabel, PlainStatic
-
-REPAINT_HZ = 15
-DEFAULT_BATCH = 3
 
 
 class AuditionScreen(WorkspaceScreen):
     TITLE = "Audition"
-    HELP = (
-        "Fill the slots and press ctrl+r: the paraphrase model rewrites the prompt into one variation per "
-        "card and the generation model answers each, all at once. On a card: space stars it, e edits the "
-        "answer (and tool calls), x rejects it and asks again (the rejected answer is kept for preference "
-        "pairs), r retries a failed card, v switches the variation, h lists rejected answers, c copies. "
-        "ctrl+s adds the starred cards to the current dataset (labelled desirable for KTO, with the model's "
-        "reasoning); ctrl+o adds them and every answer rejected in this batch as an undesirable example of "
-        "its own. escape stops everything in flight. "
-        "Leave the paraphrase model empty to send the prompt as written."
-    )
     BINDINGS = [
         Binding("ctrl+r", "generate", "Generate", id="audition.generate"),
         Binding("ctrl+s", "add_starred", "Add starred", id="audition.add"),
@@ -70,113 +53,75 @@ class AuditionScreen(WorkspaceScreen):
 
     def __init__(self, workspace: Workspace) -> None:
         super().__init__(workspace)
-        self.templates: list[TemplateInfo] = []
-        self.template: TemplateInfo | None = None
-        # A batch from an earlier visit to this screen carries on here.
-        self.session: AuditionSession | None = workspace.audition
-        self._backend: BackendService | None = self.session.backend if self.session else None
-        self._dirty: set[int] = set()
-        self._status_dirty = False
-        self._status_text_shown = ""
-        self._gc_paused = False
-        self._keys: dict[str, str] = {}  # action -> its key as the bindings give it (status line)
+        self.session: AuditionSession | None = None
+        self._backend: BackendService | None = None
+        self._start_with: int | None = None  # the template last opened on the Templates screen
+
+    def help_text(self) -> str:
+        return _help_text(self.key, AuditionCard.key)
 
     # --- layout -----------------------------------------------------------------------
     def compose(self) -> ComposeResult:
         settings = self.workspace.settings.backend()
         yield ForgeHeader()
         with Horizontal(id="audition-body"):
-            with VerticalScroll(id="audition-form", can_focus=False):
-                yield Label("Template")
-                yield Select[int]([], id="template", allow_blank=True, prompt="(no templates)", compact=True)
-                yield Vertical(id="slot-fields")
-                yield Label("Cards")
-                yield Input(str(DEFAULT_BATCH), type="integer", id="batch", compact=True)
-                yield Label("Generation model")
-                yield Input(settings.generation_model or "", id="model", compact=True, placeholder="e.g. llama3.2")
-                yield Label("Paraphrase model (empty: no paraphrasing)")
-                yield Input(settings.paraphrase_model or "", id="paraphrase-model", compact=True)
-                yield Label("Temperature · seed (empty: random)")
-                with Horizontal(classes="row"):
-                    yield Input("0.8", type="number", id="temperature", compact=True)
-                    yield Input("", type="integer", id="seed", compact=True, placeholder="random")
-                yield Button("Generate (ctrl+r)", variant="primary", id="generate", compact=True)
-            with Vertical(id="audition-main"):
-                yield PlainStatic("Fill the slots and press ctrl+r to generate.", id="batch-status")
-                yield VerticalScroll(id="cards", can_focus=False)
+            yield AuditionForm(settings.generation_model or "", settings.paraphrase_model or "", id="audition-form")
+            yield CardDeck(id="audition-main")
         yield ForgeFooter()
 
+    @property
+    def form(self) -> AuditionForm:
+        return self.query_one(AuditionForm)
+
+    @property
+    def deck(self) -> CardDeck:
+        return self.query_one(CardDeck)
+
+    @property
+    def template(self) -> TemplateInfo | None:
+        return self.form.template
+
     def on_mount(self) -> None:
-        self.templates = self.workspace.templates.list()
-        select = self.query_one("#template", Select)
-        select.set_options([(shown_markup(t.name), t.id) for t in self.templates if t.id is not None])
-        session = self.session
-        chosen = session.spec.template.id if session else self.workspace.last_template_id
-        if not any(t.id == chosen for t in self.templates) and self.templates:
-            chosen = self.templates[0].id
-        if chosen is not None:
-            select.value = chosen
-        if session is not None:
-            session.listener = self._on_change
-            self._fill_form(session.spec)
-            self._status_dirty = True
-        self.set_interval(1 / REPAINT_HZ, self._repaint, name="audition-repaint")
+        generate = self.key("generate")
+        self.form.set_generate_key(generate)
+        self.deck.set_keys(StatusKeys(generate, self.key("add_starred"), self.key("add_with_rejected")))
         self._load_models()
-        examples, self.workspace.regenerate = self.workspace.regenerate, None
-        if examples:
-            self.call_after_refresh(self._regenerate, examples)
 
-    def _regenerate(self, examples: list[Example]) -> None:
+    def on_screen_resume(self) -> None:
+        # Templates may have been added or edited meanwhile; the batch streamed on without repaints.
+        self._load_templates()
+        self.deck.resume()
+
+    def on_screen_suspend(self) -> None:
+        stack = self.app.screen_stack
+        if not (stack and isinstance(stack[-1], ModalScreen)):  # a dialog leaves the cards in sight
+            self.deck.pause()
+
+    def _load_templates(self) -> list[TemplateInfo]:
+        templates = self.report("list the templates", self.workspace.templates.list) or []
+        chosen, self._start_with = self._start_with, None
+        self.form.set_templates(templates, chosen)
+        return templates
+
+    def on_start_with_template(self, message: StartWithTemplate) -> None:
+        if self.session is None:  # a batch keeps its own template
+            self._start_with = message.template_id
+
+    def on_ask_again(self, message: AskAgain) -> None:
         """Cards for stored examples (from the Examples screen): their own prompts, no paraphrasing."""
+        examples = message.examples
         ids = {e.meta.template_id for e in examples}
-        template = next((t for t in self.templates if len(ids) == 1 and t.id in ids), None)
-        if template is None:
-            template = TemplateInfo(name="Regenerated examples", user_prompt="(the examples' own prompts)")
-        try:
-            spec = replace(self._spec(template), presets=presets_from(examples), paraphrase_model=None)
-            session = AuditionSession(
-                self._backend_service(), spec, self.workspace.settings.backend().concurrency, self._on_change
-            )
-        except ForgeError as exc:
-            self._set_status(f"✗ {exc}", error=True)
-            return
-        self.notify(
-            f"Asking {len(examples)} example{'s' if len(examples) != 1 else ''} again: star the answers to keep."
+        templates = self.form.templates or self._load_templates()
+        template = next((t for t in templates if len(ids) == 1 and t.id in ids), None) or TemplateInfo(
+            name="Regenerated examples", user_prompt="(the examples' own prompts)"
         )
-        self._start(session)
-
-    def on_unmount(self) -> None:
-        self._pause_gc(False)
-        # The batch keeps streaming without a screen; the next Audition screen picks it up.
-        if self.session is not None:
-            self.session.listener = None
-        self.workspace.audition = self.session
-
-    def _fill_form(self, spec: BatchSpec) -> None:
-        self.query_one("#batch", Input).value = str(spec.batch)
-        self.query_one("#model", Input).value = spec.model
-        self.query_one("#paraphrase-model", Input).value = spec.paraphrase_model or ""
-        self.query_one("#temperature", Input).value = "" if spec.temperature is None else f"{spec.temperature:g}"
-        self.query_one("#seed", Input).value = "" if spec.seed is None else str(spec.seed)
-
-    @on(Select.Changed, "#template")
-    async def _template_changed(self, event: Select.Changed) -> None:
-        template = next((t for t in self.templates if t.id == event.value), None)
-        self.template = template
-        if template is not None:
-            self.workspace.last_template_id = template.id
-        fields = self.query_one("#slot-fields", Vertical)
-        await fields.remove_children()
-        if template is None:
-            return
-        typed = self.session.spec.slots if self.session and self.session.spec.template.id == template.id else {}
-        widgets: list[Widget] = []
-        for name in template.used_slots():
-            slot = template.slot(name)
-            value = typed.get(name, slot.default if slot else "")
-            widgets.append(PlainLabel(f"{name}{' — ' + slot.description if slot and slot.description else ''}"))
-            widgets.append(Input(value, id=f"slot-{name}", compact=True, classes="slot-input"))
-        await fields.mount_all(widgets)
+        session = self._new_session(
+            lambda: replace(self.form.spec(template), presets=presets_from(examples), paraphrase_model=None)
+        )
+        if session is not None:
+            count = len(examples)
+            self.notify(f"Asking {count} example{'s' if count != 1 else ''} again: star the answers to keep.")
+            self._start(session)
 
     @work(exclusive=True, group="audition-models")
     async def _load_models(self) -> None:
@@ -185,9 +130,7 @@ class AuditionScreen(WorkspaceScreen):
             models = await self._backend_service().models()
         except BackendError:
             return
-        names = [m.name for m in models]
-        for selector in ("#model", "#paraphrase-model"):
-            self.query_one(selector, Input).suggester = SuggestFromList(names, case_sensitive=False)
+        self.form.suggest_models([m.name for m in models])
 
     def _backend_service(self) -> BackendService:
         settings = self.workspace.settings.backend()
@@ -198,189 +141,70 @@ class AuditionScreen(WorkspaceScreen):
                 self.run_worker(old.aclose(), group="audition-close")
         return self._backend
 
-    # --- the form ---------------------------------------------------------------------
-    def _spec(self, template: TemplateInfo | None = None) -> BatchSpec:
-        template = template or self.template
-        if template is None:
-            raise InvalidInput("Choose a template first (t opens the Templates screen).")
-        slots = {i.id.removeprefix("slot-"): i.value for i in self.query(".slot-input").results(Input) if i.id}
-
-        def number(selector: str, kind: type[int] | type[float], what: str) -> float | None:
-            text = self.query_one(selector, Input).value.strip()
-            if not text:
-                return None
-            try:
-                return kind(text)
-            except ValueError:
-                raise InvalidInput(f"{what} must be a number.") from None
-
-        batch = number("#batch", int, "Cards")
-        seed = number("#seed", int, "The seed")
-        return BatchSpec(
-            template=template,
-            slots=slots,
-            model=self.query_one("#model", Input).value.strip(),
-            paraphrase_model=self.query_one("#paraphrase-model", Input).value.strip() or None,
-            batch=int(batch) if batch is not None else DEFAULT_BATCH,
-            temperature=number("#temperature", float, "The temperature"),
-            seed=int(seed) if seed is not None else None,
-        )
-
-    @on(Button.Pressed, "#generate")
-    def action_generate(self) -> None:
+    # --- the batch --------------------------------------------------------------------
+    def _new_session(self, spec: Callable[[], BatchSpec]) -> AuditionSession | None:
+        """A session for the batch `spec` reads; what is wrong with it goes to the status line."""
         try:
-            spec = self._spec()
-            session = AuditionSession(
-                self._backend_service(), spec, self.workspace.settings.backend().concurrency, self._on_change
-            )
+            concurrency = self.workspace.settings.backend().concurrency
+            return AuditionSession(self._backend_service(), spec(), concurrency, self.deck.mark)
         except ForgeError as exc:
-            self._set_status(f"✗ {exc}", error=True)
-            return
-        self._start(session)
+            self.deck.show_error(str(exc))
+            return None
+
+    @on(AuditionForm.Generate)
+    def action_generate(self) -> None:
+        session = self._new_session(self.form.spec)
+        if session is not None:
+            self._start(session)
 
     @work(exclusive=True, group="audition-batch")
     async def _start(self, session: AuditionSession) -> None:
         old, self.session = self.session, session
-        self.workspace.audition = session
+        if not session.spec.presets:
+            self.form.remember(session.spec)
+        self.deck.show(session)
         if old is not None:
             await old.close()
             if old.backend is not session.backend:
                 await old.backend.aclose()
-        await self._mount_cards()
+        await self.deck.remount()
         await session.run()
-        self._status_dirty = True
-
-    def _on_change(self, card: Card | None) -> None:
-        # Called for every token: only remember what to repaint (the status line counts stars and states).
-        self._status_dirty = True
-        if card is not None:
-            self._dirty.add(card.index)
-
-    # --- painting ---------------------------------------------------------------------
-    async def _mount_cards(self) -> None:
-        holder = self.query_one("#cards", VerticalScroll)
-        await holder.remove_children()
-        session = self.session
-        if session is not None and session.cards:
-            await holder.mount_all(AuditionCard(card) for card in session.cards)
-            first = holder.query(AuditionCard).first()
-            if not isinstance(self.focused, AuditionCard):
-                self.set_focus(first)
-
-    def card_widgets(self) -> list[AuditionCard]:
-        return list(self.query_one("#cards").query(AuditionCard).results(AuditionCard))
-
-    async def _repaint(self) -> None:
-        session = self.session
-        if session is None:
-            return
-        widgets = self.card_widgets()
-        if len(widgets) != len(session.cards) or any(
-            w.card is not c for w, c in zip(widgets, session.cards, strict=True)
-        ):
-            self._dirty.clear()
-            self._status_dirty = True
-            await self._mount_cards()
-            widgets = self.card_widgets()
-        if self._dirty:
-            dirty, self._dirty = self._dirty, set()
-            for index in dirty:
-                if index < len(widgets):
-                    widgets[index].show(session.cards[index])
-        streaming = any(c.state in (CardState.PENDING, CardState.STREAMING) for c in session.cards)
-        self._pause_gc(streaming)
-        if self._status_dirty or streaming:
-            self._status_dirty = False
-            self._set_status(self._status_text(session), error=session.state is BatchState.FAILED)
-
-    def _pause_gc(self, pause: bool) -> None:
-        # A full garbage collection holds the loop for 40 ms and more; while cards stream it waits
-        # (as Textual's own smooth scrolling does). Memory without cycles is still freed at once.
-        if pause and gc.isenabled():
-            gc.disable()
-            self._gc_paused = True
-        elif not pause and self._gc_paused:
-            self._gc_paused = False
-            gc.enable()
-
-    def _status_text(self, session: AuditionSession) -> str:
-        state = session.state
-        if session.spec.presets and state is BatchState.GENERATING:
-            return f"Asking {len(session.spec.presets)} stored examples again…"
-        if state is BatchState.PARAPHRASING:
-            return f"Paraphrasing with {session.spec.paraphrase_model}…"
-        if state is BatchState.FAILED:
-            return f"✗ {session.error} — ctrl+r tries again"
-        if not session.cards:
-            return "Fill the slots and press ctrl+r to generate." if state is not BatchState.CANCELLED else "Stopped."
-        counts: dict[CardState, int] = {}
-        for card in session.cards:
-            counts[card.state] = counts.get(card.state, 0) + 1
-        parts = [f"{n} {s.value}" for s, n in counts.items()]
-        starred = len(session.starred())
-        rejected = sum(len(card.rejected_in_batch()) for card in session.cards)
-        line = f"{len(session.cards)} cards: {', '.join(parts)} · ★ {starred} starred"
-        if starred:
-            line += f" — {self._key('add_starred')} adds them to the dataset"
-        if rejected:
-            answers = f"{rejected} rejected answer{'s' if rejected != 1 else ''}"
-            what = f"them plus {answers}" if starred else f"the {answers}"
-            line += f"{'; ' if starred else ' — '}{self._key('add_with_rejected')} adds {what} as undesirable"
-        if session.paraphrase_note:
-            line += f"\n{session.paraphrase_note}"
-        return line
-
-    def _key(self, action: str) -> str:
-        key = self._keys.get(action) or key_for(self, action)
-        self._keys[action] = key
-        return key
-
-    def _set_status(self, text: str, error: bool = False) -> None:
-        status = self.query_one("#batch-status", Static)
-        if text != self._status_text_shown:  # an update lays out the whole screen again
-            self._status_text_shown = text
-            status.update(text)
-        status.set_class(error, "error")
 
     # --- card keys --------------------------------------------------------------------
-    def _focused_card(self) -> Card | None:
-        focused = self.focused
-        if isinstance(focused, AuditionCard) and self.session is not None and focused.card in self.session.cards:
-            return focused.card
+    def _focused(self) -> tuple[AuditionSession, Card] | None:
+        focused, session = self.focused, self.session
+        if isinstance(focused, AuditionCard) and session is not None and focused.card in session.cards:
+            return session, focused.card
         return None
 
-    def _act(self, action: str, run: Callable[[], object]) -> None:
-        try:
-            run()
-        except ForgeError as exc:
-            self.notify(str(exc), title=f"Cannot {action}", severity="warning")
-
     def action_star(self) -> None:
-        card, session = self._focused_card(), self.session
-        if card is not None and session is not None:
-            self._act("star", lambda: session.star(card.index))
+        if found := self._focused():
+            session, card = found
+            self.report("star", lambda: session.star(card.index), severity="warning")
 
     def action_reject(self) -> None:
-        card, session = self._focused_card(), self.session
-        if card is None or session is None:
-            return
-        if card.state is not CardState.DONE:
-            self.notify("Wait for the answer to finish (r retries a failed card).", severity="warning")
-            return
-        self._act("reject", lambda: session.regenerate(card.index))
+        if found := self._focused():
+            session, card = found
+            if card.state is not CardState.DONE:
+                retry = AuditionCard.key("retry")
+                self.notify(f"Wait for the answer to finish ({retry} retries a failed card).", severity="warning")
+            else:
+                self.report("reject", lambda: session.regenerate(card.index), severity="warning")
 
     def action_retry(self) -> None:
-        card, session = self._focused_card(), self.session
-        if card is not None and session is not None:
+        if found := self._focused():
+            session, card = found
             if card.state is CardState.DONE:
-                self.notify("This card finished: x rejects the answer and asks again.", severity="warning")
-                return
-            self._act("retry", lambda: session.regenerate(card.index))
+                reject = AuditionCard.key("reject")
+                self.notify(f"This card finished: {reject} rejects the answer and asks again.", severity="warning")
+            else:
+                self.report("retry", lambda: session.regenerate(card.index), severity="warning")
 
-    def action_edit(self) -> None:
-        card, session = self._focused_card(), self.session
-        if card is None or session is None:
+    @work(group="audition-dialog")
+    async def action_edit(self) -> None:
+        if not (found := self._focused()):
             return
+        session, card = found
         if card.state is not CardState.DONE:
             self.notify("Wait for the answer to finish before editing it.", severity="warning")
             return
@@ -392,66 +216,45 @@ class AuditionScreen(WorkspaceScreen):
                 session.edit_tool_calls(card.index, calls_text)
             session.edit_output(card.index, answer)
 
-        self.app.push_screen(CardEditor(f"Edit card {card.index + 1}", card.answer, calls, apply))
+        await self.app.push_screen_wait(CardEditor(f"Edit card {card.index + 1}", card.answer, calls, apply))
 
-    def action_variation(self) -> None:
-        card, session = self._focused_card(), self.session
-        if card is None or session is None:
+    @work(group="audition-dialog")
+    async def action_variation(self) -> None:
+        if not (found := self._focused()):
             return
+        session, card = found
         options = [
             (str(i), f"{'●' if i == card.variation else ' '} {'(as written) ' if i == 0 else f'{i}. '}{text}")
             for i, text in enumerate(session.variations)
         ]
+        choice = await self.app.push_screen_wait(PickOne(f"Card {card.index + 1}: ask which variation?", options))
+        if choice is not None and int(choice) != card.variation:
+            self.report("switch variation", lambda: session.use_variation(card.index, int(choice)), severity="warning")
 
-        def picked(choice: str | None) -> None:
-            if choice is not None and int(choice) != card.variation:
-                self._act("switch variation", lambda: session.use_variation(card.index, int(choice)))
-
-        self.app.push_screen(PickOne(f"Card {card.index + 1}: ask which variation?", options), picked)
-
-    def action_history(self) -> None:
-        card = self._focused_card()
-        if card is None:
+    @work(group="audition-dialog")
+    async def action_history(self) -> None:
+        if not (found := self._focused()):
             return
-        rejected = card.rejected_here
-        if not rejected:
-            self.notify("No rejected answers for this card's prompt yet (x rejects one).")
+        card = found[1]
+        if not card.rejected_here:
+            self.notify(f"No rejected answers for this card's prompt yet ({AuditionCard.key('reject')} rejects one).")
             return
-        options = [(str(i), " ".join(text.split())[:200]) for i, text in enumerate(rejected, start=1)]
-        self.app.push_screen(
-            PickOne(f"Card {card.index + 1}: rejected answers, oldest first", options, "Escape closes"),
-        )
-
-    def action_copy(self) -> None:
-        card = self._focused_card()
-        if card is None:
-            return
-        text = card.answer
-        if card.calls:
-            text = (text + "\n" if text else "") + json.dumps(calls_to_json(card.calls), ensure_ascii=False)
-        self.app.copy_to_clipboard(text)
-        self.notify(f"Copied card {card.index + 1} ({len(text)} characters).")
+        options = [(str(i), " ".join(text.split())[:200]) for i, text in enumerate(card.rejected_here, start=1)]
+        title = f"Card {card.index + 1}: rejected answers, oldest first"
+        await self.app.push_screen_wait(PickOne(title, options, "Escape closes"))
 
     def action_card(self, step: int) -> None:
-        widgets = self.card_widgets()
-        if not widgets:
-            return
-        focused = self.focused
-        index = widgets.index(focused) if isinstance(focused, AuditionCard) and focused in widgets else -1
-        target = widgets[max(0, min(len(widgets) - 1, index + step))]
-        # At once, not after a refresh as Widget.focus does: a key typed right after j must act on
-        # the card j moved to.
-        self.set_focus(target)
+        self.deck.move(step)
 
     # --- batch keys -------------------------------------------------------------------
     def action_cancel(self) -> None:
-        if self.session is not None and (self.session.running or self.session.state is BatchState.PARAPHRASING):
-            self.run_worker(self.session.cancel(), group="audition-cancel")
+        session = self.session
+        if session is not None and (session.running or session.state is BatchState.PARAPHRASING):
+            self.run_worker(session.cancel(), group="audition-cancel")
             self.notify("Stopped every request in flight.")
 
     def action_toggle_form(self) -> None:
-        form = self.query_one("#audition-form")
-        form.display = not form.display
+        self.form.display = not self.form.display
 
     @work(exclusive=True, group="audition-add")
     async def action_add_starred(self) -> None:
@@ -468,7 +271,11 @@ class AuditionScreen(WorkspaceScreen):
             return
         dataset = self.workspace.datasets.current()
         if dataset is None:
-            self.notify("There is no current dataset: make one on the Datasets screen (d).", severity="warning")
+            where = self.key("show_datasets")
+            self.notify(f"There is no current dataset: make one on the Datasets screen ({where}).", severity="warning")
+            return
+        if not session.starred() and not (with_rejected and session.rejected_answers()):
+            self.notify(_nothing_to_add(with_rejected), title="Nothing added", severity="warning")
             return
         try:
             if with_rejected:
@@ -478,9 +285,33 @@ class AuditionScreen(WorkspaceScreen):
         except ForgeError as exc:
             self.notify(str(exc), title="Nothing added", severity="warning")
             return
-        if bad is None:
-            self.notify(f"Added {good} example{'s' if good != 1 else ''} to '{dataset.name}'.")
-        else:
-            plural = "s" if bad != 1 else ""
-            self.notify(f"Added {good} desirable and {bad} undesirable example{plural} to '{dataset.name}'.")
-        self._status_dirty = True
+        self.notify(_added_text(good, bad, dataset.name))
+
+
+def _help_text(key: Callable[[str], str], card: Callable[[str], str]) -> str:
+    """F1's text, naming the keys as the screen's and the cards' bindings give them."""
+    return (
+        f"Fill the slots and press {key('generate')}: the paraphrase model rewrites the prompt into one "
+        "variation per card and the generation model answers each, all at once. On a card: "
+        f"{card('star')} stars it, {card('edit')} edits the answer (and tool calls), {card('reject')} rejects "
+        "it and asks again (the rejected answer is kept for preference pairs), "
+        f"{card('retry')} retries a failed card, {card('variation')} switches the variation, "
+        f"{card('history')} lists rejected answers, {card('copy')} copies. {key('add_starred')} adds the "
+        "starred cards to the current dataset (labelled desirable for KTO, with the model's reasoning); "
+        f"{key('add_with_rejected')} adds them and every answer rejected in this batch as an undesirable "
+        f"example of its own. {key('cancel')} stops everything in flight. "
+        "Leave the paraphrase model empty to send the prompt as written."
+    )
+
+
+def _nothing_to_add(with_rejected: bool) -> str:
+    star, reject = AuditionCard.key("star"), AuditionCard.key("reject")
+    if with_rejected:
+        return f"Nothing to add: star the answers to keep ({star}) or reject answers ({reject}) first."
+    return f"No starred cards to add: star the answers you want to keep first ({star})."
+
+
+def _added_text(good: int, bad: int | None, dataset: str) -> str:
+    if bad is None:
+        return f"Added {good} example{'s' if good != 1 else ''} to '{dataset}'."
+    return f"Added {good} desirable and {bad} undesirable example{'s' if bad != 1 else ''} to '{dataset}'."

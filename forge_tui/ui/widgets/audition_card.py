@@ -18,7 +18,8 @@ from textual.geometry import Size
 from textual.strip import Strip
 from textual.widget import Widget
 
-from forge_tui.services.audition import Card, CardState
+from forge_tui.services.audition import Card, CardState, calls_to_json
+from forge_tui.ui.keys import key_for
 from forge_tui.ui.wrap import WrappedText
 
 LIVE_ROWS = 6
@@ -68,7 +69,36 @@ class AuditionCard(Widget, can_focus=True):
     }
     DEFAULT_CSS = """
     AuditionCard {
+        width: 1fr;
         height: auto;
+        border: round $primary 40%;
+        border-title-color: $text;
+        border-subtitle-color: $text-muted;
+        padding: 0 1;
+    }
+    AuditionCard:focus {
+        border: round $accent;
+        background: $boost;
+    }
+    AuditionCard.starred {
+        border: round $warning;
+        border-title-color: $warning;
+    }
+    AuditionCard.starred:focus {
+        border: double $warning;
+    }
+    AuditionCard.failed {
+        border: round $error 70%;
+    }
+    AuditionCard > .audition-card--variation {
+        color: $text-muted;
+        text-style: italic;
+    }
+    AuditionCard > .audition-card--tools {
+        color: $accent;
+    }
+    AuditionCard > .audition-card--error {
+        color: $error;
     }
     """
     BINDINGS = [
@@ -78,7 +108,7 @@ class AuditionCard(Widget, can_focus=True):
         Binding("r", "screen.retry", "Retry", id="card.retry"),
         Binding("v", "screen.variation", "Variation", id="card.variation"),
         Binding("h", "screen.history", "Rejected", id="card.history"),
-        Binding("c", "screen.copy", "Copy", id="card.copy"),
+        Binding("c", "copy", "Copy", id="card.copy"),
         Binding("up,k", "screen.card(-1)", "Previous card", id="card.previous", show=False),
         Binding("down,j", "screen.card(1)", "Next card", id="card.next", show=False),
     ]
@@ -93,9 +123,32 @@ class AuditionCard(Widget, can_focus=True):
         self._live = True
         self._rows: list[_Row] | None = None  # at self._rows_width
         self._rows_width = -1
+        self._retry_key: str | None = None
+
+    @property
+    def retry_key(self) -> str:
+        """The key that retries this card, as the bindings give it."""
+        if self._retry_key is None:
+            self._retry_key = key_for(self, "screen.retry")
+        return self._retry_key
+
+    @classmethod
+    def key(cls, action: str) -> str:
+        """The key a card binds to `action` ("star", "retry", …), as the bindings give it."""
+        card = cls(Card(index=0, variation=0, prompt=""))
+        return key_for(card, f"screen.{action}") or key_for(card, action)
 
     def on_mount(self) -> None:
         self.show(self.card)
+
+    def action_copy(self) -> None:
+        """The answer (and its tool calls as JSON) to the clipboard."""
+        card = self.card
+        text = card.answer
+        if card.calls:
+            text = (text + "\n" if text else "") + json.dumps(calls_to_json(card.calls), ensure_ascii=False)
+        self.app.copy_to_clipboard(text)
+        self.notify(f"Copied card {card.index + 1} ({len(text)} characters).")
 
     # --- what the card holds ------------------------------------------------------------
     def show(self, card: Card) -> None:
@@ -112,9 +165,9 @@ class AuditionCard(Widget, can_focus=True):
         lines += [f"⚠ {p}" for p in card.tool_problems] if card.edited_tool_calls is None else []
         problem = ""
         if card.state is CardState.FAILED:
-            problem = f"{card.error} — r retries"
+            problem = f"{card.error} — {self.retry_key} retries"
         elif card.state is CardState.CANCELLED:
-            problem = "Cancelled — r retries"
+            problem = f"Cancelled — {self.retry_key} retries"
         changed = self._variation.set(card.prompt)
         changed |= self._answer.set(card.answer or ("…" if live else ""))
         changed |= self._tools.set("\n".join(lines))
