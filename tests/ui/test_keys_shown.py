@@ -83,3 +83,30 @@ async def test_remapped_keys_show_in_help_footer_palette_and_status_line(fast_ho
         entries = await palette_entries(pilot, "lock")
         assert "Lock\nHide everything until the password is given again (^b)" in entries
     home.close()
+
+
+async def test_f1_on_examples_and_export_names_their_keys_as_remapped(fast_home_dir: Path) -> None:
+    config = fast_home_dir / CONFIG_FILE
+    keys = '"examples.search" = "f9"\n"table.open" = "f8"\n"export.run" = "f4"\n'
+    config.write_text(config.read_text(encoding="utf-8") + "\n[keys]\n" + keys, encoding="utf-8")
+    home = open_home(fast_home_dir)
+    make_user(home)
+    app = ForgeApp(home)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await unlock(pilot)
+        await wait_for_screen(pilot, DatasetsScreen)
+        shown: list[str] = []
+        for screen_key in ("e", "x"):
+            await pilot.press(screen_key)
+            await wait_until(pilot, lambda: not isinstance(app.screen, DatasetsScreen))
+            await pilot.press("f1")
+            await wait_for_screen(pilot, HelpScreen)
+            shown.append(" ".join(str(s.render()) for s in app.screen.query(Static)))
+            await pilot.press("escape")
+            await wait_until(pilot, lambda: not isinstance(app.screen, HelpScreen))
+            await pilot.press("d")
+            await wait_for_screen(pilot, DatasetsScreen)
+    examples, export = shown
+    assert "f8 opens one" in examples and "f9 searches every field" in examples
+    assert "/ searches" not in examples and "Enter opens" not in examples
+    assert "f4 exports" in export and "ctrl+e exports" not in export

@@ -19,6 +19,7 @@ from forge_tui.ui.current import current_dataset, no_dataset
 from forge_tui.ui.dialogs.common import Confirm
 from forge_tui.ui.dialogs.example_detail import ExampleDetail
 from forge_tui.ui.dialogs.import_flow import ImportFlow
+from forge_tui.ui.help_texts import examples_help
 from forge_tui.ui.messages import DatasetsChanged, DatasetSwitched, Regenerate
 from forge_tui.ui.screens.base import WorkspaceScreen
 from forge_tui.ui.widgets.example_table import DatasetSource, ExampleTable, ListSource
@@ -36,17 +37,6 @@ def _plural(n: int, word: str) -> str:
 
 class ExamplesScreen(WorkspaceScreen):
     TITLE = "Examples"
-    HELP = (
-        "The current dataset, a row per example. Enter opens one (edit, then ctrl+s saves). space "
-        "selects a row, shift+up/down extends the selection, ctrl+a selects all; delete removes the "
-        "selected rows (u puts them back until you leave this screen); ctrl+r sends them to Audition to be "
-        "answered again (star the new answers and add them). / searches every field of every "
-        "example (matches appear while the scan goes on; escape returns to the whole dataset). i imports "
-        "a file (JSONL, JSON, CSV, TSV, Parquet). c copies the example under the cursor as JSON; in the "
-        "detail view alt+c copies the whole focused field (ctrl+c copies a selection). The kto column shows "
-        "each example's desirability for KTO (✓ desirable, ✗ undesirable, blank: not labelled; set it in the "
-        "detail view); f shows all examples, then only desirable, undesirable or unlabelled ones."
-    )
     BINDINGS = [
         Binding("slash", "search", "Search", id="examples.search"),
         Binding("ctrl+a", "select_all", "Select all", id="examples.select_all"),
@@ -58,6 +48,9 @@ class ExamplesScreen(WorkspaceScreen):
         Binding("f", "cycle_desirability", "✓✗ filter", id="examples.desirability_filter"),
         Binding("escape", "clear", "Whole dataset", id="examples.clear"),
     ]
+
+    def help_text(self) -> str:
+        return examples_help(self.app, self.key)
 
     def __init__(self, workspace: Workspace) -> None:
         super().__init__(workspace)

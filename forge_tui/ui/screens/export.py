@@ -21,6 +21,7 @@ from forge_tui.services.exporting import CustomFormats, ExportSummary, export
 from forge_tui.services.workspace import Workspace
 from forge_tui.ui.current import current_dataset, no_dataset
 from forge_tui.ui.dialogs.common import Confirm, TextPrompt
+from forge_tui.ui.help_texts import export_help
 from forge_tui.ui.messages import DatasetSwitched
 from forge_tui.ui.screens.base import WorkspaceScreen
 from forge_tui.ui.widgets.export_options import DEFAULT_FORMAT, ExportOptions, Split
@@ -33,16 +34,6 @@ PREVIEW_EXAMPLES = 3
 
 class ExportScreen(WorkspaceScreen):
     TITLE = "Export"
-    HELP = (
-        "Choose a format and a file type, optionally a train share (0.9 writes NAME.train and NAME.valid, "
-        "shuffled with the seed), and where to write; ctrl+e exports. Reasoning (the model's thinking before "
-        "an answer) is written in the format's own field, as <think> text before the answer, or left out; "
-        "each format has its default. The preview shows the first examples "
-        "in the chosen format; escape stops a running export (nothing is written). Custom formats are Jinja2 "
-        "bodies that write one JSON object per example: "
-        "ctrl+n makes one, ctrl+d duplicates the chosen one, ctrl+s saves its body, ctrl+x deletes it. "
-        "The body sees `example` (every field), `messages` (OpenAI shape) and `conversation`."
-    )
     BINDINGS = [
         # Priority: the fields' own ctrl+e (end of line) would otherwise take it while one has focus,
         # and typing the destination then pressing ctrl+e is the natural order.
@@ -53,6 +44,9 @@ class ExportScreen(WorkspaceScreen):
         Binding("ctrl+x", "delete_format", "Delete format", id="export.delete_format"),
         Binding("escape", "stop", "Stop export", id="export.stop"),
     ]
+
+    def help_text(self) -> str:
+        return export_help(self.key)
 
     def __init__(self, workspace: Workspace) -> None:
         super().__init__(workspace)

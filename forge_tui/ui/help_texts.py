@@ -1,0 +1,49 @@
+"""F1's text about the longer screens, naming every key as the bindings in use give it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from textual.app import App
+from textual.widgets import TextArea
+
+from forge_tui.ui.dialogs.example_detail import ExampleDetail
+from forge_tui.ui.keys import class_key
+from forge_tui.ui.widgets.example_table import ExampleTable
+
+
+def examples_help(app: App[object], screen: Callable[[str], str]) -> str:
+    """`screen` names the Examples screen's own keys (WorkspaceScreen.key)."""
+
+    def table(action: str) -> str:
+        return class_key(app, ExampleTable, action)
+
+    return (
+        f"The current dataset, a row per example. {table('open')} opens one (edit, then "
+        f"{class_key(app, ExampleDetail, 'save')} saves). {table('toggle_row')} selects a row, "
+        f"{table('extend(-1)')}/{table('extend(1)')} extends the selection, {screen('select_all')} selects all; "
+        f"{screen('delete')} removes the selected rows ({screen('undo')} puts them back until you leave this "
+        f"screen); {screen('regenerate')} sends them to Audition to be answered again (star the new answers and "
+        f"add them). {screen('search')} searches every field of every example (matches appear while the scan "
+        f"goes on; {screen('clear')} returns to the whole dataset). {screen('import')} imports a file (JSONL, "
+        f"JSON, CSV, TSV, Parquet). {screen('copy')} copies the example under the cursor as JSON; in the detail "
+        f"view {class_key(app, ExampleDetail, 'copy_field')} copies the whole focused field "
+        f"({class_key(app, TextArea, 'copy')} copies a selection). The kto column shows each example's "
+        "desirability for KTO (✓ desirable, ✗ undesirable, "
+        "blank: not labelled; set it in the detail view); "
+        f"{screen('cycle_desirability')} shows all examples, then only desirable, undesirable or unlabelled ones."
+    )
+
+
+def export_help(screen: Callable[[str], str]) -> str:
+    """`screen` names the Export screen's keys (WorkspaceScreen.key)."""
+    return (
+        "Choose a format and a file type, optionally a train share (0.9 writes NAME.train and NAME.valid, "
+        f"shuffled with the seed), and where to write; {screen('export')} exports. Reasoning (the model's "
+        "thinking before an answer) is written in the format's own field, as <think> text before the answer, or "
+        "left out; each format has its default. The preview shows the first examples in the chosen format; "
+        f"{screen('stop')} stops a running export (nothing is written). Custom formats are Jinja2 bodies that "
+        f"write one JSON object per example: {screen('new_format')} makes one, {screen('duplicate_format')} "
+        f"duplicates the chosen one, {screen('save_format')} saves its body, {screen('delete_format')} deletes it. "
+        "The body sees `example` (every field), `messages` (OpenAI shape) and `conversation`."
+    )
