@@ -87,7 +87,7 @@ async def test_remapped_keys_show_in_help_footer_palette_and_status_line(fast_ho
 
 async def test_f1_on_examples_and_export_names_their_keys_as_remapped(fast_home_dir: Path) -> None:
     config = fast_home_dir / CONFIG_FILE
-    keys = '"examples.search" = "f9"\n"table.open" = "f8"\n"export.run" = "f4"\n'
+    keys = '"examples.search" = "f9"\n"table.open" = "f8"\n"export.run" = "f4"\n"examples.clear" = "f10"\n'
     config.write_text(config.read_text(encoding="utf-8") + "\n[keys]\n" + keys, encoding="utf-8")
     home = open_home(fast_home_dir)
     make_user(home)
@@ -99,6 +99,8 @@ async def test_f1_on_examples_and_export_names_their_keys_as_remapped(fast_home_
         for screen_key in ("e", "x"):
             await pilot.press(screen_key)
             await wait_until(pilot, lambda: not isinstance(app.screen, DatasetsScreen))
+            if screen_key == "e":
+                assert "f10 to go back" in app.screen.query_one("#examples-search", Input).placeholder
             await pilot.press("f1")
             await wait_for_screen(pilot, HelpScreen)
             shown.append(" ".join(str(s.render()) for s in app.screen.query(Static)))

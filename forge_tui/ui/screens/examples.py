@@ -20,6 +20,7 @@ from forge_tui.ui.dialogs.common import Confirm
 from forge_tui.ui.dialogs.example_detail import ExampleDetail
 from forge_tui.ui.dialogs.import_flow import ImportFlow
 from forge_tui.ui.help_texts import examples_help
+from forge_tui.ui.keys import class_key
 from forge_tui.ui.messages import DatasetsChanged, DatasetSwitched, Regenerate
 from forge_tui.ui.screens.base import WorkspaceScreen
 from forge_tui.ui.widgets.example_table import DatasetSource, ExampleTable, ListSource
@@ -73,7 +74,9 @@ class ExamplesScreen(WorkspaceScreen):
     def compose(self) -> ComposeResult:
         yield ForgeHeader()
         yield ExamplesStatus(id="examples-status")
-        yield SearchBar(placeholder="search every field — enter to search, escape to go back", id="examples-search")
+        submit = class_key(self.app, SearchBar, "submit")
+        hint = f"search every field — {submit} to search, {self.key('clear')} to go back"
+        yield SearchBar(placeholder=hint, id="examples-search")
         yield ExampleTable(self._dataset_source(), id="examples-table")
         yield ForgeFooter()
 
