@@ -9,11 +9,13 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any
+from pathlib import Path
+from typing import Any, TypeVar
 
 import pytest
 from textual.dom import DOMNode
 from textual.pilot import Pilot
+from textual.screen import Screen
 from textual.widgets import Input, Static
 from textual.worker import WorkerState
 
@@ -21,6 +23,7 @@ from forge_tui.core.backend_settings import BackendSettings
 from forge_tui.core.models import Example, ExampleContent, ExampleMeta
 from forge_tui.services import audition as audition_service
 from forge_tui.services.accounts import AccountService
+from forge_tui.services.config import CONFIG_FILE
 from forge_tui.services.home import Home
 from forge_tui.services.settings import SettingsService
 from forge_tui.services.workspace import Workspace
@@ -146,15 +149,35 @@ def outputs(workspace: Workspace) -> list[str]:
     return [e.content.output for e in workspace.examples.scan(dataset.id) if isinstance(e, Example)]
 
 
-async def open_examples(pilot: Pilot[None]) -> ExamplesScreen:
-    """Unlocks and opens the Examples screen."""
+ScreenT = TypeVar("ScreenT", bound=Screen[Any])
+
+
+async def at_datasets(pilot: Pilot[None]) -> None:
+    """Unlocks and waits for the Datasets screen, where every unlock lands."""
     await unlock(pilot)
     await wait_for_screen(pilot, DatasetsScreen)
-    await pilot.press("e")
-    await wait_for_screen(pilot, ExamplesScreen)
+
+
+async def open_screen(pilot: Pilot[None], key: str, kind: type[ScreenT]) -> ScreenT:
+    """Unlocks, waits for Datasets, then presses `key` and waits for the screen of `kind`."""
+    await at_datasets(pilot)
+    await pilot.press(key)
+    await wait_for_screen(pilot, kind)
     screen = pilot.app.screen
-    assert isinstance(screen, ExamplesScreen)
+    assert isinstance(screen, kind)
     return screen
+
+
+def remap_keys(home_dir: Path, keys: dict[str, str]) -> None:
+    """Adds a [keys] table to the data directory's config.toml: binding id -> key."""
+    config = home_dir / CONFIG_FILE
+    lines = "".join(f'"{binding}" = "{key}"\n' for binding, key in keys.items())
+    config.write_text(config.read_text(encoding="utf-8") + "\n[keys]\n" + lines, encoding="utf-8")
+
+
+async def open_examples(pilot: Pilot[None]) -> ExamplesScreen:
+    """Unlocks and opens the Examples screen."""
+    return await open_screen(pilot, "e", ExamplesScreen)
 
 
 def examples_status(screen: ExamplesScreen) -> str:
@@ -166,13 +189,7 @@ def examples_status(screen: ExamplesScreen) -> str:
 
 async def open_export(pilot: Pilot[None]) -> ExportScreen:
     """Unlocks and opens the Export screen."""
-    await unlock(pilot)
-    await wait_for_screen(pilot, DatasetsScreen)
-    await pilot.press("x")
-    await wait_for_screen(pilot, ExportScreen)
-    screen = pilot.app.screen
-    assert isinstance(screen, ExportScreen)
-    return screen
+    return await open_screen(pilot, "x", ExportScreen)
 
 
 # --- audition -----------------------------------------------------------------------------------

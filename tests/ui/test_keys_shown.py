@@ -13,14 +13,13 @@ from textual.widgets._footer import FooterKey
 
 from forge_tui.core.backend_settings import BackendSettings
 from forge_tui.services.accounts import AccountService
-from forge_tui.services.config import CONFIG_FILE
 from forge_tui.services.home import open_home
 from forge_tui.services.settings import SettingsService
 from forge_tui.ui.app import ForgeApp
 from forge_tui.ui.dialogs.help import HelpScreen
 from forge_tui.ui.screens.datasets import DatasetsScreen
 from forge_tui.ui.screens.settings import SettingsScreen
-from tests.ui.helpers import make_user, type_text, unlock, wait_for_screen, wait_until
+from tests.ui.helpers import at_datasets, make_user, remap_keys, type_text, unlock, wait_for_screen, wait_until
 
 REMAPPED = {"app.audition": "f6", "app.lock": "ctrl+b", "settings.refresh": "f7"}
 # What each remapped binding does, and its key as the footer writes it.
@@ -31,12 +30,6 @@ def dead_url() -> str:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return f"http://127.0.0.1:{s.getsockname()[1]}"
-
-
-def remap(home_dir: Path) -> None:
-    config = home_dir / CONFIG_FILE
-    lines = "".join(f'"{binding}" = "{key}"\n' for binding, key in REMAPPED.items())
-    config.write_text(config.read_text(encoding="utf-8") + "\n[keys]\n" + lines, encoding="utf-8")
 
 
 async def palette_entries(pilot: Pilot[None], query: str) -> list[str]:
@@ -51,7 +44,7 @@ async def palette_entries(pilot: Pilot[None], query: str) -> list[str]:
 
 
 async def test_remapped_keys_show_in_help_footer_palette_and_status_line(fast_home_dir: Path) -> None:
-    remap(fast_home_dir)
+    remap_keys(fast_home_dir, REMAPPED)
     home = open_home(fast_home_dir)
     make_user(home)
     # A server that does not answer: the model lists stay empty and their prompt names the refresh key.
@@ -86,15 +79,14 @@ async def test_remapped_keys_show_in_help_footer_palette_and_status_line(fast_ho
 
 
 async def test_f1_on_examples_and_export_names_their_keys_as_remapped(fast_home_dir: Path) -> None:
-    config = fast_home_dir / CONFIG_FILE
-    keys = '"examples.search" = "f9"\n"table.open" = "f8"\n"export.run" = "f4"\n"examples.clear" = "f10"\n'
-    config.write_text(config.read_text(encoding="utf-8") + "\n[keys]\n" + keys, encoding="utf-8")
+    remap_keys(
+        fast_home_dir, {"examples.search": "f9", "table.open": "f8", "export.run": "f4", "examples.clear": "f10"}
+    )
     home = open_home(fast_home_dir)
     make_user(home)
     app = ForgeApp(home)
     async with app.run_test(size=(120, 40)) as pilot:
-        await unlock(pilot)
-        await wait_for_screen(pilot, DatasetsScreen)
+        await at_datasets(pilot)
         shown: list[str] = []
         for screen_key in ("e", "x"):
             await pilot.press(screen_key)

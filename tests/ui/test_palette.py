@@ -16,7 +16,7 @@ from forge_tui.ui.screens.datasets import DatasetsScreen
 from forge_tui.ui.screens.examples import ExamplesScreen
 from forge_tui.ui.screens.unlock import UnlockScreen
 from tests.passwords import PASSWORD
-from tests.ui.helpers import make_user, type_text, unlock, wait_for_screen, wait_until
+from tests.ui.helpers import at_datasets, make_user, remap_keys, type_text, unlock, wait_for_screen, wait_until
 
 
 async def run_command(pilot: Pilot[None], text: str) -> None:
@@ -88,16 +88,12 @@ async def test_keys_remapped_in_config_and_theme_remembered(fast_home_dir: Any) 
     from forge_tui.services.home import open_home
     from forge_tui.ui.dialogs.help import HelpScreen
 
-    (fast_home_dir / "config.toml").write_text(
-        (fast_home_dir / "config.toml").read_text(encoding="utf-8") + '\n[keys]\n"app.examples" = "f5"\n',
-        encoding="utf-8",
-    )
+    remap_keys(fast_home_dir, {"app.examples": "f5"})
     home = open_home(fast_home_dir)
     make_user(home)
     app = ForgeApp(home)
     async with app.run_test(size=(100, 30)) as pilot:
-        await unlock(pilot)
-        await wait_for_screen(pilot, DatasetsScreen)
+        await at_datasets(pilot)
         await pilot.press("e")  # no longer bound
         await pilot.pause(0.2)
         assert isinstance(app.screen, DatasetsScreen)

@@ -33,7 +33,7 @@ from forge_tui.ui.widgets.template_editor import TemplateEditor
 from forge_tui.ui.widgets.template_list import TemplateList
 from tests.fake_ollama import FakeOllama
 from tests.passwords import PASSWORD
-from tests.ui.helpers import SLOW_TEMPLATE, make_user, type_text, unlock, wait_for_screen, wait_until
+from tests.ui.helpers import SLOW_TEMPLATE, make_user, open_screen, type_text, unlock, wait_for_screen, wait_until
 
 
 def prepare(home: Home, fake: FakeOllama) -> TemplateService:
@@ -43,13 +43,13 @@ def prepare(home: Home, fake: FakeOllama) -> TemplateService:
     return TemplateService(home, unlocked)
 
 
-async def open_templates(pilot: Pilot[None]) -> TemplatesScreen:
-    await unlock(pilot)
-    await wait_for_screen(pilot, DatasetsScreen)
-    await pilot.press("t")
-    await wait_for_screen(pilot, TemplatesScreen)
-    screen = pilot.app.screen
-    assert isinstance(screen, TemplatesScreen)
+async def open_templates(pilot: Pilot[None], filtered: str | None = None) -> TemplatesScreen:
+    """Opens Templates; with `filtered`, types it into the list's filter and focuses the list."""
+    screen = await open_screen(pilot, "t", TemplatesScreen)
+    if filtered is not None:
+        screen.query_one("#templates-filter", Input).value = filtered
+        await pilot.pause()
+        screen.query_one(TemplateList).focus()
     return screen
 
 
@@ -175,10 +175,7 @@ async def test_archive_hides_unless_show_archived(home: Home, fake: FakeOllama) 
     templates.create("Zeta archive me", user_prompt="x")
     app = ForgeApp(home)
     async with app.run_test(size=(120, 40)) as pilot:
-        screen = await open_templates(pilot)
-        screen.query_one("#templates-filter", Input).value = "Zeta"
-        await pilot.pause()
-        screen.query_one(TemplateList).focus()
+        screen = await open_templates(pilot, filtered="Zeta")
         await pilot.press("a")
         await pilot.pause()
         assert names(screen) == []
@@ -416,10 +413,7 @@ async def test_rename_duplicate_export_and_import_through_their_dialogs(
     templates.create("Zed", user_prompt="Hello {{ name }}")
     app = ForgeApp(home)
     async with app.run_test(size=(120, 40)) as pilot:
-        screen = await open_templates(pilot)
-        screen.query_one("#templates-filter", Input).value = "Zed"
-        await pilot.pause()
-        screen.query_one(TemplateList).focus()
+        screen = await open_templates(pilot, filtered="Zed")
 
         async def answer(key: str, text: str | None = None) -> None:
             await pilot.press(key)
