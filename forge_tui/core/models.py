@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -90,6 +91,23 @@ class ExampleContent(BaseModel):
         return {str(k): str(v) for k, v in value.items()} if isinstance(value, dict) else value
 
 
+class ExampleSource(StrEnum):
+    """Where an example came from."""
+
+    AUDITION = "audition"
+    IMPORT = "import"
+    JOB = "job"
+    PLAYGROUND = "playground"
+
+
+class ReviewState(StrEnum):
+    """A person's verdict: Audition adds accepted examples, jobs add unreviewed ones."""
+
+    ACCEPTED = "accepted"
+    UNREVIEWED = "unreviewed"
+    REJECTED = "rejected"
+
+
 class ExampleMeta(BaseModel):
     """Stored beside the sealed content: plain columns but `params`, which is sealed too."""
 
@@ -100,6 +118,11 @@ class ExampleMeta(BaseModel):
     template_id: int | None = None
     # KTO: True for a desirable completion, False for an undesirable one, None when not labelled.
     desirability: bool | None = None
+    source: ExampleSource = ExampleSource.AUDITION
+    job_id: int | None = None  # with source JOB: the job that made it
+    review: ReviewState = ReviewState.ACCEPTED
+    # Why the answer looks like another language or script than the job asked for; None when fine.
+    language_flag: str | None = None
 
 
 class Example(BaseModel):
