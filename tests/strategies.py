@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from forge_tui.core.models import ExampleContent, ExampleMeta
+from forge_tui.core.models import ExampleContent, ExampleMeta, ExampleSource, ReviewState
 from forge_tui.core.raw_records import RAW_NAMES
 
 TEXT = st.text(alphabet=st.characters(exclude_categories=["Cs"]), max_size=20)
@@ -48,4 +48,7 @@ META = st.builds(
     prompt_tokens=st.none() | st.integers(0, 10**6),
     completion_tokens=st.none() | st.integers(0, 10**6),
     desirability=st.none() | st.booleans(),
+    source=st.sampled_from(ExampleSource),
+    review=st.sampled_from(ReviewState),
+    language_flag=st.none() | TEXT.filter(bool),
 )

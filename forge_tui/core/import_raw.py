@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from forge_tui.core.bounded_text import clip
 from forge_tui.core.import_messages import ShapeError
 from forge_tui.core.kept_aside import Fields, desirability
-from forge_tui.core.models import ExampleContent, ExampleMeta
+from forge_tui.core.models import ExampleContent, ExampleMeta, ExampleSource, ReviewState
 from forge_tui.core.raw_records import IDENTITY
 
 _TEXTS = ("system_prompt", "user_prompt", "output", "reasoning")
@@ -25,7 +25,22 @@ _LISTS = ("tool_calls", "rejected", "turns")
 _COUNTS = ("prompt_tokens", "completion_tokens")
 # Every top-level name raw_example() consumes; raw_records.RAW_NAMES must be the same set, so an
 # extra field named like one of them is exported under "extra" instead of being consumed here.
-CONSUMED = frozenset((*_TEXTS, *_OBJECTS, *_LISTS, *IDENTITY, *_COUNTS, "params", "model", "extra", "desirability"))
+CONSUMED = frozenset(
+    (
+        *_TEXTS,
+        *_OBJECTS,
+        *_LISTS,
+        *IDENTITY,
+        *_COUNTS,
+        "params",
+        "model",
+        "extra",
+        "desirability",
+        "source",
+        "review",
+        "language_flag",
+    )
+)
 SIGNATURE = frozenset({"system_prompt", "user_prompt", "output"})
 
 
@@ -45,6 +60,15 @@ def _count(value: Any, name: str) -> int | None:
     raise ShapeError(f"'{name}' must be a whole number, found {clip(repr(value))}")
 
 
+def _flag(fields: Fields) -> str | None:
+    value = fields.take("language_flag")
+    if isinstance(value, str) and value:
+        return value
+    if value not in (None, ""):
+        fields.keep("language_flag", value)
+    return None
+
+
 def _label(value: Any) -> bool | None:
     if value in (None, ""):
         return None
@@ -54,7 +78,19 @@ def _label(value: Any) -> bool | None:
     return flag
 
 
+def _choice(fields: Fields, name: str, kind: type[ExampleSource] | type[ReviewState], default: str) -> Any:
+    """One of ours; any other value under that name (a field of another tool's) is kept aside."""
+    value = fields.take(name)
+    if isinstance(value, str) and value in {member.value for member in kind}:
+        return kind(value)
+    if value not in (None, ""):
+        fields.keep(name, value)
+    return kind(default)
+
+
 def raw_example(fields: Fields) -> tuple[ExampleContent, ExampleMeta]:
+    """A raw record restores the example as exported, where it came from and its review state too
+    (an example from a raw file without them counts as imported, and accepted)."""
     values: dict[str, Any] = {}
     for name in _TEXTS:
         given = fields.take(name)
@@ -81,6 +117,9 @@ def raw_example(fields: Fields) -> tuple[ExampleContent, ExampleMeta]:
             prompt_tokens=_count(fields.take("prompt_tokens"), "prompt_tokens"),
             completion_tokens=_count(fields.take("completion_tokens"), "completion_tokens"),
             desirability=_label(fields.take("desirability")),
+            source=_choice(fields, "source", ExampleSource, ExampleSource.IMPORT),
+            review=_choice(fields, "review", ReviewState, ReviewState.ACCEPTED),
+            language_flag=_flag(fields),
         )
     except ValidationError as exc:
         problem = exc.errors()[0]

@@ -18,7 +18,7 @@ from forge_tui.core.bounded_text import listing
 from forge_tui.core.errors import ForgeError, InvalidInput, NotFound
 from forge_tui.core.import_shapes import Mapping, ShapeError, UnknownShape, parse
 from forge_tui.core.kept_aside import summary_name
-from forge_tui.core.models import DatasetInfo
+from forge_tui.core.models import DatasetInfo, ExampleSource
 from forge_tui.core.plain_text import SPLITS
 from forge_tui.services.dataset_files import Located, RecordError, SkippedColumn, detect_type, read_records
 from forge_tui.services.datasets import DatasetService
@@ -132,7 +132,10 @@ def import_file(
                     summary.unknown_fields = exc.fields
                 skip(RecordError(located.where, str(exc), located.place))
                 continue
+            imported = parsed.shape != "raw"  # a raw record says where its example came from
             for content, meta in parsed.items:
+                if imported:
+                    meta.source = ExampleSource.IMPORT
                 batch.append(rows.sealed_values(cipher, dataset_id, content, meta))
                 summary.kept_aside.update(dict.fromkeys((summary_name(path) for path in content.extra), 1))
                 summary.desirable += meta.desirability is True

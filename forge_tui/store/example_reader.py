@@ -19,7 +19,7 @@ import orjson
 from pydantic import BaseModel
 
 from forge_tui.core.errors import DamagedRow
-from forge_tui.core.models import Example, ExampleContent, ExampleMeta
+from forge_tui.core.models import Example, ExampleContent, ExampleMeta, ExampleSource, ReviewState
 from forge_tui.store.vault import BOUND_VERSION, FieldCipher, SealBroken
 from forge_tui.store.visibility import VISIBLE_SQL
 
@@ -43,8 +43,15 @@ COLUMNS = (
     "desirability",
     "created_at",
     "updated_at",
+    "source",
+    "job_id",
+    "review",
+    "language_flag",
 )
 _SELECT = f"SELECT {', '.join(COLUMNS)} FROM example WHERE dataset_id = ? AND {VISIBLE_SQL} AND "
+
+_SOURCES = frozenset(ExampleSource)
+_REVIEWS = frozenset(ReviewState)
 
 SEALED = (
     "system_prompt", "user_prompt", "output", "slots", "tool_calls", "rejected", "turns", "reasoning", "extra",
@@ -131,7 +138,7 @@ def open_values(cipher: FieldCipher, values: Sequence[Any]) -> Example:
     fails to open, a missing field, a value of the wrong kind, invalid JSON, a time that is not one."""
     (
         rid, dataset_id, sp, up, out, slots, calls, rejected, turns, reasoning, extra, model, params, pt, ct, tid,
-        desirability, created, updated,
+        desirability, created, updated, source, job_id, review, language_flag,
     ) = values  # fmt: skip
     sealed = (sp, up, out, slots, calls, rejected, turns, reasoning, extra, params)
     marker = _MARKERS[(turns is not None, reasoning is not None, extra is not None)]
@@ -183,6 +190,10 @@ def open_values(cipher: FieldCipher, values: Sequence[Any]) -> Example:
         or (ct is not None and type(ct) is not int)
         or (tid is not None and type(tid) is not int)
         or (desirability is not None and not _is_flag(desirability))
+        or source not in _SOURCES
+        or review not in _REVIEWS
+        or (job_id is not None and type(job_id) is not int)
+        or (language_flag is not None and type(language_flag) is not str)
     ):
         raise _plain_problem(rid, values, params_json)
     meta = {
@@ -192,6 +203,10 @@ def open_values(cipher: FieldCipher, values: Sequence[Any]) -> Example:
         "completion_tokens": ct,
         "template_id": tid,
         "desirability": None if desirability is None else desirability == 1,
+        "source": ExampleSource(source),
+        "job_id": job_id,
+        "review": ReviewState(review),
+        "language_flag": language_flag,
     }
     return trusted(
         Example,
@@ -227,6 +242,12 @@ def _plain_problem(rid: str, values: Sequence[Any], params_json: bytes) -> Damag
             return DamagedRow(TABLE, column, rid, _what(value))
     if row["desirability"] is not None and not _is_flag(row["desirability"]):
         return DamagedRow(TABLE, "desirability", rid, "is neither 0, 1 nor empty (NULL)")
+    for column, allowed in (("source", _SOURCES), ("review", _REVIEWS)):
+        if row[column] not in allowed:
+            return DamagedRow(TABLE, column, rid, f"is not one of {', '.join(sorted(allowed))}")
+    for column, kind in (("job_id", int), ("language_flag", str)):
+        if row[column] is not None and type(row[column]) is not kind:
+            return DamagedRow(TABLE, column, rid, _what(row[column]))
     return DamagedRow(TABLE, "content", rid, "holds what this version cannot read")
 
 

@@ -105,6 +105,8 @@ class Example(SQLModel, table=True):
     __table_args__ = (
         Index("ix_example_dataset_id_id_insert_id", "dataset_id", "id", "insert_id"),
         Index("ix_example_dataset_id_desirability_id", "dataset_id", "desirability", "id", "insert_id"),
+        Index("ix_example_dataset_id_review_id", "dataset_id", "review", "id", "insert_id"),
+        Index("ix_example_job_id", "job_id"),
     )
 
     # Time-ordered text ids, made before the insert so they can be bound into the sealed fields.
@@ -125,6 +127,11 @@ class Example(SQLModel, table=True):
     extra: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
     # KTO label, plain so that SQL can filter on it: 1 desirable, 0 undesirable, NULL not labelled.
     desirability: bool | None = None
+    # Plain, so that SQL can filter on them (core.models.ExampleSource / ReviewState values).
+    source: str = Field(default="audition", sa_column_kwargs={"server_default": "audition"})
+    job_id: int | None = None
+    review: str = Field(default="accepted", sa_column_kwargs={"server_default": "accepted"})
+    language_flag: str | None = None
     rejected_count: int = 0
     model: str = ""
     params: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))  # sealed

@@ -309,3 +309,33 @@ def test_upgrade_from_0005_adds_reasoning_extra_and_desirability(tmp_path: Path)
         assert examples.count(1, DesirabilityFilter.UNLABELLED) == 0
     finally:
         home.close()
+
+
+def test_upgrade_from_0007_adds_source_review_and_language_flag(tmp_path: Path) -> None:
+    home_dir = tmp_path / "home"
+    home_dir.mkdir()
+    engine = make_engine(home_dir / "forge.db")
+    migrate(engine, "0005")
+    fill_revision_0005(engine)  # one example made by model 'm' (Audition)
+    migrate(engine, "0007")
+    with engine.begin() as conn:  # a copy of it without a model, as imports stored them
+        names = [c for c in columns(engine, "example") if c not in ("id", "model")]
+        conn.exec_driver_sql(
+            f"INSERT INTO example (id, model, {', '.join(names)}) SELECT 'imported-one', '', {', '.join(names)} "
+            "FROM example"
+        )
+    engine.dispose()
+
+    home = open_home(home_dir)
+    try:
+        with home.engine.connect() as conn:
+            stored = conn.exec_driver_sql("SELECT id, source, job_id, review, language_flag FROM example").all()
+            plan = conn.exec_driver_sql(
+                "EXPLAIN QUERY PLAN SELECT id FROM example WHERE dataset_id = 1 AND review = 'unreviewed' ORDER BY id"
+            ).all()
+        assert sorted(stored) == sorted(
+            [(EXAMPLE_ID, "audition", None, "accepted", None), ("imported-one", "import", None, "accepted", None)]
+        )
+        assert "ix_example_dataset_id_review_id" in " ".join(str(row[-1]) for row in plan)
+    finally:
+        home.close()
