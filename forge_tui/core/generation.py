@@ -21,6 +21,7 @@ from pydantic import BaseModel, Field, model_validator
 from forge_tui.core.batch_defaults import DEFAULT_TEMPERATURE
 from forge_tui.core.bounded_text import clip
 from forge_tui.core.errors import ForgeError, InvalidInput
+from forge_tui.core.language import check_supported
 from forge_tui.core.templates import SlotDef, TemplateInfo
 
 MAX_ITEMS = 1_000_000
@@ -98,6 +99,7 @@ class GenerationSpec(BaseModel):
             raise InvalidInput(f"Template '{clip(self.template.name)}' has no tools: a tool-calling job needs one.")
         if self.kind is ExampleKind.PREFERENCE and not self.second_model and self.second_temperature is None:
             raise InvalidInput("A preference job needs a second model or a second temperature.")
+        check_supported(self.language)
         defined = {s.name for s in self.template.slots}
         used = set(self.template.used_slots())
         for name, source in self.sources.items():

@@ -148,6 +148,14 @@ def language_flag(text: str, code_or_name: str | None) -> str | None:
     return None
 
 
+def check_supported(code_or_name: str | None) -> None:
+    """Raises ForgeError when answers in this language cannot be checked here (OpenCC missing)."""
+    if code_or_name:
+        chinese = language(code_or_name).chinese
+        if chinese is not None:
+            _converter("s2tw" if chinese == "traditional" else "t2s")
+
+
 def _changed_share(text: str, config: str) -> bool:
     """Whether OpenCC's conversion changes enough of the CJK characters to call the text the other
     form. Taiwan-standard s2tw rather than plain s2t: s2t also "changes" characters that Taiwan
