@@ -23,7 +23,8 @@ from forge_tui.core.errors import InvalidInput
 from forge_tui.core.models import Example, ExampleContent, ExampleMeta
 from forge_tui.core.prompt_render import render_prompts
 from forge_tui.core.templates import TemplateError, TemplateInfo
-from forge_tui.core.tool_checks import calls_to_json, tool_call_problems
+from forge_tui.core.tool_checks import calls_to_json as calls_to_json  # where the screens and the CLI import it
+from forge_tui.core.tool_checks import tool_call_problems
 from forge_tui.core.tool_json import json_items
 from forge_tui.llm.errors import BackendError
 from forge_tui.services.backends import BackendService

@@ -11,6 +11,7 @@ import pytest
 
 from forge_tui.core import language as lang
 from forge_tui.core.errors import ForgeError
+from forge_tui.core.generation import TOPIC_TEMPLATE, GenerationSpec, plan_items
 from forge_tui.core.language import instruction, language_flag, script_units, with_instruction
 
 TRADITIONAL = "潮汐是由月球和太陽的引力造成的。海水每天漲落兩次，台灣的漁民會依照潮汐安排出海的時間。"
@@ -82,5 +83,8 @@ def test_missing_opencc_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> Non
         with pytest.raises(ForgeError, match="needs the opencc package"):
             language_flag(SIMPLIFIED, "zh-TW")
         assert language_flag("Tides come twice a day.", "en") is None  # other languages still checked
+        zh = GenerationSpec(template=TOPIC_TEMPLATE, count=1, dataset_id=1, model="m", language="zh-TW")
+        with pytest.raises(ForgeError, match="needs the opencc package"):
+            plan_items(zh)  # before a job starts
     finally:
         lang._converter.cache_clear()
