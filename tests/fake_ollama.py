@@ -11,7 +11,8 @@ texts follow Ollama 0.12.6 (`api/types.go`, `server/routes.go`).
 Switches (`token_latency`, `first_byte_delay`, `parallel`, `busy`, `rate_limited`, `retry_after`,
 `fail_after_chunks`, `drop_after_chunks`, `fixed_reply`, `faults_by_seed`, `redirect_to`, `html_error`,
 `bad_line`, `endless`, and for /v1 only `api_key`, `omit_usage`, `omit_done`, `think_in_content`) may be changed while
-the server runs; each request reads them when it gets to the point where they matter. Observations:
+the server runs; each request reads them when it gets to the point where they matter (so does `invalid_tool_calls`).
+Observations:
 `requests` (each chat body as the client sent it, on either API), `max_in_flight`, `in_flight`,
 `disconnects`, `connections_accepted`.
 
@@ -20,7 +21,9 @@ the same request gets the same answer and another seed another one. In order of 
 
 * `fixed_reply` set: the content is exactly that text (no tool call, no think tags), streamed in pieces;
 * `tools` given and the last message is not a "tool" result: one chunk with `message.tool_calls`
-  ([{"function": {"index": 0, "name": <first tool>, "arguments": {...from its JSON schema}}}]);
+  ([{"function": {"index": 0, "name": <first tool>, "arguments": {...from its JSON schema}}}]); while
+  `invalid_tool_calls` is above 0, each such answer counts it down and leaves the schema's required
+  arguments out (what small models do), so the call does not fit the schema;
 * `format` given: JSON text valid for the schema (arrays: 3 distinct items unless minItems/maxItems say
   otherwise; objects: every listed property), or {"response": "..."} for "json";
 * otherwise a few sentences of plain words, 20-60 pieces.
@@ -602,6 +605,20 @@ def _from_openai_request(r: dict[str, Any]) -> tuple[dict[str, Any] | None, str 
     }, None
 
 
+def _without_required(call: dict[str, Any], tools: list[Any]) -> dict[str, Any]:
+    """The call with the arguments its tool's schema requires left out."""
+    function = call["function"]
+    required: set[str] = set()
+    for tool in tools:
+        spec = tool.get("function") if isinstance(tool, dict) else None
+        if isinstance(spec, dict) and spec.get("name") == function["name"]:
+            params = spec.get("parameters")
+            listed = params.get("required") if isinstance(params, dict) else None
+            required = {r for r in listed if isinstance(r, str)} if isinstance(listed, list) else set()
+    arguments = {k: v for k, v in function["arguments"].items() if k not in required}
+    return {"function": {**function, "arguments": arguments}}
+
+
 def _split_arguments(text: str, parts: int = 3) -> list[str]:
     """A JSON string cut into `parts` pieces (fewer if it is shorter), as OpenAI streams arguments."""
     count = max(1, min(parts, len(text)))
@@ -954,6 +971,7 @@ class FakeOllama:
         self.fail_after_chunks: int | None = None
         self.drop_after_chunks: int | None = None
         self.fixed_reply: str | None = None
+        self.invalid_tool_calls = 0
         self.endless = False
         # Faults for single requests, chosen by options.seed: "fail" (mid-stream error), "drop"
         # (connection cut mid-stream), "stall" (a stream that stops sending but stays open; a whole
@@ -1448,6 +1466,10 @@ class FakeOllama:
             content = fixed
         elif tools and last_role != "tool":
             tool_calls = self._tool_calls(tools, rng)
+            with self._lock:
+                invalid, self.invalid_tool_calls = self.invalid_tool_calls > 0, max(0, self.invalid_tool_calls - 1)
+            if invalid and tool_calls:
+                tool_calls = [_without_required(call, tools) for call in tool_calls]
             content = ""
         elif fmt:
             content = prefix + _format_content(fmt, rng)

@@ -17,16 +17,19 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from forge_tui.core import paraphrase
 from forge_tui.core.batch_defaults import DEFAULT_BATCH, DEFAULT_TEMPERATURE, MAX_BATCH
 from forge_tui.core.chat import ChatMessage, ChatRequest, ToolCall, Usage
 from forge_tui.core.errors import InvalidInput
 from forge_tui.core.models import Example, ExampleContent, ExampleMeta
-from forge_tui.core.templates import TemplateError, TemplateInfo, check_tool_arguments, render
+from forge_tui.core.prompt_render import render_prompts
+from forge_tui.core.templates import TemplateError, TemplateInfo
+from forge_tui.core.tool_checks import calls_to_json as calls_to_json  # where the screens and the CLI import it
+from forge_tui.core.tool_checks import tool_call_problems
 from forge_tui.core.tool_json import json_items
 from forge_tui.llm.errors import BackendError
 from forge_tui.services.backends import BackendService
 from forge_tui.services.examples import ExampleService
+from forge_tui.services.paraphrasing import paraphrases
 
 # Each card and each regeneration gets its own seed, derived from the batch seed, so a batch can be
 # repeated exactly and a regenerated answer differs from the one it replaces.
@@ -152,17 +155,8 @@ def _rendered(spec: BatchSpec) -> tuple[dict[str, str], str, str]:
     the first preset's prompt then stands for the batch."""
     if spec.presets:
         return {}, "", spec.presets[0].prompt
-    template = spec.template
-    values = {s.name: s.default for s in template.slots} | dict(spec.slots)
-    slot_values = {name: values.get(name, "") for name in template.used_slots()}
-    missing = [name for name in slot_values if name not in values]
-    if missing:
-        raise TemplateError(f"slot '{missing[0]}' has no value and no default")
-    system_prompt = render(template.system_prompt, slot_values).strip() if template.system_prompt else ""
-    original = render(template.user_prompt, slot_values).strip()
-    if not original:
-        raise TemplateError("the user prompt is empty")
-    return slot_values, system_prompt, original
+    rendered = render_prompts(spec.template, spec.slots)
+    return rendered.slots, rendered.system_prompt, rendered.user_prompt
 
 
 def presets_from(examples: Iterable[Example]) -> tuple[Preset, ...]:
@@ -178,10 +172,6 @@ def presets_from(examples: Iterable[Example]) -> tuple[Preset, ...]:
         )
         for e in examples
     )
-
-
-def calls_to_json(calls: Iterable[ToolCall]) -> list[dict[str, Any]]:
-    return [{"name": c.name, "arguments": c.arguments, **({"id": c.id} if c.id else {})} for c in calls]
 
 
 def _answer_text(card: Card) -> str:
@@ -262,16 +252,9 @@ class AuditionSession:
     async def _paraphrase(self) -> list[str]:
         wanted = self.spec.batch
         assert self.spec.paraphrase_model is not None
-        request = ChatRequest(
-            model=self.spec.paraphrase_model,
-            messages=paraphrase.messages(self.original, wanted),
-            response_schema=paraphrase.schema(wanted),
-            temperature=0.9,
-            seed=self.seed,
-            max_tokens=self.max_tokens,
+        found = await paraphrases(
+            self.backend, self.spec.paraphrase_model, self.original, wanted, self.seed, self.max_tokens
         )
-        result = await self.backend.complete(request)
-        found = paraphrase.parse_variations(result.content, self.original)[:wanted]
         if len(found) < wanted:
             self.paraphrase_note = (
                 f"The paraphrase model gave {len(found)} distinct variation{'s' if len(found) != 1 else ''} "
@@ -367,15 +350,7 @@ class AuditionSession:
         return card
 
     def tool_problems(self, calls: list[ToolCall]) -> list[str]:
-        tools = {t.name: t for t in self.spec.template.tools}
-        problems = []
-        for call in calls:
-            tool = tools.get(call.name)
-            if tool is None:
-                problems.append(f"'{call.name}' is not one of the template's tools ({', '.join(tools) or 'none'})")
-                continue
-            problems += [f"{call.name}: {p}" for p in check_tool_arguments(tool, call.arguments)]
-        return problems
+        return tool_call_problems(self.spec.template.tools, calls)
 
     # --- streaming ----------------------------------------------------------------------
     def _start(self, card: Card) -> None:

@@ -1,0 +1,240 @@
+"""A generation job's spec and its plan: which slot values each item gets, and its seed (no I/O).
+
+The plan is pure and deterministic for the spec's seed. A weighted value list is realised exactly in
+proportion to its weights (largest remainder: weights 1 and 2 over 300 items give 100 and 200), an
+explicit list of values evenly, several slots' lists in combination as their cartesian product
+(cycled when there are more items than combinations); each slot's values are then shuffled with a
+generator seeded by the job's seed and the slot's name, so slots do not move in step.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from enum import StrEnum
+from fractions import Fraction
+
+from pydantic import BaseModel, Field, model_validator
+
+from forge_tui.core.batch_defaults import DEFAULT_TEMPERATURE
+from forge_tui.core.bounded_text import clip
+from forge_tui.core.errors import ForgeError, InvalidInput
+from forge_tui.core.language import check_supported
+from forge_tui.core.templates import SlotDef, TemplateInfo
+
+MAX_ITEMS = 1_000_000
+MAX_TURNS = 50
+MAX_SEED = 2**31 - 1
+DEFAULT_MAX_TOKENS = 1024
+DEFAULT_TURNS = 3
+
+
+class ItemFailed(ForgeError):
+    """One item of a job could not be made; the reason is recorded with the item and the job goes on."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class ExampleKind(StrEnum):
+    SINGLE = "single"
+    MULTI_TURN = "multi_turn"
+    PREFERENCE = "preference"
+    PRETRAINING = "pretraining"
+    TOOL_CALLING = "tool_calling"
+
+
+class SourceType(StrEnum):
+    DEFAULT = "default"  # the slot's default, for every item
+    WEIGHTED = "weighted"  # the slot's weighted value list, in proportion to the weights
+    COMBINATIONS = "combinations"  # the cartesian product of the value lists of `slots`
+    VALUES = "values"  # `values`, evenly (read from a file, a dataset's field or a topic tree's leaves)
+
+
+class SlotSource(BaseModel):
+    """Where one slot's values come from, discriminated on `type`."""
+
+    type: SourceType = SourceType.DEFAULT
+    slots: list[str] = Field(default_factory=list)  # combinations: the slots planned together
+    values: list[str] = Field(default_factory=list)  # values: the list to draw from
+    origin: str = ""  # values: where they came from, for the plan's preview ("file topics.txt")
+
+    @model_validator(mode="after")
+    def _fits_type(self) -> SlotSource:
+        if self.type is SourceType.VALUES and not self.values:
+            raise ValueError("a 'values' source needs at least one value")
+        return self
+
+    @classmethod
+    def of_values(cls, values: Iterable[str], origin: str = "") -> SlotSource:
+        return cls(type=SourceType.VALUES, values=list(values), origin=origin)
+
+
+class GenerationSpec(BaseModel):
+    """Everything a generation job needs to plan and make its items."""
+
+    template: TemplateInfo
+    count: int = Field(ge=1, le=MAX_ITEMS)
+    dataset_id: int
+    model: str
+    paraphrase_model: str | None = None
+    second_model: str | None = None  # preference: the second answer's model (else the first's)
+    temperature: float = Field(default=DEFAULT_TEMPERATURE, ge=0, le=2)
+    second_temperature: float | None = Field(default=None, ge=0, le=2)  # preference
+    max_tokens: int = Field(default=DEFAULT_MAX_TOKENS, ge=1, le=1_000_000)
+    seed: int = Field(default_factory=lambda: random.randrange(MAX_SEED), ge=0)
+    sources: dict[str, SlotSource] = Field(default_factory=dict)  # slot name -> source; missing: default
+    kind: ExampleKind = ExampleKind.SINGLE
+    turns: int = Field(default=DEFAULT_TURNS, ge=1, le=MAX_TURNS)  # multi_turn: user messages per example
+    language: str | None = None  # "en", "zh-TW" or a language by name; None: no instruction
+
+    def check(self) -> GenerationSpec:
+        """Raises InvalidInput when the spec does not fit its template or its kind."""
+        if not self.model.strip():
+            raise InvalidInput("No generation model chosen: pick one in Settings or pass --model.")
+        if self.kind is ExampleKind.TOOL_CALLING and not (self.template.is_tool_calling and self.template.tools):
+            raise InvalidInput(f"Template '{clip(self.template.name)}' has no tools: a tool-calling job needs one.")
+        if self.kind is ExampleKind.PREFERENCE and not self.second_model and self.second_temperature is None:
+            raise InvalidInput("A preference job needs a second model or a second temperature.")
+        check_supported(self.language)
+        defined = {s.name for s in self.template.slots}
+        used = set(self.template.used_slots())
+        for name, source in self.sources.items():
+            if name not in defined and name not in used:
+                raise InvalidInput(f"The template has no slot '{clip(name)}' to take values for.")
+            for member in source.slots:
+                if member not in defined and member not in used:
+                    raise InvalidInput(f"The template has no slot '{clip(member)}' to combine.")
+        return self
+
+
+class PlannedItem(BaseModel):
+    idx: int
+    slots: dict[str, str]
+    seed: int
+
+
+def plan_items(spec: GenerationSpec) -> list[PlannedItem]:
+    """Every item's slot values and seed; the same spec (seed included) gives the same plan."""
+    spec.check()
+    n = spec.count
+    columns: dict[str, list[str]] = {}
+    for group in _combination_groups(spec):
+        for name, values in zip(group, _combined(spec, group), strict=True):
+            columns[name] = values
+    for name in spec.template.used_slots():
+        if name in columns:
+            continue
+        source = spec.sources.get(name, SlotSource())
+        slot = spec.template.slot(name)
+        if source.type is SourceType.WEIGHTED:
+            columns[name] = _weighted(spec.seed, name, _weighted_list(slot, name), n)
+        elif source.type is SourceType.VALUES:
+            columns[name] = _weighted(spec.seed, name, [(v, Fraction(1)) for v in source.values], n)
+        else:
+            columns[name] = [_default(slot, name)] * n
+    seeds = random.Random(f"{spec.seed}:item-seeds")
+    return [
+        PlannedItem(idx=i, slots={name: values[i] for name, values in columns.items()}, seed=seeds.randrange(MAX_SEED))
+        for i in range(n)
+    ]
+
+
+def slot_spread(items: Iterable[PlannedItem]) -> dict[str, Counter[str]]:
+    """How often each slot takes each value, for the plan's preview."""
+    spread: dict[str, Counter[str]] = {}
+    for item in items:
+        for name, value in item.slots.items():
+            spread.setdefault(name, Counter())[value] += 1
+    return spread
+
+
+def _default(slot: SlotDef | None, name: str) -> str:
+    if slot is None:
+        raise InvalidInput(f"Slot '{clip(name)}' is used in the prompt but not defined: give it a default or values.")
+    return slot.default
+
+
+def _weighted_list(slot: SlotDef | None, name: str) -> list[tuple[str, Fraction]]:
+    pairs = [(v.value, Fraction(v.weight)) for v in slot.values] if slot is not None else []
+    if not any(weight > 0 for _, weight in pairs):
+        raise InvalidInput(f"Slot '{clip(name)}' has no weighted values to draw from: add some on Templates.")
+    return pairs
+
+
+def _weighted(seed: int, name: str, pairs: Sequence[tuple[str, Fraction]], n: int) -> list[str]:
+    """`n` values, each as often as its weight's exact share (largest remainder), in a seeded order.
+    Ties between remainders go to a seeded draw, so no value is favoured by its place in the list."""
+    rng = random.Random(f"{seed}:{name}")
+    total = sum(weight for _, weight in pairs)
+    quotas = [weight * n / total for _, weight in pairs]
+    counts = [math.floor(q) for q in quotas]
+    tie_break = list(range(len(pairs)))
+    rng.shuffle(tie_break)
+    order = sorted(range(len(pairs)), key=lambda i: (-(quotas[i] - counts[i]), tie_break[i]))
+    for i in order[: n - sum(counts)]:
+        counts[i] += 1
+    drawn = [value for (value, _), count in zip(pairs, counts, strict=True) for _ in range(count)]
+    rng.shuffle(drawn)
+    return drawn
+
+
+def _combination_groups(spec: GenerationSpec) -> list[list[str]]:
+    """The slots planned together, one list per combinations source (its own slot first)."""
+    groups: list[list[str]] = []
+    taken: set[str] = set()
+    for name, source in spec.sources.items():
+        if source.type is not SourceType.COMBINATIONS:
+            continue
+        group = list(dict.fromkeys([name, *source.slots]))
+        if set(group) <= taken and any(set(group) == set(g) for g in groups):
+            continue  # the same group named from each of its slots
+        clash = next((member for member in group if member in taken), None)
+        if clash is not None:
+            raise InvalidInput(f"Slot '{clip(clash)}' is in two different combinations.")
+        taken.update(group)
+        groups.append(group)
+    return groups
+
+
+def _value_list(spec: GenerationSpec, name: str) -> list[str]:
+    """A combined slot's values: its own `values` source, else its value list, else its default."""
+    source = spec.sources.get(name)
+    if source is not None and source.type is SourceType.VALUES:
+        return list(dict.fromkeys(source.values))
+    slot = spec.template.slot(name)
+    listed = list(dict.fromkeys(v.value for v in slot.values)) if slot is not None else []
+    return listed or [_default(slot, name)]
+
+
+def _combined(spec: GenerationSpec, group: list[str]) -> list[list[str]]:
+    """One column per slot of the group: every combination as often as the others (give or take
+    one), a seeded subset of them when there are fewer items than combinations."""
+    lists = [_value_list(spec, name) for name in group]
+    size = math.prod(len(values) for values in lists)
+    n = spec.count
+    rng = random.Random(f"{spec.seed}:combinations:{','.join(group)}")
+    picks = [i for _ in range(n // size) for i in range(size)] + rng.sample(range(size), n % size)
+    rng.shuffle(picks)
+    columns: list[list[str]] = [[] for _ in group]
+    for pick in picks:
+        for position, values in reversed(list(enumerate(lists))):
+            pick, index = divmod(pick, len(values))
+            columns[position].append(values[index])
+    return columns
+
+
+def combination_count(spec: GenerationSpec, group: Sequence[str]) -> int:
+    """How many combinations a group of slots has (for the plan's preview)."""
+    return math.prod(len(_value_list(spec, name)) for name in group)
+
+
+TOPIC_TEMPLATE = TemplateInfo(
+    name="Topic",
+    system_prompt="You are a knowledgeable assistant. Answer accurately and clearly.",
+    user_prompt="Explain {{ topic }}: what it is, why it matters, and one concrete example.",
+    slots=[SlotDef(name="topic", description="a subject to write about")],
+)
