@@ -67,9 +67,7 @@ def test_other_errors_are_not_a_refusal_of_the_format(status: int, message: str)
 
 def test_json_is_read_out_of_prose_and_fences() -> None:
     assert json_object_from('{"verdict": "good"}') == {"verdict": "good"}
-    assert json_object_from('Sure! Here it is:\n```json\n{"verdict": "bad"}\n```\nHope it helps.') == {
-        "verdict": "bad"
-    }
+    assert json_object_from('Sure! Here it is:\n```json\n{"verdict": "bad"}\n```\nHope it helps.') == {"verdict": "bad"}
     assert json_object_from('My answer is {"verdict": "ok"} as asked.') == {"verdict": "ok"}
     assert json_object_from("No JSON here at all.") is None
     assert json_object_from('["a", "b"]') is None  # an object was asked for
