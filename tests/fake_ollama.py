@@ -10,9 +10,9 @@ texts follow Ollama 0.12.6 (`api/types.go`, `server/routes.go`).
 
 Switches (`token_latency`, `first_byte_delay`, `parallel`, `busy`, `rate_limited`, `retry_after`,
 `fail_after_chunks`, `drop_after_chunks`, `fixed_reply`, `faults_by_seed`, `redirect_to`, `html_error`,
-`bad_line`, `endless`, and for /v1 only `api_key`, `omit_usage`, `omit_done`, `think_in_content`) may be changed while
-the server runs; each request reads them when it gets to the point where they matter (so does `invalid_tool_calls`).
-Observations:
+`bad_line`, `endless`, `invalid_tool_calls`, and for /v1 only `api_key`, `omit_usage`, `omit_done`,
+`think_in_content`, `accepted_formats`) may be changed while the server runs; each request reads them when it
+gets to the point where they matter. Observations:
 `requests` (each chat body as the client sent it, on either API), `max_in_flight`, `in_flight`,
 `disconnects`, `connections_accepted`.
 
@@ -70,6 +70,13 @@ closes the connection, `omit_usage` ignores include_usage (as llama-cpp-python d
 ends the body cleanly without [DONE], and with `api_key` set /v1 wants `Authorization: Bearer <key>`
 (else 401).
 
+`accepted_formats` makes /v1 check `response_format.type` as llama-cpp-python's server does (0.3.x: a
+pydantic Literal of "text" and "json_object", and its route handler turns the failed validation into a
+500 with the pydantic error as the message, `LLAMA_CPP_FORMAT_ERROR`): a type not in the tuple is answered
+500 before anything is generated; a `json_object` with a `schema` beside it is answered by that schema
+(llama-cpp-python builds a grammar from it), one without it by "json". `("text", "json_object")` is
+llama-cpp-python; `("text",)` a server that takes no structured output at all. None: Ollama's middleware.
+
 Run it in the foreground with ``python -m tests.fake_ollama --port 11434 [--token-latency 0.02]``.
 """
 
@@ -99,6 +106,14 @@ BUSY_ERROR = "server busy, please try again.  maximum pending requests exceeded"
 STREAM_ERROR = "an error was encountered while running the model: unexpected EOF"
 RATE_LIMIT_ERROR = "too many requests, please retry later"
 AUTH_ERROR = "invalid api key"
+# What llama-cpp-python 0.3.x's server says (500, type "internal_server_error") to a response_format
+# type its pydantic model does not list; `expected` is "'text' or 'json_object'" there.
+LLAMA_CPP_FORMAT_ERROR = (
+    "1 validation error:\n  {{'type': 'literal_error', 'loc': ('body', 'response_format', 'type'), "
+    "'msg': \"Input should be {expected}\", 'input': '{got}', 'ctx': {{'expected': \"{expected}\"}}}}\n\n"
+    '  File "/usr/lib/python3/site-packages/llama_cpp/server/app.py", line 376, in create_chat_completion\n'
+    "    POST /v1/chat/completions"
+)
 _MAX_HEAD = 64 * 1024
 FAULT_AFTER_CHUNKS = 3
 _REASONS = {
@@ -985,6 +1000,7 @@ class FakeOllama:
         self.omit_usage = False
         self.omit_done = False
         self.think_in_content = False
+        self.accepted_formats: tuple[str, ...] | None = None
         self.requests: list[dict[str, Any]] = []
         self.max_in_flight = 0
         self.disconnects = 0
@@ -1802,15 +1818,35 @@ class FakeOllama:
         if self.rate_limited:
             body = {"error": {"message": RATE_LIMIT_ERROR, "type": "rate_limit_error", "param": None, "code": None}}
             return await self._rate_limit(conn, request, body, _OPENAI_JSON_TYPE)
+        if self.accepted_formats is not None:
+            refused = self._llama_cpp_format(data)
+            if refused is not None:
+                body = {"error": {"message": refused, "type": "internal_server_error", "param": None, "code": None}}
+                raw = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+                return await self._send(conn, request, 500, _OPENAI_JSON_TYPE, raw)
         native, problem = _from_openai_request(data)
         if native is None:
             return await invalid(problem or "invalid request")
+        if self.accepted_formats is not None:
+            response_format = data.get("response_format")
+            if isinstance(response_format, dict) and isinstance(response_format.get("schema"), dict):
+                native["format"] = response_format["schema"]
         m = self.model(native["model"]) if native["model"] else None
         if native["think"] is None and m is not None and "thinking" in m.capabilities and not self.think_in_content:
             native["think"] = True  # Ollama >= 0.12.4: a thinking model thinks unless told not to
         options = data.get("stream_options")
         include_usage = isinstance(options, dict) and options.get("include_usage") is True
         return await self._chat_handler(conn, request, native, started, include_usage=include_usage)
+
+    def _llama_cpp_format(self, data: dict[str, Any]) -> str | None:
+        """llama-cpp-python's message for a response_format type outside `accepted_formats`, else None."""
+        accepted = self.accepted_formats or ()
+        response_format = data.get("response_format")
+        if not isinstance(response_format, dict) or response_format.get("type") in accepted:
+            return None
+        quoted = [f"'{a}'" for a in accepted]
+        expected = quoted[0] if len(quoted) == 1 else f"{', '.join(quoted[:-1])} or {quoted[-1]}"
+        return LLAMA_CPP_FORMAT_ERROR.format(expected=expected, got=response_format.get("type"))
 
     @staticmethod
     def _openai_usage(plan: _Plan) -> dict[str, int]:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from forge_tui.cli.backend_options import ApiKeyEnvOpt, KindOpt, UrlOpt, with_flags
 from forge_tui.cli.common import (
     JsonOpt,
     PasswordStdin,
@@ -43,6 +44,7 @@ def _card_json(card: Card) -> dict[str, Any]:
         "output": card.answer,
         "tool_calls": calls_to_json(card.calls),
         "error": card.error,
+        "finish_reason": card.finish_reason,
         "tokens": {
             "prompt": usage.prompt_tokens if usage else None,
             "completion": usage.completion_tokens if usage else None,
@@ -60,7 +62,8 @@ def _print_text(session: AuditionSession) -> None:
         echo(session.paraphrase_note)
     for card in session.cards:
         data = _card_json(card)
-        echo(f"\n--- card {card.index + 1} ({card.state.value}; {data['tokens']['completion']} tokens)")
+        cut = "; cut at max tokens" if card.cut_at_max_tokens else ""
+        echo(f"\n--- card {card.index + 1} ({card.state.value}; {data['tokens']['completion']} tokens{cut})")
         echo(f"> {card.prompt}")
         if card.answer:
             echo(card.answer)
@@ -98,6 +101,9 @@ def audition(
     add_to: Annotated[
         str | None, typer.Option("--add-to", metavar="DATASET", help="Store every successful card there.")
     ] = None,
+    kind: KindOpt = None,
+    url: UrlOpt = None,
+    api_key_env: ApiKeyEnvOpt = None,
     user: UserOpt = None,
     password_stdin: PasswordStdin = False,
     as_json: JsonOpt = False,
@@ -108,13 +114,12 @@ def audition(
     model server could not be used at all (unreachable, model missing)."""
     from forge_tui.services.audition import AuditionSession, BatchSpec, CardState
     from forge_tui.services.backends import BackendService
-    from forge_tui.services.settings import SettingsService
 
     with errors():
         home = open_home()
         workspace = unlock_workspace(home, user, password_stdin)  # templates are sealed
         dataset = workspace.datasets.get(add_to) if add_to else None
-        settings = SettingsService(home, workspace.user).backend()
+        settings = with_flags(workspace.settings.backend(), kind, url, api_key_env)
         if answer_time_limit is not None:
             settings = settings.model_copy(update={"answer_time_limit": answer_time_limit})
         spec = BatchSpec(
@@ -129,7 +134,8 @@ def audition(
         )
 
         async def run() -> AuditionSession:
-            async with BackendService(settings) as backend:
+            remember = workspace.settings.remember_structured_output
+            async with BackendService(settings, remember=remember) as backend:
                 session = AuditionSession(backend, spec, settings.concurrency)
                 await session.run()
                 return session

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from forge_tui import __version__
-from forge_tui.cli import audition, backup, datasets, serve, server, templates, transfer, users
+from forge_tui.cli import audition, backup, datasets, serve, server, settings_cmd, templates, transfer, users
 from forge_tui.cli.common import EXIT_CODES_HELP, Terminated, errors, handle_ending_signals, open_home, state
 
 app = typer.Typer(
@@ -24,6 +24,7 @@ app.add_typer(users.user_app, name="user")
 app.add_typer(datasets.datasets_app, name="datasets")
 app.add_typer(templates.templates_app, name="templates")
 app.add_typer(transfer.formats_app, name="formats")
+app.add_typer(settings_cmd.settings_app, name="settings")
 app.command("audition")(audition.audition)
 app.command("import")(transfer.import_)
 app.command("export")(transfer.export)

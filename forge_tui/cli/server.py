@@ -7,48 +7,19 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from forge_tui.cli.backend_options import ApiKeyEnvOpt, KindOpt, UrlOpt, account_backend
 from forge_tui.cli.common import UserOpt, echo, errors, open_home
-from forge_tui.core.errors import InvalidInput
 
 if TYPE_CHECKING:
-    from forge_tui.core.backend_settings import BackendSettings
     from forge_tui.core.chat import ModelInfo
     from forge_tui.services.backends import DoctorReport
-    from forge_tui.services.home import Home
-
-KindOpt = Annotated[
-    str | None, typer.Option("--kind", help="ollama or openai (default: the account's Settings, else ollama).")
-]
-UrlOpt = Annotated[str | None, typer.Option("--url", help="Base URL of the model server (overrides Settings).")]
-
-
-def _backend_settings(user: str | None, kind: str | None, url: str | None) -> tuple[Home, BackendSettings]:
-    from forge_tui.core.backend_settings import BackendSettings
-    from forge_tui.services.accounts import AccountService
-    from forge_tui.services.settings import SettingsService
-
-    home = open_home()
-    accounts = AccountService(home)
-    names = accounts.usernames()
-    settings = BackendSettings()
-    if user or len(names) == 1:
-        settings = SettingsService(home, accounts.get(user or names[0])).backend()
-    updates: dict[str, object] = {}
-    if kind:
-        if kind not in ("ollama", "openai"):
-            raise InvalidInput("--kind is 'ollama' or 'openai'.")
-        if kind != settings.kind:
-            updates["base_url"] = None
-        updates["kind"] = kind
-    if url:
-        updates["base_url"] = url
-    return home, settings.model_copy(update=updates)
 
 
 def doctor(
     user: UserOpt = None,
     kind: KindOpt = None,
     url: UrlOpt = None,
+    api_key_env: ApiKeyEnvOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Check the model server, the models it has, the data directory (and who else can read it) and
@@ -61,7 +32,8 @@ def doctor(
     from forge_tui.services.db_info import schema_status
 
     with errors():
-        home, settings = _backend_settings(user, kind, url)
+        home = open_home()
+        settings = account_backend(home, user, kind, url, api_key_env)
 
         async def run() -> tuple[str, DoctorReport]:
             async with BackendService(settings) as service:
@@ -117,6 +89,7 @@ def models(
     user: UserOpt = None,
     kind: KindOpt = None,
     url: UrlOpt = None,
+    api_key_env: ApiKeyEnvOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """List the models the server has, with size, parameter count and quantisation."""
@@ -125,7 +98,7 @@ def models(
     from forge_tui.services.backends import BackendService
 
     with errors():
-        _, settings = _backend_settings(user, kind, url)
+        settings = account_backend(open_home(), user, kind, url, api_key_env)
 
         async def run() -> list[ModelInfo]:
             async with BackendService(settings) as service:

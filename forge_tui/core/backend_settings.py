@@ -6,6 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from forge_tui.core.chat import StructuredMode
+
 BackendKind = Literal["ollama", "openai"]
 BACKEND_LABELS: dict[str, str] = {"ollama": "Ollama", "openai": "OpenAI-compatible"}
 
@@ -24,7 +26,10 @@ class BackendSettings(BaseModel):
     connect_timeout: float = Field(default=10.0, gt=0)
     # Caps on one answer, so a model that never stops cannot keep a card (or a job) busy for good:
     # the tokens asked for (sent with every request) and the time an answer may stream.
-    max_tokens: int = Field(default=4096, ge=1, le=1_000_000)
+    max_tokens: int = Field(default=1024, ge=1, le=1_000_000)
     answer_time_limit: float = Field(default=600.0, gt=0)
     concurrency: int = Field(default=4, ge=1, le=1024)
     max_retries: int = Field(default=3, ge=0, le=10)
+    # Learned, not set: the structured-output mode that worked per endpoint ("kind base_url"), so a new
+    # process asks a server that refuses json_schema in the mode it takes (services.backends).
+    structured_output: dict[str, StructuredMode] = Field(default_factory=dict)

@@ -8,6 +8,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 Role = Literal["system", "user", "assistant", "tool"]
+# How a server is asked for structured output (core.structured_output).
+StructuredMode = Literal["json_schema", "json_object", "text"]
 
 
 class ToolCall(BaseModel):
@@ -54,8 +56,10 @@ class ChatRequest(BaseModel):
     num_ctx: int | None = None
     keep_alive: str | None = None
     tools: list[ToolDef] = Field(default_factory=list)
-    # A JSON schema the answer must follow (structured output).
+    # A JSON schema the answer must follow (structured output), and how the server is asked for it
+    # (core.structured_output: "json_schema", "json_object" or "text"; in_mode sets it).
     response_schema: dict[str, Any] | None = None
+    structured_mode: StructuredMode = "json_schema"
 
 
 class Usage(BaseModel):

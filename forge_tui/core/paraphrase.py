@@ -8,11 +8,11 @@ a ``` fence, or one variation a line (numbered, bulleted or quoted).
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
 from forge_tui.core.chat import ChatMessage
+from forge_tui.core.structured_output import json_candidates
 
 _FENCE = re.compile(r"```(?:json)?\s*(.*?)```", re.DOTALL)
 _LIST_MARK = re.compile(r"^\s*(?:\d+[.):]|[-*•]|\(\d+\))\s+")
@@ -65,17 +65,7 @@ def _strings(value: Any) -> list[str] | None:
 
 
 def _from_json(text: str) -> list[str] | None:
-    candidates = [text.strip(), *(m.strip() for m in _FENCE.findall(text))]
-    # The first [...] or {...} span, for JSON with prose around it.
-    for opener, closer in (("{", "}"), ("[", "]")):
-        start, end = text.find(opener), text.rfind(closer)
-        if 0 <= start < end:
-            candidates.append(text[start : end + 1])
-    for candidate in candidates:
-        try:
-            value = json.loads(candidate)
-        except (json.JSONDecodeError, ValueError):
-            continue
+    for value in json_candidates(text):
         strings = _strings(value)
         if strings is not None:
             return strings

@@ -12,10 +12,26 @@ from typing import Protocol, TypeVar
 import httpx
 
 from forge_tui.core.backend_settings import BackendSettings
-from forge_tui.core.chat import ChatChunk, ChatRequest, ChatResult, Health, ModelInfo, ToolCall, Usage
+from forge_tui.core.chat import (
+    ChatChunk,
+    ChatRequest,
+    ChatResult,
+    Health,
+    ModelInfo,
+    StructuredMode,
+    ToolCall,
+    Usage,
+)
+from forge_tui.core.structured_output import refuses_format
 from forge_tui.core.thinking import ThinkSplitter
 from forge_tui.core.toolcalls import tool_calls_from_text
-from forge_tui.llm.errors import BackendBusy, BackendError, BackendTimeout, BackendUnavailable
+from forge_tui.llm.errors import (
+    BackendBusy,
+    BackendError,
+    BackendTimeout,
+    BackendUnavailable,
+    StructuredOutputRefused,
+)
 from forge_tui.llm.excerpts import looks_like_html, plain_excerpt, shorten
 
 T = TypeVar("T")
@@ -159,8 +175,12 @@ class HttpBackend:
         )
 
     # --- streaming ----------------------------------------------------------------------
-    async def open_stream(self, path: str, payload: dict[str, object], model: str) -> httpx.Response:
-        """Sends the request and waits for the response headers, with retries while nothing was received."""
+    async def open_stream(
+        self, path: str, payload: dict[str, object], model: str, structured: StructuredMode | None = None
+    ) -> httpx.Response:
+        """Sends the request and waits for the response headers, with retries while nothing was received.
+        `structured`: the mode the payload asks for structured output in, if it does (a refusal of
+        that mode raises StructuredOutputRefused)."""
 
         async def attempt() -> httpx.Response:
             request = self.client.build_request("POST", path, json=payload)
@@ -179,6 +199,14 @@ class HttpBackend:
                 await response.aclose()
                 if response.status_code in (429, 503):
                     raise self.busy(response.status_code, _retry_after(response))
+                if structured not in (None, "text"):
+                    said = error_text(response)
+                    if refuses_format(response.status_code, said):
+                        raise StructuredOutputRefused(
+                            f"The server at {self.base_url} does not take {structured} structured output "
+                            f"({response.status_code}): {said}",
+                            structured,
+                        )
                 self.raise_for_status(response, model=model)
             return response
 

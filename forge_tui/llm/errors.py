@@ -32,3 +32,11 @@ class ModelNotFound(BackendError):
     def __init__(self, message: str, model: str) -> None:
         super().__init__(message)
         self.model = model
+
+
+class StructuredOutputRefused(BackendError):
+    """The server refused the way the request asked for structured output; another mode may work."""
+
+    def __init__(self, message: str, mode: str) -> None:
+        super().__init__(message)
+        self.mode = mode

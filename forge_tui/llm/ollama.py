@@ -82,8 +82,10 @@ def chat_payload(request: ChatRequest) -> dict[str, Any]:
         payload["keep_alive"] = request.keep_alive
     if request.tools:
         payload["tools"] = [t.to_openai() for t in request.tools]
-    if request.response_schema is not None:
+    if request.response_schema is not None and request.structured_mode == "json_schema":
         payload["format"] = request.response_schema
+    elif request.response_schema is not None and request.structured_mode == "json_object":
+        payload["format"] = "json"
     return payload
 
 
@@ -225,7 +227,9 @@ class OllamaBackend(HttpBackend):
 
     async def chat(self, request: ChatRequest) -> AsyncIterator[ChatChunk]:
         normaliser = ChunkNormaliser(request)
-        response = await self.open_stream("/api/chat", chat_payload(request), request.model)
+        payload = chat_payload(request)
+        structured = request.structured_mode if "format" in payload else None
+        response = await self.open_stream("/api/chat", payload, request.model, structured)
         try:
             tool_calls: list[ToolCall] = []
             lines = self.timed_lines(response)

@@ -63,11 +63,16 @@ def chat_payload(request: ChatRequest) -> dict[str, Any]:
         payload["stop"] = request.stop
     if request.tools:
         payload["tools"] = [t.to_openai() for t in request.tools]
-    if request.response_schema is not None:
+    schema = request.response_schema
+    if schema is not None and request.structured_mode == "json_schema":
         payload["response_format"] = {
             "type": "json_schema",
-            "json_schema": {"name": "answer", "schema": request.response_schema, "strict": True},
+            "json_schema": {"name": "answer", "schema": schema, "strict": True},
         }
+    elif schema is not None and request.structured_mode == "json_object":
+        # The schema rides along: llama-cpp-python (and Together, Fireworks) constrain the answer to it;
+        # other servers ignore it, and the prompt holds it too (core.structured_output.in_mode).
+        payload["response_format"] = {"type": "json_object", "schema": schema}
     return payload
 
 
@@ -219,7 +224,9 @@ class OpenAIBackend(HttpBackend):
 
     async def chat(self, request: ChatRequest) -> AsyncIterator[ChatChunk]:
         normaliser = ChunkNormaliser(request)
-        response = await self.open_stream("/chat/completions", chat_payload(request), request.model)
+        payload = chat_payload(request)
+        structured = request.structured_mode if "response_format" in payload else None
+        response = await self.open_stream("/chat/completions", payload, request.model, structured)
         try:
             if not request.stream:
                 try:

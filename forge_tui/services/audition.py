@@ -93,6 +93,8 @@ class Card:
     tool_problems: list[str] = field(default_factory=list)
     error: str | None = None
     usage: Usage | None = None
+    # Why the answer ended, as the server said: "stop", "length" (cut by max tokens), "tool_calls"…
+    finish_reason: str | None = None
     started_at: float | None = None
     finished_at: float | None = None
     attempt: int = 0
@@ -138,6 +140,11 @@ class Card:
             earlier = len(self.preset.rejected) if self.preset is not None and prompt == self.preset.prompt else 0
             found += [(prompt, answer) for answer in answers[earlier:]]
         return found
+
+    @property
+    def cut_at_max_tokens(self) -> bool:
+        """The answer stopped because it reached max tokens, not because the model was done."""
+        return self.state is CardState.DONE and self.finish_reason == "length"
 
     @property
     def seconds(self) -> float | None:
@@ -360,6 +367,7 @@ class AuditionSession:
         card.state = CardState.PENDING
         card.parts, card.thinking, card.tool_calls, card.tool_problems = [], [], [], []
         card.error, card.usage, card.started_at, card.finished_at = None, None, None, None
+        card.finish_reason = None
         card.starred, card.edited_output, card.edited_tool_calls = False, None, None
         card.seed = (self.seed + card.index + _ATTEMPT_SEED_STEP * card.attempt) % _MAX_SEED
         self._changed(card)
@@ -399,6 +407,7 @@ class AuditionSession:
                     if chunk.done:
                         card.tool_calls = chunk.tool_calls
                         card.usage = chunk.usage
+                        card.finish_reason = chunk.done_reason
                     self._changed(card)
             card.tool_problems = self.tool_problems(card.tool_calls) if self.spec.template.is_tool_calling else []
             if self.spec.template.is_tool_calling and not card.tool_calls:

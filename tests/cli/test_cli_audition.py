@@ -102,4 +102,7 @@ def test_answer_time_limit_and_max_tokens_flags_stop_an_endless_model(alice: Cli
     capped = audition(alice, *one, "--max-tokens", "9")
     assert capped.exit_code == 0, capped.output
     assert json.loads(capped.stdout)["cards"][0]["tokens"]["completion"] == 9
+    assert json.loads(capped.stdout)["cards"][0]["finish_reason"] == "length"
+    text = audition(alice, *one[:-1], "--max-tokens", "9")
+    assert "(done; 9 tokens; cut at max tokens)" in text.stdout
     assert fake.requests[-1]["options"]["num_predict"] == 9

@@ -17,10 +17,12 @@ from pathlib import Path
 import httpx
 import pytest
 
+from forge_tui.core import paraphrase
 from forge_tui.core.backend_settings import BackendSettings
-from forge_tui.core.chat import ChatMessage, ChatRequest
+from forge_tui.core.chat import ChatMessage, ChatRequest, StructuredMode
 from forge_tui.llm.base import gather
 from forge_tui.llm.openai_compat import OpenAIBackend
+from forge_tui.services.backends import BackendService
 
 llama_cpp = pytest.importorskip(
     "llama_cpp.server", reason="the real-model extra is not installed: pip install -e '.[real-model]'"
@@ -121,3 +123,25 @@ async def test_streams_tokens_and_records_usage(llama_server: str) -> None:
         assert whole.usage.completion_tokens and not whole.usage.estimated
     finally:
         await backend.aclose()
+
+
+async def test_paraphrasing_falls_back_from_json_schema_which_this_server_refuses(llama_server: str) -> None:
+    """llama-cpp-python's server answers 500 to response_format json_schema; json_object (with the schema,
+    which it turns into a grammar) is what it takes, and that is asked first from then on."""
+    learned: list[tuple[str, StructuredMode]] = []
+    settings = BackendSettings(kind="openai", base_url=llama_server, first_byte_timeout=120)
+    request = ChatRequest(
+        model="gemma3-270m",
+        messages=paraphrase.messages("Name three colours of the rainbow.", 2),
+        response_schema=paraphrase.schema(2),
+        stream=False,
+        temperature=0.0,
+        seed=7,
+        max_tokens=60,
+    )
+    async with BackendService(settings, remember=lambda *pair: learned.append(pair)) as service:
+        result = await service.complete(request)
+        assert learned == [(f"openai {llama_server}/v1", "json_object")]
+        assert result.content.lstrip().startswith("{")  # held to JSON by the server's grammar
+        again = await service.complete(request.model_copy(update={"stream": True}))
+        assert again.content.lstrip().startswith("{") and len(learned) == 1

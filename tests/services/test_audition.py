@@ -119,8 +119,8 @@ async def test_a_stalled_card_times_out_in_its_card(fake: FakeOllama) -> None:
 async def test_max_tokens_from_settings_is_sent_with_every_request(backend: BackendService, fake: FakeOllama) -> None:
     session, _ = session_for(backend, batch=2)
     await session.run()
-    assert [r["options"]["num_predict"] for r in fake.requests] == [4096] * 3  # paraphrase and both cards
-    assert session.example_for(session.cards[0])[1].params["max_tokens"] == 4096
+    assert [r["options"]["num_predict"] for r in fake.requests] == [1024] * 3  # paraphrase and both cards
+    assert session.example_for(session.cards[0])[1].params["max_tokens"] == 1024
     fake.requests.clear()
     fake.endless = True  # a model that never stops: the cap ends its answer
     session, _ = session_for(backend, batch=1, paraphrase_model=None, max_tokens=12)
@@ -128,6 +128,54 @@ async def test_max_tokens_from_settings_is_sent_with_every_request(backend: Back
     assert [r["options"]["num_predict"] for r in fake.requests] == [12]
     card = session.cards[0]
     assert card.state is CardState.DONE and card.usage is not None and card.usage.completion_tokens == 12
+    assert card.finish_reason == "length" and card.cut_at_max_tokens
+
+
+@pytest.mark.parametrize("kind", ["ollama", "openai"])
+async def test_a_card_knows_whether_max_tokens_cut_its_answer(fake: FakeOllama, kind: str) -> None:
+    fake.endless = True
+    settings = BackendSettings(kind=kind, base_url=fake.base_url, max_retries=0, max_tokens=5)  # type: ignore[arg-type]
+    async with BackendService(settings) as backend:
+        session, _ = session_for(backend, batch=1, paraphrase_model=None, model="llama3.2:latest")
+        await session.run()
+        card = session.cards[0]
+        assert card.state is CardState.DONE and card.finish_reason == "length" and card.cut_at_max_tokens
+        fake.endless, fake.fixed_reply = False, "Done."
+        session.regenerate(0)  # a model that stops on its own: no mark
+        await session.wait()
+    assert card.state is CardState.DONE and card.finish_reason == "stop" and not card.cut_at_max_tokens
+
+
+async def test_paraphrasing_works_against_a_server_that_refuses_json_schema_and_remembers_it(
+    workspace: Workspace, fake: FakeOllama
+) -> None:
+    fake.accepted_formats = ("text", "json_object")  # llama-cpp-python's server
+    settings = workspace.settings.save_backend(
+        BackendSettings(kind="openai", base_url=fake.base_url, max_retries=0, paraphrase_model="qwen3:0.6b")
+    )
+    remember = workspace.settings.remember_structured_output
+    async with BackendService(workspace.settings.backend(), remember=remember) as backend:
+        session, _ = session_for(backend, batch=3, model="llama3.2:latest")
+        await session.run()
+        assert session.state is BatchState.DONE and session.error is None
+        assert len(set(session.variations[1:])) == 3 and session.paraphrase_note is None
+        formats = [(r.get("response_format") or {}).get("type") for r in fake.requests if r["model"] == "qwen3:0.6b"]
+        assert formats == ["json_schema", "json_object"]
+        fake.requests.clear()
+        session, _ = session_for(backend, batch=2, seed=12, model="llama3.2:latest")
+        await session.run()
+        assert session.state is BatchState.DONE
+        assert [r["response_format"]["type"] for r in fake.requests if "response_format" in r] == ["json_object"]
+
+    # Saved with the account: a form saved from an older copy keeps it, and the next process starts there.
+    workspace.settings.save_backend(settings.model_copy(update={"max_tokens": 300}))
+    saved = workspace.settings.backend()
+    assert saved.structured_output == {f"openai {fake.base_url}/v1": "json_object"} and saved.max_tokens == 300
+    fake.requests.clear()
+    async with BackendService(saved) as backend:
+        session, _ = session_for(backend, batch=2, seed=13, model="llama3.2:latest")
+        await session.run()
+    assert [r["response_format"]["type"] for r in fake.requests if "response_format" in r] == ["json_object"]
 
 
 async def test_an_endless_answer_stops_at_its_time_limit_in_its_card(fake: FakeOllama) -> None:

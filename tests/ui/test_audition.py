@@ -135,6 +135,25 @@ async def test_an_endless_answer_stops_at_its_time_limit_in_its_card(home: Home,
         assert len(streamed.split()) > 5 and streamed.split()[0] in card.visible_text()  # what came stays
 
 
+async def test_an_answer_cut_by_max_tokens_says_so_on_its_card(home: Home, fake: FakeOllama) -> None:
+    prepare_backend(home, fake, paraphrase_model=None, max_tokens=8)
+    fake.endless = True
+    app = ForgeApp(home)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_audition(pilot)
+        screen.query_one("#batch", Input).value = "2"
+        await pilot.press("ctrl+r")
+        await wait_until(pilot, lambda: batch_done(screen))
+        cards = screen.query(AuditionCard)
+        assert all("✂ cut at max tokens" in card.visible_text() for card in cards)
+        fake.endless, fake.fixed_reply = False, "Short and done."
+        cards[0].focus()
+        await pilot.press("x")  # reject: asked again, and this time the model stops on its own
+        await wait_until(pilot, lambda: batch_done(screen) and "Short and done." in cards[0].visible_text())
+        assert "✂" not in cards[0].visible_text()
+        assert "✂ cut at max tokens" in cards[1].visible_text()
+
+
 async def test_missing_model_is_refused_in_the_status_line(home: Home, fake: FakeOllama) -> None:
     prepare_backend(home, fake, generation_model="ghost")
     app = ForgeApp(home)

@@ -135,7 +135,8 @@ class AuditionScreen(WorkspaceScreen):
     def _backend_service(self) -> BackendService:
         settings = self.workspace.settings.backend()
         if self._backend is None or self._backend.settings != settings:
-            old, self._backend = self._backend, BackendService(settings)
+            remember = self.workspace.settings.remember_structured_output
+            old, self._backend = self._backend, BackendService(settings, remember=remember)
             # A running batch keeps its own client; it is closed when the batch is replaced.
             if old is not None and (self.session is None or self.session.backend is not old):
                 self.run_worker(old.aclose(), group="audition-close")

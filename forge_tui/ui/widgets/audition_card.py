@@ -23,6 +23,7 @@ from forge_tui.ui.keys import key_for
 from forge_tui.ui.wrap import WrappedText
 
 LIVE_ROWS = 6
+CUT_MARK = "✂ cut at max tokens"
 VARIATION_ROWS = 2
 
 _STATE_MARK = {
@@ -55,7 +56,7 @@ def describe(card: Card) -> str:
 
 @dataclass(frozen=True)
 class _Row:
-    section: str  # "variation", "answer", "tools", "error" or "blank"
+    section: str  # "variation", "answer", "note", "tools", "error" or "blank"
     text: str
 
 
@@ -64,6 +65,7 @@ class AuditionCard(Widget, can_focus=True):
 
     COMPONENT_CLASSES = {
         "audition-card--variation",
+        "audition-card--note",
         "audition-card--tools",
         "audition-card--error",
     }
@@ -94,6 +96,9 @@ class AuditionCard(Widget, can_focus=True):
         color: $text-muted;
         text-style: italic;
     }
+    AuditionCard > .audition-card--note {
+        color: $warning;
+    }
     AuditionCard > .audition-card--tools {
         color: $accent;
     }
@@ -118,6 +123,7 @@ class AuditionCard(Widget, can_focus=True):
         self.card = card
         self._variation = WrappedText()
         self._answer = WrappedText()
+        self._note = WrappedText()
         self._tools = WrappedText()
         self._error = WrappedText()
         self._live = True
@@ -170,6 +176,7 @@ class AuditionCard(Widget, can_focus=True):
             problem = f"Cancelled — {self.retry_key} retries"
         changed = self._variation.set(card.prompt)
         changed |= self._answer.set(card.answer or ("…" if live else ""))
+        changed |= self._note.set(CUT_MARK if card.cut_at_max_tokens else "")
         changed |= self._tools.set("\n".join(lines))
         changed |= self._error.set(problem)
         changed |= live != self._live
@@ -206,6 +213,7 @@ class AuditionCard(Widget, can_focus=True):
             answer = answer[-LIVE_ROWS:]
             answer += [""] * (LIVE_ROWS - len(answer))
         rows += [_Row("answer", text) for text in answer]
+        rows += [_Row("note", self._note.line(s)) for s in self._note.lines(width)]
         rows += [_Row("tools", self._tools.line(s)) for s in self._tools.lines(width)]
         rows += [_Row("error", self._error.line(s)) for s in self._error.lines(width)]
         self._rows, self._rows_width = rows, width

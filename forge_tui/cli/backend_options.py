@@ -1,0 +1,76 @@
+"""The options every command that talks to a model takes (`--kind`, `--url`, `--api-key-env`), and the
+one function that turns the account's Settings and those flags into the backend settings to use."""
+
+from __future__ import annotations
+
+import os
+import re
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from forge_tui.core.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from forge_tui.core.backend_settings import BackendSettings
+    from forge_tui.services.home import Home
+
+KindOpt = Annotated[
+    str | None,
+    typer.Option("--kind", metavar="ollama|openai", help="Model server kind (default: Settings, else ollama)."),
+]
+UrlOpt = Annotated[
+    str | None, typer.Option("--url", metavar="URL", help="Base URL of the model server (default: Settings).")
+]
+ApiKeyEnvOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--api-key-env",
+        metavar="VAR",
+        help="Environment variable that holds the server's API key (default: Settings).",
+    ),
+]
+
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def with_flags(
+    settings: BackendSettings, kind: str | None, url: str | None, api_key_env: str | None
+) -> BackendSettings:
+    """`settings` with the flags given on the command line put over them. Another kind than Settings'
+    drops Settings' URL (it belongs to the other server) unless --url names one."""
+    updates: dict[str, object] = {}
+    if kind:
+        if kind not in ("ollama", "openai"):
+            raise InvalidInput(f"--kind is 'ollama' or 'openai', not '{kind}'.")
+        if kind != settings.kind:
+            updates["base_url"] = None
+        updates["kind"] = kind
+    if url:
+        if not url.startswith(("http://", "https://")):
+            raise InvalidInput(f"--url must start with http:// or https://, not '{url}'.")
+        updates["base_url"] = url
+    if api_key_env is not None:
+        if api_key_env and not _ENV_NAME.fullmatch(api_key_env):
+            raise InvalidInput(f"--api-key-env takes the name of an environment variable, not '{api_key_env}'.")
+        if api_key_env and api_key_env not in os.environ:
+            raise InvalidInput(f"--api-key-env names ${api_key_env}, which is not set in this environment.")
+        updates["api_key_env"] = api_key_env or None
+    return settings.model_copy(update=updates)
+
+
+def account_backend(
+    home: Home, user: str | None, kind: str | None, url: str | None, api_key_env: str | None
+) -> BackendSettings:
+    """The backend settings of the account (`user`, or the only one; none: the defaults) with the flags
+    over them. Settings are plain columns: no password is needed."""
+    from forge_tui.core.backend_settings import BackendSettings
+    from forge_tui.services.accounts import AccountService
+    from forge_tui.services.settings import SettingsService
+
+    accounts = AccountService(home)
+    names = accounts.usernames()
+    settings = BackendSettings()
+    if user or len(names) == 1:
+        settings = SettingsService(home, accounts.get(user or names[0])).backend()
+    return with_flags(settings, kind, url, api_key_env)
