@@ -77,7 +77,10 @@ def _parse(source: str) -> nodes.Template:
 def slot_names(source: str) -> list[str]:
     """The variables a template uses, from Jinja's AST, in order of first use."""
     tree = _parse(source)
-    used = meta.find_undeclared_variables(tree)
+    try:  # this compiles the tree: an unknown filter or test shows only here
+        used = meta.find_undeclared_variables(tree)
+    except TemplateSyntaxError as exc:
+        raise TemplateError(exc.message or "syntax error", exc.lineno) from None
     ordered: list[str] = []
     for node in tree.find_all(nodes.Name):
         if node.name in used and node.name not in ordered and node.ctx == "load":
@@ -222,7 +225,7 @@ class TemplateInfo(BaseModel):
         template has no tools."""
         for label, source in (("system prompt", self.system_prompt), ("user prompt", self.user_prompt)):
             try:
-                _parse(source)
+                slot_names(source)
             except TemplateError as exc:
                 error = TemplateError(f"{label}: {exc}")
                 error.line = exc.line

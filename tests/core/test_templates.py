@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from forge_tui.core.templates import (
     SlotDef,
     TemplateError,
+    TemplateInfo,
     TemplateSecurityError,
     check_tool,
     check_tool_arguments,
@@ -39,6 +40,15 @@ def test_syntax_errors_name_the_line() -> None:
     with pytest.raises(TemplateError) as info:
         render("ok\n{% if %}", {})
     assert info.value.line == 2 and "line 2" in str(info.value)
+
+
+def test_an_unknown_filter_is_a_template_error_naming_the_line() -> None:
+    template = TemplateInfo(name="t", user_prompt="fine\n{{ topic | nonsense }}")
+    with pytest.raises(TemplateError, match="nonsense") as info:
+        template.check()
+    assert info.value.line == 2 and "user prompt" in str(info.value)
+    with pytest.raises(TemplateError, match="No filter named 'nonsense'"):
+        slot_names("{{ x | nonsense }}")
 
 
 @pytest.mark.parametrize(
