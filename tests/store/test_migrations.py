@@ -353,7 +353,8 @@ def test_upgrade_from_0008_reshapes_the_job_tables(tmp_path: Path) -> None:
     with engine.begin() as conn:  # the unused 0001 layout: no owner, nothing sealed
         assert "owner_id" not in columns(engine, "job")
         conn.exec_driver_sql(
-            "INSERT INTO job (kind, dataset_id, params, status, total, done, failed) VALUES ('x', 1, '{}', 'pending', 0, 0, 0)"
+            "INSERT INTO job (kind, dataset_id, params, status, total, done, failed) "
+            "VALUES ('x', 1, '{}', 'pending', 0, 0, 0)"
         )
     engine.dispose()
 
