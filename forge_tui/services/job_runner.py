@@ -175,7 +175,6 @@ class JobRunner(Generic[S]):
         self._finished: list[_Done | _Failed] = []
         self._wake = asyncio.Event()
         self._stop = asyncio.Event()
-        self._stopped_as: JobState | None = None  # set by another process (pause, cancel)
         self._auto_pause: str | None = None
         self._requests: set[asyncio.Future[Produced]] = set()
         self._window = FailureWindow()
@@ -459,12 +458,7 @@ class JobRunner(Generic[S]):
     async def _watch(self) -> None:
         while True:
             await asyncio.sleep(WATCH_EVERY_S)
-            status = await self._db(self._beat)
-            if status is None:
-                self._stopped_as = JobState.CANCELLED
-                self._halt()
-            elif status != JobState.RUNNING:
-                self._stopped_as = JobState(status)
+            if await self._db(self._beat) != JobState.RUNNING:  # paused, cancelled (or deleted) elsewhere
                 self._halt()
 
     def _beat(self, conn: Connection) -> str | None:
