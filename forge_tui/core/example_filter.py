@@ -3,7 +3,7 @@ Examples table shows an example's source and review state in one short cell."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from forge_tui.core.desirability import DesirabilityFilter
@@ -84,6 +84,18 @@ class ExampleFilter:
     @property
     def takes_all(self) -> bool:
         return self == ExampleFilter()
+
+    def next_desirability(self) -> ExampleFilter:
+        return replace(self, desirability=self.desirability.cycled())
+
+    def next_review(self) -> ExampleFilter:
+        return replace(self, review=self.review.cycled())
+
+    def next_source(self) -> ExampleFilter:
+        """The next source; one job's examples are followed by every source's."""
+        if self.job_id is not None:
+            return replace(self, source=SourceFilter.ALL, job_id=None)
+        return replace(self, source=self.source.cycled())
 
     def admits(self, meta: ExampleMeta) -> bool:
         return (

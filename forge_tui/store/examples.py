@@ -15,8 +15,8 @@ from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
 from forge_tui.core.desirability import DesirabilityFilter
-from forge_tui.core.example_filter import ExampleFilter, ReviewFilter, SourceFilter
 from forge_tui.core.errors import DamagedRow
+from forge_tui.core.example_filter import ExampleFilter, ReviewFilter, SourceFilter
 from forge_tui.core.json_text import compact
 from forge_tui.core.models import Example, ExampleContent, ExampleMeta, ReviewState
 from forge_tui.store.example_reader import ANCHOR, COLUMNS, OPTIONAL_SEALED, open_values, presence_marker
@@ -144,7 +144,7 @@ _WANTED = {
 
 def _where(wanted: ExampleFilter) -> tuple[str, tuple[Any, ...]]:
     """What `wanted` adds to a WHERE clause, and its parameters."""
-    sql, params = _WANTED[wanted.desirability], []
+    sql, params = _WANTED[wanted.desirability], list[Any]()
     if wanted.review is not ReviewFilter.ALL:
         states = wanted.review.states
         sql += " AND review = ?" if len(states) == 1 else f" AND review IN ({', '.join('?' * len(states))})"

@@ -84,12 +84,13 @@ def test_each_filter_counts_pages_and_scans_what_it_admits(workspace: Workspace,
 def test_review_and_source_filters_count_from_an_index(workspace: Workspace, wanted: ExampleFilter, index: str) -> None:
     """As the desirability filter: counting and paging need no row read (a covering index)."""
     from forge_tui.store import examples as rows
+    from forge_tui.store.visibility import VISIBLE_SQL
 
     dataset, _ = filled(workspace, 20)
     with workspace.home.engine.connect() as conn:
         where, params = rows._where(wanted)
         plan = conn.exec_driver_sql(
-            f"EXPLAIN QUERY PLAN SELECT count(*) FROM example WHERE dataset_id = ? AND {rows.VISIBLE_SQL}{where}",
+            f"EXPLAIN QUERY PLAN SELECT count(*) FROM example WHERE dataset_id = ? AND {VISIBLE_SQL}{where}",
             (dataset, *params),
         ).all()
     assert any(f"COVERING INDEX {index}" in str(row[-1]) for row in plan), plan

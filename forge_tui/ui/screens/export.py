@@ -14,6 +14,7 @@ from textual.widgets import Button, TextArea
 
 from forge_tui.core.custom_formats import CUSTOM_PREFIX, custom_format
 from forge_tui.core.errors import ForgeError
+from forge_tui.core.example_filter import ReviewFilter
 from forge_tui.core.export_formats import FORMATS, ExportFormat
 from forge_tui.core.models import DatasetInfo, Example
 from forge_tui.services import export_workers
@@ -215,12 +216,12 @@ class ExportScreen(WorkspaceScreen):
         self.options.started(self.key("stop"))
         options = self.options
         self._run(dataset.id, fmt, options.destination, options.kind, split, options.spreadsheet_safe,
-                  self._cancel, options.reasoning)  # fmt: skip
+                  self._cancel, options.reasoning, options.review)  # fmt: skip
 
     @work(exclusive=True, group="export", thread=True)
     def _run(
         self, dataset_id: int, fmt: ExportFormat, path: Path, kind: str, split: Split, spreadsheet_safe: bool,
-        cancel: threading.Event, reasoning: str | None,
+        cancel: threading.Event, reasoning: str | None, review: ReviewFilter,
     ) -> None:  # fmt: skip
         def progress(done: int, total: int) -> None:
             self.app.call_from_thread(self.options.progress, done, total)
@@ -228,7 +229,7 @@ class ExportScreen(WorkspaceScreen):
         try:
             summary = export(
                 self.workspace.examples, dataset_id, fmt, path, kind, split.share, split.seed, progress, cancel,
-                spreadsheet_safe=spreadsheet_safe, reasoning=reasoning,
+                spreadsheet_safe=spreadsheet_safe, reasoning=reasoning, review=review,
             )  # fmt: skip
         except ForgeError as exc:
             self.app.call_from_thread(self._finished, None, str(exc))
