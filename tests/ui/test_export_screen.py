@@ -202,7 +202,8 @@ async def test_the_review_choice_leaves_rejected_examples_out_unless_all(home: H
     async with app.run_test(size=(110, 32)) as pilot:
         screen = await open_export(pilot)
         screen.query_one("#format", Select).value = "raw"
-        await pilot.pause()
+        await wait_until(pilot, lambda: '"output": "answer 2"' in static_text(screen, "#export-preview"))
+        assert '"answer 0"' not in static_text(screen, "#export-preview")  # rejected: not in the preview either
         screen.query_one("#destination", Input).value = str(out)
         await pilot.press("ctrl+e")
         await wait_until(pilot, lambda: static_text(screen, "#export-result").startswith("Wrote"))
@@ -210,7 +211,7 @@ async def test_the_review_choice_leaves_rejected_examples_out_unless_all(home: H
         written = [json.loads(line)["output"] for line in out.read_text(encoding="utf-8").splitlines()]
         assert written == [f"answer {i}" for i in range(2, 6)]
         screen.query_one("#review", Select).value = "all"
-        await pilot.pause()
+        await wait_until(pilot, lambda: '"output": "answer 0"' in static_text(screen, "#export-preview"))
         await pilot.press("ctrl+e")
         await wait_until(pilot, lambda: static_text(screen, "#export-result") == f"Wrote 6 records to {out}.")
     assert len(out.read_text(encoding="utf-8").splitlines()) == 6

@@ -14,7 +14,7 @@ from textual.widgets import Button, TextArea
 
 from forge_tui.core.custom_formats import CUSTOM_PREFIX, custom_format
 from forge_tui.core.errors import ForgeError
-from forge_tui.core.example_filter import ReviewFilter
+from forge_tui.core.example_filter import ExampleFilter, ReviewFilter
 from forge_tui.core.export_formats import FORMATS, ExportFormat
 from forge_tui.core.models import DatasetInfo, Example
 from forge_tui.services import export_workers
@@ -52,7 +52,8 @@ class ExportScreen(WorkspaceScreen):
     def __init__(self, workspace: Workspace) -> None:
         super().__init__(workspace)
         self.formats = CustomFormats(workspace.home, workspace.unlocked)
-        self._sample: list[Example] | None = None  # the first examples of the current dataset, read once
+        # The first examples of the current dataset that the review choice takes, read once per choice.
+        self._sample: list[Example] | None = None
         self._cancel: threading.Event | None = None
 
     @property
@@ -116,6 +117,11 @@ class ExportScreen(WorkspaceScreen):
         self.preview.show_body(self.formats.get(custom).body if custom is not None else None)
         self._preview()
 
+    @on(ExportOptions.ReviewChosen)
+    def _review_chosen(self) -> None:
+        self._sample = None
+        self._preview()
+
     @on(ExportOptions.ReasoningChosen)
     @on(TextArea.Changed, "#body")
     def _choice_changed(self) -> None:
@@ -133,7 +139,8 @@ class ExportScreen(WorkspaceScreen):
             self.preview.say(no_dataset(self.key("show_datasets")))
             return
         if self._sample is None:
-            window = self.workspace.examples.window(dataset.id, 0, PREVIEW_EXAMPLES)
+            wanted = ExampleFilter(review=self.options.review)
+            window = self.workspace.examples.window(dataset.id, 0, PREVIEW_EXAMPLES, wanted=wanted)
             self._sample = [e for e in window if isinstance(e, Example)]
         try:
             fmt = self._format()

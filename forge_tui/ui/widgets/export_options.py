@@ -65,6 +65,9 @@ class ExportOptions(VerticalScroll, can_focus=False):
     class ReasoningChosen(Message):
         pass
 
+    class ReviewChosen(Message):
+        """Another review choice: the preview shows the first examples it takes."""
+
     def __init__(self, run_label: str, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._run_label = run_label
@@ -164,6 +167,11 @@ class ExportOptions(VerticalScroll, can_focus=False):
     def _reasoning_changed(self, event: Select.Changed) -> None:
         event.stop()
         self.post_message(self.ReasoningChosen())
+
+    @on(Select.Changed, "#review")
+    def _review_changed(self, event: Select.Changed) -> None:
+        event.stop()
+        self.post_message(self.ReviewChosen())
 
     @on(Select.Changed, "#file-type")
     def _type_changed(self, event: Select.Changed) -> None:
