@@ -12,6 +12,7 @@ import typer
 from forge_tui.cli.common import JsonOpt, PasswordStdin, UserOpt, echo, errors, open_home, sub_app, unlock_workspace
 from forge_tui.core.custom_formats import CUSTOM_PREFIX
 from forge_tui.core.errors import InvalidInput
+from forge_tui.core.example_filter import ReviewFilter
 from forge_tui.core.plain_text import SPLIT_HELP
 
 if TYPE_CHECKING:
@@ -104,6 +105,15 @@ def export(
             "text before the answer (default: the format's; --list-formats shows it).",
         ),
     ] = None,
+    review: Annotated[
+        str | None,
+        typer.Option(
+            "--review",
+            metavar="accepted|unreviewed|all",
+            help="Which examples by review state: only accepted, only unreviewed, or all, rejected too "
+            "(default: every example not rejected).",
+        ),
+    ] = None,
     list_formats: Annotated[bool, typer.Option("--list-formats", help="List the formats and exit.")] = False,
     user: UserOpt = None,
     password_stdin: PasswordStdin = False,
@@ -137,6 +147,7 @@ def export(
             raise InvalidInput("Give the file to write with --out.")
         if fmt in FORMATS:  # checked before the password is asked for; a custom format's after
             FORMATS[fmt].reasoning_mode(reasoning)
+        wanted = review_filter(review)
         workspace = unlock_workspace(open_home(), user, password_stdin)
         chosen = CustomFormats(workspace.home, workspace.unlocked).resolve(fmt)
         source = workspace.datasets.get(dataset) if dataset else workspace.datasets.current()
@@ -149,13 +160,24 @@ def export(
 
         summary = run_export(
             workspace.examples, source.id, chosen, out, file_type, split, seed, progress,
-            spreadsheet_safe=spreadsheet_safe, reasoning=reasoning,
+            spreadsheet_safe=spreadsheet_safe, reasoning=reasoning, review=wanted,
         )  # fmt: skip
         if sys.stderr.isatty() and not as_json:
             echo("", err=True)
     for reason in [] if as_json else summary.broken:
         echo(f"forge-tui: left out {reason}", err=True)
     echo(json.dumps(summary.to_json(), ensure_ascii=False) if as_json else summary.line())
+
+
+def review_filter(value: str | None) -> ReviewFilter:
+    """--review's value (None: the default, every example not rejected)."""
+    if value is None:
+        return ReviewFilter.NOT_REJECTED
+    try:
+        return ReviewFilter(value.strip().lower())
+    except ValueError:
+        choices = ", ".join(f.value for f in ReviewFilter)
+        raise InvalidInput(f"--review takes one of {choices}, not '{value[:40]}'.") from None
 
 
 def _formats_for(user: str | None, password_stdin: bool) -> CustomFormats:

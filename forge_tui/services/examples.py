@@ -11,7 +11,8 @@ from sqlmodel import Session
 
 from forge_tui.core.desirability import DesirabilityFilter
 from forge_tui.core.errors import Conflict, DamagedRow, NotFound
-from forge_tui.core.models import Example, ExampleContent, ExampleMeta
+from forge_tui.core.example_filter import ExampleFilter
+from forge_tui.core.models import Example, ExampleContent, ExampleMeta, ReviewState
 from forge_tui.services.accounts import Unlocked
 from forge_tui.services.home import Home
 from forge_tui.store import example_reader
@@ -30,6 +31,9 @@ DELETE_CHUNK = 2000
 # In each row delete() returns: the fingerprint of the key the dataset was sealed with when the row
 # was deleted (the row is kept as stored, sealed under that key). Not a column: undo_delete drops it.
 SEALED_WITH = "_sealed_with"
+# What the filter parameters take: a DesirabilityFilter alone, or every filter (core.example_filter).
+Wanted = ExampleFilter | DesirabilityFilter
+ALL = ExampleFilter()
 
 
 @dataclass(frozen=True)
@@ -85,10 +89,22 @@ class ExampleService:
         self._ciphers.pop(dataset_id, None)
         return self._keyed(dataset_id)[0]
 
-    def ids(self, dataset_id: int, wanted: DesirabilityFilter = DesirabilityFilter.ALL) -> list[str]:
+    def ids(self, dataset_id: int, wanted: Wanted = ALL) -> list[str]:
         self._cipher(dataset_id)
         with read_session(self.home.engine) as s:
-            return rows.ids(s, dataset_id, wanted)
+            return rows.ids(s, dataset_id, ExampleFilter.of(wanted))
+
+    def review_counts(self, dataset_id: int) -> dict[ReviewState, int]:
+        """How many examples of the dataset are in each review state."""
+        self._cipher(dataset_id)
+        with read_session(self.home.engine) as s:
+            return rows.review_counts(s, dataset_id)
+
+    def set_review(self, example_ids: Sequence[str], state: ReviewState) -> int:
+        """Accepts, rejects or un-reviews the examples (any of this account's datasets) in one
+        transaction; returns how many were found. Ids not found (deleted meanwhile) are skipped."""
+        with write_session(self.home.engine) as s:
+            return rows.set_review(s, self.unlocked.user.id, example_ids, state)
 
     def forget_keys(self) -> None:
         self._ciphers.clear()
@@ -126,9 +142,7 @@ class ExampleService:
     def page(self, dataset_id: int, after: str | None = None, limit: int = 100) -> list[Example | BrokenExample]:
         return self.window(dataset_id, 0, limit, after)
 
-    def scan(
-        self, dataset_id: int, wanted: DesirabilityFilter = DesirabilityFilter.ALL
-    ) -> Iterator[Example | BrokenExample]:
+    def scan(self, dataset_id: int, wanted: Wanted = ALL) -> Iterator[Example | BrokenExample]:
         """Every example (of those `wanted`) in creation order; a row that fails to open is yielded
         as BrokenExample. Read as export reads (store.example_reader), a chunk of ids at a time."""
         cipher = self._cipher(dataset_id)
@@ -144,12 +158,11 @@ class ExampleService:
         finally:
             connection.close()
 
-    def count(self, dataset_id: int, wanted: DesirabilityFilter = DesirabilityFilter.ALL) -> int:
+    def count(self, dataset_id: int, wanted: Wanted = ALL) -> int:
         self._cipher(dataset_id)
+        chosen = ExampleFilter.of(wanted)
         with read_session(self.home.engine) as s:
-            return (
-                count_examples(s, dataset_id) if wanted is DesirabilityFilter.ALL else rows.count(s, dataset_id, wanted)
-            )
+            return count_examples(s, dataset_id) if chosen.takes_all else rows.count(s, dataset_id, chosen)
 
     def window(
         self,
@@ -157,13 +170,13 @@ class ExampleService:
         offset: int,
         limit: int,
         after: str | None = None,
-        wanted: DesirabilityFilter = DesirabilityFilter.ALL,
+        wanted: Wanted = ALL,
     ) -> list[Example | BrokenExample]:
         """Examples `offset` .. `offset + limit` in creation order (of those `wanted`); only these
         are opened."""
         cipher = self._cipher(dataset_id)
         with read_session(self.home.engine) as s:
-            found = rows.window(s, dataset_id, offset, limit, after, wanted)
+            found = rows.window(s, dataset_id, offset, limit, after, ExampleFilter.of(wanted))
         return [self._open(cipher, row) for row in found]
 
     def open_ids(self, dataset_id: int, example_ids: Sequence[str]) -> list[Example | BrokenExample]:
@@ -244,9 +257,7 @@ class ExampleService:
                 raise NotFound(f"Example {example.id} is gone (deleted elsewhere?).") from None
         return self.get(example.id)
 
-    def search(
-        self, dataset_id: int, text: str, wanted: DesirabilityFilter = DesirabilityFilter.ALL
-    ) -> Iterator[Example | BrokenExample]:
+    def search(self, dataset_id: int, text: str, wanted: Wanted = ALL) -> Iterator[Example | BrokenExample]:
         """Examples (of those `wanted`) with `text` (any case) in any field, in creation order, and
         every row that cannot be read (it could not be searched). Every row has to be opened to look:
         run it in a worker and take the matches as they come."""

@@ -18,6 +18,7 @@ from sqlmodel import Session
 
 from forge_tui.core.custom_formats import CUSTOM_PREFIX, STARTER_BODY, checked_format, custom_format
 from forge_tui.core.errors import Conflict, InvalidInput, NotFound
+from forge_tui.core.example_filter import ExampleFilter, ReviewFilter
 from forge_tui.core.export_formats import FORMATS, ExportFormat
 from forge_tui.core.templates import check_template_name
 from forge_tui.services import export_workers, files
@@ -51,10 +52,17 @@ class ExportSummary:
     broken: list[str] = field(default_factory=list)  # rows that cannot be read: each names the row and field
     needs: str = "a rejected answer"  # what the left-out examples lack (ExportFormat.needs)
     reasoning: str = "field"  # how reasoning was written: drop, field or think-tags
+    review: ReviewFilter = ReviewFilter.NOT_REJECTED  # the review states written
+    # Per review state the filter does not take: how many examples it left out.
+    review_left_out: dict[str, int] = field(default_factory=dict)
 
     def line(self) -> str:
         written = ", ".join(f"{n} records to {p}" for p, n in zip(self.files, self.records, strict=True))
         text = f"Wrote {written}"
+        by_review = [f"{n} {state}" for state, n in self.review_left_out.items() if n]
+        if by_review:
+            many = sum(self.review_left_out.values()) != 1
+            text += f"; {' and '.join(by_review)} example{'s' if many else ''} left out"
         if self.left_out:
             text += f"; {self.left_out} example{'s' if self.left_out != 1 else ''} without {self.needs} left out"
         if self.broken:
@@ -71,6 +79,8 @@ class ExportSummary:
             "left_out": self.left_out,
             "broken": self.broken,
             "reasoning": self.reasoning,
+            "review": self.review.value,
+            "left_out_by_review": dict(self.review_left_out),
         }
 
 
@@ -166,10 +176,12 @@ def export(
     *,
     spreadsheet_safe: bool = False,
     reasoning: str | None = None,
+    review: ReviewFilter = ReviewFilter.NOT_REJECTED,
 ) -> ExportSummary:
     """Writes the dataset in `fmt`; raises ExportCancelled (and writes nothing) once `cancel` is set.
     `spreadsheet_safe` quotes CSV/TSV cells a spreadsheet would run as formulas (core.table_cells);
-    `reasoning` is drop, field or think-tags (None: the format's default; core.export_formats)."""
+    `reasoning` is drop, field or think-tags (None: the format's default; core.export_formats);
+    `review` the review states written (by default all but the rejected examples)."""
     path = path.expanduser()
     kind = file_type or path.suffix.lstrip(".").lower()
     if kind not in FILE_TYPES:
@@ -179,8 +191,10 @@ def export(
     if split is not None and not 0 < split < 1:
         raise InvalidInput("The split is the train share, between 0 and 1 (e.g. 0.9).")
     mode = fmt.reasoning_mode(reasoning)
-    summary = ExportSummary(format=fmt.name, needs=fmt.needs, reasoning=mode)
-    order = examples.ids(dataset_id)  # creation order; only ids, no content
+    counts = examples.review_counts(dataset_id)
+    left_out = {state.value: n for state, n in counts.items() if not review.admits(state)}
+    summary = ExportSummary(format=fmt.name, needs=fmt.needs, reasoning=mode, review=review, review_left_out=left_out)
+    order = examples.ids(dataset_id, ExampleFilter(review=review))  # creation order; only ids, no content
     total = len(order)
     targets: list[tuple[Path, list[str]]]
     if split is None:
@@ -191,8 +205,10 @@ def export(
         train_ids = set(shuffled[: round(total * split)])
         train, valid = split_paths(path)
         targets = [(train, [i for i in order if i in train_ids]), (valid, [i for i in order if i not in train_ids])]
+    # Ids with rows left out between them are read one by one: a range would read those rows too.
+    contiguous = split is None and not any(left_out.values())
     job = export_workers.make_job(
-        examples.home.db_path, examples.cipher(dataset_id), dataset_id, fmt, kind == "parquet", split is None, mode
+        examples.home.db_path, examples.cipher(dataset_id), dataset_id, fmt, kind == "parquet", contiguous, mode
     )
     done = 0
 

@@ -106,6 +106,7 @@ class Example(SQLModel, table=True):
         Index("ix_example_dataset_id_id_insert_id", "dataset_id", "id", "insert_id"),
         Index("ix_example_dataset_id_desirability_id", "dataset_id", "desirability", "id", "insert_id"),
         Index("ix_example_dataset_id_review_id", "dataset_id", "review", "id", "insert_id"),
+        Index("ix_example_dataset_id_source_id", "dataset_id", "source", "id", "insert_id"),
         Index("ix_example_job_id", "job_id"),
     )
 

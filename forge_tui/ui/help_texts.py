@@ -7,6 +7,7 @@ from collections.abc import Callable
 from textual.app import App
 from textual.widgets import TextArea
 
+from forge_tui.core.example_filter import FLAG_MARK
 from forge_tui.ui.dialogs.example_detail import ExampleDetail
 from forge_tui.ui.keys import class_key
 from forge_tui.ui.widgets.example_table import ExampleTable
@@ -31,14 +32,22 @@ def examples_help(app: App[object], screen: Callable[[str], str]) -> str:
         f"({class_key(app, TextArea, 'copy')} copies a selection). The kto column shows each example's "
         "desirability for KTO (✓ desirable, ✗ undesirable, "
         "blank: not labelled; set it in the detail view); "
-        f"{screen('cycle_desirability')} shows all examples, then only desirable, undesirable or unlabelled ones."
+        f"{screen('cycle_desirability')} shows all examples, then only desirable, undesirable or unlabelled ones. "
+        "The rev column is the review state: ✓ accepted (what Audition adds), · unreviewed (what jobs add, "
+        "waiting for a person), ✗ rejected (export leaves it out); "
+        f"{screen('accept')} accepts and {screen('reject')} rejects the selected rows (set any state in the "
+        f"detail view), {screen('cycle_review')} shows only unreviewed, accepted or rejected ones. The source "
+        f"column says where each came from (audition, import, job N, playground; {screen('cycle_source')} shows "
+        f"one source at a time); {FLAG_MARK} marks an answer not in the language its job asked for (the detail "
+        "view says why). The filters combine."
     )
 
 
 def export_help(screen: Callable[[str], str]) -> str:
     """`screen` names the Export screen's keys (WorkspaceScreen.key)."""
     return (
-        "Choose a format and a file type, optionally a train share (0.9 writes NAME.train and NAME.valid, "
+        "Choose a format, which examples by review state (by default all but the rejected ones), and a file "
+        "type, optionally a train share (0.9 writes NAME.train and NAME.valid, "
         f"shuffled with the seed), and where to write; {screen('export')} exports. Reasoning (the model's "
         "thinking before an answer) is written in the format's own field, as <think> text before the answer, or "
         "left out; each format has its default. The preview shows the first examples in the chosen format; "

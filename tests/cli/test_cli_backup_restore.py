@@ -158,7 +158,8 @@ def test_restore_asks_unless_told_yes(alice: Cli, fast_home_dir: Path, tmp_path:
 def test_restore_upgrades_a_backup_of_an_older_schema(alice: Cli, tmp_path: Path) -> None:
     copy = tmp_path / "old.db"
     backed_up(alice, copy)
-    with sqlite3.connect(copy) as connection:  # as revision 0006 left it (0009's jobs, 0008's columns, 0007's tables)
+    # As revision 0006 left it: 0010's index, 0009's jobs, 0008's columns, then 0007's tables dropped.
+    with sqlite3.connect(copy) as connection:
         connection.executescript(
             "DROP TABLE job_item; DROP TABLE job;"
             "CREATE TABLE job (id INTEGER PRIMARY KEY, kind VARCHAR NOT NULL, dataset_id INTEGER, template_id INTEGER,"
@@ -167,6 +168,7 @@ def test_restore_upgrades_a_backup_of_an_older_schema(alice: Cli, tmp_path: Path
             "CREATE TABLE job_item (id INTEGER PRIMARY KEY, job_id INTEGER NOT NULL, idx INTEGER NOT NULL,"
             " status VARCHAR NOT NULL, attempt INTEGER NOT NULL, error VARCHAR, example_id VARCHAR);"
             "CREATE INDEX ix_job_item_job_id ON job_item (job_id);"
+            "DROP INDEX ix_example_dataset_id_source_id;"
             "DROP INDEX ix_example_dataset_id_review_id; DROP INDEX ix_example_job_id;"
             + "".join(f"ALTER TABLE example DROP COLUMN {c};" for c in ("source", "job_id", "review", "language_flag"))
             + "DROP TABLE reseal_shadow; DROP TABLE key_rotation; UPDATE alembic_version SET version_num = '0006';"

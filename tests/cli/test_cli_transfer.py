@@ -223,3 +223,41 @@ def test_import_plain_text_split_as_asked(alice: Cli, tmp_path: Path) -> None:
     assert counts == {"line": 3, "paragraph": 2, "file": 1}
     wrong = alice("import", str(source), "--split-text", "word", "--password-stdin", input=PASSWORD + "\n")
     assert wrong.exit_code == 2 and "use one of line, paragraph, file" in wrong.stderr
+
+
+def test_export_review_choice_leaves_rejected_out_unless_asked(alice: Cli, fast_home_dir: Path, tmp_path: Path) -> None:
+    from forge_tui.core.models import ExampleContent, ExampleMeta, ReviewState
+    from forge_tui.services.accounts import AccountService
+    from forge_tui.services.home import open_home
+    from forge_tui.services.workspace import Workspace
+
+    home = open_home(fast_home_dir)
+    try:
+        workspace = Workspace.open(home, AccountService(home).unlock("alice", PASSWORD))
+        dataset = workspace.datasets.current()
+        assert dataset is not None
+        states = [ReviewState.ACCEPTED, ReviewState.UNREVIEWED, ReviewState.REJECTED, ReviewState.REJECTED]
+        workspace.examples.add_many(
+            dataset.id, [(ExampleContent(user_prompt=f"q{i}", output=f"a{i}"), ExampleMeta(review=s)) for i, s in
+                         enumerate(states)]
+        )  # fmt: skip
+    finally:
+        home.close()
+    out = tmp_path / "out.jsonl"
+
+    def run(*chosen: str) -> tuple[int, list[str], str]:
+        args = ("export", "-f", "raw", "-o", str(out), *chosen, "--password-stdin")
+        result = alice(*args, input=PASSWORD + "\n")
+        written = [json.loads(line)["output"] for line in out.read_text(encoding="utf-8").splitlines()]
+        return result.exit_code, written, result.stdout
+
+    assert run() == (0, ["a0", "a1"], f"Wrote 2 records to {out}; 2 rejected examples left out.\n")
+    assert run("--review", "accepted")[:2] == (0, ["a0"])
+    assert run("--review", "unreviewed")[:2] == (0, ["a1"])
+    assert run("--review", "all")[:2] == (0, ["a0", "a1", "a2", "a3"])
+    as_json = alice("export", "-f", "raw", "-o", str(out), "--review", "ACCEPTED", "--json", "--password-stdin",
+                    input=PASSWORD + "\n")  # fmt: skip
+    summary = json.loads(as_json.stdout)
+    assert (summary["review"], summary["left_out_by_review"]) == ("accepted", {"unreviewed": 1, "rejected": 2})
+    wrong = alice("export", "-f", "raw", "-o", str(out), "--review", "good")  # refused before the password
+    assert wrong.exit_code == 2 and "--review takes one of all, not-rejected, accepted" in wrong.stderr

@@ -14,7 +14,7 @@ import pytest
 from forge_tui.core.backend_settings import BackendSettings
 from forge_tui.core.chat import ToolCall
 from forge_tui.core.errors import InvalidInput
-from forge_tui.core.models import Example
+from forge_tui.core.models import Example, ExampleSource, ReviewState
 from forge_tui.core.starters import starter_templates
 from forge_tui.core.templates import SlotDef, TemplateError, TemplateInfo, TemplateLimitError
 from forge_tui.services.accounts import AccountService
@@ -280,6 +280,10 @@ async def test_add_starred_writes_exactly_the_starred_cards(home: Home, backend:
     assert one.meta.model == "llama3.2" and one.meta.completion_tokens and one.meta.template_id is None
     assert one.meta.params["seed"] != two.meta.params["seed"] and one.meta.params["batch_seed"] == 11
     assert two.meta.params["edited"] is True and one.meta.params["paraphrase_model"] == "qwen3:0.6b"
+    # A person chose them: accepted, from Audition (jobs add unreviewed ones).
+    assert {(e.meta.source, e.meta.review, e.meta.job_id) for e in stored} == {
+        (ExampleSource.AUDITION, ReviewState.ACCEPTED, None)
+    }
 
 
 async def test_tool_calling_cards_validate_calls_against_the_schema(backend: BackendService) -> None:
@@ -431,6 +435,8 @@ async def test_rejected_answers_are_added_as_undesirable_examples(home: Home, ba
         (session.variations[1], rejected[0], False),
         (session.variations[3], rejected[2], False),
     ]
+    # The undesirable ones too were chosen by a person (as KTO negatives): accepted, so export keeps them.
+    assert {(e.meta.source, e.meta.review) for e in stored} == {(ExampleSource.AUDITION, ReviewState.ACCEPTED)}
     assert stored[0].content.rejected == [rejected[0]]  # the preference pair stays too
     undesirable = stored[1]
     assert undesirable.content.rejected == [] and undesirable.content.system_prompt == "You are terse."

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 
+from forge_tui.core.example_filter import ReviewFilter
 from forge_tui.core.export_formats import FORMATS
 from forge_tui.core.models import Example, ExampleContent, ExampleMeta
 from forge_tui.services.dataset_files import encode, write_encoded
@@ -162,7 +163,7 @@ def test_importing_a_raw_export_restores_every_example(
     first = workspace.datasets.create(f"first {len(workspace.datasets.list())}").id
     workspace.examples.add_many(first, [(content, meta)])
     out = tmp_path / "raw.jsonl"
-    export(workspace.examples, first, FORMATS["raw"], out)
+    export(workspace.examples, first, FORMATS["raw"], out, review=ReviewFilter.ALL)  # a rejected one too
     second = workspace.datasets.create(f"second {len(workspace.datasets.list())}").id
     assert import_file(workspace.examples, second, "second", out).imported == 1
     (again,) = [e for e in workspace.examples.scan(second) if isinstance(e, Example)]

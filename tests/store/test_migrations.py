@@ -371,3 +371,25 @@ def test_upgrade_from_0008_reshapes_the_job_tables(tmp_path: Path) -> None:
         assert len(ExampleService(home, unlocked).page(1)) == 1  # the example of 0005 is still there
     finally:
         home.close()
+
+
+def test_upgrade_from_0009_indexes_the_source_for_the_examples_filter(tmp_path: Path) -> None:
+    home_dir = tmp_path / "home"
+    home_dir.mkdir()
+    engine = make_engine(home_dir / "forge.db")
+    migrate(engine, "0005")
+    fill_revision_0005(engine)
+    migrate(engine, "0009")
+    engine.dispose()
+
+    home = open_home(home_dir)
+    try:
+        with home.engine.connect() as conn:
+            plan = conn.exec_driver_sql(
+                "EXPLAIN QUERY PLAN SELECT id FROM example WHERE dataset_id = 1 AND source = 'job' ORDER BY id"
+            ).all()
+            kept = conn.exec_driver_sql("SELECT id, source FROM example").all()
+        assert "ix_example_dataset_id_source_id" in " ".join(str(row[-1]) for row in plan)
+        assert kept == [(EXAMPLE_ID, "audition")]
+    finally:
+        home.close()

@@ -11,7 +11,7 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input, Static, TextArea
 
-from forge_tui.core.models import Example, ExampleContent, ExampleMeta
+from forge_tui.core.models import Example, ExampleContent, ExampleMeta, ReviewState
 from forge_tui.services.accounts import AccountService
 from forge_tui.services.home import Home
 from forge_tui.services.workspace import Workspace
@@ -43,7 +43,18 @@ async def test_page_through_open_edit_and_save(home: Home) -> None:
         screen = await open_examples(pilot)
         table = screen.query_one(ExampleTable)
         assert "'default': 1000 examples" in examples_status(screen)
-        assert table.columns == ["prompt", "slot:topic", "answer", "rej", "kto", "model", "created"]
+        assert table.columns == [
+            "prompt",
+            "slot:topic",
+            "answer",
+            "rej",
+            "kto",
+            "review",
+            "flag",
+            "source",
+            "model",
+            "created",
+        ]
         assert len(table._pages) <= 2  # only what is on screen was opened
         for _ in range(40):
             await pilot.press("pagedown")
@@ -208,7 +219,13 @@ def test_snapshot(
     from forge_tui.store import examples as example_rows
 
     monkeypatch.setattr(example_rows, "utcnow", lambda: datetime(2026, 11, 23, 9, 30, tzinfo=UTC))
-    fill(home, 60)
+    workspace = fill(home, 60)
+    ids = workspace.examples.ids(workspace.datasets.current().id)  # type: ignore[union-attr]
+    with home.engine.begin() as conn:  # two unreviewed examples from job 12, one of them flagged
+        conn.exec_driver_sql("UPDATE example SET source = 'job', job_id = 12, review = 'unreviewed' WHERE id IN (?, ?)",
+                             (ids[3], ids[4]))  # fmt: skip
+        conn.exec_driver_sql("UPDATE example SET language_flag = 'Simplified Chinese' WHERE id = ?", (ids[4],))
+    workspace.examples.set_review([ids[5]], ReviewState.REJECTED)
     SettingsService(home, AccountService(home).get("alice")).save_backend(BackendSettings(base_url=fake.base_url))
 
     async def run_before(pilot: Pilot[None]) -> None:

@@ -11,6 +11,7 @@ from textual.message import Message
 from textual.widgets import Input, Select, Static
 
 from forge_tui.core.desirability import DesirabilityFilter
+from forge_tui.core.example_filter import ExampleFilter, ReviewFilter, SourceFilter
 from forge_tui.core.models import check_dataset_name
 from forge_tui.ui.dialogs.common import TextPrompt
 from forge_tui.ui.field_checks import PassesCheck
@@ -96,8 +97,8 @@ def test_the_examples_status_line_names_the_keys_it_is_given() -> None:
     assert status_line(view, keys) == (
         "'tides': 3 examples · y filters ✓/✗ · 2 selected (ctrl+k removes them) · ^z undoes the last delete"
     )
-    searching = ExamplesView(dataset="tides", total=5, wanted=DesirabilityFilter.DESIRABLE, searching="q",
-                             search_done=True, damaged=1)  # fmt: skip
+    desirable = ExampleFilter(DesirabilityFilter.DESIRABLE)
+    searching = ExamplesView(dataset="tides", total=5, wanted=desirable, searching="q", search_done=True, damaged=1)
     assert status_line(searching, keys) == (
         "'q': 4 matching, 1 damaged (not searched) desirable (✓) in 'tides' (search finished; esc shows all)"
         " · y: undesirable (✗)"
@@ -107,3 +108,16 @@ def test_the_examples_status_line_names_the_keys_it_is_given() -> None:
     )
     unbound = StatusKeys(datasets="", cycle_filter="", delete="", undo="", clear="")
     assert status_line(view, unbound) == "'tides': 3 examples · 2 selected"
+
+
+def test_the_status_line_names_the_review_and_source_filters_and_what_their_keys_show_next() -> None:
+    keys = StatusKeys(datasets="", cycle_filter="f", delete="", undo="", clear="", cycle_review="R", cycle_source="O")
+    assert status_line(ExamplesView(dataset="tides", total=3), keys) == "'tides': 3 examples · f filters ✓/✗"
+    wanted = ExampleFilter(DesirabilityFilter.DESIRABLE, ReviewFilter.UNREVIEWED, SourceFilter.IMPORT)
+    assert status_line(ExamplesView(dataset="tides", total=2, wanted=wanted), keys) == (
+        "'tides': 2 unreviewed (·) imported desirable (✓) examples · f: undesirable (✗) · R: accepted (✓) · O: job"
+    )
+    one_job = ExampleFilter(review=ReviewFilter.REJECTED, source=SourceFilter.JOB, job_id=12)
+    assert status_line(ExamplesView(dataset="tides", total=1, wanted=one_job), keys) == (
+        "'tides': 1 rejected (✗) job 12 example · f filters ✓/✗ · R: any review state · O: any source"
+    )

@@ -188,3 +188,30 @@ async def test_the_export_writes_reasoning_the_chosen_way(home: Home, tmp_path: 
 
             await wait_until(pilot, written)
             assert json.loads((tmp_path / f"{mode}.jsonl").read_text(encoding="utf-8")) == {"text": expected}
+
+
+async def test_the_review_choice_leaves_rejected_examples_out_unless_all(home: Home, tmp_path: Path) -> None:
+    from forge_tui.core.models import ReviewState
+
+    workspace = fill(home, 6)
+    dataset = workspace.datasets.current()
+    assert dataset is not None
+    workspace.examples.set_review(workspace.examples.ids(dataset.id)[:2], ReviewState.REJECTED)
+    out = tmp_path / "out.jsonl"
+    app = ForgeApp(home)
+    async with app.run_test(size=(110, 32)) as pilot:
+        screen = await open_export(pilot)
+        screen.query_one("#format", Select).value = "raw"
+        await wait_until(pilot, lambda: '"output": "answer 2"' in static_text(screen, "#export-preview"))
+        assert '"answer 0"' not in static_text(screen, "#export-preview")  # rejected: not in the preview either
+        screen.query_one("#destination", Input).value = str(out)
+        await pilot.press("ctrl+e")
+        await wait_until(pilot, lambda: static_text(screen, "#export-result").startswith("Wrote"))
+        assert static_text(screen, "#export-result") == f"Wrote 4 records to {out}; 2 rejected examples left out."
+        written = [json.loads(line)["output"] for line in out.read_text(encoding="utf-8").splitlines()]
+        assert written == [f"answer {i}" for i in range(2, 6)]
+        screen.query_one("#review", Select).value = "all"
+        await wait_until(pilot, lambda: '"output": "answer 0"' in static_text(screen, "#export-preview"))
+        await pilot.press("ctrl+e")
+        await wait_until(pilot, lambda: static_text(screen, "#export-result") == f"Wrote 6 records to {out}.")
+    assert len(out.read_text(encoding="utf-8").splitlines()) == 6

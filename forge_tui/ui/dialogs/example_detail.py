@@ -13,20 +13,30 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Collapsible, Label, Select, Static, TextArea
 
 from forge_tui.core.errors import ForgeError, InvalidInput
-from forge_tui.core.models import Example, ExampleContent
+from forge_tui.core.example_filter import FLAG_MARK, review_mark, source_label
+from forge_tui.core.models import Example, ExampleContent, ReviewState
 from forge_tui.ui.dialogs.common import Confirm
 from forge_tui.ui.keys import key_for
 from forge_tui.ui.widgets.plain import PlainStatic
 
-# Saves the new content and desirability (KTO label) and returns the example as stored; raises
-# ForgeError with the reason.
-Save = Callable[[Example, ExampleContent, bool | None], Example]
+# Saves the new content, desirability (KTO label) and review state and returns the example as
+# stored; raises ForgeError with the reason.
+Save = Callable[[Example, ExampleContent, bool | None, ReviewState], Example]
 # The desirability choices of the detail view: (label, Select value, stored value).
 DESIRABILITY = (
     ("not labelled", "none", None),
     ("✓ desirable", "desirable", True),
     ("✗ undesirable", "undesirable", False),
 )
+
+
+def origin(example: Example) -> str:
+    """Where the example came from, its review state and its language flag, in one line."""
+    meta = example.meta
+    text = f"From {source_label(meta.source, meta.job_id)} · {review_mark(meta.review)} {meta.review.value}"
+    if meta.language_flag:
+        text += f" · {FLAG_MARK} language: {meta.language_flag}"
+    return text
 
 
 def _json_list(text: str, what: str) -> list[object]:
@@ -92,6 +102,7 @@ class ExampleDetail(ModalScreen[Example | None]):
                 f"{ex.meta.model or 'no model'} · {tokens} · created {ex.created_at:%Y-%m-%d %H:%M} · {_params(ex)}",
                 classes="dim",
             )
+            yield PlainStatic(origin(ex), classes="dim", id="d-origin")
             with VerticalScroll(can_focus=False):
                 if content.slots:
                     slots = "\n".join(f"{k} = {v}" for k, v in content.slots.items())
@@ -122,6 +133,14 @@ class ExampleDetail(ModalScreen[Example | None]):
                     allow_blank=False,
                     compact=True,
                     id="d-desirability",
+                )
+                yield Label("Review (export leaves rejected examples out)")
+                yield Select(
+                    [(f"{review_mark(state)} {state.value}", state.value) for state in ReviewState],
+                    value=ex.meta.review.value,
+                    allow_blank=False,
+                    compact=True,
+                    id="d-review",
                 )
                 if content.extra:
                     names = ", ".join(content.extra)
@@ -190,14 +209,23 @@ class ExampleDetail(ModalScreen[Example | None]):
         chosen = self.query_one("#d-desirability", Select).value
         return next(flag for _, value, flag in DESIRABILITY if value == chosen)
 
+    def review(self) -> ReviewState:
+        return ReviewState(str(self.query_one("#d-review", Select).value))
+
     def dirty(self) -> bool:
+        meta = self.example.meta
         try:
-            return self.edited() != self.example.content or self.desirability() is not self.example.meta.desirability
+            return (
+                self.edited() != self.example.content
+                or self.desirability() is not meta.desirability
+                or self.review() is not meta.review
+            )
         except ForgeError:
             return True
 
     @on(TextArea.Changed)
     @on(Select.Changed, "#d-desirability")
+    @on(Select.Changed, "#d-review")
     def _changed(self) -> None:
         mark = " • unsaved" if self.dirty() else ""
         self.query_one("#detail-title", Label).update(f"Example {self.example.id}{mark}")
@@ -206,12 +234,13 @@ class ExampleDetail(ModalScreen[Example | None]):
     def action_save(self) -> None:
         error = self.query_one("#d-error", Static)
         try:
-            self.example = self._save(self.example, self.edited(), self.desirability())
+            self.example = self._save(self.example, self.edited(), self.desirability(), self.review())
         except ForgeError as exc:
             error.update(f"Not saved: {exc}")
             return
         self._saved = self.example
         error.update("")
+        self.query_one("#d-origin", Static).update(origin(self.example))
         self.query_one("#detail-title", Label).update(f"Example {self.example.id} • saved")
 
     @on(Button.Pressed, "#close")

@@ -10,9 +10,9 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 
-from forge_tui.core.desirability import DesirabilityFilter
+from forge_tui.core.example_filter import ExampleFilter
 from forge_tui.core.export_formats import FORMATS
-from forge_tui.core.models import DatasetInfo, Example, ExampleContent
+from forge_tui.core.models import DatasetInfo, Example, ExampleContent, ReviewState
 from forge_tui.services.examples import BrokenExample
 from forge_tui.services.workspace import Workspace
 from forge_tui.ui.current import current_dataset, no_dataset
@@ -47,6 +47,10 @@ class ExamplesScreen(WorkspaceScreen):
         Binding("c", "copy", "Copy", id="examples.copy"),
         Binding("ctrl+r", "regenerate", "Regenerate", id="examples.regenerate"),
         Binding("f", "cycle_desirability", "✓✗ filter", id="examples.desirability_filter"),
+        Binding("r", "cycle_review", "Review filter", id="examples.review_filter"),
+        Binding("o", "cycle_source", "Source filter", id="examples.source_filter"),
+        Binding("plus", "accept", "Accept", id="examples.accept"),
+        Binding("minus", "reject", "Reject", id="examples.reject"),
         Binding("escape", "clear", "Whole dataset", id="examples.clear"),
     ]
 
@@ -59,7 +63,7 @@ class ExamplesScreen(WorkspaceScreen):
         self._searching = ""
         self._search_done = False
         self._search_damaged = 0
-        self.wanted = DesirabilityFilter.ALL
+        self.wanted = ExampleFilter()
         self._keys: StatusKeys | None = None  # looked up once: the status line follows the cursor
 
     @property
@@ -118,9 +122,21 @@ class ExamplesScreen(WorkspaceScreen):
 
     def action_cycle_desirability(self) -> None:
         """All examples, then only the desirable, the undesirable, the unlabelled ones (KTO)."""
+        self.show_filtered(self.wanted.next_desirability())
+
+    def action_cycle_review(self) -> None:
+        """Any review state, then only the unreviewed, the accepted, the rejected examples."""
+        self.show_filtered(self.wanted.next_review())
+
+    def action_cycle_source(self) -> None:
+        """Any source, then only examples from Audition, imports, jobs, the playground."""
+        self.show_filtered(self.wanted.next_source())
+
+    def show_filtered(self, wanted: ExampleFilter) -> None:
+        """Shows the examples `wanted` admits (a search goes on among them), e.g. one job's."""
         if self.dataset is None:
             return
-        self.wanted = self.wanted.cycled()
+        self.wanted = wanted
         self.table.selected.clear()
         if self._searching:
             self._restart_search(self._searching)
@@ -140,8 +156,13 @@ class ExamplesScreen(WorkspaceScreen):
         if example is None:
             return
 
-        def save(ex: Example, content: ExampleContent, desirability: bool | None) -> Example:
-            return self.workspace.examples.update(ex, content, desirability)
+        def save(ex: Example, content: ExampleContent, desirability: bool | None, review: ReviewState) -> Example:
+            examples = self.workspace.examples
+            saved = examples.update(ex, content, desirability)
+            if review is not saved.meta.review:
+                examples.set_review([ex.id], review)
+                saved = examples.get(ex.id)
+            return saved
 
         if await self.app.push_screen_wait(ExampleDetail(example, save)) is not None:
             self.table.reload()
@@ -157,6 +178,32 @@ class ExamplesScreen(WorkspaceScreen):
         text = json.dumps(record, indent=2, ensure_ascii=False, default=str)
         self.app.copy_to_clipboard(text)
         self.notify(f"Copied example {self.table.cursor + 1} as JSON ({len(text):,} characters).")
+
+    # --- review -----------------------------------------------------------------------------------------
+    def action_accept(self) -> None:
+        self._set_review(ReviewState.ACCEPTED, "Accepted")
+
+    def action_reject(self) -> None:
+        self._set_review(ReviewState.REJECTED, "Rejected")
+
+    def _set_review(self, state: ReviewState, done: str) -> None:
+        """The selected examples (or the one under the cursor) take the review state; where the
+        filter no longer admits them they leave the view."""
+        table, dataset = self.table, self.dataset
+        chosen = table.chosen_ids()
+        if not chosen or dataset is None:
+            return
+        changed = self.report("change the review state", lambda: self.workspace.examples.set_review(chosen, state))
+        if changed is None:
+            return
+        table.selected.clear()
+        if isinstance(table.source, ListSource):
+            fresh = {e.id: e for e in self.workspace.examples.open_ids(dataset.id, chosen)}
+            items = [fresh.get(e.id, e) for e in table.source.items]
+            table.source.items = [e for e in items if isinstance(e, BrokenExample) or self.wanted.admits(e.meta)]
+        table.reload()
+        self._status()
+        self.notify(f"{done} {_plural(changed, 'example')}.")
 
     # --- selection and delete -----------------------------------------------------------------------
     def action_select_all(self) -> None:

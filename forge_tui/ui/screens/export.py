@@ -14,6 +14,7 @@ from textual.widgets import Button, TextArea
 
 from forge_tui.core.custom_formats import CUSTOM_PREFIX, custom_format
 from forge_tui.core.errors import ForgeError
+from forge_tui.core.example_filter import ExampleFilter, ReviewFilter
 from forge_tui.core.export_formats import FORMATS, ExportFormat
 from forge_tui.core.models import DatasetInfo, Example
 from forge_tui.services import export_workers
@@ -51,7 +52,8 @@ class ExportScreen(WorkspaceScreen):
     def __init__(self, workspace: Workspace) -> None:
         super().__init__(workspace)
         self.formats = CustomFormats(workspace.home, workspace.unlocked)
-        self._sample: list[Example] | None = None  # the first examples of the current dataset, read once
+        # The first examples of the current dataset that the review choice takes, read once per choice.
+        self._sample: list[Example] | None = None
         self._cancel: threading.Event | None = None
 
     @property
@@ -115,6 +117,11 @@ class ExportScreen(WorkspaceScreen):
         self.preview.show_body(self.formats.get(custom).body if custom is not None else None)
         self._preview()
 
+    @on(ExportOptions.ReviewChosen)
+    def _review_chosen(self) -> None:
+        self._sample = None
+        self._preview()
+
     @on(ExportOptions.ReasoningChosen)
     @on(TextArea.Changed, "#body")
     def _choice_changed(self) -> None:
@@ -132,7 +139,8 @@ class ExportScreen(WorkspaceScreen):
             self.preview.say(no_dataset(self.key("show_datasets")))
             return
         if self._sample is None:
-            window = self.workspace.examples.window(dataset.id, 0, PREVIEW_EXAMPLES)
+            wanted = ExampleFilter(review=self.options.review)
+            window = self.workspace.examples.window(dataset.id, 0, PREVIEW_EXAMPLES, wanted=wanted)
             self._sample = [e for e in window if isinstance(e, Example)]
         try:
             fmt = self._format()
@@ -215,12 +223,12 @@ class ExportScreen(WorkspaceScreen):
         self.options.started(self.key("stop"))
         options = self.options
         self._run(dataset.id, fmt, options.destination, options.kind, split, options.spreadsheet_safe,
-                  self._cancel, options.reasoning)  # fmt: skip
+                  self._cancel, options.reasoning, options.review)  # fmt: skip
 
     @work(exclusive=True, group="export", thread=True)
     def _run(
         self, dataset_id: int, fmt: ExportFormat, path: Path, kind: str, split: Split, spreadsheet_safe: bool,
-        cancel: threading.Event, reasoning: str | None,
+        cancel: threading.Event, reasoning: str | None, review: ReviewFilter,
     ) -> None:  # fmt: skip
         def progress(done: int, total: int) -> None:
             self.app.call_from_thread(self.options.progress, done, total)
@@ -228,7 +236,7 @@ class ExportScreen(WorkspaceScreen):
         try:
             summary = export(
                 self.workspace.examples, dataset_id, fmt, path, kind, split.share, split.seed, progress, cancel,
-                spreadsheet_safe=spreadsheet_safe, reasoning=reasoning,
+                spreadsheet_safe=spreadsheet_safe, reasoning=reasoning, review=review,
             )  # fmt: skip
         except ForgeError as exc:
             self.app.call_from_thread(self._finished, None, str(exc))

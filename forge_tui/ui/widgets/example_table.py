@@ -22,14 +22,16 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from forge_tui.core.control_chars import escape_controls
-from forge_tui.core.desirability import DesirabilityFilter, mark
+from forge_tui.core.desirability import mark
+from forge_tui.core.example_filter import FLAG_MARK, ExampleFilter, review_mark, source_label
 from forge_tui.core.models import Example
 from forge_tui.services.examples import BrokenExample, ExampleService
 
 PAGE = 100
 CACHED_PAGES = 30
-FIXED = {"rej": 3, "kto": 3, "tools": 5, "model": 10, "created": 11}
+FIXED = {"rej": 3, "kto": 3, "review": 3, "flag": 1, "source": 10, "tools": 5, "model": 10, "created": 11}
 NARROW_HIDDEN = ("model", "created")
+HEADERS = {"review": "rev", "flag": FLAG_MARK}  # a column's header where it is not the column's name
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,9 @@ def row_view(item: Example | BrokenExample) -> RowView:
         tools=str(len(content.tool_calls)) if content.tool_calls else "",
         rej=str(len(content.rejected)) if content.rejected else "",
         kto=mark(item.meta.desirability),
+        review=review_mark(item.meta.review),
+        flag=FLAG_MARK if item.meta.language_flag else "",
+        source=source_label(item.meta.source, item.meta.job_id),
         model=item.meta.model,
         created=item.created_at.strftime("%m-%d %H:%M"),
     )
@@ -76,7 +81,7 @@ class DatasetSource:
         return self._window(offset, limit)
 
     @classmethod
-    def of(cls, examples: ExampleService, dataset_id: int | None, wanted: DesirabilityFilter) -> DatasetSource:
+    def of(cls, examples: ExampleService, dataset_id: int | None, wanted: ExampleFilter) -> DatasetSource:
         """The examples of a dataset that `wanted` admits (none without a dataset)."""
 
         def count() -> int:
@@ -222,7 +227,8 @@ class ExampleTable(ScrollView, can_focus=True):
                 continue
             tools = tools or bool(view.cells.get("tools"))
             slots += [k for k in view.cells if k.startswith("slot:") and k not in slots]
-        return ["prompt", *slots[:3], "answer", *(["tools"] if tools else []), "rej", "kto", "model", "created"]
+        tail = ["rej", "kto", "review", "flag", "source", "model", "created"]
+        return ["prompt", *slots[:3], "answer", *(["tools"] if tools else []), *tail]
 
     def shown_columns(self, width: int) -> list[str]:
         """Below 100 cells the model and the date make way for the text."""
@@ -251,7 +257,7 @@ class ExampleTable(ScrollView, can_focus=True):
         columns = self.shown_columns(width)
         widths = self._widths(columns, width)
         if y == 0:
-            names = [c.removeprefix("slot:") for c in columns]
+            names = [HEADERS.get(c, c.removeprefix("slot:")) for c in columns]
             text = "  " + " │ ".join(fit(n, w) for n, w in zip(names, widths, strict=True))
             header = self.get_component_rich_style("example-table--header")
             return Strip([Segment(text, header)]).crop_extend(0, width, header)

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from forge_tui.core.desirability import DesirabilityFilter
+from forge_tui.core.example_filter import ExampleFilter, ReviewFilter, SourceFilter
 from forge_tui.ui.current import no_dataset
 from forge_tui.ui.widgets.plain import PlainStatic
 
@@ -17,6 +18,33 @@ FILTER_LABELS = {
     DesirabilityFilter.UNDESIRABLE: "undesirable (✗)",
     DesirabilityFilter.UNLABELLED: "unlabelled",
 }
+ALL = ExampleFilter()
+REVIEW_LABELS = {
+    ReviewFilter.ALL: "any review state",
+    ReviewFilter.NOT_REJECTED: "not rejected",
+    ReviewFilter.ACCEPTED: "accepted (✓)",
+    ReviewFilter.UNREVIEWED: "unreviewed (·)",
+    ReviewFilter.REJECTED: "rejected (✗)",
+}
+SOURCE_LABELS = {
+    SourceFilter.ALL: "any source",
+    SourceFilter.AUDITION: "audition",
+    SourceFilter.IMPORT: "imported",
+    SourceFilter.JOB: "job",
+    SourceFilter.PLAYGROUND: "playground",
+}
+
+
+def filter_labels(wanted: ExampleFilter) -> list[str]:
+    """The filters in effect, as the status line names them (review, source, then desirability)."""
+    labels = [] if wanted.review is ReviewFilter.ALL else [REVIEW_LABELS[wanted.review]]
+    if wanted.job_id is not None:
+        labels.append(f"job {wanted.job_id}")
+    elif wanted.source is not SourceFilter.ALL:
+        labels.append(SOURCE_LABELS[wanted.source])
+    if wanted.desirability is not DesirabilityFilter.ALL:
+        labels.append(FILTER_LABELS[wanted.desirability])
+    return labels
 
 
 @dataclass(frozen=True)
@@ -28,18 +56,23 @@ class StatusKeys:
     delete: str
     undo: str
     clear: str
+    cycle_review: str = ""
+    cycle_source: str = ""
 
     @classmethod
     def bound(cls, key: Callable[[str], str]) -> StatusKeys:
         """Each from `key(action)` (the screen's `key`), the Examples screen's and the app's actions."""
-        return cls(key("show_datasets"), key("cycle_desirability"), key("delete"), key("undo"), key("clear"))
+        return cls(
+            key("show_datasets"), key("cycle_desirability"), key("delete"), key("undo"), key("clear"),
+            key("cycle_review"), key("cycle_source"),
+        )  # fmt: skip
 
 
 @dataclass(frozen=True)
 class ExamplesView:
     dataset: str | None  # its name; None when there is no current dataset
     total: int
-    wanted: DesirabilityFilter = DesirabilityFilter.ALL
+    wanted: ExampleFilter = ALL
     searching: str = ""
     search_done: bool = False
     damaged: int = 0  # rows the search met that cannot be read (listed with the matches)
@@ -55,7 +88,8 @@ def status_line(view: ExamplesView, keys: StatusKeys) -> str:
     if view.dataset is None:
         text = no_dataset(keys.datasets)
     else:
-        filtered = "" if view.wanted is DesirabilityFilter.ALL else f" {FILTER_LABELS[view.wanted]}"
+        wanted = view.wanted
+        filtered = "".join(f" {label}" for label in filter_labels(wanted))
         if view.searching:
             finished = "search finished" + (f"; {keys.clear} shows all" if keys.clear else "")
             state = finished if view.search_done else "searching…"
@@ -64,10 +98,15 @@ def status_line(view: ExamplesView, keys: StatusKeys) -> str:
             text = f"'{view.searching}': {found}{filtered} in '{view.dataset}' ({state})"
         else:
             text = f"'{view.dataset}': {view.total}{filtered} example{'s' if view.total != 1 else ''}"
-        if keys.cycle_filter and view.wanted is DesirabilityFilter.ALL:
+        if keys.cycle_filter and wanted.desirability is DesirabilityFilter.ALL:
             text += f" · {keys.cycle_filter} filters ✓/✗"
         elif keys.cycle_filter:
-            text += f" · {keys.cycle_filter}: {FILTER_LABELS[view.wanted.cycled()]}"
+            text += f" · {keys.cycle_filter}: {FILTER_LABELS[wanted.desirability.cycled()]}"
+        # The review and source filters' keys are in the footer; once one is on, what it shows next.
+        if keys.cycle_review and wanted.review is not ReviewFilter.ALL:
+            text += f" · {keys.cycle_review}: {REVIEW_LABELS[wanted.review.cycled()]}"
+        if keys.cycle_source and (wanted.source is not SourceFilter.ALL or wanted.job_id is not None):
+            text += f" · {keys.cycle_source}: {SOURCE_LABELS[wanted.next_source().source]}"
     if view.selected:
         removes = _with_key(keys.delete, "removes them")
         text += f" · {view.selected} selected" + (f" ({removes})" if removes else "")

@@ -14,6 +14,7 @@ from textual.message import Message
 from textual.widgets import Button, Checkbox, Input, Label, ProgressBar, Select, Static
 
 from forge_tui.core.custom_formats import CUSTOM_PREFIX
+from forge_tui.core.example_filter import ReviewFilter
 from forge_tui.core.export_formats import FORMATS, REASONING_MODES
 from forge_tui.services.dataset_files import FILE_TYPES
 from forge_tui.services.exporting import SUFFIX, TABLE_TYPES
@@ -26,6 +27,14 @@ REASONING_LABELS = {
     "think-tags": "as <think>…</think> before the answer",
     "drop": "left out",
 }
+
+# The Review choice: which examples are written, by review state (the CLI's --review).
+REVIEW_OPTIONS = (
+    ("all but the rejected ones", ReviewFilter.NOT_REJECTED),
+    ("accepted only", ReviewFilter.ACCEPTED),
+    ("unreviewed only", ReviewFilter.UNREVIEWED),
+    ("all, rejected too", ReviewFilter.ALL),
+)
 
 
 def reasoning_options(name: str) -> list[tuple[str, str]]:
@@ -56,6 +65,9 @@ class ExportOptions(VerticalScroll, can_focus=False):
     class ReasoningChosen(Message):
         pass
 
+    class ReviewChosen(Message):
+        """Another review choice: the preview shows the first examples it takes."""
+
     def __init__(self, run_label: str, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._run_label = run_label
@@ -69,6 +81,9 @@ class ExportOptions(VerticalScroll, can_focus=False):
         yield Label("Reasoning")
         yield Select[str](reasoning_options(DEFAULT_FORMAT), id="reasoning", value="field", allow_blank=False,
                           compact=True)  # fmt: skip
+        yield Label("Examples (by review state)")
+        yield Select[str]([(label, value.value) for label, value in REVIEW_OPTIONS], id="review",
+                          value=ReviewFilter.NOT_REJECTED.value, allow_blank=False, compact=True)  # fmt: skip
         yield Label("File type")
         yield Select[str]([(t, t) for t in FILE_TYPES], id="file-type", value="jsonl", allow_blank=False,
                           compact=True)  # fmt: skip
@@ -97,6 +112,10 @@ class ExportOptions(VerticalScroll, can_focus=False):
     def reasoning(self) -> str | None:
         value = self.query_one("#reasoning", Select).value
         return value if isinstance(value, str) else None
+
+    @property
+    def review(self) -> ReviewFilter:
+        return ReviewFilter(str(self.query_one("#review", Select).value))
 
     @property
     def kind(self) -> str:
@@ -148,6 +167,11 @@ class ExportOptions(VerticalScroll, can_focus=False):
     def _reasoning_changed(self, event: Select.Changed) -> None:
         event.stop()
         self.post_message(self.ReasoningChosen())
+
+    @on(Select.Changed, "#review")
+    def _review_changed(self, event: Select.Changed) -> None:
+        event.stop()
+        self.post_message(self.ReviewChosen())
 
     @on(Select.Changed, "#file-type")
     def _type_changed(self, event: Select.Changed) -> None:
