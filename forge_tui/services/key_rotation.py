@@ -6,9 +6,9 @@ nothing written from then on, nor the database as it is after the rotation.
 
 Resumable. The first step stores the plan (the new key, wrapped under the current one); then each
 dataset moves to the new key whole (store.key_rotation: re-sealed in short transactions beside the
-rows, switched in one); last, one transaction re-seals the templates, their saved system prompts and
-the custom formats, makes the new key the account's (wrapped under the password and a new recovery
-key) and drops the plan. A run cut off anywhere leaves each dataset under the old key or the new one,
+rows, switched in one); last, one transaction re-seals the templates, their saved system prompts,
+the custom formats and the jobs' plans, makes the new key the account's (wrapped under the password
+and a new recovery key) and drops the plan. A run cut off anywhere leaves each dataset under the old key or the new one,
 and the unlocked account opens both (services.accounts.Unlocked); the next run finishes the job.
 """
 
@@ -24,6 +24,7 @@ from forge_tui.core.errors import Conflict, DatabaseBusy, NotFound
 from forge_tui.services.accounts import AccountService, password_context, recovery_context, rotation_context
 from forge_tui.services.home import Home
 from forge_tui.store import custom_formats as format_rows
+from forge_tui.store import jobs as job_rows
 from forge_tui.store import key_rotation as rotation_rows
 from forge_tui.store import templates as template_rows
 from forge_tui.store.db import checkpoint, read_session, write_session
@@ -73,6 +74,7 @@ class RotationOutcome:
     templates: int
     formats: int
     damaged: int  # rows that did not open whole: each field that opened was moved, the rest left as it was
+    jobs: int = 0  # their plans (name, spec, every item's inputs) re-sealed with the templates
 
 
 @dataclass(frozen=True)
@@ -125,6 +127,7 @@ def rotate_key(
             old_keys, new_keys = AccountKeys.of(keys.old), AccountKeys.of(keys.new)
             templates = template_rows.reseal(s, old_keys, new_keys, user_id)
             formats = format_rows.reseal(s, old_keys, new_keys, user_id)
+            jobs = job_rows.reseal(s, old_keys, new_keys, user_id)
             user.kdf_salt = kdf_salt
             user.kdf_params = home.kdf_params.to_dict()
             user.wrapped_key = wrapped
@@ -148,6 +151,7 @@ def rotate_key(
         templates=templates,
         formats=formats,
         damaged=damaged,
+        jobs=jobs,
     )
 
 

@@ -182,38 +182,68 @@ class ExportTemplate(SQLModel, table=True):
 
 
 class Job(SQLModel, table=True):
+    """Unattended work on a dataset (a generation job): its whole plan is written before it starts.
+    `name` and `spec` are content (slot values, instructions), sealed with the account's keys
+    (`key_check` names the data key); `params` holds only what is not content (model, counts)."""
+
     __tablename__ = "job"
 
     id: int | None = Field(default=None, primary_key=True)
+    owner_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("user.id", ondelete="CASCADE"), nullable=False, index=True)
+    )
     kind: str
+    name: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     dataset_id: int | None = Field(
         default=None, sa_column=Column(Integer, ForeignKey("dataset.id", ondelete="CASCADE"), nullable=True)
     )
     template_id: int | None = Field(
         default=None, sa_column=Column(Integer, ForeignKey("template.id", ondelete="SET NULL"), nullable=True)
     )
+    spec: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    key_check: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     params: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    status: str = "pending"
+    status: str = "planned"  # services.jobs.JobState
     total: int = 0
     done: int = 0
     failed: int = 0
+    pause_reason: str | None = None
+    error: str | None = None
+    # The process running it, and when it last said so (once a second): a job whose runner is gone
+    # (killed) can be resumed by another process.
+    runner_host: str | None = None
+    runner_pid: int | None = None
+    heartbeat_at: float | None = None
+    created_at: datetime = Field(default_factory=utcnow)
     started_at: datetime | None = None
     finished_at: datetime | None = None
-    error: str | None = None
 
 
 class JobItem(SQLModel, table=True):
+    """One planned item of a job: its inputs (sealed, bound to the job and index) and seed, and what
+    became of it. A done item names its example, written in the same transaction."""
+
     __tablename__ = "job_item"
+    __table_args__ = (
+        UniqueConstraint("job_id", "idx"),
+        Index("ix_job_item_job_id_status_idx", "job_id", "status", "idx"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
-    job_id: int = Field(sa_column=Column(Integer, ForeignKey("job.id", ondelete="CASCADE"), nullable=False, index=True))
+    job_id: int = Field(sa_column=Column(Integer, ForeignKey("job.id", ondelete="CASCADE"), nullable=False))
     idx: int
-    status: str = "pending"
+    inputs: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    seed: int
+    status: str = "pending"  # store.jobs.ItemState
     attempt: int = 0
+    # Why it failed, plain (never content), and the kind of failure (store.jobs.FailureKind).
     error: str | None = None
+    error_kind: str | None = None
+    # Indexed: deleting an example looks up the items naming it (ON DELETE SET NULL).
     example_id: str | None = Field(
-        default=None, sa_column=Column(ForeignKey("example.id", ondelete="SET NULL"), nullable=True)
+        default=None, sa_column=Column(ForeignKey("example.id", ondelete="SET NULL"), nullable=True, index=True)
     )
+    finished_at: float | None = None
 
 
 class KeyRotation(SQLModel, table=True):

@@ -339,3 +339,35 @@ def test_upgrade_from_0007_adds_source_review_and_language_flag(tmp_path: Path) 
         assert "ix_example_dataset_id_review_id" in " ".join(str(row[-1]) for row in plan)
     finally:
         home.close()
+
+
+def test_upgrade_from_0008_reshapes_the_job_tables(tmp_path: Path) -> None:
+    from forge_tui.services.jobs import ItemInputs, JobPlan, JobService
+
+    home_dir = tmp_path / "home"
+    home_dir.mkdir()
+    engine = make_engine(home_dir / "forge.db")
+    migrate(engine, "0005")
+    fill_revision_0005(engine)
+    migrate(engine, "0008")
+    with engine.begin() as conn:  # the unused 0001 layout: no owner, nothing sealed
+        assert "owner_id" not in columns(engine, "job")
+        conn.exec_driver_sql(
+            "INSERT INTO job (kind, dataset_id, params, status, total, done, failed) "
+            "VALUES ('x', 1, '{}', 'pending', 0, 0, 0)"
+        )
+    engine.dispose()
+
+    home = open_home(home_dir)
+    try:
+        assert {"owner_id", "spec", "key_check", "pause_reason", "heartbeat_at"} <= set(columns(home.engine, "job"))
+        assert {"inputs", "seed", "error_kind", "finished_at"} <= set(columns(home.engine, "job_item"))
+        unlocked = AccountService(home).unlock("alice", PASSWORD)
+        jobs = JobService(home, unlocked)
+        assert jobs.list() == []
+        items = [ItemInputs(0, {"topic": "tides"}, 7)]
+        created = jobs.create(JobPlan("generate", "one", 1, None, {"model": "m"}, {"model": "m"}, items))
+        assert jobs.items(created.id) == items
+        assert len(ExampleService(home, unlocked).page(1)) == 1  # the example of 0005 is still there
+    finally:
+        home.close()

@@ -1,0 +1,535 @@
+"""Runs one job on the caller's event loop: items asked concurrently, each finished item committed
+with its example in one transaction, the job's status re-read every half second so that a pause or
+cancel from another process takes effect, and a run of failures pausing the job.
+
+Nothing lost, nothing twice: the plan is in the database before this starts; an item is done only
+in the transaction that writes its example, and one already done is never written again
+(store.jobs.record). A kill loses the requests in flight and the finished items not yet committed
+(at most COMMIT_EVERY_S old); they are pending still, and the next run asks them again.
+
+The database is used from one connection, in a worker thread (asyncio.to_thread) so that the event
+loop (the TUI's) never waits on SQLite; a lock keeps one statement at a time on it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import os
+import socket
+import threading
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, Generic, Protocol, TypeVar
+
+from sqlalchemy.engine import Connection
+
+from forge_tui.core.errors import Conflict, ForgeError, NotFound
+from forge_tui.core.jobs import (
+    SERVER_FAULTS,
+    FailureKind,
+    FailureWindow,
+    JobState,
+    JobSummary,
+    reason_text,
+    retry_delay,
+)
+from forge_tui.core.models import ExampleContent, ExampleMeta, ExampleSource, ReviewState
+from forge_tui.llm.errors import BackendBusy, BackendUnavailable
+from forge_tui.services.accounts import Unlocked
+from forge_tui.services.backends import BackendError, BackendService, ModelNotFound
+from forge_tui.services.home import Home
+from forge_tui.store import examples as example_rows
+from forge_tui.store import jobs as rows
+from forge_tui.store.db import write_connection
+from forge_tui.store.key_rotation import dataset_check
+from forge_tui.store.tables import Dataset, Job
+from forge_tui.store.vault import AccountKeys, FieldCipher
+
+S = TypeVar("S")
+
+WATCH_EVERY_S = 0.5  # the job's status re-read, and the heartbeat written
+STALE_AFTER_S = 10.0  # a runner silent this long is gone
+COMMIT_EVERY_S = 0.05  # finished items wait at most this long for their transaction
+COMMIT_BATCH = 256  # or until this many are waiting
+LOAD_CHUNK = 512  # pending items read (and opened) at once
+PROGRESS_EVERY_S = 0.1
+
+
+class Produced(Protocol):
+    """What one item makes: services.generation.GeneratedExample fits."""
+
+    @property
+    def content(self) -> ExampleContent: ...
+
+    @property
+    def meta(self) -> ExampleMeta: ...
+
+
+@dataclass(frozen=True)
+class Recipe(Generic[S]):
+    """How a kind of job makes an item: its spec read from the stored JSON once, then `produce`
+    per item. `produce` raises BackendError for transport failures (retried with backoff here) and
+    any other ForgeError for a failure of the item (recorded at once)."""
+
+    load: Callable[[dict[str, Any]], S]
+    produce: Callable[[BackendService, S, rows.ItemInputs], Awaitable[Produced]]
+
+
+Progress = Callable[[JobSummary], None]
+
+
+@dataclass
+class RunOptions:
+    concurrency: int = 4
+    attempts: int = 3
+    backoff_s: float = 1.0
+
+
+# (database file, job id) of the jobs this process runs now.
+_RUNNING_HERE: set[tuple[str, int]] = set()
+
+
+def this_host() -> str:
+    return socket.gethostname()
+
+
+def runner_alive(job: Job, now: float | None = None) -> bool:
+    """Whether a process is running the job: its heartbeat is fresh and (on this host) its process exists."""
+    if job.status != JobState.RUNNING or job.heartbeat_at is None or job.runner_pid is None:
+        return False
+    if (now or time.time()) - job.heartbeat_at > STALE_AFTER_S:
+        return False
+    if job.runner_host == this_host():
+        try:
+            os.kill(job.runner_pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+    return True
+
+
+@dataclass
+class _Done:
+    idx: int
+    produced: Produced
+
+
+@dataclass
+class _Failed:
+    idx: int
+    reason: str
+    kind: FailureKind
+    attempts: int
+
+
+def classify(exc: BackendError) -> FailureKind:
+    if isinstance(exc, ModelNotFound):
+        return FailureKind.MISSING
+    if isinstance(exc, BackendUnavailable):
+        return FailureKind.UNAVAILABLE
+    return FailureKind.TRANSPORT
+
+
+@dataclass
+class _Counts:
+    total: int = 0
+    done: int = 0
+    failed: int = 0
+    done_at_start: int = 0
+    started: float = field(default_factory=time.monotonic)
+
+
+class JobRunner(Generic[S]):
+    def __init__(
+        self,
+        home: Home,
+        unlocked: Unlocked,
+        job_id: int,
+        backend: BackendService,
+        recipe: Recipe[S],
+        options: RunOptions,
+        on_progress: Progress | None = None,
+    ) -> None:
+        self.home = home
+        self.unlocked = unlocked
+        self.job_id = job_id
+        self.backend = backend
+        self.recipe = recipe
+        self.options = options
+        self.on_progress = on_progress
+        self._conn: Connection | None = None
+        self._conn_lock = threading.Lock()
+        self._job: Job | None = None
+        self._spec: S | None = None
+        self._item_cipher: FieldCipher | None = None
+        self._example_cipher: tuple[FieldCipher, bytes] | None = None
+        self._queue: deque[rows.ItemInputs] = deque()
+        self._cursor = -1
+        self._exhausted = False
+        self._load_lock = asyncio.Lock()
+        self._finished: list[_Done | _Failed] = []
+        self._wake = asyncio.Event()
+        self._stop = asyncio.Event()
+        self._stopped_as: JobState | None = None  # set by another process (pause, cancel)
+        self._auto_pause: str | None = None
+        self._requests: set[asyncio.Future[Produced]] = set()
+        self._window = FailureWindow()
+        self._counts = _Counts()
+        self._last_progress = 0.0
+        self._name = ""
+        self._failure: BaseException | None = None  # of the committer or the watcher: ends the run
+        self._final: tuple[JobState, str | None, str | None] = (JobState.RUNNING, None, None)
+
+    # --- the database, one statement at a time, off the event loop -----------------------------------
+    def _locked(self, action: Callable[[Connection], Any]) -> Any:
+        with self._conn_lock:
+            if self._conn is None:
+                self._conn = write_connection(self.home.engine)
+            with self._conn.begin():
+                return action(self._conn)
+
+    async def _db(self, action: Callable[[Connection], Any]) -> Any:
+        return await asyncio.to_thread(self._locked, action)
+
+    def _close(self) -> None:
+        with self._conn_lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+
+    # --- the run ------------------------------------------------------------------------------------
+    async def run(self) -> JobSummary:
+        key = (str(self.home.db_path), self.job_id)
+        if key in _RUNNING_HERE:
+            raise Conflict(f"Job {self.job_id} is running already.")
+        _RUNNING_HERE.add(key)
+        try:
+            await self._db(self._claim)
+            try:
+                self._open_spec()
+                self._report(force=True)
+                while True:
+                    await self._one_pass()
+                    if self._stop.is_set() or not await self._db(self._has_pending):
+                        break
+                    self._cursor, self._exhausted = -1, False
+            except BaseException as exc:
+                self._halt()
+                # Finished items are kept (a Ctrl-C or an error must not lose them): written from this
+                # thread, after whatever transaction a worker thread may still be in.
+                reason = reason_text(str(exc)) if isinstance(exc, ForgeError) else "interrupted"
+                try:
+                    self._locked(lambda c: self._commit(c, self._take_finished()))
+                finally:
+                    self._locked(lambda c: self._end(c, interrupted=reason))
+                raise
+            await self._db(lambda c: self._end(c, interrupted=None))
+            return self._summary()
+        finally:
+            _RUNNING_HERE.discard(key)
+            self._close()
+
+    def _open_spec(self) -> None:
+        assert self._job is not None
+        data_key = self.unlocked.key_with(self._job.key_check)
+        if data_key is None:
+            raise Conflict(
+                f"Job {self.job_id} was sealed with a key this session does not hold (the key was rotated or "
+                "the password reset since): unlock again."
+            )
+        keys = AccountKeys.of(data_key)
+        self._name, spec = rows.open_job(keys, self._job)
+        self._item_cipher = keys.cipher(rows.ITEM_TABLE)
+        self._spec = self.recipe.load(spec)
+
+    def _claim(self, conn: Connection) -> None:
+        """Marks the job as run by this process; items a killed run left in flight, and items that
+        failed because the server was gone, are pending again."""
+        from sqlmodel import Session
+
+        with Session(bind=conn) as s:
+            job = rows.owned(s, self.unlocked.user.id, self.job_id)
+            if job is None:
+                raise NotFound(f"No job with id {self.job_id}.")
+            status = JobState(job.status)
+            if status in (JobState.DONE, JobState.CANCELLED) and not rows.counts(conn, self.job_id).get("pending"):
+                raise Conflict(f"Job {self.job_id} is {status.value}; there is nothing left to run.")
+            if status is JobState.CANCELLED:
+                raise Conflict(f"Job {self.job_id} was cancelled; it cannot run again.")
+            ours = job.runner_host == this_host() and job.runner_pid == os.getpid()  # a run of ours that ended
+            if runner_alive(job) and not ours:
+                raise Conflict(f"Job {self.job_id} is running in another process (pid {job.runner_pid}).")
+            if job.dataset_id is None:
+                raise Conflict(f"The dataset of job {self.job_id} was deleted.")
+            dataset = s.get(Dataset, job.dataset_id)
+            assert dataset is not None
+            if not self.unlocked.can_open(dataset):
+                raise Conflict(f"Dataset '{dataset.name}' cannot be opened with this session's key; unlock again.")
+            self._example_cipher = (self.unlocked.cipher_for(dataset), dataset.key_check)
+            s.expunge(job)
+        rows.requeue(conn, self.job_id, [k.value for k in SERVER_FAULTS])
+        rows.set_state(
+            conn,
+            self.job_id,
+            status=JobState.RUNNING.value,
+            pause_reason=None,
+            error=None,
+            runner_host=this_host(),
+            runner_pid=os.getpid(),
+            heartbeat_at=time.time(),
+            finished_at=None,
+        )
+        conn.exec_driver_sql(
+            "UPDATE job SET started_at = ? WHERE id = ? AND started_at IS NULL", (rows.stored_now(), self.job_id)
+        )
+        counted = conn.exec_driver_sql("SELECT total, done, failed FROM job WHERE id = ?", (self.job_id,)).one()
+        self._counts = _Counts(total=counted[0], done=counted[1], failed=counted[2], done_at_start=counted[1])
+        self._job = job
+
+    def _has_pending(self, conn: Connection) -> bool:
+        return bool(rows.counts(conn, self.job_id).get("pending"))
+
+    async def _one_pass(self) -> None:
+        committer = asyncio.create_task(self._or_halt(self._commit_loop))
+        watcher = asyncio.create_task(self._or_halt(self._watch))
+        workers = [asyncio.create_task(self._worker()) for _ in range(max(1, self.options.concurrency))]
+        try:
+            await asyncio.gather(*workers)
+        finally:
+            for worker in workers:
+                worker.cancel()
+            watcher.cancel()
+            committer.cancel()
+            await asyncio.gather(watcher, committer, *workers, return_exceptions=True)
+        if self._failure is not None:
+            raise self._failure
+        await self._db(lambda c: self._commit(c, self._take_finished()))
+        self._report(force=True)
+
+    async def _or_halt(self, loop: Callable[[], Awaitable[None]]) -> None:
+        """Runs the committer or the watcher; a failure of either stops the run and is raised by it."""
+        try:
+            await loop()
+        except asyncio.CancelledError:
+            raise
+        except BaseException as exc:
+            self._failure = exc
+            self._halt()
+
+    # --- workers ------------------------------------------------------------------------------------
+    async def _next_item(self) -> rows.ItemInputs | None:
+        async with self._load_lock:
+            if not self._queue and not self._exhausted and not self._stop.is_set():
+                cipher = self._item_cipher
+                assert cipher is not None
+                loaded: list[rows.ItemInputs] = await self._db(
+                    lambda c: rows.pending(c, cipher, self.job_id, self._cursor, LOAD_CHUNK)
+                )
+                if not loaded:
+                    self._exhausted = True
+                else:
+                    self._cursor = loaded[-1].idx
+                    self._queue.extend(loaded)
+        if self._stop.is_set() or not self._queue:
+            return None
+        return self._queue.popleft()
+
+    async def _worker(self) -> None:
+        while True:
+            item = await self._next_item()
+            if item is None:
+                return
+            outcome = await self._attempt(item)
+            if outcome is None:  # stopped meanwhile: the item stays pending
+                return
+            self._finished.append(outcome)
+            if len(self._finished) >= COMMIT_BATCH:
+                self._wake.set()
+            self._window.add(None if isinstance(outcome, _Done) else (outcome.kind, outcome.reason))
+            reason = self._window.pause_reason()
+            if reason is not None and not self._stop.is_set():
+                self._auto_pause = reason
+                self._halt()
+
+    async def _attempt(self, item: rows.ItemInputs) -> _Done | _Failed | None:
+        spec = self._spec
+        assert spec is not None
+        attempts = max(1, self.options.attempts)
+        for attempt in range(1, attempts + 1):
+            request = asyncio.ensure_future(self.recipe.produce(self.backend, spec, item))
+            self._requests.add(request)
+            try:
+                return _Done(item.idx, await request)
+            except asyncio.CancelledError:
+                task = asyncio.current_task()
+                if request.cancelled() and self._stop.is_set() and not (task and task.cancelling()):
+                    return None
+                raise
+            except BackendError as exc:
+                kind = classify(exc)
+                if kind is FailureKind.MISSING or attempt == attempts:
+                    return _Failed(item.idx, reason_text(str(exc)), kind, attempt)
+                retry_after = exc.retry_after if isinstance(exc, BackendBusy) else None
+                delay = retry_delay(attempt, self.options.backoff_s, retry_after)
+                try:
+                    await asyncio.wait_for(self._stop.wait(), delay)
+                    return None
+                except TimeoutError:
+                    pass
+            except ForgeError as exc:
+                return _Failed(item.idx, reason_text(str(exc)), FailureKind.ITEM, attempt)
+            except Exception as exc:  # a fault of this item's code path: recorded, the job goes on
+                return _Failed(
+                    item.idx, f"Unexpected {type(exc).__name__} while making the item.", FailureKind.ITEM, attempt
+                )
+            finally:
+                self._requests.discard(request)
+        raise AssertionError("unreachable")
+
+    def _halt(self) -> None:
+        self._stop.set()
+        for request in list(self._requests):
+            request.cancel()
+
+    # --- committing ---------------------------------------------------------------------------------
+    def _take_finished(self) -> list[_Done | _Failed]:
+        taken, self._finished = self._finished, []
+        return taken
+
+    async def _commit_loop(self) -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), COMMIT_EVERY_S)
+            self._wake.clear()
+            batch = self._take_finished()
+            if batch:
+                await self._db(functools.partial(self._commit, batch=batch))
+            self._report()
+
+    def _commit(self, conn: Connection, batch: list[_Done | _Failed]) -> None:
+        if not batch:
+            return
+        assert self._job is not None and self._job.dataset_id is not None
+        dataset_id = self._job.dataset_id
+        cipher = self._current_cipher(conn, dataset_id)
+        done = [
+            rows.ItemDone(outcome.idx, example_rows.sealed_values(cipher, dataset_id, *self._stored(outcome.produced)))
+            for outcome in batch
+            if isinstance(outcome, _Done)
+        ]
+        failed = [
+            rows.ItemFailure(outcome.idx, outcome.reason, outcome.kind, outcome.attempts)
+            for outcome in batch
+            if isinstance(outcome, _Failed)
+        ]
+        recorded_done, recorded_failed = rows.record(conn, self.job_id, done, failed)
+        self._counts.done += recorded_done
+        self._counts.failed += recorded_failed
+
+    def _stored(self, produced: Produced) -> tuple[ExampleContent, ExampleMeta]:
+        meta = produced.meta.model_copy(
+            update={"source": ExampleSource.JOB, "job_id": self.job_id, "review": ReviewState.UNREVIEWED}
+        )
+        return produced.content, meta
+
+    def _current_cipher(self, conn: Connection, dataset_id: int) -> FieldCipher:
+        """The dataset's cipher; derived again when a key rotation moved the dataset meanwhile."""
+        assert self._example_cipher is not None
+        cipher, check = self._example_cipher
+        now = dataset_check(conn, dataset_id)
+        if now == check:
+            return cipher
+        found = conn.exec_driver_sql("SELECT salt, key_check, name FROM dataset WHERE id = ?", (dataset_id,)).first()
+        if found is None:
+            raise Conflict(f"The dataset of job {self.job_id} was deleted.")
+        dataset = Dataset(
+            id=dataset_id, owner_id=self.unlocked.user.id, name=found[2], salt=found[0], key_check=found[1]
+        )
+        if not self.unlocked.can_open(dataset):
+            raise Conflict(f"The key of dataset '{dataset.name}' was rotated meanwhile; unlock again and resume.")
+        self._example_cipher = (self.unlocked.cipher_for(dataset), dataset.key_check)
+        return self._example_cipher[0]
+
+    # --- steering -----------------------------------------------------------------------------------
+    async def _watch(self) -> None:
+        while True:
+            await asyncio.sleep(WATCH_EVERY_S)
+            status = await self._db(self._beat)
+            if status is None:
+                self._stopped_as = JobState.CANCELLED
+                self._halt()
+            elif status != JobState.RUNNING:
+                self._stopped_as = JobState(status)
+                self._halt()
+
+    def _beat(self, conn: Connection) -> str | None:
+        conn.exec_driver_sql(
+            "UPDATE job SET heartbeat_at = ? WHERE id = ? AND status = 'running'", (time.time(), self.job_id)
+        )
+        return rows.status_of(conn, self.job_id)
+
+    def _end(self, conn: Connection, interrupted: str | None) -> None:
+        """The job's state once this run stops."""
+        status = rows.status_of(conn, self.job_id)
+        if status is None:
+            return
+        values: dict[str, Any] = {"runner_host": None, "runner_pid": None, "heartbeat_at": None}
+        if status == JobState.RUNNING:  # not paused or cancelled by another process
+            counts = rows.counts(conn, self.job_id)
+            if self._auto_pause is not None:
+                values.update(status=JobState.PAUSED.value, pause_reason=self._auto_pause)
+            elif interrupted is not None:
+                values.update(status=JobState.PAUSED.value, pause_reason=interrupted)
+            elif not counts.get("pending"):
+                all_failed = counts.get("done", 0) == 0 and counts.get("failed", 0) > 0
+                values.update(
+                    status=(JobState.FAILED if all_failed else JobState.DONE).value, finished_at=rows.stored_now()
+                )
+                if all_failed:
+                    values["error"] = "Every item failed; `forge-tui jobs show` lists why."
+        rows.set_state(conn, self.job_id, **values)
+        final = conn.exec_driver_sql("SELECT status, pause_reason, error FROM job WHERE id = ?", (self.job_id,)).one()
+        self._final = (JobState(final[0]), final[1], final[2])
+
+    # --- progress -----------------------------------------------------------------------------------
+    def _report(self, force: bool = False) -> None:
+        if self.on_progress is None:
+            return
+        now = time.monotonic()
+        if not force and now - self._last_progress < PROGRESS_EVERY_S:
+            return
+        self._last_progress = now
+        self.on_progress(self._summary())
+
+    def _summary(self) -> JobSummary:
+        assert self._job is not None
+        job, counts = self._job, self._counts
+        status, pause_reason, error = self._final
+        elapsed = time.monotonic() - counts.started
+        made = counts.done - counts.done_at_start
+        per_minute = made / elapsed * 60 if made and elapsed > 0 else None
+        pending = max(0, counts.total - counts.done - counts.failed)
+        return JobSummary(
+            id=self.job_id,
+            kind=job.kind,
+            name=self._name,
+            status=status,
+            total=counts.total,
+            done=counts.done,
+            failed=counts.failed,
+            model=str(job.params.get("model", "")),
+            dataset_id=job.dataset_id,
+            template_id=job.template_id,
+            pause_reason=pause_reason,
+            error=error,
+            created_at=job.created_at,
+            started_at=job.started_at,
+            finished_at=None,
+            per_minute=per_minute,
+            eta_s=pending / per_minute * 60 if per_minute else None,
+        )

@@ -1,0 +1,220 @@
+"""Jobs of one account: create a planned job (written whole, sealed), list and show them, pause,
+resume, cancel, retry failed items, and run one on the caller's event loop (services.job_runner).
+
+Pause and cancel only change the job's row, so they work from any process: the runner re-reads
+the status twice a second and stops taking items.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC
+from typing import Any, TypeVar
+
+from sqlmodel import Session
+
+from forge_tui.core.errors import Conflict, NotFound
+from forge_tui.core.jobs import RESUMABLE, JobState, JobSummary
+from forge_tui.services.accounts import Unlocked
+from forge_tui.services.backends import BackendService
+from forge_tui.services.home import Home
+from forge_tui.services.job_runner import JobRunner, Progress, Recipe, RunOptions, runner_alive
+from forge_tui.store import jobs as rows
+from forge_tui.store.db import read_session, write_session
+from forge_tui.store.jobs import ItemError, ItemInputs
+from forge_tui.store.tables import Dataset, Job
+from forge_tui.store.vault import AccountKeys
+
+__all__ = ["ItemError", "ItemInputs", "JobPlan", "JobService", "JobState", "JobSummary", "Recipe", "RunOptions"]
+
+S = TypeVar("S")
+RATE_WINDOW_S = 60.0  # the rate of a job another process runs: items done in the last minute
+
+
+@dataclass(frozen=True)
+class JobPlan:
+    """A job ready to be written: every item's inputs and seed, the spec it is run with (sealed),
+    and for the preview the spread of slot values and a few rendered prompts."""
+
+    kind: str
+    name: str
+    dataset_id: int
+    template_id: int | None
+    spec: dict[str, Any]
+    params: dict[str, Any]  # plain: the model, counts, temperature — never content
+    items: list[ItemInputs]
+    spread: dict[str, Counter[str]] = field(default_factory=dict)
+    prompts: list[str] = field(default_factory=list)
+
+
+class JobService:
+    def __init__(self, home: Home, unlocked: Unlocked) -> None:
+        self.home = home
+        self.unlocked = unlocked
+
+    @property
+    def _owner(self) -> int:
+        return self.unlocked.user.id
+
+    # --- creating -----------------------------------------------------------------------------------
+    def create(self, plan: JobPlan) -> JobSummary:
+        """Writes the job and its whole plan in one transaction, status planned."""
+        if not plan.items:
+            raise Conflict("A job needs at least one item.")
+        with write_session(self.home.engine) as s:
+            dataset = s.get(Dataset, plan.dataset_id)
+            if dataset is None or dataset.owner_id != self._owner:
+                raise NotFound(f"No dataset with id {plan.dataset_id}.")
+            if not self.unlocked.can_open(dataset):
+                raise Conflict(f"Dataset '{dataset.name}' cannot be opened with this session's key; unlock again.")
+            row = rows.insert(
+                s,
+                self.unlocked.keys_in(s),
+                self._owner,
+                plan.kind,
+                plan.name,
+                plan.dataset_id,
+                plan.template_id,
+                plan.spec,
+                plan.params,
+                plan.items,
+            )
+            return self._summary(s, row)
+
+    # --- reading ------------------------------------------------------------------------------------
+    def get(self, job_id: int) -> JobSummary:
+        with read_session(self.home.engine) as s:
+            return self._summary(s, self._find(s, job_id))
+
+    def errors(self, job_id: int, limit: int = 20) -> list[ItemError]:
+        """The job's last failed items, newest first, each with its reason."""
+        with read_session(self.home.engine) as s:
+            self._find(s, job_id)
+            return rows.errors(s, job_id, limit)
+
+    def spec(self, job_id: int) -> dict[str, Any]:
+        with read_session(self.home.engine) as s:
+            row = self._find(s, job_id)
+            return rows.open_job(self._keys(row), row)[1]
+
+    def items(self, job_id: int) -> list[ItemInputs]:
+        """Every planned item, opened."""
+        with read_session(self.home.engine) as s:
+            row = self._find(s, job_id)
+            return rows.planned(s, self._keys(row).cipher(rows.ITEM_TABLE), job_id)
+
+    def unfinished(self) -> list[JobSummary]:
+        """Jobs that can go on and that no process is running now (a killed run's job, a paused one)."""
+        return [job for job in self.list() if job.status in RESUMABLE and not job.running_elsewhere]
+
+    # --- steering -----------------------------------------------------------------------------------
+    def pause(self, job_id: int) -> JobSummary:
+        """A running job stops taking items within a second (its runner may be another process)."""
+        return self._change(job_id, {JobState.PLANNED, JobState.RUNNING, JobState.PAUSED}, JobState.PAUSED, "paused")
+
+    def cancel(self, job_id: int) -> JobSummary:
+        """Stops the job for good; the examples it made stay in the dataset."""
+        return self._change(
+            job_id, {JobState.PLANNED, JobState.RUNNING, JobState.PAUSED, JobState.FAILED}, JobState.CANCELLED, None
+        )
+
+    def retry_failed(self, job_id: int) -> tuple[JobSummary, int]:
+        """Failed items become pending again and the job can be resumed; returns it and how many."""
+        with write_session(self.home.engine) as s:
+            row = self._find(s, job_id)
+            if row.status == JobState.CANCELLED:
+                raise Conflict(f"Job {job_id} was cancelled; it cannot run again.")
+            moved = rows.requeue(s, job_id)
+            if moved and row.status in (JobState.DONE, JobState.FAILED):
+                reason = f"{moved} failed items to retry"
+                rows.set_state(
+                    s, job_id, status=JobState.PAUSED.value, pause_reason=reason, finished_at=None, error=None
+                )
+            s.refresh(row)
+            return self._summary(s, row), moved
+
+    async def run(
+        self,
+        job_id: int,
+        backend: BackendService,
+        recipe: Recipe[S],
+        on_progress: Progress | None = None,
+        options: RunOptions | None = None,
+    ) -> JobSummary:
+        """Runs (or resumes) the job until every item is done or failed, or it is paused or cancelled.
+        Concurrency and attempts default to the backend's Settings."""
+        if options is None:
+            options = RunOptions(
+                concurrency=backend.settings.concurrency, attempts=max(1, backend.settings.max_retries)
+            )
+        runner = JobRunner(self.home, self.unlocked, job_id, backend, recipe, options, on_progress)
+        return await runner.run()
+
+    # Last in the class: below it, `list` in an annotation would name this method.
+    def list(self) -> list[JobSummary]:
+        """Newest first."""
+        with read_session(self.home.engine) as s:
+            return [self._summary(s, row) for row in rows.list_for_owner(s, self._owner)]
+
+    # --- helpers ------------------------------------------------------------------------------------
+    def _change(self, job_id: int, allowed: set[JobState], to: JobState, reason: str | None) -> JobSummary:
+        with write_session(self.home.engine) as s:
+            row = self._find(s, job_id)
+            status = JobState(row.status)
+            if status not in allowed:
+                raise Conflict(f"Job {job_id} is {status.value}; it cannot be {to.value}.")
+            values: dict[str, Any] = {"status": to.value, "pause_reason": reason}
+            if to is JobState.CANCELLED:
+                values["finished_at"] = rows.stored_now()
+            rows.set_state(s, job_id, **values)
+            s.refresh(row)
+            return self._summary(s, row)
+
+    def _find(self, session: Session, job_id: int) -> Job:
+        row = rows.owned(session, self._owner, job_id)
+        if row is None:
+            raise NotFound(f"No job with id {job_id}.")
+        return row
+
+    def _keys(self, row: Job) -> AccountKeys:
+        data_key = self.unlocked.key_with(row.key_check)
+        if data_key is None:
+            raise Conflict(f"Job {row.id} was sealed with a key this session does not hold; unlock again.")
+        return AccountKeys.of(data_key)
+
+    def _summary(self, session: Session, row: Job) -> JobSummary:
+        assert row.id is not None
+        data_key = self.unlocked.key_with(row.key_check)
+        name = rows.open_name(AccountKeys.of(data_key) if data_key else None, row) or ""
+        now = time.time()
+        alive = runner_alive(row, now)
+        per_minute = eta = None
+        if alive and row.started_at is not None:
+            made = rows.finished_since(session, row.id, now - RATE_WINDOW_S)
+            if made:
+                started = row.started_at.replace(tzinfo=row.started_at.tzinfo or UTC).timestamp()
+                since = min(RATE_WINDOW_S, max(1.0, now - started))
+                per_minute = made / since * 60
+                eta = max(0, row.total - row.done - row.failed) / per_minute * 60
+        return JobSummary(
+            id=row.id,
+            kind=row.kind,
+            name=name,
+            status=JobState(row.status),
+            total=row.total,
+            done=row.done,
+            failed=row.failed,
+            model=str(row.params.get("model", "")),
+            dataset_id=row.dataset_id,
+            template_id=row.template_id,
+            pause_reason=row.pause_reason,
+            error=row.error,
+            created_at=row.created_at,
+            started_at=row.started_at,
+            finished_at=row.finished_at,
+            per_minute=per_minute,
+            eta_s=eta,
+            running_elsewhere=alive,
+        )
