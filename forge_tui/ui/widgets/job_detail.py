@@ -12,7 +12,7 @@ from forge_tui.ui.widgets.plain import PlainStatic
 
 def state_line(job: JobSummary) -> str:
     line = f"Job {job.id} is {job.status.value}: {job.done} of {job.total} made, {job.failed} failed."
-    if job.status is JobState.PAUSED and job.pause_reason:
+    if job.status is JobState.PAUSED and job.pause_reason and job.pause_reason != JobState.PAUSED.value:
         line += f" Paused: {job.pause_reason}."
     if job.error:
         line += f" {job.error}"
