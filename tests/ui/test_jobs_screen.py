@@ -4,7 +4,6 @@ counts; pause and resume; a failed item's reason; the resume offer at start; sna
 from __future__ import annotations
 
 import time
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -181,7 +180,9 @@ class SteppedClock:
         return self.frozen if self.frozen is not None else time.monotonic()
 
 
-def jobs_snapshot(home: Home, fake: FakeOllama, monkeypatch: pytest.MonkeyPatch, paused: bool) -> tuple[ForgeApp, RunBefore]:
+def jobs_snapshot(
+    home: Home, fake: FakeOllama, monkeypatch: pytest.MonkeyPatch, paused: bool
+) -> tuple[ForgeApp, RunBefore]:
     """A 4-item job resumed at start: items 1 and 2 made, item 3 failed, item 4 stalled mid-answer,
     the runner's clock stopped a minute after it started (2 a minute, ETA 30 s); or that job paused."""
     prepare_backend(home, fake, max_retries=0)
