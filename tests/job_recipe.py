@@ -51,9 +51,11 @@ def planned_slots(idx: int) -> dict[str, str]:
     return {"topic": f"{TOPICS[idx % len(TOPICS)]} {idx}"}
 
 
-def plan(dataset_id: int, count: int, model: str = MODEL, broken: tuple[int, ...] = ()) -> JobPlan:
+def plan(
+    dataset_id: int, count: int, model: str = MODEL, broken: tuple[int, ...] = (), kind: str = "generate"
+) -> JobPlan:
     return JobPlan(
-        kind="generate",
+        kind=kind,
         name=f"{count} answers about topics",
         dataset_id=dataset_id,
         template_id=None,

@@ -9,6 +9,7 @@ import typer
 from forge_tui import __version__
 from forge_tui.cli import audition, backup, datasets, serve, server, settings_cmd, templates, transfer, users
 from forge_tui.cli.common import EXIT_CODES_HELP, Terminated, errors, handle_ending_signals, open_home, state
+from forge_tui.cli.jobs import jobs_app
 
 app = typer.Typer(
     name="forge-tui",
@@ -25,6 +26,7 @@ app.add_typer(datasets.datasets_app, name="datasets")
 app.add_typer(templates.templates_app, name="templates")
 app.add_typer(transfer.formats_app, name="formats")
 app.add_typer(settings_cmd.settings_app, name="settings")
+app.add_typer(jobs_app, name="jobs")
 app.command("audition")(audition.audition)
 app.command("import")(transfer.import_)
 app.command("export")(transfer.export)

@@ -155,6 +155,7 @@ def user_rotate_key(user: UserOpt = None, password_stdin: PasswordStdin = False,
             "examples": outcome.examples,
             "templates": outcome.templates,
             "formats": outcome.formats,
+            "jobs": outcome.jobs,
             "damaged": outcome.damaged,
             "recovery_key": outcome.recovery_key,
         }

@@ -32,6 +32,7 @@ from forge_tui.core.generation import (
 from forge_tui.core.jobs import JobSummary
 from forge_tui.core.prompt_render import render_prompts
 from forge_tui.core.templates import TemplateError, TemplateInfo
+from forge_tui.services import job_kinds
 from forge_tui.services.backends import BackendService
 from forge_tui.services.generation import generate_item
 from forge_tui.services.jobs import ItemInputs, JobPlan, JobService, Recipe
@@ -49,10 +50,8 @@ async def _produce(backend: BackendService, spec: GenerationSpec, item: ItemInpu
 GENERATION_RECIPE: Recipe[GenerationSpec] = Recipe(load=GenerationSpec.model_validate, produce=_produce)
 
 
-def recipe_for(kind: str) -> Recipe[Any]:
-    if kind != GENERATE:
-        raise InvalidInput(f"The Jobs screen cannot run jobs of kind '{clip(kind)}'; use forge-tui jobs.")
-    return GENERATION_RECIPE
+# The CLI's `jobs resume` finds it here too (services.job_kinds), for jobs the TUI made.
+job_kinds.register(GENERATE, GENERATION_RECIPE)
 
 
 @dataclass
@@ -203,7 +202,7 @@ class JobHost:
         ended: JobSummary | None = None
         problem: str | None = None
         try:
-            recipe = recipe_for(self.jobs.get(job_id).kind)
+            recipe = job_kinds.recipe_for(self.jobs.get(job_id).kind)
             settings = self.settings.backend()
             async with BackendService(settings, remember=self.settings.remember_structured_output) as backend:
                 ended = await self.jobs.run(job_id, backend, recipe, on_progress=self._progress)

@@ -252,3 +252,24 @@ async def test_key_rotation_reseals_the_plan(workspace: Workspace, jobs: JobServ
     again = JobService(workspace.home, unlocked)
     assert [item.slots for item in again.items(created.id)] == [planned_slots(i) for i in range(5)]
     assert again.get(created.id).name == "5 answers about topics"
+
+
+async def test_a_run_cancelled_midway_keeps_what_finished_and_resumes(
+    workspace: Workspace, jobs: JobService, dataset_id: int, slow_fake: FakeOllama
+) -> None:
+    """As Ctrl-C in `forge-tui jobs resume` (asyncio.run cancels the run): the job is left paused."""
+    count = 40
+    created = jobs.create(plan(dataset_id, count))
+    async with backend_for(slow_fake) as backend:
+        running = asyncio.create_task(jobs.run(created.id, backend, RECIPE, options=FAST))
+        while jobs.get(created.id).done < 4:
+            await asyncio.sleep(0.01)
+        running.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await running
+    stopped = jobs.get(created.id)
+    assert (stopped.status, stopped.pause_reason) == (JobState.PAUSED, "interrupted")
+    assert len(examples_of(workspace, dataset_id)) == stopped.done < count
+    finished = await run(jobs, created.id, slow_fake)
+    assert finished.status is JobState.DONE
+    assert_one_example_per_item(workspace, dataset_id, created.id, count)

@@ -1,0 +1,329 @@
+"""`forge-tui jobs list|show|pause|resume|cancel|retry-failed`: follow and steer jobs from the shell.
+
+Pause and cancel change the job's row only, so they reach a job that another process (the TUI, a
+detached run) is running: it stops taking items within a second.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from forge_tui.cli.common import (
+    JsonOpt,
+    PasswordStdin,
+    UserOpt,
+    ask_password,
+    echo,
+    errors,
+    open_home,
+    sub_app,
+)
+from forge_tui.core.errors import InvalidInput
+from forge_tui.core.jobs import MODEL_MISSING, SERVER_GONE, JobState, JobSummary
+
+if TYPE_CHECKING:
+    from forge_tui.core.backend_settings import BackendSettings
+    from forge_tui.services.home import Home
+    from forge_tui.services.jobs import JobService
+    from forge_tui.services.workspace import Workspace
+
+jobs_app = sub_app("Follow and steer jobs: generation that runs unattended.")
+
+EXIT_ITEMS_FAILED = 1
+EXIT_SERVER = 6
+
+JobIdArg = Annotated[int, typer.Argument(metavar="ID", help="The job's number (forge-tui jobs list).")]
+KindOpt = Annotated[
+    str | None,
+    typer.Option("--kind", metavar="ollama|openai", help="Model server kind (default: Settings, else ollama)."),
+]
+UrlOpt = Annotated[
+    str | None, typer.Option("--url", metavar="URL", help="Base URL of the model server (default: Settings).")
+]
+ApiKeyEnvOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--api-key-env", metavar="VAR", help="Environment variable that holds the server's API key (default: Settings)."
+    ),
+]
+DetachOpt = Annotated[
+    bool, typer.Option("--detach", help="Run the job in a process of its own and return at once; prints its id.")
+]
+
+
+def summary_json(job: JobSummary) -> dict[str, Any]:
+    return {
+        "id": job.id,
+        "kind": job.kind,
+        "name": job.name,
+        "status": job.status.value,
+        "total": job.total,
+        "done": job.done,
+        "failed": job.failed,
+        "pending": job.pending,
+        "model": job.model,
+        "dataset_id": job.dataset_id,
+        "pause_reason": job.pause_reason,
+        "error": job.error,
+        "per_minute": round(job.per_minute, 1) if job.per_minute is not None else None,
+        "eta_s": round(job.eta_s) if job.eta_s is not None else None,
+        "running_elsewhere": job.running_elsewhere,
+        "created_at": job.created_at.isoformat(),
+        "started_at": job.started_at.isoformat() if job.started_at else None,
+        "finished_at": job.finished_at.isoformat() if job.finished_at else None,
+    }
+
+
+def _duration(seconds: float) -> str:
+    minutes, secs = divmod(round(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h {minutes:02d}m" if hours else f"{minutes}m {secs:02d}s"
+
+
+def progress_line(job: JobSummary) -> str:
+    line = f"job {job.id}: {job.done}/{job.total} done"
+    if job.failed:
+        line += f", {job.failed} failed"
+    if job.per_minute is not None:
+        line += f", {job.per_minute:.0f}/min"
+    if job.eta_s is not None:
+        line += f", ETA {_duration(job.eta_s)}"
+    return line
+
+
+def _state_text(job: JobSummary) -> str:
+    if job.status is JobState.RUNNING and not job.running_elsewhere:
+        return "stopped (resume it)"  # its process was killed
+    if job.pause_reason:
+        return f"{job.status.value}: {job.pause_reason}"
+    return job.status.value
+
+
+def _open(user: str | None, password_stdin: bool) -> tuple[Home, Workspace, JobService, str]:
+    """The unlocked workspace (job plans are sealed), its jobs, and the password (for a detached run)."""
+    from forge_tui.services.accounts import AccountService
+    from forge_tui.services.jobs import JobService
+    from forge_tui.services.workspace import Workspace
+
+    home = open_home()
+    accounts = AccountService(home)
+    name, password = ask_password(accounts, user, password_stdin)
+    workspace = Workspace.open(home, accounts.unlock(name, password))
+    return home, workspace, JobService(home, workspace.unlocked), password
+
+
+def backend_settings(
+    workspace: Workspace, kind: str | None, url: str | None, api_key_env: str | None
+) -> BackendSettings:
+    """The account's Settings with the command line's flags over them."""
+    settings = workspace.settings.backend()
+    updates: dict[str, object] = {}
+    if kind:
+        if kind not in ("ollama", "openai"):
+            raise InvalidInput(f"--kind is 'ollama' or 'openai', not '{kind}'.")
+        if kind != settings.kind:
+            updates["base_url"] = None
+        updates["kind"] = kind
+    if url:
+        updates["base_url"] = url
+    if api_key_env is not None:
+        updates["api_key_env"] = api_key_env or None
+    return settings.model_copy(update=updates)
+
+
+def _backend_flags(kind: str | None, url: str | None, api_key_env: str | None) -> list[str]:
+    flags: list[str] = []
+    for option, value in (("--kind", kind), ("--url", url), ("--api-key-env", api_key_env)):
+        if value is not None:
+            flags += [option, value]
+    return flags
+
+
+def detach(home: Home, username: str, password: str, job_id: int, flags: list[str]) -> int:
+    """Starts `forge-tui jobs resume ID` in a process of its own (a new session: closing the terminal
+    does not stop it), its output in the data directory's jobs/ID.log; returns its pid."""
+    logs = home.path / "jobs"
+    logs.mkdir(mode=0o700, exist_ok=True)
+    log_path = logs / f"{job_id}.log"
+    command = [sys.executable, "-c", "from forge_tui.cli import main; main()", "--home", str(home.path)]
+    command += ["jobs", "resume", str(job_id), "--user", username, "--password-stdin", *flags]
+    fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    with os.fdopen(fd, "a") as log:
+        child = subprocess.Popen(
+            command, stdin=subprocess.PIPE, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, text=True
+        )
+    assert child.stdin is not None
+    child.stdin.write(password + "\n")
+    child.stdin.close()
+    return child.pid
+
+
+def run_in_foreground(jobs: JobService, job: JobSummary, settings: BackendSettings, as_json: bool) -> JobSummary:
+    """Runs the job with a progress line on a terminal (JSON lines with --json); exits with the
+    documented code when it did not finish every item."""
+    from forge_tui.services.backends import BackendService
+    from forge_tui.services.job_kinds import recipe_for
+
+    recipe = recipe_for(job.kind)
+    on_terminal = sys.stderr.isatty() and not as_json
+
+    def progress(current: JobSummary) -> None:
+        if as_json:
+            echo(json.dumps({"event": "progress", **_progress_fields(current)}))
+        elif on_terminal:
+            echo("\r" + progress_line(current).ljust(70), err=True, nl=False)
+
+    async def go() -> JobSummary:
+        async with BackendService(settings) as backend:
+            return await jobs.run(job.id, backend, recipe, on_progress=progress)
+
+    try:
+        return asyncio.run(go())
+    finally:
+        if on_terminal:
+            echo("", err=True)
+
+
+def _progress_fields(job: JobSummary) -> dict[str, Any]:
+    fields = summary_json(job)
+    return {k: fields[k] for k in ("id", "status", "done", "failed", "total", "per_minute", "eta_s")}
+
+
+def finish(final: JobSummary, as_json: bool) -> None:
+    """Prints how the run ended and exits with its code."""
+    if as_json:
+        echo(json.dumps({"event": "end", **summary_json(final)}))
+    else:
+        echo(f"Job {final.id} {_state_text(final)}: {final.done}/{final.total} done, {final.failed} failed.")
+        if final.failed:
+            echo(
+                f"`forge-tui jobs show {final.id}` lists why; `forge-tui jobs retry-failed {final.id}` asks them again."
+            )
+    if final.status is JobState.PAUSED and final.pause_reason in (SERVER_GONE, MODEL_MISSING):
+        raise typer.Exit(EXIT_SERVER)
+    if final.status is not JobState.DONE or final.failed:
+        raise typer.Exit(EXIT_ITEMS_FAILED)
+
+
+@jobs_app.command("list")
+def jobs_list(user: UserOpt = None, password_stdin: PasswordStdin = False, as_json: JsonOpt = False) -> None:
+    """List every job, newest first, with its state and progress."""
+    with errors():
+        _, _, jobs, _ = _open(user, password_stdin)
+        found = jobs.list()
+    if as_json:
+        echo(json.dumps([summary_json(job) for job in found], indent=2, ensure_ascii=False))
+        return
+    if not found:
+        echo("No jobs yet: `forge-tui generate` starts one.")
+        return
+    for job in found:
+        echo(f"{job.id:>4}  {_state_text(job):<28}  {job.done:>6}/{job.total:<6} {job.failed:>5} failed  {job.name}")
+
+
+@jobs_app.command("show")
+def jobs_show(
+    job_id: JobIdArg,
+    errors_shown: Annotated[int, typer.Option("--errors", min=0, help="How many of the last failures to show.")] = 10,
+    user: UserOpt = None,
+    password_stdin: PasswordStdin = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Show a job: state, progress, rate, ETA, model, and its last failures with their reasons."""
+    with errors():
+        _, _, jobs, _ = _open(user, password_stdin)
+        job = jobs.get(job_id)
+        failures = jobs.errors(job_id, errors_shown)
+    if as_json:
+        listed = [{"item": e.idx, "reason": e.reason, "kind": e.kind, "attempts": e.attempts} for e in failures]
+        echo(json.dumps({**summary_json(job), "errors": listed}, indent=2, ensure_ascii=False))
+        return
+    echo(f"job {job.id}  {job.name}")
+    echo(f"state     {_state_text(job)}")
+    echo(f"progress  {job.done}/{job.total} done, {job.failed} failed, {job.pending} pending")
+    if job.per_minute is not None:
+        eta = f", ETA {_duration(job.eta_s)}" if job.eta_s is not None else ""
+        echo(f"rate      {job.per_minute:.0f} examples/min{eta}")
+    echo(f"model     {job.model or '—'}")
+    if job.error:
+        echo(f"error     {job.error}")
+    for failure in failures:
+        echo(f"item {failure.idx:>5}  {failure.reason}")
+
+
+def _steer(action: str, job_id: int, user: str | None, password_stdin: bool, as_json: bool) -> None:
+    with errors():
+        _, _, jobs, _ = _open(user, password_stdin)
+        job = jobs.pause(job_id) if action == "pause" else jobs.cancel(job_id)
+    if as_json:
+        echo(json.dumps(summary_json(job), indent=2, ensure_ascii=False))
+    else:
+        echo(f"Job {job.id} {job.status.value}: {job.done}/{job.total} done.")
+
+
+@jobs_app.command("pause")
+def jobs_pause(
+    job_id: JobIdArg, user: UserOpt = None, password_stdin: PasswordStdin = False, as_json: JsonOpt = False
+) -> None:
+    """Pause a job; the process running it stops taking items within a second."""
+    _steer("pause", job_id, user, password_stdin, as_json)
+
+
+@jobs_app.command("cancel")
+def jobs_cancel(
+    job_id: JobIdArg, user: UserOpt = None, password_stdin: PasswordStdin = False, as_json: JsonOpt = False
+) -> None:
+    """Cancel a job for good; the examples it made stay in the dataset."""
+    _steer("cancel", job_id, user, password_stdin, as_json)
+
+
+@jobs_app.command("retry-failed")
+def jobs_retry_failed(
+    job_id: JobIdArg, user: UserOpt = None, password_stdin: PasswordStdin = False, as_json: JsonOpt = False
+) -> None:
+    """Queue a job's failed items again; `forge-tui jobs resume ID` asks them."""
+    with errors():
+        _, _, jobs, _ = _open(user, password_stdin)
+        job, moved = jobs.retry_failed(job_id)
+    if as_json:
+        echo(json.dumps({**summary_json(job), "requeued": moved}, indent=2, ensure_ascii=False))
+    else:
+        echo(f"{moved} failed items of job {job.id} queued again; `forge-tui jobs resume {job.id}` asks them.")
+
+
+@jobs_app.command("resume")
+def jobs_resume(
+    job_id: JobIdArg,
+    detached: DetachOpt = False,
+    kind: KindOpt = None,
+    url: UrlOpt = None,
+    api_key_env: ApiKeyEnvOpt = None,
+    user: UserOpt = None,
+    password_stdin: PasswordStdin = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Run a planned, paused or stopped job until every item is done (in the foreground unless --detach).
+
+    Exit 0 when every item is done; 1 when some failed or the job was paused or cancelled meanwhile;
+    6 when it paused itself because the model server was gone or the model missing; 130 on Ctrl-C
+    (the job is left paused: resume it)."""
+    with errors():
+        home, workspace, jobs, password = _open(user, password_stdin)
+        job = jobs.get(job_id)
+        if detached:
+            pid = detach(home, workspace.user.username, password, job.id, _backend_flags(kind, url, api_key_env))
+            if as_json:
+                echo(json.dumps({"id": job.id, "pid": pid}))
+            else:
+                echo(f"Job {job.id} runs in process {pid}; `forge-tui jobs show {job.id}` follows it.")
+            return
+        settings = backend_settings(workspace, kind, url, api_key_env)
+        final = run_in_foreground(jobs, job, settings, as_json)
+    finish(final, as_json)

@@ -1,0 +1,22 @@
+"""Which recipe runs a job of each kind (`job.kind`): the CLI and the TUI resume any stored job by it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from forge_tui.core.bounded_text import clip
+from forge_tui.core.errors import Conflict
+from forge_tui.services.job_runner import Recipe
+
+_RECIPES: dict[str, Recipe[Any]] = {}
+
+
+def register(kind: str, recipe: Recipe[Any]) -> None:
+    _RECIPES[kind] = recipe
+
+
+def recipe_for(kind: str) -> Recipe[Any]:
+    found = _RECIPES.get(kind)
+    if found is None:
+        raise Conflict(f"This version of forge-tui cannot run jobs of kind '{clip(kind)}'.")
+    return found
