@@ -119,20 +119,21 @@ async def test_a_job_made_in_the_dialog_runs_to_done_with_live_counts(home: Home
 
 async def test_pause_then_resume(home: Home, fake: FakeOllama) -> None:
     prepare_backend(home, fake)
-    fake.token_latency = 0.02
+    fake.token_latency = 0.05
     app = ForgeApp(home)
     async with app.run_test(size=(100, 30)) as pilot:
         await open_jobs(pilot)
-        await new_job(pilot, 16)
+        await new_job(pilot, 40)
         await wait_until(pilot, lambda: (s := shown_state(pilot)) is not None and s[1] >= 1, timeout=20)
         await pilot.press("p")
         host = host_of(pilot)
         await wait_until(pilot, lambda: shown_state(pilot) is not None and not host.running(shown_jobs(pilot)[0].id))
         state = shown_state(pilot)
-        assert state is not None and state[0] == "paused" and state[1] < 16
+        assert state is not None and state[0] == "paused" and state[1] < 40
         assert "paused" in static_text(pilot.app.screen, "#job-state")
+        fake.token_latency = 0
         await pilot.press("r")
-        await wait_until(pilot, lambda: shown_state(pilot) == ("done", 16, 0), timeout=30)
+        await wait_until(pilot, lambda: shown_state(pilot) == ("done", 40, 0), timeout=30)
 
 
 async def test_the_errors_pane_says_why_an_item_failed(home: Home, fake: FakeOllama) -> None:
@@ -205,6 +206,7 @@ def jobs_snapshot(
         if paused:
             await pilot.press("p")
             await wait_until(pilot, lambda: shown_state(pilot) == ("paused", 2, 1))
+            await wait_until(pilot, lambda: not host_of(pilot).running(job_id))  # its "paused" toast is out
         else:
             await wait_until(pilot, lambda: (j := shown_jobs(pilot)) != [] and j[0].per_minute is not None)
         await wait_until(pilot, lambda: "item 3:" in static_text(pilot.app.screen, "#job-errors"))
