@@ -97,22 +97,22 @@ def planned_job(home: Home, count: int, seed: int = 7) -> tuple[int, list[int]]:
 
 async def test_a_job_made_in_the_dialog_runs_to_done_with_live_counts(home: Home, fake: FakeOllama) -> None:
     prepare_backend(home, fake)
-    fake.token_latency = 0.01
+    fake.token_latency = 0.02
     app = ForgeApp(home)
     async with app.run_test(size=(100, 30)) as pilot:
         await open_jobs(pilot)
-        await new_job(pilot, 8)
+        await new_job(pilot, 12)
         seen: list[tuple[str, int, int] | None] = []
 
         def done() -> bool:
             seen.append(shown_state(pilot))
-            return seen[-1] == ("done", 8, 0)
+            return seen[-1] == ("done", 12, 0)
 
         await wait_until(pilot, done, timeout=20)
-        assert any(s is not None and s[0] == "running" and 0 < s[1] < 8 for s in seen), seen
+        assert any(s is not None and s[0] == "running" and 0 < s[1] < 12 for s in seen), seen
         workspace = alice(home)
         dataset = workspace.datasets.current()
-        assert dataset is not None and dataset.example_count == 8
+        assert dataset is not None and dataset.example_count == 12
         await pilot.press("o")
         await wait_for_screen(pilot, ExamplesScreen)
 
