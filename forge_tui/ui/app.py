@@ -24,13 +24,17 @@ from forge_tui import __version__
 from forge_tui.core.backend_settings import BACKEND_LABELS
 from forge_tui.core.control_chars import escape_controls
 from forge_tui.core.errors import DatabaseBusy, ForgeError
+from forge_tui.core.jobs import JobSummary
 from forge_tui.core.models import DatasetInfo
 from forge_tui.services.accounts import AccountService, CreatedUser, Unlocked
 from forge_tui.services.backends import BackendService
 from forge_tui.services.files import remove_temporaries
 from forge_tui.services.home import BUSY_NOTICE, Home
+from forge_tui.services.job_host import JobHost
+from forge_tui.services.jobs import JobService
 from forge_tui.services.workspace import Workspace
 from forge_tui.ui.commands import DatasetCommands, ScreenCommands
+from forge_tui.ui.dialogs.common import Confirm
 from forge_tui.ui.dialogs.help import HelpScreen
 from forge_tui.ui.messages import (
     AskAgain,
@@ -49,6 +53,7 @@ from forge_tui.ui.screens.datasets import DatasetsScreen
 from forge_tui.ui.screens.examples import ExamplesScreen
 from forge_tui.ui.screens.export import ExportScreen
 from forge_tui.ui.screens.first_run import FirstRunScreen, RecoveryKeyScreen
+from forge_tui.ui.screens.jobs import JobsScreen
 from forge_tui.ui.screens.settings import SettingsSaved, SettingsScreen
 from forge_tui.ui.screens.templates import TemplatesScreen
 from forge_tui.ui.screens.unlock import UnlockScreen
@@ -84,6 +89,7 @@ class ForgeApp(App[None]):
         Binding("x", "show_export", "Export", id="app.export"),
         Binding("d", "show_datasets", "Datasets", id="app.datasets"),
         Binding("s", "show_settings", "Settings", id="app.settings"),
+        Binding("b", "show_jobs", "Jobs", id="app.jobs"),
         Binding("ctrl+l", "lock", "Lock", id="app.lock"),
         Binding("f1", "help", "Help", id="app.help"),
         Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True),
@@ -114,6 +120,9 @@ class ForgeApp(App[None]):
         # The datasets the palette offers to switch to: read when first asked, again after a change.
         self._palette_datasets: list[DatasetInfo] | None = None
         self._backend_problem_shown: str | None = None
+        # The jobs this process runs (they outlive any screen), and the template last opened (new jobs start with it).
+        self.job_host: JobHost | None = None
+        self.last_template_id: int | None = None
 
     def notify(
         self,
@@ -176,6 +185,9 @@ class ForgeApp(App[None]):
             self.theme = theme
         self.theme_changed_signal.subscribe(self, self._remember_theme)
         self.push_screen(DatasetsScreen(self.workspace))
+        self.job_host = JobHost(JobService(self.home, unlocked), self.workspace.settings)
+        self.job_host.on_ended = self._job_ended
+        self.offer_resume()
         self.call_after_refresh(settle_memory)
         self.check_backend()
         self.set_interval(BACKEND_CHECK_SECONDS, self.check_backend, name="backend-check")
@@ -227,8 +239,41 @@ class ForgeApp(App[None]):
         remove_temporaries()
         self.exit(return_code=128 + signum)
 
-    def on_unmount(self) -> None:
+    async def on_unmount(self) -> None:
         self.home.on_busy(None)
+        if self.job_host is not None:
+            await self.job_host.stop_all()
+
+    # --- jobs -------------------------------------------------------------------------------
+    @work(group="resume-offer")
+    async def offer_resume(self) -> None:
+        """Jobs that stopped before they finished (the app was closed, or they were paused) can go on."""
+        host = self.job_host
+        if host is None:
+            return
+        try:
+            waiting = [j for j in await asyncio.to_thread(host.jobs.unfinished) if j.kind == "generate"]
+        except ForgeError as exc:
+            self.notify(str(exc), title="Cannot read the jobs", severity="error")
+            return
+        if not waiting:
+            return
+        first = waiting[0]
+        question = (
+            f"Job {first.id} ({first.name}) stopped at {first.done} of {first.total}. Resume it?"
+            if len(waiting) == 1
+            else f"{len(waiting)} jobs stopped before they finished. Resume them?"
+        )
+        if await self.push_screen_wait(Confirm(question, yes="Resume", no="Not now")):
+            for job in waiting:
+                host.start(job.id)
+
+    def _job_ended(self, job: JobSummary | None, problem: str | None) -> None:
+        if problem is not None:
+            self.notify(problem, title="Job stopped", severity="error")
+        elif job is not None:
+            state = job.pause_reason if job.pause_reason else job.status.value
+            self.notify(f"Job {job.id} {state}: {job.done} of {job.total} made, {job.failed} failed.", title="Jobs")
 
     # --- a busy database ------------------------------------------------------------------
     def _database_waiting(self) -> None:
@@ -371,6 +416,7 @@ class ForgeApp(App[None]):
         audition.post_message(AskAgain(message.examples))
 
     def on_template_opened(self, message: TemplateOpened) -> None:
+        self.last_template_id = message.template_id
         if self.workspace is not None:
             self._audition_screen(self.workspace).post_message(StartWithTemplate(message.template_id))
 
@@ -379,6 +425,11 @@ class ForgeApp(App[None]):
 
     def action_show_export(self) -> None:
         self._show(ExportScreen)
+
+    def action_show_jobs(self) -> None:
+        workspace, host = self.open_workspace, self.job_host
+        if workspace is not None and host is not None and not isinstance(self.screen, JobsScreen):
+            go_to(self, lambda: JobsScreen(workspace, host, lambda: self.last_template_id))
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):

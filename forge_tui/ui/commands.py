@@ -47,6 +47,7 @@ SCREEN_COMMANDS = (
     ("Go to Export", "Write the dataset in a trainer's format", "show_export"),
     ("Go to Templates", "Prompt templates with slots", "show_templates"),
     ("Go to Datasets", "Create, switch, archive datasets", "show_datasets"),
+    ("Go to Jobs", "Generation jobs: progress, pause, resume", "show_jobs"),
     ("Go to Settings", "Model server, default models, timeouts", "show_settings"),
     ("Lock", "Hide everything until the password is given again", "lock"),
 )

@@ -11,7 +11,16 @@ from forge_tui.ui.screens.base import WorkspaceScreen
 
 # The app's actions that need an unlocked workspace.
 WORKSPACE_ACTIONS = frozenset(
-    {"show_datasets", "show_settings", "show_templates", "show_audition", "show_examples", "show_export", "lock"}
+    {
+        "show_datasets",
+        "show_settings",
+        "show_templates",
+        "show_audition",
+        "show_examples",
+        "show_export",
+        "show_jobs",
+        "lock",
+    }
 )
 
 

@@ -1,0 +1,165 @@
+"""A new generation job: the form (NewJobForm), then its plan (PlanPreview) before anything is sent."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Button, DataTable, Input, Select
+
+from forge_tui.core.generation import ExampleKind
+from forge_tui.core.templates import TemplateInfo
+from forge_tui.services.job_host import JobForm, default_sources
+from forge_tui.services.jobs import JobPlan
+from forge_tui.ui.shown import shown_cell
+from forge_tui.ui.widgets.plain import PlainLabel, PlainStatic
+
+# (field of JobForm, label) for the text fields, in the order shown
+TEXT_FIELDS = (
+    ("count", "Count"),
+    ("language", "Language"),
+    ("model", "Model"),
+    ("paraphrase_model", "Paraphrase"),
+    ("second_model", "2nd model"),
+    ("temperature", "Temperature"),
+    ("second_temperature", "2nd temp."),
+    ("max_tokens", "Max tokens"),
+    ("seed", "Seed"),
+    ("turns", "Turns"),
+    ("sources", "Slots"),
+)
+HINTS = {
+    "language": "en, zh-TW, a language by name, or empty",
+    "seed": "empty: a random seed",
+    "sources": "slot=weighted; slot=file:PATH; a+b=combinations",
+}
+SPREAD_ROWS = 40  # values shown per slot at most
+
+
+class NewJobForm(ModalScreen[JobForm | None]):
+    """Every field of a generation job; ctrl+s plans it, escape cancels."""
+
+    BINDINGS = [
+        Binding("ctrl+s", "plan", "Plan", id="new_job.plan"),
+        Binding("escape", "cancel", "Cancel", id="dialog.cancel"),
+    ]
+    DEFAULT_CSS = """
+    NewJobForm .dialog { width: 76; }
+    NewJobForm VerticalScroll { height: auto; max-height: 16; }
+    NewJobForm .job-field { height: 3; }
+    NewJobForm .job-field PlainLabel { width: 13; padding: 1 1 0 0; }
+    NewJobForm .job-field Input, NewJobForm .job-field Select { width: 1fr; }
+    """
+
+    def __init__(self, templates: list[TemplateInfo], form: JobForm) -> None:
+        super().__init__()
+        self._templates = templates
+        self._form = form
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield PlainLabel("New generation job", classes="dialog-title")
+            with VerticalScroll():
+                with Horizontal(classes="job-field"):
+                    yield PlainLabel("Template")
+                    yield Select(
+                        [(t.name, t.id) for t in self._templates if t.id is not None],
+                        value=self._form.template_id if self._has_template() else Select.BLANK,
+                        id="job-template",
+                        allow_blank=not self._has_template(),
+                    )
+                with Horizontal(classes="job-field"):
+                    yield PlainLabel("Kind")
+                    yield Select(
+                        [(k.value.replace("_", " "), k.value) for k in ExampleKind],
+                        value=self._form.kind,
+                        id="job-kind",
+                        allow_blank=False,
+                    )
+                for name, label in TEXT_FIELDS:
+                    with Horizontal(classes="job-field"):
+                        yield PlainLabel(label)
+                        yield Input(getattr(self._form, name), placeholder=HINTS.get(name, ""), id=f"job-{name}")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Plan", variant="primary", id="plan")
+                yield Button("Cancel", id="cancel")
+
+    def _has_template(self) -> bool:
+        return any(t.id == self._form.template_id for t in self._templates)
+
+    @on(Select.Changed, "#job-template")
+    def _template_changed(self, event: Select.Changed) -> None:
+        template = next((t for t in self._templates if t.id == event.value), None)
+        if template is not None and event.value != self._form.template_id:
+            self.query_one("#job-sources", Input).value = default_sources(template)
+
+    def typed(self) -> JobForm:
+        """What the form holds now."""
+        values = {name: self.query_one(f"#job-{name}", Input).value for name, _ in TEXT_FIELDS}
+        template = self.query_one("#job-template", Select).value
+        kind = self.query_one("#job-kind", Select).value
+        typed = replace(self._form, template_id=template if isinstance(template, int) else None, kind=str(kind))
+        for name, value in values.items():
+            setattr(typed, name, value)
+        return typed
+
+    @on(Input.Submitted)
+    @on(Button.Pressed, "#plan")
+    def action_plan(self) -> None:
+        self.dismiss(self.typed())
+
+    @on(Button.Pressed, "#cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class PlanPreview(ModalScreen[bool]):
+    """How many items, how the slot values are spread, the first prompts; y starts the job."""
+
+    BINDINGS = [
+        Binding("y", "answer(True)", "Start", id="plan.start"),
+        Binding("escape,n", "answer(False)", "Back", id="plan.back"),
+    ]
+    DEFAULT_CSS = """
+    PlanPreview .dialog { width: 76; }
+    PlanPreview #plan-spread { height: auto; max-height: 8; }
+    PlanPreview #plan-prompts { height: auto; max-height: 7; }
+    """
+
+    def __init__(self, plan: JobPlan) -> None:
+        super().__init__()
+        self.plan = plan
+
+    def compose(self) -> ComposeResult:
+        plan = self.plan
+        with Vertical(classes="dialog"):
+            yield PlainLabel(
+                f"Plan: {len(plan.items)} items, model {plan.params.get('model', '')}", classes="dialog-title"
+            )
+            yield DataTable(id="plan-spread", cursor_type="row", show_cursor=False)
+            with VerticalScroll(id="plan-prompts"):
+                for number, prompt in enumerate(plan.prompts, 1):
+                    yield PlainStatic(f"{number}. {' '.join(prompt.split())}", classes="plan-prompt")
+            yield PlainStatic("Nothing is sent until you start.", classes="dim")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Start", variant="primary", id="yes")
+                yield Button("Back", id="no")
+
+    def on_mount(self) -> None:
+        table = self.query_one("#plan-spread", DataTable)
+        table.add_columns("Slot", "Value", "Items")
+        for slot, counts in self.plan.spread.items():
+            for value, count in counts.most_common(SPREAD_ROWS):
+                table.add_row(shown_cell(slot), shown_cell(" ".join(value.split())[:48]), str(count))
+        self.query_one("#yes", Button).focus()
+
+    @on(Button.Pressed)
+    def _pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id == "yes")
+
+    def action_answer(self, value: bool) -> None:
+        self.dismiss(value)

@@ -1,0 +1,211 @@
+"""Jobs (`b`): every job with its state and progress, the selected one's last errors; new, pause,
+resume, cancel, retry failed items, open its examples. The app's JobHost runs the jobs, so they go on
+while the user is elsewhere; this screen reads their progress on a timer (at most REPAINT_HZ)."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import functools
+from collections.abc import Callable
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+
+from forge_tui.core.errors import ForgeError
+from forge_tui.core.jobs import RESUMABLE, JobState, JobSummary
+from forge_tui.core.templates import TemplateInfo
+from forge_tui.services.job_host import JobForm, JobHost, default_sources, generation_plan, spec_from_form
+from forge_tui.services.jobs import ItemError, JobPlan
+from forge_tui.services.workspace import Workspace
+from forge_tui.ui.current import current_dataset, no_dataset
+from forge_tui.ui.dialogs.common import Confirm
+from forge_tui.ui.dialogs.new_job import NewJobForm, PlanPreview
+from forge_tui.ui.messages import SwitchDataset
+from forge_tui.ui.screens.base import WorkspaceScreen
+from forge_tui.ui.widgets.footer import ForgeFooter
+from forge_tui.ui.widgets.header import ForgeHeader
+from forge_tui.ui.widgets.job_detail import JobDetail
+from forge_tui.ui.widgets.job_list import JobTable
+
+REPAINT_HZ = 5
+READ_EVERY_S = 1.0  # the database read again this often, for jobs other processes run
+ERRORS_SHOWN = 5
+
+
+class JobsScreen(WorkspaceScreen):
+    TITLE = "Jobs"
+    BINDINGS = [
+        Binding("n", "new", "New job", id="jobs.new"),
+        Binding("p", "pause", "Pause", id="jobs.pause"),
+        Binding("r", "resume", "Resume", id="jobs.resume"),
+        Binding("c", "cancel_job", "Cancel", id="jobs.cancel"),
+        Binding("f", "retry_failed", "Retry failed", id="jobs.retry_failed"),
+        Binding("o", "open_examples", "Examples", id="jobs.open_examples"),
+    ]
+
+    def __init__(self, workspace: Workspace, host: JobHost, last_template: Callable[[], int | None]) -> None:
+        super().__init__(workspace)
+        self.host = host
+        self._last_template = last_template
+        self._seen = -1
+        self._read_at = 0.0
+
+    def help_text(self) -> str:
+        return (
+            "A job makes many examples unattended and goes on while you use other screens. "
+            f"{self.key('new')} plans a new one from the last template you opened; nothing is sent until you "
+            f"start it. {self.key('pause')} pauses, {self.key('resume')} resumes, {self.key('retry_failed')} asks "
+            "the failed items again. Its examples are marked unreviewed."
+        )
+
+    def compose(self) -> ComposeResult:
+        yield ForgeHeader()
+        yield JobTable(id="jobs-table")
+        yield JobDetail(id="job-detail")
+        yield ForgeFooter()
+
+    def on_mount(self) -> None:
+        self.query_one(JobTable).focus()
+        self.set_interval(1 / REPAINT_HZ, self._tick, name="jobs-repaint")
+        self.refresh_jobs()
+
+    @property
+    def selected(self) -> JobSummary | None:
+        return self.query_one(JobTable).selected
+
+    # --- showing ---------------------------------------------------------------------------------
+    def _tick(self) -> None:
+        now = asyncio.get_running_loop().time()
+        if self.host.version != self._seen or now - self._read_at >= READ_EVERY_S:
+            self.refresh_jobs()
+
+    @work(exclusive=True, group="jobs-read")
+    async def refresh_jobs(self) -> None:
+        self._seen = self.host.version
+        self._read_at = asyncio.get_running_loop().time()
+        chosen = self.selected
+        try:
+            jobs = await asyncio.to_thread(self.host.jobs.list)
+            job = next((j for j in jobs if chosen and j.id == chosen.id), jobs[0] if jobs else None)
+            errors = await asyncio.to_thread(self.host.jobs.errors, job.id, ERRORS_SHOWN) if job else []
+        except ForgeError as exc:
+            self.notify(str(exc), title="Cannot read the jobs", severity="error")
+            return
+        self._show([self._live(j) for j in jobs], errors)
+
+    def _live(self, job: JobSummary) -> JobSummary:
+        """A job this process runs, with the runner's own counts and rate (newer than the database's)."""
+        latest = self.host.latest.get(job.id)
+        if latest is None or job.status is not JobState.RUNNING:
+            return job
+        return dataclasses.replace(
+            job, done=latest.done, failed=latest.failed, per_minute=latest.per_minute, eta_s=latest.eta_s
+        )
+
+    def _show(self, jobs: list[JobSummary], errors: list[ItemError]) -> None:
+        table = self.query_one(JobTable)
+        table.show(jobs)
+        self.query_one(JobDetail).show(table.selected, errors)
+
+    @on(JobTable.Chosen)
+    def _chosen(self) -> None:
+        self.refresh_jobs()
+
+    # --- a new job ------------------------------------------------------------------------------
+    @work(group="dialog")
+    async def action_new(self) -> None:
+        dataset = current_dataset(self)
+        if dataset is None:
+            self.notify(no_dataset(self.key("show_datasets")), title="Cannot plan", severity="warning")
+            return
+        templates = self.report("plan", self.workspace.templates.list) or []
+        if not templates:
+            self.notify("There is no template yet: make one on Templates.", title="Cannot plan", severity="warning")
+            return
+        form = self._first_form(templates, dataset.id)
+        while (typed := await self.app.push_screen_wait(NewJobForm(templates, form))) is not None:
+            form = typed  # a refused form opens again as it was typed
+            plan = await self._plan(typed, templates)
+            if plan is not None and await self.app.push_screen_wait(PlanPreview(plan)):
+                created = self.report("create the job", functools.partial(self.host.jobs.create, plan))
+                if created is not None:
+                    self.host.start(created.id)
+                    self.notify(f"Job {created.id} started: {created.total} items.")
+                    self.refresh_jobs()
+                return
+
+    def _first_form(self, templates: list[TemplateInfo], dataset_id: int) -> JobForm:
+        last = self._last_template()
+        template = next((t for t in templates if t.id == last), templates[0])
+        backend = self.workspace.settings.backend()
+        return JobForm(
+            template_id=template.id,
+            dataset_id=dataset_id,
+            model=backend.generation_model or "",
+            max_tokens=str(backend.max_tokens),
+            sources=default_sources(template),
+        )
+
+    async def _plan(self, form: JobForm, templates: list[TemplateInfo]) -> JobPlan | None:
+        template = next((t for t in templates if t.id == form.template_id), None)
+        if template is None:
+            self.notify("Choose a template for the job.", title="Cannot plan", severity="warning")
+            return None
+        try:
+            return await asyncio.to_thread(lambda: generation_plan(spec_from_form(form, template)))
+        except ForgeError as exc:
+            self.notify(str(exc), title="Cannot plan", severity="error")
+            return None
+
+    # --- steering -------------------------------------------------------------------------------
+    def action_pause(self) -> None:
+        job = self.selected
+        if job is not None and self.report("pause", lambda: self.host.jobs.pause(job.id)) is not None:
+            self.refresh_jobs()
+
+    def action_resume(self) -> None:
+        job = self.selected
+        if job is None or self.host.running(job.id):
+            return
+        if job.status not in RESUMABLE or job.running_elsewhere:
+            why = "runs in another process" if job.running_elsewhere else f"is {job.status.value}"
+            self.notify(f"Job {job.id} {why}; there is nothing to resume.", severity="warning")
+            return
+        self.host.start(job.id)
+        self.refresh_jobs()
+
+    @work(group="dialog")
+    async def action_cancel_job(self) -> None:
+        job = self.selected
+        if job is None or not await self.app.push_screen_wait(
+            Confirm(f"Cancel job {job.id} for good? The examples it made stay.", yes="Cancel job", no="Keep")
+        ):
+            return
+        if self.report("cancel", lambda: self.host.jobs.cancel(job.id)) is not None:
+            self.refresh_jobs()
+
+    def action_retry_failed(self) -> None:
+        job = self.selected
+        if job is None:
+            return
+        retried = self.report("retry", lambda: self.host.jobs.retry_failed(job.id))
+        if retried is None:
+            return
+        _, moved = retried
+        if not moved:
+            self.notify(f"Job {job.id} has no failed items.")
+            return
+        self.notify(f"Asking {moved} failed items of job {job.id} again.")
+        self.host.start(job.id)
+        self.refresh_jobs()
+
+    def action_open_examples(self) -> None:
+        job = self.selected
+        if job is None or job.dataset_id is None:
+            return
+        dataset = current_dataset(self)
+        if dataset is None or dataset.id != job.dataset_id:
+            self.post_message(SwitchDataset(job.dataset_id))
+        self.app.call_later(self.app.run_action, "show_examples")

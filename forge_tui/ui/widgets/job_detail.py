@@ -1,0 +1,35 @@
+"""The selected job's state in words and its last errors, each with its reason."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+
+from forge_tui.core.jobs import JobState, JobSummary
+from forge_tui.services.jobs import ItemError
+from forge_tui.ui.widgets.plain import PlainStatic
+
+
+def state_line(job: JobSummary) -> str:
+    line = f"Job {job.id} is {job.status.value}: {job.done} of {job.total} made, {job.failed} failed."
+    if job.status is JobState.PAUSED and job.pause_reason and job.pause_reason != JobState.PAUSED.value:
+        line += f" Paused: {job.pause_reason}."
+    if job.error:
+        line += f" {job.error}"
+    return line
+
+
+class JobDetail(VerticalScroll):
+    DEFAULT_CSS = """
+    JobDetail { height: auto; max-height: 8; padding: 0 1; }
+    JobDetail #job-errors { color: $error; }
+    """
+
+    def compose(self) -> ComposeResult:
+        yield PlainStatic("", id="job-state")
+        yield PlainStatic("", id="job-errors")
+
+    def show(self, job: JobSummary | None, errors: list[ItemError]) -> None:
+        self.query_one("#job-state", PlainStatic).update(state_line(job) if job else "No jobs yet.")
+        lines = [f"item {e.idx + 1}: {e.reason}" for e in errors]
+        self.query_one("#job-errors", PlainStatic).update("\n".join(lines))

@@ -1,0 +1,224 @@
+"""The Jobs screen against the fake Ollama: a job made through the dialog runs to done with live
+counts; pause and resume; a failed item's reason; the resume offer at start; snapshots at 80×24."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+from textual.pilot import Pilot
+from textual.widgets import Input
+
+from forge_tui.core.generation import GenerationSpec
+from forge_tui.core.jobs import JobState, JobSummary
+from forge_tui.services import job_runner
+from forge_tui.services.accounts import AccountService
+from forge_tui.services.home import Home
+from forge_tui.services.job_host import JobHost, generation_plan
+from forge_tui.services.jobs import JobService
+from forge_tui.services.workspace import Workspace
+from forge_tui.ui.app import ForgeApp
+from forge_tui.ui.dialogs.common import Confirm
+from forge_tui.ui.dialogs.new_job import NewJobForm, PlanPreview
+from forge_tui.ui.screens.datasets import DatasetsScreen
+from forge_tui.ui.screens.examples import ExamplesScreen
+from forge_tui.ui.screens.jobs import JobsScreen
+from forge_tui.ui.widgets.job_list import JobTable
+from tests.fake_ollama import FakeOllama
+from tests.passwords import PASSWORD
+from tests.ui.helpers import (
+    RunBefore,
+    at_datasets,
+    prepare_backend,
+    static_text,
+    unlock,
+    wait_for_screen,
+    wait_until,
+)
+
+
+def host_of(pilot: Pilot[None]) -> JobHost:
+    app = pilot.app
+    assert isinstance(app, ForgeApp) and app.job_host is not None
+    return app.job_host
+
+
+def shown_jobs(pilot: Pilot[None]) -> list[JobSummary]:
+    return pilot.app.screen.query_one(JobTable).jobs
+
+
+def shown_state(pilot: Pilot[None]) -> tuple[str, int, int] | None:
+    jobs = shown_jobs(pilot) if isinstance(pilot.app.screen, JobsScreen) else []
+    return (jobs[0].status.value, jobs[0].done, jobs[0].failed) if jobs else None
+
+
+async def open_jobs(pilot: Pilot[None]) -> JobsScreen:
+    await at_datasets(pilot)
+    await pilot.press("b")
+    await wait_for_screen(pilot, JobsScreen)
+    screen = pilot.app.screen
+    assert isinstance(screen, JobsScreen)
+    return screen
+
+
+async def new_job(pilot: Pilot[None], count: int, **typed: str) -> None:
+    """n, the count (and other fields), ctrl+s to plan, y to start."""
+    await pilot.press("n")
+    await wait_for_screen(pilot, NewJobForm)
+    form = pilot.app.screen
+    for name, value in {"count": str(count), "paraphrase_model": "", **typed}.items():
+        form.query_one(f"#job-{name}", Input).value = value
+    await pilot.press("ctrl+s")
+    await wait_for_screen(pilot, PlanPreview)
+    preview = pilot.app.screen
+    assert isinstance(preview, PlanPreview)
+    assert len(preview.plan.items) == count and len(preview.plan.prompts) == min(5, count)
+    assert preview.plan.spread["topic"].total() == count
+    await pilot.press("y")
+    await wait_for_screen(pilot, JobsScreen)
+
+
+def alice(home: Home) -> Workspace:
+    return Workspace.open(home, AccountService(home).unlock("alice", PASSWORD))
+
+
+def planned_job(home: Home, count: int, seed: int = 7) -> tuple[int, list[int]]:
+    """A planned job of alice's (first starter template, current dataset, no paraphrase): id, item seeds."""
+    workspace = alice(home)
+    dataset = workspace.datasets.current()
+    assert dataset is not None
+    template = next(t for t in workspace.templates.list() if "topic" in t.used_slots())
+    spec = GenerationSpec(template=template, count=count, dataset_id=dataset.id, model="llama3.2", seed=seed)
+    plan = generation_plan(spec)
+    created = JobService(home, workspace.unlocked).create(plan)
+    return created.id, [item.seed for item in plan.items]
+
+
+async def test_a_job_made_in_the_dialog_runs_to_done_with_live_counts(home: Home, fake: FakeOllama) -> None:
+    prepare_backend(home, fake)
+    fake.token_latency = 0.02
+    app = ForgeApp(home)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_jobs(pilot)
+        await new_job(pilot, 12)
+        seen: list[tuple[str, int, int] | None] = []
+
+        def done() -> bool:
+            seen.append(shown_state(pilot))
+            return seen[-1] == ("done", 12, 0)
+
+        await wait_until(pilot, done, timeout=20)
+        assert any(s is not None and s[0] == "running" and 0 < s[1] < 12 for s in seen), seen
+        workspace = alice(home)
+        dataset = workspace.datasets.current()
+        assert dataset is not None and dataset.example_count == 12
+        await pilot.press("o")
+        await wait_for_screen(pilot, ExamplesScreen)
+
+
+async def test_pause_then_resume(home: Home, fake: FakeOllama) -> None:
+    prepare_backend(home, fake)
+    fake.token_latency = 0.05
+    app = ForgeApp(home)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_jobs(pilot)
+        await new_job(pilot, 40)
+        await wait_until(pilot, lambda: (s := shown_state(pilot)) is not None and s[1] >= 1, timeout=20)
+        await pilot.press("p")
+        host = host_of(pilot)
+        await wait_until(pilot, lambda: shown_state(pilot) is not None and not host.running(shown_jobs(pilot)[0].id))
+        state = shown_state(pilot)
+        assert state is not None and state[0] == "paused" and state[1] < 40
+        assert "paused" in static_text(pilot.app.screen, "#job-state")
+        fake.token_latency = 0
+        await pilot.press("r")
+        await wait_until(pilot, lambda: shown_state(pilot) == ("done", 40, 0), timeout=30)
+
+
+async def test_the_errors_pane_says_why_an_item_failed(home: Home, fake: FakeOllama) -> None:
+    prepare_backend(home, fake, max_retries=0)
+    _, seeds = planned_job(home, 3)
+    fake.faults_by_seed = {seeds[1]: "fail"}
+    async with ForgeApp(home).run_test(size=(100, 30)) as pilot:
+        await unlock(pilot)
+        await wait_for_screen(pilot, Confirm)
+        await pilot.press("y")
+        await wait_for_screen(pilot, DatasetsScreen)
+        await pilot.press("b")
+        await wait_for_screen(pilot, JobsScreen)
+        await wait_until(pilot, lambda: shown_state(pilot) == ("done", 2, 1), timeout=20)
+        await wait_until(pilot, lambda: "item 2:" in static_text(pilot.app.screen, "#job-errors"))
+
+
+async def test_starting_with_an_unfinished_job_offers_to_resume_it(home: Home, fake: FakeOllama) -> None:
+    prepare_backend(home, fake)
+    job_id, _ = planned_job(home, 4)
+    async with ForgeApp(home).run_test(size=(100, 30)) as pilot:
+        await unlock(pilot)
+        await wait_for_screen(pilot, Confirm)
+        assert f"Job {job_id}" in static_text(pilot.app.screen, ".dialog-title")
+        await pilot.press("y")
+        await wait_until(pilot, lambda: JobService(home, alice(home).unlocked).get(job_id).status is JobState.DONE)
+    # Declined: the offer comes again at the next start, the job untouched.
+    job_id, _ = planned_job(home, 2)
+    async with ForgeApp(home).run_test(size=(100, 30)) as pilot:
+        await unlock(pilot)
+        await wait_for_screen(pilot, Confirm)
+        await pilot.press("n")
+        await wait_for_screen(pilot, DatasetsScreen)
+    assert JobService(home, alice(home).unlocked).get(job_id).status is JobState.PLANNED
+
+
+class SteppedClock:
+    """The job runner's clock: real until `freeze(at)`, then standing at `at` (its rate stays put)."""
+
+    def __init__(self) -> None:
+        self.frozen: float | None = None
+        self.time = time.time
+
+    def monotonic(self) -> float:
+        return self.frozen if self.frozen is not None else time.monotonic()
+
+
+def jobs_snapshot(
+    home: Home, fake: FakeOllama, monkeypatch: pytest.MonkeyPatch, paused: bool
+) -> tuple[ForgeApp, RunBefore]:
+    """A 4-item job resumed at start: items 1 and 2 made, item 3 failed, item 4 stalled mid-answer,
+    the runner's clock stopped a minute after it started (2 a minute, ETA 30 s); or that job paused."""
+    prepare_backend(home, fake, max_retries=0)
+    job_id, seeds = planned_job(home, 4)
+    fake.faults_by_seed = {seeds[2]: "fail", seeds[3]: "stall"}
+    clock = SteppedClock()
+    monkeypatch.setattr(job_runner, "time", clock)
+
+    async def run_before(pilot: Pilot[None]) -> None:
+        await unlock(pilot)
+        await wait_for_screen(pilot, Confirm)
+        started = time.monotonic()
+        await pilot.press("y")
+        await wait_for_screen(pilot, DatasetsScreen)
+        service = JobService(home, alice(home).unlocked)
+        await wait_until(pilot, lambda: (j := service.get(job_id)).done == 2 and j.failed == 1, timeout=20)
+        clock.frozen = started + 60
+        await pilot.press("b")
+        await wait_for_screen(pilot, JobsScreen)
+        if paused:
+            await pilot.press("p")
+            await wait_until(pilot, lambda: shown_state(pilot) == ("paused", 2, 1))
+            await wait_until(pilot, lambda: not host_of(pilot).running(job_id))  # its "paused" toast is out
+        else:
+            await wait_until(pilot, lambda: (j := shown_jobs(pilot)) != [] and j[0].per_minute is not None)
+        await wait_until(pilot, lambda: "item 3:" in static_text(pilot.app.screen, "#job-errors"))
+        pilot.app.clear_notifications()
+        await pilot.pause(0.3)
+
+    return ForgeApp(home), run_before
+
+
+@pytest.mark.parametrize("paused", [False, True], ids=["running", "paused"])
+def test_snapshot(
+    home: Home, fake: FakeOllama, monkeypatch: pytest.MonkeyPatch, snap_compare: Any, paused: bool
+) -> None:
+    app, run_before = jobs_snapshot(home, fake, monkeypatch, paused)
+    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
