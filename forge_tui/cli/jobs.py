@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from forge_tui.cli.backend_options import ApiKeyEnvOpt, KindOpt, UrlOpt, with_flags
 from forge_tui.cli.common import (
     JsonOpt,
     PasswordStdin,
@@ -25,7 +26,6 @@ from forge_tui.cli.common import (
     open_home,
     sub_app,
 )
-from forge_tui.core.errors import InvalidInput
 from forge_tui.core.jobs import MODEL_MISSING, SERVER_GONE, JobState, JobSummary
 
 if TYPE_CHECKING:
@@ -40,19 +40,6 @@ EXIT_ITEMS_FAILED = 1
 EXIT_SERVER = 6
 
 JobIdArg = Annotated[int, typer.Argument(metavar="ID", help="The job's number (forge-tui jobs list).")]
-KindOpt = Annotated[
-    str | None,
-    typer.Option("--kind", metavar="ollama|openai", help="Model server kind (default: Settings, else ollama)."),
-]
-UrlOpt = Annotated[
-    str | None, typer.Option("--url", metavar="URL", help="Base URL of the model server (default: Settings).")
-]
-ApiKeyEnvOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--api-key-env", metavar="VAR", help="Environment variable that holds the server's API key (default: Settings)."
-    ),
-]
 DetachOpt = Annotated[
     bool, typer.Option("--detach", help="Run the job in a process of its own and return at once; prints its id.")
 ]
@@ -106,7 +93,7 @@ def _state_text(job: JobSummary) -> str:
     return job.status.value
 
 
-def _open(user: str | None, password_stdin: bool) -> tuple[Home, Workspace, JobService, str]:
+def open_jobs(user: str | None, password_stdin: bool) -> tuple[Home, Workspace, JobService, str]:
     """The unlocked workspace (job plans are sealed), its jobs, and the password (for a detached run)."""
     from forge_tui.services.accounts import AccountService
     from forge_tui.services.jobs import JobService
@@ -119,26 +106,7 @@ def _open(user: str | None, password_stdin: bool) -> tuple[Home, Workspace, JobS
     return home, workspace, JobService(home, workspace.unlocked), password
 
 
-def backend_settings(
-    workspace: Workspace, kind: str | None, url: str | None, api_key_env: str | None
-) -> BackendSettings:
-    """The account's Settings with the command line's flags over them."""
-    settings = workspace.settings.backend()
-    updates: dict[str, object] = {}
-    if kind:
-        if kind not in ("ollama", "openai"):
-            raise InvalidInput(f"--kind is 'ollama' or 'openai', not '{kind}'.")
-        if kind != settings.kind:
-            updates["base_url"] = None
-        updates["kind"] = kind
-    if url:
-        updates["base_url"] = url
-    if api_key_env is not None:
-        updates["api_key_env"] = api_key_env or None
-    return settings.model_copy(update=updates)
-
-
-def _backend_flags(kind: str | None, url: str | None, api_key_env: str | None) -> list[str]:
+def backend_flags(kind: str | None, url: str | None, api_key_env: str | None) -> list[str]:
     flags: list[str] = []
     for option, value in (("--kind", kind), ("--url", url), ("--api-key-env", api_key_env)):
         if value is not None:
@@ -165,7 +133,9 @@ def detach(home: Home, username: str, password: str, job_id: int, flags: list[st
     return child.pid
 
 
-def run_in_foreground(jobs: JobService, job: JobSummary, settings: BackendSettings, as_json: bool) -> JobSummary:
+def run_in_foreground(
+    jobs: JobService, job: JobSummary, settings: BackendSettings, as_json: bool, workspace: Workspace
+) -> JobSummary:
     """Runs the job with a progress line on a terminal (JSON lines with --json); exits with the
     documented code when it did not finish every item."""
     from forge_tui.services.backends import BackendService
@@ -181,7 +151,7 @@ def run_in_foreground(jobs: JobService, job: JobSummary, settings: BackendSettin
             echo("\r" + progress_line(current).ljust(70), err=True, nl=False)
 
     async def go() -> JobSummary:
-        async with BackendService(settings) as backend:
+        async with BackendService(settings, remember=workspace.settings.remember_structured_output) as backend:
             return await jobs.run(job.id, backend, recipe, on_progress=progress)
 
     try:
@@ -196,10 +166,10 @@ def _progress_fields(job: JobSummary) -> dict[str, Any]:
     return {k: fields[k] for k in ("id", "status", "done", "failed", "total", "per_minute", "eta_s")}
 
 
-def finish(final: JobSummary, as_json: bool) -> None:
-    """Prints how the run ended and exits with its code."""
+def finish(final: JobSummary, as_json: bool, event: str = "end") -> None:
+    """Prints how the run ended (the JSON line's `event` named `event`) and exits with its code."""
     if as_json:
-        echo(json.dumps({"event": "end", **summary_json(final)}))
+        echo(json.dumps({"event": event, **summary_json(final)}))
     else:
         echo(f"Job {final.id} {_state_text(final)}: {final.done}/{final.total} done, {final.failed} failed.")
         if final.failed:
@@ -216,7 +186,7 @@ def finish(final: JobSummary, as_json: bool) -> None:
 def jobs_list(user: UserOpt = None, password_stdin: PasswordStdin = False, as_json: JsonOpt = False) -> None:
     """List every job, newest first, with its state and progress."""
     with errors():
-        _, _, jobs, _ = _open(user, password_stdin)
+        _, _, jobs, _ = open_jobs(user, password_stdin)
         found = jobs.list()
     if as_json:
         echo(json.dumps([summary_json(job) for job in found], indent=2, ensure_ascii=False))
@@ -238,7 +208,7 @@ def jobs_show(
 ) -> None:
     """Show a job: state, progress, rate, ETA, model, and its last failures with their reasons."""
     with errors():
-        _, _, jobs, _ = _open(user, password_stdin)
+        _, _, jobs, _ = open_jobs(user, password_stdin)
         job = jobs.get(job_id)
         failures = jobs.errors(job_id, errors_shown)
     if as_json:
@@ -260,7 +230,7 @@ def jobs_show(
 
 def _steer(action: str, job_id: int, user: str | None, password_stdin: bool, as_json: bool) -> None:
     with errors():
-        _, _, jobs, _ = _open(user, password_stdin)
+        _, _, jobs, _ = open_jobs(user, password_stdin)
         job = jobs.pause(job_id) if action == "pause" else jobs.cancel(job_id)
     if as_json:
         echo(json.dumps(summary_json(job), indent=2, ensure_ascii=False))
@@ -290,7 +260,7 @@ def jobs_retry_failed(
 ) -> None:
     """Queue a job's failed items again; `forge-tui jobs resume ID` asks them."""
     with errors():
-        _, _, jobs, _ = _open(user, password_stdin)
+        _, _, jobs, _ = open_jobs(user, password_stdin)
         job, moved = jobs.retry_failed(job_id)
     if as_json:
         echo(json.dumps({**summary_json(job), "requeued": moved}, indent=2, ensure_ascii=False))
@@ -315,15 +285,15 @@ def jobs_resume(
     6 when it paused itself because the model server was gone or the model missing; 130 on Ctrl-C
     (the job is left paused: resume it)."""
     with errors():
-        home, workspace, jobs, password = _open(user, password_stdin)
+        home, workspace, jobs, password = open_jobs(user, password_stdin)
         job = jobs.get(job_id)
         if detached:
-            pid = detach(home, workspace.user.username, password, job.id, _backend_flags(kind, url, api_key_env))
+            pid = detach(home, workspace.user.username, password, job.id, backend_flags(kind, url, api_key_env))
             if as_json:
                 echo(json.dumps({"id": job.id, "pid": pid}))
             else:
                 echo(f"Job {job.id} runs in process {pid}; `forge-tui jobs show {job.id}` follows it.")
             return
-        settings = backend_settings(workspace, kind, url, api_key_env)
-        final = run_in_foreground(jobs, job, settings, as_json)
+        settings = with_flags(workspace.settings.backend(), kind, url, api_key_env)
+        final = run_in_foreground(jobs, job, settings, as_json, workspace)
     finish(final, as_json)

@@ -16,6 +16,9 @@ def register(kind: str, recipe: Recipe[Any]) -> None:
 
 
 def recipe_for(kind: str) -> Recipe[Any]:
+    # The built-in kinds register themselves when their module is first imported.
+    from forge_tui.services import generation_jobs  # noqa: F401
+
     found = _RECIPES.get(kind)
     if found is None:
         raise Conflict(f"This version of forge-tui cannot run jobs of kind '{clip(kind)}'.")

@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 from sqlmodel import Session
 
 from forge_tui.core.errors import Conflict, NotFound
+from forge_tui.core.generation import GenerationSpec
 from forge_tui.core.jobs import RESUMABLE, JobState, JobSummary
 from forge_tui.services.accounts import Unlocked
 from forge_tui.services.backends import BackendService
@@ -59,6 +60,12 @@ class JobService:
         return self.unlocked.user.id
 
     # --- creating -----------------------------------------------------------------------------------
+    def plan(self, spec: GenerationSpec) -> JobPlan:
+        """A generation job's plan: every item, the spread of slot values, a few rendered prompts."""
+        from forge_tui.services.generation_jobs import generation_plan  # it builds on this module
+
+        return generation_plan(spec)
+
     def create(self, plan: JobPlan) -> JobSummary:
         """Writes the job and its whole plan in one transaction, status planned."""
         if not plan.items:

@@ -14,8 +14,9 @@ from forge_tui.core.generation import GenerationSpec
 from forge_tui.core.jobs import JobState, JobSummary
 from forge_tui.services import job_runner
 from forge_tui.services.accounts import AccountService
+from forge_tui.services.generation_jobs import generation_plan
 from forge_tui.services.home import Home
-from forge_tui.services.job_host import JobHost, generation_plan
+from forge_tui.services.job_host import JobHost
 from forge_tui.services.jobs import JobService
 from forge_tui.services.workspace import Workspace
 from forge_tui.ui.app import ForgeApp

@@ -13,7 +13,7 @@ from textual.widgets import Button, DataTable, Input, Select
 
 from forge_tui.core.generation import ExampleKind
 from forge_tui.core.templates import TemplateInfo
-from forge_tui.services.job_host import JobForm, default_sources
+from forge_tui.services.generation_jobs import JobForm, default_sources
 from forge_tui.services.jobs import JobPlan
 from forge_tui.ui.shown import shown_cell
 from forge_tui.ui.widgets.plain import PlainLabel, PlainStatic

@@ -16,7 +16,14 @@ from textual.binding import Binding
 from forge_tui.core.errors import ForgeError
 from forge_tui.core.jobs import RESUMABLE, JobState, JobSummary
 from forge_tui.core.templates import TemplateInfo
-from forge_tui.services.job_host import JobForm, JobHost, default_sources, generation_plan, spec_from_form
+from forge_tui.services.generation_jobs import (
+    JobForm,
+    dataset_values,
+    default_sources,
+    generation_plan,
+    spec_from_form,
+)
+from forge_tui.services.job_host import JobHost
 from forge_tui.services.jobs import ItemError, JobPlan
 from forge_tui.services.workspace import Workspace
 from forge_tui.ui.current import current_dataset, no_dataset
@@ -154,7 +161,8 @@ class JobsScreen(WorkspaceScreen):
             self.notify("Choose a template for the job.", title="Cannot plan", severity="warning")
             return None
         try:
-            return await asyncio.to_thread(lambda: generation_plan(spec_from_form(form, template)))
+            datasets = dataset_values(self.workspace.datasets, self.workspace.examples)
+            return await asyncio.to_thread(lambda: generation_plan(spec_from_form(form, template, datasets)))
         except ForgeError as exc:
             self.notify(str(exc), title="Cannot plan", severity="error")
             return None

@@ -1,0 +1,225 @@
+"""`forge-tui generate`: plan a generation job from flags, show the plan, and run it once confirmed."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from forge_tui.cli.backend_options import ApiKeyEnvOpt, KindOpt, UrlOpt, with_flags
+from forge_tui.cli.common import JsonOpt, PasswordStdin, UserOpt, echo, errors, fail
+from forge_tui.cli.jobs import DetachOpt, backend_flags, detach, finish, open_jobs, run_in_foreground
+from forge_tui.core.bounded_text import clip
+from forge_tui.core.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from forge_tui.core.backend_settings import BackendSettings
+    from forge_tui.core.generation import GenerationSpec, SlotSource
+    from forge_tui.core.models import DatasetInfo
+    from forge_tui.core.templates import TemplateInfo
+    from forge_tui.services.jobs import JobPlan
+    from forge_tui.services.workspace import Workspace
+
+EXIT_USAGE = 2
+SPREAD_SHOWN = 8  # values shown per slot in the plan's table; the rest are summed up
+KINDS = "single|multi-turn|preference|pretraining|tool-calling"
+
+
+def generate(
+    template: Annotated[str | None, typer.Option("--template", "-t", help="Template to fill (name or id).")] = None,
+    topic: Annotated[
+        str | None, typer.Option("--topic", help="Write about this topic with the built-in topic template.")
+    ] = None,
+    subtopics: Annotated[
+        int | None, typer.Option("--subtopics", min=1, help="Expand --topic into this many subtopics first.")
+    ] = None,
+    depth: Annotated[int, typer.Option("--depth", min=1, max=2, help="Levels of subtopics (1 or 2).")] = 1,
+    count: Annotated[int, typer.Option("--count", "-n", help="How many examples to make.")] = 100,
+    dataset: Annotated[
+        str | None, typer.Option("--dataset", "-d", help="Dataset to fill (default: the current one); made if missing.")
+    ] = None,
+    model: Annotated[str | None, typer.Option("--model", "-m", help="Generation model (default: Settings).")] = None,
+    paraphrase_model: Annotated[
+        str | None, typer.Option("--paraphrase-model", help="Model that paraphrases each prompt first.")
+    ] = None,
+    second_model: Annotated[
+        str | None, typer.Option("--second-model", help="Preference pairs: the second answer's model.")
+    ] = None,
+    second_temperature: Annotated[
+        float | None, typer.Option("--second-temperature", help="Preference pairs: the second answer's temperature.")
+    ] = None,
+    temperature: Annotated[float, typer.Option("--temperature", help="Sampling temperature.")] = 0.8,
+    max_tokens: Annotated[
+        int | None, typer.Option("--max-tokens", help="Most tokens an answer may take (default: Settings).")
+    ] = None,
+    seed: Annotated[int | None, typer.Option("--seed", help="Seed of the plan (default: a random one).")] = None,
+    slot: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--slot",
+            metavar="NAME=SOURCE",
+            help="Where a slot's values come from: default, weighted, a+b=combinations, file:PATH[#COLUMN], "
+            "dataset:NAME#FIELD or values:a|b|c (repeatable).",
+        ),
+    ] = None,
+    example_kind: Annotated[str, typer.Option("--example-kind", metavar=KINDS, help="Kind of example.")] = "single",
+    turns: Annotated[int, typer.Option("--turns", help="Multi-turn: user messages per conversation.")] = 3,
+    language: Annotated[
+        str | None, typer.Option("--language", metavar="en|zh-TW|NAME", help="Language the answers are in.")
+    ] = None,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Start without asking.")] = False,
+    detached: DetachOpt = False,
+    kind: KindOpt = None,
+    url: UrlOpt = None,
+    api_key_env: ApiKeyEnvOpt = None,
+    user: UserOpt = None,
+    password_stdin: PasswordStdin = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Make examples with a model: shows the plan (items, how slot values are spread, five prompts) and
+    asks before anything is sent, then runs the job in the foreground (or --detach).
+
+    Exit 0 when every item is done; 1 when some failed or the job was paused or cancelled meanwhile;
+    2 for bad input or when not confirmed; 6 when the model server was gone or the model missing; 130
+    on Ctrl-C (the job is left paused: `forge-tui jobs resume ID`)."""
+    from forge_tui.services.generation_jobs import JobForm, parse_source_entries
+
+    asking = not yes and sys.stdin.isatty()
+    with errors():
+        if (template is None) == (topic is None):
+            raise InvalidInput("Give either --template NAME or --topic TEXT.")
+        if subtopics is not None and topic is None:
+            raise InvalidInput("--subtopics expands a --topic.")
+        sources, refs = parse_source_entries(slot or [])
+        home, workspace, jobs, password = open_jobs(user, password_stdin)
+        backend = with_flags(workspace.settings.backend(), kind, url, api_key_env)
+        target, made = _dataset(workspace, dataset)
+        form = JobForm(
+            template_id=None,
+            dataset_id=target.id if target else 0,
+            count=str(count),
+            kind=example_kind,
+            language=language or "",
+            model=model or backend.generation_model or "",
+            paraphrase_model=paraphrase_model or "",
+            second_model=second_model or "",
+            temperature=str(temperature),
+            second_temperature="" if second_temperature is None else str(second_temperature),
+            max_tokens=str(max_tokens or backend.max_tokens),
+            seed="" if seed is None else str(seed),
+            turns=str(turns),
+        )
+        chosen = _template(workspace, template)
+        if topic is not None:
+            if subtopics is not None and not yes and not asking:
+                raise InvalidInput("Expanding a topic asks the model: pass --yes to allow it without a terminal.")
+            topics = _topics(workspace, backend, form.model, topic, subtopics, depth, language)
+            sources = {**sources, "topic": _values(topics)}
+        spec = _spec(workspace, form, chosen, sources, refs)
+        plan = jobs.plan(spec)
+        _show_plan(plan, spec, made or dataset or "", made is not None, as_json)
+        if not yes:
+            if not asking:
+                fail("Nothing was sent: pass --yes to start the job without a terminal.", EXIT_USAGE)
+            if not typer.confirm("Start the job?", default=True):
+                fail("Nothing was sent.", EXIT_USAGE)
+        if target is None:
+            target = workspace.datasets.create(made or "")
+            plan = jobs.plan(spec.model_copy(update={"dataset_id": target.id}))
+            if not as_json:
+                echo(f"Dataset '{clip(target.name)}' made.")
+        job = jobs.create(plan)
+        if detached:
+            pid = detach(home, workspace.user.username, password, job.id, backend_flags(kind, url, api_key_env))
+            if as_json:
+                echo(json.dumps({"event": "detached", "id": job.id, "pid": pid}))
+            else:
+                echo(f"Job {job.id} runs in process {pid}; `forge-tui jobs show {job.id}` follows it.")
+            return
+        final = run_in_foreground(jobs, job, backend, as_json, workspace)
+    finish(final, as_json, event="done")
+
+
+def _dataset(workspace: Workspace, name: str | None) -> tuple[DatasetInfo | None, str | None]:
+    """The dataset to fill, or None and the name of the one to make once the job is confirmed."""
+    from forge_tui.core.errors import NotFound
+
+    if name is None:
+        current = workspace.datasets.current()
+        if current is None:
+            raise InvalidInput("There is no current dataset: name one with --dataset.")
+        return current, None
+    try:
+        return workspace.datasets.get(name), None
+    except NotFound:
+        return None, " ".join(name.split())
+
+
+def _template(workspace: Workspace, name: str | None) -> TemplateInfo:
+    from forge_tui.core.generation import TOPIC_TEMPLATE
+
+    return TOPIC_TEMPLATE if name is None else workspace.templates.get(name)
+
+
+def _topics(
+    workspace: Workspace,
+    backend: BackendSettings,
+    model: str,
+    topic: str,
+    subtopics: int | None,
+    depth: int,
+    language: str | None,
+) -> list[str]:
+    """The topic, or the leaves of the tree the model expands it into."""
+    if subtopics is None:
+        return [" ".join(topic.split())]
+    from forge_tui.services.backends import BackendService
+    from forge_tui.services.topics import expand_topic
+
+    if not model:
+        raise InvalidInput("No generation model chosen: pick one in Settings or pass --model.")
+
+    async def expand() -> list[str]:
+        remember = workspace.settings.remember_structured_output
+        async with BackendService(backend, remember=remember) as service:
+            tree = await expand_topic(service, model, topic, subtopics, depth, language=language)
+        return tree.leaves()
+
+    return asyncio.run(expand())
+
+
+def _values(values: list[str]) -> SlotSource:
+    from forge_tui.core.generation import SlotSource
+
+    return SlotSource.of_values(values, "the topic tree")
+
+
+def _spec(workspace: Workspace, form: Any, template: TemplateInfo, sources: Any, refs: Any) -> GenerationSpec:
+    from forge_tui.services.generation_jobs import dataset_values, spec_from_fields
+
+    return spec_from_fields(form, template, sources, refs, dataset_values(workspace.datasets, workspace.examples))
+
+
+def _show_plan(plan: JobPlan, spec: GenerationSpec, dataset: str, created: bool, as_json: bool) -> None:
+    spread = {name: dict(counts.most_common()) for name, counts in plan.spread.items()}
+    if as_json:
+        fields = {"items": len(plan.items), "template": spec.template.name, "model": spec.model}
+        fields |= {"kind": spec.kind.value, "seed": spec.seed, "dataset": dataset or None}
+        fields |= {"dataset_created": created, "spread": spread, "prompts": plan.prompts}
+        echo(json.dumps({"event": "plan", **fields}, ensure_ascii=False))
+        return
+    echo(f"Plan: {len(plan.items)} items of template '{clip(spec.template.name)}' with {clip(spec.model)}.")
+    if created:
+        echo(f"Dataset '{clip(dataset)}' does not exist yet and will be made.")
+    for name, counts in plan.spread.items():
+        echo(f"slot {clip(name)}: {len(counts)} value{'s' if len(counts) != 1 else ''}")
+        for value, n in counts.most_common(SPREAD_SHOWN):
+            echo(f"  {n:>7}  {clip(value, 60)}")
+        rest = sum(n for _, n in counts.most_common()[SPREAD_SHOWN:])
+        if rest:
+            echo(f"  {rest:>7}  ({len(counts) - SPREAD_SHOWN} other values)")
+    for number, prompt in enumerate(plan.prompts, 1):
+        echo(f"prompt {number}: {clip(' '.join(prompt.split()), 200)}")

@@ -1,0 +1,238 @@
+"""Generation jobs planned from what a person typed (the TUI's form or the CLI's flags, one grammar):
+the spec, its slot sources read from files and datasets, the plan with its preview, and the recipe
+that makes each item.
+
+Slot sources, `;`-separated in the form and one per `--slot` on the command line:
+`slot=default`, `slot=weighted`, `a+b=combinations`, `slot=file:PATH[#COLUMN]`,
+`slot=dataset:NAME#FIELD` and `slot=values:a|b|c`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pydantic import ValidationError
+
+from forge_tui.core.bounded_text import clip
+from forge_tui.core.errors import InvalidInput
+from forge_tui.core.generation import (
+    DEFAULT_MAX_TOKENS,
+    DEFAULT_TURNS,
+    ExampleKind,
+    GenerationSpec,
+    PlannedItem,
+    SlotSource,
+    SourceType,
+    plan_items,
+    slot_spread,
+)
+from forge_tui.core.prompt_render import render_prompts
+from forge_tui.core.templates import TemplateError, TemplateInfo
+from forge_tui.services import job_kinds
+from forge_tui.services.backends import BackendService
+from forge_tui.services.generation import generate_item
+from forge_tui.services.jobs import ItemInputs, JobPlan, Recipe
+from forge_tui.services.slot_values import SlotValues, values_from_dataset, values_from_file
+
+if TYPE_CHECKING:
+    from forge_tui.services.datasets import DatasetService
+    from forge_tui.services.examples import ExampleService
+
+GENERATE = "generate"
+PREVIEW_PROMPTS = 5
+SOURCE_GRAMMAR = "slot=default, weighted, combinations, file:PATH[#COLUMN], dataset:NAME#FIELD or values:a|b|c"
+
+# (dataset name, field) -> that field's values in the dataset
+DatasetValues = Callable[[str, str], SlotValues]
+
+
+async def _produce(backend: BackendService, spec: GenerationSpec, item: ItemInputs) -> Any:
+    return await generate_item(backend, spec, PlannedItem(idx=item.idx, slots=item.slots, seed=item.seed))
+
+
+GENERATION_RECIPE: Recipe[GenerationSpec] = Recipe(load=GenerationSpec.model_validate, produce=_produce)
+
+# The CLI's `jobs resume` and the TUI find it by the job's kind, whichever of them made the job.
+job_kinds.register(GENERATE, GENERATION_RECIPE)
+
+
+@dataclass
+class JobForm:
+    """A new generation job as typed in a form: every field a string, kept as typed when it is refused."""
+
+    template_id: int | None
+    dataset_id: int
+    count: str = "100"
+    kind: str = ExampleKind.SINGLE.value
+    language: str = ""
+    model: str = ""
+    paraphrase_model: str = ""
+    second_model: str = ""
+    temperature: str = "0.8"
+    second_temperature: str = ""
+    max_tokens: str = str(DEFAULT_MAX_TOKENS)
+    seed: str = ""
+    turns: str = str(DEFAULT_TURNS)
+    sources: str = ""  # "tone=weighted; topic=file:topics.txt; a+b=combinations"
+
+
+@dataclass(frozen=True)
+class ValuesRef:
+    """A slot's values still to be read: a file (with a column or field) or a dataset's field."""
+
+    origin: str  # "file" or "dataset"
+    where: str  # the path or the dataset's name
+    column: str | None
+
+
+def dataset_values(datasets: DatasetService, examples: ExampleService) -> DatasetValues:
+    """Reads a slot's values from a field of one of the account's datasets, found by name."""
+
+    def read(name: str, field_name: str) -> SlotValues:
+        found = datasets.get(name)
+        return values_from_dataset(examples, found.id, found.name, field_name)
+
+    return read
+
+
+def default_sources(template: TemplateInfo) -> str:
+    """Slots that have a weighted value list draw from it; the others take their default."""
+    return "; ".join(f"{s.name}=weighted" for s in template.slots if s.values and s.name in template.used_slots())
+
+
+def parse_sources(text: str) -> tuple[dict[str, SlotSource], dict[str, ValuesRef]]:
+    """The slot sources of `text` (entries separated by `;`) and the values still to read (slot -> where)."""
+    return parse_source_entries(text.split(";"))
+
+
+def parse_source_entries(entries: list[str]) -> tuple[dict[str, SlotSource], dict[str, ValuesRef]]:
+    """The slot sources of `entries` (one `slot=SOURCE` each) and the values still to read."""
+    sources: dict[str, SlotSource] = {}
+    refs: dict[str, ValuesRef] = {}
+    for entry in (e.strip() for e in entries):
+        if not entry:
+            continue
+        names, sep, how = (part.strip() for part in entry.partition("="))
+        slots = [n.strip() for n in names.split("+") if n.strip()]
+        refused = InvalidInput(f"'{clip(entry)}' is not {SOURCE_GRAMMAR}.")
+        if not sep or not slots:
+            raise refused
+        prefix, colon, rest = how.partition(":")
+        if how == SourceType.COMBINATIONS.value:
+            sources[slots[0]] = SlotSource(type=SourceType.COMBINATIONS, slots=slots)
+        elif len(slots) != 1:
+            raise refused
+        elif how in (SourceType.DEFAULT.value, SourceType.WEIGHTED.value):
+            sources[slots[0]] = SlotSource(type=SourceType(how))
+        elif colon and prefix == "values":
+            values = [v.strip() for v in rest.split("|") if v.strip()]
+            if not values:
+                raise refused
+            sources[slots[0]] = SlotSource.of_values(values, "the command line")
+        elif colon and prefix in ("file", "dataset"):
+            where, _, column = (p.strip() for p in rest.rpartition("#")) if "#" in rest else (rest.strip(), "", "")
+            if not where or (prefix == "dataset" and not column):
+                raise refused
+            refs[slots[0]] = ValuesRef(prefix, where, column or None)
+        else:
+            raise refused
+    return sources, refs
+
+
+def spec_from_form(form: JobForm, template: TemplateInfo, datasets: DatasetValues | None = None) -> GenerationSpec:
+    """The spec the form describes, its files and datasets read; InvalidInput names the first field
+    that is wrong."""
+    sources, refs = parse_sources(form.sources)
+    return spec_from_fields(form, template, sources, refs, datasets)
+
+
+def spec_from_fields(
+    form: JobForm,
+    template: TemplateInfo,
+    sources: dict[str, SlotSource],
+    refs: Mapping[str, ValuesRef],
+    datasets: DatasetValues | None = None,
+) -> GenerationSpec:
+    fields: dict[str, Any] = {
+        "template": template,
+        "dataset_id": form.dataset_id,
+        "count": _number(form.count, "Count", int),
+        "kind": _choice(form.kind),
+        "language": form.language.strip() or None,
+        "model": form.model.strip(),
+        "paraphrase_model": form.paraphrase_model.strip() or None,
+        "second_model": form.second_model.strip() or None,
+        "temperature": _number(form.temperature, "Temperature", float),
+        "max_tokens": _number(form.max_tokens, "Max tokens", int),
+        "turns": _number(form.turns, "Turns", int),
+        "sources": sources,
+    }
+    if form.second_temperature.strip():
+        fields["second_temperature"] = _number(form.second_temperature, "Second temperature", float)
+    if form.seed.strip():
+        fields["seed"] = _number(form.seed, "Seed", int)
+    try:
+        spec = GenerationSpec(**fields)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "the job"
+        raise InvalidInput(f"{clip(where.replace('_', ' ').capitalize())}: {clip(first['msg'])}.") from None
+    return with_values(spec, refs, datasets).check()
+
+
+def _number(text: str, label: str, kind: type[int] | type[float]) -> Any:
+    try:
+        return kind(text.strip())
+    except ValueError:
+        raise InvalidInput(f"{label} must be a number, not '{clip(text, 40)}'.") from None
+
+
+def _choice(text: str) -> ExampleKind:
+    try:
+        return ExampleKind(text.strip().replace("-", "_"))
+    except ValueError:
+        raise InvalidInput(f"'{clip(text, 40)}' is not a kind of example.") from None
+
+
+def with_values(
+    spec: GenerationSpec, refs: Mapping[str, ValuesRef], datasets: DatasetValues | None = None
+) -> GenerationSpec:
+    """The spec with each slot named in `refs` taking its values from that file (one value a line, or
+    the column or field given, else the slot's) or that dataset's field."""
+    sources = dict(spec.sources)
+    for slot, ref in refs.items():
+        if ref.origin == "dataset":
+            if datasets is None:
+                raise InvalidInput("Slot values from a dataset cannot be read here.")
+            found = datasets(ref.where, ref.column or slot)
+        else:
+            path = Path(ref.where).expanduser()
+            column = ref.column or (None if path.suffix in (".txt", ".text") else slot)
+            found = values_from_file(path, column)
+        sources[slot] = found.source()
+    return spec.model_copy(update={"sources": sources})
+
+
+def generation_plan(spec: GenerationSpec) -> JobPlan:
+    """Every item planned, the spread of slot values and the first few prompts rendered."""
+    items = plan_items(spec)
+    prompts = []
+    for item in items[:PREVIEW_PROMPTS]:
+        try:
+            prompts.append(render_prompts(spec.template, item.slots).user_prompt)
+        except TemplateError as exc:
+            raise InvalidInput(f"Item {item.idx + 1} cannot be rendered: {exc}") from None
+    return JobPlan(
+        kind=GENERATE,
+        name=f"{spec.count} × {spec.template.name}",
+        dataset_id=spec.dataset_id,
+        template_id=spec.template.id,
+        spec=spec.model_dump(mode="json"),
+        params={"model": spec.model, "count": spec.count, "kind": spec.kind.value},
+        items=[ItemInputs(i.idx, i.slots, i.seed) for i in items],
+        spread=slot_spread(items),
+        prompts=prompts,
+    )

@@ -1,0 +1,107 @@
+"""`forge-tui generate`: the plan first, nothing sent unless confirmed, then a real job against the fake."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from forge_tui.core.models import Example, ExampleSource, ReviewState
+from forge_tui.services.accounts import AccountService
+from forge_tui.services.home import open_home
+from forge_tui.services.jobs import JobService
+from forge_tui.services.workspace import Workspace
+from tests.cli.conftest import Cli
+from tests.fake_ollama import FakeOllama
+from tests.passwords import PASSWORD
+
+STDIN = PASSWORD + "\n"
+MODEL = "llama3.2:latest"
+
+
+@pytest.fixture
+def workspace_of(alice: Cli, fast_home_dir: Path) -> Iterator[Workspace]:
+    home = open_home(fast_home_dir)
+    try:
+        yield Workspace.open(home, AccountService(home).unlock("alice", PASSWORD))
+    finally:
+        home.close()
+
+
+def generate(cli: Cli, fake: FakeOllama, *args: str) -> list[str]:
+    return ["generate", "--url", fake.base_url, "--model", MODEL, "--password-stdin", *args]
+
+
+def made(workspace: Workspace, dataset: str) -> list[Example]:
+    found = list(workspace.examples.scan(workspace.datasets.get(dataset).id))
+    return [e for e in found if isinstance(e, Example)]
+
+
+def test_without_yes_and_without_a_terminal_the_plan_is_shown_and_nothing_sent(
+    alice: Cli, workspace_of: Workspace, fake: FakeOllama
+) -> None:
+    args = generate(alice, fake, "--template", "Q&A pair on a topic", "--count", "6", "--dataset", "new one")
+    ran = alice(*args, "--slot", "topic=values:tides|volcanoes", "--seed", "7", input=STDIN)
+    assert ran.exit_code == 2, ran.output
+    assert "Plan: 6 items of template 'Q&A pair on a topic'" in ran.output
+    assert "slot topic: 2 values" in ran.output and "      3  tides" in ran.output
+    assert ran.output.count("prompt ") == 5
+    assert "Nothing was sent: pass --yes" in ran.output
+    assert fake.requests == []
+    assert JobService(workspace_of.home, workspace_of.unlocked).list() == []
+    assert "new one" not in [d.name for d in workspace_of.datasets.list()]
+
+
+def test_yes_json_runs_a_job_to_done_with_json_lines(alice: Cli, workspace_of: Workspace, fake: FakeOllama) -> None:
+    workspace_of.datasets.create("made here")
+    args = generate(alice, fake, "--template", "Q&A pair on a topic", "--count", "6", "--dataset", "made here")
+    ran = alice(*args, "--slot", "topic=values:tides|volcanoes|glaciers", "--yes", "--json", input=STDIN)
+    assert ran.exit_code == 0, ran.output
+    events = [json.loads(line) for line in ran.output.splitlines()]
+    assert events[0]["event"] == "plan" and events[0]["items"] == 6
+    assert events[0]["spread"]["topic"] == {"tides": 2, "volcanoes": 2, "glaciers": 2}
+    assert len(events[0]["prompts"]) == 5 and events[0]["dataset_created"] is False
+    assert {e["event"] for e in events[1:-1]} == {"progress"}
+    assert events[-1]["event"] == "done" and events[-1]["status"] == "done" and events[-1]["done"] == 6
+    examples = made(workspace_of, "made here")
+    assert len(examples) == 6
+    assert {e.meta.source for e in examples} == {ExampleSource.JOB}
+    assert {e.meta.review for e in examples} == {ReviewState.UNREVIEWED}
+    assert {e.meta.job_id for e in examples} == {events[-1]["id"]}
+    assert sorted(e.content.slots["topic"] for e in examples) == sorted(["tides", "volcanoes", "glaciers"] * 2)
+
+
+def test_topic_without_a_template_fills_a_new_dataset(alice: Cli, workspace_of: Workspace, fake: FakeOllama) -> None:
+    args = generate(alice, fake, "--topic", "ocean  tides", "--count", "3", "--dataset", "Tides")
+    ran = alice(*args, "--yes", input=STDIN)
+    assert ran.exit_code == 0, ran.output
+    assert "Plan: 3 items of template 'Topic'" in ran.output
+    assert "Dataset 'Tides' does not exist yet and will be made." in ran.output
+    assert "Dataset 'Tides' made." in ran.output and "3/3 done, 0 failed" in ran.output
+    examples = made(workspace_of, "Tides")
+    assert len(examples) == 3
+    assert all("Explain ocean tides" in e.content.user_prompt for e in examples)
+
+
+@pytest.mark.parametrize(
+    ("slot", "said"),
+    [
+        ("topic", "'topic' is not slot=default, weighted, combinations, file:PATH[#COLUMN]"),
+        ("topic=values:", "'topic=values:' is not slot=default"),
+        ("topic=dataset:Other", "'topic=dataset:Other' is not slot=default"),
+        ("nope=weighted", "The template has no slot 'nope' to take values for."),
+        ("topic=file:/no/such/file.txt", "file.txt"),
+    ],
+)
+def test_a_bad_slot_is_one_sentence_and_exit_2(
+    alice: Cli, workspace_of: Workspace, fake: FakeOllama, slot: str, said: str
+) -> None:
+    workspace_of.datasets.create("d")
+    args = generate(alice, fake, "--template", "Q&A pair on a topic", "--dataset", "d", "--slot", slot, "--yes")
+    ran = alice(*args, input=STDIN)
+    assert ran.exit_code == 2, ran.output
+    assert said in ran.output and "Traceback" not in ran.output
+    assert len([line for line in ran.output.splitlines() if line.startswith("forge-tui:")]) == 1
+    assert fake.requests == []
