@@ -4,6 +4,7 @@ select and delete (with undo until you leave), search, import."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from textual import on, work
@@ -13,7 +14,7 @@ from textual.binding import Binding
 from forge_tui.core.example_filter import ExampleFilter
 from forge_tui.core.export_formats import FORMATS
 from forge_tui.core.models import DatasetInfo, Example, ExampleContent, ReviewState
-from forge_tui.services.examples import BrokenExample
+from forge_tui.services.examples import BrokenExample, ExampleService
 from forge_tui.services.workspace import Workspace
 from forge_tui.ui.current import current_dataset, no_dataset
 from forge_tui.ui.dialogs.common import Confirm
@@ -24,7 +25,7 @@ from forge_tui.ui.keys import class_key
 from forge_tui.ui.messages import DatasetsChanged, DatasetSwitched, Regenerate
 from forge_tui.ui.screens.base import WorkspaceScreen
 from forge_tui.ui.widgets.example_table import DatasetSource, ExampleTable, ListSource
-from forge_tui.ui.widgets.examples_status import ExamplesStatus, ExamplesView, StatusKeys
+from forge_tui.ui.widgets.examples_status import ExamplesStatus, ExamplesView, SearchState, StatusKeys
 from forge_tui.ui.widgets.footer import ForgeFooter
 from forge_tui.ui.widgets.header import ForgeHeader
 from forge_tui.ui.widgets.search_bar import SearchBar
@@ -34,6 +35,24 @@ REGENERATE_AT_MOST = 64
 
 def _plural(n: int, word: str) -> str:
     return f"{n} {word}{'s' if n != 1 else ''}"
+
+
+def as_json(example: Example) -> str:
+    """Every field of the example, as the raw export writes it, indented."""
+    return json.dumps(next(FORMATS["raw"].render(example)), indent=2, ensure_ascii=False, default=str)
+
+
+def detail_saver(examples: ExampleService) -> Callable[[Example, ExampleContent, bool | None, ReviewState], Example]:
+    """What the detail view's save does: the content and desirability, then the review state if it changed."""
+
+    def save(ex: Example, content: ExampleContent, desirability: bool | None, review: ReviewState) -> Example:
+        saved = examples.update(ex, content, desirability)
+        if review is not saved.meta.review:
+            examples.set_review([ex.id], review)
+            saved = examples.get(ex.id)
+        return saved
+
+    return save
 
 
 class ExamplesScreen(WorkspaceScreen):
@@ -59,10 +78,8 @@ class ExamplesScreen(WorkspaceScreen):
 
     def __init__(self, workspace: Workspace) -> None:
         super().__init__(workspace)
-        self._undo: list[list[dict[str, Any]]] = []
-        self._searching = ""
-        self._search_done = False
-        self._search_damaged = 0
+        self._undo: list[list[dict[str, Any]]] = []  # each delete's rows, to put back until you leave
+        self.search = SearchState()
         self.wanted = ExampleFilter()
         self._keys: StatusKeys | None = None  # looked up once: the status line follows the cursor
 
@@ -112,10 +129,10 @@ class ExamplesScreen(WorkspaceScreen):
     def _status(self) -> None:
         if self._keys is None:
             self._keys = StatusKeys.bound(self.key)
-        table, dataset = self.table, self.dataset
+        table, dataset, search = self.table, self.dataset, self.search
         view = ExamplesView(
             dataset=dataset.name if dataset else None, total=table.total, wanted=self.wanted,
-            searching=self._searching, search_done=self._search_done, damaged=self._search_damaged,
+            searching=search.text, search_done=search.done, damaged=search.damaged,
             selected=len(table.selected), can_undo=bool(self._undo),
         )  # fmt: skip
         self.query_one(ExamplesStatus).show(view, self._keys)
@@ -137,11 +154,10 @@ class ExamplesScreen(WorkspaceScreen):
         if self.dataset is None:
             return
         self.wanted = wanted
-        self.table.selected.clear()
-        if self._searching:
-            self._restart_search(self._searching)
+        if self.search.text:
+            self._restart_search(self.search.text)
         else:
-            self.table.reload(self._dataset_source(), keep_cursor=False)
+            self.table.show_rows(self._dataset_source())
         self._status()
 
     @on(ExampleTable.Moved)
@@ -155,16 +171,7 @@ class ExamplesScreen(WorkspaceScreen):
         example = self.report("open the example", lambda: self.workspace.examples.get(event.example_id))
         if example is None:
             return
-
-        def save(ex: Example, content: ExampleContent, desirability: bool | None, review: ReviewState) -> Example:
-            examples = self.workspace.examples
-            saved = examples.update(ex, content, desirability)
-            if review is not saved.meta.review:
-                examples.set_review([ex.id], review)
-                saved = examples.get(ex.id)
-            return saved
-
-        if await self.app.push_screen_wait(ExampleDetail(example, save)) is not None:
+        if await self.app.push_screen_wait(ExampleDetail(example, detail_saver(self.workspace.examples))) is not None:
             self.table.reload()
 
     def action_copy(self) -> None:
@@ -174,8 +181,7 @@ class ExamplesScreen(WorkspaceScreen):
         example = self.report("copy the example", lambda: self.workspace.examples.get(view.id)) if view else None
         if example is None:
             return
-        record = next(FORMATS["raw"].render(example))
-        text = json.dumps(record, indent=2, ensure_ascii=False, default=str)
+        text = as_json(example)
         self.app.copy_to_clipboard(text)
         self.notify(f"Copied example {self.table.cursor + 1} as JSON ({len(text):,} characters).")
 
@@ -196,20 +202,16 @@ class ExamplesScreen(WorkspaceScreen):
         changed = self.report("change the review state", lambda: self.workspace.examples.set_review(chosen, state))
         if changed is None:
             return
-        table.selected.clear()
-        if isinstance(table.source, ListSource):
-            fresh = {e.id: e for e in self.workspace.examples.open_ids(dataset.id, chosen)}
-            items = [fresh.get(e.id, e) for e in table.source.items]
-            table.source.items = [e for e in items if isinstance(e, BrokenExample) or self.wanted.admits(e.meta)]
-        table.reload()
+        fresh = self.workspace.examples.open_ids(dataset.id, chosen) if table.listed is not None else []
+        table.renew(fresh, lambda e: self.wanted.admits(e.meta))
         self._status()
         self.notify(f"{done} {_plural(changed, 'example')}.")
 
     # --- selection and delete -----------------------------------------------------------------------
     def action_select_all(self) -> None:
         table, dataset = self.table, self.dataset
-        if isinstance(table.source, ListSource):
-            table.selected = {e.id for e in table.source.items}
+        if table.listed is not None:
+            table.selected = {e.id for e in table.listed}
         elif dataset is not None:
             table.selected = set(self.workspace.examples.ids(dataset.id, self.wanted))
         table.refresh()
@@ -226,11 +228,7 @@ class ExamplesScreen(WorkspaceScreen):
             return
         removed = self.workspace.examples.delete(dataset.id, doomed)
         self._undo.append(removed)
-        table.selected.clear()
-        if isinstance(table.source, ListSource):
-            gone = set(doomed)
-            table.source.items = [e for e in table.source.items if e.id not in gone]
-        table.reload()
+        table.forget(doomed)
         self._status()
         undo = self.key("undo")
         self.notify(f"Deleted {_plural(len(removed), 'example')}" + (f"; {undo} undoes it." if undo else "."))
@@ -241,7 +239,7 @@ class ExamplesScreen(WorkspaceScreen):
             return
         removed = self._undo.pop()
         self.workspace.examples.undo_delete(removed)
-        if self._searching:
+        if self.search.text:
             self.action_clear()
         self.table.reload()
         self._status()
@@ -272,12 +270,9 @@ class ExamplesScreen(WorkspaceScreen):
             self.action_clear()
 
     def _restart_search(self, text: str) -> None:
-        self._searching = text
-        self._search_done = False
-        self._search_damaged = 0
+        self.search = SearchState(text)
         source = ListSource()
-        self.table.selected.clear()
-        self.table.reload(source, keep_cursor=False)
+        self.table.show_rows(source)
         self.table.focus()
         dataset, examples, wanted = self.dataset, self.workspace.examples, self.wanted
         if dataset is not None:
@@ -285,32 +280,28 @@ class ExamplesScreen(WorkspaceScreen):
 
     @on(SearchBar.Found)
     def _found(self, event: SearchBar.Found) -> None:
-        source = self.table.source
-        if event.owner is not source or not isinstance(source, ListSource):
+        if not self.table.add_found(event.owner, event.batch):
             return
         damaged = [item for item in event.batch if isinstance(item, BrokenExample)]
-        if damaged and not self._search_damaged:
+        if damaged and not self.search.damaged:
             self.notify(damaged[0].reason, title="A damaged row was not searched", severity="warning")
-        self._search_damaged += len(damaged)
-        source.items.extend(event.batch)
-        self.table.reload(keep_cursor=True)
+        self.search.damaged += len(damaged)
         self._status()
 
     @on(SearchBar.Finished)
     def _search_finished(self, event: SearchBar.Finished) -> None:
         if event.owner is self.table.source:
-            self._search_done = True
+            self.search.done = True
             self._status()
 
     def action_clear(self) -> None:
-        if self._searching or self.search_bar.display:
+        if self.search.text or self.search_bar.display:
             self._show_whole_dataset()
 
     def _show_whole_dataset(self) -> None:
-        self._searching = ""
+        self.search = SearchState()
         self.search_bar.close()
-        self.table.selected.clear()
-        self.table.reload(self._dataset_source(), keep_cursor=False)
+        self.table.show_rows(self._dataset_source())
         self.table.focus()
         self._status()
 

@@ -68,6 +68,16 @@ class StatusKeys:
         )  # fmt: skip
 
 
+@dataclass
+class SearchState:
+    """The search the screen shows ("" text: none), whether its scan has finished, and how many rows it
+    met that cannot be read."""
+
+    text: str = ""
+    done: bool = False
+    damaged: int = 0
+
+
 @dataclass(frozen=True)
 class ExamplesView:
     dataset: str | None  # its name; None when there is no current dataset
