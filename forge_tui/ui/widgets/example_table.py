@@ -205,6 +205,12 @@ class ExampleTable(ScrollView, can_focus=True):
         """The rows already open when the table shows a list (a search's matches), else None."""
         return self.source.items if isinstance(self.source, ListSource) else None
 
+    def select_all(self, every: Callable[[], Iterable[str]]) -> None:
+        """Selects every row: a list's own, else those `every` gives (all rows, not only the pages open)."""
+        self.selected = {e.id for e in self.source.items} if isinstance(self.source, ListSource) else set(every())
+        self.refresh()
+        self.post_message(self.Moved())
+
     def forget(self, ids: Iterable[str]) -> None:
         """After a delete: nothing selected, and a list no longer holds those rows."""
         self.selected.clear()
