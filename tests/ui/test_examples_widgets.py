@@ -13,9 +13,11 @@ from textual.widgets import Input, Select, Static
 from forge_tui.core.desirability import DesirabilityFilter
 from forge_tui.core.example_filter import ExampleFilter, ReviewFilter, SourceFilter
 from forge_tui.core.models import check_dataset_name
+from forge_tui.services.examples import BrokenExample
 from forge_tui.ui.dialogs.common import TextPrompt
 from forge_tui.ui.field_checks import PassesCheck
-from forge_tui.ui.widgets.examples_status import ExamplesView, StatusKeys, status_line
+from forge_tui.ui.widgets.example_search import ExampleSearch
+from forge_tui.ui.widgets.examples_status import ExamplesView, SearchState, StatusKeys, status_line
 from forge_tui.ui.widgets.export_options import ExportOptions
 from forge_tui.ui.widgets.search_bar import SearchBar
 from tests.ui.helpers import type_text, wait_for_screen, wait_until
@@ -121,3 +123,21 @@ def test_the_status_line_names_the_review_and_source_filters_and_what_their_keys
     assert status_line(ExamplesView(dataset="tides", total=1, wanted=one_job), keys) == (
         "'tides': 1 rejected (✗) job 12 example · f filters ✓/✗ · R: any review state · O: any source"
     )
+
+
+async def test_the_example_search_keeps_its_state_and_counts_damaged_rows_of_its_own_search_only() -> None:
+    bar = ExampleSearch()
+    app = Harness(bar)
+    async with app.run_test() as pilot:
+        owner, damaged = object(), BrokenExample("x1", "cannot be opened")
+        bar.start("tides", owner, lambda: iter([damaged, damaged]))
+        await wait_until(pilot, lambda: bar.state.done)
+        assert bar.state == SearchState("tides", done=True, damaged=2)
+        bar.post_message(SearchBar.Found(object(), [damaged]))  # a search this one replaced
+        await pilot.pause()
+        assert bar.state.damaged == 2
+        assert [n.title for n in app._notifications] == ["A damaged row was not searched"]
+        bar.start("no dataset", object(), None)
+        assert bar.state == SearchState("no dataset")
+        bar.close()
+        assert bar.state == SearchState() and not bar.display

@@ -4,6 +4,7 @@ select and delete (with undo until you leave), search, import."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from textual import on, work
@@ -13,7 +14,7 @@ from textual.binding import Binding
 from forge_tui.core.example_filter import ExampleFilter
 from forge_tui.core.export_formats import FORMATS
 from forge_tui.core.models import DatasetInfo, Example, ExampleContent, ReviewState
-from forge_tui.services.examples import BrokenExample
+from forge_tui.services.examples import ExampleService
 from forge_tui.services.workspace import Workspace
 from forge_tui.ui.current import current_dataset, no_dataset
 from forge_tui.ui.dialogs.common import Confirm
@@ -23,6 +24,7 @@ from forge_tui.ui.help_texts import examples_help
 from forge_tui.ui.keys import class_key
 from forge_tui.ui.messages import DatasetsChanged, DatasetSwitched, Regenerate
 from forge_tui.ui.screens.base import WorkspaceScreen
+from forge_tui.ui.widgets.example_search import ExampleSearch
 from forge_tui.ui.widgets.example_table import DatasetSource, ExampleTable, ListSource
 from forge_tui.ui.widgets.examples_status import ExamplesStatus, ExamplesView, StatusKeys
 from forge_tui.ui.widgets.footer import ForgeFooter
@@ -34,6 +36,24 @@ REGENERATE_AT_MOST = 64
 
 def _plural(n: int, word: str) -> str:
     return f"{n} {word}{'s' if n != 1 else ''}"
+
+
+def as_json(example: Example) -> str:
+    """Every field of the example, as the raw export writes it, indented."""
+    return json.dumps(next(FORMATS["raw"].render(example)), indent=2, ensure_ascii=False, default=str)
+
+
+def detail_saver(examples: ExampleService) -> Callable[[Example, ExampleContent, bool | None, ReviewState], Example]:
+    """What the detail view's save does: the content and desirability, then the review state if it changed."""
+
+    def save(ex: Example, content: ExampleContent, desirability: bool | None, review: ReviewState) -> Example:
+        saved = examples.update(ex, content, desirability)
+        if review is not saved.meta.review:
+            examples.set_review([ex.id], review)
+            saved = examples.get(ex.id)
+        return saved
+
+    return save
 
 
 class ExamplesScreen(WorkspaceScreen):
@@ -59,12 +79,8 @@ class ExamplesScreen(WorkspaceScreen):
 
     def __init__(self, workspace: Workspace) -> None:
         super().__init__(workspace)
-        self._undo: list[list[dict[str, Any]]] = []
-        self._searching = ""
-        self._search_done = False
-        self._search_damaged = 0
+        self._undo: list[list[dict[str, Any]]] = []  # each delete's rows, to put back until you leave
         self.wanted = ExampleFilter()
-        self._keys: StatusKeys | None = None  # looked up once: the status line follows the cursor
 
     @property
     def dataset(self) -> DatasetInfo | None:
@@ -72,15 +88,14 @@ class ExamplesScreen(WorkspaceScreen):
 
     @property
     def dataset_name(self) -> str:
-        dataset = self.dataset
-        return dataset.name if dataset else ""
+        return dataset.name if (dataset := self.dataset) else ""
 
     def compose(self) -> ComposeResult:
         yield ForgeHeader()
         yield ExamplesStatus(id="examples-status")
         submit = class_key(self.app, SearchBar, "submit")
         hint = f"search every field — {submit} to search, {self.key('clear')} to go back"
-        yield SearchBar(placeholder=hint, id="examples-search")
+        yield ExampleSearch(placeholder=hint, id="examples-search")
         yield ExampleTable(self._dataset_source(), id="examples-table")
         yield ForgeFooter()
 
@@ -93,10 +108,11 @@ class ExamplesScreen(WorkspaceScreen):
         return self.query_one(ExampleTable)
 
     @property
-    def search_bar(self) -> SearchBar:
-        return self.query_one(SearchBar)
+    def search_bar(self) -> ExampleSearch:
+        return self.query_one(ExampleSearch)
 
     def on_mount(self) -> None:
+        self.query_one(ExamplesStatus).keys = StatusKeys.bound(self.key)  # once: the line follows the cursor
         self.table.reload()
         self.table.focus()
         self._status()
@@ -110,15 +126,13 @@ class ExamplesScreen(WorkspaceScreen):
         self._show_whole_dataset()
 
     def _status(self) -> None:
-        if self._keys is None:
-            self._keys = StatusKeys.bound(self.key)
-        table, dataset = self.table, self.dataset
+        table, dataset, search = self.table, self.dataset, self.search_bar.state
         view = ExamplesView(
             dataset=dataset.name if dataset else None, total=table.total, wanted=self.wanted,
-            searching=self._searching, search_done=self._search_done, damaged=self._search_damaged,
+            searching=search.text, search_done=search.done, damaged=search.damaged,
             selected=len(table.selected), can_undo=bool(self._undo),
         )  # fmt: skip
-        self.query_one(ExamplesStatus).show(view, self._keys)
+        self.query_one(ExamplesStatus).show(view)
 
     def action_cycle_desirability(self) -> None:
         """All examples, then only the desirable, the undesirable, the unlabelled ones (KTO)."""
@@ -137,11 +151,10 @@ class ExamplesScreen(WorkspaceScreen):
         if self.dataset is None:
             return
         self.wanted = wanted
-        self.table.selected.clear()
-        if self._searching:
-            self._restart_search(self._searching)
+        if self.search_bar.state.text:
+            self._restart_search(self.search_bar.state.text)
         else:
-            self.table.reload(self._dataset_source(), keep_cursor=False)
+            self.table.show_rows(self._dataset_source())
         self._status()
 
     @on(ExampleTable.Moved)
@@ -155,27 +168,16 @@ class ExamplesScreen(WorkspaceScreen):
         example = self.report("open the example", lambda: self.workspace.examples.get(event.example_id))
         if example is None:
             return
-
-        def save(ex: Example, content: ExampleContent, desirability: bool | None, review: ReviewState) -> Example:
-            examples = self.workspace.examples
-            saved = examples.update(ex, content, desirability)
-            if review is not saved.meta.review:
-                examples.set_review([ex.id], review)
-                saved = examples.get(ex.id)
-            return saved
-
-        if await self.app.push_screen_wait(ExampleDetail(example, save)) is not None:
+        if await self.app.push_screen_wait(ExampleDetail(example, detail_saver(self.workspace.examples))) is not None:
             self.table.reload()
 
     def action_copy(self) -> None:
-        """The example under the cursor as JSON (every field), to the clipboard (OSC 52 in a
-        terminal, the browser's clipboard under serve)."""
+        """The example under the cursor as JSON, to the clipboard (OSC 52; the browser's under serve)."""
         view = self.table.current()
         example = self.report("copy the example", lambda: self.workspace.examples.get(view.id)) if view else None
         if example is None:
             return
-        record = next(FORMATS["raw"].render(example))
-        text = json.dumps(record, indent=2, ensure_ascii=False, default=str)
+        text = as_json(example)
         self.app.copy_to_clipboard(text)
         self.notify(f"Copied example {self.table.cursor + 1} as JSON ({len(text):,} characters).")
 
@@ -187,50 +189,34 @@ class ExamplesScreen(WorkspaceScreen):
         self._set_review(ReviewState.REJECTED, "Rejected")
 
     def _set_review(self, state: ReviewState, done: str) -> None:
-        """The selected examples (or the one under the cursor) take the review state; where the
-        filter no longer admits them they leave the view."""
-        table, dataset = self.table, self.dataset
-        chosen = table.chosen_ids()
+        """The chosen examples take the review state (and leave the view if the filter no longer admits them)."""
+        table, dataset, chosen = self.table, self.dataset, self.table.chosen_ids()
         if not chosen or dataset is None:
             return
         changed = self.report("change the review state", lambda: self.workspace.examples.set_review(chosen, state))
         if changed is None:
             return
-        table.selected.clear()
-        if isinstance(table.source, ListSource):
-            fresh = {e.id: e for e in self.workspace.examples.open_ids(dataset.id, chosen)}
-            items = [fresh.get(e.id, e) for e in table.source.items]
-            table.source.items = [e for e in items if isinstance(e, BrokenExample) or self.wanted.admits(e.meta)]
-        table.reload()
+        fresh = self.workspace.examples.open_ids(dataset.id, chosen) if table.listed is not None else []
+        table.renew(fresh, lambda e: self.wanted.admits(e.meta))
         self._status()
         self.notify(f"{done} {_plural(changed, 'example')}.")
 
     # --- selection and delete -----------------------------------------------------------------------
     def action_select_all(self) -> None:
-        table, dataset = self.table, self.dataset
-        if isinstance(table.source, ListSource):
-            table.selected = {e.id for e in table.source.items}
-        elif dataset is not None:
-            table.selected = set(self.workspace.examples.ids(dataset.id, self.wanted))
-        table.refresh()
-        self._status()
+        dataset, examples, wanted = self.dataset, self.workspace.examples, self.wanted
+        if dataset is not None:
+            self.table.select_all(lambda: examples.ids(dataset.id, wanted))
 
     @work(group="delete", exclusive=True)
     async def action_delete(self) -> None:
-        table, dataset = self.table, self.dataset
-        doomed = table.chosen_ids()
+        table, dataset, doomed = self.table, self.dataset, self.table.chosen_ids()
         if not doomed or dataset is None:
             return
-        question = f"Delete {_plural(len(doomed), 'example')}?"
-        if not await self.app.push_screen_wait(Confirm(question, yes="Delete")):
+        if not await self.app.push_screen_wait(Confirm(f"Delete {_plural(len(doomed), 'example')}?", yes="Delete")):
             return
         removed = self.workspace.examples.delete(dataset.id, doomed)
         self._undo.append(removed)
-        table.selected.clear()
-        if isinstance(table.source, ListSource):
-            gone = set(doomed)
-            table.source.items = [e for e in table.source.items if e.id not in gone]
-        table.reload()
+        table.forget(doomed)
         self._status()
         undo = self.key("undo")
         self.notify(f"Deleted {_plural(len(removed), 'example')}" + (f"; {undo} undoes it." if undo else "."))
@@ -241,7 +227,7 @@ class ExamplesScreen(WorkspaceScreen):
             return
         removed = self._undo.pop()
         self.workspace.examples.undo_delete(removed)
-        if self._searching:
+        if self.search_bar.state.text:
             self.action_clear()
         self.table.reload()
         self._status()
@@ -272,45 +258,29 @@ class ExamplesScreen(WorkspaceScreen):
             self.action_clear()
 
     def _restart_search(self, text: str) -> None:
-        self._searching = text
-        self._search_done = False
-        self._search_damaged = 0
         source = ListSource()
-        self.table.selected.clear()
-        self.table.reload(source, keep_cursor=False)
+        self.table.show_rows(source)
         self.table.focus()
         dataset, examples, wanted = self.dataset, self.workspace.examples, self.wanted
-        if dataset is not None:
-            self.search_bar.stream(source, lambda: examples.search(dataset.id, text, wanted))
+        search = (lambda: examples.search(dataset.id, text, wanted)) if dataset is not None else None
+        self.search_bar.start(text, source, search)
 
     @on(SearchBar.Found)
-    def _found(self, event: SearchBar.Found) -> None:
-        source = self.table.source
-        if event.owner is not source or not isinstance(source, ListSource):
-            return
-        damaged = [item for item in event.batch if isinstance(item, BrokenExample)]
-        if damaged and not self._search_damaged:
-            self.notify(damaged[0].reason, title="A damaged row was not searched", severity="warning")
-        self._search_damaged += len(damaged)
-        source.items.extend(event.batch)
-        self.table.reload(keep_cursor=True)
-        self._status()
-
     @on(SearchBar.Finished)
-    def _search_finished(self, event: SearchBar.Finished) -> None:
+    def _search_went_on(self, event: SearchBar.Found | SearchBar.Finished) -> None:
+        """Matches (the table takes them if it still shows their search) or the end of the scan."""
+        if isinstance(event, SearchBar.Found):
+            self.table.add_found(event.owner, event.batch)
         if event.owner is self.table.source:
-            self._search_done = True
             self._status()
 
     def action_clear(self) -> None:
-        if self._searching or self.search_bar.display:
+        if self.search_bar.state.text or self.search_bar.display:
             self._show_whole_dataset()
 
     def _show_whole_dataset(self) -> None:
-        self._searching = ""
         self.search_bar.close()
-        self.table.selected.clear()
-        self.table.reload(self._dataset_source(), keep_cursor=False)
+        self.table.show_rows(self._dataset_source())
         self.table.focus()
         self._status()
 

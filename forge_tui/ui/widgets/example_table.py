@@ -7,7 +7,7 @@ a small LRU keeps the last pages. A DataTable would need every row up front: abo
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -194,6 +194,48 @@ class ExampleTable(ScrollView, can_focus=True):
         self.virtual_size = Size(0, self.total + 1)
         self.cursor = min(self.cursor, max(0, self.total - 1)) if keep_cursor else 0
         self.refresh()
+
+    def show_rows(self, source: RowSource) -> None:
+        """Another set of rows (a filter, a search, the whole dataset): no selection, cursor at the top."""
+        self.selected.clear()
+        self.reload(source, keep_cursor=False)
+
+    @property
+    def listed(self) -> list[Example | BrokenExample] | None:
+        """The rows already open when the table shows a list (a search's matches), else None."""
+        return self.source.items if isinstance(self.source, ListSource) else None
+
+    def select_all(self, every: Callable[[], Iterable[str]]) -> None:
+        """Selects every row: a list's own, else those `every` gives (all rows, not only the pages open)."""
+        self.selected = {e.id for e in self.source.items} if isinstance(self.source, ListSource) else set(every())
+        self.refresh()
+        self.post_message(self.Moved())
+
+    def forget(self, ids: Iterable[str]) -> None:
+        """After a delete: nothing selected, and a list no longer holds those rows."""
+        self.selected.clear()
+        if isinstance(self.source, ListSource):
+            gone = set(ids)
+            self.source.items = [e for e in self.source.items if e.id not in gone]
+        self.reload()
+
+    def renew(self, fresh: Iterable[Example | BrokenExample], admits: Callable[[Example], bool]) -> None:
+        """After a change in place: nothing selected, and a list takes the `fresh` rows and keeps
+        those that `admits` still lets in (a damaged row stays: it says why it cannot be read)."""
+        self.selected.clear()
+        if isinstance(self.source, ListSource):
+            by_id = {e.id: e for e in fresh}
+            items = [by_id.get(e.id, e) for e in self.source.items]
+            self.source.items = [e for e in items if isinstance(e, BrokenExample) or admits(e)]
+        self.reload()
+
+    def add_found(self, owner: object, batch: list[Example | BrokenExample]) -> bool:
+        """Appends a search's batch when the table still shows that search's list (`owner`)."""
+        if owner is not self.source or not isinstance(self.source, ListSource):
+            return False
+        self.source.items.extend(batch)
+        self.reload(keep_cursor=True)
+        return True
 
     def row(self, index: int) -> RowView | None:
         if not 0 <= index < self.total:

@@ -68,6 +68,19 @@ class StatusKeys:
         )  # fmt: skip
 
 
+NO_KEYS = StatusKeys("", "", "", "", "")
+
+
+@dataclass
+class SearchState:
+    """The search the screen shows ("" text: none), whether its scan has finished, and how many rows it
+    met that cannot be read."""
+
+    text: str = ""
+    done: bool = False
+    damaged: int = 0
+
+
 @dataclass(frozen=True)
 class ExamplesView:
     dataset: str | None  # its name; None when there is no current dataset
@@ -119,9 +132,10 @@ class ExamplesStatus(PlainStatic):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__("", id=id)
         self._shown = ""
+        self.keys = NO_KEYS  # the screen gives the keys bound when it mounts
 
-    def show(self, view: ExamplesView, keys: StatusKeys) -> None:
-        text = status_line(view, keys)
+    def show(self, view: ExamplesView) -> None:
+        text = status_line(view, self.keys)
         if text != self._shown:  # Static.update lays out again even for the same text; the cursor moves often
             self._shown = text
             self.update(text)
