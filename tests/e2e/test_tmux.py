@@ -252,8 +252,8 @@ def test_whole_flow_in_tmux(pane: Pane, fast_home_dir: Path, fake: FakeOllama, t
     pane.keys("x")
     pane.wait_for("Write to", "^e Export", "openai-chat")
     assert pane.field("File type").startswith("jsonl"), pane.report()
-    # The format has the focus; then reasoning, file type, train share, seed, destination.
-    pane.keys("Tab", "Tab", "Tab", "Tab", "Tab", "Home", "C-k")
+    # The format has the focus; then reasoning, review state, file type, train share, seed, destination.
+    pane.keys("Tab", "Tab", "Tab", "Tab", "Tab", "Tab", "Home", "C-k")
     pane.wait_until(lambda s: pane.field("Write to") == "", "the destination cleared")
     pane.type(str(out))
     pane.wait_until(lambda s: pane.field("Write to").endswith("capital.jsonl"), "the destination typed")
