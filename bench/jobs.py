@@ -12,9 +12,15 @@ a short fixed reply, 256 requests served at once), so its work is not billed to 
    run with concurrency 256 through the backend (OllamaBackend), each finished item sealed and committed
    with its example (store.jobs.record; several items per transaction).
 
-Printed: examples per second for both, their ratio (target >= 0.9), and this process's RSS at the start
-and the end of the app's run (target: growth <= 50 MB). The item function is the stand-in of
-tests/job_recipe.py (one chat request per item, as services.generation makes a single-turn example).
+3. UI: the real app (ForgeApp, headless, 120x40) unlocks a fresh account, shows the Jobs screen and runs a
+   generation job of --ui-items items (services.generation's recipe) in its JobHost, as `n` on that
+   screen would, at the same concurrency. A probe on the app's event loop sleeps 10 ms at a time and
+   keeps how much later than asked it wakes (as bench/audition_latency.py): what a key press would wait.
+
+Printed: examples per second for both, their ratio (target >= 0.9), this process's RSS at the start
+and the end of the app's run (target: growth <= 50 MB) and the UI's event-loop p99 lateness while a job
+runs in the app (target <= 30 ms). The item function of 1 and 2 is the stand-in of tests/job_recipe.py
+(one chat request per item, as services.generation makes a single-turn example).
 """
 
 from __future__ import annotations
@@ -22,10 +28,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -33,17 +41,38 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from textual.pilot import Pilot  # noqa: E402
+
 from forge_tui.core.backend_settings import BackendSettings  # noqa: E402
+from forge_tui.core.generation import GenerationSpec, SlotSource, SourceType  # noqa: E402
+from forge_tui.core.jobs import JobState  # noqa: E402
+from forge_tui.core.templates import SlotDef, TemplateInfo, WeightedValue  # noqa: E402
 from forge_tui.services.accounts import AccountService  # noqa: E402
 from forge_tui.services.backends import BackendService  # noqa: E402
-from forge_tui.services.home import open_home  # noqa: E402
+from forge_tui.services.generation_jobs import generation_plan  # noqa: E402
+from forge_tui.services.home import Home, open_home  # noqa: E402
 from forge_tui.services.jobs import JobService, RunOptions  # noqa: E402
+from forge_tui.services.settings import SettingsService  # noqa: E402
 from forge_tui.services.workspace import Workspace  # noqa: E402
+from forge_tui.ui.app import ForgeApp  # noqa: E402
+from forge_tui.ui.screens.jobs import JobsScreen  # noqa: E402
 from tests.conftest import prepare_home_dir  # noqa: E402
 from tests.job_recipe import MODEL, RECIPE, plan  # noqa: E402
 
 PASSWORD = "bench password 1"
 PROMPT = "Explain {topic} briefly."
+PROBE_INTERVAL = 0.010
+UI_TEMPLATE = TemplateInfo(
+    name="Explain",
+    user_prompt="Explain {{ topic }} briefly.",
+    slots=[
+        SlotDef(
+            name="topic",
+            default="tides",
+            values=[WeightedValue(value=v) for v in ("tides", "volcanoes", "glaciers")],
+        )
+    ],
+)
 
 
 def rss_mb() -> float:
@@ -117,6 +146,96 @@ async def app(base_url: str, items: int, in_flight: int, workspace: Workspace) -
     return planned, wall, before, after
 
 
+class Probe:
+    """Sleeps PROBE_INTERVAL at a time on the running loop and keeps how late each wake-up was (s)."""
+
+    def __init__(self) -> None:
+        self.late: list[float] = []
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self.late = []
+        self._task = asyncio.get_running_loop().create_task(self._run())
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            asked = loop.time() + PROBE_INTERVAL
+            await asyncio.sleep(PROBE_INTERVAL)
+            self.late.append(max(0.0, loop.time() - asked))
+
+    async def stop(self) -> list[float]:
+        assert self._task is not None
+        self._task.cancel()
+        await asyncio.gather(self._task, return_exceptions=True)
+        return self.late
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+async def until(pilot: Pilot[None], condition: Callable[[], object], timeout: float = 600) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError("the app never got there")
+        await pilot.pause(0.05)
+
+
+async def ui(home: Home, items: int) -> tuple[list[float], list[float], float]:
+    """The app on its Jobs screen: probe lateness idle (2 s) and while a job of `items` runs in its
+    JobHost, and the job's seconds."""
+    app = ForgeApp(home)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause(0.3)
+        await pilot.press(*["space" if ch == " " else ch for ch in PASSWORD])
+        await pilot.press("enter")
+        await until(pilot, lambda: app.screen.__class__.__name__ == "DatasetsScreen", timeout=60)
+        await pilot.press("b")
+        await until(pilot, lambda: isinstance(app.screen, JobsScreen), timeout=60)
+        host, workspace = app.job_host, app.workspace
+        assert host is not None and workspace is not None
+        dataset_id = workspace.datasets.create("bench ui").id
+        spec = GenerationSpec(
+            template=UI_TEMPLATE,
+            count=items,
+            dataset_id=dataset_id,
+            model=MODEL,
+            max_tokens=64,
+            seed=5,
+            sources={"topic": SlotSource(type=SourceType.WEIGHTED)},
+        )
+        job = await asyncio.to_thread(host.jobs.create, generation_plan(spec))
+        await pilot.pause(1.5)  # the Jobs screen shows the planned job
+
+        probe = Probe()
+        probe.start()
+        await asyncio.sleep(2.0)
+        idle = await probe.stop()
+
+        probe.start()
+        started = time.perf_counter()
+        host.start(job.id)
+        await until(pilot, lambda: not host.running(job.id))
+        wall = time.perf_counter() - started
+        running = await probe.stop()
+        final = host.jobs.get(job.id)
+        if (final.status, final.done) != (JobState.DONE, items):
+            raise RuntimeError(f"the job in the app ended {final.status.value} with {final.done} of {items} done")
+    return idle, running, wall
+
+
+def open_ui_home(home_dir: Path, base_url: str, in_flight: int) -> Home:
+    home = open_home(prepare_home_dir(home_dir))
+    accounts = AccountService(home)
+    accounts.create_user("bench", "Bench", PASSWORD)
+    settings = BackendSettings(base_url=base_url, generation_model=MODEL, concurrency=in_flight)
+    SettingsService(home, accounts.get("bench")).save_backend(settings)
+    return home
+
+
 def open_workspace(home_dir: Path) -> Workspace:
     home = open_home(prepare_home_dir(home_dir))
     accounts = AccountService(home)
@@ -129,6 +248,7 @@ def main() -> None:
     parser.add_argument("--items", type=int, default=20_000)
     parser.add_argument("--in-flight", type=int, default=256)
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--ui-items", type=int, default=3_000, help="items of the job run inside the app")
     args = parser.parse_args()
     server = Server(args.in_flight)
     bare_walls: list[float] = []
@@ -143,6 +263,9 @@ def main() -> None:
                 bare_walls.append(asyncio.run(bare(server.base_url, args.items, args.in_flight, sink)))
                 app_runs.append(asyncio.run(app(server.base_url, args.items, args.in_flight, workspace)))
             workspace.home.close()
+            ui_home = open_ui_home(Path(tmp) / "ui-home", server.base_url, args.in_flight)
+            idle, running, ui_wall = asyncio.run(ui(ui_home, args.ui_items))
+            ui_home.close()
     finally:
         server.close()
     bare_wall = min(bare_walls)
@@ -157,6 +280,15 @@ def main() -> None:
     print(
         f"RSS                  {rss_start:.0f} MB at the start, {rss_end:.0f} MB at the end (target: growth <= 50 MB)"
     )
+    ms = [v * 1000 for v in running]
+    print(
+        f"job in the app       {args.ui_items / ui_wall:8.0f} examples/s ({args.ui_items} items, {ui_wall:.1f} s), "
+        f"Jobs screen shown; probe every {PROBE_INTERVAL * 1000:.0f} ms: {len(ms)} wake-ups, median "
+        f"{statistics.median(ms):.1f} ms, max {max(ms):.1f} ms late (idle p99 {percentile(idle, 0.99) * 1000:.1f} ms)"
+    )
+    p99 = percentile(running, 0.99) * 1000
+    verdict = "met" if p99 <= 30 else "missed"
+    print(f"UI event-loop p99 lateness while a job runs: {p99:.1f} ms (target <= 30 ms: {verdict})")
 
 
 if __name__ == "__main__":

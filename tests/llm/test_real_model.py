@@ -20,9 +20,16 @@ import pytest
 from forge_tui.core import paraphrase
 from forge_tui.core.backend_settings import BackendSettings
 from forge_tui.core.chat import ChatMessage, ChatRequest, StructuredMode
+from forge_tui.core.generation import GenerationSpec
+from forge_tui.core.jobs import JobState
+from forge_tui.core.models import Example, ExampleSource, ReviewState
+from forge_tui.core.templates import SlotDef, TemplateInfo
 from forge_tui.llm.base import gather
 from forge_tui.llm.openai_compat import OpenAIBackend
 from forge_tui.services.backends import BackendService
+from forge_tui.services.generation_jobs import GENERATION_RECIPE, generation_plan
+from forge_tui.services.jobs import JobService, RunOptions
+from forge_tui.services.workspace import Workspace
 
 llama_cpp = pytest.importorskip(
     "llama_cpp.server", reason="the real-model extra is not installed: pip install -e '.[real-model]'"
@@ -145,3 +152,30 @@ async def test_paraphrasing_falls_back_from_json_schema_which_this_server_refuse
         assert result.content.lstrip().startswith("{")  # held to JSON by the server's grammar
         again = await service.complete(request.model_copy(update={"stream": True}))
         assert again.content.lstrip().startswith("{") and len(learned) == 1
+
+
+async def test_a_five_item_generation_job_runs_end_to_end(llama_server: str, workspace: Workspace) -> None:
+    """The issue's real-model job: planned, written sealed, run one request at a time (the server takes
+    one), and exactly five unreviewed job examples with an answer each."""
+    dataset_id = workspace.datasets.create("real model job").id
+    template = TemplateInfo(
+        name="Colour",
+        user_prompt="Name one thing that is {{ colour }}.",
+        slots=[SlotDef(name="colour", default="blue")],
+    )
+    spec = GenerationSpec(
+        template=template, count=5, dataset_id=dataset_id, model="gemma3-270m", max_tokens=48, seed=11
+    )
+    jobs = JobService(workspace.home, workspace.unlocked)
+    job = jobs.create(generation_plan(spec))
+    settings = BackendSettings(kind="openai", base_url=f"{llama_server}/v1", first_byte_timeout=120, concurrency=1)
+    async with BackendService(settings) as backend:
+        final = await jobs.run(job.id, backend, GENERATION_RECIPE, options=RunOptions(concurrency=1, backoff_s=0.1))
+    assert (final.status, final.done, final.failed) == (JobState.DONE, 5, 0), jobs.errors(job.id)
+    made = [e for e in workspace.examples.scan(dataset_id) if isinstance(e, Example)]
+    assert len(made) == 5
+    assert all(e.content.output.strip() for e in made)
+    assert {(e.meta.source, e.meta.job_id, e.meta.review) for e in made} == {
+        (ExampleSource.JOB, job.id, ReviewState.UNREVIEWED)
+    }
+    assert {e.meta.model for e in made} == {"gemma3-270m"}
