@@ -12,6 +12,7 @@ from textual.widgets import Input
 
 from forge_tui.core.generation import GenerationSpec
 from forge_tui.core.jobs import JobState, JobSummary
+from forge_tui.core.models import ExampleContent, ExampleMeta, ExampleSource
 from forge_tui.services import job_runner
 from forge_tui.services.accounts import AccountService
 from forge_tui.services.generation_jobs import generation_plan
@@ -25,12 +26,15 @@ from forge_tui.ui.dialogs.new_job import NewJobForm, PlanPreview
 from forge_tui.ui.screens.datasets import DatasetsScreen
 from forge_tui.ui.screens.examples import ExamplesScreen
 from forge_tui.ui.screens.jobs import JobsScreen
+from forge_tui.ui.widgets.example_table import ExampleTable, RowView
 from forge_tui.ui.widgets.job_list import JobTable
 from tests.fake_ollama import FakeOllama
 from tests.passwords import PASSWORD
 from tests.ui.helpers import (
     RunBefore,
     at_datasets,
+    examples_status,
+    make_user,
     prepare_backend,
     static_text,
     unlock,
@@ -169,6 +173,40 @@ async def test_starting_with_an_unfinished_job_offers_to_resume_it(home: Home, f
         await pilot.press("n")
         await wait_for_screen(pilot, DatasetsScreen)
     assert JobService(home, alice(home).unlocked).get(job_id).status is JobState.PLANNED
+
+
+async def test_o_opens_only_that_jobs_examples_in_its_dataset(home: Home) -> None:
+    """Two jobs' examples and Audition's in one dataset, another dataset current: `o` shows one job's."""
+    make_user(home)
+    first, _ = planned_job(home, 2)
+    second, _ = planned_job(home, 2)
+    workspace = alice(home)
+    jobs = JobService(home, workspace.unlocked)
+    for job_id in (first, second):
+        jobs.cancel(job_id)  # no resume offer at start
+    dataset = workspace.datasets.current()
+    assert dataset is not None
+    made = [ExampleMeta(), ExampleMeta()]
+    made += [ExampleMeta(source=ExampleSource.JOB, job_id=first)] * 3
+    made += [ExampleMeta(source=ExampleSource.JOB, job_id=second)] * 4
+    workspace.examples.add_many(dataset.id, [(ExampleContent(user_prompt=f"q{i}"), m) for i, m in enumerate(made)])
+    workspace.datasets.switch(workspace.datasets.create("other").id)
+    async with ForgeApp(home).run_test(size=(100, 30)) as pilot:
+        screen = await open_jobs(pilot)
+        await wait_until(pilot, lambda: len(shown_jobs(pilot)) == 2)
+        chosen = screen.selected
+        assert chosen is not None
+        await pilot.press("o")
+        await wait_for_screen(pilot, ExamplesScreen)
+        examples = pilot.app.screen
+        assert isinstance(examples, ExamplesScreen)
+        table = examples.query_one(ExampleTable)
+        wanted = 3 if chosen.id == first else 4
+        await wait_until(pilot, lambda: table.total == wanted)
+        sources = {(table.row(i) or RowView("", {})).cells["source"] for i in range(table.total)}
+        assert sources == {f"job {chosen.id}"}
+        assert examples.dataset is not None and examples.dataset.id == dataset.id
+        assert f"job {chosen.id} example" in examples_status(examples)
 
 
 class SteppedClock:

@@ -29,7 +29,7 @@ from forge_tui.services.workspace import Workspace
 from forge_tui.ui.current import current_dataset, no_dataset
 from forge_tui.ui.dialogs.common import Confirm
 from forge_tui.ui.dialogs.new_job import NewJobForm, PlanPreview
-from forge_tui.ui.messages import SwitchDataset
+from forge_tui.ui.messages import ShowJobExamples
 from forge_tui.ui.screens.base import WorkspaceScreen
 from forge_tui.ui.widgets.footer import ForgeFooter
 from forge_tui.ui.widgets.header import ForgeHeader
@@ -211,9 +211,5 @@ class JobsScreen(WorkspaceScreen):
 
     def action_open_examples(self) -> None:
         job = self.selected
-        if job is None or job.dataset_id is None:
-            return
-        dataset = current_dataset(self)
-        if dataset is None or dataset.id != job.dataset_id:
-            self.post_message(SwitchDataset(job.dataset_id))
-        self.app.call_later(self.app.run_action, "show_examples")
+        if job is not None and job.dataset_id is not None:
+            self.post_message(ShowJobExamples(job.dataset_id, job.id))
