@@ -4,11 +4,12 @@ counts; pause and resume; a failed item's reason; the resume offer at start; sna
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import Input
+from textual.widgets import Input, Static
 
 from forge_tui.core.generation import GenerationSpec
 from forge_tui.core.jobs import JobState, JobSummary
@@ -16,12 +17,13 @@ from forge_tui.core.models import ExampleContent, ExampleMeta, ExampleSource
 from forge_tui.services import job_runner
 from forge_tui.services.accounts import AccountService
 from forge_tui.services.generation_jobs import generation_plan
-from forge_tui.services.home import Home
+from forge_tui.services.home import Home, open_home
 from forge_tui.services.job_host import JobHost
 from forge_tui.services.jobs import JobService
 from forge_tui.services.workspace import Workspace
 from forge_tui.ui.app import ForgeApp
 from forge_tui.ui.dialogs.common import Confirm
+from forge_tui.ui.dialogs.help import HelpScreen
 from forge_tui.ui.dialogs.new_job import NewJobForm, PlanPreview
 from forge_tui.ui.screens.datasets import DatasetsScreen
 from forge_tui.ui.screens.examples import ExamplesScreen
@@ -36,6 +38,7 @@ from tests.ui.helpers import (
     examples_status,
     make_user,
     prepare_backend,
+    remap_keys,
     static_text,
     unlock,
     wait_for_screen,
@@ -207,6 +210,41 @@ async def test_o_opens_only_that_jobs_examples_in_its_dataset(home: Home) -> Non
         assert sources == {f"job {chosen.id}"}
         assert examples.dataset is not None and examples.dataset.id == dataset.id
         assert f"job {chosen.id} example" in examples_status(examples)
+
+
+async def test_f1_names_every_jobs_key_as_bound(fast_home_dir: Path) -> None:
+    remap_keys(fast_home_dir, {"jobs.cancel": "X", "jobs.open_examples": "E"})
+    home = open_home(fast_home_dir)
+    make_user(home)
+    try:
+        async with ForgeApp(home).run_test(size=(100, 30)) as pilot:
+            await open_jobs(pilot)
+            await pilot.press("f1")
+            await wait_for_screen(pilot, HelpScreen)
+            text = str(pilot.app.screen.query_one(".help-about", Static).render())
+            assert "X cancels" in text and "E shows only its examples" in text
+    finally:
+        home.close()
+
+
+async def test_resuming_against_a_dead_server_says_so_once(home: Home, fake: FakeOllama) -> None:
+    prepare_backend(home, fake, base_url="http://127.0.0.1:9", max_retries=0)
+    job_id, _ = planned_job(home, 2)
+    async with ForgeApp(home).run_test(size=(100, 30)) as pilot:
+        await unlock(pilot)
+        await wait_for_screen(pilot, Confirm)
+        await pilot.press("n")
+        await wait_for_screen(pilot, DatasetsScreen)
+        await pilot.press("b")
+        await wait_for_screen(pilot, JobsScreen)
+        pilot.app.clear_notifications()
+        await pilot.press("r")
+        await wait_until(pilot, lambda: bool(pilot.app._notifications), timeout=20)
+        await pilot.pause(0.5)
+        toasts = list(pilot.app._notifications)
+        assert len(toasts) == 1, [t.message for t in toasts]
+        assert "Traceback" not in toasts[0].message and len(toasts[0].message) < 300
+        assert not host_of(pilot).running(job_id)
 
 
 class SteppedClock:
