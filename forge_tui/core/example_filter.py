@@ -75,6 +75,7 @@ class ExampleFilter:
     review: ReviewFilter = ReviewFilter.ALL
     source: SourceFilter = SourceFilter.ALL
     job_id: int | None = None  # only the examples this job made
+    flagged: bool | None = None  # True: only those with a language flag; False: only those without
 
     @classmethod
     def of(cls, wanted: ExampleFilter | DesirabilityFilter) -> ExampleFilter:
@@ -91,6 +92,10 @@ class ExampleFilter:
     def next_review(self) -> ExampleFilter:
         return replace(self, review=self.review.cycled())
 
+    def next_flag(self) -> ExampleFilter:
+        """Every example, then only those whose answer is flagged as not in the job's language."""
+        return replace(self, flagged=None if self.flagged else True)
+
     def next_source(self) -> ExampleFilter:
         """The next source; one job's examples are followed by every source's."""
         if self.job_id is not None:
@@ -103,6 +108,7 @@ class ExampleFilter:
             and self.review.admits(meta.review)
             and self.source.admits(meta.source)
             and (self.job_id is None or meta.job_id == self.job_id)
+            and (self.flagged is None or (meta.language_flag is not None) == self.flagged)
         )
 
 

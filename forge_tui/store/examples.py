@@ -155,6 +155,8 @@ def _where(wanted: ExampleFilter) -> tuple[str, tuple[Any, ...]]:
     if wanted.job_id is not None:
         sql += " AND job_id = ?"
         params.append(wanted.job_id)
+    if wanted.flagged is not None:
+        sql += " AND language_flag IS NOT NULL" if wanted.flagged else " AND language_flag IS NULL"
     return sql, tuple(params)
 
 

@@ -24,6 +24,7 @@ from forge_tui import __version__
 from forge_tui.core.backend_settings import BACKEND_LABELS
 from forge_tui.core.control_chars import escape_controls
 from forge_tui.core.errors import DatabaseBusy, ForgeError
+from forge_tui.core.example_filter import ExampleFilter
 from forge_tui.core.jobs import JobSummary
 from forge_tui.core.models import DatasetInfo
 from forge_tui.services.accounts import AccountService, CreatedUser, Unlocked
@@ -41,6 +42,7 @@ from forge_tui.ui.messages import (
     DatasetsChanged,
     DatasetSwitched,
     Regenerate,
+    ShowJobExamples,
     StartWithTemplate,
     SwitchDataset,
     TemplateOpened,
@@ -422,6 +424,27 @@ class ForgeApp(App[None]):
 
     def action_show_examples(self) -> None:
         self._show(ExamplesScreen)
+
+    def on_show_job_examples(self, message: ShowJobExamples) -> None:
+        """Examples showing only what the job made, its dataset made the current one first."""
+        workspace = self.open_workspace
+        if workspace is None:
+            return
+        if self.dataset is None or self.dataset.id != message.dataset_id:
+            self.on_switch_dataset(SwitchDataset(message.dataset_id))
+            if self.dataset is None or self.dataset.id != message.dataset_id:
+                return
+        wanted = ExampleFilter(job_id=message.job_id)
+        if isinstance(self.screen, ExamplesScreen):
+            self.screen.show_filtered(wanted)
+            return
+
+        def examples() -> ExamplesScreen:
+            screen = ExamplesScreen(workspace)
+            screen.wanted = wanted  # before it mounts: its first rows are the job's
+            return screen
+
+        go_to(self, examples)
 
     def action_show_export(self) -> None:
         self._show(ExportScreen)

@@ -24,6 +24,14 @@ class SwitchDataset(Message):
     dataset_id: int
 
 
+@dataclass
+class ShowJobExamples(Message):
+    """Asks the app to show the examples one job made (in its dataset, made the current one)."""
+
+    dataset_id: int
+    job_id: int
+
+
 class DatasetsChanged(Message):
     """A dataset was created, renamed, archived or filled: the app reads the current one and the
     palette's list again."""

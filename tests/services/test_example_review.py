@@ -31,6 +31,7 @@ def meta(i: int) -> ExampleMeta:
         source=source,
         job_id=(7 if i % 8 == 2 else 8) if source is ExampleSource.JOB else None,
         desirability=(True, None)[i % 2],
+        language_flag="Simplified Chinese" if source is ExampleSource.JOB and i % 3 != 0 else None,
     )
 
 
@@ -53,6 +54,9 @@ FILTERS = [
     ExampleFilter(source=SourceFilter.IMPORT, review=ReviewFilter.ACCEPTED),
     ExampleFilter(source=SourceFilter.JOB, job_id=7),
     ExampleFilter(DesirabilityFilter.DESIRABLE, ReviewFilter.UNREVIEWED, SourceFilter.AUDITION),
+    ExampleFilter(flagged=True),
+    ExampleFilter(flagged=False, source=SourceFilter.JOB),
+    ExampleFilter(flagged=True, review=ReviewFilter.UNREVIEWED),
 ]
 
 

@@ -119,3 +119,29 @@ async def test_the_detail_shows_the_origin_and_sets_the_review_state(home: Home)
         row = screen.query_one(ExampleTable).current()
         assert row is not None and row.cells["review"] == "✗"
     assert stored_reviews(workspace) == [ReviewState.ACCEPTED, ReviewState.ACCEPTED, ReviewState.REJECTED]
+
+
+async def test_the_flag_filter_key_shows_only_the_language_flagged_examples(fast_home_dir: Path) -> None:
+    remap_keys(fast_home_dir, {"examples.flag_filter": "9"})
+    home = open_home(fast_home_dir)
+    make_user(home)
+    fill_mixed(home, 18)  # examples 2 and 11 are flagged
+    app = ForgeApp(home)
+    try:
+        async with app.run_test(size=(120, 30)) as pilot:
+            screen = await open_examples(pilot)
+            table = screen.query_one(ExampleTable)
+            assert table.total == 18
+            await pilot.press("9")
+            await wait_until(pilot, lambda: table.total == 2)
+            assert cells(table, "prompt", "flag") == [("question 2", "⚑"), ("question 11", "⚑")]
+            assert "'default': 2 language-flagged (⚑) examples" in examples_status(screen)
+            assert "9: any language" in examples_status(screen)
+            await pilot.press("9")
+            await wait_until(pilot, lambda: table.total == 18)
+            await pilot.press("f1")
+            await wait_for_screen(pilot, HelpScreen)
+            help_text = str(app.screen.query_one(".help-about", Static).render())
+            assert "9 shows only those" in help_text
+    finally:
+        home.close()

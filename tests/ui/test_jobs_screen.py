@@ -4,34 +4,41 @@ counts; pause and resume; a failed item's reason; the resume offer at start; sna
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import Input
+from textual.widgets import Input, Static
 
 from forge_tui.core.generation import GenerationSpec
 from forge_tui.core.jobs import JobState, JobSummary
+from forge_tui.core.models import ExampleContent, ExampleMeta, ExampleSource
 from forge_tui.services import job_runner
 from forge_tui.services.accounts import AccountService
 from forge_tui.services.generation_jobs import generation_plan
-from forge_tui.services.home import Home
+from forge_tui.services.home import Home, open_home
 from forge_tui.services.job_host import JobHost
 from forge_tui.services.jobs import JobService
 from forge_tui.services.workspace import Workspace
 from forge_tui.ui.app import ForgeApp
 from forge_tui.ui.dialogs.common import Confirm
+from forge_tui.ui.dialogs.help import HelpScreen
 from forge_tui.ui.dialogs.new_job import NewJobForm, PlanPreview
 from forge_tui.ui.screens.datasets import DatasetsScreen
 from forge_tui.ui.screens.examples import ExamplesScreen
 from forge_tui.ui.screens.jobs import JobsScreen
+from forge_tui.ui.widgets.example_table import ExampleTable, RowView
 from forge_tui.ui.widgets.job_list import JobTable
 from tests.fake_ollama import FakeOllama
 from tests.passwords import PASSWORD
 from tests.ui.helpers import (
     RunBefore,
     at_datasets,
+    examples_status,
+    make_user,
     prepare_backend,
+    remap_keys,
     static_text,
     unlock,
     wait_for_screen,
@@ -169,6 +176,75 @@ async def test_starting_with_an_unfinished_job_offers_to_resume_it(home: Home, f
         await pilot.press("n")
         await wait_for_screen(pilot, DatasetsScreen)
     assert JobService(home, alice(home).unlocked).get(job_id).status is JobState.PLANNED
+
+
+async def test_o_opens_only_that_jobs_examples_in_its_dataset(home: Home) -> None:
+    """Two jobs' examples and Audition's in one dataset, another dataset current: `o` shows one job's."""
+    make_user(home)
+    first, _ = planned_job(home, 2)
+    second, _ = planned_job(home, 2)
+    workspace = alice(home)
+    jobs = JobService(home, workspace.unlocked)
+    for job_id in (first, second):
+        jobs.cancel(job_id)  # no resume offer at start
+    dataset = workspace.datasets.current()
+    assert dataset is not None
+    made = [ExampleMeta(), ExampleMeta()]
+    made += [ExampleMeta(source=ExampleSource.JOB, job_id=first)] * 3
+    made += [ExampleMeta(source=ExampleSource.JOB, job_id=second)] * 4
+    workspace.examples.add_many(dataset.id, [(ExampleContent(user_prompt=f"q{i}"), m) for i, m in enumerate(made)])
+    workspace.datasets.switch(workspace.datasets.create("other").id)
+    async with ForgeApp(home).run_test(size=(100, 30)) as pilot:
+        screen = await open_jobs(pilot)
+        await wait_until(pilot, lambda: len(shown_jobs(pilot)) == 2)
+        chosen = screen.selected
+        assert chosen is not None
+        await pilot.press("o")
+        await wait_for_screen(pilot, ExamplesScreen)
+        examples = pilot.app.screen
+        assert isinstance(examples, ExamplesScreen)
+        table = examples.query_one(ExampleTable)
+        wanted = 3 if chosen.id == first else 4
+        await wait_until(pilot, lambda: table.total == wanted)
+        sources = {(table.row(i) or RowView("", {})).cells["source"] for i in range(table.total)}
+        assert sources == {f"job {chosen.id}"}
+        assert examples.dataset is not None and examples.dataset.id == dataset.id
+        assert f"job {chosen.id} example" in examples_status(examples)
+
+
+async def test_f1_names_every_jobs_key_as_bound(fast_home_dir: Path) -> None:
+    remap_keys(fast_home_dir, {"jobs.cancel": "X", "jobs.open_examples": "E"})
+    home = open_home(fast_home_dir)
+    make_user(home)
+    try:
+        async with ForgeApp(home).run_test(size=(100, 30)) as pilot:
+            await open_jobs(pilot)
+            await pilot.press("f1")
+            await wait_for_screen(pilot, HelpScreen)
+            text = str(pilot.app.screen.query_one(".help-about", Static).render())
+            assert "X cancels" in text and "E shows only its examples" in text
+    finally:
+        home.close()
+
+
+async def test_resuming_against_a_dead_server_says_so_once(home: Home, fake: FakeOllama) -> None:
+    prepare_backend(home, fake, base_url="http://127.0.0.1:9", max_retries=0)
+    job_id, _ = planned_job(home, 2)
+    async with ForgeApp(home).run_test(size=(100, 30)) as pilot:
+        await unlock(pilot)
+        await wait_for_screen(pilot, Confirm)
+        await pilot.press("n")
+        await wait_for_screen(pilot, DatasetsScreen)
+        await pilot.press("b")
+        await wait_for_screen(pilot, JobsScreen)
+        pilot.app.clear_notifications()
+        await pilot.press("r")
+        await wait_until(pilot, lambda: bool(pilot.app._notifications), timeout=20)
+        await pilot.pause(0.5)
+        toasts = list(pilot.app._notifications)
+        assert len(toasts) == 1, [t.message for t in toasts]
+        assert "Traceback" not in toasts[0].message and len(toasts[0].message) < 300
+        assert not host_of(pilot).running(job_id)
 
 
 class SteppedClock:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -29,6 +30,16 @@ class WorkspaceScreen(Screen[None]):
         """Runs a service call; a ForgeError becomes a toast titled "Cannot <action>" and None."""
         try:
             return call()
+        except ForgeError as exc:
+            self.notify(str(exc), title=title if title is not None else f"Cannot {action}", severity=severity)
+            return None
+
+    async def report_async(
+        self, action: str, call: Callable[[], T], *, severity: SeverityLevel = "error", title: str | None = None
+    ) -> T | None:
+        """`report` for a call that may block: it runs in a thread, its ForgeError is reported here."""
+        try:
+            return await asyncio.to_thread(call)
         except ForgeError as exc:
             self.notify(str(exc), title=title if title is not None else f"Cannot {action}", severity=severity)
             return None

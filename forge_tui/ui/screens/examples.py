@@ -69,6 +69,7 @@ class ExamplesScreen(WorkspaceScreen):
         Binding("f", "cycle_desirability", "✓✗ filter", id="examples.desirability_filter"),
         Binding("r", "cycle_review", "Review filter", id="examples.review_filter"),
         Binding("o", "cycle_source", "Source filter", id="examples.source_filter"),
+        Binding("l", "cycle_flag", "⚑ filter", id="examples.flag_filter"),
         Binding("plus", "accept", "Accept", id="examples.accept"),
         Binding("minus", "reject", "Reject", id="examples.reject"),
         Binding("escape", "clear", "Whole dataset", id="examples.clear"),
@@ -145,6 +146,10 @@ class ExamplesScreen(WorkspaceScreen):
     def action_cycle_source(self) -> None:
         """Any source, then only examples from Audition, imports, jobs, the playground."""
         self.show_filtered(self.wanted.next_source())
+
+    def action_cycle_flag(self) -> None:
+        """Any example, then only those flagged as not in the language their job asked for."""
+        self.show_filtered(self.wanted.next_flag())
 
     def show_filtered(self, wanted: ExampleFilter) -> None:
         """Shows the examples `wanted` admits (a search goes on among them), e.g. one job's."""

@@ -13,7 +13,6 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 
-from forge_tui.core.errors import ForgeError
 from forge_tui.core.jobs import RESUMABLE, JobState, JobSummary
 from forge_tui.core.templates import TemplateInfo
 from forge_tui.services.generation_jobs import (
@@ -29,7 +28,7 @@ from forge_tui.services.workspace import Workspace
 from forge_tui.ui.current import current_dataset, no_dataset
 from forge_tui.ui.dialogs.common import Confirm
 from forge_tui.ui.dialogs.new_job import NewJobForm, PlanPreview
-from forge_tui.ui.messages import SwitchDataset
+from forge_tui.ui.messages import ShowJobExamples
 from forge_tui.ui.screens.base import WorkspaceScreen
 from forge_tui.ui.widgets.footer import ForgeFooter
 from forge_tui.ui.widgets.header import ForgeHeader
@@ -63,8 +62,9 @@ class JobsScreen(WorkspaceScreen):
         return (
             "A job makes many examples unattended and goes on while you use other screens. "
             f"{self.key('new')} plans a new one from the last template you opened; nothing is sent until you "
-            f"start it. {self.key('pause')} pauses, {self.key('resume')} resumes, {self.key('retry_failed')} asks "
-            "the failed items again. Its examples are marked unreviewed."
+            f"start it. {self.key('pause')} pauses, {self.key('resume')} resumes, {self.key('cancel_job')} cancels "
+            f"it for good (what it made stays), {self.key('retry_failed')} asks the failed items again, "
+            f"{self.key('open_examples')} shows only its examples. Its examples are marked unreviewed."
         )
 
     def compose(self) -> ComposeResult:
@@ -93,14 +93,16 @@ class JobsScreen(WorkspaceScreen):
         self._seen = self.host.version
         self._read_at = asyncio.get_running_loop().time()
         chosen = self.selected
-        try:
-            jobs = await asyncio.to_thread(self.host.jobs.list)
-            job = next((j for j in jobs if chosen and j.id == chosen.id), jobs[0] if jobs else None)
-            errors = await asyncio.to_thread(self.host.jobs.errors, job.id, ERRORS_SHOWN) if job else []
-        except ForgeError as exc:
-            self.notify(str(exc), title="Cannot read the jobs", severity="error")
-            return
-        self._show([self._live(j) for j in jobs], errors)
+        read = await self.report_async("read the jobs", functools.partial(self._read, chosen))
+        if read is not None:
+            jobs, errors = read
+            self._show([self._live(j) for j in jobs], errors)
+
+    def _read(self, chosen: JobSummary | None) -> tuple[list[JobSummary], list[ItemError]]:
+        """Every job, and the last errors of the chosen one (or else the newest); in a thread."""
+        jobs = self.host.jobs.list()
+        job = next((j for j in jobs if chosen and j.id == chosen.id), jobs[0] if jobs else None)
+        return jobs, self.host.jobs.errors(job.id, ERRORS_SHOWN) if job else []
 
     def _live(self, job: JobSummary) -> JobSummary:
         """A job this process runs, with the runner's own counts and rate (newer than the database's)."""
@@ -131,16 +133,14 @@ class JobsScreen(WorkspaceScreen):
         if not templates:
             self.notify("There is no template yet: make one on Templates.", title="Cannot plan", severity="warning")
             return
-        form = self._first_form(templates, dataset.id)
-        while (typed := await self.app.push_screen_wait(NewJobForm(templates, form))) is not None:
+        form = self.report("plan", lambda: self._first_form(templates, dataset.id))
+        while form is not None and (typed := await self.app.push_screen_wait(NewJobForm(templates, form))) is not None:
             form = typed  # a refused form opens again as it was typed
             plan = await self._plan(typed, templates)
             if plan is not None and await self.app.push_screen_wait(PlanPreview(plan)):
                 created = self.report("create the job", functools.partial(self.host.jobs.create, plan))
-                if created is not None:
-                    self.host.start(created.id)
+                if created is not None and self._start(created.id):
                     self.notify(f"Job {created.id} started: {created.total} items.")
-                    self.refresh_jobs()
                 return
 
     def _first_form(self, templates: list[TemplateInfo], dataset_id: int) -> JobForm:
@@ -160,12 +160,8 @@ class JobsScreen(WorkspaceScreen):
         if template is None:
             self.notify("Choose a template for the job.", title="Cannot plan", severity="warning")
             return None
-        try:
-            datasets = dataset_values(self.workspace.datasets, self.workspace.examples)
-            return await asyncio.to_thread(lambda: generation_plan(spec_from_form(form, template, datasets)))
-        except ForgeError as exc:
-            self.notify(str(exc), title="Cannot plan", severity="error")
-            return None
+        datasets = dataset_values(self.workspace.datasets, self.workspace.examples)
+        return await self.report_async("plan", lambda: generation_plan(spec_from_form(form, template, datasets)))
 
     # --- steering -------------------------------------------------------------------------------
     def action_pause(self) -> None:
@@ -181,8 +177,7 @@ class JobsScreen(WorkspaceScreen):
             why = "runs in another process" if job.running_elsewhere else f"is {job.status.value}"
             self.notify(f"Job {job.id} {why}; there is nothing to resume.", severity="warning")
             return
-        self.host.start(job.id)
-        self.refresh_jobs()
+        self._start(job.id)
 
     @work(group="dialog")
     async def action_cancel_job(self) -> None:
@@ -205,15 +200,21 @@ class JobsScreen(WorkspaceScreen):
         if not moved:
             self.notify(f"Job {job.id} has no failed items.")
             return
-        self.notify(f"Asking {moved} failed items of job {job.id} again.")
-        self.host.start(job.id)
+        if self._start(job.id):
+            self.notify(f"Asking {moved} failed items of job {job.id} again.")
+
+    def _start(self, job_id: int) -> bool:
+        """Runs the job in the app's host (its end is the app's toast); False if it could not start."""
+
+        def start() -> bool:
+            self.host.start(job_id)
+            return True
+
+        started = self.report("start the job", start)
         self.refresh_jobs()
+        return started is not None
 
     def action_open_examples(self) -> None:
         job = self.selected
-        if job is None or job.dataset_id is None:
-            return
-        dataset = current_dataset(self)
-        if dataset is None or dataset.id != job.dataset_id:
-            self.post_message(SwitchDataset(job.dataset_id))
-        self.app.call_later(self.app.run_action, "show_examples")
+        if job is not None and job.dataset_id is not None:
+            self.post_message(ShowJobExamples(job.dataset_id, job.id))

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from forge_tui.core.desirability import DesirabilityFilter
-from forge_tui.core.example_filter import ExampleFilter, ReviewFilter, SourceFilter
+from forge_tui.core.example_filter import FLAG_MARK, ExampleFilter, ReviewFilter, SourceFilter
 from forge_tui.ui.current import no_dataset
 from forge_tui.ui.widgets.plain import PlainStatic
 
@@ -34,6 +34,8 @@ SOURCE_LABELS = {
     SourceFilter.PLAYGROUND: "playground",
 }
 
+FLAGGED_LABELS = {True: f"language-flagged ({FLAG_MARK})", False: "not language-flagged"}
+
 
 def filter_labels(wanted: ExampleFilter) -> list[str]:
     """The filters in effect, as the status line names them (review, source, then desirability)."""
@@ -44,6 +46,8 @@ def filter_labels(wanted: ExampleFilter) -> list[str]:
         labels.append(SOURCE_LABELS[wanted.source])
     if wanted.desirability is not DesirabilityFilter.ALL:
         labels.append(FILTER_LABELS[wanted.desirability])
+    if wanted.flagged is not None:
+        labels.append(FLAGGED_LABELS[wanted.flagged])
     return labels
 
 
@@ -58,13 +62,14 @@ class StatusKeys:
     clear: str
     cycle_review: str = ""
     cycle_source: str = ""
+    cycle_flag: str = ""
 
     @classmethod
     def bound(cls, key: Callable[[str], str]) -> StatusKeys:
         """Each from `key(action)` (the screen's `key`), the Examples screen's and the app's actions."""
         return cls(
             key("show_datasets"), key("cycle_desirability"), key("delete"), key("undo"), key("clear"),
-            key("cycle_review"), key("cycle_source"),
+            key("cycle_review"), key("cycle_source"), key("cycle_flag"),
         )  # fmt: skip
 
 
@@ -120,6 +125,8 @@ def status_line(view: ExamplesView, keys: StatusKeys) -> str:
             text += f" · {keys.cycle_review}: {REVIEW_LABELS[wanted.review.cycled()]}"
         if keys.cycle_source and (wanted.source is not SourceFilter.ALL or wanted.job_id is not None):
             text += f" · {keys.cycle_source}: {SOURCE_LABELS[wanted.next_source().source]}"
+        if keys.cycle_flag and wanted.flagged is not None:
+            text += f" · {keys.cycle_flag}: any language"
     if view.selected:
         removes = _with_key(keys.delete, "removes them")
         text += f" · {view.selected} selected" + (f" ({removes})" if removes else "")
