@@ -299,3 +299,24 @@ def test_snapshot(
 ) -> None:
     app, run_before = jobs_snapshot(home, fake, monkeypatch, paused)
     assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
+
+
+async def test_the_new_job_dialogs_fit_80x24_with_their_fields_and_buttons(home: Home, fake: FakeOllama) -> None:
+    prepare_backend(home, fake)
+    app = ForgeApp(home)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_jobs(pilot)
+        await pilot.press("n")
+        await wait_for_screen(pilot, NewJobForm)
+        form = pilot.app.screen
+        screen_area = form.region
+        for selector in ("#job-template", "#job-count", "#job-model", "#job-sources", "#plan", "#cancel"):
+            shown = form.query_one(selector).region
+            # The app's shared `.dialog Label { width: 100% }` once pushed every field out of sight.
+            assert shown.width >= 6 and screen_area.contains_region(shown), (selector, shown)
+        await pilot.press("ctrl+s")
+        await wait_for_screen(pilot, PlanPreview)
+        preview = pilot.app.screen
+        for selector in ("#plan-spread", "#yes", "#no"):
+            shown = preview.query_one(selector).region
+            assert shown.width >= 6 and screen_area.contains_region(shown), (selector, shown)

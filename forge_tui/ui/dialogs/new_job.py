@@ -15,6 +15,7 @@ from forge_tui.core.generation import ExampleKind
 from forge_tui.core.templates import TemplateInfo
 from forge_tui.services.generation_jobs import JobForm, default_sources
 from forge_tui.services.jobs import JobPlan
+from forge_tui.ui.keys import key_for
 from forge_tui.ui.shown import shown_cell
 from forge_tui.ui.widgets.plain import PlainLabel, PlainStatic
 
@@ -47,13 +48,6 @@ class NewJobForm(ModalScreen[JobForm | None]):
         Binding("ctrl+s", "plan", "Plan", id="new_job.plan"),
         Binding("escape", "cancel", "Cancel", id="dialog.cancel"),
     ]
-    DEFAULT_CSS = """
-    NewJobForm .dialog { width: 76; }
-    NewJobForm VerticalScroll { height: auto; max-height: 16; }
-    NewJobForm .job-field { height: 3; }
-    NewJobForm .job-field PlainLabel { width: 13; padding: 1 1 0 0; }
-    NewJobForm .job-field Input, NewJobForm .job-field Select { width: 1fr; }
-    """
 
     def __init__(self, templates: list[TemplateInfo], form: JobForm) -> None:
         super().__init__()
@@ -71,6 +65,7 @@ class NewJobForm(ModalScreen[JobForm | None]):
                         value=self._form.template_id if self._has_template() else Select.BLANK,
                         id="job-template",
                         allow_blank=not self._has_template(),
+                        compact=True,
                     )
                 with Horizontal(classes="job-field"):
                     yield PlainLabel("Kind")
@@ -79,14 +74,17 @@ class NewJobForm(ModalScreen[JobForm | None]):
                         value=self._form.kind,
                         id="job-kind",
                         allow_blank=False,
+                        compact=True,
                     )
                 for name, label in TEXT_FIELDS:
                     with Horizontal(classes="job-field"):
                         yield PlainLabel(label)
-                        yield Input(getattr(self._form, name), placeholder=HINTS.get(name, ""), id=f"job-{name}")
+                        yield Input(
+                            getattr(self._form, name), placeholder=HINTS.get(name, ""), id=f"job-{name}", compact=True
+                        )
             with Horizontal(classes="dialog-buttons"):
-                yield Button("Plan", variant="primary", id="plan")
-                yield Button("Cancel", id="cancel")
+                yield Button(f"Plan ({key_for(self, 'plan')})", variant="primary", id="plan", compact=True)
+                yield Button("Cancel", id="cancel", compact=True)
 
     def _has_template(self) -> bool:
         return any(t.id == self._form.template_id for t in self._templates)
@@ -124,11 +122,6 @@ class PlanPreview(ModalScreen[bool]):
         Binding("y", "answer(True)", "Start", id="plan.start"),
         Binding("escape,n", "answer(False)", "Back", id="plan.back"),
     ]
-    DEFAULT_CSS = """
-    PlanPreview .dialog { width: 76; }
-    PlanPreview #plan-spread { height: auto; max-height: 8; }
-    PlanPreview #plan-prompts { height: auto; max-height: 7; }
-    """
 
     def __init__(self, plan: JobPlan) -> None:
         super().__init__()
@@ -144,10 +137,11 @@ class PlanPreview(ModalScreen[bool]):
             with VerticalScroll(id="plan-prompts"):
                 for number, prompt in enumerate(plan.prompts, 1):
                     yield PlainStatic(f"{number}. {' '.join(prompt.split())}", classes="plan-prompt")
-            yield PlainStatic("Nothing is sent until you start.", classes="dim")
+            start, back = key_for(self, "answer(True)"), key_for(self, "answer(False)")
+            yield PlainStatic(f"Nothing is sent until you start ({start}); {back} goes back.", classes="dim")
             with Horizontal(classes="dialog-buttons"):
-                yield Button("Start", variant="primary", id="yes")
-                yield Button("Back", id="no")
+                yield Button(f"Start ({start})", variant="primary", id="yes", compact=True)
+                yield Button("Back", id="no", compact=True)
 
     def on_mount(self) -> None:
         table = self.query_one("#plan-spread", DataTable)
