@@ -149,6 +149,25 @@ def parse_source_entries(entries: list[str]) -> tuple[dict[str, SlotSource], dic
     return sources, refs
 
 
+def with_values_source(text: str, slot: str, values: list[str]) -> str:
+    """`text` (the form's slot sources) with `slot` drawing from `values` in place of its own entry.
+    A value's `|` and `;` would split it, so they become `/` and `,`."""
+    kept = [e.strip() for e in text.split(";") if e.strip() and e.partition("=")[0].strip() != slot]
+    listed = "|".join(" ".join(v.replace("|", "/").replace(";", ",").split()) for v in values)
+    return "; ".join([*kept, f"{slot}=values:{listed}"])
+
+
+def typed_values(text: str, slot: str) -> list[str]:
+    """The values typed for `slot` as `slot=values:a|b` in `text`; none when there are none or the text
+    does not parse."""
+    try:
+        sources, _ = parse_sources(text)
+    except InvalidInput:
+        return []
+    found = sources.get(slot)
+    return list(found.values) if found is not None and found.type is SourceType.VALUES else []
+
+
 def spec_from_form(form: JobForm, template: TemplateInfo, datasets: DatasetValues | None = None) -> GenerationSpec:
     """The spec the form describes, its files and datasets read; InvalidInput names the first field
     that is wrong."""
