@@ -115,7 +115,8 @@ def generate(
             # asked for by name, so nothing to confirm: only the tree is asked of the model
             if tree_out.expanduser().exists():
                 raise InvalidInput(_TREE_EXISTS.format(path=clip(str(tree_out))))
-            tree = _expand(workspace, backend, model or backend.generation_model or "", topic, subtopics, depth, language)
+            chosen_model = model or backend.generation_model or ""
+            tree = _expand(workspace, backend, chosen_model, topic, subtopics, depth, language)
             _write_tree(tree_out, tree)
             if as_json:
                 echo(json.dumps({"event": "tree", "path": str(tree_out), "leaves": len(tree.leaves())}))

@@ -51,9 +51,9 @@ async def test_the_edited_trees_leaves_become_the_topic_slots_values(fake: FakeO
         assert dialog.query_one("#tree-topic", Input).value == "ocean science"  # the typed topic
         dialog.query_one("#tree-k", Input).value = "3"
         await pilot.press("ctrl+g")
-        await wait_until(pilot, lambda: dialog.tree.text.startswith("- ocean science\n"))
-        assert len(dialog.tree.text.splitlines()) == 4 and fake.requests[0]["model"] == "llama3.2"
-        dialog.tree.text = "- ocean science\n  - tides\n    - spring tides\n  - reefs; atolls\n"
+        await wait_until(pilot, lambda: dialog.tree_area.text.startswith("- ocean science\n"))
+        assert len(dialog.tree_area.text.splitlines()) == 4 and fake.requests[0]["model"] == "llama3.2"
+        dialog.tree_area.text = "- ocean science\n  - tides\n    - spring tides\n  - reefs; atolls\n"
         await pilot.press("ctrl+s")
         await wait_for_screen(pilot, NewJobForm)
         sources = app.form.query_one("#job-sources", Input).value
@@ -68,7 +68,7 @@ async def test_cancel_keeps_the_form_and_no_leaves_is_refused(fake: FakeOllama) 
         await pilot.press("ctrl+s")  # nothing expanded yet: the dialog stays, saying why
         await pilot.pause()
         assert pilot.app.screen is dialog
-        dialog.tree.text = "- mine\n"
+        dialog.tree_area.text = "- mine\n"
         await pilot.press("escape")
         await wait_for_screen(pilot, NewJobForm)
         assert app.form.query_one("#job-sources", Input).value == "topic=weighted"

@@ -38,7 +38,7 @@ TEXT_FIELDS = (
 HINTS = {
     "language": "en, zh-TW, a language by name, or empty",
     "seed": "empty: a random seed",
-    "sources": "slot=weighted; slot=file:PATH; a+b=combinations",
+    "sources": "slot=weighted; slot=file:PATH; slot=tree:PATH; a+b=combinations",
 }
 SPREAD_ROWS = 40  # values shown per slot at most
 

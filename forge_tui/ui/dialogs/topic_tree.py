@@ -102,7 +102,7 @@ class TopicTreeDialog(ModalScreen[list[str] | None]):
         self.query_one("#tree-status", PlainStatic).update(text)
 
     @property
-    def tree(self) -> TextArea:
+    def tree_area(self) -> TextArea:
         return self.query_one("#tree-text", TextArea)
 
     @on(Button.Pressed, "#expand")
@@ -119,7 +119,7 @@ class TopicTreeDialog(ModalScreen[list[str] | None]):
             self._say("")
             self.notify(str(exc), title="Cannot expand", severity="error")
             return
-        self.tree.text = tree_text([root])
+        self.tree_area.text = tree_text([root])
         self._say(f"{len(root.leaves())} leaves: edit the list, then {key_for(self, 'accept')} uses them.")
 
     def _request(self) -> TopicRequest | None:
@@ -138,7 +138,7 @@ class TopicTreeDialog(ModalScreen[list[str] | None]):
 
     @on(Button.Pressed, "#accept")
     def action_accept(self) -> None:
-        found = leaves(parse_tree(self.tree.text))
+        found = leaves(parse_tree(self.tree_area.text))
         if not found:
             self.notify(
                 f"The list holds no topics yet: {key_for(self, 'expand')} expands the seed topic.", severity="warning"

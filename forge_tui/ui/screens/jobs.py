@@ -135,7 +135,8 @@ class JobsScreen(WorkspaceScreen):
             self.notify("There is no template yet: make one on Templates.", title="Cannot plan", severity="warning")
             return
         form = self.report("plan", lambda: self._first_form(templates, dataset.id))
-        while form is not None and (typed := await self.app.push_screen_wait(NewJobForm(templates, form, self._expander()))) is not None:
+        expand = self._expander()
+        while form is not None and (typed := await self.app.push_screen_wait(NewJobForm(templates, form, expand))):
             form = typed  # a refused form opens again as it was typed
             plan = await self._plan(typed, templates)
             if plan is not None and await self.app.push_screen_wait(PlanPreview(plan)):
