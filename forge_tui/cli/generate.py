@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import shlex
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -20,11 +22,13 @@ if TYPE_CHECKING:
     from forge_tui.core.generation import GenerationSpec, SlotSource
     from forge_tui.core.models import DatasetInfo
     from forge_tui.core.templates import TemplateInfo
+    from forge_tui.core.topic_tree import TopicNode
     from forge_tui.services.jobs import JobPlan
     from forge_tui.services.workspace import Workspace
 
 EXIT_USAGE = 2
 SPREAD_SHOWN = 8  # values shown per slot in the plan's table; the rest are summed up
+_TREE_EXISTS = "{path} already exists: name a new file for --tree-out (yours may hold edits)."
 KINDS = "single|multi-turn|preference|pretraining|tool-calling"
 
 
@@ -37,6 +41,15 @@ def generate(
         int | None, typer.Option("--subtopics", min=1, help="Expand --topic into this many subtopics first.")
     ] = None,
     depth: Annotated[int, typer.Option("--depth", min=1, max=2, help="Levels of subtopics (1 or 2).")] = 1,
+    tree_out: Annotated[
+        Path | None,
+        typer.Option(
+            "--tree-out",
+            metavar="PATH",
+            help="Write the expanded topic tree to PATH as an indented list to edit, and stop; "
+            "then use it with --slot topic=tree:PATH.",
+        ),
+    ] = None,
     count: Annotated[int, typer.Option("--count", "-n", help="How many examples to make.")] = 100,
     dataset: Annotated[
         str | None, typer.Option("--dataset", "-d", help="Dataset to fill (default: the current one); made if missing.")
@@ -62,7 +75,7 @@ def generate(
             "--slot",
             metavar="NAME=SOURCE",
             help="Where a slot's values come from: default, weighted, a+b=combinations, file:PATH[#COLUMN], "
-            "dataset:NAME#FIELD or values:a|b|c (repeatable).",
+            "dataset:NAME#FIELD, tree:PATH or values:a|b|c (repeatable).",
         ),
     ] = None,
     example_kind: Annotated[str, typer.Option("--example-kind", metavar=KINDS, help="Kind of example.")] = "single",
@@ -93,9 +106,24 @@ def generate(
             raise InvalidInput("Give either --template NAME or --topic TEXT.")
         if subtopics is not None and topic is None:
             raise InvalidInput("--subtopics expands a --topic.")
+        if tree_out is not None and subtopics is None:
+            raise InvalidInput("--tree-out writes the tree of --topic TEXT --subtopics K.")
         sources, refs = parse_source_entries(slot or [])
         home, workspace, jobs, password = open_jobs(user, password_stdin)
         backend = with_flags(workspace.settings.backend(), kind, url, api_key_env)
+        if tree_out is not None and topic is not None and subtopics is not None:
+            # asked for by name, so nothing to confirm: only the tree is asked of the model
+            if tree_out.expanduser().exists():
+                raise InvalidInput(_TREE_EXISTS.format(path=clip(str(tree_out))))
+            chosen_model = model or backend.generation_model or ""
+            tree = _expand(workspace, backend, chosen_model, topic, subtopics, depth, language)
+            _write_tree(tree_out, tree)
+            if as_json:
+                echo(json.dumps({"event": "tree", "path": str(tree_out), "leaves": len(tree.leaves())}))
+            else:
+                use = f"--topic {shlex.quote(tree.topic)} --slot topic=tree:{shlex.quote(str(tree_out))}"
+                echo(f"Topic tree with {len(tree.leaves())} leaves written to {tree_out}: edit it, then run {use}.")
+            return
         target, made = _dataset(workspace, dataset)
         form = JobForm(
             template_id=None,
@@ -176,19 +204,43 @@ def _topics(
     """The topic, or the leaves of the tree the model expands it into."""
     if subtopics is None:
         return [" ".join(topic.split())]
+    return _expand(workspace, backend, model, topic, subtopics, depth, language).leaves()
+
+
+def _expand(
+    workspace: Workspace,
+    backend: BackendSettings,
+    model: str,
+    topic: str,
+    subtopics: int,
+    depth: int,
+    language: str | None,
+) -> TopicNode:
     from forge_tui.services.backends import BackendService
     from forge_tui.services.topics import expand_topic
 
     if not model:
         raise InvalidInput("No generation model chosen: pick one in Settings or pass --model.")
 
-    async def expand() -> list[str]:
+    async def expand() -> TopicNode:
         remember = workspace.settings.remember_structured_output
         async with BackendService(backend, remember=remember) as service:
-            tree = await expand_topic(service, model, topic, subtopics, depth, language=language)
-        return tree.leaves()
+            return await expand_topic(service, model, topic, subtopics, depth, language=language)
 
     return asyncio.run(expand())
+
+
+def _write_tree(path: Path, tree: TopicNode) -> None:
+    """The tree as an indented list in a new file: one already there may hold the user's edits."""
+    from forge_tui.core.topic_tree import tree_text
+
+    try:
+        with path.expanduser().open("x", encoding="utf-8") as f:
+            f.write(tree_text([tree]))
+    except FileExistsError:
+        raise InvalidInput(_TREE_EXISTS.format(path=clip(str(path)))) from None
+    except OSError as exc:
+        raise InvalidInput(f"Cannot write {clip(str(path))}: {clip(exc.strerror or str(exc))}.") from None
 
 
 def _values(values: list[str]) -> SlotSource:

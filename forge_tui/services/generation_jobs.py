@@ -4,7 +4,8 @@ that makes each item.
 
 Slot sources, `;`-separated in the form and one per `--slot` on the command line:
 `slot=default`, `slot=weighted`, `a+b=combinations`, `slot=file:PATH[#COLUMN]`,
-`slot=dataset:NAME#FIELD` and `slot=values:a|b|c`.
+`slot=dataset:NAME#FIELD`, `slot=tree:PATH` (the leaves of a topic tree written as an indented
+list) and `slot=values:a|b|c`.
 """
 
 from __future__ import annotations
@@ -31,7 +32,8 @@ from forge_tui.core.generation import (
 )
 from forge_tui.core.prompt_render import render_prompts
 from forge_tui.core.templates import TemplateError, TemplateInfo
-from forge_tui.services import job_kinds
+from forge_tui.core.topic_tree import leaves, parse_tree, topic_source
+from forge_tui.services import job_kinds, readable_files
 from forge_tui.services.backends import BackendService
 from forge_tui.services.generation import generate_item
 from forge_tui.services.jobs import ItemInputs, JobPlan, Recipe
@@ -43,7 +45,9 @@ if TYPE_CHECKING:
 
 GENERATE = "generate"
 PREVIEW_PROMPTS = 5
-SOURCE_GRAMMAR = "slot=default, weighted, combinations, file:PATH[#COLUMN], dataset:NAME#FIELD or values:a|b|c"
+SOURCE_GRAMMAR = (
+    "slot=default, weighted, combinations, file:PATH[#COLUMN], dataset:NAME#FIELD, tree:PATH or values:a|b|c"
+)
 
 # (dataset name, field) -> that field's values in the dataset
 DatasetValues = Callable[[str, str], SlotValues]
@@ -81,9 +85,10 @@ class JobForm:
 
 @dataclass(frozen=True)
 class ValuesRef:
-    """A slot's values still to be read: a file (with a column or field) or a dataset's field."""
+    """A slot's values still to be read: a file (with a column or field), a topic tree's file or a
+    dataset's field."""
 
-    origin: str  # "file" or "dataset"
+    origin: str  # "file", "tree" or "dataset"
     where: str  # the path or the dataset's name
     column: str | None
 
@@ -137,9 +142,30 @@ def parse_source_entries(entries: list[str]) -> tuple[dict[str, SlotSource], dic
             if not where or (prefix == "dataset" and not column):
                 raise refused
             refs[slots[0]] = ValuesRef(prefix, where, column or None)
+        elif colon and prefix == "tree" and rest.strip():
+            refs[slots[0]] = ValuesRef(prefix, rest.strip(), None)
         else:
             raise refused
     return sources, refs
+
+
+def with_values_source(text: str, slot: str, values: list[str]) -> str:
+    """`text` (the form's slot sources) with `slot` drawing from `values` in place of its own entry.
+    A value's `|` and `;` would split it, so they become `/` and `,`."""
+    kept = [e.strip() for e in text.split(";") if e.strip() and e.partition("=")[0].strip() != slot]
+    listed = "|".join(" ".join(v.replace("|", "/").replace(";", ",").split()) for v in values)
+    return "; ".join([*kept, f"{slot}=values:{listed}"])
+
+
+def typed_values(text: str, slot: str) -> list[str]:
+    """The values typed for `slot` as `slot=values:a|b` in `text`; none when there are none or the text
+    does not parse."""
+    try:
+        sources, _ = parse_sources(text)
+    except InvalidInput:
+        return []
+    found = sources.get(slot)
+    return list(found.values) if found is not None and found.type is SourceType.VALUES else []
 
 
 def spec_from_form(form: JobForm, template: TemplateInfo, datasets: DatasetValues | None = None) -> GenerationSpec:
@@ -208,12 +234,23 @@ def with_values(
             if datasets is None:
                 raise InvalidInput("Slot values from a dataset cannot be read here.")
             found = datasets(ref.where, ref.column or slot)
+        elif ref.origin == "tree":
+            sources[slot] = tree_values(Path(ref.where).expanduser())
+            continue
         else:
             path = Path(ref.where).expanduser()
             column = ref.column or (None if path.suffix in (".txt", ".text") else slot)
             found = values_from_file(path, column)
         sources[slot] = found.source()
     return spec.model_copy(update={"sources": sources})
+
+
+def tree_values(path: Path) -> SlotSource:
+    """The leaves of the topic tree in `path` (an indented list, one topic a line) as a slot's values."""
+    roots = parse_tree(readable_files.read_text(path))
+    if not leaves(roots):
+        raise InvalidInput(f"{clip(path.name)} holds no topics: write one topic a line, subtopics indented.")
+    return topic_source(roots)
 
 
 def generation_plan(spec: GenerationSpec) -> JobPlan:

@@ -105,3 +105,38 @@ def test_a_bad_slot_is_one_sentence_and_exit_2(
     assert said in ran.output and "Traceback" not in ran.output
     assert len([line for line in ran.output.splitlines() if line.startswith("forge-tui:")]) == 1
     assert fake.requests == []
+
+
+def test_tree_out_writes_the_editable_tree_and_the_edited_leaves_plan_the_job(
+    alice: Cli, workspace_of: Workspace, fake: FakeOllama, tmp_path: Path
+) -> None:
+    tree = tmp_path / "ocean tree.txt"
+    args = generate(alice, fake, "--topic", "ocean science", "--subtopics", "3", "--tree-out", str(tree))
+    ran = alice(*args, input=STDIN)  # no --yes, no terminal: asking for the tree is the consent
+    assert ran.exit_code == 0, ran.output
+    assert f"--slot topic=tree:'{tree}'" in ran.output
+    lines = tree.read_text(encoding="utf-8").splitlines()
+    assert lines[0] == "- ocean science" and len(lines) == 4
+    assert all(line.startswith("  - ") for line in lines[1:])
+    assert len(fake.requests) == 1  # only the tree: nothing planned, no job
+    assert JobService(workspace_of.home, workspace_of.unlocked).list() == []
+
+    tree.write_text("- ocean science\n  - tides\n    - spring tides\n  - reefs\n", encoding="utf-8")
+    args = generate(alice, fake, "--topic", "ocean science", "--count", "4", "--dataset", "Ocean", "--seed", "1")
+    ran = alice(*args, "--slot", f"topic=tree:{tree}", "--yes", "--json", input=STDIN)
+    assert ran.exit_code == 0, ran.output
+    plan = json.loads(ran.output.splitlines()[0])
+    assert plan["spread"]["topic"] == {"spring tides": 2, "reefs": 2}
+
+
+def test_tree_out_never_overwrites_a_file_and_asks_nothing(
+    alice: Cli, workspace_of: Workspace, fake: FakeOllama, tmp_path: Path
+) -> None:
+    tree = tmp_path / "tree.txt"
+    tree.write_text("- my edits\n", encoding="utf-8")
+    args = generate(alice, fake, "--topic", "ocean", "--subtopics", "3", "--tree-out", str(tree))
+    ran = alice(*args, input=STDIN)
+    assert ran.exit_code == 2 and "already exists" in ran.output and "Traceback" not in ran.output
+    assert tree.read_text(encoding="utf-8") == "- my edits\n" and fake.requests == []
+    ran = alice(*generate(alice, fake, "--topic", "ocean", "--tree-out", str(tmp_path / "t2.txt")), input=STDIN)
+    assert ran.exit_code == 2 and "--tree-out writes the tree of --topic TEXT --subtopics K" in ran.output

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, DataTable, Input, Select
 
+from forge_tui.core.bounded_text import clip
 from forge_tui.core.generation import ExampleKind
 from forge_tui.core.templates import TemplateInfo
-from forge_tui.services.generation_jobs import JobForm, default_sources
+from forge_tui.services.generation_jobs import JobForm, default_sources, typed_values, with_values_source
 from forge_tui.services.jobs import JobPlan
+from forge_tui.ui.dialogs.topic_tree import Expand, TopicTreeDialog
 from forge_tui.ui.keys import key_for
 from forge_tui.ui.shown import shown_cell
 from forge_tui.ui.widgets.plain import PlainLabel, PlainStatic
@@ -36,7 +38,7 @@ TEXT_FIELDS = (
 HINTS = {
     "language": "en, zh-TW, a language by name, or empty",
     "seed": "empty: a random seed",
-    "sources": "slot=weighted; slot=file:PATH; a+b=combinations",
+    "sources": "slot=weighted; slot=file:PATH; slot=tree:PATH; a+b=combinations",
 }
 SPREAD_ROWS = 40  # values shown per slot at most
 
@@ -46,13 +48,15 @@ class NewJobForm(ModalScreen[JobForm | None]):
 
     BINDINGS = [
         Binding("ctrl+s", "plan", "Plan", id="new_job.plan"),
+        Binding("ctrl+t", "expand_topics", "Expand topics", id="new_job.expand_topics"),
         Binding("escape", "cancel", "Cancel", id="dialog.cancel"),
     ]
 
-    def __init__(self, templates: list[TemplateInfo], form: JobForm) -> None:
+    def __init__(self, templates: list[TemplateInfo], form: JobForm, expand: Expand | None = None) -> None:
         super().__init__()
         self._templates = templates
         self._form = form
+        self._expand = expand
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
@@ -82,9 +86,16 @@ class NewJobForm(ModalScreen[JobForm | None]):
                         yield Input(
                             getattr(self._form, name), placeholder=HINTS.get(name, ""), id=f"job-{name}", compact=True
                         )
+            if self._expand is not None:
+                yield PlainStatic("", id="job-topics-hint", classes="dim")
             with Horizontal(classes="dialog-buttons"):
                 yield Button(f"Plan ({key_for(self, 'plan')})", variant="primary", id="plan", compact=True)
                 yield Button("Cancel", id="cancel", compact=True)
+
+    def on_mount(self) -> None:
+        if self._expand is not None:
+            hint = f"{key_for(self, 'expand_topics')} expands a topic into a tree whose leaves fill a slot."
+            self.query_one("#job-topics-hint", PlainStatic).update(hint)
 
     def _has_template(self) -> bool:
         return any(t.id == self._form.template_id for t in self._templates)
@@ -104,6 +115,31 @@ class NewJobForm(ModalScreen[JobForm | None]):
         for name, value in values.items():
             setattr(typed, name, value)
         return typed
+
+    @work(exclusive=True, group="topics")
+    async def action_expand_topics(self) -> None:
+        """The topic tree dialog for the template's topic slot (else its first slot); its leaves become
+        that slot's values, and a cancel leaves the form as it was."""
+        typed = self.typed()
+        template = next((t for t in self._templates if t.id == typed.template_id), None)
+        if self._expand is None or template is None:
+            self.notify("Choose a template for the job first.", severity="warning")
+            return
+        used = template.used_slots()
+        slot = "topic" if "topic" in used else next((s.name for s in template.slots if s.name in used), None)
+        if slot is None:
+            self.notify(f"Template '{clip(template.name)}' has no slot for topics.", severity="warning")
+            return
+        typed_topics = typed_values(typed.sources, slot)
+        default = next((s.default for s in template.slots if s.name == slot), "")
+        seed = typed_topics[0] if len(typed_topics) == 1 else default
+        language = typed.language.strip() or None
+        dialog = TopicTreeDialog(self._expand, typed.model.strip(), seed, slot, language)
+        found = await self.app.push_screen_wait(dialog)
+        if found:
+            sources = self.query_one("#job-sources", Input)
+            sources.value = with_values_source(sources.value, slot, found)
+            self.notify(f"Slot {slot} draws from {len(found)} topics of the tree.")
 
     @on(Input.Submitted)
     @on(Button.Pressed, "#plan")

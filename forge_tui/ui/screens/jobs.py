@@ -28,6 +28,7 @@ from forge_tui.services.workspace import Workspace
 from forge_tui.ui.current import current_dataset, no_dataset
 from forge_tui.ui.dialogs.common import Confirm
 from forge_tui.ui.dialogs.new_job import NewJobForm, PlanPreview
+from forge_tui.ui.dialogs.topic_tree import Expand, topic_expander
 from forge_tui.ui.messages import ShowJobExamples
 from forge_tui.ui.screens.base import WorkspaceScreen
 from forge_tui.ui.widgets.footer import ForgeFooter
@@ -134,7 +135,8 @@ class JobsScreen(WorkspaceScreen):
             self.notify("There is no template yet: make one on Templates.", title="Cannot plan", severity="warning")
             return
         form = self.report("plan", lambda: self._first_form(templates, dataset.id))
-        while form is not None and (typed := await self.app.push_screen_wait(NewJobForm(templates, form))) is not None:
+        expand = self._expander()
+        while form is not None and (typed := await self.app.push_screen_wait(NewJobForm(templates, form, expand))):
             form = typed  # a refused form opens again as it was typed
             plan = await self._plan(typed, templates)
             if plan is not None and await self.app.push_screen_wait(PlanPreview(plan)):
@@ -142,6 +144,10 @@ class JobsScreen(WorkspaceScreen):
                 if created is not None and self._start(created.id):
                     self.notify(f"Job {created.id} started: {created.total} items.")
                 return
+
+    def _expander(self) -> Expand:
+        settings = self.workspace.settings
+        return topic_expander(settings.backend, settings.remember_structured_output)
 
     def _first_form(self, templates: list[TemplateInfo], dataset_id: int) -> JobForm:
         last = self._last_template()
