@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from textual.geometry import Region
 from textual.pilot import Pilot
 from textual.widgets import Input, Static
 
@@ -25,6 +26,7 @@ from forge_tui.ui.app import ForgeApp
 from forge_tui.ui.dialogs.common import Confirm
 from forge_tui.ui.dialogs.help import HelpScreen
 from forge_tui.ui.dialogs.new_job import NewJobForm, PlanPreview
+from forge_tui.ui.dialogs.topic_tree import TopicTreeDialog
 from forge_tui.ui.screens.datasets import DatasetsScreen
 from forge_tui.ui.screens.examples import ExamplesScreen
 from forge_tui.ui.screens.jobs import JobsScreen
@@ -301,6 +303,12 @@ def test_snapshot(
     assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
 
 
+def inside(pilot: Pilot[None], shown: Region) -> bool:
+    """Drawn inside the dialog's box (which is clipped to the screen), not cut off below it."""
+    box = pilot.app.screen.query_one(".dialog").scrollable_content_region
+    return pilot.app.screen.region.contains_region(box) and box.contains_region(shown)
+
+
 async def test_the_new_job_dialogs_fit_80x24_with_their_fields_and_buttons(home: Home, fake: FakeOllama) -> None:
     prepare_backend(home, fake)
     app = ForgeApp(home)
@@ -309,14 +317,21 @@ async def test_the_new_job_dialogs_fit_80x24_with_their_fields_and_buttons(home:
         await pilot.press("n")
         await wait_for_screen(pilot, NewJobForm)
         form = pilot.app.screen
-        screen_area = form.region
         for selector in ("#job-template", "#job-count", "#job-model", "#job-sources", "#plan", "#cancel"):
             shown = form.query_one(selector).region
             # The app's shared `.dialog Label { width: 100% }` once pushed every field out of sight.
-            assert shown.width >= 6 and screen_area.contains_region(shown), (selector, shown)
+            assert shown.width >= 6 and inside(pilot, shown), (selector, shown)
+        await pilot.press("ctrl+t")
+        await wait_for_screen(pilot, TopicTreeDialog)
+        tree = pilot.app.screen
+        for selector in ("#tree-topic", "#tree-k", "#tree-depth", "#tree-text", "#expand", "#accept", "#cancel"):
+            shown = tree.query_one(selector).region
+            assert shown.width >= 6 and inside(pilot, shown), (selector, shown)
+        await pilot.press("escape")
+        await wait_for_screen(pilot, NewJobForm)
         await pilot.press("ctrl+s")
         await wait_for_screen(pilot, PlanPreview)
         preview = pilot.app.screen
         for selector in ("#plan-spread", "#yes", "#no"):
             shown = preview.query_one(selector).region
-            assert shown.width >= 6 and screen_area.contains_region(shown), (selector, shown)
+            assert shown.width >= 6 and inside(pilot, shown), (selector, shown)

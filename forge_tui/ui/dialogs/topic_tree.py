@@ -58,13 +58,6 @@ class TopicTreeDialog(ModalScreen[list[str] | None]):
         Binding("ctrl+s", "accept", "Use leaves", id="topic_tree.accept"),
         Binding("escape", "cancel", "Cancel", id="dialog.cancel"),
     ]
-    DEFAULT_CSS = """
-    TopicTreeDialog .dialog { width: 76; }
-    TopicTreeDialog .tree-field { height: 3; }
-    TopicTreeDialog .tree-field PlainLabel { width: 13; padding: 1 1 0 0; }
-    TopicTreeDialog .tree-field Input { width: 1fr; }
-    TopicTreeDialog #tree-text { height: 10; }
-    """
 
     def __init__(self, expand: Expand, model: str, topic: str, slot: str, language: str | None) -> None:
         super().__init__()
@@ -84,13 +77,13 @@ class TopicTreeDialog(ModalScreen[list[str] | None]):
             ):
                 with Horizontal(classes="tree-field"):
                     yield PlainLabel(label)
-                    yield Input(value, id=f"tree-{name}")
+                    yield Input(value, id=f"tree-{name}", compact=True)
             yield TextArea("", id="tree-text", soft_wrap=False)
             yield PlainStatic("", id="tree-status", classes="dim")
             with Horizontal(classes="dialog-buttons"):
-                yield Button("Expand", id="expand")
-                yield Button("Use leaves", variant="primary", id="accept")
-                yield Button("Cancel", id="cancel")
+                yield Button("Expand", id="expand", compact=True)
+                yield Button("Use leaves", variant="primary", id="accept", compact=True)
+                yield Button("Cancel", id="cancel", compact=True)
 
     def on_mount(self) -> None:
         self._say(
