@@ -33,6 +33,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from latency_probe import Probe, percentile  # noqa: E402
 from textual import events  # noqa: E402
 from textual.pilot import Pilot  # noqa: E402
 from textual.widgets import Input  # noqa: E402
@@ -48,36 +49,6 @@ from forge_tui.ui.widgets.audition_card import AuditionCard  # noqa: E402
 
 PASSWORD = "bench password"
 PROBE_INTERVAL = 0.005
-
-
-class Probe:
-    """Sleeps PROBE_INTERVAL at a time on the running loop and keeps how late each wake-up was (s)."""
-
-    def __init__(self) -> None:
-        self.late: list[float] = []
-        self._task: asyncio.Task[None] | None = None
-
-    def start(self) -> None:
-        self.late = []
-        self._task = asyncio.get_running_loop().create_task(self._run())
-
-    async def _run(self) -> None:
-        loop = asyncio.get_running_loop()
-        while True:
-            asked = loop.time() + PROBE_INTERVAL
-            await asyncio.sleep(PROBE_INTERVAL)
-            self.late.append(max(0.0, loop.time() - asked))
-
-    async def stop(self) -> list[float]:
-        assert self._task is not None
-        self._task.cancel()
-        await asyncio.gather(self._task, return_exceptions=True)
-        return self.late
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
 def describe(name: str, late: list[float]) -> str:
@@ -120,7 +91,7 @@ async def one_round(home: Home, cards: int, idle_seconds: float) -> dict[str, li
         screen.query_one("#paraphrase-model", Input).value = ""
         await pilot.pause(0.5)
 
-        probe = Probe()
+        probe = Probe(PROBE_INTERVAL)
         probe.start()
         await asyncio.sleep(idle_seconds)
         result["idle"] = await probe.stop()

@@ -41,6 +41,7 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from latency_probe import Probe, percentile  # noqa: E402
 from textual.pilot import Pilot  # noqa: E402
 
 from forge_tui.core.backend_settings import BackendSettings  # noqa: E402
@@ -146,36 +147,6 @@ async def app(base_url: str, items: int, in_flight: int, workspace: Workspace) -
     return planned, wall, before, after
 
 
-class Probe:
-    """Sleeps PROBE_INTERVAL at a time on the running loop and keeps how late each wake-up was (s)."""
-
-    def __init__(self) -> None:
-        self.late: list[float] = []
-        self._task: asyncio.Task[None] | None = None
-
-    def start(self) -> None:
-        self.late = []
-        self._task = asyncio.get_running_loop().create_task(self._run())
-
-    async def _run(self) -> None:
-        loop = asyncio.get_running_loop()
-        while True:
-            asked = loop.time() + PROBE_INTERVAL
-            await asyncio.sleep(PROBE_INTERVAL)
-            self.late.append(max(0.0, loop.time() - asked))
-
-    async def stop(self) -> list[float]:
-        assert self._task is not None
-        self._task.cancel()
-        await asyncio.gather(self._task, return_exceptions=True)
-        return self.late
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
-
-
 async def until(pilot: Pilot[None], condition: Callable[[], object], timeout: float = 600) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
@@ -210,7 +181,7 @@ async def ui(home: Home, items: int) -> tuple[list[float], list[float], float]:
         job = await asyncio.to_thread(host.jobs.create, generation_plan(spec))
         await pilot.pause(1.5)  # the Jobs screen shows the planned job
 
-        probe = Probe()
+        probe = Probe(PROBE_INTERVAL)
         probe.start()
         await asyncio.sleep(2.0)
         idle = await probe.stop()

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from forge_tui.cli.backend_options import ApiKeyEnvOpt, KindOpt, UrlOpt, with_flags
+from forge_tui.cli.backend_options import NO_FLAGS, BackendFlags, backend_options
 from forge_tui.cli.common import (
     JsonOpt,
     PasswordStdin,
@@ -73,6 +73,7 @@ def _print_text(session: AuditionSession) -> None:
             echo(f"✗ {card.error}")
 
 
+@backend_options
 def audition(
     template: Annotated[str, typer.Option("--template", "-t", help="Template name.")],
     slot: Annotated[
@@ -101,9 +102,7 @@ def audition(
     add_to: Annotated[
         str | None, typer.Option("--add-to", metavar="DATASET", help="Store every successful card there.")
     ] = None,
-    kind: KindOpt = None,
-    url: UrlOpt = None,
-    api_key_env: ApiKeyEnvOpt = None,
+    flags: BackendFlags = NO_FLAGS,
     user: UserOpt = None,
     password_stdin: PasswordStdin = False,
     as_json: JsonOpt = False,
@@ -119,7 +118,7 @@ def audition(
         home = open_home()
         workspace = unlock_workspace(home, user, password_stdin)  # templates are sealed
         dataset = workspace.datasets.get(add_to) if add_to else None
-        settings = with_flags(workspace.settings.backend(), kind, url, api_key_env)
+        settings = flags.over(workspace.settings.backend())
         if answer_time_limit is not None:
             settings = settings.model_copy(update={"answer_time_limit": answer_time_limit})
         spec = BatchSpec(

@@ -3,9 +3,13 @@ one function that turns the account's Settings and those flags into the backend 
 
 from __future__ import annotations
 
+import functools
+import inspect
 import os
 import re
-from typing import TYPE_CHECKING, Annotated
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -30,6 +34,58 @@ ApiKeyEnvOpt = Annotated[
         help="Environment variable that holds the server's API key (default: Settings).",
     ),
 ]
+
+
+@dataclass(frozen=True)
+class BackendFlags:
+    """`--kind`, `--url` and `--api-key-env` as given on the command line (None: not given)."""
+
+    kind: str | None = None
+    url: str | None = None
+    api_key_env: str | None = None
+
+    def over(self, settings: BackendSettings) -> BackendSettings:
+        """`settings` with these flags put over them (see with_flags)."""
+        return with_flags(settings, self.kind, self.url, self.api_key_env)
+
+    def argv(self) -> list[str]:
+        """The flags again as command-line words, for a process that runs the command anew."""
+        words: list[str] = []
+        for option, value in (("--kind", self.kind), ("--url", self.url), ("--api-key-env", self.api_key_env)):
+            if value is not None:
+                words += [option, value]
+        return words
+
+
+NO_FLAGS = BackendFlags()
+
+_FLAG_PARAMETERS = tuple(
+    inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=annotation)
+    for name, annotation in (("kind", KindOpt), ("url", UrlOpt), ("api_key_env", ApiKeyEnvOpt))
+)
+
+
+def backend_options(command: Callable[..., None]) -> Callable[..., None]:
+    """Gives `command` the options --kind, --url and --api-key-env in place of its parameter
+    `flags: BackendFlags`, so that each command does not declare the three again. Put it below
+    `@app.command()`: typer reads the signature this returns."""
+    signature = inspect.signature(command, eval_str=True)
+    parameters: list[inspect.Parameter] = []
+    for parameter in signature.parameters.values():
+        if parameter.name == "flags":
+            parameters += _FLAG_PARAMETERS
+        else:
+            parameters.append(parameter.replace(kind=inspect.Parameter.KEYWORD_ONLY))
+
+    @functools.wraps(command)
+    def run(**options: Any) -> None:
+        flags = BackendFlags(options.pop("kind"), options.pop("url"), options.pop("api_key_env"))
+        command(**options, flags=flags)
+
+    run.__signature__ = signature.replace(parameters=parameters)  # type: ignore[attr-defined]
+    run.__annotations__ = {parameter.name: parameter.annotation for parameter in parameters}
+    return run
+
 
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 

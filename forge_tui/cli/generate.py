@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from forge_tui.cli.backend_options import ApiKeyEnvOpt, KindOpt, UrlOpt, with_flags
+from forge_tui.cli.backend_options import NO_FLAGS, BackendFlags, backend_options
 from forge_tui.cli.common import JsonOpt, PasswordStdin, UserOpt, echo, errors, fail
-from forge_tui.cli.jobs import DetachOpt, backend_flags, detach, finish, open_jobs, run_in_foreground
+from forge_tui.cli.jobs import DetachOpt, detach, finish, open_jobs, run_in_foreground
 from forge_tui.core.bounded_text import clip
 from forge_tui.core.errors import InvalidInput
 
@@ -32,6 +32,7 @@ _TREE_EXISTS = "{path} already exists: name a new file for --tree-out (yours may
 KINDS = "single|multi-turn|preference|pretraining|tool-calling"
 
 
+@backend_options
 def generate(
     template: Annotated[str | None, typer.Option("--template", "-t", help="Template to fill (name or id).")] = None,
     topic: Annotated[
@@ -85,9 +86,7 @@ def generate(
     ] = None,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Start without asking.")] = False,
     detached: DetachOpt = False,
-    kind: KindOpt = None,
-    url: UrlOpt = None,
-    api_key_env: ApiKeyEnvOpt = None,
+    flags: BackendFlags = NO_FLAGS,
     user: UserOpt = None,
     password_stdin: PasswordStdin = False,
     as_json: JsonOpt = False,
@@ -110,7 +109,7 @@ def generate(
             raise InvalidInput("--tree-out writes the tree of --topic TEXT --subtopics K.")
         sources, refs = parse_source_entries(slot or [])
         home, workspace, jobs, password = open_jobs(user, password_stdin)
-        backend = with_flags(workspace.settings.backend(), kind, url, api_key_env)
+        backend = flags.over(workspace.settings.backend())
         if tree_out is not None and topic is not None and subtopics is not None:
             # asked for by name, so nothing to confirm: only the tree is asked of the model
             if tree_out.expanduser().exists():
@@ -161,7 +160,7 @@ def generate(
                 echo(f"Dataset '{clip(target.name)}' made.")
         job = jobs.create(plan)
         if detached:
-            pid = detach(home, workspace.user.username, password, job.id, backend_flags(kind, url, api_key_env))
+            pid = detach(home, workspace.user.username, password, job.id, flags.argv())
             if as_json:
                 echo(json.dumps({"event": "detached", "id": job.id, "pid": pid}))
             else:

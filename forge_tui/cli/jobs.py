@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from forge_tui.cli.backend_options import ApiKeyEnvOpt, KindOpt, UrlOpt, with_flags
+from forge_tui.cli.backend_options import NO_FLAGS, BackendFlags, backend_options
 from forge_tui.cli.common import (
     JsonOpt,
     PasswordStdin,
@@ -104,14 +104,6 @@ def open_jobs(user: str | None, password_stdin: bool) -> tuple[Home, Workspace, 
     name, password = ask_password(accounts, user, password_stdin)
     workspace = Workspace.open(home, accounts.unlock(name, password))
     return home, workspace, JobService(home, workspace.unlocked), password
-
-
-def backend_flags(kind: str | None, url: str | None, api_key_env: str | None) -> list[str]:
-    flags: list[str] = []
-    for option, value in (("--kind", kind), ("--url", url), ("--api-key-env", api_key_env)):
-        if value is not None:
-            flags += [option, value]
-    return flags
 
 
 def detach(home: Home, username: str, password: str, job_id: int, flags: list[str]) -> int:
@@ -269,12 +261,11 @@ def jobs_retry_failed(
 
 
 @jobs_app.command("resume")
+@backend_options
 def jobs_resume(
     job_id: JobIdArg,
     detached: DetachOpt = False,
-    kind: KindOpt = None,
-    url: UrlOpt = None,
-    api_key_env: ApiKeyEnvOpt = None,
+    flags: BackendFlags = NO_FLAGS,
     user: UserOpt = None,
     password_stdin: PasswordStdin = False,
     as_json: JsonOpt = False,
@@ -288,12 +279,12 @@ def jobs_resume(
         home, workspace, jobs, password = open_jobs(user, password_stdin)
         job = jobs.get(job_id)
         if detached:
-            pid = detach(home, workspace.user.username, password, job.id, backend_flags(kind, url, api_key_env))
+            pid = detach(home, workspace.user.username, password, job.id, flags.argv())
             if as_json:
                 echo(json.dumps({"id": job.id, "pid": pid}))
             else:
                 echo(f"Job {job.id} runs in process {pid}; `forge-tui jobs show {job.id}` follows it.")
             return
-        settings = with_flags(workspace.settings.backend(), kind, url, api_key_env)
+        settings = flags.over(workspace.settings.backend())
         final = run_in_foreground(jobs, job, settings, as_json, workspace)
     finish(final, as_json)

@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from forge_tui.core.models import Example, ExampleSource, ReviewState
-from forge_tui.services.accounts import AccountService
-from forge_tui.services.home import open_home
 from forge_tui.services.jobs import JobService
 from forge_tui.services.workspace import Workspace
 from tests.cli.conftest import Cli
@@ -19,15 +16,6 @@ from tests.passwords import PASSWORD
 
 STDIN = PASSWORD + "\n"
 MODEL = "llama3.2:latest"
-
-
-@pytest.fixture
-def workspace_of(alice: Cli, fast_home_dir: Path) -> Iterator[Workspace]:
-    home = open_home(fast_home_dir)
-    try:
-        yield Workspace.open(home, AccountService(home).unlock("alice", PASSWORD))
-    finally:
-        home.close()
 
 
 def generate(cli: Cli, fake: FakeOllama, *args: str) -> list[str]:

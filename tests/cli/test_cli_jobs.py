@@ -5,14 +5,11 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from forge_tui.core.jobs import JobState
-from forge_tui.services.accounts import AccountService
-from forge_tui.services.home import open_home
 from forge_tui.services.job_kinds import register
 from forge_tui.services.jobs import JobService
 from forge_tui.services.workspace import Workspace
@@ -28,15 +25,6 @@ STDIN = PASSWORD + "\n"
 @pytest.fixture(autouse=True)
 def echo_recipe() -> None:
     register(KIND, RECIPE)
-
-
-@pytest.fixture
-def workspace_of(alice: Cli, fast_home_dir: Path) -> Iterator[Workspace]:
-    home = open_home(fast_home_dir)
-    try:
-        yield Workspace.open(home, AccountService(home).unlock("alice", PASSWORD))
-    finally:
-        home.close()
 
 
 def new_job(workspace: Workspace, count: int, model: str = "llama3.2:latest") -> int:

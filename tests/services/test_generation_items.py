@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 
 from forge_tui.core.backend_settings import BackendSettings
-from forge_tui.core.chat import ToolDef
 from forge_tui.core.generation import ExampleKind, GenerationSpec, ItemFailed, PlannedItem, plan_items
 from forge_tui.core.models import ExampleSource, ReviewState
 from forge_tui.core.templates import SlotDef, TemplateInfo
@@ -18,6 +17,7 @@ from forge_tui.services.backends import BackendService, BackendUnavailable, Mode
 from forge_tui.services.generation import generate_item
 from forge_tui.services.workspace import Workspace
 from tests.fake_ollama import FakeOllama
+from tests.services.generation_templates import SIMPLIFIED, TOOLS
 
 TEMPLATE = TemplateInfo(
     id=3,
@@ -26,23 +26,6 @@ TEMPLATE = TemplateInfo(
     user_prompt="Explain {{ topic }} to {{ who }}.",
     slots=[SlotDef(name="topic", default="tides"), SlotDef(name="who", default="a child")],
 )
-WEATHER = ToolDef(
-    name="get_weather",
-    description="The weather in a city",
-    parameters={
-        "type": "object",
-        "properties": {"city": {"type": "string"}, "unit": {"type": "string", "enum": ["c", "f"]}},
-        "required": ["city", "unit"],
-    },
-)
-TOOLS = TemplateInfo(
-    name="Weather",
-    user_prompt="What is the weather in {{ city }}?",
-    slots=[SlotDef(name="city", default="Taipei")],
-    is_tool_calling=True,
-    tools=[WEATHER],
-)
-SIMPLIFIED = "潮汐是由月球和太阳的引力造成的。海水每天涨落两次，渔民会根据潮汐安排出海的时间。"
 TRADITIONAL = "潮汐是由月球和太陽的引力造成的。海水每天漲落兩次，台灣的漁民會依照潮汐安排出海的時間。"
 
 

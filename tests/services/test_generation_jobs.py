@@ -7,7 +7,6 @@ from collections import Counter
 from typing import Any
 
 from forge_tui.core.backend_settings import BackendSettings
-from forge_tui.core.chat import ToolDef
 from forge_tui.core.example_filter import ExampleFilter
 from forge_tui.core.generation import ExampleKind, GenerationSpec, SlotSource, SourceType
 from forge_tui.core.jobs import JobState, JobSummary
@@ -18,6 +17,7 @@ from forge_tui.services.generation_jobs import GENERATION_RECIPE
 from forge_tui.services.jobs import JobService, RunOptions
 from forge_tui.services.workspace import Workspace
 from tests.fake_ollama import FakeOllama
+from tests.services.generation_templates import SIMPLIFIED, TOOLS
 
 FAST = RunOptions(concurrency=4, attempts=3, backoff_s=0.01)
 TEMPLATE = TemplateInfo(
@@ -33,24 +33,6 @@ TEMPLATE = TemplateInfo(
         ),
     ],
 )
-TOOLS = TemplateInfo(
-    name="Weather",
-    user_prompt="What is the weather in {{ city }}?",
-    slots=[SlotDef(name="city", default="Taipei")],
-    is_tool_calling=True,
-    tools=[
-        ToolDef(
-            name="get_weather",
-            description="The weather in a city",
-            parameters={
-                "type": "object",
-                "properties": {"city": {"type": "string"}, "unit": {"type": "string", "enum": ["c", "f"]}},
-                "required": ["city", "unit"],
-            },
-        )
-    ],
-)
-SIMPLIFIED = "潮汐是由月球和太阳的引力造成的。海水每天涨落两次，渔民会根据潮汐安排出海的时间。"
 
 
 async def run_job(workspace: Workspace, fake: FakeOllama, **fields: Any) -> tuple[JobSummary, list[Example]]:

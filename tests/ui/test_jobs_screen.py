@@ -4,6 +4,8 @@ counts; pause and resume; a failed item's reason; the resume offer at start; sna
 from __future__ import annotations
 
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -72,6 +74,26 @@ async def open_jobs(pilot: Pilot[None]) -> JobsScreen:
     return screen
 
 
+@asynccontextmanager
+async def jobs_screen(home: Home, fake: FakeOllama, token_latency: float) -> AsyncIterator[Pilot[None]]:
+    """The app against the fake (answering a token every `token_latency` s), unlocked, on its Jobs screen."""
+    prepare_backend(home, fake)
+    fake.token_latency = token_latency
+    async with ForgeApp(home).run_test(size=(100, 30)) as pilot:
+        await open_jobs(pilot)
+        yield pilot
+
+
+async def answer_resume_offer(pilot: Pilot[None], key: str) -> None:
+    """Unlocks, answers the offer to resume the unfinished job with `key`, then opens the Jobs screen."""
+    await unlock(pilot)
+    await wait_for_screen(pilot, Confirm)
+    await pilot.press(key)
+    await wait_for_screen(pilot, DatasetsScreen)
+    await pilot.press("b")
+    await wait_for_screen(pilot, JobsScreen)
+
+
 async def new_job(pilot: Pilot[None], count: int, **typed: str) -> None:
     """n, the count (and other fields), ctrl+s to plan, y to start."""
     await pilot.press("n")
@@ -106,11 +128,7 @@ def planned_job(home: Home, count: int, seed: int = 7) -> tuple[int, list[int]]:
 
 
 async def test_a_job_made_in_the_dialog_runs_to_done_with_live_counts(home: Home, fake: FakeOllama) -> None:
-    prepare_backend(home, fake)
-    fake.token_latency = 0.02
-    app = ForgeApp(home)
-    async with app.run_test(size=(100, 30)) as pilot:
-        await open_jobs(pilot)
+    async with jobs_screen(home, fake, token_latency=0.02) as pilot:
         await new_job(pilot, 12)
         seen: list[tuple[str, int, int] | None] = []
 
@@ -128,11 +146,7 @@ async def test_a_job_made_in_the_dialog_runs_to_done_with_live_counts(home: Home
 
 
 async def test_pause_then_resume(home: Home, fake: FakeOllama) -> None:
-    prepare_backend(home, fake)
-    fake.token_latency = 0.05
-    app = ForgeApp(home)
-    async with app.run_test(size=(100, 30)) as pilot:
-        await open_jobs(pilot)
+    async with jobs_screen(home, fake, token_latency=0.05) as pilot:
         await new_job(pilot, 40)
         await wait_until(pilot, lambda: (s := shown_state(pilot)) is not None and s[1] >= 1, timeout=20)
         await pilot.press("p")
@@ -151,12 +165,7 @@ async def test_the_errors_pane_says_why_an_item_failed(home: Home, fake: FakeOll
     _, seeds = planned_job(home, 3)
     fake.faults_by_seed = {seeds[1]: "fail"}
     async with ForgeApp(home).run_test(size=(100, 30)) as pilot:
-        await unlock(pilot)
-        await wait_for_screen(pilot, Confirm)
-        await pilot.press("y")
-        await wait_for_screen(pilot, DatasetsScreen)
-        await pilot.press("b")
-        await wait_for_screen(pilot, JobsScreen)
+        await answer_resume_offer(pilot, "y")
         await wait_until(pilot, lambda: shown_state(pilot) == ("done", 2, 1), timeout=20)
         await wait_until(pilot, lambda: "item 2:" in static_text(pilot.app.screen, "#job-errors"))
 
@@ -233,12 +242,7 @@ async def test_resuming_against_a_dead_server_says_so_once(home: Home, fake: Fak
     prepare_backend(home, fake, base_url="http://127.0.0.1:9", max_retries=0)
     job_id, _ = planned_job(home, 2)
     async with ForgeApp(home).run_test(size=(100, 30)) as pilot:
-        await unlock(pilot)
-        await wait_for_screen(pilot, Confirm)
-        await pilot.press("n")
-        await wait_for_screen(pilot, DatasetsScreen)
-        await pilot.press("b")
-        await wait_for_screen(pilot, JobsScreen)
+        await answer_resume_offer(pilot, "n")
         pilot.app.clear_notifications()
         await pilot.press("r")
         await wait_until(pilot, lambda: bool(pilot.app._notifications), timeout=20)
