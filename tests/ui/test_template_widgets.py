@@ -3,12 +3,18 @@ TemplateEditor with its SlotTable, and the SlotEditor dialog."""
 
 from __future__ import annotations
 
+import threading
+from typing import Any
+
+import pytest
 from textual.app import App, ComposeResult
 from textual.pilot import Pilot
 from textual.widgets import Collapsible, Input, Static, TextArea
+from textual.worker import WorkerState
 
 from forge_tui.core.templates import SlotDef, TemplateInfo
 from forge_tui.ui.dialogs.slot_editor import SlotEditor
+from forge_tui.ui.widgets import template_editor
 from forge_tui.ui.widgets.slot_table import SlotTable
 from forge_tui.ui.widgets.template_editor import EditorKeys, TemplateEditor
 from forge_tui.ui.widgets.template_list import TemplateList
@@ -135,3 +141,27 @@ async def test_the_slot_editor_checks_the_name_before_it_closes() -> None:
         await pilot.press("enter")
         await wait_until(pilot, lambda: app.result)
         assert app.result == [SlotDef(name="place")]
+
+
+async def test_a_preview_that_ends_after_its_box_is_gone_shows_nothing_and_breaks_nothing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    release = threading.Event()
+    from forge_tui.core.template_preview import preview_text as real
+
+    def slow(*args: Any) -> tuple[str, bool]:
+        release.wait(5)
+        return real(*args)
+
+    monkeypatch.setattr(template_editor, "preview_text", slow)
+    app = EditorHarness()
+    async with app.run_test(size=(100, 40)) as pilot:
+        editor = app.query_one(TemplateEditor)
+        editor.load(GREETING)
+        await pilot.pause()
+        await editor.query_one("#preview").remove()  # as when the screen is taken down mid-render
+        release.set()
+        workers = [w for w in app.workers if w.group == "preview"]
+        await app.workers.wait_for_complete(workers)
+        await pilot.pause()
+        assert workers and all(w.state is WorkerState.SUCCESS for w in workers)

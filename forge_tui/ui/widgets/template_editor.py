@@ -240,6 +240,11 @@ class TemplateEditor(VerticalScroll, can_focus=False):
         self._show_preview(text, error)
 
     def _show_preview(self, text: str, error: bool) -> None:
-        preview = self.query_one("#preview", Static)
+        # A render that ends after the editor was taken down (the screen left, the app closing) has
+        # nowhere to show: a query for #preview would fail in the worker and end the app.
+        found = self.query("#preview").results(Static)
+        preview = next(found, None)
+        if preview is None:
+            return
         preview.set_class(error, "error")
         preview.update(text)
