@@ -3,19 +3,25 @@ show, without an account to unlock."""
 
 from __future__ import annotations
 
+import threading
+from datetime import UTC, datetime
 from typing import Any
 
+import pytest
 from textual import on
 from textual.app import App, ComposeResult
 from textual.message import Message
 from textual.widgets import Input, Select, Static
+from textual.worker import WorkerState
 
 from forge_tui.core.desirability import DesirabilityFilter
 from forge_tui.core.example_filter import ExampleFilter, ReviewFilter, SourceFilter
-from forge_tui.core.models import check_dataset_name
+from forge_tui.core.export_formats import FORMATS
+from forge_tui.core.models import Example, ExampleContent, ExampleMeta, check_dataset_name
 from forge_tui.services.examples import BrokenExample
 from forge_tui.ui.dialogs.common import TextPrompt
 from forge_tui.ui.field_checks import PassesCheck
+from forge_tui.ui.widgets import format_preview
 from forge_tui.ui.widgets.example_search import ExampleSearch
 from forge_tui.ui.widgets.examples_status import ExamplesView, SearchState, StatusKeys, status_line
 from forge_tui.ui.widgets.export_options import ExportOptions
@@ -141,3 +147,30 @@ async def test_the_example_search_keeps_its_state_and_counts_damaged_rows_of_its
         assert bar.state == SearchState("no dataset")
         bar.close()
         assert bar.state == SearchState() and not bar.display
+
+
+async def test_an_export_preview_that_ends_after_its_box_is_gone_breaks_nothing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    release = threading.Event()
+
+    def slow(*args: Any) -> list[dict[str, Any]]:
+        release.wait(5)
+        return [{"text": "x"}]
+
+    monkeypatch.setattr(format_preview, "preview_records", slow)
+    preview = format_preview.FormatPreview("^s")
+    app = Harness(preview)
+    async with app.run_test() as pilot:
+        example = Example(
+            id="e1", dataset_id=1, content=ExampleContent(user_prompt="q", output="a"), meta=ExampleMeta(),
+            created_at=datetime.now(UTC), updated_at=datetime.now(UTC),
+        )  # fmt: skip
+        preview.render_sample(FORMATS["openai-chat"], [example], None)
+        await pilot.pause()
+        await preview.query_one("#export-preview").remove()  # as when the screen is taken down mid-render
+        release.set()
+        workers = [w for w in app.workers if w.group == "preview"]
+        await app.workers.wait_for_complete(workers)
+        await pilot.pause()
+        assert workers and all(w.state is WorkerState.SUCCESS for w in workers)

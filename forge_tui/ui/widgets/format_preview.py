@@ -72,6 +72,8 @@ class FormatPreview(Vertical):
     async def render_sample(self, fmt: ExportFormat, sample: list[Example], reasoning: str | None) -> None:
         """A newer preview (or leaving the screen) stops this one."""
         stop = threading.Event()
+        problem: ForgeError | None = None
+        records: list[Any] = []
         try:
             records = await asyncio.to_thread(
                 preview_records, fmt, sample, self.PREVIEW_SECONDS, stop.is_set, reasoning
@@ -80,7 +82,11 @@ class FormatPreview(Vertical):
             stop.set()
             raise
         except ForgeError as exc:
-            self.error(f"✗ {exc}")
+            problem = exc
+        if not self.query("#export-preview"):  # taken down while it rendered: nowhere to show it
+            return
+        if problem is not None:
+            self.error(f"✗ {problem}")
             return
         self.error("")
         if not sample:
