@@ -18,9 +18,9 @@ if TYPE_CHECKING:
 
 settings_app = sub_app("Show and change the account's Settings (model server, default models, limits).")
 
-# Learned from the servers, not set by hand (settings show lists it).
-_LEARNED = {"structured_output"}
-KEYS = tuple(name for name in BackendSettings.model_fields if name not in _LEARNED)
+# Learned from the servers, not set by hand (settings show lists it); endpoints have their own commands.
+_NOT_SET_HERE = {"structured_output", "endpoints"}
+KEYS = tuple(name for name in BackendSettings.model_fields if name not in _NOT_SET_HERE)
 _ALIASES = {"url": "base_url"}
 _SHOWN_AS = {"base_url": "url"}
 _DEFAULT_WORDS = {"", "none", "default"}

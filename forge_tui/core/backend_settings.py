@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
 from pydantic import BaseModel, Field
 
 from forge_tui.core.chat import StructuredMode
+from forge_tui.core.endpoints import BackendKind, Endpoint
 
-BackendKind = Literal["ollama", "openai"]
+__all__ = ["BACKEND_LABELS", "BackendKind", "BackendSettings", "Endpoint"]
 BACKEND_LABELS: dict[str, str] = {"ollama": "Ollama", "openai": "OpenAI-compatible"}
 
 
@@ -33,3 +32,5 @@ class BackendSettings(BaseModel):
     # Learned, not set: the structured-output mode that worked per endpoint ("kind base_url"), so a new
     # process asks a server that refuses json_schema in the mode it takes (services.backends).
     structured_output: dict[str, StructuredMode] = Field(default_factory=dict)
+    # The model servers a job or an audition may use (core.endpoints); empty: only kind/base_url.
+    endpoints: list[Endpoint] = Field(default_factory=list)

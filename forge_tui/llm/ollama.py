@@ -225,6 +225,35 @@ class OllamaBackend(HttpBackend):
     async def ensure_model(self, model: str) -> None:
         await self.show(model)
 
+    async def unload(self, model: str) -> bool:
+        """POST /api/generate with `keep_alive: 0` and no prompt: Ollama unloads the model at once."""
+        return await self._keep_alive(model, 0)
+
+    async def load(self, model: str) -> bool:
+        """The same request without `keep_alive`: Ollama loads the model and keeps it its usual time."""
+        return await self._keep_alive(model, None)
+
+    async def _keep_alive(self, model: str, keep_alive: int | None) -> bool:
+        payload: dict[str, Any] = {"model": model}
+        if keep_alive is not None:
+            payload["keep_alive"] = keep_alive
+
+        async def attempt() -> bool:
+            try:
+                response = await self.client.post(
+                    "/api/generate", json=payload, timeout=max(self.settings.connect_timeout, 60.0)
+                )
+            except (httpx.ConnectError, httpx.ConnectTimeout):
+                raise self.unavailable() from None
+            except httpx.HTTPError as exc:
+                raise BackendError(f"Asking Ollama to load or unload '{model}' failed: {exc}") from None
+            if response.status_code in (429, 503):
+                raise self.busy(response.status_code, None)
+            self.raise_for_status(response, model=model)
+            return True
+
+        return await self.with_retries(attempt)
+
     async def chat(self, request: ChatRequest) -> AsyncIterator[ChatChunk]:
         normaliser = ChunkNormaliser(request)
         payload = chat_payload(request)

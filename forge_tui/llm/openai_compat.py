@@ -222,6 +222,12 @@ class OpenAIBackend(HttpBackend):
                 f"model '{model}' is not served at {self.base_url} — it serves: {', '.join(known)}", model
             )
 
+    async def unload(self, model: str) -> bool:
+        return False  # the OpenAI API has no way to free a model; vLLM and llama.cpp keep theirs
+
+    async def load(self, model: str) -> bool:
+        return False
+
     async def chat(self, request: ChatRequest) -> AsyncIterator[ChatChunk]:
         normaliser = ChunkNormaliser(request)
         payload = chat_payload(request)

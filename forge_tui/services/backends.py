@@ -84,6 +84,15 @@ class BackendService:
         await self.backend.ensure_model(model)
         return model
 
+    async def unload(self, model: str) -> bool:
+        """Frees the memory (GPU) the model holds on the server: Ollama's `keep_alive: 0`. False where
+        the server cannot be told (an OpenAI-compatible one keeps its model loaded)."""
+        return await self.backend.unload(model)
+
+    async def load(self, model: str) -> bool:
+        """Loads the model ahead of the first request (Ollama); False where the server cannot be told."""
+        return await self.backend.load(model)
+
     def stream(self, request: ChatRequest) -> AsyncIterator[ChatChunk]:
         if request.response_schema is None:
             return self.backend.chat(request)

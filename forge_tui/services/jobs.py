@@ -18,6 +18,7 @@ from sqlmodel import Session
 from forge_tui.core.errors import Conflict, NotFound
 from forge_tui.core.generation import GenerationSpec
 from forge_tui.core.jobs import RESUMABLE, JobState, JobSummary
+from forge_tui.core.pool_stats import EndpointStats
 from forge_tui.services.accounts import Unlocked
 from forge_tui.services.backends import BackendService
 from forge_tui.services.home import Home
@@ -117,9 +118,19 @@ class JobService:
         return [job for job in self.list() if job.status in RESUMABLE and not job.running_elsewhere]
 
     # --- steering -----------------------------------------------------------------------------------
-    def pause(self, job_id: int) -> JobSummary:
-        """A running job stops taking items within a second (its runner may be another process)."""
+    def pause(self, job_id: int, cancel_in_flight: bool = False) -> JobSummary:
+        """A running job stops taking items within a second (its runner may be another process); the
+        requests in flight finish (or with `cancel_in_flight` are dropped, their items pending again)."""
+        with write_session(self.home.engine) as s:
+            self._find(s, job_id)
+            rows.set_state(s, job_id, pause_in_flight="cancel" if cancel_in_flight else "finish")
         return self._change(job_id, {JobState.PLANNED, JobState.RUNNING, JobState.PAUSED}, JobState.PAUSED, "paused")
+
+    def endpoint_stats(self, job_id: int) -> list[EndpointStats]:
+        """Per model server, as the job's runner last wrote them (empty before it ran on a pool)."""
+        with read_session(self.home.engine) as s:
+            self._find(s, job_id)
+            return [EndpointStats.from_json(entry) for entry in rows.endpoint_stats(s, job_id)]
 
     def cancel(self, job_id: int) -> JobSummary:
         """Stops the job for good; the examples it made stay in the dataset."""

@@ -317,3 +317,16 @@ def reseal(session: Session, old: AccountKeys, new: AccountKeys, owner_id: int) 
         moved += 1
     session.flush()
     return moved
+
+
+# --- pools of model servers -----------------------------------------------------------------------
+def write_endpoint_stats(source: Session | Connection, job_id: int, stats: list[dict[str, Any]]) -> None:
+    _connection(source).exec_driver_sql("UPDATE job SET endpoint_stats = ? WHERE id = ?", (json.dumps(stats), job_id))
+
+
+def endpoint_stats(source: Session | Connection, job_id: int) -> list[dict[str, Any]]:
+    found = _connection(source).exec_driver_sql("SELECT endpoint_stats FROM job WHERE id = ?", (job_id,)).first()
+    if found is None or found[0] is None:
+        return []
+    value = json.loads(found[0]) if isinstance(found[0], str) else found[0]
+    return [entry for entry in value if isinstance(entry, dict)] if isinstance(value, list) else []

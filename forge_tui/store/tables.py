@@ -215,6 +215,10 @@ class Job(SQLModel, table=True):
     runner_host: str | None = None
     runner_pid: int | None = None
     heartbeat_at: float | None = None
+    # Per endpoint (core.pool_stats.EndpointStats.to_json), written with the heartbeat.
+    endpoint_stats: list[dict[str, Any]] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    # "finish" (the default) lets requests in flight end when the job is paused; "cancel" drops them.
+    pause_in_flight: str | None = None
     created_at: datetime = Field(default_factory=utcnow)
     started_at: datetime | None = None
     finished_at: datetime | None = None
