@@ -32,7 +32,7 @@ from forge_tui.core.errors import ForgeError, InvalidInput
 from forge_tui.core.json_input import Container, JsonProblem, closes, elements, first_value, loads, object_member
 from forge_tui.core.json_text import compact
 from forge_tui.core.plain_text import SPLITS, default_split, paragraphs
-from forge_tui.core.table_cells import table_cell
+from forge_tui.core.table_cells import read_cell, table_cell, text_cell
 from forge_tui.services.files import replacing, scratch_beside
 from forge_tui.services.readable_files import check, open_regular
 
@@ -360,18 +360,6 @@ def _ends_whole(text: str, span: tuple[int, int]) -> bool:
     return True
 
 
-def _cell(value: str) -> Any:
-    """Table cells hold text; a cell that is a JSON list or object (as this app writes nested
-    values to CSV) is read back as one."""
-    stripped = value.strip()
-    if stripped[:1] in ("[", "{"):
-        try:
-            return loads(stripped)
-        except JsonProblem:
-            return value
-    return value
-
-
 def _read_table(path: Path, delimiter: str) -> Iterator[Read]:
     with open_regular(path) as raw, io.TextIOWrapper(raw, "utf-8-sig", "surrogateescape", newline="") as text:
         reader = csv.reader(text, delimiter=delimiter)
@@ -408,7 +396,7 @@ def _read_table(path: Path, delimiter: str) -> Iterator[Read]:
             if len(row) != len(names):
                 yield RecordError(where, f"{len(row)} cells where the header has {len(names)}", place)
                 continue
-            yield Located(where, {n: _cell(v) for n, v in zip(names, row, strict=True)}, place)
+            yield Located(where, {n: read_cell(v) for n, v in zip(names, row, strict=True)}, place)
 
 
 def _read_parquet(path: Path) -> Iterator[Read]:
@@ -489,9 +477,12 @@ def encode(records: Iterable[dict[str, Any]], parquet: bool = False) -> Encoded:
     return Encoded(lines, len(batch), columns, types)
 
 
-def write_encoded(chunks: Iterable[Encoded], path: Path, file_type: str, spreadsheet_safe: bool = False) -> int:
+def write_encoded(
+    chunks: Iterable[Encoded], path: Path, file_type: str, spreadsheet_safe: bool = False, round_trip: bool = False
+) -> int:
     """Writes the chunks in order; returns the number of records. `spreadsheet_safe` applies to CSV
-    and TSV cells (see core.table_cells)."""
+    and TSV cells (see core.table_cells); so does `round_trip` (raw exports): text that would read
+    back as JSON is written as a JSON string. Training exports leave text as it is."""
     if file_type not in FILE_TYPES:
         raise InvalidInput(f"Unknown file type '{file_type}': use one of {', '.join(FILE_TYPES)}.")
     if file_type == "jsonl":
@@ -514,7 +505,8 @@ def write_encoded(chunks: Iterable[Encoded], path: Path, file_type: str, spreads
         if file_type == "parquet":
             _parquet_from_spool(spool, path, list(columns), types)
         else:
-            _table_from_spool(spool, path, list(columns), "," if file_type == "csv" else "\t", spreadsheet_safe)
+            delimiter = "," if file_type == "csv" else "\t"
+            _table_from_spool(spool, path, list(columns), delimiter, spreadsheet_safe, round_trip)
         return count
 
 
@@ -548,19 +540,21 @@ def _spooled(spool: Path) -> Iterator[dict[str, Any]]:
             yield orjson.loads(line)
 
 
-def _table_from_spool(spool: Path, path: Path, columns: list[str], delimiter: str, spreadsheet_safe: bool) -> None:
+def _table_from_spool(
+    spool: Path, path: Path, columns: list[str], delimiter: str, spreadsheet_safe: bool, round_trip: bool
+) -> None:
     with replacing(path) as out:
         writer = csv.writer(out, delimiter=delimiter, lineterminator="\n")
         writer.writerow([table_cell(c, spreadsheet_safe) for c in columns])
         for record in _spooled(spool):
-            writer.writerow([table_cell(_flat(record.get(c)), spreadsheet_safe) for c in columns])
+            writer.writerow([table_cell(_flat(record.get(c), round_trip), spreadsheet_safe) for c in columns])
 
 
-def _flat(value: Any) -> str:
+def _flat(value: Any, round_trip: bool) -> str:
     if value is None:
         return ""
     if isinstance(value, str):
-        return value
+        return text_cell(value) if round_trip else value
     return compact(value).decode()
 
 
@@ -642,7 +636,7 @@ def _parquet_from_spool(spool: Path, path: Path, columns: list[str], types: Parq
             for record in batch:
                 for key in types.as_json:
                     if key in record:
-                        record[key] = _flat(record[key])
+                        record[key] = _flat(record[key], False)
             writer.write_table(pa.Table.from_pylist(batch, schema=schema))
             batch.clear()
 

@@ -232,7 +232,7 @@ def export(
     for target, ids in targets:
         size = export_workers.CHUNK
         chunks = [ids[i : i + size] for i in range(0, len(ids), size)]
-        count = write_encoded(encoded(chunks), target, kind, spreadsheet_safe)
+        count = write_encoded(encoded(chunks), target, kind, spreadsheet_safe, round_trip=fmt.name == "raw")
         summary.files.append(target)
         summary.records.append(count)
     return summary

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
 
 from forge_tui.core.example_filter import ReviewFilter
 from forge_tui.core.export_formats import FORMATS
@@ -213,3 +214,28 @@ def test_hugging_face_datasets_loads_trl_kto_and_llamafactory_v1(
     answer = v1[10]["messages"][-1]
     assert [p["type"] for p in answer["content"]] == ["reasoning", "tool_call"] and answer["loss_weight"] == 1.0
     assert json.loads(v1[10]["tools"]) == TOOLS
+
+
+JSON_LOOKING = st.sampled_from(["[1, 2]", '{"a": 1}', '"quoted"', '"[1]"', "  [x]  ", "[not json", '{"unclosed": '])
+
+
+@pytest.mark.parametrize("file_type", ["csv", "tsv"])
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(answer=JSON_LOOKING, system=JSON_LOOKING, extra=JSON_LOOKING)
+def test_text_that_looks_like_json_survives_a_table_round_trip(
+    workspace: Workspace, tmp_path: Path, file_type: str, answer: str, system: str, extra: str
+) -> None:
+    """A table reads a `[`/`{` cell as JSON (nested values are written so); text that looks like
+    JSON is written as a JSON string, so it comes back as the text it was."""
+    content = ExampleContent(
+        system_prompt=system, user_prompt="Q", output=answer, extra={"note": extra, "nested": [extra]}
+    )
+    first = workspace.datasets.create(f"first {len(workspace.datasets.list())}").id
+    workspace.examples.add_many(first, [(content, ExampleMeta())])
+    out = tmp_path / f"raw.{file_type}"
+    export(workspace.examples, first, FORMATS["raw"], out, review=ReviewFilter.ALL)
+    second = workspace.datasets.create(f"second {len(workspace.datasets.list())}").id
+    assert import_file(workspace.examples, second, "second", out).imported == 1
+    (again,) = [e for e in workspace.examples.scan(second) if isinstance(e, Example)]
+    assert (again.content.system_prompt, again.content.output) == (system, answer)
+    assert again.content.extra == content.extra
