@@ -15,13 +15,16 @@ from forge_tui.core.errors import Conflict
 from forge_tui.core.generation import ExampleKind, GenerationSpec
 from forge_tui.core.jobs import JobState
 from forge_tui.core.models import Example
+from forge_tui.services.accounts import AccountService
 from forge_tui.services.backends import BackendService
 from forge_tui.services.batch_files import BatchFiles, ImportReport
 from forge_tui.services.generation_jobs import GENERATION_RECIPE
 from forge_tui.services.jobs import JobService, RunOptions
+from forge_tui.services.key_rotation import rotate_key
 from forge_tui.services.workspace import Workspace
 from tests.fake_ollama import FakeOllama
 from tests.fake_run_batch import run_batch
+from tests.passwords import PASSWORD
 from tests.services.test_generation_jobs import TEMPLATE
 
 BATCH_INPUT_KEYS = {"custom_id", "method", "url", "body"}
@@ -45,7 +48,13 @@ def check_batch_input_line(raw: str) -> dict[str, Any]:
 
 def make_job(workspace: Workspace, **fields: Any) -> int:
     dataset_id = workspace.datasets.create(f"batch {len(workspace.datasets.list())}").id
-    values: dict[str, Any] = {"template": TEMPLATE, "count": 3, "dataset_id": dataset_id, "model": "llama3.2", "seed": 3}
+    values: dict[str, Any] = {
+        "template": TEMPLATE,
+        "count": 3,
+        "dataset_id": dataset_id,
+        "model": "llama3.2",
+        "seed": 3,
+    }
     jobs = JobService(workspace.home, workspace.unlocked)
     return jobs.create(jobs.plan(GenerationSpec(**{**values, **fields}))).id
 
@@ -138,7 +147,9 @@ async def test_duplicate_error_corrupt_and_unknown_lines_are_counted_listed_and_
     assert report.finished == 1 and len(made(workspace, job_id)) == 4
 
 
-async def test_a_preference_job_finishes_over_two_rounds(workspace: Workspace, fake: FakeOllama, tmp_path: Path) -> None:
+async def test_a_preference_job_finishes_over_two_rounds(
+    workspace: Workspace, fake: FakeOllama, tmp_path: Path
+) -> None:
     job_id = make_job(workspace, kind=ExampleKind.PREFERENCE, second_model="qwen3:0.6b", count=2)
     first, report = await one_round(workspace, fake, job_id, tmp_path)
     assert [json.loads(line)["body"]["model"] for line in first] == ["llama3.2", "llama3.2"]
@@ -166,3 +177,17 @@ async def test_a_multi_turn_job_asks_each_turn_in_its_own_round(
     assert rounds == 3  # answer, the simulated user's next message, the second answer
     (example,) = made(workspace, job_id)
     assert [t["role"] for t in example.content.turns] == ["user", "assistant", "user"]
+
+
+async def test_answers_kept_between_rounds_still_open_after_a_key_rotation(
+    workspace: Workspace, fake: FakeOllama, tmp_path: Path
+) -> None:
+    job_id = make_job(workspace, kind=ExampleKind.PREFERENCE, second_model="qwen3:0.6b", count=2)
+    _, report = await one_round(workspace, fake, job_id, tmp_path)
+    assert (report.stored, report.finished) == (2, 0)
+
+    rotate_key(workspace.home, "alice", PASSWORD)
+    rotated = Workspace.open(workspace.home, AccountService(workspace.home).unlock("alice", PASSWORD))
+    lines, report = await one_round(rotated, fake, job_id, tmp_path)
+    assert [json.loads(line)["custom_id"] for line in lines] == [f"job-{job_id}-item-{i}-req-1" for i in (0, 1)]
+    assert (report.stored, report.finished, report.open) == (2, 2, 0)
