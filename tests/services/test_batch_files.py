@@ -22,6 +22,7 @@ from forge_tui.services.generation_jobs import GENERATION_RECIPE
 from forge_tui.services.jobs import JobService, RunOptions
 from forge_tui.services.key_rotation import rotate_key
 from forge_tui.services.workspace import Workspace
+from tests.db_bytes import db_files, found_in, marker
 from tests.fake_ollama import FakeOllama
 from tests.fake_run_batch import run_batch
 from tests.passwords import PASSWORD
@@ -191,3 +192,13 @@ async def test_answers_kept_between_rounds_still_open_after_a_key_rotation(
     lines, report = await one_round(rotated, fake, job_id, tmp_path)
     assert [json.loads(line)["custom_id"] for line in lines] == [f"job-{job_id}-item-{i}-req-1" for i in (0, 1)]
     assert (report.stored, report.finished, report.open) == (2, 2, 0)
+
+
+async def test_answers_kept_between_rounds_are_sealed_in_the_database(
+    workspace: Workspace, fake: FakeOllama, tmp_path: Path
+) -> None:
+    fake.fixed_reply = marker()
+    job_id = make_job(workspace, kind=ExampleKind.PREFERENCE, second_model="qwen3:0.6b", count=2)
+    _, report = await one_round(workspace, fake, job_id, tmp_path)
+    assert report.stored == 2 and fake.fixed_reply in (tmp_path / "results.jsonl").read_text(encoding="utf-8")
+    assert found_in(db_files(workspace.home), fake.fixed_reply) == []
