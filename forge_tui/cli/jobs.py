@@ -11,6 +11,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -23,6 +24,7 @@ from forge_tui.cli.common import (
     ask_password,
     echo,
     errors,
+    fail,
     open_home,
     sub_app,
 )
@@ -288,3 +290,72 @@ def jobs_resume(
         settings = flags.over(workspace.settings.backend())
         final = run_in_foreground(jobs, job, settings, as_json, workspace)
     finish(final, as_json)
+
+
+# --- offline batch (OpenAI Batch files for vllm run-batch or a hosted Batch API) --------------------
+EXIT_NOTHING_STORED = 1
+
+
+@jobs_app.command("export-batch")
+def jobs_export_batch(
+    job_id: JobIdArg,
+    out: Annotated[Path, typer.Option("--out", "-o", help="The requests file to write (JSONL).")],
+    user: UserOpt = None,
+    password_stdin: PasswordStdin = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Write a job's open items as OpenAI Batch input lines, for `vllm run-batch` or a hosted Batch API.
+
+    Each line asks an item's next request; an item that asks several (a preference pair, a conversation)
+    finishes over several export/import rounds. The file holds the prompts in plaintext. Exit 1 when the
+    job has no open items."""
+    from forge_tui.services.batch_files import BatchFiles
+
+    with errors():
+        _, workspace, _, _ = open_jobs(user, password_stdin)
+        report = asyncio.run(BatchFiles(workspace.home, workspace.unlocked).export(job_id, out))
+    if as_json:
+        fields = {"path": str(report.path), "requests": report.requests}
+        echo(json.dumps({**fields, "finished": report.finished, "failed": report.failed}))
+        return
+    if report.requests:
+        echo(f"Wrote {report.requests} requests of job {job_id} to {report.path} (plaintext prompts: keep it private).")
+        echo(f"Run it, then `forge-tui jobs import-batch {job_id} RESULTS.jsonl` stores the answers.")
+    if report.finished or report.failed:
+        echo(f"{report.finished} items were complete already and are done now; {report.failed} failed.")
+
+
+@jobs_app.command("import-batch")
+def jobs_import_batch(
+    job_id: JobIdArg,
+    results: Annotated[Path, typer.Argument(metavar="RESULTS", help="The Batch output file (JSONL).")],
+    user: UserOpt = None,
+    password_stdin: PasswordStdin = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Store the answers of a Batch output file (vLLM run-batch, OpenAI Batch) into the job by custom_id.
+
+    A partial file is fine: the rest stays open. Unknown, duplicate, error and corrupt lines are counted
+    and listed, never stored. Exit 0 when something was stored, 1 when nothing was."""
+    from forge_tui.services.batch_files import BatchFiles
+
+    with errors():
+        _, workspace, _, _ = open_jobs(user, password_stdin)
+        report = asyncio.run(BatchFiles(workspace.home, workspace.unlocked).import_results(job_id, results))
+    if as_json:
+        problems = [{"line": p.line, "kind": p.kind, "detail": p.detail} for p in report.problems]
+        echo(json.dumps({"job": job_id, **report.counts(), "problems": problems}, ensure_ascii=False))
+    else:
+        echo(
+            f"Job {job_id}: {report.stored} answers stored, {report.finished} items done, {report.failed} failed, "
+            f"{report.open} still open."
+        )
+        skipped = {kind: getattr(report, kind) for kind in ("duplicate", "unknown", "errors", "corrupt")}
+        if any(skipped.values()):
+            echo("Not stored: " + ", ".join(f"{n} {kind}" for kind, n in skipped.items() if n) + ".")
+        for problem in report.problems:
+            echo(f"line {problem.line:>6}  {problem.kind:<9}  {problem.detail}")
+        if report.open:
+            echo(f"`forge-tui jobs export-batch {job_id} --out FILE` writes the open items' next requests.")
+    if not report.stored:
+        fail(f"Nothing from {results} was stored into job {job_id}.", EXIT_NOTHING_STORED)

@@ -23,6 +23,7 @@ from sqlmodel import Session, col, select
 from forge_tui.core.errors import Conflict, DatabaseBusy, NotFound
 from forge_tui.services.accounts import AccountService, password_context, recovery_context, rotation_context
 from forge_tui.services.home import Home
+from forge_tui.store import batch_answers as batch_answer_rows
 from forge_tui.store import custom_formats as format_rows
 from forge_tui.store import jobs as job_rows
 from forge_tui.store import key_rotation as rotation_rows
@@ -127,6 +128,7 @@ def rotate_key(
             old_keys, new_keys = AccountKeys.of(keys.old), AccountKeys.of(keys.new)
             templates = template_rows.reseal(s, old_keys, new_keys, user_id)
             formats = format_rows.reseal(s, old_keys, new_keys, user_id)
+            batch_answer_rows.reseal(s, old_keys, new_keys, user_id)  # finds the jobs by the old key
             jobs = job_rows.reseal(s, old_keys, new_keys, user_id)
             user.kdf_salt = kdf_salt
             user.kdf_params = home.kdf_params.to_dict()

@@ -277,3 +277,16 @@ class ResealShadow(SQLModel, table=True):
     )
     old_digest: bytes
     sealed: bytes
+
+
+class JobBatchAnswer(SQLModel, table=True):
+    """An answer read back from an offline batch (services.batch_files) for a request of an item that
+    needs more than one (a preference pair, a conversation), kept until the item's last request is
+    answered. The answer is content: sealed with the account's keys, bound to "job:index:request"."""
+
+    __tablename__ = "job_batch_answer"
+
+    job_id: int = Field(sa_column=Column(Integer, ForeignKey("job.id", ondelete="CASCADE"), primary_key=True))
+    idx: int = Field(primary_key=True)
+    req: int = Field(primary_key=True)
+    body: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
