@@ -34,6 +34,7 @@ from forge_tui.services.home import BUSY_NOTICE, Home
 from forge_tui.services.job_host import JobHost
 from forge_tui.services.jobs import JobService
 from forge_tui.services.workspace import Workspace
+from forge_tui.ui.backup_flow import ask_and_back_up
 from forge_tui.ui.commands import DatasetCommands, ScreenCommands
 from forge_tui.ui.dialogs.common import Confirm
 from forge_tui.ui.dialogs.help import HelpScreen
@@ -387,6 +388,11 @@ class ForgeApp(App[None]):
                 self.screen.action_new()
 
         self.call_after_refresh(ask)
+
+    def backup_database(self) -> None:
+        workspace = self.open_workspace
+        if workspace is not None:
+            ask_and_back_up(self, workspace.home)
 
     def action_show_datasets(self) -> None:
         self._show(DatasetsScreen)

@@ -32,6 +32,8 @@ class PaletteHost(Protocol):
 
     def new_template(self) -> None: ...
 
+    def backup_database(self) -> None: ...
+
 
 @dataclass(frozen=True)
 class Command:
@@ -82,7 +84,7 @@ class CommandsProvider(Provider):
 
 
 class ScreenCommands(CommandsProvider):
-    """Go to each screen, start a new template, lock."""
+    """Go to each screen, start a new template, back up, lock."""
 
     def commands(self) -> list[Command]:
         app, host = self.app, self.host
@@ -93,6 +95,9 @@ class ScreenCommands(CommandsProvider):
             for title, about, action in SCREEN_COMMANDS
         ]
         commands.insert(-1, Command("New template", "Open Templates and name a new template", host.new_template))
+        commands.insert(
+            -1, Command("Back up the database", "A consistent copy, still encrypted, to a file", host.backup_database)
+        )
         return commands
 
 

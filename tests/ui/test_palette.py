@@ -6,8 +6,10 @@ from typing import Any
 
 from textual.command import CommandList, CommandPalette
 from textual.pilot import Pilot
+from textual.widgets import Input
 
 from forge_tui.services.accounts import AccountService
+from forge_tui.services.backup import DatabaseSummary
 from forge_tui.services.home import Home
 from forge_tui.services.workspace import Workspace
 from forge_tui.ui.app import ForgeApp
@@ -110,3 +112,27 @@ async def test_keys_remapped_in_config_and_theme_remembered(fast_home_dir: Any) 
         await wait_for_screen(pilot, DatasetsScreen)
         assert again.theme == "nord"
     home.close()
+
+
+async def test_the_database_is_backed_up_from_the_palette(home: Home, tmp_path: Any) -> None:
+    make_user(home)
+    target = tmp_path / "copy.db"
+    app = ForgeApp(home)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await unlock(pilot)
+        await wait_for_screen(pilot, DatasetsScreen)
+        await run_command(pilot, "back up the database")
+        await wait_for_screen(pilot, TextPrompt)
+        field = app.screen.query_one(Input)
+        assert field.value.endswith(".db")  # a dated file in the home folder, offered
+        field.value = str(target)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: any(n.title == "Backed up" for n in app._notifications), timeout=20)
+        (told,) = [n for n in app._notifications if n.title == "Backed up"]
+        assert "alice" in told.message and str(target) in told.message
+        await run_command(pilot, "back up the database")
+        await wait_for_screen(pilot, TextPrompt)
+        app.screen.query_one(Input).value = str(home.db_path)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: any(n.title == "Cannot back up" for n in app._notifications), timeout=20)
+    assert DatabaseSummary.of(target).accounts == ["alice"]
