@@ -7,7 +7,7 @@ from forge_tui.core.bounded_text import clip
 from forge_tui.core.pool_stats import EndpointStats
 
 HEADERS = ("Endpoint", "State", "In flight", "Limit", "/min", "Tokens/s", "Errors")
-NAME_CHARS = 20
+NAME_CHARS = 16  # the table fits 80 columns
 
 
 def amount(value: float) -> str:
