@@ -65,9 +65,12 @@ class JobsScreen(WorkspaceScreen):
         return (
             "A job makes many examples unattended and goes on while you use other screens. "
             f"{self.key('new')} plans a new one from the last template you opened; nothing is sent until you "
-            f"start it. {self.key('pause')} pauses, {self.key('resume')} resumes, {self.key('cancel_job')} cancels "
-            f"it for good (what it made stays), {self.key('retry_failed')} asks the failed items again, "
-            f"{self.key('open_examples')} shows only its examples. Its examples are marked unreviewed."
+            f"start it. {self.key('pause')} pauses (once its requests in flight end, its model is unloaded from "
+            f"Ollama to free the GPU), {self.key('resume')} resumes (loading it again), "
+            f"{self.key('cancel_job')} cancels it for good (what it made stays), "
+            f"{self.key('retry_failed')} asks the failed items again, "
+            f"{self.key('open_examples')} shows only its examples. Its examples are marked unreviewed. A job that "
+            "ran on several model servers shows each one's state, requests in flight, limit, rate and errors."
         )
 
     def compose(self) -> ComposeResult:
