@@ -14,7 +14,9 @@ Switches (`token_latency`, `first_byte_delay`, `parallel`, `busy`, `rate_limited
 `think_in_content`, `accepted_formats`) may be changed while the server runs; each request reads them when it
 gets to the point where they matter. Observations:
 `requests` (each chat body as the client sent it, on either API), `max_in_flight`, `in_flight`,
-`disconnects`, `connections_accepted`.
+`disconnects`, `connections_accepted`, and `keep_alive_requests` (each load or unload sent to
+/api/generate: an empty prompt with `keep_alive: 0` unloads the model, without it loads it; /api/ps
+follows).
 
 Replies to /api/chat are deterministic: a hash of (model, messages, options.seed) seeds the text, so
 the same request gets the same answer and another seed another one. In order of precedence:
@@ -100,7 +102,7 @@ from email.utils import formatdate
 from types import TracebackType
 from typing import Any
 
-__all__ = ["DEFAULT_MODELS", "FakeModel", "FakeOllama", "default_models"]
+__all__ = ["DEFAULT_MODELS", "FakeModel", "FakeOllama", "KeepAliveRequest", "default_models"]
 
 BUSY_ERROR = "server busy, please try again.  maximum pending requests exceeded"
 STREAM_ERROR = "an error was encountered while running the model: unexpected EOF"
@@ -869,6 +871,24 @@ class _Conn:
         return request
 
 
+@dataclass(frozen=True)
+class KeepAliveRequest:
+    """A load or unload sent to /api/generate, with what the server was doing when it came."""
+
+    body: dict[str, Any]  # as the client sent it
+    chats_in_flight: int  # chat requests holding a processing slot at that moment
+    chats_received: int  # len(requests) at that moment: the chat requests that came before it
+    at: float  # time.monotonic()
+
+    @property
+    def model(self) -> str:
+        return str(self.body.get("model", ""))
+
+    @property
+    def unload(self) -> bool:
+        return _keep_alive_seconds(self.body.get("keep_alive")) == 0
+
+
 class _ClientGone(Exception):
     """The client went away while its chat request was queued or streaming."""
 
@@ -1002,6 +1022,8 @@ class FakeOllama:
         self.think_in_content = False
         self.accepted_formats: tuple[str, ...] | None = None
         self.requests: list[dict[str, Any]] = []
+        # /api/generate loads and unloads (issue 17's pause that frees the GPU)
+        self.keep_alive_requests: list[KeepAliveRequest] = []
         self.max_in_flight = 0
         self.disconnects = 0
         self.connections_accepted = 0
@@ -1142,6 +1164,7 @@ class FakeOllama:
         """Forget recorded requests and counters (not the switches)."""
         with self._lock:
             self.requests.clear()
+            self.keep_alive_requests.clear()
             self.max_in_flight = self._slots.active
             self.disconnects = 0
             self.connections_accepted = 0
@@ -1241,6 +1264,8 @@ class FakeOllama:
             return await self._show(conn, request)
         if path == "/api/chat" and method == "POST":
             return await self._chat(conn, request)
+        if path == "/api/generate" and method == "POST":
+            return await self._generate(conn, request)
         if path.startswith("/v1/") and method in ("GET", "POST"):
             return await self._openai(conn, request)
         return await self._send(conn, request, 404, "text/plain", "404 page not found", head_only=method == "HEAD")
@@ -1358,6 +1383,41 @@ class FakeOllama:
             "capabilities": list(m.capabilities),
             "modified_at": m.modified_at,
         }
+
+    # ---------------------------------------------------------------- /api/generate: load and unload
+
+    async def _generate(self, conn: _Conn, request: _Request) -> bool:
+        """Ollama's GenerateHandler for an empty prompt: `keep_alive: 0` unloads the model at once
+        (done_reason "unload"), otherwise the model is loaded and kept `keep_alive` (done_reason "load").
+        Each is recorded in `keep_alive_requests`; /api/ps follows. A prompt to complete is not served."""
+        data = await self._parse_body(conn, request, "api.GenerateRequest")
+        if isinstance(data, bool):
+            return data
+        name = data.get("model")
+        if not isinstance(name, str) or not name.strip():
+            return await self._send_json(conn, request, 400, {"error": "model is required"})
+        m = self.model(name)
+        if m is None:
+            return await self._send_json(conn, request, 404, {"error": f"model '{name}' not found"})
+        prompt = data.get("prompt")
+        if prompt:
+            return await self._send_json(
+                conn, request, 501, {"error": "the fake serves /api/generate only to load and unload"}
+            )
+        keep_alive = _keep_alive_seconds(data.get("keep_alive"))
+        with self._lock:
+            self.keep_alive_requests.append(
+                KeepAliveRequest(dict(data), self._slots.active, len(self.requests), time.monotonic())
+            )
+        if keep_alive == 0:
+            self._loaded.pop(m.canonical, None)
+            reason = "unload"
+        else:
+            expiry = 300.0 if keep_alive is None else keep_alive
+            self._loaded[m.canonical] = (time.time() + (expiry if expiry >= 0 else 1e12), m)
+            reason = "load"
+        done = {"model": name, "created_at": _now(), "response": "", "done": True, "done_reason": reason}
+        return await self._send_json(conn, request, 200, done)
 
     # ---------------------------------------------------------------- /api/chat
 

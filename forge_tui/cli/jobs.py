@@ -28,7 +28,9 @@ from forge_tui.cli.common import (
     open_home,
     sub_app,
 )
+from forge_tui.core.endpoint_figures import figure_lines
 from forge_tui.core.jobs import MODEL_MISSING, SERVER_GONE, JobState, JobSummary
+from forge_tui.core.pool_stats import EndpointStats
 
 if TYPE_CHECKING:
     from forge_tui.core.backend_settings import BackendSettings
@@ -67,6 +69,23 @@ def summary_json(job: JobSummary) -> dict[str, Any]:
         "created_at": job.created_at.isoformat(),
         "started_at": job.started_at.isoformat() if job.started_at else None,
         "finished_at": job.finished_at.isoformat() if job.finished_at else None,
+    }
+
+
+def endpoint_json(stats: EndpointStats) -> dict[str, Any]:
+    """One model server's figures under fixed English keys (`state`: healthy, backing off, dropped)."""
+    return {
+        "name": stats.name,
+        "url": stats.url,
+        "state": stats.state.value,
+        "in_flight": stats.in_flight,
+        "limit": stats.limit,
+        "max_concurrency": stats.max_concurrency,
+        "per_minute": round(stats.per_minute, 1),
+        "tokens_per_s": round(stats.tokens_per_s, 1),
+        "error_rate": round(stats.error_rate, 4),
+        "answered": stats.answered,
+        "failed": stats.failed,
     }
 
 
@@ -137,6 +156,9 @@ def run_in_foreground(
 
     recipe = recipe_for(job.kind)
     on_terminal = sys.stderr.isatty() and not as_json
+    loading = jobs.models_to_load(job.id) if _tells_ollama(settings) and not as_json else []
+    if loading:
+        echo(f"Loading {', '.join(loading)} for job {job.id}: a paused job's model was unloaded to free the GPU.")
 
     def progress(current: JobSummary) -> None:
         if as_json:
@@ -153,6 +175,13 @@ def run_in_foreground(
     finally:
         if on_terminal:
             echo("", err=True)
+
+
+def _tells_ollama(settings: BackendSettings) -> bool:
+    """Whether a model server of the run loads and unloads models when told (Ollama does)."""
+    if settings.endpoints:
+        return any(e.kind == "ollama" for e in settings.endpoints)
+    return settings.kind == "ollama"
 
 
 def _progress_fields(job: JobSummary) -> dict[str, Any]:
@@ -200,14 +229,17 @@ def jobs_show(
     password_stdin: PasswordStdin = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Show a job: state, progress, rate, ETA, model, and its last failures with their reasons."""
+    """Show a job: state, progress, rate, ETA, model, its model servers' figures (in flight, limit, per
+    minute, tokens per second, error rate, state), and its last failures with their reasons."""
     with errors():
         _, _, jobs, _ = open_jobs(user, password_stdin)
         job = jobs.get(job_id)
         failures = jobs.errors(job_id, errors_shown)
+        endpoints = jobs.endpoint_stats(job_id)
     if as_json:
         listed = [{"item": e.idx, "reason": e.reason, "kind": e.kind, "attempts": e.attempts} for e in failures]
-        echo(json.dumps({**summary_json(job), "errors": listed}, indent=2, ensure_ascii=False))
+        shown = {**summary_json(job), "endpoints": [endpoint_json(s) for s in endpoints], "errors": listed}
+        echo(json.dumps(shown, indent=2, ensure_ascii=False))
         return
     echo(f"job {job.id}  {job.name}")
     echo(f"state     {_state_text(job)}")
@@ -218,26 +250,44 @@ def jobs_show(
     echo(f"model     {job.model or '—'}")
     if job.error:
         echo(f"error     {job.error}")
+    for number, line in enumerate(figure_lines(endpoints)):
+        echo(f"{'endpoints' if number == 0 else '':<10}{line}")
     for failure in failures:
         echo(f"item {failure.idx:>5}  {failure.reason}")
 
 
-def _steer(action: str, job_id: int, user: str | None, password_stdin: bool, as_json: bool) -> None:
-    with errors():
-        _, _, jobs, _ = open_jobs(user, password_stdin)
-        job = jobs.pause(job_id) if action == "pause" else jobs.cancel(job_id)
-    if as_json:
-        echo(json.dumps(summary_json(job), indent=2, ensure_ascii=False))
-    else:
-        echo(f"Job {job.id} {job.status.value}: {job.done}/{job.total} done.")
+CancelInFlightOpt = Annotated[
+    bool,
+    typer.Option(
+        "--cancel-in-flight",
+        help="Drop the requests in flight (their items are asked again on resume) instead of letting them finish.",
+    ),
+]
 
 
 @jobs_app.command("pause")
 def jobs_pause(
-    job_id: JobIdArg, user: UserOpt = None, password_stdin: PasswordStdin = False, as_json: JsonOpt = False
+    job_id: JobIdArg,
+    cancel_in_flight: CancelInFlightOpt = False,
+    user: UserOpt = None,
+    password_stdin: PasswordStdin = False,
+    as_json: JsonOpt = False,
 ) -> None:
-    """Pause a job; the process running it stops taking items within a second."""
-    _steer("pause", job_id, user, password_stdin, as_json)
+    """Pause a job; the process running it stops taking items within a second, lets the requests in
+    flight finish (or drops them with --cancel-in-flight), then unloads the model to free the GPU
+    (Ollama). `forge-tui jobs resume ID` loads it again and goes on."""
+    with errors():
+        _, _, jobs, _ = open_jobs(user, password_stdin)
+        was_running = jobs.get(job_id).running_elsewhere
+        job = jobs.pause(job_id, cancel_in_flight=cancel_in_flight)
+    if as_json:
+        shown = {**summary_json(job), "in_flight": "cancel" if cancel_in_flight else "finish"}
+        echo(json.dumps(shown, indent=2, ensure_ascii=False))
+        return
+    echo(f"Job {job.id} {job.status.value}: {job.done}/{job.total} done.")
+    if was_running:
+        ending = "are dropped" if cancel_in_flight else "finish"
+        echo(f"Its requests in flight {ending}, then the process running it unloads the model to free the GPU.")
 
 
 @jobs_app.command("cancel")
@@ -245,7 +295,13 @@ def jobs_cancel(
     job_id: JobIdArg, user: UserOpt = None, password_stdin: PasswordStdin = False, as_json: JsonOpt = False
 ) -> None:
     """Cancel a job for good; the examples it made stay in the dataset."""
-    _steer("cancel", job_id, user, password_stdin, as_json)
+    with errors():
+        _, _, jobs, _ = open_jobs(user, password_stdin)
+        job = jobs.cancel(job_id)
+    if as_json:
+        echo(json.dumps(summary_json(job), indent=2, ensure_ascii=False))
+    else:
+        echo(f"Job {job.id} {job.status.value}: {job.done}/{job.total} done.")
 
 
 @jobs_app.command("retry-failed")

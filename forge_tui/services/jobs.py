@@ -1,5 +1,6 @@
 """Jobs of one account: create a planned job (written whole, sealed), list and show them, pause,
-resume, cancel, retry failed items, and run one on the caller's event loop (services.job_runner).
+resume, cancel, retry failed items, and run one on the caller's event loop (services.job_runner). A
+run that ends paused unloads the job's models, and a resumed run loads them first (services.gpu_release).
 
 Pause and cancel only change the job's row, so they work from any process: the runner re-reads
 the status twice a second and stops taking items.
@@ -7,6 +8,7 @@ the status twice a second and stops taking items.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -15,14 +17,17 @@ from typing import Any, TypeVar
 
 from sqlmodel import Session
 
-from forge_tui.core.errors import Conflict, NotFound
+from forge_tui.core.endpoints import model_key
+from forge_tui.core.errors import Conflict, ForgeError, NotFound
 from forge_tui.core.generation import GenerationSpec
 from forge_tui.core.jobs import RESUMABLE, JobState, JobSummary
 from forge_tui.core.pool_stats import EndpointStats
+from forge_tui.services import gpu_release
 from forge_tui.services.accounts import Unlocked
 from forge_tui.services.backends import BackendService
 from forge_tui.services.home import Home
 from forge_tui.services.job_runner import JobRunner, Progress, Recipe, RunOptions, runner_alive
+from forge_tui.services.model_client import ModelClient
 from forge_tui.store import jobs as rows
 from forge_tui.store.db import read_session, write_session
 from forge_tui.store.jobs import ItemError, ItemInputs
@@ -113,6 +118,26 @@ class JobService:
             row = self._find(s, job_id)
             return rows.planned(s, self._keys(row).cipher(rows.ITEM_TABLE), job_id)
 
+    def models(self, job_id: int) -> list[str]:
+        """The models the job asks: generation, and paraphrase or second answer where its spec has them."""
+        with read_session(self.home.engine) as s:
+            row = self._find(s, job_id)
+            plain = str(row.params.get("model") or "")
+            data_key = self.unlocked.key_with(row.key_check)
+            try:
+                spec = rows.open_job(AccountKeys.of(data_key), row)[1] if data_key else {}
+            except ForgeError:
+                spec = {}
+        return gpu_release.job_models(spec, [plain])
+
+    def models_to_load(self, job_id: int) -> list[str]:
+        """What a run loads before its first item: the job's models when it is resumed (it ran before,
+        can go on, and no process runs it now); none for a first run, whose first request loads them."""
+        job = self.get(job_id)
+        if job.started_at is None or job.status not in RESUMABLE or job.running_elsewhere:
+            return []
+        return self.models(job_id)
+
     def unfinished(self) -> list[JobSummary]:
         """Jobs that can go on and that no process is running now (a killed run's job, a paused one)."""
         return [job for job in self.list() if job.status in RESUMABLE and not job.running_elsewhere]
@@ -167,8 +192,31 @@ class JobService:
             options = RunOptions(
                 concurrency=backend.settings.concurrency, attempts=max(1, backend.settings.max_retries)
             )
+        for model in await asyncio.to_thread(self.models_to_load, job_id):
+            await gpu_release.reload(backend, model)
         runner = JobRunner(self.home, self.unlocked, job_id, backend, recipe, options, on_progress)
-        return await runner.run()
+        ended = await runner.run()
+        if ended.status is JobState.PAUSED:
+            await self.free_gpu(job_id, backend)
+        return ended
+
+    async def free_gpu(self, job_id: int, client: ModelClient) -> list[str]:
+        """Unloads the paused job's models (Ollama: `keep_alive: 0`), except one that a job running now
+        asks, or all when the job runs again meanwhile; returns the models freed."""
+
+        def in_use() -> set[str] | None:
+            if self.get(job_id).status is not JobState.PAUSED:
+                return None
+            return {model_key(job.model) for job in self.list() if job.running_elsewhere and job.model}
+
+        busy = await asyncio.to_thread(in_use)
+        if busy is None:
+            return []
+        freed: list[str] = []
+        for model in await asyncio.to_thread(self.models, job_id):
+            if model_key(model) not in busy:
+                freed += await gpu_release.release(client, model)
+        return freed
 
     # Last in the class: below it, `list` in an annotation would name this method.
     def list(self) -> list[JobSummary]:

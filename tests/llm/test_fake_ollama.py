@@ -472,3 +472,41 @@ def test_command_line_runs_in_the_foreground() -> None:
         finally:
             if process.poll() is None:
                 process.kill()
+
+
+# ------------------------------------------------------------------------- load and unload (/api/generate)
+
+
+def ps_names(client: httpx.Client) -> list[str]:
+    return [m["name"] for m in client.get("/api/ps").json()["models"]]
+
+
+def test_generate_with_keep_alive_0_unloads_and_without_it_loads(fake: FakeOllama, client: httpx.Client) -> None:
+    """Ollama's GenerateHandler for an empty prompt (docs/api.md "Load a model" / "Unload a model")."""
+    name = fake.models[0].name
+    client.post("/api/chat", json=chat_body(model=name, stream=False))
+    assert ps_names(client) == [name]
+
+    unloaded = client.post("/api/generate", json={"model": name, "keep_alive": 0})
+    assert unloaded.status_code == 200
+    body = unloaded.json()
+    assert set(body) == {"model", "created_at", "response", "done", "done_reason"}
+    assert (body["model"], body["response"], body["done"], body["done_reason"]) == (name, "", True, "unload")
+    assert ps_names(client) == []
+
+    loaded = client.post("/api/generate", json={"model": name})
+    assert loaded.status_code == 200 and loaded.json()["done_reason"] == "load"
+    assert ps_names(client) == [name]
+    again = client.post("/api/generate", json={"model": name, "keep_alive": "0s"})
+    assert again.json()["done_reason"] == "unload" and ps_names(client) == []
+
+    assert [(r.model, r.unload) for r in fake.keep_alive_requests] == [(name, True), (name, False), (name, True)]
+    assert fake.keep_alive_requests[0].body == {"model": name, "keep_alive": 0}
+    assert all(r.chats_received == 1 and r.chats_in_flight == 0 for r in fake.keep_alive_requests)
+
+
+def test_generate_for_a_missing_model_is_404(fake: FakeOllama, client: httpx.Client) -> None:
+    missing = client.post("/api/generate", json={"model": "no-such-model", "keep_alive": 0})
+    assert missing.status_code == 404 and missing.json() == {"error": "model 'no-such-model' not found"}
+    assert client.post("/api/generate", json={}).status_code == 400
+    assert fake.keep_alive_requests == []

@@ -3,6 +3,7 @@ counts; pause and resume; a failed item's reason; the resume offer at start; sna
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -17,6 +18,7 @@ from textual.widgets import Input, Static
 from forge_tui.core.generation import GenerationSpec
 from forge_tui.core.jobs import JobState, JobSummary
 from forge_tui.core.models import ExampleContent, ExampleMeta, ExampleSource
+from forge_tui.core.pool_stats import EndpointState, EndpointStats
 from forge_tui.services import job_runner
 from forge_tui.services.accounts import AccountService
 from forge_tui.services.generation_jobs import generation_plan
@@ -24,6 +26,7 @@ from forge_tui.services.home import Home, open_home
 from forge_tui.services.job_host import JobHost
 from forge_tui.services.jobs import JobService
 from forge_tui.services.workspace import Workspace
+from forge_tui.store.jobs import write_endpoint_stats
 from forge_tui.ui.app import ForgeApp
 from forge_tui.ui.dialogs.common import Confirm
 from forge_tui.ui.dialogs.help import HelpScreen
@@ -32,6 +35,7 @@ from forge_tui.ui.dialogs.topic_tree import TopicTreeDialog
 from forge_tui.ui.screens.datasets import DatasetsScreen
 from forge_tui.ui.screens.examples import ExamplesScreen
 from forge_tui.ui.screens.jobs import JobsScreen
+from forge_tui.ui.widgets.endpoint_table import EndpointTable
 from forge_tui.ui.widgets.example_table import ExampleTable, RowView
 from forge_tui.ui.widgets.job_list import JobTable
 from tests.fake_ollama import FakeOllama
@@ -221,6 +225,57 @@ async def test_o_opens_only_that_jobs_examples_in_its_dataset(home: Home) -> Non
         assert sources == {f"job {chosen.id}"}
         assert examples.dataset is not None and examples.dataset.id == dataset.id
         assert f"job {chosen.id} example" in examples_status(examples)
+
+
+FIGURES = [
+    EndpointStats("gpu-a", "http://10.0.0.5:11434", EndpointState.HEALTHY, 12, 16, 32, 342.0, 1250.5, 0.0, 900, 0),
+    EndpointStats("gpu-b", "http://10.0.0.6:8000", EndpointState.BACKING_OFF, 3, 4, 32, 41.0, 150.0, 0.125, 80, 9),
+    EndpointStats("a-long-endpoint-name-x", "http://laptop:11434", EndpointState.DROPPED, 0, 1, 1024, 0, 0, 1.0, 5, 20),
+]
+
+
+def write_figures(home: Home, job_id: int, figures: list[EndpointStats]) -> None:
+    """As the job's runner writes them with its heartbeat, in whichever process runs it."""
+    with home.engine.begin() as conn:
+        write_endpoint_stats(conn, job_id, [f.to_json() for f in figures])
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
+async def test_the_endpoint_table_shows_the_selected_jobs_servers_and_follows_them(
+    home: Home, size: tuple[int, int]
+) -> None:
+    make_user(home)
+    on_pool, _ = planned_job(home, 2)
+    no_figures, _ = planned_job(home, 2)
+    jobs = JobService(home, alice(home).unlocked)
+    for job_id in (on_pool, no_figures):
+        jobs.cancel(job_id)  # no resume offer at start
+    write_figures(home, on_pool, FIGURES)
+    async with ForgeApp(home).run_test(size=size) as pilot:
+        screen = await open_jobs(pilot)
+        table = screen.query_one(EndpointTable)
+        await wait_until(pilot, lambda: len(shown_jobs(pilot)) == 2)
+        assert screen.selected is not None and screen.selected.id == no_figures
+        assert not table.display  # nothing to show before a job ran on a pool
+        await pilot.press("down")
+        await wait_until(pilot, lambda: table.row_count == 3)
+        assert table.display
+        assert [str(c.label) for c in table.ordered_columns] == [
+            "Endpoint", "State", "In flight", "Limit", "/min", "Tokens/s", "Errors"
+        ]  # fmt: skip
+        assert [table.get_row_at(i) for i in range(3)] == [
+            ["gpu-a", "healthy", "12", "16/32", "342", "1250", "0%"],
+            ["gpu-b", "backing off", "3", "4/32", "41", "150", "12%"],
+            ["a-long-endpoint…", "dropped", "0", "1/1024", "0", "0", "100%"],
+        ]
+        await pilot.pause()
+        # Every row and column on screen, none cut off or scrolled away.
+        assert screen.region.contains_region(table.region) and table.region.height >= 5
+        assert table.virtual_size.width <= table.scrollable_content_region.width, table.virtual_size
+
+        write_figures(home, on_pool, [dataclasses.replace(FIGURES[0], in_flight=20, limit=24)])
+        await wait_until(pilot, lambda: table.row_count == 1, timeout=5)
+        assert table.get_row_at(0)[2:4] == ["20", "24/32"]
 
 
 async def test_f1_names_every_jobs_key_as_bound(fast_home_dir: Path) -> None:

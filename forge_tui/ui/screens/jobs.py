@@ -1,4 +1,4 @@
-"""Jobs (`b`): every job with its state and progress, the selected one's last errors; new, pause,
+"""Jobs (`b`): every job with its state and progress, the selected one's model servers and last errors; new, pause,
 resume, cancel, retry failed items, open its examples. The app's JobHost runs the jobs, so they go on
 while the user is elsewhere; this screen reads their progress on a timer (at most REPAINT_HZ)."""
 
@@ -14,6 +14,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 
 from forge_tui.core.jobs import RESUMABLE, JobState, JobSummary
+from forge_tui.core.pool_stats import EndpointStats
 from forge_tui.core.templates import TemplateInfo
 from forge_tui.services.generation_jobs import (
     JobForm,
@@ -31,6 +32,7 @@ from forge_tui.ui.dialogs.new_job import NewJobForm, PlanPreview
 from forge_tui.ui.dialogs.topic_tree import Expand, topic_expander
 from forge_tui.ui.messages import ShowJobExamples
 from forge_tui.ui.screens.base import WorkspaceScreen
+from forge_tui.ui.widgets.endpoint_table import EndpointTable
 from forge_tui.ui.widgets.footer import ForgeFooter
 from forge_tui.ui.widgets.header import ForgeHeader
 from forge_tui.ui.widgets.job_detail import JobDetail
@@ -63,14 +65,18 @@ class JobsScreen(WorkspaceScreen):
         return (
             "A job makes many examples unattended and goes on while you use other screens. "
             f"{self.key('new')} plans a new one from the last template you opened; nothing is sent until you "
-            f"start it. {self.key('pause')} pauses, {self.key('resume')} resumes, {self.key('cancel_job')} cancels "
-            f"it for good (what it made stays), {self.key('retry_failed')} asks the failed items again, "
-            f"{self.key('open_examples')} shows only its examples. Its examples are marked unreviewed."
+            f"start it. {self.key('pause')} pauses (once its requests in flight end, its model is unloaded from "
+            f"Ollama to free the GPU), {self.key('resume')} resumes (loading it again), "
+            f"{self.key('cancel_job')} cancels it for good (what it made stays), "
+            f"{self.key('retry_failed')} asks the failed items again, "
+            f"{self.key('open_examples')} shows only its examples. Its examples are marked unreviewed. A job that "
+            "ran on several model servers shows each one's state, requests in flight, limit, rate and errors."
         )
 
     def compose(self) -> ComposeResult:
         yield ForgeHeader()
         yield JobTable(id="jobs-table")
+        yield EndpointTable(id="job-endpoints")
         yield JobDetail(id="job-detail")
         yield ForgeFooter()
 
@@ -96,14 +102,17 @@ class JobsScreen(WorkspaceScreen):
         chosen = self.selected
         read = await self.report_async("read the jobs", functools.partial(self._read, chosen))
         if read is not None:
-            jobs, errors = read
-            self._show([self._live(j) for j in jobs], errors)
+            jobs, errors, endpoints = read
+            self._show([self._live(j) for j in jobs], errors, endpoints)
 
-    def _read(self, chosen: JobSummary | None) -> tuple[list[JobSummary], list[ItemError]]:
-        """Every job, and the last errors of the chosen one (or else the newest); in a thread."""
+    def _read(self, chosen: JobSummary | None) -> tuple[list[JobSummary], list[ItemError], list[EndpointStats]]:
+        """Every job, and the last errors and model servers' figures of the chosen one (or else the
+        newest), as its runner wrote them in whichever process runs it; in a thread."""
         jobs = self.host.jobs.list()
         job = next((j for j in jobs if chosen and j.id == chosen.id), jobs[0] if jobs else None)
-        return jobs, self.host.jobs.errors(job.id, ERRORS_SHOWN) if job else []
+        if job is None:
+            return jobs, [], []
+        return jobs, self.host.jobs.errors(job.id, ERRORS_SHOWN), self.host.jobs.endpoint_stats(job.id)
 
     def _live(self, job: JobSummary) -> JobSummary:
         """A job this process runs, with the runner's own counts and rate (newer than the database's)."""
@@ -114,9 +123,10 @@ class JobsScreen(WorkspaceScreen):
             job, done=latest.done, failed=latest.failed, per_minute=latest.per_minute, eta_s=latest.eta_s
         )
 
-    def _show(self, jobs: list[JobSummary], errors: list[ItemError]) -> None:
+    def _show(self, jobs: list[JobSummary], errors: list[ItemError], endpoints: list[EndpointStats]) -> None:
         table = self.query_one(JobTable)
         table.show(jobs)
+        self.query_one(EndpointTable).show(endpoints)
         self.query_one(JobDetail).show(table.selected, errors)
 
     @on(JobTable.Chosen)

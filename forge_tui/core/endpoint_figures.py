@@ -1,0 +1,48 @@
+"""The per-endpoint figures of a job as text cells, one row per model server: the Jobs screen's table
+and `forge-tui jobs show` print the same columns the same way."""
+
+from __future__ import annotations
+
+from forge_tui.core.bounded_text import clip
+from forge_tui.core.pool_stats import EndpointStats
+
+HEADERS = ("Endpoint", "State", "In flight", "Limit", "/min", "Tokens/s", "Errors")
+NAME_CHARS = 16  # the table fits 80 columns
+
+
+def amount(value: float) -> str:
+    """A rate: whole above 10, one decimal below (`0.4`, `7.5`, `312`)."""
+    return f"{value:.0f}" if value >= 10 or value == 0 else f"{value:.1f}"
+
+
+def percent(fraction: float) -> str:
+    share = max(0.0, min(1.0, fraction)) * 100
+    return f"{share:.0f}%" if share >= 10 or share == 0 else f"{share:.1f}%"
+
+
+def figure_cells(stats: EndpointStats) -> tuple[str, ...]:
+    """Name, state (healthy / backing off / dropped), requests in flight, its limit of the most it may
+    take, answers a minute, tokens a second and the error rate, as HEADERS names them."""
+    return (
+        clip(stats.name, NAME_CHARS),
+        stats.state.value,
+        str(stats.in_flight),
+        f"{stats.limit}/{stats.max_concurrency}",
+        amount(stats.per_minute),
+        amount(stats.tokens_per_s),
+        percent(stats.error_rate),
+    )
+
+
+def figure_lines(stats: list[EndpointStats]) -> list[str]:
+    """The table as aligned plain-text lines (headers first); none without figures."""
+    if not stats:
+        return []
+    rows = [HEADERS, *(figure_cells(s) for s in stats)]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(HEADERS))]
+    lines = []
+    for row in rows:
+        cells = [row[0].ljust(widths[0]), row[1].ljust(widths[1])]
+        cells += [cell.rjust(width) for cell, width in zip(row[2:], widths[2:], strict=True)]
+        lines.append("  ".join(cells).rstrip())
+    return lines
