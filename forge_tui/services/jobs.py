@@ -17,7 +17,7 @@ from sqlmodel import Session
 
 from forge_tui.core.errors import Conflict, NotFound
 from forge_tui.core.generation import GenerationSpec
-from forge_tui.core.jobs import RESUMABLE, JobState, JobSummary
+from forge_tui.core.jobs import RESUMABLE, JobState, JobSummary, endpoint_of
 from forge_tui.core.pool_stats import EndpointStats
 from forge_tui.services.accounts import Unlocked
 from forge_tui.services.backends import BackendService
@@ -235,4 +235,6 @@ class JobService:
             per_minute=per_minute,
             eta_s=eta,
             running_elsewhere=alive,
+            endpoint=endpoint_of(row.params),
         )
+
