@@ -8,6 +8,7 @@ is kept."""
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
@@ -24,6 +25,7 @@ from forge_tui.services.backends import BackendService
 from forge_tui.services.jobs import JobPlan
 from forge_tui.services.settings import SettingsService
 
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 # (field, value) changes `update` takes; the name and the models are not set by hand.
 CHANGEABLE = ("kind", "url", "api_key_env", "max_concurrency")
 
@@ -86,12 +88,20 @@ def checked_url(text: str) -> str:
     return url
 
 
+def checked_env_name(text: str | None) -> str | None:
+    """The name of the variable that holds an endpoint's API key (never the key); empty: none."""
+    name = (text or "").strip()
+    if name and not _ENV_NAME.fullmatch(name):
+        raise InvalidInput(f"The API-key variable is the name of an environment variable, not '{clip(name)}'.")
+    return name or None
+
+
 def new_endpoint(
     name: str, kind: str, url: str, api_key_env: str | None = None, max_concurrency: int | None = None
 ) -> Endpoint:
     """An endpoint from typed values, each checked; InvalidInput says what is wrong in one sentence."""
     fields: dict[str, Any] = {"name": name.strip(), "kind": kind.strip(), "url": checked_url(url)}
-    fields["api_key_env"] = (api_key_env or "").strip() or None
+    fields["api_key_env"] = checked_env_name(api_key_env)
     if max_concurrency is not None:
         fields["max_concurrency"] = max_concurrency
     return _validated(fields)
@@ -148,7 +158,7 @@ class EndpointService:
         if "url" in given:
             given["url"] = checked_url(str(given["url"]))
         if "api_key_env" in given:
-            given["api_key_env"] = str(given["api_key_env"]).strip() or None
+            given["api_key_env"] = checked_env_name(str(given["api_key_env"]))
         changed = _validated(current.model_dump() | given)
         problem = None
         if (changed.kind, changed.url, changed.api_key_env) != (current.kind, current.url, current.api_key_env):
@@ -182,9 +192,7 @@ class EndpointService:
             return [e.model_copy(update={"models": read[e.name]}) if read.get(e.name) is not None else e for e in found]
 
         saved = {e.name: e for e in self._change(fresh)}
-        return [
-            Listed(saved.get(e.name, e), problem) for e, (_, problem) in zip(endpoints, results, strict=True)
-        ]
+        return [Listed(saved.get(e.name, e), problem) for e, (_, problem) in zip(endpoints, results, strict=True)]
 
     def choose(self, name: str | None) -> str | None:
         """Saves the endpoint choice of Settings (Audition runs there; new jobs start with it); None or

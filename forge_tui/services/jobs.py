@@ -237,4 +237,3 @@ class JobService:
             running_elsewhere=alive,
             endpoint=endpoint_of(row.params),
         )
-
