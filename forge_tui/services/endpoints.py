@@ -129,11 +129,11 @@ class EndpointService:
     def __init__(self, settings: SettingsService) -> None:
         self.settings = settings
 
-    def list(self) -> list[Endpoint]:
+    def saved(self) -> list[Endpoint]:
         return list(self.settings.backend().endpoints)
 
     def get(self, name: str) -> Endpoint:
-        for endpoint in self.list():
+        for endpoint in self.saved():
             if endpoint.name == name:
                 return endpoint
         raise NotFound(f"There is no endpoint '{clip(name)}'; `forge-tui settings endpoints list` shows them.")
@@ -141,7 +141,7 @@ class EndpointService:
     async def add(self, endpoint: Endpoint) -> Listed:
         """Saves a new endpoint with the models its server lists; a server that does not answer is still
         added (its problem is returned), with no models until a refresh."""
-        self._check_new(endpoint, self.list())
+        self._check_new(endpoint, self.saved())
         models, problem = await self.read_models(endpoint)
         added = endpoint.model_copy(update={"models": models or []})
         self._change(lambda found: [*self._check_new(added, found), added])
@@ -162,7 +162,7 @@ class EndpointService:
         changed = _validated(current.model_dump() | given)
         problem = None
         if (changed.kind, changed.url, changed.api_key_env) != (current.kind, current.url, current.api_key_env):
-            others = [e for e in self.list() if e.name != name]
+            others = [e for e in self.saved() if e.name != name]
             self._check_new(changed, others)
             models, problem = await self.read_models(changed)
             changed = changed.model_copy(update={"models": models if models is not None else []})
@@ -184,7 +184,7 @@ class EndpointService:
     async def refresh(self, name: str | None = None) -> list[Listed]:
         """Reads the models of one endpoint (or of every one, at once) from their servers and saves them;
         an endpoint whose server does not answer keeps the models it had."""
-        endpoints = [self.get(name)] if name is not None else self.list()
+        endpoints = [self.get(name)] if name is not None else self.saved()
         results = await asyncio.gather(*(self.read_models(e) for e in endpoints))
         read = {e.name: models for e, (models, _) in zip(endpoints, results, strict=True)}
 

@@ -51,7 +51,7 @@ async def test_a_server_that_does_not_answer_is_added_with_a_sentence_naming_its
 ) -> None:
     url = dead_url()
     listed = await endpoints.add(new_endpoint("later", "ollama", url))
-    assert listed.endpoint.models == [] and [e.name for e in endpoints.list()] == ["later"]
+    assert listed.endpoint.models == [] and [e.name for e in endpoints.saved()] == ["later"]
     assert listed.problem is not None and url in listed.problem and "\n" not in listed.problem
 
 
@@ -70,7 +70,7 @@ async def test_names_urls_and_duplicates_are_refused_and_nothing_changes(endpoin
         new_endpoint("box", "ollama", "http://box:1", max_concurrency=0)
     with pytest.raises(InvalidInput, match="The kind is ollama or openai, not 'vllm'"):
         new_endpoint("box", "vllm", "http://box:1")
-    assert [e.name for e in endpoints.list()] == ["gpu1"]
+    assert [e.name for e in endpoints.saved()] == ["gpu1"]
 
 
 async def test_update_refresh_and_remove(endpoints: EndpointService, workspace: Workspace) -> None:
@@ -95,7 +95,7 @@ async def test_update_refresh_and_remove(endpoints: EndpointService, workspace: 
     assert endpoints.choose("gpu1") == "gpu1"
     assert workspace.settings.backend().endpoint == "gpu1"
     endpoints.remove("gpu1")
-    assert endpoints.list() == [] and workspace.settings.backend().endpoint is None  # the choice: the pool
+    assert endpoints.saved() == [] and workspace.settings.backend().endpoint is None  # the choice: the pool
 
 
 async def test_a_change_elsewhere_meanwhile_is_kept(workspace: Workspace) -> None:
@@ -105,7 +105,7 @@ async def test_a_change_elsewhere_meanwhile_is_kept(workspace: Workspace) -> Non
     await here.add(new_endpoint("a", "ollama", "http://127.0.0.1:9"))
     await there.add(new_endpoint("b", "ollama", "http://127.0.0.1:10"))
     here.remove("a")
-    assert [e.name for e in there.list()] == ["b"]
+    assert [e.name for e in there.saved()] == ["b"]
 
 
 def test_the_choice_is_the_pool_or_a_configured_name(workspace: Workspace) -> None:

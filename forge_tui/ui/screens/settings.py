@@ -228,7 +228,7 @@ class SettingsScreen(WorkspaceScreen):
             return
         error.update("")
         # The endpoints as saved now: they change on their own keys, or from the CLI meanwhile.
-        form = form.model_copy(update={"endpoints": self._endpoints.list()})
+        form = form.model_copy(update={"endpoints": self._endpoints.saved()})
         saved = self.report("save the settings", lambda: self.workspace.settings.save_backend(form))
         if saved is None:
             return
@@ -250,7 +250,7 @@ class SettingsScreen(WorkspaceScreen):
 
     def _reload_endpoints(self, results: list[Listed] | None = None) -> None:
         current = self.query_one("#endpoint-choice", Select).value
-        found = self.report("list the endpoints", self._endpoints.list)
+        found = self.report("list the endpoints", self._endpoints.saved)
         if found is not None:
             self._show_endpoints(found, current if isinstance(current, str) else None)
         if results is not None:
