@@ -13,7 +13,7 @@ from textual.widgets import Button, Input, Label, Select, Static
 from forge_tui.core.backend_settings import BACKEND_LABELS, BackendSettings
 from forge_tui.core.bounded_text import clip
 from forge_tui.core.chat import ModelInfo
-from forge_tui.core.endpoints import POOL, Endpoint
+from forge_tui.core.endpoints import Endpoint
 from forge_tui.core.errors import ForgeError
 from forge_tui.services.backends import BackendService
 from forge_tui.services.endpoints import EndpointService, Listed
@@ -24,7 +24,7 @@ from forge_tui.ui.field_checks import HttpUrl, ModelNumber
 from forge_tui.ui.keys import class_key
 from forge_tui.ui.screens.base import WorkspaceScreen
 from forge_tui.ui.shown import shown_markup
-from forge_tui.ui.widgets.endpoint_table import EndpointTable, read_text
+from forge_tui.ui.widgets.endpoint_table import EndpointsPanel, EndpointTable, read_text
 from forge_tui.ui.widgets.footer import ForgeFooter
 from forge_tui.ui.widgets.header import ForgeHeader
 from forge_tui.ui.widgets.plain import PlainStatic
@@ -50,10 +50,6 @@ def number(settings: BackendSettings, field: str, what: str, id: str) -> Input:
     validator = ModelNumber(BackendSettings, field, what)
     shown = str(value) if whole else f"{value:g}"
     return Input(shown, type="integer" if whole else "number", id=id, compact=True, validators=validator)
-
-
-def endpoint_choices(endpoints: list[Endpoint]) -> list[tuple[str, str]]:
-    return [("pool: every endpoint that serves the model", POOL), *((e.name, e.name) for e in endpoints)]
 
 
 class SettingsScreen(WorkspaceScreen):
@@ -104,13 +100,7 @@ class SettingsScreen(WorkspaceScreen):
             yield Label("API-key environment variable (hosted endpoints)")
             yield Input(s.api_key_env or "", placeholder="e.g. OPENAI_API_KEY", id="api-key-env", compact=True)
             yield PlainStatic("", id="settings-status", classes="dim")
-            yield Label("Endpoints (none: the server above is the only one)")
-            yield EndpointTable(id="endpoints")
-            yield PlainStatic("", id="endpoints-status", classes="dim")
-            yield Label("Audition runs on (new jobs start with it)")
-            yield Select[str](
-                endpoint_choices(s.endpoints), value=POOL, allow_blank=False, id="endpoint-choice", compact=True
-            )
+            yield EndpointsPanel(s.endpoints, s.endpoint)
             yield Label("Generation model")
             yield Select[str]([], prompt=load_list, id="generation-model", compact=True)
             yield Label("Paraphrase model")
@@ -132,7 +122,6 @@ class SettingsScreen(WorkspaceScreen):
 
     def on_mount(self) -> None:
         self._update_url_placeholder()
-        self._show_endpoints(self._settings.endpoints, self._settings.endpoint)
         self.action_refresh_models()
 
     def _form(self) -> BackendSettings:
@@ -142,7 +131,6 @@ class SettingsScreen(WorkspaceScreen):
             if checked is not None and not checked.is_valid:
                 raise ForgeError(checked.failure_descriptions[0])
         value = self._value
-        choice = self.query_one("#endpoint-choice", Select).value
         generation = self.query_one("#generation-model", Select).value
         paraphrase = self.query_one("#paraphrase-model", Select).value
         return self._settings.model_copy(
@@ -157,7 +145,7 @@ class SettingsScreen(WorkspaceScreen):
                 "answer_time_limit": float(value("#answer-time-limit")),
                 "max_tokens": int(value("#max-tokens")),
                 "concurrency": int(value("#concurrency")),
-                "endpoint": choice if isinstance(choice, str) and choice != POOL else None,
+                "endpoint": self.query_one(EndpointsPanel).choice,
             }
         )
 
@@ -241,20 +229,13 @@ class SettingsScreen(WorkspaceScreen):
         self.action_save()
 
     # --- endpoints ----------------------------------------------------------------------------------
-    def _show_endpoints(self, endpoints: list[Endpoint], choice: str | None) -> None:
-        self.query_one(EndpointTable).show(endpoints)
-        select = self.query_one("#endpoint-choice", Select)
-        names = [e.name for e in endpoints]
-        select.set_options(endpoint_choices(endpoints))
-        select.value = choice if choice in names else POOL
-
     def _reload_endpoints(self, results: list[Listed] | None = None) -> None:
-        current = self.query_one("#endpoint-choice", Select).value
+        panel = self.query_one(EndpointsPanel)
         found = self.report("list the endpoints", self._endpoints.saved)
         if found is not None:
-            self._show_endpoints(found, current if isinstance(current, str) else None)
+            panel.show(found)
         if results is not None:
-            self.query_one("#endpoints-status", Static).update(read_text(results))
+            panel.say(read_text(results))
 
     @on(EndpointTable.Add)
     def _add_endpoint(self) -> None:
@@ -268,10 +249,10 @@ class SettingsScreen(WorkspaceScreen):
     async def _endpoint_dialog(self, current: Endpoint | None) -> None:
         """The dialog, then the server asked for its models; a refused endpoint opens again as typed."""
         draft, editing = current, current is not None
-        status = self.query_one("#endpoints-status", Static)
+        panel = self.query_one(EndpointsPanel)
         while (typed := await self.app.push_screen_wait(EndpointDialog(draft, editing=editing))) is not None:
             draft = typed
-            status.update(f"Asking {typed.url} for its models…")
+            panel.say(f"Asking {typed.url} for its models…")
             try:
                 if current is None:
                     listed = await self._endpoints.add(typed)
@@ -279,7 +260,7 @@ class SettingsScreen(WorkspaceScreen):
                     changes = typed.model_dump(include={"kind", "url", "max_concurrency"})
                     listed = await self._endpoints.update(current.name, api_key_env=typed.api_key_env or "", **changes)
             except ForgeError as exc:
-                status.update("")
+                panel.say("")
                 self.notify(str(exc), title="Cannot save the endpoint", severity="error")
                 continue
             self._reload_endpoints([listed])
@@ -293,17 +274,18 @@ class SettingsScreen(WorkspaceScreen):
         if not await self.app.push_screen_wait(Confirm(question, yes="Remove", no="Keep")):
             return
         if self.report("remove the endpoint", lambda: self._endpoints.remove(gone.name)) is not None:
-            self.query_one("#endpoints-status", Static).update(f"Endpoint '{clip(gone.name)}' removed.")
+            self.query_one(EndpointsPanel).say(f"Endpoint '{clip(gone.name)}' removed.")
             self._reload_endpoints()
 
     @on(EndpointTable.Refresh)
     @work(group="endpoints", exclusive=True)
     async def _refresh_endpoints(self) -> None:
-        self.query_one("#endpoints-status", Static).update("Asking every endpoint for its models…")
+        panel = self.query_one(EndpointsPanel)
+        panel.say("Asking every endpoint for its models…")
         try:
             results = await self._endpoints.refresh()
         except ForgeError as exc:
-            self.query_one("#endpoints-status", Static).update(str(exc))
+            panel.say(str(exc))
             return
         self._reload_endpoints(results)
 

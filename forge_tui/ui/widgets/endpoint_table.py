@@ -1,25 +1,33 @@
-"""Settings' table of endpoints (name, kind, URL, max concurrency, models) and its keys: add, edit,
-remove and refresh post messages; the screen asks the service."""
+"""Settings' endpoints: the table (name, kind, URL, max concurrency, models) whose keys add, edit,
+remove and refresh post messages for the screen to ask the service, a status line, and the choice of
+where Audition runs (an endpoint, or the pool)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from textual import on
+from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.containers import Vertical
 from textual.message import Message
-from textual.widgets import DataTable
+from textual.widgets import DataTable, Label, Select
 
 from forge_tui.core.bounded_text import clip
-from forge_tui.core.endpoints import Endpoint
+from forge_tui.core.endpoints import POOL, Endpoint
 from forge_tui.services.endpoints import Listed
 from forge_tui.ui.shown import shown_cell
+from forge_tui.ui.widgets.plain import PlainStatic
 
 COLUMNS = ("Name", "Kind", "URL", "Max", "Models")
 
 
 def models_text(models: list[str]) -> str:
     return ", ".join(models) if models else "—"
+
+
+def endpoint_choices(endpoints: list[Endpoint]) -> list[tuple[str, str]]:
+    return [("pool: every endpoint that serves the model", POOL), *((e.name, e.name) for e in endpoints)]
 
 
 def read_text(results: list[Listed]) -> str:
@@ -95,3 +103,45 @@ class EndpointTable(DataTable[str]):
 
     def action_refresh(self) -> None:
         self.post_message(self.Refresh())
+
+
+class EndpointsPanel(Vertical):
+    """The table, its status line and the choice of where Audition runs."""
+
+    DEFAULT_CSS = """
+    EndpointsPanel { height: auto; }
+    EndpointsPanel EndpointTable { height: auto; max-height: 8; }
+    """
+
+    def __init__(self, endpoints: list[Endpoint], choice: str | None, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._endpoints = endpoints
+        self._choice = choice if choice in [e.name for e in endpoints] else POOL
+
+    def compose(self) -> ComposeResult:
+        yield Label("Endpoints (none: the server above is the only one)")
+        yield EndpointTable(id="endpoints")
+        yield PlainStatic("", id="endpoints-status", classes="dim")
+        yield Label("Audition runs on (new jobs start with it)")
+        choices = endpoint_choices(self._endpoints)
+        yield Select[str](choices, value=self._choice, allow_blank=False, id="endpoint-choice", compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one(EndpointTable).show(self._endpoints)
+
+    @property
+    def choice(self) -> str | None:
+        """The endpoint chosen for Audition; None: the pool."""
+        value = self.query_one("#endpoint-choice", Select).value
+        return value if isinstance(value, str) and value != POOL else None
+
+    def show(self, endpoints: list[Endpoint]) -> None:
+        """The endpoints as saved now; the choice stays unless its endpoint is gone."""
+        choice = self.choice
+        self.query_one(EndpointTable).show(endpoints)
+        select = self.query_one("#endpoint-choice", Select)
+        select.set_options(endpoint_choices(endpoints))
+        select.value = choice if choice in [e.name for e in endpoints] else POOL
+
+    def say(self, text: str) -> None:
+        self.query_one("#endpoints-status", PlainStatic).update(text)
