@@ -1,5 +1,6 @@
-"""The options every command that talks to a model takes (`--kind`, `--url`, `--api-key-env`), and the
-one function that turns the account's Settings and those flags into the backend settings to use."""
+"""The options every command that talks to a model takes (`--kind`, `--url`, `--api-key-env`, and
+`--endpoint` for one configured server or the pool), and the one function that turns the account's
+Settings and those flags into the backend settings to use."""
 
 from __future__ import annotations
 
@@ -35,23 +36,41 @@ ApiKeyEnvOpt = Annotated[
     ),
 ]
 
+EndpointOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--endpoint",
+        metavar="NAME|pool",
+        help="A configured endpoint, or pool: every one that serves the model (default: Settings; a job: its own).",
+    ),
+]
+
 
 @dataclass(frozen=True)
 class BackendFlags:
-    """`--kind`, `--url` and `--api-key-env` as given on the command line (None: not given)."""
+    """`--kind`, `--url`, `--api-key-env` and `--endpoint` as given on the command line (None: not given)."""
 
     kind: str | None = None
     url: str | None = None
     api_key_env: str | None = None
+    endpoint: str | None = None
 
     def over(self, settings: BackendSettings) -> BackendSettings:
         """`settings` with these flags put over them (see with_flags)."""
-        return with_flags(settings, self.kind, self.url, self.api_key_env)
+        return with_flags(settings, self.kind, self.url, self.api_key_env, self.endpoint)
+
+    def endpoint_for(self, settings: BackendSettings, stored: str | None) -> str | None:
+        """The endpoint a job runs on: --endpoint, else none but the one server --kind/--url name, else
+        the choice the job was made with (`stored`). `settings` are these flags over Settings."""
+        if self.endpoint is not None or self.kind or self.url:
+            return settings.endpoint
+        return stored
 
     def argv(self) -> list[str]:
         """The flags again as command-line words, for a process that runs the command anew."""
         words: list[str] = []
-        for option, value in (("--kind", self.kind), ("--url", self.url), ("--api-key-env", self.api_key_env)):
+        given = (("--kind", self.kind), ("--url", self.url), ("--api-key-env", self.api_key_env))
+        for option, value in (*given, ("--endpoint", self.endpoint)):
             if value is not None:
                 words += [option, value]
         return words
@@ -61,13 +80,18 @@ NO_FLAGS = BackendFlags()
 
 _FLAG_PARAMETERS = tuple(
     inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=annotation)
-    for name, annotation in (("kind", KindOpt), ("url", UrlOpt), ("api_key_env", ApiKeyEnvOpt))
+    for name, annotation in (
+        ("kind", KindOpt),
+        ("url", UrlOpt),
+        ("api_key_env", ApiKeyEnvOpt),
+        ("endpoint", EndpointOpt),
+    )
 )
 
 
 def backend_options(command: Callable[..., None]) -> Callable[..., None]:
-    """Gives `command` the options --kind, --url and --api-key-env in place of its parameter
-    `flags: BackendFlags`, so that each command does not declare the three again. Put it below
+    """Gives `command` the options --kind, --url, --api-key-env and --endpoint in place of its parameter
+    `flags: BackendFlags`, so that each command does not declare them again. Put it below
     `@app.command()`: typer reads the signature this returns."""
     signature = inspect.signature(command, eval_str=True)
     parameters: list[inspect.Parameter] = []
@@ -79,7 +103,8 @@ def backend_options(command: Callable[..., None]) -> Callable[..., None]:
 
     @functools.wraps(command)
     def run(**options: Any) -> None:
-        flags = BackendFlags(options.pop("kind"), options.pop("url"), options.pop("api_key_env"))
+        given = (options.pop(name) for name in ("kind", "url", "api_key_env", "endpoint"))
+        flags = BackendFlags(*given)
         command(**options, flags=flags)
 
     run.__signature__ = signature.replace(parameters=parameters)  # type: ignore[attr-defined]
@@ -91,11 +116,24 @@ _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 def with_flags(
-    settings: BackendSettings, kind: str | None, url: str | None, api_key_env: str | None
+    settings: BackendSettings,
+    kind: str | None,
+    url: str | None,
+    api_key_env: str | None,
+    endpoint: str | None = None,
 ) -> BackendSettings:
     """`settings` with the flags given on the command line put over them. Another kind than Settings'
-    drops Settings' URL (it belongs to the other server) unless --url names one."""
+    drops Settings' URL (it belongs to the other server) unless --url names one. --kind or --url name
+    the one server to use, so the endpoints of Settings are left out; --endpoint chooses among them."""
     updates: dict[str, object] = {}
+    if endpoint is not None:
+        from forge_tui.services.endpoints import checked_choice
+
+        if kind or url or api_key_env is not None:
+            raise InvalidInput("--endpoint chooses a configured server: leave out --kind, --url and --api-key-env.")
+        return settings.model_copy(update={"endpoint": checked_choice(settings, endpoint)})
+    if kind or url:
+        updates |= {"endpoints": [], "endpoint": None}
     if kind:
         if kind not in ("ollama", "openai"):
             raise InvalidInput(f"--kind is 'ollama' or 'openai', not '{kind}'.")

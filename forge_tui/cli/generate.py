@@ -97,6 +97,7 @@ def generate(
     Exit 0 when every item is done; 1 when some failed or the job was paused or cancelled meanwhile;
     2 for bad input or when not confirmed; 6 when the model server was gone or the model missing; 130
     on Ctrl-C (the job is left paused: `forge-tui jobs resume ID`)."""
+    from forge_tui.services.endpoints import with_endpoint
     from forge_tui.services.generation_jobs import JobForm, parse_source_entries
 
     asking = not yes and sys.stdin.isatty()
@@ -146,7 +147,7 @@ def generate(
             topics = _topics(workspace, backend, form.model, topic, subtopics, depth, language)
             sources = {**sources, "topic": _values(topics)}
         spec = _spec(workspace, form, chosen, sources, refs)
-        plan = jobs.plan(spec)
+        plan = with_endpoint(jobs.plan(spec), backend.endpoint)
         _show_plan(plan, spec, made or dataset or "", made is not None, as_json)
         if not yes:
             if not asking:
@@ -155,7 +156,7 @@ def generate(
                 fail("Nothing was sent.", EXIT_USAGE)
         if target is None:
             target = workspace.datasets.create(made or "")
-            plan = jobs.plan(spec.model_copy(update={"dataset_id": target.id}))
+            plan = with_endpoint(jobs.plan(spec.model_copy(update={"dataset_id": target.id})), backend.endpoint)
             if not as_json:
                 echo(f"Dataset '{clip(target.name)}' made.")
         job = jobs.create(plan)
@@ -255,14 +256,19 @@ def _spec(workspace: Workspace, form: Any, template: TemplateInfo, sources: Any,
 
 
 def _show_plan(plan: JobPlan, spec: GenerationSpec, dataset: str, created: bool, as_json: bool) -> None:
+    from forge_tui.core.jobs import endpoint_of
+    from forge_tui.services.endpoints import choice_text
+
     spread = {name: dict(counts.most_common()) for name, counts in plan.spread.items()}
     if as_json:
         fields = {"items": len(plan.items), "template": spec.template.name, "model": spec.model}
         fields |= {"kind": spec.kind.value, "seed": spec.seed, "dataset": dataset or None}
         fields |= {"dataset_created": created, "spread": spread, "prompts": plan.prompts}
+        fields |= {"endpoint": choice_text(endpoint_of(plan.params))}
         echo(json.dumps({"event": "plan", **fields}, ensure_ascii=False))
         return
-    echo(f"Plan: {len(plan.items)} items of template '{clip(spec.template.name)}' with {clip(spec.model)}.")
+    where = choice_text(endpoint_of(plan.params))
+    echo(f"Plan: {len(plan.items)} items of template '{clip(spec.template.name)}' with {clip(spec.model)} on {where}.")
     if created:
         echo(f"Dataset '{clip(dataset)}' does not exist yet and will be made.")
     for name, counts in plan.spread.items():

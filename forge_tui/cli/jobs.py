@@ -66,6 +66,7 @@ def summary_json(job: JobSummary) -> dict[str, Any]:
         "per_minute": round(job.per_minute, 1) if job.per_minute is not None else None,
         "eta_s": round(job.eta_s) if job.eta_s is not None else None,
         "running_elsewhere": job.running_elsewhere,
+        "endpoint": job.endpoint,  # None: the pool
         "created_at": job.created_at.isoformat(),
         "started_at": job.started_at.isoformat() if job.started_at else None,
         "finished_at": job.finished_at.isoformat() if job.finished_at else None,
@@ -150,7 +151,7 @@ def run_in_foreground(
     jobs: JobService, job: JobSummary, settings: BackendSettings, as_json: bool, workspace: Workspace
 ) -> JobSummary:
     """Runs the job with a progress line on a terminal (JSON lines with --json); exits with the
-    documented code when it did not finish every item."""
+    documented code when it did not finish every item. It runs on `settings.endpoint` (None: the pool)."""
     from forge_tui.services.backends import BackendService
     from forge_tui.services.job_kinds import recipe_for
 
@@ -344,6 +345,8 @@ def jobs_resume(
                 echo(f"Job {job.id} runs in process {pid}; `forge-tui jobs show {job.id}` follows it.")
             return
         settings = flags.over(workspace.settings.backend())
+        # The endpoint the job was made with, unless the flags choose again.
+        settings = settings.model_copy(update={"endpoint": flags.endpoint_for(settings, job.endpoint)})
         final = run_in_foreground(jobs, job, settings, as_json, workspace)
     finish(final, as_json)
 

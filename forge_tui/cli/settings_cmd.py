@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 import typer
 
 from forge_tui.cli.common import JsonOpt, UserOpt, account, echo, errors, open_home, sub_app
+from forge_tui.cli.endpoints_cmd import endpoints_app
 from forge_tui.core.backend_settings import BackendSettings
 from forge_tui.core.errors import InvalidInput
 
@@ -17,9 +18,10 @@ if TYPE_CHECKING:
     from forge_tui.services.settings import SettingsService
 
 settings_app = sub_app("Show and change the account's Settings (model server, default models, limits).")
+settings_app.add_typer(endpoints_app, name="endpoints")
 
 # Learned from the servers, not set by hand (settings show lists it); endpoints have their own commands.
-_NOT_SET_HERE = {"structured_output", "endpoints"}
+_NOT_SET_HERE = {"structured_output", "endpoints", "endpoint"}
 KEYS = tuple(name for name in BackendSettings.model_fields if name not in _NOT_SET_HERE)
 _ALIASES = {"url": "base_url"}
 _SHOWN_AS = {"base_url": "url"}
@@ -111,6 +113,10 @@ def settings_show(user: UserOpt = None, as_json: JsonOpt = False) -> None:
         if name == "base_url" and value is None:
             text = f"— (default: {default_url})"
         echo(f"{_SHOWN_AS.get(name, name):<{width}}  {text}")
+    if settings.endpoints:
+        names = ", ".join(f"{e.name} ({e.url})" for e in settings.endpoints)
+        echo(f"{'endpoints':<{width}}  {names}")
+        echo(f"{'endpoint':<{width}}  {settings.endpoint or 'pool'}  (Audition and new jobs)")
     for endpoint, mode in settings.structured_output.items():
         echo(f"structured output at {endpoint}: {mode}")
 

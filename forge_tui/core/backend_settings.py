@@ -34,3 +34,5 @@ class BackendSettings(BaseModel):
     structured_output: dict[str, StructuredMode] = Field(default_factory=dict)
     # The model servers a job or an audition may use (core.endpoints); empty: only kind/base_url.
     endpoints: list[Endpoint] = Field(default_factory=list)
+    # The endpoint Audition runs on, and new jobs start with: one's name, or None for the pool.
+    endpoint: str | None = None

@@ -10,11 +10,13 @@ from datetime import datetime
 from enum import StrEnum
 
 from forge_tui.core.bounded_text import clip
+from forge_tui.core.endpoints import POOL
 
 FAILURE_WINDOW = 50  # the last finished items looked at
 REASON_CHARS = 200  # an item's or a job's reason, at most
 SERVER_GONE = "model server gone"
 MODEL_MISSING = "model missing"
+ENDPOINT_PARAM = "endpoint"  # the key of a job's plain params that holds its endpoint choice
 
 
 class JobState(StrEnum):
@@ -67,10 +69,18 @@ class JobSummary:
     eta_s: float | None = None
     # A process is running it now (its runner said so within the last seconds).
     running_elsewhere: bool = False
+    # The endpoint chosen for the job (its plain params); None: the pool.
+    endpoint: str | None = None
 
     @property
     def pending(self) -> int:
         return max(0, self.total - self.done - self.failed)
+
+
+def endpoint_of(params: dict[str, object]) -> str | None:
+    """The endpoint choice a job's params hold: a name, or None for the pool (also for older jobs)."""
+    value = params.get(ENDPOINT_PARAM)
+    return value if isinstance(value, str) and value and value != POOL else None
 
 
 def retry_delay(attempt: int, base_s: float, retry_after: float | None = None, cap_s: float = 30.0) -> float:

@@ -81,6 +81,7 @@ class JobForm:
     seed: str = ""
     turns: str = str(DEFAULT_TURNS)
     sources: str = ""  # "tone=weighted; topic=file:topics.txt; a+b=combinations"
+    endpoint: str = ""  # an endpoint's name; "" or "pool": the pool (kept in the job's params)
 
 
 @dataclass(frozen=True)

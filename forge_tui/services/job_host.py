@@ -44,8 +44,10 @@ class JobHost:
         ended: JobSummary | None = None
         problem: str | None = None
         try:
-            recipe = job_kinds.recipe_for(self.jobs.get(job_id).kind)
-            settings = self.settings.backend()
+            job = self.jobs.get(job_id)
+            recipe = job_kinds.recipe_for(job.kind)
+            # The job runs on the endpoint it was made with (None: the pool), not on Audition's.
+            settings = self.settings.backend().model_copy(update={"endpoint": job.endpoint})
             async with BackendService(settings, remember=self.settings.remember_structured_output) as backend:
                 ended = await self.jobs.run(job_id, backend, recipe, on_progress=self._progress)
         except ForgeError as exc:

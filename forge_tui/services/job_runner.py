@@ -34,6 +34,7 @@ from forge_tui.core.jobs import (
     FailureWindow,
     JobState,
     JobSummary,
+    endpoint_of,
     reason_text,
     retry_delay,
 )
@@ -526,4 +527,5 @@ class JobRunner(Generic[S]):
             finished_at=None,
             per_minute=per_minute,
             eta_s=pending / per_minute * 60 if per_minute else None,
+            endpoint=endpoint_of(job.params),
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 
 from textual import on, work
@@ -12,6 +13,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, DataTable, Input, Select
 
 from forge_tui.core.bounded_text import clip
+from forge_tui.core.endpoints import POOL
 from forge_tui.core.generation import ExampleKind
 from forge_tui.core.templates import TemplateInfo
 from forge_tui.services.generation_jobs import JobForm, default_sources, typed_values, with_values_source
@@ -52,11 +54,18 @@ class NewJobForm(ModalScreen[JobForm | None]):
         Binding("escape", "cancel", "Cancel", id="dialog.cancel"),
     ]
 
-    def __init__(self, templates: list[TemplateInfo], form: JobForm, expand: Expand | None = None) -> None:
+    def __init__(
+        self,
+        templates: list[TemplateInfo],
+        form: JobForm,
+        expand: Expand | None = None,
+        endpoints: Sequence[str] = (),
+    ) -> None:
         super().__init__()
         self._templates = templates
         self._form = form
         self._expand = expand
+        self._endpoints = list(endpoints)  # the names of Settings' endpoints
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
@@ -80,6 +89,11 @@ class NewJobForm(ModalScreen[JobForm | None]):
                         allow_blank=False,
                         compact=True,
                     )
+                with Horizontal(classes="job-field"):
+                    yield PlainLabel("Endpoint")
+                    choices = [("pool: every endpoint with the model", POOL), *((n, n) for n in self._endpoints)]
+                    chosen = self._form.endpoint if self._form.endpoint in self._endpoints else POOL
+                    yield Select(choices, value=chosen, id="job-endpoint", allow_blank=False, compact=True)
                 for name, label in TEXT_FIELDS:
                     with Horizontal(classes="job-field"):
                         yield PlainLabel(label)
@@ -111,7 +125,13 @@ class NewJobForm(ModalScreen[JobForm | None]):
         values = {name: self.query_one(f"#job-{name}", Input).value for name, _ in TEXT_FIELDS}
         template = self.query_one("#job-template", Select).value
         kind = self.query_one("#job-kind", Select).value
-        typed = replace(self._form, template_id=template if isinstance(template, int) else None, kind=str(kind))
+        endpoint = self.query_one("#job-endpoint", Select).value
+        typed = replace(
+            self._form,
+            template_id=template if isinstance(template, int) else None,
+            kind=str(kind),
+            endpoint=endpoint if isinstance(endpoint, str) and endpoint != POOL else "",
+        )
         for name, value in values.items():
             setattr(typed, name, value)
         return typed
@@ -166,8 +186,10 @@ class PlanPreview(ModalScreen[bool]):
     def compose(self) -> ComposeResult:
         plan = self.plan
         with Vertical(classes="dialog"):
+            where = plan.params.get("endpoint") or POOL
             yield PlainLabel(
-                f"Plan: {len(plan.items)} items, model {plan.params.get('model', '')}", classes="dialog-title"
+                f"Plan: {len(plan.items)} items, model {plan.params.get('model', '')} on {where}",
+                classes="dialog-title",
             )
             yield DataTable(id="plan-spread", cursor_type="row", show_cursor=False)
             with VerticalScroll(id="plan-prompts"):

@@ -134,6 +134,7 @@ class AuditionScreen(WorkspaceScreen):
 
     def _backend_service(self) -> BackendService:
         settings = self.workspace.settings.backend()
+        # settings.endpoint is where Audition runs (None: the pool); choosing another makes a new client.
         if self._backend is None or self._backend.settings != settings:
             remember = self.workspace.settings.remember_structured_output
             old, self._backend = self._backend, BackendService(settings, remember=remember)

@@ -16,6 +16,7 @@ from textual.binding import Binding
 from forge_tui.core.jobs import RESUMABLE, JobState, JobSummary
 from forge_tui.core.pool_stats import EndpointStats
 from forge_tui.core.templates import TemplateInfo
+from forge_tui.services.endpoints import with_endpoint
 from forge_tui.services.generation_jobs import (
     JobForm,
     dataset_values,
@@ -146,7 +147,10 @@ class JobsScreen(WorkspaceScreen):
             return
         form = self.report("plan", lambda: self._first_form(templates, dataset.id))
         expand = self._expander()
-        while form is not None and (typed := await self.app.push_screen_wait(NewJobForm(templates, form, expand))):
+        endpoints = [e.name for e in self.workspace.settings.backend().endpoints]
+        while form is not None and (
+            typed := await self.app.push_screen_wait(NewJobForm(templates, form, expand, endpoints))
+        ):
             form = typed  # a refused form opens again as it was typed
             plan = await self._plan(typed, templates)
             if plan is not None and await self.app.push_screen_wait(PlanPreview(plan)):
@@ -169,6 +173,7 @@ class JobsScreen(WorkspaceScreen):
             model=backend.generation_model or "",
             max_tokens=str(backend.max_tokens),
             sources=default_sources(template),
+            endpoint=backend.endpoint or "",
         )
 
     async def _plan(self, form: JobForm, templates: list[TemplateInfo]) -> JobPlan | None:
@@ -177,7 +182,10 @@ class JobsScreen(WorkspaceScreen):
             self.notify("Choose a template for the job.", title="Cannot plan", severity="warning")
             return None
         datasets = dataset_values(self.workspace.datasets, self.workspace.examples)
-        return await self.report_async("plan", lambda: generation_plan(spec_from_form(form, template, datasets)))
+        endpoint = form.endpoint or None
+        return await self.report_async(
+            "plan", lambda: with_endpoint(generation_plan(spec_from_form(form, template, datasets)), endpoint)
+        )
 
     # --- steering -------------------------------------------------------------------------------
     def action_pause(self) -> None:

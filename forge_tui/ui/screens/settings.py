@@ -1,4 +1,5 @@
-"""Settings (`s`): the model server, default models picked from its live list, timeouts, concurrency."""
+"""Settings (`s`): the model server, the endpoints (a pool of servers) and where Audition runs, default
+models picked from the live list, timeouts, concurrency."""
 
 from __future__ import annotations
 
@@ -10,13 +11,20 @@ from textual.message import Message
 from textual.widgets import Button, Input, Label, Select, Static
 
 from forge_tui.core.backend_settings import BACKEND_LABELS, BackendSettings
+from forge_tui.core.bounded_text import clip
 from forge_tui.core.chat import ModelInfo
+from forge_tui.core.endpoints import Endpoint
 from forge_tui.core.errors import ForgeError
 from forge_tui.services.backends import BackendService
+from forge_tui.services.endpoints import EndpointService, Listed
 from forge_tui.services.workspace import Workspace
+from forge_tui.ui.dialogs.common import Confirm
+from forge_tui.ui.dialogs.endpoint import EndpointDialog
 from forge_tui.ui.field_checks import HttpUrl, ModelNumber
+from forge_tui.ui.keys import class_key
 from forge_tui.ui.screens.base import WorkspaceScreen
 from forge_tui.ui.shown import shown_markup
+from forge_tui.ui.widgets.endpoint_list import EndpointList, EndpointsPanel, read_text
 from forge_tui.ui.widgets.footer import ForgeFooter
 from forge_tui.ui.widgets.header import ForgeHeader
 from forge_tui.ui.widgets.plain import PlainStatic
@@ -53,6 +61,11 @@ class SettingsScreen(WorkspaceScreen):
         "model loading; the between-tokens timeout catches a stalled stream. Every request asks for at most "
         "max tokens, and an answer still streaming after its time limit is stopped (what came is kept)."
     )
+    ENDPOINTS_HELP = (
+        " Endpoints are model servers a job or Audition may use: one by name, or the pool (every endpoint that "
+        "serves the model). With none listed, the server above is the only one. In the endpoints table {add} "
+        "adds one, {edit} edits, {remove} removes and {refresh} reads every endpoint's models again."
+    )
     BINDINGS = [
         Binding("ctrl+s", "save", "Save", id="settings.save"),
         Binding("ctrl+r", "refresh_models", "Refresh models", id="settings.refresh"),
@@ -62,6 +75,11 @@ class SettingsScreen(WorkspaceScreen):
     def __init__(self, workspace: Workspace) -> None:
         super().__init__(workspace)
         self._settings = workspace.settings.backend()
+        self._endpoints = EndpointService(workspace.settings)
+
+    def help_text(self) -> str:
+        keys = {name: class_key(self.app, EndpointList, name) for name in ("add", "edit", "remove", "refresh")}
+        return self.HELP + self.ENDPOINTS_HELP.format(**keys)
 
     def compose(self) -> ComposeResult:
         s = self._settings
@@ -82,6 +100,7 @@ class SettingsScreen(WorkspaceScreen):
             yield Label("API-key environment variable (hosted endpoints)")
             yield Input(s.api_key_env or "", placeholder="e.g. OPENAI_API_KEY", id="api-key-env", compact=True)
             yield PlainStatic("", id="settings-status", classes="dim")
+            yield EndpointsPanel(s.endpoints, s.endpoint)
             yield Label("Generation model")
             yield Select[str]([], prompt=load_list, id="generation-model", compact=True)
             yield Label("Paraphrase model")
@@ -126,6 +145,7 @@ class SettingsScreen(WorkspaceScreen):
                 "answer_time_limit": float(value("#answer-time-limit")),
                 "max_tokens": int(value("#max-tokens")),
                 "concurrency": int(value("#concurrency")),
+                "endpoint": self.query_one(EndpointsPanel).choice,
             }
         )
 
@@ -195,6 +215,8 @@ class SettingsScreen(WorkspaceScreen):
             error.update(str(exc))
             return
         error.update("")
+        # The endpoints as saved now: they change on their own keys, or from the CLI meanwhile.
+        form = form.model_copy(update={"endpoints": self._endpoints.saved()})
         saved = self.report("save the settings", lambda: self.workspace.settings.save_backend(form))
         if saved is None:
             return
@@ -205,6 +227,67 @@ class SettingsScreen(WorkspaceScreen):
     @on(Button.Pressed, "#save")
     def _save_pressed(self) -> None:
         self.action_save()
+
+    # --- endpoints ----------------------------------------------------------------------------------
+    def _reload_endpoints(self, results: list[Listed] | None = None) -> None:
+        panel = self.query_one(EndpointsPanel)
+        found = self.report("list the endpoints", self._endpoints.saved)
+        if found is not None:
+            panel.show(found)
+        if results is not None:
+            panel.say(read_text(results))
+
+    @on(EndpointList.Add)
+    def _add_endpoint(self) -> None:
+        self._endpoint_dialog(None)
+
+    @on(EndpointList.Edit)
+    def _edit_endpoint(self, message: EndpointList.Edit) -> None:
+        self._endpoint_dialog(message.endpoint)
+
+    @work(group="endpoints", exclusive=True)
+    async def _endpoint_dialog(self, current: Endpoint | None) -> None:
+        """The dialog, then the server asked for its models; a refused endpoint opens again as typed."""
+        draft, editing = current, current is not None
+        panel = self.query_one(EndpointsPanel)
+        while (typed := await self.app.push_screen_wait(EndpointDialog(draft, editing=editing))) is not None:
+            draft = typed
+            panel.say(f"Asking {typed.url} for its models…")
+            try:
+                if current is None:
+                    listed = await self._endpoints.add(typed)
+                else:
+                    changes = typed.model_dump(include={"kind", "url", "max_concurrency"})
+                    listed = await self._endpoints.update(current.name, api_key_env=typed.api_key_env or "", **changes)
+            except ForgeError as exc:
+                panel.say("")
+                self.notify(str(exc), title="Cannot save the endpoint", severity="error")
+                continue
+            self._reload_endpoints([listed])
+            return
+
+    @on(EndpointList.Remove)
+    @work(group="endpoints", exclusive=True)
+    async def _remove_endpoint(self, message: EndpointList.Remove) -> None:
+        gone = message.endpoint
+        question = f"Remove endpoint '{clip(gone.name)}' ({clip(gone.url or '')})? Jobs that name it need another."
+        if not await self.app.push_screen_wait(Confirm(question, yes="Remove", no="Keep")):
+            return
+        if self.report("remove the endpoint", lambda: self._endpoints.remove(gone.name)) is not None:
+            self.query_one(EndpointsPanel).say(f"Endpoint '{clip(gone.name)}' removed.")
+            self._reload_endpoints()
+
+    @on(EndpointList.Refresh)
+    @work(group="endpoints", exclusive=True)
+    async def _refresh_endpoints(self) -> None:
+        panel = self.query_one(EndpointsPanel)
+        panel.say("Asking every endpoint for its models…")
+        try:
+            results = await self._endpoints.refresh()
+        except ForgeError as exc:
+            panel.say(str(exc))
+            return
+        self._reload_endpoints(results)
 
     async def action_close(self) -> None:
         await self.app.run_action("show_datasets")
