@@ -15,6 +15,7 @@ from pydantic import ValidationError
 
 from forge_tui.core.bounded_text import clip
 from forge_tui.core.import_messages import ShapeError
+from forge_tui.core.judging import MAX_SCORE, MIN_SCORE
 from forge_tui.core.kept_aside import Fields, desirability
 from forge_tui.core.models import ExampleContent, ExampleMeta, ExampleSource, ReviewState
 from forge_tui.core.raw_records import IDENTITY
@@ -39,6 +40,7 @@ CONSUMED = frozenset(
         "source",
         "review",
         "language_flag",
+        "score",
     )
 )
 SIGNATURE = frozenset({"system_prompt", "user_prompt", "output"})
@@ -66,6 +68,21 @@ def _flag(fields: Fields) -> str | None:
         return value
     if value not in (None, ""):
         fields.keep("language_flag", value)
+    return None
+
+
+def _score(fields: Fields) -> float | None:
+    """A judge's score between 1 and 10; anything else is kept as an extra field, not dropped."""
+    value = fields.take("score")
+    if value in (None, ""):
+        return None
+    try:
+        number = float(value) if not isinstance(value, bool) else None
+    except (TypeError, ValueError):
+        number = None
+    if number is not None and MIN_SCORE <= number <= MAX_SCORE:
+        return number
+    fields.keep("score", value)
     return None
 
 
@@ -120,6 +137,7 @@ def raw_example(fields: Fields) -> tuple[ExampleContent, ExampleMeta]:
             source=_choice(fields, "source", ExampleSource, ExampleSource.IMPORT),
             review=_choice(fields, "review", ReviewState, ReviewState.ACCEPTED),
             language_flag=_flag(fields),
+            score=_score(fields),
         )
     except ValidationError as exc:
         problem = exc.errors()[0]

@@ -123,6 +123,8 @@ class ExampleMeta(BaseModel):
     review: ReviewState = ReviewState.ACCEPTED
     # Why the answer looks like another language or script than the job asked for; None when fine.
     language_flag: str | None = None
+    # An LLM judge's score, 1-10 (core.judging); None until judged.
+    score: float | None = None
 
 
 class Example(BaseModel):

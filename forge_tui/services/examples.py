@@ -12,11 +12,13 @@ from sqlmodel import Session
 from forge_tui.core.desirability import DesirabilityFilter
 from forge_tui.core.errors import Conflict, DamagedRow, NotFound
 from forge_tui.core.example_filter import ExampleFilter
+from forge_tui.core.judging import Judgement
 from forge_tui.core.models import Example, ExampleContent, ExampleMeta, ReviewState
 from forge_tui.services.accounts import Unlocked
 from forge_tui.services.home import Home
 from forge_tui.store import example_reader
 from forge_tui.store import examples as rows
+from forge_tui.store import judgements as judgement_rows
 from forge_tui.store.datasets import count_examples
 from forge_tui.store.db import read_session, write_session
 from forge_tui.store.key_rotation import KeyChanged, dataset_check, reseal_row
@@ -105,6 +107,19 @@ class ExampleService:
         transaction; returns how many were found. Ids not found (deleted meanwhile) are skipped."""
         with write_session(self.home.engine) as s:
             return rows.set_review(s, self.unlocked.user.id, example_ids, state)
+
+    def set_judgements(self, dataset_id: int, items: Sequence[tuple[str, Judgement | None]]) -> int:
+        """Stores each example's judgement (its score on the row, the rest sealed), or clears it with
+        None; returns how many of the examples were found in the dataset."""
+        _cipher, check = self._keyed(dataset_id)
+        with write_session(self.home.engine) as s:
+            self._require_key(s, dataset_id, check)
+            return judgement_rows.write(s, self.unlocked.keys_in(s), dataset_id, items)
+
+    def judgements(self, dataset_id: int, example_ids: Sequence[str]) -> dict[str, Judgement]:
+        """The judgements of those examples that have one."""
+        with read_session(self.home.engine) as s:
+            return judgement_rows.read(s, self.unlocked.keys_in(s), dataset_id, example_ids)
 
     def forget_keys(self) -> None:
         self._ciphers.clear()

@@ -26,6 +26,7 @@ from forge_tui.services.home import Home
 from forge_tui.store import batch_answers as batch_answer_rows
 from forge_tui.store import custom_formats as format_rows
 from forge_tui.store import jobs as job_rows
+from forge_tui.store import judgements as judgement_rows
 from forge_tui.store import key_rotation as rotation_rows
 from forge_tui.store import templates as template_rows
 from forge_tui.store.db import checkpoint, read_session, write_session
@@ -129,6 +130,7 @@ def rotate_key(
             templates = template_rows.reseal(s, old_keys, new_keys, user_id)
             formats = format_rows.reseal(s, old_keys, new_keys, user_id)
             batch_answer_rows.reseal(s, old_keys, new_keys, user_id)  # finds the jobs by the old key
+            judgement_rows.reseal(s, old_keys, new_keys, user_id)
             jobs = job_rows.reseal(s, old_keys, new_keys, user_id)
             user.kdf_salt = kdf_salt
             user.kdf_params = home.kdf_params.to_dict()

@@ -47,6 +47,7 @@ COLUMNS = (
     "job_id",
     "review",
     "language_flag",
+    "score",
 )
 _SELECT = f"SELECT {', '.join(COLUMNS)} FROM example WHERE dataset_id = ? AND {VISIBLE_SQL} AND "
 
@@ -138,7 +139,7 @@ def open_values(cipher: FieldCipher, values: Sequence[Any]) -> Example:
     fails to open, a missing field, a value of the wrong kind, invalid JSON, a time that is not one."""
     (
         rid, dataset_id, sp, up, out, slots, calls, rejected, turns, reasoning, extra, model, params, pt, ct, tid,
-        desirability, created, updated, source, job_id, review, language_flag,
+        desirability, created, updated, source, job_id, review, language_flag, score,
     ) = values  # fmt: skip
     sealed = (sp, up, out, slots, calls, rejected, turns, reasoning, extra, params)
     marker = _MARKERS[(turns is not None, reasoning is not None, extra is not None)]
@@ -194,6 +195,7 @@ def open_values(cipher: FieldCipher, values: Sequence[Any]) -> Example:
         or review not in _REVIEWS
         or (job_id is not None and type(job_id) is not int)
         or (language_flag is not None and type(language_flag) is not str)
+        or (score is not None and type(score) not in (float, int))
     ):
         raise _plain_problem(rid, values, params_json)
     meta = {
@@ -207,6 +209,7 @@ def open_values(cipher: FieldCipher, values: Sequence[Any]) -> Example:
         "job_id": job_id,
         "review": ReviewState(review),
         "language_flag": language_flag,
+        "score": None if score is None else float(score),
     }
     return trusted(
         Example,
@@ -248,6 +251,8 @@ def _plain_problem(rid: str, values: Sequence[Any], params_json: bytes) -> Damag
     for column, kind in (("job_id", int), ("language_flag", str)):
         if row[column] is not None and type(row[column]) is not kind:
             return DamagedRow(TABLE, column, rid, _what(row[column]))
+    if row["score"] is not None and type(row["score"]) not in (float, int):
+        return DamagedRow(TABLE, "score", rid, _what(row["score"]))
     return DamagedRow(TABLE, "content", rid, "holds what this version cannot read")
 
 

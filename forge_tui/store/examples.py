@@ -92,6 +92,7 @@ def sealed_values(
         job_id=meta.job_id,
         review=meta.review.value,
         language_flag=meta.language_flag,
+        score=meta.score,
         created_at=now,
         updated_at=now,
     )
@@ -100,7 +101,7 @@ def sealed_values(
 _INSERT_COLUMNS = (
     "id", "dataset_id", "template_id", "system_prompt", "user_prompt", "output", "slots", "tool_calls", "rejected",
     "turns", "reasoning", "extra", "rejected_count", "model", "params", "prompt_tokens", "completion_tokens",
-    "desirability", "source", "job_id", "review", "language_flag", "created_at", "updated_at", "insert_id",
+    "desirability", "source", "job_id", "review", "language_flag", "score", "created_at", "updated_at", "insert_id",
 )  # fmt: skip
 _INSERT = f"INSERT INTO example ({', '.join(_INSERT_COLUMNS)}) VALUES ({', '.join('?' * len(_INSERT_COLUMNS))})"
 
@@ -123,7 +124,8 @@ def insert_values(
             v["id"], v["dataset_id"], v["template_id"], v["system_prompt"], v["user_prompt"], v["output"], v["slots"],
             v["tool_calls"], v["rejected"], v["turns"], v["reasoning"], v["extra"], v["rejected_count"], v["model"],
             v["params"], v["prompt_tokens"], v["completion_tokens"], v["desirability"], v["source"], v["job_id"],
-            v["review"], v["language_flag"], _stored_time(v["created_at"]), _stored_time(v["updated_at"]), insert_id,
+            v["review"], v["language_flag"], v.get("score"), _stored_time(v["created_at"]),
+            _stored_time(v["updated_at"]), insert_id,
         )
         for v in values
     ]  # fmt: skip

@@ -107,6 +107,7 @@ class Example(SQLModel, table=True):
         Index("ix_example_dataset_id_desirability_id", "dataset_id", "desirability", "id", "insert_id"),
         Index("ix_example_dataset_id_review_id", "dataset_id", "review", "id", "insert_id"),
         Index("ix_example_dataset_id_source_id", "dataset_id", "source", "id", "insert_id"),
+        Index("ix_example_dataset_id_score_id", "dataset_id", "score", "id", "insert_id"),
         Index("ix_example_job_id", "job_id"),
     )
 
@@ -133,6 +134,8 @@ class Example(SQLModel, table=True):
     job_id: int | None = None
     review: str = Field(default="accepted", sa_column_kwargs={"server_default": "accepted"})
     language_flag: str | None = None
+    # An LLM judge's score (1-10), None until judged; the rest of the judgement is in ExampleJudgement.
+    score: float | None = None
     rejected_count: int = 0
     model: str = ""
     params: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))  # sealed
@@ -290,3 +293,19 @@ class JobBatchAnswer(SQLModel, table=True):
     idx: int = Field(primary_key=True)
     req: int = Field(primary_key=True)
     body: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class ExampleJudgement(SQLModel, table=True):
+    """An LLM judge's judgement of an example beyond its score (core.judging.Judgement as JSON: rubric,
+    model, sub-scores, reason, verdict). The reason is content: sealed with the account's keys
+    (`key_check` names the data key), bound to the example's id."""
+
+    __tablename__ = "example_judgement"
+
+    example_id: str = Field(sa_column=Column(ForeignKey("example.id", ondelete="CASCADE"), primary_key=True))
+    dataset_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("dataset.id", ondelete="CASCADE"), nullable=False, index=True)
+    )
+    body: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    key_check: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    judged_at: datetime = Field(default_factory=utcnow)

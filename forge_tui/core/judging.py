@@ -1,0 +1,22 @@
+"""An LLM judge's verdict on one example: the score (1-10, plain on the example so the table can
+sort and filter by it) and the rest (sub-scores, the reason, a pairwise verdict), which is content
+and kept sealed."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+MIN_SCORE = 1.0
+MAX_SCORE = 10.0
+
+
+class Judgement(BaseModel):
+    rubric: str
+    model: str = ""
+    score: float = Field(ge=MIN_SCORE, le=MAX_SCORE)
+    # Sub-scores by criterion (the Overall rubric: content_quality, alignment, factual_correctness,
+    # format, training_usefulness), each on the same 1-10 scale.
+    criteria: dict[str, float] = Field(default_factory=dict)
+    reason: str = ""
+    # Pairwise rubric: "a", "b" or "tie"; the tool-call rubric: "fits" or "does not fit".
+    verdict: str | None = None
