@@ -41,6 +41,8 @@ from forge_tui.core.models import ExampleContent, ExampleMeta, ExampleSource, Re
 from forge_tui.llm.errors import BackendBusy, BackendUnavailable
 from forge_tui.services.accounts import Unlocked
 from forge_tui.services.backends import BackendError, BackendService, ModelNotFound
+from forge_tui.services.endpoint_pool import EndpointPool
+from forge_tui.services.model_client import ModelClient
 from forge_tui.services.home import Home
 from forge_tui.store import examples as example_rows
 from forge_tui.store import jobs as rows
@@ -76,7 +78,7 @@ class Recipe(Generic[S]):
     any other ForgeError for a failure of the item (recorded at once)."""
 
     load: Callable[[dict[str, Any]], S]
-    produce: Callable[[BackendService, S, rows.ItemInputs], Awaitable[Produced]]
+    produce: Callable[[ModelClient, S, rows.ItemInputs], Awaitable[Produced]]
 
 
 Progress = Callable[[JobSummary], None]
@@ -84,7 +86,9 @@ Progress = Callable[[JobSummary], None]
 
 @dataclass
 class RunOptions:
-    concurrency: int = 4
+    # Items asked at once; None: the pool's capacity (the sum of its endpoints' max concurrencies), so
+    # the pool's adaptive limits, not a fixed number, decide how many requests are in flight.
+    concurrency: int | None = None
     attempts: int = 3
     backoff_s: float = 1.0
 
@@ -150,7 +154,7 @@ class JobRunner(Generic[S]):
         home: Home,
         unlocked: Unlocked,
         job_id: int,
-        backend: BackendService,
+        client: ModelClient,
         recipe: Recipe[S],
         options: RunOptions,
         on_progress: Progress | None = None,
@@ -158,7 +162,10 @@ class JobRunner(Generic[S]):
         self.home = home
         self.unlocked = unlocked
         self.job_id = job_id
-        self.backend = backend
+        # A plain server is run as a pool of one: the same limits, re-sending and figures.
+        self._own_pool = isinstance(client, BackendService)
+        self.client: ModelClient = EndpointPool.single(client) if isinstance(client, BackendService) else client
+        self.pool = self.client if isinstance(self.client, EndpointPool) else None
         self.recipe = recipe
         self.options = options
         self.on_progress = on_progress
@@ -175,6 +182,8 @@ class JobRunner(Generic[S]):
         self._finished: list[_Done | _Failed] = []
         self._wake = asyncio.Event()
         self._stop = asyncio.Event()
+        self._draining = False  # paused with "finish": no new items, the requests in flight finish
+        self._drain_timer: asyncio.TimerHandle | None = None
         self._auto_pause: str | None = None
         self._requests: set[asyncio.Future[Produced]] = set()
         self._window = FailureWindow()
@@ -214,7 +223,7 @@ class JobRunner(Generic[S]):
                 self._report(force=True)
                 while True:
                     await self._one_pass()
-                    if self._stop.is_set() or not await self._db(self._has_pending):
+                    if self._stop.is_set() or self._draining or not await self._db(self._has_pending):
                         break
                     self._cursor, self._exhausted = -1, False
             except BaseException as exc:
@@ -231,7 +240,14 @@ class JobRunner(Generic[S]):
             return self._summary()
         finally:
             _RUNNING_HERE.discard(key)
+            if self._drain_timer is not None:
+                self._drain_timer.cancel()
+            if self.pool is not None:
+                with contextlib.suppress(Exception):
+                    await self._db(lambda c: rows.write_endpoint_stats(c, self.job_id, self._stats_json()))
             self._close()
+            if self._own_pool:
+                await self.client.aclose()
 
     def _open_spec(self) -> None:
         assert self._job is not None
@@ -296,7 +312,8 @@ class JobRunner(Generic[S]):
     async def _one_pass(self) -> None:
         committer = asyncio.create_task(self._or_halt(self._commit_loop))
         watcher = asyncio.create_task(self._or_halt(self._watch))
-        workers = [asyncio.create_task(self._worker()) for _ in range(max(1, self.options.concurrency))]
+        count = self.options.concurrency or self.client.settings.concurrency
+        workers = [asyncio.create_task(self._worker()) for _ in range(max(1, count))]
         try:
             await asyncio.gather(*workers)
         finally:
@@ -322,6 +339,8 @@ class JobRunner(Generic[S]):
 
     # --- workers ------------------------------------------------------------------------------------
     async def _next_item(self) -> rows.ItemInputs | None:
+        if self._draining:
+            return None
         async with self._load_lock:
             if not self._queue and not self._exhausted and not self._stop.is_set():
                 cipher = self._item_cipher
@@ -334,7 +353,7 @@ class JobRunner(Generic[S]):
                 else:
                     self._cursor = loaded[-1].idx
                     self._queue.extend(loaded)
-        if self._stop.is_set() or not self._queue:
+        if self._stop.is_set() or self._draining or not self._queue:
             return None
         return self._queue.popleft()
 
@@ -360,7 +379,7 @@ class JobRunner(Generic[S]):
         assert spec is not None
         attempts = max(1, self.options.attempts)
         for attempt in range(1, attempts + 1):
-            request = asyncio.ensure_future(self.recipe.produce(self.backend, spec, item))
+            request = asyncio.ensure_future(self.recipe.produce(self.client, spec, item))
             self._requests.add(request)
             try:
                 return _Done(item.idx, await request)
@@ -375,6 +394,8 @@ class JobRunner(Generic[S]):
                     return _Failed(item.idx, reason_text(str(exc)), kind, attempt)
                 retry_after = exc.retry_after if isinstance(exc, BackendBusy) else None
                 delay = retry_delay(attempt, self.options.backoff_s, retry_after)
+                if self._draining:  # paused: the item stays pending for the next run
+                    return None
                 try:
                     await asyncio.wait_for(self._stop.wait(), delay)
                     return None
@@ -458,14 +479,32 @@ class JobRunner(Generic[S]):
     async def _watch(self) -> None:
         while True:
             await asyncio.sleep(WATCH_EVERY_S)
-            if await self._db(self._beat) != JobState.RUNNING:  # paused, cancelled (or deleted) elsewhere
+            stats = self._stats_json() if self.pool is not None else None
+            status, in_flight = await self._db(functools.partial(self._beat, stats=stats))
+            if status == JobState.PAUSED and in_flight != "cancel":
+                self._drain()
+            elif status != JobState.RUNNING:  # cancelled (or deleted) elsewhere, or paused with "cancel"
                 self._halt()
 
-    def _beat(self, conn: Connection) -> str | None:
+    def _stats_json(self) -> list[dict[str, Any]]:
+        return [s.to_json() for s in self.pool.stats()] if self.pool is not None else []
+
+    def _drain(self) -> None:
+        """Takes no new item and lets the requests in flight finish, for at most an answer's time limit."""
+        if self._draining:
+            return
+        self._draining = True
+        self._wake.set()
+        self._drain_timer = asyncio.get_running_loop().call_later(self.client.settings.answer_time_limit, self._halt)
+
+    def _beat(self, conn: Connection, stats: list[dict[str, Any]] | None) -> tuple[str | None, str | None]:
         conn.exec_driver_sql(
             "UPDATE job SET heartbeat_at = ? WHERE id = ? AND status = 'running'", (time.time(), self.job_id)
         )
-        return rows.status_of(conn, self.job_id)
+        if stats is not None:
+            rows.write_endpoint_stats(conn, self.job_id, stats)
+        found = conn.exec_driver_sql("SELECT status, pause_in_flight FROM job WHERE id = ?", (self.job_id,)).first()
+        return (found[0], found[1]) if found is not None else (None, None)
 
     def _end(self, conn: Connection, interrupted: str | None) -> None:
         """The job's state once this run stops."""

@@ -20,7 +20,7 @@ from forge_tui.core.generation import GenerationSpec
 from forge_tui.core.jobs import RESUMABLE, JobState, JobSummary
 from forge_tui.core.pool_stats import EndpointStats
 from forge_tui.services.accounts import Unlocked
-from forge_tui.services.backends import BackendService
+from forge_tui.services.model_client import ModelClient
 from forge_tui.services.home import Home
 from forge_tui.services.job_runner import JobRunner, Progress, Recipe, RunOptions, runner_alive
 from forge_tui.store import jobs as rows
@@ -156,18 +156,18 @@ class JobService:
     async def run(
         self,
         job_id: int,
-        backend: BackendService,
+        client: ModelClient,
         recipe: Recipe[S],
         on_progress: Progress | None = None,
         options: RunOptions | None = None,
     ) -> JobSummary:
         """Runs (or resumes) the job until every item is done or failed, or it is paused or cancelled.
-        Concurrency and attempts default to the backend's Settings."""
+        `client` is one server (run as a pool of one) or an EndpointPool; as many items are asked at
+        once as the pool may have in flight, and its adaptive limits decide how many are. Attempts
+        default to the Settings' retries."""
         if options is None:
-            options = RunOptions(
-                concurrency=backend.settings.concurrency, attempts=max(1, backend.settings.max_retries)
-            )
-        runner = JobRunner(self.home, self.unlocked, job_id, backend, recipe, options, on_progress)
+            options = RunOptions(attempts=max(1, client.settings.max_retries))
+        runner = JobRunner(self.home, self.unlocked, job_id, client, recipe, options, on_progress)
         return await runner.run()
 
     # Last in the class: below it, `list` in an annotation would name this method.
