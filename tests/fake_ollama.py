@@ -10,9 +10,9 @@ texts follow Ollama 0.12.6 (`api/types.go`, `server/routes.go`).
 
 Switches (`token_latency`, `first_byte_delay`, `parallel`, `busy`, `rate_limited`, `retry_after`,
 `fail_after_chunks`, `drop_after_chunks`, `fixed_reply`, `faults_by_seed`, `redirect_to`, `html_error`,
-`bad_line`, `endless`, `invalid_tool_calls`, `capacity`, `serve_metrics`, and for /v1 only `api_key`, `omit_usage`, `omit_done`,
-`think_in_content`, `accepted_formats`) may be changed while the server runs; each request reads them when it
-gets to the point where they matter. Observations:
+`bad_line`, `endless`, `invalid_tool_calls`, `capacity`, `serve_metrics`, and for /v1 only `api_key`,
+`omit_usage`, `omit_done`, `think_in_content`, `accepted_formats`) may be changed while the server runs;
+each request reads them when it gets to the point where they matter. Observations:
 `requests` (each chat body as the client sent it, on either API), `max_in_flight`, `in_flight`,
 `disconnects`, `connections_accepted`, `refused`.
 

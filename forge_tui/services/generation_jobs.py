@@ -34,9 +34,9 @@ from forge_tui.core.prompt_render import render_prompts
 from forge_tui.core.templates import TemplateError, TemplateInfo
 from forge_tui.core.topic_tree import leaves, parse_tree, topic_source
 from forge_tui.services import job_kinds, readable_files
-from forge_tui.services.model_client import ModelClient
 from forge_tui.services.generation import generate_item
 from forge_tui.services.jobs import ItemInputs, JobPlan, Recipe
+from forge_tui.services.model_client import ModelClient
 from forge_tui.services.slot_values import SlotValues, values_from_dataset, values_from_file
 
 if TYPE_CHECKING:

@@ -42,8 +42,8 @@ from forge_tui.llm.errors import BackendBusy, BackendUnavailable
 from forge_tui.services.accounts import Unlocked
 from forge_tui.services.backends import BackendError, BackendService, ModelNotFound
 from forge_tui.services.endpoint_pool import EndpointPool
-from forge_tui.services.model_client import ModelClient
 from forge_tui.services.home import Home
+from forge_tui.services.model_client import ModelClient
 from forge_tui.store import examples as example_rows
 from forge_tui.store import jobs as rows
 from forge_tui.store.db import write_connection

@@ -20,9 +20,9 @@ from forge_tui.core.generation import GenerationSpec
 from forge_tui.core.jobs import RESUMABLE, JobState, JobSummary
 from forge_tui.core.pool_stats import EndpointStats
 from forge_tui.services.accounts import Unlocked
-from forge_tui.services.model_client import ModelClient
 from forge_tui.services.home import Home
 from forge_tui.services.job_runner import JobRunner, Progress, Recipe, RunOptions, runner_alive
+from forge_tui.services.model_client import ModelClient
 from forge_tui.store import jobs as rows
 from forge_tui.store.db import read_session, write_session
 from forge_tui.store.jobs import ItemError, ItemInputs
