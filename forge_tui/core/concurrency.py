@@ -54,9 +54,6 @@ class AdaptiveLimit:
         now = self.clock()
         return now < self._cooldown_until or now < self.retry_at
 
-    def may_send(self) -> bool:
-        return self.clock() >= self.retry_at
-
     def succeeded(self, latency_s: float, tokens: int | None = None) -> None:
         """An answer came back whole after `latency_s`, with `tokens` generated (None: not told)."""
         latency_s = max(latency_s, 1e-6)
