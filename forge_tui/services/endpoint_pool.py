@@ -31,7 +31,6 @@ from forge_tui.core.server_queue import ServerQueue, from_llama_cpp_slots, from_
 from forge_tui.llm.base import gather
 from forge_tui.llm.errors import BackendBusy, BackendError, BackendTimeout, BackendUnavailable, ModelNotFound
 from forge_tui.services.backends import BackendService, RememberMode
-from forge_tui.services.model_client import ModelClient
 
 RETRY_BUDGET_S = 5.0  # every endpoint gone this long: requests fail instead of waiting
 BUSY_BUDGET_S = 120.0  # one request refused (429/503, timeouts) this long: it fails with the last refusal
@@ -82,7 +81,10 @@ class EndpointPool:
         retry_budget_s: float = RETRY_BUDGET_S,
         busy_budget_s: float = BUSY_BUDGET_S,
         owns_members: bool = True,
+        settings: BackendSettings | None = None,
     ) -> None:
+        """`settings`: what the pool reports as its own (timeouts, retries of an item); the first
+        member's by default. Its concurrency is always the sum of the members' max concurrencies."""
         if not members:
             raise ValueError("a pool needs at least one endpoint")
         self.clock = clock
@@ -96,8 +98,8 @@ class EndpointPool:
         self._all_gone_since: float | None = None
         self._ticker: asyncio.Task[None] | None = None
         self._poller: httpx.AsyncClient | None = None
-        first = self._members[0].service.settings
-        self._settings = first.model_copy(update={"concurrency": sum(e.max_concurrency for e, _ in members)})
+        own = settings or self._members[0].service.settings
+        self._settings = own.model_copy(update={"concurrency": sum(e.max_concurrency for e, _ in members)})
 
     @classmethod
     def single(cls, service: BackendService, clock: Clock = time.monotonic) -> EndpointPool:
@@ -417,10 +419,10 @@ async def open_client(
     endpoint: str | None,
     remember: RememberMode | None = None,
     transports: dict[str, httpx.AsyncBaseTransport] | None = None,
-) -> ModelClient:
+) -> EndpointPool:
     """A pool over the endpoints that `endpoint` chooses (a name, or None / "pool": every one that serves
     `model`); with none configured, the single server of `kind`/`base_url`. Each member asks once and
-    leaves re-sending to the pool."""
+    leaves re-sending to the pool; the pool keeps `settings`' retries for the job engine's attempts."""
     endpoints = settings.endpoints or [
         Endpoint(
             name=DEFAULT_ENDPOINT,
@@ -444,4 +446,4 @@ async def open_client(
         )
         transport = (transports or {}).get(chosen_one.name)
         members.append((chosen_one, BackendService(member_settings, transport, remember=remember)))
-    return EndpointPool(members)
+    return EndpointPool(members, settings=settings)
