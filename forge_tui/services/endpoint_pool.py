@@ -54,7 +54,6 @@ class _Member:
     failed: int = 0
     recent: deque[tuple[float, bool, int]] = field(default_factory=deque)  # (time, ok, tokens)
     queue_url: str | None = None  # where its queue was read; "" once neither answered
-    last_poll: float = 0.0
 
     @property
     def open(self) -> bool:
@@ -80,6 +79,7 @@ class EndpointPool:
         *,
         retry_budget_s: float = RETRY_BUDGET_S,
         busy_budget_s: float = BUSY_BUDGET_S,
+        queue_poll_s: float = QUEUE_POLL_S,
         owns_members: bool = True,
         settings: BackendSettings | None = None,
     ) -> None:
@@ -90,6 +90,7 @@ class EndpointPool:
         self.clock = clock
         self.retry_budget_s = retry_budget_s
         self.busy_budget_s = busy_budget_s
+        self.queue_poll_s = queue_poll_s
         self._last_unavailable: BackendUnavailable | None = None
         self._poll_task: asyncio.Task[None] | None = None
         self._members = [_Member(e, s, AdaptiveLimit(e.max_concurrency, clock)) for e, s in members]
@@ -290,7 +291,7 @@ class EndpointPool:
 
     async def _poll_queues(self) -> None:
         while True:
-            await asyncio.sleep(QUEUE_POLL_S)
+            await asyncio.sleep(self.queue_poll_s)
             for member in self._members:
                 if member.queue_url != "" and member.endpoint.kind == "openai" and member.dropped_at is None:
                     await self._poll_queue(member)
