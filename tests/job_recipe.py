@@ -9,8 +9,8 @@ from typing import Any
 from forge_tui.core.chat import ChatMessage, ChatRequest
 from forge_tui.core.errors import ForgeError
 from forge_tui.core.models import ExampleContent, ExampleMeta
-from forge_tui.services.model_client import ModelClient
 from forge_tui.services.jobs import ItemInputs, JobPlan, Recipe
+from forge_tui.services.model_client import ModelClient
 
 MODEL = "llama3.2:latest"
 TOPICS = ("tides", "volcanoes", "glaciers")
