@@ -1,10 +1,13 @@
 """How many requests one model server gets at once: an adaptive limit (additive increase,
 multiplicative decrease) that finds the server's capacity without being told it.
 
-- It starts small (START) and grows by one after each run of `limit` successes in a row (one more
-  per round trip), up to the endpoint's max concurrency.
+- It starts small (START) and grows by one after each run of successes, up to the endpoint's max
+  concurrency. Until the first sign of a limit (a refusal, saturation, a queue) a run is one success
+  (the limit doubles per round trip: "slow start", so a server that takes hundreds is reached in a
+  few round trips); after it, a run is `limit` successes in a row (one more per round trip).
 - A refusal (429, 503), a timeout or a connection error cuts it by DECREASE, at most once per
-  cooldown (about one mean latency): the burst of refusals one overshoot causes counts once.
+  cooldown (about one mean latency): the burst of refusals one overshoot causes counts once. The cut
+  is from what was in flight when the refusal came, if that was less than the limit.
 - `Retry-After` is honoured: the endpoint gets nothing before it, and the limit does not grow meanwhile.
 - It stops growing while the server is saturated: latency per token well above the best seen (more
   in flight would only queue), or the server reports a queue of its own (vLLM's waiting requests,
@@ -41,6 +44,7 @@ class AdaptiveLimit:
         self._cooldown_until = 0.0
         self._successes = 0
         self._samples = 0
+        self.slow_start = True
 
     @property
     def saturated(self) -> bool:
@@ -65,21 +69,25 @@ class AdaptiveLimit:
             self.best_per_token_s = self.per_token_s
         if self.clock() < self.retry_at or self.queued or self.saturated:
             self._successes = 0
+            self.slow_start = False
             return
         self._successes += 1
-        if self._successes >= self.limit:
+        if self.slow_start or self._successes >= self.limit:
             self._successes = 0
             self.limit = min(self.max_limit, self.limit + 1)
 
-    def pushed_back(self, retry_after_s: float | None = None) -> None:
-        """A 429 or 503 (with the server's Retry-After, if it sent one), a timeout or a connection error."""
+    def pushed_back(self, retry_after_s: float | None = None, in_flight: int | None = None) -> None:
+        """A 429 or 503 (with the server's Retry-After, if it sent one), a timeout or a connection error;
+        `in_flight`: how many requests this endpoint had when it came (this one included)."""
         now = self.clock()
         self._successes = 0
+        self.slow_start = False
         if retry_after_s is not None and retry_after_s > 0:
             self.retry_at = max(self.retry_at, now + retry_after_s)
         if now < self._cooldown_until:
             return
-        self.limit = max(1, math.floor(self.limit * DECREASE))
+        base = min(self.limit, in_flight) if in_flight else self.limit
+        self.limit = max(1, math.floor(base * DECREASE))
         self._cooldown_until = now + max(self.latency_s or 0.0, MIN_COOLDOWN_S)
 
     def server_queue(self, waiting: int | None, idle_slots: int | None) -> None:
@@ -90,6 +98,7 @@ class AdaptiveLimit:
         """A server that came back may be a fresh one: start small again."""
         self.limit = min(START, self.max_limit)
         self._successes = 0
+        self.slow_start = True
         self.queued = False
         self.retry_at = 0.0
 

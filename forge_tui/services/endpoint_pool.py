@@ -316,12 +316,12 @@ class EndpointPool:
                     return
                 except (BackendBusy, BackendTimeout) as exc:
                     now = self.clock()
-                    member.limit.pushed_back(exc.retry_after if isinstance(exc, BackendBusy) else None)
+                    retry_after = exc.retry_after if isinstance(exc, BackendBusy) else None
+                    member.limit.pushed_back(retry_after, member.in_flight)
                     member.record(now, ok=False)
                     refused_since = now if refused_since is None else refused_since
                     if now - refused_since >= self.busy_budget_s:
                         raise
-                    retry_after = exc.retry_after if isinstance(exc, BackendBusy) else None
                     if retry_after:
                         refused = (member, retry_after)
                     continue

@@ -24,15 +24,34 @@ def answer(limit: AdaptiveLimit, clock: Clock, times: int, latency_s: float = 0.
         limit.succeeded(latency_s, tokens)
 
 
-def test_it_starts_at_four_and_grows_by_one_per_round_of_successes() -> None:
+def test_it_starts_at_four_and_doubles_per_round_trip_until_the_first_refusal() -> None:
     limit, clock = limit_of()
     assert limit.limit == START == 4
-    answer(limit, clock, 3)
-    assert limit.limit == 4
+    answer(limit, clock, 4)  # one round trip at 4 in flight
+    assert limit.limit == 8
+    answer(limit, clock, 8)
+    assert limit.limit == 16
+
+
+def test_after_a_refusal_it_grows_by_one_per_round_of_successes() -> None:
+    limit, clock = limit_of()
+    answer(limit, clock, 16)  # slow start: 20
+    limit.pushed_back()
+    assert limit.limit == int(20 * DECREASE) == 18
+    clock.now += 1.0
+    answer(limit, clock, 17)
+    assert limit.limit == 18
     answer(limit, clock, 1)
-    assert limit.limit == 5  # four in a row at limit 4
-    answer(limit, clock, 5)
-    assert limit.limit == 6  # then five at limit 5
+    assert limit.limit == 19  # 18 in a row at limit 18
+    answer(limit, clock, 19)
+    assert limit.limit == 20  # then 19 at limit 19
+
+
+def test_a_refusal_cuts_from_what_was_in_flight_when_that_was_less() -> None:
+    limit, clock = limit_of()
+    answer(limit, clock, 44)  # slow start: 48, far above a server that takes 20
+    limit.pushed_back(in_flight=21)
+    assert limit.limit == int(21 * DECREASE)
 
 
 def test_it_never_grows_past_the_endpoints_max() -> None:
@@ -69,6 +88,7 @@ def test_the_limit_never_falls_below_one() -> None:
 
 def test_retry_after_stops_growth_until_it_passed() -> None:
     limit, clock = limit_of()
+    answer(limit, clock, 10)
     limit.pushed_back(retry_after_s=2.0)
     assert limit.backing_off
     after_cut = limit.limit
@@ -81,11 +101,12 @@ def test_retry_after_stops_growth_until_it_passed() -> None:
 
 
 def test_growth_stops_while_latency_per_token_is_well_above_its_best() -> None:
-    limit, clock = limit_of()
+    limit, clock = limit_of(max_limit=1000)
     answer(limit, clock, 20, latency_s=0.1, tokens=10)
-    before = limit.limit
-    answer(limit, clock, 20, latency_s=0.5, tokens=10)  # 5x slower per token: saturated
+    answer(limit, clock, 10, latency_s=0.5, tokens=10)  # 5x slower per token: saturated
     assert limit.saturated
+    before = limit.limit
+    answer(limit, clock, 50, latency_s=0.5, tokens=10)
     assert limit.limit == before
     answer(limit, clock, 60, latency_s=0.1, tokens=10)  # it recovered
     assert not limit.saturated
@@ -109,4 +130,4 @@ def test_growth_stops_while_the_server_reports_a_queue() -> None:
     assert limit.limit == START
     limit.server_queue(waiting=0, idle_slots=None)
     answer(limit, clock, START)
-    assert limit.limit == START + 1
+    assert limit.limit == START + 1  # grows again, one per round trip: a queue ended the slow start

@@ -93,19 +93,29 @@ async def test_ensure_model_drops_endpoints_without_it(fake: FakeOllama) -> None
                 await pool.ensure_model(MODEL)
 
 
+async def limits_while_asking(pool: EndpointPool, count: int, at: int) -> tuple[int, int]:
+    """The pool's (only) limit after `at` answers and after all `count`, asked all at once."""
+    seen: list[int] = []
+
+    async def one(seed: int) -> None:
+        await pool.complete(ask(seed))
+        seen.append(pool.stats()[0].limit)
+
+    await asyncio.gather(*(one(i) for i in range(count)))
+    return seen[at - 1], seen[-1]
+
+
 async def test_a_server_reporting_a_queue_stops_the_limit_growing(fake: FakeOllama) -> None:
     fake.parallel = 2  # two at a time; the rest wait, and /metrics says so
     fake.serve_metrics = True
     fake.token_latency = 0.01
     fake.fixed_reply = "Hi there."
-    async with EndpointPool([member("vllm", fake, max_concurrency=16, kind="openai")], queue_poll_s=0.05) as pool:
-        await asyncio.gather(*(pool.complete(ask(i)) for i in range(60)))
-        queued = by_name(pool)["vllm"].limit
-    fake.serve_metrics = False
-    async with EndpointPool([member("plain", fake, max_concurrency=16, kind="openai")], queue_poll_s=0.05) as pool:
-        await asyncio.gather(*(pool.complete(ask(i)) for i in range(60)))
-        unqueued = by_name(pool)["plain"].limit
-    assert queued <= 6 < unqueued
+    async with EndpointPool([member("vllm", fake, max_concurrency=64, kind="openai")], queue_poll_s=0.05) as pool:
+        early, late = await limits_while_asking(pool, 80, at=20)
+    fake.serve_metrics = False  # the same server, its queue unknown: only latency says it is saturated
+    async with EndpointPool([member("plain", fake, max_concurrency=64, kind="openai")], queue_poll_s=0.05) as pool:
+        unknown = await limits_while_asking(pool, 80, at=20)
+    assert early == late < unknown[1]
 
 
 async def test_open_client_without_endpoints_is_the_settings_server(fake: FakeOllama) -> None:
