@@ -948,6 +948,7 @@ class _Plan:
     include_usage: bool = False  # openai: stream_options.include_usage
     fault: str | None = None  # "fail", "drop" or "stall" after FAULT_AFTER_CHUNKS, from `faults_by_seed`
     endless: random.Random | None = None  # `endless` without a cap: more content from this, for good
+    admitted: bool = False  # counted against `capacity` (until its last bytes are about to be written)
 
     @property
     def chunk_count(self) -> int:
@@ -1149,6 +1150,13 @@ class FakeOllama:
     def queued(self) -> int:
         """Chat requests waiting for a slot right now."""
         return self._slots.waiting
+
+    def _leave(self, plan: _Plan) -> None:
+        """The request stops counting against `capacity`: as vLLM frees a sequence's slot when it is
+        generated, before the last bytes reach the client (which may send the next one at once)."""
+        if plan.admitted:
+            plan.admitted = False
+            self._admitted -= 1
 
     def _token_delay(self) -> float:
         if self.capacity is None:
@@ -1603,6 +1611,7 @@ class FakeOllama:
         watcher = conn.watcher = asyncio.create_task(self._watch(conn, task))
         holding = False
         self._admitted += 1
+        plan.admitted = True
         try:
             await self._slots.acquire()
             holding = True
@@ -1634,7 +1643,7 @@ class FakeOllama:
                 self._count_disconnect()
             return False
         finally:
-            self._admitted -= 1
+            self._leave(plan)
             if holding:
                 self._slots.release()
             watcher.cancel()
@@ -1725,6 +1734,7 @@ class FakeOllama:
             last = _go_json({"error": STREAM_ERROR})
         else:
             last = _go_json(self._final(plan, started, loaded, gen_start, sent))
+        self._leave(plan)
         writer.write(frame(last + b"\n") + (b"0\r\n\r\n" if chunked else b""))
         conn.completed = True
         await writer.drain()
@@ -1753,6 +1763,7 @@ class FakeOllama:
         if self.bad_line is not None:
             return await self._send(conn, request, 200, _JSON_TYPE, self.bad_line)
         body = self._final(plan, started, loaded, gen_start, total)
+        self._leave(plan)
         message: dict[str, Any] = {"role": "assistant", "content": "".join(plan.content)}
         if plan.thinking:
             message["thinking"] = "".join(plan.thinking)
@@ -1999,6 +2010,7 @@ class FakeOllama:
                 last += event(chunk([], self._openai_usage(plan)))
             if not self.omit_done:
                 last += event(b"[DONE]")
+        self._leave(plan)
         writer.write(last + (b"0\r\n\r\n" if chunked else b""))
         conn.completed = True
         await writer.drain()
@@ -2018,6 +2030,7 @@ class FakeOllama:
             return await self._send_openai_error(conn, request, 500, STREAM_ERROR)
         if self.bad_line is not None:
             return await self._send(conn, request, 200, _OPENAI_JSON_TYPE, self.bad_line)
+        self._leave(plan)
         message: dict[str, Any] = {"role": "assistant", "content": "".join(plan.content)}
         if plan.thinking:
             message["reasoning"] = "".join(plan.thinking)

@@ -7,7 +7,8 @@ multiplicative decrease) that finds the server's capacity without being told it.
   few round trips); after it, a run is `limit` successes in a row (one more per round trip).
 - A refusal (429, 503), a timeout or a connection error cuts it by DECREASE, at most once per
   cooldown (about one mean latency): the burst of refusals one overshoot causes counts once. The cut
-  is from what was in flight when the refusal came, if that was less than the limit.
+  is from what was in flight when the refusal came, if that was less than the limit; a refusal within
+  the cooldown holds the limit below what was in flight then.
 - `Retry-After` is honoured: the endpoint gets nothing before it, and the limit does not grow meanwhile.
 - It stops growing while the server is saturated: latency per token well above the best seen (more
   in flight would only queue), or the server reports a queue of its own (vLLM's waiting requests,
@@ -85,6 +86,10 @@ class AdaptiveLimit:
         if retry_after_s is not None and retry_after_s > 0:
             self.retry_at = max(self.retry_at, now + retry_after_s)
         if now < self._cooldown_until:
+            # Counted once: no second cut. But what the server refused at is known now: no more than
+            # it took stays in flight (else every freed slot is refused again until the cooldown ends).
+            if in_flight:
+                self.limit = max(1, min(self.limit, in_flight - 1))
             return
         base = min(self.limit, in_flight) if in_flight else self.limit
         self.limit = max(1, math.floor(base * DECREASE))

@@ -78,6 +78,18 @@ def test_a_refusal_cuts_it_multiplicatively_once_per_cooldown() -> None:
     assert limit.limit == int(cut * DECREASE)
 
 
+def test_a_refusal_within_the_cooldown_holds_the_limit_below_what_was_in_flight() -> None:
+    limit, clock = limit_of()
+    answer(limit, clock, 12)  # slow start: 16, a server that takes 8
+    limit.pushed_back(in_flight=16)
+    assert limit.limit == 14
+    clock.now += 0.01
+    limit.pushed_back(in_flight=9)  # the same overshoot: 8 taken, the ninth refused
+    assert limit.limit == 8
+    limit.pushed_back(in_flight=12)  # never raised by a later refusal
+    assert limit.limit == 8
+
+
 def test_the_limit_never_falls_below_one() -> None:
     limit, clock = limit_of()
     for _ in range(40):
