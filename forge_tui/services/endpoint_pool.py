@@ -186,6 +186,12 @@ class EndpointPool:
     async def __aexit__(self, *exc: object) -> None:
         await self.aclose()
 
+    @property
+    def latency_s(self) -> float | None:
+        """The smoothed time an answer takes on the slowest endpoint that answered yet; None before."""
+        known = [m.limit.latency_s for m in self._members if m.limit.latency_s is not None]
+        return max(known) if known else None
+
     # --- figures --------------------------------------------------------------------------------------
     def stats(self) -> list[EndpointStats]:
         now = self.clock()

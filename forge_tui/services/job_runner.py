@@ -59,6 +59,10 @@ COMMIT_EVERY_S = 0.05  # finished items wait at most this long for their transac
 COMMIT_BATCH = 256  # or until this many are waiting
 LOAD_CHUNK = 512  # pending items read (and opened) at once
 PROGRESS_EVERY_S = 0.1
+# A pause with "finish" waits for the requests in flight this many times an answer's usual time (at
+# least DRAIN_MIN_S, at most the answer's time limit): a stalled one is then cancelled, its item pending.
+DRAIN_LATENCIES = 3.0
+DRAIN_MIN_S = 2.0
 
 
 class Produced(Protocol):
@@ -490,12 +494,17 @@ class JobRunner(Generic[S]):
         return [s.to_json() for s in self.pool.stats()] if self.pool is not None else []
 
     def _drain(self) -> None:
-        """Takes no new item and lets the requests in flight finish, for at most an answer's time limit."""
+        """Takes no new item and lets the requests in flight finish (for a bounded time: _drain_s)."""
         if self._draining:
             return
         self._draining = True
         self._wake.set()
-        self._drain_timer = asyncio.get_running_loop().call_later(self.client.settings.answer_time_limit, self._halt)
+        self._drain_timer = asyncio.get_running_loop().call_later(self._drain_s(), self._halt)
+
+    def _drain_s(self) -> float:
+        limit = self.client.settings.answer_time_limit
+        usual = self.pool.latency_s if self.pool is not None else None
+        return limit if usual is None else min(limit, max(DRAIN_MIN_S, DRAIN_LATENCIES * usual))
 
     def _beat(self, conn: Connection, stats: list[dict[str, Any]] | None) -> tuple[str | None, str | None]:
         conn.exec_driver_sql(

@@ -165,3 +165,26 @@ async def test_a_pause_that_cancels_in_flight_drops_those_requests(
     assert (paused.status, paused.done) == (JobState.PAUSED, 0)
     await asyncio.sleep(0.2)
     assert slow_fake.disconnects == 4
+
+
+async def test_a_stalled_request_does_not_hold_a_pause_for_long(
+    workspace: Workspace, jobs: JobService, dataset_id: int, fake: FakeOllama
+) -> None:
+    created = jobs.create(plan(dataset_id, 6))
+    fake.faults_by_seed = {1005: "stall"}  # item 5's answer stops streaming and never ends
+    settings = BackendSettings(base_url=fake.base_url, max_retries=0, concurrency=4)
+    async with BackendService(settings) as backend:
+        running = asyncio.create_task(jobs.run(created.id, backend, RECIPE))
+        while jobs.get(created.id).done < 5:
+            await asyncio.sleep(0.01)
+        jobs.pause(created.id)
+        started = time.monotonic()
+        paused = await asyncio.wait_for(running, 10)
+    assert time.monotonic() - started < 4  # not the 60 s of the between-tokens timeout
+    assert (paused.status, paused.done, paused.failed) == (JobState.PAUSED, 5, 0)
+    assert [item.idx for item in jobs.items(created.id)] == list(range(6))
+    with workspace.home.engine.connect() as conn:
+        pending = conn.exec_driver_sql(
+            "SELECT idx FROM job_item WHERE job_id = ? AND status = 'pending'", (created.id,)
+        )
+        assert [row[0] for row in pending] == [5]
