@@ -318,7 +318,6 @@ class EndpointPool:
                 try:
                     first = await anext(chunks)
                 except StopAsyncIteration:
-                    self._answered(member, started, None)
                     return
                 except (BackendBusy, BackendTimeout) as exc:
                     now = self.clock()
@@ -336,20 +335,27 @@ class EndpointPool:
                     self._last_unavailable = exc
                     self._drop(member)
                     continue
+                except ModelNotFound:
+                    member.record(self.clock(), ok=False)
+                    if all(m is member or m.gone_for_good for m in self._members):
+                        raise
+                    member.gone_for_good = True  # another endpoint of the pool may have it
+                    continue
                 except BackendError:
                     member.record(self.clock(), ok=False)
                     raise
                 try:
-                    yield first
-                    last = first
-                    async for chunk in chunks:
-                        last = chunk
+                    chunk = first
+                    while True:
+                        if chunk.done:  # counted before the caller sees it: it may stop reading there
+                            self._answered(member, started, chunk)
                         yield chunk
+                        chunk = await anext(chunks)
+                except StopAsyncIteration:
+                    return
                 except BackendError:
                     member.record(self.clock(), ok=False)
                     raise
-                self._answered(member, started, last)
-                return
             finally:
                 close = getattr(chunks, "aclose", None)
                 if close is not None:
@@ -366,9 +372,9 @@ class EndpointPool:
         await asyncio.sleep(min(retry_after, PROBE_MAX_S))
         return None
 
-    def _answered(self, member: _Member, started: float, last: ChatChunk | None) -> None:
+    def _answered(self, member: _Member, started: float, last: ChatChunk) -> None:
         now = self.clock()
-        tokens = last.usage.completion_tokens if last is not None and last.usage is not None else None
+        tokens = last.usage.completion_tokens if last.usage is not None else None
         before = member.limit.limit
         member.limit.succeeded(now - started, tokens)
         member.record(now, ok=True, tokens=tokens or 0)

@@ -93,6 +93,15 @@ async def test_ensure_model_drops_endpoints_without_it(fake: FakeOllama) -> None
                 await pool.ensure_model(MODEL)
 
 
+async def test_an_endpoint_that_lost_the_model_leaves_the_pool_and_its_requests_go_elsewhere(fake: FakeOllama) -> None:
+    with FakeOllama(models=[FakeModel(name="qwen3:0.6b")]) as without:
+        async with EndpointPool([member("lacks", without), member("has", fake)]) as pool:
+            answers = await asyncio.gather(*(pool.complete(ask(i)) for i in range(8)))
+            assert all(a.content for a in answers)
+            assert by_name(pool)["lacks"].state is EndpointState.DROPPED
+            assert by_name(pool)["has"].answered == 8
+
+
 async def limits_while_asking(pool: EndpointPool, count: int, at: int) -> tuple[int, int]:
     """The pool's (only) limit after `at` answers and after all `count`, asked all at once."""
     seen: list[int] = []
