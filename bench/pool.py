@@ -107,7 +107,7 @@ async def job(workspace: Workspace, endpoints: list[Endpoint], items: int) -> tu
     jobs = JobService(workspace.home, workspace.unlocked)
     dataset_id = workspace.datasets.create(f"bench {time.monotonic_ns()}").id
     created = jobs.create(plan(dataset_id, items))
-    async with await open_client(BackendSettings(endpoints=endpoints), MODEL, POOL) as pool:
+    async with open_client(BackendSettings(endpoints=endpoints), MODEL, POOL) as pool:
         started = time.perf_counter()
         summary = await jobs.run(created.id, pool, RECIPE)
         wall = time.perf_counter() - started
@@ -118,7 +118,7 @@ async def job(workspace: Workspace, endpoints: list[Endpoint], items: int) -> tu
 
 async def cpu_per_answer(endpoints: list[Endpoint], seconds: float, in_flight: int) -> tuple[float, float, int]:
     """(CPU seconds per answer, mean in flight, answers) of `in_flight` workers asking the pool."""
-    async with await open_client(BackendSettings(endpoints=endpoints), MODEL, POOL) as pool:
+    async with open_client(BackendSettings(endpoints=endpoints), MODEL, POOL) as pool:
         answered = 0
         samples: list[int] = []
         deadline = time.perf_counter() + seconds

@@ -426,7 +426,7 @@ class EndpointPool:
         member.queue_url = ""
 
 
-async def open_client(
+def open_client(
     settings: BackendSettings,
     model: str,
     endpoint: str | None,

@@ -129,7 +129,7 @@ async def test_a_server_reporting_a_queue_stops_the_limit_growing(fake: FakeOlla
 
 async def test_open_client_without_endpoints_is_the_settings_server(fake: FakeOllama) -> None:
     settings = BackendSettings(base_url=fake.base_url, concurrency=6)
-    async with await open_client(settings, MODEL, None) as pool:
+    async with open_client(settings, MODEL, None) as pool:
         (only,) = pool.stats()
         assert (only.name, only.max_concurrency, pool.settings.concurrency) == ("default", 6, 6)
         assert (await pool.complete(ask(3))).content
@@ -142,10 +142,10 @@ async def test_open_client_takes_the_named_endpoint_or_the_pool(fake: FakeOllama
         Endpoint(name="c", url=fake.base_url, max_concurrency=16),
     ]
     settings = BackendSettings(endpoints=endpoints, max_retries=2)
-    async with await open_client(settings, MODEL, "b") as pool:
+    async with open_client(settings, MODEL, "b") as pool:
         assert [s.name for s in pool.stats()] == ["b"]
-    async with await open_client(settings, MODEL, POOL) as pool:
+    async with open_client(settings, MODEL, POOL) as pool:
         assert [s.name for s in pool.stats()] == ["a", "c"]
         assert (pool.settings.concurrency, pool.settings.max_retries) == (20, 2)
     with pytest.raises(NotFound):
-        await open_client(settings, MODEL, "nope")
+        open_client(settings, MODEL, "nope")

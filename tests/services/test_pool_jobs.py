@@ -35,7 +35,7 @@ def pushing_back(capacity: int, token_latency: float) -> FakeOllama:
 
 async def pool_of(fakes: list[FakeOllama], max_concurrency: int) -> EndpointPool:
     endpoints = [Endpoint(name=f"gpu{i}", url=f.base_url, max_concurrency=max_concurrency) for i, f in enumerate(fakes)]
-    return await open_client(BackendSettings(endpoints=endpoints), MODEL, POOL)
+    return open_client(BackendSettings(endpoints=endpoints), MODEL, POOL)
 
 
 @pytest.fixture
