@@ -10,11 +10,11 @@ texts follow Ollama 0.12.6 (`api/types.go`, `server/routes.go`).
 
 Switches (`token_latency`, `first_byte_delay`, `parallel`, `busy`, `rate_limited`, `retry_after`,
 `fail_after_chunks`, `drop_after_chunks`, `fixed_reply`, `faults_by_seed`, `redirect_to`, `html_error`,
-`bad_line`, `endless`, `invalid_tool_calls`, and for /v1 only `api_key`, `omit_usage`, `omit_done`,
-`think_in_content`, `accepted_formats`) may be changed while the server runs; each request reads them when it
-gets to the point where they matter. Observations:
+`bad_line`, `endless`, `invalid_tool_calls`, `capacity`, `serve_metrics`, and for /v1 only `api_key`,
+`omit_usage`, `omit_done`, `think_in_content`, `accepted_formats`) may be changed while the server runs;
+each request reads them when it gets to the point where they matter. Observations:
 `requests` (each chat body as the client sent it, on either API), `max_in_flight`, `in_flight`,
-`disconnects`, `connections_accepted`, and `keep_alive_requests` (each load or unload sent to
+`disconnects`, `connections_accepted`, `refused`, and `keep_alive_requests` (each load or unload sent to
 /api/generate: an empty prompt with `keep_alive: 0` unloads the model, without it loads it; /api/ps
 follows).
 
@@ -42,6 +42,12 @@ whitespace-separated words in all message contents (at least 1).
 
 `rate_limited` answers chat requests on both APIs with 429 and `Retry-After: <retry_after>` (Ollama
 itself never does; a proxy in front of it would).
+
+`capacity` (None: off) makes a server that pushes back as vLLM behind a gateway or a loaded llama.cpp
+does: it processes up to `capacity` chat requests at once (instead of `parallel`), answers one more
+with 429 and `Retry-After: <retry_after>` (counted in `refused`), and slows down with load: each token
+takes `token_latency × (1 + LOAD_SLOWDOWN × in flight / capacity)`. `serve_metrics` serves `GET
+/metrics` in vLLM's Prometheus text (`vllm:num_requests_running`, `vllm:num_requests_waiting`).
 
 Misbehaviour of what may stand between a client and Ollama (a proxy, or another server on the port):
 `redirect_to` answers every request with 307 and `Location: <redirect_to><path>` (a proxy that moved,
@@ -117,6 +123,7 @@ LLAMA_CPP_FORMAT_ERROR = (
     "    POST /v1/chat/completions"
 )
 _MAX_HEAD = 64 * 1024
+LOAD_SLOWDOWN = 0.25  # with `capacity`: a token takes this much longer at full load
 FAULT_AFTER_CHUNKS = 3
 _REASONS = {
     100: "Continue",
@@ -910,7 +917,8 @@ class _Slots:
         return sum(1 for w in self._waiters if not w.done())
 
     def _limit(self) -> int:
-        return max(1, int(self._owner.parallel))
+        capacity = self._owner.capacity
+        return max(1, int(self._owner.parallel if capacity is None else capacity))
 
     async def acquire(self) -> None:
         if self._active < self._limit() and not self._waiters:
@@ -960,6 +968,7 @@ class _Plan:
     include_usage: bool = False  # openai: stream_options.include_usage
     fault: str | None = None  # "fail", "drop" or "stall" after FAULT_AFTER_CHUNKS, from `faults_by_seed`
     endless: random.Random | None = None  # `endless` without a cap: more content from this, for good
+    admitted: bool = False  # counted against `capacity` (until its last bytes are about to be written)
 
     @property
     def chunk_count(self) -> int:
@@ -1003,6 +1012,10 @@ class FakeOllama:
         self.busy = False
         self.rate_limited = False
         self.retry_after = 1
+        self.capacity: int | None = None
+        self.serve_metrics = False
+        self.refused = 0  # chat requests answered 429 because `capacity` were in flight
+        self._admitted = 0  # chat requests past the capacity check and not finished
         self.fail_after_chunks: int | None = None
         self.drop_after_chunks: int | None = None
         self.fixed_reply: str | None = None
@@ -1160,6 +1173,18 @@ class FakeOllama:
         """Chat requests waiting for a slot right now."""
         return self._slots.waiting
 
+    def _leave(self, plan: _Plan) -> None:
+        """The request stops counting against `capacity`: as vLLM frees a sequence's slot when it is
+        generated, before the last bytes reach the client (which may send the next one at once)."""
+        if plan.admitted:
+            plan.admitted = False
+            self._admitted -= 1
+
+    def _token_delay(self) -> float:
+        if self.capacity is None:
+            return self.token_latency
+        return self.token_latency * (1 + LOAD_SLOWDOWN * self._admitted / max(1, self.capacity))
+
     def reset_stats(self) -> None:
         """Forget recorded requests and counters (not the switches)."""
         with self._lock:
@@ -1168,6 +1193,7 @@ class FakeOllama:
             self.max_in_flight = self._slots.active
             self.disconnects = 0
             self.connections_accepted = 0
+            self.refused = 0
 
     def model(self, name: str) -> FakeModel | None:
         wanted = _canonical_name(name)
@@ -1266,6 +1292,8 @@ class FakeOllama:
             return await self._chat(conn, request)
         if path == "/api/generate" and method == "POST":
             return await self._generate(conn, request)
+        if path == "/metrics" and method == "GET" and self.serve_metrics:
+            return await self._send(conn, request, 200, "text/plain; version=0.0.4", self._metrics())
         if path.startswith("/v1/") and method in ("GET", "POST"):
             return await self._openai(conn, request)
         return await self._send(conn, request, 404, "text/plain", "404 page not found", head_only=method == "HEAD")
@@ -1307,6 +1335,21 @@ class FakeOllama:
                 }
             )
         return {"models": models}
+
+    def _metrics(self) -> str:
+        """vLLM's gauges in Prometheus text, one sample per model."""
+        lines = [
+            "# HELP vllm:num_requests_running Number of requests in model execution batches.",
+            "# TYPE vllm:num_requests_running gauge",
+        ]
+        models = [m.name for m in self.models] or ["none"]
+        lines += [f'vllm:num_requests_running{{engine="0",model_name="{n}"}} {float(self.in_flight)}' for n in models]
+        lines += [
+            "# HELP vllm:num_requests_waiting Number of requests waiting to be processed.",
+            "# TYPE vllm:num_requests_waiting gauge",
+        ]
+        lines += [f'vllm:num_requests_waiting{{engine="0",model_name="{n}"}} {float(self.queued)}' for n in models]
+        return "\n".join(lines) + "\n"
 
     async def _parse_body(self, conn: _Conn, request: _Request, type_name: str) -> dict[str, Any] | bool:
         """The JSON object in the body, or the keep-alive result of the 400 already sent."""
@@ -1613,11 +1656,22 @@ class FakeOllama:
     async def _run_chat(
         self, conn: _Conn, request: _Request, plan: _Plan, m: FakeModel, started: int, *, empty: bool
     ) -> bool:
+        if self.capacity is not None and self._admitted >= self.capacity:
+            with self._lock:
+                self.refused += 1
+            if plan.wire == "openai":
+                body: Any = {
+                    "error": {"message": RATE_LIMIT_ERROR, "type": "rate_limit_error", "param": None, "code": None}
+                }
+                return await self._rate_limit(conn, request, body, _OPENAI_JSON_TYPE)
+            return await self._rate_limit(conn, request, {"error": RATE_LIMIT_ERROR}, _JSON_TYPE)
         task = asyncio.current_task()
         assert task is not None
         conn.completed = False
         watcher = conn.watcher = asyncio.create_task(self._watch(conn, task))
         holding = False
+        self._admitted += 1
+        plan.admitted = True
         try:
             await self._slots.acquire()
             holding = True
@@ -1649,6 +1703,7 @@ class FakeOllama:
                 self._count_disconnect()
             return False
         finally:
+            self._leave(plan)
             if holding:
                 self._slots.release()
             watcher.cancel()
@@ -1718,7 +1773,7 @@ class FakeOllama:
             if cut is not None and sent >= cut:
                 break
             if sent and self.token_latency > 0:
-                await asyncio.sleep(self.token_latency)
+                await asyncio.sleep(self._token_delay())
             if conn.client_gone:
                 raise _ClientGone
             line = _go_json({"model": plan.model, "created_at": _now(), "message": message, "done": False})
@@ -1734,11 +1789,12 @@ class FakeOllama:
                 raise _ClientGone
             await asyncio.sleep(0.05)
         if sent and self.token_latency > 0:
-            await asyncio.sleep(self.token_latency)
+            await asyncio.sleep(self._token_delay())
         if failure == "fail":
             last = _go_json({"error": STREAM_ERROR})
         else:
             last = _go_json(self._final(plan, started, loaded, gen_start, sent))
+        self._leave(plan)
         writer.write(frame(last + b"\n") + (b"0\r\n\r\n" if chunked else b""))
         conn.completed = True
         await writer.drain()
@@ -1759,7 +1815,7 @@ class FakeOllama:
         cut, failure = self._failure(plan)
         generated = total if cut is None else min(cut, total)
         if self.token_latency > 0 and generated > 0:
-            await asyncio.sleep(self.token_latency * generated)
+            await asyncio.sleep(self._token_delay() * generated)
         if failure == "drop":
             return await self._drop(conn)
         if failure == "fail":
@@ -1767,6 +1823,7 @@ class FakeOllama:
         if self.bad_line is not None:
             return await self._send(conn, request, 200, _JSON_TYPE, self.bad_line)
         body = self._final(plan, started, loaded, gen_start, total)
+        self._leave(plan)
         message: dict[str, Any] = {"role": "assistant", "content": "".join(plan.content)}
         if plan.thinking:
             message["thinking"] = "".join(plan.thinking)
@@ -1991,7 +2048,7 @@ class FakeOllama:
             if cut is not None and sent >= cut:
                 break
             if sent and self.token_latency > 0:
-                await asyncio.sleep(self.token_latency)
+                await asyncio.sleep(self._token_delay())
             if conn.client_gone:
                 raise _ClientGone
             if sent == 1 and self.bad_line is not None:
@@ -2002,7 +2059,7 @@ class FakeOllama:
         if failure == "drop":
             return await self._drop(conn)
         if sent and self.token_latency > 0:
-            await asyncio.sleep(self.token_latency)
+            await asyncio.sleep(self._token_delay())
         if failure == "fail":
             last = event({"error": {"message": STREAM_ERROR, "type": "api_error", "param": None, "code": None}})
         else:
@@ -2013,6 +2070,7 @@ class FakeOllama:
                 last += event(chunk([], self._openai_usage(plan)))
             if not self.omit_done:
                 last += event(b"[DONE]")
+        self._leave(plan)
         writer.write(last + (b"0\r\n\r\n" if chunked else b""))
         conn.completed = True
         await writer.drain()
@@ -2025,13 +2083,14 @@ class FakeOllama:
         cut, failure = self._failure(plan)
         generated = total if cut is None else min(cut, total)
         if self.token_latency > 0 and generated > 0:
-            await asyncio.sleep(self.token_latency * generated)
+            await asyncio.sleep(self._token_delay() * generated)
         if failure == "drop":
             return await self._drop(conn)
         if failure == "fail":
             return await self._send_openai_error(conn, request, 500, STREAM_ERROR)
         if self.bad_line is not None:
             return await self._send(conn, request, 200, _OPENAI_JSON_TYPE, self.bad_line)
+        self._leave(plan)
         message: dict[str, Any] = {"role": "assistant", "content": "".join(plan.content)}
         if plan.thinking:
             message["reasoning"] = "".join(plan.thinking)
@@ -2069,6 +2128,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--parallel", type=int, default=4, help="chat requests processed at once")
     parser.add_argument("--api-key", default=None, help="require `Authorization: Bearer <key>` on /v1")
     parser.add_argument("--reply-words", type=int, default=0, help="every reply is this many words (fixed_reply)")
+    parser.add_argument("--capacity", type=int, default=None, help="429 with Retry-After above this many in flight")
+    parser.add_argument("--serve-metrics", action="store_true", help="GET /metrics in vLLM's Prometheus text")
     parser.add_argument("--verbose", action="store_true", help="log each request to stderr")
     args = parser.parse_args(argv)
 
@@ -2081,6 +2142,8 @@ def main(argv: list[str] | None = None) -> int:
         verbose=args.verbose,
     )
     fake.api_key = args.api_key
+    fake.capacity = args.capacity
+    fake.serve_metrics = args.serve_metrics
     if args.reply_words > 0:
         fake.fixed_reply = " ".join(f"word{i % 1000}" for i in range(args.reply_words))
     stop = threading.Event()

@@ -9,8 +9,8 @@ from typing import Any
 from forge_tui.core.chat import ChatMessage, ChatRequest
 from forge_tui.core.errors import ForgeError
 from forge_tui.core.models import ExampleContent, ExampleMeta
-from forge_tui.services.backends import BackendService
 from forge_tui.services.jobs import ItemInputs, JobPlan, Recipe
+from forge_tui.services.model_client import ModelClient
 
 MODEL = "llama3.2:latest"
 TOPICS = ("tides", "volcanoes", "glaciers")
@@ -30,7 +30,7 @@ def load(spec: dict[str, Any]) -> dict[str, Any]:
     return spec
 
 
-async def produce(backend: BackendService, spec: dict[str, Any], item: ItemInputs) -> Made:
+async def produce(backend: ModelClient, spec: dict[str, Any], item: ItemInputs) -> Made:
     if item.idx in spec.get("broken", []):
         raise ItemBroke("The template cannot be rendered with this item's values.")
     prompt = spec["prompt"].format(**item.slots)

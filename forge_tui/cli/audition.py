@@ -112,7 +112,7 @@ def audition(
     Exit 0 when every card answered, 1 when some failed (their errors are printed), 6 when the
     model server could not be used at all (unreachable, model missing)."""
     from forge_tui.services.audition import AuditionSession, BatchSpec, CardState
-    from forge_tui.services.backends import BackendService
+    from forge_tui.services.endpoint_pool import open_client
 
     with errors():
         home = open_home()
@@ -134,8 +134,8 @@ def audition(
 
         async def run() -> AuditionSession:
             remember = workspace.settings.remember_structured_output
-            async with BackendService(settings, remember=remember) as backend:
-                session = AuditionSession(backend, spec, settings.concurrency)
+            async with open_client(settings, spec.model, settings.endpoint, remember) as client:
+                session = AuditionSession(client, spec, client.settings.concurrency)
                 await session.run()
                 return session
 

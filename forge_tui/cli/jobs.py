@@ -152,7 +152,7 @@ def run_in_foreground(
 ) -> JobSummary:
     """Runs the job with a progress line on a terminal (JSON lines with --json); exits with the
     documented code when it did not finish every item. It runs on `settings.endpoint` (None: the pool)."""
-    from forge_tui.services.backends import BackendService
+    from forge_tui.services.endpoint_pool import open_client
     from forge_tui.services.job_kinds import recipe_for
 
     recipe = recipe_for(job.kind)
@@ -168,8 +168,9 @@ def run_in_foreground(
             echo("\r" + progress_line(current).ljust(70), err=True, nl=False)
 
     async def go() -> JobSummary:
-        async with BackendService(settings, remember=workspace.settings.remember_structured_output) as backend:
-            return await jobs.run(job.id, backend, recipe, on_progress=progress)
+        remember = workspace.settings.remember_structured_output
+        async with open_client(settings, job.model, settings.endpoint, remember) as client:
+            return await jobs.run(job.id, client, recipe, on_progress=progress)
 
     try:
         return asyncio.run(go())

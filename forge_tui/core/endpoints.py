@@ -61,7 +61,7 @@ def chosen(endpoints: list[Endpoint], model: str, name: str | None) -> list[Endp
                 return [endpoint]
         known = ", ".join(e.name for e in endpoints) or "none configured"
         raise NotFound(f"No endpoint named '{name}' (known: {known}).")
-    found = [e for e in endpoints if not e.models or serves(e, model)]
+    found = [e for e in endpoints if not model or not e.models or serves(e, model)]
     if not found:
         raise NotFound(f"No configured endpoint serves '{model}'; refresh the endpoints' models in Settings.")
     return found

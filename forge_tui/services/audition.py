@@ -27,8 +27,8 @@ from forge_tui.core.tool_checks import calls_to_json as calls_to_json  # where t
 from forge_tui.core.tool_checks import tool_call_problems
 from forge_tui.core.tool_json import json_items
 from forge_tui.llm.errors import BackendError
-from forge_tui.services.backends import BackendService
 from forge_tui.services.examples import ExampleService
+from forge_tui.services.model_client import ModelClient
 from forge_tui.services.paraphrasing import paraphrases
 
 # Each card and each regeneration gets its own seed, derived from the batch seed, so a batch can be
@@ -197,7 +197,7 @@ class AuditionSession:
 
     def __init__(
         self,
-        backend: BackendService,
+        backend: ModelClient,
         spec: BatchSpec,
         concurrency: int,
         listener: Listener | None = None,

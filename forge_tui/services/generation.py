@@ -20,7 +20,7 @@ from forge_tui.core.models import ExampleContent, ExampleMeta, ExampleSource, Re
 from forge_tui.core.prompt_render import render_prompts
 from forge_tui.core.templates import TemplateError
 from forge_tui.core.tool_checks import calls_to_json, tool_call_problems
-from forge_tui.services.backends import BackendService
+from forge_tui.services.model_client import ModelClient
 from forge_tui.services.paraphrasing import paraphrases
 
 # Seeds of the other requests an item makes, derived from its own so that a rerun asks the same.
@@ -61,7 +61,7 @@ class _Answers:
         return any(r.usage.estimated for r in self.results)
 
 
-async def generate_item(backend: BackendService, spec: GenerationSpec, item: PlannedItem) -> GeneratedExample:
+async def generate_item(backend: ModelClient, spec: GenerationSpec, item: PlannedItem) -> GeneratedExample:
     try:
         rendered = render_prompts(spec.template, item.slots)
     except TemplateError as exc:
@@ -150,7 +150,7 @@ def _chat_message(message: Message) -> ChatMessage:
 
 
 async def _preference(
-    backend: BackendService, spec: GenerationSpec, item: PlannedItem, base: ExampleContent, answers: _Answers
+    backend: ModelClient, spec: GenerationSpec, item: PlannedItem, base: ExampleContent, answers: _Answers
 ) -> tuple[ExampleContent, ChatResult]:
     """Two answers to one prompt: the first is kept as the output (chosen until a judge or a person
     decides), the second as rejected."""
@@ -170,7 +170,7 @@ async def _preference(
 
 
 async def _tool_calls(
-    backend: BackendService, spec: GenerationSpec, item: PlannedItem, base: ExampleContent, answers: _Answers
+    backend: ModelClient, spec: GenerationSpec, item: PlannedItem, base: ExampleContent, answers: _Answers
 ) -> tuple[ExampleContent, ChatResult, bool]:
     """An answer whose tool calls fit the tools' schemas; an invalid one is asked again once."""
     problems: list[str] = []
@@ -186,7 +186,7 @@ async def _tool_calls(
 
 
 async def _conversation(
-    backend: BackendService, spec: GenerationSpec, item: PlannedItem, base: ExampleContent, answers: _Answers
+    backend: ModelClient, spec: GenerationSpec, item: PlannedItem, base: ExampleContent, answers: _Answers
 ) -> tuple[ExampleContent, ChatResult]:
     """`spec.turns` user messages, each answered: the first is the item's prompt, each later one is
     written by the model playing the user. Kept as an imported conversation is: every message but the

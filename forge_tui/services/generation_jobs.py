@@ -34,9 +34,9 @@ from forge_tui.core.prompt_render import render_prompts
 from forge_tui.core.templates import TemplateError, TemplateInfo
 from forge_tui.core.topic_tree import leaves, parse_tree, topic_source
 from forge_tui.services import job_kinds, readable_files
-from forge_tui.services.backends import BackendService
 from forge_tui.services.generation import generate_item
 from forge_tui.services.jobs import ItemInputs, JobPlan, Recipe
+from forge_tui.services.model_client import ModelClient
 from forge_tui.services.slot_values import SlotValues, values_from_dataset, values_from_file
 
 if TYPE_CHECKING:
@@ -53,7 +53,7 @@ SOURCE_GRAMMAR = (
 DatasetValues = Callable[[str, str], SlotValues]
 
 
-async def _produce(backend: BackendService, spec: GenerationSpec, item: ItemInputs) -> Any:
+async def _produce(backend: ModelClient, spec: GenerationSpec, item: ItemInputs) -> Any:
     return await generate_item(backend, spec, PlannedItem(idx=item.idx, slots=item.slots, seed=item.seed))
 
 

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from forge_tui.core.errors import ForgeError
 from forge_tui.core.jobs import JobSummary
 from forge_tui.services import job_kinds
-from forge_tui.services.backends import BackendService
+from forge_tui.services.endpoint_pool import open_client
 from forge_tui.services.jobs import JobService
 from forge_tui.services.settings import SettingsService
 
@@ -48,8 +48,9 @@ class JobHost:
             recipe = job_kinds.recipe_for(job.kind)
             # The job runs on the endpoint it was made with (None: the pool), not on Audition's.
             settings = self.settings.backend().model_copy(update={"endpoint": job.endpoint})
-            async with BackendService(settings, remember=self.settings.remember_structured_output) as backend:
-                ended = await self.jobs.run(job_id, backend, recipe, on_progress=self._progress)
+            remember = self.settings.remember_structured_output
+            async with open_client(settings, job.model, settings.endpoint, remember) as client:
+                ended = await self.jobs.run(job_id, client, recipe, on_progress=self._progress)
         except ForgeError as exc:
             problem = str(exc)
         finally:

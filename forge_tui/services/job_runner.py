@@ -42,7 +42,9 @@ from forge_tui.core.models import ExampleContent, ExampleMeta, ExampleSource, Re
 from forge_tui.llm.errors import BackendBusy, BackendUnavailable
 from forge_tui.services.accounts import Unlocked
 from forge_tui.services.backends import BackendError, BackendService, ModelNotFound
+from forge_tui.services.endpoint_pool import EndpointPool
 from forge_tui.services.home import Home
+from forge_tui.services.model_client import ModelClient
 from forge_tui.store import examples as example_rows
 from forge_tui.store import jobs as rows
 from forge_tui.store.db import write_connection
@@ -58,6 +60,10 @@ COMMIT_EVERY_S = 0.05  # finished items wait at most this long for their transac
 COMMIT_BATCH = 256  # or until this many are waiting
 LOAD_CHUNK = 512  # pending items read (and opened) at once
 PROGRESS_EVERY_S = 0.1
+# A pause with "finish" waits for the requests in flight this many times an answer's usual time (at
+# least DRAIN_MIN_S, at most the answer's time limit): a stalled one is then cancelled, its item pending.
+DRAIN_LATENCIES = 3.0
+DRAIN_MIN_S = 2.0
 
 
 class Produced(Protocol):
@@ -77,7 +83,7 @@ class Recipe(Generic[S]):
     any other ForgeError for a failure of the item (recorded at once)."""
 
     load: Callable[[dict[str, Any]], S]
-    produce: Callable[[BackendService, S, rows.ItemInputs], Awaitable[Produced]]
+    produce: Callable[[ModelClient, S, rows.ItemInputs], Awaitable[Produced]]
 
 
 Progress = Callable[[JobSummary], None]
@@ -85,7 +91,9 @@ Progress = Callable[[JobSummary], None]
 
 @dataclass
 class RunOptions:
-    concurrency: int = 4
+    # Items asked at once; None: the pool's capacity (the sum of its endpoints' max concurrencies), so
+    # the pool's adaptive limits, not a fixed number, decide how many requests are in flight.
+    concurrency: int | None = None
     attempts: int = 3
     backoff_s: float = 1.0
 
@@ -151,7 +159,7 @@ class JobRunner(Generic[S]):
         home: Home,
         unlocked: Unlocked,
         job_id: int,
-        backend: BackendService,
+        client: ModelClient,
         recipe: Recipe[S],
         options: RunOptions,
         on_progress: Progress | None = None,
@@ -159,7 +167,10 @@ class JobRunner(Generic[S]):
         self.home = home
         self.unlocked = unlocked
         self.job_id = job_id
-        self.backend = backend
+        # A plain server is run as a pool of one: the same limits, re-sending and figures.
+        self._own_pool = isinstance(client, BackendService)
+        self.client: ModelClient = EndpointPool.single(client) if isinstance(client, BackendService) else client
+        self.pool = self.client if isinstance(self.client, EndpointPool) else None
         self.recipe = recipe
         self.options = options
         self.on_progress = on_progress
@@ -176,6 +187,8 @@ class JobRunner(Generic[S]):
         self._finished: list[_Done | _Failed] = []
         self._wake = asyncio.Event()
         self._stop = asyncio.Event()
+        self._draining = False  # paused with "finish": no new items, the requests in flight finish
+        self._drain_timer: asyncio.TimerHandle | None = None
         self._auto_pause: str | None = None
         self._requests: set[asyncio.Future[Produced]] = set()
         self._window = FailureWindow()
@@ -215,7 +228,7 @@ class JobRunner(Generic[S]):
                 self._report(force=True)
                 while True:
                     await self._one_pass()
-                    if self._stop.is_set() or not await self._db(self._has_pending):
+                    if self._stop.is_set() or self._draining or not await self._db(self._has_pending):
                         break
                     self._cursor, self._exhausted = -1, False
             except BaseException as exc:
@@ -232,7 +245,14 @@ class JobRunner(Generic[S]):
             return self._summary()
         finally:
             _RUNNING_HERE.discard(key)
+            if self._drain_timer is not None:
+                self._drain_timer.cancel()
+            if self.pool is not None:
+                with contextlib.suppress(Exception):
+                    await self._db(lambda c: rows.write_endpoint_stats(c, self.job_id, self._stats_json()))
             self._close()
+            if self._own_pool:
+                await self.client.aclose()
 
     def _open_spec(self) -> None:
         assert self._job is not None
@@ -297,7 +317,8 @@ class JobRunner(Generic[S]):
     async def _one_pass(self) -> None:
         committer = asyncio.create_task(self._or_halt(self._commit_loop))
         watcher = asyncio.create_task(self._or_halt(self._watch))
-        workers = [asyncio.create_task(self._worker()) for _ in range(max(1, self.options.concurrency))]
+        count = self.options.concurrency or self.client.settings.concurrency
+        workers = [asyncio.create_task(self._worker()) for _ in range(max(1, count))]
         try:
             await asyncio.gather(*workers)
         finally:
@@ -323,6 +344,8 @@ class JobRunner(Generic[S]):
 
     # --- workers ------------------------------------------------------------------------------------
     async def _next_item(self) -> rows.ItemInputs | None:
+        if self._draining:
+            return None
         async with self._load_lock:
             if not self._queue and not self._exhausted and not self._stop.is_set():
                 cipher = self._item_cipher
@@ -335,7 +358,7 @@ class JobRunner(Generic[S]):
                 else:
                     self._cursor = loaded[-1].idx
                     self._queue.extend(loaded)
-        if self._stop.is_set() or not self._queue:
+        if self._stop.is_set() or self._draining or not self._queue:
             return None
         return self._queue.popleft()
 
@@ -361,7 +384,7 @@ class JobRunner(Generic[S]):
         assert spec is not None
         attempts = max(1, self.options.attempts)
         for attempt in range(1, attempts + 1):
-            request = asyncio.ensure_future(self.recipe.produce(self.backend, spec, item))
+            request = asyncio.ensure_future(self.recipe.produce(self.client, spec, item))
             self._requests.add(request)
             try:
                 return _Done(item.idx, await request)
@@ -376,6 +399,8 @@ class JobRunner(Generic[S]):
                     return _Failed(item.idx, reason_text(str(exc)), kind, attempt)
                 retry_after = exc.retry_after if isinstance(exc, BackendBusy) else None
                 delay = retry_delay(attempt, self.options.backoff_s, retry_after)
+                if self._draining:  # paused: the item stays pending for the next run
+                    return None
                 try:
                     await asyncio.wait_for(self._stop.wait(), delay)
                     return None
@@ -459,14 +484,37 @@ class JobRunner(Generic[S]):
     async def _watch(self) -> None:
         while True:
             await asyncio.sleep(WATCH_EVERY_S)
-            if await self._db(self._beat) != JobState.RUNNING:  # paused, cancelled (or deleted) elsewhere
+            stats = self._stats_json() if self.pool is not None else None
+            status, in_flight = await self._db(functools.partial(self._beat, stats=stats))
+            if status == JobState.PAUSED and in_flight != "cancel":
+                self._drain()
+            elif status != JobState.RUNNING:  # cancelled (or deleted) elsewhere, or paused with "cancel"
                 self._halt()
 
-    def _beat(self, conn: Connection) -> str | None:
+    def _stats_json(self) -> list[dict[str, Any]]:
+        return [s.to_json() for s in self.pool.stats()] if self.pool is not None else []
+
+    def _drain(self) -> None:
+        """Takes no new item and lets the requests in flight finish (for a bounded time: _drain_s)."""
+        if self._draining:
+            return
+        self._draining = True
+        self._wake.set()
+        self._drain_timer = asyncio.get_running_loop().call_later(self._drain_s(), self._halt)
+
+    def _drain_s(self) -> float:
+        limit = self.client.settings.answer_time_limit
+        usual = self.pool.latency_s if self.pool is not None else None
+        return limit if usual is None else min(limit, max(DRAIN_MIN_S, DRAIN_LATENCIES * usual))
+
+    def _beat(self, conn: Connection, stats: list[dict[str, Any]] | None) -> tuple[str | None, str | None]:
         conn.exec_driver_sql(
             "UPDATE job SET heartbeat_at = ? WHERE id = ? AND status = 'running'", (time.time(), self.job_id)
         )
-        return rows.status_of(conn, self.job_id)
+        if stats is not None:
+            rows.write_endpoint_stats(conn, self.job_id, stats)
+        found = conn.exec_driver_sql("SELECT status, pause_in_flight FROM job WHERE id = ?", (self.job_id,)).first()
+        return (found[0], found[1]) if found is not None else (None, None)
 
     def _end(self, conn: Connection, interrupted: str | None) -> None:
         """The job's state once this run stops."""

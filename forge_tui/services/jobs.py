@@ -24,7 +24,6 @@ from forge_tui.core.jobs import RESUMABLE, JobState, JobSummary, endpoint_of
 from forge_tui.core.pool_stats import EndpointStats
 from forge_tui.services import gpu_release
 from forge_tui.services.accounts import Unlocked
-from forge_tui.services.backends import BackendService
 from forge_tui.services.home import Home
 from forge_tui.services.job_runner import JobRunner, Progress, Recipe, RunOptions, runner_alive
 from forge_tui.services.model_client import ModelClient
@@ -181,23 +180,23 @@ class JobService:
     async def run(
         self,
         job_id: int,
-        backend: BackendService,
+        client: ModelClient,
         recipe: Recipe[S],
         on_progress: Progress | None = None,
         options: RunOptions | None = None,
     ) -> JobSummary:
         """Runs (or resumes) the job until every item is done or failed, or it is paused or cancelled.
-        Concurrency and attempts default to the backend's Settings."""
+        `client` is one server (run as a pool of one) or an EndpointPool; as many items are asked at
+        once as the pool may have in flight, and its adaptive limits decide how many are. Attempts
+        default to the Settings' retries."""
         if options is None:
-            options = RunOptions(
-                concurrency=backend.settings.concurrency, attempts=max(1, backend.settings.max_retries)
-            )
+            options = RunOptions(attempts=max(1, client.settings.max_retries))
         for model in await asyncio.to_thread(self.models_to_load, job_id):
-            await gpu_release.reload(backend, model)
-        runner = JobRunner(self.home, self.unlocked, job_id, backend, recipe, options, on_progress)
+            await gpu_release.reload(client, model)
+        runner = JobRunner(self.home, self.unlocked, job_id, client, recipe, options, on_progress)
         ended = await runner.run()
         if ended.status is JobState.PAUSED:
-            await self.free_gpu(job_id, backend)
+            await self.free_gpu(job_id, client)
         return ended
 
     async def free_gpu(self, job_id: int, client: ModelClient) -> list[str]:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from forge_tui.core import paraphrase
 from forge_tui.core.chat import ChatRequest
-from forge_tui.services.backends import BackendService
+from forge_tui.services.model_client import ModelClient
 
 PARAPHRASE_TEMPERATURE = 0.9
 
 
 async def paraphrases(
-    backend: BackendService, model: str, prompt: str, wanted: int, seed: int, max_tokens: int
+    backend: ModelClient, model: str, prompt: str, wanted: int, seed: int, max_tokens: int
 ) -> list[str]:
     """Up to `wanted` distinct variations of `prompt` (fewer when the model gives fewer); backend
     errors propagate."""

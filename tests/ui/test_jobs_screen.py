@@ -21,6 +21,7 @@ from forge_tui.core.models import ExampleContent, ExampleMeta, ExampleSource
 from forge_tui.core.pool_stats import EndpointState, EndpointStats
 from forge_tui.services import job_runner
 from forge_tui.services.accounts import AccountService
+from forge_tui.services.endpoint_pool import EndpointPool
 from forge_tui.services.generation_jobs import generation_plan
 from forge_tui.services.home import Home, open_home
 from forge_tui.services.job_host import JobHost
@@ -308,6 +309,12 @@ async def test_resuming_against_a_dead_server_says_so_once(home: Home, fake: Fak
         assert not host_of(pilot).running(job_id)
 
 
+SNAPSHOT_FIGURES = [
+    EndpointStats("gpu1", "http://gpu1:11434", EndpointState.HEALTHY, 3, 12, 32, 118.0, 640.5, 0.0, 240, 0),
+    EndpointStats("gpu2", "http://gpu2:11434", EndpointState.BACKING_OFF, 1, 4, 32, 31.0, 160.2, 0.08, 61, 5),
+]
+
+
 class SteppedClock:
     """The job runner's clock: real until `freeze(at)`, then standing at `at` (its rate stays put)."""
 
@@ -329,6 +336,8 @@ def jobs_snapshot(
     fake.faults_by_seed = {seeds[2]: "fail", seeds[3]: "stall"}
     clock = SteppedClock()
     monkeypatch.setattr(job_runner, "time", clock)
+    # The pool's figures are rates over real time: fixed here, as the runner's clock is.
+    monkeypatch.setattr(EndpointPool, "stats", lambda self: SNAPSHOT_FIGURES)
 
     async def run_before(pilot: Pilot[None]) -> None:
         await unlock(pilot)
@@ -348,6 +357,7 @@ def jobs_snapshot(
         else:
             await wait_until(pilot, lambda: (j := shown_jobs(pilot)) != [] and j[0].per_minute is not None)
         await wait_until(pilot, lambda: "item 3:" in static_text(pilot.app.screen, "#job-errors"))
+        await wait_until(pilot, lambda: pilot.app.screen.query_one(EndpointTable).row_count == 2)
         pilot.app.clear_notifications()
         await pilot.pause(0.3)
 

@@ -17,6 +17,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import ModalScreen
 
+from forge_tui.core.backend_settings import BackendSettings
 from forge_tui.core.errors import ForgeError
 from forge_tui.core.templates import TemplateInfo
 from forge_tui.services.audition import (
@@ -29,6 +30,8 @@ from forge_tui.services.audition import (
     presets_from,
 )
 from forge_tui.services.backends import BackendError, BackendService
+from forge_tui.services.endpoint_pool import open_client
+from forge_tui.services.model_client import ModelClient
 from forge_tui.services.workspace import Workspace
 from forge_tui.ui.dialogs.card_editor import CardEditor
 from forge_tui.ui.dialogs.pick import PickOne
@@ -54,7 +57,9 @@ class AuditionScreen(WorkspaceScreen):
     def __init__(self, workspace: Workspace) -> None:
         super().__init__(workspace)
         self.session: AuditionSession | None = None
-        self._backend: BackendService | None = None
+        self._backend: BackendService | None = None  # the Settings server: model names as you type
+        self._client: ModelClient | None = None  # what batches run on: an endpoint or the pool
+        self._client_for_key: tuple[BackendSettings, str] | None = None
         self._start_with: int | None = None  # the template last opened on the Templates screen
 
     def help_text(self) -> str:
@@ -144,11 +149,24 @@ class AuditionScreen(WorkspaceScreen):
         return self._backend
 
     # --- the batch --------------------------------------------------------------------
+    def _client_for(self, model: str) -> ModelClient:
+        """The endpoint chosen in Settings (settings.endpoint), or the pool of those serving `model`."""
+        settings = self.workspace.settings.backend()
+        if self._client is None or self._client_for_key != (settings, model):
+            remember = self.workspace.settings.remember_structured_output
+            old, self._client = self._client, open_client(settings, model, settings.endpoint, remember)
+            self._client_for_key = (settings, model)
+            # A running batch keeps its own client; it is closed when the batch is replaced.
+            if old is not None and (self.session is None or self.session.backend is not old):
+                self.run_worker(old.aclose(), group="audition-close")
+        return self._client
+
     def _new_session(self, spec: Callable[[], BatchSpec]) -> AuditionSession | None:
         """A session for the batch `spec` reads; what is wrong with it goes to the status line."""
         try:
-            concurrency = self.workspace.settings.backend().concurrency
-            return AuditionSession(self._backend_service(), spec(), concurrency, self.deck.mark)
+            batch = spec()
+            client = self._client_for(batch.model)
+            return AuditionSession(client, batch, client.settings.concurrency, self.deck.mark)
         except ForgeError as exc:
             self.deck.show_error(str(exc))
             return None
