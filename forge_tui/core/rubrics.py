@@ -275,7 +275,8 @@ def check_custom_rubric(name: str, template: str, few_shots: int = 0) -> Rubric:
     try:
         text = render_prompt(rubric, dict(_SAMPLE_VALUES))
     except TemplateError as exc:
-        raise TemplateError(f"the rubric does not render for a sample example: {exc.reason}", exc.line) from None
+        # The same kind of error (a passed limit stays a TemplateLimitError), saying where it arose.
+        raise type(exc)(f"the rubric does not render for a sample example: {exc.reason}", exc.line) from None
     if not _NAMES_A_SCORE.search(text):
         raise InvalidInput("A rubric must ask for a score (from 1 to 10): its text never says 'score'.")
     return rubric
