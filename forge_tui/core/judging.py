@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
+from forge_tui.core.errors import ForgeError
+
 MIN_SCORE = 1.0
 MAX_SCORE = 10.0
 
@@ -20,3 +22,12 @@ class Judgement(BaseModel):
     reason: str = ""
     # Pairwise rubric: "a", "b" or "tie"; the tool-call rubric: "fits" or "does not fit".
     verdict: str | None = None
+
+
+class JudgeFailed(ForgeError):
+    """A judge's answer that gives no usable judgement (no score, one outside 1-10, a refusal); the
+    message says why in one sentence, and `reason` holds it too."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason

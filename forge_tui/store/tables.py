@@ -309,3 +309,20 @@ class ExampleJudgement(SQLModel, table=True):
     body: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     key_check: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     judged_at: datetime = Field(default_factory=utcnow)
+
+
+class RubricRow(SQLModel, table=True):
+    """A custom judge rubric of one account (core.rubrics): its name, Jinja2 template and few-shot
+    count sealed together as one JSON value; `name_tag` (a keyed hash) finds a name."""
+
+    __tablename__ = "rubric"
+    __table_args__ = (UniqueConstraint("owner_id", "name_tag"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    owner_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("user.id", ondelete="CASCADE"), nullable=False, index=True)
+    )
+    name_tag: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    content: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    key_check: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow)

@@ -179,3 +179,35 @@ async def test_a_five_item_generation_job_runs_end_to_end(llama_server: str, wor
         (ExampleSource.JOB, job.id, ReviewState.UNREVIEWED)
     }
     assert {e.meta.model for e in made} == {"gemma3-270m"}
+
+
+async def test_the_judge_reads_a_small_models_answer_or_fails_clearly(llama_server: str) -> None:
+    """A 270M model's judgement may be poor JSON: the tolerant parser reads a score from it, or the
+    failure is one clear JudgeFailed sentence; never a crash or a score off the scale."""
+    from datetime import UTC, datetime
+
+    from forge_tui.core.judging import MAX_SCORE, MIN_SCORE, JudgeFailed
+    from forge_tui.core.models import ExampleContent, ExampleMeta
+    from forge_tui.core.rubrics import builtin_rubrics
+    from forge_tui.services.judging import judge_example
+
+    when = datetime(2026, 1, 1, tzinfo=UTC)
+    example = Example(
+        id="e1",
+        dataset_id=1,
+        content=ExampleContent(user_prompt="Name three colours of the rainbow.", output="Red, orange and yellow."),
+        meta=ExampleMeta(),
+        created_at=when,
+        updated_at=when,
+    )
+    settings = BackendSettings(kind="openai", base_url=f"{llama_server}/v1", first_byte_timeout=120)
+    async with BackendService(settings) as backend:
+        try:
+            judged = await judge_example(backend, builtin_rubrics()["overall"], example, "gemma3-270m", max_tokens=200)
+        except JudgeFailed as failed:
+            message = str(failed)
+            assert message.startswith("The judge") and "\n" not in message and len(message) < 200, message
+        else:
+            assert MIN_SCORE <= judged.score <= MAX_SCORE
+            assert all(MIN_SCORE <= value <= MAX_SCORE for value in judged.criteria.values())
+            assert (judged.rubric, judged.model) == ("overall", "gemma3-270m")
