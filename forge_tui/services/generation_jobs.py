@@ -33,8 +33,9 @@ from forge_tui.core.generation import (
 from forge_tui.core.prompt_render import render_prompts
 from forge_tui.core.templates import TemplateError, TemplateInfo
 from forge_tui.core.topic_tree import leaves, parse_tree, topic_source
-from forge_tui.services import job_kinds, readable_files
+from forge_tui.services import job_kinds, readable_files, until_n
 from forge_tui.services.generation import generate_item
+from forge_tui.services.job_runner import RunContext
 from forge_tui.services.jobs import ItemInputs, JobPlan, Recipe
 from forge_tui.services.model_client import ModelClient
 from forge_tui.services.slot_values import SlotValues, values_from_dataset, values_from_file
@@ -53,11 +54,37 @@ SOURCE_GRAMMAR = (
 DatasetValues = Callable[[str, str], SlotValues]
 
 
-async def _produce(backend: ModelClient, spec: GenerationSpec, item: ItemInputs) -> Any:
-    return await generate_item(backend, spec, PlannedItem(idx=item.idx, slots=item.slots, seed=item.seed))
+# A job with a target ("until N pass") runs as a TargetRun: services/until_n.py.
+Loaded = GenerationSpec | until_n.TargetRun
 
 
-GENERATION_RECIPE: Recipe[GenerationSpec] = Recipe(load=GenerationSpec.model_validate, produce=_produce)
+def _load(data: dict[str, Any]) -> Loaded:
+    spec = GenerationSpec.model_validate(data)
+    return until_n.start(spec) if spec.target_accepted is not None else spec
+
+
+async def _produce(backend: ModelClient, loaded: Loaded, item: ItemInputs) -> Any:
+    if isinstance(loaded, until_n.TargetRun):
+        return await until_n.produce(backend, loaded, item)
+    return await generate_item(backend, loaded, PlannedItem(idx=item.idx, slots=item.slots, seed=item.seed))
+
+
+def _prepare(loaded: Loaded, context: RunContext) -> None:
+    if isinstance(loaded, until_n.TargetRun):
+        until_n.prepare(loaded, context)
+
+
+def _target_met(loaded: Loaded, context: RunContext) -> bool:
+    return isinstance(loaded, until_n.TargetRun) and until_n.target_met(loaded, context)
+
+
+def _shortfall(loaded: Loaded, context: RunContext) -> str | None:
+    return until_n.shortfall(loaded, context) if isinstance(loaded, until_n.TargetRun) else None
+
+
+GENERATION_RECIPE: Recipe[Loaded] = Recipe(
+    load=_load, produce=_produce, prepare=_prepare, target_met=_target_met, shortfall=_shortfall
+)
 
 # The CLI's `jobs resume` and the TUI find it by the job's kind, whichever of them made the job.
 job_kinds.register(GENERATE, GENERATION_RECIPE)
@@ -263,13 +290,18 @@ def generation_plan(spec: GenerationSpec) -> JobPlan:
             prompts.append(render_prompts(spec.template, item.slots).user_prompt)
         except TemplateError as exc:
             raise InvalidInput(f"Item {item.idx + 1} cannot be rendered: {exc}") from None
+    params: dict[str, Any] = {"model": spec.model, "count": spec.count, "kind": spec.kind.value}
+    name = f"{spec.count} × {spec.template.name}"
+    if spec.target_accepted is not None:
+        name = f"until {spec.target_accepted} pass × {spec.template.name}"
+        params.update(target=spec.target_accepted, attempts=spec.planned_count)
     return JobPlan(
         kind=GENERATE,
-        name=f"{spec.count} × {spec.template.name}",
+        name=name,
         dataset_id=spec.dataset_id,
         template_id=spec.template.id,
         spec=spec.model_dump(mode="json"),
-        params={"model": spec.model, "count": spec.count, "kind": spec.kind.value},
+        params=params,
         items=[ItemInputs(i.idx, i.slots, i.seed) for i in items],
         spread=slot_spread(items),
         prompts=prompts,
