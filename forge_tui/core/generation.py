@@ -31,6 +31,8 @@ DEFAULT_MAX_TOKENS = 1024
 DEFAULT_TURNS = 3
 # "Until N pass": attempts planned per target example when no cap is given.
 DEFAULT_ATTEMPTS_PER_TARGET = 3
+DEFAULT_RUBRIC = "overall"
+DEFAULT_THRESHOLD = 7.0
 
 
 class ItemFailed(ForgeError):
@@ -78,9 +80,9 @@ class SlotSource(BaseModel):
 class JudgeSettings(BaseModel):
     """The judge of an "until N pass" job: an example passes at `threshold` or above."""
 
-    rubric: str = "overall"
+    rubric: str = DEFAULT_RUBRIC
     model: str
-    threshold: float = Field(default=7.0, ge=1, le=10)
+    threshold: float = Field(default=DEFAULT_THRESHOLD, ge=1, le=10)
     endpoint: str | None = None  # an endpoint's name; None: the job's client
 
 

@@ -21,6 +21,8 @@ from forge_tui.core.bounded_text import clip
 from forge_tui.core.errors import InvalidInput
 from forge_tui.core.generation import (
     DEFAULT_MAX_TOKENS,
+    DEFAULT_RUBRIC,
+    DEFAULT_THRESHOLD,
     DEFAULT_TURNS,
     ExampleKind,
     GenerationSpec,
@@ -109,6 +111,15 @@ class JobForm:
     turns: str = str(DEFAULT_TURNS)
     sources: str = ""  # "tone=weighted; topic=file:topics.txt; a+b=combinations"
     endpoint: str = ""  # an endpoint's name; "" or "pool": the pool (kept in the job's params)
+    # "Until N pass" (blank: make `count` examples): the target, the judge and dedup that decide
+    # what passes, quotas held among the passing, and the attempts cap (blank: 3 x the target).
+    until_pass: str = ""
+    judge_rubric: str = DEFAULT_RUBRIC
+    judge_model: str = ""
+    threshold: str = str(DEFAULT_THRESHOLD)
+    dedup: str = ""
+    quotas: bool = False
+    max_attempts: str = ""
 
 
 @dataclass(frozen=True)
@@ -228,6 +239,7 @@ def spec_from_fields(
         fields["second_temperature"] = _number(form.second_temperature, "Second temperature", float)
     if form.seed.strip():
         fields["seed"] = _number(form.seed, "Seed", int)
+    fields.update(target_fields(form))
     try:
         spec = GenerationSpec(**fields)
     except ValidationError as exc:
@@ -235,6 +247,26 @@ def spec_from_fields(
         where = ".".join(str(p) for p in first["loc"]) or "the job"
         raise InvalidInput(f"{clip(where.replace('_', ' ').capitalize())}: {clip(first['msg'])}.") from None
     return with_values(spec, refs, datasets).check()
+
+
+def target_fields(form: JobForm) -> dict[str, Any]:
+    """The spec's "until N pass" fields from the form; none when no target is typed. Without a judge
+    model the examples pass on dedup alone."""
+    if not form.until_pass.strip():
+        return {}
+    target = _number(form.until_pass, "Until N pass", int)
+    fields: dict[str, Any] = {"target_accepted": target, "count": target, "quotas": form.quotas}
+    if form.judge_model.strip():
+        fields["judge"] = {
+            "rubric": form.judge_rubric.strip() or DEFAULT_RUBRIC,
+            "model": form.judge_model.strip(),
+            "threshold": _number(form.threshold, "Threshold", float),
+        }
+    if form.dedup.strip():
+        fields["dedup_threshold"] = _number(form.dedup, "Dedup", float)
+    if form.max_attempts.strip():
+        fields["max_attempts"] = _number(form.max_attempts, "Max attempts", int)
+    return fields
 
 
 def _number(text: str, label: str, kind: type[int] | type[float]) -> Any:
