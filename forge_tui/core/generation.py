@@ -13,6 +13,7 @@ import math
 import random
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from enum import StrEnum
 from fractions import Fraction
 
@@ -224,7 +225,37 @@ def _shares(rng: random.Random, pairs: Sequence[tuple[str, Fraction]], n: int) -
 def quota_shares(spec: GenerationSpec) -> dict[str, dict[str, int]]:
     """Per weighted slot (its value list, or a `values` source), each value's share of the target,
     as the plan would realise it over `target_accepted` items; empty without quotas or a target."""
-    if not spec.quotas or spec.target_accepted is None:
+    return target_shares(spec) if spec.quotas else {}
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """One slot value of an "until N pass" job: how many passed, and its share of the target."""
+
+    slot: str
+    value: str
+    passed: int
+    target: int
+
+
+def coverage(spec: GenerationSpec, passed_slots: Iterable[dict[str, str]]) -> list[Coverage]:
+    """Per weighted slot value, the passing examples against its share of the target (the Jobs
+    screen's coverage table); empty for a job without a target."""
+    shares = target_shares(spec)
+    counted: dict[str, Counter[str]] = {name: Counter() for name in shares}
+    for slots in passed_slots:
+        for name in shares:
+            counted[name][slots.get(name, "")] += 1
+    return [
+        Coverage(name, value, counted[name][value], target)
+        for name, values in shares.items()
+        for value, target in values.items()
+    ]
+
+
+def target_shares(spec: GenerationSpec) -> dict[str, dict[str, int]]:
+    """Each weighted slot value's share of the target; empty for a job without a target."""
+    if spec.target_accepted is None:
         return {}
     shares: dict[str, dict[str, int]] = {}
     for name in spec.template.used_slots():

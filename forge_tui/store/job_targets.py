@@ -46,3 +46,13 @@ def passed(conn: Connection, job_id: int, example_cipher: FieldCipher, item_ciph
         )
         for row in found
     ]
+
+
+def passed_inputs(conn: Connection, job_id: int, item_cipher: FieldCipher) -> list[dict[str, str]]:
+    """The planned slot values of the job's passing items (only those are opened)."""
+    found = conn.exec_driver_sql(
+        f"SELECT j.idx, j.inputs FROM job_item AS j JOIN example AS e ON e.id = j.example_id "
+        f"WHERE j.job_id = ? AND {_PASSED}",
+        (job_id, job_id),
+    ).fetchall()
+    return [json.loads(item_cipher.open("inputs", item_row_id(job_id, int(idx)), inputs)) for idx, inputs in found]
