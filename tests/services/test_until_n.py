@@ -7,15 +7,18 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from forge_tui.core.backend_settings import BackendSettings
+from forge_tui.core.errors import Conflict
 from forge_tui.core.generation import GenerationSpec, JudgeSettings, SlotSource, SourceType
 from forge_tui.core.jobs import JobState, JobSummary
 from forge_tui.core.models import Example, ReviewState
 from forge_tui.services.backends import BackendService
+from forge_tui.services.batch_files import BatchFiles
 from forge_tui.services.generation_jobs import GENERATION_RECIPE
 from forge_tui.services.jobs import JobService, RunOptions
 from forge_tui.services.workspace import Workspace
@@ -130,3 +133,12 @@ async def test_a_resumed_job_continues_the_count(workspace: Workspace, fake: Fak
     assert final.status is JobState.DONE
     assert len(passed) == 30 and {e.id for e in interrupted} <= {e.id for e in passed}
     assert Counter(e.content.slots["tone"] for e in passed) == {"calm": 10, "dry": 20}
+
+
+async def test_an_until_n_job_is_refused_as_an_offline_batch(workspace: Workspace, tmp_path: Path) -> None:
+    spec = until_spec(workspace)
+    jobs = JobService(workspace.home, workspace.unlocked)
+    job_id = jobs.create(jobs.plan(spec)).id
+    with pytest.raises(Conflict, match="keeps going until N pass; it cannot run as an offline batch"):
+        await BatchFiles(workspace.home, workspace.unlocked).export(job_id, tmp_path / "batch.jsonl")
+    assert not (tmp_path / "batch.jsonl").exists()
