@@ -1,11 +1,14 @@
 """Generation jobs that keep going until N examples pass (issue 18), against the fake Ollama whose
 judge model fails one answer in three: exactly N pass, the 1:2 quotas hold among them, the failing
 ones are kept rejected with their judgement, the attempts cap stops a hopeless job with its count,
-dedup refuses repeats, and a resumed job continues the count."""
+dedup refuses repeats, and a job resumed after an interrupt or a kill -9 continues the count."""
 
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
+import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -23,6 +26,7 @@ from forge_tui.services.generation_jobs import GENERATION_RECIPE
 from forge_tui.services.jobs import JobService, RunOptions
 from forge_tui.services.workspace import Workspace
 from tests.fake_ollama import FakeOllama
+from tests.passwords import PASSWORD
 from tests.services import until_n_standins
 from tests.services.test_generation_jobs import TEMPLATE
 
@@ -142,3 +146,43 @@ async def test_an_until_n_job_is_refused_as_an_offline_batch(workspace: Workspac
     with pytest.raises(Conflict, match="keeps going until N pass; it cannot run as an offline batch"):
         await BatchFiles(workspace.home, workspace.unlocked).export(job_id, tmp_path / "batch.jsonl")
     assert not (tmp_path / "batch.jsonl").exists()
+
+
+def start_child(workspace: Workspace, job_id: int, fake: FakeOllama) -> subprocess.Popen[str]:
+    args = [sys.executable, "-m", "tests.until_n_child", str(workspace.home.path), str(job_id), fake.base_url]
+    child = subprocess.Popen(
+        args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=Path(__file__).parents[2]
+    )
+    assert child.stdin is not None
+    child.stdin.write(PASSWORD + "\n")
+    child.stdin.close()
+    return child
+
+
+@pytest.mark.slow
+def test_after_kill_9_the_resumed_job_continues_the_count(workspace: Workspace, fake: FakeOllama) -> None:
+    fake.token_latency = 0.002
+    spec = until_spec(workspace)
+    jobs = JobService(workspace.home, workspace.unlocked)
+    job_id = jobs.create(jobs.plan(spec)).id
+    child = start_child(workspace, job_id, fake)
+    deadline = time.monotonic() + 60
+    while len(passing(made(workspace, spec))) < 10 and child.poll() is None:
+        assert time.monotonic() < deadline, "the job made no progress"
+        time.sleep(0.02)
+    assert child.poll() is None, "the job finished before it could be killed"
+    child.kill()
+    child.wait()
+    assert child.stdout is not None
+    child.stdout.close()
+    killed = passing(made(workspace, spec))
+    assert 10 <= len(killed) < 30 and jobs.get(job_id).status is JobState.RUNNING
+    child = start_child(workspace, job_id, fake)
+    child.wait(timeout=60)
+    assert child.stdout is not None
+    with child.stdout:
+        out = child.stdout.read()
+    assert child.returncode == 0 and out.strip() == "done"
+    passed = passing(made(workspace, spec))
+    assert len(passed) == 30 and {e.id for e in killed} <= {e.id for e in passed}
+    assert Counter(e.content.slots["tone"] for e in passed) == {"calm": 10, "dry": 20}

@@ -79,13 +79,25 @@ def _module(name: str, **members: object) -> types.ModuleType:
 
 
 def install(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, module in _missing().items():
+        monkeypatch.setitem(sys.modules, name, module)
+
+
+def install_for_process() -> None:
+    """For a child process of its own (tests/until_n_child.py), which ends with its stand-ins."""
+    sys.modules.update(_missing())
+
+
+def _missing() -> dict[str, types.ModuleType]:
     standins = {
         "forge_tui.core.rubrics": _module("forge_tui.core.rubrics", builtin_rubrics=builtin_rubrics),
         "forge_tui.services.judging": _module("forge_tui.services.judging", judge_example=judge_example),
         "forge_tui.core.dedup": _module("forge_tui.core.dedup", NearDuplicateIndex=NearDuplicateIndex),
     }
+    missing = {}
     for name, module in standins.items():
         try:
             importlib.import_module(name)
         except ModuleNotFoundError:
-            monkeypatch.setitem(sys.modules, name, module)
+            missing[name] = module
+    return missing
