@@ -84,7 +84,8 @@ class JudgeSettings(BaseModel):
     rubric: str = DEFAULT_RUBRIC
     model: str
     threshold: float = Field(default=DEFAULT_THRESHOLD, ge=1, le=10)
-    endpoint: str | None = None  # an endpoint's name; None: the job's client
+    # An endpoint's name. Not routed yet: the judge asks the job's client (a pool finds the model).
+    endpoint: str | None = None
 
 
 class GenerationSpec(BaseModel):

@@ -19,13 +19,13 @@ import importlib
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Protocol
 
 from forge_tui.core.bounded_text import clip
 from forge_tui.core.errors import InvalidInput
 from forge_tui.core.generation import GenerationSpec, PlannedItem, quota_shares
 from forge_tui.core.judging import Judgement
-from forge_tui.core.models import Example, ExampleContent
+from forge_tui.core.models import Example, ExampleContent, ExampleMeta
 from forge_tui.services.generation import generate_item
 from forge_tui.services.job_runner import JudgedExample, NoExample, Produced, RunContext
 from forge_tui.services.model_client import ModelClient
@@ -122,7 +122,7 @@ async def produce(client: ModelClient, run: TargetRun, item: ItemInputs) -> Prod
 
 
 async def judge(
-    client: ModelClient, spec: GenerationSpec, item: ItemInputs, content: ExampleContent, meta: Any
+    client: ModelClient, spec: GenerationSpec, item: ItemInputs, content: ExampleContent, meta: ExampleMeta
 ) -> Judgement:
     assert spec.judge is not None
     rubrics = importlib.import_module("forge_tui.core.rubrics").builtin_rubrics()
