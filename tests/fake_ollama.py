@@ -22,6 +22,10 @@ Replies to /api/chat are deterministic: a hash of (model, messages, options.seed
 the same request gets the same answer and another seed another one. In order of precedence:
 
 * `fixed_reply` set: the content is exactly that text (no tool call, no think tags), streamed in pieces;
+* `judge_model` set and the request is for that model (issue 18's "until N pass"): a judge's verdict
+  as JSON text, `{"score": S, "criteria": {...}, "reason": "...", "verdict": null}`, where S is
+  `judge_fail_score` for one request in `judge_fail_every` (chosen by a hash of the messages, so the
+  same answer always gets the same score) and `judge_pass_score` otherwise;
 * `tools` given and the last message is not a "tool" result: one chunk with `message.tool_calls`
   ([{"function": {"index": 0, "name": <first tool>, "arguments": {...from its JSON schema}}}]); while
   `invalid_tool_calls` is above 0, each such answer counts it down and leaves the schema's required
@@ -1019,6 +1023,11 @@ class FakeOllama:
         self.fail_after_chunks: int | None = None
         self.drop_after_chunks: int | None = None
         self.fixed_reply: str | None = None
+        # Judge replies (issue 18): see the module's docstring.
+        self.judge_model: str | None = None
+        self.judge_fail_every = 3
+        self.judge_pass_score = 9.0
+        self.judge_fail_score = 3.0
         self.invalid_tool_calls = 0
         self.endless = False
         # Faults for single requests, chosen by options.seed: "fail" (mid-stream error), "drop"
@@ -1550,6 +1559,15 @@ class FakeOllama:
             "done": True,
         }
 
+    def _judge_reply(self, messages: list[dict[str, Any]]) -> str:
+        digest = hashlib.sha256(json.dumps(messages, sort_keys=True, default=str).encode()).digest()
+        fails = int.from_bytes(digest[:8], "big") % max(1, self.judge_fail_every) == 0
+        score = self.judge_fail_score if fails else self.judge_pass_score
+        criteria = ("content_quality", "alignment", "factual_correctness", "format", "training_usefulness")
+        reason = "The answer misses the point." if fails else "The answer is clear and correct."
+        verdict = {"score": score, "criteria": dict.fromkeys(criteria, score), "reason": reason, "verdict": None}
+        return json.dumps(verdict)
+
     def _plan(
         self,
         name: str,
@@ -1583,6 +1601,8 @@ class FakeOllama:
         last_role = messages[-1].get("role") if messages else None
         if fixed is not None:
             content = fixed
+        elif self.judge_model is not None and m.canonical == _canonical_name(self.judge_model):
+            content = self._judge_reply(messages)
         elif tools and last_role != "tool":
             tool_calls = self._tool_calls(tools, rng)
             with self._lock:

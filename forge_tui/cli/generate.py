@@ -84,6 +84,29 @@ def generate(
     language: Annotated[
         str | None, typer.Option("--language", metavar="en|zh-TW|NAME", help="Language the answers are in.")
     ] = None,
+    until_pass: Annotated[
+        int | None,
+        typer.Option(
+            "--until-pass", metavar="N", min=1, help="Keep generating until N examples pass the judge and dedup."
+        ),
+    ] = None,
+    judge_rubric: Annotated[str, typer.Option("--judge-rubric", help="--until-pass: the judge's rubric.")] = "overall",
+    judge_model: Annotated[
+        str | None, typer.Option("--judge-model", help="--until-pass: the judge model (none: dedup alone decides).")
+    ] = None,
+    threshold: Annotated[
+        float, typer.Option("--threshold", min=1, max=10, help="--until-pass: the lowest judge score that passes.")
+    ] = 7.0,
+    dedup: Annotated[
+        float | None,
+        typer.Option("--dedup", min=0.01, max=1, help="--until-pass: near-duplicates at this similarity fail."),
+    ] = None,
+    quotas: Annotated[
+        bool, typer.Option("--quotas", help="--until-pass: hold weighted slots' weights among the passing examples.")
+    ] = False,
+    max_attempts: Annotated[
+        int | None, typer.Option("--max-attempts", min=1, help="--until-pass: attempts at most (default 3 x N).")
+    ] = None,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Start without asking.")] = False,
     detached: DetachOpt = False,
     flags: BackendFlags = NO_FLAGS,
@@ -108,6 +131,8 @@ def generate(
             raise InvalidInput("--subtopics expands a --topic.")
         if tree_out is not None and subtopics is None:
             raise InvalidInput("--tree-out writes the tree of --topic TEXT --subtopics K.")
+        if until_pass is None and (judge_model or dedup is not None or quotas or max_attempts is not None):
+            raise InvalidInput("--judge-model, --dedup, --quotas and --max-attempts go with --until-pass N.")
         sources, refs = parse_source_entries(slot or [])
         home, workspace, jobs, password = open_jobs(user, password_stdin)
         backend = flags.over(workspace.settings.backend())
@@ -139,6 +164,13 @@ def generate(
             max_tokens=str(max_tokens or backend.max_tokens),
             seed="" if seed is None else str(seed),
             turns=str(turns),
+            until_pass="" if until_pass is None else str(until_pass),
+            judge_rubric=judge_rubric,
+            judge_model=judge_model or "",
+            threshold=str(threshold),
+            dedup="" if dedup is None else str(dedup),
+            quotas=quotas,
+            max_attempts="" if max_attempts is None else str(max_attempts),
         )
         chosen = _template(workspace, template)
         if topic is not None:
@@ -265,10 +297,14 @@ def _show_plan(plan: JobPlan, spec: GenerationSpec, dataset: str, created: bool,
         fields |= {"kind": spec.kind.value, "seed": spec.seed, "dataset": dataset or None}
         fields |= {"dataset_created": created, "spread": spread, "prompts": plan.prompts}
         fields |= {"endpoint": choice_text(endpoint_of(plan.params))}
+        if spec.target_accepted is not None:
+            fields |= {"until_pass": spec.target_accepted, "max_attempts": spec.planned_count}
         echo(json.dumps({"event": "plan", **fields}, ensure_ascii=False))
         return
     where = choice_text(endpoint_of(plan.params))
     echo(f"Plan: {len(plan.items)} items of template '{clip(spec.template.name)}' with {clip(spec.model)} on {where}.")
+    if spec.target_accepted is not None:
+        echo(f"Until {spec.target_accepted} pass: {_passing_rule(spec)}; at most {spec.planned_count} attempts.")
     if created:
         echo(f"Dataset '{clip(dataset)}' does not exist yet and will be made.")
     for name, counts in plan.spread.items():
@@ -280,3 +316,14 @@ def _show_plan(plan: JobPlan, spec: GenerationSpec, dataset: str, created: bool,
             echo(f"  {rest:>7}  ({len(counts) - SPREAD_SHOWN} other values)")
     for number, prompt in enumerate(plan.prompts, 1):
         echo(f"prompt {number}: {clip(' '.join(prompt.split()), 200)}")
+
+
+def _passing_rule(spec: GenerationSpec) -> str:
+    rules = []
+    if spec.judge is not None:
+        rules.append(f"{clip(spec.judge.model)} scores {spec.judge.threshold:g}+ on '{clip(spec.judge.rubric)}'")
+    if spec.dedup_threshold is not None:
+        rules.append(f"no near-duplicate at {spec.dedup_threshold:g}")
+    if spec.quotas:
+        rules.append("weights held among the passing")
+    return ", ".join(rules)

@@ -197,6 +197,8 @@ def finish(final: JobSummary, as_json: bool, event: str = "end") -> None:
         echo(json.dumps({"event": event, **summary_json(final)}))
     else:
         echo(f"Job {final.id} {_state_text(final)}: {final.done}/{final.total} done, {final.failed} failed.")
+        if final.error:
+            echo(final.error)
         if final.failed:
             echo(
                 f"`forge-tui jobs show {final.id}` lists why; `forge-tui jobs retry-failed {final.id}` asks them again."

@@ -13,6 +13,7 @@ import math
 import random
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from enum import StrEnum
 from fractions import Fraction
 
@@ -29,6 +30,10 @@ MAX_TURNS = 50
 MAX_SEED = 2**31 - 1
 DEFAULT_MAX_TOKENS = 1024
 DEFAULT_TURNS = 3
+# "Until N pass": attempts planned per target example when no cap is given.
+DEFAULT_ATTEMPTS_PER_TARGET = 3
+DEFAULT_RUBRIC = "overall"
+DEFAULT_THRESHOLD = 7.0
 
 
 class ItemFailed(ForgeError):
@@ -73,6 +78,16 @@ class SlotSource(BaseModel):
         return cls(type=SourceType.VALUES, values=list(values), origin=origin)
 
 
+class JudgeSettings(BaseModel):
+    """The judge of an "until N pass" job: an example passes at `threshold` or above."""
+
+    rubric: str = DEFAULT_RUBRIC
+    model: str
+    threshold: float = Field(default=DEFAULT_THRESHOLD, ge=1, le=10)
+    # An endpoint's name. Not routed yet: the judge asks the job's client (a pool finds the model).
+    endpoint: str | None = None
+
+
 class GenerationSpec(BaseModel):
     """Everything a generation job needs to plan and make its items."""
 
@@ -90,6 +105,20 @@ class GenerationSpec(BaseModel):
     kind: ExampleKind = ExampleKind.SINGLE
     turns: int = Field(default=DEFAULT_TURNS, ge=1, le=MAX_TURNS)  # multi_turn: user messages per example
     language: str | None = None  # "en", "zh-TW" or a language by name; None: no instruction
+    # "Until N pass": the job makes up to `max_attempts` examples (the plan) and stops once
+    # `target_accepted` of them passed the judge and dedup; `count` is then the target.
+    target_accepted: int | None = Field(default=None, ge=1, le=MAX_ITEMS)
+    judge: JudgeSettings | None = None
+    dedup_threshold: float | None = Field(default=None, gt=0, le=1)
+    quotas: bool = False  # hold the weights of weighted slots among the passing examples
+    max_attempts: int = Field(default=0, ge=0, le=MAX_ITEMS)  # 0: DEFAULT_ATTEMPTS_PER_TARGET x the target
+
+    @property
+    def planned_count(self) -> int:
+        """Items planned: the attempts cap in "until N pass" mode, else `count`."""
+        if self.target_accepted is None:
+            return self.count
+        return min(MAX_ITEMS, self.max_attempts or DEFAULT_ATTEMPTS_PER_TARGET * self.target_accepted)
 
     def check(self) -> GenerationSpec:
         """Raises InvalidInput when the spec does not fit its template or its kind."""
@@ -100,6 +129,13 @@ class GenerationSpec(BaseModel):
         if self.kind is ExampleKind.PREFERENCE and not self.second_model and self.second_temperature is None:
             raise InvalidInput("A preference job needs a second model or a second temperature.")
         check_supported(self.language)
+        if self.target_accepted is not None:
+            if self.judge is None and self.dedup_threshold is None:
+                raise InvalidInput("Keep generating until N pass needs a judge or a dedup threshold to pass.")
+            if self.planned_count < self.target_accepted:
+                raise InvalidInput(
+                    f"Max attempts ({self.planned_count}) must be at least the target ({self.target_accepted})."
+                )
         defined = {s.name for s in self.template.slots}
         used = set(self.template.used_slots())
         for name, source in self.sources.items():
@@ -120,7 +156,7 @@ class PlannedItem(BaseModel):
 def plan_items(spec: GenerationSpec) -> list[PlannedItem]:
     """Every item's slot values and seed; the same spec (seed included) gives the same plan."""
     spec.check()
-    n = spec.count
+    n = spec.planned_count
     columns: dict[str, list[str]] = {}
     for group in _combination_groups(spec):
         for name, values in zip(group, _combined(spec, group), strict=True):
@@ -169,6 +205,13 @@ def _weighted(seed: int, name: str, pairs: Sequence[tuple[str, Fraction]], n: in
     """`n` values, each as often as its weight's exact share (largest remainder), in a seeded order.
     Ties between remainders go to a seeded draw, so no value is favoured by its place in the list."""
     rng = random.Random(f"{seed}:{name}")
+    counts = _shares(rng, pairs, n)
+    drawn = [value for (value, _), count in zip(pairs, counts, strict=True) for _ in range(count)]
+    rng.shuffle(drawn)
+    return drawn
+
+
+def _shares(rng: random.Random, pairs: Sequence[tuple[str, Fraction]], n: int) -> list[int]:
     total = sum(weight for _, weight in pairs)
     quotas = [weight * n / total for _, weight in pairs]
     counts = [math.floor(q) for q in quotas]
@@ -177,9 +220,56 @@ def _weighted(seed: int, name: str, pairs: Sequence[tuple[str, Fraction]], n: in
     order = sorted(range(len(pairs)), key=lambda i: (-(quotas[i] - counts[i]), tie_break[i]))
     for i in order[: n - sum(counts)]:
         counts[i] += 1
-    drawn = [value for (value, _), count in zip(pairs, counts, strict=True) for _ in range(count)]
-    rng.shuffle(drawn)
-    return drawn
+    return counts
+
+
+def quota_shares(spec: GenerationSpec) -> dict[str, dict[str, int]]:
+    """Per weighted slot (its value list, or a `values` source), each value's share of the target,
+    as the plan would realise it over `target_accepted` items; empty without quotas or a target."""
+    return target_shares(spec) if spec.quotas else {}
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """One slot value of an "until N pass" job: how many passed, and its share of the target."""
+
+    slot: str
+    value: str
+    passed: int
+    target: int
+
+
+def coverage(spec: GenerationSpec, passed_slots: Iterable[dict[str, str]]) -> list[Coverage]:
+    """Per weighted slot value, the passing examples against its share of the target (the Jobs
+    screen's coverage table); empty for a job without a target."""
+    shares = target_shares(spec)
+    counted: dict[str, Counter[str]] = {name: Counter() for name in shares}
+    for slots in passed_slots:
+        for name in shares:
+            counted[name][slots.get(name, "")] += 1
+    return [
+        Coverage(name, value, counted[name][value], target)
+        for name, values in shares.items()
+        for value, target in values.items()
+    ]
+
+
+def target_shares(spec: GenerationSpec) -> dict[str, dict[str, int]]:
+    """Each weighted slot value's share of the target; empty for a job without a target."""
+    if spec.target_accepted is None:
+        return {}
+    shares: dict[str, dict[str, int]] = {}
+    for name in spec.template.used_slots():
+        source = spec.sources.get(name, SlotSource())
+        if source.type is SourceType.WEIGHTED:
+            pairs = _weighted_list(spec.template.slot(name), name)
+        elif source.type is SourceType.VALUES:
+            pairs = [(v, Fraction(1)) for v in dict.fromkeys(source.values)]
+        else:
+            continue
+        counts = _shares(random.Random(f"{spec.seed}:{name}"), pairs, spec.target_accepted)
+        shares[name] = {value: count for (value, _), count in zip(pairs, counts, strict=True)}
+    return shares
 
 
 def _combination_groups(spec: GenerationSpec) -> list[list[str]]:
@@ -215,7 +305,7 @@ def _combined(spec: GenerationSpec, group: list[str]) -> list[list[str]]:
     one), a seeded subset of them when there are fewer items than combinations."""
     lists = [_value_list(spec, name) for name in group]
     size = math.prod(len(values) for values in lists)
-    n = spec.count
+    n = spec.planned_count
     rng = random.Random(f"{spec.seed}:combinations:{','.join(group)}")
     picks = [i for _ in range(n // size) for i in range(size)] + rng.sample(range(size), n % size)
     rng.shuffle(picks)

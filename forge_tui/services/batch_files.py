@@ -366,6 +366,8 @@ class BatchFiles:
         dataset = session.get(Dataset, row.dataset_id)
         if dataset is None or not self.unlocked.can_open(dataset):
             raise Conflict(f"The dataset of job {job_id} cannot be opened with this session's key; unlock again.")
+        if "target" in row.params:  # services/until_n.py: what passes is decided as the job goes
+            raise Conflict(f"Job {job_id} keeps going until N pass; it cannot run as an offline batch.")
         keys = AccountKeys.of(data_key)
         recipe = recipe_for(row.kind)
         try:

@@ -21,6 +21,8 @@ from forge_tui.core.bounded_text import clip
 from forge_tui.core.errors import InvalidInput
 from forge_tui.core.generation import (
     DEFAULT_MAX_TOKENS,
+    DEFAULT_RUBRIC,
+    DEFAULT_THRESHOLD,
     DEFAULT_TURNS,
     ExampleKind,
     GenerationSpec,
@@ -33,8 +35,9 @@ from forge_tui.core.generation import (
 from forge_tui.core.prompt_render import render_prompts
 from forge_tui.core.templates import TemplateError, TemplateInfo
 from forge_tui.core.topic_tree import leaves, parse_tree, topic_source
-from forge_tui.services import job_kinds, readable_files
+from forge_tui.services import job_kinds, readable_files, until_n
 from forge_tui.services.generation import generate_item
+from forge_tui.services.job_runner import RunContext
 from forge_tui.services.jobs import ItemInputs, JobPlan, Recipe
 from forge_tui.services.model_client import ModelClient
 from forge_tui.services.slot_values import SlotValues, values_from_dataset, values_from_file
@@ -53,11 +56,37 @@ SOURCE_GRAMMAR = (
 DatasetValues = Callable[[str, str], SlotValues]
 
 
-async def _produce(backend: ModelClient, spec: GenerationSpec, item: ItemInputs) -> Any:
-    return await generate_item(backend, spec, PlannedItem(idx=item.idx, slots=item.slots, seed=item.seed))
+# A job with a target ("until N pass") runs as a TargetRun: services/until_n.py.
+Loaded = GenerationSpec | until_n.TargetRun
 
 
-GENERATION_RECIPE: Recipe[GenerationSpec] = Recipe(load=GenerationSpec.model_validate, produce=_produce)
+def _load(data: dict[str, Any]) -> Loaded:
+    spec = GenerationSpec.model_validate(data)
+    return until_n.start(spec) if spec.target_accepted is not None else spec
+
+
+async def _produce(backend: ModelClient, loaded: Loaded, item: ItemInputs) -> Any:
+    if isinstance(loaded, until_n.TargetRun):
+        return await until_n.produce(backend, loaded, item)
+    return await generate_item(backend, loaded, PlannedItem(idx=item.idx, slots=item.slots, seed=item.seed))
+
+
+def _prepare(loaded: Loaded, context: RunContext) -> None:
+    if isinstance(loaded, until_n.TargetRun):
+        until_n.prepare(loaded, context)
+
+
+def _target_met(loaded: Loaded, context: RunContext) -> bool:
+    return isinstance(loaded, until_n.TargetRun) and until_n.target_met(loaded, context)
+
+
+def _shortfall(loaded: Loaded, context: RunContext) -> str | None:
+    return until_n.shortfall(loaded, context) if isinstance(loaded, until_n.TargetRun) else None
+
+
+GENERATION_RECIPE: Recipe[Loaded] = Recipe(
+    load=_load, produce=_produce, prepare=_prepare, target_met=_target_met, shortfall=_shortfall
+)
 
 # The CLI's `jobs resume` and the TUI find it by the job's kind, whichever of them made the job.
 job_kinds.register(GENERATE, GENERATION_RECIPE)
@@ -82,6 +111,15 @@ class JobForm:
     turns: str = str(DEFAULT_TURNS)
     sources: str = ""  # "tone=weighted; topic=file:topics.txt; a+b=combinations"
     endpoint: str = ""  # an endpoint's name; "" or "pool": the pool (kept in the job's params)
+    # "Until N pass" (blank: make `count` examples): the target, the judge and dedup that decide
+    # what passes, quotas held among the passing, and the attempts cap (blank: 3 x the target).
+    until_pass: str = ""
+    judge_rubric: str = DEFAULT_RUBRIC
+    judge_model: str = ""
+    threshold: str = str(DEFAULT_THRESHOLD)
+    dedup: str = ""
+    quotas: bool = False
+    max_attempts: str = ""
 
 
 @dataclass(frozen=True)
@@ -201,6 +239,7 @@ def spec_from_fields(
         fields["second_temperature"] = _number(form.second_temperature, "Second temperature", float)
     if form.seed.strip():
         fields["seed"] = _number(form.seed, "Seed", int)
+    fields.update(target_fields(form))
     try:
         spec = GenerationSpec(**fields)
     except ValidationError as exc:
@@ -208,6 +247,26 @@ def spec_from_fields(
         where = ".".join(str(p) for p in first["loc"]) or "the job"
         raise InvalidInput(f"{clip(where.replace('_', ' ').capitalize())}: {clip(first['msg'])}.") from None
     return with_values(spec, refs, datasets).check()
+
+
+def target_fields(form: JobForm) -> dict[str, Any]:
+    """The spec's "until N pass" fields from the form; none when no target is typed. Without a judge
+    model the examples pass on dedup alone."""
+    if not form.until_pass.strip():
+        return {}
+    target = _number(form.until_pass, "Until N pass", int)
+    fields: dict[str, Any] = {"target_accepted": target, "count": target, "quotas": form.quotas}
+    if form.judge_model.strip():
+        fields["judge"] = {
+            "rubric": form.judge_rubric.strip() or DEFAULT_RUBRIC,
+            "model": form.judge_model.strip(),
+            "threshold": _number(form.threshold, "Threshold", float),
+        }
+    if form.dedup.strip():
+        fields["dedup_threshold"] = _number(form.dedup, "Dedup", float)
+    if form.max_attempts.strip():
+        fields["max_attempts"] = _number(form.max_attempts, "Max attempts", int)
+    return fields
 
 
 def _number(text: str, label: str, kind: type[int] | type[float]) -> Any:
@@ -263,13 +322,18 @@ def generation_plan(spec: GenerationSpec) -> JobPlan:
             prompts.append(render_prompts(spec.template, item.slots).user_prompt)
         except TemplateError as exc:
             raise InvalidInput(f"Item {item.idx + 1} cannot be rendered: {exc}") from None
+    params: dict[str, Any] = {"model": spec.model, "count": spec.count, "kind": spec.kind.value}
+    name = f"{spec.count} × {spec.template.name}"
+    if spec.target_accepted is not None:
+        name = f"until {spec.target_accepted} pass × {spec.template.name}"
+        params.update(target=spec.target_accepted, attempts=spec.planned_count)
     return JobPlan(
         kind=GENERATE,
-        name=f"{spec.count} × {spec.template.name}",
+        name=name,
         dataset_id=spec.dataset_id,
         template_id=spec.template.id,
         spec=spec.model_dump(mode="json"),
-        params={"model": spec.model, "count": spec.count, "kind": spec.kind.value},
+        params=params,
         items=[ItemInputs(i.idx, i.slots, i.seed) for i in items],
         spread=slot_spread(items),
         prompts=prompts,

@@ -38,6 +38,7 @@ from forge_tui.core.jobs import (
     reason_text,
     retry_delay,
 )
+from forge_tui.core.judging import Judgement
 from forge_tui.core.models import ExampleContent, ExampleMeta, ExampleSource, ReviewState
 from forge_tui.llm.errors import BackendBusy, BackendUnavailable
 from forge_tui.services.accounts import Unlocked
@@ -47,6 +48,7 @@ from forge_tui.services.home import Home
 from forge_tui.services.model_client import ModelClient
 from forge_tui.store import examples as example_rows
 from forge_tui.store import jobs as rows
+from forge_tui.store import judgements as judgement_rows
 from forge_tui.store.db import write_connection
 from forge_tui.store.key_rotation import dataset_check
 from forge_tui.store.tables import Dataset, Job
@@ -76,14 +78,54 @@ class Produced(Protocol):
     def meta(self) -> ExampleMeta: ...
 
 
+# --- targets ("until N pass"): judged examples, items skipped, and the recipe's hooks ---------------
+@dataclass(frozen=True)
+class JudgedExample:
+    """An example judged as it was made: stored `unreviewed` when it passed, `rejected` when not
+    (kept and counted), with its judgement (score plain, the rest sealed) in the same transaction."""
+
+    content: ExampleContent
+    meta: ExampleMeta
+    judgement: Judgement | None
+    passed: bool
+
+
+@dataclass(frozen=True)
+class NoExample:
+    """An item not made because the job's target was met or its slot value's quota is full: the
+    item ends `done` without an example (job_item.example_id stays NULL)."""
+
+    content: ExampleContent = field(default_factory=ExampleContent)
+    meta: ExampleMeta = field(default_factory=ExampleMeta)
+
+
+@dataclass(frozen=True)
+class RunContext:
+    """What a recipe's hooks read the job's stored results with, in the runner's transaction."""
+
+    conn: Connection
+    job_id: int
+    dataset_id: int
+    example_cipher: FieldCipher
+    item_cipher: FieldCipher
+
+
 @dataclass(frozen=True)
 class Recipe(Generic[S]):
     """How a kind of job makes an item: its spec read from the stored JSON once, then `produce`
     per item. `produce` raises BackendError for transport failures (retried with backoff here) and
-    any other ForgeError for a failure of the item (recorded at once)."""
+    any other ForgeError for a failure of the item (recorded at once).
+
+    A recipe with a target also gives `prepare` (rebuilds its run state from what the job stored, at
+    every run: a resume continues the count), `target_met` (read after each commit: the job's pending
+    items are then marked done without an example) and `shortfall` (with nothing pending: why the
+    job missed its target, which fails it)."""
 
     load: Callable[[dict[str, Any]], S]
     produce: Callable[[ModelClient, S, rows.ItemInputs], Awaitable[Produced]]
+    prepare: Callable[[S, RunContext], None] | None = None
+    target_met: Callable[[S, RunContext], bool] | None = None
+    shortfall: Callable[[S, RunContext], str | None] | None = None
 
 
 Progress = Callable[[JobSummary], None]
@@ -180,6 +222,7 @@ class JobRunner(Generic[S]):
         self._spec: S | None = None
         self._item_cipher: FieldCipher | None = None
         self._example_cipher: tuple[FieldCipher, bytes] | None = None
+        self._keys: AccountKeys | None = None
         self._queue: deque[rows.ItemInputs] = deque()
         self._cursor = -1
         self._exhausted = False
@@ -225,6 +268,8 @@ class JobRunner(Generic[S]):
             await self._db(self._claim)
             try:
                 self._open_spec()
+                if self.recipe.prepare is not None:
+                    await self._db(self._prepare)
                 self._report(force=True)
                 while True:
                     await self._one_pass()
@@ -263,9 +308,20 @@ class JobRunner(Generic[S]):
                 "the password reset since): unlock again."
             )
         keys = AccountKeys.of(data_key)
+        self._keys = keys
         self._name, spec = rows.open_job(keys, self._job)
         self._item_cipher = keys.cipher(rows.ITEM_TABLE)
         self._spec = self.recipe.load(spec)
+
+    def _spec_loaded(self) -> S:
+        assert self._spec is not None
+        return self._spec
+
+    def _prepare(self, conn: Connection) -> None:
+        assert self._job is not None and self._job.dataset_id is not None and self.recipe.prepare is not None
+        cipher = self._current_cipher(conn, self._job.dataset_id)
+        context = RunContext(conn, self.job_id, self._job.dataset_id, cipher, self._item_cipher_set())
+        self.recipe.prepare(self._spec_loaded(), context)
 
     def _claim(self, conn: Connection) -> None:
         """Marks the job as run by this process; items a killed run left in flight, and items that
@@ -442,11 +498,19 @@ class JobRunner(Generic[S]):
         assert self._job is not None and self._job.dataset_id is not None
         dataset_id = self._job.dataset_id
         cipher = self._current_cipher(conn, dataset_id)
-        done = [
-            rows.ItemDone(outcome.idx, example_rows.sealed_values(cipher, dataset_id, *self._stored(outcome.produced)))
-            for outcome in batch
-            if isinstance(outcome, _Done)
-        ]
+        done: list[rows.ItemDone] = []
+        judged: list[tuple[str, Judgement | None]] = []
+        skipped: list[int] = []
+        for outcome in batch:
+            if not isinstance(outcome, _Done):
+                continue
+            if isinstance(outcome.produced, NoExample):
+                skipped.append(outcome.idx)
+                continue
+            values = example_rows.sealed_values(cipher, dataset_id, *self._stored(outcome.produced))
+            done.append(rows.ItemDone(outcome.idx, values))
+            if isinstance(outcome.produced, JudgedExample):
+                judged.append((str(values["id"]), outcome.produced.judgement))
         failed = [
             rows.ItemFailure(outcome.idx, outcome.reason, outcome.kind, outcome.attempts)
             for outcome in batch
@@ -455,11 +519,41 @@ class JobRunner(Generic[S]):
         recorded_done, recorded_failed = rows.record(conn, self.job_id, done, failed)
         self._counts.done += recorded_done
         self._counts.failed += recorded_failed
+        self._commit_target(conn, dataset_id, cipher, judged, skipped)
+
+    def _commit_target(
+        self,
+        conn: Connection,
+        dataset_id: int,
+        cipher: FieldCipher,
+        judged: list[tuple[str, Judgement | None]],
+        skipped: list[int],
+    ) -> None:
+        """Targets ("until N pass"), in the same transaction as the examples: their judgements (an
+        item recorded before wrote no example, so nothing is found for it), items skipped, and once
+        the target is met every pending item done without an example."""
+        assert self._keys is not None
+        if any(j is not None for _, j in judged):
+            judgement_rows.write(conn, self._keys, dataset_id, [(i, j) for i, j in judged if j is not None])
+        if skipped:
+            self._counts.done += rows.skip(conn, self.job_id, skipped)
+        met = self.recipe.target_met
+        if met is not None:
+            context = RunContext(conn, self.job_id, dataset_id, cipher, self._item_cipher_set())
+            if met(self._spec_loaded(), context):
+                self._counts.done += rows.skip_pending(conn, self.job_id)
+
+    def _item_cipher_set(self) -> FieldCipher:
+        assert self._item_cipher is not None
+        return self._item_cipher
 
     def _stored(self, produced: Produced) -> tuple[ExampleContent, ExampleMeta]:
-        meta = produced.meta.model_copy(
-            update={"source": ExampleSource.JOB, "job_id": self.job_id, "review": ReviewState.UNREVIEWED}
-        )
+        review = ReviewState.UNREVIEWED
+        update: dict[str, Any] = {"source": ExampleSource.JOB, "job_id": self.job_id}
+        if isinstance(produced, JudgedExample):
+            review = ReviewState.UNREVIEWED if produced.passed else ReviewState.REJECTED
+            update["score"] = produced.judgement.score if produced.judgement is not None else None
+        meta = produced.meta.model_copy(update={**update, "review": review})
         return produced.content, meta
 
     def _current_cipher(self, conn: Connection, dataset_id: int) -> FieldCipher:
@@ -530,14 +624,28 @@ class JobRunner(Generic[S]):
                 values.update(status=JobState.PAUSED.value, pause_reason=interrupted)
             elif not counts.get("pending"):
                 all_failed = counts.get("done", 0) == 0 and counts.get("failed", 0) > 0
+                missed = self._shortfall(conn)
                 values.update(
-                    status=(JobState.FAILED if all_failed else JobState.DONE).value, finished_at=rows.stored_now()
+                    status=(JobState.FAILED if all_failed or missed else JobState.DONE).value,
+                    finished_at=rows.stored_now(),
                 )
-                if all_failed:
+                if missed:
+                    values["error"] = missed
+                elif all_failed:
                     values["error"] = "Every item failed; `forge-tui jobs show` lists why."
         rows.set_state(conn, self.job_id, **values)
         final = conn.exec_driver_sql("SELECT status, pause_reason, error FROM job WHERE id = ?", (self.job_id,)).one()
         self._final = (JobState(final[0]), final[1], final[2])
+
+    def _shortfall(self, conn: Connection) -> str | None:
+        shortfall = self.recipe.shortfall
+        if shortfall is None or self._spec is None or self._job is None or self._job.dataset_id is None:
+            return None
+        dataset_id = self._job.dataset_id
+        context = RunContext(
+            conn, self.job_id, dataset_id, self._current_cipher(conn, dataset_id), self._item_cipher_set()
+        )
+        return shortfall(self._spec, context)
 
     # --- progress -----------------------------------------------------------------------------------
     def _report(self, force: bool = False) -> None:

@@ -19,7 +19,7 @@ from sqlmodel import Session
 
 from forge_tui.core.endpoints import model_key
 from forge_tui.core.errors import Conflict, ForgeError, NotFound
-from forge_tui.core.generation import GenerationSpec
+from forge_tui.core.generation import Coverage, GenerationSpec, coverage
 from forge_tui.core.jobs import RESUMABLE, JobState, JobSummary, endpoint_of
 from forge_tui.core.pool_stats import EndpointStats
 from forge_tui.services import gpu_release
@@ -27,6 +27,7 @@ from forge_tui.services.accounts import Unlocked
 from forge_tui.services.home import Home
 from forge_tui.services.job_runner import JobRunner, Progress, Recipe, RunOptions, runner_alive
 from forge_tui.services.model_client import ModelClient
+from forge_tui.store import job_targets
 from forge_tui.store import jobs as rows
 from forge_tui.store.db import read_session, write_session
 from forge_tui.store.jobs import ItemError, ItemInputs
@@ -116,6 +117,18 @@ class JobService:
         with read_session(self.home.engine) as s:
             row = self._find(s, job_id)
             return rows.planned(s, self._keys(row).cipher(rows.ITEM_TABLE), job_id)
+
+    def coverage(self, job_id: int) -> list[Coverage]:
+        """An "until N pass" generation job's passing examples per weighted slot value against its
+        share of the target; empty for any other job."""
+        with read_session(self.home.engine) as s:
+            row = self._find(s, job_id)
+            if row.kind != "generate" or "target" not in row.params:
+                return []
+            keys = self._keys(row)
+            spec = GenerationSpec.model_validate(rows.open_job(keys, row)[1])
+            passed = job_targets.passed_inputs(s.connection(), job_id, keys.cipher(rows.ITEM_TABLE))
+            return coverage(spec, passed)
 
     def models(self, job_id: int) -> list[str]:
         """The models the job asks: generation, and paraphrase or second answer where its spec has them."""

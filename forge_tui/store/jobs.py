@@ -276,6 +276,33 @@ def record(
     return len(new_done), len(new_failed)
 
 
+def skip(source: Session | Connection, job_id: int, idxs: Sequence[int]) -> int:
+    """Open items of `idxs` become done without an example (a target's item not needed); returns how many."""
+    connection, now, moved = _connection(source), time.time(), 0
+    for start in range(0, len(idxs), ITEM_CHUNK):
+        chunk = tuple(idxs[start : start + ITEM_CHUNK])
+        moved += connection.exec_driver_sql(
+            f"UPDATE job_item SET status = 'done', error = NULL, error_kind = NULL, finished_at = ? "
+            f"WHERE job_id = ? AND status != 'done' AND idx IN ({','.join('?' * len(chunk))})",
+            (now, job_id, *chunk),
+        ).rowcount
+    if moved:
+        connection.exec_driver_sql("UPDATE job SET done = done + ? WHERE id = ?", (moved, job_id))
+    return int(moved)
+
+
+def skip_pending(source: Session | Connection, job_id: int) -> int:
+    """Every pending item becomes done without an example (the job's target is met); returns how many."""
+    connection = _connection(source)
+    moved = connection.exec_driver_sql(
+        "UPDATE job_item SET status = 'done', finished_at = ? WHERE job_id = ? AND status = 'pending'",
+        (time.time(), job_id),
+    ).rowcount
+    if moved:
+        connection.exec_driver_sql("UPDATE job SET done = done + ? WHERE id = ?", (moved, job_id))
+    return int(moved)
+
+
 def set_state(source: Session | Connection, job_id: int, **values: Any) -> None:
     sets = ", ".join(f"{name} = ?" for name in values)
     _connection(source).exec_driver_sql(f"UPDATE job SET {sets} WHERE id = ?", (*values.values(), job_id))

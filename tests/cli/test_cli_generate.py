@@ -13,6 +13,7 @@ from forge_tui.services.workspace import Workspace
 from tests.cli.conftest import Cli
 from tests.fake_ollama import FakeOllama
 from tests.passwords import PASSWORD
+from tests.services import until_n_standins
 
 STDIN = PASSWORD + "\n"
 MODEL = "llama3.2:latest"
@@ -128,3 +129,39 @@ def test_tree_out_never_overwrites_a_file_and_asks_nothing(
     assert tree.read_text(encoding="utf-8") == "- my edits\n" and fake.requests == []
     ran = alice(*generate(alice, fake, "--topic", "ocean", "--tree-out", str(tmp_path / "t2.txt")), input=STDIN)
     assert ran.exit_code == 2 and "--tree-out writes the tree of --topic TEXT --subtopics K" in ran.output
+
+
+def test_until_pass_stops_at_n_passing_and_the_cap_fails_with_the_count(
+    alice: Cli, workspace_of: Workspace, fake: FakeOllama, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    until_n_standins.install(monkeypatch)
+    fake.judge_model = "qwen3:0.6b"
+    workspace_of.datasets.create("passing")
+    args = generate(alice, fake, "--template", "Q&A pair on a topic", "--dataset", "passing", "--seed", "4")
+    until = ["--until-pass", "4", "--judge-model", "qwen3:0.6b", "--threshold", "7", "--max-attempts", "12"]
+    ran = alice(*args, *until, "--slot", "topic=values:tides|volcanoes", "--quotas", "--yes", input=STDIN)
+    assert ran.exit_code == 0, ran.output
+    assert "Plan: 12 items" in ran.output
+    assert "Until 4 pass: qwen3:0.6b scores 7+ on 'overall', weights held among the passing" in ran.output
+    passed = [e for e in made(workspace_of, "passing") if e.meta.review is ReviewState.UNREVIEWED]
+    assert sorted(e.content.slots["topic"] for e in passed) == ["tides", "tides", "volcanoes", "volcanoes"]
+
+    fake.judge_fail_every = 1
+    workspace_of.datasets.create("hopeless")
+    args = generate(
+        alice, fake, "--template", "Q&A pair on a topic", "--dataset", "hopeless", "--slot", "topic=values:tides"
+    )
+    ran = alice(*args, "--until-pass", "3", "--judge-model", "qwen3:0.6b", "--max-attempts", "5", "--yes", input=STDIN)
+    assert ran.exit_code == 1, ran.output
+    assert "0 of 3 passed after 5 attempts: the judge threshold or dedup may be too strict." in ran.output
+    assert len(made(workspace_of, "hopeless")) == 5
+
+
+def test_judge_flags_without_until_pass_are_one_sentence_and_exit_2(
+    alice: Cli, workspace_of: Workspace, fake: FakeOllama
+) -> None:
+    args = generate(alice, fake, "--template", "Q&A pair on a topic", "--count", "3", "--quotas", "--yes")
+    ran = alice(*args, input=STDIN)
+    assert ran.exit_code == 2, ran.output
+    assert "--judge-model, --dedup, --quotas and --max-attempts go with --until-pass N." in ran.output
+    assert fake.requests == []

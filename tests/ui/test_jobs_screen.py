@@ -13,11 +13,11 @@ from typing import Any
 import pytest
 from textual.geometry import Region
 from textual.pilot import Pilot
-from textual.widgets import Input, Static
+from textual.widgets import Checkbox, Input, Static
 
 from forge_tui.core.generation import GenerationSpec
 from forge_tui.core.jobs import JobState, JobSummary
-from forge_tui.core.models import ExampleContent, ExampleMeta, ExampleSource
+from forge_tui.core.models import Example, ExampleContent, ExampleMeta, ExampleSource, ReviewState
 from forge_tui.core.pool_stats import EndpointState, EndpointStats
 from forge_tui.services import job_runner
 from forge_tui.services.accounts import AccountService
@@ -36,11 +36,13 @@ from forge_tui.ui.dialogs.topic_tree import TopicTreeDialog
 from forge_tui.ui.screens.datasets import DatasetsScreen
 from forge_tui.ui.screens.examples import ExamplesScreen
 from forge_tui.ui.screens.jobs import JobsScreen
+from forge_tui.ui.widgets.coverage_table import CoverageTable
 from forge_tui.ui.widgets.endpoint_table import EndpointTable
 from forge_tui.ui.widgets.example_table import ExampleTable, RowView
 from forge_tui.ui.widgets.job_list import JobTable
 from tests.fake_ollama import FakeOllama
 from tests.passwords import PASSWORD
+from tests.services import until_n_standins
 from tests.ui.helpers import (
     RunBefore,
     at_datasets,
@@ -404,3 +406,43 @@ async def test_the_new_job_dialogs_fit_80x24_with_their_fields_and_buttons(home:
         for selector in ("#plan-spread", "#yes", "#no"):
             shown = preview.query_one(selector).region
             assert shown.width >= 6 and inside(pilot, shown), (selector, shown)
+
+
+async def test_an_until_n_job_from_the_dialog_shows_its_coverage_per_slot_value(
+    home: Home, fake: FakeOllama, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    until_n_standins.install(monkeypatch)
+    fake.judge_model = "qwen3:0.6b"
+    prepare_backend(home, fake)
+    async with ForgeApp(home).run_test(size=(80, 24)) as pilot:
+        await open_jobs(pilot)
+        await pilot.press("n")
+        await wait_for_screen(pilot, NewJobForm)
+        form = pilot.app.screen
+        typed = {"paraphrase_model": "", "sources": "topic=values:tides|volcanoes", "until_pass": "4"}
+        typed |= {"judge_model": "qwen3:0.6b", "threshold": "7", "max_attempts": "12"}
+        for name, value in typed.items():
+            form.query_one(f"#job-{name}", Input).value = value
+        for selector in ("#job-until_pass", "#job-judge_model", "#job-dedup", "#job-max_attempts", "#job-quotas"):
+            form.query_one(selector).focus()
+            await pilot.pause()
+            shown = form.query_one(selector).region
+            assert shown.width >= 6 and inside(pilot, shown), (selector, shown)
+        await pilot.press("space")  # the quotas checkbox, focused last
+        assert form.query_one("#job-quotas", Checkbox).value
+        await pilot.press("ctrl+s")
+        await wait_for_screen(pilot, PlanPreview)
+        preview = pilot.app.screen
+        assert isinstance(preview, PlanPreview) and len(preview.plan.items) == 12
+        await pilot.press("y")
+        await wait_for_screen(pilot, JobsScreen)
+        await wait_until(pilot, lambda: (s := shown_state(pilot)) is not None and s[0] == "done", timeout=20)
+        table = pilot.app.screen.query_one(CoverageTable)
+        await wait_until(pilot, lambda: len(table.rows_shown) == 2)
+        assert table.display
+        assert table.rows_shown == [("topic", "tides", "2", "2"), ("topic", "volcanoes", "2", "2")]
+        workspace = alice(home)
+        dataset = workspace.datasets.current()
+        assert dataset is not None
+        passed = [e for e in workspace.examples.scan(dataset.id) if isinstance(e, Example)]
+        assert len([e for e in passed if e.meta.review is ReviewState.UNREVIEWED]) == 4

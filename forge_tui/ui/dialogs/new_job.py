@@ -10,7 +10,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Button, DataTable, Input, Select
+from textual.widgets import Button, Checkbox, DataTable, Input, Select
 
 from forge_tui.core.bounded_text import clip
 from forge_tui.core.endpoints import POOL
@@ -36,11 +36,22 @@ TEXT_FIELDS = (
     ("seed", "Seed"),
     ("turns", "Turns"),
     ("sources", "Slots"),
+    ("until_pass", "Until pass"),
+    ("judge_model", "Judge model"),
+    ("judge_rubric", "Rubric"),
+    ("threshold", "Threshold"),
+    ("dedup", "Dedup"),
+    ("max_attempts", "Max attempts"),
 )
 HINTS = {
     "language": "en, zh-TW, a language by name, or empty",
     "seed": "empty: a random seed",
     "sources": "slot=weighted; slot=file:PATH; slot=tree:PATH; a+b=combinations",
+    "until_pass": "N: keep going until N pass; empty: make Count",
+    "judge_model": "scores each example; empty: dedup alone",
+    "threshold": "lowest passing score, 1-10",
+    "dedup": "0.8: near-duplicates fail; empty: off",
+    "max_attempts": "empty: 3 x the target",
 }
 SPREAD_ROWS = 40  # values shown per slot at most
 
@@ -100,6 +111,9 @@ class NewJobForm(ModalScreen[JobForm | None]):
                         yield Input(
                             getattr(self._form, name), placeholder=HINTS.get(name, ""), id=f"job-{name}", compact=True
                         )
+                with Horizontal(classes="job-field"):
+                    yield PlainLabel("Quotas")
+                    yield Checkbox("weights held among the passing", self._form.quotas, id="job-quotas", compact=True)
             if self._expand is not None:
                 yield PlainStatic("", id="job-topics-hint", classes="dim")
             with Horizontal(classes="dialog-buttons"):
@@ -134,6 +148,7 @@ class NewJobForm(ModalScreen[JobForm | None]):
         )
         for name, value in values.items():
             setattr(typed, name, value)
+        typed.quotas = self.query_one("#job-quotas", Checkbox).value
         return typed
 
     @work(exclusive=True, group="topics")

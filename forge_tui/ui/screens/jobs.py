@@ -13,6 +13,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 
+from forge_tui.core.generation import Coverage
 from forge_tui.core.jobs import RESUMABLE, JobState, JobSummary
 from forge_tui.core.pool_stats import EndpointStats
 from forge_tui.core.templates import TemplateInfo
@@ -103,17 +104,21 @@ class JobsScreen(WorkspaceScreen):
         chosen = self.selected
         read = await self.report_async("read the jobs", functools.partial(self._read, chosen))
         if read is not None:
-            jobs, errors, endpoints = read
-            self._show([self._live(j) for j in jobs], errors, endpoints)
+            jobs, errors, endpoints, coverage = read
+            self._show([self._live(j) for j in jobs], errors, endpoints, coverage)
 
-    def _read(self, chosen: JobSummary | None) -> tuple[list[JobSummary], list[ItemError], list[EndpointStats]]:
-        """Every job, and the last errors and model servers' figures of the chosen one (or else the
-        newest), as its runner wrote them in whichever process runs it; in a thread."""
+    def _read(
+        self, chosen: JobSummary | None
+    ) -> tuple[list[JobSummary], list[ItemError], list[EndpointStats], list[Coverage]]:
+        """Every job, and the last errors, model servers' figures and coverage against its target of
+        the chosen one (or else the newest), as its runner wrote them in whichever process runs it; in
+        a thread."""
         jobs = self.host.jobs.list()
         job = next((j for j in jobs if chosen and j.id == chosen.id), jobs[0] if jobs else None)
         if job is None:
-            return jobs, [], []
-        return jobs, self.host.jobs.errors(job.id, ERRORS_SHOWN), self.host.jobs.endpoint_stats(job.id)
+            return jobs, [], [], []
+        found = self.host.jobs
+        return jobs, found.errors(job.id, ERRORS_SHOWN), found.endpoint_stats(job.id), found.coverage(job.id)
 
     def _live(self, job: JobSummary) -> JobSummary:
         """A job this process runs, with the runner's own counts and rate (newer than the database's)."""
@@ -124,11 +129,17 @@ class JobsScreen(WorkspaceScreen):
             job, done=latest.done, failed=latest.failed, per_minute=latest.per_minute, eta_s=latest.eta_s
         )
 
-    def _show(self, jobs: list[JobSummary], errors: list[ItemError], endpoints: list[EndpointStats]) -> None:
+    def _show(
+        self,
+        jobs: list[JobSummary],
+        errors: list[ItemError],
+        endpoints: list[EndpointStats],
+        coverage: list[Coverage] | None = None,
+    ) -> None:
         table = self.query_one(JobTable)
         table.show(jobs)
         self.query_one(EndpointTable).show(endpoints)
-        self.query_one(JobDetail).show(table.selected, errors)
+        self.query_one(JobDetail).show(table.selected, errors, coverage or [])
 
     @on(JobTable.Chosen)
     def _chosen(self) -> None:
