@@ -26,8 +26,10 @@ from forge_tui.core.errors import InvalidInput
 from forge_tui.core.generation import GenerationSpec, PlannedItem, quota_shares
 from forge_tui.core.judging import Judgement
 from forge_tui.core.models import Example, ExampleContent, ExampleMeta
+from forge_tui.core.rubrics import builtin_rubrics
 from forge_tui.services.generation import generate_item
 from forge_tui.services.job_runner import JudgedExample, NoExample, Produced, RunContext
+from forge_tui.services.judging import judge_example
 from forge_tui.services.model_client import ModelClient
 from forge_tui.store import job_targets
 from forge_tui.store.jobs import ItemInputs
@@ -125,7 +127,7 @@ async def judge(
     client: ModelClient, spec: GenerationSpec, item: ItemInputs, content: ExampleContent, meta: ExampleMeta
 ) -> Judgement:
     assert spec.judge is not None
-    rubrics = importlib.import_module("forge_tui.core.rubrics").builtin_rubrics()
+    rubrics = builtin_rubrics()
     rubric = rubrics.get(spec.judge.rubric)
     if rubric is None:
         raise InvalidInput(f"No rubric named '{clip(spec.judge.rubric)}': choose one of {', '.join(sorted(rubrics))}.")
@@ -133,6 +135,4 @@ async def judge(
     example = Example(
         id=f"item-{item.idx}", dataset_id=spec.dataset_id, content=content, meta=meta, created_at=now, updated_at=now
     )
-    judging = importlib.import_module("forge_tui.services.judging")
-    found: Judgement = await judging.judge_example(client, rubric, example, spec.judge.model)
-    return found
+    return await judge_example(client, rubric, example, spec.judge.model)
