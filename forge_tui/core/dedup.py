@@ -144,27 +144,29 @@ def find_clusters(
     their first member; members keep the order they were given in."""
     order: dict[str, int] = {}
     groups: dict[str, list[str]] = {}  # exact key -> members
-    firsts: list[tuple[str, str]] = []  # the first member of each exact group, with its text
+    firsts: list[str] = []  # the first member of each exact group
+    index = None if exact_only else NearDuplicateIndex(threshold, num_perm)
+    parent: dict[str, str] = {}
+    edges: dict[tuple[str, str], float] = {}
+    # One pass, so that the caller's texts need not all be in memory at once.
     for key, text in items:
         if key in order:
             continue
         order[key] = len(order)
         group = groups.setdefault(exact_key(text), [])
-        if not group:
-            firsts.append((key, text))
         group.append(key)
-    by_first = {group[0]: group for group in groups.values()}
-    if exact_only:
-        return [_exact_cluster(group) for group in by_first.values() if len(group) > 1]
-    index = NearDuplicateIndex(threshold, num_perm)
-    parent = {key: key for key, _text in firsts}
-    edges: dict[tuple[str, str], float] = {}
-    for key, text in firsts:
+        if len(group) > 1 or index is None:
+            continue
+        firsts.append(key)
+        parent[key] = key
         for other, sim in index.add(key, text):
             edges[(other, key)] = sim
             parent[_root(parent, key)] = _root(parent, other)
+    by_first = {group[0]: group for group in groups.values()}
+    if index is None:
+        return [_exact_cluster(group) for group in by_first.values() if len(group) > 1]
     joined: dict[str, list[str]] = {}
-    for key, _text in firsts:
+    for key in firsts:
         joined.setdefault(_root(parent, key), []).append(key)
     clusters = []
     for firsts_joined in joined.values():
