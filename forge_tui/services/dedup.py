@@ -10,6 +10,7 @@ from enum import StrEnum
 
 from sqlmodel import Session, col, delete, select
 
+from forge_tui.core.bounded_text import clip
 from forge_tui.core.dedup import DEFAULT_NUM_PERM, DEFAULT_THRESHOLD, Cluster, find_clusters
 from forge_tui.core.errors import InvalidInput, NotFound
 from forge_tui.core.example_filter import ExampleFilter, ReviewFilter
@@ -23,6 +24,7 @@ from forge_tui.store.tables import Dataset, DedupCluster
 
 OPEN, KEPT, ALL_KEPT = "open", "kept", "all"
 # Examples already rejected are not looked at: they are out of the dataset's exports already.
+PREVIEW_CHARS = 60
 LOOKED_AT = ExampleFilter(review=ReviewFilter.NOT_REJECTED)
 
 
@@ -152,6 +154,17 @@ class DedupService:
 
         best = max(rank(m) for m in cluster.members)
         return next(m for m in cluster.members if rank(m) == best)
+
+    def previews(self, dataset_id: int, example_ids: Sequence[str], width: int = PREVIEW_CHARS) -> dict[str, str]:
+        """One line of each example's answer (its prompt when it has none), cut to `width`."""
+        shown = {}
+        for example in self.examples.open_ids(dataset_id, example_ids):
+            if isinstance(example, BrokenExample):
+                shown[example.id] = "(cannot be read)"
+                continue
+            line = " ".join((example.content.output or example.content.user_prompt).split())
+            shown[example.id] = clip(line, width)
+        return shown
 
     def _texts(self, dataset_id: int, progress: Callable[[int], None] | None) -> Iterator[tuple[str, str]]:
         for read, item in enumerate(self.examples.scan(dataset_id, LOOKED_AT), start=1):
