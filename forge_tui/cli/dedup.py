@@ -3,18 +3,21 @@ one of each and rejects the rest (reversible: the Examples screen's dedup view u
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sys
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from forge_tui.cli.backend_options import ApiKeyEnvOpt, KindOpt, UrlOpt, account_backend
 from forge_tui.cli.common import JsonOpt, PasswordStdin, UserOpt, echo, errors, open_home, unlock_workspace
 from forge_tui.core.dedup import DEFAULT_THRESHOLD
 from forge_tui.core.errors import InvalidInput
 
 if TYPE_CHECKING:
-    from forge_tui.services.dedup import DuplicateCluster
+    from forge_tui.core.backend_settings import BackendSettings
+    from forge_tui.services.dedup import DedupService, DuplicateCluster
 
 
 def dedup(
@@ -29,10 +32,21 @@ def dedup(
     keep: Annotated[
         str, typer.Option("--keep", metavar="first|best-score|longest", help="Which member of each cluster stays.")
     ] = "first",
+    embeddings: Annotated[
+        str | None,
+        typer.Option(
+            "--embeddings",
+            metavar="MODEL",
+            help="Compare by the cosine similarity of this embedding model's vectors (asks the server).",
+        ),
+    ] = None,
     as_json: JsonOpt = False,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Reject the others without asking.")] = False,
     user: UserOpt = None,
     password_stdin: PasswordStdin = False,
+    kind: KindOpt = None,
+    url: UrlOpt = None,
+    api_key_env: ApiKeyEnvOpt = None,
 ) -> None:
     """Find exact and near-duplicate examples (prompt and answer): list the clusters, then keep one
     of each and mark the others rejected (reversible)."""
@@ -43,10 +57,15 @@ def dedup(
             rule = KeepRule(keep)
         except ValueError:
             raise InvalidInput(f"--keep takes first, best-score or longest, not '{keep[:40]}'.") from None
-        workspace = unlock_workspace(open_home(), user, password_stdin)
+        home = open_home()
+        workspace = unlock_workspace(home, user, password_stdin)
         found = workspace.datasets.get(dataset)
         service = DedupService(workspace.home, workspace.unlocked, workspace.examples)
-        clusters = service.find(found.id, threshold, exact_only=exact_only)
+        if embeddings:
+            settings = account_backend(home, user, kind, url, api_key_env)
+            clusters = asyncio.run(_by_embeddings(service, found.id, threshold, settings, embeddings))
+        else:
+            clusters = service.find(found.id, threshold, exact_only=exact_only)
         members = [m for c in clusters for m in c.members]
         previews = service.previews(found.id, members)
         kept = {c.id: service.chosen(found.id, c, rule) for c in clusters}
@@ -71,6 +90,19 @@ def dedup(
                 return
         rejected = sum(service.keep(c.id, [kept[c.id]]) for c in clusters)
         echo(f"Rejected {rejected} duplicate examples in {len(clusters)} clusters.", err=as_json)
+
+
+async def _by_embeddings(
+    service: DedupService, dataset_id: int, threshold: float, settings: BackendSettings, model: str
+) -> list[DuplicateCluster]:
+    from forge_tui.services.backends import BackendService
+
+    async with BackendService(settings) as backend:
+
+        async def embed(texts: list[str]) -> list[list[float]]:
+            return await backend.embed(model, texts)
+
+        return await service.find_by_embeddings(dataset_id, threshold, embed)
 
 
 def _as_json(cluster: DuplicateCluster, kept: str, previews: dict[str, str]) -> dict[str, object]:

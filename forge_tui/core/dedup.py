@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import combinations, pairwise
 
+import numpy as np
 from datasketch import LeanMinHash, MinHash, MinHashLSH
 
 DEFAULT_THRESHOLD = 0.8
@@ -23,6 +24,7 @@ CHAR_SHINGLE = 5
 CJK_SHINGLE = 2  # a Chinese or Japanese character is closer to a word than a Latin letter is
 # Pairs whose similarity a cluster lists: every pair up to this size, else only the pairs LSH found.
 ALL_PAIRS_UP_TO = 12
+EMBEDDING_BLOCK = 512  # rows of the similarity matrix computed at once
 LSH_WEIGHTS = (0.05, 0.95)  # of false positives and false negatives when LSH picks its bands
 _PLANE_2 = 0x20000
 _SPACES = re.compile(r"\s+")
@@ -231,3 +233,34 @@ def _near_cluster(
     else:
         similarity.update({pair: sim for pair, sim in edges.items() if pair[0] in by_first and pair[1] in firsts})
     return Cluster(members=members, similarity=similarity, exact=False)
+
+
+def embedding_clusters(items: Sequence[tuple[str, Sequence[float]]], threshold: float) -> list[Cluster]:
+    """Clusters of keys whose vectors have a cosine similarity at or above `threshold` (joined
+    transitively), compared block by block so that memory stays bounded."""
+    if not items:
+        return []
+    keys = [key for key, _vector in items]
+    matrix = np.asarray([vector for _key, vector in items], dtype=np.float32)
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    matrix /= np.where(norms == 0, 1, norms)
+    parent = {key: key for key in keys}
+    edges: dict[tuple[str, str], float] = {}
+    for start in range(0, len(keys), EMBEDDING_BLOCK):
+        block = matrix[start : start + EMBEDDING_BLOCK] @ matrix.T
+        for row, col in zip(*np.nonzero(block >= threshold), strict=True):
+            a, b = start + int(row), int(col)
+            if a < b:
+                edges[(keys[a], keys[b])] = float(block[row, col])
+                parent[_root(parent, keys[b])] = _root(parent, keys[a])
+    joined: dict[str, list[str]] = {}
+    for key in keys:
+        joined.setdefault(_root(parent, key), []).append(key)
+    pairs: dict[str, dict[tuple[str, str], float]] = {}
+    for pair, sim in edges.items():
+        pairs.setdefault(_root(parent, pair[0]), {})[pair] = sim
+    return [
+        Cluster(members=members, similarity=pairs.get(root, {}), exact=False)
+        for root, members in joined.items()
+        if len(members) > 1
+    ]

@@ -4,14 +4,14 @@ and rejecting the rest. A rejection records the review state it replaced, so it 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
 from sqlmodel import Session, col, delete, select
 
 from forge_tui.core.bounded_text import clip
-from forge_tui.core.dedup import DEFAULT_NUM_PERM, DEFAULT_THRESHOLD, Cluster, find_clusters
+from forge_tui.core.dedup import DEFAULT_NUM_PERM, DEFAULT_THRESHOLD, Cluster, embedding_clusters, find_clusters
 from forge_tui.core.errors import InvalidInput, NotFound
 from forge_tui.core.example_filter import ExampleFilter, ReviewFilter
 from forge_tui.core.models import Example, ReviewState
@@ -25,6 +25,9 @@ from forge_tui.store.tables import Dataset, DedupCluster
 OPEN, KEPT, ALL_KEPT = "open", "kept", "all"
 # Examples already rejected are not looked at: they are out of the dataset's exports already.
 PREVIEW_CHARS = 60
+EMBED_BATCH = 64  # texts per embedding request
+# texts -> one vector each (services.backends.BackendService.embed with its model)
+Embed = Callable[[list[str]], Awaitable[list[list[float]]]]
 LOOKED_AT = ExampleFilter(review=ReviewFilter.NOT_REJECTED)
 
 
@@ -92,6 +95,25 @@ class DedupService:
         clusters = find_clusters(self._texts(dataset_id, progress), threshold, num_perm, exact_only=exact_only)
         method = "exact" if exact_only else "minhash"
         return self._store(dataset_id, clusters, method, threshold)
+
+    async def find_by_embeddings(
+        self, dataset_id: int, threshold: float, embed: Embed, batch: int = EMBED_BATCH
+    ) -> list[DuplicateCluster]:
+        """As find(), by the cosine similarity of the texts' embeddings (`embed` asks the server for
+        a batch of texts at a time); exact duplicates are found as well."""
+        if not 0.05 <= threshold <= 1.0:
+            raise InvalidInput(f"The similarity threshold must be between 0.05 and 1, not {threshold:g}.")
+        texts = list(self._texts(dataset_id, None))
+        exact = {frozenset(c.members) for c in find_clusters(texts, exact_only=True)}
+        vectors: list[tuple[str, list[float]]] = []
+        for start in range(0, len(texts), batch):
+            chunk = texts[start : start + batch]
+            found = await embed([text for _key, text in chunk])
+            vectors += [(key, vector) for (key, _text), vector in zip(chunk, found, strict=True)]
+        clusters = embedding_clusters(vectors, threshold)
+        for cluster in clusters:
+            cluster.exact = frozenset(cluster.members) in exact
+        return self._store(dataset_id, clusters, "embeddings", threshold)
 
     def clusters(self, dataset_id: int) -> list[DuplicateCluster]:
         """The clusters the last find() stored, in the order of their oldest member."""

@@ -7,12 +7,15 @@ import random
 
 import pytest
 
+from forge_tui.core.backend_settings import BackendSettings
 from forge_tui.core.errors import InvalidInput
 from forge_tui.core.judging import Judgement
 from forge_tui.core.models import ExampleContent, ExampleMeta, ReviewState
+from forge_tui.services.backends import BackendService
 from forge_tui.services.dedup import DedupService, KeepRule
 from forge_tui.services.workspace import Workspace
 from tests.dedup_texts import reword, text
+from tests.fake_ollama import FakeOllama
 
 
 def service(workspace: Workspace) -> DedupService:
@@ -103,3 +106,24 @@ def test_exact_only_and_a_bad_threshold(workspace: Workspace) -> None:
     assert [cl.members for cl in service(workspace).find(dataset, exact_only=True)] == [[a, c]]
     with pytest.raises(InvalidInput, match="threshold"):
         service(workspace).find(dataset, 1.5)
+
+
+async def test_embeddings_from_the_server_find_the_planted_rewordings(workspace: Workspace, fake: FakeOllama) -> None:
+    rng = random.Random(10)
+    dataset = workspace.datasets.create("embedded").id
+    originals = [text(rng, 50, 70) for _ in range(20)]
+    ids = add(workspace, dataset, originals)
+    copies = add(workspace, dataset, [reword(rng, originals[i]) for i in (3, 11)] + [originals[5].upper()])
+    async with BackendService(BackendSettings(base_url=fake.base_url)) as backend:
+
+        async def embed(texts: list[str]) -> list[list[float]]:
+            return await backend.embed("llama3.2", texts)
+
+        found = await service(workspace).find_by_embeddings(dataset, 0.9, embed, batch=7)
+
+    assert [(c.members, c.exact, c.method) for c in found] == [
+        ([ids[3], copies[0]], False, "embeddings"),
+        ([ids[5], copies[2]], True, "exact"),
+        ([ids[11], copies[1]], False, "embeddings"),
+    ]
+    assert all(0.9 <= s <= 1.0001 for c in found for s in c.similarity.values())

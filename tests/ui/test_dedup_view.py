@@ -50,11 +50,9 @@ async def found(pilot: Pilot[None]) -> DedupView:
 
 
 def reviews(workspace: Workspace, ids: list[str]) -> list[ReviewState]:
-    return [
-        e.meta.review
-        for e in workspace.examples.open_ids(workspace.datasets.current().id, ids)
-        if isinstance(e, Example)
-    ]  # type: ignore[union-attr]
+    dataset = workspace.datasets.current()
+    assert dataset is not None
+    return [e.meta.review for e in workspace.examples.open_ids(dataset.id, ids) if isinstance(e, Example)]
 
 
 async def test_keep_one_keep_all_and_undo_from_the_keyboard(home: Home) -> None:
