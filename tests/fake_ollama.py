@@ -16,7 +16,8 @@ each request reads them when it gets to the point where they matter. Observation
 `requests` (each chat body as the client sent it, on either API), `max_in_flight`, `in_flight`,
 `disconnects`, `connections_accepted`, `refused`, and `keep_alive_requests` (each load or unload sent to
 /api/generate: an empty prompt with `keep_alive: 0` unloads the model, without it loads it; /api/ps
-follows).
+follows). `POST /api/embed` and `POST /v1/embeddings` answer in Ollama's wire shapes with
+`fake_embedding(text)`: deterministic vectors of the text's words.
 
 Replies to /api/chat are deterministic: a hash of (model, messages, options.seed) seeds the text, so
 the same request gets the same answer and another seed another one. In order of precedence:
@@ -99,6 +100,7 @@ import asyncio
 import contextlib
 import hashlib
 import json
+import math
 import random
 import re
 import signal
@@ -309,6 +311,21 @@ def _pieces(text: str) -> list[str]:
         else:
             pieces = [rest]
     return pieces
+
+
+EMBEDDING_DIMS = 64
+
+
+def fake_embedding(text: str) -> list[float]:
+    """A deterministic vector of the text's words (each word hashed onto signed dimensions, then
+    L2-normalised): texts sharing most words point the same way, as real embeddings of rewordings do."""
+    vector = [0.0] * EMBEDDING_DIMS
+    for word in text.casefold().split():
+        digest = hashlib.blake2b(word.strip(".,;:!?").encode(), digest_size=8).digest()
+        for at in range(0, 8, 2):
+            vector[digest[at] % EMBEDDING_DIMS] += 1.0 if digest[at + 1] & 1 else -1.0
+    norm = math.sqrt(sum(v * v for v in vector)) or 1.0
+    return [v / norm for v in vector]
 
 
 def _sentence(rng: random.Random) -> str:
@@ -1301,6 +1318,8 @@ class FakeOllama:
             return await self._chat(conn, request)
         if path == "/api/generate" and method == "POST":
             return await self._generate(conn, request)
+        if path == "/api/embed" and method == "POST":
+            return await self._embed(conn, request)
         if path == "/metrics" and method == "GET" and self.serve_metrics:
             return await self._send(conn, request, 200, "text/plain; version=0.0.4", self._metrics())
         if path.startswith("/v1/") and method in ("GET", "POST"):
@@ -1905,6 +1924,8 @@ class FakeOllama:
             handler = "retrieve"
         elif method == "POST" and path == "/v1/chat/completions":
             handler = "chat"
+        elif method == "POST" and path == "/v1/embeddings":
+            handler = "embeddings"
         else:
             return await self._send(conn, request, 404, "text/plain", "404 page not found")
         if not self._authorised(request):
@@ -1929,7 +1950,61 @@ class FakeOllama:
                 "owned_by": _namespace(model_name),
             }
             return await self._send(conn, request, 200, _OPENAI_JSON_TYPE, _go_json(model) + b"\n")
+        if handler == "embeddings":
+            return await self._openai_embeddings(conn, request)
         return await self._openai_chat(conn, request)
+
+    # ---------------------------------------------------------------- embeddings
+
+    async def _embed(self, conn: _Conn, request: _Request) -> bool:
+        """POST /api/embed: `input` a string or a list of strings; `embeddings` one L2-normalised vector each."""
+        started = time.perf_counter_ns()
+        data = await self._parse_body(conn, request, "api.EmbedRequest")
+        if isinstance(data, bool):
+            return data
+        name, texts = data.get("model"), data.get("input")
+        if not isinstance(name, str) or not name:
+            return await self._send_json(conn, request, 400, {"error": "model is required"})
+        if self.model(name) is None:
+            return await self._send_json(
+                conn, request, 404, {"error": f'model "{name}" not found, try pulling it first'}
+            )
+        if isinstance(texts, str):
+            texts = [texts]
+        if not isinstance(texts, list) or not all(isinstance(t, str) for t in texts):
+            return await self._send_json(conn, request, 400, {"error": "invalid input type"})
+        body = {
+            "model": name,
+            "embeddings": [fake_embedding(t) for t in texts],
+            "total_duration": time.perf_counter_ns() - started,
+            "load_duration": 0,
+            "prompt_eval_count": sum(len(_words(t)) for t in texts),
+        }
+        return await self._send_json(conn, request, 200, body)
+
+    async def _openai_embeddings(self, conn: _Conn, request: _Request) -> bool:
+        """POST /v1/embeddings as Ollama's OpenAI layer answers it: `data` of `embedding` objects in order."""
+        try:
+            data = json.loads(request.body.decode("utf-8", errors="replace") or "null")
+        except json.JSONDecodeError:
+            data = None
+        if not isinstance(data, dict):
+            return await self._send_openai_error(conn, request, 400, "invalid request", "invalid_request_error")
+        name, texts = data.get("model"), data.get("input")
+        if isinstance(texts, str):
+            texts = [texts]
+        if not isinstance(texts, list) or not texts or not all(isinstance(t, str) for t in texts):
+            return await self._send_openai_error(conn, request, 400, "invalid input", "invalid_request_error")
+        if not isinstance(name, str) or self.model(name) is None:
+            return await self._send_openai_error(conn, request, 404, f'model "{name}" not found, try pulling it first')
+        tokens = sum(len(_words(t)) for t in texts)
+        body = {
+            "object": "list",
+            "data": [{"object": "embedding", "embedding": fake_embedding(t), "index": i} for i, t in enumerate(texts)],
+            "model": name,
+            "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
+        }
+        return await self._send(conn, request, 200, _OPENAI_JSON_TYPE, _go_json(body) + b"\n")
 
     async def _openai_chat(self, conn: _Conn, request: _Request) -> bool:
         started = time.perf_counter_ns()

@@ -12,11 +12,9 @@ from forge_tui.services.backends import BackendService
 from forge_tui.services.generation_jobs import GENERATION_RECIPE
 from forge_tui.services.home import open_home
 from forge_tui.services.jobs import JobService, RunOptions
-from tests.services import until_n_standins
 
 
 async def main(home_dir: str, job_id: int, base_url: str, password: str) -> str:
-    until_n_standins.install_for_process()
     home = open_home(home_dir)
     try:
         jobs = JobService(home, AccountService(home).unlock("alice", password))

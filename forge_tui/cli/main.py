@@ -21,6 +21,7 @@ from forge_tui.cli import (
     users,
 )
 from forge_tui.cli.common import EXIT_CODES_HELP, Terminated, errors, handle_ending_signals, open_home, state
+from forge_tui.cli.dedup import dedup
 from forge_tui.cli.jobs import jobs_app
 
 app = typer.Typer(
@@ -49,6 +50,7 @@ app.command("backup")(backup.backup)
 app.command("restore")(backup.restore)
 app.command("doctor")(server.doctor)
 app.command("models")(server.models)
+app.command("dedup")(dedup)
 
 
 def _version(value: bool) -> None:

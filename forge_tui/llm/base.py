@@ -57,6 +57,8 @@ class Backend(Protocol):
 
     async def aclose(self) -> None: ...
 
+    async def embed(self, model: str, texts: list[str]) -> list[list[float]]: ...
+
 
 class HttpBackend:
     """One shared httpx.AsyncClient, retries with backoff, and first-byte / between-token timeouts."""
@@ -127,6 +129,30 @@ class HttpBackend:
                     delay = min(max(exc.retry_after, 0.0), _MAX_BACKOFF * 4)
                 tries += 1
                 await asyncio.sleep(delay)
+
+    async def post_json(self, path: str, payload: dict[str, object], model: str, what: str) -> object:
+        """POSTs a JSON request that is safe to repeat (embeddings) and returns the JSON answer."""
+
+        async def attempt() -> object:
+            try:
+                response = await self.client.post(path, json=payload, timeout=self.settings.first_byte_timeout)
+            except (httpx.ConnectError, httpx.ConnectTimeout):
+                raise self.unavailable() from None
+            except httpx.TimeoutException:
+                raise BackendTimeout(
+                    f"The server at {self.base_url} took longer than {self.settings.first_byte_timeout:g} s to {what}"
+                ) from None
+            except httpx.TransportError as exc:
+                raise BackendError(f"The connection to {self.base_url} failed: {exc}") from None
+            if response.status_code in (429, 503):
+                raise self.busy(response.status_code, _retry_after(response))
+            self.raise_for_status(response, model=model)
+            try:
+                return response.json()
+            except ValueError:
+                raise BackendError(f"{self.base_url}{path} did not answer with JSON; is this the right URL?") from None
+
+        return await self.with_retries(attempt)
 
     async def get_json(self, path: str, max_retries: int | None = None) -> object:
         async def attempt() -> object:
@@ -326,6 +352,17 @@ def _retry_after(response: httpx.Response) -> float | None:
         return float(value) if value is not None else None
     except ValueError:
         return None
+
+
+def vectors(found: object, count: int, where: str) -> list[list[float]]:
+    """`count` embedding vectors of numbers, or BackendError naming `where` they should have been."""
+    if (
+        isinstance(found, list)
+        and len(found) == count
+        and all(isinstance(v, list) and all(isinstance(x, int | float) for x in v) for v in found)
+    ):
+        return [[float(x) for x in v] for v in found]
+    raise BackendError(f"The server's answer has no {count} embedding vectors in {where}.")
 
 
 def error_text(response: httpx.Response) -> str:

@@ -12,7 +12,7 @@ import httpx
 from forge_tui.core.backend_settings import BackendSettings
 from forge_tui.core.chat import ChatChunk, ChatMessage, ChatRequest, Health, ModelInfo, ToolCall, Usage
 from forge_tui.core.toolcalls import parse_arguments
-from forge_tui.llm.base import ChunkNormaliser, HttpBackend, drain
+from forge_tui.llm.base import ChunkNormaliser, HttpBackend, drain, vectors
 from forge_tui.llm.errors import BackendError, BackendUnavailable, ModelNotFound
 from forge_tui.llm.excerpts import shorten
 
@@ -224,6 +224,12 @@ class OllamaBackend(HttpBackend):
 
     async def ensure_model(self, model: str) -> None:
         await self.show(model)
+
+    async def embed(self, model: str, texts: list[str]) -> list[list[float]]:
+        """POST /api/embed: one vector per text, in order."""
+        body = await self.post_json("/api/embed", {"model": model, "input": texts}, model, "embed texts")
+        found = body.get("embeddings") if isinstance(body, dict) else None
+        return vectors(found, len(texts), "'embeddings'")
 
     async def unload(self, model: str) -> bool:
         """POST /api/generate with `keep_alive: 0` and no prompt: Ollama unloads the model at once."""

@@ -14,7 +14,7 @@ import httpx
 from forge_tui.core.backend_settings import BackendSettings
 from forge_tui.core.chat import ChatChunk, ChatMessage, ChatRequest, Health, ModelInfo, ToolCall, Usage
 from forge_tui.core.toolcalls import parse_arguments
-from forge_tui.llm.base import ChunkNormaliser, HttpBackend, drain, error_text
+from forge_tui.llm.base import ChunkNormaliser, HttpBackend, drain, error_text, vectors
 from forge_tui.llm.errors import BackendError, BackendTimeout, ModelNotFound
 from forge_tui.llm.excerpts import shorten
 
@@ -213,6 +213,18 @@ class OpenAIBackend(HttpBackend):
                 )
             )
         return sorted(found, key=lambda m: m.name)
+
+    async def embed(self, model: str, texts: list[str]) -> list[list[float]]:
+        """POST /v1/embeddings: `data` holds one object per text with its `index`."""
+        body = await self.post_json("/embeddings", {"model": model, "input": texts}, model, "embed texts")
+        data = body.get("data") if isinstance(body, dict) else None
+        items = (
+            sorted(data, key=lambda d: d.get("index", 0) if isinstance(d, dict) else 0)
+            if isinstance(data, list)
+            else None
+        )
+        found = [d.get("embedding") if isinstance(d, dict) else None for d in items] if items is not None else None
+        return vectors(found, len(texts), "'data'")
 
     async def ensure_model(self, model: str) -> None:
         known = await self._model_ids()

@@ -89,6 +89,10 @@ class BackendService:
         the server cannot be told (an OpenAI-compatible one keeps its model loaded)."""
         return await self.backend.unload(model)
 
+    async def embed(self, model: str, texts: list[str]) -> list[list[float]]:
+        """One embedding vector per text, from the server's embedding endpoint."""
+        return await self.backend.embed(model, texts)
+
     async def load(self, model: str) -> bool:
         """Loads the model ahead of the first request (Ollama); False where the server cannot be told."""
         return await self.backend.load(model)

@@ -15,13 +15,13 @@ JUDGE-CORE (`services.judging.judge_example`, `core.rubrics.builtin_rubrics`) an
 
 from __future__ import annotations
 
-import importlib
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Protocol
 
 from forge_tui.core.bounded_text import clip
+from forge_tui.core.dedup import NearDuplicateIndex
 from forge_tui.core.errors import InvalidInput
 from forge_tui.core.generation import GenerationSpec, PlannedItem, quota_shares
 from forge_tui.core.judging import Judgement
@@ -72,8 +72,7 @@ class TargetRun:
 def start(spec: GenerationSpec) -> TargetRun:
     run = TargetRun(spec=spec, shares=quota_shares(spec))
     if spec.dedup_threshold is not None:
-        dedup = importlib.import_module("forge_tui.core.dedup")
-        run.index = dedup.NearDuplicateIndex(threshold=spec.dedup_threshold)
+        run.index = NearDuplicateIndex(threshold=spec.dedup_threshold)
     return run
 
 

@@ -326,3 +326,27 @@ class RubricRow(SQLModel, table=True):
     content: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     key_check: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class DedupCluster(SQLModel, table=True):
+    """A cluster of duplicate examples found by the last dedup of a dataset (services.dedup): example
+    ids and similarities only, no content. `similarity` holds [i, j, s] for members i < j;
+    `decision` is "open", "kept" (the ids in `kept` stay, the others were rejected) or "all";
+    `dropped` maps each example this rejected to its review state before, so a drop can be undone."""
+
+    __tablename__ = "dedup_cluster"
+
+    id: int | None = Field(default=None, primary_key=True)
+    dataset_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("dataset.id", ondelete="CASCADE"), nullable=False, index=True)
+    )
+    position: int
+    method: str  # "exact", "minhash" or "embeddings"
+    threshold: float
+    exact: bool
+    members: list[str] = Field(sa_column=Column(JSON, nullable=False))
+    similarity: list[list[float]] = Field(sa_column=Column(JSON, nullable=False))
+    decision: str = "open"
+    kept: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    dropped: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    made_at: datetime = Field(default_factory=utcnow)

@@ -39,7 +39,9 @@ def examples_help(app: App[object], screen: Callable[[str], str]) -> str:
         f"detail view), {screen('cycle_review')} shows only unreviewed, accepted or rejected ones. The source "
         f"column says where each came from (audition, import, job N, playground; {screen('cycle_source')} shows "
         f"one source at a time); {FLAG_MARK} marks an answer not in the language its job asked for (the detail "
-        f"view says why; {screen('cycle_flag')} shows only those). The filters combine."
+        f"view says why; {screen('cycle_flag')} shows only those). The filters combine. {screen('dedup')} finds "
+        "exact and near-duplicate examples (prompt and answer) and shows each cluster's members side by side "
+        "with their similarity: keep one (the others are rejected, which can be undone) or keep all."
     )
 
 

@@ -13,7 +13,6 @@ from forge_tui.services.workspace import Workspace
 from tests.cli.conftest import Cli
 from tests.fake_ollama import FakeOllama
 from tests.passwords import PASSWORD
-from tests.services import until_n_standins
 
 STDIN = PASSWORD + "\n"
 MODEL = "llama3.2:latest"
@@ -134,7 +133,6 @@ def test_tree_out_never_overwrites_a_file_and_asks_nothing(
 def test_until_pass_stops_at_n_passing_and_the_cap_fails_with_the_count(
     alice: Cli, workspace_of: Workspace, fake: FakeOllama, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    until_n_standins.install(monkeypatch)
     fake.judge_model = "qwen3:0.6b"
     workspace_of.datasets.create("passing")
     args = generate(alice, fake, "--template", "Q&A pair on a topic", "--dataset", "passing", "--seed", "4")

@@ -27,7 +27,6 @@ from forge_tui.services.jobs import JobService, RunOptions
 from forge_tui.services.workspace import Workspace
 from tests.fake_ollama import FakeOllama
 from tests.passwords import PASSWORD
-from tests.services import until_n_standins
 from tests.services.test_generation_jobs import TEMPLATE
 
 FAST = RunOptions(concurrency=4, attempts=2, backoff_s=0.01)
@@ -38,7 +37,6 @@ TOO_STRICT = "the judge threshold or dedup may be too strict."
 
 @pytest.fixture(autouse=True)
 def _parts(monkeypatch: pytest.MonkeyPatch, fake: FakeOllama) -> None:
-    until_n_standins.install(monkeypatch)
     fake.judge_model = JUDGE
 
 

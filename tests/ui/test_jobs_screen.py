@@ -42,7 +42,6 @@ from forge_tui.ui.widgets.example_table import ExampleTable, RowView
 from forge_tui.ui.widgets.job_list import JobTable
 from tests.fake_ollama import FakeOllama
 from tests.passwords import PASSWORD
-from tests.services import until_n_standins
 from tests.ui.helpers import (
     RunBefore,
     at_datasets,
@@ -411,7 +410,6 @@ async def test_the_new_job_dialogs_fit_80x24_with_their_fields_and_buttons(home:
 async def test_an_until_n_job_from_the_dialog_shows_its_coverage_per_slot_value(
     home: Home, fake: FakeOllama, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    until_n_standins.install(monkeypatch)
     fake.judge_model = "qwen3:0.6b"
     prepare_backend(home, fake)
     async with ForgeApp(home).run_test(size=(80, 24)) as pilot:

@@ -11,13 +11,16 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 
+from forge_tui.core.dedup import DEFAULT_THRESHOLD
 from forge_tui.core.example_filter import ExampleFilter
 from forge_tui.core.export_formats import FORMATS
 from forge_tui.core.models import DatasetInfo, Example, ExampleContent, ReviewState
+from forge_tui.services.dedup import DedupService
 from forge_tui.services.examples import ExampleService
 from forge_tui.services.workspace import Workspace
 from forge_tui.ui.current import current_dataset, no_dataset
 from forge_tui.ui.dialogs.common import Confirm
+from forge_tui.ui.dialogs.dedup import DedupView
 from forge_tui.ui.dialogs.example_detail import ExampleDetail
 from forge_tui.ui.dialogs.import_flow import ImportFlow
 from forge_tui.ui.help_texts import examples_help
@@ -73,6 +76,7 @@ class ExamplesScreen(WorkspaceScreen):
         Binding("plus", "accept", "Accept", id="examples.accept"),
         Binding("minus", "reject", "Reject", id="examples.reject"),
         Binding("escape", "clear", "Whole dataset", id="examples.clear"),
+        Binding("D", "dedup", "Duplicates", id="examples.dedup"),
     ]
 
     def help_text(self) -> str:
@@ -288,6 +292,19 @@ class ExamplesScreen(WorkspaceScreen):
         self.table.show_rows(self._dataset_source())
         self.table.focus()
         self._status()
+
+    # --- duplicates ----------------------------------------------------------------------------------
+    @work(group="dedup", exclusive=True)
+    async def action_dedup(self) -> None:
+        """Finds exact and near-duplicate examples and shows them cluster by cluster to keep or drop."""
+        dataset, workspace = self.dataset, self.workspace
+        if dataset is None:
+            self.notify(no_dataset(self.key("show_datasets")), severity="warning")
+            return
+        service = DedupService(workspace.home, workspace.unlocked, workspace.examples)
+        if await self.app.push_screen_wait(DedupView(service, dataset.id, dataset.name, DEFAULT_THRESHOLD)):
+            self.table.reload()
+            self._status()
 
     # --- import ------------------------------------------------------------------------------------------
     @work(group="import", exclusive=True)
