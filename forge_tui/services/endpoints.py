@@ -18,6 +18,7 @@ from pydantic import ValidationError
 
 from forge_tui.core.backend_settings import BackendSettings
 from forge_tui.core.bounded_text import clip
+from forge_tui.core.chat import Health
 from forge_tui.core.endpoints import DEFAULT_ENDPOINT, POOL, Endpoint
 from forge_tui.core.errors import ForgeError, InvalidInput, NotFound
 from forge_tui.core.jobs import ENDPOINT_PARAM
@@ -52,6 +53,19 @@ def configured(settings: BackendSettings) -> list[Endpoint]:
         return list(settings.endpoints)
     implicit = Endpoint(name=DEFAULT_ENDPOINT, kind=settings.kind, url=settings.base_url)
     return [implicit.model_copy(update={"api_key_env": settings.api_key_env})]
+
+
+async def servers_health(settings: BackendSettings) -> list[tuple[str, Health]]:
+    """Whether each configured server answers (the Settings server alone, named "default", when no
+    endpoint is listed), asked at once."""
+    endpoints = configured(settings)
+
+    async def ask(endpoint: Endpoint) -> Health:
+        async with BackendService(server_settings(settings, endpoint)) as service:
+            return await service.health()
+
+    found = await asyncio.gather(*(ask(e) for e in endpoints))
+    return [(e.name, health) for e, health in zip(endpoints, found, strict=True)]
 
 
 def checked_choice(settings: BackendSettings, name: str | None) -> str | None:

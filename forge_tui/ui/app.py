@@ -28,7 +28,7 @@ from forge_tui.core.example_filter import ExampleFilter
 from forge_tui.core.jobs import JobSummary
 from forge_tui.core.models import DatasetInfo
 from forge_tui.services.accounts import AccountService, CreatedUser, Unlocked
-from forge_tui.services.backends import BackendService
+from forge_tui.services.endpoints import servers_health
 from forge_tui.services.files import remove_temporaries
 from forge_tui.services.home import BUSY_NOTICE, Home
 from forge_tui.services.job_host import JobHost
@@ -307,14 +307,22 @@ class ForgeApp(App[None]):
         if self.workspace is None:
             return
         settings = self.workspace.settings.backend()
-        async with BackendService(settings) as service:
-            health = await service.health()
-        name = BACKEND_LABELS[settings.kind]
-        self.backend_status = f"● {name}" if health.ok else f"✗ {name} down"
-        if not health.ok and self._backend_problem_shown != health.message:
-            self._backend_problem_shown = health.message
-            self.notify(health.message, title="Model server", severity="warning", timeout=10)
-        elif health.ok:
+        checked = await servers_health(settings)
+        down = [(name, health) for name, health in checked if not health.ok]
+        if settings.endpoints:
+            count = len(checked)
+            self.backend_status = (
+                f"● {count} endpoint{'s' if count != 1 else ''}" if not down else f"✗ {len(down)} of {count} down"
+            )
+            message = "; ".join(f"{name}: {health.message}" for name, health in down)
+        else:
+            name = BACKEND_LABELS[settings.kind]
+            self.backend_status = f"● {name}" if not down else f"✗ {name} down"
+            message = down[0][1].message if down else ""
+        if message and self._backend_problem_shown != message:
+            self._backend_problem_shown = message
+            self.notify(message, title="Model server", severity="warning", timeout=10)
+        elif not message:
             self._backend_problem_shown = None
 
     # --- idle lock --------------------------------------------------------------------

@@ -26,7 +26,15 @@ from forge_tui.ui.screens.settings import SettingsScreen
 from forge_tui.ui.widgets.endpoint_list import EndpointList
 from tests.fake_ollama import FakeOllama
 from tests.passwords import PASSWORD
-from tests.ui.helpers import open_screen, prepare_backend, static_text, wait_for_screen, wait_for_workers, wait_until
+from tests.ui.helpers import (
+    open_screen,
+    prepare_backend,
+    static_text,
+    unlock,
+    wait_for_screen,
+    wait_for_workers,
+    wait_until,
+)
 
 
 def dead_url() -> str:
@@ -147,3 +155,22 @@ async def test_a_new_job_runs_on_the_endpoint_chosen_in_its_dialog(home: Home, f
     workspace = Workspace.open(home, AccountService(home).unlock("alice", PASSWORD))
     [job] = JobService(home, workspace.unlocked).list()
     assert job.endpoint == "gpu1"
+
+
+async def test_the_header_says_how_many_endpoints_answer_and_names_the_one_down(home: Home, fake: FakeOllama) -> None:
+    dead = dead_url()
+    endpoints = [Endpoint(name="gpu1", url=fake.base_url), Endpoint(name="gpu2", url=dead)]
+    prepare_backend(home, fake, endpoints=endpoints)
+    app = ForgeApp(home)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await unlock(pilot)
+        await wait_until(pilot, lambda: app.backend_status == "✗ 1 of 2 down")
+        (told,) = [n for n in app._notifications if n.title == "Model server"]
+        assert told.message.startswith("gpu2: ") and dead in told.message
+        SettingsService(home, AccountService(home).get("alice")).save_backend(
+            SettingsService(home, AccountService(home).get("alice"))
+            .backend()
+            .model_copy(update={"endpoints": endpoints[:1]})
+        )
+        app.check_backend()
+        await wait_until(pilot, lambda: app.backend_status == "● 1 endpoint")
