@@ -25,6 +25,8 @@ from forge_tui.services.job_kinds import recipe_for
 from forge_tui.services.jobs import JobService, RunOptions
 from forge_tui.services.judge_jobs import JudgeChoice, judge_plan
 from forge_tui.services.workspace import Workspace
+from forge_tui.store import jobs as job_rows
+from forge_tui.store.jobs import ItemUpdate
 from tests.fake_ollama import FakeOllama
 from tests.judge_standin import verdict_json
 from tests.passwords import PASSWORD
@@ -203,3 +205,16 @@ def test_a_judge_job_killed_with_sigkill_resumes_and_fixes_each_example_once(wor
         content = examples[example_id].content
         assert (content.output, content.rejected) == ("A rewritten answer MARK-EIGHT-FIXED.", [f"Answer {i} MARK-THREE"])
         assert examples[example_id].meta.score == 8
+
+
+def test_an_update_is_applied_with_its_item_once(workspace: Workspace) -> None:
+    dataset_id, ids = fill(workspace, MARKS[:2])
+    jobs = JobService(workspace.home, workspace.unlocked)
+    job_id = jobs.create(judge_plan(workspace.examples, choice(dataset_id, Action.NONE))).id
+    applied: list[str] = []
+    update = ItemUpdate(0, ids[0], lambda _conn: applied.append(ids[0]))
+    for expected in (1, 0):  # the same item's update committed again changes nothing more
+        with workspace.home.engine.begin() as conn:
+            assert job_rows.record(conn, job_id, [], [], [update])[0] == expected
+    assert applied == [ids[0]]
+    assert jobs.get(job_id).done == 1
