@@ -9,7 +9,8 @@ texts follow Ollama 0.12.6 (`api/types.go`, `server/routes.go`).
         httpx.post(f"{fake.base_url}/api/chat", json={...})
 
 Switches (`token_latency`, `first_byte_delay`, `parallel`, `busy`, `rate_limited`, `retry_after`,
-`fail_after_chunks`, `drop_after_chunks`, `fixed_reply`, `replies_by_prompt_substring`, `faults_by_seed`, `redirect_to`, `html_error`,
+`fail_after_chunks`, `drop_after_chunks`, `fixed_reply`, `replies_by_prompt_substring`, `faults_by_seed`,
+`redirect_to`, `html_error`,
 `bad_line`, `endless`, `invalid_tool_calls`, `capacity`, `serve_metrics`, and for /v1 only `api_key`,
 `omit_usage`, `omit_done`, `think_in_content`, `accepted_formats`) may be changed while the server runs;
 each request reads them when it gets to the point where they matter. Observations:

@@ -7,6 +7,8 @@ import asyncio
 import sys
 
 import tests.judge_standin  # noqa: F401  (JUDGE-CORE's names, until they are on this branch)
+
+# isort: split
 from forge_tui.core.backend_settings import BackendSettings
 from forge_tui.services.accounts import AccountService
 from forge_tui.services.backends import BackendService

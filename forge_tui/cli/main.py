@@ -7,7 +7,19 @@ from typing import Annotated
 import typer
 
 from forge_tui import __version__
-from forge_tui.cli import audition, backup, datasets, generate, serve, server, settings_cmd, templates, transfer, users
+from forge_tui.cli import (
+    audition,
+    backup,
+    datasets,
+    generate,
+    judge,
+    serve,
+    server,
+    settings_cmd,
+    templates,
+    transfer,
+    users,
+)
 from forge_tui.cli.common import EXIT_CODES_HELP, Terminated, errors, handle_ending_signals, open_home, state
 from forge_tui.cli.jobs import jobs_app
 
@@ -29,6 +41,7 @@ app.add_typer(settings_cmd.settings_app, name="settings")
 app.add_typer(jobs_app, name="jobs")
 app.command("audition")(audition.audition)
 app.command("generate")(generate.generate)
+app.command("judge")(judge.judge)
 app.command("import")(transfer.import_)
 app.command("export")(transfer.export)
 app.command("serve")(serve.serve)

@@ -509,9 +509,7 @@ class JobRunner(Generic[S]):
         self._counts.done += recorded_done
         self._counts.failed += recorded_failed
 
-    def _apply_update(
-        self, conn: Connection, cipher: FieldCipher, dataset_id: int, update: ExampleUpdate
-    ) -> None:
+    def _apply_update(self, conn: Connection, cipher: FieldCipher, dataset_id: int, update: ExampleUpdate) -> None:
         """An ExampleUpdate written in the item's transaction: new content sealed into the row, the
         review state, the judgement (score plain, the rest sealed with the account's keys)."""
         found = conn.exec_driver_sql(
@@ -522,9 +520,7 @@ class JobRunner(Generic[S]):
         if update.content is not None:
             example_rows.replace_content(conn, cipher, update.example_id, update.content)
         if update.review is not None:
-            conn.exec_driver_sql(
-                "UPDATE example SET review = ? WHERE id = ?", (update.review.value, update.example_id)
-            )
+            conn.exec_driver_sql("UPDATE example SET review = ? WHERE id = ?", (update.review.value, update.example_id))
         if update.judgement is not None:
             check = conn.exec_driver_sql("SELECT key_check FROM user WHERE id = ?", (self.unlocked.user.id,)).one()
             keys = self.unlocked.account_keys(bytes(check[0]))

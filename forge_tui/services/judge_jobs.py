@@ -27,8 +27,8 @@ from forge_tui.core.rubrics import Rubric
 from forge_tui.services import job_kinds
 from forge_tui.services.examples import ExampleService
 from forge_tui.services.job_runner import ExampleUpdate
-from forge_tui.services.judging import fix_answer, judge_example
 from forge_tui.services.jobs import ItemInputs, JobPlan, Recipe
+from forge_tui.services.judging import fix_answer, judge_example
 from forge_tui.services.model_client import ModelClient
 
 JUDGE = "judge"
@@ -129,9 +129,7 @@ async def _produce(client: ModelClient, spec: JudgeSpec, item: ItemInputs) -> Ex
     )
     again = await _judge(client, spec, example.model_copy(update={"content": content}))
     outcome = counts.FIXED if again.score >= spec.threshold else counts.STILL_LOW
-    return ExampleUpdate(
-        example.id, again, content=content, tally=tally | {outcome: 1, counts.SCORE_SUM: again.score}
-    )
+    return ExampleUpdate(example.id, again, content=content, tally=tally | {outcome: 1, counts.SCORE_SUM: again.score})
 
 
 async def _judge(client: ModelClient, spec: JudgeSpec, example: Example) -> Judgement:

@@ -15,11 +15,14 @@ from pathlib import Path
 import pytest
 
 import tests.judge_standin  # noqa: F401  (JUDGE-CORE's names, until they are on this branch)
-from forge_tui.core.backend_settings import BackendSettings
-from forge_tui.core.judge_counts import Action, counts_line
-from forge_tui.core.jobs import JobState, JobSummary
-from forge_tui.core.models import Example, ExampleContent, ExampleMeta, ReviewState
+
+# isort: split
 from forge_tui.core.rubrics import builtin_rubrics
+
+from forge_tui.core.backend_settings import BackendSettings
+from forge_tui.core.jobs import JobState, JobSummary
+from forge_tui.core.judge_counts import Action, counts_line
+from forge_tui.core.models import Example, ExampleContent, ExampleMeta, ReviewState
 from forge_tui.services.backends import BackendService
 from forge_tui.services.job_kinds import recipe_for
 from forge_tui.services.jobs import JobService, RunOptions
@@ -81,13 +84,17 @@ def by_id(workspace: Workspace, dataset_id: int) -> dict[str, Example]:
 MARKS = ["MARK-NINE", "MARK-SEVEN", "MARK-SIX", "MARK-THREE", "MARK-TWO"]
 
 
-async def test_scores_are_stored_and_below_the_threshold_nothing_changes(workspace: Workspace, fake: FakeOllama) -> None:
+async def test_scores_are_stored_and_below_the_threshold_nothing_changes(
+    workspace: Workspace, fake: FakeOllama
+) -> None:
     judge_replies(fake)
     dataset_id, ids = fill(workspace, MARKS)
     ended = await judged(workspace, dataset_id, Action.NONE, fake)
     assert (ended.status, ended.done, ended.failed) == (JobState.DONE, 5, 0)
     assert ended.results == {"processed": 5, "kept": 2, "below": 3, "score_sum": 27}
-    assert counts_line(ended.results) == "processed 5, kept 2, fixed 0, removed 0, below the threshold 3, mean score 5.4"
+    assert (
+        counts_line(ended.results) == "processed 5, kept 2, fixed 0, removed 0, below the threshold 3, mean score 5.4"
+    )
     examples = by_id(workspace, dataset_id)
     assert [examples[i].meta.score for i in ids] == [9, 7, 6, 3, 2]
     assert {e.meta.review for e in examples.values()} == {ReviewState.UNREVIEWED}
@@ -118,7 +125,10 @@ async def test_auto_fix_keeps_the_old_answer_as_rejected_and_judges_the_new_one(
     examples = by_id(workspace, dataset_id)
     kept, fixed, low = (examples[i] for i in ids)
     assert (kept.content.output, kept.content.rejected) == ("Answer 0 MARK-NINE", [])
-    assert (fixed.content.output, fixed.content.rejected) == ("A rewritten answer MARK-EIGHT-FIXED.", ["Answer 1 MARK-THREE"])
+    assert (fixed.content.output, fixed.content.rejected) == (
+        "A rewritten answer MARK-EIGHT-FIXED.",
+        ["Answer 1 MARK-THREE"],
+    )
     assert (low.content.output, low.content.rejected) == ("A rewritten answer MARK-FOUR-FIXED.", ["Answer 2 MARK-TWO"])
     assert [examples[i].meta.score for i in ids] == [9, 8, 4]
     reasons = workspace.examples.judgements(dataset_id, ids)
@@ -203,7 +213,10 @@ def test_a_judge_job_killed_with_sigkill_resumes_and_fixes_each_example_once(wor
     assert sorted(examples) == sorted(ids)
     for i, example_id in enumerate(ids):
         content = examples[example_id].content
-        assert (content.output, content.rejected) == ("A rewritten answer MARK-EIGHT-FIXED.", [f"Answer {i} MARK-THREE"])
+        assert (content.output, content.rejected) == (
+            "A rewritten answer MARK-EIGHT-FIXED.",
+            [f"Answer {i} MARK-THREE"],
+        )
         assert examples[example_id].meta.score == 8
 
 
