@@ -18,12 +18,13 @@ from pydantic import BaseModel, Field
 
 from forge_tui.core import judge_counts as counts
 from forge_tui.core.bounded_text import clip
-from forge_tui.core.errors import Conflict, ForgeError
+from forge_tui.core.errors import Conflict, ForgeError, InvalidInput
 from forge_tui.core.example_filter import ExampleFilter, ReviewFilter
 from forge_tui.core.judge_counts import Action
+from forge_tui.core.judge_form import ONLY_ALL, JudgeForm
 from forge_tui.core.judging import MAX_SCORE, MIN_SCORE, Judgement
 from forge_tui.core.models import Example, ReviewState
-from forge_tui.core.rubrics import Rubric
+from forge_tui.core.rubrics import Rubric, builtin_rubrics
 from forge_tui.services import job_kinds
 from forge_tui.services.examples import ExampleService
 from forge_tui.services.job_runner import ExampleUpdate
@@ -143,3 +144,21 @@ def _load(stored: dict[str, Any]) -> JudgeSpec:
 JUDGE_RECIPE: Recipe[JudgeSpec] = Recipe(load=_load, produce=_produce, example_of=_example_of)
 
 job_kinds.register(JUDGE, JUDGE_RECIPE)
+
+
+def choice_from_form(form: JudgeForm, dataset_id: int) -> JudgeChoice:
+    """What the Jobs screen's dialog asks for; raises InvalidInput naming a bad field."""
+    rubric = builtin_rubrics().get(form.rubric)
+    if rubric is None:
+        raise InvalidInput(f"No rubric named '{clip(form.rubric, 60)}'.")
+    if not form.model.strip():
+        raise InvalidInput("Choose a judge model.")
+    return JudgeChoice(
+        dataset_id=dataset_id,
+        rubric=rubric,
+        model=form.model.strip(),
+        only_unreviewed=form.only != ONLY_ALL,
+        threshold=form.threshold_value(),
+        action=form.action_value(),
+        fix_model=form.fix_model.strip(),
+    )
