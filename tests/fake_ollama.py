@@ -2141,6 +2141,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--parallel", type=int, default=4, help="chat requests processed at once")
     parser.add_argument("--api-key", default=None, help="require `Authorization: Bearer <key>` on /v1")
     parser.add_argument("--reply-words", type=int, default=0, help="every reply is this many words (fixed_reply)")
+    parser.add_argument("--fixed-reply", default=None, help="every reply is this text (fixed_reply; a judge's JSON)")
     parser.add_argument("--capacity", type=int, default=None, help="429 with Retry-After above this many in flight")
     parser.add_argument("--serve-metrics", action="store_true", help="GET /metrics in vLLM's Prometheus text")
     parser.add_argument("--verbose", action="store_true", help="log each request to stderr")
@@ -2159,6 +2160,8 @@ def main(argv: list[str] | None = None) -> int:
     fake.serve_metrics = args.serve_metrics
     if args.reply_words > 0:
         fake.fixed_reply = " ".join(f"word{i % 1000}" for i in range(args.reply_words))
+    if args.fixed_reply is not None:
+        fake.fixed_reply = args.fixed_reply
     stop = threading.Event()
 
     def on_signal(signum: int, frame: object) -> None:
