@@ -9,7 +9,8 @@ texts follow Ollama 0.12.6 (`api/types.go`, `server/routes.go`).
         httpx.post(f"{fake.base_url}/api/chat", json={...})
 
 Switches (`token_latency`, `first_byte_delay`, `parallel`, `busy`, `rate_limited`, `retry_after`,
-`fail_after_chunks`, `drop_after_chunks`, `fixed_reply`, `faults_by_seed`, `redirect_to`, `html_error`,
+`fail_after_chunks`, `drop_after_chunks`, `fixed_reply`, `replies_by_prompt_substring`, `faults_by_seed`,
+`redirect_to`, `html_error`,
 `bad_line`, `endless`, `invalid_tool_calls`, `capacity`, `serve_metrics`, and for /v1 only `api_key`,
 `omit_usage`, `omit_done`, `think_in_content`, `accepted_formats`) may be changed while the server runs;
 each request reads them when it gets to the point where they matter. Observations:
@@ -27,6 +28,8 @@ the same request gets the same answer and another seed another one. In order of 
   as JSON text, `{"score": S, "criteria": {...}, "reason": "...", "verdict": null}`, where S is
   `judge_fail_score` for one request in `judge_fail_every` (chosen by a hash of the messages, so the
   same answer always gets the same score) and `judge_pass_score` otherwise;
+* `replies_by_prompt_substring` (a dict, in insertion order): the first key found in the contents of the
+  request's messages gives the reply, as `fixed_reply` does (a judge whose scores are known);
 * `tools` given and the last message is not a "tool" result: one chunk with `message.tool_calls`
   ([{"function": {"index": 0, "name": <first tool>, "arguments": {...from its JSON schema}}}]); while
   `invalid_tool_calls` is above 0, each such answer counts it down and leaves the schema's required
@@ -1045,6 +1048,9 @@ class FakeOllama:
         self.judge_fail_every = 3
         self.judge_pass_score = 9.0
         self.judge_fail_score = 3.0
+        # Replies chosen by what the request says: the first key (in insertion order) found in any
+        # message's content gives the reply, as `fixed_reply` would (a judge whose scores are known).
+        self.replies_by_prompt_substring: dict[str, str] = {}
         self.invalid_tool_calls = 0
         self.endless = False
         # Faults for single requests, chosen by options.seed: "fail" (mid-stream error), "drop"
@@ -1568,6 +1574,13 @@ class FakeOllama:
             plan.include_usage = include_usage
         return await self._run_chat(conn, request, plan, m, started, empty=not messages)
 
+    def _reply_by_substring(self, messages: list[dict[str, Any]]) -> str | None:
+        replies = dict(self.replies_by_prompt_substring)
+        if not replies:
+            return None
+        said = "\n".join(str(m.get("content") or "") for m in messages if isinstance(m, dict))
+        return next((reply for key, reply in replies.items() if key in said), None)
+
     @staticmethod
     def _bare_done(model: str, reason: str) -> dict[str, Any]:
         return {
@@ -1602,7 +1615,7 @@ class FakeOllama:
         key = json.dumps([m.canonical, messages, seed], sort_keys=True, default=str)
         rng = random.Random(int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big"))
         thinking_model = "thinking" in m.capabilities
-        fixed = self.fixed_reply
+        fixed = self.fixed_reply if self.fixed_reply is not None else self._reply_by_substring(messages)
         fmt = data.get("format")
 
         thinking_text = ""
@@ -2223,6 +2236,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--parallel", type=int, default=4, help="chat requests processed at once")
     parser.add_argument("--api-key", default=None, help="require `Authorization: Bearer <key>` on /v1")
     parser.add_argument("--reply-words", type=int, default=0, help="every reply is this many words (fixed_reply)")
+    parser.add_argument("--fixed-reply", default=None, help="every reply is this text (fixed_reply; a judge's JSON)")
     parser.add_argument("--capacity", type=int, default=None, help="429 with Retry-After above this many in flight")
     parser.add_argument("--serve-metrics", action="store_true", help="GET /metrics in vLLM's Prometheus text")
     parser.add_argument("--verbose", action="store_true", help="log each request to stderr")
@@ -2241,6 +2255,8 @@ def main(argv: list[str] | None = None) -> int:
     fake.serve_metrics = args.serve_metrics
     if args.reply_words > 0:
         fake.fixed_reply = " ".join(f"word{i % 1000}" for i in range(args.reply_words))
+    if args.fixed_reply is not None:
+        fake.fixed_reply = args.fixed_reply
     stop = threading.Event()
 
     def on_signal(signum: int, frame: object) -> None:

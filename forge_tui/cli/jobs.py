@@ -30,6 +30,7 @@ from forge_tui.cli.common import (
 )
 from forge_tui.core.endpoint_figures import figure_lines
 from forge_tui.core.jobs import MODEL_MISSING, SERVER_GONE, JobState, JobSummary
+from forge_tui.core.judge_counts import counts_line, is_judge_results
 from forge_tui.core.pool_stats import EndpointStats
 
 if TYPE_CHECKING:
@@ -67,6 +68,7 @@ def summary_json(job: JobSummary) -> dict[str, Any]:
         "eta_s": round(job.eta_s) if job.eta_s is not None else None,
         "running_elsewhere": job.running_elsewhere,
         "endpoint": job.endpoint,  # None: the pool
+        "results": job.results,  # a judge job's counts (core.judge_counts); {} for others
         "created_at": job.created_at.isoformat(),
         "started_at": job.started_at.isoformat() if job.started_at else None,
         "finished_at": job.finished_at.isoformat() if job.finished_at else None,
@@ -199,6 +201,8 @@ def finish(final: JobSummary, as_json: bool, event: str = "end") -> None:
         echo(f"Job {final.id} {_state_text(final)}: {final.done}/{final.total} done, {final.failed} failed.")
         if final.error:
             echo(final.error)
+        if is_judge_results(final.results):
+            echo(f"Judged: {counts_line(final.results)}.")
         if final.failed:
             echo(
                 f"`forge-tui jobs show {final.id}` lists why; `forge-tui jobs retry-failed {final.id}` asks them again."
@@ -252,6 +256,8 @@ def jobs_show(
         eta = f", ETA {_duration(job.eta_s)}" if job.eta_s is not None else ""
         echo(f"rate      {job.per_minute:.0f} examples/min{eta}")
     echo(f"model     {job.model or '—'}")
+    if is_judge_results(job.results):
+        echo(f"counts    {counts_line(job.results)}")
     if job.error:
         echo(f"error     {job.error}")
     for number, line in enumerate(figure_lines(endpoints)):

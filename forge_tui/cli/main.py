@@ -12,6 +12,7 @@ from forge_tui.cli import (
     backup,
     datasets,
     generate,
+    judge,
     rubrics,
     serve,
     server,
@@ -43,6 +44,7 @@ app.add_typer(jobs_app, name="jobs")
 app.add_typer(rubrics.rubrics_app, name="rubrics")
 app.command("audition")(audition.audition)
 app.command("generate")(generate.generate)
+app.command("judge")(judge.judge)
 app.command("import")(transfer.import_)
 app.command("export")(transfer.export)
 app.command("serve")(serve.serve)

@@ -18,6 +18,7 @@ class BackendSettings(BaseModel):
     # Name of the environment variable that holds the API key (hosted endpoints); never the key itself.
     api_key_env: str | None = None
     generation_model: str | None = None
+    judge_model: str | None = None  # the judge of a judge job (`forge-tui judge`), chosen apart from the generator
     paraphrase_model: str | None = None
     # Loading a model can take minutes; once it streams, a long pause means trouble.
     first_byte_timeout: float = Field(default=300.0, gt=0)

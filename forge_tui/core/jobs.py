@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import random
 from collections import Counter, deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
@@ -71,10 +71,20 @@ class JobSummary:
     running_elsewhere: bool = False
     # The endpoint chosen for the job (its plain params); None: the pool.
     endpoint: str | None = None
+    # What the job counted as it went, plain (a judge job's: core.judge_counts); empty for others.
+    results: dict[str, float] = field(default_factory=dict)
 
     @property
     def pending(self) -> int:
         return max(0, self.total - self.done - self.failed)
+
+
+def results_of(params: dict[str, object]) -> dict[str, float]:
+    """The counts a job's params hold under "results" (empty for a job that keeps none)."""
+    value = params.get("results")
+    if not isinstance(value, dict):
+        return {}
+    return {str(k): float(v) for k, v in value.items() if isinstance(v, int | float) and not isinstance(v, bool)}
 
 
 def endpoint_of(params: dict[str, object]) -> str | None:

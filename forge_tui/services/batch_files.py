@@ -35,7 +35,7 @@ from forge_tui.services.accounts import Unlocked
 from forge_tui.services.backends import BackendError, BackendService
 from forge_tui.services.home import Home
 from forge_tui.services.job_kinds import recipe_for
-from forge_tui.services.job_runner import Produced, Recipe, runner_alive
+from forge_tui.services.job_runner import ExampleUpdate, Produced, Recipe, runner_alive
 from forge_tui.store import batch_answers as answer_rows
 from forge_tui.store import examples as example_rows
 from forge_tui.store import jobs as rows
@@ -103,6 +103,8 @@ async def _replay(
         return _Outcome(failed=reason_text(str(exc)), used=client.asked)
     except Exception as exc:  # a fault of this item's code path: recorded as a run records it
         return _Outcome(failed=f"Unexpected {type(exc).__name__} while making the item.", used=client.asked)
+    if isinstance(made, ExampleUpdate):  # an update of an existing example (a judge job) needs a run
+        return _Outcome(failed="A job that changes existing examples cannot be answered from a batch file.", used=0)
     return _Outcome(made=made, used=client.asked)
 
 
@@ -327,7 +329,7 @@ class BatchFiles:
                 done.append(rows.ItemDone(idx, values))
             else:
                 failed.append(rows.ItemFailure(idx, outcome.failed or "", FailureKind.ITEM, 1))
-        recorded = rows.record(conn, job.row.id, done, failed)
+        recorded = rows.record(conn, job.row.id, done, failed)[:2]
         for idx in settled:
             answer_rows.drop(conn, job.row.id, idx)
         rows.recount(conn, job.row.id)

@@ -19,6 +19,9 @@ def recipe_for(kind: str) -> Recipe[Any]:
     # The built-in kinds register themselves when their module is first imported.
     from forge_tui.services import generation_jobs  # noqa: F401
 
+    if kind == "judge":
+        from forge_tui.services import judge_jobs  # noqa: F401
+
     found = _RECIPES.get(kind)
     if found is None:
         raise Conflict(f"This version of forge-tui cannot run jobs of kind '{clip(kind)}'.")

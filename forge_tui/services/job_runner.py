@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import functools
 import os
 import socket
@@ -111,10 +112,24 @@ class RunContext:
 
 
 @dataclass(frozen=True)
+class ExampleUpdate:
+    """What an item that changes an existing example makes (a judge job's): committed with the
+    item's `done`, never twice. `tally` is added to the job's plain results (counts, no content)."""
+
+    example_id: str
+    judgement: Judgement | None = None
+    review: ReviewState | None = None
+    content: ExampleContent | None = None
+    tally: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Recipe(Generic[S]):
     """How a kind of job makes an item: its spec read from the stored JSON once, then `produce`
     per item. `produce` raises BackendError for transport failures (retried with backoff here) and
-    any other ForgeError for a failure of the item (recorded at once).
+    any other ForgeError for a failure of the item (recorded at once). It makes a new example
+    (Produced), or with `example_of` (which existing example an item works on: the runner opens it
+    into `item.example`) an ExampleUpdate of that example.
 
     A recipe with a target also gives `prepare` (rebuilds its run state from what the job stored, at
     every run: a resume continues the count), `target_met` (read after each commit: the job's pending
@@ -122,7 +137,8 @@ class Recipe(Generic[S]):
     job missed its target, which fails it)."""
 
     load: Callable[[dict[str, Any]], S]
-    produce: Callable[[ModelClient, S, rows.ItemInputs], Awaitable[Produced]]
+    produce: Callable[[ModelClient, S, rows.ItemInputs], Awaitable[Produced | ExampleUpdate]]
+    example_of: Callable[[rows.ItemInputs], str] | None = None
     prepare: Callable[[S, RunContext], None] | None = None
     target_met: Callable[[S, RunContext], bool] | None = None
     shortfall: Callable[[S, RunContext], str | None] | None = None
@@ -167,7 +183,7 @@ def runner_alive(job: Job, now: float | None = None) -> bool:
 @dataclass
 class _Done:
     idx: int
-    produced: Produced
+    produced: Produced | ExampleUpdate
 
 
 @dataclass
@@ -233,13 +249,14 @@ class JobRunner(Generic[S]):
         self._draining = False  # paused with "finish": no new items, the requests in flight finish
         self._drain_timer: asyncio.TimerHandle | None = None
         self._auto_pause: str | None = None
-        self._requests: set[asyncio.Future[Produced]] = set()
+        self._requests: set[asyncio.Future[Produced | ExampleUpdate]] = set()
         self._window = FailureWindow()
         self._counts = _Counts()
         self._last_progress = 0.0
         self._name = ""
         self._failure: BaseException | None = None  # of the committer or the watcher: ends the run
         self._final: tuple[JobState, str | None, str | None] = (JobState.RUNNING, None, None)
+        self._results: dict[str, float] = {}
 
     # --- the database, one statement at a time, off the event loop -----------------------------------
     def _locked(self, action: Callable[[Connection], Any]) -> Any:
@@ -365,6 +382,7 @@ class JobRunner(Generic[S]):
         )
         counted = conn.exec_driver_sql("SELECT total, done, failed FROM job WHERE id = ?", (self.job_id,)).one()
         self._counts = _Counts(total=counted[0], done=counted[1], failed=counted[2], done_at_start=counted[1])
+        self._results = rows.results(conn, self.job_id)
         self._job = job
 
     def _has_pending(self, conn: Connection) -> bool:
@@ -407,7 +425,7 @@ class JobRunner(Generic[S]):
                 cipher = self._item_cipher
                 assert cipher is not None
                 loaded: list[rows.ItemInputs] = await self._db(
-                    lambda c: rows.pending(c, cipher, self.job_id, self._cursor, LOAD_CHUNK)
+                    lambda c: self._with_examples(c, rows.pending(c, cipher, self.job_id, self._cursor, LOAD_CHUNK))
                 )
                 if not loaded:
                     self._exhausted = True
@@ -417,6 +435,23 @@ class JobRunner(Generic[S]):
         if self._stop.is_set() or self._draining or not self._queue:
             return None
         return self._queue.popleft()
+
+    def _with_examples(self, conn: Connection, items: list[rows.ItemInputs]) -> list[rows.ItemInputs]:
+        """The items with the examples they work on opened (for a recipe with `example_of`)."""
+        example_of = self.recipe.example_of
+        if example_of is None or not items:
+            return items
+        assert self._job is not None and self._job.dataset_id is not None
+        dataset_id = self._job.dataset_id
+        cipher = self._current_cipher(conn, dataset_id)
+        wanted = {item.idx: example_of(item) for item in items}
+        opened = {}
+        for row in example_rows.plain_by_ids(conn, list(set(wanted.values()))):
+            with contextlib.suppress(ForgeError):  # a damaged row: the item fails, naming it missing
+                example = example_rows.open_row(cipher, row)
+                if example.dataset_id == dataset_id:
+                    opened[example.id] = example
+        return [dataclasses.replace(item, example=opened.get(wanted[item.idx])) for item in items]
 
     async def _worker(self) -> None:
         while True:
@@ -501,22 +536,35 @@ class JobRunner(Generic[S]):
         done: list[rows.ItemDone] = []
         judged: list[tuple[str, Judgement | None]] = []
         skipped: list[int] = []
+        updated: list[rows.ItemUpdate] = []
+        tallies: dict[int, dict[str, float]] = {}
         for outcome in batch:
             if not isinstance(outcome, _Done):
                 continue
-            if isinstance(outcome.produced, NoExample):
+            produced = outcome.produced
+            if isinstance(produced, NoExample):
                 skipped.append(outcome.idx)
-                continue
-            values = example_rows.sealed_values(cipher, dataset_id, *self._stored(outcome.produced))
-            done.append(rows.ItemDone(outcome.idx, values))
-            if isinstance(outcome.produced, JudgedExample):
-                judged.append((str(values["id"]), outcome.produced.judgement))
+            elif isinstance(produced, ExampleUpdate):
+                apply = functools.partial(self._apply_update, cipher=cipher, dataset_id=dataset_id, update=produced)
+                updated.append(rows.ItemUpdate(outcome.idx, produced.example_id, apply))
+                tallies[outcome.idx] = produced.tally
+            else:
+                values = example_rows.sealed_values(cipher, dataset_id, *self._stored(produced))
+                done.append(rows.ItemDone(outcome.idx, values))
+                if isinstance(produced, JudgedExample):
+                    judged.append((str(values["id"]), produced.judgement))
         failed = [
             rows.ItemFailure(outcome.idx, outcome.reason, outcome.kind, outcome.attempts)
             for outcome in batch
             if isinstance(outcome, _Failed)
         ]
-        recorded_done, recorded_failed = rows.record(conn, self.job_id, done, failed)
+        recorded_done, recorded_failed, applied = rows.record(conn, self.job_id, done, failed, updated)
+        total: dict[str, float] = {}
+        for update in applied:
+            for name, value in tallies[update.idx].items():
+                total[name] = total.get(name, 0) + value
+        if total or not self._results:
+            self._results = rows.add_results(conn, self.job_id, total)
         self._counts.done += recorded_done
         self._counts.failed += recorded_failed
         self._commit_target(conn, dataset_id, cipher, judged, skipped)
@@ -546,6 +594,23 @@ class JobRunner(Generic[S]):
     def _item_cipher_set(self) -> FieldCipher:
         assert self._item_cipher is not None
         return self._item_cipher
+
+    def _apply_update(self, conn: Connection, cipher: FieldCipher, dataset_id: int, update: ExampleUpdate) -> None:
+        """An ExampleUpdate written in the item's transaction: new content sealed into the row, the
+        review state, the judgement (score plain, the rest sealed with the account's keys)."""
+        found = conn.exec_driver_sql(
+            "SELECT 1 FROM example WHERE id = ? AND dataset_id = ?", (update.example_id, dataset_id)
+        ).first()
+        if found is None:  # deleted meanwhile: nothing to change
+            return
+        if update.content is not None:
+            example_rows.replace_content(conn, cipher, update.example_id, update.content)
+        if update.review is not None:
+            conn.exec_driver_sql("UPDATE example SET review = ? WHERE id = ?", (update.review.value, update.example_id))
+        if update.judgement is not None:
+            check = conn.exec_driver_sql("SELECT key_check FROM user WHERE id = ?", (self.unlocked.user.id,)).one()
+            keys = self.unlocked.account_keys(bytes(check[0]))
+            judgement_rows.write(conn, keys, dataset_id, [(update.example_id, update.judgement)])
 
     def _stored(self, produced: Produced) -> tuple[ExampleContent, ExampleMeta]:
         review = ReviewState.UNREVIEWED
@@ -684,4 +749,5 @@ class JobRunner(Generic[S]):
             per_minute=per_minute,
             eta_s=pending / per_minute * 60 if per_minute else None,
             endpoint=endpoint_of(job.params),
+            results=dict(self._results),
         )

@@ -20,7 +20,7 @@ from sqlmodel import Session
 from forge_tui.core.endpoints import model_key
 from forge_tui.core.errors import Conflict, ForgeError, NotFound
 from forge_tui.core.generation import Coverage, GenerationSpec, coverage
-from forge_tui.core.jobs import RESUMABLE, JobState, JobSummary, endpoint_of
+from forge_tui.core.jobs import RESUMABLE, JobState, JobSummary, endpoint_of, results_of
 from forge_tui.core.pool_stats import EndpointStats
 from forge_tui.services import gpu_release
 from forge_tui.services.accounts import Unlocked
@@ -296,4 +296,5 @@ class JobService:
             eta_s=eta,
             running_elsewhere=alive,
             endpoint=endpoint_of(row.params),
+            results=results_of(row.params),
         )

@@ -216,8 +216,9 @@ def open_row(cipher: FieldCipher, row: Sequence[Any]) -> Example:
     return open_values(cipher, row)
 
 
-def _rows(session: Session, sql: str, params: tuple[Any, ...]) -> list[Sequence[Any]]:
-    return list(session.connection().exec_driver_sql(sql, params).fetchall())
+def _rows(session: Session | Connection, sql: str, params: tuple[Any, ...]) -> list[Sequence[Any]]:
+    connection = session.connection() if isinstance(session, Session) else session
+    return list(connection.exec_driver_sql(sql, params).fetchall())
 
 
 def window(
@@ -238,7 +239,7 @@ def window(
     return _rows(session, f"{_SELECT} {where} ORDER BY id LIMIT ? OFFSET ?", (dataset_id, *params, limit, offset))
 
 
-def plain_by_ids(session: Session, example_ids: Sequence[str]) -> list[Sequence[Any]]:
+def plain_by_ids(session: Session | Connection, example_ids: Sequence[str]) -> list[Sequence[Any]]:
     """The rows of `example_ids`, in that order (ids not found are left out)."""
     found: list[Sequence[Any]] = []
     for start in range(0, len(example_ids), 500):
@@ -292,7 +293,7 @@ KEEP = Keep.KEEP
 
 
 def replace_content(
-    session: Session,
+    session: Session | Connection,
     cipher: FieldCipher,
     example_id: str,
     content: ExampleContent,
@@ -304,7 +305,8 @@ def replace_content(
     if desirability is not KEEP:
         values["desirability"] = desirability
     sets = ", ".join(f"{column} = ?" for column in values)
-    result = session.connection().exec_driver_sql(
+    connection = session.connection() if isinstance(session, Session) else session
+    result = connection.exec_driver_sql(
         f"UPDATE example SET {sets}, updated_at = ? WHERE id = ?",
         (*values.values(), _stored_time(utcnow()), example_id),
     )

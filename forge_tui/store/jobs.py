@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -17,8 +17,9 @@ from typing import Any
 from sqlalchemy.engine import Connection
 from sqlmodel import Session, col, select
 
-from forge_tui.core.jobs import FailureKind
+from forge_tui.core.jobs import FailureKind, results_of
 from forge_tui.core.json_text import compact
+from forge_tui.core.models import Example
 from forge_tui.store.examples import insert_values
 from forge_tui.store.tables import Job, utcnow
 from forge_tui.store.vault import AccountKeys, FieldCipher, SealBroken
@@ -42,12 +43,25 @@ class ItemInputs:
     idx: int
     slots: dict[str, str]
     seed: int
+    # The existing example the item works on (a judge job's), opened by the runner when its recipe
+    # names one (job_runner.Recipe.example_of); None when it was deleted or does not open.
+    example: Example | None = None
 
 
 @dataclass(frozen=True)
 class ItemDone:
     idx: int
     example: dict[str, Any]  # store.examples.sealed_values() of its example
+
+
+@dataclass(frozen=True)
+class ItemUpdate:
+    """A done item that changes an existing example: `apply` writes the change in the caller's
+    transaction (only when the item was not done already)."""
+
+    idx: int
+    example_id: str
+    apply: Callable[[Connection], None]
 
 
 @dataclass(frozen=True)
@@ -237,14 +251,7 @@ def requeue(source: Session | Connection, job_id: int, kinds: Sequence[str] | No
     return int(moved)
 
 
-def record(
-    source: Session | Connection, job_id: int, done: Sequence[ItemDone], failed: Sequence[ItemFailure]
-) -> tuple[int, int]:
-    """In the caller's write transaction: each done item becomes done with its example (written
-    here, visible at once), each failed one failed with its reason. An item already done is left as
-    it is and its example not written, so an item never makes two. Returns (done, failed) recorded."""
-    connection = _connection(source)
-    wanted = [d.idx for d in done] + [f.idx for f in failed]
+def _open_items(connection: Connection, job_id: int, wanted: Sequence[int]) -> set[int]:
     open_items: set[int] = set()
     for start in range(0, len(wanted), ITEM_CHUNK):
         chunk = wanted[start : start + ITEM_CHUNK]
@@ -253,27 +260,82 @@ def record(
             (job_id, *chunk),
         )
         open_items.update(int(idx) for (idx,) in found.fetchall())
-    now = time.time()
-    new_done = [d for d in done if d.idx in open_items]
-    new_failed = [f for f in failed if f.idx in open_items]
-    insert_values(connection, [d.example for d in new_done])
-    if new_done:
+    return open_items
+
+
+def _mark_done(connection: Connection, job_id: int, done: Sequence[tuple[int, str]], now: float) -> None:
+    if done:
         connection.exec_driver_sql(
             "UPDATE job_item SET status = 'done', example_id = ?, error = NULL, error_kind = NULL, finished_at = ?, "
             "attempt = attempt + 1 WHERE job_id = ? AND idx = ?",
-            [(d.example["id"], now, job_id, d.idx) for d in new_done],
+            [(example_id, now, job_id, idx) for idx, example_id in done],
         )
+
+
+def record(
+    source: Session | Connection,
+    job_id: int,
+    done: Sequence[ItemDone],
+    failed: Sequence[ItemFailure],
+    updated: Sequence[ItemUpdate] = (),
+) -> tuple[int, int, list[ItemUpdate]]:
+    """In the caller's write transaction: each done item becomes done with its example (written
+    here, visible at once), or with its change of an existing example applied (`updated`); each
+    failed one failed with its reason. An item already done is left as it is and its example not
+    written, so an item never makes two nor changes one twice. Returns (done, failed) recorded and
+    the updates applied."""
+    connection = _connection(source)
+    open_items = _open_items(
+        connection, job_id, [d.idx for d in done] + [u.idx for u in updated] + [f.idx for f in failed]
+    )
+    now = time.time()
+    new_done = [d for d in done if d.idx in open_items]
+    new_updated = [u for u in updated if u.idx in open_items]
+    new_failed = [f for f in failed if f.idx in open_items]
+    insert_values(connection, [d.example for d in new_done])
+    for update in new_updated:
+        update.apply(connection)
+    _mark_done(
+        connection,
+        job_id,
+        [(d.idx, d.example["id"]) for d in new_done] + [(u.idx, u.example_id) for u in new_updated],
+        now,
+    )
     if new_failed:
         connection.exec_driver_sql(
             "UPDATE job_item SET status = 'failed', error = ?, error_kind = ?, attempt = attempt + ?, finished_at = ? "
             "WHERE job_id = ? AND idx = ?",
             [(f.reason, f.kind.value, f.attempts, now, job_id, f.idx) for f in new_failed],
         )
-    if new_done or new_failed:
+    made = len(new_done) + len(new_updated)
+    if made or new_failed:
         connection.exec_driver_sql(
-            "UPDATE job SET done = done + ?, failed = failed + ? WHERE id = ?", (len(new_done), len(new_failed), job_id)
+            "UPDATE job SET done = done + ?, failed = failed + ? WHERE id = ?", (made, len(new_failed), job_id)
         )
-    return len(new_done), len(new_failed)
+    return made, len(new_failed), new_updated
+
+
+def add_results(source: Session | Connection, job_id: int, tally: dict[str, float]) -> dict[str, float]:
+    """Adds `tally` (plain counts: no content) to the job's results, params["results"], in the
+    caller's transaction; returns the results now."""
+    connection = _connection(source)
+    now = results(connection, job_id)
+    if not tally:
+        return now
+    for name, value in tally.items():
+        now[name] = now.get(name, 0) + value
+    connection.exec_driver_sql(
+        "UPDATE job SET params = json_set(params, '$.results', json(?)) WHERE id = ?", (json.dumps(now), job_id)
+    )
+    return now
+
+
+def results(source: Session | Connection, job_id: int) -> dict[str, float]:
+    found = _connection(source).exec_driver_sql("SELECT params FROM job WHERE id = ?", (job_id,)).first()
+    if found is None:
+        return {}
+    params = json.loads(found[0]) if isinstance(found[0], str) else found[0]
+    return results_of(params) if isinstance(params, dict) else {}
 
 
 def skip(source: Session | Connection, job_id: int, idxs: Sequence[int]) -> int:

@@ -51,7 +51,7 @@ def test_an_unknown_key_is_refused_with_the_list_of_keys(alice: Cli) -> None:
     assert result.exit_code == 2
     assert result.stderr.strip() == (
         "forge-tui: There is no setting 'colour'; the settings are: kind, url, api_key_env, generation_model, "
-        "paraphrase_model, first_byte_timeout, between_tokens_timeout, connect_timeout, max_tokens, "
+        "judge_model, paraphrase_model, first_byte_timeout, between_tokens_timeout, connect_timeout, max_tokens, "
         "answer_time_limit, concurrency, max_retries."
     )
     learned = alice("settings", "set", "structured_output", "{}")

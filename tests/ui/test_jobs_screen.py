@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from textual.geometry import Region
 from textual.pilot import Pilot
-from textual.widgets import Checkbox, Input, Static
+from textual.widgets import Checkbox, Input, Select, Static
 
 from forge_tui.core.generation import GenerationSpec
 from forge_tui.core.jobs import JobState, JobSummary
@@ -31,6 +31,7 @@ from forge_tui.store.jobs import write_endpoint_stats
 from forge_tui.ui.app import ForgeApp
 from forge_tui.ui.dialogs.common import Confirm
 from forge_tui.ui.dialogs.help import HelpScreen
+from forge_tui.ui.dialogs.judge_job import JudgeJobForm
 from forge_tui.ui.dialogs.new_job import NewJobForm, PlanPreview
 from forge_tui.ui.dialogs.topic_tree import TopicTreeDialog
 from forge_tui.ui.screens.datasets import DatasetsScreen
@@ -41,6 +42,7 @@ from forge_tui.ui.widgets.endpoint_table import EndpointTable
 from forge_tui.ui.widgets.example_table import ExampleTable, RowView
 from forge_tui.ui.widgets.job_list import JobTable
 from tests.fake_ollama import FakeOllama
+from tests.judge_replies import verdict_json
 from tests.passwords import PASSWORD
 from tests.ui.helpers import (
     RunBefore,
@@ -149,6 +151,34 @@ async def test_a_job_made_in_the_dialog_runs_to_done_with_live_counts(home: Home
         assert dataset is not None and dataset.example_count == 12
         await pilot.press("o")
         await wait_for_screen(pilot, ExamplesScreen)
+
+
+async def test_a_judge_job_made_in_its_dialog_rejects_below_the_threshold_and_shows_the_counts(
+    home: Home, fake: FakeOllama
+) -> None:
+    prepare_backend(home, fake)
+    workspace = alice(home)
+    dataset = workspace.datasets.current()
+    assert dataset is not None
+    marks = ["MARK-HIGH", "MARK-LOW", "MARK-HIGH"]
+    content = [ExampleContent(user_prompt=f"Q{i}?", output=f"A{i} {m}") for i, m in enumerate(marks)]
+    workspace.examples.add_many(dataset.id, [(c, ExampleMeta(review=ReviewState.UNREVIEWED)) for c in content])
+    fake.replies_by_prompt_substring = {"MARK-LOW": verdict_json(2, "weak"), "MARK-HIGH": verdict_json(9, "fine")}
+    async with ForgeApp(home).run_test(size=(100, 30)) as pilot:
+        await open_jobs(pilot)
+        await pilot.press("j")
+        await wait_for_screen(pilot, JudgeJobForm)
+        pilot.app.screen.query_one("#judge-action", Select).value = "reject"
+        await pilot.press("ctrl+s")
+        await wait_for_screen(pilot, Confirm)
+        assert "Judge 3 unreviewed examples with overall on llama3.2?" in static_text(pilot.app.screen, ".dialog-title")
+        await pilot.press("y")
+        await wait_for_screen(pilot, JobsScreen)
+        await wait_until(pilot, lambda: shown_state(pilot) == ("done", 3, 0), timeout=20)
+        said = "Judged: processed 3, kept 2, fixed 0, removed 1, mean score 6.7."
+        await wait_until(pilot, lambda: said in static_text(pilot.app.screen, "#job-state"))
+    reviews = [e.meta.review for e in workspace.examples.scan(dataset.id) if isinstance(e, Example)]
+    assert sorted(reviews) == sorted([ReviewState.UNREVIEWED, ReviewState.REJECTED, ReviewState.UNREVIEWED])
 
 
 async def test_pause_then_resume(home: Home, fake: FakeOllama) -> None:

@@ -15,6 +15,7 @@ from textual.binding import Binding
 
 from forge_tui.core.generation import Coverage
 from forge_tui.core.jobs import RESUMABLE, JobState, JobSummary
+from forge_tui.core.judge_form import JudgeForm
 from forge_tui.core.pool_stats import EndpointStats
 from forge_tui.core.templates import TemplateInfo
 from forge_tui.services.endpoints import with_endpoint
@@ -30,6 +31,7 @@ from forge_tui.services.jobs import ItemError, JobPlan
 from forge_tui.services.workspace import Workspace
 from forge_tui.ui.current import current_dataset, no_dataset
 from forge_tui.ui.dialogs.common import Confirm
+from forge_tui.ui.dialogs.judge_job import JudgeJobForm
 from forge_tui.ui.dialogs.new_job import NewJobForm, PlanPreview
 from forge_tui.ui.dialogs.topic_tree import Expand, topic_expander
 from forge_tui.ui.messages import ShowJobExamples
@@ -49,6 +51,7 @@ class JobsScreen(WorkspaceScreen):
     TITLE = "Jobs"
     BINDINGS = [
         Binding("n", "new", "New job", id="jobs.new"),
+        Binding("j", "new_judge", "Judge", id="jobs.new_judge"),
         Binding("p", "pause", "Pause", id="jobs.pause"),
         Binding("r", "resume", "Resume", id="jobs.resume"),
         Binding("c", "cancel_job", "Cancel", id="jobs.cancel"),
@@ -66,9 +69,10 @@ class JobsScreen(WorkspaceScreen):
     def help_text(self) -> str:
         return (
             "A job makes many examples unattended and goes on while you use other screens. "
-            f"{self.key('new')} plans a new one from the last template you opened; nothing is sent until you "
-            f"start it. {self.key('pause')} pauses (once its requests in flight end, its model is unloaded from "
-            f"Ollama to free the GPU), {self.key('resume')} resumes (loading it again), "
+            f"{self.key('new')} plans a new one from the last template you opened, {self.key('new_judge')} a judge "
+            "job that scores the current dataset's examples with a rubric and acts on those below a threshold; "
+            f"nothing is sent until you start it. {self.key('pause')} pauses (once its requests in flight end, its "
+            f"model is unloaded from Ollama to free the GPU), {self.key('resume')} resumes (loading it again), "
             f"{self.key('cancel_job')} cancels it for good (what it made stays), "
             f"{self.key('retry_failed')} asks the failed items again, "
             f"{self.key('open_examples')} shows only its examples. Its examples are marked unreviewed. A job that "
@@ -168,6 +172,39 @@ class JobsScreen(WorkspaceScreen):
                 created = self.report("create the job", functools.partial(self.host.jobs.create, plan))
                 if created is not None and self._start(created.id):
                     self.notify(f"Job {created.id} started: {created.total} items.")
+                return
+
+    @work(group="dialog")
+    async def action_new_judge(self) -> None:
+        """The judge job dialog for the current dataset; its plan's size is confirmed before it starts."""
+        from forge_tui.core.rubrics import builtin_rubrics  # with the judge, on first use
+        from forge_tui.services.judge_jobs import choice_from_form, judge_plan
+
+        dataset = current_dataset(self)
+        if dataset is None:
+            self.notify(no_dataset(self.key("show_datasets")), title="Cannot plan", severity="warning")
+            return
+        backend = self.workspace.settings.backend()
+        form = JudgeForm(model=backend.judge_model or backend.generation_model or "", endpoint=backend.endpoint or "")
+        endpoints = [e.name for e in backend.endpoints]
+        while typed := await self.app.push_screen_wait(JudgeJobForm(form, list(builtin_rubrics()), endpoints)):
+            form = typed
+            plan = await self.report_async(
+                "plan",
+                lambda: with_endpoint(
+                    judge_plan(self.workspace.examples, choice_from_form(typed, dataset.id)), typed.endpoint or None
+                ),
+            )
+            if plan is None:
+                continue
+            if not plan.items:
+                self.notify(f"Dataset '{dataset.name}' has no {typed.only} examples to judge.", severity="warning")
+                continue
+            ask = f"Judge {len(plan.items)} {typed.only} examples with {typed.rubric} on {typed.model}?"
+            if await self.app.push_screen_wait(Confirm(ask, yes="Start", no="Back")):
+                created = self.report("create the job", functools.partial(self.host.jobs.create, plan))
+                if created is not None and self._start(created.id):
+                    self.notify(f"Job {created.id} started: {created.total} examples to judge.")
                 return
 
     def _expander(self) -> Expand:

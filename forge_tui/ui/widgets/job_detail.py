@@ -10,6 +10,7 @@ from textual.containers import VerticalScroll
 
 from forge_tui.core.generation import Coverage
 from forge_tui.core.jobs import JobState, JobSummary
+from forge_tui.core.judge_counts import counts_line, is_judge_results
 from forge_tui.services.jobs import ItemError
 from forge_tui.ui.widgets.coverage_table import CoverageTable
 from forge_tui.ui.widgets.plain import PlainStatic
@@ -21,6 +22,8 @@ def state_line(job: JobSummary) -> str:
         line += f" Paused: {job.pause_reason}."
     if job.error:
         line += f" {job.error}"
+    if is_judge_results(job.results):
+        line += f" Judged: {counts_line(job.results)}."
     return line
 
 

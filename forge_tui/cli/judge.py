@@ -1,0 +1,130 @@
+"""`forge-tui judge`: score a dataset's examples with an LLM judge as a job, act on those below a
+threshold (nothing, reject, or auto-fix), and print the counts; `--calibrate` prints how often the
+judge's scores agree with the person's decisions instead."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from forge_tui.cli.backend_options import NO_FLAGS, BackendFlags, backend_options
+from forge_tui.cli.common import JsonOpt, PasswordStdin, UserOpt, echo, errors, fail
+from forge_tui.cli.jobs import DetachOpt, detach, finish, open_jobs, run_in_foreground
+from forge_tui.core.bounded_text import clip
+from forge_tui.core.errors import InvalidInput
+from forge_tui.core.judge_counts import Action
+
+if TYPE_CHECKING:
+    from forge_tui.core.rubrics import Rubric
+    from forge_tui.services.workspace import Workspace
+
+EXIT_USAGE = 2
+ONLY = ("unreviewed", "all")
+
+
+@backend_options
+def judge(
+    dataset: Annotated[str, typer.Argument(metavar="DATASET", help="The dataset whose examples are judged.")],
+    rubric: Annotated[str, typer.Option("--rubric", "-r", help="Rubric: overall, pairwise, tool_call or a saved one.")],
+    only: Annotated[
+        str, typer.Option("--only", metavar="unreviewed|all", help="Which examples: unreviewed ones, or all.")
+    ] = "unreviewed",
+    threshold: Annotated[float, typer.Option("--threshold", help="Scores below this (1-10) are acted on.")] = 7.0,
+    action: Annotated[
+        Action, typer.Option("--action", help="Below the threshold: none, reject (reversible), or fix (rewrite).")
+    ] = Action.NONE,
+    model: Annotated[str | None, typer.Option("--model", "-m", help="Judge model (default: Settings).")] = None,
+    fix_model: Annotated[
+        str | None,
+        typer.Option("--fix-model", help="Model that rewrites answers with --action fix (default: --model)."),
+    ] = None,
+    calibrate: Annotated[
+        bool,
+        typer.Option("--calibrate", help="Print how often stored scores agree with your decisions; judge nothing."),
+    ] = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Start without asking.")] = False,
+    detached: DetachOpt = False,
+    flags: BackendFlags = NO_FLAGS,
+    user: UserOpt = None,
+    password_stdin: PasswordStdin = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Judge a dataset's examples with a rubric, as a job: shows what will be judged and asks before
+    anything is sent, then runs in the foreground (or --detach) and prints processed, kept, fixed,
+    removed and the mean score.
+
+    Exit 0 when every example was judged; 1 when some failed or the job was paused or cancelled; 2 for
+    bad input or when not confirmed; 6 when the model server was gone or the model missing; 130 on
+    Ctrl-C (the job is left paused: `forge-tui jobs resume ID`)."""
+    from forge_tui.services.endpoints import with_endpoint
+    from forge_tui.services.judge_jobs import JudgeChoice, judge_plan
+
+    asking = not yes and sys.stdin.isatty()
+    with errors():
+        if only not in ONLY:
+            raise InvalidInput("--only takes unreviewed or all.")
+        home, workspace, jobs, password = open_jobs(user, password_stdin)
+        target = workspace.datasets.get(dataset)
+        chosen = _rubric(workspace, rubric)
+        if calibrate:
+            _print_calibration(workspace, target.id, chosen, threshold, as_json)
+            return
+        backend = flags.over(workspace.settings.backend())
+        judge_model = model or backend.judge_model or backend.generation_model or ""
+        choice = JudgeChoice(
+            dataset_id=target.id,
+            rubric=chosen,
+            model=judge_model,
+            only_unreviewed=only == "unreviewed",
+            threshold=threshold,
+            action=action,
+            fix_model=fix_model or "",
+            max_tokens=backend.max_tokens,
+        )
+        plan = with_endpoint(judge_plan(workspace.examples, choice), backend.endpoint)
+        if not plan.items:
+            echo(f"Dataset '{clip(target.name)}' has no {only} examples to judge.")
+            return
+        shown = {"examples": len(plan.items), "rubric": chosen.name, "model": judge_model, **plan.params}
+        if as_json:
+            echo(json.dumps({"event": "plan", **shown}))
+        else:
+            echo(
+                f"Judge {len(plan.items)} {only} examples of '{clip(target.name)}' with {clip(chosen.name)} on "
+                f"{judge_model}; below {threshold:g}: {action.value}."
+            )
+        if not yes:
+            if not asking:
+                fail("Nothing was sent: pass --yes to start the job without a terminal.", EXIT_USAGE)
+            if not typer.confirm("Start the job?", default=True):
+                fail("Nothing was sent.", EXIT_USAGE)
+        job = jobs.create(plan)
+        if detached:
+            pid = detach(home, workspace.user.username, password, job.id, flags.argv())
+            if as_json:
+                echo(json.dumps({"event": "detached", "id": job.id, "pid": pid}))
+            else:
+                echo(f"Job {job.id} runs in process {pid}; `forge-tui jobs show {job.id}` follows it.")
+            return
+        final = run_in_foreground(jobs, job, backend, as_json, workspace)
+    finish(final, as_json, event="done")
+
+
+def _rubric(workspace: Workspace, name: str) -> Rubric:
+    """A built-in rubric or one saved with `forge-tui rubrics save` (NotFound names the known ones)."""
+    from forge_tui.services.rubrics import RubricService
+
+    return RubricService(workspace.home, workspace.unlocked).get(name)
+
+
+def _print_calibration(workspace: Workspace, dataset_id: int, rubric: Rubric, threshold: float, as_json: bool) -> None:
+    from forge_tui.services.judging import calibration_report
+
+    report = calibration_report(workspace, dataset_id, rubric.name, threshold)
+    if as_json:
+        echo(json.dumps({"event": "calibration", **report}, default=str))
+        return
+    echo(report["summary"])

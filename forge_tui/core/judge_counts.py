@@ -1,0 +1,45 @@
+"""What a judge job counts (plain numbers in its results, no content) and the line that tells them."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from enum import StrEnum
+
+PROCESSED = "processed"
+KEPT = "kept"  # at or above the threshold as judged
+BELOW = "below"  # below it, and left as it was (action "none")
+REMOVED = "removed"  # below it, marked rejected (action "reject"; reversible)
+FIXED = "fixed"  # below it, rewritten, and at or above it when judged again (action "fix")
+STILL_LOW = "still_low"  # rewritten, and below it still when judged again (not rewritten twice)
+SCORE_SUM = "score_sum"  # of the final scores, for the mean
+
+
+class Action(StrEnum):
+    """What a judge job does with an example scored below the threshold."""
+
+    NONE = "none"
+    REJECT = "reject"
+    FIX = "fix"
+
+
+def mean_score(results: Mapping[str, float]) -> float | None:
+    processed = results.get(PROCESSED, 0)
+    return results.get(SCORE_SUM, 0) / processed if processed else None
+
+
+def counts_line(results: Mapping[str, float]) -> str:
+    """E.g. "processed 10, kept 6, fixed 2 (1 still low), removed 0, below 0, mean score 6.4"."""
+    n = {name: int(results.get(name, 0)) for name in (PROCESSED, KEPT, BELOW, REMOVED, FIXED, STILL_LOW)}
+    fixed = n[FIXED] + n[STILL_LOW]
+    line = f"processed {n[PROCESSED]}, kept {n[KEPT]}, fixed {fixed}"
+    if n[STILL_LOW]:
+        line += f" ({n[STILL_LOW]} still low)"
+    line += f", removed {n[REMOVED]}"
+    if n[BELOW]:
+        line += f", below the threshold {n[BELOW]}"
+    mean = mean_score(results)
+    return line + (f", mean score {mean:.1f}" if mean is not None else "")
+
+
+def is_judge_results(results: Mapping[str, float]) -> bool:
+    return PROCESSED in results
