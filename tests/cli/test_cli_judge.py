@@ -86,5 +86,5 @@ def test_fix_with_json_ends_with_the_counts(alice: Cli, workspace_of: Workspace,
 def test_an_unknown_rubric_is_one_sentence(alice: Cli, workspace_of: Workspace, fake: FakeOllama) -> None:
     stock(workspace_of, fake)
     ran = alice(*judge(fake, "--yes")[:3], "nope", "--password-stdin", "--yes", input=STDIN)
-    assert ran.exit_code == 2, ran.output
+    assert ran.exit_code == 5, ran.output  # not found
     assert "No rubric named 'nope'" in ran.output and "Traceback" not in ran.output
