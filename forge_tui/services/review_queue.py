@@ -76,8 +76,8 @@ class ReviewQueue:
         dataset_id: int,
         wanted: ExampleFilter = UNREVIEWED,
         order: ReviewOrder = ReviewOrder.WORST_FIRST,
-        on_change: Callable[[], None] = lambda: None,
-        on_error: Callable[[str], None] = lambda _: None,
+        on_change: Callable[[], object] = lambda: None,
+        on_error: Callable[[str], object] = lambda _: None,
         ahead: int = READ_AHEAD,
     ) -> None:
         self.examples = examples
@@ -129,7 +129,7 @@ class ReviewQueue:
                     self._closed or self._writes or self._reorder or self._waiting or (self.ready and self._missing())
                 ):
                     self._wake.wait()
-                if self._closed:
+                if self._closed and not self._writes:
                     return
                 writes, self._writes = self._writes, []
                 reorder, self._reorder = self._reorder, False
@@ -137,9 +137,13 @@ class ReviewQueue:
             try:
                 for write in writes:
                     write()
+                if self._closed:
+                    return
                 if reorder:
                     self._read_order()
-                self._open_window()
+                shown = self._open_window()
+                if reorder or shown:
+                    self.on_change()
             except ForgeError as exc:
                 self.on_error(str(exc))
             finally:
@@ -160,13 +164,12 @@ class ReviewQueue:
         self.ids = [i for i, _score, _review in entries]
         self.position = 0
         self.ready = True
-        if not self.ids:
-            self.on_change()
 
-    def _open_window(self) -> None:
+    def _open_window(self) -> bool:
+        """Opens the cards around the one shown that are not open; True when that one was among them."""
         missing = self._missing()
         if not missing:
-            return
+            return False
         opened = self.examples.open_ids(self.dataset_id, missing)
         judgements = self.examples.judgements(self.dataset_id, missing)
         sizes = cluster_sizes(self.examples, missing) or {}
@@ -176,8 +179,7 @@ class ReviewQueue:
         keep = set(self.ids[max(0, self.position - 4 * KEEP_BEHIND) : self.position + 2 * self.ahead + 1])
         for gone in [i for i in self._cards if i not in keep]:
             self._cards.pop(gone, None)
-        if self.current_id in missing:
-            self.on_change()
+        return self.current_id in missing
 
     # --- what is shown --------------------------------------------------------------------------
     @property
@@ -257,10 +259,14 @@ class ReviewQueue:
         """One decision (one undo) for all of them."""
         return self._decide(f"{state.value} {len(ids)}", ids, state)
 
+    def _reopened(self, example: Example) -> None:
+        card = self._cards.get(example.id)
+        judgement, size = (card.judgement, card.cluster_size) if card is not None else (None, None)
+        self._cards[example.id] = ReviewCard(example, judgement, size)
+
     def replaced(self, before: Example, after: Example) -> None:
         """An edit or a fix saved `after` over `before`: shown at once, and undo can put `before` back."""
-        card = self._cards.get(after.id)
-        self._cards[after.id] = ReviewCard(after, card.judgement if card else None, card.cluster_size if card else None)
+        self._reopened(after)
         self.undo_stack.append(Decision("edit", (), before))
 
     def undo(self) -> Decision | None:
@@ -276,8 +282,7 @@ class ReviewQueue:
             self._write(lambda ids=ids, state=state: self.examples.set_review(ids, state))  # type: ignore[misc]
         before = decision.content_before
         if before is not None:
-            card = self._cards.get(before.id)
-            self._cards[before.id] = ReviewCard(before, card.judgement if card else None, card.cluster_size if card else None)
+            self._reopened(before)
             self._write(lambda: self.examples.update(self.examples.get(before.id), before.content))
         first = decision.before[0][0] if decision.before else before.id if before is not None else None
         if first is not None and first in self.ids:

@@ -108,8 +108,8 @@ def test_decisions_are_written_behind_the_cards_and_undone(workspace: Workspace,
     low = queue.scored(below=4)  # example 1 (2.0, accepted before): unscored ones are left alone
     assert queue.decide_many(low, ReviewState.REJECTED) == 1
     queue.flush()
-    assert stored(workspace, ids[:6]) == [ReviewState.ACCEPTED, ReviewState.REJECTED, ReviewState.UNREVIEWED,
-                                           ReviewState.ACCEPTED, ReviewState.UNREVIEWED, ReviewState.UNREVIEWED]  # fmt: skip
+    accepted, rejected, unreviewed = ReviewState.ACCEPTED, ReviewState.REJECTED, ReviewState.UNREVIEWED
+    assert stored(workspace, ids[:6]) == [accepted, rejected, unreviewed, accepted, unreviewed, unreviewed]
     queue.undo()
     queue.undo()
     queue.flush()
@@ -121,7 +121,8 @@ def test_the_next_card_is_open_before_it_is_asked_for(workspace: Workspace, queu
     dataset = workspace.datasets.current()
     assert dataset is not None
     meta = ExampleMeta(review=ReviewState.UNREVIEWED)
-    workspace.examples.add_many(dataset.id, [(ExampleContent(user_prompt=f"q{i}", output=f"a{i}"), meta) for i in range(40)])
+    items = [(ExampleContent(user_prompt=f"q{i}", output=f"a{i}"), meta) for i in range(40)]
+    workspace.examples.add_many(dataset.id, items)
     queue = opened(workspace, dataset.id, queues, order=ReviewOrder.BY_TIME, ahead=3)
     first_reads = queue.reads
     for step in range(39):
