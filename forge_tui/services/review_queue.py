@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import importlib
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -29,8 +30,10 @@ from forge_tui.store import review_order
 from forge_tui.store.db import read_session
 
 UNREVIEWED = ExampleFilter(review=ReviewFilter.UNREVIEWED)
-READ_AHEAD = 8  # cards opened ahead of the one shown
+READ_AHEAD = 32  # cards opened ahead of the one shown
 KEEP_BEHIND = 4  # and behind it (previous, undo)
+QUIET_SECONDS = 0.03  # reads and writes wait for a pause in the keys this long, while they can
+MAX_PENDING_WRITES = 50
 
 
 class ReviewOrder(StrEnum):
@@ -100,6 +103,7 @@ class ReviewQueue:
         self._waiting: list[threading.Event] = []  # flush(): set once the writes and reads before it are done
         self._reorder = True
         self._closed = False
+        self._moved_at = 0.0  # time.monotonic() of the last move
         self._wake = threading.Condition()
         self._thread = threading.Thread(target=self._run, name="review-reader", daemon=True)
 
@@ -119,16 +123,19 @@ class ReviewQueue:
             self._wake.notify()
 
     def _missing(self) -> list[str]:
+        """The cards to open now: none while more than half the window ahead is open (so the reader
+        opens a half window at a time, not a card per key), else every one in the window not open."""
+        ahead = self.ids[self.position : self.position + self.ahead + 1]
+        open_ahead = next((n for n, i in enumerate(ahead) if i not in self._cards), len(ahead))
+        if open_ahead == len(ahead) or open_ahead > self.ahead // 2:
+            return []
         start, end = max(0, self.position - KEEP_BEHIND), self.position + self.ahead + 1
         return [i for i in self.ids[start:end] if i not in self._cards]
 
     def _run(self) -> None:
         while True:
             with self._wake:
-                while not (
-                    self._closed or self._writes or self._reorder or self._waiting or (self.ready and self._missing())
-                ):
-                    self._wake.wait()
+                self._wait_for_work()
                 if self._closed and not self._writes:
                     return
                 writes, self._writes = self._writes, []
@@ -149,6 +156,27 @@ class ReviewQueue:
             finally:
                 for done in waiting:
                     done.set()
+
+    def _wait_for_work(self) -> None:
+        """Until there is work to do now (holding the condition). Writes and read-ahead wait until the
+        keys have paused for QUIET_SECONDS, so they do not compete with the repaint of a card, unless
+        they cannot wait: the cards open ahead are running out, many writes are pending, or a caller
+        waits (flush, close, a new order)."""
+        while not (self._closed or self._reorder or self._waiting):
+            missing = self.ready and bool(self._missing())
+            if not (missing or self._writes):
+                self._wake.wait()
+                continue
+            if self._urgent() or len(self._writes) >= MAX_PENDING_WRITES:
+                return
+            quiet = QUIET_SECONDS - (time.monotonic() - self._moved_at)
+            if quiet <= 0:
+                return
+            self._wake.wait(quiet)
+
+    def _urgent(self) -> bool:
+        ahead = self.ids[self.position : self.position + self.ahead // 4 + 1]
+        return any(i not in self._cards for i in ahead)
 
     def _read_order(self) -> None:
         by_score = self.order is not ReviewOrder.BY_TIME
@@ -204,6 +232,7 @@ class ReviewQueue:
         if not 0 <= target < len(self.ids):
             return False
         self.position = target
+        self._moved_at = time.monotonic()
         self._nudge()
         return True
 
