@@ -30,7 +30,7 @@ from forge_tui.store import review_order
 from forge_tui.store.db import read_session
 
 UNREVIEWED = ExampleFilter(review=ReviewFilter.UNREVIEWED)
-READ_AHEAD = 32  # cards opened ahead of the one shown
+READ_AHEAD = 48  # cards opened ahead of the one shown
 KEEP_BEHIND = 4  # and behind it (previous, undo)
 QUIET_SECONDS = 0.03  # reads and writes wait for a pause in the keys this long, while they can
 MAX_PENDING_WRITES = 50
