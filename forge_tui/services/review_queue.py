@@ -271,7 +271,8 @@ class ReviewQueue:
         if current is None:
             return False
         self._decide(state.value, [current], state)
-        self.move(1)
+        if not self.move(1):
+            self.position = len(self.ids)  # past the last card: the queue is done (previous goes back)
         return True
 
     def scored(self, at_least: float | None = None, below: float | None = None) -> list[str]:

@@ -177,4 +177,3 @@ async def test_fix_rewrites_the_answer_and_keeps_the_old_one_rejected(
     assert fixed.content.rejected == ["answer 1"]
     assert workspace.examples.get(ids[1]).content == fixed.content
     assert "Improve this answer: answer 1" in fake.requests[-1]["messages"][-1]["content"]
-

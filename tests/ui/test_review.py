@@ -23,6 +23,7 @@ from forge_tui.ui.commands import SCREEN_COMMANDS
 from forge_tui.ui.dialogs.card_editor import CardEditor
 from forge_tui.ui.dialogs.common import Confirm, TextPrompt
 from forge_tui.ui.dialogs.help import HelpScreen
+from forge_tui.ui.messages import SwitchDataset
 from forge_tui.ui.screens.review import ReviewScreen
 from tests.fake_ollama import FakeOllama
 from tests.passwords import PASSWORD
@@ -196,3 +197,21 @@ def test_snapshot(home: Home, fake: FakeOllama, snap_compare: Any) -> None:
         await pilot.pause(0.2)
 
     assert snap_compare(ForgeApp(home), terminal_size=(80, 24), run_before=run_before)
+
+
+async def test_switching_the_dataset_shows_its_queue(home: Home) -> None:
+    workspace, _ids = filled(home)
+    other = workspace.datasets.create("rivers")
+    meta = ExampleMeta(review=ReviewState.UNREVIEWED)
+    workspace.examples.add(other.id, ExampleContent(user_prompt="Which river is longest?", output="The Nile."), meta)
+    app = ForgeApp(home)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await open_review(pilot)
+        assert "Card 1 of 5" in card_text(screen)
+        app.post_message(SwitchDataset(other.id))
+        await wait_until(pilot, lambda: "Which river is longest?" in card_text(screen))
+        assert "Card 1 of 1" in card_text(screen) and "not judged" in card_text(screen)
+        await pilot.press("a")
+        await wait_until(pilot, lambda: "Every example here is decided (u undoes" in card_text(screen))
+        settled(screen)
+    assert workspace.examples.ids(other.id) and workspace.examples.review_counts(other.id)[ReviewState.ACCEPTED] == 1

@@ -128,7 +128,17 @@ class ReviewScreen(WorkspaceScreen):
         status.update(f"'{dataset.name}': {queue.total} {which} · {self.order.value} · {marks}")
         current = queue.current_id
         if current is None:
-            card.show(CardView(0, 0, None, None, empty="Nothing to review here: every example is decided."))
+            done = "Every example here is decided" if queue.total else "Nothing to review here"
+            undo = self.key("undo")
+            card.show(
+                CardView(
+                    0,
+                    0,
+                    None,
+                    None,
+                    empty=done + (f" ({undo} undoes the last decision)." if undo and queue.total else "."),
+                )
+            )
             return
         card.show(CardView(queue.position, queue.total, queue.current(), queue.states[current]))
 
