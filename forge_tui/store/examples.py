@@ -355,3 +355,8 @@ def reseal_legacy(session: Session, cipher: FieldCipher, dataset_id: int, after:
         )
         done += result.rowcount
     return done, found[-1][0] if found else ""
+
+
+def filter_sql(wanted: ExampleFilter) -> tuple[str, tuple[Any, ...]]:
+    """What `wanted` adds to a WHERE clause on example, and its parameters (for other store modules)."""
+    return _where(wanted)

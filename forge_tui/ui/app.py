@@ -43,6 +43,7 @@ from forge_tui.ui.messages import (
     DatasetsChanged,
     DatasetSwitched,
     Regenerate,
+    ReviewExamples,
     ShowJobExamples,
     StartWithTemplate,
     SwitchDataset,
@@ -57,6 +58,7 @@ from forge_tui.ui.screens.examples import ExamplesScreen
 from forge_tui.ui.screens.export import ExportScreen
 from forge_tui.ui.screens.first_run import FirstRunScreen, RecoveryKeyScreen
 from forge_tui.ui.screens.jobs import JobsScreen
+from forge_tui.ui.screens.review import ReviewScreen
 from forge_tui.ui.screens.settings import SettingsSaved, SettingsScreen
 from forge_tui.ui.screens.templates import TemplatesScreen
 from forge_tui.ui.screens.unlock import UnlockScreen
@@ -93,6 +95,7 @@ class ForgeApp(App[None]):
         Binding("d", "show_datasets", "Datasets", id="app.datasets"),
         Binding("s", "show_settings", "Settings", id="app.settings"),
         Binding("b", "show_jobs", "Jobs", id="app.jobs"),
+        Binding("q", "show_review", "Review", id="app.review"),
         Binding("ctrl+l", "lock", "Lock", id="app.lock"),
         Binding("f1", "help", "Help", id="app.help"),
         Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True),
@@ -459,6 +462,15 @@ class ForgeApp(App[None]):
             return screen
 
         go_to(self, examples)
+
+    def action_show_review(self) -> None:
+        self._show(ReviewScreen)
+
+    def on_review_examples(self, message: ReviewExamples) -> None:
+        """The review queue on the examples the Examples screen shows."""
+        workspace = self.open_workspace
+        if workspace is not None:
+            go_to(self, lambda: ReviewScreen(workspace, message.wanted))
 
     def action_show_export(self) -> None:
         self._show(ExportScreen)

@@ -50,6 +50,7 @@ SCREEN_COMMANDS = (
     ("Go to Templates", "Prompt templates with slots", "show_templates"),
     ("Go to Datasets", "Create, switch, archive datasets", "show_datasets"),
     ("Go to Jobs", "Generation jobs: progress, pause, resume", "show_jobs"),
+    ("Review", "Accept or reject examples one card at a time, worst score first", "show_review"),
     ("Go to Settings", "Model server, default models, timeouts", "show_settings"),
     ("Lock", "Hide everything until the password is given again", "lock"),
 )

@@ -36,7 +36,8 @@ def examples_help(app: App[object], screen: Callable[[str], str]) -> str:
         "The rev column is the review state: ✓ accepted (what Audition adds), · unreviewed (what jobs add, "
         "waiting for a person), ✗ rejected (export leaves it out); "
         f"{screen('accept')} accepts and {screen('reject')} rejects the selected rows (set any state in the "
-        f"detail view), {screen('cycle_review')} shows only unreviewed, accepted or rejected ones. The source "
+        f"detail view), {screen('cycle_review')} shows only unreviewed, accepted or rejected ones, and "
+        f"{screen('review')} opens them in the review queue, one card at a time. The source "
         f"column says where each came from (audition, import, job N, playground; {screen('cycle_source')} shows "
         f"one source at a time); {FLAG_MARK} marks an answer not in the language its job asked for (the detail "
         f"view says why; {screen('cycle_flag')} shows only those). The filters combine. {screen('dedup')} finds "
@@ -57,4 +58,21 @@ def export_help(screen: Callable[[str], str]) -> str:
         f"write one JSON object per example: {screen('new_format')} makes one, {screen('duplicate_format')} "
         f"duplicates the chosen one, {screen('save_format')} saves its body, {screen('delete_format')} deletes it. "
         "The body sees `example` (every field), `messages` (OpenAI shape) and `conversation`."
+    )
+
+
+def review_help(screen: Callable[[str], str]) -> str:
+    """`screen` names the Review screen's keys (WorkspaceScreen.key)."""
+    return (
+        "The examples waiting for a decision (unreviewed, or those of the Examples filter when opened from "
+        "there), one card at a time: the prompt (the system prompt folded to a line), the answer, the judge's "
+        "score and reason, and how many near-duplicates it has when dedup found some. "
+        f"{screen('accept')} accepts and {screen('reject')} rejects the card and shows the next; "
+        f"{screen('next')}/{screen('previous')} move without deciding. {screen('edit')} edits the answer; "
+        f"{screen('fix')} asks the judge model (else the generation model) to rewrite it with the judge's "
+        "reason, and keeps the old answer as rejected, so the two become a preference pair on export. "
+        f"{screen('undo')} takes back the last decision, edit or fix. {screen('accept_from')} accepts every "
+        f"example scored at or above a score, {screen('reject_below')} rejects every one below it (the count is "
+        f"shown before; one undo takes it back; unscored examples are left alone). {screen('sort')} sorts worst "
+        "score first, best first, or by time (unscored examples come last)."
     )

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from textual.message import Message
 
+from forge_tui.core.example_filter import ExampleFilter
 from forge_tui.core.models import DatasetInfo, Example
 
 
@@ -63,3 +64,10 @@ class StartWithTemplate(Message, bubble=False):
     """The app tells Audition which template was last opened (from TemplateOpened)."""
 
     template_id: int
+
+
+@dataclass
+class ReviewExamples(Message):
+    """Asks the app to open the review queue on these examples (the Examples screen's filter)."""
+
+    wanted: ExampleFilter

@@ -19,6 +19,7 @@ WORKSPACE_ACTIONS = frozenset(
         "show_examples",
         "show_export",
         "show_jobs",
+        "show_review",
         "lock",
     }
 )

@@ -285,3 +285,68 @@ def test_whole_flow_in_tmux(pane: Pane, fast_home_dir: Path, fake: FakeOllama, t
     assert not unwritten, f"{unwritten} not in {answers}\n{pane.report()}"
     for body in fake.requests:
         assert body["model"] == MODEL and body["messages"][-1]["content"] == PROMPT, f"{body}\n{pane.report()}"
+
+
+def test_review_queue_in_tmux(pane: Pane, fast_home_dir: Path, fake: FakeOllama, tmp_path: Path) -> None:
+    """Judged examples waiting for review: open the queue with its key, accept, reject, undo, bulk-accept
+    by score, quit; the decisions are in the database."""
+    from forge_tui.core.judging import Judgement
+    from forge_tui.core.models import ExampleContent, ExampleMeta, ReviewState
+    from forge_tui.services.accounts import AccountService
+    from forge_tui.services.home import open_home
+    from forge_tui.services.workspace import Workspace
+
+    home = open_home(fast_home_dir)
+    accounts = AccountService(home)
+    accounts.create_user("alice", "Alice", PASSWORD)
+    workspace = Workspace.open(home, accounts.unlock("alice", PASSWORD))
+    dataset = workspace.datasets.current()
+    assert dataset is not None
+    scores = (6.0, 3.0, 8.0, 9.0)
+    meta = ExampleMeta(review=ReviewState.UNREVIEWED)
+    ids = workspace.examples.add_many(
+        dataset.id, [(ExampleContent(user_prompt=f"Tell me about river {i}", output=f"River {i} is long."), meta)
+                     for i in range(len(scores))],
+    )  # fmt: skip
+    judged = [
+        (i, Judgement(rubric="overall", score=s, reason=f"Scored {s:g}.")) for i, s in zip(ids, scores, strict=True)
+    ]
+    workspace.examples.set_judgements(dataset.id, judged)
+    home.close()
+
+    forge = entry_point()
+    app = shlex.join([
+        "env", f"OLLAMA_HOST={fake.base_url}", "TERM=xterm-256color", "COLORTERM=truecolor",
+        str(forge), "--home", str(fast_home_dir),
+    ])  # fmt: skip
+    pane.start(f"{app}; echo {EXIT_MARK}$?; sleep 30", cwd=tmp_path)
+    pane.wait_for("Unlock forge-tui", "Password")
+    pane.type(PASSWORD)
+    pane.keys("Enter")
+    pane.wait_for("dataset: default", "Alice", "n New")
+    pane.keys("q")
+    pane.wait_for("Card 1 of 4", "score 3", "Tell me about river 1", "Judge: Scored 3.", "a Accept")
+    pane.keys("r")  # river 1 rejected; then river 0 (score 6)
+    pane.wait_for("Card 2 of 4", "Tell me about river 0", "✗ 1 rejected")
+    pane.keys("a")
+    pane.wait_for("Card 3 of 4", "✓ 1 accepted")
+    pane.keys("u")  # the acceptance of river 0 taken back
+    pane.wait_for("Card 2 of 4", "Tell me about river 0", "✓ 0 accepted", "· unreviewed")
+    pane.keys("A")
+    pane.wait_for("Accept every example scored at least")
+    pane.type("8")
+    pane.keys("Enter")
+    pane.wait_for("Accept 2 examples scored 8 or above?")
+    pane.keys("y")
+    pane.wait_for("✓ 2 accepted, ✗ 1 rejected")
+    pane.keys("C-q")
+    exit_code = pane.wait_for_re(re.escape(EXIT_MARK) + r"(\d+)").group(1)
+    assert exit_code == "0", pane.report()
+
+    home = open_home(fast_home_dir)
+    try:
+        workspace = Workspace.open(home, AccountService(home).unlock("alice", PASSWORD))
+        reviews = [workspace.examples.get(i).meta.review for i in ids]
+    finally:
+        home.close()
+    assert reviews == [ReviewState.UNREVIEWED, ReviewState.REJECTED, ReviewState.ACCEPTED, ReviewState.ACCEPTED]

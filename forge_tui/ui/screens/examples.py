@@ -25,7 +25,7 @@ from forge_tui.ui.dialogs.example_detail import ExampleDetail
 from forge_tui.ui.dialogs.import_flow import ImportFlow
 from forge_tui.ui.help_texts import examples_help
 from forge_tui.ui.keys import class_key
-from forge_tui.ui.messages import DatasetsChanged, DatasetSwitched, Regenerate
+from forge_tui.ui.messages import DatasetsChanged, DatasetSwitched, Regenerate, ReviewExamples
 from forge_tui.ui.screens.base import WorkspaceScreen
 from forge_tui.ui.widgets.example_search import ExampleSearch
 from forge_tui.ui.widgets.example_table import DatasetSource, ExampleTable, ListSource
@@ -75,6 +75,7 @@ class ExamplesScreen(WorkspaceScreen):
         Binding("l", "cycle_flag", "⚑ filter", id="examples.flag_filter"),
         Binding("plus", "accept", "Accept", id="examples.accept"),
         Binding("minus", "reject", "Reject", id="examples.reject"),
+        Binding("q", "review", "Review these", id="examples.review"),
         Binding("escape", "clear", "Whole dataset", id="examples.clear"),
         Binding("D", "dedup", "Duplicates", id="examples.dedup"),
     ]
@@ -196,6 +197,10 @@ class ExamplesScreen(WorkspaceScreen):
 
     def action_reject(self) -> None:
         self._set_review(ReviewState.REJECTED, "Rejected")
+
+    def action_review(self) -> None:
+        """The review queue, one card at a time, on the examples this filter shows."""
+        self.post_message(ReviewExamples(self.wanted))
 
     def _set_review(self, state: ReviewState, done: str) -> None:
         """The chosen examples take the review state (and leave the view if the filter no longer admits them)."""
