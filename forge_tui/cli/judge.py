@@ -41,6 +41,15 @@ def judge(
         str | None,
         typer.Option("--fix-model", help="Model that rewrites answers with --action fix (default: --model)."),
     ] = None,
+    few_shots: Annotated[
+        int | None,
+        typer.Option(
+            "--few-shots",
+            min=0,
+            max=20,
+            help="Examples you accepted and rejected shown to the judge as good and poor (default: the rubric's).",
+        ),
+    ] = None,
     calibrate: Annotated[
         bool,
         typer.Option("--calibrate", help="Print how often stored scores agree with your decisions; judge nothing."),
@@ -61,6 +70,7 @@ def judge(
     Ctrl-C (the job is left paused: `forge-tui jobs resume ID`)."""
     from forge_tui.services.endpoints import with_endpoint
     from forge_tui.services.judge_jobs import JudgeChoice, judge_plan
+    from forge_tui.services.judging import few_shot_examples
 
     asking = not yes and sys.stdin.isatty()
     with errors():
@@ -83,6 +93,9 @@ def judge(
             action=action,
             fix_model=fix_model or "",
             max_tokens=backend.max_tokens,
+            few_shots=few_shot_examples(
+                workspace.examples, target.id, chosen.few_shots if few_shots is None else few_shots
+            ),
         )
         plan = with_endpoint(judge_plan(workspace.examples, choice), backend.endpoint)
         if not plan.items:

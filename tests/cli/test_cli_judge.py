@@ -88,3 +88,35 @@ def test_an_unknown_rubric_is_one_sentence(alice: Cli, workspace_of: Workspace, 
     ran = alice(*judge(fake, "--yes")[:3], "nope", "--password-stdin", "--yes", input=STDIN)
     assert ran.exit_code == 5, ran.output  # not found
     assert "No rubric named 'nope'" in ran.output and "Traceback" not in ran.output
+
+
+def test_few_shots_show_the_judge_examples_you_decided_on(
+    alice: Cli, workspace_of: Workspace, fake: FakeOllama
+) -> None:
+    stock(workspace_of, fake)
+    dataset_id = workspace_of.datasets.get("scored").id
+    decided = [
+        (ExampleContent(user_prompt="Kept Q?", output="KEPT-ANSWER"), ExampleMeta(review=ReviewState.ACCEPTED)),
+        (ExampleContent(user_prompt="Bad Q?", output="TURNED-DOWN"), ExampleMeta(review=ReviewState.REJECTED)),
+    ]
+    workspace_of.examples.add_many(dataset_id, decided)
+    ran = alice(*judge(fake, "--few-shots", "2", "--yes"), input=STDIN)
+    assert ran.exit_code == 0, ran.output
+    asked = " ".join(str(m["content"]) for m in fake.requests[0]["messages"])
+    assert "KEPT-ANSWER" in asked and "TURNED-DOWN" in asked
+    fake.requests.clear()
+    alice(*judge(fake, "--yes", "--only", "all"), input=STDIN)
+    assert "KEPT-ANSWER" not in " ".join(str(m["content"]) for m in fake.requests[0]["messages"][:-1])
+
+
+def test_calibrate_prints_how_often_the_judge_agrees_with_you(
+    alice: Cli, workspace_of: Workspace, fake: FakeOllama
+) -> None:
+    ids = stock(workspace_of, fake)
+    alice(*judge(fake, "--yes"), input=STDIN)  # stores scores 8, 3, 3, 8
+    workspace_of.examples.set_review([ids[0], ids[1]], ReviewState.ACCEPTED)
+    workspace_of.examples.set_review([ids[2], ids[3]], ReviewState.REJECTED)
+    ran = alice(*judge(fake, "--calibrate", "--json"), input=STDIN)
+    assert ran.exit_code == 0, ran.output
+    report = json.loads(ran.output)
+    assert report["total"] == 4 and report["accuracy"] == 0.5
