@@ -90,12 +90,24 @@ def generate(
             "--until-pass", metavar="N", min=1, help="Keep generating until N examples pass the judge and dedup."
         ),
     ] = None,
-    judge_rubric: Annotated[str, typer.Option("--judge-rubric", help="--until-pass: the judge's rubric.")] = "overall",
+    judge_rubric: Annotated[
+        str, typer.Option("--judge-rubric", help="The judge's rubric (with --judge-model).")
+    ] = "overall",
     judge_model: Annotated[
-        str | None, typer.Option("--judge-model", help="--until-pass: the judge model (none: dedup alone decides).")
+        str | None,
+        typer.Option(
+            "--judge-model",
+            help="Judge model: each example is judged as it is made (with --until-pass it decides what passes).",
+        ),
     ] = None,
     threshold: Annotated[
-        float, typer.Option("--threshold", min=1, max=10, help="--until-pass: the lowest judge score that passes.")
+        float,
+        typer.Option(
+            "--threshold",
+            min=1,
+            max=10,
+            help="The lowest judge score that passes (below it an example is stored rejected).",
+        ),
     ] = 7.0,
     dedup: Annotated[
         float | None,
@@ -131,8 +143,8 @@ def generate(
             raise InvalidInput("--subtopics expands a --topic.")
         if tree_out is not None and subtopics is None:
             raise InvalidInput("--tree-out writes the tree of --topic TEXT --subtopics K.")
-        if until_pass is None and (judge_model or dedup is not None or quotas or max_attempts is not None):
-            raise InvalidInput("--judge-model, --dedup, --quotas and --max-attempts go with --until-pass N.")
+        if until_pass is None and (quotas or max_attempts is not None):
+            raise InvalidInput("--quotas and --max-attempts go with --until-pass N.")
         sources, refs = parse_source_entries(slot or [])
         home, workspace, jobs, password = open_jobs(user, password_stdin)
         backend = flags.over(workspace.settings.backend())

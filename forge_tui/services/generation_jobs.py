@@ -62,7 +62,8 @@ Loaded = GenerationSpec | until_n.TargetRun
 
 def _load(data: dict[str, Any]) -> Loaded:
     spec = GenerationSpec.model_validate(data)
-    return until_n.start(spec) if spec.target_accepted is not None else spec
+    inline = spec.judge is not None or spec.dedup_threshold is not None
+    return until_n.start(spec) if spec.target_accepted is not None or inline else spec
 
 
 async def _produce(backend: ModelClient, loaded: Loaded, item: ItemInputs) -> Any:
@@ -250,12 +251,13 @@ def spec_from_fields(
 
 
 def target_fields(form: JobForm) -> dict[str, Any]:
-    """The spec's "until N pass" fields from the form; none when no target is typed. Without a judge
-    model the examples pass on dedup alone."""
-    if not form.until_pass.strip():
-        return {}
-    target = _number(form.until_pass, "Until N pass", int)
-    fields: dict[str, Any] = {"target_accepted": target, "count": target, "quotas": form.quotas}
+    """The spec's "until N pass" fields from the form. Without a judge model the examples pass on
+    dedup alone; a judge model (or dedup) without a target judges each example as it is made
+    (inline), storing its score and rejecting the ones that do not pass."""
+    fields: dict[str, Any] = {}
+    if form.until_pass.strip():
+        target = _number(form.until_pass, "Until N pass", int)
+        fields |= {"target_accepted": target, "count": target, "quotas": form.quotas}
     if form.judge_model.strip():
         fields["judge"] = {
             "rubric": form.judge_rubric.strip() or DEFAULT_RUBRIC,
@@ -264,7 +266,7 @@ def target_fields(form: JobForm) -> dict[str, Any]:
         }
     if form.dedup.strip():
         fields["dedup_threshold"] = _number(form.dedup, "Dedup", float)
-    if form.max_attempts.strip():
+    if form.max_attempts.strip() and form.until_pass.strip():
         fields["max_attempts"] = _number(form.max_attempts, "Max attempts", int)
     return fields
 

@@ -50,12 +50,14 @@ class TargetRun:
     index: DuplicateIndex | None = None
 
     @property
-    def target(self) -> int:
-        assert self.spec.target_accepted is not None
+    def target(self) -> int | None:
+        """None: inline judging, every planned item is made and judged."""
         return self.spec.target_accepted
 
     def full(self, slots: dict[str, str]) -> bool:
         """Whether the target is met, or one of the item's slot values has its share already."""
+        if self.target is None:
+            return False
         if self.passed >= self.target:
             return True
         return any(
@@ -93,10 +95,12 @@ def prepare(run: TargetRun, context: RunContext) -> None:
 
 
 def target_met(run: TargetRun, context: RunContext) -> bool:
-    return job_targets.passed_count(context.conn, context.job_id) >= run.target
+    return run.target is not None and job_targets.passed_count(context.conn, context.job_id) >= run.target
 
 
 def shortfall(run: TargetRun, context: RunContext) -> str | None:
+    if run.target is None:
+        return None
     passed = job_targets.passed_count(context.conn, context.job_id)
     if passed >= run.target:
         return None

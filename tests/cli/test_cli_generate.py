@@ -155,11 +155,27 @@ def test_until_pass_stops_at_n_passing_and_the_cap_fails_with_the_count(
     assert len(made(workspace_of, "hopeless")) == 5
 
 
-def test_judge_flags_without_until_pass_are_one_sentence_and_exit_2(
+def test_target_flags_without_until_pass_are_one_sentence_and_exit_2(
     alice: Cli, workspace_of: Workspace, fake: FakeOllama
 ) -> None:
     args = generate(alice, fake, "--template", "Q&A pair on a topic", "--count", "3", "--quotas", "--yes")
     ran = alice(*args, input=STDIN)
     assert ran.exit_code == 2, ran.output
-    assert "--judge-model, --dedup, --quotas and --max-attempts go with --until-pass N." in ran.output
+    assert "--quotas and --max-attempts go with --until-pass N." in ran.output
     assert fake.requests == []
+
+
+def test_a_judge_without_a_target_judges_each_example_as_it_is_made(
+    alice: Cli, workspace_of: Workspace, fake: FakeOllama
+) -> None:
+    fake.judge_model = "qwen3:0.6b"
+    fake.judge_fail_every = 3
+    workspace_of.datasets.create("inline")
+    args = generate(alice, fake, "--template", "Q&A pair on a topic", "--dataset", "inline", "--count", "9")
+    ran = alice(*args, "--judge-model", "qwen3:0.6b", "--threshold", "7", "--yes", input=STDIN)
+    assert ran.exit_code == 0, ran.output
+    examples = made(workspace_of, "inline")
+    assert len(examples) == 9 and all(e.meta.score is not None for e in examples)
+    low = [e for e in examples if e.meta.score is not None and e.meta.score < 7]
+    assert low and all(e.meta.review is ReviewState.REJECTED for e in low)
+    assert all(e.meta.review is ReviewState.UNREVIEWED for e in examples if e not in low)
