@@ -93,9 +93,7 @@ class DedupRun:
         ]
 
 
-def dedup_plan(
-    examples: ExampleService, dataset_id: int, spec: DedupSpec, chunk_size: int = CHUNK_SIZE
-) -> JobPlan:
+def dedup_plan(examples: ExampleService, dataset_id: int, spec: DedupSpec, chunk_size: int = CHUNK_SIZE) -> JobPlan:
     """A dedup job's plan: the dataset's examples not rejected, in creation order, in chunks."""
     if chunk_size < 1:
         raise InvalidInput("A chunk holds at least one example.")
@@ -184,9 +182,7 @@ def _load(stored: dict[str, Any]) -> DedupRun:
     return DedupRun(DedupSpec.model_validate(stored))
 
 
-DEDUP_RECIPE: Recipe[DedupRun] = Recipe(
-    load=_load, produce=_produce, examples_of=_ids_of, load_chunk=1, finish=_finish
-)
+DEDUP_RECIPE: Recipe[DedupRun] = Recipe(load=_load, produce=_produce, examples_of=_ids_of, load_chunk=1, finish=_finish)
 
 job_kinds.register(DEDUP, DEDUP_RECIPE)
 

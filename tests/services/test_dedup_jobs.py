@@ -5,6 +5,7 @@ and resumed it ends with the same clusters and each duplicate dropped once; paus
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import random
 import subprocess
 import sys
@@ -17,9 +18,11 @@ from forge_tui.core.jobs import JobState, JobSummary
 from forge_tui.core.models import ExampleContent, ExampleMeta, ReviewState
 from forge_tui.services.backends import BackendService
 from forge_tui.services.dedup import DedupService, DuplicateCluster, KeepRule
-from forge_tui.services.dedup_jobs import DEDUP_RECIPE, DedupSpec, dedup_plan
+from forge_tui.services.dedup_jobs import DEDUP_RECIPE, DedupRun, DedupSpec, dedup_plan
 from forge_tui.services.job_kinds import recipe_for
-from forge_tui.services.jobs import JobService, RunOptions
+from forge_tui.services.job_runner import NoExample
+from forge_tui.services.jobs import ItemInputs, JobService, RunOptions
+from forge_tui.services.model_client import ModelClient
 from forge_tui.services.workspace import Workspace
 from tests.dedup_child import UNUSED_URL
 from tests.dedup_texts import reword, text
@@ -37,7 +40,9 @@ def planted(workspace: Workspace, name: str = "town") -> tuple[int, list[str]]:
     originals = [text(rng) for _ in range(60)]
     answers = originals + [reword(rng, originals[i]) for i in range(0, 60, 6)] + [originals[1].upper()]
     items = [(ExampleContent(user_prompt="Tell me.", output=a), ExampleMeta()) for a in answers]
-    items.append((ExampleContent(user_prompt="Tell me.", output=originals[2]), ExampleMeta(review=ReviewState.REJECTED)))
+    items.append(
+        (ExampleContent(user_prompt="Tell me.", output=originals[2]), ExampleMeta(review=ReviewState.REJECTED))
+    )
     return dataset, workspace.examples.add_many(dataset, items)
 
 
@@ -142,8 +147,13 @@ async def test_paused_it_stops_between_chunks_and_resumed_it_finishes(workspace:
     jobs = JobService(workspace.home, workspace.unlocked)
     job_id = jobs.create(dedup_plan(workspace.examples, dataset, DedupSpec(), chunk_size=1)).id
 
+    async def slow_produce(client: ModelClient, run: DedupRun, item: ItemInputs) -> NoExample:
+        await asyncio.sleep(0.05)
+        return await DEDUP_RECIPE.produce(client, run, item)  # type: ignore[return-value]
+
+    slow = dataclasses.replace(DEDUP_RECIPE, produce=slow_produce)
     async with BackendService(BackendSettings(base_url=UNUSED_URL, max_retries=0)) as backend:
-        running = asyncio.create_task(jobs.run(job_id, backend, DEDUP_RECIPE, options=ONE))
+        running = asyncio.create_task(jobs.run(job_id, backend, slow, options=ONE))
         deadline = time.monotonic() + 20
         while jobs.get(job_id).done < 3:
             assert time.monotonic() < deadline and not running.done()
