@@ -34,6 +34,7 @@ from forge_tui.core.dedup import (
     cluster_fingerprints,
     fingerprint,
 )
+from forge_tui.core.dedup_counts import CLUSTERS, DROPPED, EXAMPLES
 from forge_tui.core.errors import ForgeError, InvalidInput
 from forge_tui.core.models import Example, ReviewState
 from forge_tui.services import job_kinds
@@ -49,7 +50,6 @@ from forge_tui.store.tables import DedupCluster
 DEDUP = "dedup"
 IDS_KEY = "ids"
 CHUNK_SIZE = 2000
-EXAMPLES, CLUSTERS, DROPPED = "examples", "clusters", "dropped"
 
 
 class DedupSpec(BaseModel):
@@ -185,13 +185,3 @@ def _load(stored: dict[str, Any]) -> DedupRun:
 DEDUP_RECIPE: Recipe[DedupRun] = Recipe(load=_load, produce=_produce, examples_of=_ids_of, load_chunk=1, finish=_finish)
 
 job_kinds.register(DEDUP, DEDUP_RECIPE)
-
-
-def dedup_counts(results: dict[str, float]) -> str | None:
-    """The line that tells a finished dedup job's counts; None for other jobs."""
-    if CLUSTERS not in results:
-        return None
-    return (
-        f"{int(results.get(EXAMPLES, 0))} examples, {int(results[CLUSTERS])} clusters, "
-        f"{int(results.get(DROPPED, 0))} dropped"
-    )
