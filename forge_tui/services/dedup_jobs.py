@@ -2,20 +2,24 @@
 whole, sealed, resumable, on the Jobs screen and under `forge-tui jobs`).
 
 Items are chunks of example ids (CHUNK_SIZE each); an item fingerprints its chunk (exact key, and the
-MinHash signature unless exact-only). The item that finishes the job finds the clusters over every
-chunk's fingerprints, stores them in dedup_cluster as DedupService.find() does and (unless a dry run)
-applies the keep rule (reversible rejections), all in that item's transaction (Recipe.finish).
+MinHash signature unless exact-only) in a worker thread. The item that completes the set finds the
+clusters (also in a worker thread); the transaction that records the job's last item stores them in
+dedup_cluster as DedupService.find() does and (unless a dry run) applies the keep rule (reversible
+rejections): Recipe.finish.
 
-Fingerprints are kept in the running process only: a chunk whose item was done by an earlier run (a
-run killed, or paused and resumed) is fingerprinted again, from the same examples, at the finish.
-Fingerprints are deterministic, so the clusters are the same, and no table of signatures (content
-derived, to be sealed, moved by rotate-key, cleaned up) is needed; a resume costs the time of
-fingerprinting the chunks done before. Rejections happen only in the finishing transaction, which
-commits with the job's last item: once, or (killed before it commits) not at all.
+Fingerprints are kept in the running process only. A run that starts on a job with chunks done by an
+earlier run (killed, or paused) puts those items back to pending (prepare): they wrote nothing but
+their `done`, so doing them again changes nothing but the count, and this run fingerprints every chunk
+itself. Fingerprints are deterministic, so the clusters are the same; no table of signatures (content
+derived, to be sealed, moved by rotate-key, cleaned up) is needed; a resume costs the fingerprinting
+of the chunks done before, and no CPU-heavy work runs while the write lock is held. Rejections happen
+only in the finishing transaction, which commits with the job's last item: once, or (killed before it
+commits) not at all.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,6 +33,7 @@ from forge_tui.core.dedup import (
     DEFAULT_THRESHOLD,
     MAX_THRESHOLD,
     MIN_THRESHOLD,
+    Cluster,
     Fingerprint,
     NearDuplicateIndex,
     cluster_fingerprints,
@@ -71,21 +76,21 @@ class Entry:
 
 @dataclass
 class DedupRun:
-    """A run's spec and the fingerprints of the chunks this process made, by item index."""
+    """A run's spec, the fingerprints of the chunks this process made (by item index), and the
+    clusters once every chunk is fingerprinted."""
 
     spec: DedupSpec
     chunks: dict[int, list[Entry]] = field(default_factory=dict)
-    _signer: NearDuplicateIndex | None = None
+    items: int = 0  # the job's items (set by prepare)
+    clusters: list[Cluster] | None = None
+    signer: NearDuplicateIndex | None = None
 
-    def signer(self) -> NearDuplicateIndex | None:
-        if self.spec.exact_only:
-            return None
-        if self._signer is None:
-            self._signer = NearDuplicateIndex(self.spec.threshold, self.spec.num_perm)
-        return self._signer
+    def __post_init__(self) -> None:
+        if not self.spec.exact_only:
+            self.signer = NearDuplicateIndex(self.spec.threshold, self.spec.num_perm)
 
     def entries(self, examples: Sequence[Example]) -> list[Entry]:
-        signer = self.signer()
+        signer = self.signer
         return [
             Entry(fingerprint(e.id, dedup_text(e), signer), e.meta.score, len(e.content.output))
             for e in examples
@@ -121,21 +126,40 @@ def _ids_of(item: ItemInputs) -> list[str]:
     return item.slots.get(IDS_KEY, "").split()
 
 
+def _prepare(run: DedupRun, context: RunContext) -> None:
+    """Chunks done by an earlier run are pending again: this run fingerprints them itself."""
+    conn, job_id = context.conn, context.job_id
+    moved = conn.exec_driver_sql(
+        "UPDATE job_item SET status = 'pending', finished_at = NULL WHERE job_id = ? AND status = 'done'", (job_id,)
+    ).rowcount
+    if moved:
+        job_rows.recount(conn, job_id)
+    run.items = int(conn.exec_driver_sql("SELECT count(*) FROM job_item WHERE job_id = ?", (job_id,)).one()[0])
+
+
 async def _produce(_client: ModelClient, run: DedupRun, item: ItemInputs) -> NoExample:
-    run.chunks[item.idx] = run.entries(item.examples)
+    run.chunks[item.idx] = await asyncio.to_thread(run.entries, item.examples)
+    if len(run.chunks) == run.items and run.clusters is None:
+        ordered = [run.chunks[idx] for idx in sorted(run.chunks)]
+        run.clusters = await asyncio.to_thread(_clusters, run.spec, ordered)
     return NoExample()
+
+
+def _clusters(spec: DedupSpec, chunks: Sequence[Sequence[Entry]]) -> list[Cluster]:
+    index = None if spec.exact_only else NearDuplicateIndex(spec.threshold, spec.num_perm)
+    return cluster_fingerprints((e.fingerprint for chunk in chunks for e in chunk), index)
 
 
 def _finish(run: DedupRun, context: RunContext) -> dict[str, float]:
     spec, conn = run.spec, context.conn
-    entries: list[Entry] = []
+    chunks: list[list[Entry]] = []
     for item in job_rows.planned(conn, context.item_cipher, context.job_id):
         found = run.chunks.get(item.idx)
-        if found is None:  # done by an earlier run of this job: fingerprinted again
+        if found is None:  # not expected (prepare puts every done chunk back): fingerprinted here
             found = run.entries(_opened(context, _ids_of(item)))
-        entries += found
-    index = None if spec.exact_only else NearDuplicateIndex(spec.threshold, spec.num_perm)
-    clusters = cluster_fingerprints((e.fingerprint for e in entries), index)
+        chunks.append(found)
+    clusters = run.clusters if run.clusters is not None else _clusters(spec, chunks)
+    entries = [e for chunk in chunks for e in chunk]
     owner = conn.exec_driver_sql("SELECT owner_id FROM dataset WHERE id = ?", (context.dataset_id,)).one()[0]
     by_id = {e.fingerprint.key: e for e in entries}
     dropped = 0
@@ -182,6 +206,8 @@ def _load(stored: dict[str, Any]) -> DedupRun:
     return DedupRun(DedupSpec.model_validate(stored))
 
 
-DEDUP_RECIPE: Recipe[DedupRun] = Recipe(load=_load, produce=_produce, examples_of=_ids_of, load_chunk=1, finish=_finish)
+DEDUP_RECIPE: Recipe[DedupRun] = Recipe(
+    load=_load, produce=_produce, prepare=_prepare, examples_of=_ids_of, load_chunk=1, finish=_finish
+)
 
 job_kinds.register(DEDUP, DEDUP_RECIPE)

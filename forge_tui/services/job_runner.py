@@ -346,6 +346,7 @@ class JobRunner(Generic[S]):
         cipher = self._current_cipher(conn, self._job.dataset_id)
         context = RunContext(conn, self.job_id, self._job.dataset_id, cipher, self._item_cipher_set())
         self.recipe.prepare(self._spec_loaded(), context)
+        self._read_counts(conn)  # a recipe may put done items back (a dedup job's)
 
     def _claim(self, conn: Connection) -> None:
         """Marks the job as run by this process; items a killed run left in flight, and items that
@@ -387,10 +388,13 @@ class JobRunner(Generic[S]):
         conn.exec_driver_sql(
             "UPDATE job SET started_at = ? WHERE id = ? AND started_at IS NULL", (rows.stored_now(), self.job_id)
         )
-        counted = conn.exec_driver_sql("SELECT total, done, failed FROM job WHERE id = ?", (self.job_id,)).one()
-        self._counts = _Counts(total=counted[0], done=counted[1], failed=counted[2], done_at_start=counted[1])
+        self._read_counts(conn)
         self._results = rows.results(conn, self.job_id)
         self._job = job
+
+    def _read_counts(self, conn: Connection) -> None:
+        counted = conn.exec_driver_sql("SELECT total, done, failed FROM job WHERE id = ?", (self.job_id,)).one()
+        self._counts = _Counts(total=counted[0], done=counted[1], failed=counted[2], done_at_start=counted[1])
 
     def _has_pending(self, conn: Connection) -> bool:
         return bool(rows.counts(conn, self.job_id).get("pending"))
