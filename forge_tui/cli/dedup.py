@@ -1,5 +1,6 @@
-"""`forge-tui dedup DATASET`: lists the clusters of duplicate examples and (unless --dry-run) keeps
-one of each and rejects the rest (reversible: the Examples screen's dedup view undoes it)."""
+"""`forge-tui dedup DATASET`: finds the clusters of duplicate examples as a job (kind "dedup": progress,
+--detach, --json events, `forge-tui jobs`), lists them and (unless --dry-run) keeps one of each and
+rejects the rest (reversible: the Examples screen's dedup view undoes it)."""
 
 from __future__ import annotations
 
@@ -11,13 +12,14 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from forge_tui.cli.backend_options import ApiKeyEnvOpt, KindOpt, UrlOpt, account_backend
-from forge_tui.cli.common import JsonOpt, PasswordStdin, UserOpt, echo, errors, open_home, unlock_workspace
-from forge_tui.core.dedup import DEFAULT_THRESHOLD
+from forge_tui.cli.common import JsonOpt, PasswordStdin, UserOpt, echo, errors
+from forge_tui.cli.jobs import DetachOpt
+from forge_tui.core.dedup import DEFAULT_THRESHOLD, MAX_THRESHOLD, MIN_THRESHOLD
 from forge_tui.core.errors import InvalidInput
 
 if TYPE_CHECKING:
     from forge_tui.core.backend_settings import BackendSettings
-    from forge_tui.services.dedup import DedupService, DuplicateCluster
+    from forge_tui.services.dedup import DedupService, DuplicateCluster, KeepRule
 
 
 def dedup(
@@ -42,54 +44,102 @@ def dedup(
     ] = None,
     as_json: JsonOpt = False,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Reject the others without asking.")] = False,
+    detached: DetachOpt = False,
     user: UserOpt = None,
     password_stdin: PasswordStdin = False,
     kind: KindOpt = None,
     url: UrlOpt = None,
     api_key_env: ApiKeyEnvOpt = None,
 ) -> None:
-    """Find exact and near-duplicate examples (prompt and answer): list the clusters, then keep one
-    of each and mark the others rejected (reversible)."""
+    """Find exact and near-duplicate examples (prompt and answer) as a job, list the clusters, and keep
+    one of each, marking the others rejected (reversible).
+
+    Without --yes on a terminal the job finds the clusters, lists them and asks before rejecting;
+    with --yes the job rejects them itself (--detach runs it in a process of its own). --embeddings
+    asks the server for vectors and runs in this process. Exit 0 when the job finished; 1 when it was
+    paused or cancelled; 2 for bad input; 130 on Ctrl-C (the job is left paused: `forge-tui jobs resume ID`)."""
+    from forge_tui.cli.jobs import detach, finish, open_jobs, run_in_foreground
+    from forge_tui.core.jobs import JobState
     from forge_tui.services.dedup import DedupService, KeepRule
+    from forge_tui.services.dedup_jobs import DedupSpec, dedup_plan
 
     with errors():
         try:
             rule = KeepRule(keep)
         except ValueError:
             raise InvalidInput(f"--keep takes first, best-score or longest, not '{keep[:40]}'.") from None
-        home = open_home()
-        workspace = unlock_workspace(home, user, password_stdin)
+        if not MIN_THRESHOLD <= threshold <= MAX_THRESHOLD:
+            raise InvalidInput(f"The similarity threshold must be between 0.05 and 1, not {threshold:g}.")
+        home, workspace, jobs, password = open_jobs(user, password_stdin)
         found = workspace.datasets.get(dataset)
+        asking = not (yes or dry_run)
+        if asking and (detached or not sys.stdin.isatty()):
+            raise InvalidInput("Nothing was rejected: pass --yes (or --dry-run) to dedup without a terminal.")
         service = DedupService(workspace.home, workspace.unlocked, workspace.examples)
         if embeddings:
             settings = account_backend(home, user, kind, url, api_key_env)
             clusters = asyncio.run(_by_embeddings(service, found.id, threshold, settings, embeddings))
-        else:
-            clusters = service.find(found.id, threshold, exact_only=exact_only)
-        members = [m for c in clusters for m in c.members]
-        previews = service.previews(found.id, members)
-        kept = {c.id: service.chosen(found.id, c, rule) for c in clusters}
-        dropping = len(members) - len(clusters)
-        if as_json:
-            echo(json.dumps([_as_json(c, kept[c.id], previews) for c in clusters], ensure_ascii=False, indent=2))
-        else:
-            for number, cluster in enumerate(clusters, start=1):
-                kind = "exact" if cluster.exact else f"similarity {cluster.lowest:.2f}+"
-                echo(f"Cluster {number}: {len(cluster.members)} examples, {kind}")
-                for member in cluster.members:
-                    mark = "keep" if member == kept[cluster.id] else "drop"
-                    echo(f"  {mark} {member}  {previews.get(member, '')}")
-            echo(f"{dataset}: {len(clusters)} clusters, {dropping} examples to reject.", err=as_json)
-        if dry_run or not clusters:
+            _list(service, found.id, dataset, clusters, rule, as_json)
+            if not dry_run and clusters and (not asking or _confirmed(clusters)):
+                _reject_now(service, found.id, rule, as_json)
             return
-        if not yes:
-            if not sys.stdin.isatty():
-                raise InvalidInput("Nothing was rejected: pass --yes to reject the duplicates without a terminal.")
-            if not typer.confirm(f"Reject {dropping} duplicate examples (reversible)?", default=False):
-                echo("Nothing was rejected.")
-                return
-        rejected = sum(service.keep(c.id, [kept[c.id]]) for c in clusters)
-        echo(f"Rejected {rejected} duplicate examples in {len(clusters)} clusters.", err=as_json)
+        spec = DedupSpec(threshold=threshold, exact_only=exact_only, keep=rule, dry_run=dry_run or asking)
+        plan = dedup_plan(workspace.examples, found.id, spec)
+        if not plan.items:
+            echo(f"Dataset '{dataset}' has no examples to compare.")
+            return
+        if as_json:
+            echo(json.dumps({"event": "plan", "examples": plan.params["count"], **plan.params}))
+        job = jobs.create(plan)
+        if detached:
+            pid = detach(home, workspace.user.username, password, job.id, [])
+            if as_json:
+                echo(json.dumps({"event": "detached", "id": job.id, "pid": pid}))
+            else:
+                echo(f"Job {job.id} runs in process {pid}; `forge-tui jobs show {job.id}` follows it.")
+            return
+        backend = workspace.settings.backend()
+        final = run_in_foreground(jobs, job, backend, as_json, workspace)
+        if final.status is JobState.DONE:
+            clusters = service.clusters(found.id)
+            _list(service, found.id, dataset, clusters, rule, as_json)
+            if asking and clusters and _confirmed(clusters):
+                _reject_now(service, found.id, rule, as_json)
+    finish(final, as_json, event="done")
+
+
+def _list(
+    service: DedupService, dataset_id: int, name: str, clusters: list[DuplicateCluster], rule: KeepRule, as_json: bool
+) -> None:
+    members = [m for c in clusters for m in c.members]
+    previews = service.previews(dataset_id, members)
+    kept = {c.id: c.kept[0] if c.kept else service.chosen(dataset_id, c, rule) for c in clusters}
+    if as_json:
+        shown = [_as_json(c, kept[c.id], previews) for c in clusters]
+        echo(json.dumps({"event": "clusters", "clusters": shown}, ensure_ascii=False))
+        return
+    for number, cluster in enumerate(clusters, start=1):
+        kind = "exact" if cluster.exact else f"similarity {cluster.lowest:.2f}+"
+        echo(f"Cluster {number}: {len(cluster.members)} examples, {kind}")
+        for member in cluster.members:
+            mark = "keep" if member == kept[cluster.id] else "drop"
+            echo(f"  {mark} {member}  {previews.get(member, '')}")
+    decided = any(c.decision != "open" for c in clusters)
+    verb = "rejected" if decided else "to reject"
+    echo(f"{name}: {len(clusters)} clusters, {len(members) - len(clusters)} examples {verb}.")
+
+
+def _confirmed(clusters: list[DuplicateCluster]) -> bool:
+    dropping = sum(len(c.members) - 1 for c in clusters if c.decision == "open")
+    if typer.confirm(f"Reject {dropping} duplicate examples (reversible)?", default=False):
+        return True
+    echo("Nothing was rejected.")
+    return False
+
+
+def _reject_now(service: DedupService, dataset_id: int, rule: KeepRule, as_json: bool) -> None:
+    counts = service.resolve_all(dataset_id, rule)
+    echo(f"Rejected {counts.dropped} duplicate examples in {counts.clusters} clusters.", err=as_json)
 
 
 async def _by_embeddings(

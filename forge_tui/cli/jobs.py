@@ -28,6 +28,7 @@ from forge_tui.cli.common import (
     open_home,
     sub_app,
 )
+from forge_tui.core.dedup_counts import dedup_line, is_dedup_results
 from forge_tui.core.endpoint_figures import figure_lines
 from forge_tui.core.jobs import MODEL_MISSING, SERVER_GONE, JobState, JobSummary
 from forge_tui.core.judge_counts import counts_line, is_judge_results
@@ -68,7 +69,7 @@ def summary_json(job: JobSummary) -> dict[str, Any]:
         "eta_s": round(job.eta_s) if job.eta_s is not None else None,
         "running_elsewhere": job.running_elsewhere,
         "endpoint": job.endpoint,  # None: the pool
-        "results": job.results,  # a judge job's counts (core.judge_counts); {} for others
+        "results": job.results,  # a judge or dedup job's counts (core.judge_counts, core.dedup_counts)
         "created_at": job.created_at.isoformat(),
         "started_at": job.started_at.isoformat() if job.started_at else None,
         "finished_at": job.finished_at.isoformat() if job.finished_at else None,
@@ -203,6 +204,8 @@ def finish(final: JobSummary, as_json: bool, event: str = "end") -> None:
             echo(final.error)
         if is_judge_results(final.results):
             echo(f"Judged: {counts_line(final.results)}.")
+        if is_dedup_results(final.results):
+            echo(f"Dedup: {dedup_line(final.results)}.")
         if final.failed:
             echo(
                 f"`forge-tui jobs show {final.id}` lists why; `forge-tui jobs retry-failed {final.id}` asks them again."
@@ -226,7 +229,11 @@ def jobs_list(user: UserOpt = None, password_stdin: PasswordStdin = False, as_js
         echo("No jobs yet: `forge-tui generate` starts one.")
         return
     for job in found:
-        echo(f"{job.id:>4}  {_state_text(job):<28}  {job.done:>6}/{job.total:<6} {job.failed:>5} failed  {job.name}")
+        counted = f"  ({dedup_line(job.results)})" if is_dedup_results(job.results) else ""
+        echo(
+            f"{job.id:>4}  {_state_text(job):<28}  {job.done:>6}/{job.total:<6} {job.failed:>5} failed  "
+            f"{job.name}{counted}"
+        )
 
 
 @jobs_app.command("show")
@@ -258,6 +265,8 @@ def jobs_show(
     echo(f"model     {job.model or '—'}")
     if is_judge_results(job.results):
         echo(f"counts    {counts_line(job.results)}")
+    if is_dedup_results(job.results):
+        echo(f"counts    {dedup_line(job.results)}")
     if job.error:
         echo(f"error     {job.error}")
     for number, line in enumerate(figure_lines(endpoints)):

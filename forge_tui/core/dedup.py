@@ -157,6 +157,23 @@ class Cluster:
         return min(self.similarity.values(), default=1.0)
 
 
+@dataclass(frozen=True)
+class Fingerprint:
+    """What a text is compared by: the digest of its normalised form and (for near duplicates) its
+    MinHash signature. Computed apart from the clustering, so that a job can make them chunk by chunk."""
+
+    key: str
+    digest: str
+    signature: LeanMinHash | None = None
+
+
+def fingerprint(key: str, text: str, index: NearDuplicateIndex | None) -> Fingerprint:
+    """The text's fingerprint; with no index (exact duplicates only) no signature is computed."""
+    normalised = normalise(text)
+    signature = None if index is None else index._signature(normalised)
+    return Fingerprint(key, _digest(normalised), signature)
+
+
 def find_clusters(
     items: Iterable[tuple[str, str]],
     threshold: float = DEFAULT_THRESHOLD,
@@ -167,25 +184,31 @@ def find_clusters(
     """Groups (key, text) items: texts equal after normalisation, then (unless exact_only) the
     near-duplicates among those groups. Only clusters of two or more are returned, in the order of
     their first member; members keep the order they were given in."""
+    index = None if exact_only else NearDuplicateIndex(threshold, num_perm)
+    return cluster_fingerprints((fingerprint(key, text, index) for key, text in items), index)
+
+
+def cluster_fingerprints(items: Iterable[Fingerprint], index: NearDuplicateIndex | None) -> list[Cluster]:
+    """find_clusters() over fingerprints made with `index` (an empty one: its threshold decides;
+    None: exact duplicates only). Signatures of exact duplicates after the first are not looked at."""
     order: dict[str, int] = {}
     groups: dict[str, list[str]] = {}  # exact key -> members
     firsts: list[str] = []  # the first member of each exact group
-    index = None if exact_only else NearDuplicateIndex(threshold, num_perm)
     parent: dict[str, str] = {}
     edges: dict[tuple[str, str], float] = {}
     # One pass, so that the caller's texts need not all be in memory at once.
-    for key, text in items:
+    for item in items:
+        key = item.key
         if key in order:
             continue
         order[key] = len(order)
-        normalised = normalise(text)
-        group = groups.setdefault(_digest(normalised), [])
+        group = groups.setdefault(item.digest, [])
         group.append(key)
-        if len(group) > 1 or index is None:
+        if len(group) > 1 or index is None or item.signature is None:
             continue
         firsts.append(key)
         parent[key] = key
-        for other, sim in index._add(key, index._signature(normalised)):
+        for other, sim in index._add(key, item.signature):
             edges[(other, key)] = sim
             parent[_root(parent, key)] = _root(parent, other)
     by_first = {group[0]: group for group in groups.values()}

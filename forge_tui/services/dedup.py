@@ -128,17 +128,7 @@ class DedupService:
         """Keeps `kept` (members of the cluster) and rejects the other members; returns how many were
         rejected now. Members rejected by an earlier choice and kept now get their state back."""
         with write_session(self.home.engine) as s:
-            row = self._row(s, cluster_id)
-            if not kept or any(k not in row.members for k in kept):
-                raise InvalidInput("Keep at least one example, and only members of the cluster.")
-            self._restore(s, row, [m for m in kept if m in row.dropped])
-            drop = [m for m in row.members if m not in kept and m not in row.dropped]
-            before = _states(s, drop)
-            example_rows.set_review(s, self.unlocked.user.id, list(before), ReviewState.REJECTED)
-            row.dropped = {**row.dropped, **{m: state.value for m, state in before.items()}}
-            row.kept, row.decision = list(kept), KEPT
-            s.add(row)
-        return len(before)
+            return keep_members(s, self.unlocked.user.id, self._row(s, cluster_id), kept)
 
     def keep_all(self, cluster_id: int) -> int:
         """Keeps every member: undoes this cluster's drops; returns how many got their state back."""
@@ -174,8 +164,7 @@ class DedupService:
                 return example.meta.score if example.meta.score is not None else float("-inf")
             return float(len(example.content.output))
 
-        best = max(rank(m) for m in cluster.members)
-        return next(m for m in cluster.members if rank(m) == best)
+        return ranked_first(cluster.members, rank)
 
     def previews(self, dataset_id: int, example_ids: Sequence[str], width: int = PREVIEW_CHARS) -> dict[str, str]:
         """One line of each example's answer (its prompt when it has none), cut to `width`."""
@@ -197,14 +186,7 @@ class DedupService:
 
     def _store(self, dataset_id: int, clusters: list[Cluster], method: str, threshold: float) -> list[DuplicateCluster]:
         with write_session(self.home.engine) as s:
-            s.exec(delete(DedupCluster).where(col(DedupCluster.dataset_id) == dataset_id))
-            rows = [
-                _row_of(dataset_id, position, cluster, method, threshold) for position, cluster in enumerate(clusters)
-            ]
-            s.add_all(rows)
-            s.flush()
-            shown = [_shown(row) for row in rows]
-        return shown
+            return store_clusters(s, dataset_id, clusters, method, threshold)
 
     def _row(self, s: Session, cluster_id: int) -> DedupCluster:
         row = s.get(DedupCluster, cluster_id)
@@ -213,23 +195,54 @@ class DedupService:
             raise NotFound(f"No duplicate cluster with id {cluster_id} (run dedup again).")
         return row
 
-    def _restore(self, s: Session, row: DedupCluster, example_ids: Sequence[str]) -> int:
-        by_state: dict[str, list[str]] = {}
-        for example_id in example_ids:
-            by_state.setdefault(row.dropped[example_id], []).append(example_id)
-        user_id = self.unlocked.user.id
-        restored = sum(example_rows.set_review(s, user_id, ids, ReviewState(state)) for state, ids in by_state.items())
-        row.dropped = {m: state for m, state in row.dropped.items() if m not in example_ids}
-        return restored
-
     def _reopen(self, cluster_id: int, decision: str) -> int:
         with write_session(self.home.engine) as s:
             row = self._row(s, cluster_id)
-            restored = self._restore(s, row, list(row.dropped))
+            restored = _restore(s, self.unlocked.user.id, row, list(row.dropped))
             row.kept = list(row.members) if decision == ALL_KEPT else []
             row.decision = decision
             s.add(row)
         return restored
+
+
+def store_clusters(
+    s: Session, dataset_id: int, clusters: list[Cluster], method: str, threshold: float
+) -> list[DuplicateCluster]:
+    """The clusters stored in place of the dataset's earlier ones, in the caller's transaction."""
+    s.exec(delete(DedupCluster).where(col(DedupCluster.dataset_id) == dataset_id))
+    rows = [_row_of(dataset_id, position, cluster, method, threshold) for position, cluster in enumerate(clusters)]
+    s.add_all(rows)
+    s.flush()
+    return [_shown(row) for row in rows]
+
+
+def keep_members(s: Session, user_id: int, row: DedupCluster, kept: Sequence[str]) -> int:
+    """DedupService.keep() in the caller's transaction."""
+    if not kept or any(k not in row.members for k in kept):
+        raise InvalidInput("Keep at least one example, and only members of the cluster.")
+    _restore(s, user_id, row, [m for m in kept if m in row.dropped])
+    drop = [m for m in row.members if m not in kept and m not in row.dropped]
+    before = _states(s, drop)
+    example_rows.set_review(s, user_id, list(before), ReviewState.REJECTED)
+    row.dropped = {**row.dropped, **{m: state.value for m, state in before.items()}}
+    row.kept, row.decision = list(kept), KEPT
+    s.add(row)
+    return len(before)
+
+
+def ranked_first(members: Sequence[str], rank: Callable[[str], float]) -> str:
+    """The member of highest rank; the first of those on a tie."""
+    best = max(rank(m) for m in members)
+    return next(m for m in members if rank(m) == best)
+
+
+def _restore(s: Session, user_id: int, row: DedupCluster, example_ids: Sequence[str]) -> int:
+    by_state: dict[str, list[str]] = {}
+    for example_id in example_ids:
+        by_state.setdefault(row.dropped[example_id], []).append(example_id)
+    restored = sum(example_rows.set_review(s, user_id, ids, ReviewState(state)) for state, ids in by_state.items())
+    row.dropped = {m: state for m, state in row.dropped.items() if m not in example_ids}
+    return restored
 
 
 def _states(s: Session, example_ids: Sequence[str]) -> dict[str, ReviewState]:

@@ -21,6 +21,8 @@ def recipe_for(kind: str) -> Recipe[Any]:
 
     if kind == "judge":
         from forge_tui.services import judge_jobs  # noqa: F401
+    elif kind == "dedup":
+        from forge_tui.services import dedup_jobs  # noqa: F401
 
     found = _RECIPES.get(kind)
     if found is None:

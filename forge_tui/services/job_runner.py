@@ -61,7 +61,6 @@ WATCH_EVERY_S = 0.5  # the job's status re-read, and the heartbeat written
 STALE_AFTER_S = 10.0  # a runner silent this long is gone
 COMMIT_EVERY_S = 0.05  # finished items wait at most this long for their transaction
 COMMIT_BATCH = 256  # or until this many are waiting
-LOAD_CHUNK = 512  # pending items read (and opened) at once
 PROGRESS_EVERY_S = 0.1
 # A pause with "finish" waits for the requests in flight this many times an answer's usual time (at
 # least DRAIN_MIN_S, at most the answer's time limit): a stalled one is then cancelled, its item pending.
@@ -134,11 +133,19 @@ class Recipe(Generic[S]):
     A recipe with a target also gives `prepare` (rebuilds its run state from what the job stored, at
     every run: a resume continues the count), `target_met` (read after each commit: the job's pending
     items are then marked done without an example) and `shortfall` (with nothing pending: why the
-    job missed its target, which fails it)."""
+    job missed its target, which fails it).
+
+    A recipe over chunks of examples gives `examples_of` (the runner opens them into
+    `item.examples`, `load_chunk` items at a time) and `finish`: called in the transaction that
+    records the job's last open item (none pending, none failed), so whatever it writes is committed
+    exactly once; it returns counts added to the job's results."""
 
     load: Callable[[dict[str, Any]], S]
     produce: Callable[[ModelClient, S, rows.ItemInputs], Awaitable[Produced | ExampleUpdate]]
     example_of: Callable[[rows.ItemInputs], str] | None = None
+    examples_of: Callable[[rows.ItemInputs], list[str]] | None = None
+    load_chunk: int = 512
+    finish: Callable[[S, RunContext], dict[str, float]] | None = None
     prepare: Callable[[S, RunContext], None] | None = None
     target_met: Callable[[S, RunContext], bool] | None = None
     shortfall: Callable[[S, RunContext], str | None] | None = None
@@ -339,6 +346,7 @@ class JobRunner(Generic[S]):
         cipher = self._current_cipher(conn, self._job.dataset_id)
         context = RunContext(conn, self.job_id, self._job.dataset_id, cipher, self._item_cipher_set())
         self.recipe.prepare(self._spec_loaded(), context)
+        self._read_counts(conn)  # a recipe may put done items back (a dedup job's)
 
     def _claim(self, conn: Connection) -> None:
         """Marks the job as run by this process; items a killed run left in flight, and items that
@@ -380,10 +388,13 @@ class JobRunner(Generic[S]):
         conn.exec_driver_sql(
             "UPDATE job SET started_at = ? WHERE id = ? AND started_at IS NULL", (rows.stored_now(), self.job_id)
         )
-        counted = conn.exec_driver_sql("SELECT total, done, failed FROM job WHERE id = ?", (self.job_id,)).one()
-        self._counts = _Counts(total=counted[0], done=counted[1], failed=counted[2], done_at_start=counted[1])
+        self._read_counts(conn)
         self._results = rows.results(conn, self.job_id)
         self._job = job
+
+    def _read_counts(self, conn: Connection) -> None:
+        counted = conn.exec_driver_sql("SELECT total, done, failed FROM job WHERE id = ?", (self.job_id,)).one()
+        self._counts = _Counts(total=counted[0], done=counted[1], failed=counted[2], done_at_start=counted[1])
 
     def _has_pending(self, conn: Connection) -> bool:
         return bool(rows.counts(conn, self.job_id).get("pending"))
@@ -424,8 +435,9 @@ class JobRunner(Generic[S]):
             if not self._queue and not self._exhausted and not self._stop.is_set():
                 cipher = self._item_cipher
                 assert cipher is not None
+                chunk = self.recipe.load_chunk
                 loaded: list[rows.ItemInputs] = await self._db(
-                    lambda c: self._with_examples(c, rows.pending(c, cipher, self.job_id, self._cursor, LOAD_CHUNK))
+                    lambda c: self._with_examples(c, rows.pending(c, cipher, self.job_id, self._cursor, chunk))
                 )
                 if not loaded:
                     self._exhausted = True
@@ -438,12 +450,15 @@ class JobRunner(Generic[S]):
 
     def _with_examples(self, conn: Connection, items: list[rows.ItemInputs]) -> list[rows.ItemInputs]:
         """The items with the examples they work on opened (for a recipe with `example_of`)."""
-        example_of = self.recipe.example_of
-        if example_of is None or not items:
+        example_of, examples_of = self.recipe.example_of, self.recipe.examples_of
+        if (example_of is None and examples_of is None) or not items:
             return items
         assert self._job is not None and self._job.dataset_id is not None
         dataset_id = self._job.dataset_id
         cipher = self._current_cipher(conn, dataset_id)
+        if examples_of is not None:
+            return [self._with_chunk(conn, cipher, dataset_id, item, examples_of(item)) for item in items]
+        assert example_of is not None
         wanted = {item.idx: example_of(item) for item in items}
         opened = {}
         for row in example_rows.plain_by_ids(conn, list(set(wanted.values()))):
@@ -452,6 +467,17 @@ class JobRunner(Generic[S]):
                 if example.dataset_id == dataset_id:
                     opened[example.id] = example
         return [dataclasses.replace(item, example=opened.get(wanted[item.idx])) for item in items]
+
+    def _with_chunk(
+        self, conn: Connection, cipher: FieldCipher, dataset_id: int, item: rows.ItemInputs, ids: list[str]
+    ) -> rows.ItemInputs:
+        opened = {}
+        for row in example_rows.plain_by_ids(conn, ids):
+            with contextlib.suppress(ForgeError):  # a damaged row is left out
+                example = example_rows.open_row(cipher, row)
+                if example.dataset_id == dataset_id:
+                    opened[example.id] = example
+        return dataclasses.replace(item, examples=tuple(opened[i] for i in ids if i in opened))
 
     async def _worker(self) -> None:
         while True:
@@ -565,9 +591,15 @@ class JobRunner(Generic[S]):
                 total[name] = total.get(name, 0) + value
         if total or not self._results:
             self._results = rows.add_results(conn, self.job_id, total)
+        done_before = self._counts.done
         self._counts.done += recorded_done
         self._counts.failed += recorded_failed
         self._commit_target(conn, dataset_id, cipher, judged, skipped)
+        if self.recipe.finish is not None and self._counts.done > done_before:
+            left = rows.counts(conn, self.job_id)
+            if not any(left.get(state) for state in ("pending", "running", "failed")):
+                context = RunContext(conn, self.job_id, dataset_id, cipher, self._item_cipher_set())
+                self._results = rows.add_results(conn, self.job_id, self.recipe.finish(self._spec_loaded(), context))
 
     def _commit_target(
         self,

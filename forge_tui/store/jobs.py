@@ -46,6 +46,9 @@ class ItemInputs:
     # The existing example the item works on (a judge job's), opened by the runner when its recipe
     # names one (job_runner.Recipe.example_of); None when it was deleted or does not open.
     example: Example | None = None
+    # The examples a chunk item works on (a dedup job's: job_runner.Recipe.examples_of), opened by the
+    # runner; those deleted or not opening are left out.
+    examples: tuple[Example, ...] = ()
 
 
 @dataclass(frozen=True)

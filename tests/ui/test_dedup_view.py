@@ -15,6 +15,7 @@ from forge_tui.services.workspace import Workspace
 from forge_tui.ui.app import ForgeApp
 from forge_tui.ui.dialogs.dedup import DedupView
 from forge_tui.ui.screens.examples import ExamplesScreen
+from forge_tui.ui.widgets.job_detail import state_line
 from tests.dedup_texts import reword, text
 from tests.passwords import PASSWORD
 from tests.ui.helpers import make_user, open_examples, static_text, wait_for_screen, wait_until
@@ -65,6 +66,15 @@ async def test_keep_one_keep_all_and_undo_from_the_keyboard(home: Home) -> None:
         view = await found(pilot)
         assert [c.members for c in view.clusters] == [[ids[0], ids[3]], [ids[1], ids[4]]]
         assert "2 clusters, 2 undecided" in static_text(view, "#dedup-status")
+        # Found by a dedup job of the app's JobHost (a dry run: nothing rejected until a key says so).
+        assert app.job_host is not None
+        (job,) = app.job_host.jobs.list()
+        assert state_line(job).endswith("Dedup: 5 examples, 2 clusters, 0 dropped.")  # the Jobs screen's line
+        assert (job.kind, job.status.value, job.results) == (
+            "dedup",
+            "done",
+            {"examples": 5, "clusters": 2, "dropped": 0},
+        )
         first = static_text(view, "#dedup-member-0")
         second = static_text(view, "#dedup-member-1")
         assert first.startswith("#1 of 2 · ✓ accepted · focused") and ids[0] in first

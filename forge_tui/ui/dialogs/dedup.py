@@ -1,6 +1,9 @@
 """Duplicates of the current dataset (from Examples): the clusters dedup found, a cluster's members
 side by side with their similarity to the focused one; keep the focused one (the rest are rejected),
-keep all, or undo the cluster's choice. Rejections are reversible; they are the only change made."""
+keep all, or undo the cluster's choice. Rejections are reversible; they are the only change made.
+
+The clusters are found by a dedup job (a dry run: the view decides) that the app's JobHost runs, so
+it shows on Jobs and goes on if the view is closed; the view opens on its clusters when it ends."""
 
 from __future__ import annotations
 
@@ -17,14 +20,18 @@ from textual.widgets.option_list import Option
 from forge_tui.core.bounded_text import clip
 from forge_tui.core.errors import ForgeError
 from forge_tui.core.example_filter import REVIEW_MARKS
+from forge_tui.core.jobs import JobState
 from forge_tui.core.models import Example, ReviewState
 from forge_tui.services.dedup import DedupService, DuplicateCluster
+from forge_tui.services.dedup_jobs import DedupSpec, dedup_plan
 from forge_tui.services.examples import BrokenExample
+from forge_tui.services.job_host import JobHost
 from forge_tui.ui.keys import key_for
 from forge_tui.ui.widgets.plain import PlainLabel, PlainStatic
 
 SIDE_BY_SIDE = 2  # members shown at once (80 columns hold two readable ones beside the list)
 TEXT_CHARS = 600  # of each member's prompt and answer shown
+POLL_S = 0.2  # how often the job's progress is read
 
 
 @dataclass(frozen=True)
@@ -48,9 +55,18 @@ class DedupView(ModalScreen[int]):
         Binding("right", "move(1)", "Next member", id="dedup.next"),
     ]
 
-    def __init__(self, service: DedupService, dataset_id: int, dataset_name: str, threshold: float) -> None:
+    def __init__(
+        self,
+        service: DedupService,
+        dataset_id: int,
+        dataset_name: str,
+        threshold: float,
+        host: JobHost | None = None,
+    ) -> None:
         super().__init__()
         self.service = service
+        self.host = host
+        self.job_id: int | None = None
         self.dataset_id = dataset_id
         self.dataset_name = dataset_name
         self.threshold = threshold
@@ -86,11 +102,46 @@ class DedupView(ModalScreen[int]):
     @work(thread=True, group="dedup-find", exclusive=True)
     def _find(self) -> None:
         try:
-            found = self.service.find(self.dataset_id, self.threshold)
+            if self.host is None:  # no job engine here: found in this worker
+                found = self.service.find(self.dataset_id, self.threshold)
+                self.app.call_from_thread(self._show_clusters, found)
+                return
+            spec = DedupSpec(threshold=self.threshold, dry_run=True)
+            plan = dedup_plan(self.service.examples, self.dataset_id, spec)
+            if not plan.items:
+                self.app.call_from_thread(self._show_clusters, [])
+                return
+            job_id = self.host.jobs.create(plan).id
         except ForgeError as exc:
             self.app.call_from_thread(self._status, f"Cannot look for duplicates: {exc}")
             return
-        self.app.call_from_thread(self._show_clusters, found)
+        self.app.call_from_thread(self._started, job_id)
+
+    def _started(self, job_id: int) -> None:
+        assert self.host is not None
+        self.job_id = job_id
+        self.host.start(job_id)
+        self._status(f"Looking for duplicates (job {job_id})…")
+        self.set_interval(POLL_S, self._poll, name="dedup-job")
+
+    def _poll(self) -> None:
+        host, job_id = self.host, self.job_id
+        if host is None or job_id is None or self.clusters:
+            return
+        if host.running(job_id):
+            latest = host.latest.get(job_id)
+            if latest is not None and latest.total:
+                self._status(f"Looking for duplicates (job {job_id}): {latest.done} of {latest.total} chunks…")
+            return
+        self.job_id = None
+        try:
+            job = host.jobs.get(job_id)
+            if job.status is JobState.DONE:
+                self._show_clusters(self.service.clusters(self.dataset_id))
+            else:
+                self._status(f"The dedup job {job_id} is {job.status.value}: resume it on Jobs, then press D again.")
+        except ForgeError as exc:
+            self._status(f"Cannot look for duplicates: {exc}")
 
     def _status(self, text: str) -> None:
         self.query_one("#dedup-status", PlainStatic).update(text)

@@ -17,6 +17,7 @@ from forge_tui.core.export_formats import FORMATS
 from forge_tui.core.models import DatasetInfo, Example, ExampleContent, ReviewState
 from forge_tui.services.dedup import DedupService
 from forge_tui.services.examples import ExampleService
+from forge_tui.services.job_host import JobHost
 from forge_tui.services.workspace import Workspace
 from forge_tui.ui.current import current_dataset, no_dataset
 from forge_tui.ui.dialogs.common import Confirm
@@ -301,13 +302,17 @@ class ExamplesScreen(WorkspaceScreen):
     # --- duplicates ----------------------------------------------------------------------------------
     @work(group="dedup", exclusive=True)
     async def action_dedup(self) -> None:
-        """Finds exact and near-duplicate examples and shows them cluster by cluster to keep or drop."""
+        """Finds exact and near-duplicate examples (a dedup job) and shows them cluster by cluster to keep or drop."""
         dataset, workspace = self.dataset, self.workspace
         if dataset is None:
             self.notify(no_dataset(self.key("show_datasets")), severity="warning")
             return
         service = DedupService(workspace.home, workspace.unlocked, workspace.examples)
-        if await self.app.push_screen_wait(DedupView(service, dataset.id, dataset.name, DEFAULT_THRESHOLD)):
+        host = getattr(self.app, "job_host", None)
+        view = DedupView(
+            service, dataset.id, dataset.name, DEFAULT_THRESHOLD, host if isinstance(host, JobHost) else None
+        )
+        if await self.app.push_screen_wait(view):
             self.table.reload()
             self._status()
 

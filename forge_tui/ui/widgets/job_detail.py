@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 
+from forge_tui.core.dedup_counts import dedup_line, is_dedup_results
 from forge_tui.core.generation import Coverage
 from forge_tui.core.jobs import JobState, JobSummary
 from forge_tui.core.judge_counts import counts_line, is_judge_results
@@ -24,6 +25,8 @@ def state_line(job: JobSummary) -> str:
         line += f" {job.error}"
     if is_judge_results(job.results):
         line += f" Judged: {counts_line(job.results)}."
+    if is_dedup_results(job.results):
+        line += f" Dedup: {dedup_line(job.results)}."
     return line
 
 

@@ -1,0 +1,17 @@
+"""What a dedup job counts (plain numbers in its results, no content) and the line that tells them."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+EXAMPLES, CLUSTERS, DROPPED = "examples", "clusters", "dropped"
+
+
+def is_dedup_results(results: Mapping[str, float]) -> bool:
+    return CLUSTERS in results
+
+
+def dedup_line(results: Mapping[str, float]) -> str:
+    """'71 examples, 11 clusters, 11 dropped'."""
+    n = {name: int(results.get(name, 0)) for name in (EXAMPLES, CLUSTERS, DROPPED)}
+    return f"{n[EXAMPLES]} examples, {n[CLUSTERS]} clusters, {n[DROPPED]} dropped"
