@@ -158,8 +158,9 @@ def test_first_unlock_after_the_upgrade_seals_every_plaintext_kind(tmp_path: Pat
     home = open_home(home_dir)  # the start-up path: migrates to head
     try:
         with wal_file_kept(home):
-            # The migration cannot seal: the plaintext waits for the owner (the grep does see it).
-            assert set(leaks(home)) == set(MARKS) | {"seed"}
+            # The migration cannot seal: the plaintext waits for the owner (the grep does see it; the
+            # deleted entry's free pages may have been reused by the migrations' new tables since).
+            assert set(MARKS) - {"deleted history entry"} | {"seed"} <= set(leaks(home)) <= set(MARKS) | {"seed"}
             accounts = AccountService(home)
             workspace = Workspace.open(home, accounts.unlock("alice", PASSWORD))
             assert (home.db_path.parent / "forge.db-wal").exists()
