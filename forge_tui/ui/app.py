@@ -33,6 +33,7 @@ from forge_tui.services.files import remove_temporaries
 from forge_tui.services.home import BUSY_NOTICE, Home
 from forge_tui.services.job_host import JobHost
 from forge_tui.services.jobs import JobService
+from forge_tui.services.judging import calibration_report
 from forge_tui.services.workspace import Workspace
 from forge_tui.ui.backup_flow import ask_and_back_up
 from forge_tui.ui.commands import DatasetCommands, ScreenCommands
@@ -80,6 +81,9 @@ def settle_memory() -> None:
     machine, which would land in the middle of a batch of streaming cards."""
     gc.collect()
     gc.freeze()
+
+
+CALIBRATION_THRESHOLD = 7.0  # the judge CLI's default threshold
 
 
 class ForgeApp(App[None]):
@@ -399,6 +403,19 @@ class ForgeApp(App[None]):
                 self.screen.action_new()
 
         self.call_after_refresh(ask)
+
+    @work(exclusive=True, group="calibration")
+    async def calibrate_judge(self) -> None:
+        """The current dataset's agreement between judge scores and the person's decisions, as a toast."""
+        workspace, dataset = self.open_workspace, self.dataset
+        if workspace is None or dataset is None:
+            return
+        try:
+            report = await asyncio.to_thread(calibration_report, workspace, dataset.id, None, CALIBRATION_THRESHOLD)
+        except ForgeError as exc:
+            self.notify(str(exc), title="Cannot calibrate the judge", severity="error")
+            return
+        self.notify(str(report["summary"]), title=f"Judge calibration: {dataset.name}", timeout=20)
 
     def backup_database(self) -> None:
         workspace = self.open_workspace

@@ -34,6 +34,8 @@ class PaletteHost(Protocol):
 
     def backup_database(self) -> None: ...
 
+    def calibrate_judge(self) -> None: ...
+
 
 @dataclass(frozen=True)
 class Command:
@@ -98,6 +100,14 @@ class ScreenCommands(CommandsProvider):
         commands.insert(-1, Command("New template", "Open Templates and name a new template", host.new_template))
         commands.insert(
             -1, Command("Back up the database", "A consistent copy, still encrypted, to a file", host.backup_database)
+        )
+        commands.insert(
+            -1,
+            Command(
+                "Judge calibration",
+                "How often the judge's scores agree with your accepted and rejected examples",
+                host.calibrate_judge,
+            ),
         )
         return commands
 

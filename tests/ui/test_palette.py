@@ -8,6 +8,8 @@ from textual.command import CommandList, CommandPalette
 from textual.pilot import Pilot
 from textual.widgets import Input
 
+from forge_tui.core.judging import Judgement
+from forge_tui.core.models import ExampleContent, ExampleMeta, ReviewState
 from forge_tui.services.accounts import AccountService
 from forge_tui.services.backup import DatabaseSummary
 from forge_tui.services.home import Home
@@ -136,3 +138,27 @@ async def test_the_database_is_backed_up_from_the_palette(home: Home, tmp_path: 
         await pilot.press("enter")
         await wait_until(pilot, lambda: any(n.title == "Cannot back up" for n in app._notifications), timeout=20)
     assert DatabaseSummary.of(target).accounts == ["alice"]
+
+
+async def test_judge_calibration_from_the_palette(home: Home) -> None:
+    make_user(home)
+    workspace = Workspace.open(home, AccountService(home).unlock("alice", PASSWORD))
+    dataset = workspace.datasets.current()
+    assert dataset is not None
+    decided = [(ReviewState.ACCEPTED, 9.0), (ReviewState.ACCEPTED, 8.0), (ReviewState.REJECTED, 3.0)]
+    ids = workspace.examples.add_many(
+        dataset.id,
+        [(ExampleContent(user_prompt=f"Q{i}", output="A"), ExampleMeta(review=r)) for i, (r, _) in enumerate(decided)],
+    )
+    judged = [Judgement(rubric="overall", score=s, reason="r") for _, s in decided]
+    workspace.examples.set_judgements(dataset.id, list(zip(ids, judged, strict=True)))
+    app = ForgeApp(home)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await unlock(pilot)
+        await wait_for_screen(pilot, DatasetsScreen)
+        await run_command(pilot, "judge calibration")
+        await wait_until(pilot, lambda: any(n.title.startswith("Judge calibration") for n in app._notifications))
+        (told,) = [n for n in app._notifications if n.title.startswith("Judge calibration")]
+        assert (
+            "Over 3 examples (2 kept, 1 turned down) the judge agrees with you on 100% at threshold 7" in told.message
+        )
