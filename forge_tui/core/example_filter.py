@@ -110,7 +110,7 @@ class ExampleFilter:
     def with_scores(self, min_score: float | None = None, max_score: float | None = None) -> ExampleFilter:
         """Only examples scored in [min_score, max_score) (a bound that is None does not narrow); with
         neither, the score no longer narrows. Bounds out of order take nothing."""
-        return replace(self, min_score=min_score, max_score=max_score, judged=None)
+        return replace(self, min_score=min_score, max_score=max_score)
 
     def next_judged(self) -> ExampleFilter:
         """Every example, then only the judged ones, then only the unjudged ones."""
@@ -151,6 +151,15 @@ class ExampleOrder(StrEnum):
 def score_label(score: float | None) -> str:
     """The table's score cell: one decimal, blank when no judge scored the example."""
     return "" if score is None else f"{score:.1f}"
+
+
+def score_problem(text: str) -> str | None:
+    """What is wrong with a typed threshold (parse_score), or None."""
+    try:
+        parse_score(text)
+    except ValueError as exc:
+        return str(exc)
+    return None
 
 
 def parse_score(text: str) -> float | None:
