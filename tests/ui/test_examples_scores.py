@@ -1,9 +1,12 @@
 """Scores on the Examples screen at 80x24: the score column, sorting by score with its key, and the
-score threshold prompts (a bad threshold says why and changes nothing)."""
+score threshold prompts (a bad threshold says why and changes nothing); the Export screen's minimum score."""
 
 from __future__ import annotations
 
-from textual.widgets import Input
+import json
+from pathlib import Path
+
+from textual.widgets import Input, Select
 
 from forge_tui.core.judging import Judgement
 from forge_tui.services.home import Home
@@ -11,7 +14,16 @@ from forge_tui.ui.app import ForgeApp
 from forge_tui.ui.dialogs.common import TextPrompt
 from forge_tui.ui.screens.examples import ExamplesScreen
 from forge_tui.ui.widgets.example_table import ExampleTable
-from tests.ui.helpers import examples_status, fill, open_examples, type_text, wait_for_screen, wait_until
+from tests.ui.helpers import (
+    examples_status,
+    fill,
+    open_examples,
+    open_export,
+    static_text,
+    type_text,
+    wait_for_screen,
+    wait_until,
+)
 
 SCORES = {1: 9.0, 2: 3.25, 4: 7.0, 6: 1.5}  # example index: score; the rest are not judged
 
@@ -76,3 +88,23 @@ async def test_score_column_sort_and_thresholds(home: Home) -> None:
         await pilot.press(screen.key("cycle_judged"), screen.key("cycle_judged"))
         await wait_until(pilot, lambda: table.total == 4 and "unjudged" in examples_status(screen))
         assert shown(table, "score") == ["", "", "", ""]
+
+
+async def test_the_export_screen_takes_a_minimum_score(home: Home, tmp_path: Path) -> None:
+    scored_home(home)
+    out = tmp_path / "out.jsonl"
+    app = ForgeApp(home)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_export(pilot)
+        screen.query_one("#format", Select).value = "raw"
+        await pilot.pause()
+        screen.query_one("#destination", Input).value = str(out)
+        screen.query_one("#min-score", Input).value = "twelve"
+        await pilot.press("ctrl+e")
+        await wait_until(pilot, lambda: any("Minimum judge score" in str(n.message) for n in app._notifications))
+        assert not out.exists()
+        screen.query_one("#min-score", Input).value = "7"
+        await pilot.press("ctrl+e")
+        await wait_until(pilot, lambda: static_text(screen, "#export-result").startswith("Wrote"))
+        assert "Wrote 2 records" in static_text(screen, "#export-result")
+    assert [json.loads(line)["score"] for line in out.read_text().splitlines()] == [9.0, 7.0]
