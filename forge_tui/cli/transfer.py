@@ -12,7 +12,7 @@ import typer
 from forge_tui.cli.common import JsonOpt, PasswordStdin, UserOpt, echo, errors, open_home, sub_app, unlock_workspace
 from forge_tui.core.custom_formats import CUSTOM_PREFIX
 from forge_tui.core.errors import InvalidInput
-from forge_tui.core.example_filter import ReviewFilter
+from forge_tui.core.example_filter import ReviewFilter, parse_score
 from forge_tui.core.plain_text import SPLIT_HELP
 
 if TYPE_CHECKING:
@@ -114,6 +114,14 @@ def export(
             "(default: every example not rejected).",
         ),
     ] = None,
+    min_score: Annotated[
+        str | None,
+        typer.Option(
+            "--min-score",
+            metavar="T",
+            help="Only examples a judge scored at or above T (1-10); the unjudged are left out too.",
+        ),
+    ] = None,
     list_formats: Annotated[bool, typer.Option("--list-formats", help="List the formats and exit.")] = False,
     user: UserOpt = None,
     password_stdin: PasswordStdin = False,
@@ -148,6 +156,7 @@ def export(
         if fmt in FORMATS:  # checked before the password is asked for; a custom format's after
             FORMATS[fmt].reasoning_mode(reasoning)
         wanted = review_filter(review)
+        threshold = score_threshold(min_score)
         workspace = unlock_workspace(open_home(), user, password_stdin)
         chosen = CustomFormats(workspace.home, workspace.unlocked).resolve(fmt)
         source = workspace.datasets.get(dataset) if dataset else workspace.datasets.current()
@@ -160,7 +169,7 @@ def export(
 
         summary = run_export(
             workspace.examples, source.id, chosen, out, file_type, split, seed, progress,
-            spreadsheet_safe=spreadsheet_safe, reasoning=reasoning, review=wanted,
+            spreadsheet_safe=spreadsheet_safe, reasoning=reasoning, review=wanted, min_score=threshold,
         )  # fmt: skip
         if sys.stderr.isatty() and not as_json:
             echo("", err=True)
@@ -178,6 +187,19 @@ def review_filter(value: str | None) -> ReviewFilter:
     except ValueError:
         choices = ", ".join(f.value for f in ReviewFilter)
         raise InvalidInput(f"--review takes one of {choices}, not '{value[:40]}'.") from None
+
+
+def score_threshold(value: str | None) -> float | None:
+    """--min-score's value (None: every score, and the unjudged)."""
+    if value is None:
+        return None
+    try:
+        threshold = parse_score(value)
+    except ValueError as exc:
+        raise InvalidInput(f"--min-score: {exc}") from None
+    if threshold is None:
+        raise InvalidInput("--min-score takes a score from 1 to 10.")
+    return threshold
 
 
 def _formats_for(user: str | None, password_stdin: bool) -> CustomFormats:

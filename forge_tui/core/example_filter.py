@@ -1,5 +1,6 @@
-"""Which examples a view or an export takes, by review state, source and desirability, and how the
-Examples table shows an example's source and review state in one short cell."""
+"""Which examples a view or an export takes, by review state, source, desirability and judge score, in
+which order a view shows them, and how the Examples table shows an example's source, review state and
+score in one short cell."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from forge_tui.core.desirability import DesirabilityFilter
+from forge_tui.core.judging import MAX_SCORE, MIN_SCORE
 from forge_tui.core.models import ExampleMeta, ExampleSource, ReviewState
 
 # The table's review cell: a person kept it, nobody looked yet, a person turned it down.
@@ -76,6 +78,9 @@ class ExampleFilter:
     source: SourceFilter = SourceFilter.ALL
     job_id: int | None = None  # only the examples this job made
     flagged: bool | None = None  # True: only those with a language flag; False: only those without
+    min_score: float | None = None  # only those a judge scored at or above this
+    max_score: float | None = None  # only those a judge scored below this
+    judged: bool | None = None  # True: only those with a score; False: only those without
 
     @classmethod
     def of(cls, wanted: ExampleFilter | DesirabilityFilter) -> ExampleFilter:
@@ -102,6 +107,24 @@ class ExampleFilter:
             return replace(self, source=SourceFilter.ALL, job_id=None)
         return replace(self, source=self.source.cycled())
 
+    def with_scores(self, min_score: float | None = None, max_score: float | None = None) -> ExampleFilter:
+        """Only examples scored in [min_score, max_score) (a bound that is None does not narrow); with
+        neither, the score no longer narrows. Bounds out of order take nothing."""
+        return replace(self, min_score=min_score, max_score=max_score)
+
+    def next_judged(self) -> ExampleFilter:
+        """Every example, then only the judged ones, then only the unjudged ones."""
+        return replace(self, judged={None: True, True: False}.get(self.judged))
+
+    def admits_score(self, score: float | None) -> bool:
+        if score is None:
+            return self.judged is not True and self.min_score is None and self.max_score is None
+        return (
+            self.judged is not False
+            and (self.min_score is None or score >= self.min_score)
+            and (self.max_score is None or score < self.max_score)
+        )
+
     def admits(self, meta: ExampleMeta) -> bool:
         return (
             self.desirability.admits(meta.desirability)
@@ -109,7 +132,49 @@ class ExampleFilter:
             and self.source.admits(meta.source)
             and (self.job_id is None or meta.job_id == self.job_id)
             and (self.flagged is None or (meta.language_flag is not None) == self.flagged)
+            and self.admits_score(meta.score)
         )
+
+
+class ExampleOrder(StrEnum):
+    """The order a view shows examples in: creation (time), or by judge score with the unjudged last."""
+
+    TIME = "time"
+    SCORE_DESC = "score-desc"  # best first
+    SCORE_ASC = "score-asc"  # worst first
+
+    def cycled(self) -> ExampleOrder:
+        order = list(ExampleOrder)
+        return order[(order.index(self) + 1) % len(order)]
+
+
+def score_label(score: float | None) -> str:
+    """The table's score cell: one decimal, blank when no judge scored the example."""
+    return "" if score is None else f"{score:.1f}"
+
+
+def score_problem(text: str) -> str | None:
+    """What is wrong with a typed threshold (parse_score), or None."""
+    try:
+        parse_score(text)
+    except ValueError as exc:
+        return str(exc)
+    return None
+
+
+def parse_score(text: str) -> float | None:
+    """A threshold typed by a person: a number from 1 to 10 (MIN_SCORE..MAX_SCORE), or "" for none;
+    raises ValueError with a sentence otherwise."""
+    text = text.strip()
+    if not text:
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError(f"'{text[:20]}' is not a number; a score is from {MIN_SCORE:g} to {MAX_SCORE:g}.") from None
+    if not MIN_SCORE <= value <= MAX_SCORE:
+        raise ValueError(f"A score is from {MIN_SCORE:g} to {MAX_SCORE:g}, not {value:g}.")
+    return value
 
 
 def source_label(source: ExampleSource, job_id: int | None) -> str:

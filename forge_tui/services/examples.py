@@ -11,7 +11,7 @@ from sqlmodel import Session
 
 from forge_tui.core.desirability import DesirabilityFilter
 from forge_tui.core.errors import Conflict, DamagedRow, NotFound
-from forge_tui.core.example_filter import ExampleFilter
+from forge_tui.core.example_filter import ExampleFilter, ExampleOrder
 from forge_tui.core.judging import Judgement
 from forge_tui.core.models import Example, ExampleContent, ExampleMeta, ReviewState
 from forge_tui.services.accounts import Unlocked
@@ -186,12 +186,13 @@ class ExampleService:
         limit: int,
         after: str | None = None,
         wanted: Wanted = ALL,
+        order: ExampleOrder = ExampleOrder.TIME,
     ) -> list[Example | BrokenExample]:
-        """Examples `offset` .. `offset + limit` in creation order (of those `wanted`); only these
-        are opened."""
+        """Examples `offset` .. `offset + limit` in creation order, or by score with the unjudged
+        last (of those `wanted`); only these are opened. `after` is for creation order only."""
         cipher = self._cipher(dataset_id)
         with read_session(self.home.engine) as s:
-            found = rows.window(s, dataset_id, offset, limit, after, ExampleFilter.of(wanted))
+            found = rows.window(s, dataset_id, offset, limit, after, ExampleFilter.of(wanted), order)
         return [self._open(cipher, row) for row in found]
 
     def open_ids(self, dataset_id: int, example_ids: Sequence[str]) -> list[Example | BrokenExample]:

@@ -29,7 +29,7 @@ import sys
 import threading
 import time
 from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -40,6 +40,7 @@ from typing import Any
 from forge_tui.core.custom_formats import CUSTOM_PREFIX, custom_format
 from forge_tui.core.errors import DamagedRow, ForgeError
 from forge_tui.core.export_formats import FORMATS, ExportFormat
+from forge_tui.core.preference_pairs import with_rejected
 from forge_tui.services.dataset_files import Encoded, encode
 from forge_tui.store import example_reader
 from forge_tui.store.vault import FieldCipher
@@ -108,7 +109,8 @@ class _Renderer:
         else:
             self.fmt = FORMATS[job.format_name]
 
-    def render(self, ids: Sequence[str]) -> Rendered:
+    def render(self, ids: Sequence[str], paired: Mapping[str, Sequence[str]] | None = None) -> Rendered:
+        """`paired`: rejected answers of siblings to add to an example (core.preference_pairs)."""
         records: list[dict[str, Any]] = []
         examples = left_out = 0
         broken: list[str] = []
@@ -120,6 +122,8 @@ class _Renderer:
                 broken.append(str(exc))
                 continue
             examples += 1
+            if paired and example.id in paired:
+                example = with_rejected(example, paired[example.id])
             if not fmt.keeps(example):
                 left_out += 1
                 continue
@@ -195,9 +199,9 @@ def _watch_parent(parent: int) -> None:
     os._exit(1)
 
 
-def _render_in_worker(ids: Sequence[str]) -> Rendered:
+def _render_in_worker(ids: Sequence[str], paired: Mapping[str, Sequence[str]] | None) -> Rendered:
     assert _worker is not None
-    return _worker.render(ids)
+    return _worker.render(ids, paired)
 
 
 def _context() -> multiprocessing.context.BaseContext:
@@ -241,9 +245,14 @@ def render_chunks(
     chunks: Sequence[Sequence[str]],
     cancel: threading.Event | None = None,
     parallel_from: int = PARALLEL_FROM,
+    paired: Mapping[str, Sequence[str]] | None = None,
 ) -> Iterator[Rendered]:
-    """Each chunk of ids rendered, in order. Raises ExportCancelled between chunks once `cancel`
-    is set."""
+    """Each chunk of ids rendered, in order, with the rejected answers `paired` adds (a worker gets
+    those of its chunk only). Raises ExportCancelled between chunks once `cancel` is set."""
+
+    def of(ids: Sequence[str]) -> dict[str, Sequence[str]] | None:
+        return {i: paired[i] for i in ids if i in paired} if paired else None
+
     total = sum(len(c) for c in chunks)
     workers = min(os.cpu_count() or 1, 4)
     if not job.portable or workers < 2 or total < parallel_from:
@@ -252,7 +261,7 @@ def render_chunks(
             for ids in chunks:
                 if cancel is not None and cancel.is_set():
                     raise ExportCancelled("The export was stopped.")
-                yield renderer.render(ids)
+                yield renderer.render(ids, of(ids))
         finally:
             renderer.close()
         return
@@ -267,7 +276,7 @@ def render_chunks(
             # stays bounded however large the dataset. The first submit starts the workers.
             with _signals_held():
                 for ids in queued:
-                    pending.append(pool.submit(_render_in_worker, ids))
+                    pending.append(pool.submit(_render_in_worker, ids, of(ids)))
                     if len(pending) >= 2 * workers:
                         break
             while pending:
@@ -276,7 +285,7 @@ def render_chunks(
                 done = pending.popleft().result()
                 next_ids = next(queued, None)
                 if next_ids is not None:
-                    pending.append(pool.submit(_render_in_worker, next_ids))
+                    pending.append(pool.submit(_render_in_worker, next_ids, of(next_ids)))
                 yield done
         finally:
             for waiting in pending:

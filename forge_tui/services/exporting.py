@@ -26,6 +26,7 @@ from forge_tui.services.accounts import Unlocked
 from forge_tui.services.dataset_files import FILE_TYPES, Encoded, write_encoded
 from forge_tui.services.examples import ExampleService
 from forge_tui.services.home import Home
+from forge_tui.services.preference_pairs import review_pairs
 from forge_tui.store import custom_formats as format_rows
 from forge_tui.store.db import read_session, write_session
 from forge_tui.store.tables import ExportTemplate
@@ -55,6 +56,7 @@ class ExportSummary:
     review: ReviewFilter = ReviewFilter.NOT_REJECTED  # the review states written
     # Per review state the filter does not take: how many examples it left out.
     review_left_out: dict[str, int] = field(default_factory=dict)
+    below_score: int = 0  # examples left out as unjudged or scored below the export's minimum score
 
     def line(self) -> str:
         written = ", ".join(f"{n} records to {p}" for p, n in zip(self.files, self.records, strict=True))
@@ -63,6 +65,9 @@ class ExportSummary:
         if by_review:
             many = sum(self.review_left_out.values()) != 1
             text += f"; {' and '.join(by_review)} example{'s' if many else ''} left out"
+        if self.below_score:
+            many = self.below_score != 1
+            text += f"; {self.below_score} example{'s' if many else ''} unjudged or below the minimum score left out"
         if self.left_out:
             text += f"; {self.left_out} example{'s' if self.left_out != 1 else ''} without {self.needs} left out"
         if self.broken:
@@ -81,6 +86,7 @@ class ExportSummary:
             "reasoning": self.reasoning,
             "review": self.review.value,
             "left_out_by_review": dict(self.review_left_out),
+            "below_score": self.below_score,
         }
 
 
@@ -177,11 +183,14 @@ def export(
     spreadsheet_safe: bool = False,
     reasoning: str | None = None,
     review: ReviewFilter = ReviewFilter.NOT_REJECTED,
+    min_score: float | None = None,
 ) -> ExportSummary:
     """Writes the dataset in `fmt`; raises ExportCancelled (and writes nothing) once `cancel` is set.
     `spreadsheet_safe` quotes CSV/TSV cells a spreadsheet would run as formulas (core.table_cells);
     `reasoning` is drop, field or think-tags (None: the format's default; core.export_formats);
-    `review` the review states written (by default all but the rejected examples)."""
+    `review` the review states written (by default all but the rejected examples); `min_score` only
+    examples a judge scored at or above it. A preference format pairs each accepted example with its
+    rejected siblings on the same prompt (core.preference_pairs), besides its own rejected answers."""
     path = path.expanduser()
     kind = file_type or path.suffix.lstrip(".").lower()
     if kind not in FILE_TYPES:
@@ -194,7 +203,11 @@ def export(
     counts = examples.review_counts(dataset_id)
     left_out = {state.value: n for state, n in counts.items() if not review.admits(state)}
     summary = ExportSummary(format=fmt.name, needs=fmt.needs, reasoning=mode, review=review, review_left_out=left_out)
-    order = examples.ids(dataset_id, ExampleFilter(review=review))  # creation order; only ids, no content
+    # Creation order; only ids, no content.
+    order = examples.ids(dataset_id, ExampleFilter(review=review, min_score=min_score))
+    if min_score is not None:
+        summary.below_score = sum(n for state, n in counts.items() if review.admits(state)) - len(order)
+    paired = review_pairs(examples, dataset_id, set(order)) if fmt.preference else {}
     total = len(order)
     targets: list[tuple[Path, list[str]]]
     if split is None:
@@ -206,7 +219,7 @@ def export(
         train, valid = split_paths(path)
         targets = [(train, [i for i in order if i in train_ids]), (valid, [i for i in order if i not in train_ids])]
     # Ids with rows left out between them are read one by one: a range would read those rows too.
-    contiguous = split is None and not any(left_out.values())
+    contiguous = split is None and not any(left_out.values()) and not summary.below_score
     job = export_workers.make_job(
         examples.home.db_path, examples.cipher(dataset_id), dataset_id, fmt, kind == "parquet", contiguous, mode
     )
@@ -215,7 +228,7 @@ def export(
     def encoded(chunks: list[list[str]]) -> Iterator[Encoded]:
         nonlocal done
         for rendered in export_workers.render_chunks(
-            job, fmt, chunks, cancel, parallel_from or export_workers.PARALLEL_FROM
+            job, fmt, chunks, cancel, parallel_from or export_workers.PARALLEL_FROM, paired
         ):
             if files.stopping():  # the process is ending on a signal; its temporary files are gone
                 raise export_workers.ExportCancelled("The export was stopped.")

@@ -16,7 +16,7 @@ from sqlmodel import Session
 
 from forge_tui.core.desirability import DesirabilityFilter
 from forge_tui.core.errors import DamagedRow
-from forge_tui.core.example_filter import ExampleFilter, ReviewFilter, SourceFilter
+from forge_tui.core.example_filter import ExampleFilter, ExampleOrder, ReviewFilter, SourceFilter
 from forge_tui.core.json_text import compact
 from forge_tui.core.models import Example, ExampleContent, ExampleMeta, ReviewState
 from forge_tui.store.example_reader import ANCHOR, COLUMNS, OPTIONAL_SEALED, open_values, presence_marker
@@ -159,6 +159,15 @@ def _where(wanted: ExampleFilter) -> tuple[str, tuple[Any, ...]]:
         params.append(wanted.job_id)
     if wanted.flagged is not None:
         sql += " AND language_flag IS NOT NULL" if wanted.flagged else " AND language_flag IS NULL"
+    # A bound on the score leaves the unjudged (NULL) rows out, as SQL's comparisons do.
+    if wanted.min_score is not None:
+        sql += " AND score >= ?"
+        params.append(wanted.min_score)
+    if wanted.max_score is not None:
+        sql += " AND score < ?"
+        params.append(wanted.max_score)
+    if wanted.judged is not None:
+        sql += " AND score IS NOT NULL" if wanted.judged else " AND score IS NULL"
     return sql, tuple(params)
 
 
@@ -228,15 +237,39 @@ def window(
     limit: int,
     after: str | None = None,
     wanted: ExampleFilter = ALL,
+    order: ExampleOrder = ExampleOrder.TIME,
 ) -> list[Sequence[Any]]:
     """Rows `offset` .. `offset + limit` in creation order (of those `wanted`). With `after` (the id
     of the row just before `offset`) the index is entered at that id (keyset); without, SQLite counts
-    `offset` entries of the (dataset_id, [desirability,] id, insert_id) index, which touches no row data."""
+    `offset` entries of the (dataset_id, [desirability,] id, insert_id) index, which touches no row data.
+    By score (`after` is not used), see _by_score."""
     test, params = _where(wanted)
     where = f"WHERE dataset_id = ? AND {VISIBLE_SQL}{test}"
+    if order is not ExampleOrder.TIME:
+        return _by_score(session, where, (dataset_id, *params), offset, limit, order is ExampleOrder.SCORE_DESC)
     if after is not None:
         return _rows(session, f"{_SELECT} {where} AND id > ? ORDER BY id LIMIT ?", (dataset_id, *params, after, limit))
     return _rows(session, f"{_SELECT} {where} ORDER BY id LIMIT ? OFFSET ?", (dataset_id, *params, limit, offset))
+
+
+def _by_score(
+    session: Session, where: str, params: tuple[Any, ...], offset: int, limit: int, best_first: bool
+) -> list[Sequence[Any]]:
+    """A window by score, ties by id, the unjudged after every judged row. Two reads, each along the
+    (dataset_id, score, id, insert_id) index (SQLite's NULLS LAST would sort the whole dataset)."""
+    direction = "DESC" if best_first else "ASC"
+    scored = f"{where} AND score IS NOT NULL ORDER BY score {direction}, id {direction}"
+    found = _rows(session, f"{_SELECT} {scored} LIMIT ? OFFSET ?", (*params, limit, offset))
+    if len(found) == limit:
+        return found
+    judged = offset + len(found)
+    if not found:  # past the judged rows: how many there are says where the unjudged begin
+        counted = session.connection().exec_driver_sql(
+            f"SELECT count(*) FROM example {where} AND score IS NOT NULL", params
+        )
+        judged = int(counted.scalar_one())
+    unjudged = f"{_SELECT} {where} AND score IS NULL ORDER BY id LIMIT ? OFFSET ?"
+    return found + _rows(session, unjudged, (*params, limit - len(found), max(0, offset + len(found) - judged)))
 
 
 def plain_by_ids(session: Session | Connection, example_ids: Sequence[str]) -> list[Sequence[Any]]:

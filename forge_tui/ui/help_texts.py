@@ -40,7 +40,11 @@ def examples_help(app: App[object], screen: Callable[[str], str]) -> str:
         f"{screen('review')} opens them in the review queue, one card at a time. The source "
         f"column says where each came from (audition, import, job N, playground; {screen('cycle_source')} shows "
         f"one source at a time); {FLAG_MARK} marks an answer not in the language its job asked for (the detail "
-        f"view says why; {screen('cycle_flag')} shows only those). The filters combine. {screen('dedup')} finds "
+        f"view says why; {screen('cycle_flag')} shows only those). The score column is an LLM judge's score "
+        f"(1-10, blank: not judged); {screen('cycle_order')} sorts by score, best then worst first (the unjudged "
+        f"last), and back to oldest first; {screen('score_at_least')} shows only examples scored at or above a "
+        f"threshold you type, {screen('score_below')} only those below one, {screen('cycle_judged')} only the "
+        f"judged, then only the unjudged ones. The filters combine. {screen('dedup')} finds "
         "exact and near-duplicate examples (prompt and answer) and shows each cluster's members side by side "
         "with their similarity: keep one (the others are rejected, which can be undone) or keep all."
     )

@@ -163,9 +163,9 @@ from tests.ui.helpers import open_export
 render = export_workers._Renderer.render
 
 
-def slow(self, ids):  # a long export: many small chunks, each a little slow
+def slow(self, ids, paired=None):  # a long export: many small chunks, each a little slow
     time.sleep(0.05)
-    return render(self, ids)
+    return render(self, ids, paired)
 
 
 export_workers._Renderer.render = slow

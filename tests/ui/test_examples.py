@@ -47,6 +47,7 @@ async def test_page_through_open_edit_and_save(home: Home) -> None:
             "prompt",
             "slot:topic",
             "answer",
+            "score",
             "rej",
             "kto",
             "review",
@@ -225,6 +226,7 @@ def test_snapshot(
         conn.exec_driver_sql("UPDATE example SET source = 'job', job_id = 12, review = 'unreviewed' WHERE id IN (?, ?)",
                              (ids[3], ids[4]))  # fmt: skip
         conn.exec_driver_sql("UPDATE example SET language_flag = 'Simplified Chinese' WHERE id = ?", (ids[4],))
+        conn.exec_driver_sql("UPDATE example SET score = 7.5 WHERE id = ?", (ids[1],))  # a judge's score
     workspace.examples.set_review([ids[5]], ReviewState.REJECTED)
     SettingsService(home, AccountService(home).get("alice")).save_backend(BackendSettings(base_url=fake.base_url))
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import pytest
@@ -89,9 +89,11 @@ async def test_escape_stops_a_running_export_and_nothing_is_written(
     monkeypatch.setattr(export_workers, "CHUNK", 1)  # a chunk per example: many chances to stop
     render = export_workers._Renderer.render
 
-    def slow(self: export_workers._Renderer, ids: Sequence[str]) -> export_workers.Rendered:
+    def slow(
+        self: export_workers._Renderer, ids: Sequence[str], paired: Mapping[str, Sequence[str]] | None = None
+    ) -> export_workers.Rendered:
         time.sleep(0.05)
-        return render(self, ids)
+        return render(self, ids, paired)
 
     monkeypatch.setattr(export_workers._Renderer, "render", slow)
     app = ForgeApp(home)

@@ -12,7 +12,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 
 from forge_tui.core.dedup import DEFAULT_THRESHOLD
-from forge_tui.core.example_filter import ExampleFilter
+from forge_tui.core.example_filter import ExampleFilter, ExampleOrder, parse_score, score_problem
 from forge_tui.core.export_formats import FORMATS
 from forge_tui.core.models import DatasetInfo, Example, ExampleContent, ReviewState
 from forge_tui.services.dedup import DedupService
@@ -20,10 +20,11 @@ from forge_tui.services.examples import ExampleService
 from forge_tui.services.job_host import JobHost
 from forge_tui.services.workspace import Workspace
 from forge_tui.ui.current import current_dataset, no_dataset
-from forge_tui.ui.dialogs.common import Confirm
+from forge_tui.ui.dialogs.common import Confirm, TextPrompt
 from forge_tui.ui.dialogs.dedup import DedupView
 from forge_tui.ui.dialogs.example_detail import ExampleDetail
 from forge_tui.ui.dialogs.import_flow import ImportFlow
+from forge_tui.ui.field_checks import NoProblem
 from forge_tui.ui.help_texts import examples_help
 from forge_tui.ui.keys import class_key
 from forge_tui.ui.messages import DatasetsChanged, DatasetSwitched, Regenerate, ReviewExamples
@@ -74,6 +75,10 @@ class ExamplesScreen(WorkspaceScreen):
         Binding("r", "cycle_review", "Review filter", id="examples.review_filter"),
         Binding("o", "cycle_source", "Source filter", id="examples.source_filter"),
         Binding("l", "cycle_flag", "⚑ filter", id="examples.flag_filter"),
+        Binding("v", "cycle_order", "Sort", id="examples.sort"),
+        Binding("greater_than_sign", "score_at_least", "Score ≥", show=False, id="examples.min_score"),
+        Binding("less_than_sign", "score_below", "Score <", show=False, id="examples.max_score"),
+        Binding("n", "cycle_judged", "Judged filter", show=False, id="examples.judged_filter"),
         Binding("plus", "accept", "Accept", id="examples.accept"),
         Binding("minus", "reject", "Reject", id="examples.reject"),
         Binding("q", "review", "Review these", id="examples.review"),
@@ -88,6 +93,7 @@ class ExamplesScreen(WorkspaceScreen):
         super().__init__(workspace)
         self._undo: list[list[dict[str, Any]]] = []  # each delete's rows, to put back until you leave
         self.wanted = ExampleFilter()
+        self.order = ExampleOrder.TIME
 
     @property
     def dataset(self) -> DatasetInfo | None:
@@ -108,7 +114,7 @@ class ExamplesScreen(WorkspaceScreen):
 
     def _dataset_source(self) -> DatasetSource:
         dataset = self.dataset
-        return DatasetSource.of(self.workspace.examples, dataset.id if dataset else None, self.wanted)
+        return DatasetSource.of(self.workspace.examples, dataset.id if dataset else None, self.wanted, self.order)
 
     @property
     def table(self) -> ExampleTable:
@@ -137,7 +143,7 @@ class ExamplesScreen(WorkspaceScreen):
         view = ExamplesView(
             dataset=dataset.name if dataset else None, total=table.total, wanted=self.wanted,
             searching=search.text, search_done=search.done, damaged=search.damaged,
-            selected=len(table.selected), can_undo=bool(self._undo),
+            selected=len(table.selected), can_undo=bool(self._undo), order=self.order,
         )  # fmt: skip
         self.query_one(ExamplesStatus).show(view)
 
@@ -156,6 +162,34 @@ class ExamplesScreen(WorkspaceScreen):
     def action_cycle_flag(self) -> None:
         """Any example, then only those flagged as not in the language their job asked for."""
         self.show_filtered(self.wanted.next_flag())
+
+    def action_cycle_judged(self) -> None:
+        """Any example, then only those a judge scored, then only those not scored yet."""
+        self.show_filtered(self.wanted.next_judged())
+
+    def action_cycle_order(self) -> None:
+        """Oldest first, then best score first, then worst score first (the unjudged last)."""
+        self.order = self.order.cycled()
+        self.show_filtered(self.wanted)
+
+    @work(group="dialog")
+    async def action_score_at_least(self) -> None:
+        """Only examples scored at or above a threshold typed in (empty: any score)."""
+        await self._ask_score("Only examples scored at or above (1-10; empty: any score)", "min_score")
+
+    @work(group="dialog")
+    async def action_score_below(self) -> None:
+        """Only examples scored below a threshold typed in (empty: any score)."""
+        await self._ask_score("Only examples scored below (1-10; empty: any score)", "max_score")
+
+    async def _ask_score(self, title: str, bound: str) -> None:
+        now = getattr(self.wanted, bound)
+        prompt = TextPrompt(title, value="" if now is None else f"{now:g}", validators=[NoProblem(score_problem)])
+        typed = await self.app.push_screen_wait(prompt)
+        if typed is not None:
+            bounds = {"min_score": self.wanted.min_score, "max_score": self.wanted.max_score}
+            bounds[bound] = parse_score(typed)
+            self.show_filtered(self.wanted.with_scores(**bounds))
 
     def show_filtered(self, wanted: ExampleFilter) -> None:
         """Shows the examples `wanted` admits (a search goes on among them), e.g. one job's."""

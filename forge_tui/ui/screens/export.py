@@ -214,6 +214,11 @@ class ExportScreen(WorkspaceScreen):
         except ForgeError as exc:
             self.notify(str(exc), title="The format does not compile", severity="error")
             return
+        try:
+            min_score = self.options.min_score()
+        except ValueError as exc:
+            self.notify(f"Minimum judge score: {exc}", severity="error")
+            return
         if self._cancel is not None:
             stop = self.key("stop")
             self.notify("An export is running" + (f"; {stop} stops it." if stop else "."), severity="warning")
@@ -223,12 +228,12 @@ class ExportScreen(WorkspaceScreen):
         self.options.started(self.key("stop"))
         options = self.options
         self._run(dataset.id, fmt, options.destination, options.kind, split, options.spreadsheet_safe,
-                  self._cancel, options.reasoning, options.review)  # fmt: skip
+                  self._cancel, options.reasoning, options.review, min_score)  # fmt: skip
 
     @work(exclusive=True, group="export", thread=True)
     def _run(
         self, dataset_id: int, fmt: ExportFormat, path: Path, kind: str, split: Split, spreadsheet_safe: bool,
-        cancel: threading.Event, reasoning: str | None, review: ReviewFilter,
+        cancel: threading.Event, reasoning: str | None, review: ReviewFilter, min_score: float | None,
     ) -> None:  # fmt: skip
         def progress(done: int, total: int) -> None:
             self.app.call_from_thread(self.options.progress, done, total)
@@ -236,7 +241,7 @@ class ExportScreen(WorkspaceScreen):
         try:
             summary = export(
                 self.workspace.examples, dataset_id, fmt, path, kind, split.share, split.seed, progress, cancel,
-                spreadsheet_safe=spreadsheet_safe, reasoning=reasoning, review=review,
+                spreadsheet_safe=spreadsheet_safe, reasoning=reasoning, review=review, min_score=min_score,
             )  # fmt: skip
         except ForgeError as exc:
             self.app.call_from_thread(self._finished, None, str(exc))

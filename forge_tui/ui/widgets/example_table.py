@@ -23,13 +23,20 @@ from textual.strip import Strip
 
 from forge_tui.core.control_chars import escape_controls
 from forge_tui.core.desirability import mark
-from forge_tui.core.example_filter import FLAG_MARK, ExampleFilter, review_mark, source_label
+from forge_tui.core.example_filter import (
+    FLAG_MARK,
+    ExampleFilter,
+    ExampleOrder,
+    review_mark,
+    score_label,
+    source_label,
+)
 from forge_tui.core.models import Example
 from forge_tui.services.examples import BrokenExample, ExampleService
 
 PAGE = 100
 CACHED_PAGES = 30
-FIXED = {"rej": 3, "kto": 3, "review": 3, "flag": 1, "source": 10, "tools": 5, "model": 10, "created": 11}
+FIXED = {"score": 5, "rej": 3, "kto": 3, "review": 3, "flag": 1, "source": 10, "tools": 5, "model": 10, "created": 11}
 NARROW_HIDDEN = ("model", "created")
 HEADERS = {"review": "rev", "flag": FLAG_MARK}  # a column's header where it is not the column's name
 
@@ -50,6 +57,7 @@ def row_view(item: Example | BrokenExample) -> RowView:
         prompt=content.user_prompt,
         answer=content.output,
         tools=str(len(content.tool_calls)) if content.tool_calls else "",
+        score=score_label(item.meta.score),
         rej=str(len(content.rejected)) if content.rejected else "",
         kto=mark(item.meta.desirability),
         review=review_mark(item.meta.review),
@@ -68,7 +76,7 @@ class RowSource(Protocol):
 
 
 class DatasetSource:
-    """The whole dataset, in creation order, read a window at a time."""
+    """The whole dataset, in creation order or by score, read a window at a time."""
 
     def __init__(self, count: Callable[[], int], window: Callable[[int, int], list[Example | BrokenExample]]) -> None:
         self._count = count
@@ -81,14 +89,22 @@ class DatasetSource:
         return self._window(offset, limit)
 
     @classmethod
-    def of(cls, examples: ExampleService, dataset_id: int | None, wanted: ExampleFilter) -> DatasetSource:
-        """The examples of a dataset that `wanted` admits (none without a dataset)."""
+    def of(
+        cls,
+        examples: ExampleService,
+        dataset_id: int | None,
+        wanted: ExampleFilter,
+        order: ExampleOrder = ExampleOrder.TIME,
+    ) -> DatasetSource:
+        """The examples of a dataset that `wanted` admits, in `order` (none without a dataset)."""
 
         def count() -> int:
             return examples.count(dataset_id, wanted) if dataset_id is not None else 0
 
         def window(offset: int, limit: int) -> list[Example | BrokenExample]:
-            return examples.window(dataset_id, offset, limit, wanted=wanted) if dataset_id is not None else []
+            if dataset_id is None:
+                return []
+            return examples.window(dataset_id, offset, limit, wanted=wanted, order=order)
 
         return cls(count, window)
 
@@ -269,7 +285,7 @@ class ExampleTable(ScrollView, can_focus=True):
                 continue
             tools = tools or bool(view.cells.get("tools"))
             slots += [k for k in view.cells if k.startswith("slot:") and k not in slots]
-        tail = ["rej", "kto", "review", "flag", "source", "model", "created"]
+        tail = ["score", "rej", "kto", "review", "flag", "source", "model", "created"]
         return ["prompt", *slots[:3], "answer", *(["tools"] if tools else []), *tail]
 
     def shown_columns(self, width: int) -> list[str]:

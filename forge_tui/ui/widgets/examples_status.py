@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from forge_tui.core.desirability import DesirabilityFilter
-from forge_tui.core.example_filter import FLAG_MARK, ExampleFilter, ReviewFilter, SourceFilter
+from forge_tui.core.example_filter import FLAG_MARK, ExampleFilter, ExampleOrder, ReviewFilter, SourceFilter
 from forge_tui.ui.current import no_dataset
 from forge_tui.ui.widgets.plain import PlainStatic
 
@@ -35,6 +35,12 @@ SOURCE_LABELS = {
 }
 
 FLAGGED_LABELS = {True: f"language-flagged ({FLAG_MARK})", False: "not language-flagged"}
+JUDGED_LABELS = {True: "judged", False: "unjudged"}
+ORDER_LABELS = {
+    ExampleOrder.TIME: "oldest first",
+    ExampleOrder.SCORE_DESC: "best score first",
+    ExampleOrder.SCORE_ASC: "worst score first",
+}
 
 
 def filter_labels(wanted: ExampleFilter) -> list[str]:
@@ -48,6 +54,12 @@ def filter_labels(wanted: ExampleFilter) -> list[str]:
         labels.append(FILTER_LABELS[wanted.desirability])
     if wanted.flagged is not None:
         labels.append(FLAGGED_LABELS[wanted.flagged])
+    if wanted.judged is not None:
+        labels.append(JUDGED_LABELS[wanted.judged])
+    if wanted.min_score is not None:
+        labels.append(f"scored ≥ {wanted.min_score:g}")
+    if wanted.max_score is not None:
+        labels.append(f"scored < {wanted.max_score:g}")
     return labels
 
 
@@ -63,13 +75,14 @@ class StatusKeys:
     cycle_review: str = ""
     cycle_source: str = ""
     cycle_flag: str = ""
+    cycle_order: str = ""
 
     @classmethod
     def bound(cls, key: Callable[[str], str]) -> StatusKeys:
         """Each from `key(action)` (the screen's `key`), the Examples screen's and the app's actions."""
         return cls(
             key("show_datasets"), key("cycle_desirability"), key("delete"), key("undo"), key("clear"),
-            key("cycle_review"), key("cycle_source"), key("cycle_flag"),
+            key("cycle_review"), key("cycle_source"), key("cycle_flag"), key("cycle_order"),
         )  # fmt: skip
 
 
@@ -96,6 +109,7 @@ class ExamplesView:
     damaged: int = 0  # rows the search met that cannot be read (listed with the matches)
     selected: int = 0
     can_undo: bool = False
+    order: ExampleOrder = ExampleOrder.TIME
 
 
 def _with_key(key: str, text: str) -> str:
@@ -127,6 +141,9 @@ def status_line(view: ExamplesView, keys: StatusKeys) -> str:
             text += f" · {keys.cycle_source}: {SOURCE_LABELS[wanted.next_source().source]}"
         if keys.cycle_flag and wanted.flagged is not None:
             text += f" · {keys.cycle_flag}: any language"
+        if view.order is not ExampleOrder.TIME and not view.searching:
+            text += f" · {ORDER_LABELS[view.order]}"
+            text += f" ({keys.cycle_order}: {ORDER_LABELS[view.order.cycled()]})" if keys.cycle_order else ""
     if view.selected:
         removes = _with_key(keys.delete, "removes them")
         text += f" · {view.selected} selected" + (f" ({removes})" if removes else "")

@@ -14,7 +14,7 @@ from textual.message import Message
 from textual.widgets import Button, Checkbox, Input, Label, ProgressBar, Select, Static
 
 from forge_tui.core.custom_formats import CUSTOM_PREFIX
-from forge_tui.core.example_filter import ReviewFilter
+from forge_tui.core.example_filter import ReviewFilter, parse_score
 from forge_tui.core.export_formats import FORMATS, REASONING_MODES
 from forge_tui.services.dataset_files import FILE_TYPES
 from forge_tui.services.exporting import SUFFIX, TABLE_TYPES
@@ -84,6 +84,8 @@ class ExportOptions(VerticalScroll, can_focus=False):
         yield Label("Examples (by review state)")
         yield Select[str]([(label, value.value) for label, value in REVIEW_OPTIONS], id="review",
                           value=ReviewFilter.NOT_REJECTED.value, allow_blank=False, compact=True)  # fmt: skip
+        yield Label("Minimum judge score (empty: every example, the unjudged too)")
+        yield Input("", id="min-score", placeholder="e.g. 7 (1-10)", compact=True)
         yield Label("File type")
         yield Select[str]([(t, t) for t in FILE_TYPES], id="file-type", value="jsonl", allow_blank=False,
                           compact=True)  # fmt: skip
@@ -116,6 +118,10 @@ class ExportOptions(VerticalScroll, can_focus=False):
     @property
     def review(self) -> ReviewFilter:
         return ReviewFilter(str(self.query_one("#review", Select).value))
+
+    def min_score(self) -> float | None:
+        """Raises ValueError (one sentence) when the minimum score is not a score."""
+        return parse_score(self.query_one("#min-score", Input).value)
 
     @property
     def kind(self) -> str:
