@@ -12,6 +12,9 @@ REMOVED = "removed"  # below it, marked rejected (action "reject"; reversible)
 FIXED = "fixed"  # below it, rewritten, and at or above it when judged again (action "fix")
 STILL_LOW = "still_low"  # rewritten, and below it still when judged again (not rewritten twice)
 SCORE_SUM = "score_sum"  # of the final scores, for the mean
+# Pairwise rubric (an example's answer against its first rejected one):
+SWAPPED = "swapped"  # the rejected answer was the better one: the pair now has it as the answer
+UNPAIRED = "unpaired"  # no rejected answer to compare with: left as it was, not judged
 
 
 class Action(StrEnum):
@@ -23,8 +26,8 @@ class Action(StrEnum):
 
 
 def mean_score(results: Mapping[str, float]) -> float | None:
-    processed = results.get(PROCESSED, 0)
-    return results.get(SCORE_SUM, 0) / processed if processed else None
+    judged = results.get(PROCESSED, 0) - results.get(UNPAIRED, 0)
+    return results.get(SCORE_SUM, 0) / judged if judged else None
 
 
 def counts_line(results: Mapping[str, float]) -> str:
@@ -37,7 +40,10 @@ def counts_line(results: Mapping[str, float]) -> str:
     line += f", removed {n[REMOVED]}"
     if n[BELOW]:
         line += f", below the threshold {n[BELOW]}"
-    mean = mean_score(results)
+    if results.get(SWAPPED) or results.get(UNPAIRED):
+        line += f", pairs swapped {int(results.get(SWAPPED, 0))}, without a pair {int(results.get(UNPAIRED, 0))}"
+    judged = results.get(PROCESSED, 0) - results.get(UNPAIRED, 0)
+    mean = results.get(SCORE_SUM, 0) / judged if judged else None
     return line + (f", mean score {mean:.1f}" if mean is not None else "")
 
 

@@ -29,7 +29,7 @@ from forge_tui.services import job_kinds
 from forge_tui.services.examples import ExampleService
 from forge_tui.services.job_runner import ExampleUpdate
 from forge_tui.services.jobs import ItemInputs, JobPlan, Recipe
-from forge_tui.services.judging import fix_answer, judge_example
+from forge_tui.services.judging import fix_answer, judge_example, judge_pair
 from forge_tui.services.model_client import ModelClient
 
 JUDGE = "judge"
@@ -111,6 +111,8 @@ async def _produce(client: ModelClient, spec: JudgeSpec, item: ItemInputs) -> Ex
     example = item.example
     if example is None:
         raise ExampleGone(f"Example {clip(_example_of(item), 40)} was deleted or cannot be read.")
+    if spec.rubric.kind == "pairwise":
+        return await _pairwise(client, spec, example)
     judged = await _judge(client, spec, example)
     tally = {counts.PROCESSED: 1.0}
     if judged.score >= spec.threshold:
@@ -131,6 +133,24 @@ async def _produce(client: ModelClient, spec: JudgeSpec, item: ItemInputs) -> Ex
     again = await _judge(client, spec, example.model_copy(update={"content": content}))
     outcome = counts.FIXED if again.score >= spec.threshold else counts.STILL_LOW
     return ExampleUpdate(example.id, again, content=content, tally=tally | {outcome: 1, counts.SCORE_SUM: again.score})
+
+
+async def _pairwise(client: ModelClient, spec: JudgeSpec, example: Example) -> ExampleUpdate:
+    """The pairwise rubric on a preference pair: the answer (a) against its first rejected answer (b).
+    When b is the better one the two change places, so the pair's chosen side is the better answer."""
+    content = example.content
+    if not content.rejected:
+        return ExampleUpdate(example.id, tally={counts.PROCESSED: 1, counts.UNPAIRED: 1})
+    judged = await judge_pair(
+        client, spec.rubric, example, content.output, content.rejected[0], spec.model, max_tokens=spec.max_tokens
+    )
+    tally = {counts.PROCESSED: 1.0, counts.SCORE_SUM: judged.score}
+    if judged.verdict != "b":
+        return ExampleUpdate(example.id, judged, tally=tally | {counts.KEPT: 1})
+    swapped = content.model_copy(
+        update={"output": content.rejected[0], "rejected": [content.output, *content.rejected[1:]]}
+    )
+    return ExampleUpdate(example.id, judged, content=swapped, tally=tally | {counts.SWAPPED: 1})
 
 
 async def _judge(client: ModelClient, spec: JudgeSpec, example: Example) -> Judgement:

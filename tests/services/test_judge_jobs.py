@@ -227,3 +227,34 @@ def test_an_update_is_applied_with_its_item_once(workspace: Workspace) -> None:
             assert job_rows.record(conn, job_id, [], [], [update])[0] == expected
     assert applied == [ids[0]]
     assert jobs.get(job_id).done == 1
+
+
+async def test_the_pairwise_rubric_puts_the_better_answer_on_the_chosen_side(
+    workspace: Workspace, fake: FakeOllama
+) -> None:
+    """The answer against its first rejected answer: verdict b swaps them, a and tie leave the pair."""
+    fake.replies_by_prompt_substring = {
+        "B-WINS": '{"verdict": "b", "score": 8, "reason": "b is clearer"}',
+        "A-WINS": '{"verdict": "a", "score": 7, "reason": "a is right"}',
+    }
+    dataset_id = workspace.datasets.create("pairs").id
+    contents = [
+        ExampleContent(user_prompt="Q1?", output="weak one", rejected=["strong one B-WINS", "other"]),
+        ExampleContent(user_prompt="Q2?", output="good one A-WINS", rejected=["bad one"]),
+        ExampleContent(user_prompt="Q3?", output="alone"),
+    ]
+    ids = workspace.examples.add_many(dataset_id, [(c, ExampleMeta(review=ReviewState.UNREVIEWED)) for c in contents])
+    jobs = JobService(workspace.home, workspace.unlocked)
+    pairwise = JudgeChoice(
+        dataset_id=dataset_id, rubric=builtin_rubrics()["pairwise"], model=MODEL, threshold=7, action=Action.NONE
+    )
+    job = jobs.create(judge_plan(workspace.examples, pairwise))
+    async with BackendService(BackendSettings(base_url=fake.base_url, max_retries=0)) as backend:
+        ended = await jobs.run(job.id, backend, recipe_for("judge"), options=FAST)
+    assert ended.results == {"processed": 3, "kept": 1, "swapped": 1, "unpaired": 1, "score_sum": 15}
+    examples = by_id(workspace, dataset_id)
+    assert examples[ids[0]].content.output == "strong one B-WINS"
+    assert examples[ids[0]].content.rejected == ["weak one", "other"]
+    assert examples[ids[1]].content.output == "good one A-WINS" and examples[ids[1]].content.rejected == ["bad one"]
+    assert examples[ids[2]].content == contents[2] and examples[ids[2]].meta.score is None
+    assert "pairs swapped 1, without a pair 1, mean score 7.5" in counts_line(ended.results)
