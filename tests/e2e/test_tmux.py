@@ -243,17 +243,20 @@ def test_whole_flow_in_tmux(pane: Pane, fast_home_dir: Path, fake: FakeOllama, t
     pane.keys("e")
     screen = pane.wait_for("'default': 2 examples", "prompt", "answer")
     # Columns: prompt │ country │ answer │ …; long cells end in "…".
-    # (the review, flag and source columns leave the prompt little room at 100 columns: "What is the…")
-    rows = [[cell.strip() for cell in line.split("│")] for line in screen.splitlines() if "What is the" in line]
-    assert len(rows) == 2 and all(row[1] == "France" for row in rows), pane.report()
+    # (the score, review, flag and source columns leave the prompt little room at 100 columns: "What is …")
+    rows = [[cell.strip() for cell in line.split("│")] for line in screen.splitlines() if "What is" in line]
+    # The slot column (cut to its width since the score column came) holds the slot value.
+    shown_slots = {row[1].removesuffix("…") for row in rows}
+    assert len(rows) == 2 and all(shown and "France".startswith(shown) for shown in shown_slots), pane.report()
     shown_answers = {row[2].removesuffix("…") for row in rows}
 
     # --- export -------------------------------------------------------------------------------------
     pane.keys("x")
     pane.wait_for("Write to", "^e Export", "openai-chat")
     assert pane.field("File type").startswith("jsonl"), pane.report()
-    # The format has the focus; then reasoning, review state, file type, train share, seed, destination.
-    pane.keys("Tab", "Tab", "Tab", "Tab", "Tab", "Tab", "Home", "C-k")
+    # The format has the focus; then reasoning, review state, minimum score, file type, train share, seed,
+    # destination.
+    pane.keys("Tab", "Tab", "Tab", "Tab", "Tab", "Tab", "Tab", "Home", "C-k")
     pane.wait_until(lambda s: pane.field("Write to") == "", "the destination cleared")
     pane.type(str(out))
     pane.wait_until(lambda s: pane.field("Write to").endswith("capital.jsonl"), "the destination typed")
