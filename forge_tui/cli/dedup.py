@@ -58,7 +58,7 @@ def dedup(
     with --yes the job rejects them itself (--detach runs it in a process of its own). --embeddings
     asks the server for vectors and runs in this process. Exit 0 when the job finished; 1 when it was
     paused or cancelled; 2 for bad input; 130 on Ctrl-C (the job is left paused: `forge-tui jobs resume ID`)."""
-    from forge_tui.cli.jobs import detach, finish, open_jobs, run_in_foreground
+    from forge_tui.cli.jobs import finish, open_jobs, run_in_foreground, start_detached
     from forge_tui.core.jobs import JobState
     from forge_tui.services.dedup import DedupService, KeepRule
     from forge_tui.services.dedup_jobs import DedupSpec, dedup_plan
@@ -92,11 +92,7 @@ def dedup(
             echo(json.dumps({"event": "plan", "examples": plan.params["count"], **plan.params}))
         job = jobs.create(plan)
         if detached:
-            pid = detach(home, workspace.user.username, password, job.id, [])
-            if as_json:
-                echo(json.dumps({"event": "detached", "id": job.id, "pid": pid}))
-            else:
-                echo(f"Job {job.id} runs in process {pid}; `forge-tui jobs show {job.id}` follows it.")
+            start_detached(home, workspace, password, job.id, [], as_json)
             return
         backend = workspace.settings.backend()
         final = run_in_foreground(jobs, job, backend, as_json, workspace)

@@ -13,7 +13,7 @@ import typer
 
 from forge_tui.cli.backend_options import NO_FLAGS, BackendFlags, backend_options
 from forge_tui.cli.common import JsonOpt, PasswordStdin, UserOpt, echo, errors, fail
-from forge_tui.cli.jobs import DetachOpt, detach, finish, open_jobs, run_in_foreground
+from forge_tui.cli.jobs import DetachOpt, finish, open_jobs, run_in_foreground, start_detached
 from forge_tui.core.bounded_text import clip
 from forge_tui.core.errors import InvalidInput
 
@@ -205,11 +205,7 @@ def generate(
                 echo(f"Dataset '{clip(target.name)}' made.")
         job = jobs.create(plan)
         if detached:
-            pid = detach(home, workspace.user.username, password, job.id, flags.argv())
-            if as_json:
-                echo(json.dumps({"event": "detached", "id": job.id, "pid": pid}))
-            else:
-                echo(f"Job {job.id} runs in process {pid}; `forge-tui jobs show {job.id}` follows it.")
+            start_detached(home, workspace, password, job.id, flags.argv(), as_json)
             return
         final = run_in_foreground(jobs, job, backend, as_json, workspace)
     finish(final, as_json, event="done")

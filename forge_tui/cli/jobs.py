@@ -150,6 +150,18 @@ def detach(home: Home, username: str, password: str, job_id: int, flags: list[st
     return child.pid
 
 
+def start_detached(
+    home: Home, workspace: Workspace, password: str, job_id: int, flags: list[str], as_json: bool
+) -> None:
+    """Runs the job in a process of its own (detach) and says which: `{"event": "detached", "id", "pid"}`
+    with --json."""
+    pid = detach(home, workspace.user.username, password, job_id, flags)
+    if as_json:
+        echo(json.dumps({"event": "detached", "id": job_id, "pid": pid}))
+    else:
+        echo(f"Job {job_id} runs in process {pid}; `forge-tui jobs show {job_id}` follows it.")
+
+
 def run_in_foreground(
     jobs: JobService, job: JobSummary, settings: BackendSettings, as_json: bool, workspace: Workspace
 ) -> JobSummary:
@@ -356,11 +368,7 @@ def jobs_resume(
         home, workspace, jobs, password = open_jobs(user, password_stdin)
         job = jobs.get(job_id)
         if detached:
-            pid = detach(home, workspace.user.username, password, job.id, flags.argv())
-            if as_json:
-                echo(json.dumps({"id": job.id, "pid": pid}))
-            else:
-                echo(f"Job {job.id} runs in process {pid}; `forge-tui jobs show {job.id}` follows it.")
+            start_detached(home, workspace, password, job.id, flags.argv(), as_json)
             return
         settings = flags.over(workspace.settings.backend())
         # The endpoint the job was made with, unless the flags choose again.
