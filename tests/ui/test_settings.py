@@ -46,6 +46,7 @@ async def test_settings_pick_models_from_the_live_list_and_save(home: Home) -> N
             assert any(label.startswith("llama3.2:latest") and "Q4_K_M" in label for label in labels), labels
             generation.value = "llama3.2:latest"
             app.screen.query_one("#paraphrase-model", Select).value = "qwen3:0.6b"
+            app.screen.query_one("#judge-model", Select).value = "qwen3:0.6b"
             concurrency = app.screen.query_one("#concurrency", Input)
             concurrency.value = "0"
             await pilot.press("ctrl+s")
@@ -59,6 +60,7 @@ async def test_settings_pick_models_from_the_live_list_and_save(home: Home) -> N
 
         saved = SettingsService(home, user).backend()
         assert saved.generation_model == "llama3.2:latest" and saved.paraphrase_model == "qwen3:0.6b"
+        assert saved.judge_model == "qwen3:0.6b"
         assert saved.concurrency == 8 and saved.first_byte_timeout == 120
         assert saved.max_tokens == 512 and saved.answer_time_limit == 90
         assert saved.base_url == fake.base_url

@@ -105,6 +105,8 @@ class SettingsScreen(WorkspaceScreen):
             yield Select[str]([], prompt=load_list, id="generation-model", compact=True)
             yield Label("Paraphrase model")
             yield Select[str]([], prompt=load_list, id="paraphrase-model", compact=True)
+            yield Label("Judge model (judge jobs, judging while generating, fixes)")
+            yield Select[str]([], prompt=load_list, id="judge-model", compact=True)
             yield Label("Timeouts in seconds: first byte (model loading) · between tokens")
             with Horizontal(classes="row"):
                 yield number(s, "first_byte_timeout", "The first-byte timeout", "first-byte")
@@ -133,6 +135,7 @@ class SettingsScreen(WorkspaceScreen):
         value = self._value
         generation = self.query_one("#generation-model", Select).value
         paraphrase = self.query_one("#paraphrase-model", Select).value
+        judge = self.query_one("#judge-model", Select).value
         return self._settings.model_copy(
             update={
                 "kind": self.query_one("#kind", Select).value,
@@ -140,6 +143,7 @@ class SettingsScreen(WorkspaceScreen):
                 "api_key_env": self.query_one("#api-key-env", Input).value.strip() or None,
                 "generation_model": generation if isinstance(generation, str) else self._settings.generation_model,
                 "paraphrase_model": paraphrase if isinstance(paraphrase, str) else self._settings.paraphrase_model,
+                "judge_model": judge if isinstance(judge, str) else self._settings.judge_model,
                 "first_byte_timeout": float(value("#first-byte")),
                 "between_tokens_timeout": float(value("#between-tokens")),
                 "answer_time_limit": float(value("#answer-time-limit")),
@@ -194,6 +198,7 @@ class SettingsScreen(WorkspaceScreen):
         for select_id, current in (
             ("#generation-model", settings.generation_model),
             ("#paraphrase-model", settings.paraphrase_model),
+            ("#judge-model", settings.judge_model),
         ):
             select = self.query_one(select_id, Select)
             names = [name for _, name in options]
