@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from forge_tui.core.errors import InvalidInput
+from forge_tui.core.models import Example
 
 SPLIT_PARTS = ("train", "valid", "test")
 
@@ -73,3 +74,25 @@ def split_ids(ids: Sequence[str], valid: float, test: float, seed: int) -> Split
     for example_id in ids:
         kept[part[example_id]].append(example_id)
     return Split(*kept)
+
+
+STRATA = ("model", "source", "slot:NAME")
+
+
+def check_stratify(spec: str) -> str:
+    """`model`, `source` or `slot:NAME`, else InvalidInput naming the choices."""
+    spec = spec.strip()
+    if spec in ("model", "source") or (spec.startswith("slot:") and spec[5:].strip()):
+        return spec
+    raise InvalidInput(f"Cannot stratify by '{spec[:60]}': use one of {', '.join(STRATA)}.")
+
+
+def stratum(example: Example, spec: str) -> str:
+    """The stratum of an example under a checked spec: its model, its source (`job N` per job) or
+    one slot's value."""
+    if spec == "model":
+        return example.meta.model
+    if spec == "source":
+        job = example.meta.job_id
+        return example.meta.source.value if job is None else f"{example.meta.source.value} {job}"
+    return example.content.slots.get(spec[5:].strip(), "")
