@@ -27,6 +27,14 @@ from forge_tui.store.tables import Dataset, User
 from forge_tui.store.vault import FieldCipher, new_salt
 
 
+class TargetExists(Conflict):
+    """The dataset to write into exists and replacing it was not asked for."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"There is already a dataset named '{name}'; --yes replaces its examples.")
+        self.name = name
+
+
 @dataclass(frozen=True)
 class Written:
     """What one target dataset received."""
@@ -184,7 +192,7 @@ class DatasetOps:
             if name in sources:
                 raise InvalidInput(f"'{name}' is a source; write into another dataset.")
             if sources and not replace:
-                raise Conflict(f"There is already a dataset named '{name}'; --yes replaces its examples.")
+                raise TargetExists(name)
             self._check_open(ds)
             return ds, False
         ds = Dataset(owner_id=self.unlocked.user.id, name=name, salt=new_salt(), key_check=self._owner(s).key_check)
