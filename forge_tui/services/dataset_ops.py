@@ -8,7 +8,7 @@ sealed judgement.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from sqlmodel import Session
@@ -107,6 +107,15 @@ class DatasetOps:
                 w = self._write(s, f"{ds.name}-{part}", [by_id[i] for i in ids], replace, {ds.name})
                 results.append(Written(w.dataset, w.examples, w.created, w.replaced, damaged=len(bad)))
             return results
+
+    def subset(self, source: str, keep: Callable[[Example], bool], into: str, replace: bool = False) -> Written:
+        """The examples of `source` that `keep` admits (it sees every field, opened) into `into`, as
+        a sample is written: for a filter's `--into`."""
+        with write_session(self.home.engine) as s:
+            ds = self._source(s, source)
+            good, bad = self._opened(s, ds)
+            written = self._write(s, into, [e for e in good if keep(e)], replace, {ds.name})
+            return Written(written.dataset, written.examples, written.created, written.replaced, damaged=len(bad))
 
     def copy(self, example_ids: Sequence[str], to: str, move: bool = False) -> Written:
         """Copies (or moves, keeping their ids) the examples to dataset `to`, created when it does

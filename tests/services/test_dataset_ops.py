@@ -173,3 +173,11 @@ def test_copy_and_move_reseal_with_the_target_key(workspace: Workspace) -> None:
     assert workspace.examples.judgements(b_id, [copy_of_first.id])[copy_of_first.id].reason == f"reason {secret}"
     with pytest.raises(NotFound, match="no-such-id"):
         ops.copy(["no-such-id"], "b")
+
+
+def test_subset_writes_what_the_predicate_keeps(workspace: Workspace) -> None:
+    stocked(workspace, "a", "x", 6)
+    ops = DatasetOps(workspace.home, workspace.unlocked)
+    written = ops.subset("a", lambda e: e.meta.model == "qwen", "q")
+    assert (written.examples, written.created) == (3, True)
+    assert [e.content.output for e in everything(workspace, "q")] == ["output x 1", "output x 3", "output x 5"]
