@@ -16,6 +16,7 @@ from forge_tui.core.models import Example, ExampleContent, ExampleMeta, ExampleS
 from forge_tui.services.dataset_ops import DatasetOps
 from forge_tui.services.home import Home
 from forge_tui.services.workspace import Workspace
+from tests.damage import damage
 from tests.db_bytes import db_files, found_in, marker
 
 
@@ -181,3 +182,13 @@ def test_subset_writes_what_the_predicate_keeps(workspace: Workspace) -> None:
     written = ops.subset("a", lambda e: e.meta.model == "qwen", "q")
     assert (written.examples, written.created) == (3, True)
     assert [e.content.output for e in everything(workspace, "q")] == ["output x 1", "output x 3", "output x 5"]
+
+
+def test_a_damaged_row_is_counted_and_left_where_it_is(workspace: Workspace) -> None:
+    ids = stocked(workspace, "a", "x", 3)
+    damage(workspace.home.db_path, ids[1], "output", b"\x01not a seal")
+    ops = DatasetOps(workspace.home, workspace.unlocked)
+    written = ops.merge(["a"], "c")
+    assert (written.examples, written.damaged) == (2, 1)
+    assert [e.content.output for e in everything(workspace, "c")] == ["output x 0", "output x 2"]
+    assert len(workspace.examples.ids(workspace.datasets.get("a").id)) == 3
