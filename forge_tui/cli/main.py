@@ -10,6 +10,7 @@ from forge_tui import __version__
 from forge_tui.cli import (
     audition,
     backup,
+    dataset_ops,  # noqa: F401  (adds merge, sample, split, copy and move to `datasets`)
     datasets,
     generate,
     judge,

@@ -13,8 +13,11 @@ from forge_tui.core.errors import ForgeError
 from forge_tui.core.models import DatasetInfo, check_dataset_name
 from forge_tui.services.workspace import Workspace
 from forge_tui.ui.current import current_dataset
+from forge_tui.ui.dataset_op_runs import run_operation
 from forge_tui.ui.dialogs.common import TextPrompt
+from forge_tui.ui.dialogs.dataset_ops import OPERATIONS, DatasetOpDialog
 from forge_tui.ui.dialogs.import_flow import ImportFlow
+from forge_tui.ui.dialogs.pick import PickOne
 from forge_tui.ui.field_checks import PassesCheck
 from forge_tui.ui.messages import DatasetsChanged, DatasetSwitched, SwitchDataset
 from forge_tui.ui.screens.base import WorkspaceScreen
@@ -37,6 +40,7 @@ class DatasetsScreen(WorkspaceScreen):
         Binding("h", "toggle_archived", "Archived", id="datasets.show_archived"),
         Binding("v", "verify", "Verify", id="datasets.verify"),
         Binding("i", "import", "Import", id="datasets.import"),
+        Binding("o", "operations", "Merge/sample/split", id="datasets.operations"),
     ]
 
     def __init__(self, workspace: Workspace) -> None:
@@ -170,6 +174,24 @@ class DatasetsScreen(WorkspaceScreen):
         selected = self._selected()
         if selected is not None and await ImportFlow(self.app, self.workspace.examples, selected).run():
             self._changed(selected.id)
+
+    @work(group="dialog")
+    async def action_operations(self) -> None:
+        selected = self._selected()
+        if selected is None:
+            return
+        kind = await self.app.push_screen_wait(PickOne(f"With '{selected.name}'", list(OPERATIONS.items())))
+        if kind is None:
+            return
+        request = await self.app.push_screen_wait(DatasetOpDialog(kind, selected.name))
+        if request is None:
+            return
+        written = await run_operation(self, self.workspace, request)
+        if written:
+            self._changed(selected.id)
+            self.notify(
+                " ".join(f"'{w.dataset}': {w.examples} examples." for w in written), title=f"{kind.title()} done"
+            )
 
     def action_verify(self) -> None:
         selected = self._selected()

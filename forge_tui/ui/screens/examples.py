@@ -20,10 +20,12 @@ from forge_tui.services.examples import ExampleService
 from forge_tui.services.job_host import JobHost
 from forge_tui.services.workspace import Workspace
 from forge_tui.ui.current import current_dataset, no_dataset
+from forge_tui.ui.dataset_op_runs import copy_examples
 from forge_tui.ui.dialogs.common import Confirm, TextPrompt
 from forge_tui.ui.dialogs.dedup import DedupView
 from forge_tui.ui.dialogs.example_detail import ExampleDetail
 from forge_tui.ui.dialogs.import_flow import ImportFlow
+from forge_tui.ui.dialogs.pick import PickOne
 from forge_tui.ui.field_checks import NoProblem
 from forge_tui.ui.help_texts import examples_help
 from forge_tui.ui.keys import class_key
@@ -84,6 +86,8 @@ class ExamplesScreen(WorkspaceScreen):
         Binding("q", "review", "Review these", id="examples.review"),
         Binding("escape", "clear", "Whole dataset", id="examples.clear"),
         Binding("D", "dedup", "Duplicates", id="examples.dedup"),
+        Binding("C", "copy_to(False)", "Copy to…", show=False, id="examples.copy_to"),
+        Binding("M", "copy_to(True)", "Move to…", show=False, id="examples.move_to"),
     ]
 
     def help_text(self) -> str:
@@ -281,6 +285,30 @@ class ExamplesScreen(WorkspaceScreen):
         self.table.reload()
         self._status()
         self.notify(f"Put back {_plural(len(removed), 'example')}.")
+
+    # --- copy or move to another dataset -----------------------------------------------------------------
+    @work(group="dialog")
+    async def action_copy_to(self, move: bool) -> None:
+        """The selected examples (or the one under the cursor) copied or moved to a dataset picked from a list."""
+        chosen, dataset = self.table.chosen_ids(), self.dataset
+        if not chosen or dataset is None:
+            return
+        others = [(d.name, d.name) for d in self.workspace.datasets.list() if d.id != dataset.id]
+        if not others:
+            self.notify("There is no other dataset to send them to (create one on Datasets).")
+            return
+        verb = "Move" if move else "Copy"
+        to = await self.app.push_screen_wait(PickOne(f"{verb} {_plural(len(chosen), 'example')} to", others))
+        if to is None:
+            return
+        written = await copy_examples(self, self.workspace, chosen, to, move)
+        if written is None:
+            return
+        if move:
+            self.table.forget(chosen)
+            self._status()
+        self.post_message(DatasetsChanged())
+        self.notify(f"{'Moved' if move else 'Copied'} {_plural(written.examples, 'example')} to '{written.dataset}'.")
 
     # --- regenerate --------------------------------------------------------------------------------------
     def action_regenerate(self) -> None:
