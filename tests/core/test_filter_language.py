@@ -88,7 +88,9 @@ def test_the_issue_example_parses_and_matches() -> None:
     ],
 )
 def test_every_operator_and_column(text: str, taken: bool) -> None:
-    chosen = example(score=7, model="llama3.2:1b", desirability=True, completion_tokens=120, source=ExampleSource.IMPORT)
+    chosen = example(
+        score=7, model="llama3.2:1b", desirability=True, completion_tokens=120, source=ExampleSource.IMPORT
+    )
     assert parse(text).matches(chosen) is taken
 
 
