@@ -47,7 +47,9 @@ class DatasetFilterService:
         connection = example_reader.connect(self.home.db_path)
         try:
             for start in range(0, len(ids), SCAN_CHUNK):
-                for values in example_reader.read(connection, dataset_id, ids[start : start + SCAN_CHUNK]):
+                for values in example_reader.read(
+                    connection, dataset_id, ids[start : start + SCAN_CHUNK], contiguous=False
+                ):
                     try:
                         opened.append(example_reader.open_values(cipher, values))
                     except DamagedRow:
@@ -56,17 +58,17 @@ class DatasetFilterService:
             connection.close()
         return opened, broken
 
-    def matching_ids(self, dataset_id: int, wanted: Filter) -> tuple[list[str], int]:
-        """The ids the filter takes, in creation order, and how many rows failed to open. Plain
-        conjuncts run in SQL; content is tested after opening the rows SQL left."""
+    def matching(self, dataset_id: int, wanted: Filter) -> tuple[list[Example], int]:
+        """The examples the filter takes, opened, in creation order, and how many rows failed to
+        open. Plain conjuncts run in SQL; content is tested after opening the rows SQL left."""
         self.examples.cipher(dataset_id)
         sql, params = wanted.sql()
         with read_session(self.home.engine) as s:
             ids = rows.ids_where(s, dataset_id, sql, params)
-        if not wanted.needs_content:
-            return ids, 0
         opened, broken = self._opened(dataset_id, ids)
-        return [e.id for e in opened if wanted.matches(e)], broken
+        if not wanted.needs_content:
+            return opened, broken
+        return [e for e in opened if wanted.matches(e)], broken
 
     def filter_into(self, source: str, where: str, into: str) -> FilterResult:
         """Copies the examples of `source` that `where` takes into a new dataset `into`, in one
@@ -74,14 +76,10 @@ class DatasetFilterService:
         wanted = parse_filter(where)
         into = check_dataset_name(into)
         user = self.examples.unlocked.user
+        source_id = self._dataset_id(source)
         with read_session(self.home.engine) as s:
-            found = dataset_rows.get_by_name(s, user.id, source)
-            if found is None or found.id is None:
-                raise NotFound(f"No dataset named '{source[:60]}'.")
-            source_id = found.id
             total = rows.count(s, source_id)
-        ids, broken = self.matching_ids(source_id, wanted)
-        opened, more_broken = self._opened(source_id, ids)
+        opened, broken = self.matching(source_id, wanted)
         with write_session(self.home.engine) as s:
             if dataset_rows.get_by_name(s, user.id, into) is not None:
                 raise Conflict(f"There is already a dataset named '{into}'; choose a new name for --into.")
@@ -93,16 +91,17 @@ class DatasetFilterService:
             assert ds.id is not None
             cipher = self.examples.unlocked.cipher_for(ds)
             rows.insert_values(s, [rows.sealed_values(cipher, ds.id, e.content, e.meta) for e in opened])
-        return FilterResult(source, into, len(opened), total, broken + more_broken)
+        return FilterResult(source, into, len(opened), total, broken)
+
+    def _dataset_id(self, name: str) -> int:
+        with read_session(self.home.engine) as s:
+            found = dataset_rows.get_by_name(s, self.examples.unlocked.user.id, name)
+        if found is None or found.id is None:
+            raise NotFound(f"No dataset named '{name[:60]}'.")
+        return found.id
 
     def stats(self, dataset: str) -> DatasetStats:
-        user = self.examples.unlocked.user
-        with read_session(self.home.engine) as s:
-            found = dataset_rows.get_by_name(s, user.id, dataset)
-            if found is None or found.id is None:
-                raise NotFound(f"No dataset named '{dataset[:60]}'.")
-            dataset_id = found.id
-        return self.stats_of(dataset_id, found.name)
+        return self.stats_of(self._dataset_id(dataset), dataset)
 
     def stats_of(self, dataset_id: int, name: str) -> DatasetStats:
         self.examples.cipher(dataset_id)
@@ -112,20 +111,23 @@ class DatasetFilterService:
             by_model = rows.counts_by(s, dataset_id, "model")
             flags = rows.counts_by(s, dataset_id, "language_flag IS NOT NULL")
             tokens = rows.column_values(s, dataset_id, "completion_tokens")
-            ids = rows.ids(s, dataset_id)
-        opened, _broken = self._opened(dataset_id, ids)
+        connection = example_reader.connect(self.home.db_path)
+        try:
+            opened, _broken = example_reader.slots_and_outputs(connection, self.examples.cipher(dataset_id), dataset_id)
+        finally:
+            connection.close()
         slots: dict[str, Counter[str]] = {}
-        for example in opened:
-            for slot, value in example.content.slots.items():
+        for slot_values, _output in opened:
+            for slot, value in slot_values.items():
                 slots.setdefault(slot, Counter())[value] += 1
         return DatasetStats(
             dataset=name,
-            total=len(ids),
+            total=sum(by_review.values()),
             by_source={str(k): n for k, n in by_source.items()},
             by_review={str(k): n for k, n in by_review.items()},
             by_model={str(k): n for k, n in by_model.items()},
             flagged=flags.get(1, 0),
             slots={slot: top_values(counter) for slot, counter in sorted(slots.items())},
             tokens=histogram([float(t) for t in tokens]),
-            answer_chars=histogram([float(len(e.content.output)) for e in opened]),
+            answer_chars=histogram([float(len(output)) for _slots, output in opened]),
         )

@@ -285,3 +285,26 @@ def read(
         wanted = set(ids)
         found = [row for row in found if row[0] in wanted]
     return found
+
+
+def slots_and_outputs(
+    connection: sqlite3.Connection, cipher: FieldCipher, dataset_id: int
+) -> tuple[list[tuple[dict[str, str], str]], int]:
+    """Every example's slots and answer (opened, in creation order) and how many rows failed to open:
+    what the stats need, at a fraction of open_values' cost (two fields of ten are opened)."""
+    found = connection.execute(
+        f"SELECT id, output, slots, {', '.join(OPTIONAL_SEALED)} FROM example WHERE dataset_id = ? AND {VISIBLE_SQL}",
+        (dataset_id,),
+    )
+    opened: list[tuple[dict[str, str], str]] = []
+    broken = 0
+    for rid, out, slots, turns, reasoning, extra in found:
+        marker = _MARKERS[(turns is not None, reasoning is not None, extra is not None)]
+        try:
+            output, slots_json = cipher.open_fields(rid, (ANCHOR, "slots"), (out, slots), marker)
+            if output is None or slots_json is None:
+                raise DamagedRow(TABLE, "slots" if output is not None else ANCHOR, rid, "is empty (NULL)")
+            opened.append((json_value(slots_json), output.decode()))
+        except (DamagedRow, ValueError, TypeError):
+            broken += 1
+    return opened, broken
