@@ -56,6 +56,8 @@ _PLAIN = (
     Column("created", "text", "created_at"),
 )
 _CONTENT = (Column("prompt", "text", None), Column("answer", "text", None), Column("system", "text", None))
+# The sealed column each content column opens (slot:NAME opens "slots").
+SEALED_COLUMN = {"prompt": "user_prompt", "answer": "output", "system": "system_prompt", "slot": "slots"}
 COLUMNS: dict[str, Column] = {c.name: c for c in (*_PLAIN, *_CONTENT)}
 COLUMN_NAMES = ", ".join([*COLUMNS, "slot:NAME"])
 SQL_FUNCTIONS = ("forge_contains", "forge_regexp")
@@ -110,8 +112,21 @@ class Filter:
                 params += values
         return sql, tuple(params)
 
+    @property
+    def sealed_columns(self) -> tuple[str, ...]:
+        """The sealed example columns the in-memory test needs opened (SEALED_COLUMN's values)."""
+        return tuple(sorted({SEALED_COLUMN[c.column.name] for c in _comparisons(self.expr) if c.content}))
+
     def matches(self, example: Example) -> bool:
         return evaluate(self.expr, values_of(example))
+
+
+def _comparisons(expr: Expr) -> list[Compare]:
+    if isinstance(expr, Compare):
+        return [expr]
+    if isinstance(expr, Not):
+        return _comparisons(expr.inner)
+    return [c for part in expr.parts for c in _comparisons(part)]
 
 
 def _needs_content(expr: Expr) -> bool:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from forge_tui.core.dataset_stats import DatasetStats, histogram, top_values
 from forge_tui.core.errors import Conflict, DamagedRow, InvalidInput, NotFound
-from forge_tui.core.filter_language import Filter, FilterError, parse
+from forge_tui.core.filter_language import Filter, FilterError, evaluate, parse
 from forge_tui.core.models import Example, check_dataset_name
 from forge_tui.services.examples import SCAN_CHUNK, ExampleService
 from forge_tui.store import datasets as dataset_rows
@@ -65,10 +65,19 @@ class DatasetFilterService:
         sql, params = wanted.sql()
         with read_session(self.home.engine) as s:
             ids = rows.ids_where(s, dataset_id, sql, params)
-        opened, broken = self._opened(dataset_id, ids)
-        if not wanted.needs_content:
-            return opened, broken
-        return [e for e in opened if wanted.matches(e)], broken
+        if wanted.needs_content:  # only the fields the test needs are opened, then only the matches in full
+            cipher = self.examples.cipher(dataset_id)
+            connection = example_reader.connect(self.home.db_path)
+            try:
+                tested, broken = example_reader.filter_values(
+                    connection, cipher, dataset_id, ids, wanted.sealed_columns
+                )
+            finally:
+                connection.close()
+            ids = [rid for rid, values in tested if evaluate(wanted.expr, values)]
+            opened, more = self._opened(dataset_id, ids)
+            return opened, broken + more
+        return self._opened(dataset_id, ids)
 
     def filter_into(self, source: str, where: str, into: str) -> FilterResult:
         """Copies the examples of `source` that `where` takes into a new dataset `into`, in one

@@ -7,8 +7,8 @@ import pytest
 
 from forge_tui.core.dataset_stats import Histogram, bars, histogram, stats_lines
 from forge_tui.core.errors import Conflict, InvalidInput, NotFound
-from forge_tui.core.models import ExampleContent, ExampleMeta, ExampleSource, ReviewState
-from forge_tui.services.dataset_filter import DatasetFilterService
+from forge_tui.core.models import Example, ExampleContent, ExampleMeta, ExampleSource, ReviewState
+from forge_tui.services.dataset_filter import DatasetFilterService, parse_filter
 from forge_tui.services.workspace import Workspace
 
 
@@ -83,3 +83,23 @@ def test_bad_input_loses_nothing(workspace: Workspace) -> None:
         service.filter_into("nope", "score >= 7", "x")
     assert [d.name for d in workspace.datasets.list()] == ["default", "known"]
     assert workspace.datasets.get("known").example_count == 12
+
+
+@pytest.mark.parametrize(
+    "where",
+    [
+        "prompt ~ q1 and model = a",
+        "not slot:topic = physics or kto = none",
+        "answer =~ '^x{30,60}$' and created >= '2020-01-01' and flag = none",
+        "system = '' and (score >= 9 or slot:topic != art)",
+        "rejected = 0 and prompt_tokens = none and tokens < 50 and slot:missing = none",
+    ],
+)
+def test_opening_only_the_tested_fields_agrees_with_the_whole_example(workspace: Workspace, where: str) -> None:
+    dataset_id = _stock(workspace)
+    wanted = parse_filter(where)
+    assert wanted.needs_content
+    every = [e for e in workspace.examples.scan(dataset_id) if isinstance(e, Example)]
+    found, broken = DatasetFilterService(workspace.examples).matching(dataset_id, wanted)
+    assert [e.id for e in found] == [e.id for e in every if wanted.matches(e)] and broken == 0
+    assert found  # each expression takes some
