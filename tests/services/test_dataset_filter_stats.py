@@ -103,3 +103,18 @@ def test_opening_only_the_tested_fields_agrees_with_the_whole_example(workspace:
     found, broken = DatasetFilterService(workspace.examples).matching(dataset_id, wanted)
     assert [e.id for e in found] == [e.id for e in every if wanted.matches(e)] and broken == 0
     assert found  # each expression takes some
+
+
+def test_filter_and_stats_write_no_plaintext(workspace: Workspace) -> None:
+    dataset = workspace.datasets.create("secret")
+    canary = "zebra-canary-answer-91f3"
+    content = ExampleContent(user_prompt="canary prompt", output=canary, slots={"topic": "canary-slot-value"})
+    workspace.examples.add(dataset.id, content, ExampleMeta(score=9.0))
+    service = DatasetFilterService(workspace.examples)
+    assert service.filter_into("secret", f"answer ~ '{canary}' and slot:topic ~ canary", "copy").taken == 1
+    assert service.stats("secret").slots == {"topic": [("canary-slot-value", 1)]}
+    folder = workspace.examples.home.db_path.parent
+    for path in folder.iterdir():
+        if path.is_file():
+            data = path.read_bytes()
+            assert canary.encode() not in data and b"canary-slot-value" not in data, path.name
