@@ -107,3 +107,50 @@ def datasets_verify(name: str, user: UserOpt = None, password_stdin: PasswordStd
     )
     if broken:
         raise typer.Exit(1)
+
+
+@datasets_app.command("filter")
+def datasets_filter(
+    name: str,
+    where: Annotated[str, typer.Option("--where", help="A filter expression, e.g. \"score>=7 and model=~'qwen'\".")],
+    into: Annotated[str, typer.Option("--into", help="The new dataset that gets the examples taken.")],
+    user: UserOpt = None,
+    password_stdin: PasswordStdin = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Copy the examples a filter expression takes into a new dataset, in one transaction. Columns: score,
+    review, source, model, kto, flag, tokens, prompt_tokens, rejected, created, prompt, answer, system,
+    slot:NAME; operators = != < <= > >= ~ (contains) =~ (regex); and, or, not, parentheses; none."""
+    from forge_tui.services.dataset_filter import DatasetFilterService, parse_filter
+
+    with errors():
+        parse_filter(where)  # a bad expression is reported before the password is asked for
+        workspace = unlock_workspace(open_home(), user, password_stdin)
+        result = DatasetFilterService(workspace.examples).filter_into(name, where, into)
+    if as_json:
+        echo(json.dumps({"source": result.source, "into": result.into, "taken": result.taken,
+                         "total": result.total, "broken": result.broken}))  # fmt: skip
+        return
+    broken = f" ({result.broken} rows that failed to open left out)" if result.broken else ""
+    echo(f"Copied {result.taken} of {result.total} examples from '{result.source}' into '{result.into}'{broken}.")
+
+
+@datasets_app.command("stats")
+def datasets_stats(
+    name: str,
+    user: UserOpt = None,
+    password_stdin: PasswordStdin = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Counts by source, review state, model, slot value and language flag; token and length histograms."""
+    from forge_tui.core.dataset_stats import stats_lines
+    from forge_tui.services.dataset_filter import DatasetFilterService
+
+    with errors():
+        workspace = unlock_workspace(open_home(), user, password_stdin)
+        stats = DatasetFilterService(workspace.examples).stats(name)
+    if as_json:
+        echo(json.dumps(stats.as_json(), ensure_ascii=False))
+        return
+    for line in stats_lines(stats):
+        echo(line)

@@ -25,6 +25,7 @@ from sqlalchemy.pool import NullPool
 from sqlmodel import Session
 
 from forge_tui.core.errors import DatabaseBusy, ForgeError
+from forge_tui.core.filter_language import sql_functions
 
 WRITE_WAIT_S = 10.0  # the default of [database] busy_wait_seconds
 # SQLite's own busy wait per attempt; a writer still waiting after one slice gives the notice.
@@ -119,6 +120,8 @@ def make_engine(db_path: Path, wait: WriteWait | None = None) -> Engine:
         # that sealing replaced (and old sealed values) must not be recoverable from the bytes.
         cur.execute("PRAGMA secure_delete = ON")
         cur.close()
+        for name, function in sql_functions().items():  # the filter language's ~ and =~
+            dbapi_conn.create_function(name, 2, function, deterministic=True)
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:

@@ -393,3 +393,30 @@ def reseal_legacy(session: Session, cipher: FieldCipher, dataset_id: int, after:
 def filter_sql(wanted: ExampleFilter) -> tuple[str, tuple[Any, ...]]:
     """What `wanted` adds to a WHERE clause on example, and its parameters (for other store modules)."""
     return _where(wanted)
+
+
+def ids_where(session: Session, dataset_id: int, sql: str, params: tuple[Any, ...]) -> list[str]:
+    """The ids of the dataset's examples that a compiled filter (core.filter_language: a fragment
+    starting with " AND ") takes, in creation order."""
+    found = session.connection().exec_driver_sql(
+        f"SELECT id FROM example WHERE dataset_id = ? AND {VISIBLE_SQL}{sql} ORDER BY id", (dataset_id, *params)
+    )
+    return list(found.scalars())
+
+
+def counts_by(session: Session, dataset_id: int, column: str) -> dict[Any, int]:
+    """How many of the dataset's examples have each value of a plain column (NULL as None)."""
+    found = session.connection().exec_driver_sql(
+        f"SELECT {column}, count(*) FROM example WHERE dataset_id = ? AND {VISIBLE_SQL} GROUP BY {column}",
+        (dataset_id,),
+    )
+    return {value: int(n) for value, n in found.all()}
+
+
+def column_values(session: Session, dataset_id: int, column: str) -> list[Any]:
+    """Every non-NULL value of a plain column in the dataset."""
+    found = session.connection().exec_driver_sql(
+        f"SELECT {column} FROM example WHERE dataset_id = ? AND {VISIBLE_SQL} AND {column} IS NOT NULL",
+        (dataset_id,),
+    )
+    return list(found.scalars())

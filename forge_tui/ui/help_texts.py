@@ -34,6 +34,8 @@ def examples_help(app: App[object], screen: Callable[[str], str]) -> str:
         "desirability for KTO (✓ desirable, ✗ undesirable, "
         "blank: not labelled; set it in the detail view); "
         f"{screen('cycle_desirability')} shows all examples, then only desirable, undesirable or unlabelled ones. "
+        f"{screen('filter_expression')} shows only the examples a filter expression takes, such as "
+        "score>=7 and review!=rejected and model=~'qwen' (see the README for the columns and operators). "
         "The rev column is the review state: ✓ accepted (what Audition adds), · unreviewed (what jobs add, "
         "waiting for a person), ✗ rejected (export leaves it out); "
         f"{screen('accept')} accepts and {screen('reject')} rejects the selected rows (set any state in the "

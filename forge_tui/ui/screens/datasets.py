@@ -11,11 +11,13 @@ from textual.widgets import DataTable, Static
 
 from forge_tui.core.errors import ForgeError
 from forge_tui.core.models import DatasetInfo, check_dataset_name
+from forge_tui.services.dataset_filter import DatasetFilterService
 from forge_tui.services.workspace import Workspace
 from forge_tui.ui.current import current_dataset
 from forge_tui.ui.dataset_op_runs import run_operation
 from forge_tui.ui.dialogs.common import TextPrompt
 from forge_tui.ui.dialogs.dataset_ops import OPERATIONS, DatasetOpDialog
+from forge_tui.ui.dialogs.dataset_stats import DatasetStatsPanel
 from forge_tui.ui.dialogs.import_flow import ImportFlow
 from forge_tui.ui.dialogs.pick import PickOne
 from forge_tui.ui.field_checks import PassesCheck
@@ -41,6 +43,7 @@ class DatasetsScreen(WorkspaceScreen):
         Binding("v", "verify", "Verify", id="datasets.verify"),
         Binding("i", "import", "Import", id="datasets.import"),
         Binding("o", "operations", "Merge/sample/split", id="datasets.operations"),
+        Binding("S", "stats", "Stats", id="datasets.stats"),
     ]
 
     def __init__(self, workspace: Workspace) -> None:
@@ -192,6 +195,17 @@ class DatasetsScreen(WorkspaceScreen):
             self.notify(
                 " ".join(f"'{w.dataset}': {w.examples} examples." for w in written), title=f"{kind.title()} done"
             )
+
+    @work(group="stats", exclusive=True)
+    async def action_stats(self) -> None:
+        """The selected dataset's counts and distributions (every example is opened, in a thread)."""
+        selected = self._selected()
+        if selected is None:
+            return
+        service = DatasetFilterService(self.workspace.examples)
+        stats = await self.report_async("count", lambda: service.stats_of(selected.id, selected.name))
+        if stats is not None:
+            await self.app.push_screen(DatasetStatsPanel(stats))
 
     def action_verify(self) -> None:
         selected = self._selected()

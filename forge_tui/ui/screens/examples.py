@@ -14,7 +14,9 @@ from textual.binding import Binding
 from forge_tui.core.dedup import DEFAULT_THRESHOLD
 from forge_tui.core.example_filter import ExampleFilter, ExampleOrder, parse_score, score_problem
 from forge_tui.core.export_formats import FORMATS
+from forge_tui.core.filter_language import COLUMN_NAMES, FilterError, parse
 from forge_tui.core.models import DatasetInfo, Example, ExampleContent, ReviewState
+from forge_tui.services.dataset_filter import DatasetFilterService
 from forge_tui.services.dedup import DedupService
 from forge_tui.services.examples import ExampleService
 from forge_tui.services.job_host import JobHost
@@ -50,6 +52,17 @@ def as_json(example: Example) -> str:
     return json.dumps(next(FORMATS["raw"].render(example)), indent=2, ensure_ascii=False, default=str)
 
 
+def expression_problem(text: str) -> str | None:
+    """What is wrong with a typed filter expression (empty is fine: it shows every example)."""
+    if not text.strip():
+        return None
+    try:
+        parse(text)
+    except FilterError as exc:
+        return str(exc)
+    return None
+
+
 def detail_saver(examples: ExampleService) -> Callable[[Example, ExampleContent, bool | None, ReviewState], Example]:
     """What the detail view's save does: the content and desirability, then the review state if it changed."""
 
@@ -73,7 +86,8 @@ class ExamplesScreen(WorkspaceScreen):
         Binding("i", "import", "Import", id="examples.import"),
         Binding("c", "copy", "Copy", id="examples.copy"),
         Binding("ctrl+r", "regenerate", "Regenerate", id="examples.regenerate"),
-        Binding("f", "cycle_desirability", "✓✗ filter", id="examples.desirability_filter"),
+        Binding("f", "filter_expression", "Filter", id="examples.filter_expression"),
+        Binding("k", "cycle_desirability", "✓✗ filter", id="examples.desirability_filter"),
         Binding("r", "cycle_review", "Review filter", id="examples.review_filter"),
         Binding("o", "cycle_source", "Source filter", id="examples.source_filter"),
         Binding("l", "cycle_flag", "⚑ filter", id="examples.flag_filter"),
@@ -98,6 +112,7 @@ class ExamplesScreen(WorkspaceScreen):
         self._undo: list[list[dict[str, Any]]] = []  # each delete's rows, to put back until you leave
         self.wanted = ExampleFilter()
         self.order = ExampleOrder.TIME
+        self.expression = ""  # a filter expression (core.filter_language) the table shows the matches of
 
     @property
     def dataset(self) -> DatasetInfo | None:
@@ -147,7 +162,7 @@ class ExamplesScreen(WorkspaceScreen):
         view = ExamplesView(
             dataset=dataset.name if dataset else None, total=table.total, wanted=self.wanted,
             searching=search.text, search_done=search.done, damaged=search.damaged,
-            selected=len(table.selected), can_undo=bool(self._undo), order=self.order,
+            selected=len(table.selected), can_undo=bool(self._undo), order=self.order, expression=self.expression,
         )  # fmt: skip
         self.query_one(ExamplesStatus).show(view)
 
@@ -195,11 +210,44 @@ class ExamplesScreen(WorkspaceScreen):
             bounds[bound] = parse_score(typed)
             self.show_filtered(self.wanted.with_scores(**bounds))
 
+    @work(group="dialog")
+    async def action_filter_expression(self) -> None:
+        """Only the examples a filter expression takes, e.g. score>=7 and model=~'qwen' (empty: all)."""
+        dataset = self.dataset
+        if dataset is None:
+            return
+        prompt = TextPrompt(
+            f"Filter, e.g. score>=7 and review!=rejected (columns: {COLUMN_NAMES}; empty: all)",
+            value=self.expression,
+            validators=[NoProblem(expression_problem)],
+        )
+        typed = await self.app.push_screen_wait(prompt)
+        if typed is None:
+            return
+        if not typed.strip():
+            self.expression = ""
+            self._show_whole_dataset()
+            return
+        wanted = parse(typed)
+        found = await self.report_async(
+            "filter the examples", lambda: DatasetFilterService(self.workspace.examples).matching(dataset.id, wanted)
+        )
+        if found is None or self.dataset is None or self.dataset.id != dataset.id:
+            return
+        self.search_bar.close()
+        self.expression = typed.strip()
+        source = ListSource()
+        source.items = list(found[0])
+        self.table.show_rows(source)
+        self.table.focus()
+        self._status()
+
     def show_filtered(self, wanted: ExampleFilter) -> None:
         """Shows the examples `wanted` admits (a search goes on among them), e.g. one job's."""
         if self.dataset is None:
             return
         self.wanted = wanted
+        self.expression = ""
         if self.search_bar.state.text:
             self._restart_search(self.search_bar.state.text)
         else:
@@ -352,10 +400,11 @@ class ExamplesScreen(WorkspaceScreen):
             self._status()
 
     def action_clear(self) -> None:
-        if self.search_bar.state.text or self.search_bar.display:
+        if self.search_bar.state.text or self.search_bar.display or self.expression:
             self._show_whole_dataset()
 
     def _show_whole_dataset(self) -> None:
+        self.expression = ""
         self.search_bar.close()
         self.table.show_rows(self._dataset_source())
         self.table.focus()

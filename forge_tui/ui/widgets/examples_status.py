@@ -110,6 +110,7 @@ class ExamplesView:
     selected: int = 0
     can_undo: bool = False
     order: ExampleOrder = ExampleOrder.TIME
+    expression: str = ""  # a filter expression whose matches the table shows
 
 
 def _with_key(key: str, text: str) -> str:
@@ -122,7 +123,11 @@ def status_line(view: ExamplesView, keys: StatusKeys) -> str:
     else:
         wanted = view.wanted
         filtered = "".join(f" {label}" for label in filter_labels(wanted))
-        if view.searching:
+        if view.expression:
+            clear = f"; {keys.clear} shows all" if keys.clear else ""
+            shown = view.expression if len(view.expression) <= 60 else view.expression[:59] + "…"
+            text = f"'{view.dataset}': {view.total} where {shown}{clear}"
+        elif view.searching:
             finished = "search finished" + (f"; {keys.clear} shows all" if keys.clear else "")
             state = finished if view.search_done else "searching…"
             found = f"{view.total - view.damaged} matching"

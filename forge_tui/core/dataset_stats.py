@@ -1,0 +1,104 @@
+"""A dataset's figures: counts by source, review state, model, language flag and slot value, and
+token and length distributions as histograms."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+TOP_VALUES = 5  # a slot's most common values shown
+BINS = 20
+
+
+@dataclass(frozen=True)
+class Histogram:
+    """`counts[i]` values fell in [low + i*width, low + (i+1)*width); the last bin holds `high` too."""
+
+    low: float = 0.0
+    high: float = 0.0
+    counts: tuple[int, ...] = ()
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts)
+
+
+def histogram(values: Sequence[float], bins: int = BINS) -> Histogram:
+    if not values:
+        return Histogram()
+    low, high = float(min(values)), float(max(values))
+    if low == high:
+        return Histogram(low, high, (len(values),))
+    width = (high - low) / bins
+    counts = [0] * bins
+    for value in values:
+        counts[min(int((value - low) / width), bins - 1)] += 1
+    return Histogram(low, high, tuple(counts))
+
+
+@dataclass(frozen=True)
+class DatasetStats:
+    dataset: str
+    total: int
+    by_source: dict[str, int] = field(default_factory=dict)
+    by_review: dict[str, int] = field(default_factory=dict)
+    by_model: dict[str, int] = field(default_factory=dict)
+    flagged: int = 0
+    # Per slot name: its most common values and their counts, most common first.
+    slots: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
+    tokens: Histogram = Histogram()  # the answers' completion tokens (where counted)
+    answer_chars: Histogram = Histogram()  # the answers' lengths in characters
+
+    def as_json(self) -> dict[str, object]:
+        def hist(h: Histogram) -> dict[str, object]:
+            return {"low": h.low, "high": h.high, "counts": list(h.counts)}
+
+        return {
+            "dataset": self.dataset,
+            "total": self.total,
+            "by_source": self.by_source,
+            "by_review": self.by_review,
+            "by_model": self.by_model,
+            "flagged": self.flagged,
+            "slots": {name: [[v, n] for v, n in top] for name, top in self.slots.items()},
+            "tokens": hist(self.tokens),
+            "answer_chars": hist(self.answer_chars),
+        }
+
+
+def top_values(counter: Counter[str], n: int = TOP_VALUES) -> list[tuple[str, int]]:
+    """Most common first, ties by value, so the figures are the same every run."""
+    return sorted(counter.items(), key=lambda kv: (-kv[1], kv[0]))[:n]
+
+
+_BARS = " ▁▂▃▄▅▆▇█"
+
+
+def bars(h: Histogram) -> str:
+    """The histogram as one line of block characters (for the command line)."""
+    peak = max(h.counts, default=0)
+    if not peak:
+        return ""
+    return "".join(_BARS[-1] if n == peak else _BARS[(n * (len(_BARS) - 1)) // peak] for n in h.counts)
+
+
+def _counts(title: str, counts: dict[str, int]) -> str:
+    shown = ", ".join(f"{name or '(none)'} {n}" for name, n in sorted(counts.items(), key=lambda kv: -kv[1]))
+    return f"{title}: {shown or '—'}"
+
+
+def stats_lines(stats: DatasetStats) -> list[str]:
+    """The figures as text lines (the CLI and the Stats panel)."""
+    lines = [
+        f"{stats.dataset}: {stats.total} examples, {stats.flagged} with a language flag",
+        _counts("source", stats.by_source),
+        _counts("review", stats.by_review),
+        _counts("model", stats.by_model),
+    ]
+    for name, top in stats.slots.items():
+        lines.append(f"slot {name}: " + ", ".join(f"{value[:30]} {n}" for value, n in top))
+    for title, h in (("tokens", stats.tokens), ("answer length", stats.answer_chars)):
+        if h.total:
+            lines.append(f"{title} {h.low:g}..{h.high:g}: {bars(h)}")
+    return lines
