@@ -11,6 +11,7 @@ from typing import Any
 
 from forge_tui.core.bounded_text import clip
 from forge_tui.core.errors import InvalidInput
+from forge_tui.core.jobs import JobSummary
 from forge_tui.core.models import ExampleContent
 
 PLAIN_FIELDS = {"answer": "output", "user_prompt": "user_prompt", "system_prompt": "system_prompt"}
@@ -130,6 +131,17 @@ def results_line(results: dict[str, float], failed: int, duration_s: float | Non
     if results.get(UNDONE):
         line += " (undone)"
     return line
+
+
+def duration_s(job: JobSummary) -> float | None:
+    if job.started_at is None or job.finished_at is None:
+        return None
+    return max(0.0, (job.finished_at - job.started_at).total_seconds())
+
+
+def augment_line(job: JobSummary) -> str:
+    """An augment job's counts and duration."""
+    return results_line(job.results, job.failed, duration_s(job))
 
 
 def is_augment_results(results: dict[str, float]) -> bool:

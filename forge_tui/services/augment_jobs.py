@@ -280,14 +280,8 @@ async def preview(
 
 
 # --- the end, and undo ----------------------------------------------------------------------------
-def duration_s(job: JobSummary) -> float | None:
-    if job.started_at is None or job.finished_at is None:
-        return None
-    return max(0.0, (job.finished_at - job.started_at).total_seconds())
-
-
 def ending_line(job: JobSummary) -> str:
-    return augment.results_line(job.results, job.failed, duration_s(job))
+    return augment.augment_line(job)
 
 
 def undo(workspace: Workspace, job_id: int) -> int:
