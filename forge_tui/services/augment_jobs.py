@@ -279,6 +279,24 @@ async def preview(
     return rows
 
 
+async def preview_on_settings(workspace: Workspace, choice: AugmentChoice) -> list[PreviewRow]:
+    """`preview` on the model servers of Settings (the TUI's dialog)."""
+    from forge_tui.services.endpoint_pool import open_client
+
+    settings = workspace.settings.backend()
+    remember = workspace.settings.remember_structured_output
+    async with open_client(settings, choice.model, settings.endpoint, remember) as client:
+        return await preview(client, workspace, choice)
+
+
+def start_choice(workspace: Workspace, choice: AugmentChoice) -> JobSummary:
+    """Plans the job (into a new dataset: made and filled first) and writes it, on Settings' endpoint."""
+    from forge_tui.services.endpoints import with_endpoint
+
+    plan = with_endpoint(augment_plan(workspace, choice), workspace.settings.backend().endpoint)
+    return JobService(workspace.home, workspace.unlocked).create(plan)
+
+
 # --- the end, and undo ----------------------------------------------------------------------------
 def ending_line(job: JobSummary) -> str:
     return augment.augment_line(job)
