@@ -51,20 +51,12 @@ def marked(row: PreviewRow, side: str) -> Text:
 class AugmentDialog(ModalScreen[AugmentChoice | None]):
     """Every field of an augment job; Preview shows three examples, ctrl+s starts, escape cancels."""
 
+    AUTO_FOCUS = "#augment-instruction"
     BINDINGS = [
         Binding("ctrl+s", "start", "Start", id="augment.start"),
         Binding("ctrl+r", "preview", "Preview", id="augment.preview"),
         Binding("escape", "cancel", "Cancel", id="dialog.cancel"),
     ]
-    DEFAULT_CSS = """
-    AugmentDialog .augment-field { height: 1; }
-    AugmentDialog .augment-field PlainLabel { width: 14; }
-    AugmentDialog .augment-field Input, AugmentDialog .augment-field Select { width: 1fr; }
-    AugmentDialog #augment-preview { height: auto; max-height: 10; }
-    AugmentDialog .preview-row { height: auto; }
-    AugmentDialog .preview-row Static { width: 1fr; height: auto; padding: 0 1 0 0; }
-    AugmentDialog #augment-problem { color: $error; height: auto; }
-    """
 
     def __init__(
         self, choice: AugmentChoice, dataset_name: str, previewer: Previewer, selected: Sequence[str] = ()
