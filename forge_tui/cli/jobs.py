@@ -28,6 +28,7 @@ from forge_tui.cli.common import (
     open_home,
     sub_app,
 )
+from forge_tui.core.augment import augment_line, is_augment_results
 from forge_tui.core.dedup_counts import dedup_line, is_dedup_results
 from forge_tui.core.endpoint_figures import figure_lines
 from forge_tui.core.jobs import MODEL_MISSING, SERVER_GONE, JobState, JobSummary
@@ -218,6 +219,8 @@ def finish(final: JobSummary, as_json: bool, event: str = "end") -> None:
             echo(f"Judged: {counts_line(final.results)}.")
         if is_dedup_results(final.results):
             echo(f"Dedup: {dedup_line(final.results)}.")
+        if is_augment_results(final.results):
+            echo(f"Augmented: {augment_line(final)}.")
         if final.failed:
             echo(
                 f"`forge-tui jobs show {final.id}` lists why; `forge-tui jobs retry-failed {final.id}` asks them again."
@@ -279,6 +282,8 @@ def jobs_show(
         echo(f"counts    {counts_line(job.results)}")
     if is_dedup_results(job.results):
         echo(f"counts    {dedup_line(job.results)}")
+    if is_augment_results(job.results):
+        echo(f"counts    {augment_line(job)}")
     if job.error:
         echo(f"error     {job.error}")
     for number, line in enumerate(figure_lines(endpoints)):

@@ -9,6 +9,7 @@ import typer
 from forge_tui import __version__
 from forge_tui.cli import (
     audition,
+    augment,
     backup,
     dataset_ops,  # noqa: F401  (adds merge, sample, split, copy and move to `datasets`)
     datasets,
@@ -46,6 +47,7 @@ app.add_typer(rubrics.rubrics_app, name="rubrics")
 app.command("audition")(audition.audition)
 app.command("generate")(generate.generate)
 app.command("judge")(judge.judge)
+app.command("augment")(augment.augment)
 app.command("import")(transfer.import_)
 app.command("export")(transfer.export)
 app.command("serve")(serve.serve)

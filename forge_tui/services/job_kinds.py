@@ -23,6 +23,8 @@ def recipe_for(kind: str) -> Recipe[Any]:
         from forge_tui.services import judge_jobs  # noqa: F401
     elif kind == "dedup":
         from forge_tui.services import dedup_jobs  # noqa: F401
+    elif kind == "augment":
+        from forge_tui.services import augment_jobs  # noqa: F401
 
     found = _RECIPES.get(kind)
     if found is None:

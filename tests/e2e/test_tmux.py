@@ -353,3 +353,75 @@ def test_review_queue_in_tmux(pane: Pane, fast_home_dir: Path, fake: FakeOllama,
     finally:
         home.close()
     assert reviews == [ReviewState.UNREVIEWED, ReviewState.REJECTED, ReviewState.ACCEPTED, ReviewState.ACCEPTED]
+
+
+def test_augment_from_the_examples_screen_with_a_preview(
+    pane: Pane, fast_home_dir: Path, fake: FakeOllama, tmp_path: Path
+) -> None:
+    """`a` on Examples: the augment dialog, an instruction typed, Preview shows three examples before and
+    after, Start runs the job into `default-augmented`; quit; the new dataset holds the new answers."""
+    from forge_tui.core.backend_settings import BackendSettings
+    from forge_tui.core.models import Example, ExampleContent, ExampleMeta
+    from forge_tui.services.accounts import AccountService
+    from forge_tui.services.home import open_home
+    from forge_tui.services.settings import SettingsService
+    from forge_tui.services.workspace import Workspace
+
+    home = open_home(fast_home_dir)
+    accounts = AccountService(home)
+    accounts.create_user("alice", "Alice", PASSWORD)
+    workspace = Workspace.open(home, accounts.unlock("alice", PASSWORD))
+    SettingsService(home, workspace.user).save_backend(BackendSettings(base_url=fake.base_url, generation_model=MODEL))
+    dataset = workspace.datasets.current()
+    assert dataset is not None
+    workspace.examples.add_many(
+        dataset.id,
+        [(ExampleContent(user_prompt=f"Tell me about lake {i}", output=f"Lake {i} is deep."), ExampleMeta())
+         for i in range(4)],
+    )  # fmt: skip
+    home.close()
+    fake.fixed_reply = "Lake shallow indeed."
+
+    forge = entry_point()
+    app = shlex.join([
+        "env", f"OLLAMA_HOST={fake.base_url}", "TERM=xterm-256color", "COLORTERM=truecolor",
+        str(forge), "--home", str(fast_home_dir),
+    ])  # fmt: skip
+    pane.start(f"{app}; echo {EXIT_MARK}$?; sleep 30", cwd=tmp_path)
+    pane.wait_for("Unlock forge-tui", "Password")
+    pane.type(PASSWORD)
+    pane.keys("Enter")
+    pane.wait_for("dataset: default", "Alice")
+    pane.keys("e")
+    pane.wait_for("'default': 4 examples", "Lake 0 is d")
+    pane.keys("a")
+    pane.wait_for("Augment every example of 'default'", "Instruction", "Preview")
+    # the focus is on Instruction
+    pane.type("Say it shorter: {{ answer }}")
+    pane.wait_for("Say it shorter")
+    pane.keys("C-r")
+    pane.wait_for("before", "after", "Lake 0 is deep.", "Lake shallow indeed.", timeout=20)
+    assert len(fake.requests) == 3
+    pane.keys("C-s")
+    pane.wait_for("Augment job 1 started", timeout=20)
+    home = open_home(fast_home_dir)
+    try:
+        workspace = Workspace.open(home, AccountService(home).unlock("alice", PASSWORD))
+
+        def answers() -> list[str]:
+            found = {d.name: d.id for d in workspace.datasets.list()}
+            if "default-augmented" not in found:
+                return []
+            return [
+                e.content.output for e in workspace.examples.scan(found["default-augmented"]) if isinstance(e, Example)
+            ]
+
+        deadline = time.monotonic() + 20
+        while answers() != ["Lake shallow indeed."] * 4:
+            assert time.monotonic() < deadline, f"the job did not finish: {answers()}\n{pane.report()}"
+            time.sleep(0.1)
+    finally:
+        home.close()
+    pane.keys("C-q")
+    exit_code = pane.wait_for_re(re.escape(EXIT_MARK) + r"(\d+)").group(1)
+    assert exit_code == "0", pane.report()

@@ -102,6 +102,7 @@ class ExamplesScreen(WorkspaceScreen):
         Binding("D", "dedup", "Duplicates", id="examples.dedup"),
         Binding("C", "copy_to(False)", "Copy to…", show=False, id="examples.copy_to"),
         Binding("M", "copy_to(True)", "Move to…", show=False, id="examples.move_to"),
+        Binding("a", "augment", "Augment", id="examples.augment"),
     ]
 
     def help_text(self) -> str:
@@ -426,6 +427,50 @@ class ExamplesScreen(WorkspaceScreen):
         if await self.app.push_screen_wait(view):
             self.table.reload()
             self._status()
+
+    # --- augment -------------------------------------------------------------------------------------
+    @work(group="augment", exclusive=True)
+    async def action_augment(self) -> None:
+        """The augment dialog for the selected rows (or every example); Start plans and runs the job."""
+        from forge_tui.services.augment_jobs import (
+            AugmentChoice,
+            PreviewRow,
+            default_into,
+            preview_on_settings,
+            start_choice,
+        )
+        from forge_tui.ui.dialogs.augment import AugmentDialog
+
+        dataset, workspace = self.dataset, self.workspace
+        if dataset is None:
+            self.notify(no_dataset(self.key("show_datasets")), severity="warning")
+            return
+        backend = workspace.settings.backend()
+        choice = AugmentChoice(
+            dataset_id=dataset.id,
+            field="answer",
+            instruction="",
+            model=backend.generation_model or "",
+            into=default_into(dataset.name),
+        )
+
+        async def previewer(typed: AugmentChoice) -> list[PreviewRow]:
+            return await preview_on_settings(workspace, typed)
+
+        selected = self.table.chosen_ids() if self.table.selected else []
+        dialog = AugmentDialog(choice, dataset.name, previewer, selected)
+        typed = await self.app.push_screen_wait(dialog)
+        if typed is None:
+            return
+        created = await self.report_async("start the augment job", lambda: start_choice(workspace, typed))
+        if created is None:
+            return
+        host = getattr(self.app, "job_host", None)
+        if isinstance(host, JobHost):
+            host.start(created.id)
+        self.post_message(DatasetsChanged())
+        where = f"into '{typed.into}'" if typed.into else "in place"
+        self.notify(f"Augment job {created.id} started: {created.total} examples {where}.")
 
     # --- import ------------------------------------------------------------------------------------------
     @work(group="import", exclusive=True)

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 
+from forge_tui.core.augment import augment_line, is_augment_results
 from forge_tui.core.dedup_counts import dedup_line, is_dedup_results
 from forge_tui.core.generation import Coverage
 from forge_tui.core.jobs import JobState, JobSummary
@@ -27,6 +28,8 @@ def state_line(job: JobSummary) -> str:
         line += f" Judged: {counts_line(job.results)}."
     if is_dedup_results(job.results):
         line += f" Dedup: {dedup_line(job.results)}."
+    if is_augment_results(job.results):
+        line += f" Augmented: {augment_line(job)}."
     return line
 
 

@@ -1,0 +1,199 @@
+"""`forge-tui augment DATASET`: rewrite one field of a dataset's examples with an instruction, as a job,
+into a new dataset (NAME-augmented) or in place; `--preview` shows three examples before and after
+first. `forge-tui augment undo JOB` puts back every value an augment job changed (once per job)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from forge_tui.cli.backend_options import NO_FLAGS, BackendFlags, backend_options
+from forge_tui.cli.common import JsonOpt, PasswordStdin, UserOpt, echo, errors, fail
+from forge_tui.cli.jobs import DetachOpt, finish, open_jobs, run_in_foreground, start_detached
+from forge_tui.core.bounded_text import clip
+from forge_tui.core.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from forge_tui.core.backend_settings import BackendSettings
+    from forge_tui.services.augment_jobs import AugmentChoice, PreviewRow
+    from forge_tui.services.workspace import Workspace
+
+EXIT_USAGE = 2
+UNDO = "undo"
+
+
+@backend_options
+def augment(
+    dataset: Annotated[str, typer.Argument(metavar="DATASET", help="The dataset to augment (or `undo`).")],
+    job: Annotated[int | None, typer.Argument(metavar="[JOB]", help="With `undo`: the augment job to undo.")] = None,
+    field: Annotated[
+        str,
+        typer.Option(
+            "--field", metavar="FIELD", help="answer, user_prompt, system_prompt, slot:NAME, extra:NAME or new:NAME."
+        ),
+    ] = "answer",
+    instruction: Annotated[
+        str | None, typer.Option("--instruction", "-i", help="The instruction (Jinja2 over the example's fields).")
+    ] = None,
+    instruction_file: Annotated[
+        Path | None, typer.Option("--instruction-file", help="Read the instruction from this file.")
+    ] = None,
+    context: Annotated[
+        list[str] | None, typer.Option("--context", help="A field the model sees besides the target (repeat).")
+    ] = None,
+    only_ids: Annotated[
+        str | None, typer.Option("--only-ids", help="Only these example ids (comma-separated).")
+    ] = None,
+    model: Annotated[str | None, typer.Option("--model", "-m", help="Model (default: Settings).")] = None,
+    temperature: Annotated[float | None, typer.Option("--temperature", min=0.0, max=2.0)] = None,
+    language: Annotated[str, typer.Option("--language", help="Language of the new values, e.g. zh-TW.")] = "",
+    concurrency: Annotated[
+        int | None, typer.Option("--concurrency", min=1, max=1024, help="Requests at once (default: Settings).")
+    ] = None,
+    into: Annotated[str | None, typer.Option("--into", help="The new dataset (default: DATASET-augmented).")] = None,
+    in_place: Annotated[bool, typer.Option("--in-place", help="Change the examples themselves (undo-able).")] = False,
+    keep_as_rejected: Annotated[
+        bool, typer.Option("--keep-as-rejected", help="With --field answer: keep the old answer as a rejected one.")
+    ] = False,
+    show_preview: Annotated[
+        bool, typer.Option("--preview", help="Show three examples before and after, then ask.")
+    ] = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Start without asking.")] = False,
+    detached: DetachOpt = False,
+    flags: BackendFlags = NO_FLAGS,
+    user: UserOpt = None,
+    password_stdin: PasswordStdin = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Rewrite one field of a dataset's examples with an instruction, as a job, and print processed,
+    changed, unchanged and failed. An item that fails keeps its original value.
+
+    Exit 0 when every example was done; 1 when some failed or the job was paused or cancelled; 2 for
+    bad input or when not confirmed; 6 when the model server was gone or the model missing."""
+    from forge_tui.services.augment_jobs import AugmentChoice, augment_plan, check, chosen_ids, default_into
+    from forge_tui.services.endpoints import with_endpoint
+
+    if dataset == UNDO and job is not None:
+        _undo(job, user, password_stdin, as_json)
+        return
+    asking = not yes and sys.stdin.isatty()
+    with errors():
+        if job is not None:
+            raise InvalidInput("Only `forge-tui augment undo JOB` takes a second argument.")
+        if in_place and into:
+            raise InvalidInput("Choose --into NAME or --in-place, not both.")
+        text = _instruction(instruction, instruction_file)
+        home, workspace, jobs, password = open_jobs(user, password_stdin)
+        source = workspace.datasets.get(dataset)
+        backend = flags.over(workspace.settings.backend())
+        if concurrency is not None:
+            backend = backend.model_copy(update={"concurrency": concurrency})
+        choice = AugmentChoice(
+            dataset_id=source.id,
+            field=field,
+            instruction=text,
+            model=model or backend.generation_model or "",
+            context=tuple(context or ()),
+            only_ids=tuple(i.strip() for i in (only_ids or "").split(",") if i.strip()),
+            temperature=temperature,
+            language=language,
+            into="" if in_place else (into or default_into(source.name)),
+            keep_as_rejected=keep_as_rejected,
+            max_tokens=backend.max_tokens,
+        )
+        target = check(choice)
+        count = len(chosen_ids(workspace, choice))
+        if not count:
+            echo(f"Dataset '{clip(source.name)}' has no examples to augment.")
+            return
+        where = f"into '{clip(choice.into)}'" if choice.into else "in place"
+        if as_json:
+            echo(
+                json.dumps(
+                    {
+                        "event": "plan",
+                        "examples": count,
+                        "field": target.label,
+                        "model": choice.model,
+                        "into": choice.into or None,
+                        "in_place": not choice.into,
+                    }
+                )
+            )
+        else:
+            echo(f"Augment {target.label} of {count} examples of '{clip(source.name)}' {where} with {choice.model}.")
+        if show_preview:
+            _print_preview(workspace, choice, backend, as_json)
+        if not yes:
+            if not asking:
+                fail("The job was not started: pass --yes to start it without a terminal.", EXIT_USAGE)
+            if not typer.confirm("Start the job?", default=True):
+                fail("The job was not started.", EXIT_USAGE)
+        plan = with_endpoint(augment_plan(workspace, choice), backend.endpoint)
+        created = jobs.create(plan)
+        if detached:
+            start_detached(home, workspace, password, created.id, flags.argv(), as_json)
+            return
+        final = run_in_foreground(jobs, created, backend, as_json, workspace)
+    finish(jobs.get(final.id), as_json, event="done")
+
+
+def _instruction(text: str | None, path: Path | None) -> str:
+    if (text is None) == (path is None):
+        raise InvalidInput("Give the instruction with --instruction or --instruction-file (one of them).")
+    if path is None:
+        return text or ""
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidInput(
+            f"Cannot read the instruction file {clip(str(path), 80)}: {exc.__class__.__name__}."
+        ) from None
+
+
+def _print_preview(workspace: Workspace, choice: AugmentChoice, backend: BackendSettings, as_json: bool) -> None:
+    from forge_tui.core.augment import unified_word_diff
+    from forge_tui.services.augment_jobs import preview
+    from forge_tui.services.endpoint_pool import open_client
+
+    async def go() -> list[PreviewRow]:
+        remember = workspace.settings.remember_structured_output
+        async with open_client(backend, choice.model, backend.endpoint, remember) as client:
+            return await preview(client, workspace, choice)
+
+    for row in asyncio.run(go()):
+        if as_json:
+            echo(
+                json.dumps(
+                    {
+                        "event": "preview",
+                        "example": row.example_id,
+                        "before": row.before,
+                        "after": row.after,
+                        "error": row.error or None,
+                    },
+                    ensure_ascii=False,
+                )
+            )
+        elif row.error:
+            echo(f"--- example {row.example_id}: {row.error}")
+        else:
+            echo(f"--- example {row.example_id}")
+            echo(unified_word_diff(row.before, row.after))
+
+
+def _undo(job_id: int, user: str | None, password_stdin: bool, as_json: bool) -> None:
+    from forge_tui.services.augment_jobs import undo
+
+    with errors():
+        _, workspace, _, _ = open_jobs(user, password_stdin)
+        restored = undo(workspace, job_id)
+    if as_json:
+        echo(json.dumps({"event": "undone", "id": job_id, "restored": restored}))
+    else:
+        echo(f"Job {job_id} undone: {restored} examples restored.")
