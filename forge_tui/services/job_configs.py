@@ -1,0 +1,93 @@
+"""Saved job configurations of one account: save, list, get, delete, TOML files, and the forms they
+fill (a generation job's JobForm, a judge job's JudgeForm) and are read back from."""
+
+from __future__ import annotations
+
+from dataclasses import fields
+from pathlib import Path
+
+from forge_tui.core.errors import InvalidInput, NotFound
+from forge_tui.core.job_configs import AnyConfig, GenerateConfig, JudgeConfig, check_config_name, dumps, loads
+from forge_tui.core.judge_form import JudgeForm
+from forge_tui.core.templates import TemplateInfo
+from forge_tui.services import files, readable_files
+from forge_tui.services.accounts import Unlocked
+from forge_tui.services.generation_jobs import JobForm
+from forge_tui.services.home import Home
+from forge_tui.store import job_configs as config_rows
+from forge_tui.store.db import read_session, write_session
+
+# JobForm fields a GenerateConfig holds under the same name (template_id, dataset_id and kind differ)
+_FORM_FIELDS = tuple(f.name for f in fields(JobForm) if f.name not in ("template_id", "dataset_id", "kind"))
+_JUDGE_FIELDS = tuple(f.name for f in fields(JudgeForm))
+
+
+class JobConfigService:
+    def __init__(self, home: Home, unlocked: Unlocked) -> None:
+        self.home = home
+        self.unlocked = unlocked
+
+    def list(self) -> list[AnyConfig]:
+        """By name."""
+        with read_session(self.home.engine) as s:
+            return config_rows.list_for_owner(s, self.unlocked.keys_in(s), self.unlocked.user.id)
+
+    def get(self, name: str) -> AnyConfig:
+        with read_session(self.home.engine) as s:
+            keys = self.unlocked.keys_in(s)
+            row = config_rows.get_by_name(s, keys, self.unlocked.user.id, check_config_name(name))
+            if row is None:
+                raise NotFound(f"No saved configuration named '{name[:80]}'.")
+            return config_rows.open_row(keys, row)
+
+    def save(self, config: AnyConfig) -> AnyConfig:
+        """Creates the configuration, or replaces the one of that name."""
+        with write_session(self.home.engine) as s:
+            config_rows.save(s, self.unlocked.keys_in(s), self.unlocked.user.id, config)
+        return config
+
+    def delete(self, name: str) -> None:
+        with write_session(self.home.engine) as s:
+            keys = self.unlocked.keys_in(s)
+            row = config_rows.get_by_name(s, keys, self.unlocked.user.id, check_config_name(name))
+            if row is None:
+                raise NotFound(f"No saved configuration named '{name[:80]}'.")
+            s.delete(row)
+
+    def export_file(self, name: str, path: Path) -> Path:
+        """Writes the configuration as TOML (no secret is ever in one)."""
+        return files.write_text(path, dumps(self.get(name)))
+
+    def read_file(self, path: Path, name: str | None = None) -> AnyConfig:
+        """A configuration from a TOML file, renamed to `name` when given; InvalidInput names the line
+        of what is wrong."""
+        try:
+            config = loads(readable_files.read_text(path))
+        except InvalidInput as exc:
+            raise InvalidInput(f"{path.name}: {exc}") from None
+        return config.model_copy(update={"name": check_config_name(name)}) if name else config
+
+    def import_file(self, path: Path, name: str | None = None) -> AnyConfig:
+        return self.save(self.read_file(path, name))
+
+
+def config_of_form(name: str, form: JobForm, templates: list[TemplateInfo]) -> GenerateConfig:
+    """A generation job's form saved under `name`, its template by name."""
+    template = next((t.name for t in templates if t.id is not None and t.id == form.template_id), "")
+    values = {field: getattr(form, field) for field in _FORM_FIELDS}
+    return GenerateConfig(name=check_config_name(name), template=template, example_kind=form.kind, **values)
+
+
+def form_of_config(config: GenerateConfig, templates: list[TemplateInfo], dataset_id: int) -> JobForm:
+    """The form `config` fills for a job on `dataset_id`; a template that is gone leaves it unchosen."""
+    template_id = next((t.id for t in templates if t.name == config.template), None)
+    values = {field: getattr(config, field) for field in _FORM_FIELDS}
+    return JobForm(template_id=template_id, dataset_id=dataset_id, kind=config.example_kind, **values)
+
+
+def judge_config_of_form(name: str, form: JudgeForm) -> JudgeConfig:
+    return JudgeConfig(name=check_config_name(name), **{field: getattr(form, field) for field in _JUDGE_FIELDS})
+
+
+def judge_form_of_config(config: JudgeConfig) -> JudgeForm:
+    return JudgeForm(**{field: getattr(config, field) for field in _JUDGE_FIELDS})
