@@ -10,6 +10,7 @@ from forge_tui import __version__
 from forge_tui.cli import (
     audition,
     backup,
+    configs,
     datasets,
     generate,
     judge,
@@ -42,6 +43,7 @@ app.add_typer(transfer.formats_app, name="formats")
 app.add_typer(settings_cmd.settings_app, name="settings")
 app.add_typer(jobs_app, name="jobs")
 app.add_typer(rubrics.rubrics_app, name="rubrics")
+app.add_typer(configs.configs_app, name="configs")
 app.command("audition")(audition.audition)
 app.command("generate")(generate.generate)
 app.command("judge")(judge.judge)

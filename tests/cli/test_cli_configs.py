@@ -1,0 +1,76 @@
+"""`forge-tui configs list | show | save | delete | export | import`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import Result
+
+from tests.cli.conftest import Cli
+from tests.passwords import PASSWORD
+
+SECRET = "sk-live-never-in-a-file-42"
+CASUAL = 'name = "casual"\nkind = "generate"\ntemplate = "Q&A"\ncount = 20\nmodel = "qwen3"\napi_key_env = "MY_KEY"\n'
+
+
+def configs(cli: Cli, *args: str) -> Result:
+    return cli("configs", *args, "--password-stdin", input=PASSWORD + "\n")
+
+
+def test_import_list_show_export_save_delete(alice: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MY_KEY", SECRET)
+    source = tmp_path / "casual.toml"
+    source.write_text(CASUAL, encoding="utf-8")
+    imported = configs(alice, "import", str(source))
+    assert imported.exit_code == 0, imported.output
+    assert imported.stdout == "Imported generate configuration 'casual'.\n"
+    saved = configs(alice, "save", "strict judge", "--file", str(source), "--json")
+    assert json.loads(saved.stdout) == {"name": "strict judge", "kind": "generate"}
+    again = configs(alice, "import", str(source), "--name", "copy")
+    assert again.exit_code == 0
+
+    assert json.loads(configs(alice, "list", "--json").stdout) == [
+        {"name": "casual", "kind": "generate"},
+        {"name": "copy", "kind": "generate"},
+        {"name": "strict judge", "kind": "generate"},
+    ]
+    assert "strict judge  generate" in configs(alice, "list").stdout.splitlines()
+    shown = json.loads(configs(alice, "show", "casual", "--json").stdout)
+    assert (shown["count"], shown["model"], shown["api_key_env"], shown["temperature"]) == (
+        "20",
+        "qwen3",
+        "MY_KEY",
+        "0.8",
+    )
+    assert 'template = "Q&A"' in configs(alice, "show", "casual").stdout
+
+    out = tmp_path / "out.toml"
+    exported = configs(alice, "export", "casual", "--out", str(out))
+    assert exported.exit_code == 0, exported.output
+    text = out.read_text(encoding="utf-8")
+    assert SECRET not in text and 'api_key_env = "MY_KEY"' in text and text == configs(alice, "show", "casual").stdout
+
+    refused = configs(alice, "delete", "casual")
+    assert refused.exit_code == 2 and "without --yes" in refused.stderr
+    deleted = configs(alice, "delete", "casual", "--yes", "--json")
+    assert json.loads(deleted.stdout) == {"deleted": "casual"}
+    missing = configs(alice, "show", "casual")
+    assert missing.exit_code == 5 and missing.stderr == "forge-tui: No saved configuration named 'casual'.\n"
+
+
+def test_a_bad_file_is_refused_in_one_line_naming_the_line_and_nothing_is_saved(alice: Cli, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    for text, said in [
+        (f'name = "x"\nkind = "judge"\napi_key = "{SECRET}"\n', "bad.toml: line 3: 'api_key' looks like a secret"),
+        ('name = "x"\nkind = "judge"\nthreshold = 7\nrubrik = "overall"\n', "bad.toml: line 4: rubrik: not a setting"),
+        ('name = "x"\nkind = "judge"\nthreshold = \n', "bad.toml: Not a valid TOML configuration"),
+    ]:
+        bad.write_text(text, encoding="utf-8")
+        refused = configs(alice, "import", str(bad))
+        assert refused.exit_code == 2, refused.output
+        assert said in refused.stderr and len(refused.stderr.strip().splitlines()) == 1
+        assert SECRET not in refused.output and "Traceback" not in refused.output
+    assert configs(alice, "list", "--json").stdout.strip() == "[]"
+    assert configs(alice, "save", "x").stderr == "forge-tui: Give the configuration to save: --file F.\n"
