@@ -7,9 +7,10 @@ nothing written from then on, nor the database as it is after the rotation.
 Resumable. The first step stores the plan (the new key, wrapped under the current one); then each
 dataset moves to the new key whole (store.key_rotation: re-sealed in short transactions beside the
 rows, switched in one); last, one transaction re-seals the templates, their saved system prompts,
-the custom formats, the rubrics, the saved configurations and the jobs' plans, makes the new key the account's (wrapped under the password
-and a new recovery key) and drops the plan. A run cut off anywhere leaves each dataset under the old key or the new one,
-and the unlocked account opens both (services.accounts.Unlocked); the next run finishes the job.
+the custom formats, the rubrics, the saved configurations and the jobs' plans, makes the new key
+the account's (wrapped under the password and a new recovery key) and drops the plan. A run cut
+off anywhere leaves each dataset under the old key or the new one, and the unlocked account opens
+both (services.accounts.Unlocked); the next run finishes the job.
 """
 
 from __future__ import annotations
