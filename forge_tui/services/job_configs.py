@@ -3,7 +3,7 @@ fill (a generation job's JobForm, a judge job's JudgeForm) and are read back fro
 
 from __future__ import annotations
 
-from dataclasses import fields
+from dataclasses import fields, replace
 from pathlib import Path
 
 from forge_tui.core.errors import InvalidInput, NotFound
@@ -83,6 +83,20 @@ def form_of_config(config: GenerateConfig, templates: list[TemplateInfo], datase
     template_id = next((t.id for t in templates if t.name == config.template), None)
     values = {field: getattr(config, field) for field in _FORM_FIELDS}
     return JobForm(template_id=template_id, dataset_id=dataset_id, kind=config.example_kind, **values)
+
+
+def with_config(form: JobForm, config: GenerateConfig, keep: set[str]) -> JobForm:
+    """`form` with the configuration's values except in the fields named in `keep` (`example_kind`
+    for the kind); an empty model or max tokens in the configuration leaves the form's (the Settings
+    default)."""
+    values: dict[str, object] = {}
+    for field in _FORM_FIELDS:
+        value = getattr(config, field)
+        if field not in keep and field != "endpoint" and not (value == "" and field in ("model", "max_tokens")):
+            values[field] = value
+    if "example_kind" not in keep:
+        values["kind"] = config.example_kind
+    return replace(form, **values)  # type: ignore[arg-type]
 
 
 def judge_config_of_form(name: str, form: JudgeForm) -> JudgeConfig:

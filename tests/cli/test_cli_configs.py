@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import Result
 
 from tests.cli.conftest import Cli
+from tests.fake_ollama import FakeOllama
 from tests.passwords import PASSWORD
 
 SECRET = "sk-live-never-in-a-file-42"
@@ -74,3 +76,45 @@ def test_a_bad_file_is_refused_in_one_line_naming_the_line_and_nothing_is_saved(
         assert SECRET not in refused.output and "Traceback" not in refused.output
     assert configs(alice, "list", "--json").stdout.strip() == "[]"
     assert configs(alice, "save", "x").stderr == "forge-tui: Give the configuration to save: --file F.\n"
+
+
+GENERATE = (
+    'name = "tides"\nkind = "generate"\ntemplate = "Q&A pair on a topic"\ncount = 4\nmodel = "saved-model"\n'
+    'seed = 7\nsources = "topic=values:tides|volcanoes"\nexample_kind = "single"\n'
+)
+
+
+def plan_of(ran: Result) -> dict[str, Any]:
+    assert ran.exit_code == 2 and "Nothing was sent" in ran.stderr, ran.output
+    plan: dict[str, Any] = json.loads(ran.stdout.splitlines()[0])
+    return plan
+
+
+def test_generate_starts_from_a_saved_config_and_flags_beside_it_override(
+    alice: Cli, tmp_path: Path, fake: FakeOllama
+) -> None:
+    source = tmp_path / "tides.toml"
+    source.write_text(GENERATE, encoding="utf-8")
+    assert configs(alice, "import", str(source)).exit_code == 0
+    base = ("generate", "--url", fake.base_url, "--config", "tides", "--json", "--password-stdin")
+
+    plan = plan_of(alice(*base, input=PASSWORD + "\n"))
+    assert (plan["items"], plan["model"], plan["seed"], plan["template"]) == (
+        4,
+        "saved-model",
+        7,
+        "Q&A pair on a topic",
+    )
+    assert plan["spread"]["topic"] == {"tides": 2, "volcanoes": 2}
+
+    over = plan_of(
+        alice(*base, "--count", "6", "--model", "other", "--slot", "topic=values:ice", input=PASSWORD + "\n")
+    )
+    assert (over["items"], over["model"], over["seed"]) == (6, "other", 7)
+    assert over["spread"]["topic"] == {"ice": 6}
+    assert fake.requests == []
+
+    source.write_text('name = "strict"\nkind = "judge"\n', encoding="utf-8")
+    assert configs(alice, "import", str(source)).exit_code == 0
+    wrong = alice("generate", "--config", "strict", "--password-stdin", input=PASSWORD + "\n")
+    assert wrong.exit_code == 2 and "'strict' is a judge configuration, not a generate one" in wrong.stderr
