@@ -9,8 +9,8 @@ from hypothesis import strategies as st
 from forge_tui.core.errors import InvalidInput
 from forge_tui.core.job_configs import AnyConfig, AugmentConfig, GenerateConfig, JudgeConfig, dumps, loads
 
-TEXT = st.text(st.characters(exclude_categories=("Cs",)), max_size=40)
-NAMES = st.text(st.characters(exclude_categories=("Cs", "Cc")), min_size=1, max_size=80).filter(
+TEXT = st.text(st.characters(codec="utf-8"), max_size=40)
+NAMES = st.text(st.characters(codec="utf-8", min_codepoint=32), min_size=1, max_size=80).filter(
     lambda n: n == n.strip() and n.strip() != ""
 )
 ENV_NAMES = st.one_of(st.just(""), st.from_regex(r"[A-Z_][A-Z0-9_]{0,20}", fullmatch=True))
