@@ -9,6 +9,8 @@ from typing import Any
 import pytest
 from typer.testing import Result
 
+from forge_tui.core.models import ExampleContent, ExampleMeta, ReviewState
+from forge_tui.services.workspace import Workspace
 from tests.cli.conftest import Cli
 from tests.fake_ollama import FakeOllama
 from tests.passwords import PASSWORD
@@ -118,3 +120,31 @@ def test_generate_starts_from_a_saved_config_and_flags_beside_it_override(
     assert configs(alice, "import", str(source)).exit_code == 0
     wrong = alice("generate", "--config", "strict", "--password-stdin", input=PASSWORD + "\n")
     assert wrong.exit_code == 2 and "'strict' is a judge configuration, not a generate one" in wrong.stderr
+
+
+def test_judge_starts_from_a_saved_config_and_flags_beside_it_override(
+    alice: Cli, workspace_of: Workspace, tmp_path: Path, fake: FakeOllama
+) -> None:
+    dataset_id = workspace_of.datasets.create("scored").id
+    reviews = [ReviewState.UNREVIEWED, ReviewState.ACCEPTED, ReviewState.UNREVIEWED]
+    items = [
+        (ExampleContent(user_prompt=f"Q{i}?", output=f"A{i}"), ExampleMeta(review=r)) for i, r in enumerate(reviews)
+    ]
+    workspace_of.examples.add_many(dataset_id, items)
+    source = tmp_path / "strict.toml"
+    source.write_text(
+        'name = "strict"\nkind = "judge"\nrubric = "overall"\nonly = "all"\nthreshold = 8.5\naction = "reject"\n'
+        'model = "saved-judge"\n',
+        encoding="utf-8",
+    )
+    assert configs(alice, "import", str(source)).exit_code == 0
+    base = ("judge", "scored", "--url", fake.base_url, "--config", "strict", "--password-stdin")
+
+    ran = alice(*base, input=PASSWORD + "\n")
+    assert ran.exit_code == 2 and "Nothing was sent" in ran.output, ran.output
+    assert "Judge 3 all examples of 'scored' with overall on saved-judge; below 8.5: reject." in ran.output
+    over = alice(*base, "--only", "unreviewed", "--model", "other", "--threshold", "6", input=PASSWORD + "\n")
+    assert "Judge 2 unreviewed examples of 'scored' with overall on other; below 6: reject." in over.output
+    missing = alice("judge", "scored", "--password-stdin", input=PASSWORD + "\n")
+    assert missing.exit_code == 2 and "Give the rubric: --rubric NAME (or --config NAME)." in missing.stderr
+    assert fake.requests == []
