@@ -40,6 +40,13 @@ def configs_for(user: str | None, password_stdin: bool) -> JobConfigService:
     return JobConfigService(workspace.home, workspace.unlocked)
 
 
+def _of_job(configs: JobConfigService, job_id: int, name: str) -> AnyConfig:
+    from forge_tui.services.job_configs import config_of_job
+    from forge_tui.services.jobs import JobService
+
+    return config_of_job(JobService(configs.home, configs.unlocked), job_id, name)
+
+
 @configs_app.command("list")
 def configs_list(user: UserOpt = None, password_stdin: PasswordStdin = False, as_json: JsonOpt = False) -> None:
     """List the saved configurations by name."""
@@ -73,6 +80,9 @@ def configs_show(
 @configs_app.command("save")
 def configs_save(
     name: str,
+    from_job: Annotated[
+        int | None, typer.Option("--from-job", metavar="ID", help="The settings of generation or judge job ID.")
+    ] = None,
     from_file: Annotated[
         Path | None, typer.Option("--file", help="A configuration's TOML file, saved under NAME.")
     ] = None,
@@ -80,12 +90,13 @@ def configs_save(
     password_stdin: PasswordStdin = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Save a configuration under NAME (replacing one of that name) from a TOML file."""
+    """Save a configuration under NAME (replacing one of that name) from a job's settings or a TOML file."""
     with errors():
-        if from_file is None:
-            raise InvalidInput("Give the configuration to save: --file F.")
+        if (from_file is None) == (from_job is None):
+            raise InvalidInput("Give the configuration to save: --from-job ID or --file F.")
         configs = configs_for(user, password_stdin)
-        saved = configs.save(configs.read_file(from_file, name))
+        config = configs.read_file(from_file, name) if from_file else _of_job(configs, from_job or 0, name)
+        saved = configs.save(config)
     _said("Saved", saved, as_json)
 
 

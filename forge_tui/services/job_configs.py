@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import fields, replace
 from pathlib import Path
+from typing import Any
 
 from forge_tui.core.errors import InvalidInput, NotFound
 from forge_tui.core.job_configs import AnyConfig, GenerateConfig, JudgeConfig, check_config_name, dumps, loads
@@ -12,10 +13,12 @@ from forge_tui.core.judge_form import JudgeForm
 from forge_tui.core.templates import TemplateInfo
 from forge_tui.services import files, readable_files
 from forge_tui.services.accounts import Unlocked
-from forge_tui.services.generation_jobs import JobForm
+from forge_tui.services.generation_jobs import GENERATE, JobForm, with_values_source
 from forge_tui.services.home import Home
+from forge_tui.services.jobs import JobService
 from forge_tui.store import job_configs as config_rows
 from forge_tui.store.db import read_session, write_session
+from forge_tui.store.tables import Job
 
 # JobForm fields a GenerateConfig holds under the same name (template_id, dataset_id and kind differ)
 _FORM_FIELDS = tuple(f.name for f in fields(JobForm) if f.name not in ("template_id", "dataset_id", "kind"))
@@ -105,3 +108,81 @@ def judge_config_of_form(name: str, form: JudgeForm) -> JudgeConfig:
 
 def judge_form_of_config(config: JudgeConfig) -> JudgeForm:
     return JudgeForm(**{field: getattr(config, field) for field in _JUDGE_FIELDS})
+
+
+def config_of_job(jobs: JobService, job_id: int, name: str) -> AnyConfig:
+    """A generation or judge job's settings as a configuration named `name` (its slots' values as
+    planned: a file or a topic tree becomes the list of values it held then)."""
+    from forge_tui.services.judge_jobs import JUDGE
+
+    job = jobs.get(job_id)
+    spec = jobs.spec(job_id)
+    endpoint = job.endpoint or ""
+    if job.kind == JUDGE:
+        with read_session(jobs.home.engine) as s:
+            row = s.get(Job, job_id)
+            params = row.params if row is not None else {}
+        model = str(spec.get("model", ""))
+        fix_model = str(spec.get("fix_model", ""))
+        return JudgeConfig(
+            name=check_config_name(name),
+            endpoint=endpoint,
+            rubric=str(spec["rubric"]["name"]),
+            only=str(params.get("only", "unreviewed")),
+            threshold=_text(spec.get("threshold")),
+            action=str(spec.get("action", "none")),
+            model=model,
+            fix_model="" if fix_model == model else fix_model,
+        )
+    if job.kind != GENERATE:
+        raise InvalidInput(
+            f"Job {job_id} is a {job.kind} job; configurations are saved from generation and judge jobs."
+        )
+    judge = spec.get("judge") or {}
+    target = spec.get("target_accepted")
+    return GenerateConfig(
+        name=check_config_name(name),
+        endpoint=endpoint,
+        template=str(spec["template"]["name"]),
+        example_kind=str(spec.get("kind", "single")),
+        count=_text(target if target is not None else spec.get("count")),
+        language=_text(spec.get("language")),
+        model=_text(spec.get("model")),
+        paraphrase_model=_text(spec.get("paraphrase_model")),
+        second_model=_text(spec.get("second_model")),
+        temperature=_text(spec.get("temperature")),
+        second_temperature=_text(spec.get("second_temperature")),
+        max_tokens=_text(spec.get("max_tokens")),
+        seed=_text(spec.get("seed")),
+        turns=_text(spec.get("turns")),
+        sources=_sources_text(spec.get("sources") or {}),
+        until_pass=_text(target),
+        judge_rubric=str(judge.get("rubric", "overall")),
+        judge_model=_text(judge.get("model")),
+        threshold=_text(judge.get("threshold", 7.0)),
+        dedup=_text(spec.get("dedup_threshold")),
+        quotas=bool(spec.get("quotas", False)),
+        max_attempts=_text(spec.get("max_attempts") or None),
+    )
+
+
+def _text(value: object) -> str:
+    return "" if value is None else str(value)
+
+
+def _sources_text(sources: dict[str, Any]) -> str:
+    """A plan's slot sources as the form types them."""
+    text = ""
+    combined: set[str] = set()
+    for slot, source in sources.items():
+        kind = source.get("type", "default")
+        if kind == "values":
+            text = with_values_source(text, slot, [str(v) for v in source.get("values", [])])
+        elif kind == "combinations":
+            slots = "+".join(source.get("slots") or [slot])
+            if slots not in combined:
+                combined.add(slots)
+                text = "; ".join(p for p in (text, f"{slots}=combinations") if p)
+        else:
+            text = "; ".join(p for p in (text, f"{slot}={kind}") if p)
+    return text

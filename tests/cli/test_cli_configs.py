@@ -77,7 +77,9 @@ def test_a_bad_file_is_refused_in_one_line_naming_the_line_and_nothing_is_saved(
         assert said in refused.stderr and len(refused.stderr.strip().splitlines()) == 1
         assert SECRET not in refused.output and "Traceback" not in refused.output
     assert configs(alice, "list", "--json").stdout.strip() == "[]"
-    assert configs(alice, "save", "x").stderr == "forge-tui: Give the configuration to save: --file F.\n"
+    assert (
+        configs(alice, "save", "x").stderr == "forge-tui: Give the configuration to save: --from-job ID or --file F.\n"
+    )
 
 
 GENERATE = (
@@ -148,3 +150,29 @@ def test_judge_starts_from_a_saved_config_and_flags_beside_it_override(
     missing = alice("judge", "scored", "--password-stdin", input=PASSWORD + "\n")
     assert missing.exit_code == 2 and "Give the rubric: --rubric NAME (or --config NAME)." in missing.stderr
     assert fake.requests == []
+
+
+def test_a_config_saved_from_a_generation_job_plans_the_same_job(
+    alice: Cli, workspace_of: Workspace, fake: FakeOllama
+) -> None:
+    args = ("generate", "--url", fake.base_url, "--model", "llama3.2", "--password-stdin", "--json")
+    slots = ("--slot", "topic=values:tides|volcanoes|glaciers", "--slot", "audience=default")
+    first = alice(
+        *args, "--template", "Q&A pair on a topic", "-n", "6", "--seed", "9", *slots, "--yes", input=PASSWORD + "\n"
+    )
+    assert first.exit_code == 0, first.output
+    events = [json.loads(line) for line in first.stdout.splitlines()]
+    saved = configs(alice, "save", "again", "--from-job", str(events[-1]["id"]), "--json")
+    assert saved.exit_code == 0, saved.output
+    shown = json.loads(configs(alice, "show", "again", "--json").stdout)
+    assert shown["sources"] == "topic=values:tides|volcanoes|glaciers; audience=default"
+    assert (shown["count"], shown["seed"], shown["model"]) == ("6", "9", "llama3.2")
+
+    again = plan_of(
+        alice(
+            "generate", "--url", fake.base_url, "--config", "again", "--json", "--password-stdin", input=PASSWORD + "\n"
+        )
+    )
+    assert {k: again[k] for k in ("items", "seed", "spread", "prompts", "template")} == {
+        k: events[0][k] for k in ("items", "seed", "spread", "prompts", "template")
+    }

@@ -18,6 +18,7 @@ from forge_tui.services.home import Home
 from forge_tui.services.job_configs import (
     JobConfigService,
     config_of_form,
+    config_of_job,
     form_of_config,
     judge_config_of_form,
     judge_form_of_config,
@@ -116,3 +117,29 @@ def test_rotating_the_key_reseals_saved_configurations(home: Home) -> None:
     rotate_key(home, "alice", PASSWORD)
     after = JobConfigService(home, accounts.unlock("alice", PASSWORD))
     assert after.get("strict") == JudgeConfig(name="strict", threshold="9")
+
+
+def test_a_judge_jobs_settings_become_a_config(workspace: Workspace) -> None:
+    from forge_tui.core.judge_counts import Action
+    from forge_tui.core.models import ExampleContent, ExampleMeta
+    from forge_tui.core.rubrics import builtin_rubrics
+    from forge_tui.services.jobs import JobService
+    from forge_tui.services.judge_jobs import JudgeChoice, judge_plan
+
+    dataset = workspace.datasets.create("scored")
+    workspace.examples.add_many(dataset.id, [(ExampleContent(user_prompt="Q?", output="A"), ExampleMeta())])
+    choice = JudgeChoice(
+        dataset_id=dataset.id,
+        rubric=builtin_rubrics()["pairwise"],
+        model="judge:1b",
+        only_unreviewed=False,
+        threshold=8.5,
+        action=Action.REJECT,
+        fix_model="",
+    )
+    jobs = JobService(workspace.home, workspace.unlocked)
+    job = jobs.create(judge_plan(workspace.examples, choice))
+    config = config_of_job(jobs, job.id, "from job")
+    assert config == JudgeConfig(
+        name="from job", rubric="pairwise", only="all", threshold="8.5", action="reject", model="judge:1b"
+    )
