@@ -1,4 +1,4 @@
-"""Save config / Load config in the new-job dialog (80×24): a loaded configuration fills every field
+"""Save config / Load config in the new-job and judge-job dialogs (80×24): a loaded configuration fills every field
 exactly as it was saved, and the values typed since are gone."""
 
 from __future__ import annotations
@@ -9,9 +9,10 @@ from textual.widgets import Checkbox, Input, Select
 from forge_tui.core.job_configs import GenerateConfig
 from forge_tui.services.accounts import AccountService
 from forge_tui.services.home import Home
-from forge_tui.services.job_configs import JobConfigService, config_of_form
+from forge_tui.services.job_configs import JobConfigService, config_of_form, judge_config_of_form
 from forge_tui.ui.app import ForgeApp
 from forge_tui.ui.dialogs.common import TextPrompt
+from forge_tui.ui.dialogs.judge_job import JudgeJobForm
 from forge_tui.ui.dialogs.new_job import TEXT_FIELDS, NewJobForm
 from forge_tui.ui.dialogs.pick import PickOne
 from forge_tui.ui.screens.jobs import JobsScreen
@@ -92,3 +93,36 @@ async def test_a_saved_config_loads_back_into_every_field(home: Home, fake: Fake
         await pilot.pause()
         assert config_of_form("zh pairs", form_of(pilot).typed(), templates) == saved
         assert form_of(pilot).typed() == typed
+
+
+async def test_the_judge_dialog_saves_and_loads_a_config(home: Home, fake: FakeOllama) -> None:
+    prepare_backend(home, fake)
+    async with ForgeApp(home).run_test(size=(80, 24)) as pilot:
+        await at_datasets(pilot)
+        await pilot.press("b")
+        await wait_for_screen(pilot, JobsScreen)
+        await pilot.press("j")
+        await wait_for_screen(pilot, JudgeJobForm)
+        dialog = pilot.app.screen
+        assert isinstance(dialog, JudgeJobForm)
+        for name, value in {"rubric": "pairwise", "only": "all", "action": "fix"}.items():
+            dialog.query_one(f"#judge-{name}", Select).value = value
+        for name, value in {"threshold": "8.5", "model": "judge:1b", "fix_model": "fixer"}.items():
+            dialog.query_one(f"#judge-{name}", Input).value = value
+        typed = dialog.typed()
+        await pilot.press("ctrl+o")
+        await wait_for_screen(pilot, TextPrompt)
+        await type_text(pilot, "strict")
+        await pilot.press("enter")
+        await wait_for_screen(pilot, JudgeJobForm)
+        configs = JobConfigService(home, AccountService(home).unlock("alice", PASSWORD))
+        await wait_until(pilot, lambda: [c.name for c in configs.list()] == ["strict"])
+        assert configs.get("strict") == judge_config_of_form("strict", typed)
+
+        dialog.query_one("#judge-rubric", Select).value = "overall"
+        dialog.query_one("#judge-threshold", Input).value = "3"
+        await pilot.press("ctrl+r")
+        await wait_for_screen(pilot, PickOne)
+        await pilot.press("enter")
+        await wait_for_screen(pilot, JudgeJobForm)
+        await wait_until(pilot, lambda: dialog.typed() == typed)

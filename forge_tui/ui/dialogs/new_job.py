@@ -14,15 +14,13 @@ from textual.widgets import Button, Checkbox, DataTable, Input, Select
 
 from forge_tui.core.bounded_text import clip
 from forge_tui.core.endpoints import POOL
-from forge_tui.core.errors import ForgeError
 from forge_tui.core.generation import ExampleKind
 from forge_tui.core.job_configs import GenerateConfig
 from forge_tui.core.templates import TemplateInfo
 from forge_tui.services.generation_jobs import JobForm, default_sources, typed_values, with_values_source
 from forge_tui.services.job_configs import JobConfigService, config_of_form, form_of_config
 from forge_tui.services.jobs import JobPlan
-from forge_tui.ui.dialogs.common import TextPrompt
-from forge_tui.ui.dialogs.pick import PickOne
+from forge_tui.ui.dialogs.saved_configs import pick, save_as
 from forge_tui.ui.dialogs.topic_tree import Expand, TopicTreeDialog
 from forge_tui.ui.keys import key_for
 from forge_tui.ui.shown import shown_cell
@@ -192,34 +190,19 @@ class NewJobForm(ModalScreen[JobForm | None]):
         """Saves every field under a name (replacing the configuration of that name)."""
         if self._configs is None:
             return
-        name = await self.app.push_screen_wait(TextPrompt("Save configuration as", self._config_name))
-        if not name:
-            return
-        try:
+
+        def make(name: str) -> GenerateConfig:
             config = config_of_form(name, self.typed(), self._templates)
-            self._configs.save(config.model_copy(update={"api_key_env": self._api_key_env}))
-        except ForgeError as exc:
-            self.notify(str(exc), title="Not saved", severity="error")
-            return
-        self._config_name = config.name
-        self.notify(f"Configuration '{clip(config.name)}' saved.")
+            return config.model_copy(update={"api_key_env": self._api_key_env})
+
+        self._config_name = await save_as(self, self._configs, self._config_name, make) or self._config_name
 
     @work(exclusive=True, group="configs")
     async def action_load_config(self) -> None:
         """Fills every field from a saved generation configuration chosen by name."""
         if self._configs is None:
             return
-        try:
-            saved = [c for c in self._configs.list() if isinstance(c, GenerateConfig)]
-        except ForgeError as exc:
-            self.notify(str(exc), title="Cannot load", severity="error")
-            return
-        if not saved:
-            self.notify(f"No saved generation configuration yet: {key_for(self, 'save_config')} saves one.")
-            return
-        names = [(c.name, c.name) for c in saved]
-        chosen = await self.app.push_screen_wait(PickOne("Load configuration", names))
-        config = next((c for c in saved if c.name == chosen), None)
+        config = await pick(self, self._configs, GenerateConfig, key_for(self, "save_config"))
         if config is None:
             return
         self.fill(form_of_config(config, self._templates, self._form.dataset_id))

@@ -189,7 +189,8 @@ class JobsScreen(WorkspaceScreen):
         backend = self.workspace.settings.backend()
         form = JudgeForm(model=backend.judge_model or backend.generation_model or "", endpoint=backend.endpoint or "")
         endpoints = [e.name for e in backend.endpoints]
-        while typed := await self.app.push_screen_wait(JudgeJobForm(form, list(builtin_rubrics()), endpoints)):
+        configs = JobConfigService(self.workspace.home, self.workspace.unlocked)
+        while typed := await self.app.push_screen_wait(JudgeJobForm(form, list(builtin_rubrics()), endpoints, configs)):
             form = typed
             plan = await self.report_async(
                 "plan",
