@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from textual.screen import Screen
 
@@ -18,7 +18,7 @@ Config = TypeVar("Config", bound=AnyConfig)
 
 
 async def save_as(
-    screen: Screen[object], configs: JobConfigService, name: str, make: Callable[[str], AnyConfig]
+    screen: Screen[Any], configs: JobConfigService, name: str, make: Callable[[str], AnyConfig]
 ) -> str | None:
     """Asks for a name (offering `name`) and saves `make(name)` under it; the name saved, or None."""
     chosen = await screen.app.push_screen_wait(TextPrompt("Save configuration as", name))
@@ -33,7 +33,7 @@ async def save_as(
     return config.name
 
 
-async def pick(screen: Screen[object], configs: JobConfigService, kind: type[Config], save_key: str) -> Config | None:
+async def pick(screen: Screen[Any], configs: JobConfigService, kind: type[Config], save_key: str) -> Config | None:
     """A saved configuration of `kind` chosen by name, or None."""
     try:
         saved = [c for c in configs.list() if isinstance(c, kind)]
