@@ -13,6 +13,7 @@ import typer
 
 from forge_tui.cli.backend_options import NO_FLAGS, BackendFlags, backend_options
 from forge_tui.cli.common import JsonOpt, PasswordStdin, UserOpt, echo, errors, fail
+from forge_tui.cli.config_flags import ConfigOpt, flags_with, given, saved
 from forge_tui.cli.jobs import DetachOpt, finish, open_jobs, run_in_foreground, start_detached
 from forge_tui.core.bounded_text import clip
 from forge_tui.core.errors import InvalidInput
@@ -30,10 +31,32 @@ EXIT_USAGE = 2
 SPREAD_SHOWN = 8  # values shown per slot in the plan's table; the rest are summed up
 _TREE_EXISTS = "{path} already exists: name a new file for --tree-out (yours may hold edits)."
 KINDS = "single|multi-turn|preference|pretraining|tool-calling"
+# the flags that set a field of the job's form of the same name (example_kind sets `kind`)
+_FORM_FLAGS = (
+    "count",
+    "example_kind",
+    "language",
+    "model",
+    "paraphrase_model",
+    "second_model",
+    "temperature",
+    "second_temperature",
+    "max_tokens",
+    "seed",
+    "turns",
+    "until_pass",
+    "judge_rubric",
+    "judge_model",
+    "threshold",
+    "dedup",
+    "quotas",
+    "max_attempts",
+)
 
 
 @backend_options
 def generate(
+    context: typer.Context,
     template: Annotated[str | None, typer.Option("--template", "-t", help="Template to fill (name or id).")] = None,
     topic: Annotated[
         str | None, typer.Option("--topic", help="Write about this topic with the built-in topic template.")
@@ -119,6 +142,7 @@ def generate(
     max_attempts: Annotated[
         int | None, typer.Option("--max-attempts", min=1, help="--until-pass: attempts at most (default 3 x N).")
     ] = None,
+    config: ConfigOpt = None,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Start without asking.")] = False,
     detached: DetachOpt = False,
     flags: BackendFlags = NO_FLAGS,
@@ -132,11 +156,19 @@ def generate(
     Exit 0 when every item is done; 1 when some failed or the job was paused or cancelled meanwhile;
     2 for bad input or when not confirmed; 6 when the model server was gone or the model missing; 130
     on Ctrl-C (the job is left paused: `forge-tui jobs resume ID`)."""
+    from forge_tui.core.job_configs import GenerateConfig
     from forge_tui.services.endpoints import with_endpoint
-    from forge_tui.services.generation_jobs import JobForm, parse_source_entries
+    from forge_tui.services.generation_jobs import JobForm, parse_source_entries, parse_sources
+    from forge_tui.services.job_configs import with_config
 
     asking = not yes and sys.stdin.isatty()
     with errors():
+        home, workspace, jobs, password = open_jobs(user, password_stdin)
+        start = None if config is None else saved(workspace, config, GenerateConfig)
+        if start is not None:
+            flags = flags_with(flags, start)
+            if template is None and topic is None and start.template:
+                template = start.template
         if (template is None) == (topic is None):
             raise InvalidInput("Give either --template NAME or --topic TEXT.")
         if subtopics is not None and topic is None:
@@ -146,7 +178,8 @@ def generate(
         if until_pass is None and (quotas or max_attempts is not None):
             raise InvalidInput("--quotas and --max-attempts go with --until-pass N.")
         sources, refs = parse_source_entries(slot or [])
-        home, workspace, jobs, password = open_jobs(user, password_stdin)
+        if start is not None and slot is None:
+            sources, refs = parse_sources(start.sources)
         backend = flags.over(workspace.settings.backend())
         if tree_out is not None and topic is not None and subtopics is not None:
             # asked for by name, so nothing to confirm: only the tree is asked of the model
@@ -184,6 +217,8 @@ def generate(
             quotas=quotas,
             max_attempts="" if max_attempts is None else str(max_attempts),
         )
+        if start is not None:
+            form = with_config(form, start, keep=given(context, *_FORM_FLAGS))
         chosen = _template(workspace, template)
         if topic is not None:
             if subtopics is not None and not yes and not asking:

@@ -12,6 +12,7 @@ import typer
 
 from forge_tui.cli.backend_options import NO_FLAGS, BackendFlags, backend_options
 from forge_tui.cli.common import JsonOpt, PasswordStdin, UserOpt, echo, errors, fail
+from forge_tui.cli.config_flags import ConfigOpt, flags_with, given, saved
 from forge_tui.cli.jobs import DetachOpt, finish, open_jobs, run_in_foreground, start_detached
 from forge_tui.core.bounded_text import clip
 from forge_tui.core.errors import InvalidInput
@@ -27,8 +28,12 @@ ONLY = ("unreviewed", "all")
 
 @backend_options
 def judge(
+    context: typer.Context,
     dataset: Annotated[str, typer.Argument(metavar="DATASET", help="The dataset whose examples are judged.")],
-    rubric: Annotated[str, typer.Option("--rubric", "-r", help="Rubric: overall, pairwise, tool_call or a saved one.")],
+    rubric: Annotated[
+        str | None,
+        typer.Option("--rubric", "-r", help="Rubric: overall, pairwise, tool_call or a saved one (or from --config)."),
+    ] = None,
     only: Annotated[
         str, typer.Option("--only", metavar="unreviewed|all", help="Which examples: unreviewed ones, or all.")
     ] = "unreviewed",
@@ -54,6 +59,7 @@ def judge(
         bool,
         typer.Option("--calibrate", help="Print how often stored scores agree with your decisions; judge nothing."),
     ] = False,
+    config: ConfigOpt = None,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Start without asking.")] = False,
     detached: DetachOpt = False,
     flags: BackendFlags = NO_FLAGS,
@@ -68,15 +74,28 @@ def judge(
     Exit 0 when every example was judged; 1 when some failed or the job was paused or cancelled; 2 for
     bad input or when not confirmed; 6 when the model server was gone or the model missing; 130 on
     Ctrl-C (the job is left paused: `forge-tui jobs resume ID`)."""
+    from forge_tui.core.job_configs import JudgeConfig
     from forge_tui.services.endpoints import with_endpoint
     from forge_tui.services.judge_jobs import JudgeChoice, judge_plan
     from forge_tui.services.judging import few_shot_examples
 
     asking = not yes and sys.stdin.isatty()
     with errors():
+        home, workspace, jobs, password = open_jobs(user, password_stdin)
+        if config is not None:
+            start = saved(workspace, config, JudgeConfig)
+            flags = flags_with(flags, start)
+            typed = given(context, "rubric", "only", "threshold", "action", "model", "fix_model")
+            rubric = rubric if "rubric" in typed else start.rubric
+            only = only if "only" in typed else start.only
+            threshold = threshold if "threshold" in typed else _number(start.threshold, "threshold")
+            action = action if "action" in typed else _action(start.action)
+            model = model if "model" in typed else start.model or None
+            fix_model = fix_model if "fix_model" in typed else start.fix_model or None
+        if rubric is None:
+            raise InvalidInput("Give the rubric: --rubric NAME (or --config NAME).")
         if only not in ONLY:
             raise InvalidInput("--only takes unreviewed or all.")
-        home, workspace, jobs, password = open_jobs(user, password_stdin)
         target = workspace.datasets.get(dataset)
         chosen = _rubric(workspace, rubric)
         if calibrate:
@@ -120,6 +139,20 @@ def judge(
             return
         final = run_in_foreground(jobs, job, backend, as_json, workspace)
     finish(final, as_json, event="done")
+
+
+def _number(text: str, name: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise InvalidInput(f"The configuration's {name} is not a number: '{clip(text)}'.") from None
+
+
+def _action(text: str) -> Action:
+    try:
+        return Action(text)
+    except ValueError:
+        raise InvalidInput(f"The configuration's action is none, reject or fix, not '{clip(text)}'.") from None
 
 
 def _rubric(workspace: Workspace, name: str) -> Rubric:

@@ -11,6 +11,7 @@ from forge_tui.cli import (
     audition,
     augment,
     backup,
+    configs,
     dataset_ops,  # noqa: F401  (adds merge, sample, split, copy and move to `datasets`)
     datasets,
     generate,
@@ -44,6 +45,7 @@ app.add_typer(transfer.formats_app, name="formats")
 app.add_typer(settings_cmd.settings_app, name="settings")
 app.add_typer(jobs_app, name="jobs")
 app.add_typer(rubrics.rubrics_app, name="rubrics")
+app.add_typer(configs.configs_app, name="configs")
 app.command("audition")(audition.audition)
 app.command("generate")(generate.generate)
 app.command("judge")(judge.judge)

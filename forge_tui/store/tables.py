@@ -328,6 +328,23 @@ class RubricRow(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
 
 
+class SavedConfigRow(SQLModel, table=True):
+    """A saved job configuration of one account (core.job_configs): the whole configuration, its
+    name and kind included, sealed as one JSON value; `name_tag` (a keyed hash) finds a name."""
+
+    __tablename__ = "saved_config"
+    __table_args__ = (UniqueConstraint("owner_id", "name_tag"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    owner_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("user.id", ondelete="CASCADE"), nullable=False, index=True)
+    )
+    name_tag: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    content: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    key_check: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow)
+
+
 class DedupCluster(SQLModel, table=True):
     """A cluster of duplicate examples found by the last dedup of a dataset (services.dedup): example
     ids and similarities only, no content. `similarity` holds [i, j, s] for members i < j;

@@ -393,3 +393,10 @@ def test_upgrade_from_0009_indexes_the_source_for_the_examples_filter(tmp_path: 
         assert kept == [(EXAMPLE_ID, "audition")]
     finally:
         home.close()
+
+
+def test_upgrade_from_0015_adds_the_saved_config_table(engine: Engine) -> None:
+    migrate(engine, "0015")
+    assert "saved_config" not in [name for _, name, _ in schema(engine)]
+    migrate(engine)
+    assert set(columns(engine, "saved_config")) == {"id", "owner_id", "name_tag", "content", "key_check", "created_at"}

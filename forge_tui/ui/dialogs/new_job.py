@@ -15,9 +15,12 @@ from textual.widgets import Button, Checkbox, DataTable, Input, Select
 from forge_tui.core.bounded_text import clip
 from forge_tui.core.endpoints import POOL
 from forge_tui.core.generation import ExampleKind
+from forge_tui.core.job_configs import GenerateConfig
 from forge_tui.core.templates import TemplateInfo
 from forge_tui.services.generation_jobs import JobForm, default_sources, typed_values, with_values_source
+from forge_tui.services.job_configs import JobConfigService, config_of_form, form_of_config
 from forge_tui.services.jobs import JobPlan
+from forge_tui.ui.dialogs.saved_configs import pick, save_as
 from forge_tui.ui.dialogs.topic_tree import Expand, TopicTreeDialog
 from forge_tui.ui.keys import key_for
 from forge_tui.ui.shown import shown_cell
@@ -62,6 +65,8 @@ class NewJobForm(ModalScreen[JobForm | None]):
     BINDINGS = [
         Binding("ctrl+s", "plan", "Plan", id="new_job.plan"),
         Binding("ctrl+t", "expand_topics", "Expand topics", id="new_job.expand_topics"),
+        Binding("ctrl+o", "save_config", "Save config", id="new_job.save_config"),
+        Binding("ctrl+r", "load_config", "Load config", id="new_job.load_config"),
         Binding("escape", "cancel", "Cancel", id="dialog.cancel"),
     ]
 
@@ -71,12 +76,16 @@ class NewJobForm(ModalScreen[JobForm | None]):
         form: JobForm,
         expand: Expand | None = None,
         endpoints: Sequence[str] = (),
+        configs: JobConfigService | None = None,
     ) -> None:
         super().__init__()
         self._templates = templates
         self._form = form
         self._expand = expand
         self._endpoints = list(endpoints)  # the names of Settings' endpoints
+        self._configs = configs  # None: no saved configurations (a form shown without an account)
+        self._config_name = ""
+        self._api_key_env = ""  # the loaded configuration's: the form has no field for it, saving keeps it
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
@@ -175,6 +184,45 @@ class NewJobForm(ModalScreen[JobForm | None]):
             sources = self.query_one("#job-sources", Input)
             sources.value = with_values_source(sources.value, slot, found)
             self.notify(f"Slot {slot} draws from {len(found)} topics of the tree.")
+
+    @work(exclusive=True, group="configs")
+    async def action_save_config(self) -> None:
+        """Saves every field under a name (replacing the configuration of that name)."""
+        if self._configs is None:
+            return
+
+        def make(name: str) -> GenerateConfig:
+            config = config_of_form(name, self.typed(), self._templates)
+            return config.model_copy(update={"api_key_env": self._api_key_env})
+
+        self._config_name = await save_as(self, self._configs, self._config_name, make) or self._config_name
+
+    @work(exclusive=True, group="configs")
+    async def action_load_config(self) -> None:
+        """Fills every field from a saved generation configuration chosen by name."""
+        if self._configs is None:
+            return
+        config = await pick(self, self._configs, GenerateConfig, key_for(self, "save_config"))
+        if config is None:
+            return
+        self.fill(form_of_config(config, self._templates, self._form.dataset_id))
+        self._config_name, self._api_key_env = config.name, config.api_key_env
+        if config.template and not self._has_template():
+            self.notify(f"Template '{clip(config.template)}' is gone: choose one.", severity="warning")
+            return
+        self.notify(f"Configuration '{clip(config.name)}' loaded.")
+
+    def fill(self, form: JobForm) -> None:
+        """Every field as `form` holds it; a template that is gone leaves the one chosen."""
+        chosen = self.query_one("#job-template", Select)
+        self._form = form  # so that choosing its template below keeps its slot sources
+        if self._has_template():
+            chosen.value = form.template_id
+        self.query_one("#job-kind", Select).value = form.kind
+        self.query_one("#job-endpoint", Select).value = form.endpoint if form.endpoint in self._endpoints else POOL
+        for name, _ in TEXT_FIELDS:
+            self.query_one(f"#job-{name}", Input).value = getattr(form, name)
+        self.query_one("#job-quotas", Checkbox).value = form.quotas
 
     @on(Input.Submitted)
     @on(Button.Pressed, "#plan")

@@ -26,6 +26,7 @@ from forge_tui.services.generation_jobs import (
     generation_plan,
     spec_from_form,
 )
+from forge_tui.services.job_configs import JobConfigService
 from forge_tui.services.job_host import JobHost
 from forge_tui.services.jobs import ItemError, JobPlan
 from forge_tui.services.workspace import Workspace
@@ -163,8 +164,9 @@ class JobsScreen(WorkspaceScreen):
         form = self.report("plan", lambda: self._first_form(templates, dataset.id))
         expand = self._expander()
         endpoints = [e.name for e in self.workspace.settings.backend().endpoints]
+        configs = JobConfigService(self.workspace.home, self.workspace.unlocked)
         while form is not None and (
-            typed := await self.app.push_screen_wait(NewJobForm(templates, form, expand, endpoints))
+            typed := await self.app.push_screen_wait(NewJobForm(templates, form, expand, endpoints, configs))
         ):
             form = typed  # a refused form opens again as it was typed
             plan = await self._plan(typed, templates)
@@ -187,7 +189,8 @@ class JobsScreen(WorkspaceScreen):
         backend = self.workspace.settings.backend()
         form = JudgeForm(model=backend.judge_model or backend.generation_model or "", endpoint=backend.endpoint or "")
         endpoints = [e.name for e in backend.endpoints]
-        while typed := await self.app.push_screen_wait(JudgeJobForm(form, list(builtin_rubrics()), endpoints)):
+        configs = JobConfigService(self.workspace.home, self.workspace.unlocked)
+        while typed := await self.app.push_screen_wait(JudgeJobForm(form, list(builtin_rubrics()), endpoints, configs)):
             form = typed
             plan = await self.report_async(
                 "plan",
