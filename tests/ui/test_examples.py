@@ -334,7 +334,7 @@ async def test_the_desirability_column_and_its_filter(fast_home_dir: Any) -> Non
             table = screen.query_one(ExampleTable)
             assert "'default': 30 examples · y filters ✓/✗" in examples_status(screen)
             assert [(table.row(i) or RowView("", {})).cells["kto"] for i in range(4)] == ["✓", "✗", "", "✓"]
-            await pilot.press("k")  # no longer bound
+            await pilot.press("K")  # no longer bound
             await pilot.pause()
             assert table.total == 30
             seen = []

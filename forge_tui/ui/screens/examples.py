@@ -87,7 +87,7 @@ class ExamplesScreen(WorkspaceScreen):
         Binding("c", "copy", "Copy", id="examples.copy"),
         Binding("ctrl+r", "regenerate", "Regenerate", id="examples.regenerate"),
         Binding("f", "filter_expression", "Filter", id="examples.filter_expression"),
-        Binding("k", "cycle_desirability", "✓✗ filter", id="examples.desirability_filter"),
+        Binding("K", "cycle_desirability", "✓✗ filter", id="examples.desirability_filter"),
         Binding("r", "cycle_review", "Review filter", id="examples.review_filter"),
         Binding("o", "cycle_source", "Source filter", id="examples.source_filter"),
         Binding("l", "cycle_flag", "⚑ filter", id="examples.flag_filter"),
