@@ -153,7 +153,11 @@ def from_document(raw: dict[str, Any], text: str = "") -> AnyConfig:
 
 
 def dumps(config: AnyConfig) -> str:
-    return tomli_w.dumps(to_document(config), multiline_strings=True)
+    """Multi-line text as TOML's multi-line strings, readable in an editor, unless a value holds a
+    carriage return: TOML reads a CR-LF inside one back as LF, so then every string is escaped."""
+    document = to_document(config)
+    with_cr = any(isinstance(value, str) and "\r" in value for value in document.values())
+    return tomli_w.dumps(document, multiline_strings=not with_cr)
 
 
 def loads(text: str) -> AnyConfig:

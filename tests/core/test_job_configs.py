@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from forge_tui.core.errors import InvalidInput
@@ -29,6 +29,7 @@ def configs() -> st.SearchStrategy[AnyConfig]:
 
 
 @given(configs())
+@example(JudgeConfig(name="n", fix_model="\r\n", rubric="a\r\nb"))
 def test_a_config_written_to_toml_and_read_back_is_equal(config: AnyConfig) -> None:
     assert loads(dumps(config)) == config
 
