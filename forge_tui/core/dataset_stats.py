@@ -3,9 +3,12 @@ token and length distributions as histograms."""
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+
+from forge_tui.core.bounded_text import clip
 
 TOP_VALUES = 5  # a slot's most common values shown
 BINS = 20
@@ -47,8 +50,10 @@ class DatasetStats:
     flagged: int = 0
     # Per slot name: its most common values and their counts, most common first.
     slots: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
-    tokens: Histogram = Histogram()  # the answers' completion tokens (where counted)
+    tokens: Histogram = Histogram()  # the answers' completion tokens
     answer_chars: Histogram = Histogram()  # the answers' lengths in characters
+    # The model counted the tokens of every answer; else (imported data) they are estimated from the text.
+    tokens_counted: bool = True
 
     def as_json(self) -> dict[str, object]:
         def hist(h: Histogram) -> dict[str, object]:
@@ -63,8 +68,19 @@ class DatasetStats:
             "flagged": self.flagged,
             "slots": {name: [[v, n] for v, n in top] for name, top in self.slots.items()},
             "tokens": hist(self.tokens),
+            "tokens_counted": self.tokens_counted,
             "answer_chars": hist(self.answer_chars),
         }
+
+
+# A CJK ideograph or kana is about one token; other text about 4/3 of a token per word (BPE vocabularies
+# of the common open models), close enough for a distribution where no model counted.
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_WORD = re.compile(r"[^\s\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+
+
+def estimated_tokens(text: str) -> int:
+    return len(_CJK.findall(text)) + round(len(_WORD.findall(text)) * 4 / 3)
 
 
 def top_values(counter: Counter[str], n: int = TOP_VALUES) -> list[tuple[str, int]]:
@@ -88,6 +104,12 @@ def _counts(title: str, counts: dict[str, int]) -> str:
     return f"{title}: {shown or '—'}"
 
 
+def _value(text: str) -> str:
+    """A slot value quoted on one line, cut to 30 characters."""
+    one_line = " ".join(text.split())
+    return f'"{clip(one_line, 30)}"' if one_line else "(empty)"
+
+
 def stats_lines(stats: DatasetStats) -> list[str]:
     """The figures as text lines (the CLI and the Stats panel)."""
     lines = [
@@ -97,8 +119,9 @@ def stats_lines(stats: DatasetStats) -> list[str]:
         _counts("model", stats.by_model),
     ]
     for name, top in stats.slots.items():
-        lines.append(f"slot {name}: " + ", ".join(f"{value[:30]} {n}" for value, n in top))
-    for title, h in (("tokens", stats.tokens), ("answer length", stats.answer_chars)):
+        lines.append(f"slot {name}: " + ", ".join(f"{_value(value)} {n}" for value, n in top))
+    tokens_title = "tokens" if stats.tokens_counted else "tokens (estimated)"
+    for title, h in ((tokens_title, stats.tokens), ("answer length", stats.answer_chars)):
         if h.total:
             lines.append(f"{title} {h.low:g}..{h.high:g}: {bars(h)}")
     return lines

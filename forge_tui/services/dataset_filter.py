@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-from forge_tui.core.dataset_stats import DatasetStats, histogram, top_values
+from forge_tui.core.dataset_stats import DatasetStats, estimated_tokens, histogram, top_values
 from forge_tui.core.errors import Conflict, DamagedRow, InvalidInput, NotFound
 from forge_tui.core.filter_language import Filter, FilterError, evaluate, parse
 from forge_tui.core.models import Example, check_dataset_name
@@ -125,18 +125,22 @@ class DatasetFilterService:
             opened, _broken = example_reader.slots_and_outputs(connection, self.examples.cipher(dataset_id), dataset_id)
         finally:
             connection.close()
+        total = sum(by_review.values())
+        # Counted tokens are shown only when the model counted every answer; a mix would mislead.
+        counted = [float(t) for t in tokens] if len(tokens) == total else []
         slots: dict[str, Counter[str]] = {}
         for slot_values, _output in opened:
             for slot, value in slot_values.items():
                 slots.setdefault(slot, Counter())[value] += 1
         return DatasetStats(
             dataset=name,
-            total=sum(by_review.values()),
+            total=total,
             by_source={str(k): n for k, n in by_source.items()},
             by_review={str(k): n for k, n in by_review.items()},
             by_model={str(k): n for k, n in by_model.items()},
             flagged=flags.get(1, 0),
             slots={slot: top_values(counter) for slot, counter in sorted(slots.items())},
-            tokens=histogram([float(t) for t in tokens]),
+            tokens=histogram(counted if counted else [float(estimated_tokens(output)) for _slots, output in opened]),
+            tokens_counted=bool(counted),
             answer_chars=histogram([float(len(output)) for _slots, output in opened]),
         )

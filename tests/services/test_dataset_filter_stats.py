@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from forge_tui.core.dataset_stats import Histogram, bars, histogram, stats_lines
+from forge_tui.core.dataset_stats import Histogram, bars, estimated_tokens, histogram, stats_lines
 from forge_tui.core.errors import Conflict, InvalidInput, NotFound
 from forge_tui.core.models import Example, ExampleContent, ExampleMeta, ExampleSource, ReviewState
 from forge_tui.services.dataset_filter import DatasetFilterService, parse_filter
@@ -42,11 +42,26 @@ def test_stats_figures_on_a_known_dataset(workspace: Workspace) -> None:
     assert stats.by_review == {"rejected": 4, "accepted": 8}
     assert stats.flagged == 2
     assert stats.slots == {"topic": [("physics", 6), ("maths", 4), ("art", 2)]}
-    assert (stats.tokens.low, stats.tokens.high, stats.tokens.total) == (10, 120, 12)
+    assert (stats.tokens_counted, stats.tokens.low, stats.tokens.high, stats.tokens.total) == (True, 10, 120, 12)
     assert (stats.answer_chars.low, stats.answer_chars.high) == (10, 120)
     lines = stats_lines(stats)
     assert lines[0] == "known: 12 examples, 2 with a language flag"
-    assert "slot topic: physics 6, maths 4, art 2" in lines
+    assert 'slot topic: "physics" 6, "maths" 4, "art" 2' in lines
+
+
+def test_without_counted_tokens_they_are_estimated_and_said_so(workspace: Workspace) -> None:
+    dataset = workspace.datasets.create("imported")
+    answers = ["one two three", "資料集的範本", "Hello, world! 你好", ""]
+    workspace.examples.add_many(
+        dataset.id,
+        [(ExampleContent(user_prompt="q", output=a, slots={"input": ""}), ExampleMeta()) for a in answers],
+    )
+    stats = DatasetFilterService(workspace.examples).stats("imported")
+    assert [estimated_tokens(a) for a in answers] == [4, 6, 5, 0]
+    assert (stats.tokens_counted, stats.tokens.low, stats.tokens.high, stats.tokens.total) == (False, 0, 6, 4)
+    lines = stats_lines(stats)
+    assert "slot input: (empty) 4" in lines
+    assert any(line.startswith("tokens (estimated) 0..6: ") for line in lines)
 
 
 def test_histogram_bins_are_exact() -> None:

@@ -45,7 +45,7 @@ async def test_stats_panel_shows_counts_and_histograms_in_80x24(home: Home) -> N
         assert "source: import 9" in counts
         assert "review: accepted 8, rejected 1" in counts
         assert "model: qwen2.5 6, llama3 3" in counts
-        assert "slot topic: a 3, b 3, c 3" in counts
+        assert 'slot topic: "a" 3, "b" 3, "c" 3' in counts
         assert "9 examples, 1 with a language flag" in str(panel.query_one(".dialog-title").render())
         assert static_text(panel, "#stats-tokens-range") == "Answer tokens: 1 to 9 (9 examples)"
         assert static_text(panel, "#stats-chars-range") == "Answer length in characters: 5 to 45 (9 examples)"

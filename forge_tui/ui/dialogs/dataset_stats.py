@@ -34,7 +34,11 @@ class DatasetStatsPanel(ModalScreen[None]):
             yield PlainLabel(lines[0], classes="dialog-title")
             yield PlainStatic("\n".join(counts), id="stats-counts")
             for key, title, h in (
-                ("tokens", "Answer tokens", self.stats.tokens),
+                (
+                    "tokens",
+                    "Answer tokens" if self.stats.tokens_counted else "Answer tokens (estimated)",
+                    self.stats.tokens,
+                ),
                 ("chars", "Answer length in characters", self.stats.answer_chars),
             ):
                 yield PlainStatic(_range(title, h), id=f"stats-{key}-range", classes="dim")
