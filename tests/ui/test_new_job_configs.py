@@ -1,20 +1,20 @@
 """Save config / Load config in the new-job and judge-job dialogs (80×24): a loaded configuration fills every field
-exactly as it was saved, and the values typed since are gone."""
+exactly as it was saved, and the values typed since are gone; the picker deletes one after a confirmation."""
 
 from __future__ import annotations
 
 from textual.pilot import Pilot
-from textual.widgets import Checkbox, Input, Select
+from textual.widgets import Checkbox, Input, Select, Static
 
-from forge_tui.core.job_configs import GenerateConfig
+from forge_tui.core.job_configs import GenerateConfig, JudgeConfig
 from forge_tui.services.accounts import AccountService
 from forge_tui.services.home import Home
 from forge_tui.services.job_configs import JobConfigService, config_of_form, judge_config_of_form
 from forge_tui.ui.app import ForgeApp
-from forge_tui.ui.dialogs.common import TextPrompt
+from forge_tui.ui.dialogs.common import Confirm, TextPrompt
 from forge_tui.ui.dialogs.judge_job import JudgeJobForm
 from forge_tui.ui.dialogs.new_job import TEXT_FIELDS, NewJobForm
-from forge_tui.ui.dialogs.pick import PickOne
+from forge_tui.ui.dialogs.saved_configs import ConfigPicker
 from forge_tui.ui.screens.jobs import JobsScreen
 from tests.fake_ollama import FakeOllama
 from tests.passwords import PASSWORD
@@ -86,7 +86,7 @@ async def test_a_saved_config_loads_back_into_every_field(home: Home, fake: Fake
         await pilot.pause()
 
         await pilot.press("ctrl+r")
-        await wait_for_screen(pilot, PickOne)
+        await wait_for_screen(pilot, ConfigPicker)
         await pilot.press("enter")
         await wait_for_screen(pilot, NewJobForm)
         await pilot.pause()
@@ -122,7 +122,38 @@ async def test_the_judge_dialog_saves_and_loads_a_config(home: Home, fake: FakeO
         dialog.query_one("#judge-rubric", Select).value = "overall"
         dialog.query_one("#judge-threshold", Input).value = "3"
         await pilot.press("ctrl+r")
-        await wait_for_screen(pilot, PickOne)
+        await wait_for_screen(pilot, ConfigPicker)
         await pilot.press("enter")
         await wait_for_screen(pilot, JudgeJobForm)
         await wait_until(pilot, lambda: dialog.typed() == typed)
+
+
+async def test_the_picker_deletes_a_config_after_asking_and_loads_another(home: Home, fake: FakeOllama) -> None:
+    prepare_backend(home, fake)
+    configs = JobConfigService(home, AccountService(home).unlock("alice", PASSWORD))
+    for name, threshold in (("lenient", "5"), ("strict", "9")):
+        configs.save(JudgeConfig(name=name, threshold=threshold))
+    async with ForgeApp(home).run_test(size=(80, 24)) as pilot:
+        await at_datasets(pilot)
+        await pilot.press("b")
+        await wait_for_screen(pilot, JobsScreen)
+        await pilot.press("j")
+        await wait_for_screen(pilot, JudgeJobForm)
+        dialog = pilot.app.screen
+        assert isinstance(dialog, JudgeJobForm)
+        await pilot.press("ctrl+r")
+        await wait_for_screen(pilot, ConfigPicker)
+        assert "del deletes" in str(pilot.app.screen.query_one("#configs-hint", Static).render())
+        await pilot.press("delete")
+        await wait_for_screen(pilot, Confirm)
+        await pilot.press("n")  # kept
+        await wait_for_screen(pilot, ConfigPicker)
+        assert [c.name for c in configs.list()] == ["lenient", "strict"]
+        await pilot.press("delete")
+        await wait_for_screen(pilot, Confirm)
+        await pilot.press("y")
+        await wait_for_screen(pilot, ConfigPicker)
+        await wait_until(pilot, lambda: [c.name for c in configs.list()] == ["strict"])
+        await pilot.press("enter")
+        await wait_for_screen(pilot, JudgeJobForm)
+        await wait_until(pilot, lambda: dialog.query_one("#judge-threshold", Input).value == "9")

@@ -1,18 +1,27 @@
-"""Save config / Load config of the job dialogs: a name asked for, or one picked from the saved ones."""
+"""Save config / Load config of the job dialogs: a name asked for, or one picked from the saved ones
+(where one can also be deleted, after a confirmation)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from textual.screen import Screen
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen, Screen
+from textual.widgets import OptionList, Static
+from textual.widgets.option_list import Option
 
 from forge_tui.core.bounded_text import clip
 from forge_tui.core.errors import ForgeError
 from forge_tui.core.job_configs import AnyConfig
 from forge_tui.services.job_configs import JobConfigService
-from forge_tui.ui.dialogs.common import TextPrompt
-from forge_tui.ui.dialogs.pick import PickOne
+from forge_tui.ui.dialogs.common import Confirm, TextPrompt
+from forge_tui.ui.keys import key_for
+from forge_tui.ui.shown import shown_markup
+from forge_tui.ui.widgets.plain import PlainLabel
 
 Config = TypeVar("Config", bound=AnyConfig)
 
@@ -44,5 +53,61 @@ async def pick(screen: Screen[Any], configs: JobConfigService, kind: type[Config
         what = kind.model_fields["kind"].default
         screen.notify(f"No saved {what} configuration yet: {save_key} saves one.")
         return None
-    chosen = await screen.app.push_screen_wait(PickOne("Load configuration", [(c.name, c.name) for c in saved]))
-    return next((c for c in saved if c.name == chosen), None)
+    while saved:
+        chosen = await screen.app.push_screen_wait(ConfigPicker([c.name for c in saved]))
+        if chosen is None:
+            return None
+        action, name = chosen
+        if action == LOAD:
+            return next((c for c in saved if c.name == name), None)
+        if not await screen.app.push_screen_wait(Confirm(f"Delete the configuration '{clip(name)}'?", "Delete")):
+            continue
+        try:
+            configs.delete(name)
+        except ForgeError as exc:
+            screen.notify(str(exc), title="Not deleted", severity="error")
+            return None
+        screen.notify(f"Configuration '{clip(name)}' deleted.")
+        saved = [c for c in saved if c.name != name]
+    return None
+
+
+LOAD, DELETE = "load", "delete"
+
+
+class ConfigPicker(ModalScreen[tuple[str, str] | None]):
+    """The saved configurations by name: enter loads one, delete asks to delete it. Dismisses with
+    (LOAD or DELETE, the name), or None."""
+
+    BINDINGS = [
+        Binding("delete", "delete", "Delete", id="configs.delete"),
+        Binding("escape", "cancel", "Cancel", id="pick.cancel"),
+    ]
+
+    def __init__(self, names: list[str]) -> None:
+        super().__init__()
+        self._names = names
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog pick"):
+            yield PlainLabel("Load configuration", classes="dialog-title")
+            yield OptionList(*[Option(shown_markup(name), id=name) for name in self._names], id="pick-list")
+            yield Static("", id="configs-hint", classes="dim")
+
+    def on_mount(self) -> None:
+        options = self.query_one(OptionList)
+        options.focus()
+        enter, delete = key_for(options, "select") or "enter", key_for(self, "delete")
+        self.query_one("#configs-hint", Static).update(f"{enter} loads · {delete} deletes · escape cancels")
+
+    @on(OptionList.OptionSelected)
+    def _chosen(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss((LOAD, event.option.id or ""))
+
+    def action_delete(self) -> None:
+        highlighted = self.query_one(OptionList).highlighted_option
+        if highlighted is not None and highlighted.id is not None:
+            self.dismiss((DELETE, highlighted.id))
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
