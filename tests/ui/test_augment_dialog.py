@@ -42,7 +42,7 @@ async def test_preview_then_start_into_a_new_dataset(home: Home, fake: FakeOllam
         assert isinstance(dialog, AugmentDialog)
         assert dialog.query_one("#augment-into", Input).value == "default-augmented"
         dialog.query_one("#augment-instruction", Input).value = "Shorten {{ answer }}."
-        await pilot.press("ctrl+r")
+        await pilot.press("ctrl+t")
         await wait_until(pilot, lambda: len(preview_texts(dialog)) == 8)
         texts = preview_texts(dialog)
         assert texts[:2] == ["before", "after"]
@@ -68,7 +68,7 @@ async def test_bad_input_is_one_sentence_and_sends_nothing(home: Home, fake: Fak
         assert problem == "Write an instruction: --instruction or --instruction-file."
         dialog.query_one("#augment-instruction", Input).value = "x"
         dialog.query_one("#augment-field", Input).value = "colour"
-        await pilot.press("ctrl+r")
+        await pilot.press("ctrl+t")
         await pilot.pause()
         assert "Unknown field 'colour'" in str(dialog.query_one("#augment-problem", Static).render())
         assert app.screen is dialog and fake.requests == []
