@@ -138,7 +138,8 @@ def augment(
         target = check(choice)
         count = len(chosen_ids(workspace, choice))
         if not count:
-            echo(f"Dataset '{clip(source.name)}' has no examples to augment.")
+            matching = " matching the filter" if choice.where else ""
+            echo(f"Dataset '{clip(source.name)}' has no examples{matching} to augment.")
             return
         where = f"into '{clip(choice.into)}'" if choice.into else "in place"
         if as_json:

@@ -171,7 +171,7 @@ def augment_plan(workspace: Workspace, choice: AugmentChoice) -> JobPlan:
     target = check(choice)
     ids = chosen_ids(workspace, choice)
     if not ids:
-        raise Conflict("The dataset has no examples to augment.")
+        raise Conflict("No example matches the filter." if choice.where else "The dataset has no examples to augment.")
     dataset_id = choice.dataset_id
     if choice.into:
         dataset_id, ids = _copy_into(workspace, choice.dataset_id, choice.into, ids)
