@@ -7,13 +7,15 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from forge_tui.cli.backend_options import NO_FLAGS, BackendFlags, backend_options
 from forge_tui.cli.common import JsonOpt, PasswordStdin, UserOpt, echo, errors, fail
+from forge_tui.cli.config_flags import ConfigOpt, flags_with, given, saved
 from forge_tui.cli.jobs import DetachOpt, finish, open_jobs, run_in_foreground, start_detached
 from forge_tui.core.bounded_text import clip
 from forge_tui.core.errors import InvalidInput
@@ -29,6 +31,7 @@ UNDO = "undo"
 
 @backend_options
 def augment(
+    context_: typer.Context,
     dataset: Annotated[str, typer.Argument(metavar="DATASET", help="The dataset to augment (or `undo`).")],
     job: Annotated[int | None, typer.Argument(metavar="[JOB]", help="With `undo`: the augment job to undo.")] = None,
     field: Annotated[
@@ -49,6 +52,10 @@ def augment(
     only_ids: Annotated[
         str | None, typer.Option("--only-ids", help="Only these example ids (comma-separated).")
     ] = None,
+    where: Annotated[
+        str | None,
+        typer.Option("--where", metavar="EXPR", help="Only the examples this filter takes (as `datasets filter`)."),
+    ] = None,
     model: Annotated[str | None, typer.Option("--model", "-m", help="Model (default: Settings).")] = None,
     temperature: Annotated[float | None, typer.Option("--temperature", min=0.0, max=2.0)] = None,
     language: Annotated[str, typer.Option("--language", help="Language of the new values, e.g. zh-TW.")] = "",
@@ -63,6 +70,7 @@ def augment(
     show_preview: Annotated[
         bool, typer.Option("--preview", help="Show three examples before and after, then ask.")
     ] = False,
+    config: ConfigOpt = None,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Start without asking.")] = False,
     detached: DetachOpt = False,
     flags: BackendFlags = NO_FLAGS,
@@ -75,8 +83,11 @@ def augment(
 
     Exit 0 when every example was done; 1 when some failed or the job was paused or cancelled; 2 for
     bad input or when not confirmed; 6 when the model server was gone or the model missing."""
-    from forge_tui.services.augment_jobs import AugmentChoice, augment_plan, check, chosen_ids, default_into
+    from forge_tui.core.augment_form import AugmentForm
+    from forge_tui.core.job_configs import AugmentConfig
+    from forge_tui.services.augment_jobs import augment_plan, check, choice_of_form, chosen_ids, default_into
     from forge_tui.services.endpoints import with_endpoint
+    from forge_tui.services.job_configs import augment_form_of_config
 
     if dataset == UNDO and job is not None:
         _undo(job, user, password_stdin, as_json)
@@ -87,29 +98,48 @@ def augment(
             raise InvalidInput("Only `forge-tui augment undo JOB` takes a second argument.")
         if in_place and into:
             raise InvalidInput("Choose --into NAME or --in-place, not both.")
-        text = _instruction(instruction, instruction_file)
+        if where is not None and only_ids is not None:
+            raise InvalidInput("Choose the examples by --where or by --only-ids, not both.")
         home, workspace, jobs, password = open_jobs(user, password_stdin)
+        form = AugmentForm()
+        typed = {"field", "instruction", "context", "model", "temperature", "language", "concurrency", "where"}
+        typed |= {"into", "in_place", "keep_as_rejected"}
+        if config is not None:
+            start = saved(workspace, config, AugmentConfig)
+            flags = flags_with(flags, start)
+            form = augment_form_of_config(start)
+            typed = given(context_, *typed, "instruction_file", "only_ids")
+            if "only_ids" in typed:  # the ids given win over the configuration's filter
+                typed.add("where")
+            if "instruction_file" in typed:
+                typed.add("instruction")
+        if "instruction" in typed or config is None:
+            form.instruction = _instruction(instruction, instruction_file)
+        if "into" in typed or "in_place" in typed:
+            form.into, form.in_place = into or "", in_place
+        chosen: dict[str, Any] = {
+            "field": field,
+            "context": ", ".join(context or ()),
+            "model": model or "",
+            "temperature": "" if temperature is None else str(temperature),
+            "language": language,
+            "concurrency": "" if concurrency is None else str(concurrency),
+            "where": where or "",
+            "keep_as_rejected": keep_as_rejected,
+        }
+        form = replace(form, **{name: value for name, value in chosen.items() if name in typed})
         source = workspace.datasets.get(dataset)
         backend = flags.over(workspace.settings.backend())
-        if concurrency is not None:
-            backend = backend.model_copy(update={"concurrency": concurrency})
-        choice = AugmentChoice(
-            dataset_id=source.id,
-            field=field,
-            instruction=text,
-            model=model or backend.generation_model or "",
-            context=tuple(context or ()),
-            only_ids=tuple(i.strip() for i in (only_ids or "").split(",") if i.strip()),
-            temperature=temperature,
-            language=language,
-            into="" if in_place else (into or default_into(source.name)),
-            keep_as_rejected=keep_as_rejected,
-            max_tokens=backend.max_tokens,
-        )
+        if not form.in_place and not form.into:
+            form.into = default_into(source.name)
+        form.model = form.model or backend.generation_model or ""
+        ids = tuple(i.strip() for i in (only_ids or "").split(",") if i.strip())
+        choice = choice_of_form(form, source.id, ids, backend.max_tokens)
         target = check(choice)
         count = len(chosen_ids(workspace, choice))
         if not count:
-            echo(f"Dataset '{clip(source.name)}' has no examples to augment.")
+            matching = " matching the filter" if choice.where else ""
+            echo(f"Dataset '{clip(source.name)}' has no examples{matching} to augment.")
             return
         where = f"into '{clip(choice.into)}'" if choice.into else "in place"
         if as_json:
@@ -122,6 +152,7 @@ def augment(
                         "model": choice.model,
                         "into": choice.into or None,
                         "in_place": not choice.into,
+                        "concurrency": choice.concurrency,
                     }
                 )
             )

@@ -81,7 +81,8 @@ def configs_show(
 def configs_save(
     name: str,
     from_job: Annotated[
-        int | None, typer.Option("--from-job", metavar="ID", help="The settings of generation or judge job ID.")
+        int | None,
+        typer.Option("--from-job", metavar="ID", help="The settings of generation, judge or augment job ID."),
     ] = None,
     from_file: Annotated[
         Path | None, typer.Option("--file", help="A configuration's TOML file, saved under NAME.")

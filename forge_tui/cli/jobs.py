@@ -170,8 +170,10 @@ def run_in_foreground(
     documented code when it did not finish every item. It runs on `settings.endpoint` (None: the pool)."""
     from forge_tui.services.endpoint_pool import open_client
     from forge_tui.services.job_kinds import recipe_for
+    from forge_tui.services.jobs import with_job_concurrency
 
     recipe = recipe_for(job.kind)
+    settings = with_job_concurrency(settings, job)
     on_terminal = sys.stderr.isatty() and not as_json
     loading = jobs.models_to_load(job.id) if _tells_ollama(settings) and not as_json else []
     if loading:

@@ -103,20 +103,21 @@ class JudgeConfig(_Config):
 
 
 class AugmentConfig(_Config):
-    """An augmentation: the field it writes, the instruction (Jinja2), what the model sees, where the
-    result goes."""
+    """The augment dialog (core.augment_form.AugmentForm): the field it writes, the instruction
+    (Jinja2), what the model sees, which examples, where the result goes."""
 
     kind: Literal["augment"] = "augment"
-    target_field: str = "output"
+    field: str = "answer"
     instruction: str = ""
-    context_fields: str = ""
+    context: str = ""
     model: str = ""
     temperature: str = ""
     language: str = ""
     concurrency: str = ""
-    filter: str = ""
-    destination: str = "new"  # "new": a new dataset; "in_place"
-    preference_pairs: bool = False
+    where: str = ""
+    into: str = ""
+    in_place: bool = False
+    keep_as_rejected: bool = False
 
 
 JobConfig = Annotated[GenerateConfig | JudgeConfig | AugmentConfig, Field(discriminator="kind")]

@@ -17,6 +17,7 @@ REASON_CHARS = 200  # an item's or a job's reason, at most
 SERVER_GONE = "model server gone"
 MODEL_MISSING = "model missing"
 ENDPOINT_PARAM = "endpoint"  # the key of a job's plain params that holds its endpoint choice
+CONCURRENCY_PARAM = "concurrency"  # requests at once the job was made with (absent: Settings')
 
 
 class JobState(StrEnum):
@@ -73,6 +74,8 @@ class JobSummary:
     endpoint: str | None = None
     # What the job counted as it went, plain (a judge job's: core.judge_counts); empty for others.
     results: dict[str, float] = field(default_factory=dict)
+    # Requests at once the job was made with (its plain params); None: Settings' / the pool's.
+    concurrency: int | None = None
 
     @property
     def pending(self) -> int:
@@ -91,6 +94,11 @@ def endpoint_of(params: dict[str, object]) -> str | None:
     """The endpoint choice a job's params hold: a name, or None for the pool (also for older jobs)."""
     value = params.get(ENDPOINT_PARAM)
     return value if isinstance(value, str) and value and value != POOL else None
+
+
+def concurrency_of(params: dict[str, object]) -> int | None:
+    value = params.get(CONCURRENCY_PARAM)
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
 
 
 def retry_delay(attempt: int, base_s: float, retry_after: float | None = None, cap_s: float = 30.0) -> float:

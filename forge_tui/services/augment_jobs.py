@@ -22,13 +22,15 @@ from pydantic import BaseModel, Field
 
 from forge_tui.core import augment
 from forge_tui.core.augment import FieldRef
+from forge_tui.core.augment_form import AugmentForm
 from forge_tui.core.bounded_text import clip
 from forge_tui.core.chat import ChatMessage, ChatRequest
 from forge_tui.core.errors import Conflict, ForgeError, InvalidInput, NotFound
-from forge_tui.core.jobs import JobState, JobSummary
+from forge_tui.core.jobs import CONCURRENCY_PARAM, JobState, JobSummary
 from forge_tui.core.models import Example, ExampleContent
 from forge_tui.core.templates import compile_source, render_compiled
 from forge_tui.services import job_kinds
+from forge_tui.services.dataset_filter import DatasetFilterService, parse_filter
 from forge_tui.services.examples import BrokenExample
 from forge_tui.services.job_runner import ExampleUpdate
 from forge_tui.services.jobs import ItemInputs, JobPlan, JobService, Recipe
@@ -61,11 +63,14 @@ class AugmentSpec(BaseModel):
     language: str = ""
     keep_as_rejected: bool = False
     max_tokens: int | None = None
+    where: str = ""  # the filter expression that chose the examples (kept for `configs save --from-job`)
 
 
 @dataclass(frozen=True)
 class AugmentChoice:
-    """What the user asked for. `into` names the new dataset; empty means in place."""
+    """What the user asked for. `into` names the new dataset; empty means in place. `where` (a filter
+    expression) or `only_ids` narrows the examples; `concurrency` (None: Settings') is kept in the
+    job, so every run of it (foreground, detached, resumed, in the TUI) asks that many at once."""
 
     dataset_id: int
     field: str
@@ -78,6 +83,8 @@ class AugmentChoice:
     into: str = ""
     keep_as_rejected: bool = False
     max_tokens: int | None = None
+    where: str = ""
+    concurrency: int | None = None
 
     def spec(self) -> AugmentSpec:
         return AugmentSpec(
@@ -89,7 +96,32 @@ class AugmentChoice:
             language=self.language,
             keep_as_rejected=self.keep_as_rejected,
             max_tokens=self.max_tokens,
+            where=self.where,
         )
+
+
+def choice_of_form(
+    form: AugmentForm, dataset_id: int, only_ids: Sequence[str] = (), max_tokens: int | None = None
+) -> AugmentChoice:
+    """The choice a form (the dialog's, or a configuration with the CLI's flags) holds; InvalidInput
+    names a bad number. Not checked further: see `check`."""
+    if not form.in_place and not form.into.strip():
+        raise InvalidInput("Name the new dataset, or choose in place.")
+    return AugmentChoice(
+        dataset_id=dataset_id,
+        field=form.field.strip(),
+        instruction=form.instruction,
+        model=form.model.strip(),
+        context=form.context_names(),
+        only_ids=tuple(only_ids),
+        temperature=form.temperature_value(),
+        language=form.language.strip(),
+        into="" if form.in_place else form.into.strip(),
+        keep_as_rejected=form.keep_as_rejected,
+        max_tokens=max_tokens,
+        where=form.where.strip(),
+        concurrency=form.concurrency_value(),
+    )
 
 
 def default_into(name: str) -> str:
@@ -105,6 +137,10 @@ def check(choice: AugmentChoice) -> FieldRef:
         raise InvalidInput("Choose a model: --model, or a default generation model in Settings.")
     if choice.keep_as_rejected and not target.is_answer:
         raise InvalidInput("--keep-as-rejected works only with the answer field.")
+    if choice.where and choice.only_ids:
+        raise InvalidInput("Choose the examples by --where or by --only-ids, not both.")
+    if choice.where:
+        parse_filter(choice.where)
     for name in choice.context:
         if name not in ("reasoning", "slots"):
             FieldRef.parse(name)
@@ -113,7 +149,12 @@ def check(choice: AugmentChoice) -> FieldRef:
 
 
 def chosen_ids(workspace: Workspace, choice: AugmentChoice) -> list[str]:
-    """The examples the job changes: those of `only_ids` (each must be the dataset's), else all."""
+    """The examples the job changes: those of `only_ids` (each must be the dataset's), or those the
+    filter `where` takes, else all."""
+    if choice.where:
+        wanted = parse_filter(choice.where)
+        matches, _ = DatasetFilterService(workspace.examples).matching(choice.dataset_id, wanted)
+        return [e.id for e in matches]
     ids = workspace.examples.ids(choice.dataset_id)
     if not choice.only_ids:
         return ids
@@ -130,7 +171,7 @@ def augment_plan(workspace: Workspace, choice: AugmentChoice) -> JobPlan:
     target = check(choice)
     ids = chosen_ids(workspace, choice)
     if not ids:
-        raise Conflict("The dataset has no examples to augment.")
+        raise Conflict("No example matches the filter." if choice.where else "The dataset has no examples to augment.")
     dataset_id = choice.dataset_id
     if choice.into:
         dataset_id, ids = _copy_into(workspace, choice.dataset_id, choice.into, ids)
@@ -156,6 +197,7 @@ def augment_plan(workspace: Workspace, choice: AugmentChoice) -> JobPlan:
             "field": target.label,
             "in_place": not choice.into,
             "source_dataset_id": choice.dataset_id,
+            **({CONCURRENCY_PARAM: choice.concurrency} if choice.concurrency else {}),
         },
         items=items,
     )
@@ -359,6 +401,7 @@ __all__ = [
     "PreviewRow",
     "augment_plan",
     "check",
+    "choice_of_form",
     "chosen_ids",
     "default_into",
     "ending_line",

@@ -1,5 +1,6 @@
 """Saved job configurations of one account: save, list, get, delete, TOML files, and the forms they
-fill (a generation job's JobForm, a judge job's JudgeForm) and are read back from."""
+fill (a generation job's JobForm, a judge job's JudgeForm, an augment job's AugmentForm) and are read
+back from."""
 
 from __future__ import annotations
 
@@ -7,22 +8,32 @@ from dataclasses import fields, replace
 from pathlib import Path
 from typing import Any
 
+from forge_tui.core.augment_form import AugmentForm
 from forge_tui.core.errors import InvalidInput, NotFound
-from forge_tui.core.job_configs import AnyConfig, GenerateConfig, JudgeConfig, check_config_name, dumps, loads
+from forge_tui.core.job_configs import (
+    AnyConfig,
+    AugmentConfig,
+    GenerateConfig,
+    JudgeConfig,
+    check_config_name,
+    dumps,
+    loads,
+)
 from forge_tui.core.judge_form import JudgeForm
 from forge_tui.core.templates import TemplateInfo
 from forge_tui.services import files, readable_files
 from forge_tui.services.accounts import Unlocked
 from forge_tui.services.generation_jobs import GENERATE, JobForm, with_values_source
 from forge_tui.services.home import Home
-from forge_tui.services.jobs import JobService
+from forge_tui.services.jobs import JobService, JobSummary
 from forge_tui.store import job_configs as config_rows
 from forge_tui.store.db import read_session, write_session
-from forge_tui.store.tables import Job
+from forge_tui.store.tables import Dataset, Job
 
 # JobForm fields a GenerateConfig holds under the same name (template_id, dataset_id and kind differ)
 _FORM_FIELDS = tuple(f.name for f in fields(JobForm) if f.name not in ("template_id", "dataset_id", "kind"))
 _JUDGE_FIELDS = tuple(f.name for f in fields(JudgeForm))
+_AUGMENT_FIELDS = tuple(f.name for f in fields(AugmentForm))
 
 
 class JobConfigService:
@@ -110,14 +121,26 @@ def judge_form_of_config(config: JudgeConfig) -> JudgeForm:
     return JudgeForm(**{field: getattr(config, field) for field in _JUDGE_FIELDS})
 
 
+def augment_config_of_form(name: str, form: AugmentForm, api_key_env: str = "") -> AugmentConfig:
+    values = {field: getattr(form, field) for field in _AUGMENT_FIELDS}
+    return AugmentConfig(name=check_config_name(name), api_key_env=api_key_env, **values)
+
+
+def augment_form_of_config(config: AugmentConfig) -> AugmentForm:
+    return AugmentForm(**{field: getattr(config, field) for field in _AUGMENT_FIELDS})
+
+
 def config_of_job(jobs: JobService, job_id: int, name: str) -> AnyConfig:
-    """A generation or judge job's settings as a configuration named `name` (its slots' values as
-    planned: a file or a topic tree becomes the list of values it held then)."""
+    """A generation, judge or augment job's settings as a configuration named `name` (a generation
+    job's slots' values as planned: a file or a topic tree becomes the list of values it held then)."""
+    from forge_tui.services.augment_jobs import AUGMENT
     from forge_tui.services.judge_jobs import JUDGE
 
     job = jobs.get(job_id)
     spec = jobs.spec(job_id)
     endpoint = job.endpoint or ""
+    if job.kind == AUGMENT:
+        return _augment_config_of_job(jobs, job, spec, name)
     if job.kind == JUDGE:
         with read_session(jobs.home.engine) as s:
             row = s.get(Job, job_id)
@@ -136,7 +159,7 @@ def config_of_job(jobs: JobService, job_id: int, name: str) -> AnyConfig:
         )
     if job.kind != GENERATE:
         raise InvalidInput(
-            f"Job {job_id} is a {job.kind} job; configurations are saved from generation and judge jobs."
+            f"Job {job_id} is a {job.kind} job; configurations are saved from generation, judge and augment jobs."
         )
     judge = spec.get("judge") or {}
     target = spec.get("target_accepted")
@@ -163,6 +186,29 @@ def config_of_job(jobs: JobService, job_id: int, name: str) -> AnyConfig:
         dedup=_text(spec.get("dedup_threshold")),
         quotas=bool(spec.get("quotas", False)),
         max_attempts=_text(spec.get("max_attempts") or None),
+    )
+
+
+def _augment_config_of_job(jobs: JobService, job: JobSummary, spec: dict[str, Any], name: str) -> AugmentConfig:
+    with read_session(jobs.home.engine) as s:
+        row = s.get(Job, job.id)
+        params = row.params if row is not None else {}
+        dataset = s.get(Dataset, job.dataset_id) if job.dataset_id is not None else None
+        into = dataset.name if dataset is not None and not params.get("in_place") else ""
+    return AugmentConfig(
+        name=check_config_name(name),
+        endpoint=job.endpoint or "",
+        field=_text(params.get("field") or spec.get("field")),
+        instruction=_text(spec.get("instruction")),
+        context=", ".join(str(c) for c in spec.get("context") or []),
+        model=_text(spec.get("model")),
+        temperature=_text(spec.get("temperature")),
+        language=_text(spec.get("language")),
+        concurrency=_text(job.concurrency),
+        where=_text(spec.get("where")),
+        into=into,
+        in_place=bool(params.get("in_place")),
+        keep_as_rejected=bool(spec.get("keep_as_rejected")),
     )
 
 

@@ -15,7 +15,7 @@ from forge_tui.core.errors import ForgeError
 from forge_tui.core.jobs import JobSummary
 from forge_tui.services import job_kinds
 from forge_tui.services.endpoint_pool import open_client
-from forge_tui.services.jobs import JobService
+from forge_tui.services.jobs import JobService, with_job_concurrency
 from forge_tui.services.settings import SettingsService
 
 
@@ -47,7 +47,7 @@ class JobHost:
             job = self.jobs.get(job_id)
             recipe = job_kinds.recipe_for(job.kind)
             # The job runs on the endpoint it was made with (None: the pool), not on Audition's.
-            settings = self.settings.backend().model_copy(update={"endpoint": job.endpoint})
+            settings = with_job_concurrency(self.settings.backend(), job).model_copy(update={"endpoint": job.endpoint})
             remember = self.settings.remember_structured_output
             async with open_client(settings, job.model, settings.endpoint, remember) as client:
                 ended = await self.jobs.run(job_id, client, recipe, on_progress=self._progress)

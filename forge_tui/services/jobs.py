@@ -13,14 +13,14 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlmodel import Session
 
 from forge_tui.core.endpoints import model_key
 from forge_tui.core.errors import Conflict, ForgeError, NotFound
 from forge_tui.core.generation import Coverage, GenerationSpec, coverage
-from forge_tui.core.jobs import RESUMABLE, JobState, JobSummary, endpoint_of, results_of
+from forge_tui.core.jobs import RESUMABLE, JobState, JobSummary, concurrency_of, endpoint_of, results_of
 from forge_tui.core.pool_stats import EndpointStats
 from forge_tui.services import gpu_release
 from forge_tui.services.accounts import Unlocked
@@ -35,6 +35,9 @@ from forge_tui.store.tables import Dataset, Job
 from forge_tui.store.vault import AccountKeys
 
 __all__ = ["ItemError", "ItemInputs", "JobPlan", "JobService", "JobState", "JobSummary", "Recipe", "RunOptions"]
+
+if TYPE_CHECKING:
+    from forge_tui.core.backend_settings import BackendSettings
 
 S = TypeVar("S")
 RATE_WINDOW_S = 60.0  # the rate of a job another process runs: items done in the last minute
@@ -54,6 +57,14 @@ class JobPlan:
     items: list[ItemInputs]
     spread: dict[str, Counter[str]] = field(default_factory=dict)
     prompts: list[str] = field(default_factory=list)
+
+
+def with_job_concurrency(settings: BackendSettings, job: JobSummary) -> BackendSettings:
+    """The settings to run `job` on: with no endpoints configured, Settings' one server may have as many
+    requests in flight as the job was made with (configured endpoints keep their own maximum)."""
+    if job.concurrency is None or settings.endpoints:
+        return settings
+    return settings.model_copy(update={"concurrency": job.concurrency})
 
 
 class JobService:
@@ -200,10 +211,12 @@ class JobService:
     ) -> JobSummary:
         """Runs (or resumes) the job until every item is done or failed, or it is paused or cancelled.
         `client` is one server (run as a pool of one) or an EndpointPool; as many items are asked at
-        once as the pool may have in flight, and its adaptive limits decide how many are. Attempts
-        default to the Settings' retries."""
+        once as the pool may have in flight, and its adaptive limits decide how many are, unless the job
+        was made with a concurrency of its own (at most that many then). Attempts default to the
+        Settings' retries."""
         if options is None:
-            options = RunOptions(attempts=max(1, client.settings.max_retries))
+            made_with = (await asyncio.to_thread(self.get, job_id)).concurrency
+            options = RunOptions(concurrency=made_with, attempts=max(1, client.settings.max_retries))
         for model in await asyncio.to_thread(self.models_to_load, job_id):
             await gpu_release.reload(client, model)
         runner = JobRunner(self.home, self.unlocked, job_id, client, recipe, options, on_progress)
@@ -297,4 +310,5 @@ class JobService:
             running_elsewhere=alive,
             endpoint=endpoint_of(row.params),
             results=results_of(row.params),
+            concurrency=concurrency_of(row.params),
         )

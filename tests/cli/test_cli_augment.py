@@ -99,3 +99,66 @@ def test_bad_input_is_one_sentence(alice: Cli, workspace_of: Workspace, fake: Fa
     ran = alice(*augment(fake, "--yes")[:5], "{{ broken", "--password-stdin", "--yes", input=STDIN)
     assert ran.exit_code == 2 and "Traceback" not in ran.output
     assert fake.requests == []
+
+
+def prompts_and_outputs(workspace: Workspace, name: str) -> dict[str, str]:
+    dataset_id = workspace.datasets.get(name).id
+    found = workspace.examples.scan(dataset_id)
+    return {e.content.user_prompt: e.content.output for e in found if isinstance(e, Example)}
+
+
+def test_where_changes_only_the_matching_examples(alice: Cli, workspace_of: Workspace, fake: FakeOllama) -> None:
+    stock(workspace_of, fake)
+    ran = alice(*augment(fake, "--in-place", "--where", "prompt =~ 'Q[02]'", "--yes"), input=STDIN)
+    assert ran.exit_code == 0, ran.output
+    assert "Augment answer of 2 examples of 'qa' in place" in ran.output
+    assert prompts_and_outputs(workspace_of, "qa") == {
+        "Q0?": "short answer",
+        "Q1?": "long answer FAILS",
+        "Q2?": "short answer",
+        "Q3?": "long answer WORKS",
+    }
+    assert len(fake.requests) == 2
+
+
+def test_a_bad_where_names_the_column_and_where_with_only_ids_is_refused(
+    alice: Cli, workspace_of: Workspace, fake: FakeOllama
+) -> None:
+    stock(workspace_of, fake)
+    ran = alice(*augment(fake, "--where", "scroe >= 7", "--yes"), input=STDIN)
+    assert ran.exit_code == 2 and "Unknown column 'scroe' at 1" in ran.output and "Traceback" not in ran.output
+    ran = alice(*augment(fake, "--where", "score >= 7", "--only-ids", "x", "--yes"), input=STDIN)
+    assert ran.exit_code == 2 and "--where or by --only-ids, not both" in ran.output
+    assert fake.requests == [] and "qa-augmented" not in [d.name for d in workspace_of.datasets.list()]
+
+
+def test_a_saved_config_with_a_flag_over_it(alice: Cli, workspace_of: Workspace, fake: FakeOllama) -> None:
+    from forge_tui.core.job_configs import AugmentConfig
+    from forge_tui.services.job_configs import JobConfigService
+
+    stock(workspace_of, fake)
+    config = AugmentConfig(
+        name="shorter",
+        instruction="Shorten it, CONFIGURED: {{ answer }}",
+        model=MODEL,
+        language="zh-TW",
+        where="prompt = 'Q0?'",
+        in_place=True,
+        keep_as_rejected=True,
+        concurrency="2",
+    )
+    JobConfigService(workspace_of.home, workspace_of.unlocked).save(config)
+    args = ["augment", "qa", "--config", "shorter", "--url", fake.base_url, "--password-stdin", "--yes", "--json"]
+    ran = alice(*args, "--where", "prompt = 'Q2?'", input=STDIN)  # the flag wins over the configuration's filter
+    assert ran.exit_code == 0, ran.output
+    plan = json.loads(ran.output.splitlines()[0])
+    assert (plan["examples"], plan["in_place"], plan["concurrency"]) == (1, True, 2)
+    assert prompts_and_outputs(workspace_of, "qa")["Q2?"] == "short answer"
+    assert prompts_and_outputs(workspace_of, "qa")["Q0?"] == "long answer WORKS"
+    [request] = fake.requests
+    sent = json.dumps(request, ensure_ascii=False)
+    assert "CONFIGURED" in sent and "zh-TW" in sent
+    assert [e.content.rejected for e in workspace_of.examples.scan(workspace_of.datasets.get("qa").id)
+            if isinstance(e, Example) and e.content.user_prompt == "Q2?"] == [["long answer WORKS"]]  # fmt: skip
+    wrong = alice("augment", "qa", "--config", "nope", "--password-stdin", "--yes", input=STDIN)
+    assert wrong.exit_code != 0 and "No saved configuration named 'nope'." in wrong.output

@@ -176,3 +176,40 @@ def test_a_config_saved_from_a_generation_job_plans_the_same_job(
     assert {k: again[k] for k in ("items", "seed", "spread", "prompts", "template")} == {
         k: events[0][k] for k in ("items", "seed", "spread", "prompts", "template")
     }
+
+
+AUGMENT = (
+    'name = "zh"\nkind = "augment"\nfield = "answer"\ninstruction = "Translate {{ answer }}"\nmodel = "llama3.2"\n'
+    'language = "zh-TW"\nconcurrency = 3\nwhere = "prompt ~ \'Q1\'"\ninto = "qa-zh"\napi_key_env = "MY_KEY"\n'
+)
+
+
+def test_augment_configs_import_show_export_and_from_a_job_without_a_secret(
+    alice: Cli, workspace_of: Workspace, tmp_path: Path, fake: FakeOllama, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MY_KEY", SECRET)
+    fake.fixed_reply = "translated"
+    dataset_id = workspace_of.datasets.create("qa").id
+    items = [(ExampleContent(user_prompt=f"Q{i}?", output=f"A{i}"), ExampleMeta()) for i in range(3)]
+    workspace_of.examples.add_many(dataset_id, items)
+    source = tmp_path / "zh.toml"
+    source.write_text(AUGMENT, encoding="utf-8")
+    assert configs(alice, "import", str(source)).stdout == "Imported augment configuration 'zh'.\n"
+    assert "zh  augment" in configs(alice, "list").stdout.splitlines()
+    shown = json.loads(configs(alice, "show", "zh", "--json").stdout)
+    assert (shown["concurrency"], shown["where"], shown["in_place"]) == ("3", "prompt ~ 'Q1'", False)
+
+    ran = alice(
+        "augment", "qa", "--config", "zh", "--url", fake.base_url, "--yes", "--password-stdin", input=PASSWORD + "\n"
+    )
+    assert ran.exit_code == 0, ran.output
+    assert "Augment answer of 1 examples of 'qa' into 'qa-zh' with llama3.2." in ran.output
+    assert configs(alice, "save", "again", "--from-job", "1").exit_code == 0
+    for name in ("zh", "again"):
+        out = tmp_path / f"{name}-out.toml"
+        assert configs(alice, "export", name, "--out", str(out)).exit_code == 0
+        assert SECRET not in out.read_text(encoding="utf-8")
+    again = json.loads(configs(alice, "show", "again", "--json").stdout)
+    assert {k: v for k, v in again.items() if k not in ("name", "api_key_env")} == {
+        k: v for k, v in shown.items() if k not in ("name", "api_key_env")
+    }

@@ -399,7 +399,7 @@ def test_augment_from_the_examples_screen_with_a_preview(
     # the focus is on Instruction
     pane.type("Say it shorter: {{ answer }}")
     pane.wait_for("Say it shorter")
-    pane.keys("C-r")
+    pane.keys("C-t")
     pane.wait_for("before", "after", "Lake 0 is deep.", "Lake shallow indeed.", timeout=20)
     assert len(fake.requests) == 3
     pane.keys("C-s")

@@ -197,3 +197,26 @@ def test_an_augment_job_killed_with_sigkill_resumes_and_changes_each_example_onc
     for example in by_id(workspace, dataset_id).values():
         assert example.content.output == SHORT
         assert len(example.content.rejected) == 1  # the old answer kept once, not twice
+
+
+async def test_the_concurrency_a_job_was_made_with_is_the_number_of_requests_in_flight(workspace: Workspace) -> None:
+    """As the TUI runs it (JobHost on Settings, whose concurrency is 4): fewer, and more, than Settings'."""
+    import asyncio
+
+    from forge_tui.services.augment_jobs import start_choice
+    from forge_tui.services.job_host import JobHost
+
+    dataset_id, _ = fill(workspace, 12)
+    with FakeOllama(parallel=16, first_byte_delay=0.05) as fake:
+        fake.fixed_reply = SHORT
+        workspace.settings.save_backend(BackendSettings(base_url=fake.base_url, concurrency=4))
+        host = JobHost(JobService(workspace.home, workspace.unlocked), workspace.settings)
+        for wanted in (2, 6):
+            fake.max_in_flight = 0
+            job = start_choice(workspace, choice(dataset_id, concurrency=wanted))
+            assert job.concurrency == wanted
+            host.start(job.id)
+            while host.running(job.id):
+                await asyncio.sleep(0.02)
+            assert JobService(workspace.home, workspace.unlocked).get(job.id).done == 12
+            assert fake.max_in_flight == wanted

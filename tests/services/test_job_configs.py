@@ -11,12 +11,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from forge_tui.core.errors import InvalidInput, NotFound
-from forge_tui.core.job_configs import GenerateConfig, JudgeConfig
+from forge_tui.core.job_configs import AugmentConfig, GenerateConfig, JudgeConfig
 from forge_tui.services.accounts import AccountService
 from forge_tui.services.generation_jobs import JobForm
 from forge_tui.services.home import Home
 from forge_tui.services.job_configs import (
     JobConfigService,
+    augment_config_of_form,
+    augment_form_of_config,
     config_of_form,
     config_of_job,
     form_of_config,
@@ -96,9 +98,17 @@ def test_a_file_with_a_key_in_it_is_refused_and_nothing_is_saved(workspace: Work
         endpoint=TEXT,
     ),
     st.builds(JudgeConfig, name=st.just("j"), rubric=TEXT, only=TEXT, threshold=TEXT, model=TEXT, fix_model=TEXT),
+    st.builds(
+        AugmentConfig,
+        name=st.just("a"),
+        api_key_env=st.sampled_from(["", "MY_KEY"]),
+        **{name: TEXT for name in ("field", "instruction", "context", "where", "into", "concurrency", "endpoint")},
+        in_place=st.booleans(),
+        keep_as_rejected=st.booleans(),
+    ),
 )
 def test_a_config_loaded_into_a_form_reads_back_equal(
-    workspace: Workspace, generate: GenerateConfig, judge: JudgeConfig
+    workspace: Workspace, generate: GenerateConfig, judge: JudgeConfig, augment: AugmentConfig
 ) -> None:
     if not any(t.name == "mine" for t in workspace.templates.list()):
         workspace.templates.create("mine", user_prompt="{{ x }}")
@@ -107,6 +117,7 @@ def test_a_config_loaded_into_a_form_reads_back_equal(
     assert isinstance(form, JobForm)
     assert config_of_form("n", form, templates) == generate
     assert judge_config_of_form("j", judge_form_of_config(judge)) == judge
+    assert augment_config_of_form("a", augment_form_of_config(augment), augment.api_key_env) == augment
 
 
 def test_rotating_the_key_reseals_saved_configurations(home: Home) -> None:
@@ -143,3 +154,14 @@ def test_a_judge_jobs_settings_become_a_config(workspace: Workspace) -> None:
     assert config == JudgeConfig(
         name="from job", rubric="pairwise", only="all", threshold="8.5", action="reject", model="judge:1b"
     )
+
+
+def test_an_augment_config_file_holds_no_secret(
+    workspace: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(SECRET_ENV, SECRET)
+    configs = configs_of(workspace)
+    saved = configs.save(AugmentConfig(name="zh", api_key_env=SECRET_ENV, instruction="Translate {{ answer }}"))
+    text = configs.export_file("zh", tmp_path / "zh.toml").read_text(encoding="utf-8")
+    assert SECRET not in text and f'api_key_env = "{SECRET_ENV}"' in text and 'kind = "augment"' in text
+    assert configs.read_file(tmp_path / "zh.toml") == saved

@@ -1,7 +1,9 @@
-"""An augment job for the current dataset (or the selected rows): field, instruction, context fields,
-model, temperature, language, and where the result goes (a new dataset or in place). Preview asks the
-model about three examples and shows them before and after in two columns, changed words marked;
-Start (ctrl+s) hands the choice back to the screen, which plans and starts the job."""
+"""An augment job for the current dataset (the selected rows, or the examples a filter takes): field,
+instruction, context fields, model, temperature, language, concurrency, and where the result goes (a
+new dataset or in place, the old answer kept as a rejected one on request). Preview asks the model
+about three examples and shows them before and after in two columns, changed words marked; Start
+hands the choice back to the screen, which plans and starts the job. Save config / Load config keep
+every field under a name."""
 
 from __future__ import annotations
 
@@ -14,11 +16,15 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Select, Static
+from textual.widgets import Button, Checkbox, Input, Select, Static
 
+from forge_tui.core.augment_form import AugmentForm
 from forge_tui.core.bounded_text import clip
-from forge_tui.core.errors import ForgeError, InvalidInput
-from forge_tui.services.augment_jobs import AugmentChoice, PreviewRow, check
+from forge_tui.core.errors import ForgeError
+from forge_tui.core.job_configs import AugmentConfig
+from forge_tui.services.augment_jobs import AugmentChoice, PreviewRow, check, choice_of_form
+from forge_tui.services.job_configs import JobConfigService, augment_config_of_form, augment_form_of_config
+from forge_tui.ui.dialogs.saved_configs import pick, save_as
 from forge_tui.ui.keys import key_for
 from forge_tui.ui.widgets.plain import PlainLabel
 
@@ -28,9 +34,11 @@ TEXT_FIELDS = (
     ("field", "Field", "answer, user_prompt, system_prompt, slot:N, extra:N, new:N"),
     ("instruction", "Instruction", "Jinja2 over the example: {{ answer }}, {{ slots.topic }}"),
     ("context", "Context", "fields the model also sees, comma-separated"),
+    ("where", "Filter", "e.g. score>=7 and model=~'qwen'; empty: every example"),
     ("model", "Model", ""),
     ("temperature", "Temperature", "empty: the model's default"),
     ("language", "Language", "e.g. zh-TW; empty: as it is"),
+    ("concurrency", "Concurrency", "requests at once; empty: Settings'"),
     ("into", "New dataset", ""),
 )
 
@@ -49,46 +57,96 @@ def marked(row: PreviewRow, side: str) -> Text:
 
 
 class AugmentDialog(ModalScreen[AugmentChoice | None]):
-    """Every field of an augment job; Preview shows three examples, ctrl+s starts, escape cancels."""
+    """Every field of an augment job; Preview shows three examples, ctrl+s starts, escape cancels;
+    Save config / Load config as in the other job dialogs."""
 
     AUTO_FOCUS = "#augment-instruction"
     BINDINGS = [
         Binding("ctrl+s", "start", "Start", id="augment.start"),
-        Binding("ctrl+r", "preview", "Preview", id="augment.preview"),
+        Binding("ctrl+t", "preview", "Preview", id="augment.preview"),
+        Binding("ctrl+o", "save_config", "Save config", id="augment.save_config"),
+        Binding("ctrl+r", "load_config", "Load config", id="augment.load_config"),
         Binding("escape", "cancel", "Cancel", id="dialog.cancel"),
     ]
 
     def __init__(
-        self, choice: AugmentChoice, dataset_name: str, previewer: Previewer, selected: Sequence[str] = ()
+        self,
+        choice: AugmentChoice,
+        dataset_name: str,
+        previewer: Previewer,
+        selected: Sequence[str] = (),
+        configs: JobConfigService | None = None,
+        where: str = "",
+        concurrency: int | None = None,
     ) -> None:
+        """`where`: the Examples screen's filter, offered when no rows are selected (selected rows win);
+        `concurrency`: Settings', shown as the hint of an empty field."""
         super().__init__()
-        self._choice = replace(choice, only_ids=tuple(selected))
+        self._choice = replace(choice, only_ids=tuple(selected), where="" if selected else where)
         self._dataset_name = dataset_name
         self._previewer = previewer
+        self._configs = configs  # None: no saved configurations
+        self._concurrency = concurrency
+        self._config_name = ""
+        # the loaded configuration's: the dialog has no field for them, saving keeps them
+        self._endpoint = self._api_key_env = ""
+
+    def _form(self) -> AugmentForm:
+        choice = self._choice
+        return AugmentForm(
+            field=choice.field,
+            instruction=choice.instruction,
+            context=", ".join(choice.context),
+            model=choice.model,
+            temperature="" if choice.temperature is None else f"{choice.temperature:g}",
+            language=choice.language,
+            concurrency="" if choice.concurrency is None else str(choice.concurrency),
+            where=choice.where,
+            into=choice.into,
+            in_place=not choice.into,
+            keep_as_rejected=choice.keep_as_rejected,
+        )
 
     def compose(self) -> ComposeResult:
-        choice = self._choice
-        count = f"{len(choice.only_ids)} selected examples" if choice.only_ids else "every example"
-        values = {
-            "field": choice.field,
-            "instruction": choice.instruction,
-            "context": ", ".join(choice.context),
-            "model": choice.model,
-            "temperature": "" if choice.temperature is None else f"{choice.temperature:g}",
-            "language": choice.language,
-            "into": choice.into,
-        }
+        form = self._form()
+        only = self._choice.only_ids
+        count = f"{len(only)} selected examples" if only else "every example"
+        hints = {name: hint for name, _, hint in TEXT_FIELDS}
+        if self._concurrency is not None:
+            hints["concurrency"] = f"requests at once; empty: Settings' {self._concurrency}"
+        if only:
+            hints["where"] = "the selected rows are augmented"
         with Vertical(classes="dialog"):
             yield PlainLabel(f"Augment {count} of '{clip(self._dataset_name, 40)}'", classes="dialog-title")
             with VerticalScroll():
-                for name, label, hint in TEXT_FIELDS:
+                for name, label, _ in TEXT_FIELDS:
                     with Horizontal(classes="augment-field"):
                         yield PlainLabel(label)
-                        yield Input(values[name], placeholder=hint, id=f"augment-{name}", compact=True)
+                        yield Input(
+                            getattr(form, name),
+                            placeholder=hints[name],
+                            id=f"augment-{name}",
+                            compact=True,
+                            disabled=name == "where" and bool(only),
+                        )
                 with Horizontal(classes="augment-field"):
                     yield PlainLabel("Target")
                     targets = [("a new dataset", NEW), ("in place (undo-able)", IN_PLACE)]
-                    yield Select(targets, value=NEW, id="augment-target", allow_blank=False, compact=True)
+                    yield Select(
+                        targets,
+                        value=IN_PLACE if form.in_place else NEW,
+                        id="augment-target",
+                        allow_blank=False,
+                        compact=True,
+                    )
+                with Horizontal(classes="augment-field"):
+                    yield PlainLabel("")
+                    yield Checkbox(
+                        "Keep the old answer as a rejected answer",
+                        form.keep_as_rejected,
+                        id="augment-keep-as-rejected",
+                        compact=True,
+                    )
                 yield Static("", id="augment-problem")
                 yield Vertical(id="augment-preview")
             with Horizontal(classes="dialog-buttons"):
@@ -96,28 +154,63 @@ class AugmentDialog(ModalScreen[AugmentChoice | None]):
                 yield Button(f"Start ({key_for(self, 'start')})", variant="primary", id="start", compact=True)
                 yield Button("Cancel", id="cancel", compact=True)
 
-    def typed(self) -> AugmentChoice:
-        """What the form holds now; raises InvalidInput naming a bad field."""
-        value = {name: self.query_one(f"#augment-{name}", Input).value.strip() for name, _, _ in TEXT_FIELDS}
-        try:
-            temperature = float(value["temperature"]) if value["temperature"] else None
-        except ValueError:
-            raise InvalidInput("The temperature is a number such as 0.7.") from None
-        in_place = self.query_one("#augment-target", Select).value == IN_PLACE
-        if not in_place and not value["into"]:
-            raise InvalidInput("Name the new dataset, or choose in place.")
-        choice = replace(
-            self._choice,
-            field=value["field"],
-            instruction=value["instruction"],
-            context=tuple(c.strip() for c in value["context"].split(",") if c.strip()),
-            model=value["model"],
-            temperature=temperature,
-            language=value["language"],
-            into="" if in_place else value["into"],
+    def typed_form(self) -> AugmentForm:
+        """What the form holds now, text as typed."""
+        values = {name: self.query_one(f"#augment-{name}", Input).value for name, _, _ in TEXT_FIELDS}
+        return AugmentForm(
+            **values,
+            in_place=self.query_one("#augment-target", Select).value == IN_PLACE,
+            keep_as_rejected=self.query_one("#augment-keep-as-rejected", Checkbox).value,
+            endpoint=self._endpoint,
         )
+
+    def fill(self, form: AugmentForm) -> None:
+        """Every field as `form` holds it (the filter stays empty while rows are selected)."""
+        for name, _, _ in TEXT_FIELDS:
+            if name != "where" or not self._choice.only_ids:
+                self.query_one(f"#augment-{name}", Input).value = getattr(form, name)
+        self.query_one("#augment-target", Select).value = IN_PLACE if form.in_place else NEW
+        self.query_one("#augment-keep-as-rejected", Checkbox).value = form.keep_as_rejected
+        self._endpoint = form.endpoint
+
+    def typed(self) -> AugmentChoice:
+        """The choice the form holds now; raises InvalidInput naming a bad field."""
+        form = self.typed_form()
+        only = self._choice.only_ids
+        choice = choice_of_form(form, self._choice.dataset_id, only, self._choice.max_tokens)
+        if only:
+            choice = replace(choice, where="")
         check(choice)
         return choice
+
+    @work(exclusive=True, group="configs")
+    async def action_save_config(self) -> None:
+        """Saves every field under a name (replacing the configuration of that name)."""
+        if self._configs is None:
+            return
+
+        def make(name: str) -> AugmentConfig:
+            return augment_config_of_form(name, self.typed_form(), self._api_key_env)
+
+        self._config_name = await save_as(self, self._configs, self._config_name, make) or self._config_name
+
+    @work(exclusive=True, group="configs")
+    async def action_load_config(self) -> None:
+        """Fills every field from a saved augment configuration chosen by name."""
+        if self._configs is None:
+            return
+        config = await pick(self, self._configs, AugmentConfig, key_for(self, "save_config"))
+        if config is None:
+            return
+        self.fill(augment_form_of_config(config))
+        self._config_name, self._api_key_env = config.name, config.api_key_env
+        if config.where and self._choice.only_ids:
+            self.notify(
+                f"Configuration '{clip(config.name)}' loaded; the selected rows are augmented, not its filter.",
+                severity="warning",
+            )
+            return
+        self.notify(f"Configuration '{clip(config.name)}' loaded.")
 
     def _problem(self, text: str) -> None:
         self.query_one("#augment-problem", Static).update(Text(text))

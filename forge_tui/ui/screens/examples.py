@@ -431,7 +431,8 @@ class ExamplesScreen(WorkspaceScreen):
     # --- augment -------------------------------------------------------------------------------------
     @work(group="augment", exclusive=True)
     async def action_augment(self) -> None:
-        """The augment dialog for the selected rows (or every example); Start plans and runs the job."""
+        """The augment dialog for the selected rows (or the examples the filter shows, or every example);
+        Start plans and runs the job."""
         from forge_tui.services.augment_jobs import (
             AugmentChoice,
             PreviewRow,
@@ -439,6 +440,7 @@ class ExamplesScreen(WorkspaceScreen):
             preview_on_settings,
             start_choice,
         )
+        from forge_tui.services.job_configs import JobConfigService
         from forge_tui.ui.dialogs.augment import AugmentDialog
 
         dataset, workspace = self.dataset, self.workspace
@@ -452,13 +454,17 @@ class ExamplesScreen(WorkspaceScreen):
             instruction="",
             model=backend.generation_model or "",
             into=default_into(dataset.name),
+            max_tokens=backend.max_tokens,
         )
 
         async def previewer(typed: AugmentChoice) -> list[PreviewRow]:
             return await preview_on_settings(workspace, typed)
 
         selected = self.table.chosen_ids() if self.table.selected else []
-        dialog = AugmentDialog(choice, dataset.name, previewer, selected)
+        configs = JobConfigService(workspace.home, workspace.unlocked)
+        dialog = AugmentDialog(
+            choice, dataset.name, previewer, selected, configs, where=self.expression, concurrency=backend.concurrency
+        )
         typed = await self.app.push_screen_wait(dialog)
         if typed is None:
             return
