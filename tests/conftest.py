@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from forge_tui import i18n
 from forge_tui.services.accounts import AccountService
 from forge_tui.services.config import CONFIG_FILE
 from forge_tui.services.home import Home, open_home
@@ -23,6 +24,13 @@ from tests.passwords import PASSWORD
 
 # Argon2id at its cheapest (8 KiB, one pass): a derivation costs microseconds instead of ~0.4 s.
 FAST_SECURITY_TOML = "[security]\nkdf_memory_kib = 8\nkdf_iterations = 1\n"
+
+
+@pytest.fixture(autouse=True)
+def english_after_each_test() -> Iterator[None]:
+    """The interface language is process-wide: a test that switches it leaves English behind."""
+    yield
+    i18n.set_language(i18n.ENGLISH)
 
 
 def prepare_home_dir(path: Path, extra_security: str = "") -> Path:

@@ -14,6 +14,7 @@ import typer
 
 from forge_tui.core.control_chars import escape_controls
 from forge_tui.core.errors import ForgeError, InvalidInput
+from forge_tui.i18n import _
 from forge_tui.services.files import remove_temporaries
 
 if TYPE_CHECKING:
@@ -22,15 +23,18 @@ if TYPE_CHECKING:
     from forge_tui.services.home import Home
     from forge_tui.services.workspace import Workspace
 
-EXIT_CODES_HELP = """\
-Exit codes: 0 success · 1 error · 2 bad input or usage · 3 wrong password or recovery key ·
-4 too many unlock attempts (wait and retry) · 5 not found · 6 model server unreachable or failing ·
-7 database busy (another process kept writing; nothing was changed, retry) ·
-129 stopped by SIGHUP · 130 cancelled (Ctrl-C, SIGINT) · 143 stopped by SIGTERM. A stopped export
-leaves no file behind, whole or partial.
-
-Data directory: --home DIR, else $FORGE_TUI_HOME, else the platform's user data directory.
-"""
+# Translated when imported: forge_tui.cli.main() sets the language before the command modules load.
+EXIT_CODES_HELP = (
+    _(
+        "Exit codes: 0 success · 1 error · 2 bad input or usage · 3 wrong password or recovery key · "
+        "4 too many unlock attempts (wait and retry) · 5 not found · 6 model server unreachable or failing · "
+        "7 database busy (another process kept writing; nothing was changed, retry) · "
+        "129 stopped by SIGHUP · 130 cancelled (Ctrl-C, SIGINT) · 143 stopped by SIGTERM. A stopped export "
+        "leaves no file behind, whole or partial."
+    )
+    + "\n\n"
+    + _("Data directory: --home DIR, else $FORGE_TUI_HOME, else the platform's user data directory.")
+)
 
 EXIT_CANCELLED = 130
 _ENDING_SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP", "SIGINT") if hasattr(signal, name))
@@ -108,6 +112,8 @@ T = TypeVar("T")
 
 class _State:
     home_dir: str | None = None
+    language_flag: str | None = None  # --lang as forge_tui.cli.main() read it
+    language_note: str | None = None  # for the TUI to show (a note about the language chosen)
 
 
 state = _State()
@@ -167,7 +173,7 @@ def open_home() -> Home:
 
 def read_stdin_lines(count: int, what: str) -> list[str]:
     lines = []
-    for _ in range(count):
+    for _index in range(count):
         line = sys.stdin.readline()
         if not line:
             raise InvalidInput(f"--password-stdin expects {what} on standard input, one per line.")

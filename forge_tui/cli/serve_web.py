@@ -8,6 +8,7 @@ command (aiohttp and textual-serve are slow to import).
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import re
 from collections.abc import Awaitable, Callable
@@ -15,9 +16,11 @@ from typing import Any
 
 import aiohttp_jinja2
 from aiohttp import web
-from textual_serve.server import Server, to_int
+from textual_serve.app_service import AppService
+from textual_serve.server import Server, log, to_int
 
 from forge_tui.cli.serve_addresses import Addresses, origin_of
+from forge_tui.i18n import from_accept_language
 
 COOKIE = "forge_tui_token"
 BASE_URL = "forge_tui.base_url"  # where the guard leaves the request's base URL
@@ -101,6 +104,28 @@ class Sessions:
         )
 
 
+def browser_locale(accept_language: str | None) -> dict[str, str]:
+    """The environment that tells an app process the browser's language: as LANGUAGE, the locale
+    variable forge_tui.i18n reads first, so --lang, FORGE_TUI_LANG and the account's saved choice
+    still win over it, as they do over a terminal's locale. No header: the server's own locale."""
+    if not accept_language:
+        return {}
+    found = from_accept_language(accept_language)
+    # A name forge_tui.i18n reads back to the same language and note, never the header's own text.
+    return {"LANGUAGE": "zh_CN" if found.note else found.language}
+
+
+class BrowserAppService(AppService):
+    """textual-serve's app process, started with the browser's language in its environment."""
+
+    def __init__(self, command: str, *, extra_environment: dict[str, str], **options: Any) -> None:
+        super().__init__(command, **options)
+        self.extra_environment = extra_environment
+
+    def _build_environment(self, width: int = 80, height: int = 24) -> dict[str, str]:
+        return super()._build_environment(width, height) | self.extra_environment
+
+
 class GuardedServer(Server):
     def __init__(self, command: str, addresses: Addresses, token: str, max_sessions: int) -> None:
         super().__init__(
@@ -141,10 +166,42 @@ class GuardedServer(Server):
         if sessions.open < sessions.limit:
             sessions.open += 1
             try:
-                return await super().handle_websocket(request)
+                return await self._run_app(request)
             finally:
                 sessions.open -= 1
         return await self._refuse(request)
+
+    async def _run_app(self, request: web.Request) -> web.WebSocketResponse:
+        """textual-serve's handle_websocket, with the page's Accept-Language passed to the process it
+        starts (textual-serve gives every process the server's own environment)."""
+        websocket = web.WebSocketResponse(heartbeat=15)
+        width = to_int(request.query.get("width", "80"), 80)
+        height = to_int(request.query.get("height", "24"), 24)
+        app_service: AppService | None = None
+        try:
+            await websocket.prepare(request)
+            app_service = BrowserAppService(
+                self.command,
+                extra_environment=browser_locale(request.headers.get("Accept-Language")),
+                write_bytes=websocket.send_bytes,
+                write_str=websocket.send_str,
+                close=websocket.close,
+                download_manager=self.download_manager,
+                debug=self.debug,
+            )
+            await app_service.start(width, height)
+            try:
+                await self._process_messages(websocket, app_service)
+            finally:
+                await app_service.stop()
+        except asyncio.CancelledError:
+            await websocket.close()
+        except Exception as error:
+            log.exception(error)
+        finally:
+            if app_service is not None:
+                await app_service.stop()
+        return websocket
 
     async def _refuse(self, request: web.Request) -> web.WebSocketResponse:
         """No process for a tab beyond the cap. The page shows only what arrives as terminal output

@@ -1,6 +1,13 @@
-"""The error every layer raises when the user should read the message."""
+"""The error every layer raises when the user should read the message.
+
+Its text is translated where it is raised: `raise NotFound(_("No dataset named '{name}'.").format(name=name))`
+(a whole sentence with named fields, never pieces glued together), so str(exc) is already in the interface
+language wherever it is shown. Exit codes never depend on the language.
+"""
 
 from __future__ import annotations
+
+from forge_tui.i18n import _
 
 
 class ForgeError(Exception):
@@ -27,7 +34,12 @@ class DamagedRow(ForgeError):
     """A stored row that cannot be read as it is; the message names the table, the row and the field."""
 
     def __init__(self, table: str, column: str, row_id: str, problem: str) -> None:
-        super().__init__(f"{table} row {row_id}: the {column} field {problem}")
+        # `problem` comes translated from the caller ("cannot be opened with this key").
+        super().__init__(
+            _("{table} row {row}: the {column} field {problem}").format(
+                table=table, row=row_id, column=column, problem=problem
+            )
+        )
         self.table = table
         self.column = column
         self.row_id = row_id

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from forge_tui.core.control_chars import refuse_control_chars
 from forge_tui.core.errors import InvalidInput
+from forge_tui.i18n import _
 
 USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{0,62}$")
 MIN_PASSWORD_LENGTH = 8
@@ -20,15 +21,17 @@ def check_username(name: str) -> str:
     name = name.strip().lower()
     if not USERNAME_PATTERN.match(name):
         raise InvalidInput(
-            "A username is 1–63 characters: lower-case letters, digits, '.', '_' or '-', "
-            "starting with a letter or digit."
+            _(
+                "A username is 1–63 characters: lower-case letters, digits, '.', '_' or '-', "
+                "starting with a letter or digit."
+            )
         )
     return name
 
 
 def check_password(password: str) -> str:
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise InvalidInput(f"A password needs at least {MIN_PASSWORD_LENGTH} characters.")
+        raise InvalidInput(_("A password needs at least {count} characters.").format(count=MIN_PASSWORD_LENGTH))
     return password
 
 
@@ -36,7 +39,7 @@ def check_dataset_name(name: str) -> str:
     refuse_control_chars(name, "A dataset name")
     name = " ".join(name.split())
     if not name:
-        raise InvalidInput("A dataset needs a name.")
+        raise InvalidInput(_("A dataset needs a name."))
     if len(name) > 120:
         raise InvalidInput("A dataset name is at most 120 characters.")
     return name

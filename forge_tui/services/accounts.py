@@ -11,6 +11,7 @@ from sqlmodel import Session
 from forge_tui.core.control_chars import refuse_control_chars
 from forge_tui.core.errors import Conflict, ForgeError, NotFound
 from forge_tui.core.models import DatasetInfo, UserInfo, check_password, check_username
+from forge_tui.i18n import _
 from forge_tui.services.home import Home
 from forge_tui.services.legacy_seal import seal_owned, seal_pending
 from forge_tui.services.templates import add_starters
@@ -52,7 +53,7 @@ class TooManyAttempts(ForgeError):
     exit_code = 4
 
     def __init__(self, wait_seconds: int) -> None:
-        super().__init__(f"Too many attempts — wait {wait_seconds} s")
+        super().__init__(_("Too many attempts — wait {seconds} s").format(seconds=wait_seconds))
         self.wait_seconds = wait_seconds
 
 
@@ -90,14 +91,16 @@ class Unlocked:
     def take_key(self, other: Unlocked) -> None:
         """After a lock: takes the key `other` opened, so whatever holds this object works again."""
         if other.user.id != self.user.id:
-            raise AuthFailed(f"Another account unlocked; this session belongs to '{self.user.username}'.")
+            raise AuthFailed(
+                _("Another account unlocked; this session belongs to '{username}'.").format(username=self.user.username)
+            )
         self.user = other.user
         self._data_key = other.data_key()
         self._next_key = other._next_key
 
     def data_key(self) -> bytes:
         if self._data_key is None:
-            raise AuthFailed("The session is locked; unlock it first.")
+            raise AuthFailed(_("The session is locked; unlock it first."))
         return self._data_key
 
     def account_keys(self, current: bytes | None = None) -> AccountKeys:
@@ -109,7 +112,7 @@ class Unlocked:
             return AccountKeys.of(self.data_key())
         data_key = self.key_with(current)
         if data_key is None:
-            raise Conflict("The account's key was rotated; unlock again.")
+            raise Conflict(_("The account's key was rotated; unlock again."))
         return AccountKeys.of(data_key)
 
     def keys_in(self, session: Session) -> AccountKeys:
@@ -118,7 +121,7 @@ class Unlocked:
         found = session.connection().exec_driver_sql("SELECT key_check FROM user WHERE id = ?", (self.user.id,))
         row = found.first()
         if row is None:
-            raise NotFound(f"The account '{self.user.username}' no longer exists.")
+            raise NotFound(_("The account '{username}' no longer exists.").format(username=self.user.username))
         return self.account_keys(bytes(row[0]))
 
     def key_with(self, check: bytes | None) -> bytes | None:
@@ -202,7 +205,7 @@ class AccountService:
         )
         with write_session(self.home.engine) as s:
             if user_rows.get_by_name(s, username) is not None:
-                raise Conflict(f"There is already an account named '{username}'.")
+                raise Conflict(_("There is already an account named '{username}'.").format(username=username))
             s.add(user)
             s.flush()
             assert user.id is not None
@@ -227,11 +230,11 @@ class AccountService:
         with read_session(self.home.engine) as s:
             user = user_rows.get_by_name(s, username)
         if user is None:
-            raise AuthFailed(f"No account named '{username}'.")
+            raise AuthFailed(_("No account named '{username}'.").format(username=username))
         try:
             data_key = self._open_with_password(user, password)
         except WrongSecret:
-            raise AuthFailed("Wrong password.") from None
+            raise AuthFailed(_("Wrong password.")) from None
         with write_session(self.home.engine) as s:
             user_rows.mark_attempt_ok(s, attempt_id)
         if user.seal_pending:
@@ -288,8 +291,10 @@ class AccountService:
         except (KeyError, TypeError, ValueError):
             # Edited or damaged in the file: Argon2id refuses the parameters, or they are missing.
             raise AccountDamaged(
-                f"The stored key settings of account '{user.username}' are damaged, so no password can open it; "
-                "reset the password with `forge-tui user reset-password` and the recovery key."
+                _(
+                    "The stored key settings of account '{username}' are damaged, so no password can open it; "
+                    "reset the password with `forge-tui user reset-password` and the recovery key."
+                ).format(username=user.username)
             ) from None
         return unwrap_key(kek, user.wrapped_key, password_context(user.username))
 
@@ -343,7 +348,7 @@ class AccountService:
             try:
                 data_key = self._open_with_recovery(user, recovery_key)
             except WrongSecret:
-                raise AuthFailed("That recovery key does not match this account.") from None
+                raise AuthFailed(_("That recovery key does not match this account.")) from None
             sealed: list[str] = []
         else:
             sealed = [d.name for d in self.datasets_at_risk(username)]
@@ -393,5 +398,5 @@ class AccountService:
     def _require(session: Session, username: str) -> User:
         user = user_rows.get_by_name(session, username.strip().lower())
         if user is None:
-            raise NotFound(f"No account named '{username}'.")
+            raise NotFound(_("No account named '{username}'.").format(username=username))
         return user

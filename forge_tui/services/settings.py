@@ -1,4 +1,4 @@
-"""Per-user settings: the model server and the default models."""
+"""Per-user settings: the model server, the default models, the theme and the interface language."""
 
 from __future__ import annotations
 
@@ -6,15 +6,17 @@ from pydantic import ValidationError
 
 from forge_tui.core.backend_settings import BackendSettings
 from forge_tui.core.chat import StructuredMode
-from forge_tui.core.errors import NotFound
+from forge_tui.core.errors import InvalidInput, NotFound
 from forge_tui.core.models import UserInfo
 from forge_tui.core.structured_output import MODES
+from forge_tui.i18n import LANGUAGES, _
 from forge_tui.services.home import Home
 from forge_tui.store.db import read_session, write_session
 from forge_tui.store.tables import User
 
 _BACKEND_KEY = "backend"
 _THEME_KEY = "theme"
+_LANGUAGE_KEY = "language"
 # Kept apart from the backend settings: a Settings form saved from an older copy must not forget
 # what a server was found to take meanwhile.
 _STRUCTURED_KEY = "structured_output"
@@ -69,9 +71,22 @@ class SettingsService:
             row = self._row(s.get(User, self.user.id))
             row.settings = {**(row.settings or {}), _THEME_KEY: name}
 
+    def language(self) -> str | None:
+        """The interface language the user chose ("en", "zh_TW"), or None when they never did."""
+        with read_session(self.home.engine) as s:
+            value = (self._row(s.get(User, self.user.id)).settings or {}).get(_LANGUAGE_KEY)
+        return value if isinstance(value, str) and value in LANGUAGES else None
+
+    def save_language(self, language: str) -> None:
+        if language not in LANGUAGES:
+            raise InvalidInput(_("forge-tui has no language '{language}'.").format(language=language))
+        with write_session(self.home.engine) as s:
+            row = self._row(s.get(User, self.user.id))
+            row.settings = {**(row.settings or {}), _LANGUAGE_KEY: language}
+
     def _row(self, row: User | None) -> User:
         if row is None:
-            raise NotFound(f"The account '{self.user.username}' no longer exists.")
+            raise NotFound(_("The account '{username}' no longer exists.").format(username=self.user.username))
         return row
 
 

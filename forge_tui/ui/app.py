@@ -5,12 +5,13 @@ from __future__ import annotations
 import asyncio
 import gc
 import signal
+from collections.abc import Iterable
 from time import monotonic
 
 from rich.segment import Segments
 from textual import constants as textual_constants
 from textual import events, work
-from textual.app import App
+from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.message import Message
 from textual.notifications import SeverityLevel
@@ -20,13 +21,14 @@ from textual.theme import Theme
 from textual.timer import Timer
 from textual.worker import WorkerFailed
 
-from forge_tui import __version__
+from forge_tui import __version__, i18n
 from forge_tui.core.backend_settings import BACKEND_LABELS
 from forge_tui.core.control_chars import escape_controls
 from forge_tui.core.errors import DatabaseBusy, ForgeError
 from forge_tui.core.example_filter import ExampleFilter
 from forge_tui.core.jobs import JobSummary
 from forge_tui.core.models import DatasetInfo
+from forge_tui.i18n import N_, _, ngettext
 from forge_tui.services.accounts import AccountService, CreatedUser, Unlocked
 from forge_tui.services.endpoints import servers_health
 from forge_tui.services.files import remove_temporaries
@@ -36,9 +38,10 @@ from forge_tui.services.jobs import JobService
 from forge_tui.services.judging import calibration_report
 from forge_tui.services.workspace import Workspace
 from forge_tui.ui.backup_flow import ask_and_back_up
-from forge_tui.ui.commands import DatasetCommands, ScreenCommands
+from forge_tui.ui.commands import DatasetCommands, LanguageCommands, ScreenCommands
 from forge_tui.ui.dialogs.common import Confirm
 from forge_tui.ui.dialogs.help import HelpScreen
+from forge_tui.ui.localized import redraw_text
 from forge_tui.ui.messages import (
     AskAgain,
     DatasetsChanged,
@@ -48,6 +51,7 @@ from forge_tui.ui.messages import (
     ShowJobExamples,
     StartWithTemplate,
     SwitchDataset,
+    SwitchLanguage,
     TemplateOpened,
 )
 from forge_tui.ui.navigation import WORKSPACE_ACTIONS, go_to
@@ -90,24 +94,26 @@ class ForgeApp(App[None]):
     TITLE = "forge-tui"
     CSS_PATH = stylesheets()  # type: ignore[assignment]
     ENABLE_COMMAND_PALETTE = True
-    COMMANDS = App.COMMANDS | {ScreenCommands, DatasetCommands}
+    COMMANDS = App.COMMANDS | {ScreenCommands, DatasetCommands, LanguageCommands}
     BINDINGS = [
-        Binding("t", "show_templates", "Templates", id="app.templates"),
-        Binding("g", "show_audition", "Audition", id="app.audition"),
-        Binding("e", "show_examples", "Examples", id="app.examples"),
-        Binding("x", "show_export", "Export", id="app.export"),
-        Binding("d", "show_datasets", "Datasets", id="app.datasets"),
-        Binding("s", "show_settings", "Settings", id="app.settings"),
-        Binding("b", "show_jobs", "Jobs", id="app.jobs"),
-        Binding("q", "show_review", "Review", id="app.review"),
-        Binding("ctrl+l", "lock", "Lock", id="app.lock"),
-        Binding("f1", "help", "Help", id="app.help"),
-        Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True),
+        Binding("t", "show_templates", N_("Templates"), id="app.templates"),
+        Binding("g", "show_audition", N_("Audition"), id="app.audition"),
+        Binding("e", "show_examples", N_("Examples"), id="app.examples"),
+        Binding("x", "show_export", N_("Export"), id="app.export"),
+        Binding("d", "show_datasets", N_("Datasets"), id="app.datasets"),
+        Binding("s", "show_settings", N_("Settings"), id="app.settings"),
+        Binding("b", "show_jobs", N_("Jobs"), id="app.jobs"),
+        Binding("q", "show_review", N_("Review"), id="app.review"),
+        Binding("ctrl+l", "lock", N_("Lock"), id="app.lock"),
+        Binding("f1", "help", N_("Help"), id="app.help"),
+        Binding("ctrl+q", "quit", N_("Quit"), id="app.quit", priority=True),
         # Checked before the focused widget sees the key, so focus moves at once: over SSH a burst
         # like "alice<Tab>Alice" arrives in one read, and with Textual's default (the key bubbles
         # back up from the focused widget) the text after the Tab landed in the field it left.
-        Binding("tab", "focus_next", "Next field", show=False, priority=True, id="app.focus_next"),
-        Binding("shift+tab", "focus_previous", "Previous field", show=False, priority=True, id="app.focus_previous"),
+        Binding("tab", "focus_next", N_("Next field"), show=False, priority=True, id="app.focus_next"),
+        Binding(
+            "shift+tab", "focus_previous", N_("Previous field"), show=False, priority=True, id="app.focus_previous"
+        ),
     ]
 
     # The current dataset: one place in the UI, read from and written to the database. Screens get
@@ -116,8 +122,10 @@ class ForgeApp(App[None]):
     backend_status: reactive[str] = reactive("")
     username: reactive[str] = reactive("")
 
-    def __init__(self, home: Home) -> None:
+    def __init__(self, home: Home, notice: str | None = None) -> None:
+        """`notice`: a sentence shown as a toast at start (the CLI's note about the language chosen)."""
         super().__init__()
+        self._notice = notice
         # Textual's log file (TEXTUAL_LOG) records every key and message: every password typed, and
         # the examples in plain text. forge-tui never writes it.
         textual_constants.LOG_FILE = None  # type: ignore[misc]
@@ -171,6 +179,8 @@ class ForgeApp(App[None]):
         self.home.on_busy(self._database_waiting)
         if self.home.config.keys:
             self.set_keymap(self.home.config.keys)
+        if self._notice:
+            self.notify(self._notice, title=_("Language"), timeout=10)
         if self.accounts.has_users():
             self.push_screen(UnlockScreen(self.accounts, self.accounts.default_username()), self._unlocked)
         else:
@@ -180,7 +190,7 @@ class ForgeApp(App[None]):
         if result is None:
             return
         created, unlocked = result
-        self.push_screen(RecoveryKeyScreen(created.recovery_key), lambda _: self._unlocked(unlocked))
+        self.push_screen(RecoveryKeyScreen(created.recovery_key), lambda _stored: self._unlocked(unlocked))
 
     def _unlocked(self, unlocked: Unlocked | None) -> None:
         if unlocked is None:
@@ -193,6 +203,9 @@ class ForgeApp(App[None]):
         theme = self.workspace.settings.theme()
         if theme in self.available_themes:
             self.theme = theme
+        saved_language = self.workspace.settings.language()
+        if saved_language is not None and not i18n.forced() and saved_language != i18n.current():
+            self.switch_language(saved_language, save=False)
         self.theme_changed_signal.subscribe(self, self._remember_theme)
         self.push_screen(DatasetsScreen(self.workspace))
         self.job_host = JobHost(JobService(self.home, unlocked), self.workspace.settings)
@@ -230,9 +243,35 @@ class ForgeApp(App[None]):
         self.dataset = switched
         self.notify(f"Now working in '{switched.name}'.")
 
-    def on_datasets_changed(self, _: DatasetsChanged) -> None:
+    def on_datasets_changed(self, _message: DatasetsChanged) -> None:
         if self.workspace is not None and not self._locked:
             self.dataset = self.workspace.datasets.current()
+
+    # --- the interface language ------------------------------------------------------------
+    def on_switch_language(self, message: SwitchLanguage) -> None:
+        self.switch_language(message.language)
+
+    def switch_language(self, language: str, *, save: bool = True) -> None:
+        """Every screen, open or kept aside, draws its text in `language` at once and keeps its state;
+        `save` keeps it as the account's choice (while unlocked)."""
+        i18n.set_language(language)
+        redraw_text(self._screens_alive())
+        self.check_backend()  # the header's server status is written in the language
+        workspace = self.open_workspace
+        if save and workspace is not None:
+            try:
+                workspace.settings.save_language(i18n.current())
+            except ForgeError as exc:
+                self.notify(str(exc), title=_("Cannot save the language"), severity="error")
+
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        """Textual's own palette commands, translated; "Keys" opens F1's help (which is translated)
+        instead of Textual's key panel."""
+        for command in super().get_system_commands(screen):
+            if command.title == "Keys":
+                yield SystemCommand(_("Keys"), _("The keys of this screen and what they do"), self.action_help)
+            else:
+                yield SystemCommand(_(command.title), _(command.help), command.callback, command.discover)
 
     # --- signals ----------------------------------------------------------------------
     def _handle_ending_signals(self) -> None:
@@ -290,7 +329,7 @@ class ForgeApp(App[None]):
         # post_message is safe from any thread; the wait may be in a worker or on this loop.
         self.post_message(DatabaseWaiting())
 
-    def on_database_waiting(self, _: DatabaseWaiting) -> None:
+    def on_database_waiting(self, _message: DatabaseWaiting) -> None:
         self.notify(BUSY_NOTICE, title="Database busy", severity="warning")
 
     def _handle_exception(self, error: Exception) -> None:
@@ -304,7 +343,7 @@ class ForgeApp(App[None]):
         super()._handle_exception(error)
 
     # --- the model server ---------------------------------------------------------------
-    def on_settings_saved(self, _: SettingsSaved) -> None:
+    def on_settings_saved(self, _message: SettingsSaved) -> None:
         self._backend_problem_shown = None
         self.check_backend()
 
@@ -319,12 +358,14 @@ class ForgeApp(App[None]):
         if settings.endpoints:
             count = len(checked)
             self.backend_status = (
-                f"● {count} endpoint{'s' if count != 1 else ''}" if not down else f"✗ {len(down)} of {count} down"
+                "● " + ngettext("{count} endpoint", "{count} endpoints", count).format(count=count)
+                if not down
+                else "✗ " + _("{down} of {count} down").format(down=len(down), count=count)
             )
             message = "; ".join(f"{name}: {health.message}" for name, health in down)
         else:
             name = BACKEND_LABELS[settings.kind]
-            self.backend_status = f"● {name}" if not down else f"✗ {name} down"
+            self.backend_status = f"● {name}" if not down else "✗ " + _("{name} down").format(name=name)
             message = down[0][1].message if down else ""
         if message and self._backend_problem_shown != message:
             self._backend_problem_shown = message

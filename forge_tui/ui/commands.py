@@ -1,7 +1,8 @@
-"""The command palette's (ctrl+p) own commands: go to a screen, new template, lock, switch dataset.
+"""The command palette's (ctrl+p) own commands: go to a screen, new template, lock, switch dataset,
+language.
 
 Each command that has a key says which, as the app binds it now (a key remapped in config.toml
-reads right)."""
+reads right). Titles and help are message ids, translated when the palette opens."""
 
 from __future__ import annotations
 
@@ -16,9 +17,10 @@ from textual.screen import Screen
 from textual.style import Style
 
 from forge_tui.core.models import DatasetInfo
+from forge_tui.i18n import LANGUAGES, N_, _, current, ngettext
 from forge_tui.services.workspace import Workspace
 from forge_tui.ui.keys import key_for
-from forge_tui.ui.messages import SwitchDataset
+from forge_tui.ui.messages import SwitchDataset, SwitchLanguage
 from forge_tui.ui.shown import shown_markup
 
 
@@ -46,15 +48,15 @@ class Command:
 
 # (title, what it does, the app's action)
 SCREEN_COMMANDS = (
-    ("Go to Audition", "Generate answers and keep the good ones", "show_audition"),
-    ("Go to Examples", "The current dataset as a table", "show_examples"),
-    ("Go to Export", "Write the dataset in a trainer's format", "show_export"),
-    ("Go to Templates", "Prompt templates with slots", "show_templates"),
-    ("Go to Datasets", "Create, switch, archive datasets", "show_datasets"),
-    ("Go to Jobs", "Generation jobs: progress, pause, resume", "show_jobs"),
-    ("Review", "Accept or reject examples one card at a time, worst score first", "show_review"),
-    ("Go to Settings", "Model server, default models, timeouts", "show_settings"),
-    ("Lock", "Hide everything until the password is given again", "lock"),
+    (N_("Go to Audition"), N_("Generate answers and keep the good ones"), "show_audition"),
+    (N_("Go to Examples"), N_("The current dataset as a table"), "show_examples"),
+    (N_("Go to Export"), N_("Write the dataset in a trainer's format"), "show_export"),
+    (N_("Go to Templates"), N_("Prompt templates with slots"), "show_templates"),
+    (N_("Go to Datasets"), N_("Create, switch, archive datasets"), "show_datasets"),
+    (N_("Go to Jobs"), N_("Generation jobs: progress, pause, resume"), "show_jobs"),
+    (N_("Review"), N_("Accept or reject examples one card at a time, worst score first"), "show_review"),
+    (N_("Go to Settings"), N_("Model server, default models, timeouts, language"), "show_settings"),
+    (N_("Lock"), N_("Hide everything until the password is given again"), "lock"),
 )
 
 
@@ -94,22 +96,41 @@ class ScreenCommands(CommandsProvider):
         if host.open_workspace is None:
             return []
         commands = [
-            Command(title, with_key(about, key_for(app, action)), partial(app.run_action, action))
+            Command(_(title), with_key(_(about), key_for(app, action)), partial(app.run_action, action))
             for title, about, action in SCREEN_COMMANDS
         ]
-        commands.insert(-1, Command("New template", "Open Templates and name a new template", host.new_template))
+        commands.insert(-1, Command(_("New template"), _("Open Templates and name a new template"), host.new_template))
         commands.insert(
-            -1, Command("Back up the database", "A consistent copy, still encrypted, to a file", host.backup_database)
+            -1,
+            Command(
+                _("Back up the database"), _("A consistent copy, still encrypted, to a file"), host.backup_database
+            ),
         )
         commands.insert(
             -1,
             Command(
-                "Judge calibration",
-                "How often the judge's scores agree with your accepted and rejected examples",
+                _("Judge calibration"),
+                _("How often the judge's scores agree with your accepted and rejected examples"),
                 host.calibrate_judge,
             ),
         )
         return commands
+
+
+class LanguageCommands(CommandsProvider):
+    """Show the interface in another language (saved as the account's choice once unlocked); offered
+    before unlocking too."""
+
+    def commands(self) -> list[Command]:
+        return [
+            Command(
+                _("Language: {name}").format(name=name),
+                _("Show forge-tui in {name} (Language in Settings too)").format(name=name),
+                partial(self.app.post_message, SwitchLanguage(language)),
+            )
+            for language, name in LANGUAGES.items()
+            if language != current()
+        ]
 
 
 class DatasetCommands(CommandsProvider):
@@ -121,8 +142,8 @@ class DatasetCommands(CommandsProvider):
 
 def switch_command(app: App[object], dataset: DatasetInfo) -> Command:
     return Command(
-        f"Switch dataset: {shown_markup(dataset.name)}",
-        f"{dataset.example_count} examples",
+        _("Switch dataset: {name}").format(name=shown_markup(dataset.name)),
+        ngettext("{count} example", "{count} examples", dataset.example_count).format(count=dataset.example_count),
         partial(app.post_message, SwitchDataset(dataset.id)),
     )
 

@@ -26,6 +26,13 @@ class SwitchDataset(Message):
 
 
 @dataclass
+class SwitchLanguage(Message):
+    """Asks the app to show every screen in another language and save it as the account's choice."""
+
+    language: str
+
+
+@dataclass
 class ShowJobExamples(Message):
     """Asks the app to show the examples one job made (in its dataset, made the current one)."""
 

@@ -10,11 +10,13 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.widgets import Button, Input, Label, Select, Static
 
+from forge_tui import i18n
 from forge_tui.core.backend_settings import BACKEND_LABELS, BackendSettings
 from forge_tui.core.bounded_text import clip
 from forge_tui.core.chat import ModelInfo
 from forge_tui.core.endpoints import Endpoint
 from forge_tui.core.errors import ForgeError
+from forge_tui.i18n import LANGUAGES, N_
 from forge_tui.services.backends import BackendService
 from forge_tui.services.endpoints import EndpointService, Listed
 from forge_tui.services.workspace import Workspace
@@ -22,6 +24,8 @@ from forge_tui.ui.dialogs.common import Confirm
 from forge_tui.ui.dialogs.endpoint import EndpointDialog
 from forge_tui.ui.field_checks import HttpUrl, ModelNumber
 from forge_tui.ui.keys import class_key
+from forge_tui.ui.localized import Localized, TLabel
+from forge_tui.ui.messages import SwitchLanguage
 from forge_tui.ui.screens.base import WorkspaceScreen
 from forge_tui.ui.shown import shown_markup
 from forge_tui.ui.widgets.endpoint_list import EndpointList, EndpointsPanel, read_text
@@ -52,7 +56,7 @@ def number(settings: BackendSettings, field: str, what: str, id: str) -> Input:
     return Input(shown, type="integer" if whole else "number", id=id, compact=True, validators=validator)
 
 
-class SettingsScreen(WorkspaceScreen):
+class SettingsScreen(Localized, WorkspaceScreen):
     TITLE = "Settings"
     HELP = (
         "Where the models run. Ollama's URL defaults to OLLAMA_HOST as the ollama CLI reads it. For vLLM, "
@@ -117,6 +121,14 @@ class SettingsScreen(WorkspaceScreen):
                 yield number(s, "answer_time_limit", "The answer's time limit", "answer-time-limit")
             yield Label("Requests at once (concurrency)")
             yield number(s, "concurrency", "Concurrency", "concurrency")
+            yield TLabel(N_("Language"))
+            yield Select(
+                [(name, language) for language, name in LANGUAGES.items()],
+                value=i18n.current(),
+                allow_blank=False,
+                id="language",
+                compact=True,
+            )
             yield PlainStatic("", classes="error", id="settings-error")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Save", variant="primary", id="save", compact=True)
@@ -155,6 +167,17 @@ class SettingsScreen(WorkspaceScreen):
 
     def _value(self, selector: str) -> str:
         return self.query_one(selector, Input).value.strip()
+
+    def draw_text(self) -> None:
+        language = self.query_one("#language", Select)
+        if language.value != i18n.current():
+            language.value = i18n.current()
+
+    @on(Select.Changed, "#language")
+    def _language_chosen(self, event: Select.Changed) -> None:
+        """Applies at once (every screen redraws) and is saved with the account, without ctrl+s."""
+        if isinstance(event.value, str) and event.value != i18n.current():
+            self.app.post_message(SwitchLanguage(event.value))
 
     @on(Select.Changed, "#kind")
     def _kind_changed(self) -> None:

@@ -7,10 +7,12 @@ from textual.containers import Horizontal
 from textual.widgets import Label
 
 from forge_tui.core.models import DatasetInfo
+from forge_tui.i18n import _
+from forge_tui.ui.localized import Localized
 from forge_tui.ui.widgets.plain import PlainLabel
 
 
-class ForgeHeader(Horizontal):
+class ForgeHeader(Localized, Horizontal):
     DEFAULT_CSS = """
     ForgeHeader {
         dock: top;
@@ -58,8 +60,18 @@ class ForgeHeader(Horizontal):
         self.watch(self.app, "username", self._set_user, init=True)
         self.watch(self.app, "backend_status", self._set_backend, init=True)
 
+    def draw_text(self) -> None:
+        self._set_dataset(self.app_dataset)
+
+    @property
+    def app_dataset(self) -> DatasetInfo | None:
+        dataset = getattr(self.app, "dataset", None)
+        return dataset if isinstance(dataset, DatasetInfo) else None
+
     def _set_dataset(self, dataset: DatasetInfo | None) -> None:
-        self.query_one("#header-dataset", Label).update(f"dataset: {dataset.name}" if dataset else "no dataset")
+        self.query_one("#header-dataset", Label).update(
+            _("dataset: {name}").format(name=dataset.name) if dataset else _("no dataset")
+        )
 
     def _set_user(self, name: str) -> None:
         self.query_one("#header-user", Label).update(name)
