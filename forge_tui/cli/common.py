@@ -168,7 +168,7 @@ def open_home() -> Home:
     from forge_tui.services.home import BUSY_NOTICE
     from forge_tui.services.home import open_home as open_
 
-    return open_(state.home_dir, on_busy=lambda: typer.echo(f"forge-tui: {BUSY_NOTICE}", err=True))
+    return open_(state.home_dir, on_busy=lambda: typer.echo(f"forge-tui: {_(BUSY_NOTICE)}", err=True))
 
 
 def read_stdin_lines(count: int, what: str) -> list[str]:

@@ -27,9 +27,9 @@ from forge_tui.cli import (
     transfer,
     users,
 )
-from forge_tui.cli.click_texts import translate_click
 from forge_tui.cli.common import EXIT_CODES_HELP, Terminated, echo, errors, handle_ending_signals, open_home, state
 from forge_tui.cli.dedup import dedup
+from forge_tui.cli.help_format import localize_help
 from forge_tui.cli.jobs import jobs_app
 from forge_tui.i18n import _
 
@@ -121,7 +121,7 @@ def run(flag: str | None, note: str | None, tui: bool) -> None:
     """The command line, once forge_tui.cli.main() has set the language: `note` about it goes to the
     TUI as a toast, or to stderr before a command (never to stdout, which --json keeps)."""
     state.language_flag, state.language_note = flag, note if tui else None
-    translate_click()
+    localize_help()
     if note and not tui:
         echo(f"forge-tui: {note}", err=True)
     try:

@@ -41,7 +41,7 @@ def check_dataset_name(name: str) -> str:
     if not name:
         raise InvalidInput(_("A dataset needs a name."))
     if len(name) > 120:
-        raise InvalidInput("A dataset name is at most 120 characters.")
+        raise InvalidInput(_("A dataset name is at most 120 characters."))
     return name
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from forge_tui.core.errors import DatabaseBusy, ForgeError
+from forge_tui.i18n import N_
 from forge_tui.services.config import DB_FILE, AppConfig, load_config, resolve_home
 from forge_tui.store import db_file
 from forge_tui.store.db import WriteWait, current_revision, make_engine, migrate
@@ -17,7 +18,7 @@ from forge_tui.store.private_files import database_family, exposed, make_private
 from forge_tui.store.staged_inserts import discard_abandoned
 from forge_tui.store.vault import KdfParams
 
-BUSY_NOTICE = "Another forge-tui is writing to the database; retrying…"
+BUSY_NOTICE = N_("Another forge-tui is writing to the database; retrying…")  # shown through _()
 
 
 @dataclass

@@ -238,10 +238,10 @@ class ForgeApp(App[None]):
         try:
             switched = self.workspace.datasets.switch(message.dataset_id)
         except ForgeError as exc:
-            self.notify(str(exc), title="Cannot switch", severity="error")
+            self.notify(str(exc), title=_("Cannot switch"), severity="error")
             return
         self.dataset = switched
-        self.notify(f"Now working in '{switched.name}'.")
+        self.notify(_("Now working in '{name}'.").format(name=switched.name))
 
     def on_datasets_changed(self, _message: DatasetsChanged) -> None:
         if self.workspace is not None and not self._locked:
@@ -303,26 +303,33 @@ class ForgeApp(App[None]):
         try:
             waiting = [j for j in await asyncio.to_thread(host.jobs.unfinished) if j.kind == "generate"]
         except ForgeError as exc:
-            self.notify(str(exc), title="Cannot read the jobs", severity="error")
+            self.notify(str(exc), title=_("Cannot read the jobs"), severity="error")
             return
         if not waiting:
             return
         first = waiting[0]
         question = (
-            f"Job {first.id} ({first.name}) stopped at {first.done} of {first.total}. Resume it?"
+            _("Job {id} ({name}) stopped at {done} of {total}. Resume it?").format(
+                id=first.id, name=first.name, done=first.done, total=first.total
+            )
             if len(waiting) == 1
-            else f"{len(waiting)} jobs stopped before they finished. Resume them?"
+            else _("{count} jobs stopped before they finished. Resume them?").format(count=len(waiting))
         )
-        if await self.push_screen_wait(Confirm(question, yes="Resume", no="Not now")):
+        if await self.push_screen_wait(Confirm(question, yes=_("Resume"), no=_("Not now"))):
             for job in waiting:
                 host.start(job.id)
 
     def _job_ended(self, job: JobSummary | None, problem: str | None) -> None:
         if problem is not None:
-            self.notify(problem, title="Job stopped", severity="error")
+            self.notify(problem, title=_("Job stopped"), severity="error")
         elif job is not None:
             state = job.pause_reason if job.pause_reason else job.status.value
-            self.notify(f"Job {job.id} {state}: {job.done} of {job.total} made, {job.failed} failed.", title="Jobs")
+            self.notify(
+                _("Job {id} {state}: {done} of {total} made, {failed} failed.").format(
+                    id=job.id, state=state, done=job.done, total=job.total, failed=job.failed
+                ),
+                title=_("Jobs"),
+            )
 
     # --- a busy database ------------------------------------------------------------------
     def _database_waiting(self) -> None:
@@ -330,7 +337,7 @@ class ForgeApp(App[None]):
         self.post_message(DatabaseWaiting())
 
     def on_database_waiting(self, _message: DatabaseWaiting) -> None:
-        self.notify(BUSY_NOTICE, title="Database busy", severity="warning")
+        self.notify(_(BUSY_NOTICE), title=_("Database busy"), severity="warning")
 
     def _handle_exception(self, error: Exception) -> None:
         # A change that found the database busy for too long ends with a sentence, not the app: the
@@ -338,7 +345,7 @@ class ForgeApp(App[None]):
         # was not saved; the data is as it was).
         cause = error.error if isinstance(error, WorkerFailed) else error
         if isinstance(cause, DatabaseBusy):
-            self.notify(str(cause), title="Database busy", severity="error", timeout=10)
+            self.notify(str(cause), title=_("Database busy"), severity="error", timeout=10)
             return
         super()._handle_exception(error)
 
@@ -369,7 +376,7 @@ class ForgeApp(App[None]):
             message = down[0][1].message if down else ""
         if message and self._backend_problem_shown != message:
             self._backend_problem_shown = message
-            self.notify(message, title="Model server", severity="warning", timeout=10)
+            self.notify(message, title=_("Model server"), severity="warning", timeout=10)
         elif not message:
             self._backend_problem_shown = None
 
@@ -454,9 +461,9 @@ class ForgeApp(App[None]):
         try:
             report = await asyncio.to_thread(calibration_report, workspace, dataset.id, None, CALIBRATION_THRESHOLD)
         except ForgeError as exc:
-            self.notify(str(exc), title="Cannot calibrate the judge", severity="error")
+            self.notify(str(exc), title=_("Cannot calibrate the judge"), severity="error")
             return
-        self.notify(str(report["summary"]), title=f"Judge calibration: {dataset.name}", timeout=20)
+        self.notify(str(report["summary"]), title=_("Judge calibration: {name}").format(name=dataset.name), timeout=20)
 
     def backup_database(self) -> None:
         workspace = self.open_workspace

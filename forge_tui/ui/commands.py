@@ -124,6 +124,8 @@ class LanguageCommands(CommandsProvider):
     def commands(self) -> list[Command]:
         return [
             Command(
+                # TRANSLATORS: keep the English word "Language" beside yours: it finds this command
+                # whatever language the interface is in.
                 _("Language: {name}").format(name=name),
                 _("Show forge-tui in {name} (Language in Settings too)").format(name=name),
                 partial(self.app.post_message, SwitchLanguage(language)),

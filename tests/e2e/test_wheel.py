@@ -1,12 +1,15 @@
-"""The built wheel carries the styles: install it into a fresh venv and start the app headless."""
+"""The built wheel carries the styles and the compiled catalogs: install it into a fresh venv and start
+the app headless, in English and in Traditional Chinese."""
 
 from __future__ import annotations
 
+import os
 import site
 import subprocess
 import sys
 import textwrap
 import venv
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -28,6 +31,13 @@ CHILD_SCRIPT = textwrap.dedent(
     assert Path(forge_tui.__file__).resolve().is_relative_to(venv_root), forge_tui.__file__
     assert styles_dir().resolve().is_relative_to(venv_root), styles_dir()
     assert (styles_dir() / "app.tcss").is_file()
+    from forge_tui import i18n
+    from forge_tui.i18n import translate
+    assert (translate.LOCALE_DIR / "zh_TW" / "LC_MESSAGES" / "forge_tui.mo").is_file()
+    translate._compiled = None  # the wheel's .mo is read, never the .po compiled in memory
+    i18n.set_language("zh_TW")
+    assert i18n._("Wrong password.") == "密碼錯誤。"
+    i18n.set_language("en")
 
     async def main():
         app = ForgeApp(open_home(sys.argv[1]))
@@ -52,6 +62,10 @@ def test_wheel_installs_with_styles_and_starts_headless(tmp_path: Path) -> None:
         text=True,
     )
     wheel = next(dist.glob("forge_tui-*.whl"))
+    with zipfile.ZipFile(wheel) as contents:
+        names = contents.namelist()
+    assert "forge_tui/locale/zh_TW/LC_MESSAGES/forge_tui.mo" in names
+    assert "forge_tui/locale/zh_TW/LC_MESSAGES/forge_tui.po" in names
     env_dir = tmp_path / "venv"
     venv.EnvBuilder(with_pip=False).create(env_dir)
     python = env_dir / "bin" / "python"
@@ -67,8 +81,9 @@ def test_wheel_installs_with_styles_and_starts_headless(tmp_path: Path) -> None:
     home = tmp_path / "home"
     home.mkdir()
     (home / "config.toml").write_text("[security]\nkdf_memory_kib = 8\nkdf_iterations = 1\n")
+    own = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}  # the venv's forge_tui, not a checkout's
     run = subprocess.run(
-        [str(python), "-c", CHILD_SCRIPT, str(home)], capture_output=True, text=True, timeout=120, cwd=tmp_path
+        [str(python), "-c", CHILD_SCRIPT, str(home)], capture_output=True, text=True, timeout=120, cwd=tmp_path, env=own
     )
     assert run.returncode == 0, run.stderr
     assert "STARTED FirstRunScreen" in run.stdout

@@ -20,6 +20,7 @@ from textual.screen import ModalScreen
 from forge_tui.core.backend_settings import BackendSettings
 from forge_tui.core.errors import ForgeError
 from forge_tui.core.templates import TemplateInfo
+from forge_tui.i18n import N_
 from forge_tui.services.audition import (
     AuditionSession,
     BatchSpec,
@@ -45,13 +46,13 @@ from forge_tui.ui.widgets.header import ForgeHeader
 
 
 class AuditionScreen(WorkspaceScreen):
-    TITLE = "Audition"
+    TITLE = N_("Audition")
     BINDINGS = [
-        Binding("ctrl+r", "generate", "Generate", id="audition.generate"),
-        Binding("ctrl+s", "add_starred", "Add starred", id="audition.add"),
-        Binding("ctrl+o", "add_with_rejected", "+ rejected ✗", id="audition.add_with_rejected"),
-        Binding("escape", "cancel", "Stop", id="audition.cancel"),
-        Binding("ctrl+b", "toggle_form", "Form", id="audition.form"),
+        Binding("ctrl+r", "generate", N_("Generate"), id="audition.generate"),
+        Binding("ctrl+s", "add_starred", N_("Add starred"), id="audition.add"),
+        Binding("ctrl+o", "add_with_rejected", N_("+ rejected ✗"), id="audition.add_with_rejected"),
+        Binding("escape", "cancel", N_("Stop"), id="audition.cancel"),
+        Binding("ctrl+b", "toggle_form", N_("Form"), id="audition.form"),
     ]
 
     def __init__(self, workspace: Workspace) -> None:

@@ -10,6 +10,7 @@ from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
 from forge_tui.core.errors import ForgeError
+from forge_tui.i18n import _
 from forge_tui.services.workspace import Workspace
 from forge_tui.ui.keys import key_for
 from forge_tui.ui.messages import DatasetSwitched
@@ -27,11 +28,16 @@ class WorkspaceScreen(Screen[None]):
     def report(
         self, action: str, call: Callable[[], T], *, severity: SeverityLevel = "error", title: str | None = None
     ) -> T | None:
-        """Runs a service call; a ForgeError becomes a toast titled "Cannot <action>" and None."""
+        """Runs a service call; a ForgeError becomes a toast titled "Cannot <action>" and None. `action`
+        comes translated: self.report(_("save the settings"), ...)."""
         try:
             return call()
         except ForgeError as exc:
-            self.notify(str(exc), title=title if title is not None else f"Cannot {action}", severity=severity)
+            self.notify(
+                str(exc),
+                title=title if title is not None else _("Cannot {action}").format(action=action),
+                severity=severity,
+            )
             return None
 
     async def report_async(
@@ -41,7 +47,11 @@ class WorkspaceScreen(Screen[None]):
         try:
             return await asyncio.to_thread(call)
         except ForgeError as exc:
-            self.notify(str(exc), title=title if title is not None else f"Cannot {action}", severity=severity)
+            self.notify(
+                str(exc),
+                title=title if title is not None else _("Cannot {action}").format(action=action),
+                severity=severity,
+            )
             return None
 
     def key(self, action: str) -> str:

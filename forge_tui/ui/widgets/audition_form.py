@@ -11,19 +11,22 @@ from textual.message import Message
 from textual.suggester import SuggestFromList
 from textual.validation import Integer, Number
 from textual.widget import Widget
-from textual.widgets import Button, Input, Label, Select
+from textual.widgets import Button, Input, Select
 
 from forge_tui.core import batch_defaults
 from forge_tui.core.errors import InvalidInput
 from forge_tui.core.templates import TemplateInfo
+from forge_tui.i18n import N_, _
 from forge_tui.services.audition import BatchSpec
+from forge_tui.ui.localized import Localized, TInput, TLabel
 from forge_tui.ui.shown import shown_markup
 from forge_tui.ui.widgets.plain import PlainLabel
 
 
 def _number_field(value: str, id: str, what: str, whole: bool, placeholder: str = "") -> Input:
+    """`placeholder`: a message id (N_)."""
     check = Integer if whole else Number
-    return Input(
+    return TInput(
         value,
         type="integer" if whole else "number",
         id=id,
@@ -34,7 +37,7 @@ def _number_field(value: str, id: str, what: str, whole: bool, placeholder: str 
     )
 
 
-class AuditionForm(VerticalScroll, can_focus=False):
+class AuditionForm(Localized, VerticalScroll, can_focus=False):
     """Posts `Generate` when its button is pressed; `spec()` reads the fields as a BatchSpec."""
 
     DEFAULT_CSS = """
@@ -78,28 +81,34 @@ class AuditionForm(VerticalScroll, can_focus=False):
         self.template: TemplateInfo | None = None
         self._prefill: BatchSpec | None = None  # slot values to offer again for its template
         self._typed: tuple[int | None, dict[str, str]] = (None, {})  # the last template's fields as typed
+        self._generate_key = ""
 
     def compose(self) -> ComposeResult:
-        yield Label("Template")
+        yield TLabel(N_("Template"))
         yield Select[int]([], id="template", allow_blank=True, prompt="(no templates)", compact=True)
         yield Vertical(id="slot-fields")
-        yield Label("Cards")
+        yield TLabel(N_("Cards"))
         yield _number_field(str(batch_defaults.DEFAULT_BATCH), "batch", "Cards", whole=True)
-        yield Label("Generation model")
-        yield Input(self._models[0], id="model", compact=True, placeholder="e.g. llama3.2")
-        yield Label("Paraphrase model (empty: no paraphrasing)")
+        yield TLabel(N_("Generation model"))
+        yield TInput(self._models[0], id="model", compact=True, placeholder=N_("e.g. llama3.2"))
+        yield TLabel(N_("Paraphrase model (empty: no paraphrasing)"))
         yield Input(self._models[1], id="paraphrase-model", compact=True)
-        yield Label("Temperature · seed (empty: random)")
+        yield TLabel(N_("Temperature · seed (empty: random)"))
         with Horizontal(classes="row"):
             yield _number_field(
                 f"{batch_defaults.DEFAULT_TEMPERATURE:g}", "temperature", "The temperature", whole=False
             )
-            yield _number_field("", "seed", "The seed", whole=True, placeholder="random")
-        yield Button("Generate", variant="primary", id="generate", compact=True)
+            yield _number_field("", "seed", "The seed", whole=True, placeholder=N_("random"))
+        yield Button(_("Generate"), variant="primary", id="generate", compact=True)
 
     # --- what the screen sets -------------------------------------------------------------
     def set_generate_key(self, key: str) -> None:
-        self.query_one("#generate", Button).label = f"Generate ({key})" if key else "Generate"
+        self._generate_key = key
+        self.draw_text()
+
+    def draw_text(self) -> None:
+        key = self._generate_key
+        self.query_one("#generate", Button).label = _("Generate ({key})").format(key=key) if key else _("Generate")
 
     def set_templates(self, templates: list[TemplateInfo], chosen: int | None = None) -> None:
         """Offers `templates` and selects `chosen`, else the one selected before, else the first."""
@@ -134,7 +143,7 @@ class AuditionForm(VerticalScroll, can_focus=False):
         """The batch the fields describe; InvalidInput says which field is wrong."""
         template = template or self.template
         if template is None:
-            raise InvalidInput("Choose a template first (t opens the Templates screen).")
+            raise InvalidInput(_("Choose a template first (t opens the Templates screen)."))
         slots = {i.id.removeprefix("slot-"): i.value for i in self.query(".slot-input").results(Input) if i.id}
         batch, seed = self._number("#batch"), self._number("#seed")
         temperature = self._number("#temperature")
