@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from forge_tui.core.bounded_text import clip
 from forge_tui.core.pool_stats import EndpointStats
+from forge_tui.i18n import N_
 
-HEADERS = ("Endpoint", "State", "In flight", "Limit", "/min", "Tokens/s", "Errors")
+# Message ids: the tables that show them translate each with _().
+HEADERS = (N_("Endpoint"), N_("State"), N_("In flight"), N_("Limit"), "/min", N_("Tokens/s"), N_("Errors"))
 NAME_CHARS = 16  # the table fits 80 columns
 
 

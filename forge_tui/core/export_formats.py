@@ -44,6 +44,7 @@ from forge_tui.core.conversation import Message, conversation, exchanges, prompt
 from forge_tui.core.errors import InvalidInput
 from forge_tui.core.models import Example
 from forge_tui.core.raw_records import raw_record
+from forge_tui.i18n import N_, _
 
 Record = dict[str, Any]
 Render = Callable[[Example], Iterator[Record]]
@@ -70,9 +71,13 @@ class ExportFormat:
         if chosen is None:
             return self.reasoning
         if chosen not in REASONING_MODES:
-            raise InvalidInput(f"Reasoning is written as drop, field or think-tags, not {chosen[:40]!r}.")
+            raise InvalidInput(
+                _("Reasoning is written as drop, field or think-tags, not {mode}.").format(mode=repr(chosen[:40]))
+            )
         if chosen not in self.reasoning_modes:
-            raise InvalidInput(f"The {self.name} format has no field for reasoning: choose think-tags or drop.")
+            raise InvalidInput(
+                _("The {format} format has no field for reasoning: choose think-tags or drop.").format(format=self.name)
+            )
         return chosen
 
     def records(self, example: Example, reasoning: str | None = None) -> Iterator[Record]:
@@ -89,11 +94,12 @@ class ExportFormat:
 
     @property
     def needs(self) -> str:
-        """What an example needs to be written, as the summary says it ("" when nothing)."""
+        """What an example needs to be written, as the summary says it ("" when nothing): a message id
+        (marked with N_), which a text shown to people translates with _()."""
         if self.preference:
-            return "a rejected answer"
+            return N_("a rejected answer")
         if self.labelled:
-            return "a desirability label"
+            return N_("a desirability label")
         return ""
 
 
