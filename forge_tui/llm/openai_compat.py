@@ -268,17 +268,21 @@ class OpenAIBackend(HttpBackend):
                         body = json.loads(await response.aread())
                 except TimeoutError:
                     raise BackendTimeout(
-                        f"The server stopped sending the answer for {self.settings.between_tokens_timeout:g} s"
+                        _("The server stopped sending the answer for {seconds} s").format(
+                            seconds=f"{self.settings.between_tokens_timeout:g}"
+                        )
                     ) from None
                 except httpx.TransportError:
                     raise BackendError(
-                        f"The connection to {self.base_url} broke off in the middle of the answer"
+                        _("The connection to {url} broke off in the middle of the answer").format(url=self.base_url)
                     ) from None
                 except ValueError:
                     body = None
                 if not isinstance(body, dict):
                     raise BackendError(
-                        f"{self.base_url}/chat/completions did not answer with a JSON object; is this the right URL?"
+                        _("{url} did not answer with a JSON object; is this the right URL?").format(
+                            url=f"{self.base_url}/chat/completions"
+                        )
                     )
                 try:
                     choices = body.get("choices") or [{}]
@@ -290,8 +294,9 @@ class OpenAIBackend(HttpBackend):
                     assembler.add([{"index": i, **c} for i, c in enumerate(choice.tool_calls)])
                 except ValueError:
                     raise BackendError(
-                        f"The server at {response.request.url} answered with JSON that is not an OpenAI chat "
-                        f"completion: {shorten(json.dumps(body), 80)!r}"
+                        _(
+                            "The server at {url} answered with JSON that is not an OpenAI chat completion: {body}"
+                        ).format(url=response.request.url, body=repr(shorten(json.dumps(body), 80)))
                     ) from None
                 yield normaliser.final(assembler.calls(), choice.finish_reason, usage, choice.content, choice.thinking)
                 return
