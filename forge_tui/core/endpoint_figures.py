@@ -3,9 +3,11 @@ and `forge-tui jobs show` print the same columns the same way."""
 
 from __future__ import annotations
 
+from rich.cells import cell_len
+
 from forge_tui.core.bounded_text import clip
 from forge_tui.core.pool_stats import EndpointStats
-from forge_tui.i18n import N_
+from forge_tui.i18n import N_, _
 
 # Message ids: the tables that show them translate each with _().
 HEADERS = (N_("Endpoint"), N_("State"), N_("In flight"), N_("Limit"), "/min", N_("Tokens/s"), N_("Errors"))
@@ -40,11 +42,16 @@ def figure_lines(stats: list[EndpointStats]) -> list[str]:
     """The table as aligned plain-text lines (headers first); none without figures."""
     if not stats:
         return []
-    rows = [HEADERS, *(figure_cells(s) for s in stats)]
-    widths = [max(len(row[i]) for row in rows) for i in range(len(HEADERS))]
+    rows = [tuple(_(header) for header in HEADERS), *(figure_cells(s) for s in stats)]
+    # Padded by terminal cells, not characters: a CJK header takes two cells a character.
+    widths = [max(cell_len(row[i]) for row in rows) for i in range(len(HEADERS))]
     lines = []
     for row in rows:
-        cells = [row[0].ljust(widths[0]), row[1].ljust(widths[1])]
-        cells += [cell.rjust(width) for cell, width in zip(row[2:], widths[2:], strict=True)]
+        cells = [_pad(cell, width, left=i < 2) for i, (cell, width) in enumerate(zip(row, widths, strict=True))]
         lines.append("  ".join(cells).rstrip())
     return lines
+
+
+def _pad(text: str, width: int, left: bool) -> str:
+    space = " " * max(0, width - cell_len(text))
+    return text + space if left else space + text
