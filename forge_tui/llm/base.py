@@ -111,7 +111,7 @@ class HttpBackend:
     def busy(self, status: int, retry_after: float | None) -> BackendBusy:
         if status == 429:
             message = _(
-                "The server at {url} got too many requests (429) — try again, or lower the concurrency in Settings"
+                "The server at {url} is too many requests (429) — try again, or lower the concurrency in Settings"
             )
         else:
             message = _("The server at {url} is busy (503) — try again, or lower the concurrency in Settings")
