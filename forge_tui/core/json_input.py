@@ -33,6 +33,11 @@ class JsonProblem(ValueError):
     """Why a JSON text cannot be read, as a phrase: "not valid JSON (Expecting value at column 3)"."""
 
 
+class NotJson(JsonProblem):
+    """The text is not JSON at all (as opposed to JSON nested too deep or holding a lone surrogate):
+    callers tell the two apart by type, since the phrase is in the interface language."""
+
+
 def closes(text: str) -> bool:
     """Whether every array and object opened in `text` (strings left out) is closed, in order."""
     brackets = _NOT_BRACKET.sub("", _STRING.sub("", text))
@@ -53,7 +58,7 @@ def loads(text: str, limit: int = MAX_DEPTH) -> Any:
             message = _("not valid JSON ({problem} at column {column})")
         else:
             message = _("not valid JSON ({problem} at line {line}, column {column})")
-        raise JsonProblem(message.format(problem=exc.msg, line=exc.lineno, column=exc.colno)) from None
+        raise NotJson(message.format(problem=exc.msg, line=exc.lineno, column=exc.colno)) from None
     except RecursionError:  # the json module's own guard, some 1,000 levels down
         raise JsonProblem(too_deep(limit)) from None
     # Fewer brackets than the limit cannot nest deeper: most lines are not walked.

@@ -20,6 +20,7 @@ from forge_tui.core.templates import TemplateError, TemplateInfo
 from forge_tui.i18n import N_
 from forge_tui.llm.errors import ModelNotFound
 from forge_tui.llm.ollama import OllamaBackend
+from forge_tui.services.dataset_files import detect_type
 from forge_tui.store import db_file
 from tests.fake_ollama import FakeOllama
 
@@ -96,3 +97,12 @@ def test_the_endpoint_table_is_padded_by_cells_in_zh_tw() -> None:
     assert lines[0].startswith("端點")
     # The numbers are right-aligned: every line ends in the same terminal column.
     assert len({cell_len(line) for line in lines}) == 1
+
+
+def test_a_file_is_read_as_the_same_type_in_either_language(tmp_path: Path) -> None:
+    """The JSON sniffing tells a line that is no JSON by the error's type, not by its English words."""
+    path = tmp_path / "records"
+    path.write_text('{"a": 1,}\n  "x"\n', encoding="utf-8")
+    english = detect_type(path)
+    i18n.set_language(i18n.TRADITIONAL_CHINESE)
+    assert detect_type(path) == english == "json"
