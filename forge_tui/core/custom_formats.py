@@ -21,7 +21,7 @@ from forge_tui.core.export_formats import ExportFormat, openai_messages
 from forge_tui.core.models import Example, ExampleContent, ExampleMeta
 from forge_tui.core.raw_records import example_fields
 from forge_tui.core.templates import TemplateError, TemplateLimitError, compile_source, render_compiled
-from forge_tui.i18n import _
+from forge_tui.i18n import N_, _
 
 CUSTOM_PREFIX = "custom:"
 
@@ -64,7 +64,7 @@ def custom_format(name: str, body: str) -> ExportFormat:
             yield item
 
     return ExportFormat(
-        f"{CUSTOM_PREFIX}{name}", "custom (Jinja2)", render, source=body, reasoning="field", reasoning_field=True
+        f"{CUSTOM_PREFIX}{name}", N_("custom (Jinja2)"), render, source=body, reasoning="field", reasoning_field=True
     )
 
 

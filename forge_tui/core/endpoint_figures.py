@@ -6,12 +6,18 @@ from __future__ import annotations
 from rich.cells import cell_len
 
 from forge_tui.core.bounded_text import clip
-from forge_tui.core.pool_stats import EndpointStats
+from forge_tui.core.pool_stats import EndpointState, EndpointStats
 from forge_tui.i18n import N_, _
 
 # Message ids: the tables that show them translate each with _().
 HEADERS = (N_("Endpoint"), N_("State"), N_("In flight"), N_("Limit"), "/min", N_("Tokens/s"), N_("Errors"))
 NAME_CHARS = 16  # the table fits 80 columns
+# A state as the table shows it (the value itself is what --json and the job's record hold).
+STATE_LABELS = {
+    EndpointState.HEALTHY: N_("healthy"),
+    EndpointState.BACKING_OFF: N_("backing off"),
+    EndpointState.DROPPED: N_("dropped"),
+}
 
 
 def amount(value: float) -> str:
@@ -29,7 +35,7 @@ def figure_cells(stats: EndpointStats) -> tuple[str, ...]:
     take, answers a minute, tokens a second and the error rate, as HEADERS names them."""
     return (
         clip(stats.name, NAME_CHARS),
-        stats.state.value,
+        _(STATE_LABELS[stats.state]),
         str(stats.in_flight),
         f"{stats.limit}/{stats.max_concurrency}",
         amount(stats.per_minute),
