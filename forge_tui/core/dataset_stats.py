@@ -101,7 +101,8 @@ def bars(h: Histogram) -> str:
 
 
 def _counts(title: str, counts: dict[str, int]) -> str:
-    shown = ", ".join(f"{name or '(none)'} {n}" for name, n in sorted(counts.items(), key=lambda kv: -kv[1]))
+    none = _("(none)")
+    shown = ", ".join(f"{name or none} {n}" for name, n in sorted(counts.items(), key=lambda kv: -kv[1]))
     return f"{title}: {shown or '—'}"
 
 
