@@ -13,6 +13,7 @@ from forge_tui.core.bounded_text import clip
 from forge_tui.core.errors import InvalidInput
 from forge_tui.core.jobs import JobSummary
 from forge_tui.core.models import ExampleContent
+from forge_tui.i18n import _
 
 PLAIN_FIELDS = {"answer": "output", "user_prompt": "user_prompt", "system_prompt": "system_prompt"}
 PREFIXES = ("slot", "extra", "new")
@@ -37,12 +38,13 @@ class FieldRef:
         text = text.strip()
         if text in PLAIN_FIELDS:
             return cls(text)
-        prefix, _, name = text.partition(":")
+        prefix, _colon, name = text.partition(":")
         if prefix in PREFIXES and name.strip():
             return cls(prefix, name.strip())
         raise InvalidInput(
-            f"Unknown field '{clip(text, 40)}': use answer, user_prompt, system_prompt, slot:NAME, extra:NAME "
-            "or new:NAME."
+            _(
+                "Unknown field '{field}': use answer, user_prompt, system_prompt, slot:NAME, extra:NAME or new:NAME."
+            ).format(field=clip(text, 40))
         )
 
     @property
@@ -122,14 +124,20 @@ def user_message(instruction: str, field: FieldRef, current: str, context: str, 
 def results_line(results: dict[str, float], failed: int, duration_s: float | None) -> str:
     """processed, changed, unchanged, failed and the duration, in one line."""
     processed = int(results.get(PROCESSED, 0)) + failed
-    line = (
-        f"{processed} processed, {int(results.get(CHANGED, 0))} changed, "
-        f"{int(results.get(UNCHANGED, 0))} unchanged, {failed} failed"
-    )
-    if duration_s is not None:
-        line += f" in {duration_s:.1f} s"
+    counts = {
+        "processed": processed,
+        "changed": int(results.get(CHANGED, 0)),
+        "unchanged": int(results.get(UNCHANGED, 0)),
+        "failed": failed,
+    }
+    if duration_s is None:
+        line = _("{processed} processed, {changed} changed, {unchanged} unchanged, {failed} failed").format(**counts)
+    else:
+        line = _(
+            "{processed} processed, {changed} changed, {unchanged} unchanged, {failed} failed in {seconds} s"
+        ).format(seconds=f"{duration_s:.1f}", **counts)
     if results.get(UNDONE):
-        line += " (undone)"
+        line = _("{counts} (undone)").format(counts=line)
     return line
 
 

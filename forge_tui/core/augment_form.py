@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from forge_tui.core.errors import InvalidInput
+from forge_tui.i18n import _
 
 MAX_CONCURRENCY = 1024
 
@@ -37,7 +38,7 @@ class AugmentForm:
         except ValueError:
             value = float("nan")
         if not 0.0 <= value <= 2.0:
-            raise InvalidInput("The temperature is a number from 0 to 2, such as 0.7.")
+            raise InvalidInput(_("The temperature is a number from 0 to 2, such as 0.7."))
         return value
 
     def concurrency_value(self) -> int | None:
@@ -45,5 +46,5 @@ class AugmentForm:
         if not text:
             return None
         if not text.isdigit() or not 1 <= int(text) <= MAX_CONCURRENCY:
-            raise InvalidInput(f"The concurrency is a whole number from 1 to {MAX_CONCURRENCY}.")
+            raise InvalidInput(_("The concurrency is a whole number from 1 to {limit}.").format(limit=MAX_CONCURRENCY))
         return int(text)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from forge_tui.i18n import _
+
 SHOWN_NAMES = 20
 NAME_CHARS = 60
 
@@ -18,5 +20,5 @@ def listing(names: Sequence[str], shown: int = SHOWN_NAMES, each: int = NAME_CHA
     """The names joined by commas: the first `shown` of them and "… and N more" when there are more."""
     text = ", ".join(clip(name, each) for name in names[:shown])
     if len(names) > shown:
-        text += f", … and {len(names) - shown} more"
+        text = _("{names}, … and {count} more").format(names=text, count=len(names) - shown)
     return text

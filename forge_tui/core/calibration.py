@@ -5,9 +5,11 @@ decision, and the threshold that would agree best (highest balanced accuracy ove
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
+
+from forge_tui.i18n import N_, _
 
 
 @dataclass(frozen=True)
@@ -109,20 +111,31 @@ def calibrate(pairs: Sequence[tuple[float, bool]], threshold: float) -> Calibrat
     )
 
 
-def summary(calibration: Calibration) -> str:
-    """One sentence for a person."""
+_NOTHING = N_("No example has both a person's decision and a judge's score yet, so there is nothing to compare.")
+_AGREES = N_(
+    "Over {total} examples ({good} kept, {bad} turned down) the judge agrees with you on {accuracy} at threshold "
+    "{threshold}"
+)
+_RANK = N_("rank correlation {value}")
+_BEST = N_("threshold {threshold} would agree best ({accuracy} balanced accuracy)")
+_JOIN = N_("{first}; {second}")
+_END = N_("{sentence}.")
+
+
+def summary(calibration: Calibration, translate: Callable[[str], str] = _) -> str:
+    """One sentence for a person, in the interface language; `translate=N_` gives it in English (for
+    --json output, which never depends on the language)."""
     c = calibration
     if not c.total:
-        return "No example has both a person's decision and a judge's score yet, so there is nothing to compare."
-    parts = [
-        f"Over {c.total} examples ({c.good} kept, {c.bad} turned down) the judge agrees with you on "
-        f"{c.accuracy or 0:.0%} at threshold {c.threshold:g}"
-    ]
+        return translate(_NOTHING)
+    text = translate(_AGREES).format(
+        total=c.total, good=c.good, bad=c.bad, accuracy=f"{c.accuracy or 0:.0%}", threshold=f"{c.threshold:g}"
+    )
     if c.spearman is not None:
-        parts.append(f"rank correlation {c.spearman:.2f}")
+        text = translate(_JOIN).format(first=text, second=translate(_RANK).format(value=f"{c.spearman:.2f}"))
     if c.suggested_threshold is not None and c.suggested_balanced_accuracy is not None:
-        parts.append(
-            f"threshold {c.suggested_threshold:g} would agree best "
-            f"({c.suggested_balanced_accuracy:.0%} balanced accuracy)"
+        best = translate(_BEST).format(
+            threshold=f"{c.suggested_threshold:g}", accuracy=f"{c.suggested_balanced_accuracy:.0%}"
         )
-    return "; ".join(parts) + "."
+        text = translate(_JOIN).format(first=text, second=best)
+    return translate(_END).format(sentence=text)

@@ -12,6 +12,7 @@ import re
 from functools import lru_cache
 
 from forge_tui.core.errors import ForgeError, InvalidInput
+from forge_tui.i18n import _
 
 # C0 controls, DEL and the C1 controls (a terminal may read U+009B as CSI).
 CONTROL_CHARS = "".join(chr(c) for c in (*range(0x20), *range(0x7F, 0xA0)))
@@ -26,9 +27,14 @@ def has_control_chars(text: str) -> bool:
 
 
 def refuse_control_chars(name: str, what: str, error: type[ForgeError] = InvalidInput) -> None:
-    """Raises `error` when `name` holds a control character; `what` is e.g. "A dataset name"."""
+    """Raises `error` when `name` holds a control character; `what` is a message id marked with N_(),
+    e.g. N_("A dataset name")."""
     if has_control_chars(name):
-        raise error(f"{what} cannot contain control characters such as escape codes, tabs or line breaks.")
+        raise error(
+            _("{what} cannot contain control characters such as escape codes, tabs or line breaks.").format(
+                what=_(what)
+            )
+        )
 
 
 @lru_cache(maxsize=8)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from forge_tui.core.models import ExampleContent
+from forge_tui.i18n import _
 
 Message = dict[str, Any]
 ROLES = ("system", "user", "assistant", "tool")
@@ -72,22 +73,22 @@ def from_conversation(
 ) -> ExampleContent:
     """One example from a conversation that ends with the answer (an assistant message)."""
     if not messages:
-        raise ConversationError("the conversation is empty")
+        raise ConversationError(_("the conversation is empty"))
     for message in messages:
         if message.get("role") not in ROLES:
-            raise ConversationError(f"unknown role {message.get('role')!r}")
+            raise ConversationError(_("unknown role {role}").format(role=repr(message.get("role"))))
     system_parts: list[str] = []
     rest = list(messages)
     while rest and rest[0]["role"] == "system":
         system_parts.append(str(rest.pop(0).get("content") or ""))
     if any(m["role"] == "system" for m in rest):
-        raise ConversationError("a system message in the middle of the conversation")
+        raise ConversationError(_("a system message in the middle of the conversation"))
     if not rest or rest[-1]["role"] != "assistant":
-        raise ConversationError("the conversation does not end with an answer (an assistant message)")
+        raise ConversationError(_("the conversation does not end with an answer (an assistant message)"))
     final = rest.pop()
     users = [m for m in rest if m["role"] == "user"]
     if not users:
-        raise ConversationError("there is no user message")
+        raise ConversationError(_("there is no user message"))
     single = len(rest) == 1
     return ExampleContent(
         system_prompt="\n\n".join(p for p in system_parts if p),

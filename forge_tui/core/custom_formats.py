@@ -21,6 +21,7 @@ from forge_tui.core.export_formats import ExportFormat, openai_messages
 from forge_tui.core.models import Example, ExampleContent, ExampleMeta
 from forge_tui.core.raw_records import example_fields
 from forge_tui.core.templates import TemplateError, TemplateLimitError, compile_source, render_compiled
+from forge_tui.i18n import N_, _
 
 CUSTOM_PREFIX = "custom:"
 
@@ -48,17 +49,22 @@ def custom_format(name: str, body: str) -> ExportFormat:
             value = json.loads(text)
         except json.JSONDecodeError as exc:
             raise TemplateError(
-                f"example {example.id}: the template did not write JSON ({exc.msg} at line {exc.lineno}, "
-                f"column {exc.colno}): {text[:80]}"
+                _(
+                    "example {id}: the template did not write JSON ({problem} at line {line}, column {column}): {text}"
+                ).format(id=example.id, problem=exc.msg, line=exc.lineno, column=exc.colno, text=text[:80])
             ) from None
         items = value if isinstance(value, list) else [value]
         for item in items:
             if not isinstance(item, dict):
-                raise TemplateError(f"example {example.id}: the template must write a JSON object, not {item!r:.40}")
+                raise TemplateError(
+                    _("example {id}: the template must write a JSON object, not {value}").format(
+                        id=example.id, value=f"{item!r:.40}"
+                    )
+                )
             yield item
 
     return ExportFormat(
-        f"{CUSTOM_PREFIX}{name}", "custom (Jinja2)", render, source=body, reasoning="field", reasoning_field=True
+        f"{CUSTOM_PREFIX}{name}", N_("custom (Jinja2)"), render, source=body, reasoning="field", reasoning_field=True
     )
 
 

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from forge_tui.core.bounded_text import clip
+from forge_tui.i18n import _
 
 TOP_VALUES = 5  # a slot's most common values shown
 BINS = 20
@@ -100,28 +101,32 @@ def bars(h: Histogram) -> str:
 
 
 def _counts(title: str, counts: dict[str, int]) -> str:
-    shown = ", ".join(f"{name or '(none)'} {n}" for name, n in sorted(counts.items(), key=lambda kv: -kv[1]))
+    none = _("(none)")
+    shown = ", ".join(f"{name or none} {n}" for name, n in sorted(counts.items(), key=lambda kv: -kv[1]))
     return f"{title}: {shown or '—'}"
 
 
 def _value(text: str) -> str:
     """A slot value quoted on one line, cut to 30 characters."""
     one_line = " ".join(text.split())
-    return f'"{clip(one_line, 30)}"' if one_line else "(empty)"
+    return f'"{clip(one_line, 30)}"' if one_line else _("(empty)")
 
 
 def stats_lines(stats: DatasetStats) -> list[str]:
     """The figures as text lines (the CLI and the Stats panel)."""
     lines = [
-        f"{stats.dataset}: {stats.total} examples, {stats.flagged} with a language flag",
+        _("{dataset}: {total} examples, {flagged} with a language flag").format(
+            dataset=stats.dataset, total=stats.total, flagged=stats.flagged
+        ),
         _counts("source", stats.by_source),
         _counts("review", stats.by_review),
         _counts("model", stats.by_model),
     ]
     for name, top in stats.slots.items():
-        lines.append(f"slot {name}: " + ", ".join(f"{_value(value)} {n}" for value, n in top))
-    tokens_title = "tokens" if stats.tokens_counted else "tokens (estimated)"
-    for title, h in ((tokens_title, stats.tokens), ("answer length", stats.answer_chars)):
+        shown = ", ".join(f"{_value(value)} {n}" for value, n in top)
+        lines.append(_("slot {name}: {values}").format(name=name, values=shown))
+    tokens_title = _("tokens") if stats.tokens_counted else _("tokens (estimated)")
+    for title, h in ((tokens_title, stats.tokens), (_("answer length"), stats.answer_chars)):
         if h.total:
             lines.append(f"{title} {h.low:g}..{h.high:g}: {bars(h)}")
     return lines

@@ -15,6 +15,8 @@ from itertools import combinations, pairwise
 import numpy as np
 from datasketch import LeanMinHash, MinHash, MinHashLSH
 
+from forge_tui.i18n import _
+
 DEFAULT_THRESHOLD = 0.8
 DEFAULT_NUM_PERM = 128
 MIN_THRESHOLD, MAX_THRESHOLD = 0.05, 1.0
@@ -87,7 +89,9 @@ class NearDuplicateIndex:
 
     def __init__(self, threshold: float = DEFAULT_THRESHOLD, num_perm: int = DEFAULT_NUM_PERM) -> None:
         if not MIN_THRESHOLD <= threshold <= MAX_THRESHOLD:
-            raise ValueError(f"The threshold must be between {MIN_THRESHOLD} and {MAX_THRESHOLD}.")
+            raise ValueError(
+                _("The threshold must be between {low} and {high}.").format(low=MIN_THRESHOLD, high=MAX_THRESHOLD)
+            )
         self.threshold = threshold
         self.num_perm = num_perm
         # Bands chosen to miss few true pairs: a candidate that is not similar enough costs one

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from forge_tui.i18n import _
+
 EXAMPLES, CLUSTERS, DROPPED = "examples", "clusters", "dropped"
 
 
@@ -14,4 +16,6 @@ def is_dedup_results(results: Mapping[str, float]) -> bool:
 def dedup_line(results: Mapping[str, float]) -> str:
     """'71 examples, 11 clusters, 11 dropped'."""
     n = {name: int(results.get(name, 0)) for name in (EXAMPLES, CLUSTERS, DROPPED)}
-    return f"{n[EXAMPLES]} examples, {n[CLUSTERS]} clusters, {n[DROPPED]} dropped"
+    return _("{examples} examples, {clusters} clusters, {dropped} dropped").format(
+        examples=n[EXAMPLES], clusters=n[CLUSTERS], dropped=n[DROPPED]
+    )

@@ -3,11 +3,21 @@ and `forge-tui jobs show` print the same columns the same way."""
 
 from __future__ import annotations
 
-from forge_tui.core.bounded_text import clip
-from forge_tui.core.pool_stats import EndpointStats
+from rich.cells import cell_len
 
-HEADERS = ("Endpoint", "State", "In flight", "Limit", "/min", "Tokens/s", "Errors")
+from forge_tui.core.bounded_text import clip
+from forge_tui.core.pool_stats import EndpointState, EndpointStats
+from forge_tui.i18n import N_, _
+
+# Message ids: the tables that show them translate each with _().
+HEADERS = (N_("Endpoint"), N_("State"), N_("In flight"), N_("Limit"), "/min", N_("Tokens/s"), N_("Errors"))
 NAME_CHARS = 16  # the table fits 80 columns
+# A state as the table shows it (the value itself is what --json and the job's record hold).
+STATE_LABELS = {
+    EndpointState.HEALTHY: N_("healthy"),
+    EndpointState.BACKING_OFF: N_("backing off"),
+    EndpointState.DROPPED: N_("dropped"),
+}
 
 
 def amount(value: float) -> str:
@@ -25,7 +35,7 @@ def figure_cells(stats: EndpointStats) -> tuple[str, ...]:
     take, answers a minute, tokens a second and the error rate, as HEADERS names them."""
     return (
         clip(stats.name, NAME_CHARS),
-        stats.state.value,
+        _(STATE_LABELS[stats.state]),
         str(stats.in_flight),
         f"{stats.limit}/{stats.max_concurrency}",
         amount(stats.per_minute),
@@ -38,11 +48,16 @@ def figure_lines(stats: list[EndpointStats]) -> list[str]:
     """The table as aligned plain-text lines (headers first); none without figures."""
     if not stats:
         return []
-    rows = [HEADERS, *(figure_cells(s) for s in stats)]
-    widths = [max(len(row[i]) for row in rows) for i in range(len(HEADERS))]
+    rows = [tuple(_(header) for header in HEADERS), *(figure_cells(s) for s in stats)]
+    # Padded by terminal cells, not characters: a CJK header takes two cells a character.
+    widths = [max(cell_len(row[i]) for row in rows) for i in range(len(HEADERS))]
     lines = []
     for row in rows:
-        cells = [row[0].ljust(widths[0]), row[1].ljust(widths[1])]
-        cells += [cell.rjust(width) for cell, width in zip(row[2:], widths[2:], strict=True)]
+        cells = [_pad(cell, width, left=i < 2) for i, (cell, width) in enumerate(zip(row, widths, strict=True))]
         lines.append("  ".join(cells).rstrip())
     return lines
+
+
+def _pad(text: str, width: int, left: bool) -> str:
+    space = " " * max(0, width - cell_len(text))
+    return text + space if left else space + text

@@ -13,6 +13,7 @@ from typing import Literal
 from pydantic import BaseModel, Field, field_validator
 
 from forge_tui.core.errors import NotFound
+from forge_tui.i18n import _
 
 BackendKind = Literal["ollama", "openai"]
 DEFAULT_ENDPOINT = "default"
@@ -36,8 +37,10 @@ class Endpoint(BaseModel):
     def _name(cls, value: str) -> str:
         if not NAME_PATTERN.match(value) or value == POOL:
             raise ValueError(
-                "an endpoint name is 1-40 letters, digits, '.', '_' or '-', starts with a letter or digit, "
-                f"and is not '{POOL}'"
+                _(
+                    "an endpoint name is 1-40 letters, digits, '.', '_' or '-', starts with a letter or digit, "
+                    "and is not '{pool}'"
+                ).format(pool=POOL)
             )
         return value
 
@@ -59,9 +62,13 @@ def chosen(endpoints: list[Endpoint], model: str, name: str | None) -> list[Endp
         for endpoint in endpoints:
             if endpoint.name == name:
                 return [endpoint]
-        known = ", ".join(e.name for e in endpoints) or "none configured"
-        raise NotFound(f"No endpoint named '{name}' (known: {known}).")
+        if not endpoints:
+            raise NotFound(_("No endpoint named '{name}' (known: none configured).").format(name=name))
+        known = ", ".join(e.name for e in endpoints)
+        raise NotFound(_("No endpoint named '{name}' (known: {known}).").format(name=name, known=known))
     found = [e for e in endpoints if not model or not e.models or serves(e, model)]
     if not found:
-        raise NotFound(f"No configured endpoint serves '{model}'; refresh the endpoints' models in Settings.")
+        raise NotFound(
+            _("No configured endpoint serves '{model}'; refresh the endpoints' models in Settings.").format(model=model)
+        )
     return found

@@ -10,6 +10,7 @@ from enum import StrEnum
 from forge_tui.core.desirability import DesirabilityFilter
 from forge_tui.core.judging import MAX_SCORE, MIN_SCORE
 from forge_tui.core.models import ExampleMeta, ExampleSource, ReviewState
+from forge_tui.i18n import _
 
 # The table's review cell: a person kept it, nobody looked yet, a person turned it down.
 REVIEW_MARKS = {ReviewState.ACCEPTED: "✓", ReviewState.UNREVIEWED: "·", ReviewState.REJECTED: "✗"}
@@ -171,9 +172,17 @@ def parse_score(text: str) -> float | None:
     try:
         value = float(text)
     except ValueError:
-        raise ValueError(f"'{text[:20]}' is not a number; a score is from {MIN_SCORE:g} to {MAX_SCORE:g}.") from None
+        raise ValueError(
+            _("'{text}' is not a number; a score is from {low} to {high}.").format(
+                text=text[:20], low=f"{MIN_SCORE:g}", high=f"{MAX_SCORE:g}"
+            )
+        ) from None
     if not MIN_SCORE <= value <= MAX_SCORE:
-        raise ValueError(f"A score is from {MIN_SCORE:g} to {MAX_SCORE:g}, not {value:g}.")
+        raise ValueError(
+            _("A score is from {low} to {high}, not {value}.").format(
+                low=f"{MIN_SCORE:g}", high=f"{MAX_SCORE:g}", value=f"{value:g}"
+            )
+        )
     return value
 
 

@@ -44,6 +44,7 @@ from forge_tui.core.conversation import Message, conversation, exchanges, prompt
 from forge_tui.core.errors import InvalidInput
 from forge_tui.core.models import Example
 from forge_tui.core.raw_records import raw_record
+from forge_tui.i18n import N_, _
 
 Record = dict[str, Any]
 Render = Callable[[Example], Iterator[Record]]
@@ -53,7 +54,7 @@ REASONING_MODES = ("drop", "field", "think-tags")
 @dataclass(frozen=True)
 class ExportFormat:
     name: str
-    description: str
+    description: str  # a message id (N_): shown translated with _()
     render: Render  # writes the reasoning in its field, if it has one; see records()
     preference: bool = False  # only examples with rejected answers are written
     source: str | None = None  # a custom format's Jinja2 body
@@ -70,9 +71,13 @@ class ExportFormat:
         if chosen is None:
             return self.reasoning
         if chosen not in REASONING_MODES:
-            raise InvalidInput(f"Reasoning is written as drop, field or think-tags, not {chosen[:40]!r}.")
+            raise InvalidInput(
+                _("Reasoning is written as drop, field or think-tags, not {mode}.").format(mode=repr(chosen[:40]))
+            )
         if chosen not in self.reasoning_modes:
-            raise InvalidInput(f"The {self.name} format has no field for reasoning: choose think-tags or drop.")
+            raise InvalidInput(
+                _("The {format} format has no field for reasoning: choose think-tags or drop.").format(format=self.name)
+            )
         return chosen
 
     def records(self, example: Example, reasoning: str | None = None) -> Iterator[Record]:
@@ -89,11 +94,12 @@ class ExportFormat:
 
     @property
     def needs(self) -> str:
-        """What an example needs to be written, as the summary says it ("" when nothing)."""
+        """What an example needs to be written, as the summary says it ("" when nothing): a message id
+        (marked with N_), which a text shown to people translates with _()."""
         if self.preference:
-            return "a rejected answer"
+            return N_("a rejected answer")
         if self.labelled:
-            return "a desirability label"
+            return N_("a desirability label")
         return ""
 
 
@@ -312,58 +318,58 @@ FORMATS: dict[str, ExportFormat] = {
     for f in (
         ExportFormat(
             "openai-chat",
-            "OpenAI chat fine-tuning: messages, tools, tool_calls, reasoning_content",
+            N_("OpenAI chat fine-tuning: messages, tools, tool_calls, reasoning_content"),
             _openai_chat,
             reasoning="field",
             reasoning_field=True,
         ),
         ExportFormat(
             "openai-preference",
-            "OpenAI preference (DPO): preferred and non-preferred output",
+            N_("OpenAI preference (DPO): preferred and non-preferred output"),
             _openai_preference,
             preference=True,
             reasoning="field",
             reasoning_field=True,
         ),
-        ExportFormat("mlx-chat", "mlx-lm chat: messages (and tools)", _openai_chat, reasoning_field=True),
-        ExportFormat("mlx-completions", "mlx-lm completions: prompt, completion", _mlx_completions),
-        ExportFormat("mlx-text", "mlx-lm text: one text field", _mlx_text),
-        ExportFormat("sharegpt", "ShareGPT: conversations with from/value, function_call, tools", _sharegpt),
-        ExportFormat("alpaca", "Alpaca: instruction, input, output (system, history)", _alpaca, reasoning="drop"),
+        ExportFormat("mlx-chat", N_("mlx-lm chat: messages (and tools)"), _openai_chat, reasoning_field=True),
+        ExportFormat("mlx-completions", N_("mlx-lm completions: prompt, completion"), _mlx_completions),
+        ExportFormat("mlx-text", N_("mlx-lm text: one text field"), _mlx_text),
+        ExportFormat("sharegpt", N_("ShareGPT: conversations with from/value, function_call, tools"), _sharegpt),
+        ExportFormat("alpaca", N_("Alpaca: instruction, input, output (system, history)"), _alpaca, reasoning="drop"),
         ExportFormat(
             "trl-preference",
-            "TRL preference: prompt, chosen, rejected (conversational)",
+            N_("TRL preference: prompt, chosen, rejected (conversational)"),
             _trl_preference,
             preference=True,
             reasoning_field=True,
         ),
         ExportFormat(
             "trl-kto",
-            "TRL KTO (unpaired preference): prompt, completion, label (conversational)",
+            N_("TRL KTO (unpaired preference): prompt, completion, label (conversational)"),
             _trl_kto,
             labelled=True,
             reasoning_field=True,
         ),
         ExportFormat(
             "llamafactory-v1",
-            "LLaMA-Factory v1: messages of text, reasoning and tool_call parts, loss_weight, tools",
+            N_("LLaMA-Factory v1: messages of text, reasoning and tool_call parts, loss_weight, tools"),
             llamafactory_v1.render_sft,
             reasoning="field",
             reasoning_field=True,
         ),
         ExportFormat(
             "llamafactory-v1-dpo",
-            "LLaMA-Factory v1 pairs: chosen_messages, rejected_messages",
+            N_("LLaMA-Factory v1 pairs: chosen_messages, rejected_messages"),
             llamafactory_v1.render_dpo,
             preference=True,
             reasoning="field",
             reasoning_field=True,
         ),
-        ExportFormat("llama2", "Llama-2 chat text: <s>[INST] <<SYS>> … [/INST] … </s>", _llama2),
-        ExportFormat("mistral", "Mistral instruct text: <s>[INST] … [/INST]…</s>", _mistral),
+        ExportFormat("llama2", N_("Llama-2 chat text: <s>[INST] <<SYS>> … [/INST] … </s>"), _llama2),
+        ExportFormat("mistral", N_("Mistral instruct text: <s>[INST] … [/INST]…</s>"), _mistral),
         ExportFormat(
             "raw",
-            "Every field of the example, extra fields at the top level: imports back as it was",
+            N_("Every field of the example, extra fields at the top level: imports back as it was"),
             _raw,
             reasoning="field",
             reasoning_field=True,

@@ -22,6 +22,7 @@ from functools import lru_cache
 from typing import Any
 
 from forge_tui.core.models import Example, ExampleSource, ReviewState
+from forge_tui.i18n import _
 
 MAX_EXPRESSION = 2000
 MAX_PATTERN = 200  # a regular expression longer than this is refused (bounded matching cost)
@@ -275,7 +276,9 @@ def _tokens(text: str) -> list[_Token]:
         elif ch in "'\"":
             end = text.find(ch, i + 1)
             if end < 0:
-                raise FilterError(f"Unclosed {ch} at {i + 1}: close the quoted value with {ch}.")
+                raise FilterError(
+                    _("Unclosed {quote} at {pos}: close the quoted value with {quote}.").format(quote=ch, pos=i + 1)
+                )
             found.append(_Token("string", text[i + 1 : end], i + 1))
             i = end + 1
         elif op := next((o for o in OPERATORS if text.startswith(o, i)), None):
@@ -288,7 +291,11 @@ def _tokens(text: str) -> list[_Token]:
             found.append(_Token("word", m.group(), i + 1))
             i = m.end()
         else:
-            raise FilterError(f"Unexpected '{ch}' at {i + 1}: write column operator value, e.g. score >= 7.")
+            raise FilterError(
+                _("Unexpected '{text}' at {pos}: write column operator value, e.g. score >= 7.").format(
+                    text=ch, pos=i + 1
+                )
+            )
     found.append(_Token("end", "", len(text) + 1))
     return found
 
@@ -332,7 +339,9 @@ class _Parser:
             opened = self.take()
             inner = self.expression()
             if self.tok.kind != "rparen":
-                raise FilterError(f"Missing ')' at {self.tok.pos} for the '(' at {opened.pos}.")
+                raise FilterError(
+                    _("Missing ')' at {pos} for the '(' at {opened}.").format(pos=self.tok.pos, opened=opened.pos)
+                )
             self.take()
             return inner
         return self.comparison()
@@ -340,59 +349,90 @@ class _Parser:
     def comparison(self) -> Compare:
         tok = self.take()
         if tok.kind != "word" or tok.text.lower() in KEYWORDS:
-            shown = tok.text or "the end"
-            raise FilterError(f"Expected a column at {tok.pos}, found '{shown}': the columns are {COLUMN_NAMES}.")
+            if not tok.text:
+                raise FilterError(
+                    _("Expected a column at {pos}, found 'the end': the columns are {columns}.").format(
+                        pos=tok.pos, columns=COLUMN_NAMES
+                    )
+                )
+            raise FilterError(
+                _("Expected a column at {pos}, found '{text}': the columns are {columns}.").format(
+                    pos=tok.pos, text=tok.text, columns=COLUMN_NAMES
+                )
+            )
         name, slot = tok.text.lower(), ""
         if name.startswith("slot:"):
             slot = tok.text[5:]
             if not slot:
-                raise FilterError(f"A slot column needs a name at {tok.pos}, e.g. slot:topic.")
+                raise FilterError(_("A slot column needs a name at {pos}, e.g. slot:topic.").format(pos=tok.pos))
             column = Column("slot", "text", None)
         elif name in COLUMNS:
             column = COLUMNS[name]
         else:
-            raise FilterError(f"Unknown column '{tok.text[:40]}' at {tok.pos}: the columns are {COLUMN_NAMES}.")
+            raise FilterError(
+                _("Unknown column '{text}' at {pos}: the columns are {columns}.").format(
+                    text=tok.text[:40], pos=tok.pos, columns=COLUMN_NAMES
+                )
+            )
         op = self.take()
         if op.kind != "op":
-            raise FilterError(f"Expected an operator after '{column.name}' at {op.pos}: one of {' '.join(OPERATORS)}.")
+            raise FilterError(
+                _("Expected an operator after '{column}' at {pos}: one of {operators}.").format(
+                    column=column.name, pos=op.pos, operators=" ".join(OPERATORS)
+                )
+            )
         value = self.take()
         if value.kind not in ("word", "string", "number"):
-            raise FilterError(f"Expected a value for '{column.name}' at {value.pos}.")
+            raise FilterError(_("Expected a value for '{column}' at {pos}.").format(column=column.name, pos=value.pos))
         return Compare(column, slot, op.text, _value(column, op, value))
 
 
 def _value(column: Column, op: _Token, tok: _Token) -> str | float | int | None:
-    where = f"'{column.name}' at {tok.pos}"
+    where = {"column": column.name, "pos": tok.pos}
     if tok.kind == "word" and tok.text.lower() == NONE:
         if op.text not in ("=", "!="):
-            raise FilterError(f"Only = and != compare {where} with none.")
+            raise FilterError(_("Only = and != compare '{column}' at {pos} with none.").format(**where))
         return None
     if op.text in ("~", "=~"):
         if column.kind not in ("text", "enum"):
-            raise FilterError(f"{op.text} needs a text column, not {where}.")
+            raise FilterError(_("{op} needs a text column, not '{column}' at {pos}.").format(op=op.text, **where))
         if op.text == "=~":
             if len(tok.text) > MAX_PATTERN:
-                raise FilterError(f"The pattern for {where} is longer than {MAX_PATTERN} characters.")
+                raise FilterError(
+                    _("The pattern for '{column}' at {pos} is longer than {limit} characters.").format(
+                        limit=MAX_PATTERN, **where
+                    )
+                )
             try:
                 _pattern(tok.text)
             except re.error as exc:
-                raise FilterError(f"Bad regular expression for {where}: {exc}.") from None
+                raise FilterError(
+                    _("Bad regular expression for '{column}' at {pos}: {problem}.").format(problem=exc, **where)
+                ) from None
         return tok.text
     if column.kind in ("enum", "kto"):
         if op.text not in ("=", "!="):
-            raise FilterError(f"Only = and != compare {where}.")
+            raise FilterError(_("Only = and != compare '{column}' at {pos}.").format(**where))
         if column.kind == "kto":
             if tok.text.lower() not in _KTO:
-                raise FilterError(f"Unknown value '{tok.text[:40]}' for {where}: use desirable, undesirable or none.")
+                raise FilterError(
+                    _("Unknown value '{text}' for '{column}' at {pos}: use desirable, undesirable or none.").format(
+                        text=tok.text[:40], **where
+                    )
+                )
             return _KTO[tok.text.lower()]
         if tok.text.lower() not in column.values:
             raise FilterError(
-                f"Unknown value '{tok.text[:40]}' for {where}: the values are {', '.join(column.values)}."
+                _("Unknown value '{text}' for '{column}' at {pos}: the values are {values}.").format(
+                    text=tok.text[:40], values=", ".join(column.values), **where
+                )
             )
         return tok.text.lower()
     if column.kind == "number":
         if tok.kind != "number":
-            raise FilterError(f"'{column.name}' takes a number at {tok.pos}, not '{tok.text[:40]}'.")
+            raise FilterError(
+                _("'{column}' takes a number at {pos}, not '{text}'.").format(text=tok.text[:40], **where)
+            )
         return float(tok.text) if "." in tok.text else int(tok.text)
     return tok.text
 
@@ -400,11 +440,19 @@ def _value(column: Column, op: _Token, tok: _Token) -> str | float | int | None:
 def parse(text: str) -> Filter:
     """Raises FilterError (one sentence with the position) for a bad expression."""
     if len(text) > MAX_EXPRESSION:
-        raise FilterError(f"The expression is longer than {MAX_EXPRESSION} characters.")
+        raise FilterError(_("The expression is longer than {limit} characters.").format(limit=MAX_EXPRESSION))
     if not text.strip():
-        raise FilterError(f"The expression is empty: write column operator value, e.g. score >= 7 ({COLUMN_NAMES}).")
+        raise FilterError(
+            _("The expression is empty: write column operator value, e.g. score >= 7 ({columns}).").format(
+                columns=COLUMN_NAMES
+            )
+        )
     parser = _Parser(text)
     expr = parser.expression()
     if parser.tok.kind != "end":
-        raise FilterError(f"Unexpected '{parser.tok.text[:40]}' at {parser.tok.pos}: join comparisons with and/or.")
+        raise FilterError(
+            _("Unexpected '{text}' at {pos}: join comparisons with and/or.").format(
+                text=parser.tok.text[:40], pos=parser.tok.pos
+            )
+        )
     return Filter(text, expr)

@@ -24,6 +24,7 @@ from forge_tui.core.bounded_text import clip
 from forge_tui.core.errors import ForgeError, InvalidInput
 from forge_tui.core.language import check_supported
 from forge_tui.core.templates import SlotDef, TemplateInfo
+from forge_tui.i18n import _
 
 MAX_ITEMS = 1_000_000
 MAX_TURNS = 50
@@ -70,7 +71,7 @@ class SlotSource(BaseModel):
     @model_validator(mode="after")
     def _fits_type(self) -> SlotSource:
         if self.type is SourceType.VALUES and not self.values:
-            raise ValueError("a 'values' source needs at least one value")
+            raise ValueError(_("a 'values' source needs at least one value"))
         return self
 
     @classmethod
@@ -123,27 +124,31 @@ class GenerationSpec(BaseModel):
     def check(self) -> GenerationSpec:
         """Raises InvalidInput when the spec does not fit its template or its kind."""
         if not self.model.strip():
-            raise InvalidInput("No generation model chosen: pick one in Settings or pass --model.")
+            raise InvalidInput(_("No generation model chosen: pick one in Settings or pass --model."))
         if self.kind is ExampleKind.TOOL_CALLING and not (self.template.is_tool_calling and self.template.tools):
-            raise InvalidInput(f"Template '{clip(self.template.name)}' has no tools: a tool-calling job needs one.")
+            raise InvalidInput(
+                _("Template '{name}' has no tools: a tool-calling job needs one.").format(name=clip(self.template.name))
+            )
         if self.kind is ExampleKind.PREFERENCE and not self.second_model and self.second_temperature is None:
-            raise InvalidInput("A preference job needs a second model or a second temperature.")
+            raise InvalidInput(_("A preference job needs a second model or a second temperature."))
         check_supported(self.language)
         if self.target_accepted is not None:
             if self.judge is None and self.dedup_threshold is None:
-                raise InvalidInput("Keep generating until N pass needs a judge or a dedup threshold to pass.")
+                raise InvalidInput(_("Keep generating until N pass needs a judge or a dedup threshold to pass."))
             if self.planned_count < self.target_accepted:
                 raise InvalidInput(
-                    f"Max attempts ({self.planned_count}) must be at least the target ({self.target_accepted})."
+                    _("Max attempts ({attempts}) must be at least the target ({target}).").format(
+                        attempts=self.planned_count, target=self.target_accepted
+                    )
                 )
         defined = {s.name for s in self.template.slots}
         used = set(self.template.used_slots())
         for name, source in self.sources.items():
             if name not in defined and name not in used:
-                raise InvalidInput(f"The template has no slot '{clip(name)}' to take values for.")
+                raise InvalidInput(_("The template has no slot '{name}' to take values for.").format(name=clip(name)))
             for member in source.slots:
                 if member not in defined and member not in used:
-                    raise InvalidInput(f"The template has no slot '{clip(member)}' to combine.")
+                    raise InvalidInput(_("The template has no slot '{name}' to combine.").format(name=clip(member)))
         return self
 
 
@@ -190,14 +195,20 @@ def slot_spread(items: Iterable[PlannedItem]) -> dict[str, Counter[str]]:
 
 def _default(slot: SlotDef | None, name: str) -> str:
     if slot is None:
-        raise InvalidInput(f"Slot '{clip(name)}' is used in the prompt but not defined: give it a default or values.")
+        raise InvalidInput(
+            _("Slot '{name}' is used in the prompt but not defined: give it a default or values.").format(
+                name=clip(name)
+            )
+        )
     return slot.default
 
 
 def _weighted_list(slot: SlotDef | None, name: str) -> list[tuple[str, Fraction]]:
     pairs = [(v.value, Fraction(v.weight)) for v in slot.values] if slot is not None else []
     if not any(weight > 0 for _, weight in pairs):
-        raise InvalidInput(f"Slot '{clip(name)}' has no weighted values to draw from: add some on Templates.")
+        raise InvalidInput(
+            _("Slot '{name}' has no weighted values to draw from: add some on Templates.").format(name=clip(name))
+        )
     return pairs
 
 
@@ -284,7 +295,7 @@ def _combination_groups(spec: GenerationSpec) -> list[list[str]]:
             continue  # the same group named from each of its slots
         clash = next((member for member in group if member in taken), None)
         if clash is not None:
-            raise InvalidInput(f"Slot '{clip(clash)}' is in two different combinations.")
+            raise InvalidInput(_("Slot '{name}' is in two different combinations.").format(name=clip(clash)))
         taken.update(group)
         groups.append(group)
     return groups

@@ -19,6 +19,7 @@ from forge_tui.core.conversation import Message
 from forge_tui.core.errors import InvalidInput
 from forge_tui.core.json_input import JsonProblem, loads
 from forge_tui.core.thinking import leading_thinking
+from forge_tui.i18n import _
 
 Keep = Callable[[str, Any], None]  # (path, value): kept aside
 # "function" is the legacy name of a tool result, "developer" OpenAI's newer name of the system message.
@@ -47,9 +48,13 @@ def text_of(value: Any, where: str) -> str:
             elif isinstance(part, dict) and part.get("type", "text") == "text":
                 texts.append(str(part.get("text", part.get("value", ""))))
             else:
-                raise ShapeError(f"{where}: only text content can be imported, found {part!r:.60}")
+                raise ShapeError(
+                    _("{where}: only text content can be imported, found {part}").format(
+                        where=where, part=f"{part!r:.60}"
+                    )
+                )
         return "".join(texts)
-    raise ShapeError(f"{where}: content must be text, found {type(value).__name__}")
+    raise ShapeError(_("{where}: content must be text, found {type}").format(where=where, type=type(value).__name__))
 
 
 def assistant_text(text: str) -> Message:
@@ -70,10 +75,10 @@ def _arguments(raw: Any) -> dict[str, Any]:
         try:
             value = loads(raw)
         except JsonProblem:
-            raise ShapeError(f"tool-call arguments are not JSON: {raw[:60]}") from None
+            raise ShapeError(_("tool-call arguments are not JSON: {value}").format(value=raw[:60])) from None
         if isinstance(value, dict):
             return value
-    raise ShapeError(f"tool-call arguments are not a JSON object: {str(raw)[:60]}")
+    raise ShapeError(_("tool-call arguments are not a JSON object: {value}").format(value=str(raw)[:60]))
 
 
 def tool_call(raw: Any) -> dict[str, Any]:
@@ -82,13 +87,13 @@ def tool_call(raw: Any) -> dict[str, Any]:
         try:
             raw = loads(raw)
         except JsonProblem:
-            raise ShapeError(f"a tool call is not JSON: {clip(raw)}") from None
+            raise ShapeError(_("a tool call is not JSON: {value}").format(value=clip(raw))) from None
     if not isinstance(raw, dict):
-        raise ShapeError(f"a tool call must be an object, found {raw!r:.60}")
+        raise ShapeError(_("a tool call must be an object, found {value}").format(value=f"{raw!r:.60}"))
     function: dict[str, Any] = raw["function"] if isinstance(raw.get("function"), dict) else raw
     name = function.get("name")
     if not isinstance(name, str) or not name:
-        raise ShapeError("a tool call has no name")
+        raise ShapeError(_("a tool call has no name"))
     call: dict[str, Any] = {"name": name, "arguments": _arguments(function.get("arguments"))}
     if raw.get("id"):
         call["id"] = str(raw["id"])
@@ -103,15 +108,15 @@ def tools(raw: Any) -> list[dict[str, Any]]:
         try:
             raw = loads(raw)
         except JsonProblem:
-            raise ShapeError("'tools' is not valid JSON") from None
+            raise ShapeError(_("'tools' is not valid JSON")) from None
     if isinstance(raw, dict):
         raw = [raw]
     if not isinstance(raw, list):
-        raise ShapeError("'tools' must be a list")
+        raise ShapeError(_("'tools' must be a list"))
     found = []
     for tool in raw:
         if not isinstance(tool, dict):
-            raise ShapeError("each tool must be an object")
+            raise ShapeError(_("each tool must be an object"))
         found.append(tool if "function" in tool else {"type": "function", "function": tool})
     return found
 
@@ -129,7 +134,11 @@ def _parts(value: Any, role: str, where: str, path: str, keep: Keep) -> tuple[st
     if isinstance(value, str):
         return value, "", []
     if not isinstance(value, list):
-        raise ShapeError(f"{where}: content must be text or a list of parts, found {type(value).__name__}")
+        raise ShapeError(
+            _("{where}: content must be text or a list of parts, found {type}").format(
+                where=where, type=type(value).__name__
+            )
+        )
     texts: list[str] = []
     thoughts: list[str] = []
     calls: list[dict[str, Any]] = []
@@ -163,19 +172,19 @@ def _parts(value: Any, role: str, where: str, path: str, keep: Keep) -> tuple[st
 def openai_message(raw: Any, number: int, path: str, keep: Keep) -> Message:
     """Message `number` (from 1, for messages) of a list, found at `path` (for what is kept aside)."""
     if not isinstance(raw, dict):
-        raise ShapeError(f"message {number} is not an object")
+        raise ShapeError(_("message {number} is not an object").format(number=number))
     given = raw.get("role")
     role = _ROLES.get(given) if isinstance(given, str) else None
     if role is None:
-        raise ShapeError(f"message {number} has an unknown role {clip(repr(given))}")
+        raise ShapeError(_("message {number} has an unknown role {role}").format(number=number, role=clip(repr(given))))
     used = {"role", "content"}
-    text, thinking, calls = _parts(raw.get("content"), role, f"message {number}", path, keep)
+    text, thinking, calls = _parts(raw.get("content"), role, _("message {number}").format(number=number), path, keep)
     message: Message = {"role": role, "content": text}
     if role == "assistant":
         if "tool_calls" in raw:
             listed = raw["tool_calls"]
             if listed is not None and not isinstance(listed, list):
-                raise ShapeError(f"message {number}: 'tool_calls' must be a list")
+                raise ShapeError(_("message {number}: 'tool_calls' must be a list").format(number=number))
             used.add("tool_calls")
             calls += [tool_call(c) for c in listed or []]
         if isinstance(raw.get("function_call"), dict):
@@ -205,7 +214,7 @@ def openai_message(raw: Any, number: int, path: str, keep: Keep) -> Message:
 
 def openai_messages(raw: Any, what: str, keep: Keep) -> list[Message]:
     if not isinstance(raw, list):
-        raise ShapeError(f"'{what}' must be a list of messages")
+        raise ShapeError(_("'{field}' must be a list of messages").format(field=what))
     return [openai_message(m, i + 1, f"{what}[{i}]", keep) for i, m in enumerate(raw)]
 
 
@@ -228,7 +237,7 @@ def sharegpt_turns(raw: list[Any], paths: list[str], keep: Keep) -> list[Message
     messages: list[Message] = []
     for number, (turn, path) in enumerate(zip(raw, paths, strict=True), start=1):
         if not isinstance(turn, dict):
-            raise ShapeError(f"turn {number} is not an object")
+            raise ShapeError(_("turn {number} is not an object").format(number=number))
         speaker_key = "from" if "from" in turn else "role"
         value_key = "value" if "value" in turn else "content"
         speaker = turn.get(speaker_key)
@@ -236,11 +245,11 @@ def sharegpt_turns(raw: list[Any], paths: list[str], keep: Keep) -> list[Message
             if key not in (speaker_key, value_key):
                 keep(f"{path}.{key}", rest)
         if speaker == "function_call":
-            value = text_of(turn.get(value_key), f"turn {number}")
+            value = text_of(turn.get(value_key), _("turn {number}").format(number=number))
             try:
                 parsed = loads(value)
             except JsonProblem:
-                raise ShapeError(f"turn {number}: function_call is not JSON") from None
+                raise ShapeError(_("turn {number}: function_call is not JSON").format(number=number)) from None
             calls = [tool_call(c) for c in (parsed if isinstance(parsed, list) else [parsed])]
             if messages and messages[-1]["role"] == "assistant" and "tool_calls" not in messages[-1]:
                 messages[-1]["tool_calls"] = calls  # text, then the call, in one assistant message
@@ -249,8 +258,12 @@ def sharegpt_turns(raw: list[Any], paths: list[str], keep: Keep) -> list[Message
             continue
         role = SHAREGPT_ROLES.get(str(speaker))
         if role is None:
-            raise ShapeError(f"turn {number} is from {clip(repr(speaker))}, which is not a ShareGPT role")
-        text, thinking, calls = _parts(turn.get(value_key), role, f"turn {number}", path, keep)
+            raise ShapeError(
+                _("turn {number} is from {speaker}, which is not a ShareGPT role").format(
+                    number=number, speaker=clip(repr(speaker))
+                )
+            )
+        text, thinking, calls = _parts(turn.get(value_key), role, _("turn {number}").format(number=number), path, keep)
         message: Message = {"role": role, "content": text}
         if role == "assistant" and not thinking:
             message = assistant_text(text)

@@ -19,6 +19,7 @@ from forge_tui.core.judging import MAX_SCORE, MIN_SCORE
 from forge_tui.core.kept_aside import Fields, desirability
 from forge_tui.core.models import ExampleContent, ExampleMeta, ExampleSource, ReviewState
 from forge_tui.core.raw_records import IDENTITY
+from forge_tui.i18n import _
 
 _TEXTS = ("system_prompt", "user_prompt", "output", "reasoning")
 _OBJECTS = ("slots",)
@@ -54,12 +55,12 @@ def _count(value: Any, name: str) -> int | None:
     if value in (None, ""):
         return None
     if isinstance(value, bool):
-        raise ShapeError(f"'{name}' must be a whole number")
+        raise ShapeError(_("'{name}' must be a whole number").format(name=name))
     if isinstance(value, int):
         return value
     if isinstance(value, str) and value.strip().isdigit():
         return int(value.strip())
-    raise ShapeError(f"'{name}' must be a whole number, found {clip(repr(value))}")
+    raise ShapeError(_("'{name}' must be a whole number, found {value}").format(name=name, value=clip(repr(value))))
 
 
 def _flag(fields: Fields) -> str | None:
@@ -91,7 +92,9 @@ def _label(value: Any) -> bool | None:
         return None
     flag = desirability(value)
     if flag is None:
-        raise ShapeError(f"'desirability' must be true, false or empty, found {clip(repr(value))}")
+        raise ShapeError(
+            _("'desirability' must be true, false or empty, found {value}").format(value=clip(repr(value)))
+        )
     return flag
 
 
@@ -142,5 +145,7 @@ def raw_example(fields: Fields) -> tuple[ExampleContent, ExampleMeta]:
     except ValidationError as exc:
         problem = exc.errors()[0]
         where = ".".join(str(p) for p in problem["loc"])
-        raise ShapeError(f"malformed raw record: {where}: {clip(problem['msg'], 120)}") from None
+        raise ShapeError(
+            _("malformed raw record: {where}: {problem}").format(where=where, problem=clip(problem["msg"], 120))
+        ) from None
     return content, meta

@@ -35,6 +35,7 @@ from forge_tui.core.import_messages import (
 from forge_tui.core.import_raw import is_raw, raw_example
 from forge_tui.core.kept_aside import Fields, desirability
 from forge_tui.core.models import ExampleContent, ExampleMeta
+from forge_tui.i18n import _
 
 Record = dict[str, Any]
 Item = tuple[ExampleContent, ExampleMeta]
@@ -79,7 +80,7 @@ def _pair(
     message is the rejected answer, and rejected messages before it (index from `offset` in the
     list at `path`) are kept aside."""
     if not chosen or not rejected:
-        raise ShapeError("a preference pair needs a chosen and a rejected answer")
+        raise ShapeError(_("a preference pair needs a chosen and a rejected answer"))
     for index, message in enumerate(rejected[:-1], start=offset):
         fields.keep(f"{path}[{index}]", message)
     last = f"{path}[{offset + len(rejected) - 1}]"
@@ -115,7 +116,7 @@ def _llamafactory_v1_pair(fields: Fields) -> list[Item]:
 def _openai_preference(fields: Fields) -> list[Item]:
     given = fields.take("input")
     if not isinstance(given, dict):
-        raise ShapeError("'input' must be an object with 'messages'")
+        raise ShapeError(_("'input' must be an object with 'messages'"))
     for key, value in given.items():
         if key not in ("messages", "tools"):
             fields.keep(f"input.{key}", value)
@@ -140,7 +141,7 @@ def _is_v1(messages: Any) -> bool:
 def _sharegpt(fields: Fields) -> list[Item]:
     conversation = fields.take("conversations")
     if not isinstance(conversation, list):
-        raise ShapeError("'conversations' must be a list of turns")
+        raise ShapeError(_("'conversations' must be a list of turns"))
     paths = [f"conversations[{i}]" for i in range(len(conversation))]
     messages = sharegpt_turns(conversation, paths, fields.keep)
     system = fields.peek("system")
@@ -186,7 +187,7 @@ def _completion(fields: Fields) -> list[Item]:
 def _text_only(fields: Fields) -> list[Item]:
     text = fields.take("text")
     if not isinstance(text, str):
-        raise ShapeError("'text' must be text")
+        raise ShapeError(_("'text' must be text"))
     return [(ExampleContent(output=text), _meta("text", [], fields))]
 
 
@@ -205,10 +206,10 @@ def _alpaca_prompt(fields: Fields, instruction: str, given: str) -> list[Message
             messages.append({"role": "system", "content": system})
     history = fields.take("history") or []
     if not isinstance(history, list):
-        raise ShapeError("'history' must be a list of [instruction, answer] pairs")
+        raise ShapeError(_("'history' must be a list of [instruction, answer] pairs"))
     for number, pair in enumerate(history, start=1):
         if not (isinstance(pair, list) and len(pair) == 2):
-            raise ShapeError(f"history item {number} is not an [instruction, answer] pair")
+            raise ShapeError(_("history item {number} is not an [instruction, answer] pair").format(number=number))
         messages += [{"role": "user", "content": str(pair[0])}, assistant_text(str(pair[1]))]
     messages.append({"role": "user", "content": f"{instruction}\n\n{given}" if given else instruction})
     return messages
@@ -219,13 +220,13 @@ def _alpaca(fields: Fields) -> list[Item]:
     if "instances" in fields:  # stanford_alpaca seed tasks: one example per instance
         instances = fields.take("instances")
         if not isinstance(instances, list) or not instances:
-            raise ShapeError("'instances' must be a non-empty list of {input, output}")
+            raise ShapeError(_("'instances' must be a non-empty list of {input, output}"))
         items = []
         for number, instance in enumerate(instances, start=1):
             if not isinstance(instance, dict) or "output" not in instance:
-                raise ShapeError(f"instance {number} has no output")
-            given = text_of(instance.get("input"), f"instance {number}")
-            output = text_of(instance["output"], f"instance {number}")
+                raise ShapeError(_("instance {number} has no output").format(number=number))
+            given = text_of(instance.get("input"), _("instance {number}").format(number=number))
+            output = text_of(instance["output"], _("instance {number}").format(number=number))
             prompt = _alpaca_prompt(fields, instruction, given)
             content = _content([*prompt, assistant_text(output)], slots={"instruction": instruction, "input": given})
             own = {f"instances[{number - 1}].{k}": v for k, v in instance.items() if k not in ("input", "output")}
@@ -262,18 +263,22 @@ SHAPES: list[tuple[str, Callable[[Record], bool], Callable[[Fields], list[Item]]
 
 
 def detect(record: Record) -> str | None:
-    for name, matches, _ in SHAPES:
+    for name, matches, _read in SHAPES:
         if matches(record):
             return name
     return None
 
 
 def unknown_shape_message(record: Record) -> str:
-    fields = listing(sorted(record)) or "none"
-    return (
-        f"no known shape (fields found: {fields}); map them, e.g. "
+    if not record:
+        return _(
+            "no known shape (fields found: none); map them, e.g. "
+            "--map user_prompt=FIELD,output=FIELD[,system_prompt=FIELD,rejected=FIELD]"
+        )
+    return _(
+        "no known shape (fields found: {fields}); map them, e.g. "
         "--map user_prompt=FIELD,output=FIELD[,system_prompt=FIELD,rejected=FIELD]"
-    )
+    ).format(fields=listing(sorted(record)))
 
 
 class Mapping:
@@ -282,9 +287,13 @@ class Mapping:
     def __init__(self, fields: dict[str, str]) -> None:
         unknown = set(fields) - set(MAPPABLE)
         if unknown:
-            raise ShapeError(f"cannot map {listing(sorted(unknown))}: the fields are {', '.join(MAPPABLE)}")
+            raise ShapeError(
+                _("cannot map {fields}: the fields are {mappable}").format(
+                    fields=listing(sorted(unknown)), mappable=", ".join(MAPPABLE)
+                )
+            )
         if "output" not in fields:
-            raise ShapeError("a mapping needs output=FIELD")
+            raise ShapeError(_("a mapping needs output=FIELD"))
         self.fields = fields
 
     @classmethod
@@ -294,7 +303,7 @@ class Mapping:
         for part in filter(None, (p.strip() for p in text.split(","))):
             name, sep, source = part.partition("=")
             if not sep or not source.strip():
-                raise ShapeError(f"--map takes FIELD=SOURCE pairs, not {clip(repr(part))}")
+                raise ShapeError(_("--map takes FIELD=SOURCE pairs, not {part}").format(part=clip(repr(part))))
             pairs[name.strip()] = source.strip()
         return cls(pairs)
 
@@ -302,7 +311,9 @@ class Mapping:
         for source in self.fields.values():
             if source not in fields:
                 found = listing(sorted(fields.record)) or "none"
-                raise ShapeError(f"there is no field {clip(repr(source))} (fields found: {found})")
+                raise ShapeError(
+                    _("there is no field {field} (fields found: {found})").format(field=clip(repr(source)), found=found)
+                )
         values = {t: text_of(fields.take(s), s) for t, s in self.fields.items() if t != "rejected"}
         rejected: list[str] = []
         if "rejected" in self.fields:
@@ -333,7 +344,7 @@ def _convert(fields: Fields, mapping: Mapping | None) -> tuple[str, list[Item]]:
             except ShapeError:
                 raise
             except (KeyError, TypeError, ValueError) as exc:
-                raise ShapeError(f"malformed record: {clip(str(exc), 200)}") from None
+                raise ShapeError(_("malformed record: {problem}").format(problem=clip(str(exc), 200))) from None
     raise UnknownShape(unknown_shape_message(fields.record), sorted(fields.record))
 
 
@@ -341,7 +352,7 @@ def parse(record: Any, mapping: Mapping | None = None) -> Parsed:
     """The examples in one record and the shape it was read as; raises ShapeError with the reason
     it cannot be imported."""
     if not isinstance(record, dict):
-        raise ShapeError(f"expected an object, found {type(record).__name__}")
+        raise ShapeError(_("expected an object, found {type}").format(type=type(record).__name__))
     fields = Fields(record)
     shape, items = _convert(fields, mapping)
     label: bool | None = None

@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError,
 
 from forge_tui.core.errors import InvalidInput
 from forge_tui.core.generation import DEFAULT_MAX_TOKENS, DEFAULT_RUBRIC, DEFAULT_THRESHOLD, DEFAULT_TURNS
+from forge_tui.i18n import _
 
 KINDS = ("generate", "augment", "judge")
 NAME_MAX = 80
@@ -34,9 +35,11 @@ _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 def check_config_name(name: str) -> str:
     cleaned = name.strip()
     if not cleaned:
-        raise InvalidInput("A configuration needs a name.")
+        raise InvalidInput(_("A configuration needs a name."))
     if len(cleaned) > NAME_MAX or any(ord(c) < 32 for c in cleaned):
-        raise InvalidInput(f"A configuration's name is one line of at most {NAME_MAX} characters.")
+        raise InvalidInput(
+            _("A configuration's name is one line of at most {count} characters.").format(count=NAME_MAX)
+        )
     return cleaned
 
 
@@ -60,7 +63,7 @@ class _Config(BaseModel):
     @classmethod
     def _env_name(cls, value: str) -> str:
         if value and not _ENV_NAME.fullmatch(value):
-            raise ValueError("api_key_env is the name of an environment variable (letters, digits, _), not a key")
+            raise ValueError(_("api_key_env is the name of an environment variable (letters, digits, _), not a key"))
         return value
 
 
@@ -136,12 +139,18 @@ def from_document(raw: dict[str, Any], text: str = "") -> AnyConfig:
     for key in raw:
         if _SECRET_KEYS.search(str(key)) and key != "api_key_env":
             raise InvalidInput(
-                f"{_where(text, key)}'{key}' looks like a secret; a configuration keeps only "
-                "api_key_env, the name of the variable that holds the key."
+                _where(text, key)
+                + _(
+                    "'{key}' looks like a secret; a configuration keeps only "
+                    "api_key_env, the name of the variable that holds the key."
+                ).format(key=key)
             )
     kind = raw.get("kind")
     if kind not in KINDS:
-        raise InvalidInput(f"{_where(text, 'kind')}kind must be one of {', '.join(KINDS)}, not {kind!r:.40}.")
+        raise InvalidInput(
+            _where(text, "kind")
+            + _("kind must be one of {kinds}, not {kind}.").format(kinds=", ".join(KINDS), kind=f"{kind!r:.40}")
+        )
     try:
         return _ADAPTER.validate_python(raw)
     except ValidationError as exc:
@@ -149,7 +158,7 @@ def from_document(raw: dict[str, Any], text: str = "") -> AnyConfig:
         key = str(error["loc"][1]) if len(error["loc"]) > 1 else str(error["loc"][0])
         message = str(error["msg"]).removeprefix("Value error, ")
         if error["type"] == "extra_forbidden":
-            message = f"not a setting of a {kind} configuration"
+            message = _("not a setting of a {kind} configuration").format(kind=kind)
         raise InvalidInput(f"{_where(text, key)}{key}: {message}."[:300]) from None
 
 
@@ -166,7 +175,7 @@ def loads(text: str) -> AnyConfig:
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise InvalidInput(f"Not a valid TOML configuration: {exc}.") from None
+        raise InvalidInput(_("Not a valid TOML configuration: {problem}.").format(problem=exc)) from None
     return from_document(raw, text)
 
 
@@ -174,5 +183,5 @@ def _where(text: str, key: str) -> str:
     """'line N: ' where `key` is set in `text`, else ''."""
     for number, line in enumerate(text.splitlines(), start=1):
         if re.match(rf"\s*\"?{re.escape(key)}\"?\s*=", line):
-            return f"line {number}: "
+            return _("line {number}: ").format(number=number)
     return ""

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from itertools import accumulate
 from typing import Any
 
+from forge_tui.i18n import _
+
 MAX_DEPTH = 100
 
 _STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
@@ -31,6 +33,11 @@ class JsonProblem(ValueError):
     """Why a JSON text cannot be read, as a phrase: "not valid JSON (Expecting value at column 3)"."""
 
 
+class NotJson(JsonProblem):
+    """The text is not JSON at all (as opposed to JSON nested too deep or holding a lone surrogate):
+    callers tell the two apart by type, since the phrase is in the interface language."""
+
+
 def closes(text: str) -> bool:
     """Whether every array and object opened in `text` (strings left out) is closed, in order."""
     brackets = _NOT_BRACKET.sub("", _STRING.sub("", text))
@@ -39,7 +46,7 @@ def closes(text: str) -> bool:
 
 
 def too_deep(limit: int = MAX_DEPTH) -> str:
-    return f"nested deeper than {limit} levels"
+    return _("nested deeper than {limit} levels").format(limit=limit)
 
 
 def loads(text: str, limit: int = MAX_DEPTH) -> Any:
@@ -47,15 +54,18 @@ def loads(text: str, limit: int = MAX_DEPTH) -> Any:
     try:
         value = json.loads(text)
     except json.JSONDecodeError as exc:
-        place = f"column {exc.colno}" if exc.lineno == 1 else f"line {exc.lineno}, column {exc.colno}"
-        raise JsonProblem(f"not valid JSON ({exc.msg} at {place})") from None
+        if exc.lineno == 1:
+            message = _("not valid JSON ({problem} at column {column})")
+        else:
+            message = _("not valid JSON ({problem} at line {line}, column {column})")
+        raise NotJson(message.format(problem=exc.msg, line=exc.lineno, column=exc.colno)) from None
     except RecursionError:  # the json module's own guard, some 1,000 levels down
         raise JsonProblem(too_deep(limit)) from None
     # Fewer brackets than the limit cannot nest deeper: most lines are not walked.
     if text.count("[") + text.count("{") > limit and _depth(value, limit) > limit:
         raise JsonProblem(too_deep(limit))
     if "\\" in text and _SURROGATE_ESCAPE.search(text) and _holds_surrogate(value):
-        raise JsonProblem("holds a lone surrogate escape (\\ud800 to \\udfff), which is not text")
+        raise JsonProblem(_("holds a lone surrogate escape (\\ud800 to \\udfff), which is not text"))
     return value
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from enum import StrEnum
 
+from forge_tui.i18n import _
+
 PROCESSED = "processed"
 KEPT = "kept"  # at or above the threshold as judged
 BELOW = "below"  # below it, and left as it was (action "none")
@@ -34,17 +36,23 @@ def counts_line(results: Mapping[str, float]) -> str:
     """E.g. "processed 10, kept 6, fixed 2 (1 still low), removed 0, below 0, mean score 6.4"."""
     n = {name: int(results.get(name, 0)) for name in (PROCESSED, KEPT, BELOW, REMOVED, FIXED, STILL_LOW)}
     fixed = n[FIXED] + n[STILL_LOW]
-    line = f"processed {n[PROCESSED]}, kept {n[KEPT]}, fixed {fixed}"
+    parts = [_("processed {count}").format(count=n[PROCESSED]), _("kept {count}").format(count=n[KEPT])]
     if n[STILL_LOW]:
-        line += f" ({n[STILL_LOW]} still low)"
-    line += f", removed {n[REMOVED]}"
+        parts.append(_("fixed {count} ({low} still low)").format(count=fixed, low=n[STILL_LOW]))
+    else:
+        parts.append(_("fixed {count}").format(count=fixed))
+    parts.append(_("removed {count}").format(count=n[REMOVED]))
     if n[BELOW]:
-        line += f", below the threshold {n[BELOW]}"
+        parts.append(_("below the threshold {count}").format(count=n[BELOW]))
     if results.get(SWAPPED) or results.get(UNPAIRED):
-        line += f", pairs swapped {int(results.get(SWAPPED, 0))}, without a pair {int(results.get(UNPAIRED, 0))}"
+        parts.append(_("pairs swapped {count}").format(count=int(results.get(SWAPPED, 0))))
+        parts.append(_("without a pair {count}").format(count=int(results.get(UNPAIRED, 0))))
     judged = results.get(PROCESSED, 0) - results.get(UNPAIRED, 0)
     mean = results.get(SCORE_SUM, 0) / judged if judged else None
-    return line + (f", mean score {mean:.1f}" if mean is not None else "")
+    if mean is not None:
+        parts.append(_("mean score {score}").format(score=f"{mean:.1f}"))
+    # TRANSLATORS: the separator between the counts of a judge job ("processed 10, kept 6").
+    return _(", ").join(parts)
 
 
 def is_judge_results(results: Mapping[str, float]) -> bool:

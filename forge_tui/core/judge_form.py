@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from forge_tui.core.errors import InvalidInput
 from forge_tui.core.judge_counts import Action
 from forge_tui.core.judging import MAX_SCORE, MIN_SCORE
+from forge_tui.i18n import _
 
 ONLY_UNREVIEWED = "unreviewed"
 ONLY_ALL = "all"
@@ -28,11 +29,15 @@ class JudgeForm:
         except ValueError:
             value = float("nan")
         if not MIN_SCORE <= value <= MAX_SCORE:
-            raise InvalidInput(f"The threshold must be a number from {MIN_SCORE:g} to {MAX_SCORE:g}.")
+            raise InvalidInput(
+                _("The threshold must be a number from {low} to {high}.").format(
+                    low=f"{MIN_SCORE:g}", high=f"{MAX_SCORE:g}"
+                )
+            )
         return value
 
     def action_value(self) -> Action:
         try:
             return Action(self.action)
         except ValueError as exc:
-            raise InvalidInput("Below the threshold: choose none, reject or fix.") from exc
+            raise InvalidInput(_("Below the threshold: choose none, reject or fix.")) from exc

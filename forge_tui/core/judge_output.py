@@ -12,6 +12,7 @@ from typing import Any
 from forge_tui.core.judging import MAX_SCORE, MIN_SCORE, JudgeFailed, Judgement
 from forge_tui.core.rubrics import CRITERIA, Rubric
 from forge_tui.core.structured_output import json_candidates
+from forge_tui.i18n import _
 
 EXCERPT = 80  # characters of the answer quoted in a failure
 REASON_LIMIT = 4000
@@ -42,7 +43,9 @@ def excerpt(text: str) -> str:
 def _number(value: Any, what: str) -> float:
     """A score as a number in 1..10, or JudgeFailed naming `what` and the value."""
     if isinstance(value, bool) or value is None:
-        raise JudgeFailed(f"The judge gave {what} {value!r:.40}, not a number from 1 to 10.")
+        raise JudgeFailed(
+            _("The judge gave {what} {value}, not a number from 1 to 10.").format(what=what, value=f"{value!r:.40}")
+        )
     if isinstance(value, str):
         text = value.strip()
         fraction = _FRACTION.fullmatch(text)
@@ -51,18 +54,28 @@ def _number(value: Any, what: str) -> float:
         try:
             value = float(text)
         except ValueError:
-            raise JudgeFailed(f"The judge gave {what} '{excerpt(text)}', not a number from 1 to 10.") from None
+            raise JudgeFailed(
+                _("The judge gave {what} '{value}', not a number from 1 to 10.").format(what=what, value=excerpt(text))
+            ) from None
     if not isinstance(value, int | float) or not math.isfinite(value):
-        raise JudgeFailed(f"The judge gave {what} {str(value)[:40]}, not a number from 1 to 10.")
+        raise JudgeFailed(
+            _("The judge gave {what} {value}, not a number from 1 to 10.").format(what=what, value=str(value)[:40])
+        )
     number = float(value)
     if not MIN_SCORE <= number <= MAX_SCORE:
-        raise JudgeFailed(f"The judge gave {what} {number:g}, outside the scale of 1 to 10.")
+        raise JudgeFailed(
+            _("The judge gave {what} {value}, outside the scale of 1 to 10.").format(what=what, value=f"{number:g}")
+        )
     return number
 
 
 def _out_of(number: str, scale: str, what: str) -> float:
     if int(scale) != int(MAX_SCORE):
-        raise JudgeFailed(f"The judge gave {what} {number}/{scale}, not on the scale of 1 to 10.")
+        raise JudgeFailed(
+            _("The judge gave {what} {number}/{scale}, not on the scale of 1 to 10.").format(
+                what=what, number=number, scale=scale
+            )
+        )
     return _number(float(number), what)
 
 
@@ -76,7 +89,7 @@ def _verdict(value: Any, rubric: Rubric) -> str | None:
             return text
         if text in ("equal", "both", "neither", "same", "draw"):
             return "tie"
-        raise JudgeFailed(f"The judge's verdict '{excerpt(str(value))}' is not a, b or tie.")
+        raise JudgeFailed(_("The judge's verdict '{verdict}' is not a, b or tie.").format(verdict=excerpt(str(value))))
     if rubric.kind == "tool_call":
         if value is True:
             return "fits"
@@ -87,7 +100,9 @@ def _verdict(value: Any, rubric: Rubric) -> str | None:
             return "does not fit"
         if text in ("fits", "fit", "yes", "true", "it fits"):
             return "fits"
-        raise JudgeFailed(f"The judge's verdict '{excerpt(str(value))}' is not 'fits' or 'does not fit'.")
+        raise JudgeFailed(
+            _("The judge's verdict '{verdict}' is not 'fits' or 'does not fit'.").format(verdict=excerpt(str(value)))
+        )
     return None if value is None else str(value).strip()[:200] or None
 
 
@@ -103,16 +118,16 @@ def _from_object(value: dict[str, Any], rubric: Rubric, model: str) -> Judgement
     score_key = next((k for k in _SCORE_KEYS if k in lowered and not isinstance(lowered[k], dict)), None)
     if score_key is None:
         return None
-    score = _number(lowered[score_key], "the score")
+    score = _number(lowered[score_key], _("the score"))
     criteria: dict[str, float] = {}
     found = lowered.get("criteria")
     source = {str(k).strip().lower(): v for k, v in found.items()} if isinstance(found, dict) else lowered
     for name in _criteria_names(rubric):
         if name in source:
-            criteria[name] = _number(source[name], f"the {name.replace('_', ' ')} score")
+            criteria[name] = _number(source[name], _("the {name} score").format(name=name.replace("_", " ")))
     if isinstance(found, dict) and not _criteria_names(rubric):
         for name, sub in found.items():
-            criteria[str(name)[:60]] = _number(sub, f"the {str(name)[:40]} score")
+            criteria[str(name)[:60]] = _number(sub, _("the {name} score").format(name=str(name)[:40]))
     reason = next((str(lowered[k]) for k in _REASON_KEYS if isinstance(lowered.get(k), str | int | float)), "")
     verdict_key = next((k for k in _VERDICT_KEYS if k in lowered), None)
     verdict = _verdict(lowered[verdict_key], rubric) if verdict_key else None
@@ -123,8 +138,9 @@ def _judgement(
     rubric: Rubric, model: str, score: float, criteria: dict[str, float], reason: str, verdict: str | None
 ) -> Judgement:
     if verdict is None and rubric.kind in ("pairwise", "tool_call"):
-        wanted = "a, b or tie" if rubric.kind == "pairwise" else "'fits' or 'does not fit'"
-        raise JudgeFailed(f"The judge gave a score but no verdict ({wanted}).")
+        if rubric.kind == "pairwise":
+            raise JudgeFailed(_("The judge gave a score but no verdict (a, b or tie)."))
+        raise JudgeFailed(_("The judge gave a score but no verdict ('fits' or 'does not fit')."))
     return Judgement(
         rubric=rubric.name,
         model=model,
@@ -140,15 +156,19 @@ def _from_text(text: str, rubric: Rubric, model: str) -> Judgement | None:
     found = _SCORE_TEXT.search(text)
     if found is not None:
         raw, scale = found.group(1), found.group(2)
-        score = _out_of(raw, scale, "the score") if scale else _number(raw, "the score")
+        score = _out_of(raw, scale, _("the score")) if scale else _number(raw, _("the score"))
     else:
         fraction = _FRACTION.search(text)
         if fraction is None:
             word = _SCORE_WORD.search(text)
             if word is not None:
-                raise JudgeFailed(f"The judge gave the score '{excerpt(word.group(1))}', not a number from 1 to 10.")
+                raise JudgeFailed(
+                    _("The judge gave the score '{value}', not a number from 1 to 10.").format(
+                        value=excerpt(word.group(1))
+                    )
+                )
             return None
-        score = _out_of(fraction.group(1), fraction.group(2), "the score")
+        score = _out_of(fraction.group(1), fraction.group(2), _("the score"))
     reason_match = _REASON_TEXT.search(text)
     reason = reason_match.group(1) if reason_match else text
     verdict = None
@@ -167,7 +187,7 @@ def _from_text(text: str, rubric: Rubric, model: str) -> Judgement | None:
 def parse_judgement(text: str, rubric: Rubric, model: str) -> Judgement:
     """The judgement in a judge's answer; JudgeFailed (one sentence) when there is none to trust."""
     if not text.strip():
-        raise JudgeFailed("The judge's answer was empty.")
+        raise JudgeFailed(_("The judge's answer was empty."))
     for value in json_candidates(text):
         if isinstance(value, dict):
             judged = _from_object(value, rubric, model)
@@ -177,5 +197,5 @@ def parse_judgement(text: str, rubric: Rubric, model: str) -> Judgement:
     if judged is not None:
         return judged
     if _REFUSAL.search(text):
-        raise JudgeFailed(f"The judge refused to evaluate the example: '{excerpt(text)}'.")
-    raise JudgeFailed(f"The judge's answer held no score: '{excerpt(text)}'.")
+        raise JudgeFailed(_("The judge refused to evaluate the example: '{answer}'.").format(answer=excerpt(text)))
+    raise JudgeFailed(_("The judge's answer held no score: '{answer}'.").format(answer=excerpt(text)))

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from forge_tui.core.bounded_text import clip
 from forge_tui.core.errors import ForgeError
+from forge_tui.i18n import _
 
 _LATIN, _HAN, _KANA, _HANGUL = "Latin", "Han", "Kana", "Hangul"
 _SCRIPT_WORDS = {
@@ -174,7 +175,7 @@ def _converter(config: str) -> Callable[[str], str]:
         import opencc  # type: ignore[import-untyped, unused-ignore]
     except ImportError:
         raise ForgeError(
-            "Checking Chinese answers needs the opencc package, which is not installed: pip install opencc."
+            _("Checking Chinese answers needs the opencc package, which is not installed: pip install opencc.")
         ) from None
     convert: Callable[[str], str] = opencc.OpenCC(config).convert
     return convert

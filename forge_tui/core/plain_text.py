@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
+from forge_tui.i18n import N_
+
 SPLITS = ("line", "paragraph", "file")
-SPLIT_HELP = "one document per line, per blank-line-separated paragraph, or per file"
+SPLIT_HELP = N_("one document per line, per blank-line-separated paragraph, or per file")
 _WHOLE_FILE_NAMES = (".md", ".markdown")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from forge_tui.core.templates import TemplateError, TemplateInfo, render
+from forge_tui.i18n import _
 
 
 @dataclass(frozen=True)
@@ -20,10 +21,10 @@ def render_prompts(template: TemplateInfo, slots: dict[str, str]) -> RenderedPro
     values = {s.name: s.default for s in template.slots} | dict(slots)
     missing = [name for name in template.used_slots() if name not in values]
     if missing:
-        raise TemplateError(f"slot '{missing[0]}' has no value and no default")
+        raise TemplateError(_("slot '{name}' has no value and no default").format(name=missing[0]))
     used = {name: values[name] for name in template.used_slots()}
     system_prompt = render(template.system_prompt, used).strip() if template.system_prompt else ""
     user_prompt = render(template.user_prompt, used).strip()
     if not user_prompt:
-        raise TemplateError("the user prompt is empty")
+        raise TemplateError(_("the user prompt is empty"))
     return RenderedPrompt(used, system_prompt, user_prompt)

@@ -24,6 +24,7 @@ from forge_tui.core.errors import InvalidInput
 from forge_tui.core.judging import MAX_SCORE, MIN_SCORE
 from forge_tui.core.models import Example
 from forge_tui.core.templates import TemplateError, compile_source, render_compiled
+from forge_tui.i18n import N_, _
 
 RubricKind = Literal["overall", "pairwise", "tool_call", "custom"]
 CRITERIA = ("content_quality", "alignment", "factual_correctness", "format", "training_usefulness")
@@ -254,12 +255,12 @@ _NAMES_A_SCORE = re.compile(r"\bscores?\b", re.IGNORECASE)
 
 
 def check_rubric_name(name: str) -> str:
-    refuse_control_chars(name, "A rubric name")
+    refuse_control_chars(name, N_("A rubric name"))
     name = " ".join(name.split())
     if not name:
-        raise InvalidInput("A rubric needs a name.")
+        raise InvalidInput(_("A rubric needs a name."))
     if len(name) > 120:
-        raise InvalidInput("A rubric name is at most 120 characters.")
+        raise InvalidInput(_("A rubric name is at most 120 characters."))
     return name
 
 
@@ -268,15 +269,21 @@ def check_custom_rubric(name: str, template: str, few_shots: int = 0) -> Rubric:
     sample example (TemplateError says where it does not) and asks for a score."""
     name = check_rubric_name(name)
     if name in builtin_rubrics():
-        raise InvalidInput(f"'{name}' is a built-in rubric; choose another name.")
+        raise InvalidInput(_("'{name}' is a built-in rubric; choose another name.").format(name=name))
     if not 0 <= few_shots <= MAX_FEW_SHOTS:
-        raise InvalidInput(f"A rubric shows 0 to {MAX_FEW_SHOTS} few-shot examples, not {few_shots}.")
+        raise InvalidInput(
+            _("A rubric shows 0 to {limit} few-shot examples, not {count}.").format(
+                limit=MAX_FEW_SHOTS, count=few_shots
+            )
+        )
     rubric = Rubric(name, "custom", template, dict(CUSTOM_SCHEMA), few_shots=few_shots)
     try:
         text = render_prompt(rubric, dict(_SAMPLE_VALUES))
     except TemplateError as exc:
         # The same kind of error (a passed limit stays a TemplateLimitError), saying where it arose.
-        raise type(exc)(f"the rubric does not render for a sample example: {exc.reason}", exc.line) from None
+        raise type(exc)(
+            _("the rubric does not render for a sample example: {problem}").format(problem=exc.reason), exc.line
+        ) from None
     if not _NAMES_A_SCORE.search(text):
-        raise InvalidInput("A rubric must ask for a score (from 1 to 10): its text never says 'score'.")
+        raise InvalidInput(_("A rubric must ask for a score (from 1 to 10): its text never says 'score'."))
     return rubric

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from forge_tui.core.errors import InvalidInput
 from forge_tui.core.models import Example
+from forge_tui.i18n import N_, _
 
 SPLIT_PARTS = ("train", "valid", "test")
 
@@ -33,7 +34,7 @@ def sample_ids(ids: Sequence[str], n: int, seed: int, strata: Mapping[str, str] 
     """`n` of `ids` (all of them when there are fewer), in their given order. With `strata` (id →
     stratum), each stratum gets its largest-remainder share of `n` by its size."""
     if n < 0:
-        raise InvalidInput(f"The sample size must be 0 or more, not {n}.")
+        raise InvalidInput(_("The sample size must be 0 or more, not {n}.").format(n=n))
     groups: dict[str, list[str]] = {}
     for example_id in ids:
         groups.setdefault(strata.get(example_id, "") if strata else "", []).append(example_id)
@@ -59,11 +60,16 @@ class Split:
 def split_ids(ids: Sequence[str], valid: float, test: float, seed: int) -> Split:
     """Disjoint train/valid/test parts that cover `ids`, each in the given order, sized exactly by
     largest remainder of the fractions; which id goes where is seeded."""
-    for name, fraction in (("valid", valid), ("test", test)):
+    for message, fraction in (
+        (N_("The valid fraction must be at least 0 and below 1, not {fraction}."), valid),
+        (N_("The test fraction must be at least 0 and below 1, not {fraction}."), test),
+    ):
         if not 0 <= fraction < 1:
-            raise InvalidInput(f"The {name} fraction must be at least 0 and below 1, not {fraction}.")
+            raise InvalidInput(_(message).format(fraction=fraction))
     if valid + test >= 1:
-        raise InvalidInput(f"The valid and test fractions together must be below 1, not {valid + test:g}.")
+        raise InvalidInput(
+            _("The valid and test fractions together must be below 1, not {total}.").format(total=f"{valid + test:g}")
+        )
     train_n, valid_n, _test_n = largest_remainder(len(ids), [1 - valid - test, valid, test])
     shuffled = list(ids)
     random.Random(seed).shuffle(shuffled)
@@ -84,7 +90,9 @@ def check_stratify(spec: str) -> str:
     spec = spec.strip()
     if spec in ("model", "source") or (spec.startswith("slot:") and spec[5:].strip()):
         return spec
-    raise InvalidInput(f"Cannot stratify by '{spec[:60]}': use one of {', '.join(STRATA)}.")
+    raise InvalidInput(
+        _("Cannot stratify by '{spec}': use one of {strata}.").format(spec=spec[:60], strata=", ".join(STRATA))
+    )
 
 
 def stratum(example: Example, spec: str) -> str:

@@ -34,6 +34,7 @@ from jinja2.visitor import NodeTransformer
 
 from forge_tui.core import template_sizes
 from forge_tui.core.template_sizes import SIZE_LIMIT, LimitExceeded, sized
+from forge_tui.i18n import _
 
 STEP_LIMIT = 100_000  # loop iterations and calls in one render
 TIME_LIMIT = 2.0  # seconds one render may take, unless the caller sets its own (see `time_limit`)
@@ -61,7 +62,9 @@ class _Budget:
     def step(self) -> None:
         self.steps += 1
         if self.steps > STEP_LIMIT:
-            raise LimitExceeded(f"the template passed the limit of {STEP_LIMIT:,} loop steps and calls")
+            raise LimitExceeded(
+                _("the template passed the limit of {limit} loop steps and calls").format(limit=f"{STEP_LIMIT:,}")
+            )
         self._until_clock -= 1
         if self._until_clock <= 0:
             self._until_clock = 32
@@ -70,14 +73,18 @@ class _Budget:
     def check_time(self) -> None:
         deadline = self.deadline
         if deadline.stop is not None and deadline.stop():
-            raise RenderStopped("the render was stopped")
+            raise RenderStopped(_("the render was stopped"))
         if time.monotonic() > deadline.at:
-            raise LimitExceeded(f"the template ran past the time limit of {deadline.seconds:g} s")
+            raise LimitExceeded(
+                _("the template ran past the time limit of {seconds} s").format(seconds=f"{deadline.seconds:g}")
+            )
 
     def write(self, characters: int) -> None:
         self.written += characters
         if self.written > SIZE_LIMIT:
-            raise LimitExceeded(f"the template wrote more than the limit of {SIZE_LIMIT:,} characters")
+            raise LimitExceeded(
+                _("the template wrote more than the limit of {limit} characters").format(limit=f"{SIZE_LIMIT:,}")
+            )
 
 
 _DEADLINE: ContextVar[_Deadline | None] = ContextVar("template_deadline", default=None)
@@ -113,7 +120,9 @@ def render(template: Template, values: dict[str, Any]) -> str:
         for part in template.generate(**values):
             length += len(part)
             if length > SIZE_LIMIT:
-                raise LimitExceeded(f"the template wrote more than the limit of {SIZE_LIMIT:,} characters")
+                raise LimitExceeded(
+                    _("the template wrote more than the limit of {limit} characters").format(limit=f"{SIZE_LIMIT:,}")
+                )
             parts.append(part)
         return "".join(parts)
     finally:
@@ -121,13 +130,13 @@ def render(template: Template, values: dict[str, Any]) -> str:
 
 
 def _no_lipsum(*args: Any, **kwargs: Any) -> str:
-    raise LimitExceeded("lipsum() is not available in templates")
+    raise LimitExceeded(_("lipsum() is not available in templates"))
 
 
 def _range(*args: int) -> range:
     numbers = range(*args)
     if len(numbers) > STEP_LIMIT:
-        raise LimitExceeded(f"range() is limited to {STEP_LIMIT:,} numbers")
+        raise LimitExceeded(_("range() is limited to {limit} numbers").format(limit=f"{STEP_LIMIT:,}"))
     return numbers
 
 

@@ -28,6 +28,7 @@ import tomli_w
 from pydantic import ValidationError
 
 from forge_tui.core.templates import SlotDef, TemplateError, TemplateInfo, check_template_name, check_tool
+from forge_tui.i18n import _
 
 FILE_TYPES = ("toml", "json")
 _KNOWN_KEYS = {"name", "system_prompt", "user_prompt", "tool_calling", "is_tool_calling", "slots", "tools"}
@@ -58,11 +59,13 @@ def dump(template: TemplateInfo, file_type: str) -> str:
     if file_type == "json":
         return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
     if file_type != "toml":
-        raise TemplateError(f"a template file is .toml or .json, not .{file_type}")
+        raise TemplateError(_("a template file is .toml or .json, not .{type}").format(type=file_type))
     try:
         return tomli_w.dumps(document, multiline_strings=True)
     except TypeError as exc:  # TOML has no null: a tool schema with `null` in it
-        raise TemplateError(f"this template cannot be written as TOML ({exc}); export it as .json") from None
+        raise TemplateError(
+            _("this template cannot be written as TOML ({problem}); export it as .json").format(problem=exc)
+        ) from None
 
 
 def file_type_of(filename: str, text: str) -> str:
@@ -79,34 +82,38 @@ def parse(text: str, file_type: str) -> TemplateInfo:
         try:
             raw = json.loads(text)
         except json.JSONDecodeError as exc:
-            raise TemplateError(f"not valid JSON: {exc.msg}", exc.lineno) from None
+            raise TemplateError(_("not valid JSON: {problem}").format(problem=exc.msg), exc.lineno) from None
     else:
         try:
             raw = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
-            raise TemplateError(f"not valid TOML: {exc}") from None
+            raise TemplateError(_("not valid TOML: {problem}").format(problem=exc)) from None
     if not isinstance(raw, dict):
-        raise TemplateError("a template file holds one object with name, user_prompt, slots and tools")
+        raise TemplateError(_("a template file holds one object with name, user_prompt, slots and tools"))
     return from_document(raw)
 
 
 def from_document(raw: dict[str, Any]) -> TemplateInfo:
     unknown = sorted(set(raw) - _KNOWN_KEYS)
     if unknown:
-        raise TemplateError(f"unknown keys {unknown}; a template file has {sorted(_KNOWN_KEYS - {'is_tool_calling'})}")
+        raise TemplateError(
+            _("unknown keys {unknown}; a template file has {known}").format(
+                unknown=unknown, known=sorted(_KNOWN_KEYS - {"is_tool_calling"})
+            )
+        )
     name = raw.get("name")
     if not isinstance(name, str):
-        raise TemplateError("the template file needs a name")
+        raise TemplateError(_("the template file needs a name"))
     for key in ("system_prompt", "user_prompt"):
         if not isinstance(raw.get(key, ""), str):
-            raise TemplateError(f"{key} must be text")
+            raise TemplateError(_("{key} must be text").format(key=key))
     tool_calling = raw.get("tool_calling", raw.get("is_tool_calling", False))
     if not isinstance(tool_calling, bool):
-        raise TemplateError("tool_calling is true or false")
+        raise TemplateError(_("tool_calling is true or false"))
     raw_slots = raw.get("slots", [])
     raw_tools = raw.get("tools", [])
     if not isinstance(raw_slots, list) or not isinstance(raw_tools, list):
-        raise TemplateError("slots and tools are lists")
+        raise TemplateError(_("slots and tools are lists"))
     slots = []
     for index, item in enumerate(raw_slots, start=1):
         try:
@@ -116,13 +123,13 @@ def from_document(raw: dict[str, Any]) -> TemplateInfo:
                 f"{'.'.join(str(p) for p in e['loc']) or 'slot'}: {e['msg'].removeprefix('Value error, ')}"
                 for e in exc.errors()
             )
-            raise TemplateError(f"slot {index}: {problems}") from None
+            raise TemplateError(_("slot {index}: {problem}").format(index=index, problem=problems)) from None
     tools = []
     for index, item in enumerate(raw_tools, start=1):
         try:
             tools.append(check_tool(item))
         except TemplateError as exc:
-            raise TemplateError(f"tool {index}: {exc.reason}") from None
+            raise TemplateError(_("tool {index}: {problem}").format(index=index, problem=exc.reason)) from None
     return TemplateInfo(
         name=check_template_name(name),
         system_prompt=raw.get("system_prompt", ""),

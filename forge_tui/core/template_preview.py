@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from forge_tui.core.sandbox import time_limit
 from forge_tui.core.templates import TemplateError, render
+from forge_tui.i18n import _
 
 
 def preview_text(
@@ -18,6 +19,6 @@ def preview_text(
             rendered_system = render(system, values) if system.strip() else ""
             rendered_user = render(user, values)
     except TemplateError as exc:
-        return f"✗ Template error — {exc}", True
+        return _("✗ Template error — {problem}").format(problem=exc), True
     text = f"[system]\n{rendered_system}\n\n[user]\n{rendered_user}" if rendered_system else rendered_user
-    return text or "(empty)", False
+    return text or _("(empty)"), False

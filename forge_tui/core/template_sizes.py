@@ -13,6 +13,8 @@ import string
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from forge_tui.i18n import _
+
 # Characters a render may write, and the longest text or list it may build (the "1 MB" limit).
 SIZE_LIMIT = 1_000_000
 # Digits of the largest number a template may build (Python's own str() limit is 4300 digits).
@@ -30,12 +32,16 @@ class LimitExceeded(Exception):
 
 def size_error() -> LimitExceeded:
     return LimitExceeded(
-        f"the template built a text or list longer than the limit of {SIZE_LIMIT:,} characters or items"
+        _("the template built a text or list longer than the limit of {limit} characters or items").format(
+            limit=f"{SIZE_LIMIT:,}"
+        )
     )
 
 
 def number_error() -> LimitExceeded:
-    return LimitExceeded(f"the template built a number longer than the limit of {DIGIT_LIMIT:,} digits")
+    return LimitExceeded(
+        _("the template built a number longer than the limit of {limit} digits").format(limit=f"{DIGIT_LIMIT:,}")
+    )
 
 
 def sized(value: Any) -> Any:
@@ -84,7 +90,7 @@ def binop(operator: str, left: Any, right: Any) -> None:
 def format_call(fmt: str, args: Sequence[Any], kwargs: Mapping[str, Any]) -> None:
     """Refuses a `str.format` call whose field widths add up past the size limit."""
     widths = 0
-    for _, _, spec, _ in string.Formatter().parse(fmt):
+    for _text, _field, spec, _conversion in string.Formatter().parse(fmt):
         if spec:
             widths += sum(int(n) for n in _DIGITS.findall(spec))
             if "{" in spec:  # a width taken from the arguments

@@ -21,9 +21,12 @@ from forge_tui.core.chat import ToolDef
 from forge_tui.core.control_chars import refuse_control_chars
 from forge_tui.core.errors import ForgeError
 from forge_tui.core.template_sizes import LimitExceeded
+from forge_tui.i18n import N_, _
 
 SLOT_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 TOOL_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+SYSTEM_PROMPT_PROBLEM = N_("system prompt: {problem}")
+USER_PROMPT_PROBLEM = N_("user prompt: {problem}")
 
 
 class TemplateError(ForgeError):
@@ -32,7 +35,7 @@ class TemplateError(ForgeError):
     exit_code = 2
 
     def __init__(self, message: str, line: int | None = None) -> None:
-        super().__init__(f"line {line}: {message}" if line else message)
+        super().__init__(_("line {line}: {problem}").format(line=line, problem=message) if line else message)
         self.reason = message
         self.line = line
 
@@ -61,7 +64,7 @@ class SlotDef(BaseModel):
     @classmethod
     def _valid_name(cls, name: str) -> str:
         if not SLOT_NAME.match(name):
-            raise ValueError("a slot name is letters, digits and _, starting with a letter or _ (at most 64)")
+            raise ValueError(_("a slot name is letters, digits and _, starting with a letter or _ (at most 64)"))
         return name
 
 
@@ -69,9 +72,9 @@ def _parse(source: str) -> nodes.Template:
     try:
         return sandbox.ENVIRONMENT.parse(source)
     except TemplateSyntaxError as exc:
-        raise TemplateError(exc.message or "syntax error", exc.lineno) from None
+        raise TemplateError(exc.message or _("syntax error"), exc.lineno) from None
     except RecursionError:
-        raise TemplateError("the template nests too deeply") from None
+        raise TemplateError(_("the template nests too deeply")) from None
 
 
 def slot_names(source: str) -> list[str]:
@@ -80,7 +83,7 @@ def slot_names(source: str) -> list[str]:
     try:  # this compiles the tree: an unknown filter or test shows only here
         used = meta.find_undeclared_variables(tree)
     except TemplateSyntaxError as exc:
-        raise TemplateError(exc.message or "syntax error", exc.lineno) from None
+        raise TemplateError(exc.message or _("syntax error"), exc.lineno) from None
     ordered: list[str] = []
     for node in tree.find_all(nodes.Name):
         if node.name in used and node.name not in ordered and node.ctx == "load":
@@ -94,9 +97,9 @@ def compile_source(source: str) -> Template:
     try:
         return sandbox.compile_tree(tree)
     except TemplateSyntaxError as exc:
-        raise TemplateError(exc.message or "syntax error", exc.lineno) from None
+        raise TemplateError(exc.message or _("syntax error"), exc.lineno) from None
     except RecursionError:
-        raise TemplateError("the template nests too deeply") from None
+        raise TemplateError(_("the template nests too deeply")) from None
 
 
 def render(source: str, values: dict[str, Any]) -> str:
@@ -113,18 +116,18 @@ def render_compiled(template: Template, values: dict[str, Any]) -> str:
     except sandbox.RenderStopped as exc:
         raise TemplateError(str(exc)) from None
     except SecurityError as exc:
-        raise TemplateSecurityError(f"not allowed in a template: {exc}") from None
+        raise TemplateSecurityError(_("not allowed in a template: {problem}").format(problem=exc)) from None
     except UndefinedError as exc:
         raise TemplateError(_undefined_message(str(exc)), _error_line(exc)) from None
     except RecursionError as exc:
-        raise TemplateError("the template calls itself too deeply", _error_line(exc)) from None
+        raise TemplateError(_("the template calls itself too deeply"), _error_line(exc)) from None
     except Exception as exc:  # anything else a template expression can raise (e.g. 1/0, bad filter args)
         raise TemplateError(f"{type(exc).__name__}: {exc}", _error_line(exc)) from None
 
 
 def _undefined_message(text: str) -> str:
     match = re.match(r"'(\w+)' is undefined", text)
-    return f"slot '{match.group(1)}' has no value" if match else text
+    return _("slot '{name}' has no value").format(name=match.group(1)) if match else text
 
 
 def _error_line(exc: BaseException) -> int | None:
@@ -147,8 +150,12 @@ def slot_warnings(source: str, slots: list[SlotDef]) -> list[str]:
     """Slots used but not defined, and defined but unused."""
     used = slot_names(source)
     defined = [s.name for s in slots]
-    warnings = [f"'{n}' is used in the prompt but not defined as a slot" for n in used if n not in defined]
-    warnings += [f"slot '{n}' is defined but not used in the prompt" for n in defined if n not in used]
+    warnings = [
+        _("'{name}' is used in the prompt but not defined as a slot").format(name=n) for n in used if n not in defined
+    ]
+    warnings += [
+        _("slot '{name}' is defined but not used in the prompt").format(name=n) for n in defined if n not in used
+    ]
     return warnings
 
 
@@ -156,28 +163,34 @@ def check_tool(raw: Any) -> ToolDef:
     """An OpenAI-style function tool, checked: name, description, and parameters that are a valid JSON
     schema of type object. Accepts the bare function or the {"type": "function", "function": …} wrapper."""
     if not isinstance(raw, dict):
-        raise TemplateError("a tool is a JSON object")
+        raise TemplateError(_("a tool is a JSON object"))
     if raw.get("type") == "function" and isinstance(raw.get("function"), dict):
         raw = raw["function"]
     name = raw.get("name")
     if not isinstance(name, str) or not TOOL_NAME.match(name):
-        raise TemplateError("a tool needs a name of 1–64 letters, digits, '_' or '-'")
+        raise TemplateError(_("a tool needs a name of 1–64 letters, digits, '_' or '-'"))
     description = raw.get("description", "")
     if not isinstance(description, str):
-        raise TemplateError(f"tool '{name}': description must be text")
+        raise TemplateError(_("tool '{name}': description must be text").format(name=name))
     parameters = raw.get("parameters", {"type": "object", "properties": {}})
     if not isinstance(parameters, dict) or parameters.get("type") != "object":
-        raise TemplateError(f'tool \'{name}\': parameters must be a JSON schema with "type": "object"')
+        raise TemplateError(
+            _('tool \'{name}\': parameters must be a JSON schema with "type": "object"').format(name=name)
+        )
     try:
         jsonschema.Draft202012Validator.check_schema(parameters)
     except jsonschema.SchemaError as exc:
         where = "/".join(str(p) for p in exc.path) or "parameters"
-        raise TemplateError(f"tool '{name}': invalid schema at {where}: {exc.message}") from None
+        raise TemplateError(
+            _("tool '{name}': invalid schema at {where}: {problem}").format(name=name, where=where, problem=exc.message)
+        ) from None
     required = parameters.get("required", [])
     properties = parameters.get("properties", {})
     missing = [r for r in required if r not in properties]
     if missing:
-        raise TemplateError(f"tool '{name}': required {missing} not among the properties")
+        raise TemplateError(
+            _("tool '{name}': required {missing} not among the properties").format(name=name, missing=missing)
+        )
     return ToolDef(name=name, description=description, parameters=parameters)
 
 
@@ -191,12 +204,12 @@ def check_tool_arguments(tool: ToolDef, arguments: dict[str, Any]) -> list[str]:
 
 
 def check_template_name(name: str) -> str:
-    refuse_control_chars(name, "A template name", TemplateError)
+    refuse_control_chars(name, N_("A template name"), TemplateError)
     name = " ".join(name.split())
     if not name:
-        raise TemplateError("A template needs a name.")
+        raise TemplateError(_("A template needs a name."))
     if len(name) > 120:
-        raise TemplateError("A template name is at most 120 characters.")
+        raise TemplateError(_("A template name is at most 120 characters."))
     return name
 
 
@@ -223,24 +236,24 @@ class TemplateInfo(BaseModel):
     def check(self) -> TemplateInfo:
         """Raises TemplateError when the prompts do not parse, slot names repeat, or a tool-calling
         template has no tools."""
-        for label, source in (("system prompt", self.system_prompt), ("user prompt", self.user_prompt)):
+        for label, source in ((SYSTEM_PROMPT_PROBLEM, self.system_prompt), (USER_PROMPT_PROBLEM, self.user_prompt)):
             try:
                 slot_names(source)
             except TemplateError as exc:
-                error = TemplateError(f"{label}: {exc}")
+                error = TemplateError(_(label).format(problem=exc))
                 error.line = exc.line
                 raise error from None
         seen: set[str] = set()
         for slot in self.slots:
             if slot.name in seen:
-                raise TemplateError(f"two slots are named '{slot.name}'")
+                raise TemplateError(_("two slots are named '{name}'").format(name=slot.name))
             seen.add(slot.name)
         tool_names = [t.name for t in self.tools]
         duplicate = next((n for n in tool_names if tool_names.count(n) > 1), None)
         if duplicate:
-            raise TemplateError(f"two tools are named '{duplicate}'")
+            raise TemplateError(_("two tools are named '{name}'").format(name=duplicate))
         if self.is_tool_calling and not self.tools:
-            raise TemplateError("a tool-calling template needs at least one tool")
+            raise TemplateError(_("a tool-calling template needs at least one tool"))
         self._check_limits()
         return self
 
@@ -249,11 +262,11 @@ class TemplateInfo(BaseModel):
         render errors may go away with real slot values, so they wait for the render that has them."""
         values = dummy_values(self.slots, self.used_slots())
         with sandbox.time_limit(sandbox.TIME_LIMIT):
-            for label, source in (("system prompt", self.system_prompt), ("user prompt", self.user_prompt)):
+            for label, source in ((SYSTEM_PROMPT_PROBLEM, self.system_prompt), (USER_PROMPT_PROBLEM, self.user_prompt)):
                 try:
                     render(source, values)
                 except TemplateLimitError as exc:
-                    error = TemplateLimitError(f"{label}: {exc}")
+                    error = TemplateLimitError(_(label).format(problem=exc))
                     error.line = exc.line
                     raise error from None
                 except TemplateError:

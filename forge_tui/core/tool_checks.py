@@ -7,6 +7,7 @@ from typing import Any
 
 from forge_tui.core.chat import ToolCall, ToolDef
 from forge_tui.core.templates import check_tool_arguments
+from forge_tui.i18n import _
 
 
 def tool_call_problems(tools: Iterable[ToolDef], calls: Iterable[ToolCall]) -> list[str]:
@@ -16,7 +17,13 @@ def tool_call_problems(tools: Iterable[ToolDef], calls: Iterable[ToolCall]) -> l
     for call in calls:
         tool = offered.get(call.name)
         if tool is None:
-            problems.append(f"'{call.name}' is not one of the template's tools ({', '.join(offered) or 'none'})")
+            if offered:
+                problem = _("'{name}' is not one of the template's tools ({tools})").format(
+                    name=call.name, tools=", ".join(offered)
+                )
+            else:
+                problem = _("'{name}' is not one of the template's tools (none)").format(name=call.name)
+            problems.append(problem)
             continue
         problems += [f"{call.name}: {p}" for p in check_tool_arguments(tool, call.arguments)]
     return problems

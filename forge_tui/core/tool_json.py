@@ -8,6 +8,7 @@ from typing import Any
 
 from forge_tui.core.chat import ToolDef
 from forge_tui.core.templates import TemplateError, check_tool
+from forge_tui.i18n import _
 
 
 def json_items(text: str) -> list[Any]:
@@ -28,7 +29,7 @@ def parse_tools(text: str) -> list[ToolDef]:
     names = [t.name for t in tools]
     duplicate = next((n for n in names if names.count(n) > 1), None)
     if duplicate:
-        raise TemplateError(f"two tools are named '{duplicate}'")
+        raise TemplateError(_("two tools are named '{name}'").format(name=duplicate))
     return tools
 
 

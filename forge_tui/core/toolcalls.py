@@ -13,6 +13,7 @@ import re
 from typing import Any
 
 from forge_tui.core.chat import ToolCall
+from forge_tui.i18n import _
 
 _FENCE = re.compile(r"```(?:json)?\s*(.*?)```", re.DOTALL)
 _TAGGED = re.compile(r"<tool_call>\s*(.*?)\s*</tool_call>", re.DOTALL)
@@ -28,7 +29,7 @@ def parse_arguments(raw: object) -> dict[str, Any]:
         value = json.loads(raw)
         if isinstance(value, dict):
             return value
-    raise ValueError(f"tool-call arguments are not a JSON object: {str(raw)[:80]}")
+    raise ValueError(_("tool-call arguments are not a JSON object: {value}").format(value=str(raw)[:80]))
 
 
 def _as_call(item: object, offered: set[str]) -> ToolCall | None:

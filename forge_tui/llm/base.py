@@ -25,6 +25,7 @@ from forge_tui.core.chat import (
 from forge_tui.core.structured_output import refuses_format
 from forge_tui.core.thinking import ThinkSplitter
 from forge_tui.core.toolcalls import tool_calls_from_text
+from forge_tui.i18n import _
 from forge_tui.llm.errors import (
     BackendBusy,
     BackendError,
@@ -104,15 +105,17 @@ class HttpBackend:
     # --- errors and retries -------------------------------------------------------------
     def unavailable(self) -> BackendUnavailable:
         return BackendUnavailable(
-            f"The server at {self.base_url} is not answering — start it or change the URL in Settings"
+            _("The server at {url} is not answering — start it or change the URL in Settings").format(url=self.base_url)
         )
 
     def busy(self, status: int, retry_after: float | None) -> BackendBusy:
-        what = "too many requests (429)" if status == 429 else "busy (503)"
-        return BackendBusy(
-            f"The server at {self.base_url} is {what} — try again, or lower the concurrency in Settings",
-            retry_after,
-        )
+        if status == 429:
+            message = _(
+                "The server at {url} is too many requests (429) — try again, or lower the concurrency in Settings"
+            )
+        else:
+            message = _("The server at {url} is busy (503) — try again, or lower the concurrency in Settings")
+        return BackendBusy(message.format(url=self.base_url), retry_after)
 
     async def with_retries(self, attempt: Callable[[], Awaitable[T]], max_retries: int | None = None) -> T:
         """Repeats a request that is safe to repeat when the server refused it or was busy."""
@@ -140,17 +143,23 @@ class HttpBackend:
                 raise self.unavailable() from None
             except httpx.TimeoutException:
                 raise BackendTimeout(
-                    f"The server at {self.base_url} took longer than {self.settings.first_byte_timeout:g} s to {what}"
+                    _("The server at {url} took longer than {seconds} s to {what}").format(
+                        url=self.base_url, seconds=f"{self.settings.first_byte_timeout:g}", what=_(what)
+                    )
                 ) from None
             except httpx.TransportError as exc:
-                raise BackendError(f"The connection to {self.base_url} failed: {exc}") from None
+                raise BackendError(
+                    _("The connection to {url} failed: {problem}").format(url=self.base_url, problem=exc)
+                ) from None
             if response.status_code in (429, 503):
                 raise self.busy(response.status_code, _retry_after(response))
             self.raise_for_status(response, model=model)
             try:
                 return response.json()
             except ValueError:
-                raise BackendError(f"{self.base_url}{path} did not answer with JSON; is this the right URL?") from None
+                raise BackendError(
+                    _("{url} did not answer with JSON; is this the right URL?").format(url=f"{self.base_url}{path}")
+                ) from None
 
         return await self.with_retries(attempt)
 
@@ -162,17 +171,23 @@ class HttpBackend:
                 raise self.unavailable() from None
             except httpx.TimeoutException:
                 raise BackendTimeout(
-                    f"The server at {self.base_url} took longer than {self.settings.connect_timeout:g} s to answer"
+                    _("The server at {url} took longer than {seconds} s to answer").format(
+                        url=self.base_url, seconds=f"{self.settings.connect_timeout:g}"
+                    )
                 ) from None
             except httpx.TransportError as exc:
-                raise BackendError(f"The connection to {self.base_url} failed: {exc}") from None
+                raise BackendError(
+                    _("The connection to {url} failed: {problem}").format(url=self.base_url, problem=exc)
+                ) from None
             if response.status_code in (429, 503):
                 raise self.busy(response.status_code, _retry_after(response))
             self.raise_for_status(response, model=None)
             try:
                 return response.json()
             except ValueError:
-                raise BackendError(f"{self.base_url}{path} did not answer with JSON; is this the right URL?") from None
+                raise BackendError(
+                    _("{url} did not answer with JSON; is this the right URL?").format(url=f"{self.base_url}{path}")
+                ) from None
 
         return await self.with_retries(attempt, max_retries)
 
@@ -185,7 +200,9 @@ class HttpBackend:
         if status < 400:
             return
         raise BackendError(
-            f"The server at {response.request.url} answered {status} {response.reason_phrase}: {error_text(response)}"
+            _("The server at {url} answered {status} {reason}: {problem}").format(
+                url=response.request.url, status=status, reason=response.reason_phrase, problem=error_text(response)
+            )
         )
 
     def redirected(self, response: httpx.Response) -> BackendError:
@@ -193,15 +210,30 @@ class HttpBackend:
         location = response.headers.get("location")
         if not location:
             return BackendError(
-                f"The server at {asked} answered {response.status_code} (a redirect) without saying where"
+                _("The server at {url} answered {status} (a redirect) without saying where").format(
+                    url=asked, status=response.status_code
+                )
             )
         target = str(response.request.url.join(location))
         # The same path under another base (http to https, another host): that base is the URL to set.
         path = asked[len(self.base_url) :] if asked.startswith(self.base_url) else ""
-        final = target[: -len(path)] if path and target.endswith(path) else "the final address"
+        if path and target.endswith(path):
+            return BackendError(
+                _(
+                    "The server at {url} redirected the request to {target} ({status}); "
+                    "set the URL in Settings to {base}"
+                ).format(
+                    url=asked,
+                    target=shorten(target, 200),
+                    status=response.status_code,
+                    base=shorten(target[: -len(path)], 200),
+                )
+            )
         return BackendError(
-            f"The server at {asked} redirected the request to {shorten(target, 200)} ({response.status_code}); "
-            f"set the URL in Settings to {shorten(final, 200)}"
+            _(
+                "The server at {url} redirected the request to {target} ({status}); "
+                "set the URL in Settings to the final address"
+            ).format(url=asked, target=shorten(target, 200), status=response.status_code)
         )
 
     # --- streaming ----------------------------------------------------------------------
@@ -223,7 +255,9 @@ class HttpBackend:
             except (httpx.ConnectError, httpx.ConnectTimeout):
                 raise self.unavailable() from None
             except httpx.TransportError as exc:
-                raise BackendError(f"The connection to {self.base_url} failed: {exc}") from None
+                raise BackendError(
+                    _("The connection to {url} failed: {problem}").format(url=self.base_url, problem=exc)
+                ) from None
             if response.status_code >= 300:
                 await response.aread()
                 await response.aclose()
@@ -233,8 +267,9 @@ class HttpBackend:
                     said = error_text(response)
                     if refuses_format(response.status_code, said):
                         raise StructuredOutputRefused(
-                            f"The server at {self.base_url} does not take {structured} structured output "
-                            f"({response.status_code}): {said}",
+                            _(
+                                "The server at {url} does not take {mode} structured output ({status}): {problem}"
+                            ).format(url=self.base_url, mode=structured, status=response.status_code, problem=said),
                             structured,
                         )
                 self.raise_for_status(response, model=model)
@@ -244,12 +279,18 @@ class HttpBackend:
 
     def first_byte_timeout(self) -> BackendTimeout:
         return BackendTimeout(
-            f"No answer within {self.settings.first_byte_timeout:g} s — the model may still be loading; "
-            "raise the first-byte timeout in Settings"
+            _(
+                "No answer within {seconds} s — the model may still be loading; "
+                "raise the first-byte timeout in Settings"
+            ).format(seconds=f"{self.settings.first_byte_timeout:g}")
         )
 
     def answer_time_limit(self) -> BackendTimeout:
-        return BackendTimeout(f"Stopped after {_duration(self.settings.answer_time_limit)}: the answer's time limit")
+        return BackendTimeout(
+            _("Stopped after {duration}: the answer's time limit").format(
+                duration=_duration(self.settings.answer_time_limit)
+            )
+        )
 
     async def timed_lines(self, response: httpx.Response) -> AsyncIterator[str]:
         """Lines of a streamed body: the first within the first-byte timeout, then each within the
@@ -281,9 +322,13 @@ class HttpBackend:
                 raise self.first_byte_timeout() from None
             if guard.over_limit:
                 raise self.answer_time_limit() from None
-            raise BackendTimeout(f"The model stopped sending tokens for {between:g} s") from None
+            raise BackendTimeout(
+                _("The model stopped sending tokens for {seconds} s").format(seconds=f"{between:g}")
+            ) from None
         except httpx.TransportError:
-            raise BackendError(f"The connection to {self.base_url} broke off in the middle of the answer") from None
+            raise BackendError(
+                _("The connection to {url} broke off in the middle of the answer").format(url=self.base_url)
+            ) from None
         finally:
             guard.stop()
 
@@ -292,7 +337,7 @@ async def drain(lines: AsyncIterator[str]) -> None:
     """Reads what is left of a body after its last message (the chunked terminator, in practice).
     A response closed before its end cannot go back to the connection pool, and every request
     would then open a new connection."""
-    async for _ in lines:
+    async for _line in lines:
         pass
 
 
@@ -343,7 +388,9 @@ class _StallGuard:
 def _duration(seconds: float) -> str:
     """600 -> "10 min", 90 -> "1.5 min", 0.5 -> "0.5 s"."""
     minutes = seconds / 60
-    return f"{minutes:g} min" if seconds >= 60 and minutes == round(minutes, 1) else f"{seconds:g} s"
+    if seconds >= 60 and minutes == round(minutes, 1):
+        return _("{minutes} min").format(minutes=f"{minutes:g}")
+    return _("{seconds} s").format(seconds=f"{seconds:g}")
 
 
 def _retry_after(response: httpx.Response) -> float | None:
@@ -362,7 +409,9 @@ def vectors(found: object, count: int, where: str) -> list[list[float]]:
         and all(isinstance(v, list) and all(isinstance(x, int | float) for x in v) for v in found)
     ):
         return [[float(x) for x in v] for v in found]
-    raise BackendError(f"The server's answer has no {count} embedding vectors in {where}.")
+    raise BackendError(
+        _("The server's answer has no {count} embedding vectors in {where}.").format(count=count, where=where)
+    )
 
 
 def error_text(response: httpx.Response) -> str:
@@ -437,7 +486,7 @@ async def gather(chunks: AsyncIterator[ChatChunk]) -> ChatResult:
             result.done_reason = chunk.done_reason
             result.usage = chunk.usage or Usage()
     if not finished:
-        raise BackendError("The answer ended before the server said it was complete")
+        raise BackendError(_("The answer ended before the server said it was complete"))
     result.content = "".join(content).strip()
     result.thinking = "".join(thinking).strip()
     return result

@@ -12,6 +12,7 @@ import httpx
 from forge_tui.core.backend_settings import BackendSettings
 from forge_tui.core.chat import ChatChunk, ChatMessage, ChatRequest, Health, ModelInfo, ToolCall, Usage
 from forge_tui.core.toolcalls import parse_arguments
+from forge_tui.i18n import N_, _
 from forge_tui.llm.base import ChunkNormaliser, HttpBackend, drain, vectors
 from forge_tui.llm.errors import BackendError, BackendUnavailable, ModelNotFound
 from forge_tui.llm.excerpts import shorten
@@ -30,7 +31,7 @@ def ollama_host_url(env_value: str | None) -> str:
         default_port = "80"
     elif scheme == "https":
         default_port = "443"
-    hostport, _, path = hostport.partition("/")
+    hostport, _slash, path = hostport.partition("/")
     host, port = hostport, ""
     if hostport.startswith("["):
         close = hostport.find("]")
@@ -117,7 +118,9 @@ def _tool_calls(message: dict[str, Any]) -> list[ToolCall]:
         try:
             arguments = parse_arguments(function.get("arguments"))
         except ValueError as exc:
-            raise BackendError(f"The model sent a tool call with unreadable arguments: {exc}") from None
+            raise BackendError(
+                _("The model sent a tool call with unreadable arguments: {problem}").format(problem=exc)
+            ) from None
         calls.append(ToolCall(name=function.get("name", ""), arguments=arguments, id=raw.get("id")))
     return calls
 
@@ -158,12 +161,16 @@ class OllamaBackend(HttpBackend):
 
     def unavailable(self) -> BackendUnavailable:
         return BackendUnavailable(
-            f"Ollama is not answering at {self.base_url} — start it with `ollama serve` or change the URL in Settings"
+            _("Ollama is not answering at {url} — start it with `ollama serve` or change the URL in Settings").format(
+                url=self.base_url
+            )
         )
 
     def raise_for_status(self, response: httpx.Response, model: str | None) -> None:
         if response.status_code == 404 and model is not None:
-            raise ModelNotFound(f"model '{model}' not found — pull it with `ollama pull {model}`", model)
+            raise ModelNotFound(
+                _("model '{model}' not found — pull it with `ollama pull {model}`").format(model=model), model
+            )
         super().raise_for_status(response, model)
 
     async def health(self) -> Health:
@@ -203,7 +210,9 @@ class OllamaBackend(HttpBackend):
             except (httpx.ConnectError, httpx.ConnectTimeout):
                 raise self.unavailable() from None
             except httpx.HTTPError as exc:
-                raise BackendError(f"Asking Ollama about '{model}' failed: {exc}") from None
+                raise BackendError(
+                    _("Asking Ollama about '{model}' failed: {problem}").format(model=model, problem=exc)
+                ) from None
             if response.status_code in (429, 503):
                 raise self.busy(response.status_code, None)
             self.raise_for_status(response, model=model)
@@ -227,7 +236,7 @@ class OllamaBackend(HttpBackend):
 
     async def embed(self, model: str, texts: list[str]) -> list[list[float]]:
         """POST /api/embed: one vector per text, in order."""
-        body = await self.post_json("/api/embed", {"model": model, "input": texts}, model, "embed texts")
+        body = await self.post_json("/api/embed", {"model": model, "input": texts}, model, N_("embed texts"))
         found = body.get("embeddings") if isinstance(body, dict) else None
         return vectors(found, len(texts), "'embeddings'")
 
@@ -252,7 +261,9 @@ class OllamaBackend(HttpBackend):
             except (httpx.ConnectError, httpx.ConnectTimeout):
                 raise self.unavailable() from None
             except httpx.HTTPError as exc:
-                raise BackendError(f"Asking Ollama to load or unload '{model}' failed: {exc}") from None
+                raise BackendError(
+                    _("Asking Ollama to load or unload '{model}' failed: {problem}").format(model=model, problem=exc)
+                ) from None
             if response.status_code in (429, 503):
                 raise self.busy(response.status_code, None)
             self.raise_for_status(response, model=model)
@@ -275,11 +286,15 @@ class OllamaBackend(HttpBackend):
                     line, text, thinking, calls, usage = _read_line(raw)
                 except ValueError:
                     raise BackendError(
-                        f"The server at {response.request.url} sent a line that is not valid Ollama NDJSON "
-                        f"(one JSON object per line): {shorten(raw, 80)!r}"
+                        _(
+                            "The server at {url} sent a line that is not valid Ollama NDJSON "
+                            "(one JSON object per line): {line}"
+                        ).format(url=response.request.url, line=repr(shorten(raw, 80)))
                     ) from None
                 if "error" in line:
-                    raise BackendError(f"Ollama stopped with an error: {shorten(str(line['error']), 200)}")
+                    raise BackendError(
+                        _("Ollama stopped with an error: {problem}").format(problem=shorten(str(line["error"]), 200))
+                    )
                 if calls:
                     tool_calls.extend(calls)
                 if usage is not None:
@@ -294,8 +309,9 @@ class OllamaBackend(HttpBackend):
                 if chunk is not None:
                     yield chunk
             raise BackendError(
-                f"The answer from {response.request.url} ended before the server said it was done (no line with "
-                '"done": true)'
+                _('The answer from {url} ended before the server said it was done (no line with "done": true)').format(
+                    url=response.request.url
+                )
             )
         finally:
             await response.aclose()

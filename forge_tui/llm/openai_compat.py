@@ -14,6 +14,7 @@ import httpx
 from forge_tui.core.backend_settings import BackendSettings
 from forge_tui.core.chat import ChatChunk, ChatMessage, ChatRequest, Health, ModelInfo, ToolCall, Usage
 from forge_tui.core.toolcalls import parse_arguments
+from forge_tui.i18n import N_, _, ngettext
 from forge_tui.llm.base import ChunkNormaliser, HttpBackend, drain, error_text, vectors
 from forge_tui.llm.errors import BackendError, BackendTimeout, ModelNotFound
 from forge_tui.llm.excerpts import shorten
@@ -107,12 +108,12 @@ class _ToolCallAssembler:
 
     def calls(self) -> list[ToolCall]:
         calls = []
-        for _, part in sorted(self._parts.items()):
+        for _index, part in sorted(self._parts.items()):
             try:
                 arguments = parse_arguments(part["arguments"])
             except (ValueError, json.JSONDecodeError):
                 raise BackendError(
-                    f"The model sent a call to '{part['name']}' whose arguments are not valid JSON"
+                    _("The model sent a call to '{name}' whose arguments are not valid JSON").format(name=part["name"])
                 ) from None
             calls.append(ToolCall(name=part["name"], arguments=arguments, id=part.get("id")))
         return calls
@@ -172,14 +173,20 @@ class OpenAIBackend(HttpBackend):
 
     def raise_for_status(self, response: httpx.Response, model: str | None) -> None:
         if response.status_code == 404 and model is not None:
-            raise ModelNotFound(f"model '{model}' is not served at {self.base_url}: {error_text(response)}", model)
-        if response.status_code in (401, 403):
-            hint = (
-                f"check the key in ${self.settings.api_key_env}"
-                if self.settings.api_key_env
-                else "set the API-key variable in Settings"
+            raise ModelNotFound(
+                _("model '{model}' is not served at {url}: {problem}").format(
+                    model=model, url=self.base_url, problem=error_text(response)
+                ),
+                model,
             )
-            raise BackendError(f"The server at {self.base_url} refused the request ({response.status_code}) — {hint}")
+        if response.status_code in (401, 403):
+            if self.settings.api_key_env:
+                message = _("The server at {url} refused the request ({status}) — check the key in ${variable}")
+            else:
+                message = _("The server at {url} refused the request ({status}) — set the API-key variable in Settings")
+            raise BackendError(
+                message.format(url=self.base_url, status=response.status_code, variable=self.settings.api_key_env)
+            )
         super().raise_for_status(response, model)
 
     async def health(self) -> Health:
@@ -187,7 +194,12 @@ class OpenAIBackend(HttpBackend):
             models = await self._model_ids(retry=False)
         except BackendError as exc:
             return Health(ok=False, base_url=self.base_url, kind=self.kind, message=str(exc))
-        return Health(ok=True, base_url=self.base_url, kind=self.kind, message=f"{len(models)} models served")
+        return Health(
+            ok=True,
+            base_url=self.base_url,
+            kind=self.kind,
+            message=ngettext("{count} model served", "{count} models served", len(models)).format(count=len(models)),
+        )
 
     async def _model_ids(self, retry: bool = True) -> list[str]:
         # A health check asks once; a refused connection is the answer, not a reason to wait.
@@ -216,7 +228,7 @@ class OpenAIBackend(HttpBackend):
 
     async def embed(self, model: str, texts: list[str]) -> list[list[float]]:
         """POST /v1/embeddings: `data` holds one object per text with its `index`."""
-        body = await self.post_json("/embeddings", {"model": model, "input": texts}, model, "embed texts")
+        body = await self.post_json("/embeddings", {"model": model, "input": texts}, model, N_("embed texts"))
         data = body.get("data") if isinstance(body, dict) else None
         items = (
             sorted(data, key=lambda d: d.get("index", 0) if isinstance(d, dict) else 0)
@@ -231,7 +243,10 @@ class OpenAIBackend(HttpBackend):
         # llama.cpp's server answers to any name with the one model it has loaded.
         if known and model not in known and len(known) > 1:
             raise ModelNotFound(
-                f"model '{model}' is not served at {self.base_url} — it serves: {', '.join(known)}", model
+                _("model '{model}' is not served at {url} — it serves: {models}").format(
+                    model=model, url=self.base_url, models=", ".join(known)
+                ),
+                model,
             )
 
     async def unload(self, model: str) -> bool:
@@ -253,17 +268,21 @@ class OpenAIBackend(HttpBackend):
                         body = json.loads(await response.aread())
                 except TimeoutError:
                     raise BackendTimeout(
-                        f"The server stopped sending the answer for {self.settings.between_tokens_timeout:g} s"
+                        _("The server stopped sending the answer for {seconds} s").format(
+                            seconds=f"{self.settings.between_tokens_timeout:g}"
+                        )
                     ) from None
                 except httpx.TransportError:
                     raise BackendError(
-                        f"The connection to {self.base_url} broke off in the middle of the answer"
+                        _("The connection to {url} broke off in the middle of the answer").format(url=self.base_url)
                     ) from None
                 except ValueError:
                     body = None
                 if not isinstance(body, dict):
                     raise BackendError(
-                        f"{self.base_url}/chat/completions did not answer with a JSON object; is this the right URL?"
+                        _("{url} did not answer with a JSON object; is this the right URL?").format(
+                            url=f"{self.base_url}/chat/completions"
+                        )
                     )
                 try:
                     choices = body.get("choices") or [{}]
@@ -275,8 +294,9 @@ class OpenAIBackend(HttpBackend):
                     assembler.add([{"index": i, **c} for i, c in enumerate(choice.tool_calls)])
                 except ValueError:
                     raise BackendError(
-                        f"The server at {response.request.url} answered with JSON that is not an OpenAI chat "
-                        f"completion: {shorten(json.dumps(body), 80)!r}"
+                        _(
+                            "The server at {url} answered with JSON that is not an OpenAI chat completion: {body}"
+                        ).format(url=response.request.url, body=repr(shorten(json.dumps(body), 80)))
                     ) from None
                 yield normaliser.final(assembler.calls(), choice.finish_reason, usage, choice.content, choice.thinking)
                 return
@@ -318,13 +338,17 @@ class OpenAIBackend(HttpBackend):
                     assembler.add(choice.tool_calls)
             except ValueError:
                 raise BackendError(
-                    f"The server at {response.request.url} sent an event that is not valid OpenAI SSE "
-                    f"(data: and a JSON chunk): {shorten(line, 80)!r}"
+                    _(
+                        "The server at {url} sent an event that is not valid OpenAI SSE "
+                        "(data: and a JSON chunk): {line}"
+                    ).format(url=response.request.url, line=repr(shorten(line, 80)))
                 ) from None
             if "error" in event:
                 error = event["error"]
                 message = error.get("message", error) if isinstance(error, dict) else error
-                raise BackendError(f"The server stopped with an error: {shorten(str(message), 200)}")
+                raise BackendError(
+                    _("The server stopped with an error: {problem}").format(problem=shorten(str(message), 200))
+                )
             if event_usage is not None:
                 usage = event_usage
             for choice in choices:
@@ -336,7 +360,7 @@ class OpenAIBackend(HttpBackend):
                     yield chunk
                 if choice.finish_reason:
                     finish_reason = choice.finish_reason
-        raise BackendError("The answer ended without [DONE] — the server or the connection broke off")
+        raise BackendError(_("The answer ended without [DONE] — the server or the connection broke off"))
 
 
 def _params_text(n_params: object) -> str | None:

@@ -29,7 +29,16 @@ import pyarrow.parquet as pq  # type: ignore[import-untyped]
 from forge_tui.core import parquet_columns
 from forge_tui.core.bounded_text import clip, listing
 from forge_tui.core.errors import ForgeError, InvalidInput
-from forge_tui.core.json_input import Container, JsonProblem, closes, elements, first_value, loads, object_member
+from forge_tui.core.json_input import (
+    Container,
+    JsonProblem,
+    NotJson,
+    closes,
+    elements,
+    first_value,
+    loads,
+    object_member,
+)
 from forge_tui.core.json_text import compact
 from forge_tui.core.plain_text import SPLITS, default_split, paragraphs
 from forge_tui.core.table_cells import read_cell, table_cell, text_cell
@@ -202,7 +211,7 @@ def _stands_alone(line: bytes) -> bool:
     try:
         loads(text)
     except JsonProblem as exc:
-        return not str(exc).startswith("not valid JSON") and closes(text)
+        return not isinstance(exc, NotJson) and closes(text)
     return True
 
 

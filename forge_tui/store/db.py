@@ -26,6 +26,7 @@ from sqlmodel import Session
 
 from forge_tui.core.errors import DatabaseBusy, ForgeError
 from forge_tui.core.filter_language import sql_functions
+from forge_tui.i18n import _
 
 WRITE_WAIT_S = 10.0  # the default of [database] busy_wait_seconds
 # SQLite's own busy wait per attempt; a writer still waiting after one slice gives the notice.
@@ -46,8 +47,10 @@ class WriteWait:
     def busy(self, waited_s: float | None = None) -> DatabaseBusy:
         waited = self.seconds if waited_s is None else waited_s
         return DatabaseBusy(
-            f"Another forge-tui (or another program) kept the database busy for over {waited:g} s, "
-            "so this change was not saved; try again in a moment."
+            _(
+                "Another forge-tui (or another program) kept the database busy for over {seconds} s, "
+                "so this change was not saved; try again in a moment."
+            ).format(seconds=f"{waited:g}")
         )
 
 
@@ -250,9 +253,10 @@ def migrate(engine: Engine, revision: str = "head") -> None:
                 broken = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
                 if broken:
                     raise ForgeError(
-                        f"Upgrading the database to revision {revision} would leave {len(broken)} rows "
-                        f"pointing at missing rows (first: table {broken[0][0]}, row {broken[0][1]}); "
-                        "nothing was changed."
+                        _(
+                            "Upgrading the database to revision {revision} would leave {count} rows "
+                            "pointing at missing rows (first: table {table}, row {row}); nothing was changed."
+                        ).format(revision=revision, count=len(broken), table=broken[0][0], row=broken[0][1])
                     )
         finally:
             raw.execute("PRAGMA foreign_keys = ON")

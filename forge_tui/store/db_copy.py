@@ -21,6 +21,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from forge_tui.i18n import _
 from forge_tui.store.db import BUSY_SLICE_MS, WriteWait
 from forge_tui.store.private_files import PRIVATE_FILE
 from forge_tui.store.visibility import VISIBLE_SQL
@@ -70,8 +71,10 @@ def integrity_problem(path: Path) -> str | None:
         return None
     # A finding may span lines, under a "*** in database main ***" heading.
     found = [line.strip() for row in rows for line in row.splitlines() if line.strip() and not line.startswith("***")]
-    more = f", and {len(found) - 2} more" if len(found) > 2 else ""
-    return "; ".join(found[:2])[:160] + more
+    shown = "; ".join(found[:2])[:160]
+    if len(found) > 2:
+        return _("{findings}, and {count} more").format(findings=shown, count=len(found) - 2)
+    return shown
 
 
 def page_size(path: Path) -> int:

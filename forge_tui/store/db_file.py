@@ -18,6 +18,7 @@ from pathlib import Path
 from sqlalchemy.exc import DBAPIError
 
 from forge_tui.core.errors import ForgeError
+from forge_tui.i18n import _
 from forge_tui.store.db import make_engine, migrate
 
 _MAGIC = b"SQLite format 3\x00"
@@ -31,12 +32,14 @@ class DatabaseDamaged(ForgeError):
 
 
 def damaged(path: Path, what: str) -> DatabaseDamaged:
-    return DatabaseDamaged(
-        f"The database {path} {what}: restore it from a backup, first moving the damaged file "
-        f"and its {path.name}-wal (if there is one) out of the way."
-        if path.exists()
-        else f"The database {path} {what}: restore it from a backup, first moving {path.name}-wal out of the way."
-    )
+    if path.exists():
+        message = _(
+            "The database {path} {problem}: restore it from a backup, first moving the damaged file "
+            "and its {name}-wal (if there is one) out of the way."
+        )
+    else:
+        message = _("The database {path} {problem}: restore it from a backup, first moving {name}-wal out of the way.")
+    return DatabaseDamaged(message.format(path=path, problem=what, name=path.name))
 
 
 def _wal_in_use(path: Path) -> bool:
@@ -50,7 +53,9 @@ def check(path: Path) -> None:
     try:
         found = problem(path)
     except OSError as exc:
-        raise DatabaseDamaged(f"Cannot read the database {path}: {exc.strerror or exc}.") from None
+        raise DatabaseDamaged(
+            _("Cannot read the database {path}: {problem}.").format(path=path, problem=exc.strerror or exc)
+        ) from None
     if found is not None:
         raise damaged(path, found)
 
@@ -62,9 +67,9 @@ def problem(path: Path) -> str | None:
         size = os.fstat(db.fileno()).st_size
         header = db.read(_HEADER)
     if size == 0:
-        return "is empty (0 bytes)"
+        return _("is empty (0 bytes)")
     if len(header) < _HEADER or not header.startswith(_MAGIC):
-        return "is not a SQLite database"
+        return _("is not a SQLite database")
     page_size = int.from_bytes(header[16:18], "big")
     page_size = 65536 if page_size == 1 else page_size
     pages = int.from_bytes(header[28:32], "big")
@@ -74,7 +79,9 @@ def problem(path: Path) -> str | None:
     if page_size < 512 or _wal_in_use(path):
         return None
     if size % page_size or (counted and size < pages * page_size):
-        return f"is truncated ({size} bytes where its header says {pages * page_size})"
+        return _("is truncated ({size} bytes where its header says {expected})").format(
+            size=size, expected=pages * page_size
+        )
     return None
 
 
@@ -84,7 +91,7 @@ def ensure(path: Path) -> None:
         check(path)
         return
     if _wal_in_use(path):
-        raise damaged(path, f"is missing but {path.name}-wal is there")
+        raise damaged(path, _("is missing but {name}-wal is there").format(name=path.name))
     _create(path)
 
 

@@ -22,6 +22,7 @@ from forge_tui.core.errors import DamagedRow
 from forge_tui.core.filter_language import COLUMNS as FILTER_COLUMNS
 from forge_tui.core.filter_language import SEALED_COLUMN
 from forge_tui.core.models import Example, ExampleContent, ExampleMeta, ExampleSource, ReviewState
+from forge_tui.i18n import _
 from forge_tui.store.vault import BOUND_VERSION, FieldCipher, SealBroken
 from forge_tui.store.visibility import VISIBLE_SQL
 
@@ -112,9 +113,12 @@ def _is_flag(value: object) -> bool:
 def _what(value: object) -> str:
     """How a damaged value reads in a message."""
     if value is None:
-        return "is empty (NULL)"
-    kind = "text" if isinstance(value, str) else "a number" if isinstance(value, int | float) else "bytes"
-    return f"holds {kind} where it should not"
+        return _("is empty (NULL)")
+    if isinstance(value, str):
+        return _("holds text where it should not")
+    if isinstance(value, int | float):
+        return _("holds a number where it should not")
+    return _("holds bytes where it should not")
 
 
 def _presence_problem(cipher: FieldCipher, rid: str, anchor: bytes, optional: Sequence[object]) -> DamagedRow | None:
@@ -130,8 +134,8 @@ def _presence_problem(cipher: FieldCipher, rid: str, anchor: bytes, optional: Se
         except DamagedRow:
             continue
         if optional[i] is None:
-            return DamagedRow(TABLE, column, rid, "is missing (NULL) though the row was sealed with it")
-        return DamagedRow(TABLE, column, rid, "holds a value though the row was sealed without it")
+            return DamagedRow(TABLE, column, rid, _("is missing (NULL) though the row was sealed with it"))
+        return DamagedRow(TABLE, column, rid, _("holds a value though the row was sealed without it"))
     return None
 
 
@@ -165,7 +169,7 @@ def open_values(cipher: FieldCipher, values: Sequence[Any]) -> Example:
         or rejected_json is None
     ):  # only the OPTIONAL_SEALED columns may be NULL (empty)
         missing = next(i for i, value in enumerate(opened) if value is None and SEALED[i] not in OPTIONAL_SEALED)
-        raise DamagedRow(TABLE, SEALED[missing], rid, "is empty (NULL)")
+        raise DamagedRow(TABLE, SEALED[missing], rid, _("is empty (NULL)"))
     try:  # sealed values were authenticated; this fails only for content this version cannot read
         content = trusted(
             ExampleContent,
@@ -233,29 +237,31 @@ def _plain_problem(rid: str, values: Sequence[Any], params_json: bytes) -> Damag
     try:
         params_value = json_value(params_json)
     except (ValueError, TypeError):
-        return DamagedRow(TABLE, "params", rid, "is not valid JSON")
+        return DamagedRow(TABLE, "params", rid, _("is not valid JSON"))
     if type(params_value) is not dict:
-        return DamagedRow(TABLE, "params", rid, "is not a JSON object")
+        return DamagedRow(TABLE, "params", rid, _("is not a JSON object"))
     for column in ("created_at", "updated_at"):
         try:
             _utc(row[column])
         except (ValueError, TypeError):
-            return DamagedRow(TABLE, column, rid, "is not a time" if row[column] is not None else "is empty (NULL)")
+            return DamagedRow(
+                TABLE, column, rid, _("is not a time") if row[column] is not None else _("is empty (NULL)")
+            )
     for column, kind in (("model", str), ("prompt_tokens", int), ("completion_tokens", int), ("template_id", int)):
         value = row[column]
         if type(value) is not kind and (value is not None or column == "model"):
             return DamagedRow(TABLE, column, rid, _what(value))
     if row["desirability"] is not None and not _is_flag(row["desirability"]):
-        return DamagedRow(TABLE, "desirability", rid, "is neither 0, 1 nor empty (NULL)")
+        return DamagedRow(TABLE, "desirability", rid, _("is neither 0, 1 nor empty (NULL)"))
     for column, allowed in (("source", _SOURCES), ("review", _REVIEWS)):
         if row[column] not in allowed:
-            return DamagedRow(TABLE, column, rid, f"is not one of {', '.join(sorted(allowed))}")
+            return DamagedRow(TABLE, column, rid, _("is not one of {values}").format(values=", ".join(sorted(allowed))))
     for column, kind in (("job_id", int), ("language_flag", str)):
         if row[column] is not None and type(row[column]) is not kind:
             return DamagedRow(TABLE, column, rid, _what(row[column]))
     if row["score"] is not None and type(row["score"]) not in (float, int):
         return DamagedRow(TABLE, "score", rid, _what(row["score"]))
-    return DamagedRow(TABLE, "content", rid, "holds what this version cannot read")
+    return DamagedRow(TABLE, "content", rid, _("holds what this version cannot read"))
 
 
 def _utc(stored: str) -> datetime:
@@ -305,7 +311,7 @@ def slots_and_outputs(
         try:
             output, slots_json = cipher.open_fields(rid, (ANCHOR, "slots"), (out, slots), marker)
             if output is None or slots_json is None:
-                raise DamagedRow(TABLE, "slots" if output is not None else ANCHOR, rid, "is empty (NULL)")
+                raise DamagedRow(TABLE, "slots" if output is not None else ANCHOR, rid, _("is empty (NULL)"))
             opened.append((json_value(slots_json), output.decode()))
         except (DamagedRow, ValueError, TypeError):
             broken += 1
@@ -338,7 +344,7 @@ def filter_values(
                 opened = cipher.open_fields(rid, tuple(sealed), row[len(plain) : len(plain) + len(sealed)], marker)
                 for column, value in zip(sealed, opened, strict=True):
                     if value is None:
-                        raise DamagedRow(TABLE, column, rid, "is empty (NULL)")
+                        raise DamagedRow(TABLE, column, rid, _("is empty (NULL)"))
                     if column == "slots":
                         values.update({f"slot:{k}": str(v) for k, v in json_value(value).items()})
                     else:

@@ -29,6 +29,7 @@ from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
 from forge_tui.core.errors import DamagedRow, ForgeError
+from forge_tui.i18n import _
 from forge_tui.store.example_reader import ANCHOR, COLUMNS, OPTIONAL_SEALED, SEALED, open_values, presence_marker
 from forge_tui.store.examples import sealed_content
 from forge_tui.store.tables import KeyRotation, User
@@ -49,8 +50,10 @@ class KeyChanged(ForgeError):
 
     def __init__(self, dataset_id: int) -> None:
         super().__init__(
-            f"The key of dataset {dataset_id} changed meanwhile (forge-tui user rotate-key), so nothing was "
-            "saved; try again, and unlock again if it says the dataset cannot be opened."
+            _(
+                "The key of dataset {dataset} changed meanwhile (forge-tui user rotate-key), so nothing was "
+                "saved; try again, and unlock again if it says the dataset cannot be opened."
+            ).format(dataset=dataset_id)
         )
 
 

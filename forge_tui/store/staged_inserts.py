@@ -27,6 +27,7 @@ from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
 
 from forge_tui.core.errors import ForgeError
+from forge_tui.i18n import _
 from forge_tui.store import examples as rows
 from forge_tui.store.db import read_session, write_connection
 from forge_tui.store.key_rotation import KeyChanged, dataset_check
@@ -131,8 +132,10 @@ class StagedInsert:
     def _check_owned(self) -> None:
         if not _owned(self._connection, self.id):
             raise InsertLost(
-                "The rows being added were discarded meanwhile (their dataset was deleted, or another "
-                "forge-tui took them for abandoned); nothing was added."
+                _(
+                    "The rows being added were discarded meanwhile (their dataset was deleted, or another "
+                    "forge-tui took them for abandoned); nothing was added."
+                )
             )
         if dataset_check(self._connection, self.dataset_id) != self._key_check:
             raise KeyChanged(self.dataset_id)

@@ -22,6 +22,7 @@ from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from forge_tui.core.errors import DamagedRow, ForgeError
+from forge_tui.i18n import _
 
 SEAL_VERSION = 1
 BOUND_VERSION = 2  # the associated data ends with "|" and the caller's marker
@@ -49,7 +50,7 @@ class SealBroken(VaultError, DamagedRow):
             table,
             column,
             row_id,
-            "cannot be opened — it was altered, moved from another row, or sealed with a different key",
+            _("cannot be opened — it was altered, moved from another row, or sealed with a different key"),
         )
 
 
@@ -103,12 +104,12 @@ def wrap_key(wrapping_key: bytes, data_key: bytes, context: bytes) -> bytes:
 
 def unwrap_key(wrapping_key: bytes, wrapped: bytes, context: bytes) -> bytes:
     if len(wrapped) < 1 + NONCE_BYTES + 16 or wrapped[0] != SEAL_VERSION:
-        raise WrongSecret("the stored key is damaged or from an unknown version")
+        raise WrongSecret(_("the stored key is damaged or from an unknown version"))
     nonce = wrapped[1 : 1 + NONCE_BYTES]
     try:
         return AESGCM(wrapping_key).decrypt(nonce, wrapped[1 + NONCE_BYTES :], context)
     except InvalidTag:
-        raise WrongSecret("wrong secret") from None
+        raise WrongSecret(_("wrong secret")) from None
 
 
 # Recovery keys: 160 random bits shown as eight groups of four base32 letters.
@@ -211,8 +212,13 @@ class FieldCipher:
         except (InvalidTag, ValueError, IndexError, TypeError):
             pass
         if not isinstance(sealed, bytes):
-            kind = "text" if isinstance(sealed, str) else "a number" if isinstance(sealed, int | float) else "a value"
-            raise DamagedRow(self.table, column, row_id, f"holds {kind} where a sealed value belongs")
+            if isinstance(sealed, str):
+                what = _("holds text where a sealed value belongs")
+            elif isinstance(sealed, int | float):
+                what = _("holds a number where a sealed value belongs")
+            else:
+                what = _("holds a value where a sealed value belongs")
+            raise DamagedRow(self.table, column, row_id, what)
         raise SealBroken(self.table, column, row_id)
 
     def open_fields(
