@@ -181,10 +181,10 @@ class CustomFormats:
             found = self.get(bare)
         except NotFound:
             raise InvalidInput(
-                _("Unknown format '{name}'. Built in: {names}; custom: {names2}.").format(
+                _("Unknown format '{name}'. Built in: {built_in}; custom: {custom}.").format(
                     name=name,
-                    names=", ".join(FORMATS),
-                    names2=", ".join(CUSTOM_PREFIX + f.name for f in self.list()) or _("none yet"),
+                    built_in=", ".join(FORMATS),
+                    custom=", ".join(CUSTOM_PREFIX + f.name for f in self.list()) or _("none yet"),
                 )
             ) from None
         return custom_format(found.name, found.body)

@@ -112,5 +112,5 @@ def database_damage(db_path: Path, exc: BaseException) -> ForgeError | None:
     if isinstance(exc, db_file.DatabaseDamaged):
         return exc
     if db_file.is_damage(exc):
-        return db_file.damaged(db_path, _("is damaged (SQLite: {value})").format(value=db_file.sqlite_message(exc)))
+        return db_file.damaged(db_path, _("is damaged (SQLite: {problem})").format(problem=db_file.sqlite_message(exc)))
     return None

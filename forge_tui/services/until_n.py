@@ -106,8 +106,8 @@ def shortfall(run: TargetRun, context: RunContext) -> str | None:
     if passed >= run.target:
         return None
     return _(
-        "{passed} of {target} passed after {planned_count} attempts: the judge threshold or dedup may be too strict."
-    ).format(passed=passed, target=run.target, planned_count=run.spec.planned_count)
+        "{passed} of {target} passed after {attempts} attempts: the judge threshold or dedup may be too strict."
+    ).format(passed=passed, target=run.target, attempts=run.spec.planned_count)
 
 
 async def produce(client: ModelClient, run: TargetRun, item: ItemInputs) -> Produced:
