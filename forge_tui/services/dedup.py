@@ -8,9 +8,9 @@ from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from rich.cells import cell_len, set_cell_size
 from sqlmodel import Session, col, delete, select
 
-from forge_tui.core.bounded_text import clip
 from forge_tui.core.dedup import DEFAULT_NUM_PERM, DEFAULT_THRESHOLD, Cluster, embedding_clusters, find_clusters
 from forge_tui.core.errors import InvalidInput, NotFound
 from forge_tui.core.example_filter import ExampleFilter, ReviewFilter
@@ -179,7 +179,7 @@ class DedupService:
                 shown[example.id] = _("(cannot be read)")
                 continue
             line = " ".join((example.content.output or example.content.user_prompt).split())
-            shown[example.id] = clip(line, width)
+            shown[example.id] = _cut(line, width)
         return shown
 
     def _texts(self, dataset_id: int, progress: Callable[[int], None] | None) -> Iterator[tuple[str, str]]:
@@ -291,3 +291,10 @@ def _shown(row: DedupCluster) -> DuplicateCluster:
         kept=list(row.kept),
         dropped={m: ReviewState(state) for m, state in row.dropped.items()},
     )
+
+
+def _cut(line: str, width: int) -> str:
+    """`line` in at most `width` terminal cells (a CJK character takes two), with an ellipsis when cut."""
+    if cell_len(line) <= width:
+        return line
+    return set_cell_size(line, width - 1).rstrip() + "…"
