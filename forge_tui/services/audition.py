@@ -26,6 +26,7 @@ from forge_tui.core.templates import TemplateError, TemplateInfo
 from forge_tui.core.tool_checks import calls_to_json as calls_to_json  # where the screens and the CLI import it
 from forge_tui.core.tool_checks import tool_call_problems
 from forge_tui.core.tool_json import json_items
+from forge_tui.i18n import _, ngettext
 from forge_tui.llm.errors import BackendError
 from forge_tui.services.examples import ExampleService
 from forge_tui.services.model_client import ModelClient
@@ -203,9 +204,9 @@ class AuditionSession:
         listener: Listener | None = None,
     ) -> None:
         if not spec.model:
-            raise InvalidInput("No generation model chosen — pick one in Settings (s) or in the form")
+            raise InvalidInput(_("No generation model chosen — pick one in Settings (s) or in the form"))
         if not 1 <= (len(spec.presets) or spec.batch) <= MAX_BATCH:
-            raise InvalidInput(f"A batch has 1 to {MAX_BATCH} cards.")
+            raise InvalidInput(_("A batch has 1 to {most} cards.").format(most=MAX_BATCH))
         self.backend = backend
         self.spec = spec
         self.listener = listener
@@ -263,10 +264,13 @@ class AuditionSession:
             self.backend, self.spec.paraphrase_model, self.original, wanted, self.seed, self.max_tokens
         )
         if len(found) < wanted:
-            self.paraphrase_note = (
-                f"The paraphrase model gave {len(found)} distinct variation{'s' if len(found) != 1 else ''} "
-                f"of {wanted}; the rest of the cards use the prompt as written."
-            )
+            self.paraphrase_note = ngettext(
+                "The paraphrase model gave {count} distinct variation of {wanted}; "
+                "the rest of the cards use the prompt as written.",
+                "The paraphrase model gave {count} distinct variations of {wanted}; "
+                "the rest of the cards use the prompt as written.",
+                len(found),
+            ).format(count=len(found), wanted=wanted)
         return found
 
     def _new_card(self, index: int) -> Card:
@@ -304,7 +308,7 @@ class AuditionSession:
     # --- one card -----------------------------------------------------------------------
     def card(self, index: int) -> Card:
         if not 0 <= index < len(self.cards):
-            raise InvalidInput(f"There is no card {index + 1}.")
+            raise InvalidInput(_("There is no card {index}.").format(index=index + 1))
         return self.cards[index]
 
     def regenerate(self, index: int) -> Card:
@@ -320,7 +324,7 @@ class AuditionSession:
         """Switches the card to another variation (0: the prompt as written) and regenerates. The
         answer to the old prompt is dropped, not rejected: it answered a different question."""
         if not 0 <= variation < len(self.variations):
-            raise InvalidInput(f"There is no variation {variation}.")
+            raise InvalidInput(_("There is no variation {variation}.").format(variation=variation))
         card = self.card(index)
         card.variation = variation
         card.prompt = self.variations[variation]
@@ -331,7 +335,7 @@ class AuditionSession:
     def star(self, index: int, starred: bool | None = None) -> Card:
         card = self.card(index)
         if card.state is not CardState.DONE:
-            raise InvalidInput("Only a finished answer can be starred.")
+            raise InvalidInput(_("Only a finished answer can be starred."))
         card.starred = not card.starred if starred is None else starred
         self._changed(card)
         return card
@@ -339,7 +343,7 @@ class AuditionSession:
     def edit_output(self, index: int, text: str) -> Card:
         card = self.card(index)
         if card.state is not CardState.DONE:
-            raise InvalidInput("Wait for the answer to finish before editing it.")
+            raise InvalidInput(_("Wait for the answer to finish before editing it."))
         card.edited_output = None if text == card.output else text
         self._changed(card)
         return card
@@ -411,18 +415,18 @@ class AuditionSession:
                     self._changed(card)
             card.tool_problems = self.tool_problems(card.tool_calls) if self.spec.template.is_tool_calling else []
             if self.spec.template.is_tool_calling and not card.tool_calls:
-                card.tool_problems.append("the model answered without calling a tool")
+                card.tool_problems.append(_("the model answered without calling a tool"))
             card.state = CardState.DONE
         except BackendError as exc:
             card.state = CardState.FAILED
             card.error = str(exc)
         except asyncio.CancelledError:
             card.state = CardState.CANCELLED
-            card.error = "Cancelled"
+            card.error = _("Cancelled")
             raise
         except Exception as exc:  # a card must never take the batch down with it
             card.state = CardState.FAILED
-            card.error = f"Unexpected error: {type(exc).__name__}: {exc}"
+            card.error = _("Unexpected error: {kind}: {exc}").format(kind=type(exc).__name__, exc=exc)
         finally:
             card.finished_at = time.monotonic()
             self._changed(card)
@@ -501,7 +505,7 @@ class AuditionSession:
         still streaming and clears the cards. Returns how many were added."""
         starred = self.starred()
         if not starred:
-            raise InvalidInput("No starred cards to add: star the answers you want to keep first (space).")
+            raise InvalidInput(_("No starred cards to add: star the answers you want to keep first (space)."))
         await self._store(examples, dataset_id, [self.example_for(card) for card in starred])
         return len(starred)
 
@@ -510,7 +514,7 @@ class AuditionSession:
         labelled undesirable (KTO), all in one transaction. Returns (desirable, undesirable) added."""
         starred, rejected = self.starred(), self.rejected_answers()
         if not starred and not rejected:
-            raise InvalidInput("Nothing to add: star the answers to keep (space) or reject answers (x) first.")
+            raise InvalidInput(_("Nothing to add: star the answers to keep (space) or reject answers (x) first."))
         items = [self.example_for(card) for card in starred]
         items += [self.undesirable_example(card, prompt, answer) for card, prompt, answer in rejected]
         await self._store(examples, dataset_id, items)
@@ -553,14 +557,14 @@ def parse_tool_calls(text: str) -> list[ToolCall]:
     calls = []
     for number, item in enumerate(json_items(text), start=1):
         if not isinstance(item, dict) or not isinstance(item.get("name"), str):
-            raise TemplateError(f"call {number}: a call is an object with a name and arguments")
+            raise TemplateError(_("call {number}: a call is an object with a name and arguments").format(number=number))
         arguments = item.get("arguments", {})
         if isinstance(arguments, str):
             try:
                 arguments = json.loads(arguments)
             except json.JSONDecodeError:
-                raise TemplateError(f"call {number}: arguments are not JSON") from None
+                raise TemplateError(_("call {number}: arguments are not JSON").format(number=number)) from None
         if not isinstance(arguments, dict):
-            raise TemplateError(f"call {number}: arguments must be a JSON object")
+            raise TemplateError(_("call {number}: arguments must be a JSON object").format(number=number))
         calls.append(ToolCall(name=item["name"], arguments=arguments, id=item.get("id")))
     return calls

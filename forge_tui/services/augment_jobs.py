@@ -29,6 +29,7 @@ from forge_tui.core.errors import Conflict, ForgeError, InvalidInput, NotFound
 from forge_tui.core.jobs import CONCURRENCY_PARAM, JobState, JobSummary
 from forge_tui.core.models import Example, ExampleContent
 from forge_tui.core.templates import compile_source, render_compiled
+from forge_tui.i18n import _
 from forge_tui.services import job_kinds
 from forge_tui.services.dataset_filter import DatasetFilterService, parse_filter
 from forge_tui.services.examples import BrokenExample
@@ -106,7 +107,7 @@ def choice_of_form(
     """The choice a form (the dialog's, or a configuration with the CLI's flags) holds; InvalidInput
     names a bad number. Not checked further: see `check`."""
     if not form.in_place and not form.into.strip():
-        raise InvalidInput("Name the new dataset, or choose in place.")
+        raise InvalidInput(_("Name the new dataset, or choose in place."))
     return AugmentChoice(
         dataset_id=dataset_id,
         field=form.field.strip(),
@@ -132,13 +133,13 @@ def check(choice: AugmentChoice) -> FieldRef:
     """Raises InvalidInput naming what is wrong with the choice; returns the target field."""
     target = FieldRef.parse(choice.field)
     if not choice.instruction.strip():
-        raise InvalidInput("Write an instruction: --instruction or --instruction-file.")
+        raise InvalidInput(_("Write an instruction: --instruction or --instruction-file."))
     if not choice.model:
-        raise InvalidInput("Choose a model: --model, or a default generation model in Settings.")
+        raise InvalidInput(_("Choose a model: --model, or a default generation model in Settings."))
     if choice.keep_as_rejected and not target.is_answer:
-        raise InvalidInput("--keep-as-rejected works only with the answer field.")
+        raise InvalidInput(_("--keep-as-rejected works only with the answer field."))
     if choice.where and choice.only_ids:
-        raise InvalidInput("Choose the examples by --where or by --only-ids, not both.")
+        raise InvalidInput(_("Choose the examples by --where or by --only-ids, not both."))
     if choice.where:
         parse_filter(choice.where)
     for name in choice.context:
@@ -153,7 +154,7 @@ def chosen_ids(workspace: Workspace, choice: AugmentChoice) -> list[str]:
     filter `where` takes, else all."""
     if choice.where:
         wanted = parse_filter(choice.where)
-        matches, _ = DatasetFilterService(workspace.examples).matching(choice.dataset_id, wanted)
+        matches = DatasetFilterService(workspace.examples).matching(choice.dataset_id, wanted)[0]
         return [e.id for e in matches]
     ids = workspace.examples.ids(choice.dataset_id)
     if not choice.only_ids:
@@ -161,7 +162,7 @@ def chosen_ids(workspace: Workspace, choice: AugmentChoice) -> list[str]:
     known = set(ids)
     missing = [i for i in choice.only_ids if i not in known]
     if missing:
-        raise NotFound(f"Example {clip(missing[0], 40)} is not in this dataset.")
+        raise NotFound(_("Example {example} is not in this dataset.").format(example=clip(missing[0], 40)))
     return list(dict.fromkeys(choice.only_ids))
 
 
@@ -171,7 +172,9 @@ def augment_plan(workspace: Workspace, choice: AugmentChoice) -> JobPlan:
     target = check(choice)
     ids = chosen_ids(workspace, choice)
     if not ids:
-        raise Conflict("No example matches the filter." if choice.where else "The dataset has no examples to augment.")
+        raise Conflict(
+            _("No example matches the filter.") if choice.where else _("The dataset has no examples to augment.")
+        )
     dataset_id = choice.dataset_id
     if choice.into:
         dataset_id, ids = _copy_into(workspace, choice.dataset_id, choice.into, ids)
@@ -184,10 +187,15 @@ def augment_plan(workspace: Workspace, choice: AugmentChoice) -> JobPlan:
             inputs[BEFORE_KEY] = target.read(example.content)
             inputs[REJECTED_KEY] = json.dumps(example.content.rejected)
         items.append(ItemInputs(idx, inputs, 0))
-    where = f"into '{clip(choice.into, 60)}'" if choice.into else "in place"
+    if choice.into:
+        name = _("Augment {field} of {count} examples into '{into}'").format(
+            field=target.label, count=len(ids), into=clip(choice.into, 60)
+        )
+    else:
+        name = _("Augment {field} of {count} examples in place").format(field=target.label, count=len(ids))
     return JobPlan(
         kind=AUGMENT,
-        name=clip(f"Augment {target.label} of {len(ids)} examples {where}"),
+        name=clip(name),
         dataset_id=dataset_id,
         template_id=None,
         spec=choice.spec().model_dump(mode="json"),
@@ -249,7 +257,7 @@ async def new_value(client: ModelClient, spec: AugmentSpec, content: ExampleCont
     result = await client.complete(request_for(spec, content))
     value = result.content.strip()
     if not value:
-        raise AugmentFailed("The model gave an empty answer.")
+        raise AugmentFailed(_("The model gave an empty answer."))
     return value
 
 
@@ -269,7 +277,9 @@ def _example_of(item: ItemInputs) -> str:
 async def _produce(client: ModelClient, spec: AugmentSpec, item: ItemInputs) -> ExampleUpdate:
     example = item.example
     if example is None:
-        raise AugmentFailed(f"Example {clip(_example_of(item), 40)} was deleted or cannot be read.")
+        raise AugmentFailed(
+            _("Example {example} was deleted or cannot be read.").format(example=clip(_example_of(item), 40))
+        )
     value = await new_value(client, spec, example.content)
     tally = {augment.PROCESSED: 1.0}
     if value == FieldRef.parse(spec.field).read(example.content):
@@ -350,9 +360,13 @@ def undo(workspace: Workspace, job_id: int) -> int:
     jobs = JobService(workspace.home, workspace.unlocked)
     summary = jobs.get(job_id)
     if summary.kind != AUGMENT:
-        raise Conflict(f"Job {job_id} is a {summary.kind} job, not an augment job.")
+        raise Conflict(_("Job {job_id} is a {kind} job, not an augment job.").format(job_id=job_id, kind=summary.kind))
     if summary.status in (JobState.RUNNING, JobState.PLANNED):
-        raise Conflict(f"Job {job_id} is {summary.status.value}: pause or cancel it before undoing it.")
+        raise Conflict(
+            _("Job {job_id} is {status}: pause or cancel it before undoing it.").format(
+                job_id=job_id, status=summary.status.value
+            )
+        )
     spec = AugmentSpec.model_validate(jobs.spec(job_id))
     target = FieldRef.parse(spec.field)
     items = {item.idx: item for item in jobs.items(job_id)}
@@ -362,7 +376,7 @@ def undo(workspace: Workspace, job_id: int) -> int:
     restored = 0
     with write_session(workspace.home.engine) as s:
         if job_rows.results(s, job_id).get(augment.UNDONE):
-            raise Conflict(f"Job {job_id} was undone already.")
+            raise Conflict(_("Job {job_id} was undone already.").format(job_id=job_id))
         conn = s.connection()
         done = conn.exec_driver_sql(
             "SELECT idx FROM job_item WHERE job_id = ? AND status = 'done'", (job_id,)

@@ -10,6 +10,7 @@ import httpx
 from forge_tui.core.backend_settings import BACKEND_LABELS, BackendSettings
 from forge_tui.core.chat import ChatChunk, ChatRequest, ChatResult, Health, ModelInfo, StructuredMode
 from forge_tui.core.structured_output import in_mode, modes_from
+from forge_tui.i18n import _
 from forge_tui.llm.base import Backend, gather
 from forge_tui.llm.errors import (
     BackendError,
@@ -64,7 +65,7 @@ class BackendService:
 
     @property
     def label(self) -> str:
-        return f"{BACKEND_LABELS[self.settings.kind]} at {self.backend.base_url}"
+        return _("{backend} at {url}").format(backend=BACKEND_LABELS[self.settings.kind], url=self.backend.base_url)
 
     @property
     def endpoint(self) -> str:
@@ -80,7 +81,7 @@ class BackendService:
     async def ensure_model(self, model: str | None) -> str:
         """Refuses a missing model before any generation starts."""
         if not model:
-            raise ModelNotFound("No model chosen — pick one in Settings (s)", model or "")
+            raise ModelNotFound(_("No model chosen — pick one in Settings (s)"), model or "")
         await self.backend.ensure_model(model)
         return model
 

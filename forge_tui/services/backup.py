@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from forge_tui.core.errors import ForgeError, InvalidInput
+from forge_tui.i18n import _, ngettext
 from forge_tui.services import files
 from forge_tui.services.home import Home, database_damage
 from forge_tui.store import db_copy
@@ -45,9 +46,12 @@ class DatabaseSummary:
         }
 
     def described(self) -> str:
-        who = ", ".join(self.accounts) or "no account"
-        held = f"{counted(self.examples, 'example')} in {counted(self.datasets, 'dataset')}"
-        return f"{held} ({who}; {self.size / 1e6:.1f} MB)"
+        who = ", ".join(self.accounts) or _("no account")
+        examples = ngettext("{count} example", "{count} examples", self.examples).format(count=self.examples)
+        datasets = ngettext("{count} dataset", "{count} datasets", self.datasets).format(count=self.datasets)
+        return _("{examples} in {datasets} ({accounts}; {size:.1f} MB)").format(
+            examples=examples, datasets=datasets, accounts=who, size=self.size / 1e6
+        )
 
 
 def counted(number: int, noun: str) -> str:
@@ -60,9 +64,15 @@ def backup(home: Home, out: Path) -> tuple[DatabaseSummary, float]:
     returns what the copy holds and how many seconds it took."""
     target = out.expanduser().resolve()
     if target.is_dir():
-        raise InvalidInput(f"{target} is a directory; give the file to write, such as {target / 'forge-backup.db'}.")
+        raise InvalidInput(
+            _("{target} is a directory; give the file to write, such as {example}.").format(
+                target=target, example=target / "forge-backup.db"
+            )
+        )
     if target in {p.resolve() for p in database_family(home.db_path)} or target == home.db_path.resolve():
-        raise InvalidInput(f"{target} is the database itself; write the backup to another file.")
+        raise InvalidInput(
+            _("{target} is the database itself; write the backup to another file.").format(target=target)
+        )
     started = time.monotonic()
     with files.scratch_beside(target) as scratch:
         try:
@@ -70,12 +80,16 @@ def backup(home: Home, out: Path) -> tuple[DatabaseSummary, float]:
             problem = db_copy.integrity_problem(scratch)
         except sqlite3.DatabaseError as exc:
             raise database_damage(home.db_path, exc) or ForgeError(
-                f"Cannot back up {home.db_path} (SQLite: {sqlite_message(exc)}); nothing was written."
+                _("Cannot back up {db_path} (SQLite: {problem}); nothing was written.").format(
+                    db_path=home.db_path, problem=sqlite_message(exc)
+                )
             ) from None
         if problem is not None:
             raise ForgeError(
-                f"The copy of {home.db_path} fails SQLite's integrity check ({problem}): the database itself "
-                "is damaged, so nothing was written."
+                _(
+                    "The copy of {db_path} fails SQLite's integrity check ({problem}): the database "
+                    "itself is damaged, so nothing was written."
+                ).format(db_path=home.db_path, problem=problem)
             )
         os.replace(scratch, target)
     return DatabaseSummary.of(target), time.monotonic() - started

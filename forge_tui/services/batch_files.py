@@ -30,6 +30,7 @@ from forge_tui.core.chat import ChatRequest, ChatResult
 from forge_tui.core.errors import Conflict, ForgeError, InvalidInput, NotFound
 from forge_tui.core.jobs import SERVER_FAULTS, FailureKind, JobState, reason_text
 from forge_tui.core.models import ExampleSource, ReviewState
+from forge_tui.i18n import _
 from forge_tui.services import files, readable_files
 from forge_tui.services.accounts import Unlocked
 from forge_tui.services.backends import BackendError, BackendService
@@ -102,9 +103,11 @@ async def _replay(
     except ForgeError as exc:
         return _Outcome(failed=reason_text(str(exc)), used=client.asked)
     except Exception as exc:  # a fault of this item's code path: recorded as a run records it
-        return _Outcome(failed=f"Unexpected {type(exc).__name__} while making the item.", used=client.asked)
+        return _Outcome(
+            failed=_("Unexpected {kind} while making the item.").format(kind=type(exc).__name__), used=client.asked
+        )
     if isinstance(made, ExampleUpdate):  # an update of an existing example (a judge job) needs a run
-        return _Outcome(failed="A job that changes existing examples cannot be answered from a batch file.", used=0)
+        return _Outcome(failed=_("A job that changes existing examples cannot be answered from a batch file."), used=0)
     return _Outcome(made=made, used=client.asked)
 
 
@@ -171,12 +174,12 @@ class _Read:
 def _lines(path: Path) -> Iterator[tuple[int, bytes]]:
     """The file's lines, numbered from 1, read as they come (a results file can be large)."""
     if not os.path.lexists(path):
-        raise NotFound(f"Cannot read {path}: there is no such file.")
+        raise NotFound(_("Cannot read {path}: there is no such file.").format(path=path))
     with readable_files.open_regular(path) as handle:
         try:
             yield from enumerate(handle, start=1)
         except OSError as exc:
-            raise ForgeError(f"Cannot read {path}: {exc.strerror or exc}") from None
+            raise ForgeError(_("Cannot read {path}: {reason}").format(path=path, reason=exc.strerror or exc)) from None
 
 
 class BatchFiles:
@@ -201,7 +204,7 @@ class BatchFiles:
                 open_items += [(item, answer_rows.of_item(conn, answer_cipher, job_id, item.idx)) for item in loaded]
                 after = loaded[-1].idx
         if not open_items:
-            raise Conflict(f"Job {job_id} has no open items; nothing was written.")
+            raise Conflict(_("Job {job_id} has no open items; nothing was written.").format(job_id=job_id))
         lines: list[str] = []
         settled: dict[int, _Outcome] = {}
         client = _Replay()
@@ -349,32 +352,44 @@ class BatchFiles:
             "pause_reason": None,
         }
         if all_failed:
-            values["error"] = "Every item failed; `forge-tui jobs show` lists why."
+            values["error"] = _("Every item failed; `forge-tui jobs show` lists why.")
         rows.set_state(conn, row.id, **values)
 
     def _job(self, session: Session, job_id: int) -> _Job:
         row = rows.owned(session, self.unlocked.user.id, job_id)
         if row is None:
-            raise NotFound(f"No job with id {job_id}.")
+            raise NotFound(_("No job with id {job_id}.").format(job_id=job_id))
         if row.status == JobState.CANCELLED:
-            raise Conflict(f"Job {job_id} was cancelled; it takes no batch.")
+            raise Conflict(_("Job {job_id} was cancelled; it takes no batch.").format(job_id=job_id))
         if runner_alive(row):
-            raise Conflict(f"Job {job_id} is running in process {row.runner_pid}; pause it first.")
+            raise Conflict(
+                _("Job {job_id} is running in process {pid}; pause it first.").format(job_id=job_id, pid=row.runner_pid)
+            )
         data_key = self.unlocked.key_with(row.key_check)
         if data_key is None:
-            raise Conflict(f"Job {job_id} was sealed with a key this session does not hold; unlock again.")
+            raise Conflict(
+                _("Job {job_id} was sealed with a key this session does not hold; unlock again.").format(job_id=job_id)
+            )
         if row.dataset_id is None:
-            raise Conflict(f"The dataset of job {job_id} was deleted.")
+            raise Conflict(_("The dataset of job {job_id} was deleted.").format(job_id=job_id))
         dataset = session.get(Dataset, row.dataset_id)
         if dataset is None or not self.unlocked.can_open(dataset):
-            raise Conflict(f"The dataset of job {job_id} cannot be opened with this session's key; unlock again.")
+            raise Conflict(
+                _("The dataset of job {job_id} cannot be opened with this session's key; unlock again.").format(
+                    job_id=job_id
+                )
+            )
         if "target" in row.params:  # services/until_n.py: what passes is decided as the job goes
-            raise Conflict(f"Job {job_id} keeps going until N pass; it cannot run as an offline batch.")
+            raise Conflict(
+                _("Job {job_id} keeps going until N pass; it cannot run as an offline batch.").format(job_id=job_id)
+            )
         keys = AccountKeys.of(data_key)
         recipe = recipe_for(row.kind)
         try:
             spec = recipe.load(rows.open_job(keys, row)[1])
         except ValueError as exc:
-            raise InvalidInput(f"Job {job_id}'s plan cannot be read: {clip(str(exc))}") from None
+            raise InvalidInput(
+                _("Job {job_id}'s plan cannot be read: {problem}").format(job_id=job_id, problem=clip(str(exc)))
+            ) from None
         session.expunge(row)
         return _Job(row, keys, recipe, spec, self.unlocked.cipher_for(dataset), row.dataset_id)

@@ -10,6 +10,7 @@ import platformdirs
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from forge_tui.core.errors import InvalidInput
+from forge_tui.i18n import _
 from forge_tui.store.db import WRITE_WAIT_S
 
 HOME_ENV = "FORGE_TUI_HOME"
@@ -62,7 +63,9 @@ def load_config(home: Path) -> AppConfig:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
         return AppConfig.model_validate(data)
     except tomllib.TOMLDecodeError as exc:
-        raise InvalidInput(f"{path} is not valid TOML: {exc}") from None
+        raise InvalidInput(_("{path} is not valid TOML: {problem}").format(path=path, problem=exc)) from None
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
-        raise InvalidInput(f"{path} has settings forge-tui cannot use: {problems}") from None
+        raise InvalidInput(
+            _("{path} has settings forge-tui cannot use: {problems}").format(path=path, problems=problems)
+        ) from None

@@ -42,11 +42,12 @@ from forge_tui.core.json_input import (
 from forge_tui.core.json_text import compact
 from forge_tui.core.plain_text import SPLITS, default_split, paragraphs
 from forge_tui.core.table_cells import read_cell, table_cell, text_cell
+from forge_tui.i18n import N_, _
 from forge_tui.services.files import replacing, scratch_beside
 from forge_tui.services.readable_files import check, open_regular
 
 FILE_TYPES = ("jsonl", "json", "csv", "tsv", "parquet")
-SUPPORTED = "JSONL, JSON (an array, or an object holding a list), CSV, TSV, Parquet, and plain text or Markdown"
+SUPPORTED = N_("JSONL, JSON (an array, or an object holding a list), CSV, TSV, Parquet, and plain text or Markdown")
 _PARQUET_MAGIC = b"PAR1"
 _BOM = b"\xef\xbb\xbf"
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
@@ -103,7 +104,7 @@ def detect_type(path: Path) -> str:
             if head.startswith(_PARQUET_MAGIC):
                 return "parquet"
             if head.startswith(_UTF16_BOMS):
-                raise InvalidInput(f"{path} is UTF-16 text: save it as UTF-8 to import it.")
+                raise InvalidInput(_("{path} is UTF-16 text: save it as UTF-8 to import it.").format(path=path))
             body = head.removeprefix(_BOM)
             offset = len(head) - len(body)
             while not body.strip() and (more := raw.read(_HEAD)):  # blank lines longer than the head
@@ -111,7 +112,7 @@ def detect_type(path: Path) -> str:
                 body = more
             start = len(body) - len(body.lstrip())
             if start == len(body):
-                raise InvalidInput(f"{path} is empty.")
+                raise InvalidInput(_("{path} is empty.").format(path=path))
             if body[start : start + 1] in (b"[", b"{"):
                 raw.seek(offset + start)
                 kind = _json_kind(path, raw)
@@ -120,7 +121,7 @@ def detect_type(path: Path) -> str:
                 return "text"  # prose that opens with a bracket, e.g. a Markdown link
             whole = not raw.read(1)
         except OSError as exc:
-            raise ForgeError(f"Cannot read {path}: {exc.strerror or exc}.") from None
+            raise ForgeError(_("Cannot read {path}: {reason}.").format(path=path, reason=exc.strerror or exc)) from None
     suffix = path.suffix.lower()
     named = _NAMED.get(suffix)
     if named:
@@ -128,7 +129,9 @@ def detect_type(path: Path) -> str:
     text = body[start:].decode("utf-8", errors="replace")
     header = text.split("\n", 1)[0]
     if b"\0" in head:
-        raise InvalidInput(f"{path} is not a dataset file this app reads: {SUPPORTED}.")
+        raise InvalidInput(
+            _("{path} is not a dataset file this app reads: {supported}.").format(path=path, supported=_(SUPPORTED))
+        )
     if suffix in _TABLES:
         if header.count("\t") > 0 and header.count("\t") >= header.count(","):
             return "tsv"
@@ -221,7 +224,9 @@ def read_records(path: Path, file_type: str | None = None, split_text: str | Non
     kind = file_type or detect_type(path)
     split = split_text or default_split(path.suffix)
     if split not in SPLITS:
-        raise InvalidInput(f"Unknown text split '{clip(split)}': use one of {', '.join(SPLITS)}.")
+        raise InvalidInput(
+            _("Unknown text split '{split}': use one of {names}.").format(split=clip(split), names=", ".join(SPLITS))
+        )
     readers: dict[str, Callable[[Path], Iterator[Read]]] = {
         "jsonl": _read_jsonl,
         "json": _read_json,
@@ -231,11 +236,13 @@ def read_records(path: Path, file_type: str | None = None, split_text: str | Non
         "text": lambda p: _read_text(p, split),
     }
     if kind not in readers:
-        raise InvalidInput(f"Unknown file type '{clip(kind)}': use one of {', '.join(readers)}.")
+        raise InvalidInput(
+            _("Unknown file type '{kind}': use one of {names}.").format(kind=clip(kind), names=", ".join(readers))
+        )
     try:
         yield from readers[kind](path)
     except OSError as exc:
-        raise ForgeError(f"Cannot read {path}: {exc.strerror or exc}.") from None
+        raise ForgeError(_("Cannot read {path}: {reason}.").format(path=path, reason=exc.strerror or exc)) from None
 
 
 def _not_utf8(data: bytes, exc: UnicodeDecodeError) -> str:
@@ -286,13 +293,21 @@ def _read_json(path: Path) -> Iterator[Read]:
         else:
             raise _several_lists(path, lists)
     if not isinstance(items, list):
-        raise InvalidInput(f"{path} holds a JSON {_JSON_NAMES.get(type(items), 'value')}, not a list of records.")
+        raise InvalidInput(
+            _("{path} holds a JSON {kind}, not a list of records.").format(
+                path=path, kind=_JSON_NAMES.get(type(items), "value")
+            )
+        )
     for number, item in enumerate(items, start=1):
         yield Located(f"item {number}", item, {"item": number})
 
 
 def _several_lists(path: Path, names: list[str]) -> InvalidInput:
-    return InvalidInput(f"{path} holds several lists ({listing(names)}); which one is the data is unclear.")
+    return InvalidInput(
+        _("{path} holds several lists ({names}); which one is the data is unclear.").format(
+            path=path, names=listing(names)
+        )
+    )
 
 
 def _read_json_items(path: Path, data: bytes, why: str) -> Iterator[Read]:
@@ -307,7 +322,7 @@ def _read_json_items(path: Path, data: bytes, why: str) -> Iterator[Read]:
         outer = elements(text, start)
         records = _the_list(path, text, outer, why)
     else:
-        raise InvalidInput(f"{path} is {why}.")
+        raise InvalidInput(_("{path} is {why}.").format(path=path, why=why))
     yield from _json_items(text, records)
     if outer.end is not None and first_value(text, outer.end) < len(text):
         yield _at_line(_line_of(text, first_value(text, outer.end)), "more text after the end of the JSON")
@@ -325,7 +340,7 @@ def _the_list(path: Path, text: str, members: Container, why: str) -> Container:
             if items.spans and text.startswith("{", items.spans[0][0]):
                 found.append((name, items))
     if not found:
-        raise InvalidInput(f"{path} is {why}.")
+        raise InvalidInput(_("{path} is {why}.").format(path=path, why=why))
     if len(found) > 1:
         raise _several_lists(path, [name for name, _ in found])
     return found[0][1]
@@ -377,9 +392,11 @@ def _read_table(path: Path, delimiter: str) -> Iterator[Read]:
         except StopIteration:
             return
         except csv.Error as exc:
-            raise InvalidInput(f"{path}: the header cannot be read ({clip(str(exc), 120)}).") from None
+            raise InvalidInput(
+                _("{path}: the header cannot be read ({problem}).").format(path=path, problem=clip(str(exc), 120))
+            ) from None
         if any(_ESCAPED.search(name) for name in header):
-            raise InvalidInput(f"{path}: the header is not UTF-8 text.")
+            raise InvalidInput(_("{path}: the header is not UTF-8 text.").format(path=path))
         names = [h.strip() for h in header]
         number = 0  # rows after the header, blank ones left out
         while True:
@@ -414,7 +431,9 @@ def _read_parquet(path: Path) -> Iterator[Read]:
         table = pq.ParquetFile(path)
         columns = parquet_columns.plan(table.schema_arrow)
     except (pa.ArrowException, OSError, ValueError) as exc:
-        raise InvalidInput(f"{path} is not a readable Parquet file ({clip(str(exc), 200)}).") from None
+        raise InvalidInput(
+            _("{path} is not a readable Parquet file ({problem}).").format(path=path, problem=clip(str(exc), 200))
+        ) from None
     for name, kind in columns.left_out:
         yield SkippedColumn(name, kind)
     number = 0
@@ -493,7 +512,9 @@ def write_encoded(
     and TSV cells (see core.table_cells); so does `round_trip` (raw exports): text that would read
     back as JSON is written as a JSON string. Training exports leave text as it is."""
     if file_type not in FILE_TYPES:
-        raise InvalidInput(f"Unknown file type '{file_type}': use one of {', '.join(FILE_TYPES)}.")
+        raise InvalidInput(
+            _("Unknown file type '{kind}': use one of {names}.").format(kind=file_type, names=", ".join(FILE_TYPES))
+        )
     if file_type == "jsonl":
         return _write_jsonl(chunks, path)
     if file_type == "json":

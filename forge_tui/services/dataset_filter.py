@@ -10,6 +10,7 @@ from forge_tui.core.dataset_stats import DatasetStats, estimated_tokens, histogr
 from forge_tui.core.errors import Conflict, DamagedRow, InvalidInput, NotFound
 from forge_tui.core.filter_language import Filter, FilterError, evaluate, parse
 from forge_tui.core.models import Example, check_dataset_name
+from forge_tui.i18n import _
 from forge_tui.services.examples import SCAN_CHUNK, ExampleService
 from forge_tui.store import datasets as dataset_rows
 from forge_tui.store import example_reader
@@ -91,7 +92,9 @@ class DatasetFilterService:
         opened, broken = self.matching(source_id, wanted)
         with write_session(self.home.engine) as s:
             if dataset_rows.get_by_name(s, user.id, into) is not None:
-                raise Conflict(f"There is already a dataset named '{into}'; choose a new name for --into.")
+                raise Conflict(
+                    _("There is already a dataset named '{into}'; choose a new name for --into.").format(into=into)
+                )
             owner = s.get(User, user.id)
             assert owner is not None
             ds = Dataset(owner_id=user.id, name=into, salt=new_salt(), key_check=owner.key_check)
@@ -106,7 +109,7 @@ class DatasetFilterService:
         with read_session(self.home.engine) as s:
             found = dataset_rows.get_by_name(s, self.examples.unlocked.user.id, name)
         if found is None or found.id is None:
-            raise NotFound(f"No dataset named '{name[:60]}'.")
+            raise NotFound(_("No dataset named '{name}'.").format(name=name[:60]))
         return found.id
 
     def stats(self, dataset: str) -> DatasetStats:

@@ -17,6 +17,7 @@ from forge_tui.core.dedup import exact_key
 from forge_tui.core.errors import Conflict, InvalidInput, NotFound
 from forge_tui.core.models import Example, check_dataset_name
 from forge_tui.core.sampling import check_stratify, sample_ids, split_ids, stratum
+from forge_tui.i18n import _, ngettext
 from forge_tui.services.accounts import Unlocked
 from forge_tui.services.dedup import dedup_text
 from forge_tui.services.home import Home
@@ -31,7 +32,7 @@ class TargetExists(Conflict):
     """The dataset to write into exists and replacing it was not asked for."""
 
     def __init__(self, name: str) -> None:
-        super().__init__(f"There is already a dataset named '{name}'; --yes replaces its examples.")
+        super().__init__(_("There is already a dataset named '{name}'; --yes replaces its examples.").format(name=name))
         self.name = name
 
 
@@ -56,11 +57,11 @@ class DatasetOps:
         """Every example of `sources` (in order) into `into`; with `dedup`, an example equal to an
         earlier one after normalisation (prompt and answer, as dedup compares them) is left out."""
         if not sources:
-            raise InvalidInput("Name at least one dataset to merge.")
+            raise InvalidInput(_("Name at least one dataset to merge."))
         with write_session(self.home.engine) as s:
             found = [self._source(s, name) for name in sources]
             if len({ds.id for ds in found}) < len(found):
-                raise InvalidInput("A dataset is named twice among those to merge.")
+                raise InvalidInput(_("A dataset is named twice among those to merge."))
             examples: list[Example] = []
             damaged = 0
             for ds in found:
@@ -127,9 +128,15 @@ class DatasetOps:
             in_datasets = self._datasets_of(s, wanted)
             missing = [i for i in wanted if i not in in_datasets]
             if missing:
+                if len(missing) == 1:
+                    raise NotFound(_("No example with id {example_id}.").format(example_id=missing[0]))
+                more = len(missing) - 1
                 raise NotFound(
-                    f"No example with id {missing[0]}"
-                    + (f" (and {len(missing) - 1} more)." if len(missing) > 1 else ".")
+                    ngettext(
+                        "No example with id {example} (and {count} more).",
+                        "No example with id {example} (and {count} more).",
+                        more,
+                    ).format(example=missing[0], count=more)
                 )
             by_dataset: dict[int, list[str]] = {}
             for example_id in wanted:
@@ -152,26 +159,30 @@ class DatasetOps:
     def _owner(self, s: Session) -> User:
         owner = s.get(User, self.unlocked.user.id)
         if owner is None:
-            raise NotFound(f"The account '{self.unlocked.user.username}' no longer exists.")
+            raise NotFound(_("The account '{username}' no longer exists.").format(username=self.unlocked.user.username))
         return owner
 
     def _source(self, s: Session, name: str) -> Dataset:
         ds = get_by_name(s, self.unlocked.user.id, " ".join(name.split()))
         if ds is None:
-            raise NotFound(f"No dataset named '{name}'.")
+            raise NotFound(_("No dataset named '{name}'.").format(name=name))
         self._check_open(ds)
         return ds
 
     def _owned(self, s: Session, dataset_id: int) -> Dataset:
         ds = s.get(Dataset, dataset_id)
         if ds is None or ds.owner_id != self.unlocked.user.id:
-            raise NotFound(f"No dataset with id {dataset_id}.")
+            raise NotFound(_("No dataset with id {dataset_id}.").format(dataset_id=dataset_id))
         self._check_open(ds)
         return ds
 
     def _check_open(self, ds: Dataset) -> None:
         if not self.unlocked.can_open(ds):
-            raise Conflict(f"Dataset '{ds.name}' is sealed with a key this session does not hold (unlock again).")
+            raise Conflict(
+                _("Dataset '{name}' is sealed with a key this session does not hold (unlock again).").format(
+                    name=ds.name
+                )
+            )
 
     def _cipher(self, ds: Dataset) -> FieldCipher:
         return self.unlocked.cipher_for(ds)
@@ -199,7 +210,7 @@ class DatasetOps:
         ds = get_by_name(s, self.unlocked.user.id, name)
         if ds is not None:
             if name in sources:
-                raise InvalidInput(f"'{name}' is a source; write into another dataset.")
+                raise InvalidInput(_("'{name}' is a source; write into another dataset.").format(name=name))
             if sources and not replace:
                 raise TargetExists(name)
             self._check_open(ds)

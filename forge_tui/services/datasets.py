@@ -6,6 +6,7 @@ from sqlmodel import Session
 
 from forge_tui.core.errors import Conflict, NotFound
 from forge_tui.core.models import DatasetInfo, UserInfo, check_dataset_name
+from forge_tui.i18n import _
 from forge_tui.services.home import Home
 from forge_tui.store import datasets as rows
 from forge_tui.store.db import read_session, write_session
@@ -40,7 +41,7 @@ class DatasetService:
         name = check_dataset_name(name)
         with write_session(self.home.engine) as s:
             if rows.get_by_name(s, self.user.id, name) is not None:
-                raise Conflict(f"There is already a dataset named '{name}'.")
+                raise Conflict(_("There is already a dataset named '{name}'.").format(name=name))
             ds = Dataset(
                 owner_id=self.user.id,
                 name=name,
@@ -58,7 +59,7 @@ class DatasetService:
             ds = self._find(s, name_or_id)
             clash = rows.get_by_name(s, self.user.id, new_name)
             if clash is not None and clash.id != ds.id:
-                raise Conflict(f"There is already a dataset named '{new_name}'.")
+                raise Conflict(_("There is already a dataset named '{name}'.").format(name=new_name))
             ds.name = new_name
             s.flush()
         return self.get(new_name)
@@ -91,7 +92,7 @@ class DatasetService:
         with write_session(self.home.engine) as s:
             ds = self._find(s, name_or_id)
             if ds.archived:
-                raise Conflict(f"'{ds.name}' is archived; unarchive it before switching to it.")
+                raise Conflict(_("'{name}' is archived; unarchive it before switching to it.").format(name=ds.name))
             self._owner(s).current_dataset_id = ds.id
             dataset_id = ds.id
         assert dataset_id is not None
@@ -100,7 +101,7 @@ class DatasetService:
     def _owner(self, session: Session) -> User:
         owner = session.get(User, self.user.id)
         if owner is None:
-            raise NotFound(f"The account '{self.user.username}' no longer exists.")
+            raise NotFound(_("The account '{username}' no longer exists.").format(username=self.user.username))
         return owner
 
     def _find(self, session: Session, name_or_id: str | int) -> Dataset:
@@ -111,5 +112,5 @@ class DatasetService:
             else rows.get_by_name(session, self.user.id, " ".join(name_or_id.split()))
         )
         if ds is None:
-            raise NotFound(f"No dataset named '{name_or_id}'.")
+            raise NotFound(_("No dataset named '{name}'.").format(name=name_or_id))
         return ds

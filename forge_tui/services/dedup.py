@@ -8,13 +8,14 @@ from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from rich.cells import cell_len, set_cell_size
 from sqlmodel import Session, col, delete, select
 
-from forge_tui.core.bounded_text import clip
 from forge_tui.core.dedup import DEFAULT_NUM_PERM, DEFAULT_THRESHOLD, Cluster, embedding_clusters, find_clusters
 from forge_tui.core.errors import InvalidInput, NotFound
 from forge_tui.core.example_filter import ExampleFilter, ReviewFilter
 from forge_tui.core.models import Example, ReviewState
+from forge_tui.i18n import _
 from forge_tui.services.accounts import Unlocked
 from forge_tui.services.examples import BrokenExample, ExampleService
 from forge_tui.services.home import Home
@@ -91,7 +92,9 @@ class DedupService:
         """Finds the clusters among the dataset's examples that are not rejected and stores them in
         place of the dataset's earlier ones (drops made before stay as they are)."""
         if not 0.05 <= threshold <= 1.0:
-            raise InvalidInput(f"The similarity threshold must be between 0.05 and 1, not {threshold:g}.")
+            raise InvalidInput(
+                _("The similarity threshold must be between 0.05 and 1, not {threshold:g}.").format(threshold=threshold)
+            )
         clusters = find_clusters(self._texts(dataset_id, progress), threshold, num_perm, exact_only=exact_only)
         method = "exact" if exact_only else "minhash"
         return self._store(dataset_id, clusters, method, threshold)
@@ -102,7 +105,9 @@ class DedupService:
         """As find(), by the cosine similarity of the texts' embeddings (`embed` asks the server for
         a batch of texts at a time); exact duplicates are found as well."""
         if not 0.05 <= threshold <= 1.0:
-            raise InvalidInput(f"The similarity threshold must be between 0.05 and 1, not {threshold:g}.")
+            raise InvalidInput(
+                _("The similarity threshold must be between 0.05 and 1, not {threshold:g}.").format(threshold=threshold)
+            )
         texts = list(self._texts(dataset_id, None))
         exact = {frozenset(c.members) for c in find_clusters(texts, exact_only=True)}
         vectors: list[tuple[str, list[float]]] = []
@@ -171,10 +176,10 @@ class DedupService:
         shown = {}
         for example in self.examples.open_ids(dataset_id, example_ids):
             if isinstance(example, BrokenExample):
-                shown[example.id] = "(cannot be read)"
+                shown[example.id] = _("(cannot be read)")
                 continue
             line = " ".join((example.content.output or example.content.user_prompt).split())
-            shown[example.id] = clip(line, width)
+            shown[example.id] = _cut(line, width)
         return shown
 
     def _texts(self, dataset_id: int, progress: Callable[[int], None] | None) -> Iterator[tuple[str, str]]:
@@ -192,7 +197,9 @@ class DedupService:
         row = s.get(DedupCluster, cluster_id)
         ds = None if row is None else s.get(Dataset, row.dataset_id)
         if row is None or ds is None or ds.owner_id != self.unlocked.user.id:
-            raise NotFound(f"No duplicate cluster with id {cluster_id} (run dedup again).")
+            raise NotFound(
+                _("No duplicate cluster with id {cluster_id} (run dedup again).").format(cluster_id=cluster_id)
+            )
         return row
 
     def _reopen(self, cluster_id: int, decision: str) -> int:
@@ -219,7 +226,7 @@ def store_clusters(
 def keep_members(s: Session, user_id: int, row: DedupCluster, kept: Sequence[str]) -> int:
     """DedupService.keep() in the caller's transaction."""
     if not kept or any(k not in row.members for k in kept):
-        raise InvalidInput("Keep at least one example, and only members of the cluster.")
+        raise InvalidInput(_("Keep at least one example, and only members of the cluster."))
     _restore(s, user_id, row, [m for m in kept if m in row.dropped])
     drop = [m for m in row.members if m not in kept and m not in row.dropped]
     before = _states(s, drop)
@@ -284,3 +291,10 @@ def _shown(row: DedupCluster) -> DuplicateCluster:
         kept=list(row.kept),
         dropped={m: ReviewState(state) for m, state in row.dropped.items()},
     )
+
+
+def _cut(line: str, width: int) -> str:
+    """`line` in at most `width` terminal cells (a CJK character takes two), with an ellipsis when cut."""
+    if cell_len(line) <= width:
+        return line
+    return set_cell_size(line, width - 1).rstrip() + "…"

@@ -42,6 +42,7 @@ from forge_tui.core.dedup import (
 from forge_tui.core.dedup_counts import CLUSTERS, DROPPED, EXAMPLES
 from forge_tui.core.errors import ForgeError, InvalidInput
 from forge_tui.core.models import Example, ReviewState
+from forge_tui.i18n import _
 from forge_tui.services import job_kinds
 from forge_tui.services.dedup import LOOKED_AT, KeepRule, dedup_text, keep_members, ranked_first, store_clusters
 from forge_tui.services.examples import ExampleService
@@ -101,13 +102,16 @@ class DedupRun:
 def dedup_plan(examples: ExampleService, dataset_id: int, spec: DedupSpec, chunk_size: int = CHUNK_SIZE) -> JobPlan:
     """A dedup job's plan: the dataset's examples not rejected, in creation order, in chunks."""
     if chunk_size < 1:
-        raise InvalidInput("A chunk holds at least one example.")
+        raise InvalidInput(_("A chunk holds at least one example."))
     ids = examples.ids(dataset_id, LOOKED_AT)
     chunks = [ids[start : start + chunk_size] for start in range(0, len(ids), chunk_size)]
-    how = "exact" if spec.exact_only else f"similarity {spec.threshold:g}+"
+    if spec.exact_only:
+        name = _("Dedup {count} examples (exact)")
+    else:
+        name = _("Dedup {count} examples (similarity {threshold:g}+)")
     return JobPlan(
         kind=DEDUP,
-        name=clip(f"Dedup {len(ids)} examples ({how})"),
+        name=clip(name.format(count=len(ids), threshold=spec.threshold)),
         dataset_id=dataset_id,
         template_id=None,
         spec=spec.model_dump(mode="json"),

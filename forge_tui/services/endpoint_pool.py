@@ -28,6 +28,7 @@ from forge_tui.core.endpoints import DEFAULT_ENDPOINT, Endpoint, chosen
 from forge_tui.core.pool_stats import EndpointState, EndpointStats
 from forge_tui.core.routing import Lane, pick
 from forge_tui.core.server_queue import ServerQueue, from_llama_cpp_slots, from_vllm_metrics
+from forge_tui.i18n import _
 from forge_tui.llm.base import gather
 from forge_tui.llm.errors import BackendBusy, BackendError, BackendTimeout, BackendUnavailable, ModelNotFound
 from forge_tui.services.backends import BackendService, RememberMode
@@ -125,7 +126,7 @@ class EndpointPool:
         if len(self._members) == 1:
             return self._members[0].service.label
         names = ", ".join(m.endpoint.name for m in self._members)
-        return f"a pool of {len(self._members)} endpoints ({names})"
+        return _("a pool of {count} endpoints ({names})").format(count=len(self._members), names=names)
 
     @property
     def capacity(self) -> int:
@@ -148,7 +149,7 @@ class EndpointPool:
             elif isinstance(outcome, BaseException):
                 problems.append(outcome)
         if all(m.gone_for_good or m.dropped_at is not None for m in self._members):
-            raise problems[0] if problems else BackendUnavailable("No endpoint of the pool is answering.")
+            raise problems[0] if problems else BackendUnavailable(_("No endpoint of the pool is answering."))
         assert model
         return model
 
@@ -274,7 +275,9 @@ class EndpointPool:
             if len(self._members) == 1 and self._last_unavailable is not None:
                 raise self._last_unavailable
             names = ", ".join(m.service.backend.base_url for m in self._members)
-            raise BackendUnavailable(f"No endpoint of the pool is answering ({names}) — start one or check Settings")
+            raise BackendUnavailable(
+                _("No endpoint of the pool is answering ({names}) — start one or check Settings").format(names=names)
+            )
 
     def _start_ticker(self) -> None:
         if self._ticker is None or self._ticker.done():

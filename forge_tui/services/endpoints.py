@@ -22,6 +22,7 @@ from forge_tui.core.chat import Health
 from forge_tui.core.endpoints import DEFAULT_ENDPOINT, POOL, Endpoint
 from forge_tui.core.errors import ForgeError, InvalidInput, NotFound
 from forge_tui.core.jobs import ENDPOINT_PARAM
+from forge_tui.i18n import _
 from forge_tui.services.backends import BackendService
 from forge_tui.services.jobs import JobPlan
 from forge_tui.services.settings import SettingsService
@@ -76,7 +77,11 @@ def checked_choice(settings: BackendSettings, name: str | None) -> str | None:
         return None
     names = [e.name for e in configured(settings)]
     if text not in names:
-        raise InvalidInput(f"There is no endpoint '{clip(text)}'; choose {POOL} or one of: {', '.join(names)}.")
+        raise InvalidInput(
+            _("There is no endpoint '{text}'; choose {pool} or one of: {names}.").format(
+                text=clip(text), pool=POOL, names=", ".join(names)
+            )
+        )
     return text
 
 
@@ -98,7 +103,11 @@ def checked_url(text: str) -> str:
     except ValueError:  # a port that is not a number, or out of range
         ok = False
     if not ok:
-        raise InvalidInput(f"An endpoint's URL starts with http:// or https:// and names a host, not '{clip(text)}'.")
+        raise InvalidInput(
+            _("An endpoint's URL starts with http:// or https:// and names a host, not '{text}'.").format(
+                text=clip(text)
+            )
+        )
     return url
 
 
@@ -106,7 +115,9 @@ def checked_env_name(text: str | None) -> str | None:
     """The name of the variable that holds an endpoint's API key (never the key); empty: none."""
     name = (text or "").strip()
     if name and not _ENV_NAME.fullmatch(name):
-        raise InvalidInput(f"The API-key variable is the name of an environment variable, not '{clip(name)}'.")
+        raise InvalidInput(
+            _("The API-key variable is the name of an environment variable, not '{name}'.").format(name=clip(name))
+        )
     return name or None
 
 
@@ -129,12 +140,20 @@ def _validated(fields: dict[str, Any]) -> Endpoint:
         where = str(first["loc"][0]) if first["loc"] else "endpoint"
         if where == "name":
             reason = str(first["msg"]).removeprefix("Value error, ")
-            raise InvalidInput(f"'{clip(str(fields.get('name')))}' cannot be used: {reason}.") from None
+            raise InvalidInput(
+                _("'{name}' cannot be used: {reason}.").format(name=clip(str(fields.get("name"))), reason=reason)
+            ) from None
         if where == "max_concurrency":
-            raise InvalidInput("Max concurrency is a whole number between 1 and 1024.") from None
+            raise InvalidInput(_("Max concurrency is a whole number between 1 and 1024.")) from None
         if where == "kind":
-            raise InvalidInput(f"The kind is ollama or openai, not '{clip(str(fields.get('kind')))}'.") from None
-        raise InvalidInput(f"The endpoint's {where.replace('_', ' ')} is not valid: {clip(first['msg'])}.") from None
+            raise InvalidInput(
+                _("The kind is ollama or openai, not '{kind}'.").format(kind=clip(str(fields.get("kind"))))
+            ) from None
+        raise InvalidInput(
+            _("The endpoint's {field} is not valid: {problem}.").format(
+                field=where.replace("_", " "), problem=clip(first["msg"])
+            )
+        ) from None
 
 
 class EndpointService:
@@ -150,7 +169,9 @@ class EndpointService:
         for endpoint in self.saved():
             if endpoint.name == name:
                 return endpoint
-        raise NotFound(f"There is no endpoint '{clip(name)}'; `forge-tui settings endpoints list` shows them.")
+        raise NotFound(
+            _("There is no endpoint '{name}'; `forge-tui settings endpoints list` shows them.").format(name=clip(name))
+        )
 
     async def add(self, endpoint: Endpoint) -> Listed:
         """Saves a new endpoint with the models its server lists; a server that does not answer is still
@@ -166,7 +187,9 @@ class EndpointService:
         the models again."""
         unknown = set(changes) - set(CHANGEABLE)
         if unknown:
-            raise InvalidInput(f"An endpoint's {', '.join(sorted(unknown))} cannot be changed here.")
+            raise InvalidInput(
+                _("An endpoint's {names} cannot be changed here.").format(names=", ".join(sorted(unknown)))
+            )
         current = self.get(name)
         given = {k: v for k, v in changes.items() if v is not None}
         if "url" in given:
@@ -229,14 +252,20 @@ class EndpointService:
     def _check_new(self, endpoint: Endpoint, others: list[Endpoint]) -> list[Endpoint]:
         for other in others:
             if other.name.lower() == endpoint.name.lower():
-                raise InvalidInput(f"There is an endpoint named '{clip(other.name)}' already; choose another name.")
+                raise InvalidInput(
+                    _("There is an endpoint named '{name}' already; choose another name.").format(name=clip(other.name))
+                )
             if (other.kind, other.url) == (endpoint.kind, endpoint.url):
-                raise InvalidInput(f"Endpoint '{clip(other.name)}' already points at {clip(endpoint.url or '')}.")
+                raise InvalidInput(
+                    _("Endpoint '{name}' already points at {url}.").format(
+                        name=clip(other.name), url=clip(endpoint.url or "")
+                    )
+                )
         return others
 
     def _present(self, found: list[Endpoint], name: str) -> list[Endpoint]:
         if all(e.name != name for e in found):
-            raise NotFound(f"Endpoint '{clip(name)}' was removed meanwhile.")
+            raise NotFound(_("Endpoint '{name}' was removed meanwhile.").format(name=clip(name)))
         return found
 
     def _change(self, change: Callable[[list[Endpoint]], list[Endpoint]]) -> list[Endpoint]:

@@ -14,6 +14,7 @@ from forge_tui.core.errors import Conflict, DamagedRow, NotFound
 from forge_tui.core.example_filter import ExampleFilter, ExampleOrder
 from forge_tui.core.judging import Judgement
 from forge_tui.core.models import Example, ExampleContent, ExampleMeta, ReviewState
+from forge_tui.i18n import _
 from forge_tui.services.accounts import Unlocked
 from forge_tui.services.home import Home
 from forge_tui.store import example_reader
@@ -61,12 +62,14 @@ class ExampleService:
             with read_session(self.home.engine) as s:
                 ds = s.get(Dataset, dataset_id)
             if ds is None or ds.owner_id != self.unlocked.user.id:
-                raise NotFound(f"No dataset with id {dataset_id}.")
+                raise NotFound(_("No dataset with id {dataset_id}.").format(dataset_id=dataset_id))
             if not self.unlocked.can_open(ds):
                 raise Conflict(
-                    f"Dataset '{ds.name}' was sealed with a key this account no longer has (the password was "
-                    "reset without the recovery key), or with one a key rotation made after you unlocked "
-                    "(unlock again)."
+                    _(
+                        "Dataset '{name}' was sealed with a key this account no longer has (the password was "
+                        "reset without the recovery key), or with one a key rotation made after you unlocked "
+                        "(unlock again)."
+                    ).format(name=ds.name)
                 )
             keyed = self._ciphers[dataset_id] = (self.unlocked.cipher_for(ds), ds.key_check)
         return keyed
@@ -149,9 +152,9 @@ class ExampleService:
         with read_session(self.home.engine) as s:
             row = rows.get(s, example_id)
         if row is None:
-            raise NotFound(f"No example with id {example_id}.")
+            raise NotFound(_("No example with id {example_id}.").format(example_id=example_id))
         if type(row[1]) is not int:
-            raise DamagedRow("example", "dataset_id", example_id, "does not name a dataset")
+            raise DamagedRow("example", "dataset_id", example_id, _("does not name a dataset"))
         return rows.open_row(self._cipher(row[1]), row)
 
     def page(self, dataset_id: int, after: str | None = None, limit: int = 100) -> list[Example | BrokenExample]:
@@ -231,7 +234,7 @@ class ExampleService:
             with read_session(self.home.engine) as s:
                 ds = s.get(Dataset, dataset_id)
             if ds is None or ds.owner_id != self.unlocked.user.id:
-                raise NotFound(f"No dataset with id {dataset_id}.")
+                raise NotFound(_("No dataset with id {dataset_id}.").format(dataset_id=dataset_id))
             if sealed_with is None:  # not recorded: the key the session opens the dataset with
                 sealed_with = self._keyed(dataset_id)[1]
             if ds.key_check != sealed_with:
@@ -250,8 +253,11 @@ class ExampleService:
         old_key, new_key = self.unlocked.key_with(sealed_with), self.unlocked.key_with(ds.key_check)
         if old_key is None or new_key is None:
             raise Conflict(
-                f"Undo is no longer possible: the key of dataset '{ds.name}' was rotated since the examples "
-                "were deleted (forge-tui user rotate-key), and they are sealed with the old one."
+                _(
+                    "Undo is no longer possible: the key of dataset '{name}' was rotated since the "
+                    "examples were deleted (forge-tui user rotate-key), and they are sealed with the old "
+                    "one."
+                ).format(name=ds.name)
             )
         old, new = FieldCipher(dataset_key(old_key, ds.salt)), FieldCipher(dataset_key(new_key, ds.salt))
         resealed = []
@@ -270,7 +276,9 @@ class ExampleService:
             try:
                 rows.replace_content(s, cipher, example.id, content, desirability)
             except LookupError:
-                raise NotFound(f"Example {example.id} is gone (deleted elsewhere?).") from None
+                raise NotFound(
+                    _("Example {example_id} is gone (deleted elsewhere?).").format(example_id=example.id)
+                ) from None
         return self.get(example.id)
 
     def search(self, dataset_id: int, text: str, wanted: Wanted = ALL) -> Iterator[Example | BrokenExample]:

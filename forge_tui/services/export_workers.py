@@ -41,6 +41,7 @@ from forge_tui.core.custom_formats import CUSTOM_PREFIX, custom_format
 from forge_tui.core.errors import DamagedRow, ForgeError
 from forge_tui.core.export_formats import FORMATS, ExportFormat
 from forge_tui.core.preference_pairs import with_rejected
+from forge_tui.i18n import _
 from forge_tui.services.dataset_files import Encoded, encode
 from forge_tui.store import example_reader
 from forge_tui.store.vault import FieldCipher
@@ -260,7 +261,7 @@ def render_chunks(
         try:
             for ids in chunks:
                 if cancel is not None and cancel.is_set():
-                    raise ExportCancelled("The export was stopped.")
+                    raise ExportCancelled(_("The export was stopped."))
                 yield renderer.render(ids, of(ids))
         finally:
             renderer.close()
@@ -281,7 +282,7 @@ def render_chunks(
                         break
             while pending:
                 if cancel is not None and cancel.is_set():
-                    raise ExportCancelled("The export was stopped.")
+                    raise ExportCancelled(_("The export was stopped."))
                 done = pending.popleft().result()
                 next_ids = next(queued, None)
                 if next_ids is not None:

@@ -21,6 +21,7 @@ from forge_tui.core.errors import Conflict, InvalidInput, NotFound
 from forge_tui.core.example_filter import ExampleFilter, ReviewFilter
 from forge_tui.core.export_formats import FORMATS, ExportFormat
 from forge_tui.core.templates import check_template_name
+from forge_tui.i18n import N_, _, ngettext
 from forge_tui.services import export_workers, files
 from forge_tui.services.accounts import Unlocked
 from forge_tui.services.dataset_files import FILE_TYPES, Encoded, write_encoded
@@ -43,6 +44,14 @@ class CustomFormatInfo:
     body: str
 
 
+# How many examples of a review state an export left out, as the summary line says it.
+_REVIEW_COUNTS = {
+    "accepted": N_("{count} accepted"),
+    "unreviewed": N_("{count} unreviewed"),
+    "rejected": N_("{count} rejected"),
+}
+
+
 @dataclass
 class ExportSummary:
     format: str
@@ -59,22 +68,48 @@ class ExportSummary:
     below_score: int = 0  # examples left out as unjudged or scored below the export's minimum score
 
     def line(self) -> str:
-        written = ", ".join(f"{n} records to {p}" for p, n in zip(self.files, self.records, strict=True))
-        text = f"Wrote {written}"
-        by_review = [f"{n} {state}" for state, n in self.review_left_out.items() if n]
+        written = _(", ").join(
+            _("{count} records to {path}").format(count=n, path=p)
+            for p, n in zip(self.files, self.records, strict=True)
+        )
+        clauses = [_("Wrote {files}").format(files=written)]
+        by_review = [
+            _(_REVIEW_COUNTS.get(state, "{count} {state}")).format(count=n, state=state)
+            for state, n in self.review_left_out.items()
+            if n
+        ]
         if by_review:
-            many = sum(self.review_left_out.values()) != 1
-            text += f"; {' and '.join(by_review)} example{'s' if many else ''} left out"
+            total = sum(self.review_left_out.values())
+            clauses.append(
+                ngettext("{states} example left out", "{states} examples left out", total).format(
+                    states=_(" and ").join(by_review)
+                )
+            )
         if self.below_score:
-            many = self.below_score != 1
-            text += f"; {self.below_score} example{'s' if many else ''} unjudged or below the minimum score left out"
+            clauses.append(
+                ngettext(
+                    "{count} example unjudged or below the minimum score left out",
+                    "{count} examples unjudged or below the minimum score left out",
+                    self.below_score,
+                ).format(count=self.below_score)
+            )
         if self.left_out:
-            text += f"; {self.left_out} example{'s' if self.left_out != 1 else ''} without {self.needs} left out"
+            clauses.append(
+                ngettext(
+                    "{count} example without {needs} left out",
+                    "{count} examples without {needs} left out",
+                    self.left_out,
+                ).format(count=self.left_out, needs=self.needs)
+            )
         if self.broken:
-            many = len(self.broken) != 1
-            text += f"; {len(self.broken)} damaged example{'s' if many else ''} left out ({self.broken[0][:160]}"
-            text += ", and more)" if many else ")"
-        return text + "."
+            clauses.append(
+                ngettext(
+                    "{count} damaged example left out ({first})",
+                    "{count} damaged examples left out ({first}, and more)",
+                    len(self.broken),
+                ).format(count=len(self.broken), first=self.broken[0][:160])
+            )
+        return _("{summary}.").format(summary=_("; ").join(clauses))
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -117,7 +152,7 @@ class CustomFormats:
             keys = self.unlocked.keys_in(s)
             taken = format_rows.get_by_name(s, keys, owner, name)
             if taken is not None and taken.id != format_id:
-                raise Conflict(f"There is already a custom format named '{name}'.")
+                raise Conflict(_("There is already a custom format named '{name}'.").format(name=name))
             row = format_rows.get_owned(s, keys, owner, format_id) if format_id is not None else None
             return self._info(format_rows.save(s, keys, owner, name, body, row), name, body)
 
@@ -146,15 +181,18 @@ class CustomFormats:
             found = self.get(bare)
         except NotFound:
             raise InvalidInput(
-                f"Unknown format '{name}'. Built in: {', '.join(FORMATS)}; custom: "
-                f"{', '.join(CUSTOM_PREFIX + f.name for f in self.list()) or 'none yet'}."
+                _("Unknown format '{name}'. Built in: {built_in}; custom: {custom}.").format(
+                    name=name,
+                    built_in=", ".join(FORMATS),
+                    custom=", ".join(CUSTOM_PREFIX + f.name for f in self.list()) or _("none yet"),
+                )
             ) from None
         return custom_format(found.name, found.body)
 
     def _find(self, session: Session, name: str) -> ExportTemplate:
         row = format_rows.get_by_name(session, self.unlocked.keys_in(session), self.unlocked.user.id, name)
         if row is None:
-            raise NotFound(f"No custom format named '{name}'.")
+            raise NotFound(_("No custom format named '{name}'.").format(name=name))
         return row
 
     @staticmethod
@@ -194,11 +232,15 @@ def export(
     path = path.expanduser()
     kind = file_type or path.suffix.lstrip(".").lower()
     if kind not in FILE_TYPES:
-        raise InvalidInput(f"Choose a file type ({', '.join(FILE_TYPES)}); '{path.name}' does not say which.")
+        raise InvalidInput(
+            _("Choose a file type ({names}); '{name}' does not say which.").format(
+                names=", ".join(FILE_TYPES), name=path.name
+            )
+        )
     if spreadsheet_safe and kind not in TABLE_TYPES:
-        raise InvalidInput(f"Spreadsheet-safe cells are for CSV and TSV files, not {kind}.")
+        raise InvalidInput(_("Spreadsheet-safe cells are for CSV and TSV files, not {kind}.").format(kind=kind))
     if split is not None and not 0 < split < 1:
-        raise InvalidInput("The split is the train share, between 0 and 1 (e.g. 0.9).")
+        raise InvalidInput(_("The split is the train share, between 0 and 1 (e.g. 0.9)."))
     mode = fmt.reasoning_mode(reasoning)
     counts = examples.review_counts(dataset_id)
     left_out = {state.value: n for state, n in counts.items() if not review.admits(state)}
@@ -231,7 +273,7 @@ def export(
             job, fmt, chunks, cancel, parallel_from or export_workers.PARALLEL_FROM, paired
         ):
             if files.stopping():  # the process is ending on a signal; its temporary files are gone
-                raise export_workers.ExportCancelled("The export was stopped.")
+                raise export_workers.ExportCancelled(_("The export was stopped."))
             summary.examples += rendered.examples
             summary.left_out += rendered.left_out
             summary.broken.extend(rendered.broken)

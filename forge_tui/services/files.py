@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from forge_tui.core.errors import ForgeError
+from forge_tui.i18n import _
 
 _HOST = hashlib.sha256(socket.gethostname().encode()).hexdigest()[:8]
 TEMP_NAME = re.compile(r"^\..+\.forge-tmp-(?P<host>[0-9a-f]{8})-(?P<pid>\d+)-[^.]+\.(part|spool)$")
@@ -43,15 +44,17 @@ class Stopping(ForgeError):
 def _temporary_beside(path: Path, suffix: str) -> tuple[int, str]:
     """A new file beside `path`, readable by this account only (mkstemp makes it 0600)."""
     if _stopping:
-        raise Stopping(f"Nothing was written to {path}: forge-tui is stopping.")
+        raise Stopping(_("Nothing was written to {path}: forge-tui is stopping.").format(path=path))
     if not path.parent.is_dir():
-        raise ForgeError(f"Cannot write {path}: the folder {path.parent} does not exist")
+        raise ForgeError(
+            _("Cannot write {path}: the folder {folder} does not exist").format(path=path, folder=path.parent)
+        )
     remove_stale_temporaries(path.parent)
     try:
         prefix = f".{path.name}.forge-tmp-{_HOST}-{os.getpid()}-"
         fd, name = tempfile.mkstemp(dir=path.parent, prefix=prefix, suffix=suffix)
     except OSError as exc:
-        raise ForgeError(f"Cannot write {path}: {exc.strerror or exc}") from None
+        raise ForgeError(_("Cannot write {path}: {reason}").format(path=path, reason=exc.strerror or exc)) from None
     _live[name] = None
     return fd, name
 
@@ -127,7 +130,7 @@ def replacing(path: Path, mode: str = "w") -> Iterator[IO[Any]]:
     except BaseException as exc:
         _discard(tmp)
         if isinstance(exc, OSError):
-            raise ForgeError(f"Cannot write {path}: {exc.strerror or exc}") from None
+            raise ForgeError(_("Cannot write {path}: {reason}").format(path=path, reason=exc.strerror or exc)) from None
         raise
     finally:
         _live.pop(tmp, None)
@@ -142,7 +145,9 @@ def scratch_beside(path: Path) -> Iterator[Path]:
     try:
         yield Path(name)
     except OSError as exc:
-        raise ForgeError(f"Cannot write beside {path}: {exc.strerror or exc}") from None
+        raise ForgeError(
+            _("Cannot write beside {path}: {reason}").format(path=path, reason=exc.strerror or exc)
+        ) from None
     finally:
         _discard(name)
 

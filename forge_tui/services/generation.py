@@ -20,6 +20,7 @@ from forge_tui.core.models import ExampleContent, ExampleMeta, ExampleSource, Re
 from forge_tui.core.prompt_render import render_prompts
 from forge_tui.core.templates import TemplateError
 from forge_tui.core.tool_checks import calls_to_json, tool_call_problems
+from forge_tui.i18n import _
 from forge_tui.services.model_client import ModelClient
 from forge_tui.services.paraphrasing import paraphrases
 
@@ -65,7 +66,9 @@ async def generate_item(backend: ModelClient, spec: GenerationSpec, item: Planne
     try:
         rendered = render_prompts(spec.template, item.slots)
     except TemplateError as exc:
-        raise ItemFailed(f"The template cannot be rendered with this item's values: {exc}") from None
+        raise ItemFailed(
+            _("The template cannot be rendered with this item's values: {problem}").format(problem=exc)
+        ) from None
     system_prompt = languages.with_instruction(rendered.system_prompt, spec.language)
     prompt = rendered.user_prompt
     params: dict[str, Any] = {
@@ -100,7 +103,7 @@ async def generate_item(backend: ModelClient, spec: GenerationSpec, item: Planne
     if spec.template.is_tool_calling and spec.kind in (ExampleKind.SINGLE, ExampleKind.TOOL_CALLING):
         params["tools"] = [t.to_openai() for t in spec.template.tools]
     if not content.output.strip() and not content.tool_calls:
-        raise ItemFailed("The model gave an empty answer.")
+        raise ItemFailed(_("The model gave an empty answer."))
     params["tokens_estimated"] = answers.estimated or None
     meta = ExampleMeta(
         model=spec.model,
@@ -164,7 +167,7 @@ async def _preference(
     )
     second = answers.add(await backend.complete(second_request))
     if not second.content.strip():
-        raise ItemFailed("The second model gave an empty answer.")
+        raise ItemFailed(_("The second model gave an empty answer."))
     fields = _answer_fields(first) | {"rejected": [second.content]}
     return base.model_copy(update=fields), first
 
@@ -177,12 +180,12 @@ async def _tool_calls(
     for attempt in range(2):
         result = answers.add(await backend.complete(_request(spec, base, item.seed + _TOOL_RETRY_SEED * attempt)))
         if not result.tool_calls:
-            problems = ["the model answered without calling a tool"]
+            problems = [_("the model answered without calling a tool")]
             continue
         problems = tool_call_problems(spec.template.tools, result.tool_calls)
         if not problems:
             return base.model_copy(update=_answer_fields(result)), result, attempt > 0
-    raise ItemFailed(f"Tool call invalid after a retry: {'; '.join(problems)}.")
+    raise ItemFailed(_("Tool call invalid after a retry: {problems}.").format(problems="; ".join(problems)))
 
 
 async def _conversation(
@@ -198,7 +201,7 @@ async def _conversation(
         asked = answers.add(await backend.complete(_user_turn_request(spec, history, item.seed + turn)))
         user_message = asked.content.strip()
         if not user_message:
-            raise ItemFailed(f"The model playing the user wrote nothing for turn {turn + 1}.")
+            raise ItemFailed(_("The model playing the user wrote nothing for turn {turn}.").format(turn=turn + 1))
         history.append({"role": "user", "content": user_message})
         seed = item.seed + turn * _USER_TURN_SEED
         result = answers.add(await backend.complete(_request(spec, base, seed, history=history)))

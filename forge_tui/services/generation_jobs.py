@@ -35,6 +35,7 @@ from forge_tui.core.generation import (
 from forge_tui.core.prompt_render import render_prompts
 from forge_tui.core.templates import TemplateError, TemplateInfo
 from forge_tui.core.topic_tree import leaves, parse_tree, topic_source
+from forge_tui.i18n import N_, _
 from forge_tui.services import job_kinds, readable_files, until_n
 from forge_tui.services.generation import generate_item
 from forge_tui.services.job_runner import RunContext
@@ -162,7 +163,7 @@ def parse_source_entries(entries: list[str]) -> tuple[dict[str, SlotSource], dic
             continue
         names, sep, how = (part.strip() for part in entry.partition("="))
         slots = [n.strip() for n in names.split("+") if n.strip()]
-        refused = InvalidInput(f"'{clip(entry)}' is not {SOURCE_GRAMMAR}.")
+        refused = InvalidInput(_("'{entry}' is not {grammar}.").format(entry=clip(entry), grammar=SOURCE_GRAMMAR))
         if not sep or not slots:
             raise refused
         prefix, colon, rest = how.partition(":")
@@ -178,7 +179,7 @@ def parse_source_entries(entries: list[str]) -> tuple[dict[str, SlotSource], dic
                 raise refused
             sources[slots[0]] = SlotSource.of_values(values, "the command line")
         elif colon and prefix in ("file", "dataset"):
-            where, _, column = (p.strip() for p in rest.rpartition("#")) if "#" in rest else (rest.strip(), "", "")
+            where, _sep, column = (p.strip() for p in rest.rpartition("#")) if "#" in rest else (rest.strip(), "", "")
             if not where or (prefix == "dataset" and not column):
                 raise refused
             refs[slots[0]] = ValuesRef(prefix, where, column or None)
@@ -201,7 +202,7 @@ def typed_values(text: str, slot: str) -> list[str]:
     """The values typed for `slot` as `slot=values:a|b` in `text`; none when there are none or the text
     does not parse."""
     try:
-        sources, _ = parse_sources(text)
+        sources = parse_sources(text)[0]
     except InvalidInput:
         return []
     found = sources.get(slot)
@@ -225,21 +226,21 @@ def spec_from_fields(
     fields: dict[str, Any] = {
         "template": template,
         "dataset_id": form.dataset_id,
-        "count": _number(form.count, "Count", int),
+        "count": _number(form.count, N_("Count"), int),
         "kind": _choice(form.kind),
         "language": form.language.strip() or None,
         "model": form.model.strip(),
         "paraphrase_model": form.paraphrase_model.strip() or None,
         "second_model": form.second_model.strip() or None,
-        "temperature": _number(form.temperature, "Temperature", float),
-        "max_tokens": _number(form.max_tokens, "Max tokens", int),
-        "turns": _number(form.turns, "Turns", int),
+        "temperature": _number(form.temperature, N_("Temperature"), float),
+        "max_tokens": _number(form.max_tokens, N_("Max tokens"), int),
+        "turns": _number(form.turns, N_("Turns"), int),
         "sources": sources,
     }
     if form.second_temperature.strip():
-        fields["second_temperature"] = _number(form.second_temperature, "Second temperature", float)
+        fields["second_temperature"] = _number(form.second_temperature, N_("Second temperature"), float)
     if form.seed.strip():
-        fields["seed"] = _number(form.seed, "Seed", int)
+        fields["seed"] = _number(form.seed, N_("Seed"), int)
     fields.update(target_fields(form))
     try:
         spec = GenerationSpec(**fields)
@@ -256,18 +257,18 @@ def target_fields(form: JobForm) -> dict[str, Any]:
     (inline), storing its score and rejecting the ones that do not pass."""
     fields: dict[str, Any] = {}
     if form.until_pass.strip():
-        target = _number(form.until_pass, "Until N pass", int)
+        target = _number(form.until_pass, N_("Until N pass"), int)
         fields |= {"target_accepted": target, "count": target, "quotas": form.quotas}
     if form.judge_model.strip():
         fields["judge"] = {
             "rubric": form.judge_rubric.strip() or DEFAULT_RUBRIC,
             "model": form.judge_model.strip(),
-            "threshold": _number(form.threshold, "Threshold", float),
+            "threshold": _number(form.threshold, N_("Threshold"), float),
         }
     if form.dedup.strip():
-        fields["dedup_threshold"] = _number(form.dedup, "Dedup", float)
+        fields["dedup_threshold"] = _number(form.dedup, N_("Dedup"), float)
     if form.max_attempts.strip() and form.until_pass.strip():
-        fields["max_attempts"] = _number(form.max_attempts, "Max attempts", int)
+        fields["max_attempts"] = _number(form.max_attempts, N_("Max attempts"), int)
     return fields
 
 
@@ -275,14 +276,16 @@ def _number(text: str, label: str, kind: type[int] | type[float]) -> Any:
     try:
         return kind(text.strip())
     except ValueError:
-        raise InvalidInput(f"{label} must be a number, not '{clip(text, 40)}'.") from None
+        raise InvalidInput(
+            _("{label} must be a number, not '{text}'.").format(label=_(label), text=clip(text, 40))
+        ) from None
 
 
 def _choice(text: str) -> ExampleKind:
     try:
         return ExampleKind(text.strip().replace("-", "_"))
     except ValueError:
-        raise InvalidInput(f"'{clip(text, 40)}' is not a kind of example.") from None
+        raise InvalidInput(_("'{text}' is not a kind of example.").format(text=clip(text, 40))) from None
 
 
 def with_values(
@@ -294,7 +297,7 @@ def with_values(
     for slot, ref in refs.items():
         if ref.origin == "dataset":
             if datasets is None:
-                raise InvalidInput("Slot values from a dataset cannot be read here.")
+                raise InvalidInput(_("Slot values from a dataset cannot be read here."))
             found = datasets(ref.where, ref.column or slot)
         elif ref.origin == "tree":
             sources[slot] = tree_values(Path(ref.where).expanduser())
@@ -311,7 +314,9 @@ def tree_values(path: Path) -> SlotSource:
     """The leaves of the topic tree in `path` (an indented list, one topic a line) as a slot's values."""
     roots = parse_tree(readable_files.read_text(path))
     if not leaves(roots):
-        raise InvalidInput(f"{clip(path.name)} holds no topics: write one topic a line, subtopics indented.")
+        raise InvalidInput(
+            _("{name} holds no topics: write one topic a line, subtopics indented.").format(name=clip(path.name))
+        )
     return topic_source(roots)
 
 
@@ -323,11 +328,13 @@ def generation_plan(spec: GenerationSpec) -> JobPlan:
         try:
             prompts.append(render_prompts(spec.template, item.slots).user_prompt)
         except TemplateError as exc:
-            raise InvalidInput(f"Item {item.idx + 1} cannot be rendered: {exc}") from None
+            raise InvalidInput(
+                _("Item {item} cannot be rendered: {problem}").format(item=item.idx + 1, problem=exc)
+            ) from None
     params: dict[str, Any] = {"model": spec.model, "count": spec.count, "kind": spec.kind.value}
     name = f"{spec.count} × {spec.template.name}"
     if spec.target_accepted is not None:
-        name = f"until {spec.target_accepted} pass × {spec.template.name}"
+        name = _("until {target} pass × {template}").format(target=spec.target_accepted, template=spec.template.name)
         params.update(target=spec.target_accepted, attempts=spec.planned_count)
     return JobPlan(
         kind=GENERATE,

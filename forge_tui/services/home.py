@@ -10,7 +10,7 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from forge_tui.core.errors import DatabaseBusy, ForgeError
-from forge_tui.i18n import N_
+from forge_tui.i18n import N_, _
 from forge_tui.services.config import DB_FILE, AppConfig, load_config, resolve_home
 from forge_tui.store import db_file
 from forge_tui.store.db import WriteWait, current_revision, make_engine, migrate
@@ -18,7 +18,7 @@ from forge_tui.store.private_files import database_family, exposed, make_private
 from forge_tui.store.staged_inserts import discard_abandoned
 from forge_tui.store.vault import KdfParams
 
-BUSY_NOTICE = N_("Another forge-tui is writing to the database; retrying…")  # shown through _()
+BUSY_NOTICE = N_("Another forge-tui is writing to the database; retrying…")
 
 
 @dataclass
@@ -55,13 +55,18 @@ class Home:
         mode = exposed(self.path)
         if mode is not None:
             found.append(
-                f"Other users have access to the data directory {self.path} (mode {mode:o}); "
-                f"`chmod 700 {self.path}` fixes it."
+                _(
+                    "Other users have access to the data directory {path} (mode {mode:o}); `chmod 700 {path}` fixes it."
+                ).format(path=self.path, mode=mode)
             )
         for path in database_family(self.db_path):
             mode = exposed(path)
             if mode is not None:
-                found.append(f"Other users can read {path} (mode {mode:o}); `chmod 600 {path}` fixes it.")
+                found.append(
+                    _("Other users can read {path} (mode {mode:o}); `chmod 600 {path}` fixes it.").format(
+                        path=path, mode=mode
+                    )
+                )
         return found
 
 
@@ -73,14 +78,18 @@ def open_home(explicit: str | Path | None = None, on_busy: Callable[[], None] | 
     try:
         make_private_dir(path)
     except OSError as exc:
-        raise ForgeError(f"Cannot create the data directory {path}: {exc.strerror}") from None
+        raise ForgeError(
+            _("Cannot create the data directory {path}: {reason}").format(path=path, reason=exc.strerror)
+        ) from None
     config = load_config(path)
     db_path = path / DB_FILE
     try:
         db_file.ensure(db_path)  # a new database is made owner-only (mkstemp)
         make_private_database(db_path)
     except OSError as exc:
-        raise ForgeError(f"Cannot create the database in {path}: {exc.strerror}") from None
+        raise ForgeError(
+            _("Cannot create the database in {path}: {reason}").format(path=path, reason=exc.strerror)
+        ) from None
     wait = WriteWait(seconds=config.database.busy_wait_seconds, notice=on_busy)
     engine = make_engine(db_path, wait)
     try:
@@ -103,5 +112,5 @@ def database_damage(db_path: Path, exc: BaseException) -> ForgeError | None:
     if isinstance(exc, db_file.DatabaseDamaged):
         return exc
     if db_file.is_damage(exc):
-        return db_file.damaged(db_path, f"is damaged (SQLite: {db_file.sqlite_message(exc)})")
+        return db_file.damaged(db_path, _("is damaged (SQLite: {problem})").format(problem=db_file.sqlite_message(exc)))
     return None

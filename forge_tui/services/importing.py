@@ -20,6 +20,7 @@ from forge_tui.core.import_shapes import Mapping, ShapeError, UnknownShape, pars
 from forge_tui.core.kept_aside import summary_name
 from forge_tui.core.models import DatasetInfo, ExampleSource
 from forge_tui.core.plain_text import SPLITS
+from forge_tui.i18n import _, ngettext
 from forge_tui.services.dataset_files import Located, RecordError, SkippedColumn, detect_type, read_records
 from forge_tui.services.datasets import DatasetService
 from forge_tui.services.examples import ExampleService
@@ -54,25 +55,40 @@ class ImportSummary:
 
     def line(self) -> str:
         shapes = ", ".join(f"{n} {s}" for s, n in self.shapes.most_common())
-        count = f"{self.imported} example{'s' if self.imported != 1 else ''}"
         if self.created:
-            text = f"Created dataset '{self.dataset}' and imported {count} into it"
+            text = ngettext(
+                "Created dataset '{dataset}' and imported {count} example into it",
+                "Created dataset '{dataset}' and imported {count} examples into it",
+                self.imported,
+            )
         else:
-            text = f"Imported {count} into '{self.dataset}'"
+            text = ngettext(
+                "Imported {count} example into '{dataset}'", "Imported {count} examples into '{dataset}'", self.imported
+            )
+        text = text.format(dataset=self.dataset, count=self.imported)
         if shapes:
-            text += f" ({shapes})"
+            text = _("{summary} ({shapes})").format(summary=text, shapes=shapes)
+        clauses = [text]
         if self.skipped:
             reasons = Counter(e.reason.split(" (", 1)[0] for e in self.errors).most_common(3)
             why = "; ".join(f"{n}× {r}" for r, n in reasons)
-            text += f"; skipped {self.skipped}: {why}"
+            clauses.append(_("skipped {count}: {reasons}").format(count=self.skipped, reasons=why))
         if self.skipped_columns:
-            plural = "s" if len(self.skipped_columns) != 1 else ""
-            text += f"; skipped column{plural} {listing(self.skipped_columns)}"
+            clauses.append(
+                ngettext("skipped column {names}", "skipped columns {names}", len(self.skipped_columns)).format(
+                    names=listing(self.skipped_columns)
+                )
+            )
         if self.desirable or self.undesirable:
-            text += f"; KTO labels: {self.desirable} desirable, {self.undesirable} undesirable"
+            clauses.append(
+                _("KTO labels: {desirable} desirable, {undesirable} undesirable").format(
+                    desirable=self.desirable, undesirable=self.undesirable
+                )
+            )
         if self.kept_aside:
-            text += f"; kept aside: {listing([f'{n} ({c})' for n, c in self.kept_aside.most_common()], each=80)}"
-        return text + "."
+            kept = listing([f"{n} ({c})" for n, c in self.kept_aside.most_common()], each=80)
+            clauses.append(_("kept aside: {fields}").format(fields=kept))
+        return _("{summary}.").format(summary=_("; ").join(clauses))
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -144,13 +160,13 @@ def import_file(
             summary.imported += len(parsed.items)
             if len(batch) >= _INSERT_BATCH:
                 if cancel is not None and cancel.is_set():
-                    raise ImportCancelled("The import was stopped; nothing was added.")
+                    raise ImportCancelled(_("The import was stopped; nothing was added."))
                 staged.add(batch)
                 batch = []
                 if progress is not None:
                     progress(read, summary.imported)
         if cancel is not None and cancel.is_set():
-            raise ImportCancelled("The import was stopped; nothing was added.")
+            raise ImportCancelled(_("The import was stopped; nothing was added."))
         staged.publish(batch)
     if progress is not None:
         progress(read, summary.imported)
@@ -171,7 +187,9 @@ def import_into(
     check(path)
     detect_type(path)
     if split_text is not None and split_text not in SPLITS:
-        raise InvalidInput(f"Unknown text split '{split_text}': use one of {', '.join(SPLITS)}.")
+        raise InvalidInput(
+            _("Unknown text split '{split}': use one of {names}.").format(split=split_text, names=", ".join(SPLITS))
+        )
     target, created = _target(datasets, dataset)
     summary = import_file(examples, target.id, target.name, path, mapping, split_text=split_text)
     summary.created = created
@@ -182,7 +200,7 @@ def _target(datasets: DatasetService, name: str | None) -> tuple[DatasetInfo, bo
     if name is None:
         current = datasets.current()
         if current is None:
-            raise InvalidInput("There is no current dataset: name one with --dataset.")
+            raise InvalidInput(_("There is no current dataset: name one with --dataset."))
         return current, False
     try:
         return datasets.get(name), False

@@ -21,6 +21,7 @@ from forge_tui.core.job_configs import (
 )
 from forge_tui.core.judge_form import JudgeForm
 from forge_tui.core.templates import TemplateInfo
+from forge_tui.i18n import _
 from forge_tui.services import files, readable_files
 from forge_tui.services.accounts import Unlocked
 from forge_tui.services.generation_jobs import GENERATE, JobForm, with_values_source
@@ -51,7 +52,7 @@ class JobConfigService:
             keys = self.unlocked.keys_in(s)
             row = config_rows.get_by_name(s, keys, self.unlocked.user.id, check_config_name(name))
             if row is None:
-                raise NotFound(f"No saved configuration named '{name[:80]}'.")
+                raise NotFound(_("No saved configuration named '{name}'.").format(name=name[:80]))
             return config_rows.open_row(keys, row)
 
     def save(self, config: AnyConfig) -> AnyConfig:
@@ -65,7 +66,7 @@ class JobConfigService:
             keys = self.unlocked.keys_in(s)
             row = config_rows.get_by_name(s, keys, self.unlocked.user.id, check_config_name(name))
             if row is None:
-                raise NotFound(f"No saved configuration named '{name[:80]}'.")
+                raise NotFound(_("No saved configuration named '{name}'.").format(name=name[:80]))
             s.delete(row)
 
     def export_file(self, name: str, path: Path) -> Path:
@@ -159,7 +160,9 @@ def config_of_job(jobs: JobService, job_id: int, name: str) -> AnyConfig:
         )
     if job.kind != GENERATE:
         raise InvalidInput(
-            f"Job {job_id} is a {job.kind} job; configurations are saved from generation, judge and augment jobs."
+            _("Job {job_id} is a {kind} job; configurations are saved from generation, judge and augment jobs.").format(
+                job_id=job_id, kind=job.kind
+            )
         )
     judge = spec.get("judge") or {}
     target = spec.get("target_accepted")

@@ -6,6 +6,7 @@ from typing import Any
 
 from forge_tui.core.bounded_text import clip
 from forge_tui.core.errors import Conflict
+from forge_tui.i18n import _
 from forge_tui.services.job_runner import Recipe
 
 _RECIPES: dict[str, Recipe[Any]] = {}
@@ -28,5 +29,5 @@ def recipe_for(kind: str) -> Recipe[Any]:
 
     found = _RECIPES.get(kind)
     if found is None:
-        raise Conflict(f"This version of forge-tui cannot run jobs of kind '{clip(kind)}'.")
+        raise Conflict(_("This version of forge-tui cannot run jobs of kind '{kind}'.").format(kind=clip(kind)))
     return found

@@ -41,6 +41,7 @@ from forge_tui.core.jobs import (
 )
 from forge_tui.core.judging import Judgement
 from forge_tui.core.models import ExampleContent, ExampleMeta, ExampleSource, ReviewState
+from forge_tui.i18n import _
 from forge_tui.llm.errors import BackendBusy, BackendUnavailable
 from forge_tui.services.accounts import Unlocked
 from forge_tui.services.backends import BackendError, BackendService, ModelNotFound
@@ -286,7 +287,7 @@ class JobRunner(Generic[S]):
     async def run(self) -> JobSummary:
         key = (str(self.home.db_path), self.job_id)
         if key in _RUNNING_HERE:
-            raise Conflict(f"Job {self.job_id} is running already.")
+            raise Conflict(_("Job {job_id} is running already.").format(job_id=self.job_id))
         _RUNNING_HERE.add(key)
         try:
             await self._db(self._claim)
@@ -304,7 +305,7 @@ class JobRunner(Generic[S]):
                 self._halt()
                 # Finished items are kept (a Ctrl-C or an error must not lose them): written from this
                 # thread, after whatever transaction a worker thread may still be in.
-                reason = reason_text(str(exc)) if isinstance(exc, ForgeError) else "interrupted"
+                reason = reason_text(str(exc)) if isinstance(exc, ForgeError) else _("interrupted")
                 try:
                     self._locked(lambda c: self._commit(c, self._take_finished()))
                 finally:
@@ -328,8 +329,10 @@ class JobRunner(Generic[S]):
         data_key = self.unlocked.key_with(self._job.key_check)
         if data_key is None:
             raise Conflict(
-                f"Job {self.job_id} was sealed with a key this session does not hold (the key was rotated or "
-                "the password reset since): unlock again."
+                _(
+                    "Job {job_id} was sealed with a key this session does not hold (the key was rotated "
+                    "or the password reset since): unlock again."
+                ).format(job_id=self.job_id)
             )
         keys = AccountKeys.of(data_key)
         self._keys = keys
@@ -356,21 +359,33 @@ class JobRunner(Generic[S]):
         with Session(bind=conn) as s:
             job = rows.owned(s, self.unlocked.user.id, self.job_id)
             if job is None:
-                raise NotFound(f"No job with id {self.job_id}.")
+                raise NotFound(_("No job with id {job_id}.").format(job_id=self.job_id))
             status = JobState(job.status)
             if status in (JobState.DONE, JobState.CANCELLED) and not rows.counts(conn, self.job_id).get("pending"):
-                raise Conflict(f"Job {self.job_id} is {status.value}; there is nothing left to run.")
+                raise Conflict(
+                    _("Job {job_id} is {status}; there is nothing left to run.").format(
+                        job_id=self.job_id, status=status.value
+                    )
+                )
             if status is JobState.CANCELLED:
-                raise Conflict(f"Job {self.job_id} was cancelled; it cannot run again.")
+                raise Conflict(_("Job {job_id} was cancelled; it cannot run again.").format(job_id=self.job_id))
             ours = job.runner_host == this_host() and job.runner_pid == os.getpid()  # a run of ours that ended
             if runner_alive(job) and not ours:
-                raise Conflict(f"Job {self.job_id} is running in another process (pid {job.runner_pid}).")
+                raise Conflict(
+                    _("Job {job_id} is running in another process (pid {pid}).").format(
+                        job_id=self.job_id, pid=job.runner_pid
+                    )
+                )
             if job.dataset_id is None:
-                raise Conflict(f"The dataset of job {self.job_id} was deleted.")
+                raise Conflict(_("The dataset of job {job_id} was deleted.").format(job_id=self.job_id))
             dataset = s.get(Dataset, job.dataset_id)
             assert dataset is not None
             if not self.unlocked.can_open(dataset):
-                raise Conflict(f"Dataset '{dataset.name}' cannot be opened with this session's key; unlock again.")
+                raise Conflict(
+                    _("Dataset '{name}' cannot be opened with this session's key; unlock again.").format(
+                        name=dataset.name
+                    )
+                )
             self._example_cipher = (self.unlocked.cipher_for(dataset), dataset.key_check)
             s.expunge(job)
         rows.requeue(conn, self.job_id, [k.value for k in SERVER_FAULTS])
@@ -527,7 +542,10 @@ class JobRunner(Generic[S]):
                 return _Failed(item.idx, reason_text(str(exc)), FailureKind.ITEM, attempt)
             except Exception as exc:  # a fault of this item's code path: recorded, the job goes on
                 return _Failed(
-                    item.idx, f"Unexpected {type(exc).__name__} while making the item.", FailureKind.ITEM, attempt
+                    item.idx,
+                    _("Unexpected {kind} while making the item.").format(kind=type(exc).__name__),
+                    FailureKind.ITEM,
+                    attempt,
                 )
             finally:
                 self._requests.discard(request)
@@ -662,12 +680,16 @@ class JobRunner(Generic[S]):
             return cipher
         found = conn.exec_driver_sql("SELECT salt, key_check, name FROM dataset WHERE id = ?", (dataset_id,)).first()
         if found is None:
-            raise Conflict(f"The dataset of job {self.job_id} was deleted.")
+            raise Conflict(_("The dataset of job {job_id} was deleted.").format(job_id=self.job_id))
         dataset = Dataset(
             id=dataset_id, owner_id=self.unlocked.user.id, name=found[2], salt=found[0], key_check=found[1]
         )
         if not self.unlocked.can_open(dataset):
-            raise Conflict(f"The key of dataset '{dataset.name}' was rotated meanwhile; unlock again and resume.")
+            raise Conflict(
+                _("The key of dataset '{name}' was rotated meanwhile; unlock again and resume.").format(
+                    name=dataset.name
+                )
+            )
         self._example_cipher = (self.unlocked.cipher_for(dataset), dataset.key_check)
         return self._example_cipher[0]
 
@@ -729,7 +751,7 @@ class JobRunner(Generic[S]):
                 if missed:
                     values["error"] = missed
                 elif all_failed:
-                    values["error"] = "Every item failed; `forge-tui jobs show` lists why."
+                    values["error"] = _("Every item failed; `forge-tui jobs show` lists why.")
         rows.set_state(conn, self.job_id, **values)
         final = conn.exec_driver_sql("SELECT status, pause_reason, error FROM job WHERE id = ?", (self.job_id,)).one()
         self._final = (JobState(final[0]), final[1], final[2])

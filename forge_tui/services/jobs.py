@@ -22,6 +22,7 @@ from forge_tui.core.errors import Conflict, ForgeError, NotFound
 from forge_tui.core.generation import Coverage, GenerationSpec, coverage
 from forge_tui.core.jobs import RESUMABLE, JobState, JobSummary, concurrency_of, endpoint_of, results_of
 from forge_tui.core.pool_stats import EndpointStats
+from forge_tui.i18n import _
 from forge_tui.services import gpu_release
 from forge_tui.services.accounts import Unlocked
 from forge_tui.services.home import Home
@@ -86,13 +87,17 @@ class JobService:
     def create(self, plan: JobPlan) -> JobSummary:
         """Writes the job and its whole plan in one transaction, status planned."""
         if not plan.items:
-            raise Conflict("A job needs at least one item.")
+            raise Conflict(_("A job needs at least one item."))
         with write_session(self.home.engine) as s:
             dataset = s.get(Dataset, plan.dataset_id)
             if dataset is None or dataset.owner_id != self._owner:
-                raise NotFound(f"No dataset with id {plan.dataset_id}.")
+                raise NotFound(_("No dataset with id {dataset_id}.").format(dataset_id=plan.dataset_id))
             if not self.unlocked.can_open(dataset):
-                raise Conflict(f"Dataset '{dataset.name}' cannot be opened with this session's key; unlock again.")
+                raise Conflict(
+                    _("Dataset '{name}' cannot be opened with this session's key; unlock again.").format(
+                        name=dataset.name
+                    )
+                )
             row = rows.insert(
                 s,
                 self.unlocked.keys_in(s),
@@ -191,10 +196,10 @@ class JobService:
         with write_session(self.home.engine) as s:
             row = self._find(s, job_id)
             if row.status == JobState.CANCELLED:
-                raise Conflict(f"Job {job_id} was cancelled; it cannot run again.")
+                raise Conflict(_("Job {job_id} was cancelled; it cannot run again.").format(job_id=job_id))
             moved = rows.requeue(s, job_id)
             if moved and row.status in (JobState.DONE, JobState.FAILED):
-                reason = f"{moved} failed items to retry"
+                reason = _("{count} failed items to retry").format(count=moved)
                 rows.set_state(
                     s, job_id, status=JobState.PAUSED.value, pause_reason=reason, finished_at=None, error=None
                 )
@@ -255,7 +260,11 @@ class JobService:
             row = self._find(s, job_id)
             status = JobState(row.status)
             if status not in allowed:
-                raise Conflict(f"Job {job_id} is {status.value}; it cannot be {to.value}.")
+                raise Conflict(
+                    _("Job {job_id} is {status}; it cannot be {to}.").format(
+                        job_id=job_id, status=status.value, to=to.value
+                    )
+                )
             values: dict[str, Any] = {"status": to.value, "pause_reason": reason}
             if to is JobState.CANCELLED:
                 values["finished_at"] = rows.stored_now()
@@ -266,13 +275,15 @@ class JobService:
     def _find(self, session: Session, job_id: int) -> Job:
         row = rows.owned(session, self._owner, job_id)
         if row is None:
-            raise NotFound(f"No job with id {job_id}.")
+            raise NotFound(_("No job with id {job_id}.").format(job_id=job_id))
         return row
 
     def _keys(self, row: Job) -> AccountKeys:
         data_key = self.unlocked.key_with(row.key_check)
         if data_key is None:
-            raise Conflict(f"Job {row.id} was sealed with a key this session does not hold; unlock again.")
+            raise Conflict(
+                _("Job {job_id} was sealed with a key this session does not hold; unlock again.").format(job_id=row.id)
+            )
         return AccountKeys.of(data_key)
 
     def _summary(self, session: Session, row: Job) -> JobSummary:

@@ -25,6 +25,7 @@ from forge_tui.core.judge_form import ONLY_ALL, JudgeForm
 from forge_tui.core.judging import MAX_SCORE, MIN_SCORE, Judgement
 from forge_tui.core.models import Example, ReviewState
 from forge_tui.core.rubrics import Rubric, builtin_rubrics
+from forge_tui.i18n import _
 from forge_tui.services import job_kinds
 from forge_tui.services.examples import ExampleService
 from forge_tui.services.job_runner import ExampleUpdate
@@ -71,9 +72,11 @@ class JudgeChoice:
 def judge_plan(examples: ExampleService, choice: JudgeChoice) -> JobPlan:
     """A judge job's plan: one item per example chosen (unreviewed ones, or all), in creation order."""
     if not choice.model:
-        raise Conflict("Choose a judge model: --model, or a default judge model in Settings.")
+        raise Conflict(_("Choose a judge model: --model, or a default judge model in Settings."))
     if not MIN_SCORE <= choice.threshold <= MAX_SCORE:
-        raise Conflict(f"The threshold must be between {MIN_SCORE:g} and {MAX_SCORE:g}.")
+        raise Conflict(
+            _("The threshold must be between {lowest:g} and {highest:g}.").format(lowest=MIN_SCORE, highest=MAX_SCORE)
+        )
     wanted = ExampleFilter(review=ReviewFilter.UNREVIEWED if choice.only_unreviewed else ReviewFilter.ALL)
     ids = examples.ids(choice.dataset_id, wanted)
     spec = JudgeSpec(
@@ -86,9 +89,13 @@ def judge_plan(examples: ExampleService, choice: JudgeChoice) -> JobPlan:
         max_tokens=choice.max_tokens,
     )
     which = "unreviewed" if choice.only_unreviewed else "all"
+    if choice.only_unreviewed:
+        name = _("Judge {count} unreviewed examples with {rubric}")
+    else:
+        name = _("Judge {count} all examples with {rubric}")
     return JobPlan(
         kind=JUDGE,
-        name=clip(f"Judge {len(ids)} {which} examples with {choice.rubric.name}"),
+        name=clip(name.format(count=len(ids), rubric=choice.rubric.name)),
         dataset_id=choice.dataset_id,
         template_id=None,
         spec=spec.model_dump(mode="json"),
@@ -110,7 +117,9 @@ def _example_of(item: ItemInputs) -> str:
 async def _produce(client: ModelClient, spec: JudgeSpec, item: ItemInputs) -> ExampleUpdate:
     example = item.example
     if example is None:
-        raise ExampleGone(f"Example {clip(_example_of(item), 40)} was deleted or cannot be read.")
+        raise ExampleGone(
+            _("Example {example} was deleted or cannot be read.").format(example=clip(_example_of(item), 40))
+        )
     if spec.rubric.kind == "pairwise":
         return await _pairwise(client, spec, example)
     judged = await _judge(client, spec, example)
@@ -170,9 +179,9 @@ def choice_from_form(form: JudgeForm, dataset_id: int) -> JudgeChoice:
     """What the Jobs screen's dialog asks for; raises InvalidInput naming a bad field."""
     rubric = builtin_rubrics().get(form.rubric)
     if rubric is None:
-        raise InvalidInput(f"No rubric named '{clip(form.rubric, 60)}'.")
+        raise InvalidInput(_("No rubric named '{rubric}'.").format(rubric=clip(form.rubric, 60)))
     if not form.model.strip():
-        raise InvalidInput("Choose a judge model.")
+        raise InvalidInput(_("Choose a judge model."))
     return JudgeChoice(
         dataset_id=dataset_id,
         rubric=rubric,

@@ -19,6 +19,7 @@ from forge_tui.core.judging import JudgeFailed, Judgement
 from forge_tui.core.models import Example, ReviewState
 from forge_tui.core.rubrics import Rubric, example_values, judge_messages
 from forge_tui.core.templates import TemplateError
+from forge_tui.i18n import _
 from forge_tui.services.examples import ExampleService
 from forge_tui.services.model_client import ModelClient
 from forge_tui.services.workspace import Workspace
@@ -42,7 +43,11 @@ def _messages(rubric: Rubric, values: dict[str, Any], shots: Sequence[Example] =
     try:
         return judge_messages(rubric, values, taken)
     except TemplateError as exc:
-        raise JudgeFailed(f"The rubric '{rubric.name}' does not render for this example: {str(exc)[:160]}") from None
+        raise JudgeFailed(
+            _("The rubric '{name}' does not render for this example: {problem}").format(
+                name=rubric.name, problem=str(exc)[:160]
+            )
+        ) from None
 
 
 async def _ask(
@@ -87,7 +92,9 @@ async def judge_pair(
     values = example_values(prompt_example, answer_a, answer_b)
     judged = await _ask(client, rubric, _messages(rubric, values), model, max_tokens)
     if judged.verdict not in ("a", "b", "tie"):
-        raise JudgeFailed(f"The rubric '{rubric.name}' gave no verdict between the two answers (a, b or tie).")
+        raise JudgeFailed(
+            _("The rubric '{name}' gave no verdict between the two answers (a, b or tie).").format(name=rubric.name)
+        )
     return judged
 
 
@@ -116,7 +123,7 @@ async def fix_answer(
     result = await client.complete(request)
     fixed = result.content.strip()
     if not fixed:
-        raise JudgeFailed("The model gave an empty answer when asked to fix the example.")
+        raise JudgeFailed(_("The model gave an empty answer when asked to fix the example."))
     return fixed
 
 

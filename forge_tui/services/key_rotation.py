@@ -22,6 +22,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from forge_tui.core.errors import Conflict, DatabaseBusy, NotFound
+from forge_tui.i18n import _
 from forge_tui.services.accounts import AccountService, password_context, recovery_context, rotation_context
 from forge_tui.services.home import Home
 from forge_tui.store import batch_answers as batch_answer_rows
@@ -118,16 +119,20 @@ def rotate_key(
             user = s.get(User, user_id)
             plan = rotation_rows.plan_of(s, user_id)
             if user is None:
-                raise NotFound(f"The account '{name}' no longer exists.")
+                raise NotFound(_("The account '{username}' no longer exists.").format(username=name))
             if plan is None or plan.new_check != new_check:
                 raise Conflict(
-                    f"Another forge-tui finished this key rotation of '{name}' meanwhile; "
-                    "keep the recovery key that one printed."
+                    _(
+                        "Another forge-tui finished this key rotation of '{name}' meanwhile; keep the "
+                        "recovery key that one printed."
+                    ).format(name=name)
                 )
             if user.kdf_salt != password_salt:
                 raise Conflict(
-                    f"The password of '{name}' was changed while its key was rotated; every dataset opens, "
-                    "and `forge-tui user rotate-key` with the new password finishes the rotation."
+                    _(
+                        "The password of '{name}' was changed while its key was rotated; every dataset opens, "
+                        "and `forge-tui user rotate-key` with the new password finishes the rotation."
+                    ).format(name=name)
                 )
             old_keys, new_keys = AccountKeys.of(keys.old), AccountKeys.of(keys.new)
             templates = template_rows.reseal(s, old_keys, new_keys, user_id)
@@ -147,8 +152,11 @@ def rotate_key(
         break
     else:
         raise DatabaseBusy(
-            "New datasets kept appearing under the old key while the key was rotated; the rotation is "
-            "kept half-way (every dataset opens) and the next `forge-tui user rotate-key` finishes it."
+            _(
+                "New datasets kept appearing under the old key while the key was rotated; the "
+                "rotation is kept half-way (every dataset opens) and the next `forge-tui user "
+                "rotate-key` finishes it."
+            )
         )
     # Replaced values are zeroed in the file (secure_delete); empty the WAL of their old images too.
     checkpoint(home.engine)
@@ -171,7 +179,7 @@ def _plan(engine: Engine, user_id: int, username: str, data_key: bytes) -> tuple
     with write_session(engine) as s:
         user = s.get(User, user_id)
         if user is None:
-            raise NotFound(f"The account '{username}' no longer exists.")
+            raise NotFound(_("The account '{username}' no longer exists.").format(username=username))
         plan = rotation_rows.plan_of(s, user_id)
         if plan is not None:
             try:

@@ -13,30 +13,33 @@ from pathlib import Path
 from typing import BinaryIO
 
 from forge_tui.core.errors import ForgeError, InvalidInput, NotFound
+from forge_tui.i18n import N_, _
 
 _NONBLOCK = getattr(os, "O_NONBLOCK", 0)
 _KINDS = (
-    (stat.S_ISDIR, "a directory, not a file"),
-    (stat.S_ISFIFO, "a named pipe (FIFO), not a regular file"),
-    (stat.S_ISCHR, "a device, not a regular file"),
-    (stat.S_ISBLK, "a device, not a regular file"),
-    (stat.S_ISSOCK, "a socket, not a regular file"),
+    (stat.S_ISDIR, N_("a directory, not a file")),
+    (stat.S_ISFIFO, N_("a named pipe (FIFO), not a regular file")),
+    (stat.S_ISCHR, N_("a device, not a regular file")),
+    (stat.S_ISBLK, N_("a device, not a regular file")),
+    (stat.S_ISSOCK, N_("a socket, not a regular file")),
 )
 
 
 def _refusal(path: Path, mode: int) -> ForgeError | None:
     if stat.S_ISREG(mode):
         return None
-    what = next((text for test, text in _KINDS if test(mode)), "not a regular file")
+    what = _(next((text for test, text in _KINDS if test(mode)), N_("not a regular file")))
     if path.is_symlink():
-        return InvalidInput(f"{path} is a link to {os.path.realpath(path)}, {what}.")
-    return InvalidInput(f"{path} is {what}.")
+        return InvalidInput(
+            _("{path} is a link to {target}, {what}.").format(path=path, target=os.path.realpath(path), what=what)
+        )
+    return InvalidInput(_("{path} is {what}.").format(path=path, what=what))
 
 
 def _unreadable(path: Path, exc: OSError) -> ForgeError:
     if isinstance(exc, FileNotFoundError):
-        return InvalidInput(f"There is no file {path}.")
-    return ForgeError(f"Cannot read {path}: {exc.strerror or exc}.")
+        return InvalidInput(_("There is no file {path}.").format(path=path))
+    return ForgeError(_("Cannot read {path}: {reason}.").format(path=path, reason=exc.strerror or exc))
 
 
 def _refusal_of(path: Path) -> ForgeError | None:
@@ -88,15 +91,23 @@ def read_text(path: Path, limit: int = TEXT_LIMIT) -> str:
     """A small UTF-8 text file the user named (a template, a format body), read whole: anything
     but a regular file, a file over `limit` bytes, or text that is not UTF-8 is refused with a sentence."""
     if not os.path.lexists(path):  # a named thing that is missing (exit 5), not bad input
-        raise NotFound(f"Cannot read {path}: there is no such file.")
+        raise NotFound(_("Cannot read {path}: there is no such file.").format(path=path))
     with open_regular(path) as f:
         try:
             raw = f.read(limit + 1)
         except OSError as exc:
             raise _unreadable(path, exc) from None
     if len(raw) > limit:
-        raise InvalidInput(f"{path} is larger than {limit // (1024 * 1024)} MB; this file should be text of a few KB.")
+        raise InvalidInput(
+            _("{path} is larger than {limit} MB; this file should be text of a few KB.").format(
+                path=path, limit=limit // (1024 * 1024)
+            )
+        )
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise InvalidInput(f"{path} is not UTF-8 text (byte {raw[exc.start]:#04x} at offset {exc.start}).") from None
+        raise InvalidInput(
+            _("{path} is not UTF-8 text (byte {byte:#04x} at offset {offset}).").format(
+                path=path, byte=raw[exc.start], offset=exc.start
+            )
+        ) from None

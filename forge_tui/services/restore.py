@@ -22,6 +22,7 @@ from types import TracebackType
 from typing import Any
 
 from forge_tui.core.errors import ForgeError, InvalidInput
+from forge_tui.i18n import _
 from forge_tui.services import readable_files
 from forge_tui.services.accounts import AccountService, AuthFailed
 from forge_tui.services.backup import DatabaseSummary
@@ -59,19 +60,26 @@ class Backup:
         if username is None:
             if len(accounts) != 1:
                 raise InvalidInput(
-                    f"The backup holds {len(accounts)} accounts ({', '.join(accounts) or 'none'}); "
-                    "choose the one to unlock it with --user."
+                    _("The backup holds {count} accounts ({names}); choose the one to unlock it with --user.").format(
+                        count=len(accounts), names=", ".join(accounts) or _("none")
+                    )
                 )
             username = accounts[0]
         name = username.strip().lower()
         if name not in accounts:
-            raise InvalidInput(f"The backup has no account named '{username}' (it has: {', '.join(accounts)}).")
+            raise InvalidInput(
+                _("The backup has no account named '{username}' (it has: {names}).").format(
+                    username=username, names=", ".join(accounts)
+                )
+            )
         config = load_config(self.home_dir)
         engine = make_engine(self.db_path, WriteWait(seconds=config.database.busy_wait_seconds))
         try:
             AccountService(Home(path=self.folder, config=config, engine=engine)).unlock(name, password)
         except AuthFailed:
-            raise AuthFailed(f"Wrong password for '{name}' in the backup; nothing was changed.") from None
+            raise AuthFailed(
+                _("Wrong password for '{name}' in the backup; nothing was changed.").format(name=name)
+            ) from None
         finally:
             engine.dispose()
         db_copy.to_single_file(self.db_path)
@@ -96,13 +104,17 @@ def open_backup(home_dir: Path, source: Path) -> Backup:
     readable_files.check(source)
     live = home_dir / DB_FILE
     if live.exists() and source.resolve() == live.resolve():
-        raise InvalidInput(f"{source} is the database itself; give the backup file to restore.")
+        raise InvalidInput(_("{source} is the database itself; give the backup file to restore.").format(source=source))
     try:
         problem = db_file.problem(source)
     except OSError as exc:
-        raise ForgeError(f"Cannot read {source}: {exc.strerror or exc}.") from None
+        raise ForgeError(_("Cannot read {path}: {reason}.").format(path=source, reason=exc.strerror or exc)) from None
     if problem is not None:
-        raise InvalidInput(f"{source} {problem}, so it is no forge-tui backup; nothing was changed.")
+        raise InvalidInput(
+            _("{source} {problem}, so it is no forge-tui backup; nothing was changed.").format(
+                source=source, problem=problem
+            )
+        )
     make_private_dir(home_dir)
     _remove_abandoned(home_dir)
     folder = Path(tempfile.mkdtemp(dir=home_dir, prefix=f"{_FOLDER_PREFIX}{os.getpid()}-"))
@@ -132,20 +144,28 @@ def _copy_and_check(source: Path, copy: Path) -> str:
         try:
             shutil.copyfile(original, target)
         except OSError as exc:
-            raise ForgeError(f"Cannot copy {original}: {exc.strerror or exc}.") from None
+            raise ForgeError(
+                _("Cannot copy {path}: {reason}.").format(path=original, reason=exc.strerror or exc)
+            ) from None
     try:
         problem = db_copy.integrity_problem(copy)
         revision = db_copy.contents(copy).revision
     except sqlite3.DatabaseError as exc:
         problem, revision = db_file.sqlite_message(exc), None
     if problem is not None:
-        raise InvalidInput(f"{source} is damaged (SQLite: {problem}); nothing was changed.")
+        raise InvalidInput(
+            _("{source} is damaged (SQLite: {problem}); nothing was changed.").format(source=source, problem=problem)
+        )
     if revision is None:
-        raise InvalidInput(f"{source} is a SQLite database that forge-tui did not write; nothing was changed.")
+        raise InvalidInput(
+            _("{source} is a SQLite database that forge-tui did not write; nothing was changed.").format(source=source)
+        )
     if revision not in known_revisions():
         raise InvalidInput(
-            f"{source} was written by a newer forge-tui (schema {revision}; this one reads up to "
-            f"{head_revision()}): restore it with that version. Nothing was changed."
+            _(
+                "{source} was written by a newer forge-tui (schema {revision}; this one reads up to "
+                "{newest}): restore it with that version. Nothing was changed."
+            ).format(source=source, revision=revision, newest=head_revision())
         )
     return revision
 
@@ -222,7 +242,9 @@ def _through_sqlite(backup: Backup, live: Path, keep: Path, wait_s: float) -> bo
         if db_file.is_damage(exc):
             return False
         raise ForgeError(
-            f"Cannot restore into {live} (SQLite: {db_file.sqlite_message(exc)}); nothing was changed."
+            _("Cannot restore into {path} (SQLite: {problem}); nothing was changed.").format(
+                path=live, problem=db_file.sqlite_message(exc)
+            )
         ) from None
     return True
 

@@ -20,6 +20,7 @@ from forge_tui.core.errors import ForgeError
 from forge_tui.core.example_filter import ExampleFilter, ReviewFilter
 from forge_tui.core.judging import Judgement
 from forge_tui.core.models import Example, ReviewState
+from forge_tui.i18n import N_, _
 from forge_tui.services import judging
 from forge_tui.services.backends import RememberMode
 from forge_tui.services.endpoint_pool import open_client
@@ -42,6 +43,18 @@ class ReviewOrder(StrEnum):
     def cycled(self) -> ReviewOrder:
         order = list(ReviewOrder)
         return order[(order.index(self) + 1) % len(order)]
+
+    @property
+    def label(self) -> str:
+        """The order as a person reads it, in the interface language (the value stays English)."""
+        return _(_ORDER_LABELS[self])
+
+
+_ORDER_LABELS = {
+    ReviewOrder.WORST_FIRST: N_("worst first"),
+    ReviewOrder.BEST_FIRST: N_("best first"),
+    ReviewOrder.BY_TIME: N_("by time"),
+}
 
 
 @dataclass(frozen=True)
@@ -333,7 +346,7 @@ class ReviewQueue:
 def fix_model(settings: BackendSettings) -> str:
     model = settings.judge_model or settings.generation_model
     if not model:
-        raise ForgeError("Choose a judge model or a generation model in Settings to fix answers.")
+        raise ForgeError(_("Choose a judge model or a generation model in Settings to fix answers."))
     return str(model)
 
 
@@ -347,12 +360,12 @@ async def fix_answer(
     """Rewrites the answer with the judge's reason (on the judge model, else the generation model); the
     old answer is kept as a rejected answer, so the two make a preference pair. Returns the saved example."""
     if judgement is None or not judgement.reason.strip():
-        raise ForgeError("This example has no judge's reason to fix it with: judge it first.")
+        raise ForgeError(_("This example has no judge's reason to fix it with: judge it first."))
     model = fix_model(settings)
     async with open_client(settings, model, settings.endpoint, remember) as client:
         answer = await judging.fix_answer(client, example, judgement, model)
     if not answer.strip():
-        raise ForgeError("The model returned an empty answer; the old one is kept.")
+        raise ForgeError(_("The model returned an empty answer; the old one is kept."))
     content = example.content.model_copy(
         update={"output": answer, "rejected": [*example.content.rejected, example.content.output]}
     )

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from forge_tui.core.errors import InvalidInput, NotFound
 from forge_tui.core.rubrics import Rubric, builtin_rubrics, check_custom_rubric, check_rubric_name
+from forge_tui.i18n import _
 from forge_tui.services.accounts import Unlocked
 from forge_tui.services.home import Home
 from forge_tui.store import rubrics as rubric_rows
@@ -46,7 +47,7 @@ class RubricService:
             row = rubric_rows.get_by_name(s, keys, self.unlocked.user.id, check_rubric_name(name))
             if row is None:
                 known = ", ".join(r.name for r in self.list())
-                raise NotFound(f"No rubric named '{name[:80]}'; there are: {known}.")
+                raise NotFound(_("No rubric named '{name}'; there are: {known}.").format(name=name[:80], known=known))
             body = rubric_rows.open_row(keys, row)
         return Rubric(body.name, "custom", body.template, few_shots=body.few_shots)
 
@@ -63,10 +64,10 @@ class RubricService:
 
     def delete(self, name: str) -> None:
         if name in builtin_rubrics():
-            raise InvalidInput(f"'{name}' is a built-in rubric and cannot be deleted.")
+            raise InvalidInput(_("'{name}' is a built-in rubric and cannot be deleted.").format(name=name))
         with write_session(self.home.engine) as s:
             keys = self.unlocked.keys_in(s)
             row = rubric_rows.get_by_name(s, keys, self.unlocked.user.id, check_rubric_name(name))
             if row is None:
-                raise NotFound(f"No custom rubric named '{name[:80]}'.")
+                raise NotFound(_("No custom rubric named '{name}'.").format(name=name[:80]))
             s.delete(row)

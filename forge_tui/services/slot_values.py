@@ -18,6 +18,7 @@ from forge_tui.core.bounded_text import clip, listing
 from forge_tui.core.errors import InvalidInput
 from forge_tui.core.generation import SlotSource
 from forge_tui.core.models import Example
+from forge_tui.i18n import _, ngettext
 from forge_tui.services.dataset_files import Located, RecordError, SkippedColumn, detect_type, read_records
 from forge_tui.services.examples import BrokenExample, ExampleService
 
@@ -51,8 +52,9 @@ class SlotValues:
 
     def _finish(self, empty: str) -> SlotValues:
         if not self.values:
-            first = f" ({self.problems[0]})" if self.problems else ""
-            raise InvalidInput(f"{empty}{first}.")
+            if self.problems:
+                raise InvalidInput(_("{empty} ({problem}).").format(empty=empty, problem=self.problems[0]))
+            raise InvalidInput(_("{empty}.").format(empty=empty))
         return self
 
 
@@ -65,7 +67,11 @@ def values_from_file(path: Path, column: str | None = None) -> SlotValues:
     for read in read_records(path, kind, "line"):
         if isinstance(read, SkippedColumn):
             if read.name == column:
-                raise InvalidInput(f"Column '{clip(column)}' of {path.name} holds {read.kind}, not text.")
+                raise InvalidInput(
+                    _("Column '{column}' of {file} holds {kind}, not text.").format(
+                        column=clip(column), file=path.name, kind=read.kind
+                    )
+                )
             continue
         if isinstance(read, RecordError):
             found._problem(f"{read.where}: {read.reason}")
@@ -75,30 +81,37 @@ def values_from_file(path: Path, column: str | None = None) -> SlotValues:
             found._problem(f"{read.where}: {problem}")
         elif value is not None:
             found._add(value, seen)
-    where = f", column '{clip(column)}'" if column else ""
-    return found._finish(f"{path.name}{where} gives no values")
+    if column:
+        return found._finish(_("{file}, column '{column}' gives no values").format(file=path.name, column=clip(column)))
+    return found._finish(_("{file} gives no values").format(file=path.name))
 
 
 def _value(read: Located, key: str | None, path: Path) -> tuple[str | None, str | None]:
     record: Any = read.record
     if key is None:
         if isinstance(record, dict):
-            raise InvalidInput(f"Name the column or field of {path.name} to take values from: {listing(list(record))}.")
+            raise InvalidInput(
+                _("Name the column or field of {file} to take values from: {names}.").format(
+                    file=path.name, names=listing(list(record))
+                )
+            )
         return _text(record)
     if not isinstance(record, dict):
-        return None, f"not a record with a '{clip(key)}' field"
+        return None, _("not a record with a '{key}' field").format(key=clip(key))
     if key not in record:
-        return None, f"no '{clip(key)}' field"
+        return None, _("no '{key}' field").format(key=clip(key))
     return _text(record[key], key)
 
 
 def _text(value: Any, key: str | None = None) -> tuple[str | None, str | None]:
     """(value, None) for a value that can be a slot value, (None, why) for one that cannot."""
-    name = f"'{clip(key)}'" if key else "the value"
+    name = f"'{clip(key)}'" if key else _("the value")
     if value is None or (isinstance(value, str) and not value.strip()):
-        return None, f"{name} is empty"
-    if isinstance(value, dict | list):
-        return None, f"{name} is {'an object' if isinstance(value, dict) else 'a list'}, not text"
+        return None, _("{name} is empty").format(name=name)
+    if isinstance(value, dict):
+        return None, _("{name} is an object, not text").format(name=name)
+    if isinstance(value, list):
+        return None, _("{name} is a list, not text").format(name=name)
     return (value.strip() if isinstance(value, str) else json.dumps(value)), None
 
 
@@ -111,7 +124,7 @@ def values_from_dataset(examples: ExampleService, dataset_id: int, name: str, fi
     missing = 0
     for example in examples.scan(dataset_id):
         if isinstance(example, BrokenExample):
-            found._problem(f"example {example.id}: {example.reason}")
+            found._problem(_("example {example_id}: {reason}").format(example_id=example.id, reason=example.reason))
             continue
         value = _example_field(example, field_name, slot)
         if value is None or not value.strip():
@@ -119,8 +132,16 @@ def values_from_dataset(examples: ExampleService, dataset_id: int, name: str, fi
             continue
         found._add(value.strip(), seen)
     if missing:
-        found._problem(f"{missing} example{'s' if missing != 1 else ''} with no {_field_label(field_name, slot)}")
-    return found._finish(f"Dataset {clip(name)} gives no values from its {_field_label(field_name, slot)}")
+        found._problem(
+            ngettext("{count} example with no {field}", "{count} examples with no {field}", missing).format(
+                count=missing, field=_field_label(field_name, slot)
+            )
+        )
+    return found._finish(
+        _("Dataset {name} gives no values from its {field}").format(
+            name=clip(name), field=_field_label(field_name, slot)
+        )
+    )
 
 
 def _example_field(example: Example, field_name: str, slot: str) -> str | None:
@@ -131,17 +152,22 @@ def _example_field(example: Example, field_name: str, slot: str) -> str | None:
 
 
 def _field_label(field_name: str, slot: str) -> str:
-    return field_name if field_name in DATASET_FIELDS else f"slot '{clip(slot)}'"
+    return field_name if field_name in DATASET_FIELDS else _("slot '{slot}'").format(slot=clip(slot))
 
 
 def sources_summary(found: Iterable[SlotValues]) -> list[str]:
     """A line per source for the plan's preview: where the values came from and what was left out."""
     lines = []
     for values in found:
-        line = f"{values.origin}: {len(values.values)} value{'s' if len(values.values) != 1 else ''}"
+        count = len(values.values)
+        line = ngettext("{origin}: {count} value", "{origin}: {count} values", count).format(
+            origin=values.origin, count=count
+        )
         if values.repeated:
-            line += f", {values.repeated} repeated left out"
+            line += _(", {count} repeated left out").format(count=values.repeated)
         if values.problem_count:
-            line += f", {values.problem_count} without a value (first: {values.problems[0]})"
+            line += _(", {count} without a value (first: {problem})").format(
+                count=values.problem_count, problem=values.problems[0]
+            )
         lines.append(line)
     return lines

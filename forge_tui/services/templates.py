@@ -13,6 +13,7 @@ from forge_tui.core.errors import Conflict, ForgeError, NotFound
 from forge_tui.core.models import UserInfo
 from forge_tui.core.starters import starter_templates
 from forge_tui.core.templates import TemplateInfo, check_template_name
+from forge_tui.i18n import _
 from forge_tui.services import files, readable_files
 from forge_tui.services.home import Home
 from forge_tui.store import templates as rows
@@ -78,7 +79,7 @@ class TemplateService:
         """Saves the user prompt, slots and tools. The system prompt has its own save
         (`save_system_prompt`), so an unsaved system prompt is never stored by accident."""
         if info.id is None:
-            raise NotFound("This template was never stored; create it first.")
+            raise NotFound(_("This template was never stored; create it first."))
         info.check()
         with write_session(self.home.engine) as s:
             row = self._find(s, info.id)
@@ -149,7 +150,7 @@ class TemplateService:
         """Writes the template to `path` (.toml or .json by its extension), replacing it whole."""
         suffix = path.suffix.lower().lstrip(".")
         if suffix not in template_files.FILE_TYPES:
-            raise ForgeError(f"Export to a .toml or .json file, not '{path.name}'.")
+            raise ForgeError(_("Export to a .toml or .json file, not '{name}'.").format(name=path.name))
         return files.write_text(path, self.export_text(name_or_id, suffix))
 
     # --- helpers ----------------------------------------------------------------------
@@ -166,9 +167,9 @@ class TemplateService:
             else rows.get_by_name(session, keys, self.user.id, " ".join(name_or_id.split()))
         )
         if row is None:
-            raise NotFound(f"No template named '{name_or_id}'.")
+            raise NotFound(_("No template named '{name}'.").format(name=name_or_id))
         return row
 
     def _refuse_taken(self, session: Session, name: str) -> None:
         if rows.get_by_name(session, self.unlocked.keys_in(session), self.user.id, name) is not None:
-            raise Conflict(f"There is already a template named '{name}'.")
+            raise Conflict(_("There is already a template named '{name}'.").format(name=name))

@@ -13,6 +13,7 @@ from forge_tui.core.chat import ChatMessage, ChatRequest
 from forge_tui.core.errors import ForgeError, InvalidInput
 from forge_tui.core.generation import DEFAULT_MAX_TOKENS, MAX_SEED
 from forge_tui.core.topic_tree import TopicNode
+from forge_tui.i18n import _
 from forge_tui.services.backends import BackendService
 
 MAX_BRANCHING = 50
@@ -47,16 +48,18 @@ async def expand_topic(
     cannot expand stays a leaf; a seed topic it cannot expand at all is an error."""
     topic = " ".join(topic.split())
     if not topic:
-        raise InvalidInput("A topic tree needs a seed topic.")
+        raise InvalidInput(_("A topic tree needs a seed topic."))
     if not 1 <= k <= MAX_BRANCHING:
-        raise InvalidInput(f"A topic has 1 to {MAX_BRANCHING} subtopics.")
+        raise InvalidInput(_("A topic has 1 to {most} subtopics.").format(most=MAX_BRANCHING))
     if not 1 <= depth <= MAX_DEPTH:
-        raise InvalidInput(f"A topic tree is 1 or {MAX_DEPTH} levels deep.")
+        raise InvalidInput(_("A topic tree is 1 or {most} levels deep.").format(most=MAX_DEPTH))
     root = TopicNode(
         topic, [TopicNode(t) for t in await _subtopics(backend, model, topic, k, seed, max_tokens, language)]
     )
     if not root.children:
-        raise ForgeError(f"The model gave no subtopics of '{clip(topic)}': try another model or topic.")
+        raise ForgeError(
+            _("The model gave no subtopics of '{topic}': try another model or topic.").format(topic=clip(topic))
+        )
     if depth == 2:
         found = await asyncio.gather(
             *(

@@ -27,6 +27,7 @@ from forge_tui.core.generation import GenerationSpec, PlannedItem, quota_shares
 from forge_tui.core.judging import Judgement
 from forge_tui.core.models import Example, ExampleContent, ExampleMeta
 from forge_tui.core.rubrics import builtin_rubrics
+from forge_tui.i18n import _
 from forge_tui.services.generation import generate_item
 from forge_tui.services.job_runner import JudgedExample, NoExample, Produced, RunContext
 from forge_tui.services.judging import judge_example
@@ -104,10 +105,9 @@ def shortfall(run: TargetRun, context: RunContext) -> str | None:
     passed = job_targets.passed_count(context.conn, context.job_id)
     if passed >= run.target:
         return None
-    return (
-        f"{passed} of {run.target} passed after {run.spec.planned_count} attempts: "
-        "the judge threshold or dedup may be too strict."
-    )
+    return _(
+        "{passed} of {target} passed after {attempts} attempts: the judge threshold or dedup may be too strict."
+    ).format(passed=passed, target=run.target, attempts=run.spec.planned_count)
 
 
 async def produce(client: ModelClient, run: TargetRun, item: ItemInputs) -> Produced:
@@ -133,7 +133,11 @@ async def judge(
     rubrics = builtin_rubrics()
     rubric = rubrics.get(spec.judge.rubric)
     if rubric is None:
-        raise InvalidInput(f"No rubric named '{clip(spec.judge.rubric)}': choose one of {', '.join(sorted(rubrics))}.")
+        raise InvalidInput(
+            _("No rubric named '{rubric}': choose one of {names}.").format(
+                rubric=clip(spec.judge.rubric), names=", ".join(sorted(rubrics))
+            )
+        )
     now = datetime.now(UTC)
     example = Example(
         id=f"item-{item.idx}", dataset_id=spec.dataset_id, content=content, meta=meta, created_at=now, updated_at=now

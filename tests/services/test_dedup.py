@@ -6,6 +6,7 @@ from __future__ import annotations
 import random
 
 import pytest
+from rich.cells import cell_len
 
 from forge_tui.core.backend_settings import BackendSettings
 from forge_tui.core.errors import InvalidInput
@@ -127,3 +128,12 @@ async def test_embeddings_from_the_server_find_the_planted_rewordings(workspace:
         ([ids[11], copies[1]], False, "embeddings"),
     ]
     assert all(0.9 <= s <= 1.0001 for c in found for s in c.similarity.values())
+
+
+def test_a_preview_of_chinese_text_fits_its_width_in_cells(workspace: Workspace) -> None:
+    dataset = workspace.datasets.create("town").id
+    [wide, narrow] = add(workspace, dataset, ["小鎮的歷史" * 20, "a" * 100])
+    shown = service(workspace).previews(dataset, [wide, narrow], width=21)
+    assert shown[wide] == "小鎮的歷史小鎮的歷史…"
+    assert cell_len(shown[wide]) <= 21
+    assert shown[narrow] == "a" * 20 + "…"
