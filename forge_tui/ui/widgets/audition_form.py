@@ -11,30 +11,33 @@ from textual.message import Message
 from textual.suggester import SuggestFromList
 from textual.validation import Integer, Number
 from textual.widget import Widget
-from textual.widgets import Button, Input, Label, Select
+from textual.widgets import Button, Input, Select
 
 from forge_tui.core import batch_defaults
 from forge_tui.core.errors import InvalidInput
 from forge_tui.core.templates import TemplateInfo
+from forge_tui.i18n import N_, _
 from forge_tui.services.audition import BatchSpec
+from forge_tui.ui.localized import Localized, TInput, TLabel
 from forge_tui.ui.shown import shown_markup
 from forge_tui.ui.widgets.plain import PlainLabel
 
 
-def _number_field(value: str, id: str, what: str, whole: bool, placeholder: str = "") -> Input:
+def _number_field(value: str, id: str, problem: str, whole: bool, placeholder: str = "") -> Input:
+    """`problem` (a message id) says the field holds no number; it is translated when shown."""
     check = Integer if whole else Number
-    return Input(
+    return TInput(
         value,
         type="integer" if whole else "number",
         id=id,
         compact=True,
         placeholder=placeholder,
-        validators=[check(failure_description=f"{what} must be a number.")],
+        validators=[check(failure_description=problem)],
         valid_empty=True,  # empty: the default (cards) or a random one (seed)
     )
 
 
-class AuditionForm(VerticalScroll, can_focus=False):
+class AuditionForm(Localized, VerticalScroll, can_focus=False):
     """Posts `Generate` when its button is pressed; `spec()` reads the fields as a BatchSpec."""
 
     DEFAULT_CSS = """
@@ -78,28 +81,38 @@ class AuditionForm(VerticalScroll, can_focus=False):
         self.template: TemplateInfo | None = None
         self._prefill: BatchSpec | None = None  # slot values to offer again for its template
         self._typed: tuple[int | None, dict[str, str]] = (None, {})  # the last template's fields as typed
+        self._generate_key = ""
 
     def compose(self) -> ComposeResult:
-        yield Label("Template")
-        yield Select[int]([], id="template", allow_blank=True, prompt="(no templates)", compact=True)
+        yield TLabel(N_("Template"))
+        yield Select[int]([], id="template", allow_blank=True, prompt=_("(no templates)"), compact=True)
         yield Vertical(id="slot-fields")
-        yield Label("Cards")
-        yield _number_field(str(batch_defaults.DEFAULT_BATCH), "batch", "Cards", whole=True)
-        yield Label("Generation model")
-        yield Input(self._models[0], id="model", compact=True, placeholder="e.g. llama3.2")
-        yield Label("Paraphrase model (empty: no paraphrasing)")
+        yield TLabel(N_("Cards"))
+        yield _number_field(str(batch_defaults.DEFAULT_BATCH), "batch", N_("Cards must be a number."), whole=True)
+        yield TLabel(N_("Generation model"))
+        yield TInput(self._models[0], id="model", compact=True, placeholder=N_("e.g. llama3.2"))
+        yield TLabel(N_("Paraphrase model (empty: no paraphrasing)"))
         yield Input(self._models[1], id="paraphrase-model", compact=True)
-        yield Label("Temperature · seed (empty: random)")
+        yield TLabel(N_("Temperature · seed (empty: random)"))
         with Horizontal(classes="row"):
             yield _number_field(
-                f"{batch_defaults.DEFAULT_TEMPERATURE:g}", "temperature", "The temperature", whole=False
+                f"{batch_defaults.DEFAULT_TEMPERATURE:g}",
+                "temperature",
+                N_("The temperature must be a number."),
+                whole=False,
             )
-            yield _number_field("", "seed", "The seed", whole=True, placeholder="random")
-        yield Button("Generate", variant="primary", id="generate", compact=True)
+            yield _number_field("", "seed", N_("The seed must be a number."), whole=True, placeholder=N_("random"))
+        yield Button(_("Generate"), variant="primary", id="generate", compact=True)
+
+    def draw_text(self) -> None:
+        self.query_one("#template", Select).prompt = _("(no templates)")
+        key = self._generate_key
+        self.query_one("#generate", Button).label = _("Generate ({key})").format(key=key) if key else _("Generate")
 
     # --- what the screen sets -------------------------------------------------------------
     def set_generate_key(self, key: str) -> None:
-        self.query_one("#generate", Button).label = f"Generate ({key})" if key else "Generate"
+        self._generate_key = key
+        self.draw_text()
 
     def set_templates(self, templates: list[TemplateInfo], chosen: int | None = None) -> None:
         """Offers `templates` and selects `chosen`, else the one selected before, else the first."""
@@ -134,7 +147,7 @@ class AuditionForm(VerticalScroll, can_focus=False):
         """The batch the fields describe; InvalidInput says which field is wrong."""
         template = template or self.template
         if template is None:
-            raise InvalidInput("Choose a template first (t opens the Templates screen).")
+            raise InvalidInput(_("Choose a template first (t opens the Templates screen)."))
         slots = {i.id.removeprefix("slot-"): i.value for i in self.query(".slot-input").results(Input) if i.id}
         batch, seed = self._number("#batch"), self._number("#seed")
         temperature = self._number("#temperature")
@@ -154,7 +167,7 @@ class AuditionForm(VerticalScroll, can_focus=False):
         text = field.value.strip()
         result = field.validate(text)
         if result is not None and not result.is_valid:
-            raise InvalidInput(result.failure_descriptions[0])
+            raise InvalidInput(_(result.failure_descriptions[0]))
         return Decimal(text) if text else None
 
     # --- events ---------------------------------------------------------------------------
