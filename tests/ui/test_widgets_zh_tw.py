@@ -128,7 +128,7 @@ async def test_a_long_cjk_variation_is_cut_within_the_cards_width() -> None:
     app = CardHarness(Card(index=0, variation=1, prompt=prompt))
     async with app.run_test(size=(40, 24)) as pilot:
         card = app.query_one(AuditionCard)
-        await pilot.pause()
+        await wait_until(pilot, lambda: card.size.width > 0)
         width = card.size.width
         lines = card.visible_text().splitlines()
         assert lines[1].endswith("…")
