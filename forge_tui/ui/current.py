@@ -10,6 +10,7 @@ from typing import Protocol, runtime_checkable
 from textual.dom import DOMNode
 
 from forge_tui.core.models import DatasetInfo
+from forge_tui.i18n import _
 
 
 @runtime_checkable
@@ -24,5 +25,6 @@ def current_dataset(node: DOMNode) -> DatasetInfo | None:
 
 def no_dataset(datasets_key: str) -> str:
     """What a screen that shows the current dataset says when there is none (`datasets_key` opens Datasets)."""
-    where = f" ({datasets_key})" if datasets_key else ""
-    return f"There is no current dataset: make one on the Datasets screen{where}."
+    if datasets_key:
+        return _("There is no current dataset: make one on the Datasets screen ({key}).").format(key=datasets_key)
+    return _("There is no current dataset: make one on the Datasets screen.")

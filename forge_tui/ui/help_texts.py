@@ -8,6 +8,7 @@ from textual.app import App
 from textual.widgets import TextArea
 
 from forge_tui.core.example_filter import FLAG_MARK
+from forge_tui.i18n import _
 from forge_tui.ui.dialogs.example_detail import ExampleDetail
 from forge_tui.ui.keys import class_key
 from forge_tui.ui.widgets.example_table import ExampleTable
@@ -19,67 +20,117 @@ def examples_help(app: App[object], screen: Callable[[str], str]) -> str:
     def table(action: str) -> str:
         return class_key(app, ExampleTable, action)
 
-    return (
-        f"The current dataset, a row per example. {table('open')} opens one (edit, then "
-        f"{class_key(app, ExampleDetail, 'save')} saves). {table('toggle_row')} selects a row, "
-        f"{table('extend(-1)')}/{table('extend(1)')} extends the selection, {screen('select_all')} selects all; "
-        f"{screen('delete')} removes the selected rows ({screen('undo')} puts them back until you leave this "
-        f"screen); {screen('regenerate')} sends them to Audition to be answered again (star the new answers and "
-        f"add them); {screen('copy_to(False)')} copies and {screen('copy_to(True)')} moves them to a dataset "
-        f"you pick. {screen('search')} searches every field of every example (matches appear while the scan "
-        f"goes on; {screen('clear')} returns to the whole dataset). {screen('import')} imports a file (JSONL, "
-        f"JSON, CSV, TSV, Parquet). {screen('copy')} copies the example under the cursor as JSON; in the detail "
-        f"view {class_key(app, ExampleDetail, 'copy_field')} copies the whole focused field "
-        f"({class_key(app, TextArea, 'copy')} copies a selection). The kto column shows each example's "
+    return _(
+        "The current dataset, a row per example. {open} opens one (edit, then "
+        "{save} saves). {toggle} selects a row, "
+        "{extend_up}/{extend_down} extends the selection, {select_all} selects all; "
+        "{delete} removes the selected rows ({undo} puts them back until you leave this "
+        "screen); {regenerate} sends them to Audition to be answered again (star the new answers and "
+        "add them); {copy_to} copies and {move_to} moves them to a dataset "
+        "you pick. {search} searches every field of every example (matches appear while the scan "
+        "goes on; {clear} returns to the whole dataset). {import_file} imports a file (JSONL, "
+        "JSON, CSV, TSV, Parquet). {copy} copies the example under the cursor as JSON; in the detail "
+        "view {copy_field} copies the whole focused field "
+        "({copy_selection} copies a selection). The kto column shows each example's "
         "desirability for KTO (✓ desirable, ✗ undesirable, "
         "blank: not labelled; set it in the detail view); "
-        f"{screen('cycle_desirability')} shows all examples, then only desirable, undesirable or unlabelled ones. "
-        f"{screen('filter_expression')} shows only the examples a filter expression takes, such as "
+        "{cycle_desirability} shows all examples, then only desirable, undesirable or unlabelled ones. "
+        "{filter_expression} shows only the examples a filter expression takes, such as "
         "score>=7 and review!=rejected and model=~'qwen' (see the README for the columns and operators). "
         "The rev column is the review state: ✓ accepted (what Audition adds), · unreviewed (what jobs add, "
         "waiting for a person), ✗ rejected (export leaves it out); "
-        f"{screen('accept')} accepts and {screen('reject')} rejects the selected rows (set any state in the "
-        f"detail view), {screen('cycle_review')} shows only unreviewed, accepted or rejected ones, and "
-        f"{screen('review')} opens them in the review queue, one card at a time. The source "
-        f"column says where each came from (audition, import, job N, playground; {screen('cycle_source')} shows "
-        f"one source at a time); {FLAG_MARK} marks an answer not in the language its job asked for (the detail "
-        f"view says why; {screen('cycle_flag')} shows only those). The score column is an LLM judge's score "
-        f"(1-10, blank: not judged); {screen('cycle_order')} sorts by score, best then worst first (the unjudged "
-        f"last), and back to oldest first; {screen('score_at_least')} shows only examples scored at or above a "
-        f"threshold you type, {screen('score_below')} only those below one, {screen('cycle_judged')} only the "
-        f"judged, then only the unjudged ones. The filters combine. {screen('dedup')} finds "
+        "{accept} accepts and {reject} rejects the selected rows (set any state in the "
+        "detail view), {cycle_review} shows only unreviewed, accepted or rejected ones, and "
+        "{review} opens them in the review queue, one card at a time. The source "
+        "column says where each came from (audition, import, job N, playground; {cycle_source} shows "
+        "one source at a time); {flag_mark} marks an answer not in the language its job asked for (the detail "
+        "view says why; {cycle_flag} shows only those). The score column is an LLM judge's score "
+        "(1-10, blank: not judged); {cycle_order} sorts by score, best then worst first (the unjudged "
+        "last), and back to oldest first; {score_at_least} shows only examples scored at or above a "
+        "threshold you type, {score_below} only those below one, {cycle_judged} only the "
+        "judged, then only the unjudged ones. The filters combine. {dedup} finds "
         "exact and near-duplicate examples (prompt and answer) and shows each cluster's members side by side "
         "with their similarity: keep one (the others are rejected, which can be undone) or keep all."
+    ).format(
+        open=table("open"),
+        save=class_key(app, ExampleDetail, "save"),
+        toggle=table("toggle_row"),
+        extend_up=table("extend(-1)"),
+        extend_down=table("extend(1)"),
+        select_all=screen("select_all"),
+        delete=screen("delete"),
+        undo=screen("undo"),
+        regenerate=screen("regenerate"),
+        copy_to=screen("copy_to(False)"),
+        move_to=screen("copy_to(True)"),
+        search=screen("search"),
+        clear=screen("clear"),
+        import_file=screen("import"),
+        copy=screen("copy"),
+        copy_field=class_key(app, ExampleDetail, "copy_field"),
+        copy_selection=class_key(app, TextArea, "copy"),
+        cycle_desirability=screen("cycle_desirability"),
+        filter_expression=screen("filter_expression"),
+        accept=screen("accept"),
+        reject=screen("reject"),
+        cycle_review=screen("cycle_review"),
+        review=screen("review"),
+        cycle_source=screen("cycle_source"),
+        flag_mark=FLAG_MARK,
+        cycle_flag=screen("cycle_flag"),
+        cycle_order=screen("cycle_order"),
+        score_at_least=screen("score_at_least"),
+        score_below=screen("score_below"),
+        cycle_judged=screen("cycle_judged"),
+        dedup=screen("dedup"),
     )
 
 
 def export_help(screen: Callable[[str], str]) -> str:
     """`screen` names the Export screen's keys (WorkspaceScreen.key)."""
-    return (
+    return _(
         "Choose a format, which examples by review state (by default all but the rejected ones), and a file "
         "type, optionally a train share (0.9 writes NAME.train and NAME.valid, "
-        f"shuffled with the seed), and where to write; {screen('export')} exports. Reasoning (the model's "
+        "shuffled with the seed), and where to write; {export} exports. Reasoning (the model's "
         "thinking before an answer) is written in the format's own field, as <think> text before the answer, or "
         "left out; each format has its default. The preview shows the first examples in the chosen format; "
-        f"{screen('stop')} stops a running export (nothing is written). Custom formats are Jinja2 bodies that "
-        f"write one JSON object per example: {screen('new_format')} makes one, {screen('duplicate_format')} "
-        f"duplicates the chosen one, {screen('save_format')} saves its body, {screen('delete_format')} deletes it. "
+        "{stop} stops a running export (nothing is written). Custom formats are Jinja2 bodies that "
+        "write one JSON object per example: {new_format} makes one, {duplicate_format} "
+        "duplicates the chosen one, {save_format} saves its body, {delete_format} deletes it. "
         "The body sees `example` (every field), `messages` (OpenAI shape) and `conversation`."
+    ).format(
+        export=screen("export"),
+        stop=screen("stop"),
+        new_format=screen("new_format"),
+        duplicate_format=screen("duplicate_format"),
+        save_format=screen("save_format"),
+        delete_format=screen("delete_format"),
     )
 
 
 def review_help(screen: Callable[[str], str]) -> str:
     """`screen` names the Review screen's keys (WorkspaceScreen.key)."""
-    return (
+    return _(
         "The examples waiting for a decision (unreviewed, or those of the Examples filter when opened from "
         "there), one card at a time: the prompt (the system prompt folded to a line), the answer, the judge's "
         "score and reason, and how many near-duplicates it has when dedup found some. "
-        f"{screen('accept')} accepts and {screen('reject')} rejects the card and shows the next; "
-        f"{screen('next')}/{screen('previous')} move without deciding. {screen('edit')} edits the answer; "
-        f"{screen('fix')} asks the judge model (else the generation model) to rewrite it with the judge's "
+        "{accept} accepts and {reject} rejects the card and shows the next; "
+        "{next}/{previous} move without deciding. {edit} edits the answer; "
+        "{fix} asks the judge model (else the generation model) to rewrite it with the judge's "
         "reason, and keeps the old answer as rejected, so the two become a preference pair on export. "
-        f"{screen('undo')} takes back the last decision, edit or fix. {screen('accept_from')} accepts every "
-        f"example scored at or above a score, {screen('reject_below')} rejects every one below it (the count is "
-        f"shown before; one undo takes it back; unscored examples are left alone). {screen('sort')} sorts worst "
+        "{undo} takes back the last decision, edit or fix. {accept_from} accepts every "
+        "example scored at or above a score, {reject_below} rejects every one below it (the count is "
+        "shown before; one undo takes it back; unscored examples are left alone). {sort} sorts worst "
         "score first, best first, or by time (unscored examples come last)."
+    ).format(
+        accept=screen("accept"),
+        reject=screen("reject"),
+        next=screen("next"),
+        previous=screen("previous"),
+        edit=screen("edit"),
+        fix=screen("fix"),
+        undo=screen("undo"),
+        accept_from=screen("accept_from"),
+        reject_below=screen("reject_below"),
+        sort=screen("sort"),
     )

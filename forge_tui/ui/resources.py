@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from forge_tui.i18n import _
+
 _PACKAGE = Path(__file__).resolve().parent.parent
 
 
@@ -14,7 +16,11 @@ def styles_dir() -> Path:
     checkout = _PACKAGE.parent / "styles"
     if checkout.is_dir():
         return checkout
-    raise FileNotFoundError(f"forge-tui's styles are missing: looked in {installed} and {checkout}")
+    raise FileNotFoundError(
+        _("forge-tui's styles are missing: looked in {installed} and {checkout}").format(
+            installed=installed, checkout=checkout
+        )
+    )
 
 
 def stylesheets() -> list[Path]:

@@ -7,7 +7,7 @@ changes the lines before it.
 
 from __future__ import annotations
 
-from rich.cells import get_character_cell_size
+from rich.cells import cell_len, get_character_cell_size
 
 from forge_tui.core.control_chars import escape_controls
 
@@ -104,3 +104,20 @@ def clean(text: str) -> str:
     """What a terminal line can show: no carriage returns, tabs as four spaces, other control
     characters escaped (model output and slot values reach the terminal as text)."""
     return escape_controls(text.replace("\r", "").replace("\t", "    "))
+
+
+def cut(text: str, width: int, mark: str = "…") -> str:
+    """`text` in at most `width` terminal cells: as it is when it fits, else cut and ended with `mark`
+    (a CJK character takes two cells, so a cut never splits one)."""
+    if cell_len(text) <= width:
+        return text
+    room = max(0, width - cell_len(mark))
+    out: list[str] = []
+    used = 0
+    for char in text:
+        size = get_character_cell_size(char)
+        if used + size > room:
+            break
+        out.append(char)
+        used += size
+    return "".join(out) + mark

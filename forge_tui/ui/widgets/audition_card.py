@@ -18,39 +18,49 @@ from textual.geometry import Size
 from textual.strip import Strip
 from textual.widget import Widget
 
+from forge_tui.i18n import N_, _
 from forge_tui.services.audition import Card, CardState, calls_to_json
 from forge_tui.ui.keys import key_for
-from forge_tui.ui.wrap import WrappedText
+from forge_tui.ui.localized import Localized
+from forge_tui.ui.wrap import WrappedText, cut
 
 LIVE_ROWS = 6
-CUT_MARK = "✂ cut at max tokens"
+CUT_MARK = N_("✂ cut at max tokens")
 VARIATION_ROWS = 2
 
 _STATE_MARK = {
-    CardState.PENDING: "… waiting",
-    CardState.STREAMING: "▶ streaming",
-    CardState.DONE: "✓ done",
-    CardState.FAILED: "✗ failed",
-    CardState.CANCELLED: "■ cancelled",
+    CardState.PENDING: N_("… waiting"),
+    CardState.STREAMING: N_("▶ streaming"),
+    CardState.DONE: N_("✓ done"),
+    CardState.FAILED: N_("✗ failed"),
+    CardState.CANCELLED: N_("■ cancelled"),
 }
 
 
 def describe(card: Card) -> str:
     """The line under the card: state, tokens, speed, time."""
-    parts = [_STATE_MARK[card.state]]
+    parts = [_(_STATE_MARK[card.state])]
     usage = card.usage
     if usage is not None and usage.completion_tokens is not None:
-        prompt = f"{usage.prompt_tokens} → " if usage.prompt_tokens is not None else ""
-        parts.append(f"{prompt}{usage.completion_tokens} tokens{' (counted)' if usage.estimated else ''}")
+        answer = usage.completion_tokens
+        if usage.prompt_tokens is not None and usage.estimated:
+            tokens = _("{prompt} → {answer} tokens (counted)").format(prompt=usage.prompt_tokens, answer=answer)
+        elif usage.prompt_tokens is not None:
+            tokens = _("{prompt} → {answer} tokens").format(prompt=usage.prompt_tokens, answer=answer)
+        elif usage.estimated:
+            tokens = _("{answer} tokens (counted)").format(answer=answer)
+        else:
+            tokens = _("{answer} tokens").format(answer=answer)
+        parts.append(tokens)
     elif card.parts:
-        parts.append(f"{len(card.parts)} pieces")
+        parts.append(_("{n} pieces").format(n=len(card.parts)))
     seconds = card.seconds
     if seconds is not None:
-        parts.append(f"{seconds:.1f} s")
+        parts.append(_("{seconds} s").format(seconds=f"{seconds:.1f}"))
     if card.rejected_here:
-        parts.append(f"{len(card.rejected_here)} rejected")
+        parts.append(_("{n} rejected").format(n=len(card.rejected_here)))
     if card.edited:
-        parts.append("edited")
+        parts.append(_("edited"))
     return " · ".join(parts)
 
 
@@ -60,7 +70,7 @@ class _Row:
     text: str
 
 
-class AuditionCard(Widget, can_focus=True):
+class AuditionCard(Localized, Widget, can_focus=True):
     """Focus it to act on it; the keys show in the footer."""
 
     COMPONENT_CLASSES = {
@@ -107,15 +117,15 @@ class AuditionCard(Widget, can_focus=True):
     }
     """
     BINDINGS = [
-        Binding("space", "screen.star", "Star", id="card.star"),
-        Binding("e", "screen.edit", "Edit", id="card.edit"),
-        Binding("x", "screen.reject", "Reject → new", id="card.reject"),
-        Binding("r", "screen.retry", "Retry", id="card.retry"),
-        Binding("v", "screen.variation", "Variation", id="card.variation"),
-        Binding("h", "screen.history", "Rejected", id="card.history"),
-        Binding("c", "copy", "Copy", id="card.copy"),
-        Binding("up,k", "screen.card(-1)", "Previous card", id="card.previous", show=False),
-        Binding("down,j", "screen.card(1)", "Next card", id="card.next", show=False),
+        Binding("space", "screen.star", N_("Star"), id="card.star"),
+        Binding("e", "screen.edit", N_("Edit"), id="card.edit"),
+        Binding("x", "screen.reject", N_("Reject → new"), id="card.reject"),
+        Binding("r", "screen.retry", N_("Retry"), id="card.retry"),
+        Binding("v", "screen.variation", N_("Variation"), id="card.variation"),
+        Binding("h", "screen.history", N_("Rejected"), id="card.history"),
+        Binding("c", "copy", N_("Copy"), id="card.copy"),
+        Binding("up,k", "screen.card(-1)", N_("Previous card"), id="card.previous", show=False),
+        Binding("down,j", "screen.card(1)", N_("Next card"), id="card.next", show=False),
     ]
 
     def __init__(self, card: Card) -> None:
@@ -144,8 +154,10 @@ class AuditionCard(Widget, can_focus=True):
         card = cls(Card(index=0, variation=0, prompt=""))
         return key_for(card, f"screen.{action}") or key_for(card, action)
 
-    def on_mount(self) -> None:
+    def draw_text(self) -> None:
+        """At mount, and after a language switch: the card's labels again (its text stays)."""
         self.show(self.card)
+        self.refresh()
 
     def action_copy(self) -> None:
         """The answer (and its tool calls as JSON) to the clipboard."""
@@ -154,15 +166,18 @@ class AuditionCard(Widget, can_focus=True):
         if card.calls:
             text = (text + "\n" if text else "") + json.dumps(calls_to_json(card.calls), ensure_ascii=False)
         self.app.copy_to_clipboard(text)
-        self.notify(f"Copied card {card.index + 1} ({len(text)} characters).")
+        self.notify(_("Copied card {n} ({count} characters).").format(n=card.index + 1, count=len(text)))
 
     # --- what the card holds ------------------------------------------------------------
     def show(self, card: Card) -> None:
         """Takes the card's current state; repaints, and lays out only when the height changes."""
         self.card = card
         star = "★ " if card.starred else ""
-        which = "the prompt as written" if card.variation == 0 else f"variation {card.variation}"
-        self.border_title = f"{star}Card {card.index + 1} · {which}"
+        if card.variation == 0:
+            title = _("Card {n} · the prompt as written").format(n=card.index + 1)
+        else:
+            title = _("Card {n} · variation {variation}").format(n=card.index + 1, variation=card.variation)
+        self.border_title = star + title
         self.border_subtitle = describe(card)
         live = card.state in (CardState.PENDING, CardState.STREAMING)
         self.set_class(card.starred, "starred")
@@ -171,12 +186,12 @@ class AuditionCard(Widget, can_focus=True):
         lines += [f"⚠ {p}" for p in card.tool_problems] if card.edited_tool_calls is None else []
         problem = ""
         if card.state is CardState.FAILED:
-            problem = f"{card.error} — {self.retry_key} retries"
+            problem = _("{error} — {key} retries").format(error=card.error, key=self.retry_key)
         elif card.state is CardState.CANCELLED:
-            problem = f"Cancelled — {self.retry_key} retries"
+            problem = _("Cancelled — {key} retries").format(key=self.retry_key)
         changed = self._variation.set(card.prompt)
         changed |= self._answer.set(card.answer or ("…" if live else ""))
-        changed |= self._note.set(CUT_MARK if card.cut_at_max_tokens else "")
+        changed |= self._note.set(_(CUT_MARK) if card.cut_at_max_tokens else "")
         changed |= self._tools.set("\n".join(lines))
         changed |= self._error.set(problem)
         changed |= live != self._live
@@ -204,8 +219,7 @@ class AuditionCard(Widget, can_focus=True):
         variation = [self._variation.line(s) for s in self._variation.lines(width)]
         if len(variation) > VARIATION_ROWS:
             variation = variation[:VARIATION_ROWS]
-            last = variation[-1]
-            variation[-1] = (last[: max(0, width - 1)] if len(last) >= width else last) + "…"
+            variation[-1] = cut(variation[-1] + "…", width)
         rows += [_Row("variation", text) for text in variation]
         answer = [self._answer.line(s) for s in self._answer.lines(width)]
         if self._live:

@@ -23,8 +23,8 @@ from forge_tui.ui.shown import shown_markup
 from forge_tui.ui.widgets.plain import PlainLabel
 
 
-def _number_field(value: str, id: str, what: str, whole: bool, placeholder: str = "") -> Input:
-    """`placeholder`: a message id (N_)."""
+def _number_field(value: str, id: str, problem: str, whole: bool, placeholder: str = "") -> Input:
+    """`problem` (a message id) says the field holds no number; it is translated when shown."""
     check = Integer if whole else Number
     return TInput(
         value,
@@ -32,7 +32,7 @@ def _number_field(value: str, id: str, what: str, whole: bool, placeholder: str 
         id=id,
         compact=True,
         placeholder=placeholder,
-        validators=[check(failure_description=f"{what} must be a number.")],
+        validators=[check(failure_description=problem)],
         valid_empty=True,  # empty: the default (cards) or a random one (seed)
     )
 
@@ -85,10 +85,10 @@ class AuditionForm(Localized, VerticalScroll, can_focus=False):
 
     def compose(self) -> ComposeResult:
         yield TLabel(N_("Template"))
-        yield Select[int]([], id="template", allow_blank=True, prompt="(no templates)", compact=True)
+        yield Select[int]([], id="template", allow_blank=True, prompt=_("(no templates)"), compact=True)
         yield Vertical(id="slot-fields")
         yield TLabel(N_("Cards"))
-        yield _number_field(str(batch_defaults.DEFAULT_BATCH), "batch", "Cards", whole=True)
+        yield _number_field(str(batch_defaults.DEFAULT_BATCH), "batch", N_("Cards must be a number."), whole=True)
         yield TLabel(N_("Generation model"))
         yield TInput(self._models[0], id="model", compact=True, placeholder=N_("e.g. llama3.2"))
         yield TLabel(N_("Paraphrase model (empty: no paraphrasing)"))
@@ -96,19 +96,23 @@ class AuditionForm(Localized, VerticalScroll, can_focus=False):
         yield TLabel(N_("Temperature · seed (empty: random)"))
         with Horizontal(classes="row"):
             yield _number_field(
-                f"{batch_defaults.DEFAULT_TEMPERATURE:g}", "temperature", "The temperature", whole=False
+                f"{batch_defaults.DEFAULT_TEMPERATURE:g}",
+                "temperature",
+                N_("The temperature must be a number."),
+                whole=False,
             )
-            yield _number_field("", "seed", "The seed", whole=True, placeholder=N_("random"))
+            yield _number_field("", "seed", N_("The seed must be a number."), whole=True, placeholder=N_("random"))
         yield Button(_("Generate"), variant="primary", id="generate", compact=True)
+
+    def draw_text(self) -> None:
+        self.query_one("#template", Select).prompt = _("(no templates)")
+        key = self._generate_key
+        self.query_one("#generate", Button).label = _("Generate ({key})").format(key=key) if key else _("Generate")
 
     # --- what the screen sets -------------------------------------------------------------
     def set_generate_key(self, key: str) -> None:
         self._generate_key = key
         self.draw_text()
-
-    def draw_text(self) -> None:
-        key = self._generate_key
-        self.query_one("#generate", Button).label = _("Generate ({key})").format(key=key) if key else _("Generate")
 
     def set_templates(self, templates: list[TemplateInfo], chosen: int | None = None) -> None:
         """Offers `templates` and selects `chosen`, else the one selected before, else the first."""
@@ -163,7 +167,7 @@ class AuditionForm(Localized, VerticalScroll, can_focus=False):
         text = field.value.strip()
         result = field.validate(text)
         if result is not None and not result.is_valid:
-            raise InvalidInput(result.failure_descriptions[0])
+            raise InvalidInput(_(result.failure_descriptions[0]))
         return Decimal(text) if text else None
 
     # --- events ---------------------------------------------------------------------------

@@ -13,11 +13,21 @@ from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.timer import Timer
 
+from forge_tui.i18n import N_, _, ngettext
 from forge_tui.services.audition import AuditionSession, BatchState, Card, CardState
+from forge_tui.ui.localized import Localized
 from forge_tui.ui.widgets.audition_card import AuditionCard
 from forge_tui.ui.widgets.plain import PlainStatic
 
 REPAINT_HZ = 15
+# How the status line counts the cards in each state.
+STATE_COUNTS = {
+    CardState.PENDING: N_("{n} pending"),
+    CardState.STREAMING: N_("{n} streaming"),
+    CardState.DONE: N_("{n} done"),
+    CardState.FAILED: N_("{n} failed"),
+    CardState.CANCELLED: N_("{n} cancelled"),
+}
 
 
 @dataclass(frozen=True)
@@ -32,35 +42,45 @@ class StatusKeys:
 def status_text(session: AuditionSession | None, keys: StatusKeys) -> str:
     """One line on the batch: what it is doing, how its cards stand, and what to press next."""
     if session is None:
-        return f"Fill the slots and press {keys.generate} to generate."
+        return _("Fill the slots and press {key} to generate.").format(key=keys.generate)
     state = session.state
     if session.spec.presets and state is BatchState.GENERATING:
-        return f"Asking {len(session.spec.presets)} stored examples again…"
+        return _("Asking {n} stored examples again…").format(n=len(session.spec.presets))
     if state is BatchState.PARAPHRASING:
-        return f"Paraphrasing with {session.spec.paraphrase_model}…"
+        return _("Paraphrasing with {model}…").format(model=session.spec.paraphrase_model)
     if state is BatchState.FAILED:
-        return f"✗ {session.error} — {keys.generate} tries again"
+        return _("✗ {error} — {key} tries again").format(error=session.error, key=keys.generate)
     if not session.cards:
-        return "Stopped." if state is BatchState.CANCELLED else status_text(None, keys)
+        return _("Stopped.") if state is BatchState.CANCELLED else status_text(None, keys)
     counts: dict[CardState, int] = {}
     for card in session.cards:
         counts[card.state] = counts.get(card.state, 0) + 1
-    parts = [f"{n} {s.value}" for s, n in counts.items()]
+    parts = [_(STATE_COUNTS[s]).format(n=n) for s, n in counts.items()]
     starred = len(session.starred())
     rejected = sum(len(card.rejected_in_batch()) for card in session.cards)
-    line = f"{len(session.cards)} cards: {', '.join(parts)} · ★ {starred} starred"
+    line = _("{cards} cards: {counts} · ★ {starred} starred").format(
+        cards=len(session.cards), counts=", ".join(parts), starred=starred
+    )
     if starred:
-        line += f" — {keys.add_starred} adds them to the dataset"
-    if rejected:
-        answers = f"{rejected} rejected answer{'s' if rejected != 1 else ''}"
-        what = f"them plus {answers}" if starred else f"the {answers}"
-        line += f"{'; ' if starred else ' — '}{keys.add_with_rejected} adds {what} as undesirable"
+        line += _(" — {key} adds them to the dataset").format(key=keys.add_starred)
+    if rejected and starred:
+        line += ngettext(
+            "; {key} adds them plus {n} rejected answer as undesirable",
+            "; {key} adds them plus {n} rejected answers as undesirable",
+            rejected,
+        ).format(key=keys.add_with_rejected, n=rejected)
+    elif rejected:
+        line += ngettext(
+            " — {key} adds the {n} rejected answer as undesirable",
+            " — {key} adds the {n} rejected answers as undesirable",
+            rejected,
+        ).format(key=keys.add_with_rejected, n=rejected)
     if session.paraphrase_note:
         line += f"\n{session.paraphrase_note}"
     return line
 
 
-class CardDeck(Vertical):
+class CardDeck(Localized, Vertical):
     """Shows `session` (set it, or `show_error`); `move(step)` focuses the next or previous card."""
 
     DEFAULT_CSS = """
@@ -99,6 +119,11 @@ class CardDeck(Vertical):
 
     def on_unmount(self) -> None:
         self._pause_gc(False)
+
+    def draw_text(self) -> None:
+        """After a language switch the next repaint writes the status line again (the cards redraw
+        themselves)."""
+        self._status_dirty = True
 
     # --- what the screen calls --------------------------------------------------------------
     def show(self, session: AuditionSession | None) -> None:

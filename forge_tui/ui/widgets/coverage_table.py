@@ -5,16 +5,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from textual.widgets import DataTable
-
 from forge_tui.core.generation import Coverage
+from forge_tui.i18n import N_
 from forge_tui.ui.shown import shown_cell
+from forge_tui.ui.widgets.table_headers import LocalizedTable
+from forge_tui.ui.wrap import cut
 
-HEADERS = ("Slot", "Value", "Passed", "Target")
-VALUE_CHARS = 32
+HEADERS = ((N_("Slot"), "Slot"), (N_("Value"), "Value"), (N_("Passed"), "Passed"), (N_("Target"), "Target"))
+VALUE_CHARS = 32  # cells
 
 
-class CoverageTable(DataTable[str]):
+class CoverageTable(LocalizedTable):
+    HEADERS = HEADERS
     DEFAULT_CSS = "CoverageTable { height: auto; max-height: 6; }"
     can_focus = False  # nothing to choose in it: the keys stay with the jobs table
 
@@ -23,13 +25,12 @@ class CoverageTable(DataTable[str]):
         self.rows_shown: list[tuple[str, ...]] = []
 
     def on_mount(self) -> None:
-        for label in HEADERS:
-            self.add_column(label, key=label)
+        self.add_headers()
         self.display = False
 
     def show(self, coverage: Sequence[Coverage]) -> None:
         rows: list[tuple[str, ...]] = [
-            (c.slot, " ".join(c.value.split())[:VALUE_CHARS], str(c.passed), str(c.target)) for c in coverage
+            (c.slot, cut(" ".join(c.value.split()), VALUE_CHARS, ""), str(c.passed), str(c.target)) for c in coverage
         ]
         self.display = bool(rows)
         if rows == self.rows_shown:

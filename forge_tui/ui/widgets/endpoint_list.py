@@ -11,15 +11,18 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
-from textual.widgets import DataTable, Label, Select
+from textual.widgets import DataTable, Select
 
 from forge_tui.core.bounded_text import clip
 from forge_tui.core.endpoints import POOL, Endpoint
+from forge_tui.i18n import N_, _, ngettext
 from forge_tui.services.endpoints import Listed
+from forge_tui.ui.localized import Localized, TLabel
 from forge_tui.ui.shown import shown_cell
 from forge_tui.ui.widgets.plain import PlainStatic
+from forge_tui.ui.widgets.table_headers import LocalizedTable
 
-COLUMNS = ("Name", "Kind", "URL", "Max", "Models")
+COLUMNS = ((N_("Name"), "Name"), (N_("Kind"), "Kind"), (N_("URL"), "URL"), (N_("Max"), "Max"), (N_("Models"), "Models"))
 
 
 def models_text(models: list[str]) -> str:
@@ -27,24 +30,37 @@ def models_text(models: list[str]) -> str:
 
 
 def endpoint_choices(endpoints: list[Endpoint]) -> list[tuple[str, str]]:
-    return [("pool: every endpoint that serves the model", POOL), *((e.name, e.name) for e in endpoints)]
+    return [(_("pool: every endpoint that serves the model"), POOL), *((e.name, e.name) for e in endpoints)]
 
 
 def read_text(results: list[Listed]) -> str:
     """One line on what the servers said: each one's count of models, or the first that did not answer."""
     problems = [r for r in results if r.problem]
     if problems:
-        more = f" ({len(problems) - 1} more did not answer)" if len(problems) > 1 else ""
-        return clip(f"{problems[0].endpoint.name}: {problems[0].problem}{more}", 300)
-    return clip(" · ".join(f"{r.endpoint.name}: {len(r.endpoint.models)} models" for r in results), 300)
+        first = problems[0]
+        if len(problems) > 1:
+            text = _("{name}: {problem} ({n} more did not answer)").format(
+                name=first.endpoint.name, problem=first.problem, n=len(problems) - 1
+            )
+        else:
+            text = _("{name}: {problem}").format(name=first.endpoint.name, problem=first.problem)
+        return clip(text, 300)
+    counts = (
+        ngettext("{name}: {n} model", "{name}: {n} models", len(r.endpoint.models)).format(
+            name=r.endpoint.name, n=len(r.endpoint.models)
+        )
+        for r in results
+    )
+    return clip(" · ".join(counts), 300)
 
 
-class EndpointList(DataTable[str]):
+class EndpointList(LocalizedTable):
+    HEADERS = COLUMNS
     BINDINGS = [
-        Binding("a", "add", "Add endpoint", id="settings.endpoint_add"),
-        Binding("e", "edit", "Edit", id="settings.endpoint_edit"),
-        Binding("d,delete", "remove", "Remove", id="settings.endpoint_remove"),
-        Binding("r", "refresh", "Read models", id="settings.endpoint_refresh"),
+        Binding("a", "add", N_("Add endpoint"), id="settings.endpoint_add"),
+        Binding("e", "edit", N_("Edit"), id="settings.endpoint_edit"),
+        Binding("d,delete", "remove", N_("Remove"), id="settings.endpoint_remove"),
+        Binding("r", "refresh", N_("Read models"), id="settings.endpoint_refresh"),
     ]
 
     class Add(Message):
@@ -66,7 +82,7 @@ class EndpointList(DataTable[str]):
         self.endpoints: list[Endpoint] = []
 
     def on_mount(self) -> None:
-        self.add_columns(*COLUMNS)
+        self.add_headers()
 
     @property
     def selected(self) -> Endpoint | None:
@@ -80,7 +96,7 @@ class EndpointList(DataTable[str]):
         self.endpoints = list(endpoints)
         self.clear()
         for e in endpoints:
-            url = shown_cell(e.url or "(default)")
+            url = shown_cell(e.url or _("(default)"))
             self.add_row(shown_cell(e.name), e.kind, url, str(e.max_concurrency), shown_cell(models_text(e.models)))
         if endpoints:
             self.move_cursor(row=next((i for i, e in enumerate(endpoints) if e.name == keep), 0))
@@ -105,7 +121,7 @@ class EndpointList(DataTable[str]):
         self.post_message(self.Refresh())
 
 
-class EndpointsPanel(Vertical):
+class EndpointsPanel(Localized, Vertical):
     """The table, its status line and the choice of where Audition runs."""
 
     DEFAULT_CSS = """
@@ -117,17 +133,29 @@ class EndpointsPanel(Vertical):
         super().__init__(id=id)
         self._endpoints = endpoints
         self._choice = choice if choice in [e.name for e in endpoints] else POOL
+        self._drawn = False
 
     def compose(self) -> ComposeResult:
-        yield Label("Endpoints (none: the server above is the only one)")
+        yield TLabel(N_("Endpoints (none: the server above is the only one)"))
         yield EndpointList(id="endpoints")
         yield PlainStatic("", id="endpoints-status", classes="dim")
-        yield Label("Audition runs on (new jobs start with it)")
+        yield TLabel(N_("Audition runs on (new jobs start with it)"))
         choices = endpoint_choices(self._endpoints)
         yield Select[str](choices, value=self._choice, allow_blank=False, id="endpoint-choice", compact=True)
 
     def on_mount(self) -> None:
         self.query_one(EndpointList).show(self._endpoints)
+
+    def draw_text(self) -> None:
+        """The pool's name in the choice (the endpoints' own names stay)."""
+        if not self._drawn:  # at mount: composed in the current language
+            self._drawn = True
+            return
+        select = self.query_one("#endpoint-choice", Select)
+        choice = select.value
+        with self.prevent(Select.Changed):
+            select.set_options(endpoint_choices(self._endpoints))
+            select.value = choice if choice in [e.name for e in self._endpoints] else POOL
 
     @property
     def choice(self) -> str | None:
@@ -138,6 +166,7 @@ class EndpointsPanel(Vertical):
     def show(self, endpoints: list[Endpoint]) -> None:
         """The endpoints as saved now; the choice stays unless its endpoint is gone."""
         choice = self.choice
+        self._endpoints = endpoints
         self.query_one(EndpointList).show(endpoints)
         select = self.query_one("#endpoint-choice", Select)
         select.set_options(endpoint_choices(endpoints))

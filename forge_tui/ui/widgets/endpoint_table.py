@@ -4,14 +4,15 @@ Hidden while the job has no figures (before it ran); the rows are rebuilt only w
 
 from __future__ import annotations
 
-from textual.widgets import DataTable
-
 from forge_tui.core.endpoint_figures import HEADERS, figure_cells
 from forge_tui.core.pool_stats import EndpointStats
 from forge_tui.ui.shown import shown_cell
+from forge_tui.ui.widgets.table_headers import LocalizedTable
 
 
-class EndpointTable(DataTable[str]):
+class EndpointTable(LocalizedTable):
+    # core marks the headers with N_(): `forge-tui jobs show` prints the same ones.
+    HEADERS = tuple((label, label) for label in HEADERS)
     can_focus = False  # nothing to choose in it: the keys stay with the jobs table
 
     def __init__(self, *, id: str | None = None) -> None:
@@ -19,8 +20,7 @@ class EndpointTable(DataTable[str]):
         self.rows_shown: list[tuple[str, ...]] = []
 
     def on_mount(self) -> None:
-        for label in HEADERS:
-            self.add_column(label, key=label)
+        self.add_headers()
         self.display = False
 
     def show(self, stats: list[EndpointStats]) -> None:

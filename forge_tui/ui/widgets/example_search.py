@@ -9,6 +9,7 @@ from typing import Any
 
 from textual import on
 
+from forge_tui.i18n import _
 from forge_tui.services.examples import BrokenExample
 from forge_tui.ui.widgets.examples_status import SearchState
 from forge_tui.ui.widgets.search_bar import SearchBar
@@ -36,7 +37,7 @@ class ExampleSearch(SearchBar):
             return
         damaged = [item for item in event.batch if isinstance(item, BrokenExample)]
         if damaged and not self.state.damaged:
-            self.notify(damaged[0].reason, title="A damaged row was not searched", severity="warning")
+            self.notify(damaged[0].reason, title=_("A damaged row was not searched"), severity="warning")
         self.state.damaged += len(damaged)
 
     @on(SearchBar.Finished)

@@ -32,13 +32,27 @@ from forge_tui.core.example_filter import (
     source_label,
 )
 from forge_tui.core.models import Example
+from forge_tui.i18n import N_, _
 from forge_tui.services.examples import BrokenExample, ExampleService
+from forge_tui.ui.localized import Localized
 
 PAGE = 100
 CACHED_PAGES = 30
 FIXED = {"score": 5, "rej": 3, "kto": 3, "review": 3, "flag": 1, "source": 10, "tools": 5, "model": 10, "created": 11}
 NARROW_HIDDEN = ("model", "created")
-HEADERS = {"review": "rev", "flag": FLAG_MARK}  # a column's header where it is not the column's name
+# A column's header (a message id) where it is not the column's name. rev, rej and kto stay as written
+# in every language: short codes that fit their 3 cells, which the help explains.
+HEADERS = {
+    "review": "rev",
+    "flag": FLAG_MARK,
+    "prompt": N_("prompt"),
+    "answer": N_("answer"),
+    "tools": N_("tools"),
+    "score": N_("score"),
+    "source": N_("source"),
+    "model": N_("model"),
+    "created": N_("created"),
+}
 
 
 @dataclass(frozen=True)
@@ -138,20 +152,20 @@ def fit(text: str, width: int) -> str:
     return "".join(out) + "…" + " " * (width - 1 - used)
 
 
-class ExampleTable(ScrollView, can_focus=True):
+class ExampleTable(Localized, ScrollView, can_focus=True):
     """Up/down/page keys move the cursor; space selects; shift+arrows extend the selection."""
 
     BINDINGS = [
-        Binding("up,k", "move(-1)", "Up", show=False, id="table.up"),
-        Binding("down,j", "move(1)", "Down", show=False, id="table.down"),
-        Binding("pageup", "page(-1)", "Page up", show=False, id="table.page_up"),
-        Binding("pagedown", "page(1)", "Page down", show=False, id="table.page_down"),
-        Binding("home", "jump(0)", "First", show=False, id="table.first"),
-        Binding("end", "jump(-1)", "Last", show=False, id="table.last"),
-        Binding("space", "toggle_row", "Select", id="table.select"),
-        Binding("shift+down", "extend(1)", "Select down", show=False, id="table.extend_down"),
-        Binding("shift+up", "extend(-1)", "Select up", show=False, id="table.extend_up"),
-        Binding("enter", "open", "Open", id="table.open"),
+        Binding("up,k", "move(-1)", N_("Up"), show=False, id="table.up"),
+        Binding("down,j", "move(1)", N_("Down"), show=False, id="table.down"),
+        Binding("pageup", "page(-1)", N_("Page up"), show=False, id="table.page_up"),
+        Binding("pagedown", "page(1)", N_("Page down"), show=False, id="table.page_down"),
+        Binding("home", "jump(0)", N_("First"), show=False, id="table.first"),
+        Binding("end", "jump(-1)", N_("Last"), show=False, id="table.last"),
+        Binding("space", "toggle_row", N_("Select"), id="table.select"),
+        Binding("shift+down", "extend(1)", N_("Select down"), show=False, id="table.extend_down"),
+        Binding("shift+up", "extend(-1)", N_("Select up"), show=False, id="table.extend_up"),
+        Binding("enter", "open", N_("Open"), id="table.open"),
     ]
     DEFAULT_CSS = """
     ExampleTable {
@@ -315,7 +329,7 @@ class ExampleTable(ScrollView, can_focus=True):
         columns = self.shown_columns(width)
         widths = self._widths(columns, width)
         if y == 0:
-            names = [HEADERS.get(c, c.removeprefix("slot:")) for c in columns]
+            names = [_(HEADERS[c]) if c in HEADERS else c.removeprefix("slot:") for c in columns]
             text = "  " + " │ ".join(fit(n, w) for n, w in zip(names, widths, strict=True))
             header = self.get_component_rich_style("example-table--header")
             return Strip([Segment(text, header)]).crop_extend(0, width, header)
@@ -336,6 +350,9 @@ class ExampleTable(ScrollView, can_focus=True):
         if index == self.cursor and self.has_focus:
             style = self.get_component_rich_style("example-table--cursor")
         return Strip([Segment(text, style)]).crop_extend(0, width, style)
+
+    def draw_text(self) -> None:
+        self.refresh()  # the header row is drawn in the current language
 
     def watch_cursor(self, old: int, new: int) -> None:
         rows = max(1, self.scrollable_content_region.height - 1)

@@ -8,58 +8,61 @@ from dataclasses import dataclass
 
 from forge_tui.core.desirability import DesirabilityFilter
 from forge_tui.core.example_filter import FLAG_MARK, ExampleFilter, ExampleOrder, ReviewFilter, SourceFilter
+from forge_tui.i18n import N_, _, ngettext
 from forge_tui.ui.current import no_dataset
+from forge_tui.ui.localized import Localized
 from forge_tui.ui.widgets.plain import PlainStatic
+from forge_tui.ui.wrap import cut
 
 # How the status line names each desirability filter (f cycles them).
 FILTER_LABELS = {
-    DesirabilityFilter.ALL: "all examples",
-    DesirabilityFilter.DESIRABLE: "desirable (✓)",
-    DesirabilityFilter.UNDESIRABLE: "undesirable (✗)",
-    DesirabilityFilter.UNLABELLED: "unlabelled",
+    DesirabilityFilter.ALL: N_("all examples"),
+    DesirabilityFilter.DESIRABLE: N_("desirable (✓)"),
+    DesirabilityFilter.UNDESIRABLE: N_("undesirable (✗)"),
+    DesirabilityFilter.UNLABELLED: N_("unlabelled"),
 }
 ALL = ExampleFilter()
 REVIEW_LABELS = {
-    ReviewFilter.ALL: "any review state",
-    ReviewFilter.NOT_REJECTED: "not rejected",
-    ReviewFilter.ACCEPTED: "accepted (✓)",
-    ReviewFilter.UNREVIEWED: "unreviewed (·)",
-    ReviewFilter.REJECTED: "rejected (✗)",
+    ReviewFilter.ALL: N_("any review state"),
+    ReviewFilter.NOT_REJECTED: N_("not rejected"),
+    ReviewFilter.ACCEPTED: N_("accepted (✓)"),
+    ReviewFilter.UNREVIEWED: N_("unreviewed (·)"),
+    ReviewFilter.REJECTED: N_("rejected (✗)"),
 }
 SOURCE_LABELS = {
-    SourceFilter.ALL: "any source",
-    SourceFilter.AUDITION: "audition",
-    SourceFilter.IMPORT: "imported",
-    SourceFilter.JOB: "job",
-    SourceFilter.PLAYGROUND: "playground",
+    SourceFilter.ALL: N_("any source"),
+    SourceFilter.AUDITION: N_("audition"),
+    SourceFilter.IMPORT: N_("imported"),
+    SourceFilter.JOB: N_("job"),
+    SourceFilter.PLAYGROUND: N_("playground"),
 }
 
-FLAGGED_LABELS = {True: f"language-flagged ({FLAG_MARK})", False: "not language-flagged"}
-JUDGED_LABELS = {True: "judged", False: "unjudged"}
+FLAGGED_LABELS = {True: N_("language-flagged ({mark})"), False: N_("not language-flagged")}
+JUDGED_LABELS = {True: N_("judged"), False: N_("unjudged")}
 ORDER_LABELS = {
-    ExampleOrder.TIME: "oldest first",
-    ExampleOrder.SCORE_DESC: "best score first",
-    ExampleOrder.SCORE_ASC: "worst score first",
+    ExampleOrder.TIME: N_("oldest first"),
+    ExampleOrder.SCORE_DESC: N_("best score first"),
+    ExampleOrder.SCORE_ASC: N_("worst score first"),
 }
 
 
 def filter_labels(wanted: ExampleFilter) -> list[str]:
     """The filters in effect, as the status line names them (review, source, then desirability)."""
-    labels = [] if wanted.review is ReviewFilter.ALL else [REVIEW_LABELS[wanted.review]]
+    labels = [] if wanted.review is ReviewFilter.ALL else [_(REVIEW_LABELS[wanted.review])]
     if wanted.job_id is not None:
-        labels.append(f"job {wanted.job_id}")
+        labels.append(_("job {id}").format(id=wanted.job_id))
     elif wanted.source is not SourceFilter.ALL:
-        labels.append(SOURCE_LABELS[wanted.source])
+        labels.append(_(SOURCE_LABELS[wanted.source]))
     if wanted.desirability is not DesirabilityFilter.ALL:
-        labels.append(FILTER_LABELS[wanted.desirability])
+        labels.append(_(FILTER_LABELS[wanted.desirability]))
     if wanted.flagged is not None:
-        labels.append(FLAGGED_LABELS[wanted.flagged])
+        labels.append(_(FLAGGED_LABELS[wanted.flagged]).format(mark=FLAG_MARK))
     if wanted.judged is not None:
-        labels.append(JUDGED_LABELS[wanted.judged])
+        labels.append(_(JUDGED_LABELS[wanted.judged]))
     if wanted.min_score is not None:
-        labels.append(f"scored ≥ {wanted.min_score:g}")
+        labels.append(_("scored ≥ {score}").format(score=f"{wanted.min_score:g}"))
     if wanted.max_score is not None:
-        labels.append(f"scored < {wanted.max_score:g}")
+        labels.append(_("scored < {score}").format(score=f"{wanted.max_score:g}"))
     return labels
 
 
@@ -113,10 +116,6 @@ class ExamplesView:
     expression: str = ""  # a filter expression whose matches the table shows
 
 
-def _with_key(key: str, text: str) -> str:
-    return f"{key} {text}" if key else ""
-
-
 def status_line(view: ExamplesView, keys: StatusKeys) -> str:
     if view.dataset is None:
         text = no_dataset(keys.datasets)
@@ -124,46 +123,70 @@ def status_line(view: ExamplesView, keys: StatusKeys) -> str:
         wanted = view.wanted
         filtered = "".join(f" {label}" for label in filter_labels(wanted))
         if view.expression:
-            clear = f"; {keys.clear} shows all" if keys.clear else ""
-            shown = view.expression if len(view.expression) <= 60 else view.expression[:59] + "…"
-            text = f"'{view.dataset}': {view.total} where {shown}{clear}"
+            shown = cut(view.expression, 60)
+            if keys.clear:
+                text = _("'{dataset}': {n} where {expression}; {key} shows all").format(
+                    dataset=view.dataset, n=view.total, expression=shown, key=keys.clear
+                )
+            else:
+                text = _("'{dataset}': {n} where {expression}").format(
+                    dataset=view.dataset, n=view.total, expression=shown
+                )
         elif view.searching:
-            finished = "search finished" + (f"; {keys.clear} shows all" if keys.clear else "")
-            state = finished if view.search_done else "searching…"
-            found = f"{view.total - view.damaged} matching"
-            found += f", {view.damaged} damaged (not searched)" if view.damaged else ""
-            text = f"'{view.searching}': {found}{filtered} in '{view.dataset}' ({state})"
+            if not view.search_done:
+                state = _("searching…")
+            elif keys.clear:
+                state = _("search finished; {key} shows all").format(key=keys.clear)
+            else:
+                state = _("search finished")
+            matching = view.total - view.damaged
+            if view.damaged:
+                found = _("{n} matching, {damaged} damaged (not searched)").format(n=matching, damaged=view.damaged)
+            else:
+                found = _("{n} matching").format(n=matching)
+            text = _("'{search}': {found}{filters} in '{dataset}' ({state})").format(
+                search=view.searching, found=found, filters=filtered, dataset=view.dataset, state=state
+            )
         else:
-            text = f"'{view.dataset}': {view.total}{filtered} example{'s' if view.total != 1 else ''}"
+            text = ngettext(
+                "'{dataset}': {n}{filters} example", "'{dataset}': {n}{filters} examples", view.total
+            ).format(dataset=view.dataset, n=view.total, filters=filtered)
         if keys.cycle_filter and wanted.desirability is DesirabilityFilter.ALL:
-            text += f" · {keys.cycle_filter} filters ✓/✗"
+            text += " · " + _("{key} filters ✓/✗").format(key=keys.cycle_filter)
         elif keys.cycle_filter:
-            text += f" · {keys.cycle_filter}: {FILTER_LABELS[wanted.desirability.cycled()]}"
+            text += f" · {keys.cycle_filter}: {_(FILTER_LABELS[wanted.desirability.cycled()])}"
         # The review and source filters' keys are in the footer; once one is on, what it shows next.
         if keys.cycle_review and wanted.review is not ReviewFilter.ALL:
-            text += f" · {keys.cycle_review}: {REVIEW_LABELS[wanted.review.cycled()]}"
+            text += f" · {keys.cycle_review}: {_(REVIEW_LABELS[wanted.review.cycled()])}"
         if keys.cycle_source and (wanted.source is not SourceFilter.ALL or wanted.job_id is not None):
-            text += f" · {keys.cycle_source}: {SOURCE_LABELS[wanted.next_source().source]}"
+            text += f" · {keys.cycle_source}: {_(SOURCE_LABELS[wanted.next_source().source])}"
         if keys.cycle_flag and wanted.flagged is not None:
-            text += f" · {keys.cycle_flag}: any language"
+            text += f" · {keys.cycle_flag}: {_('any language')}"
         if view.order is not ExampleOrder.TIME and not view.searching:
-            text += f" · {ORDER_LABELS[view.order]}"
-            text += f" ({keys.cycle_order}: {ORDER_LABELS[view.order.cycled()]})" if keys.cycle_order else ""
-    if view.selected:
-        removes = _with_key(keys.delete, "removes them")
-        text += f" · {view.selected} selected" + (f" ({removes})" if removes else "")
+            text += f" · {_(ORDER_LABELS[view.order])}"
+            text += f" ({keys.cycle_order}: {_(ORDER_LABELS[view.order.cycled()])})" if keys.cycle_order else ""
+    if view.selected and keys.delete:
+        text += " · " + _("{n} selected ({key} removes them)").format(n=view.selected, key=keys.delete)
+    elif view.selected:
+        text += " · " + _("{n} selected").format(n=view.selected)
     if view.can_undo and keys.undo:
-        text += f" · {keys.undo} undoes the last delete"
+        text += " · " + _("{key} undoes the last delete").format(key=keys.undo)
     return text
 
 
-class ExamplesStatus(PlainStatic):
+class ExamplesStatus(Localized, PlainStatic):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__("", id=id)
         self._shown = ""
+        self._view: ExamplesView | None = None
         self.keys = NO_KEYS  # the screen gives the keys bound when it mounts
 
+    def draw_text(self) -> None:
+        if self._view is not None:
+            self.show(self._view)
+
     def show(self, view: ExamplesView) -> None:
+        self._view = view
         text = status_line(view, self.keys)
         if text != self._shown:  # Static.update lays out again even for the same text; the cursor moves often
             self._shown = text

@@ -19,6 +19,8 @@ from forge_tui.core.errors import ForgeError
 from forge_tui.core.export_formats import ExportFormat
 from forge_tui.core.models import Example
 from forge_tui.core.sandbox import time_limit
+from forge_tui.i18n import N_, _
+from forge_tui.ui.localized import Localized, TLabel
 from forge_tui.ui.widgets.plain import PlainStatic
 
 
@@ -30,21 +32,32 @@ def preview_records(
         return [record for example in sample if fmt.keeps(example) for record in fmt.records(example, reasoning)]
 
 
-class FormatPreview(Vertical):
+class FormatPreview(Localized, Vertical):
     # A preview that takes longer shows the limit instead (the render runs in a thread meanwhile).
     PREVIEW_SECONDS = 2.0
 
     def __init__(self, save_key: str, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._save_key = save_key
+        # What the preview says in place of records, drawn again in a new language.
+        self._said: Callable[[], str] | None = None
 
     def compose(self) -> ComposeResult:
-        saves = f"; {self._save_key} saves" if self._save_key else ""
-        yield Label(f"Custom format body (Jinja2{saves})", id="body-label")
+        yield Label(self._body_label(), id="body-label", markup=False)
         yield TextArea("", id="body")
         yield PlainStatic("", id="body-error", classes="error")
-        yield Label("Preview: the first examples in this format")
+        yield TLabel(N_("Preview: the first examples in this format"))
         yield PlainStatic("", id="export-preview")
+
+    def _body_label(self) -> str:
+        if self._save_key:
+            return _("Custom format body (Jinja2; {key} saves)").format(key=self._save_key)
+        return _("Custom format body (Jinja2)")
+
+    def draw_text(self) -> None:
+        self.query_one("#body-label", Label).update(self._body_label())
+        if self._said is not None:
+            self.query_one("#export-preview", Static).update(self._said())
 
     @property
     def body(self) -> str:
@@ -60,9 +73,11 @@ class FormatPreview(Vertical):
     def error(self, text: str) -> None:
         self.query_one("#body-error", Static).update(text)
 
-    def say(self, text: str) -> None:
-        """A sentence in place of the preview."""
-        self.query_one("#export-preview", Static).update(text)
+    def say(self, text: str | Callable[[], str]) -> None:
+        """A sentence in place of the preview (a callable: drawn again after a language switch)."""
+        said = text if callable(text) else None
+        self._said = said
+        self.query_one("#export-preview", Static).update(said() if said is not None else str(text))
 
     def cannot_render(self, exc: ForgeError) -> None:
         self.workers.cancel_group(self, "preview")
@@ -89,13 +104,16 @@ class FormatPreview(Vertical):
             self.error(f"✗ {problem}")
             return
         self.error("")
+        needs = fmt.needs
         if not sample:
-            self.say("The dataset is empty.")
-        elif not records:
+            self.say(lambda: _("The dataset is empty."))
+        elif not records and needs:
             self.say(
-                f"None of the first examples has {fmt.needs}, so this format writes nothing for them."
-                if fmt.needs
-                else "This format writes nothing for the first examples."
+                lambda: _("None of the first examples has {needs}, so this format writes nothing for them.").format(
+                    needs=_(needs)
+                )
             )
+        elif not records:
+            self.say(lambda: _("This format writes nothing for the first examples."))
         else:
             self.say("\n\n".join(json.dumps(r, indent=2, ensure_ascii=False) for r in records))

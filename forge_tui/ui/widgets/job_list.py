@@ -9,11 +9,26 @@ from textual import on
 from textual.message import Message
 from textual.widgets import DataTable
 
-from forge_tui.core.jobs import JobSummary
+from forge_tui.core.jobs import JobState, JobSummary
+from forge_tui.i18n import N_, _
 from forge_tui.ui.shown import shown_cell
+from forge_tui.ui.widgets.table_headers import LocalizedTable
 
-COLUMNS = (("#", "id"), ("Job", "name"), ("State", "state"), ("Done", "done"), ("Fail", "failed"))
-COLUMNS_AFTER = (("/min", "rate"), ("ETA", "eta"), ("Model", "model"))
+COLUMNS = (("#", "id"), (N_("Job"), "name"), (N_("State"), "state"), (N_("Done"), "done"), (N_("Fail"), "failed"))
+COLUMNS_AFTER = ((N_("/min"), "rate"), (N_("ETA"), "eta"), (N_("Model"), "model"))
+# A job's state as the table and the detail line name it (the CLI and --json keep the values).
+STATE_NAMES = {
+    JobState.PLANNED: N_("planned"),
+    JobState.RUNNING: N_("running"),
+    JobState.PAUSED: N_("paused"),
+    JobState.DONE: N_("done"),
+    JobState.FAILED: N_("failed"),
+    JobState.CANCELLED: N_("cancelled"),
+}
+
+
+def state_name(state: JobState) -> str:
+    return _(STATE_NAMES[state])
 
 
 def rate_text(per_minute: float | None) -> str:
@@ -36,8 +51,8 @@ def eta_text(seconds: float | None) -> str:
 def row_cells(job: JobSummary) -> tuple[str, ...]:
     return (
         str(job.id),
-        shown_cell(job.name or "(sealed)"),
-        job.status.value,
+        shown_cell(job.name or _("(sealed)")),
+        state_name(job.status),
         f"{job.done}/{job.total}",
         str(job.failed),
         rate_text(job.per_minute),
@@ -46,7 +61,9 @@ def row_cells(job: JobSummary) -> tuple[str, ...]:
     )
 
 
-class JobTable(DataTable[str]):
+class JobTable(LocalizedTable):
+    HEADERS = (*COLUMNS, *COLUMNS_AFTER)
+
     @dataclass
     class Chosen(Message):
         """The cursor moved to this job (the screen shows its errors)."""
@@ -58,8 +75,15 @@ class JobTable(DataTable[str]):
         self.jobs: list[JobSummary] = []
 
     def on_mount(self) -> None:
-        for label, key in (*COLUMNS, *COLUMNS_AFTER):
-            self.add_column(label, key=key)
+        self.add_headers()
+
+    def draw_text(self) -> None:
+        """The headers and every row's words (state, a sealed name) in the new language."""
+        super().draw_text()
+        keys = [key for _, key in self.HEADERS]
+        for job in self.jobs:
+            for column, cell in zip(keys, row_cells(job), strict=True):
+                self.update_cell(str(job.id), column, cell)
 
     @property
     def selected(self) -> JobSummary | None:

@@ -11,10 +11,19 @@ from textual.widgets import Static
 
 from forge_tui.core.example_filter import REVIEW_MARKS
 from forge_tui.core.models import Example, ReviewState
+from forge_tui.i18n import N_, _, ngettext
 from forge_tui.services.review_queue import ReviewCard
+from forge_tui.ui.localized import Localized
 from forge_tui.ui.widgets.plain import PlainStatic
+from forge_tui.ui.wrap import cut
 
-FOLDED_SYSTEM = 60  # characters of the system prompt shown
+FOLDED_SYSTEM = 60  # cells of the system prompt shown
+# A review state as the card's title names it (the filter language keeps the values).
+STATE_NAMES = {
+    ReviewState.ACCEPTED: N_("accepted"),
+    ReviewState.UNREVIEWED: N_("unreviewed"),
+    ReviewState.REJECTED: N_("rejected"),
+}
 
 
 @dataclass(frozen=True)
@@ -29,24 +38,26 @@ class CardView:
 
 
 def folded(text: str, width: int = FOLDED_SYSTEM) -> str:
-    line = " ".join(text.split())
-    return line if len(line) <= width else line[: width - 1] + "…"
+    return cut(" ".join(text.split()), width)
 
 
 def card_title(view: CardView) -> str:
     card = view.card
-    parts = [f"Card {view.position + 1} of {view.total}"]
+    parts = [_("Card {n} of {total}").format(n=view.position + 1, total=view.total)]
     if view.state is not None:
-        parts.append(f"{REVIEW_MARKS[view.state]} {view.state.value}")
+        parts.append(f"{REVIEW_MARKS[view.state]} {_(STATE_NAMES[view.state])}")
     if card is not None:
         judgement = card.judgement
-        parts.append(f"score {judgement.score:g}" if judgement is not None else "not judged")
+        parts.append(
+            _("score {score}").format(score=f"{judgement.score:g}") if judgement is not None else _("not judged")
+        )
         if card.cluster_size is not None:
-            parts.append(f"{card.cluster_size} near-duplicates")
+            size = card.cluster_size
+            parts.append(ngettext("{n} near-duplicate", "{n} near-duplicates", size).format(n=size))
     return " │ ".join(parts)
 
 
-class ReviewCardView(Vertical):
+class ReviewCardView(Localized, Vertical):
     DEFAULT_CSS = """
     ReviewCardView { height: 1fr; border: round $primary; padding: 0 1; }
     ReviewCardView #card-title { text-style: bold; }
@@ -64,31 +75,42 @@ class ReviewCardView(Vertical):
             yield PlainStatic("", id="card-answer")
         yield PlainStatic("", id="card-reason")
 
+    _view: CardView | None = None
+
+    def draw_text(self) -> None:
+        if self._view is not None:
+            self._draw(self._view, scroll=False)
+
     def _set(self, selector: str, text: str) -> None:
         field = self.query_one(selector, Static)
         field.update(text)
         field.display = bool(text)
 
     def show(self, view: CardView) -> None:
+        self._view = view
+        self._draw(view, scroll=True)
+
+    def _draw(self, view: CardView, scroll: bool) -> None:
         card = view.card
         if card is None:
             self._set("#card-title", view.empty or (card_title(view) if view.total else ""))
             for selector in ("#card-system", "#card-prompt", "#card-answer", "#card-reason"):
-                self._set(selector, "Opening…" if selector == "#card-answer" and view.total else "")
+                self._set(selector, _("Opening…") if selector == "#card-answer" and view.total else "")
             return
         self._set("#card-title", card_title(view))
         example = card.example
         if not isinstance(example, Example):
             self._set("#card-system", "")
             self._set("#card-prompt", "")
-            self._set("#card-answer", f"This example cannot be read: {example.reason}")
+            self._set("#card-answer", _("This example cannot be read: {reason}").format(reason=example.reason))
             self._set("#card-reason", "")
             return
         content = example.content
         system = content.system_prompt
-        self._set("#card-system", f"System: {folded(system)}" if system.strip() else "")
-        self._set("#card-prompt", f"Prompt: {content.user_prompt}")
-        self._set("#card-answer", f"Answer: {content.output}")
-        self.query_one("#card-answer-box", VerticalScroll).scroll_home(animate=False)
+        self._set("#card-system", _("System: {text}").format(text=folded(system)) if system.strip() else "")
+        self._set("#card-prompt", _("Prompt: {text}").format(text=content.user_prompt))
+        self._set("#card-answer", _("Answer: {text}").format(text=content.output))
+        if scroll:
+            self.query_one("#card-answer-box", VerticalScroll).scroll_home(animate=False)
         reason = card.judgement.reason if card.judgement is not None else ""
-        self._set("#card-reason", f"Judge: {reason}" if reason.strip() else "")
+        self._set("#card-reason", _("Judge: {text}").format(text=reason) if reason.strip() else "")

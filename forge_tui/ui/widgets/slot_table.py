@@ -9,12 +9,20 @@ from textual.message import Message
 from textual.widgets import DataTable
 
 from forge_tui.core.templates import SlotDef
+from forge_tui.i18n import N_
 from forge_tui.ui.dialogs.slot_editor import SlotEditor
 from forge_tui.ui.shown import shown_cell
+from forge_tui.ui.widgets.table_headers import LocalizedTable
 
 
-class SlotTable(DataTable[str]):
-    BINDINGS = [Binding("delete", "remove_slot", "Remove slot", id="templates.remove_slot", show=False)]
+class SlotTable(LocalizedTable):
+    BINDINGS = [Binding("delete", "remove_slot", N_("Remove slot"), id="templates.remove_slot", show=False)]
+    HEADERS = (
+        (N_("Slot"), "Slot"),
+        (N_("Description"), "Description"),
+        (N_("Default"), "Default"),
+        (N_("Values"), "Values"),
+    )
 
     class Changed(Message):
         """A slot was added, edited or removed."""
@@ -24,7 +32,7 @@ class SlotTable(DataTable[str]):
         self.slots: list[SlotDef] = []
 
     def on_mount(self) -> None:
-        self.add_columns("Slot", "Description", "Default", "Values")
+        self.add_headers()
 
     def show(self, slots: list[SlotDef]) -> None:
         self.slots = list(slots)

@@ -14,16 +14,19 @@ from datetime import datetime
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
-from textual.widgets import Checkbox, Collapsible, Label, Static, TextArea
+from textual.widgets import Checkbox, Collapsible, Static, TextArea
 
 from forge_tui.core.template_preview import preview_text
 from forge_tui.core.templates import TemplateError, TemplateInfo, dummy_values, slot_names, slot_warnings
 from forge_tui.core.tool_json import parse_tools, tools_text
+from forge_tui.i18n import N_, _
 from forge_tui.ui.dialogs.pick import PickOne
 from forge_tui.ui.keys import key_for
+from forge_tui.ui.localized import Localized, TLabel
 from forge_tui.ui.widgets.jinja_area import JinjaTextArea
 from forge_tui.ui.widgets.plain import PlainLabel, PlainStatic
 from forge_tui.ui.widgets.slot_table import SlotTable
+from forge_tui.ui.wrap import cut
 
 NEW_SLOT = "\x00new"
 
@@ -38,7 +41,7 @@ class EditorKeys:
     add_slot: str
 
 
-class TemplateEditor(VerticalScroll, can_focus=False):
+class TemplateEditor(Localized, VerticalScroll, can_focus=False):
     # A preview that takes longer shows the limit instead (the render runs in a thread meanwhile).
     PREVIEW_SECONDS = 2.0
 
@@ -47,29 +50,45 @@ class TemplateEditor(VerticalScroll, can_focus=False):
         self.keys = keys
         self.template: TemplateInfo | None = None
         self._loading = False
+        self._drawn = False
 
     def compose(self) -> ComposeResult:
         yield PlainStatic("", id="template-title")
-        with Collapsible(title="System prompt", collapsed=True, id="system-box"):
+        with Collapsible(title=_("System prompt"), collapsed=True, id="system-box"):
             yield TextArea("", id="system-prompt", soft_wrap=True)
-        yield PlainLabel(f"User prompt ({{{{ slot }}}} placeholders; {self.keys.insert_slot} inserts one)")
+        yield PlainLabel("", id="user-prompt-label")
         yield JinjaTextArea("", id="user-prompt", soft_wrap=True)
         yield PlainLabel("", id="slots-label")
         yield SlotTable(id="slots-table")
         yield PlainStatic("", id="slot-warnings", classes="warning")
-        yield Checkbox("Tool calling", id="tool-calling", compact=True)
+        yield Checkbox(_("Tool calling"), id="tool-calling", compact=True)
         yield TextArea("", id="tools-json", soft_wrap=True)
         yield PlainStatic("", classes="error", id="tools-error")
-        yield Label("Preview")
+        yield TLabel(N_("Preview"))
         yield PlainStatic("", id="preview")
 
     def on_mount(self) -> None:
+        self.load(None)
+
+    def draw_text(self) -> None:
+        """The labels with the keys as bound; after a language switch the title and marks too (the
+        edits stay)."""
         table = self.slot_table
         edit, remove = key_for(table, "select_cursor"), key_for(table, "remove_slot")
-        self.query_one("#slots-label", PlainLabel).update(
-            f"Slots ({self.keys.add_slot} adds; {edit} edits, {remove} removes)"
+        self.query_one("#user-prompt-label", PlainLabel).update(
+            _("User prompt ({placeholder} placeholders; {key} inserts one)").format(
+                placeholder="{{ slot }}", key=self.keys.insert_slot
+            )
         )
-        self.load(None)
+        self.query_one("#slots-label", PlainLabel).update(
+            _("Slots ({add} adds; {edit} edits, {remove} removes)").format(
+                add=self.keys.add_slot, edit=edit, remove=remove
+            )
+        )
+        self.query_one("#tool-calling", Checkbox).label = _("Tool calling")
+        if self._drawn:
+            self._refresh()
+        self._drawn = True
 
     # --- typed access to the parts ------------------------------------------------------
     @property
@@ -115,7 +134,7 @@ class TemplateEditor(VerticalScroll, can_focus=False):
         assert self.template is not None
         tools = parse_tools(self._text("#tools-json")) if self._tool_calling else self.template.tools
         if self._tool_calling and not tools:
-            raise TemplateError("a tool-calling template needs at least one tool")
+            raise TemplateError(_("a tool-calling template needs at least one tool"))
         return self.template.model_copy(
             update={
                 "user_prompt": self._text("#user-prompt"),
@@ -129,16 +148,18 @@ class TemplateEditor(VerticalScroll, can_focus=False):
     async def choose_system_prompt(self, history: list[tuple[str, datetime]]) -> None:
         """Offers the saved system prompts (newest first); the one chosen goes into the editor, unsaved."""
         options = [
-            (str(i), f"{saved_at:%Y-%m-%d %H:%M}  {' '.join(text.split())[:60] or '(empty)'}")
+            (str(i), f"{saved_at:%Y-%m-%d %H:%M}  {cut(' '.join(text.split()), 60, '') or _('(empty)')}")
             for i, (text, saved_at) in enumerate(history)
         ]
-        choice = await self.app.push_screen_wait(PickOne("Saved system prompts, newest first", options))
+        choice = await self.app.push_screen_wait(PickOne(_("Saved system prompts, newest first"), options))
         if choice is None:
             return
         self.query_one("#system-box", Collapsible).collapsed = False
         self.query_one("#system-prompt", TextArea).load_text(history[int(choice)][0])
         self._refresh()
-        self.notify(f"Loaded into the editor; {self.keys.save_system} saves it as the current system prompt.")
+        self.notify(
+            _("Loaded into the editor; {key} saves it as the current system prompt.").format(key=self.keys.save_system)
+        )
 
     # --- dirty state ------------------------------------------------------------------------
     @property
@@ -159,10 +180,16 @@ class TemplateEditor(VerticalScroll, can_focus=False):
 
     def unsaved_changes(self) -> str | None:
         """What would be lost by leaving, as the start of a question; None when nothing would."""
-        parts = [what for what, dirty in (("system prompt", self.system_dirty), ("template", self.body_dirty)) if dirty]
-        if not parts or self.template is None:
+        if self.template is None:
             return None
-        return f"Unsaved changes to the {' and '.join(parts)} of '{self.template.name}'"
+        name = self.template.name
+        if self.system_dirty and self.body_dirty:
+            return _("Unsaved changes to the system prompt and template of '{name}'").format(name=name)
+        if self.system_dirty:
+            return _("Unsaved changes to the system prompt of '{name}'").format(name=name)
+        if self.body_dirty:
+            return _("Unsaved changes to the template of '{name}'").format(name=name)
+        return None
 
     # --- slots --------------------------------------------------------------------------------
     @work(exclusive=True, group="slot-dialog")
@@ -173,8 +200,8 @@ class TemplateEditor(VerticalScroll, can_focus=False):
     async def insert_slot(self) -> None:
         """Asks which slot (or a new one) and puts `{{ slot }}` at the cursor of the user prompt."""
         options = [(s.name, f"{s.name}  {s.description}".rstrip()) for s in self.slot_table.slots]
-        options.append((NEW_SLOT, "＋ a new slot…"))
-        choice = await self.app.push_screen_wait(PickOne("Insert which slot?", options))
+        options.append((NEW_SLOT, _("＋ a new slot…")))
+        choice = await self.app.push_screen_wait(PickOne(_("Insert which slot?"), options))
         if choice == NEW_SLOT:
             slot = await self.slot_table.add()
             choice = slot.name if slot is not None else None
@@ -194,14 +221,20 @@ class TemplateEditor(VerticalScroll, can_focus=False):
         template = self.template
         title = self.query_one("#template-title", Static)
         if template is None:
-            title.update(f"No template here yet: press {self.keys.new_template} in the list to create one.")
+            title.update(
+                _("No template here yet: press {key} in the list to create one.").format(key=self.keys.new_template)
+            )
             self.workers.cancel_group(self, "preview")
             self.query_one("#preview", Static).update("")
             return
-        marks = [m for m, shown in (("unsaved", self.body_dirty), ("archived", template.archived)) if shown]
+        marks = [_(m) for m, shown in ((N_("unsaved"), self.body_dirty), (N_("archived"), template.archived)) if shown]
         title.update(f"{template.name}{'  ● ' + ', '.join(marks) if marks else ''}")
-        unsaved = f"  ● unsaved ({self.keys.save_system} saves)" if self.system_dirty else ""
-        self.query_one("#system-box", Collapsible).title = f"System prompt{unsaved}"
+        system_title = (
+            _("System prompt  ● unsaved ({key} saves)").format(key=self.keys.save_system)
+            if self.system_dirty
+            else _("System prompt")
+        )
+        self.query_one("#system-box", Collapsible).title = system_title
         self.query_one("#tools-json").display = self._tool_calling
         tools_error = self.query_one("#tools-error", Static)
         tools_error.display = self._tool_calling
@@ -210,7 +243,7 @@ class TemplateEditor(VerticalScroll, can_focus=False):
                 parse_tools(self._text("#tools-json"))
                 tools_error.update("")
             except TemplateError as exc:
-                tools_error.update(f"Tools: {exc}")
+                tools_error.update(_("Tools: {error}").format(error=exc))
         self._refresh_preview()
 
     def _refresh_preview(self) -> None:
@@ -221,7 +254,7 @@ class TemplateEditor(VerticalScroll, can_focus=False):
             found = slot_warnings(system + "\n" + user, slots)
         except TemplateError as exc:
             self.workers.cancel_group(self, "preview")
-            self._show_preview(f"✗ Template error — {exc}", error=True)
+            self._show_preview(_("✗ Template error — {error}").format(error=exc), error=True)
             return
         warnings.update("\n".join(f"⚠ {w}" for w in found))
         warnings.display = bool(found)

@@ -11,18 +11,24 @@ from textual.message import Message
 from textual.widgets import ListItem, ListView
 
 from forge_tui.core.templates import TemplateInfo
+from forge_tui.i18n import N_, _
+from forge_tui.ui.localized import Localized
 from forge_tui.ui.widgets.plain import PlainLabel
 
 
-class TemplateList(ListView):
+def label(template: TemplateInfo) -> str:
+    return _("{name}  (archived)").format(name=template.name) if template.archived else template.name
+
+
+class TemplateList(Localized, ListView):
     BINDINGS = [
-        Binding("n", "screen.new", "New", id="templates.new"),
-        Binding("r", "screen.rename", "Rename", id="templates.rename"),
-        Binding("c", "screen.duplicate", "Duplicate", id="templates.duplicate"),
-        Binding("a", "screen.archive", "Archive", id="templates.archive"),
-        Binding("h", "screen.toggle_archived", "Archived", id="templates.show_archived"),
-        Binding("i", "screen.import", "Import", id="templates.import"),
-        Binding("w", "screen.export", "Export", id="templates.export"),
+        Binding("n", "screen.new", N_("New"), id="templates.new"),
+        Binding("r", "screen.rename", N_("Rename"), id="templates.rename"),
+        Binding("c", "screen.duplicate", N_("Duplicate"), id="templates.duplicate"),
+        Binding("a", "screen.archive", N_("Archive"), id="templates.archive"),
+        Binding("h", "screen.toggle_archived", N_("Archived"), id="templates.show_archived"),
+        Binding("i", "screen.import", N_("Import"), id="templates.import"),
+        Binding("w", "screen.export", N_("Export"), id="templates.export"),
     ]
 
     @dataclass
@@ -40,7 +46,7 @@ class TemplateList(ListView):
         posting Chosen; returns that one's index (None when the list is empty)."""
         self.templates = templates
         index = next((i for i, t in enumerate(templates) if t.id == keep), 0 if templates else None)
-        labels = [f"{t.name}{'  (archived)' if t.archived else ''}" for t in templates]
+        labels = [label(t) for t in templates]
         self.run_worker(self._fill(labels, index), group="template-list", exclusive=True)
         return index
 
@@ -49,6 +55,13 @@ class TemplateList(ListView):
         await self.clear()
         await self.extend(ListItem(PlainLabel(label)) for label in labels)
         self.highlight(index)
+
+    def draw_text(self) -> None:
+        """Each item's label in place (an archived template says so in the new language)."""
+        items = list(self.query(PlainLabel).results(PlainLabel))
+        if len(items) == len(self.templates):
+            for item, template in zip(items, self.templates, strict=True):
+                item.update(label(template))
 
     def highlight(self, index: int | None) -> None:
         with self.prevent(ListView.Highlighted):
