@@ -11,6 +11,7 @@ from types import FrameType
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import typer
+from rich.cells import cell_len
 
 from forge_tui.core.control_chars import escape_controls
 from forge_tui.core.errors import ForgeError, InvalidInput
@@ -99,8 +100,8 @@ def handle_ending_signals() -> Callable[[], None]:
 
 def _fail_on_signal(signum: int) -> NoReturn:
     if signum == signal.SIGINT:
-        fail("cancelled", EXIT_CANCELLED)
-    fail(f"stopped by {signal.Signals(signum).name}", 128 + signum)
+        fail(_("cancelled"), EXIT_CANCELLED)
+    fail(_("stopped by {signal}").format(signal=signal.Signals(signum).name), 128 + signum)
 
 
 def sub_app(help_text: str) -> typer.Typer:
@@ -108,6 +109,18 @@ def sub_app(help_text: str) -> typer.Typer:
 
 
 T = TypeVar("T")
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def command_help(text: str) -> Callable[[F], F]:
+    """Gives a command registered elsewhere (forge_tui.cli.main) its --help, translated: typer reads
+    the function's docstring, which cannot go through `_()`."""
+
+    def decorate(function: F) -> F:
+        function.__doc__ = text
+        return function
+
+    return decorate
 
 
 class _State:
@@ -126,6 +139,11 @@ def echo(message: str = "", err: bool = False, nl: bool = True) -> None:
     typer.echo(escape_controls(message), err=err, nl=nl)
 
 
+def padded(text: str, width: int) -> str:
+    """`text` padded with spaces to `width` terminal cells (a Chinese character takes two)."""
+    return text + " " * (width - cell_len(text))
+
+
 def fail(message: str, code: int) -> NoReturn:
     echo(f"forge-tui: {message}", err=True)
     raise typer.Exit(code)
@@ -142,7 +160,7 @@ def errors() -> Iterator[None]:
         if isinstance(exc, Terminated):
             _fail_on_signal(exc.signum)
         if isinstance(exc, KeyboardInterrupt):
-            fail("cancelled", EXIT_CANCELLED)
+            fail(_("cancelled"), EXIT_CANCELLED)
         fail(str(exc), exc.exit_code)
     except Exception as exc:
         damage = _database_damage(exc)
@@ -176,7 +194,7 @@ def read_stdin_lines(count: int, what: str) -> list[str]:
     for _index in range(count):
         line = sys.stdin.readline()
         if not line:
-            raise InvalidInput(f"--password-stdin expects {what} on standard input, one per line.")
+            raise InvalidInput(_("--password-stdin expects {what} on standard input, one per line.").format(what=what))
         lines.append(line.rstrip("\r\n"))
     return lines
 
@@ -186,9 +204,11 @@ def pick_username(accounts: AccountService, username: str | None) -> str:
         return username
     names = accounts.usernames()
     if not names:
-        raise InvalidInput("There is no account yet: create one with `forge-tui user create`.")
+        raise InvalidInput(_("There is no account yet: create one with `forge-tui user create`."))
     if len(names) > 1:
-        raise InvalidInput(f"Several accounts exist ({', '.join(names)}); choose one with --user.")
+        raise InvalidInput(
+            _("Several accounts exist ({names}); choose one with --user.").format(names=", ".join(names))
+        )
     return names[0]
 
 
@@ -215,14 +235,14 @@ def ask_password(accounts: AccountService, username: str | None, password_stdin:
     name = pick_username(accounts, username)
     accounts.get(name)
     if password_stdin:
-        return name, read_stdin_lines(1, "the password")[0]
+        return name, read_stdin_lines(1, _("the password"))[0]
     if not sys.stdin.isatty():
-        raise InvalidInput("This needs the password: give it on standard input with --password-stdin.")
-    return name, typer.prompt(f"Password for {name}", hide_input=True)
+        raise InvalidInput(_("This needs the password: give it on standard input with --password-stdin."))
+    return name, typer.prompt(_("Password for {name}").format(name=name), hide_input=True)
 
 
-UserOpt = Annotated[str | None, typer.Option("--user", "-u", help="Account name (default: the only account).")]
+UserOpt = Annotated[str | None, typer.Option("--user", "-u", help=_("Account name (default: the only account)."))]
 PasswordStdin = Annotated[
-    bool, typer.Option("--password-stdin", help="Read passwords from standard input, one per line.")
+    bool, typer.Option("--password-stdin", help=_("Read passwords from standard input, one per line."))
 ]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help=_("Print JSON."))]
