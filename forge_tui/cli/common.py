@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import typer
 from rich.cells import cell_len
+from rich.text import Text
+from typer.core import TyperGroup
 
 from forge_tui.core.control_chars import escape_controls
 from forge_tui.core.errors import ForgeError, InvalidInput
@@ -19,6 +21,8 @@ from forge_tui.i18n import _
 from forge_tui.services.files import remove_temporaries
 
 if TYPE_CHECKING:
+    from typer._click import Context, HelpFormatter  # the click that typer bundles
+
     from forge_tui.core.models import UserInfo
     from forge_tui.services.accounts import AccountService
     from forge_tui.services.home import Home
@@ -104,8 +108,38 @@ def _fail_on_signal(signum: int) -> NoReturn:
     fail(_("stopped by {signal}").format(signal=signal.Signals(signum).name), 128 + signum)
 
 
+class _CommandGroup(TyperGroup):
+    """A command group whose list shows each command's first sentence, cut to the terminal's cells, where
+    its help is in a wide script: click shortens a help at the first space within the width it counts in
+    characters, and Chinese has no spaces (a help in English is left to click)."""
+
+    def format_commands(self, ctx: Context, formatter: HelpFormatter) -> None:
+        names = self.list_commands(ctx)
+        room = formatter.width - 6 - max((cell_len(name) for name in names), default=0)
+        for name in names:
+            command = self.get_command(ctx, name)
+            if command is not None and command.help and _wide(command.help) and not command.short_help:
+                summary = Text(first_sentence(command.help))
+                summary.truncate(room, overflow="ellipsis")
+                command.short_help = summary.plain
+        super().format_commands(ctx, formatter)
+
+
+def _wide(text: str) -> bool:
+    return any(cell_len(character) > 1 for character in text)
+
+
+def first_sentence(text: str) -> str:
+    """The text up to its first full stop (。), or its first paragraph."""
+    paragraph = text.strip().split("\n\n", 1)[0]
+    stop = paragraph.find("。")
+    return paragraph[: stop + 1] if stop >= 0 else paragraph
+
+
 def sub_app(help_text: str) -> typer.Typer:
-    return typer.Typer(help=help_text, epilog=EXIT_CODES_HELP, rich_markup_mode=None, no_args_is_help=True)
+    return typer.Typer(
+        help=help_text, epilog=EXIT_CODES_HELP, rich_markup_mode=None, no_args_is_help=True, cls=_CommandGroup
+    )
 
 
 T = TypeVar("T")

@@ -36,7 +36,13 @@ def test_help_of_commands_in_zh_tw(fast_home_dir: Path) -> None:
     assert "用模型產生範例" in generate.stdout and "要產生的範例數。" in generate.stdout
 
     jobs = forge_tui("--lang", "zh_TW", "jobs", "--help", home=fast_home_dir)
-    assert "追蹤與操控工作" in jobs.stdout and "列出所有工作" in jobs.stdout
+    assert "追蹤與操控工作" in jobs.stdout
+    # the command list shows each command's first sentence (click would show "..." for a text without
+    # spaces), cut to the 80 cells of the help's width
+    names = {"list", "show", "pause", "cancel", "retry-failed", "resume", "export-batch", "import-batch"}
+    listed = [line for line in jobs.stdout.splitlines() if line.startswith("  ") and line.split()[0] in names]
+    assert "  list          列出所有工作（最新的在前）及其狀態與進度。" in listed
+    assert len(listed) == 8 and all(cell_len(line) <= 80 for line in listed), listed
 
     english = forge_tui("datasets", "list", "--help", home=fast_home_dir)
     assert "List datasets with their example counts." in english.stdout
