@@ -99,7 +99,9 @@ def audition(
         str | None,
         typer.Option("--paraphrase-model", help=_("Paraphrase model (default: Settings; '' for none).")),
     ] = None,
-    temperature: Annotated[float | None, typer.Option("--temperature")] = DEFAULT_TEMPERATURE,
+    temperature: Annotated[
+        float | None, typer.Option("--temperature", help=_("Sampling temperature."))
+    ] = DEFAULT_TEMPERATURE,
     seed: Annotated[int | None, typer.Option("--seed", help=_("Batch seed (default: random)."))] = None,
     max_tokens: Annotated[
         int | None, typer.Option("--max-tokens", min=1, help=_("Tokens per answer at most (default: Settings)."))

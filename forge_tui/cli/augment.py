@@ -67,7 +67,9 @@ def augment(
         typer.Option("--where", metavar="EXPR", help=_("Only the examples this filter takes (as `datasets filter`).")),
     ] = None,
     model: Annotated[str | None, typer.Option("--model", "-m", help=_("Model (default: Settings)."))] = None,
-    temperature: Annotated[float | None, typer.Option("--temperature", min=0.0, max=2.0)] = None,
+    temperature: Annotated[
+        float | None, typer.Option("--temperature", min=0.0, max=2.0, help=_("Sampling temperature."))
+    ] = None,
     language: Annotated[str, typer.Option("--language", help=_("Language of the new values, e.g. zh-TW."))] = "",
     concurrency: Annotated[
         int | None, typer.Option("--concurrency", min=1, max=1024, help=_("Requests at once (default: Settings)."))
