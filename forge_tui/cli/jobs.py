@@ -37,7 +37,7 @@ from forge_tui.core.endpoint_figures import figure_lines
 from forge_tui.core.jobs import MODEL_MISSING, SERVER_GONE, JobState, JobSummary
 from forge_tui.core.judge_counts import counts_line, is_judge_results
 from forge_tui.core.pool_stats import EndpointStats
-from forge_tui.i18n import _
+from forge_tui.i18n import N_, _
 
 if TYPE_CHECKING:
     from forge_tui.core.backend_settings import BackendSettings
@@ -119,8 +119,28 @@ def _state_text(job: JobSummary) -> str:
     if job.status is JobState.RUNNING and not job.running_elsewhere:
         return _("stopped (resume it)")  # its process was killed
     if job.pause_reason:
-        return f"{job.status.value}: {job.pause_reason}"
-    return job.status.value
+        return _("{state}: {reason}").format(state=_state_word(job.status), reason=_reason_text(job.pause_reason))
+    return _state_word(job.status)
+
+
+# Shown to people; --json keeps the values themselves.
+_STATE_WORDS = {
+    JobState.PLANNED: N_("planned"),
+    JobState.RUNNING: N_("running"),
+    JobState.PAUSED: N_("paused"),
+    JobState.DONE: N_("done"),
+    JobState.FAILED: N_("failed"),
+    JobState.CANCELLED: N_("cancelled"),
+}
+_REASONS = {SERVER_GONE: N_("model server gone"), MODEL_MISSING: N_("model missing")}
+
+
+def _state_word(state: JobState) -> str:
+    return _(_STATE_WORDS[state])
+
+
+def _reason_text(reason: str) -> str:
+    return _(_REASONS[reason]) if reason in _REASONS else reason
 
 
 def open_jobs(user: str | None, password_stdin: bool) -> tuple[Home, Workspace, JobService, str]:
@@ -361,7 +381,7 @@ def jobs_pause(
         return
     echo(
         _("Job {id} {state}: {done}/{total} done.").format(
-            id=job.id, state=job.status.value, done=job.done, total=job.total
+            id=job.id, state=_state_word(job.status), done=job.done, total=job.total
         )
     )
     if was_running:
@@ -385,7 +405,7 @@ def jobs_cancel(
         echo(json.dumps(summary_json(job), indent=2, ensure_ascii=False))
     else:
         stopped = _("Job {id} {state}: {done}/{total} done.")
-        echo(stopped.format(id=job.id, state=job.status.value, done=job.done, total=job.total))
+        echo(stopped.format(id=job.id, state=_state_word(job.status), done=job.done, total=job.total))
 
 
 @jobs_app.command("retry-failed")

@@ -12,7 +12,11 @@ import pytest
 from rich.cells import cell_len
 
 from forge_tui import i18n
+from forge_tui.services.job_kinds import register
+from forge_tui.services.jobs import JobService
+from forge_tui.services.workspace import Workspace
 from tests.cli.conftest import Cli
+from tests.job_recipe import RECIPE, plan
 from tests.passwords import PASSWORD
 
 
@@ -91,3 +95,22 @@ def test_json_output_is_the_same_in_zh_tw(alice: Cli) -> None:
         assert en.exit_code == zh.exit_code == 0, (command, en.output, zh.output)
         assert en.stdout_bytes == zh.stdout_bytes, command
         assert en.stdout.strip().startswith(("[", "{")), command
+
+
+def test_jobs_in_zh_tw(alice: Cli, workspace_of: Workspace) -> None:
+    register("echo", RECIPE)
+    dataset_id = workspace_of.datasets.create("工作用").id
+    job_id = JobService(workspace_of.home, workspace_of.unlocked).create(plan(dataset_id, 3, kind="echo")).id
+    stdin = PASSWORD + "\n"
+    listed = alice("--lang", "zh_TW", "jobs", "list", "--password-stdin", input=stdin)
+    assert listed.exit_code == 0 and f"{job_id:>4}  已規劃" in listed.output, listed.output
+    shown = alice("--lang", "zh_TW", "jobs", "show", str(job_id), "--password-stdin", input=stdin)
+    lines = shown.output.splitlines()
+    assert "狀態      已規劃" in lines and "進度      已完成 0/3，0 個失敗，3 個等待中" in lines, lines
+
+    i18n.set_language(i18n.ENGLISH)
+    english = alice("jobs", "show", str(job_id), "--password-stdin", input=stdin)
+    assert "state     planned" in english.output.splitlines()
+    as_json = [alice(*lang, "jobs", "show", str(job_id), "--json", "--password-stdin", input=stdin) for lang in
+               ((), ("--lang", "zh_TW"))]  # fmt: skip
+    assert as_json[0].stdout_bytes == as_json[1].stdout_bytes and b'"status": "planned"' in as_json[0].stdout_bytes
