@@ -13,6 +13,7 @@ from forge_tui.cli.common import (
     JsonOpt,
     PasswordStdin,
     UserOpt,
+    command_help,
     echo,
     errors,
     open_home,
@@ -20,6 +21,7 @@ from forge_tui.cli.common import (
 )
 from forge_tui.core.batch_defaults import DEFAULT_BATCH, DEFAULT_TEMPERATURE, MAX_BATCH
 from forge_tui.core.errors import InvalidInput
+from forge_tui.i18n import _, ngettext
 
 if TYPE_CHECKING:
     from forge_tui.services.audition import AuditionSession, Card
@@ -30,7 +32,7 @@ def _slot_values(pairs: list[str]) -> dict[str, str]:
     for pair in pairs:
         name, sep, value = pair.partition("=")
         if not sep or not name.strip():
-            raise InvalidInput(f"--slot takes NAME=VALUE, not '{pair}'.")
+            raise InvalidInput(_("--slot takes NAME=VALUE, not '{pair}'.").format(pair=pair))
         values[name.strip()] = value
     return values
 
@@ -55,15 +57,18 @@ def _card_json(card: Card) -> dict[str, Any]:
 
 
 def _print_text(session: AuditionSession) -> None:
-    echo(f"Prompt: {session.original}")
+    echo(_("Prompt: {prompt}").format(prompt=session.original))
     for number, variation in enumerate(session.variations[1:], start=1):
-        echo(f"Variation {number}: {variation}")
+        echo(_("Variation {number}: {variation}").format(number=number, variation=variation))
     if session.paraphrase_note:
         echo(session.paraphrase_note)
     for card in session.cards:
         data = _card_json(card)
-        cut = "; cut at max tokens" if card.cut_at_max_tokens else ""
-        echo(f"\n--- card {card.index + 1} ({card.state.value}; {data['tokens']['completion']} tokens{cut})")
+        heading = dict(number=card.index + 1, state=card.state.value, tokens=data["tokens"]["completion"])
+        if card.cut_at_max_tokens:
+            echo("\n" + _("--- card {number} ({state}; {tokens} tokens; cut at max tokens)").format(**heading))
+        else:
+            echo("\n" + _("--- card {number} ({state}; {tokens} tokens)").format(**heading))
         echo(f"> {card.prompt}")
         if card.answer:
             echo(card.answer)
@@ -74,21 +79,32 @@ def _print_text(session: AuditionSession) -> None:
 
 
 @backend_options
+@command_help(
+    _(
+        "Paraphrase the template's prompt and generate one answer per variation.\n\n"
+        "Exit 0 when every card answered, 1 when some failed (their errors are printed), 6 when "
+        "the model server could not be used at all (unreachable, model missing)."
+    )
+)
 def audition(
-    template: Annotated[str, typer.Option("--template", "-t", help="Template name.")],
+    template: Annotated[str, typer.Option("--template", "-t", help=_("Template name."))],
     slot: Annotated[
-        list[str] | None, typer.Option("--slot", "-s", metavar="NAME=VALUE", help="A slot value (repeatable).")
+        list[str] | None, typer.Option("--slot", "-s", metavar="NAME=VALUE", help=_("A slot value (repeatable)."))
     ] = None,
-    batch: Annotated[int, typer.Option("--batch", "-n", min=1, max=MAX_BATCH, help="How many cards.")] = DEFAULT_BATCH,
-    model: Annotated[str | None, typer.Option("--model", help="Generation model (default: Settings).")] = None,
+    batch: Annotated[
+        int, typer.Option("--batch", "-n", min=1, max=MAX_BATCH, help=_("How many cards."))
+    ] = DEFAULT_BATCH,
+    model: Annotated[str | None, typer.Option("--model", help=_("Generation model (default: Settings)."))] = None,
     paraphrase_model: Annotated[
         str | None,
-        typer.Option("--paraphrase-model", help="Paraphrase model (default: Settings; '' for none)."),
+        typer.Option("--paraphrase-model", help=_("Paraphrase model (default: Settings; '' for none).")),
     ] = None,
-    temperature: Annotated[float | None, typer.Option("--temperature")] = DEFAULT_TEMPERATURE,
-    seed: Annotated[int | None, typer.Option("--seed", help="Batch seed (default: random).")] = None,
+    temperature: Annotated[
+        float | None, typer.Option("--temperature", help=_("Sampling temperature."))
+    ] = DEFAULT_TEMPERATURE,
+    seed: Annotated[int | None, typer.Option("--seed", help=_("Batch seed (default: random)."))] = None,
     max_tokens: Annotated[
-        int | None, typer.Option("--max-tokens", min=1, help="Tokens per answer at most (default: Settings).")
+        int | None, typer.Option("--max-tokens", min=1, help=_("Tokens per answer at most (default: Settings)."))
     ] = None,
     answer_time_limit: Annotated[
         float | None,
@@ -96,21 +112,17 @@ def audition(
             "--answer-time-limit",
             min=0.001,
             metavar="SECONDS",
-            help="Stop an answer still streaming after this long; what came is kept (default: Settings, 600).",
+            help=_("Stop an answer still streaming after this long; what came is kept (default: Settings, 600)."),
         ),
     ] = None,
     add_to: Annotated[
-        str | None, typer.Option("--add-to", metavar="DATASET", help="Store every successful card there.")
+        str | None, typer.Option("--add-to", metavar="DATASET", help=_("Store every successful card there."))
     ] = None,
     flags: BackendFlags = NO_FLAGS,
     user: UserOpt = None,
     password_stdin: PasswordStdin = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Paraphrase the template's prompt and generate one answer per variation.
-
-    Exit 0 when every card answered, 1 when some failed (their errors are printed), 6 when the
-    model server could not be used at all (unreachable, model missing)."""
     from forge_tui.services.audition import AuditionSession, BatchSpec, CardState
     from forge_tui.services.endpoint_pool import open_client
 
@@ -160,7 +172,8 @@ def audition(
         if not session.error:
             _print_text(session)
         if add_to:
-            echo(f"\nAdded {stored} example{'s' if stored != 1 else ''} to '{add_to}'.")
+            added = ngettext("Added {count} example to '{dataset}'.", "Added {count} examples to '{dataset}'.", stored)
+            echo("\n" + added.format(count=stored, dataset=add_to))
     if session.error:
         echo(f"forge-tui: {session.error}", err=True)
         raise typer.Exit(6)

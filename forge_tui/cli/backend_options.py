@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from forge_tui.core.errors import InvalidInput
+from forge_tui.i18n import _
 
 if TYPE_CHECKING:
     from forge_tui.core.backend_settings import BackendSettings
@@ -22,17 +23,17 @@ if TYPE_CHECKING:
 
 KindOpt = Annotated[
     str | None,
-    typer.Option("--kind", metavar="ollama|openai", help="Model server kind (default: Settings, else ollama)."),
+    typer.Option("--kind", metavar="ollama|openai", help=_("Model server kind (default: Settings, else ollama).")),
 ]
 UrlOpt = Annotated[
-    str | None, typer.Option("--url", metavar="URL", help="Base URL of the model server (default: Settings).")
+    str | None, typer.Option("--url", metavar="URL", help=_("Base URL of the model server (default: Settings)."))
 ]
 ApiKeyEnvOpt = Annotated[
     str | None,
     typer.Option(
         "--api-key-env",
         metavar="VAR",
-        help="Environment variable that holds the server's API key (default: Settings).",
+        help=_("Environment variable that holds the server's API key (default: Settings)."),
     ),
 ]
 
@@ -41,7 +42,7 @@ EndpointOpt = Annotated[
     typer.Option(
         "--endpoint",
         metavar="NAME|pool",
-        help="A configured endpoint, or pool: every one that serves the model (default: Settings; a job: its own).",
+        help=_("A configured endpoint, or pool: every one that serves the model (default: Settings; a job: its own)."),
     ),
 ]
 
@@ -130,25 +131,29 @@ def with_flags(
         from forge_tui.services.endpoints import checked_choice
 
         if kind or url or api_key_env is not None:
-            raise InvalidInput("--endpoint chooses a configured server: leave out --kind, --url and --api-key-env.")
+            raise InvalidInput(_("--endpoint chooses a configured server: leave out --kind, --url and --api-key-env."))
         return settings.model_copy(update={"endpoint": checked_choice(settings, endpoint)})
     if kind or url:
         updates |= {"endpoints": [], "endpoint": None}
     if kind:
         if kind not in ("ollama", "openai"):
-            raise InvalidInput(f"--kind is 'ollama' or 'openai', not '{kind}'.")
+            raise InvalidInput(_("--kind is 'ollama' or 'openai', not '{kind}'.").format(kind=kind))
         if kind != settings.kind:
             updates["base_url"] = None
         updates["kind"] = kind
     if url:
         if not url.startswith(("http://", "https://")):
-            raise InvalidInput(f"--url must start with http:// or https://, not '{url}'.")
+            raise InvalidInput(_("--url must start with http:// or https://, not '{url}'.").format(url=url))
         updates["base_url"] = url
     if api_key_env is not None:
         if api_key_env and not _ENV_NAME.fullmatch(api_key_env):
-            raise InvalidInput(f"--api-key-env takes the name of an environment variable, not '{api_key_env}'.")
+            raise InvalidInput(
+                _("--api-key-env takes the name of an environment variable, not '{name}'.").format(name=api_key_env)
+            )
         if api_key_env and api_key_env not in os.environ:
-            raise InvalidInput(f"--api-key-env names ${api_key_env}, which is not set in this environment.")
+            raise InvalidInput(
+                _("--api-key-env names ${name}, which is not set in this environment.").format(name=api_key_env)
+            )
         updates["api_key_env"] = api_key_env or None
     return settings.model_copy(update=updates)
 

@@ -15,6 +15,7 @@ from forge_tui.cli.common import (
     JsonOpt,
     PasswordStdin,
     UserOpt,
+    command_help,
     echo,
     errors,
     fail,
@@ -23,6 +24,7 @@ from forge_tui.cli.common import (
     state,
 )
 from forge_tui.core.errors import InvalidInput
+from forge_tui.i18n import _
 
 if TYPE_CHECKING:
     from forge_tui.services.backup import DatabaseSummary
@@ -30,12 +32,18 @@ if TYPE_CHECKING:
 KEPT_AS = "forge.db.before-restore-TIME"
 
 
+@command_help(
+    _(
+        "Copy the database while forge-tui runs, through SQLite's online backup: one consistent "
+        "snapshot, still encrypted (each account's password or recovery key opens its part)."
+    )
+)
 def backup(
-    out: Annotated[Path, typer.Option("--out", "-o", help="The file to write (replaced whole, readable by you only).")],
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help=_("The file to write (replaced whole, readable by you only)."))
+    ],
     as_json: JsonOpt = False,
 ) -> None:
-    """Copy the database while forge-tui runs, through SQLite's online backup: one consistent
-    snapshot, still encrypted (each account's password or recovery key opens its part)."""
     from forge_tui.services.backup import backup as copy_database
 
     with errors():
@@ -43,19 +51,28 @@ def backup(
     if as_json:
         echo(json.dumps({**summary.to_json(), "seconds": round(seconds, 3)}, ensure_ascii=False))
     else:
-        echo(f"Backed up {summary.described()} to {summary.path} in {seconds:.1f} s; it stays encrypted.")
+        echo(
+            _("Backed up {what} to {path} in {seconds} s; it stays encrypted.").format(
+                what=summary.described(), path=summary.path, seconds=f"{seconds:.1f}"
+            )
+        )
 
 
+@command_help(
+    _(
+        "Replace the database with a backup, once the backup is checked: SQLite's integrity "
+        "check, a schema this version knows (upgraded), and an account of it that unlocks with "
+        "the password. The database it replaces is kept beside it as "
+        "forge.db.before-restore-TIME."
+    )
+)
 def restore(
-    file: Annotated[Path, typer.Argument(help="A backup written by `forge-tui backup` (or a copy of forge.db).")],
+    file: Annotated[Path, typer.Argument(help=_("A backup written by `forge-tui backup` (or a copy of forge.db)."))],
     user: UserOpt = None,
-    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask before replacing the database.")] = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help=_("Do not ask before replacing the database."))] = False,
     password_stdin: PasswordStdin = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Replace the database with a backup, once the backup is checked: SQLite's integrity check, a
-    schema this version knows (upgraded), and an account of it that unlocks with the password. The
-    database it replaces is kept beside it as forge.db.before-restore-TIME."""
     from forge_tui.services.config import resolve_home
     from forge_tui.services.restore import current, open_backup
     from forge_tui.services.restore import restore as replace_database
@@ -71,27 +88,34 @@ def restore(
     if as_json:
         echo(json.dumps(restored.to_json(), ensure_ascii=False))
         return
-    echo(f"Restored {restored.restored.described()} from {file}.")
+    echo(_("Restored {what} from {path}.").format(what=restored.restored.described(), path=file))
     if restored.kept is not None:
-        echo(f"The database it replaced is kept as {restored.kept}.")
-    echo("Close and start again any forge-tui that was open: it still shows the replaced database's state.")
+        echo(_("The database it replaced is kept as {path}.").format(path=restored.kept))
+    echo(_("Close and start again any forge-tui that was open: it still shows the replaced database's state."))
 
 
 def _password(password_stdin: bool, user: str | None, summary: DatabaseSummary) -> str:
     if password_stdin:
-        return read_stdin_lines(1, "the password")[0]
+        return read_stdin_lines(1, _("the password"))[0]
     if not sys.stdin.isatty():
-        raise InvalidInput("This needs a password of the backup: give it on standard input with --password-stdin.")
-    who = user or (summary.accounts[0] if len(summary.accounts) == 1 else "the account")
-    password: str = typer.prompt(f"Password of {who} in the backup", hide_input=True)
+        raise InvalidInput(_("This needs a password of the backup: give it on standard input with --password-stdin."))
+    who = user or (summary.accounts[0] if len(summary.accounts) == 1 else None)
+    prompt = (
+        _("Password of {name} in the backup").format(name=who) if who else _("Password of the account in the backup")
+    )
+    password: str = typer.prompt(prompt, hide_input=True)
     return password
 
 
 def _confirm(backup: DatabaseSummary, now: DatabaseSummary | None, home_dir: Path) -> None:
     if not sys.stdin.isatty():
-        raise InvalidInput("Refusing to replace the database without --yes when nobody can answer the question.")
-    echo(f"The backup holds {backup.described()}.")
-    held = f"holds {now.described()}" if now else "cannot be read now"
-    echo(f"It replaces the database in {home_dir}, which {held} and is kept as {KEPT_AS}.")
-    if not typer.confirm("Replace the database with the backup?", default=False):
-        fail("cancelled; nothing changed", EXIT_CANCELLED)
+        raise InvalidInput(_("Refusing to replace the database without --yes when nobody can answer the question."))
+    echo(_("The backup holds {what}.").format(what=backup.described()))
+    if now:
+        replaces = _("It replaces the database in {folder}, which holds {what} and is kept as {kept}.")
+        echo(replaces.format(folder=home_dir, what=now.described(), kept=KEPT_AS))
+    else:
+        replaces = _("It replaces the database in {folder}, which cannot be read now and is kept as {kept}.")
+        echo(replaces.format(folder=home_dir, kept=KEPT_AS))
+    if not typer.confirm(_("Replace the database with the backup?"), default=False):
+        fail(_("cancelled; nothing changed"), EXIT_CANCELLED)

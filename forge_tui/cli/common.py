@@ -11,6 +11,9 @@ from types import FrameType
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import typer
+from rich.cells import cell_len
+from rich.text import Text
+from typer.core import TyperGroup
 
 from forge_tui.core.control_chars import escape_controls
 from forge_tui.core.errors import ForgeError, InvalidInput
@@ -18,6 +21,8 @@ from forge_tui.i18n import _
 from forge_tui.services.files import remove_temporaries
 
 if TYPE_CHECKING:
+    from typer._click import Context, HelpFormatter  # the click that typer bundles
+
     from forge_tui.core.models import UserInfo
     from forge_tui.services.accounts import AccountService
     from forge_tui.services.home import Home
@@ -99,15 +104,57 @@ def handle_ending_signals() -> Callable[[], None]:
 
 def _fail_on_signal(signum: int) -> NoReturn:
     if signum == signal.SIGINT:
-        fail("cancelled", EXIT_CANCELLED)
-    fail(f"stopped by {signal.Signals(signum).name}", 128 + signum)
+        fail(_("cancelled"), EXIT_CANCELLED)
+    fail(_("stopped by {signal}").format(signal=signal.Signals(signum).name), 128 + signum)
+
+
+class _CommandGroup(TyperGroup):
+    """A command group whose list shows each command's first sentence, cut to the terminal's cells, where
+    its help is in a wide script: click shortens a help at the first space within the width it counts in
+    characters, and Chinese has no spaces (a help in English is left to click)."""
+
+    def format_commands(self, ctx: Context, formatter: HelpFormatter) -> None:
+        names = self.list_commands(ctx)
+        room = formatter.width - 6 - max((cell_len(name) for name in names), default=0)
+        for name in names:
+            command = self.get_command(ctx, name)
+            if command is not None and command.help and _wide(command.help) and not command.short_help:
+                summary = Text(first_sentence(command.help))
+                summary.truncate(room, overflow="ellipsis")
+                command.short_help = summary.plain
+        super().format_commands(ctx, formatter)
+
+
+def _wide(text: str) -> bool:
+    return any(cell_len(character) > 1 for character in text)
+
+
+def first_sentence(text: str) -> str:
+    """The text up to its first full stop (。), or its first paragraph."""
+    paragraph = text.strip().split("\n\n", 1)[0]
+    stop = paragraph.find("。")
+    return paragraph[: stop + 1] if stop >= 0 else paragraph
 
 
 def sub_app(help_text: str) -> typer.Typer:
-    return typer.Typer(help=help_text, epilog=EXIT_CODES_HELP, rich_markup_mode=None, no_args_is_help=True)
+    return typer.Typer(
+        help=help_text, epilog=EXIT_CODES_HELP, rich_markup_mode=None, no_args_is_help=True, cls=_CommandGroup
+    )
 
 
 T = TypeVar("T")
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def command_help(text: str) -> Callable[[F], F]:
+    """Gives a command registered elsewhere (forge_tui.cli.main) its --help, translated: typer reads
+    the function's docstring, which cannot go through `_()`."""
+
+    def decorate(function: F) -> F:
+        function.__doc__ = text
+        return function
+
+    return decorate
 
 
 class _State:
@@ -126,6 +173,11 @@ def echo(message: str = "", err: bool = False, nl: bool = True) -> None:
     typer.echo(escape_controls(message), err=err, nl=nl)
 
 
+def padded(text: str, width: int) -> str:
+    """`text` padded with spaces to `width` terminal cells (a Chinese character takes two)."""
+    return text + " " * (width - cell_len(text))
+
+
 def fail(message: str, code: int) -> NoReturn:
     echo(f"forge-tui: {message}", err=True)
     raise typer.Exit(code)
@@ -142,7 +194,7 @@ def errors() -> Iterator[None]:
         if isinstance(exc, Terminated):
             _fail_on_signal(exc.signum)
         if isinstance(exc, KeyboardInterrupt):
-            fail("cancelled", EXIT_CANCELLED)
+            fail(_("cancelled"), EXIT_CANCELLED)
         fail(str(exc), exc.exit_code)
     except Exception as exc:
         damage = _database_damage(exc)
@@ -176,7 +228,7 @@ def read_stdin_lines(count: int, what: str) -> list[str]:
     for _index in range(count):
         line = sys.stdin.readline()
         if not line:
-            raise InvalidInput(f"--password-stdin expects {what} on standard input, one per line.")
+            raise InvalidInput(_("--password-stdin expects {what} on standard input, one per line.").format(what=what))
         lines.append(line.rstrip("\r\n"))
     return lines
 
@@ -186,9 +238,11 @@ def pick_username(accounts: AccountService, username: str | None) -> str:
         return username
     names = accounts.usernames()
     if not names:
-        raise InvalidInput("There is no account yet: create one with `forge-tui user create`.")
+        raise InvalidInput(_("There is no account yet: create one with `forge-tui user create`."))
     if len(names) > 1:
-        raise InvalidInput(f"Several accounts exist ({', '.join(names)}); choose one with --user.")
+        raise InvalidInput(
+            _("Several accounts exist ({names}); choose one with --user.").format(names=", ".join(names))
+        )
     return names[0]
 
 
@@ -215,14 +269,14 @@ def ask_password(accounts: AccountService, username: str | None, password_stdin:
     name = pick_username(accounts, username)
     accounts.get(name)
     if password_stdin:
-        return name, read_stdin_lines(1, "the password")[0]
+        return name, read_stdin_lines(1, _("the password"))[0]
     if not sys.stdin.isatty():
-        raise InvalidInput("This needs the password: give it on standard input with --password-stdin.")
-    return name, typer.prompt(f"Password for {name}", hide_input=True)
+        raise InvalidInput(_("This needs the password: give it on standard input with --password-stdin."))
+    return name, typer.prompt(_("Password for {name}").format(name=name), hide_input=True)
 
 
-UserOpt = Annotated[str | None, typer.Option("--user", "-u", help="Account name (default: the only account).")]
+UserOpt = Annotated[str | None, typer.Option("--user", "-u", help=_("Account name (default: the only account)."))]
 PasswordStdin = Annotated[
-    bool, typer.Option("--password-stdin", help="Read passwords from standard input, one per line.")
+    bool, typer.Option("--password-stdin", help=_("Read passwords from standard input, one per line."))
 ]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help=_("Print JSON."))]

@@ -9,6 +9,7 @@ import typer
 
 from forge_tui.cli.backend_options import BackendFlags
 from forge_tui.core.errors import InvalidInput
+from forge_tui.i18n import _
 
 if TYPE_CHECKING:
     from forge_tui.core.job_configs import AnyConfig
@@ -19,7 +20,7 @@ ConfigOpt = Annotated[
     typer.Option(
         "--config",
         metavar="NAME",
-        help="Start from a saved configuration (`forge-tui configs`); flags given beside it override it.",
+        help=_("Start from a saved configuration (`forge-tui configs`); flags given beside it override it."),
     ),
 ]
 Config = TypeVar("Config", bound="AnyConfig")
@@ -42,7 +43,11 @@ def saved(workspace: Workspace, name: str, kind: type[Config]) -> Config:
     config = JobConfigService(workspace.home, workspace.unlocked).get(name)
     if not isinstance(config, kind):
         wanted = kind.model_fields["kind"].default
-        raise InvalidInput(f"Configuration '{config.name}' is a {config.kind} configuration, not a {wanted} one.")
+        raise InvalidInput(
+            _("Configuration '{name}' is a {kind} configuration, not a {wanted} one.").format(
+                name=config.name, kind=config.kind, wanted=wanted
+            )
+        )
     return config
 
 

@@ -12,38 +12,51 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from forge_tui.cli.backend_options import ApiKeyEnvOpt, KindOpt, UrlOpt, account_backend
-from forge_tui.cli.common import JsonOpt, PasswordStdin, UserOpt, echo, errors
+from forge_tui.cli.common import JsonOpt, PasswordStdin, UserOpt, command_help, echo, errors
 from forge_tui.cli.jobs import DetachOpt
 from forge_tui.core.dedup import DEFAULT_THRESHOLD, MAX_THRESHOLD, MIN_THRESHOLD
 from forge_tui.core.errors import InvalidInput
+from forge_tui.i18n import _
 
 if TYPE_CHECKING:
     from forge_tui.core.backend_settings import BackendSettings
     from forge_tui.services.dedup import DedupService, DuplicateCluster, KeepRule
 
 
+@command_help(
+    _(
+        "Find exact and near-duplicate examples (prompt and answer) as a job, list the clusters, "
+        "and keep one of each, marking the others rejected (reversible).\n\n"
+        "Without --yes on a terminal the job finds the clusters, lists them and asks before "
+        "rejecting; with --yes the job rejects them itself (--detach runs it in a process of its "
+        "own). --embeddings asks the server for vectors and runs in this process. Exit 0 when the "
+        "job finished; 1 when it was paused or cancelled; 2 for bad input; 130 on Ctrl-C (the job "
+        "is left paused: `forge-tui jobs resume ID`)."
+    )
+)
 def dedup(
-    dataset: Annotated[str, typer.Argument(help="The dataset's name.")],
+    dataset: Annotated[str, typer.Argument(help=_("The dataset's name."))],
     threshold: Annotated[
-        float, typer.Option("--threshold", help="Estimated Jaccard similarity (0.05-1) from which two count as near.")
+        float,
+        typer.Option("--threshold", help=_("Estimated Jaccard similarity (0.05-1) from which two count as near.")),
     ] = DEFAULT_THRESHOLD,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="List the clusters; change nothing.")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help=_("List the clusters; change nothing."))] = False,
     exact_only: Annotated[
-        bool, typer.Option("--exact-only", help="Only texts equal after normalisation (case, spaces, punctuation).")
+        bool, typer.Option("--exact-only", help=_("Only texts equal after normalisation (case, spaces, punctuation)."))
     ] = False,
     keep: Annotated[
-        str, typer.Option("--keep", metavar="first|best-score|longest", help="Which member of each cluster stays.")
+        str, typer.Option("--keep", metavar="first|best-score|longest", help=_("Which member of each cluster stays."))
     ] = "first",
     embeddings: Annotated[
         str | None,
         typer.Option(
             "--embeddings",
             metavar="MODEL",
-            help="Compare by the cosine similarity of this embedding model's vectors (asks the server).",
+            help=_("Compare by the cosine similarity of this embedding model's vectors (asks the server)."),
         ),
     ] = None,
     as_json: JsonOpt = False,
-    yes: Annotated[bool, typer.Option("--yes", "-y", help="Reject the others without asking.")] = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help=_("Reject the others without asking."))] = False,
     detached: DetachOpt = False,
     user: UserOpt = None,
     password_stdin: PasswordStdin = False,
@@ -51,13 +64,6 @@ def dedup(
     url: UrlOpt = None,
     api_key_env: ApiKeyEnvOpt = None,
 ) -> None:
-    """Find exact and near-duplicate examples (prompt and answer) as a job, list the clusters, and keep
-    one of each, marking the others rejected (reversible).
-
-    Without --yes on a terminal the job finds the clusters, lists them and asks before rejecting;
-    with --yes the job rejects them itself (--detach runs it in a process of its own). --embeddings
-    asks the server for vectors and runs in this process. Exit 0 when the job finished; 1 when it was
-    paused or cancelled; 2 for bad input; 130 on Ctrl-C (the job is left paused: `forge-tui jobs resume ID`)."""
     from forge_tui.cli.jobs import finish, open_jobs, run_in_foreground, start_detached
     from forge_tui.core.jobs import JobState
     from forge_tui.services.dedup import DedupService, KeepRule
@@ -67,14 +73,20 @@ def dedup(
         try:
             rule = KeepRule(keep)
         except ValueError:
-            raise InvalidInput(f"--keep takes first, best-score or longest, not '{keep[:40]}'.") from None
+            raise InvalidInput(
+                _("--keep takes first, best-score or longest, not '{keep}'.").format(keep=keep[:40])
+            ) from None
         if not MIN_THRESHOLD <= threshold <= MAX_THRESHOLD:
-            raise InvalidInput(f"The similarity threshold must be between 0.05 and 1, not {threshold:g}.")
+            raise InvalidInput(
+                _("The similarity threshold must be between 0.05 and 1, not {threshold}.").format(
+                    threshold=f"{threshold:g}"
+                )
+            )
         home, workspace, jobs, password = open_jobs(user, password_stdin)
         found = workspace.datasets.get(dataset)
         asking = not (yes or dry_run)
         if asking and (detached or not sys.stdin.isatty()):
-            raise InvalidInput("Nothing was rejected: pass --yes (or --dry-run) to dedup without a terminal.")
+            raise InvalidInput(_("Nothing was rejected: pass --yes (or --dry-run) to dedup without a terminal."))
         service = DedupService(workspace.home, workspace.unlocked, workspace.examples)
         if embeddings:
             settings = account_backend(home, user, kind, url, api_key_env)
@@ -86,7 +98,7 @@ def dedup(
         spec = DedupSpec(threshold=threshold, exact_only=exact_only, keep=rule, dry_run=dry_run or asking)
         plan = dedup_plan(workspace.examples, found.id, spec)
         if not plan.items:
-            echo(f"Dataset '{dataset}' has no examples to compare.")
+            echo(_("Dataset '{name}' has no examples to compare.").format(name=dataset))
             return
         if as_json:
             echo(json.dumps({"event": "plan", "examples": plan.params["count"], **plan.params}))
@@ -115,27 +127,33 @@ def _list(
         echo(json.dumps({"event": "clusters", "clusters": shown}, ensure_ascii=False))
         return
     for number, cluster in enumerate(clusters, start=1):
-        kind = "exact" if cluster.exact else f"similarity {cluster.lowest:.2f}+"
-        echo(f"Cluster {number}: {len(cluster.members)} examples, {kind}")
+        kind = _("exact") if cluster.exact else _("similarity {lowest}+").format(lowest=f"{cluster.lowest:.2f}")
+        echo(
+            _("Cluster {number}: {count} examples, {kind}").format(number=number, count=len(cluster.members), kind=kind)
+        )
         for member in cluster.members:
-            mark = "keep" if member == kept[cluster.id] else "drop"
+            mark = _("keep") if member == kept[cluster.id] else _("drop")
             echo(f"  {mark} {member}  {previews.get(member, '')}")
     decided = any(c.decision != "open" for c in clusters)
-    verb = "rejected" if decided else "to reject"
-    echo(f"{name}: {len(clusters)} clusters, {len(members) - len(clusters)} examples {verb}.")
+    counts = dict(name=name, clusters=len(clusters), examples=len(members) - len(clusters))
+    if decided:
+        echo(_("{name}: {clusters} clusters, {examples} examples rejected.").format(**counts))
+    else:
+        echo(_("{name}: {clusters} clusters, {examples} examples to reject.").format(**counts))
 
 
 def _confirmed(clusters: list[DuplicateCluster]) -> bool:
     dropping = sum(len(c.members) - 1 for c in clusters if c.decision == "open")
-    if typer.confirm(f"Reject {dropping} duplicate examples (reversible)?", default=False):
+    if typer.confirm(_("Reject {count} duplicate examples (reversible)?").format(count=dropping), default=False):
         return True
-    echo("Nothing was rejected.")
+    echo(_("Nothing was rejected."))
     return False
 
 
 def _reject_now(service: DedupService, dataset_id: int, rule: KeepRule, as_json: bool) -> None:
     counts = service.resolve_all(dataset_id, rule)
-    echo(f"Rejected {counts.dropped} duplicate examples in {counts.clusters} clusters.", err=as_json)
+    rejected = _("Rejected {dropped} duplicate examples in {clusters} clusters.")
+    echo(rejected.format(dropped=counts.dropped, clusters=counts.clusters), err=as_json)
 
 
 async def _by_embeddings(

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from rich.cells import cell_len
 
 from forge_tui.cli.backend_options import NO_FLAGS, BackendFlags, backend_options
 from forge_tui.cli.common import (
@@ -22,10 +23,12 @@ from forge_tui.cli.common import (
     PasswordStdin,
     UserOpt,
     ask_password,
+    command_help,
     echo,
     errors,
     fail,
     open_home,
+    padded,
     sub_app,
 )
 from forge_tui.core.augment import augment_line, is_augment_results
@@ -34,6 +37,7 @@ from forge_tui.core.endpoint_figures import figure_lines
 from forge_tui.core.jobs import MODEL_MISSING, SERVER_GONE, JobState, JobSummary
 from forge_tui.core.judge_counts import counts_line, is_judge_results
 from forge_tui.core.pool_stats import EndpointStats
+from forge_tui.i18n import N_, _
 
 if TYPE_CHECKING:
     from forge_tui.core.backend_settings import BackendSettings
@@ -41,14 +45,14 @@ if TYPE_CHECKING:
     from forge_tui.services.jobs import JobService
     from forge_tui.services.workspace import Workspace
 
-jobs_app = sub_app("Follow and steer jobs: generation that runs unattended.")
+jobs_app = sub_app(_("Follow and steer jobs: generation that runs unattended."))
 
 EXIT_ITEMS_FAILED = 1
 EXIT_SERVER = 6
 
-JobIdArg = Annotated[int, typer.Argument(metavar="ID", help="The job's number (forge-tui jobs list).")]
+JobIdArg = Annotated[int, typer.Argument(metavar="ID", help=_("The job's number (forge-tui jobs list)."))]
 DetachOpt = Annotated[
-    bool, typer.Option("--detach", help="Run the job in a process of its own and return at once; prints its id.")
+    bool, typer.Option("--detach", help=_("Run the job in a process of its own and return at once; prints its id."))
 ]
 
 
@@ -101,22 +105,42 @@ def _duration(seconds: float) -> str:
 
 
 def progress_line(job: JobSummary) -> str:
-    line = f"job {job.id}: {job.done}/{job.total} done"
+    parts = [_("job {id}: {done}/{total} done").format(id=job.id, done=job.done, total=job.total)]
     if job.failed:
-        line += f", {job.failed} failed"
+        parts.append(_("{count} failed").format(count=job.failed))
     if job.per_minute is not None:
-        line += f", {job.per_minute:.0f}/min"
+        parts.append(_("{rate}/min").format(rate=f"{job.per_minute:.0f}"))
     if job.eta_s is not None:
-        line += f", ETA {_duration(job.eta_s)}"
-    return line
+        parts.append(_("ETA {duration}").format(duration=_duration(job.eta_s)))
+    return _(", ").join(parts)
 
 
 def _state_text(job: JobSummary) -> str:
     if job.status is JobState.RUNNING and not job.running_elsewhere:
-        return "stopped (resume it)"  # its process was killed
+        return _("stopped (resume it)")  # its process was killed
     if job.pause_reason:
-        return f"{job.status.value}: {job.pause_reason}"
-    return job.status.value
+        return _("{state}: {reason}").format(state=_state_word(job.status), reason=_reason_text(job.pause_reason))
+    return _state_word(job.status)
+
+
+# Shown to people; --json keeps the values themselves.
+_STATE_WORDS = {
+    JobState.PLANNED: N_("planned"),
+    JobState.RUNNING: N_("running"),
+    JobState.PAUSED: N_("paused"),
+    JobState.DONE: N_("done"),
+    JobState.FAILED: N_("failed"),
+    JobState.CANCELLED: N_("cancelled"),
+}
+_REASONS = {SERVER_GONE: N_("model server gone"), MODEL_MISSING: N_("model missing")}
+
+
+def _state_word(state: JobState) -> str:
+    return _(_STATE_WORDS[state])
+
+
+def _reason_text(reason: str) -> str:
+    return _(_REASONS[reason]) if reason in _REASONS else reason
 
 
 def open_jobs(user: str | None, password_stdin: bool) -> tuple[Home, Workspace, JobService, str]:
@@ -160,7 +184,7 @@ def start_detached(
     if as_json:
         echo(json.dumps({"event": "detached", "id": job_id, "pid": pid}))
     else:
-        echo(f"Job {job_id} runs in process {pid}; `forge-tui jobs show {job_id}` follows it.")
+        echo(_("Job {id} runs in process {pid}; `forge-tui jobs show {id}` follows it.").format(id=job_id, pid=pid))
 
 
 def run_in_foreground(
@@ -177,13 +201,14 @@ def run_in_foreground(
     on_terminal = sys.stderr.isatty() and not as_json
     loading = jobs.models_to_load(job.id) if _tells_ollama(settings) and not as_json else []
     if loading:
-        echo(f"Loading {', '.join(loading)} for job {job.id}: a paused job's model was unloaded to free the GPU.")
+        loading_line = _("Loading {models} for job {id}: a paused job's model was unloaded to free the GPU.")
+        echo(loading_line.format(models=", ".join(loading), id=job.id))
 
     def progress(current: JobSummary) -> None:
         if as_json:
             echo(json.dumps({"event": "progress", **_progress_fields(current)}))
         elif on_terminal:
-            echo("\r" + progress_line(current).ljust(70), err=True, nl=False)
+            echo("\r" + padded(progress_line(current), 70), err=True, nl=False)
 
     async def go() -> JobSummary:
         remember = workspace.settings.remember_structured_output
@@ -214,18 +239,23 @@ def finish(final: JobSummary, as_json: bool, event: str = "end") -> None:
     if as_json:
         echo(json.dumps({"event": event, **summary_json(final)}))
     else:
-        echo(f"Job {final.id} {_state_text(final)}: {final.done}/{final.total} done, {final.failed} failed.")
+        ended = _("Job {id} {state}: {done}/{total} done, {failed} failed.")
+        echo(
+            ended.format(id=final.id, state=_state_text(final), done=final.done, total=final.total, failed=final.failed)
+        )
         if final.error:
             echo(final.error)
         if is_judge_results(final.results):
-            echo(f"Judged: {counts_line(final.results)}.")
+            echo(_("Judged: {counts}.").format(counts=counts_line(final.results)))
         if is_dedup_results(final.results):
-            echo(f"Dedup: {dedup_line(final.results)}.")
+            echo(_("Dedup: {counts}.").format(counts=dedup_line(final.results)))
         if is_augment_results(final.results):
-            echo(f"Augmented: {augment_line(final)}.")
+            echo(_("Augmented: {counts}.").format(counts=augment_line(final)))
         if final.failed:
             echo(
-                f"`forge-tui jobs show {final.id}` lists why; `forge-tui jobs retry-failed {final.id}` asks them again."
+                _("`forge-tui jobs show {id}` lists why; `forge-tui jobs retry-failed {id}` asks them again.").format(
+                    id=final.id
+                )
             )
     if final.status is JobState.PAUSED and final.pause_reason in (SERVER_GONE, MODEL_MISSING):
         raise typer.Exit(EXIT_SERVER)
@@ -234,37 +264,42 @@ def finish(final: JobSummary, as_json: bool, event: str = "end") -> None:
 
 
 @jobs_app.command("list")
+@command_help(_("List every job, newest first, with its state and progress."))
 def jobs_list(user: UserOpt = None, password_stdin: PasswordStdin = False, as_json: JsonOpt = False) -> None:
-    """List every job, newest first, with its state and progress."""
     with errors():
-        _, _, jobs, _ = open_jobs(user, password_stdin)
+        _home, _workspace, jobs, _password = open_jobs(user, password_stdin)
         found = jobs.list()
     if as_json:
         echo(json.dumps([summary_json(job) for job in found], indent=2, ensure_ascii=False))
         return
     if not found:
-        echo("No jobs yet: `forge-tui generate` starts one.")
+        echo(_("No jobs yet: `forge-tui generate` starts one."))
         return
     for job in found:
         counted = f"  ({dedup_line(job.results)})" if is_dedup_results(job.results) else ""
-        echo(
-            f"{job.id:>4}  {_state_text(job):<28}  {job.done:>6}/{job.total:<6} {job.failed:>5} failed  "
-            f"{job.name}{counted}"
-        )
+        failed = _("{count} failed").format(count=f"{job.failed:>5}")
+        echo(f"{job.id:>4}  {padded(_state_text(job), 28)}  {job.done:>6}/{job.total:<6} {failed}  {job.name}{counted}")
 
 
 @jobs_app.command("show")
+@command_help(
+    _(
+        "Show a job: state, progress, rate, ETA, model, its model servers' figures (in flight, "
+        "limit, per minute, tokens per second, error rate, state), and its last failures with "
+        "their reasons."
+    )
+)
 def jobs_show(
     job_id: JobIdArg,
-    errors_shown: Annotated[int, typer.Option("--errors", min=0, help="How many of the last failures to show.")] = 10,
+    errors_shown: Annotated[
+        int, typer.Option("--errors", min=0, help=_("How many of the last failures to show."))
+    ] = 10,
     user: UserOpt = None,
     password_stdin: PasswordStdin = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Show a job: state, progress, rate, ETA, model, its model servers' figures (in flight, limit, per
-    minute, tokens per second, error rate, state), and its last failures with their reasons."""
     with errors():
-        _, _, jobs, _ = open_jobs(user, password_stdin)
+        _home, _workspace, jobs, _password = open_jobs(user, password_stdin)
         job = jobs.get(job_id)
         failures = jobs.errors(job_id, errors_shown)
         endpoints = jobs.endpoint_stats(job_id)
@@ -273,37 +308,62 @@ def jobs_show(
         shown = {**summary_json(job), "endpoints": [endpoint_json(s) for s in endpoints], "errors": listed}
         echo(json.dumps(shown, indent=2, ensure_ascii=False))
         return
-    echo(f"job {job.id}  {job.name}")
-    echo(f"state     {_state_text(job)}")
-    echo(f"progress  {job.done}/{job.total} done, {job.failed} failed, {job.pending} pending")
+    words = {
+        "state": _("state"),
+        "progress": _("progress"),
+        "rate": _("rate"),
+        "model": _("model"),
+        "counts": _("counts"),
+        "error": _("error"),
+        "endpoints": _("endpoints"),
+    }
+    width = max(10, *(cell_len(word) + 1 for word in words.values()))
+
+    def line(key: str, text: str) -> None:
+        echo(f"{padded(words[key], width)}{text}")
+
+    echo(_("job {id}  {name}").format(id=job.id, name=job.name))
+    line("state", _state_text(job))
+    progress = _("{done}/{total} done, {failed} failed, {pending} pending")
+    line("progress", progress.format(done=job.done, total=job.total, failed=job.failed, pending=job.pending))
     if job.per_minute is not None:
-        eta = f", ETA {_duration(job.eta_s)}" if job.eta_s is not None else ""
-        echo(f"rate      {job.per_minute:.0f} examples/min{eta}")
-    echo(f"model     {job.model or '—'}")
+        rate = f"{job.per_minute:.0f}"
+        if job.eta_s is not None:
+            line("rate", _("{rate} examples/min, ETA {duration}").format(rate=rate, duration=_duration(job.eta_s)))
+        else:
+            line("rate", _("{rate} examples/min").format(rate=rate))
+    line("model", job.model or "—")
     if is_judge_results(job.results):
-        echo(f"counts    {counts_line(job.results)}")
+        line("counts", counts_line(job.results))
     if is_dedup_results(job.results):
-        echo(f"counts    {dedup_line(job.results)}")
+        line("counts", dedup_line(job.results))
     if is_augment_results(job.results):
-        echo(f"counts    {augment_line(job)}")
+        line("counts", augment_line(job))
     if job.error:
-        echo(f"error     {job.error}")
-    for number, line in enumerate(figure_lines(endpoints)):
-        echo(f"{'endpoints' if number == 0 else '':<10}{line}")
+        line("error", job.error)
+    for number, figures in enumerate(figure_lines(endpoints)):
+        echo(f"{padded(words['endpoints'] if number == 0 else '', width)}{figures}")
     for failure in failures:
-        echo(f"item {failure.idx:>5}  {failure.reason}")
+        echo(_("item {index}  {reason}").format(index=f"{failure.idx:>5}", reason=failure.reason))
 
 
 CancelInFlightOpt = Annotated[
     bool,
     typer.Option(
         "--cancel-in-flight",
-        help="Drop the requests in flight (their items are asked again on resume) instead of letting them finish.",
+        help=_("Drop the requests in flight (their items are asked again on resume) instead of letting them finish."),
     ),
 ]
 
 
 @jobs_app.command("pause")
+@command_help(
+    _(
+        "Pause a job; the process running it stops taking items within a second, lets the "
+        "requests in flight finish (or drops them with --cancel-in-flight), then unloads the "
+        "model to free the GPU (Ollama). `forge-tui jobs resume ID` loads it again and goes on."
+    )
+)
 def jobs_pause(
     job_id: JobIdArg,
     cancel_in_flight: CancelInFlightOpt = False,
@@ -311,53 +371,69 @@ def jobs_pause(
     password_stdin: PasswordStdin = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Pause a job; the process running it stops taking items within a second, lets the requests in
-    flight finish (or drops them with --cancel-in-flight), then unloads the model to free the GPU
-    (Ollama). `forge-tui jobs resume ID` loads it again and goes on."""
     with errors():
-        _, _, jobs, _ = open_jobs(user, password_stdin)
+        _home, _workspace, jobs, _password = open_jobs(user, password_stdin)
         was_running = jobs.get(job_id).running_elsewhere
         job = jobs.pause(job_id, cancel_in_flight=cancel_in_flight)
     if as_json:
         shown = {**summary_json(job), "in_flight": "cancel" if cancel_in_flight else "finish"}
         echo(json.dumps(shown, indent=2, ensure_ascii=False))
         return
-    echo(f"Job {job.id} {job.status.value}: {job.done}/{job.total} done.")
+    echo(
+        _("Job {id} {state}: {done}/{total} done.").format(
+            id=job.id, state=_state_word(job.status), done=job.done, total=job.total
+        )
+    )
     if was_running:
-        ending = "are dropped" if cancel_in_flight else "finish"
-        echo(f"Its requests in flight {ending}, then the process running it unloads the model to free the GPU.")
+        if cancel_in_flight:
+            echo(
+                _("Its requests in flight are dropped, then the process running it unloads the model to free the GPU.")
+            )
+        else:
+            echo(_("Its requests in flight finish, then the process running it unloads the model to free the GPU."))
 
 
 @jobs_app.command("cancel")
+@command_help(_("Cancel a job for good; the examples it made stay in the dataset."))
 def jobs_cancel(
     job_id: JobIdArg, user: UserOpt = None, password_stdin: PasswordStdin = False, as_json: JsonOpt = False
 ) -> None:
-    """Cancel a job for good; the examples it made stay in the dataset."""
     with errors():
-        _, _, jobs, _ = open_jobs(user, password_stdin)
+        _home, _workspace, jobs, _password = open_jobs(user, password_stdin)
         job = jobs.cancel(job_id)
     if as_json:
         echo(json.dumps(summary_json(job), indent=2, ensure_ascii=False))
     else:
-        echo(f"Job {job.id} {job.status.value}: {job.done}/{job.total} done.")
+        stopped = _("Job {id} {state}: {done}/{total} done.")
+        echo(stopped.format(id=job.id, state=_state_word(job.status), done=job.done, total=job.total))
 
 
 @jobs_app.command("retry-failed")
+@command_help(_("Queue a job's failed items again; `forge-tui jobs resume ID` asks them."))
 def jobs_retry_failed(
     job_id: JobIdArg, user: UserOpt = None, password_stdin: PasswordStdin = False, as_json: JsonOpt = False
 ) -> None:
-    """Queue a job's failed items again; `forge-tui jobs resume ID` asks them."""
     with errors():
-        _, _, jobs, _ = open_jobs(user, password_stdin)
+        _home, _workspace, jobs, _password = open_jobs(user, password_stdin)
         job, moved = jobs.retry_failed(job_id)
     if as_json:
         echo(json.dumps({**summary_json(job), "requeued": moved}, indent=2, ensure_ascii=False))
     else:
-        echo(f"{moved} failed items of job {job.id} queued again; `forge-tui jobs resume {job.id}` asks them.")
+        queued = _("{count} failed items of job {id} queued again; `forge-tui jobs resume {id}` asks them.")
+        echo(queued.format(count=moved, id=job.id))
 
 
 @jobs_app.command("resume")
 @backend_options
+@command_help(
+    _(
+        "Run a planned, paused or stopped job until every item is done (in the foreground unless "
+        "--detach).\n\n"
+        "Exit 0 when every item is done; 1 when some failed or the job was paused or cancelled "
+        "meanwhile; 6 when it paused itself because the model server was gone or the model "
+        "missing; 130 on Ctrl-C (the job is left paused: resume it)."
+    )
+)
 def jobs_resume(
     job_id: JobIdArg,
     detached: DetachOpt = False,
@@ -366,11 +442,6 @@ def jobs_resume(
     password_stdin: PasswordStdin = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Run a planned, paused or stopped job until every item is done (in the foreground unless --detach).
-
-    Exit 0 when every item is done; 1 when some failed or the job was paused or cancelled meanwhile;
-    6 when it paused itself because the model server was gone or the model missing; 130 on Ctrl-C
-    (the job is left paused: resume it)."""
     with errors():
         home, workspace, jobs, password = open_jobs(user, password_stdin)
         job = jobs.get(job_id)
@@ -389,65 +460,87 @@ EXIT_NOTHING_STORED = 1
 
 
 @jobs_app.command("export-batch")
+@command_help(
+    _(
+        "Write a job's open items as OpenAI Batch input lines, for `vllm run-batch` or a hosted "
+        "Batch API.\n\n"
+        "Each line asks an item's next request; an item that asks several (a preference pair, a "
+        "conversation) finishes over several export/import rounds. The file holds the prompts in "
+        "plaintext. Exit 1 when the job has no open items."
+    )
+)
 def jobs_export_batch(
     job_id: JobIdArg,
-    out: Annotated[Path, typer.Option("--out", "-o", help="The requests file to write (JSONL).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help=_("The requests file to write (JSONL)."))],
     user: UserOpt = None,
     password_stdin: PasswordStdin = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Write a job's open items as OpenAI Batch input lines, for `vllm run-batch` or a hosted Batch API.
-
-    Each line asks an item's next request; an item that asks several (a preference pair, a conversation)
-    finishes over several export/import rounds. The file holds the prompts in plaintext. Exit 1 when the
-    job has no open items."""
     from forge_tui.services.batch_files import BatchFiles
 
     with errors():
-        _, workspace, _, _ = open_jobs(user, password_stdin)
+        _home, workspace, _jobs, _password = open_jobs(user, password_stdin)
         report = asyncio.run(BatchFiles(workspace.home, workspace.unlocked).export(job_id, out))
     if as_json:
         fields = {"path": str(report.path), "requests": report.requests}
         echo(json.dumps({**fields, "finished": report.finished, "failed": report.failed}))
         return
     if report.requests:
-        echo(f"Wrote {report.requests} requests of job {job_id} to {report.path} (plaintext prompts: keep it private).")
-        echo(f"Run it, then `forge-tui jobs import-batch {job_id} RESULTS.jsonl` stores the answers.")
+        wrote = _("Wrote {count} requests of job {id} to {path} (plaintext prompts: keep it private).")
+        echo(wrote.format(count=report.requests, id=job_id, path=report.path))
+        echo(_("Run it, then `forge-tui jobs import-batch {id} RESULTS.jsonl` stores the answers.").format(id=job_id))
     if report.finished or report.failed:
-        echo(f"{report.finished} items were complete already and are done now; {report.failed} failed.")
+        complete = _("{finished} items were complete already and are done now; {failed} failed.")
+        echo(complete.format(finished=report.finished, failed=report.failed))
 
 
 @jobs_app.command("import-batch")
+@command_help(
+    _(
+        "Store the answers of a Batch output file (vLLM run-batch, OpenAI Batch) into the job by "
+        "custom_id.\n\n"
+        "A partial file is fine: the rest stays open. Unknown, duplicate, error and corrupt lines "
+        "are counted and listed, never stored. Exit 0 when something was stored, 1 when nothing "
+        "was."
+    )
+)
 def jobs_import_batch(
     job_id: JobIdArg,
-    results: Annotated[Path, typer.Argument(metavar="RESULTS", help="The Batch output file (JSONL).")],
+    results: Annotated[Path, typer.Argument(metavar="RESULTS", help=_("The Batch output file (JSONL)."))],
     user: UserOpt = None,
     password_stdin: PasswordStdin = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Store the answers of a Batch output file (vLLM run-batch, OpenAI Batch) into the job by custom_id.
-
-    A partial file is fine: the rest stays open. Unknown, duplicate, error and corrupt lines are counted
-    and listed, never stored. Exit 0 when something was stored, 1 when nothing was."""
     from forge_tui.services.batch_files import BatchFiles
 
     with errors():
-        _, workspace, _, _ = open_jobs(user, password_stdin)
+        _home, workspace, _jobs, _password = open_jobs(user, password_stdin)
         report = asyncio.run(BatchFiles(workspace.home, workspace.unlocked).import_results(job_id, results))
     if as_json:
         problems = [{"line": p.line, "kind": p.kind, "detail": p.detail} for p in report.problems]
         echo(json.dumps({"job": job_id, **report.counts(), "problems": problems}, ensure_ascii=False))
     else:
+        stored = _("Job {id}: {stored} answers stored, {finished} items done, {failed} failed, {open} still open.")
         echo(
-            f"Job {job_id}: {report.stored} answers stored, {report.finished} items done, {report.failed} failed, "
-            f"{report.open} still open."
+            stored.format(
+                id=job_id, stored=report.stored, finished=report.finished, failed=report.failed, open=report.open
+            )
         )
         skipped = {kind: getattr(report, kind) for kind in ("duplicate", "unknown", "errors", "corrupt")}
         if any(skipped.values()):
-            echo("Not stored: " + ", ".join(f"{n} {kind}" for kind, n in skipped.items() if n) + ".")
+            kinds = ", ".join(f"{n} {kind}" for kind, n in skipped.items() if n)
+            echo(_("Not stored: {kinds}.").format(kinds=kinds))
         for problem in report.problems:
-            echo(f"line {problem.line:>6}  {problem.kind:<9}  {problem.detail}")
+            echo(
+                _("line {line}  {kind}  {detail}").format(
+                    line=f"{problem.line:>6}", kind=f"{problem.kind:<9}", detail=problem.detail
+                )
+            )
         if report.open:
-            echo(f"`forge-tui jobs export-batch {job_id} --out FILE` writes the open items' next requests.")
+            echo(
+                _("`forge-tui jobs export-batch {id} --out FILE` writes the open items' next requests.").format(
+                    id=job_id
+                )
+            )
     if not report.stored:
-        fail(f"Nothing from {results} was stored into job {job_id}.", EXIT_NOTHING_STORED)
+        fail(_("Nothing from {path} was stored into job {id}.").format(path=results, id=job_id), EXIT_NOTHING_STORED)

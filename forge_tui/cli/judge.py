@@ -11,12 +11,13 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from forge_tui.cli.backend_options import NO_FLAGS, BackendFlags, backend_options
-from forge_tui.cli.common import JsonOpt, PasswordStdin, UserOpt, echo, errors, fail
+from forge_tui.cli.common import JsonOpt, PasswordStdin, UserOpt, command_help, echo, errors, fail
 from forge_tui.cli.config_flags import ConfigOpt, flags_with, given, saved
 from forge_tui.cli.jobs import DetachOpt, finish, open_jobs, run_in_foreground, start_detached
 from forge_tui.core.bounded_text import clip
 from forge_tui.core.errors import InvalidInput
 from forge_tui.core.judge_counts import Action
+from forge_tui.i18n import _
 
 if TYPE_CHECKING:
     from forge_tui.core.rubrics import Rubric
@@ -27,24 +28,36 @@ ONLY = ("unreviewed", "all")
 
 
 @backend_options
+@command_help(
+    _(
+        "Judge a dataset's examples with a rubric, as a job: shows what will be judged and asks "
+        "before anything is sent, then runs in the foreground (or --detach) and prints processed, "
+        "kept, fixed, removed and the mean score.\n\n"
+        "Exit 0 when every example was judged; 1 when some failed or the job was paused or "
+        "cancelled; 2 for bad input or when not confirmed; 6 when the model server was gone or "
+        "the model missing; 130 on Ctrl-C (the job is left paused: `forge-tui jobs resume ID`)."
+    )
+)
 def judge(
     context: typer.Context,
-    dataset: Annotated[str, typer.Argument(metavar="DATASET", help="The dataset whose examples are judged.")],
+    dataset: Annotated[str, typer.Argument(metavar="DATASET", help=_("The dataset whose examples are judged."))],
     rubric: Annotated[
         str | None,
-        typer.Option("--rubric", "-r", help="Rubric: overall, pairwise, tool_call or a saved one (or from --config)."),
+        typer.Option(
+            "--rubric", "-r", help=_("Rubric: overall, pairwise, tool_call or a saved one (or from --config).")
+        ),
     ] = None,
     only: Annotated[
-        str, typer.Option("--only", metavar="unreviewed|all", help="Which examples: unreviewed ones, or all.")
+        str, typer.Option("--only", metavar="unreviewed|all", help=_("Which examples: unreviewed ones, or all."))
     ] = "unreviewed",
-    threshold: Annotated[float, typer.Option("--threshold", help="Scores below this (1-10) are acted on.")] = 7.0,
+    threshold: Annotated[float, typer.Option("--threshold", help=_("Scores below this (1-10) are acted on."))] = 7.0,
     action: Annotated[
-        Action, typer.Option("--action", help="Below the threshold: none, reject (reversible), or fix (rewrite).")
+        Action, typer.Option("--action", help=_("Below the threshold: none, reject (reversible), or fix (rewrite)."))
     ] = Action.NONE,
-    model: Annotated[str | None, typer.Option("--model", "-m", help="Judge model (default: Settings).")] = None,
+    model: Annotated[str | None, typer.Option("--model", "-m", help=_("Judge model (default: Settings)."))] = None,
     fix_model: Annotated[
         str | None,
-        typer.Option("--fix-model", help="Model that rewrites answers with --action fix (default: --model)."),
+        typer.Option("--fix-model", help=_("Model that rewrites answers with --action fix (default: --model).")),
     ] = None,
     few_shots: Annotated[
         int | None,
@@ -52,28 +65,21 @@ def judge(
             "--few-shots",
             min=0,
             max=20,
-            help="Examples you accepted and rejected shown to the judge as good and poor (default: the rubric's).",
+            help=_("Examples you accepted and rejected shown to the judge as good and poor (default: the rubric's)."),
         ),
     ] = None,
     calibrate: Annotated[
         bool,
-        typer.Option("--calibrate", help="Print how often stored scores agree with your decisions; judge nothing."),
+        typer.Option("--calibrate", help=_("Print how often stored scores agree with your decisions; judge nothing.")),
     ] = False,
     config: ConfigOpt = None,
-    yes: Annotated[bool, typer.Option("--yes", "-y", help="Start without asking.")] = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help=_("Start without asking."))] = False,
     detached: DetachOpt = False,
     flags: BackendFlags = NO_FLAGS,
     user: UserOpt = None,
     password_stdin: PasswordStdin = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Judge a dataset's examples with a rubric, as a job: shows what will be judged and asks before
-    anything is sent, then runs in the foreground (or --detach) and prints processed, kept, fixed,
-    removed and the mean score.
-
-    Exit 0 when every example was judged; 1 when some failed or the job was paused or cancelled; 2 for
-    bad input or when not confirmed; 6 when the model server was gone or the model missing; 130 on
-    Ctrl-C (the job is left paused: `forge-tui jobs resume ID`)."""
     from forge_tui.core.job_configs import JudgeConfig
     from forge_tui.services.endpoints import with_endpoint
     from forge_tui.services.judge_jobs import JudgeChoice, judge_plan
@@ -93,9 +99,9 @@ def judge(
             model = model if "model" in typed else start.model or None
             fix_model = fix_model if "fix_model" in typed else start.fix_model or None
         if rubric is None:
-            raise InvalidInput("Give the rubric: --rubric NAME (or --config NAME).")
+            raise InvalidInput(_("Give the rubric: --rubric NAME (or --config NAME)."))
         if only not in ONLY:
-            raise InvalidInput("--only takes unreviewed or all.")
+            raise InvalidInput(_("--only takes unreviewed or all."))
         target = workspace.datasets.get(dataset)
         chosen = _rubric(workspace, rubric)
         if calibrate:
@@ -118,21 +124,31 @@ def judge(
         )
         plan = with_endpoint(judge_plan(workspace.examples, choice), backend.endpoint)
         if not plan.items:
-            echo(f"Dataset '{clip(target.name)}' has no {only} examples to judge.")
+            echo(_("Dataset '{name}' has no {only} examples to judge.").format(name=clip(target.name), only=only))
             return
         shown = {"examples": len(plan.items), "rubric": chosen.name, "model": judge_model, **plan.params}
         if as_json:
             echo(json.dumps({"event": "plan", **shown}))
         else:
+            planned = _(
+                "Judge {count} {only} examples of '{dataset}' with {rubric} on {model}; below {threshold}: {action}."
+            )
             echo(
-                f"Judge {len(plan.items)} {only} examples of '{clip(target.name)}' with {clip(chosen.name)} on "
-                f"{judge_model}; below {threshold:g}: {action.value}."
+                planned.format(
+                    count=len(plan.items),
+                    only=only,
+                    dataset=clip(target.name),
+                    rubric=clip(chosen.name),
+                    model=judge_model,
+                    threshold=f"{threshold:g}",
+                    action=action.value,
+                )
             )
         if not yes:
             if not asking:
-                fail("Nothing was sent: pass --yes to start the job without a terminal.", EXIT_USAGE)
-            if not typer.confirm("Start the job?", default=True):
-                fail("Nothing was sent.", EXIT_USAGE)
+                fail(_("Nothing was sent: pass --yes to start the job without a terminal."), EXIT_USAGE)
+            if not typer.confirm(_("Start the job?"), default=True):
+                fail(_("Nothing was sent."), EXIT_USAGE)
         job = jobs.create(plan)
         if detached:
             start_detached(home, workspace, password, job.id, flags.argv(), as_json)
@@ -145,14 +161,18 @@ def _number(text: str, name: str) -> float:
     try:
         return float(text)
     except ValueError:
-        raise InvalidInput(f"The configuration's {name} is not a number: '{clip(text)}'.") from None
+        raise InvalidInput(
+            _("The configuration's {name} is not a number: '{text}'.").format(name=name, text=clip(text))
+        ) from None
 
 
 def _action(text: str) -> Action:
     try:
         return Action(text)
     except ValueError:
-        raise InvalidInput(f"The configuration's action is none, reject or fix, not '{clip(text)}'.") from None
+        raise InvalidInput(
+            _("The configuration's action is none, reject or fix, not '{text}'.").format(text=clip(text))
+        ) from None
 
 
 def _rubric(workspace: Workspace, name: str) -> Rubric:

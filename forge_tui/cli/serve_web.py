@@ -20,7 +20,7 @@ from textual_serve.app_service import AppService
 from textual_serve.server import Server, log, to_int
 
 from forge_tui.cli.serve_addresses import Addresses, origin_of
-from forge_tui.i18n import from_accept_language
+from forge_tui.i18n import _, from_accept_language, ngettext
 
 COOKIE = "forge_tui_token"
 BASE_URL = "forge_tui.base_url"  # where the guard leaves the request's base URL
@@ -44,14 +44,19 @@ def make_guard(token: str, addresses: Addresses) -> Any:
         if base is None:
             return web.Response(
                 status=400,
-                text=f"forge-tui: this server does not answer to the address {_shown(host)!r}; open the address "
-                "`forge-tui serve` printed, or name this one with --public-url.\n",
+                text="forge-tui: "
+                + _(
+                    "this server does not answer to the address {address}; open the address "
+                    "`forge-tui serve` printed, or name this one with --public-url."
+                ).format(address=repr(_shown(host)))
+                + "\n",
             )
         from_query = request.query.get("token", "")
         given = from_query or request.cookies.get(COOKIE, "")
         if not hmac.compare_digest(given.encode(), token.encode()):
             return web.Response(
-                status=403, text="forge-tui: open the address with the access token that `forge-tui serve` printed.\n"
+                status=403,
+                text="forge-tui: " + _("open the address with the access token that `forge-tui serve` printed.") + "\n",
             )
         if request.headers.get("Upgrade", "").lower() == "websocket":
             origin = request.headers.get("Origin")
@@ -97,11 +102,14 @@ class Sessions:
 
     @property
     def refusal(self) -> str:
-        sessions = "session" if self.limit == 1 else "sessions"
-        return (
-            f"forge-tui: this server runs at most {self.limit} {sessions} at once (--max-sessions) and all are "
-            "in use; close another tab, then reload this one."
+        refused = ngettext(
+            "this server runs at most {limit} session at once (--max-sessions) and all are "
+            "in use; close another tab, then reload this one.",
+            "this server runs at most {limit} sessions at once (--max-sessions) and all are "
+            "in use; close another tab, then reload this one.",
+            self.limit,
         )
+        return "forge-tui: " + refused.format(limit=self.limit)
 
 
 def browser_locale(accept_language: str | None) -> dict[str, str]:
@@ -146,8 +154,9 @@ class GuardedServer(Server):
         return app
 
     async def on_startup(self, app: web.Application) -> None:
-        self.console.print(f"forge-tui is served at {self.addresses.printed_url}/?token={self.token}", highlight=False)
-        self.console.print("Each browser tab unlocks on its own. Press Ctrl+C to stop.", highlight=False)
+        served = _("forge-tui is served at {url}").format(url=f"{self.addresses.printed_url}/?token={self.token}")
+        self.console.print(served, highlight=False)
+        self.console.print(_("Each browser tab unlocks on its own. Press Ctrl+C to stop."), highlight=False)
 
     async def handle_index(self, request: web.Request) -> web.StreamResponse:
         """textual-serve's page, with its websocket and files under the address the browser used."""

@@ -6,26 +6,31 @@ import json
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.cells import cell_len
 
 from forge_tui.cli.backend_options import ApiKeyEnvOpt, KindOpt, UrlOpt, account_backend
-from forge_tui.cli.common import UserOpt, echo, errors, open_home
+from forge_tui.cli.common import UserOpt, command_help, echo, errors, open_home, padded
+from forge_tui.i18n import _
 
 if TYPE_CHECKING:
     from forge_tui.core.chat import ModelInfo
     from forge_tui.services.backends import DoctorReport
 
 
+@command_help(
+    _(
+        "Check the model server, the models it has, the data directory (and who else can read it) "
+        "and the database schema.\n\n"
+        "Exits 6 when the model server cannot be reached."
+    )
+)
 def doctor(
     user: UserOpt = None,
     kind: KindOpt = None,
     url: UrlOpt = None,
     api_key_env: ApiKeyEnvOpt = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help=_("Print JSON."))] = False,
 ) -> None:
-    """Check the model server, the models it has, the data directory (and who else can read it) and
-    the database schema.
-
-    Exits 6 when the model server cannot be reached."""
     import asyncio
 
     from forge_tui.services.backends import BackendService
@@ -62,37 +67,56 @@ def doctor(
             )
         )
     else:
-        state = "ok" if report.health.ok else "NOT REACHABLE"
-        echo(f"backend      {label}: {state}")
+        words = {
+            "backend": _("backend"),
+            "version": _("version"),
+            "models": _("models"),
+            "data": _("data dir"),
+            "permissions": _("permissions"),
+            "schema": _("schema"),
+            "generation": _("generation"),
+            "paraphrase": _("paraphrase"),
+        }
+        width = max(12, *(cell_len(word) + 1 for word in words.values()))
+
+        def line(key: str, text: str) -> None:
+            echo(f"{padded(words[key], width)} {text}")
+
+        indent = " " * (width + 1)
+        state = _("ok") if report.health.ok else _("NOT REACHABLE")
+        line("backend", f"{label}: {state}")
         if report.health.version:
-            echo(f"version      {report.health.version}")
+            line("version", report.health.version)
         if not report.health.ok:
-            echo(f"             {report.health.message}")
+            echo(f"{indent}{report.health.message}")
         elif report.models_error:
-            echo(f"models       could not list: {report.models_error}")
+            line("models", _("could not list: {error}").format(error=report.models_error))
         else:
-            names = ", ".join(m.name for m in report.models) or "none — pull one first"
-            echo(f"models       {len(report.models)}: {names}")
-        echo(f"data dir     {home.path}")
-        echo("permissions  " + ("owner only" if not exposed else "\n             ".join(exposed)))
-        echo(f"schema       {current} (head {head})" + ("" if current == head else " — out of date"))
+            names = ", ".join(m.name for m in report.models) or _("none — pull one first")
+            line("models", f"{len(report.models)}: {names}")
+        line("data", str(home.path))
+        line("permissions", _("owner only") if not exposed else f"\n{indent}".join(exposed))
+        if current == head:
+            line("schema", _("{current} (head {head})").format(current=current, head=head))
+        else:
+            line("schema", _("{current} (head {head}) — out of date").format(current=current, head=head))
         for name, model in (("generation", settings.generation_model), ("paraphrase", settings.paraphrase_model)):
             if model:
                 present = any(m.name == model for m in report.models)
-                note = "" if present or not report.health.ok else " — not on the server"
-                echo(f"{name:<12} {model}{note}")
+                note = "" if present or not report.health.ok else _(" — not on the server")
+                line(name, f"{model}{note}")
     if not report.health.ok:
         raise typer.Exit(6)
 
 
+@command_help(_("List the models the server has, with size, parameter count and quantisation."))
 def models(
     user: UserOpt = None,
     kind: KindOpt = None,
     url: UrlOpt = None,
     api_key_env: ApiKeyEnvOpt = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help=_("Print JSON."))] = False,
 ) -> None:
-    """List the models the server has, with size, parameter count and quantisation."""
     import asyncio
 
     from forge_tui.services.backends import BackendService
@@ -109,11 +133,11 @@ def models(
         echo(json.dumps([m.model_dump(mode="json") for m in found], indent=2))
         return
     if not found:
-        echo("The server has no models. With Ollama: `ollama pull llama3.2`.")
+        echo(_("The server has no models. With Ollama: `ollama pull llama3.2`."))
         return
-    rows = [("NAME", "SIZE", "PARAMS", "QUANT", "FAMILY")] + [
+    rows = [(_("NAME"), _("SIZE"), _("PARAMS"), _("QUANT"), _("FAMILY"))] + [
         (m.name, m.size_text, m.parameter_size or "—", m.quantization or "—", m.family or "—") for m in found
     ]
-    widths = [max(len(r[i]) for r in rows) for i in range(5)]
+    widths = [max(cell_len(r[i]) for r in rows) for i in range(5)]
     for r in rows:
-        echo("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(r)).rstrip())
+        echo("  ".join(padded(cell, widths[i]) for i, cell in enumerate(r)).rstrip())

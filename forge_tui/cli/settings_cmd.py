@@ -9,15 +9,16 @@ from urllib.parse import urlsplit
 
 import typer
 
-from forge_tui.cli.common import JsonOpt, UserOpt, account, echo, errors, open_home, sub_app
+from forge_tui.cli.common import JsonOpt, UserOpt, account, command_help, echo, errors, open_home, sub_app
 from forge_tui.cli.endpoints_cmd import endpoints_app
 from forge_tui.core.backend_settings import BackendSettings
 from forge_tui.core.errors import InvalidInput
+from forge_tui.i18n import _
 
 if TYPE_CHECKING:
     from forge_tui.services.settings import SettingsService
 
-settings_app = sub_app("Show and change the account's Settings (model server, default models, limits).")
+settings_app = sub_app(_("Show and change the account's Settings (model server, default models, limits)."))
 settings_app.add_typer(endpoints_app, name="endpoints")
 
 # Learned from the servers, not set by hand (settings show lists it); endpoints have their own commands.
@@ -41,7 +42,7 @@ def key_name(key: str) -> str:
     name = _ALIASES.get(name, name)
     if name not in KEYS:
         shown = ", ".join(_SHOWN_AS.get(k, k) for k in KEYS)
-        raise InvalidInput(f"There is no setting '{key}'; the settings are: {shown}.")
+        raise InvalidInput(_("There is no setting '{key}'; the settings are: {shown}.").format(key=key, shown=shown))
     return name
 
 
@@ -55,15 +56,20 @@ def updated(settings: BackendSettings, key: str, value: str) -> BackendSettings:
     if value.strip().lower() in _DEFAULT_WORDS:
         raw = field.default
     if name == "base_url" and raw is not None and not _http_url(str(raw)):
-        raise InvalidInput(f"url starts with http:// or https:// and names a host, not '{value}'.")
+        raise InvalidInput(
+            _("url starts with http:// or https:// and names a host, not '{value}'.").format(value=value)
+        )
     try:
         return BackendSettings.model_validate(settings.model_dump() | {name: raw})
     except ValidationError as exc:
         if field.annotation in (int, float):
-            what = "a whole number" if field.annotation is int else "a number"
-            raise InvalidInput(f"{name} is {what}{_bounds(field.metadata)}, not '{value}'.") from None
-        reason = str(exc.errors()[0]["msg"]).rstrip(".")
-        raise InvalidInput(f"'{value}' is not a valid {_SHOWN_AS.get(name, name)}: {reason.lower()}.") from None
+            what = _("a whole number") if field.annotation is int else _("a number")
+            bounds = _bounds(field.metadata)
+            wrong = _("{name} is {what} {bounds}, not '{value}'.") if bounds else _("{name} is {what}, not '{value}'.")
+            raise InvalidInput(wrong.format(name=name, what=what, bounds=bounds, value=value)) from None
+        reason = str(exc.errors()[0]["msg"]).rstrip(".").lower()
+        invalid = _("'{value}' is not a valid {name}: {reason}.")
+        raise InvalidInput(invalid.format(value=value, name=_SHOWN_AS.get(name, name), reason=reason)) from None
 
 
 def _http_url(text: str) -> bool:
@@ -75,12 +81,17 @@ def _http_url(text: str) -> bool:
 
 
 def _bounds(metadata: list[Any]) -> str:
-    """ " between 1 and 1024", " above 0", … from a field's constraints (annotated-types' Ge, Gt, Le, Lt)."""
+    """ "between 1 and 1024", "above 0", … from a field's constraints (annotated-types' Ge, Gt, Le, Lt)."""
     found = {name: getattr(m, name) for m in metadata for name in ("ge", "gt", "le", "lt") if hasattr(m, name)}
     if "ge" in found and "le" in found:
-        return f" between {_number(found['ge'])} and {_number(found['le'])}"
-    words = {"gt": "above", "lt": "below", "ge": "at least", "le": "at most"}
-    return "".join(f" {words[name]} {_number(value)}" for name, value in found.items())
+        return _("between {low} and {high}").format(low=_number(found["ge"]), high=_number(found["le"]))
+    words = {
+        "gt": _("above {number}"),
+        "lt": _("below {number}"),
+        "ge": _("at least {number}"),
+        "le": _("at most {number}"),
+    }
+    return " ".join(words[name].format(number=_number(value)) for name, value in found.items())
 
 
 def _number(value: float) -> str:
@@ -96,8 +107,8 @@ def _shown(value: Any) -> str:
 
 
 @settings_app.command("show")
+@command_help(_("Print the account's Settings (--json: the field names as keys, never translated)."))
 def settings_show(user: UserOpt = None, as_json: JsonOpt = False) -> None:
-    """Print the account's Settings (--json: the field names as keys, never translated)."""
     from forge_tui.services.backends import BackendService
 
     with errors():
@@ -111,23 +122,23 @@ def settings_show(user: UserOpt = None, as_json: JsonOpt = False) -> None:
         value = getattr(settings, name)
         text = _shown(value)
         if name == "base_url" and value is None:
-            text = f"— (default: {default_url})"
+            text = "— " + _("(default: {url})").format(url=default_url)
         echo(f"{_SHOWN_AS.get(name, name):<{width}}  {text}")
     if settings.endpoints:
         names = ", ".join(f"{e.name} ({e.url})" for e in settings.endpoints)
         echo(f"{'endpoints':<{width}}  {names}")
-        echo(f"{'endpoint':<{width}}  {settings.endpoint or 'pool'}  (Audition and new jobs)")
+        echo(f"{'endpoint':<{width}}  {settings.endpoint or 'pool'}  " + _("(Audition and new jobs)"))
     for endpoint, mode in settings.structured_output.items():
-        echo(f"structured output at {endpoint}: {mode}")
+        echo(_("structured output at {endpoint}: {mode}").format(endpoint=endpoint, mode=mode))
 
 
 @settings_app.command("set")
+@command_help(_("Change one setting; `forge-tui settings show` lists them."))
 def settings_set(
-    key: Annotated[str, typer.Argument(help="A setting's name, e.g. url or max_tokens.")],
-    value: Annotated[str, typer.Argument(help="Its new value ('', none or default: the default).")],
+    key: Annotated[str, typer.Argument(help=_("A setting's name, e.g. url or max_tokens."))],
+    value: Annotated[str, typer.Argument(help=_("Its new value ('', none or default: the default)."))],
     user: UserOpt = None,
 ) -> None:
-    """Change one setting; `forge-tui settings show` lists them."""
     with errors():
         service = _service(user)
         changed = updated(service.backend(), key, value)
