@@ -25,8 +25,8 @@ from forge_tui.ui.field_checks import PassesCheck
 from forge_tui.ui.localized import Localized
 from forge_tui.ui.messages import DatasetsChanged, DatasetSwitched, SwitchDataset
 from forge_tui.ui.screens.base import WorkspaceScreen
-from forge_tui.ui.screens.table_labels import label_columns
 from forge_tui.ui.shown import shown_cell
+from forge_tui.ui.table_labels import label_columns
 from forge_tui.ui.widgets.footer import ForgeFooter
 from forge_tui.ui.widgets.header import ForgeHeader
 
