@@ -114,7 +114,7 @@ class ReviewScreen(Localized, WorkspaceScreen):
         self.show()
 
     def on_queue_failed(self, message: QueueFailed) -> None:
-        self.notify(message.problem, title="Review", severity="error")
+        self.notify(message.problem, title=_("Review"), severity="error")
 
     # --- what is shown ----------------------------------------------------------------------------
     def show(self) -> None:
