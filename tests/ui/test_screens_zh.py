@@ -12,9 +12,20 @@ from forge_tui.services.home import Home
 from forge_tui.ui.app import ForgeApp
 from forge_tui.ui.dialogs.common import TextPrompt
 from forge_tui.ui.screens.datasets import DatasetsScreen
+from forge_tui.ui.screens.examples import ExamplesScreen
 from forge_tui.ui.screens.jobs import JobsScreen
+from forge_tui.ui.screens.review import ReviewScreen
 from forge_tui.ui.screens.settings import SettingsScreen
-from tests.ui.helpers import at_datasets, make_user, open_screen, type_text, wait_for_screen, wait_until
+from tests.ui.helpers import (
+    at_datasets,
+    fill,
+    make_user,
+    open_screen,
+    static_text,
+    type_text,
+    wait_for_screen,
+    wait_until,
+)
 
 
 def header(table: DataTable[object], key: str) -> str:
@@ -105,3 +116,21 @@ async def test_jobs_help_names_the_keys_in_zh_tw(home: Home) -> None:
         text = screen.help_text()
         assert text.startswith("工作會在無人看管時產生大量範例")
         assert "n 依你最後開啟的範本規劃新工作" in text
+
+
+async def test_examples_and_review_redraw_their_lines_in_zh_tw(home: Home) -> None:
+    fill(home, 3)
+    app = ForgeApp(home)
+    async with app.run_test(size=(80, 24)) as pilot:
+        examples = await open_screen(pilot, "e", ExamplesScreen)
+        app.switch_language(i18n.TRADITIONAL_CHINESE, save=False)
+        await pilot.pause()
+        assert examples.search_bar.placeholder.startswith("搜尋所有欄位")
+
+        await pilot.press("q")
+        await wait_for_screen(pilot, ReviewScreen)
+        review = app.screen
+        await wait_until(pilot, lambda: "最差的在前" in static_text(review, "#review-status"))
+        app.switch_language(i18n.ENGLISH, save=False)
+        await pilot.pause()
+        assert "worst first" in static_text(review, "#review-status")
