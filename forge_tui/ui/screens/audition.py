@@ -11,6 +11,7 @@ import json
 from collections.abc import Callable
 from dataclasses import replace
 
+from rich.cells import cell_len, set_cell_size
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -20,7 +21,7 @@ from textual.screen import ModalScreen
 from forge_tui.core.backend_settings import BackendSettings
 from forge_tui.core.errors import ForgeError
 from forge_tui.core.templates import TemplateInfo
-from forge_tui.i18n import N_
+from forge_tui.i18n import N_, _, ngettext
 from forge_tui.services.audition import (
     AuditionSession,
     BatchSpec,
@@ -104,7 +105,7 @@ class AuditionScreen(WorkspaceScreen):
             self.deck.pause()
 
     def _load_templates(self) -> list[TemplateInfo]:
-        templates = self.report("list the templates", self.workspace.templates.list) or []
+        templates = self.report(N_("Cannot list the templates"), self.workspace.templates.list) or []
         chosen, self._start_with = self._start_with, None
         self.form.set_templates(templates, chosen)
         return templates
@@ -119,14 +120,19 @@ class AuditionScreen(WorkspaceScreen):
         ids = {e.meta.template_id for e in examples}
         templates = self.form.templates or self._load_templates()
         template = next((t for t in templates if len(ids) == 1 and t.id in ids), None) or TemplateInfo(
-            name="Regenerated examples", user_prompt="(the examples' own prompts)"
+            name=_("Regenerated examples"), user_prompt=_("(the examples' own prompts)")
         )
         session = self._new_session(
             lambda: replace(self.form.spec(template), presets=presets_from(examples), paraphrase_model=None)
         )
         if session is not None:
             count = len(examples)
-            self.notify(f"Asking {count} example{'s' if count != 1 else ''} again: star the answers to keep.")
+            again = ngettext(
+                "Asking {n} example again: star the answers to keep.",
+                "Asking {n} examples again: star the answers to keep.",
+                count,
+            )
+            self.notify(again.format(n=count))
             self._start(session)
 
     @work(exclusive=True, group="audition-models")
@@ -201,25 +207,27 @@ class AuditionScreen(WorkspaceScreen):
     def action_star(self) -> None:
         if found := self._focused():
             session, card = found
-            self.report("star", lambda: session.star(card.index), severity="warning")
+            self.report(N_("Cannot star"), lambda: session.star(card.index), severity="warning")
 
     def action_reject(self) -> None:
         if found := self._focused():
             session, card = found
             if card.state is not CardState.DONE:
                 retry = AuditionCard.key("retry")
-                self.notify(f"Wait for the answer to finish ({retry} retries a failed card).", severity="warning")
+                wait = _("Wait for the answer to finish ({key} retries a failed card).")
+                self.notify(wait.format(key=retry), severity="warning")
             else:
-                self.report("reject", lambda: session.regenerate(card.index), severity="warning")
+                self.report(N_("Cannot reject"), lambda: session.regenerate(card.index), severity="warning")
 
     def action_retry(self) -> None:
         if found := self._focused():
             session, card = found
             if card.state is CardState.DONE:
                 reject = AuditionCard.key("reject")
-                self.notify(f"This card finished: {reject} rejects the answer and asks again.", severity="warning")
+                finished = _("This card finished: {key} rejects the answer and asks again.")
+                self.notify(finished.format(key=reject), severity="warning")
             else:
-                self.report("retry", lambda: session.regenerate(card.index), severity="warning")
+                self.report(N_("Cannot retry"), lambda: session.regenerate(card.index), severity="warning")
 
     @work(group="audition-dialog")
     async def action_edit(self) -> None:
@@ -227,7 +235,7 @@ class AuditionScreen(WorkspaceScreen):
             return
         session, card = found
         if card.state is not CardState.DONE:
-            self.notify("Wait for the answer to finish before editing it.", severity="warning")
+            self.notify(_("Wait for the answer to finish before editing it."), severity="warning")
             return
         tool_calling = session.spec.template.is_tool_calling
         calls = json.dumps(calls_to_json(card.calls), indent=2, ensure_ascii=False) if tool_calling else None
@@ -237,20 +245,28 @@ class AuditionScreen(WorkspaceScreen):
                 session.edit_tool_calls(card.index, calls_text)
             session.edit_output(card.index, answer)
 
-        await self.app.push_screen_wait(CardEditor(f"Edit card {card.index + 1}", card.answer, calls, apply))
+        await self.app.push_screen_wait(
+            CardEditor(_("Edit card {n}").format(n=card.index + 1), card.answer, calls, apply)
+        )
 
     @work(group="audition-dialog")
     async def action_variation(self) -> None:
         if not (found := self._focused()):
             return
         session, card = found
+        as_written = _("(as written)")
         options = [
-            (str(i), f"{'●' if i == card.variation else ' '} {'(as written) ' if i == 0 else f'{i}. '}{text}")
+            (str(i), f"{'●' if i == card.variation else ' '} {f'{as_written} ' if i == 0 else f'{i}. '}{text}")
             for i, text in enumerate(session.variations)
         ]
-        choice = await self.app.push_screen_wait(PickOne(f"Card {card.index + 1}: ask which variation?", options))
+        ask = _("Card {n}: ask which variation?").format(n=card.index + 1)
+        choice = await self.app.push_screen_wait(PickOne(ask, options))
         if choice is not None and int(choice) != card.variation:
-            self.report("switch variation", lambda: session.use_variation(card.index, int(choice)), severity="warning")
+            self.report(
+                N_("Cannot switch variation"),
+                lambda: session.use_variation(card.index, int(choice)),
+                severity="warning",
+            )
 
     @work(group="audition-dialog")
     async def action_history(self) -> None:
@@ -258,11 +274,12 @@ class AuditionScreen(WorkspaceScreen):
             return
         card = found[1]
         if not card.rejected_here:
-            self.notify(f"No rejected answers for this card's prompt yet ({AuditionCard.key('reject')} rejects one).")
+            none = _("No rejected answers for this card's prompt yet ({key} rejects one).")
+            self.notify(none.format(key=AuditionCard.key("reject")))
             return
-        options = [(str(i), " ".join(text.split())[:200]) for i, text in enumerate(card.rejected_here, start=1)]
-        title = f"Card {card.index + 1}: rejected answers, oldest first"
-        await self.app.push_screen_wait(PickOne(title, options, "Escape closes"))
+        options = [(str(i), one_line(text)) for i, text in enumerate(card.rejected_here, start=1)]
+        title = _("Card {n}: rejected answers, oldest first").format(n=card.index + 1)
+        await self.app.push_screen_wait(PickOne(title, options, _("Escape closes")))
 
     def action_card(self, step: int) -> None:
         self.deck.move(step)
@@ -272,7 +289,7 @@ class AuditionScreen(WorkspaceScreen):
         session = self.session
         if session is not None and (session.running or session.state is BatchState.PARAPHRASING):
             self.run_worker(session.cancel(), group="audition-cancel")
-            self.notify("Stopped every request in flight.")
+            self.notify(_("Stopped every request in flight."))
 
     def action_toggle_form(self) -> None:
         self.form.display = not self.form.display
@@ -293,10 +310,11 @@ class AuditionScreen(WorkspaceScreen):
         dataset = self.workspace.datasets.current()
         if dataset is None:
             where = self.key("show_datasets")
-            self.notify(f"There is no current dataset: make one on the Datasets screen ({where}).", severity="warning")
+            none = _("There is no current dataset: make one on the Datasets screen ({key}).")
+            self.notify(none.format(key=where), severity="warning")
             return
         if not session.starred() and not (with_rejected and session.rejected_answers()):
-            self.notify(_nothing_to_add(with_rejected), title="Nothing added", severity="warning")
+            self.notify(_nothing_to_add(with_rejected), title=_("Nothing added"), severity="warning")
             return
         try:
             if with_rejected:
@@ -304,35 +322,52 @@ class AuditionScreen(WorkspaceScreen):
             else:
                 good, bad = await session.add_starred(self.workspace.examples, dataset.id), None
         except ForgeError as exc:
-            self.notify(str(exc), title="Nothing added", severity="warning")
+            self.notify(str(exc), title=_("Nothing added"), severity="warning")
             return
         self.notify(_added_text(good, bad, dataset.name))
 
 
 def _help_text(key: Callable[[str], str], card: Callable[[str], str]) -> str:
     """F1's text, naming the keys as the screen's and the cards' bindings give them."""
-    return (
-        f"Fill the slots and press {key('generate')}: the paraphrase model rewrites the prompt into one "
+    return _(
+        "Fill the slots and press {generate}: the paraphrase model rewrites the prompt into one "
         "variation per card and the generation model answers each, all at once. On a card: "
-        f"{card('star')} stars it, {card('edit')} edits the answer (and tool calls), {card('reject')} rejects "
+        "{star} stars it, {edit} edits the answer (and tool calls), {reject} rejects "
         "it and asks again (the rejected answer is kept for preference pairs), "
-        f"{card('retry')} retries a failed card, {card('variation')} switches the variation, "
-        f"{card('history')} lists rejected answers, {card('copy')} copies. {key('add_starred')} adds the "
+        "{retry} retries a failed card, {variation} switches the variation, "
+        "{history} lists rejected answers, {copy} copies. {add_starred} adds the "
         "starred cards to the current dataset (labelled desirable for KTO, with the model's reasoning); "
-        f"{key('add_with_rejected')} adds them and every answer rejected in this batch as an undesirable "
-        f"example of its own. {key('cancel')} stops everything in flight. "
+        "{add_with_rejected} adds them and every answer rejected in this batch as an undesirable "
+        "example of its own. {cancel} stops everything in flight. "
         "Leave the paraphrase model empty to send the prompt as written."
+    ).format(
+        **{action: key(action) for action in ("generate", "add_starred", "add_with_rejected", "cancel")},
+        **{action: card(action) for action in ("star", "edit", "reject", "retry", "variation", "history", "copy")},
     )
 
 
 def _nothing_to_add(with_rejected: bool) -> str:
     star, reject = AuditionCard.key("star"), AuditionCard.key("reject")
     if with_rejected:
-        return f"Nothing to add: star the answers to keep ({star}) or reject answers ({reject}) first."
-    return f"No starred cards to add: star the answers you want to keep first ({star})."
+        return _("Nothing to add: star the answers to keep ({star}) or reject answers ({reject}) first.").format(
+            star=star, reject=reject
+        )
+    return _("No starred cards to add: star the answers you want to keep first ({star}).").format(star=star)
 
 
 def _added_text(good: int, bad: int | None, dataset: str) -> str:
     if bad is None:
-        return f"Added {good} example{'s' if good != 1 else ''} to '{dataset}'."
-    return f"Added {good} desirable and {bad} undesirable example{'s' if bad != 1 else ''} to '{dataset}'."
+        return ngettext("Added {n} example to '{dataset}'.", "Added {n} examples to '{dataset}'.", good).format(
+            n=good, dataset=dataset
+        )
+    return ngettext(
+        "Added {good} desirable and {n} undesirable example to '{dataset}'.",
+        "Added {good} desirable and {n} undesirable examples to '{dataset}'.",
+        bad,
+    ).format(good=good, n=bad, dataset=dataset)
+
+
+def one_line(text: str, width: int = 200) -> str:
+    """`text` on one line, cut to `width` cells (a CJK character takes two)."""
+    joined = " ".join(text.split())
+    return set_cell_size(joined, width).rstrip() if cell_len(joined) > width else joined

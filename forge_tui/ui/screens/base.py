@@ -25,33 +25,21 @@ class WorkspaceScreen(Screen[None]):
         super().__init__()
         self.workspace = workspace
 
-    def report(
-        self, action: str, call: Callable[[], T], *, severity: SeverityLevel = "error", title: str | None = None
-    ) -> T | None:
-        """Runs a service call; a ForgeError becomes a toast titled "Cannot <action>" and None. `action`
-        comes translated: self.report(_("save the settings"), ...)."""
+    def report(self, failure: str, call: Callable[[], T], *, severity: SeverityLevel = "error") -> T | None:
+        """Runs a service call; a ForgeError becomes a toast titled `failure` (a message id, e.g.
+        N_("Cannot save the settings")) and None."""
         try:
             return call()
         except ForgeError as exc:
-            self.notify(
-                str(exc),
-                title=title if title is not None else _("Cannot {action}").format(action=action),
-                severity=severity,
-            )
+            self.notify(str(exc), title=_(failure), severity=severity)
             return None
 
-    async def report_async(
-        self, action: str, call: Callable[[], T], *, severity: SeverityLevel = "error", title: str | None = None
-    ) -> T | None:
+    async def report_async(self, failure: str, call: Callable[[], T], *, severity: SeverityLevel = "error") -> T | None:
         """`report` for a call that may block: it runs in a thread, its ForgeError is reported here."""
         try:
             return await asyncio.to_thread(call)
         except ForgeError as exc:
-            self.notify(
-                str(exc),
-                title=title if title is not None else _("Cannot {action}").format(action=action),
-                severity=severity,
-            )
+            self.notify(str(exc), title=_(failure), severity=severity)
             return None
 
     def key(self, action: str) -> str:
@@ -59,8 +47,9 @@ class WorkspaceScreen(Screen[None]):
         return key_for(self, action) or key_for(self.app, action)
 
     def help_text(self) -> str:
-        """F1's text about this screen; override it where the text names keys (use self.key)."""
-        return self.HELP
+        """F1's text about this screen (HELP is a message id); override it where the text names keys
+        (use self.key)."""
+        return _(self.HELP) if self.HELP else ""
 
     def on_dataset_switched(self, message: DatasetSwitched) -> None:
         """Screens that show the current dataset override this and show the new one."""

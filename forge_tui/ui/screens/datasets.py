@@ -11,6 +11,7 @@ from textual.widgets import DataTable, Static
 
 from forge_tui.core.errors import ForgeError
 from forge_tui.core.models import DatasetInfo, check_dataset_name
+from forge_tui.i18n import N_, _, ngettext
 from forge_tui.services.dataset_filter import DatasetFilterService
 from forge_tui.services.workspace import Workspace
 from forge_tui.ui.current import current_dataset
@@ -21,29 +22,41 @@ from forge_tui.ui.dialogs.dataset_stats import DatasetStatsPanel
 from forge_tui.ui.dialogs.import_flow import ImportFlow
 from forge_tui.ui.dialogs.pick import PickOne
 from forge_tui.ui.field_checks import PassesCheck
+from forge_tui.ui.localized import Localized
 from forge_tui.ui.messages import DatasetsChanged, DatasetSwitched, SwitchDataset
 from forge_tui.ui.screens.base import WorkspaceScreen
 from forge_tui.ui.shown import shown_cell
+from forge_tui.ui.table_labels import label_columns
 from forge_tui.ui.widgets.footer import ForgeFooter
 from forge_tui.ui.widgets.header import ForgeHeader
 
+COLUMNS = {
+    "name": N_("Name"),
+    "examples": N_("Examples"),
+    "description": N_("Description"),
+    "created": N_("Created"),
+    "state": N_("State"),
+}
 
-class DatasetsScreen(WorkspaceScreen):
-    TITLE = "Datasets"
-    HELP = (
+OPERATION_DONE = {"merge": N_("Merge done"), "sample": N_("Sample done"), "split": N_("Split done")}
+
+
+class DatasetsScreen(Localized, WorkspaceScreen):
+    TITLE = N_("Datasets")
+    HELP = N_(
         "Every example lives in a dataset. The current dataset (marked ●) is where new examples go "
         "and what the other screens show. Archiving hides a dataset; nothing is deleted."
     )
     BINDINGS = [
-        Binding("enter", "switch", "Switch to", id="datasets.switch"),
-        Binding("n", "new", "New", id="datasets.new"),
-        Binding("r", "rename", "Rename", id="datasets.rename"),
-        Binding("a", "archive", "Archive", id="datasets.archive"),
-        Binding("h", "toggle_archived", "Archived", id="datasets.show_archived"),
-        Binding("v", "verify", "Verify", id="datasets.verify"),
-        Binding("i", "import", "Import", id="datasets.import"),
-        Binding("o", "operations", "Merge/sample/split", id="datasets.operations"),
-        Binding("S", "stats", "Stats", id="datasets.stats"),
+        Binding("enter", "switch", N_("Switch to"), id="datasets.switch"),
+        Binding("n", "new", N_("New"), id="datasets.new"),
+        Binding("r", "rename", N_("Rename"), id="datasets.rename"),
+        Binding("a", "archive", N_("Archive"), id="datasets.archive"),
+        Binding("h", "toggle_archived", N_("Archived"), id="datasets.show_archived"),
+        Binding("v", "verify", N_("Verify"), id="datasets.verify"),
+        Binding("i", "import", N_("Import"), id="datasets.import"),
+        Binding("o", "operations", N_("Merge/sample/split"), id="datasets.operations"),
+        Binding("S", "stats", N_("Stats"), id="datasets.stats"),
     ]
 
     def __init__(self, workspace: Workspace) -> None:
@@ -60,13 +73,17 @@ class DatasetsScreen(WorkspaceScreen):
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
         table.add_column(" ", key="current", width=1)
-        table.add_column("Name", key="name")
-        table.add_column("Examples", key="examples")
-        table.add_column("Description", key="description")
-        table.add_column("Created", key="created")
-        table.add_column("State", key="state")
+        for key, label in COLUMNS.items():
+            table.add_column(_(label), key=key)
         self.reload()
         table.focus()
+
+    def draw_text(self) -> None:
+        """The headers, the rows' states and the summary in the current language (the cursor stays)."""
+        table = self.query_one(DataTable)
+        if table.columns:
+            label_columns(table, COLUMNS)
+            self.reload()
 
     def on_dataset_switched(self, message: DatasetSwitched) -> None:
         self.reload()
@@ -78,7 +95,8 @@ class DatasetsScreen(WorkspaceScreen):
         self._rows = self.workspace.datasets.list(include_archived=self.show_archived)
         table.clear()
         for ds in self._rows:
-            state = ", ".join(s for s, on in (("archived", ds.archived), ("sealed: old key", not ds.readable)) if on)
+            states = ((_("archived"), ds.archived), (_("sealed: old key"), not ds.readable))
+            state = _(", ").join(s for s, on in states if on)
             table.add_row(
                 "●" if current is not None and ds.id == current.id else "",
                 shown_cell(ds.name),
@@ -91,14 +109,15 @@ class DatasetsScreen(WorkspaceScreen):
         for index, ds in enumerate(self._rows):
             if ds.id == keep:
                 table.move_cursor(row=index)
-        archived_note = "showing archived" if self.show_archived else self._archived_hidden()
+        archived_note = _("showing archived") if self.show_archived else self._archived_hidden()
+        count = len(self._rows)
         self.query_one("#datasets-summary", Static).update(
-            f"{len(self._rows)} dataset{'s' if len(self._rows) != 1 else ''} · {archived_note}"
+            ngettext("{n} dataset · {note}", "{n} datasets · {note}", count).format(n=count, note=archived_note)
         )
 
     def _archived_hidden(self) -> str:
         key = self.key("toggle_archived")
-        return f"archived hidden ({key} shows them)" if key else "archived hidden"
+        return _("archived hidden ({key} shows them)").format(key=key) if key else _("archived hidden")
 
     def _changed(self, select_id: int) -> None:
         """After a create, rename, archive or import: the list again, and the app told."""
@@ -128,15 +147,16 @@ class DatasetsScreen(WorkspaceScreen):
     @work(group="dialog")
     async def action_new(self) -> None:
         name = await self.app.push_screen_wait(
-            TextPrompt("Name of the new dataset", validators=[PassesCheck(check_dataset_name)])
+            TextPrompt(_("Name of the new dataset"), validators=[PassesCheck(check_dataset_name)])
         )
         if not name:
             return
-        created = self.report("create", lambda: self.workspace.datasets.create(name))
+        created = self.report(N_("Cannot create"), lambda: self.workspace.datasets.create(name))
         if created:
             self._changed(created.id)
             # The table's own enter switches too, whatever the screen's binding is remapped to.
-            self.notify(f"Created '{created.name}'. Press {self.key('switch') or 'enter'} to switch to it.")
+            key = self.key("switch") or "enter"
+            self.notify(_("Created '{name}'. Press {key} to switch to it.").format(name=created.name, key=key))
 
     @work(group="dialog")
     async def action_rename(self) -> None:
@@ -145,12 +165,14 @@ class DatasetsScreen(WorkspaceScreen):
             return
         new_name = await self.app.push_screen_wait(
             TextPrompt(
-                f"Rename '{selected.name}' to", value=selected.name, validators=[PassesCheck(check_dataset_name)]
+                _("Rename '{name}' to").format(name=selected.name),
+                value=selected.name,
+                validators=[PassesCheck(check_dataset_name)],
             )
         )
         if not new_name or new_name == selected.name:
             return
-        renamed = self.report("rename", lambda: self.workspace.datasets.rename(selected.id, new_name))
+        renamed = self.report(N_("Cannot rename"), lambda: self.workspace.datasets.rename(selected.id, new_name))
         if renamed:
             self._changed(renamed.id)
 
@@ -159,14 +181,18 @@ class DatasetsScreen(WorkspaceScreen):
         if selected is None:
             return
         changed = self.report(
-            "archive", lambda: self.workspace.datasets.set_archived(selected.id, not selected.archived)
+            N_("Cannot archive"), lambda: self.workspace.datasets.set_archived(selected.id, not selected.archived)
         )
         if changed:
             self._changed(changed.id)
-            verb = "Archived" if changed.archived else "Unarchived"
             key = self.key("toggle_archived")
-            hint = f" ({key} shows archived datasets)" if changed.archived and not self.show_archived and key else ""
-            self.notify(f"{verb} '{changed.name}'{hint}.")
+            if not changed.archived:
+                said = _("Unarchived '{name}'.")
+            elif not self.show_archived and key:
+                said = _("Archived '{name}' ({key} shows archived datasets).")
+            else:
+                said = _("Archived '{name}'.")
+            self.notify(said.format(name=changed.name, key=key))
 
     def action_toggle_archived(self) -> None:
         self.show_archived = not self.show_archived
@@ -183,7 +209,9 @@ class DatasetsScreen(WorkspaceScreen):
         selected = self._selected()
         if selected is None:
             return
-        kind = await self.app.push_screen_wait(PickOne(f"With '{selected.name}'", list(OPERATIONS.items())))
+        # OPERATIONS' labels are message ids (N_) where they are defined.
+        operations = [(kind, _(label)) for kind, label in OPERATIONS.items()]
+        kind = await self.app.push_screen_wait(PickOne(_("With '{name}'").format(name=selected.name), operations))
         if kind is None:
             return
         request = await self.app.push_screen_wait(DatasetOpDialog(kind, selected.name))
@@ -192,9 +220,13 @@ class DatasetsScreen(WorkspaceScreen):
         written = await run_operation(self, self.workspace, request)
         if written:
             self._changed(selected.id)
-            self.notify(
-                " ".join(f"'{w.dataset}': {w.examples} examples." for w in written), title=f"{kind.title()} done"
+            lines = (
+                ngettext("'{dataset}': {n} example.", "'{dataset}': {n} examples.", w.examples).format(
+                    dataset=w.dataset, n=w.examples
+                )
+                for w in written
             )
+            self.notify(" ".join(lines), title=_(OPERATION_DONE.get(kind, N_("Done"))))
 
     @work(group="stats", exclusive=True)
     async def action_stats(self) -> None:
@@ -203,7 +235,7 @@ class DatasetsScreen(WorkspaceScreen):
         if selected is None:
             return
         service = DatasetFilterService(self.workspace.examples)
-        stats = await self.report_async("count", lambda: service.stats_of(selected.id, selected.name))
+        stats = await self.report_async(N_("Cannot count"), lambda: service.stats_of(selected.id, selected.name))
         if stats is not None:
             await self.app.push_screen(DatasetStatsPanel(stats))
 
@@ -214,21 +246,31 @@ class DatasetsScreen(WorkspaceScreen):
 
     @work(exclusive=True, group="verify")
     async def _verify(self, dataset: DatasetInfo) -> None:
-        self.notify(f"Checking every example of '{dataset.name}'…")
+        self.notify(_("Checking every example of '{name}'…").format(name=dataset.name))
         try:
             report = await asyncio.to_thread(self.workspace.verify, dataset)
         except ForgeError as exc:
-            self.notify(str(exc), title="Cannot verify", severity="error")
+            self.notify(str(exc), title=_("Cannot verify"), severity="error")
             return
-        resealed = f" ({report.resealed} re-sealed to bind their optional fields)" if report.resealed else ""
+        values = {"dataset": report.dataset, "total": report.total, "resealed": report.resealed}
         if not report.broken:
-            self.notify(f"'{report.dataset}': all {report.total} examples open{resealed}.", title="Verified")
+            if report.resealed:
+                said = _("'{dataset}': all {total} examples open ({resealed} re-sealed to bind their optional fields).")
+            else:
+                said = _("'{dataset}': all {total} examples open.")
+            self.notify(said.format(**values), title=_("Verified"))
             return
+        if report.resealed:
+            head = _(
+                "{broken} of {total} examples cannot be read ({resealed} re-sealed to bind their optional fields):"
+            )
+        else:
+            head = _("{broken} of {total} examples cannot be read:")
         shown = "\n".join(b.reason for b in report.broken[:3])
-        more = f"\n…and {len(report.broken) - 3} more" if len(report.broken) > 3 else ""
+        more = "\n" + _("…and {n} more").format(n=len(report.broken) - 3) if len(report.broken) > 3 else ""
         self.notify(
-            f"{len(report.broken)} of {report.total} examples cannot be read{resealed}:\n{shown}{more}",
-            title=f"'{report.dataset}' has damaged rows",
+            head.format(broken=len(report.broken), **values) + "\n" + shown + more,
+            title=_("'{dataset}' has damaged rows").format(dataset=report.dataset),
             severity="error",
             timeout=30,
         )

@@ -16,6 +16,7 @@ from forge_tui.core.example_filter import ExampleFilter, ExampleOrder, parse_sco
 from forge_tui.core.export_formats import FORMATS
 from forge_tui.core.filter_language import COLUMN_NAMES, FilterError, parse
 from forge_tui.core.models import DatasetInfo, Example, ExampleContent, ReviewState
+from forge_tui.i18n import N_, _, ngettext
 from forge_tui.services.dataset_filter import DatasetFilterService
 from forge_tui.services.dedup import DedupService
 from forge_tui.services.examples import ExampleService
@@ -31,6 +32,7 @@ from forge_tui.ui.dialogs.pick import PickOne
 from forge_tui.ui.field_checks import NoProblem
 from forge_tui.ui.help_texts import examples_help
 from forge_tui.ui.keys import class_key
+from forge_tui.ui.localized import Localized
 from forge_tui.ui.messages import DatasetsChanged, DatasetSwitched, Regenerate, ReviewExamples
 from forge_tui.ui.screens.base import WorkspaceScreen
 from forge_tui.ui.widgets.example_search import ExampleSearch
@@ -41,10 +43,6 @@ from forge_tui.ui.widgets.header import ForgeHeader
 from forge_tui.ui.widgets.search_bar import SearchBar
 
 REGENERATE_AT_MOST = 64
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}{'s' if n != 1 else ''}"
 
 
 def as_json(example: Example) -> str:
@@ -76,33 +74,33 @@ def detail_saver(examples: ExampleService) -> Callable[[Example, ExampleContent,
     return save
 
 
-class ExamplesScreen(WorkspaceScreen):
-    TITLE = "Examples"
+class ExamplesScreen(Localized, WorkspaceScreen):
+    TITLE = N_("Examples")
     BINDINGS = [
-        Binding("slash", "search", "Search", id="examples.search"),
-        Binding("ctrl+a", "select_all", "Select all", id="examples.select_all"),
-        Binding("delete", "delete", "Delete", id="examples.delete"),
-        Binding("u", "undo", "Undo delete", id="examples.undo"),
-        Binding("i", "import", "Import", id="examples.import"),
-        Binding("c", "copy", "Copy", id="examples.copy"),
-        Binding("ctrl+r", "regenerate", "Regenerate", id="examples.regenerate"),
-        Binding("f", "filter_expression", "Filter", id="examples.filter_expression"),
-        Binding("K", "cycle_desirability", "✓✗ filter", id="examples.desirability_filter"),
-        Binding("r", "cycle_review", "Review filter", id="examples.review_filter"),
-        Binding("o", "cycle_source", "Source filter", id="examples.source_filter"),
-        Binding("l", "cycle_flag", "⚑ filter", id="examples.flag_filter"),
-        Binding("v", "cycle_order", "Sort", id="examples.sort"),
-        Binding("greater_than_sign", "score_at_least", "Score ≥", show=False, id="examples.min_score"),
-        Binding("less_than_sign", "score_below", "Score <", show=False, id="examples.max_score"),
-        Binding("n", "cycle_judged", "Judged filter", show=False, id="examples.judged_filter"),
-        Binding("plus", "accept", "Accept", id="examples.accept"),
-        Binding("minus", "reject", "Reject", id="examples.reject"),
-        Binding("q", "review", "Review these", id="examples.review"),
-        Binding("escape", "clear", "Whole dataset", id="examples.clear"),
-        Binding("D", "dedup", "Duplicates", id="examples.dedup"),
-        Binding("C", "copy_to(False)", "Copy to…", show=False, id="examples.copy_to"),
-        Binding("M", "copy_to(True)", "Move to…", show=False, id="examples.move_to"),
-        Binding("a", "augment", "Augment", id="examples.augment"),
+        Binding("slash", "search", N_("Search"), id="examples.search"),
+        Binding("ctrl+a", "select_all", N_("Select all"), id="examples.select_all"),
+        Binding("delete", "delete", N_("Delete"), id="examples.delete"),
+        Binding("u", "undo", N_("Undo delete"), id="examples.undo"),
+        Binding("i", "import", N_("Import"), id="examples.import"),
+        Binding("c", "copy", N_("Copy"), id="examples.copy"),
+        Binding("ctrl+r", "regenerate", N_("Regenerate"), id="examples.regenerate"),
+        Binding("f", "filter_expression", N_("Filter"), id="examples.filter_expression"),
+        Binding("K", "cycle_desirability", N_("✓✗ filter"), id="examples.desirability_filter"),
+        Binding("r", "cycle_review", N_("Review filter"), id="examples.review_filter"),
+        Binding("o", "cycle_source", N_("Source filter"), id="examples.source_filter"),
+        Binding("l", "cycle_flag", N_("⚑ filter"), id="examples.flag_filter"),
+        Binding("v", "cycle_order", N_("Sort"), id="examples.sort"),
+        Binding("greater_than_sign", "score_at_least", N_("Score ≥"), show=False, id="examples.min_score"),
+        Binding("less_than_sign", "score_below", N_("Score <"), show=False, id="examples.max_score"),
+        Binding("n", "cycle_judged", N_("Judged filter"), show=False, id="examples.judged_filter"),
+        Binding("plus", "accept", N_("Accept"), id="examples.accept"),
+        Binding("minus", "reject", N_("Reject"), id="examples.reject"),
+        Binding("q", "review", N_("Review these"), id="examples.review"),
+        Binding("escape", "clear", N_("Whole dataset"), id="examples.clear"),
+        Binding("D", "dedup", N_("Duplicates"), id="examples.dedup"),
+        Binding("C", "copy_to(False)", N_("Copy to…"), show=False, id="examples.copy_to"),
+        Binding("M", "copy_to(True)", N_("Move to…"), show=False, id="examples.move_to"),
+        Binding("a", "augment", N_("Augment"), id="examples.augment"),
     ]
 
     def help_text(self) -> str:
@@ -126,11 +124,18 @@ class ExamplesScreen(WorkspaceScreen):
     def compose(self) -> ComposeResult:
         yield ForgeHeader()
         yield ExamplesStatus(id="examples-status")
-        submit = class_key(self.app, SearchBar, "submit")
-        hint = f"search every field — {submit} to search, {self.key('clear')} to go back"
-        yield ExampleSearch(placeholder=hint, id="examples-search")
+        yield ExampleSearch(placeholder=self._search_hint(), id="examples-search")
         yield ExampleTable(self._dataset_source(), id="examples-table")
         yield ForgeFooter()
+
+    def _search_hint(self) -> str:
+        submit = class_key(self.app, SearchBar, "submit")
+        return _("search every field — {submit} to search, {clear} to go back").format(
+            submit=submit, clear=self.key("clear")
+        )
+
+    def draw_text(self) -> None:
+        self.search_bar.placeholder = self._search_hint()
 
     def _dataset_source(self) -> DatasetSource:
         dataset = self.dataset
@@ -195,12 +200,12 @@ class ExamplesScreen(WorkspaceScreen):
     @work(group="dialog")
     async def action_score_at_least(self) -> None:
         """Only examples scored at or above a threshold typed in (empty: any score)."""
-        await self._ask_score("Only examples scored at or above (1-10; empty: any score)", "min_score")
+        await self._ask_score(_("Only examples scored at or above (1-10; empty: any score)"), "min_score")
 
     @work(group="dialog")
     async def action_score_below(self) -> None:
         """Only examples scored below a threshold typed in (empty: any score)."""
-        await self._ask_score("Only examples scored below (1-10; empty: any score)", "max_score")
+        await self._ask_score(_("Only examples scored below (1-10; empty: any score)"), "max_score")
 
     async def _ask_score(self, title: str, bound: str) -> None:
         now = getattr(self.wanted, bound)
@@ -218,7 +223,9 @@ class ExamplesScreen(WorkspaceScreen):
         if dataset is None:
             return
         prompt = TextPrompt(
-            f"Filter, e.g. score>=7 and review!=rejected (columns: {COLUMN_NAMES}; empty: all)",
+            _("Filter, e.g. score>=7 and review!=rejected (columns: {columns}; empty: all)").format(
+                columns=COLUMN_NAMES
+            ),
             value=self.expression,
             validators=[NoProblem(expression_problem)],
         )
@@ -231,7 +238,8 @@ class ExamplesScreen(WorkspaceScreen):
             return
         wanted = parse(typed)
         found = await self.report_async(
-            "filter the examples", lambda: DatasetFilterService(self.workspace.examples).matching(dataset.id, wanted)
+            N_("Cannot filter the examples"),
+            lambda: DatasetFilterService(self.workspace.examples).matching(dataset.id, wanted),
         )
         if found is None or self.dataset is None or self.dataset.id != dataset.id:
             return
@@ -263,7 +271,7 @@ class ExamplesScreen(WorkspaceScreen):
     @on(ExampleTable.Opened)
     @work(group="detail")
     async def _open(self, event: ExampleTable.Opened) -> None:
-        example = self.report("open the example", lambda: self.workspace.examples.get(event.example_id))
+        example = self.report(N_("Cannot open the example"), lambda: self.workspace.examples.get(event.example_id))
         if example is None:
             return
         if await self.app.push_screen_wait(ExampleDetail(example, detail_saver(self.workspace.examples))) is not None:
@@ -272,36 +280,49 @@ class ExamplesScreen(WorkspaceScreen):
     def action_copy(self) -> None:
         """The example under the cursor as JSON, to the clipboard (OSC 52; the browser's under serve)."""
         view = self.table.current()
-        example = self.report("copy the example", lambda: self.workspace.examples.get(view.id)) if view else None
+        example = (
+            self.report(N_("Cannot copy the example"), lambda: self.workspace.examples.get(view.id)) if view else None
+        )
         if example is None:
             return
         text = as_json(example)
         self.app.copy_to_clipboard(text)
-        self.notify(f"Copied example {self.table.cursor + 1} as JSON ({len(text):,} characters).")
+        copied = ngettext(
+            "Copied example {n} as JSON ({size} character).",
+            "Copied example {n} as JSON ({size} characters).",
+            len(text),
+        )
+        self.notify(copied.format(n=self.table.cursor + 1, size=f"{len(text):,}"))
 
     # --- review -----------------------------------------------------------------------------------------
     def action_accept(self) -> None:
-        self._set_review(ReviewState.ACCEPTED, "Accepted")
+        self._set_review(ReviewState.ACCEPTED)
 
     def action_reject(self) -> None:
-        self._set_review(ReviewState.REJECTED, "Rejected")
+        self._set_review(ReviewState.REJECTED)
 
     def action_review(self) -> None:
         """The review queue, one card at a time, on the examples this filter shows."""
         self.post_message(ReviewExamples(self.wanted))
 
-    def _set_review(self, state: ReviewState, done: str) -> None:
+    def _set_review(self, state: ReviewState) -> None:
         """The chosen examples take the review state (and leave the view if the filter no longer admits them)."""
         table, dataset, chosen = self.table, self.dataset, self.table.chosen_ids()
         if not chosen or dataset is None:
             return
-        changed = self.report("change the review state", lambda: self.workspace.examples.set_review(chosen, state))
+        changed = self.report(
+            N_("Cannot change the review state"), lambda: self.workspace.examples.set_review(chosen, state)
+        )
         if changed is None:
             return
         fresh = self.workspace.examples.open_ids(dataset.id, chosen) if table.listed is not None else []
         table.renew(fresh, lambda e: self.wanted.admits(e.meta))
         self._status()
-        self.notify(f"{done} {_plural(changed, 'example')}.")
+        if state is ReviewState.ACCEPTED:
+            done = ngettext("Accepted {n} example.", "Accepted {n} examples.", changed)
+        else:
+            done = ngettext("Rejected {n} example.", "Rejected {n} examples.", changed)
+        self.notify(done.format(n=changed))
 
     # --- selection and delete -----------------------------------------------------------------------
     def action_select_all(self) -> None:
@@ -314,18 +335,25 @@ class ExamplesScreen(WorkspaceScreen):
         table, dataset, doomed = self.table, self.dataset, self.table.chosen_ids()
         if not doomed or dataset is None:
             return
-        if not await self.app.push_screen_wait(Confirm(f"Delete {_plural(len(doomed), 'example')}?", yes="Delete")):
+        ask = ngettext("Delete {n} example?", "Delete {n} examples?", len(doomed)).format(n=len(doomed))
+        if not await self.app.push_screen_wait(Confirm(ask, yes=_("Delete"))):
             return
         removed = self.workspace.examples.delete(dataset.id, doomed)
         self._undo.append(removed)
         table.forget(doomed)
         self._status()
         undo = self.key("undo")
-        self.notify(f"Deleted {_plural(len(removed), 'example')}" + (f"; {undo} undoes it." if undo else "."))
+        if undo:
+            deleted = ngettext(
+                "Deleted {n} example; {key} undoes it.", "Deleted {n} examples; {key} undoes it.", len(removed)
+            )
+        else:
+            deleted = ngettext("Deleted {n} example.", "Deleted {n} examples.", len(removed))
+        self.notify(deleted.format(n=len(removed), key=undo))
 
     def action_undo(self) -> None:
         if not self._undo:
-            self.notify("Nothing to undo.")
+            self.notify(_("Nothing to undo."))
             return
         removed = self._undo.pop()
         self.workspace.examples.undo_delete(removed)
@@ -333,7 +361,7 @@ class ExamplesScreen(WorkspaceScreen):
             self.action_clear()
         self.table.reload()
         self._status()
-        self.notify(f"Put back {_plural(len(removed), 'example')}.")
+        self.notify(ngettext("Put back {n} example.", "Put back {n} examples.", len(removed)).format(n=len(removed)))
 
     # --- copy or move to another dataset -----------------------------------------------------------------
     @work(group="dialog")
@@ -344,10 +372,14 @@ class ExamplesScreen(WorkspaceScreen):
             return
         others = [(d.name, d.name) for d in self.workspace.datasets.list() if d.id != dataset.id]
         if not others:
-            self.notify("There is no other dataset to send them to (create one on Datasets).")
+            self.notify(_("There is no other dataset to send them to (create one on Datasets)."))
             return
-        verb = "Move" if move else "Copy"
-        to = await self.app.push_screen_wait(PickOne(f"{verb} {_plural(len(chosen), 'example')} to", others))
+        n = len(chosen)
+        if move:
+            title = ngettext("Move {n} example to", "Move {n} examples to", n)
+        else:
+            title = ngettext("Copy {n} example to", "Copy {n} examples to", n)
+        to = await self.app.push_screen_wait(PickOne(title.format(n=n), others))
         if to is None:
             return
         written = await copy_examples(self, self.workspace, chosen, to, move)
@@ -357,7 +389,13 @@ class ExamplesScreen(WorkspaceScreen):
             self.table.forget(chosen)
             self._status()
         self.post_message(DatasetsChanged())
-        self.notify(f"{'Moved' if move else 'Copied'} {_plural(written.examples, 'example')} to '{written.dataset}'.")
+        if move:
+            sent = ngettext("Moved {n} example to '{dataset}'.", "Moved {n} examples to '{dataset}'.", written.examples)
+        else:
+            sent = ngettext(
+                "Copied {n} example to '{dataset}'.", "Copied {n} examples to '{dataset}'.", written.examples
+            )
+        self.notify(sent.format(n=written.examples, dataset=written.dataset))
 
     # --- regenerate --------------------------------------------------------------------------------------
     def action_regenerate(self) -> None:
@@ -366,8 +404,8 @@ class ExamplesScreen(WorkspaceScreen):
         if not chosen or dataset is None:
             return
         if len(chosen) > REGENERATE_AT_MOST:
-            self.notify(f"{len(chosen)} selected: regenerate takes up to {REGENERATE_AT_MOST} at a time.",
-                        severity="warning")  # fmt: skip
+            too_many = _("{n} selected: regenerate takes up to {most} at a time.")
+            self.notify(too_many.format(n=len(chosen), most=REGENERATE_AT_MOST), severity="warning")
             return
         found = [e for e in self.workspace.examples.open_ids(dataset.id, chosen) if isinstance(e, Example)]
         self.post_message(Regenerate(found))
@@ -468,15 +506,26 @@ class ExamplesScreen(WorkspaceScreen):
         typed = await self.app.push_screen_wait(dialog)
         if typed is None:
             return
-        created = await self.report_async("start the augment job", lambda: start_choice(workspace, typed))
+        created = await self.report_async(N_("Cannot start the augment job"), lambda: start_choice(workspace, typed))
         if created is None:
             return
         host = getattr(self.app, "job_host", None)
         if isinstance(host, JobHost):
             host.start(created.id)
         self.post_message(DatasetsChanged())
-        where = f"into '{typed.into}'" if typed.into else "in place"
-        self.notify(f"Augment job {created.id} started: {created.total} examples {where}.")
+        if typed.into:
+            started = ngettext(
+                "Augment job {id} started: {n} example into '{into}'.",
+                "Augment job {id} started: {n} examples into '{into}'.",
+                created.total,
+            )
+        else:
+            started = ngettext(
+                "Augment job {id} started: {n} example in place.",
+                "Augment job {id} started: {n} examples in place.",
+                created.total,
+            )
+        self.notify(started.format(id=created.id, n=created.total, into=typed.into))
 
     # --- import ------------------------------------------------------------------------------------------
     @work(group="import", exclusive=True)

@@ -17,6 +17,7 @@ from forge_tui.core.errors import ForgeError
 from forge_tui.core.example_filter import ExampleFilter, ReviewFilter
 from forge_tui.core.export_formats import FORMATS, ExportFormat
 from forge_tui.core.models import DatasetInfo, Example
+from forge_tui.i18n import N_, _
 from forge_tui.services import export_workers
 from forge_tui.services.exporting import CustomFormats, ExportSummary, export
 from forge_tui.services.workspace import Workspace
@@ -34,16 +35,16 @@ PREVIEW_EXAMPLES = 3
 
 
 class ExportScreen(WorkspaceScreen):
-    TITLE = "Export"
+    TITLE = N_("Export")
     BINDINGS = [
         # Priority: the fields' own ctrl+e (end of line) would otherwise take it while one has focus,
         # and typing the destination then pressing ctrl+e is the natural order.
-        Binding("ctrl+e", "export", "Export", id="export.run", priority=True),
-        Binding("ctrl+n", "new_format", "New format", id="export.new_format"),
-        Binding("ctrl+d", "duplicate_format", "Duplicate", id="export.duplicate_format"),
-        Binding("ctrl+s", "save_format", "Save format", id="export.save_format"),
-        Binding("ctrl+x", "delete_format", "Delete format", id="export.delete_format"),
-        Binding("escape", "stop", "Stop export", id="export.stop"),
+        Binding("ctrl+e", "export", N_("Export"), id="export.run", priority=True),
+        Binding("ctrl+n", "new_format", N_("New format"), id="export.new_format"),
+        Binding("ctrl+d", "duplicate_format", N_("Duplicate"), id="export.duplicate_format"),
+        Binding("ctrl+s", "save_format", N_("Save format"), id="export.save_format"),
+        Binding("ctrl+x", "delete_format", N_("Delete format"), id="export.delete_format"),
+        Binding("escape", "stop", N_("Stop export"), id="export.stop"),
     ]
 
     def help_text(self) -> str:
@@ -76,7 +77,7 @@ class ExportScreen(WorkspaceScreen):
         yield ForgeHeader()
         run = self.key("export")
         with Horizontal(id="export-body"):
-            yield ExportOptions(f"Export ({run})" if run else "Export", id="export-form")
+            yield ExportOptions(_("Export ({key})").format(key=run) if run else _("Export"), id="export-form")
             yield FormatPreview(self.key("save_format"), id="export-main")
         yield ForgeFooter()
 
@@ -105,7 +106,7 @@ class ExportScreen(WorkspaceScreen):
     def action_stop(self) -> None:
         if self._cancel is not None:
             self._cancel.set()
-            self.options.show_result("Stopping…")
+            self.options.show_result(_("Stopping…"))
 
     # --- choices and the preview ------------------------------------------------------------------
     def _fill_formats(self, chosen: str) -> None:
@@ -152,8 +153,8 @@ class ExportScreen(WorkspaceScreen):
     # --- custom formats -------------------------------------------------------------------------------
     @work(group="dialog")
     async def action_new_format(self) -> None:
-        name = await self.app.push_screen_wait(TextPrompt("Name of the new custom format"))
-        created = self.report("create the format", lambda: self.formats.create(name)) if name else None
+        name = await self.app.push_screen_wait(TextPrompt(_("Name of the new custom format")))
+        created = self.report(N_("Cannot create the format"), lambda: self.formats.create(name)) if name else None
         if created is not None:
             self._fill_formats(CUSTOM_PREFIX + created.name)
 
@@ -169,33 +170,39 @@ class ExportScreen(WorkspaceScreen):
     def action_duplicate_format(self) -> None:
         new = self.key("new_format")
         bare = self._custom_chosen(
-            "Choose a custom format to duplicate" + (f" ({new} makes a new one)." if new else ".")
+            _("Choose a custom format to duplicate ({key} makes a new one).").format(key=new)
+            if new
+            else _("Choose a custom format to duplicate.")
         )
-        copy = self.report("duplicate the format", lambda: self.formats.duplicate(bare)) if bare else None
+        copy = self.report(N_("Cannot duplicate the format"), lambda: self.formats.duplicate(bare)) if bare else None
         if copy is not None:
             self._fill_formats(CUSTOM_PREFIX + copy.name)
 
     def action_save_format(self) -> None:
         new = self.key("new_format")
         bare = self._custom_chosen(
-            "Built-in formats cannot be changed" + (f"; {new} makes a custom one." if new else ".")
+            _("Built-in formats cannot be changed; {key} makes a custom one.").format(key=new)
+            if new
+            else _("Built-in formats cannot be changed.")
         )
         if bare is None:
             return
         try:
             self.formats.save(bare, self.preview.body, self.formats.get(bare).id)
         except ForgeError as exc:
-            self.preview.error(f"✗ Not saved: {exc}")
+            self.preview.error(_("✗ Not saved: {problem}").format(problem=exc))
             return
-        self.notify(f"Saved {CUSTOM_PREFIX}{bare}.")
+        self.notify(_("Saved {format}.").format(format=CUSTOM_PREFIX + bare))
 
     @work(group="dialog")
     async def action_delete_format(self) -> None:
         bare = self._custom_chosen("")
         if bare is None:
             return
-        if await self.app.push_screen_wait(Confirm(f"Delete the format {CUSTOM_PREFIX}{bare}?", yes="Delete")):
-            self.report("delete the format", lambda: self.formats.delete(bare))
+        if await self.app.push_screen_wait(
+            Confirm(_("Delete the format {format}?").format(format=CUSTOM_PREFIX + bare), yes=_("Delete"))
+        ):
+            self.report(N_("Cannot delete the format"), lambda: self.formats.delete(bare))
             self._fill_formats(DEFAULT_FORMAT)
 
     # --- export ---------------------------------------------------------------------------------------
@@ -203,25 +210,28 @@ class ExportScreen(WorkspaceScreen):
     def action_export(self) -> None:
         dataset = self.dataset
         if dataset is None:
-            self.notify("There is no current dataset.", severity="warning")
+            self.notify(_("There is no current dataset."), severity="warning")
             return
         try:
             fmt = self._format()
             split = self.options.split()
         except ValueError:
-            self.notify("The train share is a number between 0 and 1, the seed a whole number.", severity="error")
+            self.notify(_("The train share is a number between 0 and 1, the seed a whole number."), severity="error")
             return
         except ForgeError as exc:
-            self.notify(str(exc), title="The format does not compile", severity="error")
+            self.notify(str(exc), title=_("The format does not compile"), severity="error")
             return
         try:
             min_score = self.options.min_score()
         except ValueError as exc:
-            self.notify(f"Minimum judge score: {exc}", severity="error")
+            self.notify(_("Minimum judge score: {problem}").format(problem=exc), severity="error")
             return
         if self._cancel is not None:
             stop = self.key("stop")
-            self.notify("An export is running" + (f"; {stop} stops it." if stop else "."), severity="warning")
+            running = (
+                _("An export is running; {key} stops it.").format(key=stop) if stop else _("An export is running.")
+            )
+            self.notify(running, severity="warning")
             return
         self._cancel = threading.Event()
         self.refresh_bindings()
@@ -252,10 +262,10 @@ class ExportScreen(WorkspaceScreen):
         self._cancel = None
         self.refresh_bindings()
         if summary is None:
-            self.options.show_result(f"✗ Nothing written: {error}")
+            self.options.show_result(_("✗ Nothing written: {problem}").format(problem=error))
             return
         self.options.show_result(summary.line())
-        self.notify(summary.line(), title="Exported", timeout=8)
+        self.notify(summary.line(), title=_("Exported"), timeout=8)
         if self.app.is_web:  # in a browser the file is on the server: offer it as a download too
             for path in summary.files:
                 self.app.deliver_binary(path, open_method="download")

@@ -18,6 +18,7 @@ from forge_tui.core.jobs import RESUMABLE, JobState, JobSummary
 from forge_tui.core.judge_form import JudgeForm
 from forge_tui.core.pool_stats import EndpointStats
 from forge_tui.core.templates import TemplateInfo
+from forge_tui.i18n import N_, _, ngettext
 from forge_tui.services.endpoints import with_endpoint
 from forge_tui.services.generation_jobs import (
     JobForm,
@@ -49,15 +50,15 @@ ERRORS_SHOWN = 5
 
 
 class JobsScreen(WorkspaceScreen):
-    TITLE = "Jobs"
+    TITLE = N_("Jobs")
     BINDINGS = [
-        Binding("n", "new", "New job", id="jobs.new"),
-        Binding("j", "new_judge", "Judge", id="jobs.new_judge"),
-        Binding("p", "pause", "Pause", id="jobs.pause"),
-        Binding("r", "resume", "Resume", id="jobs.resume"),
-        Binding("c", "cancel_job", "Cancel", id="jobs.cancel"),
-        Binding("f", "retry_failed", "Retry failed", id="jobs.retry_failed"),
-        Binding("o", "open_examples", "Examples", id="jobs.open_examples"),
+        Binding("n", "new", N_("New job"), id="jobs.new"),
+        Binding("j", "new_judge", N_("Judge"), id="jobs.new_judge"),
+        Binding("p", "pause", N_("Pause"), id="jobs.pause"),
+        Binding("r", "resume", N_("Resume"), id="jobs.resume"),
+        Binding("c", "cancel_job", N_("Cancel"), id="jobs.cancel"),
+        Binding("f", "retry_failed", N_("Retry failed"), id="jobs.retry_failed"),
+        Binding("o", "open_examples", N_("Examples"), id="jobs.open_examples"),
     ]
 
     def __init__(self, workspace: Workspace, host: JobHost, last_template: Callable[[], int | None]) -> None:
@@ -68,17 +69,18 @@ class JobsScreen(WorkspaceScreen):
         self._read_at = 0.0
 
     def help_text(self) -> str:
-        return (
+        keys = ("new", "new_judge", "pause", "resume", "cancel_job", "retry_failed", "open_examples")
+        return _(
             "A job makes many examples unattended and goes on while you use other screens. "
-            f"{self.key('new')} plans a new one from the last template you opened, {self.key('new_judge')} a judge "
+            "{new} plans a new one from the last template you opened, {new_judge} a judge "
             "job that scores the current dataset's examples with a rubric and acts on those below a threshold; "
-            f"nothing is sent until you start it. {self.key('pause')} pauses (once its requests in flight end, its "
-            f"model is unloaded from Ollama to free the GPU), {self.key('resume')} resumes (loading it again), "
-            f"{self.key('cancel_job')} cancels it for good (what it made stays), "
-            f"{self.key('retry_failed')} asks the failed items again, "
-            f"{self.key('open_examples')} shows only its examples. Its examples are marked unreviewed. A job that "
+            "nothing is sent until you start it. {pause} pauses (once its requests in flight end, its "
+            "model is unloaded from Ollama to free the GPU), {resume} resumes (loading it again), "
+            "{cancel_job} cancels it for good (what it made stays), "
+            "{retry_failed} asks the failed items again, "
+            "{open_examples} shows only its examples. Its examples are marked unreviewed. A job that "
             "ran on several model servers shows each one's state, requests in flight, limit, rate and errors."
-        )
+        ).format(**{action: self.key(action) for action in keys})
 
     def compose(self) -> ComposeResult:
         yield ForgeHeader()
@@ -107,7 +109,7 @@ class JobsScreen(WorkspaceScreen):
         self._seen = self.host.version
         self._read_at = asyncio.get_running_loop().time()
         chosen = self.selected
-        read = await self.report_async("read the jobs", functools.partial(self._read, chosen))
+        read = await self.report_async(N_("Cannot read the jobs"), functools.partial(self._read, chosen))
         if read is not None:
             jobs, errors, endpoints, coverage = read
             self._show([self._live(j) for j in jobs], errors, endpoints, coverage)
@@ -155,13 +157,15 @@ class JobsScreen(WorkspaceScreen):
     async def action_new(self) -> None:
         dataset = current_dataset(self)
         if dataset is None:
-            self.notify(no_dataset(self.key("show_datasets")), title="Cannot plan", severity="warning")
+            self.notify(no_dataset(self.key("show_datasets")), title=_("Cannot plan"), severity="warning")
             return
-        templates = self.report("plan", self.workspace.templates.list) or []
+        templates = self.report(N_("Cannot plan"), self.workspace.templates.list) or []
         if not templates:
-            self.notify("There is no template yet: make one on Templates.", title="Cannot plan", severity="warning")
+            self.notify(
+                _("There is no template yet: make one on Templates."), title=_("Cannot plan"), severity="warning"
+            )
             return
-        form = self.report("plan", lambda: self._first_form(templates, dataset.id))
+        form = self.report(N_("Cannot plan"), lambda: self._first_form(templates, dataset.id))
         expand = self._expander()
         endpoints = [e.name for e in self.workspace.settings.backend().endpoints]
         configs = JobConfigService(self.workspace.home, self.workspace.unlocked)
@@ -171,9 +175,13 @@ class JobsScreen(WorkspaceScreen):
             form = typed  # a refused form opens again as it was typed
             plan = await self._plan(typed, templates)
             if plan is not None and await self.app.push_screen_wait(PlanPreview(plan)):
-                created = self.report("create the job", functools.partial(self.host.jobs.create, plan))
+                created = self.report(N_("Cannot create the job"), functools.partial(self.host.jobs.create, plan))
                 if created is not None and self._start(created.id):
-                    self.notify(f"Job {created.id} started: {created.total} items.")
+                    self.notify(
+                        ngettext("Job {id} started: {n} item.", "Job {id} started: {n} items.", created.total).format(
+                            id=created.id, n=created.total
+                        )
+                    )
                 return
 
     @work(group="dialog")
@@ -184,7 +192,7 @@ class JobsScreen(WorkspaceScreen):
 
         dataset = current_dataset(self)
         if dataset is None:
-            self.notify(no_dataset(self.key("show_datasets")), title="Cannot plan", severity="warning")
+            self.notify(no_dataset(self.key("show_datasets")), title=_("Cannot plan"), severity="warning")
             return
         backend = self.workspace.settings.backend()
         form = JudgeForm(model=backend.judge_model or backend.generation_model or "", endpoint=backend.endpoint or "")
@@ -193,7 +201,7 @@ class JobsScreen(WorkspaceScreen):
         while typed := await self.app.push_screen_wait(JudgeJobForm(form, list(builtin_rubrics()), endpoints, configs)):
             form = typed
             plan = await self.report_async(
-                "plan",
+                N_("Cannot plan"),
                 lambda: with_endpoint(
                     judge_plan(self.workspace.examples, choice_from_form(typed, dataset.id)), typed.endpoint or None
                 ),
@@ -201,13 +209,25 @@ class JobsScreen(WorkspaceScreen):
             if plan is None:
                 continue
             if not plan.items:
-                self.notify(f"Dataset '{dataset.name}' has no {typed.only} examples to judge.", severity="warning")
+                # `only` is a review state as typed in the filter language (unreviewed, accepted, …).
+                none = _("Dataset '{name}' has no {only} examples to judge.")
+                self.notify(none.format(name=dataset.name, only=typed.only), severity="warning")
                 continue
-            ask = f"Judge {len(plan.items)} {typed.only} examples with {typed.rubric} on {typed.model}?"
-            if await self.app.push_screen_wait(Confirm(ask, yes="Start", no="Back")):
-                created = self.report("create the job", functools.partial(self.host.jobs.create, plan))
+            ask = ngettext(
+                "Judge {n} {only} example with {rubric} on {model}?",
+                "Judge {n} {only} examples with {rubric} on {model}?",
+                len(plan.items),
+            ).format(n=len(plan.items), only=typed.only, rubric=typed.rubric, model=typed.model)
+            if await self.app.push_screen_wait(Confirm(ask, yes=_("Start"), no=_("Back"))):
+                created = self.report(N_("Cannot create the job"), functools.partial(self.host.jobs.create, plan))
                 if created is not None and self._start(created.id):
-                    self.notify(f"Job {created.id} started: {created.total} examples to judge.")
+                    self.notify(
+                        ngettext(
+                            "Job {id} started: {n} example to judge.",
+                            "Job {id} started: {n} examples to judge.",
+                            created.total,
+                        ).format(id=created.id, n=created.total)
+                    )
                 return
 
     def _expander(self) -> Expand:
@@ -230,18 +250,19 @@ class JobsScreen(WorkspaceScreen):
     async def _plan(self, form: JobForm, templates: list[TemplateInfo]) -> JobPlan | None:
         template = next((t for t in templates if t.id == form.template_id), None)
         if template is None:
-            self.notify("Choose a template for the job.", title="Cannot plan", severity="warning")
+            self.notify(_("Choose a template for the job."), title=_("Cannot plan"), severity="warning")
             return None
         datasets = dataset_values(self.workspace.datasets, self.workspace.examples)
         endpoint = form.endpoint or None
         return await self.report_async(
-            "plan", lambda: with_endpoint(generation_plan(spec_from_form(form, template, datasets)), endpoint)
+            N_("Cannot plan"),
+            lambda: with_endpoint(generation_plan(spec_from_form(form, template, datasets)), endpoint),
         )
 
     # --- steering -------------------------------------------------------------------------------
     def action_pause(self) -> None:
         job = self.selected
-        if job is not None and self.report("pause", lambda: self.host.jobs.pause(job.id)) is not None:
+        if job is not None and self.report(N_("Cannot pause"), lambda: self.host.jobs.pause(job.id)) is not None:
             self.refresh_jobs()
 
     def action_resume(self) -> None:
@@ -249,8 +270,11 @@ class JobsScreen(WorkspaceScreen):
         if job is None or self.host.running(job.id):
             return
         if job.status not in RESUMABLE or job.running_elsewhere:
-            why = "runs in another process" if job.running_elsewhere else f"is {job.status.value}"
-            self.notify(f"Job {job.id} {why}; there is nothing to resume.", severity="warning")
+            if job.running_elsewhere:
+                why = _("Job {id} runs in another process; there is nothing to resume.")
+            else:
+                why = _("Job {id} is {state}; there is nothing to resume.")
+            self.notify(why.format(id=job.id, state=job.status.value), severity="warning")
             return
         self._start(job.id)
 
@@ -258,25 +282,33 @@ class JobsScreen(WorkspaceScreen):
     async def action_cancel_job(self) -> None:
         job = self.selected
         if job is None or not await self.app.push_screen_wait(
-            Confirm(f"Cancel job {job.id} for good? The examples it made stay.", yes="Cancel job", no="Keep")
+            Confirm(
+                _("Cancel job {id} for good? The examples it made stay.").format(id=job.id),
+                yes=_("Cancel job"),
+                no=_("Keep"),
+            )
         ):
             return
-        if self.report("cancel", lambda: self.host.jobs.cancel(job.id)) is not None:
+        if self.report(N_("Cannot cancel"), lambda: self.host.jobs.cancel(job.id)) is not None:
             self.refresh_jobs()
 
     def action_retry_failed(self) -> None:
         job = self.selected
         if job is None:
             return
-        retried = self.report("retry", lambda: self.host.jobs.retry_failed(job.id))
+        retried = self.report(N_("Cannot retry"), lambda: self.host.jobs.retry_failed(job.id))
         if retried is None:
             return
-        _, moved = retried
+        _job, moved = retried
         if not moved:
-            self.notify(f"Job {job.id} has no failed items.")
+            self.notify(_("Job {id} has no failed items.").format(id=job.id))
             return
         if self._start(job.id):
-            self.notify(f"Asking {moved} failed items of job {job.id} again.")
+            self.notify(
+                ngettext(
+                    "Asking {n} failed item of job {id} again.", "Asking {n} failed items of job {id} again.", moved
+                ).format(n=moved, id=job.id)
+            )
 
     def _start(self, job_id: int) -> bool:
         """Runs the job in the app's host (its end is the app's toast); False if it could not start."""
@@ -285,7 +317,7 @@ class JobsScreen(WorkspaceScreen):
             self.host.start(job_id)
             return True
 
-        started = self.report("start the job", start)
+        started = self.report(N_("Cannot start the job"), start)
         self.refresh_jobs()
         return started is not None
 

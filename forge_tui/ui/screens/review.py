@@ -13,12 +13,14 @@ from forge_tui.core.errors import ForgeError
 from forge_tui.core.example_filter import REVIEW_MARKS, ExampleFilter
 from forge_tui.core.judging import MAX_SCORE, MIN_SCORE
 from forge_tui.core.models import DatasetInfo, Example, ReviewState
+from forge_tui.i18n import N_, _, ngettext
 from forge_tui.services.review_queue import UNREVIEWED, ReviewOrder, ReviewQueue, fix_answer
 from forge_tui.services.workspace import Workspace
 from forge_tui.ui.current import current_dataset, no_dataset
 from forge_tui.ui.dialogs.card_editor import CardEditor
 from forge_tui.ui.dialogs.common import Confirm, TextPrompt
 from forge_tui.ui.help_texts import review_help
+from forge_tui.ui.localized import Localized
 from forge_tui.ui.messages import DatasetSwitched
 from forge_tui.ui.screens.base import WorkspaceScreen
 from forge_tui.ui.widgets.examples_status import filter_labels
@@ -27,9 +29,12 @@ from forge_tui.ui.widgets.header import ForgeHeader
 from forge_tui.ui.widgets.plain import PlainStatic
 from forge_tui.ui.widgets.review_card import CardView, ReviewCardView
 
-
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}{'s' if n != 1 else ''}"
+ORDER_LABELS = {
+    ReviewOrder.WORST_FIRST: N_("worst first"),
+    ReviewOrder.BEST_FIRST: N_("best first"),
+    ReviewOrder.BY_TIME: N_("by time"),
+}
+DECIDED_LABELS = {ReviewState.ACCEPTED: N_("{mark} {n} accepted"), ReviewState.REJECTED: N_("{mark} {n} rejected")}
 
 
 class QueueChanged(Message):
@@ -42,19 +47,19 @@ class QueueFailed(Message):
         self.problem = problem
 
 
-class ReviewScreen(WorkspaceScreen):
-    TITLE = "Review"
+class ReviewScreen(Localized, WorkspaceScreen):
+    TITLE = N_("Review")
     BINDINGS = [
-        Binding("a", "accept", "Accept", id="review.accept"),
-        Binding("r", "reject", "Reject", id="review.reject"),
-        Binding("right,n", "next", "Next", id="review.next"),
-        Binding("left", "previous", "Previous", id="review.previous"),
-        Binding("enter", "edit", "Edit", id="review.edit"),
-        Binding("f", "fix", "Fix", id="review.fix"),
-        Binding("u", "undo", "Undo", id="review.undo"),
-        Binding("A", "accept_from", "Accept ≥ score", id="review.accept_from"),
-        Binding("R", "reject_below", "Reject < score", id="review.reject_below"),
-        Binding("o", "sort", "Sort", id="review.sort"),
+        Binding("a", "accept", N_("Accept"), id="review.accept"),
+        Binding("r", "reject", N_("Reject"), id="review.reject"),
+        Binding("right,n", "next", N_("Next"), id="review.next"),
+        Binding("left", "previous", N_("Previous"), id="review.previous"),
+        Binding("enter", "edit", N_("Edit"), id="review.edit"),
+        Binding("f", "fix", N_("Fix"), id="review.fix"),
+        Binding("u", "undo", N_("Undo"), id="review.undo"),
+        Binding("A", "accept_from", N_("Accept ≥ score"), id="review.accept_from"),
+        Binding("R", "reject_below", N_("Reject < score"), id="review.reject_below"),
+        Binding("o", "sort", N_("Sort"), id="review.sort"),
     ]
 
     def __init__(self, workspace: Workspace, wanted: ExampleFilter = UNREVIEWED) -> None:
@@ -79,6 +84,9 @@ class ReviewScreen(WorkspaceScreen):
     def on_mount(self) -> None:
         self._open_queue()
 
+    def draw_text(self) -> None:
+        self.show()
+
     def on_unmount(self) -> None:
         self._close_queue()
 
@@ -102,11 +110,11 @@ class ReviewScreen(WorkspaceScreen):
             self.queue.close()  # the decisions not yet written are written first
             self.queue = None
 
-    def on_queue_changed(self, _: QueueChanged) -> None:
+    def on_queue_changed(self, _message: QueueChanged) -> None:
         self.show()
 
     def on_queue_failed(self, message: QueueFailed) -> None:
-        self.notify(message.problem, title="Review", severity="error")
+        self.notify(message.problem, title=_("Review"), severity="error")
 
     # --- what is shown ----------------------------------------------------------------------------
     def show(self) -> None:
@@ -118,27 +126,28 @@ class ReviewScreen(WorkspaceScreen):
             card.show(CardView(0, 0, None, None))
             return
         if not queue.ready:
-            status.update(f"'{dataset.name}': reading the queue…")
+            status.update(_("'{dataset}': reading the queue…").format(dataset=dataset.name))
             card.show(CardView(0, 0, None, None))
             return
         counts = queue.counts
         decided = (ReviewState.ACCEPTED, ReviewState.REJECTED)
-        marks = ", ".join(f"{REVIEW_MARKS[s]} {counts[s]} {s.value}" for s in decided)
-        which = ", ".join(filter_labels(self.wanted)) or "examples"
-        status.update(f"'{dataset.name}': {queue.total} {which} · {self.order.value} · {marks}")
+        marks = _(", ").join(_(DECIDED_LABELS[s]).format(mark=REVIEW_MARKS[s], n=counts[s]) for s in decided)
+        which = _(", ").join(filter_labels(self.wanted)) or _("examples")
+        status.update(
+            _("'{dataset}': {total} {which} · {order} · {marks}").format(
+                dataset=dataset.name, total=queue.total, which=which, order=_(ORDER_LABELS[self.order]), marks=marks
+            )
+        )
         current = queue.current_id
         if current is None:
-            done = "Every example here is decided" if queue.total else "Nothing to review here"
             undo = self.key("undo")
-            card.show(
-                CardView(
-                    0,
-                    0,
-                    None,
-                    None,
-                    empty=done + (f" ({undo} undoes the last decision)." if undo and queue.total else "."),
-                )
-            )
+            if not queue.total:
+                empty = _("Nothing to review here.")
+            elif undo:
+                empty = _("Every example here is decided ({key} undoes the last decision).").format(key=undo)
+            else:
+                empty = _("Every example here is decided.")
+            card.show(CardView(0, 0, None, None, empty=empty))
             return
         card.show(CardView(queue.position, queue.total, queue.current(), queue.states[current]))
 
@@ -170,17 +179,17 @@ class ReviewScreen(WorkspaceScreen):
     def action_undo(self) -> None:
         decision = self.queue.undo() if self.queue is not None else None
         if decision is None:
-            self.notify("Nothing to undo.")
+            self.notify(_("Nothing to undo."))
             return
         self.show()
-        self.notify(f"Undid {decision.what}.")
+        self.notify(_("Undid {what}.").format(what=decision.what))
 
     def action_sort(self) -> None:
         self.order = self.order.cycled()
         if self.queue is not None:
             self.queue.reorder(self.order)
         self.show()
-        self.notify(f"Sorted {self.order.value}.")
+        self.notify(_("Sorted {order}.").format(order=_(ORDER_LABELS[self.order])))
 
     @work(group="review-edit", exclusive=True)
     async def action_edit(self) -> None:
@@ -193,7 +202,7 @@ class ReviewScreen(WorkspaceScreen):
             content = example.content.model_copy(update={"output": answer})
             saved.append(self.workspace.examples.update(example, content))
 
-        title = f"Edit the answer of card {queue.position + 1}"
+        title = _("Edit the answer of card {n}").format(n=queue.position + 1)
         if await self.app.push_screen_wait(CardEditor(title, example.content.output, None, keep)) and saved:
             queue.replaced(example, saved[-1])
             self.show()
@@ -205,32 +214,35 @@ class ReviewScreen(WorkspaceScreen):
         example = card.example if card is not None else None
         if queue is None or card is None or not isinstance(example, Example):
             return
-        self.notify("Asking the model to fix the answer with the judge's reason…")
+        self.notify(_("Asking the model to fix the answer with the judge's reason…"))
         settings, remember = self.workspace.settings.backend(), self.workspace.settings.remember_structured_output
         try:
             fixed = await fix_answer(self.workspace.examples, settings, remember, example, card.judgement)
         except ForgeError as exc:
-            self.notify(str(exc), title="Cannot fix", severity="error")
+            self.notify(str(exc), title=_("Cannot fix"), severity="error")
             return
         queue.replaced(example, fixed)
         self.show()
-        self.notify(f"Fixed the answer; the old one is kept as rejected ({self.key('undo')} undoes it).")
+        fixed_text = _("Fixed the answer; the old one is kept as rejected ({key} undoes it).")
+        self.notify(fixed_text.format(key=self.key("undo")))
 
     # --- bulk by score ------------------------------------------------------------------------------
     async def _ask_score(self, title: str) -> float | None:
-        check = Number(minimum=MIN_SCORE, maximum=MAX_SCORE, failure_description="A score from 1 to 10.")
-        answer = await self.app.push_screen_wait(TextPrompt(title, placeholder="1 to 10", validators=[check]))
+        check = Number(minimum=MIN_SCORE, maximum=MAX_SCORE, failure_description=_("A score from 1 to 10."))
+        prompt = TextPrompt(_(title), placeholder=_("1 to 10"), validators=[check])
+        answer = await self.app.push_screen_wait(prompt)
         return float(answer) if answer else None
 
     @work(group="review-bulk", exclusive=True)
     async def action_accept_from(self) -> None:
-        await self._bulk(ReviewState.ACCEPTED, "Accept every example scored at least:")
+        await self._bulk(ReviewState.ACCEPTED, N_("Accept every example scored at least:"))
 
     @work(group="review-bulk", exclusive=True)
     async def action_reject_below(self) -> None:
-        await self._bulk(ReviewState.REJECTED, "Reject every example scored below:")
+        await self._bulk(ReviewState.REJECTED, N_("Reject every example scored below:"))
 
     async def _bulk(self, state: ReviewState, title: str) -> None:
+        """`title`: the score prompt's question, a message id (N_)."""
         queue = self.queue
         if queue is None or not queue.ready:
             return
@@ -239,14 +251,46 @@ class ReviewScreen(WorkspaceScreen):
             return
         accept = state is ReviewState.ACCEPTED
         ids = queue.scored(at_least=score) if accept else queue.scored(below=score)
-        which = f"scored {score:g} or above" if accept else f"scored below {score:g}"
-        verb = "Accept" if accept else "Reject"
+        shown = f"{score:g}"
         if not ids:
-            self.notify(f"No example in the queue is {which}.")
+            none = (
+                _("No example in the queue is scored {score} or above.")
+                if accept
+                else _("No example in the queue is scored below {score}.")
+            )
+            self.notify(none.format(score=shown))
             return
-        if not await self.app.push_screen_wait(Confirm(f"{verb} {_plural(len(ids), 'example')} {which}?", yes=verb)):
+        n = len(ids)
+        if accept:
+            ask = ngettext(
+                "Accept {n} example scored {score} or above?", "Accept {n} examples scored {score} or above?", n
+            )
+        else:
+            ask = ngettext("Reject {n} example scored below {score}?", "Reject {n} examples scored below {score}?", n)
+        verb = _("Accept") if accept else _("Reject")
+        if not await self.app.push_screen_wait(Confirm(ask.format(n=n, score=shown), yes=verb)):
             return
         done = queue.decide_many(ids, state)
         self.show()
         undo = self.key("undo")
-        self.notify(f"{verb}ed {_plural(done, 'example')} {which}" + (f"; {undo} undoes it." if undo else "."))
+        if accept and undo:
+            said = ngettext(
+                "Accepted {n} example scored {score} or above; {key} undoes it.",
+                "Accepted {n} examples scored {score} or above; {key} undoes it.",
+                done,
+            )
+        elif accept:
+            said = ngettext(
+                "Accepted {n} example scored {score} or above.", "Accepted {n} examples scored {score} or above.", done
+            )
+        elif undo:
+            said = ngettext(
+                "Rejected {n} example scored below {score}; {key} undoes it.",
+                "Rejected {n} examples scored below {score}; {key} undoes it.",
+                done,
+            )
+        else:
+            said = ngettext(
+                "Rejected {n} example scored below {score}.", "Rejected {n} examples scored below {score}.", done
+            )
+        self.notify(said.format(n=done, score=shown, key=undo))

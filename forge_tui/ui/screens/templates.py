@@ -13,9 +13,11 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Input
 
 from forge_tui.core.templates import TemplateInfo
+from forge_tui.i18n import N_, _
 from forge_tui.services.workspace import Workspace
 from forge_tui.ui.dialogs.common import Confirm, TextPrompt
 from forge_tui.ui.keys import key_for
+from forge_tui.ui.localized import TInput
 from forge_tui.ui.messages import TemplateOpened
 from forge_tui.ui.screens.base import WorkspaceScreen
 from forge_tui.ui.widgets.footer import ForgeFooter
@@ -25,16 +27,16 @@ from forge_tui.ui.widgets.template_list import TemplateList
 
 
 class TemplatesScreen(WorkspaceScreen):
-    TITLE = "Templates"
+    TITLE = N_("Templates")
     BINDINGS = [
-        Binding("ctrl+s", "save", "Save", id="templates.save"),
-        Binding("ctrl+g", "save_system", "Save system prompt", id="templates.save_system"),
-        Binding("f3", "insert_slot", "Insert slot", id="templates.insert_slot"),
-        Binding("f4", "add_slot", "Add slot", id="templates.add_slot"),
-        Binding("f6", "history", "History", id="templates.history"),
-        Binding("ctrl+f", "focus_filter", "Filter", id="templates.filter", show=False),
+        Binding("ctrl+s", "save", N_("Save"), id="templates.save"),
+        Binding("ctrl+g", "save_system", N_("Save system prompt"), id="templates.save_system"),
+        Binding("f3", "insert_slot", N_("Insert slot"), id="templates.insert_slot"),
+        Binding("f4", "add_slot", N_("Add slot"), id="templates.add_slot"),
+        Binding("f6", "history", N_("History"), id="templates.history"),
+        Binding("ctrl+f", "focus_filter", N_("Filter"), id="templates.filter", show=False),
         # Letters type in the editors; escape leaves them for the list, where keys act again.
-        Binding("escape", "focus_list", "To the list", id="templates.to_list", show=False),
+        Binding("escape", "focus_list", N_("To the list"), id="templates.to_list", show=False),
     ]
 
     def __init__(self, workspace: Workspace) -> None:
@@ -51,7 +53,7 @@ class TemplatesScreen(WorkspaceScreen):
         yield ForgeHeader()
         with Horizontal(id="templates-body"):
             with Vertical(id="templates-side"):
-                yield Input(placeholder="filter…", id="templates-filter", compact=True)
+                yield TInput(placeholder=N_("filter…"), id="templates-filter", compact=True)
                 yield self._list
             yield TemplateEditor(keys, id="template-editor")
         yield ForgeFooter()
@@ -65,13 +67,20 @@ class TemplatesScreen(WorkspaceScreen):
         list_keys = "/".join(self.list_key(a) for a in ("new", "rename", "duplicate", "archive"))
         list_keys += "/" + "/".join(self.list_key(a) for a in ("toggle_archived", "import", "export"))
         app_keys = ", ".join(self.key(f"show_{s}") for s in ("audition", "examples", "export"))
-        return (
-            "A template is a system prompt and a user prompt with {{ slots }}. The system prompt has its own "
-            f"explicit save ({self.key('save_system')}) and keeps the last 10 versions ({self.key('history')}). "
-            f"Type in the filter to find a template; in the list, {list_keys} create, rename, duplicate, archive, "
+        return _(
+            "A template is a system prompt and a user prompt with {slots}. The system prompt has its own "
+            "explicit save ({save_system}) and keeps the last 10 versions ({history}). "
+            "Type in the filter to find a template; in the list, {list_keys} create, rename, duplicate, archive, "
             "show archived, import and export. The preview renders with each slot's default (or <slot>) as you "
-            f"type. In an editor, letters type; {self.key('focus_list')} goes back to the list, where the app's "
-            f"keys ({app_keys} …) work again."
+            "type. In an editor, letters type; {focus_list} goes back to the list, where the app's "
+            "keys ({app_keys} …) work again."
+        ).format(
+            slots="{{ slots }}",
+            save_system=self.key("save_system"),
+            history=self.key("history"),
+            list_keys=list_keys,
+            focus_list=self.key("focus_list"),
+            app_keys=app_keys,
         )
 
     # --- typed access -------------------------------------------------------------------
@@ -143,7 +152,8 @@ class TemplatesScreen(WorkspaceScreen):
         problem = self.editor.unsaved_changes()
         if problem is None:
             return True
-        return await self.app.push_screen_wait(Confirm(f"{problem}. Discard them?", yes="Discard", no="Keep editing"))
+        question = _("{problem}. Discard them?").format(problem=problem)
+        return await self.app.push_screen_wait(Confirm(question, yes=_("Discard"), no=_("Keep editing")))
 
     def guard_unsaved(self, then: Callable[[], None]) -> None:
         """Runs `then` now, or after the user agrees to drop unsaved edits (the app asks before leaving)."""
@@ -160,22 +170,21 @@ class TemplatesScreen(WorkspaceScreen):
     # --- saving -------------------------------------------------------------------------
     def action_save(self) -> None:
         if self.current is not None:
-            saved = self.report("save", lambda: self.workspace.templates.save(self.editor.collect()), title="Not saved")
-            self._saved(saved, "Saved '{}'.")
+            saved = self.report(N_("Not saved"), lambda: self.workspace.templates.save(self.editor.collect()))
+            self._saved(saved, N_("Saved '{name}'."))
 
     def action_save_system(self) -> None:
         if (template_id := self.current_id) is not None:
             text = self.editor.system_text
-            saved = self.report(
-                "save", lambda: self.workspace.templates.save_system_prompt(template_id, text), title="Not saved"
-            )
-            self._saved(saved, "System prompt saved.")
+            saved = self.report(N_("Not saved"), lambda: self.workspace.templates.save_system_prompt(template_id, text))
+            self._saved(saved, N_("System prompt saved."))
 
     def _saved(self, saved: TemplateInfo | None, message: str) -> None:
+        """`message`: a message id (N_), with {name} the template's name where it names it."""
         if saved is not None:
             self.editor.saved(saved)
             self._list.replace(saved)
-            self.notify(message.format(saved.name))
+            self.notify(_(message).format(name=saved.name))
 
     # --- slots and history ----------------------------------------------------------------
     def action_add_slot(self) -> None:
@@ -192,15 +201,15 @@ class TemplatesScreen(WorkspaceScreen):
         if history := self.workspace.templates.system_prompt_history(template_id):
             self.editor.choose_system_prompt(history)
         else:
-            self.notify(f"No saved system prompts yet: {self.key('save_system')} saves one.")
+            self.notify(_("No saved system prompts yet: {key} saves one.").format(key=self.key("save_system")))
 
     # --- list actions -------------------------------------------------------------------
     @work(group="templates-dialog")
     async def action_new(self) -> None:
         if not await self.may_drop_edits():
             return
-        name = await self.app.push_screen_wait(TextPrompt("Name of the new template"))
-        if name and (made := self.report("create", lambda: self.workspace.templates.create(name))):
+        name = await self.app.push_screen_wait(TextPrompt(_("Name of the new template")))
+        if name and (made := self.report(N_("Cannot create"), lambda: self.workspace.templates.create(name))):
             self.reload(made.id, reopen=True)
             self.editor.user_prompt.focus()
 
@@ -209,9 +218,15 @@ class TemplatesScreen(WorkspaceScreen):
         current = self.current
         if current is None or (template_id := current.id) is None:
             return
-        name = await self.app.push_screen_wait(TextPrompt(f"Rename '{current.name}' to", value=current.name))
+        name = await self.app.push_screen_wait(
+            TextPrompt(_("Rename '{name}' to").format(name=current.name), value=current.name)
+        )
         rename = self.workspace.templates.rename
-        if name and name != current.name and (renamed := self.report("rename", lambda: rename(template_id, name))):
+        if (
+            name
+            and name != current.name
+            and (renamed := self.report(N_("Cannot rename"), lambda: rename(template_id, name)))
+        ):
             self.editor.saved(renamed)
             self.reload(renamed.id)
 
@@ -219,21 +234,27 @@ class TemplatesScreen(WorkspaceScreen):
     async def action_duplicate(self) -> None:
         if (template_id := self.current_id) is None or not await self.may_drop_edits():
             return
-        if copied := self.report("duplicate", lambda: self.workspace.templates.duplicate(template_id)):
+        if copied := self.report(N_("Cannot duplicate"), lambda: self.workspace.templates.duplicate(template_id)):
             self.reload(copied.id, reopen=True)
-            self.notify(f"Made '{copied.name}'.")
+            self.notify(_("Made '{name}'.").format(name=copied.name))
 
     def action_archive(self) -> None:
         current = self.current
         if current is None or (template_id := current.id) is None:
             return
         archive = not current.archived
-        if changed := self.report("archive", lambda: self.workspace.templates.set_archived(template_id, archive)):
+        if changed := self.report(
+            N_("Cannot archive"), lambda: self.workspace.templates.set_archived(template_id, archive)
+        ):
             self.reload(reopen=True)
-            verb = "Archived" if changed.archived else "Unarchived"
             shows = self.list_key("toggle_archived")
-            hint = f" ({shows} shows archived templates)" if changed.archived and not self.show_archived else ""
-            self.notify(f"{verb} '{changed.name}'{hint}.")
+            if not changed.archived:
+                said = _("Unarchived '{name}'.")
+            elif not self.show_archived:
+                said = _("Archived '{name}' ({key} shows archived templates).")
+            else:
+                said = _("Archived '{name}'.")
+            self.notify(said.format(name=changed.name, key=shows))
 
     def action_toggle_archived(self) -> None:
         self.show_archived = not self.show_archived
@@ -243,11 +264,11 @@ class TemplatesScreen(WorkspaceScreen):
     async def action_import(self) -> None:
         if not await self.may_drop_edits():
             return
-        path = await self.app.push_screen_wait(TextPrompt("Import a template file (.toml or .json)"))
+        path = await self.app.push_screen_wait(TextPrompt(_("Import a template file (.toml or .json)")))
         read = self.workspace.templates.import_file
-        if path and (imported := self.report("import", lambda: read(Path(path).expanduser()))):
+        if path and (imported := self.report(N_("Cannot import"), lambda: read(Path(path).expanduser()))):
             self.reload(imported.id, reopen=True)
-            self.notify(f"Imported '{imported.name}'.")
+            self.notify(_("Imported '{name}'.").format(name=imported.name))
 
     @work(group="templates-dialog")
     async def action_export(self) -> None:
@@ -255,7 +276,7 @@ class TemplatesScreen(WorkspaceScreen):
         if current is None or (template_id := current.id) is None:
             return
         default = f"{current.name.lower().replace(' ', '-')}.toml"
-        path = await self.app.push_screen_wait(TextPrompt("Export to (.toml or .json)", value=default))
+        path = await self.app.push_screen_wait(TextPrompt(_("Export to (.toml or .json)"), value=default))
         write = self.workspace.templates.export_file
-        if path and (written := self.report("export", lambda: write(template_id, Path(path).expanduser()))):
-            self.notify(f"Wrote {written}")
+        if path and (written := self.report(N_("Cannot export"), lambda: write(template_id, Path(path).expanduser()))):
+            self.notify(_("Wrote {path}").format(path=written))
