@@ -223,7 +223,7 @@ def score_threshold(value: str | None) -> float | None:
     try:
         threshold = parse_score(value)
     except ValueError as exc:
-        raise InvalidInput(f"--min-score: {exc}") from None
+        raise InvalidInput(_("--min-score: {problem}").format(problem=exc)) from None
     if threshold is None:
         raise InvalidInput(_("--min-score takes a score from 1 to 10."))
     return threshold

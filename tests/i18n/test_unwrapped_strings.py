@@ -194,3 +194,16 @@ def test_the_check_finds_what_it_should() -> None:
     ]
     # Outside forge_tui/ui only error constructors count.
     assert [f.call for f in findings("sample", tree, errors, widgets=False)] == ["Worse"]
+
+
+def test_a_damaged_rows_table_column_and_row_are_identifiers_but_its_problem_is_language() -> None:
+    tree = ast.parse(
+        "class DamagedRow(ForgeError): ...\n"
+        "class SealBroken(DamagedRow): ...\n"
+        "raise DamagedRow('example', 'params', row.id, 'is not valid JSON')\n"
+        "raise DamagedRow('example', 'params', row.id, _('is not valid JSON'))\n"
+        "raise SealBroken('template', 'content', str(row.id))\n"
+    )
+    trees = {"sample": tree}
+    found = findings("sample", tree, error_classes(trees), widgets=False, damaged=error_classes(trees, "DamagedRow"))
+    assert [(f.line, f.text) for f in found] == [(3, "is not valid JSON")]

@@ -27,6 +27,10 @@ SHOWN_KEYWORDS = frozenset({"title", "placeholder", "prompt", "description", "ye
 SHOWN_ATTRIBUTES = frozenset({"border_title", "border_subtitle", "placeholder", "prompt", "label", "tooltip"})
 NOT_LANGUAGE = frozenset({"forge-tui"})
 ERROR_ROOT = "ForgeError"
+# A damaged row's error names its table, column and row (identifiers, shown as they are); only what
+# follows them is language.
+IDENTIFIER_ROOT = "DamagedRow"
+IDENTIFIERS = ("table", "column", "row_id")
 
 
 @dataclass(frozen=True)
@@ -48,14 +52,14 @@ def sources(folder: Path = PACKAGE) -> dict[str, ast.Module]:
     return {module_name(p): ast.parse(p.read_text(encoding="utf-8")) for p in sorted(folder.rglob("*.py"))}
 
 
-def error_classes(trees: dict[str, ast.Module]) -> frozenset[str]:
-    """ForgeError and the names of every class derived from it, in any module."""
+def error_classes(trees: dict[str, ast.Module], root: str = ERROR_ROOT) -> frozenset[str]:
+    """`root` (ForgeError) and the names of every class derived from it, in any module."""
     bases: dict[str, set[str]] = {}
     for tree in trees.values():
         for node in ast.walk(tree):
             if isinstance(node, ast.ClassDef):
                 bases.setdefault(node.name, set()).update(_name(b) for b in node.bases)
-    found = {ERROR_ROOT}
+    found = {root}
     while True:
         more = {name for name, parents in bases.items() if parents & found} - found
         if not more:
@@ -106,14 +110,19 @@ def unwrapped(node: ast.AST | None) -> Iterator[str]:
             yield from unwrapped(value)
 
 
-def findings(module: str, tree: ast.Module, errors: frozenset[str], *, widgets: bool) -> Iterator[Finding]:
-    """Unwrapped text passed to error constructors (every module) and, where `widgets`, to widgets,
-    dialogs, notify, Binding descriptions and text attributes."""
+def findings(
+    module: str, tree: ast.Module, errors: frozenset[str], *, widgets: bool, damaged: frozenset[str] = frozenset()
+) -> Iterator[Finding]:
+    """Unwrapped text passed to error constructors (every module; for a damaged row's error, what
+    follows its table, column and row) and, where `widgets`, to widgets, dialogs, notify, Binding
+    descriptions and text attributes."""
     for node in ast.walk(tree):
         if isinstance(node, ast.Call):
             called = _name(node.func)
             shown: list[ast.AST] = []
-            if called in errors:
+            if called in damaged:
+                shown += [*node.args[len(IDENTIFIERS) :], *(k.value for k in node.keywords if k.arg not in IDENTIFIERS)]
+            elif called in errors:
                 shown += [*node.args, *(k.value for k in node.keywords)]
             elif widgets and called == "Binding":
                 shown += node.args[2:3] + [k.value for k in node.keywords if k.arg == "description"]
@@ -133,10 +142,10 @@ def findings(module: str, tree: ast.Module, errors: frozenset[str], *, widgets: 
 def all_findings() -> dict[str, list[Finding]]:
     """Per module (only those with any): unwrapped user-visible text."""
     trees = sources()
-    errors = error_classes(trees)
+    errors, damaged = error_classes(trees), error_classes(trees, IDENTIFIER_ROOT)
     result: dict[str, list[Finding]] = {}
     for module, tree in trees.items():
-        found = list(findings(module, tree, errors, widgets=module.startswith("forge_tui.ui")))
+        found = list(findings(module, tree, errors, widgets=module.startswith("forge_tui.ui"), damaged=damaged))
         if found:
             result[module] = found
     return result
