@@ -50,11 +50,14 @@ class CardEditor(Localized, ModalScreen[bool]):
                 yield TextArea(self._tool_calls, id="edit-tool-calls", soft_wrap=True)
             yield PlainStatic("", classes="error", id="edit-error")
             with Horizontal(classes="dialog-buttons"):
-                yield Button("", variant="primary", id="keep", compact=True)
+                yield Button(self._keep_label(), variant="primary", id="keep", compact=True)
                 yield TButton(N_("Cancel"), id="cancel", compact=True)
 
+    def _keep_label(self) -> str:
+        return _("Keep edit ({key})").format(key=key_for(self, "accept"))
+
     def draw_text(self) -> None:
-        self.query_one("#keep", Button).label = _("Keep edit ({key})").format(key=key_for(self, "accept"))
+        self.query_one("#keep", Button).label = self._keep_label()
         self.query_one("#edit-error", Static).update(self._problem())
 
     def on_mount(self) -> None:

@@ -114,7 +114,7 @@ class WorkProgress(Localized, ModalScreen[None]):
         with Vertical(classes="dialog"):
             yield PlainLabel(self._title, classes="dialog-title")
             yield ProgressBar(total=None, show_eta=False, id="work-bar")
-            yield PlainStatic("", id="work-status")
+            yield PlainStatic(self._status(), id="work-status")
 
     def draw_text(self) -> None:
         self.query_one("#work-status", Static).update(self._status())

@@ -52,7 +52,7 @@ class DatasetOpDialog(Localized, ModalScreen[OpRequest | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield PlainLabel("", classes="dialog-title", id="op-title")
+            yield PlainLabel(self._title(), classes="dialog-title", id="op-title")
             if self.kind == "merge":
                 yield TInput(placeholder=N_("and these datasets (comma-separated)"), id="op-others")
                 yield TInput(f"{self.source}-merged", placeholder=N_("into"), id="op-into")
@@ -71,9 +71,11 @@ class DatasetOpDialog(Localized, ModalScreen[OpRequest | None]):
                 yield TButton(N_("OK"), variant="primary", id="ok")
                 yield TButton(N_("Cancel"), id="cancel")
 
+    def _title(self) -> str:
+        return _("{operation}: {dataset}").format(operation=_(OPERATIONS[self.kind]), dataset=self.source)
+
     def draw_text(self) -> None:
-        title = _("{operation}: {dataset}").format(operation=_(OPERATIONS[self.kind]), dataset=self.source)
-        self.query_one("#op-title", PlainLabel).update(title)
+        self.query_one("#op-title", PlainLabel).update(self._title())
         if self.kind == "merge":
             self.query_one("#op-dedup", Checkbox).label = _("leave out exact duplicates")
 

@@ -40,8 +40,8 @@ class DatasetStatsPanel(Localized, ModalScreen[None]):
         with Vertical(classes="dialog", id="stats-panel"):
             yield PlainLabel(lines[0], classes="dialog-title")
             yield PlainStatic("\n".join(counts), id="stats-counts")
-            for key, _title, h in self._histograms():
-                yield PlainStatic("", id=f"stats-{key}-range", classes="dim")
+            for key, title, h in self._histograms():
+                yield PlainStatic(_range(title, h), id=f"stats-{key}-range", classes="dim")
                 yield Sparkline([float(n) for n in h.counts], id=f"stats-{key}")
 
     def _histograms(self) -> list[tuple[str, str, Histogram]]:

@@ -12,8 +12,8 @@ from textual.widgets import Button, Input, Select, Static
 from forge_tui.core.backend_settings import BACKEND_LABELS
 from forge_tui.core.endpoints import Endpoint
 from forge_tui.core.errors import ForgeError
-from forge_tui.services.endpoints import new_endpoint
 from forge_tui.i18n import N_, _
+from forge_tui.services.endpoints import new_endpoint
 from forge_tui.ui.keys import key_for
 from forge_tui.ui.localized import Localized, TButton, TInput, TLabel
 from forge_tui.ui.widgets.plain import PlainLabel, PlainStatic
@@ -36,7 +36,7 @@ class EndpointDialog(Localized, ModalScreen[Endpoint | None]):
     def compose(self) -> ComposeResult:
         e = self._endpoint
         with Vertical(classes="dialog"):
-            yield PlainLabel("", classes="dialog-title", id="endpoint-title")
+            yield PlainLabel(self._title(), classes="dialog-title", id="endpoint-title")
             with Horizontal(classes="endpoint-field"):
                 yield TLabel(N_("Name"))
                 yield TInput(e.name if e else "", placeholder=N_("e.g. gpu1"), id="endpoint-name", compact=True)
@@ -59,17 +59,21 @@ class EndpointDialog(Localized, ModalScreen[Endpoint | None]):
                 yield Input(most, type="integer", id="endpoint-max", compact=True)
             yield PlainStatic("", classes="error", id="endpoint-error")
             with Horizontal(classes="dialog-buttons"):
-                yield Button("", variant="primary", id="save", compact=True)
+                yield Button(self._save_label(), variant="primary", id="save", compact=True)
                 yield TButton(N_("Cancel"), id="cancel", compact=True)
 
-    def draw_text(self) -> None:
+    def _title(self) -> str:
         e = self._endpoint
-        if self._editing and e is not None:
-            title = _("Endpoint '{name}'").format(name=e.name)
-        else:
-            title = _("New endpoint")
-        self.query_one("#endpoint-title", PlainLabel).update(title)
-        self.query_one("#save", Button).label = _("Save ({key})").format(key=key_for(self, "save"))
+        if e is not None and self._editing:
+            return _("Endpoint '{name}'").format(name=e.name)
+        return _("New endpoint")
+
+    def _save_label(self) -> str:
+        return _("Save ({key})").format(key=key_for(self, "save"))
+
+    def draw_text(self) -> None:
+        self.query_one("#endpoint-title", PlainLabel).update(self._title())
+        self.query_one("#save", Button).label = self._save_label()
 
     def on_mount(self) -> None:
         name = self.query_one("#endpoint-name", Input)

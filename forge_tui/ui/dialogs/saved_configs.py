@@ -23,7 +23,6 @@ from forge_tui.ui.dialogs.common import Confirm, TextPrompt
 from forge_tui.ui.keys import key_for
 from forge_tui.ui.localized import Localized, TLabel
 from forge_tui.ui.shown import shown_markup
-from forge_tui.ui.widgets.plain import PlainLabel
 
 Config = TypeVar("Config", bound=AnyConfig)
 
