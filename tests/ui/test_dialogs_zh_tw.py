@@ -12,11 +12,13 @@ from textual.widgets import Button, Input, Label, Select, Static
 
 from forge_tui import i18n
 from forge_tui.core.backend_settings import BackendSettings
+from forge_tui.core.judge_form import JudgeForm
 from forge_tui.services.augment_jobs import AugmentChoice, PreviewRow
 from forge_tui.ui.dialogs.augment import IN_PLACE, AugmentDialog
 from forge_tui.ui.dialogs.common import WorkProgress
 from forge_tui.ui.dialogs.dataset_ops import DatasetOpDialog
 from forge_tui.ui.dialogs.endpoint import EndpointDialog
+from forge_tui.ui.dialogs.judge_job import JudgeJobForm
 from forge_tui.ui.field_checks import ModelNumber
 from forge_tui.ui.localized import redraw_text
 from forge_tui.ui.resources import stylesheets
@@ -142,3 +144,17 @@ def test_a_number_check_says_why_in_the_language_of_the_moment() -> None:
     assert timeout.validate("0").failure_descriptions == ["並行數須為大於 0的數字。"]
     i18n.set_language(i18n.ENGLISH)
     assert check.validate("0").failure_descriptions == ["Concurrency is a whole number between 1 and 1024."]
+
+
+async def test_the_judge_form_shows_every_field_beside_its_label_at_80x24_in_zh_tw() -> None:
+    i18n.set_language(i18n.TRADITIONAL_CHINESE)
+    dialog = JudgeJobForm(JudgeForm(), ["overall"], ["gpu1"])
+    app = Harness(dialog)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        screen = app.screen.region
+        for field in [*dialog.query(Select), *dialog.query(Input)]:
+            shown = field.region
+            assert shown.width >= 20 and screen.contains_region(shown), (field.id, shown)
+        assert labels(dialog)[1:5] == ["評審準則", "範例", "低於門檻", "端點"]
+        assert dialog.query_one("#plan", Button).region.bottom <= 24
