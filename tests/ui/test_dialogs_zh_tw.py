@@ -4,21 +4,25 @@ English redraws them in place, keeping what was typed and chosen."""
 from __future__ import annotations
 
 import threading
+from collections import Counter
 from typing import Any
 
+from rich.cells import cell_len
 from textual.app import App, ComposeResult
 from textual.screen import Screen
-from textual.widgets import Button, Input, Label, Select, Static
+from textual.widgets import Button, DataTable, Input, Label, Select, Static
 
 from forge_tui import i18n
 from forge_tui.core.backend_settings import BackendSettings
 from forge_tui.core.judge_form import JudgeForm
 from forge_tui.services.augment_jobs import AugmentChoice, PreviewRow
+from forge_tui.services.jobs import JobPlan
 from forge_tui.ui.dialogs.augment import IN_PLACE, AugmentDialog
 from forge_tui.ui.dialogs.common import WorkProgress
 from forge_tui.ui.dialogs.dataset_ops import DatasetOpDialog
 from forge_tui.ui.dialogs.endpoint import EndpointDialog
 from forge_tui.ui.dialogs.judge_job import JudgeJobForm
+from forge_tui.ui.dialogs.new_job import PlanPreview
 from forge_tui.ui.field_checks import ModelNumber
 from forge_tui.ui.localized import redraw_text
 from forge_tui.ui.resources import stylesheets
@@ -158,3 +162,19 @@ async def test_the_judge_form_shows_every_field_beside_its_label_at_80x24_in_zh_
             assert shown.width >= 20 and screen.contains_region(shown), (field.id, shown)
         assert labels(dialog)[1:5] == ["評審準則", "範例", "低於門檻", "端點"]
         assert dialog.query_one("#plan", Button).region.bottom <= 24
+
+
+async def test_the_plan_cuts_a_wide_slot_value_by_cells_and_names_its_columns_in_the_language() -> None:
+    value = "臺灣夜市小吃" * 10  # 60 characters, 120 cells
+    plan = JobPlan("generate", "n", 1, 1, {}, {"model": "m"}, [], {"topic": Counter({value: 3})}, ["p"])
+    dialog = PlanPreview(plan)
+    app = Harness(dialog)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        table = dialog.query_one("#plan-spread", DataTable)
+        shown = str(table.get_row_at(0)[1])
+        assert value.startswith(shown) and 46 <= cell_len(shown) <= 48
+        switch(app, i18n.TRADITIONAL_CHINESE)
+        await pilot.pause()
+        assert [str(c.label) for c in table.columns.values()] == ["欄位", "值", "項目數"]
+        assert text(dialog, "#plan-title") == "規劃：0 個項目，模型 m，於 pool"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Sequence
 
+from rich.cells import cell_len, set_cell_size
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -18,6 +19,11 @@ from forge_tui.i18n import N_, _
 from forge_tui.ui.keys import key_for
 from forge_tui.ui.localized import Localized, TButton, TInput
 from forge_tui.ui.widgets.plain import PlainLabel, PlainStatic
+
+
+def crop(text: str, cells: int) -> str:
+    """`text` cut to at most `cells` terminal cells (a CJK character takes two)."""
+    return text if cell_len(text) <= cells else set_cell_size(text, cells).rstrip()
 
 
 class TextPrompt(ModalScreen[str | None]):

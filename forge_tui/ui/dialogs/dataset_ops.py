@@ -13,6 +13,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Static
 
 from forge_tui.i18n import N_, _
+from forge_tui.ui.dialogs.common import crop
 from forge_tui.ui.localized import Localized, TButton, TInput
 from forge_tui.ui.widgets.plain import PlainLabel, PlainStatic
 
@@ -124,4 +125,4 @@ def _number(text: str, what: str, kind: type[N]) -> N:
             message = _("{what} must be an integer, not '{text}'.")
         else:
             message = _("{what} must be a number, not '{text}'.")
-        raise ValueError(message.format(what=_(what), text=text[:20])) from None
+        raise ValueError(message.format(what=_(what), text=crop(text, 20))) from None

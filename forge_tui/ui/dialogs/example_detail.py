@@ -16,7 +16,7 @@ from forge_tui.core.errors import ForgeError, InvalidInput
 from forge_tui.core.example_filter import FLAG_MARK, review_mark, source_label
 from forge_tui.core.models import Example, ExampleContent, ReviewState
 from forge_tui.i18n import N_, _
-from forge_tui.ui.dialogs.common import Confirm
+from forge_tui.ui.dialogs.common import Confirm, crop
 from forge_tui.ui.keys import key_for
 from forge_tui.ui.localized import Localized, TLabel
 from forge_tui.ui.widgets.plain import PlainStatic
@@ -69,7 +69,7 @@ def _params(example: Example) -> str:
             parts.append(f"tools: {', '.join(names)}")
         elif not isinstance(value, (dict, list)):
             parts.append(f"{key}={value}")
-    return " · ".join(parts)[:160]
+    return crop(" · ".join(parts), 160)
 
 
 # What the copy toast says, by field (message ids).
@@ -157,7 +157,7 @@ class ExampleDetail(Localized, ModalScreen[Example | None]):
                 )
                 if content.extra:
                     names = ", ".join(content.extra)
-                    title = _("Kept-aside fields: {names}").format(names=names[:60])
+                    title = _("Kept-aside fields: {names}").format(names=crop(names, 60))
                     with Collapsible(title=title, id="d-extra-fold"):
                         yield TextArea(
                             json.dumps(content.extra, indent=2, ensure_ascii=False, default=str),

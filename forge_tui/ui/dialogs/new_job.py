@@ -22,6 +22,7 @@ from forge_tui.i18n import N_, _, ngettext
 from forge_tui.services.generation_jobs import JobForm, default_sources, typed_values, with_values_source
 from forge_tui.services.job_configs import JobConfigService, config_of_form, form_of_config
 from forge_tui.services.jobs import JobPlan
+from forge_tui.ui.dialogs.common import crop
 from forge_tui.ui.dialogs.saved_configs import pick, save_as
 from forge_tui.ui.dialogs.topic_tree import Expand, TopicTreeDialog
 from forge_tui.ui.keys import key_for
@@ -323,7 +324,7 @@ class PlanPreview(Localized, ModalScreen[bool]):
         table.add_columns(*(_(label) for label in SPREAD_COLUMNS))
         for slot, counts in self.plan.spread.items():
             for value, count in counts.most_common(SPREAD_ROWS):
-                table.add_row(shown_cell(slot), shown_cell(" ".join(value.split())[:48]), str(count))
+                table.add_row(shown_cell(slot), shown_cell(crop(" ".join(value.split()), 48)), str(count))
         self.query_one("#yes", Button).focus()
 
     @on(Button.Pressed)
