@@ -5,22 +5,25 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
+from datetime import UTC, datetime
 from typing import Any
 
 from rich.cells import cell_len
 from textual.app import App, ComposeResult
 from textual.screen import Screen
-from textual.widgets import Button, DataTable, Input, Label, Select, Static
+from textual.widgets import Button, DataTable, Input, Label, Select, Static, TextArea
 
 from forge_tui import i18n
 from forge_tui.core.backend_settings import BackendSettings
 from forge_tui.core.judge_form import JudgeForm
+from forge_tui.core.models import Example, ExampleContent, ExampleMeta
 from forge_tui.services.augment_jobs import AugmentChoice, PreviewRow
 from forge_tui.services.jobs import JobPlan
 from forge_tui.ui.dialogs.augment import IN_PLACE, AugmentDialog
 from forge_tui.ui.dialogs.common import WorkProgress
 from forge_tui.ui.dialogs.dataset_ops import DatasetOpDialog
 from forge_tui.ui.dialogs.endpoint import EndpointDialog
+from forge_tui.ui.dialogs.example_detail import ExampleDetail
 from forge_tui.ui.dialogs.judge_job import JudgeJobForm
 from forge_tui.ui.dialogs.new_job import PlanPreview
 from forge_tui.ui.field_checks import ModelNumber
@@ -178,3 +181,28 @@ async def test_the_plan_cuts_a_wide_slot_value_by_cells_and_names_its_columns_in
         await pilot.pause()
         assert [str(c.label) for c in table.columns.values()] == ["欄位", "值", "項目數"]
         assert text(dialog, "#plan-title") == "規劃：0 個項目，模型 m，於 pool"
+
+
+async def test_the_example_detail_refuses_bad_json_in_zh_tw_and_keeps_the_edit_across_a_switch() -> None:
+    now = datetime.now(UTC)
+    content = ExampleContent(user_prompt="q", output="a")
+    example = Example(id="e1", dataset_id=1, content=content, meta=ExampleMeta(), created_at=now, updated_at=now)
+    i18n.set_language(i18n.TRADITIONAL_CHINESE)
+    dialog = ExampleDetail(example, lambda *_args: example)
+    app = Harness(dialog)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert str(dialog.query_one("#save", Button).label) == "儲存（^s）"
+        dialog.query_one("#d-tools", TextArea).text = "[{"
+        await pilot.pause()
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert text(dialog, "#d-error").startswith("未儲存：工具呼叫不是有效的 JSON：第 1 行")
+        assert str(dialog.query_one("#detail-title", Label).render()) == "範例 e1 • 未儲存"
+
+        switch(app, i18n.ENGLISH)
+        await pilot.pause()
+        assert str(dialog.query_one("#detail-title", Label).render()) == "Example e1 • unsaved"
+        assert text(dialog, "#d-error").startswith("Not saved: ")
+        assert str(dialog.query_one("#close", Button).label) == "Close (esc)"
+        assert dialog.query_one("#d-tools", TextArea).text == "[{"
