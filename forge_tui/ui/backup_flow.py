@@ -12,6 +12,7 @@ from typing import Any
 from textual.app import App
 
 from forge_tui.core.errors import ForgeError
+from forge_tui.i18n import _
 from forge_tui.services.backup import backup
 from forge_tui.services.home import Home
 from forge_tui.ui.dialogs.common import TextPrompt
@@ -26,17 +27,18 @@ def ask_and_back_up(app: App[Any], home: Home) -> None:
         if answer and answer.strip():
             app.run_worker(back_up(app, home, Path(answer.strip())), group="backup", exclusive=True)
 
-    app.push_screen(TextPrompt("Back up the database to this file", str(default_target())), chosen)
+    app.push_screen(TextPrompt(_("Back up the database to this file"), str(default_target())), chosen)
 
 
 async def back_up(app: App[Any], home: Home, target: Path) -> None:
     try:
         summary, seconds = await asyncio.to_thread(backup, home, target)
     except ForgeError as exc:
-        app.notify(str(exc), title="Cannot back up", severity="error")
+        app.notify(str(exc), title=_("Cannot back up"), severity="error")
         return
     app.notify(
-        f"{summary.path}: {summary.described()}, written in {seconds:.1f} s. It stays encrypted; "
-        "`forge-tui restore` reads it back.",
-        title="Backed up",
+        _("{path}: {described}, written in {seconds} s. It stays encrypted; `forge-tui restore` reads it back.").format(
+            path=summary.path, described=summary.described(), seconds=f"{seconds:.1f}"
+        ),
+        title=_("Backed up"),
     )

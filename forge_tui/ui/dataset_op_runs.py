@@ -9,12 +9,21 @@ from typing import Any, TypeVar
 from textual.screen import Screen
 
 from forge_tui.core.errors import ForgeError
+from forge_tui.i18n import N_, _
 from forge_tui.services.dataset_ops import DatasetOps, TargetExists, Written
 from forge_tui.services.workspace import Workspace
 from forge_tui.ui.dialogs.common import Confirm
 from forge_tui.ui.dialogs.dataset_ops import OpRequest
 
 T = TypeVar("T")
+# The title of the toast when an operation is refused, by operation.
+CANNOT = {
+    "merge": N_("Cannot merge"),
+    "sample": N_("Cannot sample"),
+    "split": N_("Cannot split"),
+    "move": N_("Cannot move"),
+    "copy": N_("Cannot copy"),
+}
 
 
 def _call(ops: DatasetOps, request: OpRequest, replace: bool) -> Callable[[], list[Written]]:
@@ -30,7 +39,7 @@ async def _reported(screen: Screen[Any], action: str, call: Callable[[], T]) -> 
     try:
         return await asyncio.to_thread(call)
     except ForgeError as exc:
-        screen.notify(str(exc), title=f"Cannot {action}", severity="error")
+        screen.notify(str(exc), title=_(CANNOT[action]), severity="error")
         return None
 
 
@@ -41,10 +50,12 @@ async def run_operation(screen: Screen[Any], workspace: Workspace, request: OpRe
     try:
         return await asyncio.to_thread(_call(ops, request, False))
     except TargetExists as exc:
-        if not await screen.app.push_screen_wait(Confirm(f"Replace the examples of '{exc.name}'?", yes="Replace")):
+        if not await screen.app.push_screen_wait(
+            Confirm(_("Replace the examples of '{name}'?").format(name=exc.name), yes=N_("Replace"))
+        ):
             return None
     except ForgeError as exc:
-        screen.notify(str(exc), title=f"Cannot {request.kind}", severity="error")
+        screen.notify(str(exc), title=_(CANNOT[request.kind]), severity="error")
         return None
     return await _reported(screen, request.kind, _call(ops, request, True))
 

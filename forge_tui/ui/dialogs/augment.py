@@ -22,24 +22,27 @@ from forge_tui.core.augment_form import AugmentForm
 from forge_tui.core.bounded_text import clip
 from forge_tui.core.errors import ForgeError
 from forge_tui.core.job_configs import AugmentConfig
+from forge_tui.i18n import N_, _, ngettext
 from forge_tui.services.augment_jobs import AugmentChoice, PreviewRow, check, choice_of_form
 from forge_tui.services.job_configs import JobConfigService, augment_config_of_form, augment_form_of_config
 from forge_tui.ui.dialogs.saved_configs import pick, save_as
 from forge_tui.ui.keys import key_for
+from forge_tui.ui.localized import Localized, TButton, TLabel
 from forge_tui.ui.widgets.plain import PlainLabel
 
 Previewer = Callable[[AugmentChoice], Awaitable[list[PreviewRow]]]
 NEW, IN_PLACE = "new", "in_place"
+# (field, label, hint); labels and hints are message ids (N_).
 TEXT_FIELDS = (
-    ("field", "Field", "answer, user_prompt, system_prompt, slot:N, extra:N, new:N"),
-    ("instruction", "Instruction", "Jinja2 over the example: {{ answer }}, {{ slots.topic }}"),
-    ("context", "Context", "fields the model also sees, comma-separated"),
-    ("where", "Filter", "e.g. score>=7 and model=~'qwen'; empty: every example"),
-    ("model", "Model", ""),
-    ("temperature", "Temperature", "empty: the model's default"),
-    ("language", "Language", "e.g. zh-TW; empty: as it is"),
-    ("concurrency", "Concurrency", "requests at once; empty: Settings'"),
-    ("into", "New dataset", ""),
+    ("field", N_("Field"), N_("answer, user_prompt, system_prompt, slot:N, extra:N, new:N")),
+    ("instruction", N_("Instruction"), N_("Jinja2 over the example: {{ answer }}, {{ slots.topic }}")),
+    ("context", N_("Context"), N_("fields the model also sees, comma-separated")),
+    ("where", N_("Filter"), N_("e.g. score>=7 and model=~'qwen'; empty: every example")),
+    ("model", N_("Model"), ""),
+    ("temperature", N_("Temperature"), N_("empty: the model's default")),
+    ("language", N_("Language"), N_("e.g. zh-TW; empty: as it is")),
+    ("concurrency", N_("Concurrency"), N_("requests at once; empty: Settings'")),
+    ("into", N_("New dataset"), ""),
 )
 
 
@@ -56,17 +59,17 @@ def marked(row: PreviewRow, side: str) -> Text:
     return text
 
 
-class AugmentDialog(ModalScreen[AugmentChoice | None]):
+class AugmentDialog(Localized, ModalScreen[AugmentChoice | None]):
     """Every field of an augment job; Preview shows three examples, ctrl+s starts, escape cancels;
     Save config / Load config as in the other job dialogs."""
 
     AUTO_FOCUS = "#augment-instruction"
     BINDINGS = [
-        Binding("ctrl+s", "start", "Start", id="augment.start"),
-        Binding("ctrl+t", "preview", "Preview", id="augment.preview"),
-        Binding("ctrl+o", "save_config", "Save config", id="augment.save_config"),
-        Binding("ctrl+r", "load_config", "Load config", id="augment.load_config"),
-        Binding("escape", "cancel", "Cancel", id="dialog.cancel"),
+        Binding("ctrl+s", "start", N_("Start"), id="augment.start"),
+        Binding("ctrl+t", "preview", N_("Preview"), id="augment.preview"),
+        Binding("ctrl+o", "save_config", N_("Save config"), id="augment.save_config"),
+        Binding("ctrl+r", "load_config", N_("Load config"), id="augment.load_config"),
+        Binding("escape", "cancel", N_("Cancel"), id="dialog.cancel"),
     ]
 
     def __init__(
@@ -90,6 +93,7 @@ class AugmentDialog(ModalScreen[AugmentChoice | None]):
         self._config_name = ""
         # the loaded configuration's: the dialog has no field for them, saving keeps them
         self._endpoint = self._api_key_env = ""
+        self._problem_text: Callable[[], str] = str  # the problem line, drawn again in a new language
 
     def _form(self) -> AugmentForm:
         choice = self._choice
@@ -107,21 +111,57 @@ class AugmentDialog(ModalScreen[AugmentChoice | None]):
             keep_as_rejected=choice.keep_as_rejected,
         )
 
+    def _title(self) -> str:
+        only = self._choice.only_ids
+        name = clip(self._dataset_name, 40)
+        if only:
+            return ngettext(
+                "Augment {n} selected example of '{dataset}'", "Augment {n} selected examples of '{dataset}'", len(only)
+            ).format(n=len(only), dataset=name)
+        return _("Augment every example of '{dataset}'").format(dataset=name)
+
+    def _hints(self) -> dict[str, str]:
+        """Each text field's placeholder, in the language now."""
+        hints = {name: _(hint) if hint else "" for name, _label, hint in TEXT_FIELDS}
+        if self._concurrency is not None:
+            hints["concurrency"] = _("requests at once; empty: Settings' {n}").format(n=self._concurrency)
+        if self._choice.only_ids:
+            hints["where"] = _("the selected rows are augmented")
+        return hints
+
+    def draw_text(self) -> None:
+        self.query_one("#augment-title", PlainLabel).update(self._title())
+        for name, hint in self._hints().items():
+            self.query_one(f"#augment-{name}", Input).placeholder = hint
+        target = self.query_one("#augment-target", Select)
+        chosen = target.value
+        target.set_options(self._targets())
+        target.value = chosen
+        self.query_one("#augment-keep-as-rejected", Checkbox).label = _("Keep the old answer as a rejected answer")
+        self.query_one("#preview", Button).label = self._button("preview")
+        self.query_one("#start", Button).label = self._button("start")
+        self.query_one("#augment-problem", Static).update(Text(self._problem_text()))
+
+    def _button(self, action: str) -> str:
+        key = key_for(self, action)
+        if action == "preview":
+            return _("Preview ({key})").format(key=key)
+        return _("Start ({key})").format(key=key)
+
+    @staticmethod
+    def _targets() -> list[tuple[str, str]]:
+        return [(_("a new dataset"), NEW), (_("in place (undo-able)"), IN_PLACE)]
+
     def compose(self) -> ComposeResult:
         form = self._form()
         only = self._choice.only_ids
-        count = f"{len(only)} selected examples" if only else "every example"
-        hints = {name: hint for name, _, hint in TEXT_FIELDS}
-        if self._concurrency is not None:
-            hints["concurrency"] = f"requests at once; empty: Settings' {self._concurrency}"
-        if only:
-            hints["where"] = "the selected rows are augmented"
+        hints = self._hints()
         with Vertical(classes="dialog"):
-            yield PlainLabel(f"Augment {count} of '{clip(self._dataset_name, 40)}'", classes="dialog-title")
+            yield PlainLabel(self._title(), classes="dialog-title", id="augment-title")
             with VerticalScroll():
-                for name, label, _ in TEXT_FIELDS:
+                for name, label, _hint in TEXT_FIELDS:
                     with Horizontal(classes="augment-field"):
-                        yield PlainLabel(label)
+                        yield TLabel(label)
                         yield Input(
                             getattr(form, name),
                             placeholder=hints[name],
@@ -130,10 +170,9 @@ class AugmentDialog(ModalScreen[AugmentChoice | None]):
                             disabled=name == "where" and bool(only),
                         )
                 with Horizontal(classes="augment-field"):
-                    yield PlainLabel("Target")
-                    targets = [("a new dataset", NEW), ("in place (undo-able)", IN_PLACE)]
+                    yield TLabel(N_("Target"))
                     yield Select(
-                        targets,
+                        self._targets(),
                         value=IN_PLACE if form.in_place else NEW,
                         id="augment-target",
                         allow_blank=False,
@@ -142,7 +181,7 @@ class AugmentDialog(ModalScreen[AugmentChoice | None]):
                 with Horizontal(classes="augment-field"):
                     yield PlainLabel("")
                     yield Checkbox(
-                        "Keep the old answer as a rejected answer",
+                        _("Keep the old answer as a rejected answer"),
                         form.keep_as_rejected,
                         id="augment-keep-as-rejected",
                         compact=True,
@@ -150,13 +189,13 @@ class AugmentDialog(ModalScreen[AugmentChoice | None]):
                 yield Static("", id="augment-problem")
                 yield Vertical(id="augment-preview")
             with Horizontal(classes="dialog-buttons"):
-                yield Button(f"Preview ({key_for(self, 'preview')})", id="preview", compact=True)
-                yield Button(f"Start ({key_for(self, 'start')})", variant="primary", id="start", compact=True)
-                yield Button("Cancel", id="cancel", compact=True)
+                yield Button(self._button("preview"), id="preview", compact=True)
+                yield Button(self._button("start"), variant="primary", id="start", compact=True)
+                yield TButton(N_("Cancel"), id="cancel", compact=True)
 
     def typed_form(self) -> AugmentForm:
         """What the form holds now, text as typed."""
-        values = {name: self.query_one(f"#augment-{name}", Input).value for name, _, _ in TEXT_FIELDS}
+        values = {name: self.query_one(f"#augment-{name}", Input).value for name, _label, _hint in TEXT_FIELDS}
         return AugmentForm(
             **values,
             in_place=self.query_one("#augment-target", Select).value == IN_PLACE,
@@ -166,7 +205,7 @@ class AugmentDialog(ModalScreen[AugmentChoice | None]):
 
     def fill(self, form: AugmentForm) -> None:
         """Every field as `form` holds it (the filter stays empty while rows are selected)."""
-        for name, _, _ in TEXT_FIELDS:
+        for name, _label, _hint in TEXT_FIELDS:
             if name != "where" or not self._choice.only_ids:
                 self.query_one(f"#augment-{name}", Input).value = getattr(form, name)
         self.query_one("#augment-target", Select).value = IN_PLACE if form.in_place else NEW
@@ -206,13 +245,17 @@ class AugmentDialog(ModalScreen[AugmentChoice | None]):
         self._config_name, self._api_key_env = config.name, config.api_key_env
         if config.where and self._choice.only_ids:
             self.notify(
-                f"Configuration '{clip(config.name)}' loaded; the selected rows are augmented, not its filter.",
+                _("Configuration '{name}' loaded; the selected rows are augmented, not its filter.").format(
+                    name=clip(config.name)
+                ),
                 severity="warning",
             )
             return
-        self.notify(f"Configuration '{clip(config.name)}' loaded.")
+        self.notify(_("Configuration '{name}' loaded.").format(name=clip(config.name)))
 
     def _problem(self, text: str) -> None:
+        """The problem line (a sentence already in the language now; it stays as written)."""
+        self._problem_text = lambda: text
         self.query_one("#augment-problem", Static).update(Text(text))
 
     def _checked(self) -> AugmentChoice | None:
@@ -234,7 +277,7 @@ class AugmentDialog(ModalScreen[AugmentChoice | None]):
     async def _run_preview(self, choice: AugmentChoice) -> None:
         box = self.query_one("#augment-preview", Vertical)
         await box.remove_children()
-        await box.mount(Static(Text("Asking the model about three examples…", style="italic")))
+        await box.mount(Static(Text(_("Asking the model about three examples…"), style="italic")))
         try:
             rows = await self._previewer(choice)
         except ForgeError as exc:
@@ -243,7 +286,9 @@ class AugmentDialog(ModalScreen[AugmentChoice | None]):
             return
         await box.remove_children()
         await box.mount(
-            Horizontal(Static(Text("before", style="bold")), Static(Text("after", style="bold")), classes="preview-row")
+            Horizontal(
+                Static(Text(_("before"), style="bold")), Static(Text(_("after"), style="bold")), classes="preview-row"
+            )
         )
         for row in rows:
             await box.mount(

@@ -9,20 +9,24 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Label, Static, TextArea
+from textual.widgets import Button, Static, TextArea
 
 from forge_tui.core.errors import ForgeError
+from forge_tui.i18n import N_, _
 from forge_tui.ui.keys import key_for
+from forge_tui.ui.localized import Localized, TButton, TLabel
 from forge_tui.ui.widgets.plain import PlainLabel, PlainStatic
 
 # Applies the edit (answer, tool-call JSON or None) and raises ForgeError with the reason it is refused.
 Apply = Callable[[str, str | None], None]
 
 
-class CardEditor(ModalScreen[bool]):
+class CardEditor(Localized, ModalScreen[bool]):
+    """`title` is shown as given (translated by the caller)."""
+
     BINDINGS = [
-        Binding("ctrl+s", "accept", "Keep edit", id="card_editor.keep"),
-        Binding("escape", "cancel", "Cancel", id="card_editor.cancel"),
+        Binding("ctrl+s", "accept", N_("Keep edit"), id="card_editor.keep"),
+        Binding("escape", "cancel", N_("Cancel"), id="card_editor.cancel"),
     ]
 
     def __init__(self, title: str, answer: str, tool_calls: str | None, apply: Apply) -> None:
@@ -31,19 +35,30 @@ class CardEditor(ModalScreen[bool]):
         self._answer = answer
         self._tool_calls = tool_calls
         self._apply = apply
+        self._problem: Callable[[], str] = str
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog card-editor"):
             yield PlainLabel(self._title, classes="dialog-title")
-            yield Label("Answer")
+            yield TLabel(N_("Answer"))
             yield TextArea(self._answer, id="edit-answer", soft_wrap=True)
             if self._tool_calls is not None:
-                yield Label('Tool calls: [{"name": …, "arguments": {…}}], checked against the tools\' schemas')
+                yield TLabel(
+                    N_("Tool calls: {shape}, checked against the tools' schemas"),
+                    shape='[{"name": …, "arguments": {…}}]',
+                )
                 yield TextArea(self._tool_calls, id="edit-tool-calls", soft_wrap=True)
             yield PlainStatic("", classes="error", id="edit-error")
             with Horizontal(classes="dialog-buttons"):
-                yield Button(f"Keep edit ({key_for(self, 'accept')})", variant="primary", id="keep", compact=True)
-                yield Button("Cancel", id="cancel", compact=True)
+                yield Button(self._keep_label(), variant="primary", id="keep", compact=True)
+                yield TButton(N_("Cancel"), id="cancel", compact=True)
+
+    def _keep_label(self) -> str:
+        return _("Keep edit ({key})").format(key=key_for(self, "accept"))
+
+    def draw_text(self) -> None:
+        self.query_one("#keep", Button).label = self._keep_label()
+        self.query_one("#edit-error", Static).update(self._problem())
 
     def on_mount(self) -> None:
         editor = self.query_one("#edit-answer", TextArea)
@@ -57,7 +72,9 @@ class CardEditor(ModalScreen[bool]):
         try:
             self._apply(answer, calls)
         except ForgeError as exc:
-            self.query_one("#edit-error", Static).update(f"Not kept: {exc}")
+            reason = str(exc)
+            self._problem = lambda: _("Not kept: {reason}").format(reason=reason)
+            self.draw_text()
             return
         self.dismiss(True)
 

@@ -12,14 +12,18 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Static
 
+from forge_tui.i18n import N_, _
+from forge_tui.ui.dialogs.common import crop
+from forge_tui.ui.localized import Localized, TButton, TInput
 from forge_tui.ui.widgets.plain import PlainLabel, PlainStatic
 
 N = TypeVar("N", int, float)
 
+# Message ids (N_): translate where shown.
 OPERATIONS = {
-    "merge": "Merge other datasets into a new one",
-    "sample": "Sample into a new dataset",
-    "split": "Split into NAME-train, NAME-valid, NAME-test",
+    "merge": N_("Merge other datasets into a new one"),
+    "sample": N_("Sample into a new dataset"),
+    "split": N_("Split into NAME-train, NAME-valid, NAME-test"),
 }
 
 
@@ -37,10 +41,10 @@ class OpRequest:
     test: float = 0.1
 
 
-class DatasetOpDialog(ModalScreen[OpRequest | None]):
+class DatasetOpDialog(Localized, ModalScreen[OpRequest | None]):
     """Enter on the last field (or OK) accepts when the numbers read; Escape cancels."""
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel", id="dataset_ops.cancel")]
+    BINDINGS = [Binding("escape", "cancel", N_("Cancel"), id="dataset_ops.cancel")]
 
     def __init__(self, kind: str, source: str) -> None:
         super().__init__()
@@ -49,24 +53,32 @@ class DatasetOpDialog(ModalScreen[OpRequest | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield PlainLabel(f"{OPERATIONS[self.kind]}: {self.source}", classes="dialog-title")
+            yield PlainLabel(self._title(), classes="dialog-title", id="op-title")
             if self.kind == "merge":
-                yield Input(placeholder="and these datasets (comma-separated)", id="op-others")
-                yield Input(f"{self.source}-merged", placeholder="into", id="op-into")
-                yield Checkbox("leave out exact duplicates", id="op-dedup", compact=True)
+                yield TInput(placeholder=N_("and these datasets (comma-separated)"), id="op-others")
+                yield TInput(f"{self.source}-merged", placeholder=N_("into"), id="op-into")
+                yield Checkbox(_("leave out exact duplicates"), id="op-dedup", compact=True)
             elif self.kind == "sample":
-                yield Input("100", placeholder="how many", id="op-n")
-                yield Input(placeholder="stratify by: model, source or slot:NAME (empty: none)", id="op-stratify")
-                yield Input("7", placeholder="seed", id="op-seed")
-                yield Input(f"{self.source}-sample", placeholder="into", id="op-into")
+                yield TInput("100", placeholder=N_("how many"), id="op-n")
+                yield TInput(placeholder=N_("stratify by: model, source or slot:NAME (empty: none)"), id="op-stratify")
+                yield TInput("7", placeholder=N_("seed"), id="op-seed")
+                yield TInput(f"{self.source}-sample", placeholder=N_("into"), id="op-into")
             else:
-                yield Input("0.1", placeholder="valid share", id="op-valid")
-                yield Input("0.1", placeholder="test share", id="op-test")
-                yield Input("7", placeholder="seed", id="op-seed")
+                yield TInput("0.1", placeholder=N_("valid share"), id="op-valid")
+                yield TInput("0.1", placeholder=N_("test share"), id="op-test")
+                yield TInput("7", placeholder=N_("seed"), id="op-seed")
             yield PlainStatic("", classes="error", id="op-error")
             with Horizontal(classes="dialog-buttons"):
-                yield Button("OK", variant="primary", id="ok")
-                yield Button("Cancel", id="cancel")
+                yield TButton(N_("OK"), variant="primary", id="ok")
+                yield TButton(N_("Cancel"), id="cancel")
+
+    def _title(self) -> str:
+        return _("{operation}: {dataset}").format(operation=_(OPERATIONS[self.kind]), dataset=self.source)
+
+    def draw_text(self) -> None:
+        self.query_one("#op-title", PlainLabel).update(self._title())
+        if self.kind == "merge":
+            self.query_one("#op-dedup", Checkbox).label = _("leave out exact duplicates")
 
     def _text(self, name: str) -> str:
         return self.query_one(f"#op-{name}", Input).value.strip()
@@ -85,17 +97,17 @@ class DatasetOpDialog(ModalScreen[OpRequest | None]):
         if self.kind == "merge":
             others = [name.strip() for name in self._text("others").split(",") if name.strip()]
             if not others:
-                raise ValueError("Name at least one dataset to merge with this one.")
+                raise ValueError(_("Name at least one dataset to merge with this one."))
             dedup = self.query_one("#op-dedup", Checkbox).value
             return OpRequest("merge", self.source, others, into=self._text("into"), dedup=dedup)
-        seed = _number(self._text("seed"), "The seed", int)
+        seed = _number(self._text("seed"), N_("The seed"), int)
         if self.kind == "sample":
-            n = _number(self._text("n"), "How many", int)
+            n = _number(self._text("n"), N_("How many"), int)
             stratify = self._text("stratify") or None
             return OpRequest("sample", self.source, into=self._text("into"), n=n, stratify=stratify, seed=seed)
         valid, test = (
-            _number(self._text("valid"), "The valid share", float),
-            _number(self._text("test"), "The test share", float),
+            _number(self._text("valid"), N_("The valid share"), float),
+            _number(self._text("test"), N_("The test share"), float),
         )
         return OpRequest("split", self.source, seed=seed, valid=valid, test=test)
 
@@ -105,7 +117,12 @@ class DatasetOpDialog(ModalScreen[OpRequest | None]):
 
 
 def _number(text: str, what: str, kind: type[N]) -> N:
+    """`text` read as `kind`; `what` (a message id) names it in the sentence of a ValueError."""
     try:
         return kind(text)
     except ValueError:
-        raise ValueError(f"{what} must be a{'n integer' if kind is int else ' number'}, not '{text[:20]}'.") from None
+        if kind is int:
+            message = _("{what} must be an integer, not '{text}'.")
+        else:
+            message = _("{what} must be a number, not '{text}'.")
+        raise ValueError(message.format(what=_(what), text=crop(text, 20))) from None

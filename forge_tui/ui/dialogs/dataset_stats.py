@@ -10,17 +10,24 @@ from textual.screen import ModalScreen
 from textual.widgets import Sparkline
 
 from forge_tui.core.dataset_stats import DatasetStats, Histogram, stats_lines
+from forge_tui.i18n import N_, _, ngettext
+from forge_tui.ui.localized import Localized
 from forge_tui.ui.widgets.plain import PlainLabel, PlainStatic
 
 
 def _range(title: str, h: Histogram) -> str:
-    return f"{title}: {h.low:g} to {h.high:g} ({h.total} examples)" if h.total else f"{title}: none counted"
+    """The range line of a histogram; `title` is a message id."""
+    if not h.total:
+        return _("{title}: none counted").format(title=_(title))
+    return ngettext(
+        "{title}: {low} to {high} ({n} example)", "{title}: {low} to {high} ({n} examples)", h.total
+    ).format(title=_(title), low=f"{h.low:g}", high=f"{h.high:g}", n=h.total)
 
 
-class DatasetStatsPanel(ModalScreen[None]):
+class DatasetStatsPanel(Localized, ModalScreen[None]):
     """Escape closes it."""
 
-    BINDINGS = [Binding("escape", "close", "Close", id="stats.close")]
+    BINDINGS = [Binding("escape", "close", N_("Close"), id="stats.close")]
 
     def __init__(self, stats: DatasetStats) -> None:
         super().__init__()
@@ -33,16 +40,20 @@ class DatasetStatsPanel(ModalScreen[None]):
         with Vertical(classes="dialog", id="stats-panel"):
             yield PlainLabel(lines[0], classes="dialog-title")
             yield PlainStatic("\n".join(counts), id="stats-counts")
-            for key, title, h in (
-                (
-                    "tokens",
-                    "Answer tokens" if self.stats.tokens_counted else "Answer tokens (estimated)",
-                    self.stats.tokens,
-                ),
-                ("chars", "Answer length in characters", self.stats.answer_chars),
-            ):
+            for key, title, h in self._histograms():
                 yield PlainStatic(_range(title, h), id=f"stats-{key}-range", classes="dim")
                 yield Sparkline([float(n) for n in h.counts], id=f"stats-{key}")
+
+    def _histograms(self) -> list[tuple[str, str, Histogram]]:
+        tokens = N_("Answer tokens") if self.stats.tokens_counted else N_("Answer tokens (estimated)")
+        return [
+            ("tokens", tokens, self.stats.tokens),
+            ("chars", N_("Answer length in characters"), self.stats.answer_chars),
+        ]
+
+    def draw_text(self) -> None:
+        for key, title, h in self._histograms():
+            self.query_one(f"#stats-{key}-range", PlainStatic).update(_range(title, h))
 
     def action_close(self) -> None:
         self.dismiss(None)

@@ -7,6 +7,7 @@ it shows on Jobs and goes on if the view is closed; the view opens on its cluste
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from textual import on, work
@@ -22,16 +23,31 @@ from forge_tui.core.errors import ForgeError
 from forge_tui.core.example_filter import REVIEW_MARKS
 from forge_tui.core.jobs import JobState
 from forge_tui.core.models import Example, ReviewState
+from forge_tui.i18n import N_, _, ngettext
 from forge_tui.services.dedup import DedupService, DuplicateCluster
 from forge_tui.services.dedup_jobs import DedupSpec, dedup_plan
 from forge_tui.services.examples import BrokenExample
 from forge_tui.services.job_host import JobHost
 from forge_tui.ui.keys import key_for
-from forge_tui.ui.widgets.plain import PlainLabel, PlainStatic
+from forge_tui.ui.localized import Localized, TLabel
+from forge_tui.ui.widgets.plain import PlainStatic
 
 SIDE_BY_SIDE = 2  # members shown at once (80 columns hold two readable ones beside the list)
 TEXT_CHARS = 600  # of each member's prompt and answer shown
 POLL_S = 0.2  # how often the job's progress is read
+# By choice (keep, all, undo): the toast's title when it is refused.
+CANNOT = {"keep": N_("Cannot keep this one"), "all": N_("Cannot keep all"), "undo": N_("Cannot undo")}
+
+
+def done_text(action: str, n: int) -> str:
+    """What a choice's toast says when `n` examples changed."""
+    if action == "keep":
+        text = ngettext("Keep this one: {n} example changed.", "Keep this one: {n} examples changed.", n)
+    elif action == "all":
+        text = ngettext("Keep all: {n} example changed.", "Keep all: {n} examples changed.", n)
+    else:
+        text = ngettext("Undo: {n} example changed.", "Undo: {n} examples changed.", n)
+    return text.format(n=n)
 
 
 @dataclass(frozen=True)
@@ -43,16 +59,16 @@ class Shown:
     review: ReviewState | None  # None: the row cannot be read
 
 
-class DedupView(ModalScreen[int]):
+class DedupView(Localized, ModalScreen[int]):
     """Dismisses with how many examples changed review state while it was open."""
 
     BINDINGS = [
-        Binding("escape", "close", "Close", id="dedup.close"),
-        Binding("k", "keep_focused", "Keep this, drop rest", id="dedup.keep"),
-        Binding("a", "keep_all", "Keep all", id="dedup.keep_all"),
-        Binding("u", "undo", "Undo cluster", id="dedup.undo"),
-        Binding("left", "move(-1)", "Previous member", id="dedup.previous"),
-        Binding("right", "move(1)", "Next member", id="dedup.next"),
+        Binding("escape", "close", N_("Close"), id="dedup.close"),
+        Binding("k", "keep_focused", N_("Keep this, drop rest"), id="dedup.keep"),
+        Binding("a", "keep_all", N_("Keep all"), id="dedup.keep_all"),
+        Binding("u", "undo", N_("Undo cluster"), id="dedup.undo"),
+        Binding("left", "move(-1)", N_("Previous member"), id="dedup.previous"),
+        Binding("right", "move(1)", N_("Next member"), id="dedup.next"),
     ]
 
     def __init__(
@@ -74,11 +90,13 @@ class DedupView(ModalScreen[int]):
         self.member = 0  # the index of the focused member in the current cluster
         self.changed = 0
         self._shown: dict[str, Shown] = {}
+        # What the status line says, drawn again in a new language.
+        self._status_text: Callable[[], str] = lambda: _("Looking for duplicates…")
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog dedup"):
-            yield PlainLabel(f"Duplicates in {clip(self.dataset_name)}", classes="dialog-title")
-            yield PlainStatic("Looking for duplicates…", id="dedup-status")
+            yield TLabel(N_("Duplicates in {dataset}"), classes="dialog-title", dataset=clip(self.dataset_name))
+            yield PlainStatic(self._status_text(), id="dedup-status")
             with Horizontal(id="dedup-body"):
                 yield OptionList(id="dedup-clusters")
                 with Horizontal(id="dedup-members"):
@@ -87,13 +105,28 @@ class DedupView(ModalScreen[int]):
             yield PlainStatic(self._hint(), classes="dim", id="dedup-hint")
 
     def _hint(self) -> str:
-        def key(action: str) -> str:
-            return key_for(self, action)
-
-        return (
-            f"{key('move(-1)')}/{key('move(1)')} member · {key('keep_focused')} keep it, reject the rest · "
-            f"{key('keep_all')} keep all · {key('undo')} undo · {key('close')} close"
+        return _(
+            "{previous}/{next} member · {keep} keep it, reject the rest · {keep_all} keep all · {undo} undo · "
+            "{close} close"
+        ).format(
+            previous=key_for(self, "move(-1)"),
+            next=key_for(self, "move(1)"),
+            keep=key_for(self, "keep_focused"),
+            keep_all=key_for(self, "keep_all"),
+            undo=key_for(self, "undo"),
+            close=key_for(self, "close"),
         )
+
+    def draw_text(self) -> None:
+        self.query_one("#dedup-hint", PlainStatic).update(self._hint())
+        self.query_one("#dedup-status", PlainStatic).update(self._status_text())
+        if self.clusters:
+            listing = self.query_one(OptionList)
+            at = listing.highlighted
+            for cluster in self.clusters:
+                listing.replace_option_prompt(str(cluster.id), self._label(cluster))
+            listing.highlighted = at
+            self._show_members()
 
     def on_mount(self) -> None:
         self.query_one(OptionList).focus()
@@ -113,7 +146,10 @@ class DedupView(ModalScreen[int]):
                 return
             job_id = self.host.jobs.create(plan).id
         except ForgeError as exc:
-            self.app.call_from_thread(self._status, f"Cannot look for duplicates: {exc}")
+            reason = str(exc)
+            self.app.call_from_thread(
+                self._status, lambda: _("Cannot look for duplicates: {reason}").format(reason=reason)
+            )
             return
         self.app.call_from_thread(self._started, job_id)
 
@@ -121,7 +157,7 @@ class DedupView(ModalScreen[int]):
         assert self.host is not None
         self.job_id = job_id
         self.host.start(job_id)
-        self._status(f"Looking for duplicates (job {job_id})…")
+        self._status(lambda: _("Looking for duplicates (job {job})…").format(job=job_id))
         self.set_interval(POLL_S, self._poll, name="dedup-job")
 
     def _poll(self) -> None:
@@ -131,7 +167,14 @@ class DedupView(ModalScreen[int]):
         if host.running(job_id):
             latest = host.latest.get(job_id)
             if latest is not None and latest.total:
-                self._status(f"Looking for duplicates (job {job_id}): {latest.done} of {latest.total} chunks…")
+                done, total = latest.done, latest.total
+                self._status(
+                    lambda: ngettext(
+                        "Looking for duplicates (job {job}): {done} of {total} chunk…",
+                        "Looking for duplicates (job {job}): {done} of {total} chunks…",
+                        total,
+                    ).format(job=job_id, done=done, total=total)
+                )
             return
         self.job_id = None
         try:
@@ -139,12 +182,21 @@ class DedupView(ModalScreen[int]):
             if job.status is JobState.DONE:
                 self._show_clusters(self.service.clusters(self.dataset_id))
             else:
-                self._status(f"The dedup job {job_id} is {job.status.value}: resume it on Jobs, then press D again.")
+                state = job.status.value
+                # TRANSLATORS: {state} is the job's state as stored (paused, failed, cancelled).
+                self._status(
+                    lambda: _("The dedup job {job} is {state}: resume it on Jobs, then press D again.").format(
+                        job=job_id, state=state
+                    )
+                )
         except ForgeError as exc:
-            self._status(f"Cannot look for duplicates: {exc}")
+            reason = str(exc)
+            self._status(lambda: _("Cannot look for duplicates: {reason}").format(reason=reason))
 
-    def _status(self, text: str) -> None:
-        self.query_one("#dedup-status", PlainStatic).update(text)
+    def _status(self, text: Callable[[], str]) -> None:
+        """The status line, written by `text` now and again after a language switch."""
+        self._status_text = text
+        self.query_one("#dedup-status", PlainStatic).update(text())
 
     def _show_clusters(self, clusters: list[DuplicateCluster]) -> None:
         self.clusters = clusters
@@ -158,16 +210,31 @@ class DedupView(ModalScreen[int]):
 
     @staticmethod
     def _label(cluster: DuplicateCluster) -> str:
-        similar = "exact" if cluster.exact else f"≥{cluster.lowest:.2f}"
-        mark = {"kept": " kept", "all": " all"}.get(cluster.decision, "")
-        return f"{len(cluster.members)} × {similar}{mark}"
+        similar = _("exact") if cluster.exact else f"≥{cluster.lowest:.2f}"
+        n = len(cluster.members)
+        if cluster.decision == "kept":
+            return _("{n} × {similar} kept").format(n=n, similar=similar)
+        if cluster.decision == "all":
+            return _("{n} × {similar} all").format(n=n, similar=similar)
+        return f"{n} × {similar}"
 
     def _summary(self) -> None:
         open_ = sum(c.decision == "open" for c in self.clusters)
-        if not self.clusters:
-            self._status(f"No duplicates at similarity {self.threshold:g} among the examples not rejected.")
+        threshold, clusters, changed = self.threshold, len(self.clusters), self.changed
+        if not clusters:
+            self._status(
+                lambda: _("No duplicates at similarity {threshold} among the examples not rejected.").format(
+                    threshold=f"{threshold:g}"
+                )
+            )
         else:
-            self._status(f"{len(self.clusters)} clusters, {open_} undecided; {self.changed} examples changed.")
+            self._status(
+                lambda: ngettext(
+                    "{n} cluster, {open} undecided; {changed} examples changed.",
+                    "{n} clusters, {open} undecided; {changed} examples changed.",
+                    clusters,
+                ).format(n=clusters, open=open_, changed=changed)
+            )
 
     @property
     def cluster(self) -> DuplicateCluster | None:
@@ -204,14 +271,19 @@ class DedupView(ModalScreen[int]):
             card.update(self._card(cluster, shown[at], member, focused))
 
     def _card(self, cluster: DuplicateCluster, index: int, member: str, focused: str) -> str:
-        shown = self._shown.get(member, Shown("", "(deleted)", None))
-        review = "cannot be read" if shown.review is None else f"{REVIEW_MARKS[shown.review]} {shown.review.value}"
+        shown = self._shown.get(member, Shown("", _("(deleted)"), None))
+        review = _("cannot be read") if shown.review is None else f"{REVIEW_MARKS[shown.review]} {shown.review.value}"
         if member == focused:
-            similar = "focused"
+            similar = _("focused")
         else:
             between = cluster.between(member, focused)
-            similar = "similarity not measured" if between is None else f"similarity {between:.2f}"
-        head = f"#{index + 1} of {len(cluster.members)} · {review} · {similar}\n{member}"
+            similar = (
+                _("similarity not measured")
+                if between is None
+                else _("similarity {similarity}").format(similarity=f"{between:.2f}")
+            )
+        where = _("#{index} of {n}").format(index=index + 1, n=len(cluster.members))
+        head = f"{where} · {review} · {similar}\n{member}"
         return f"{head}\n\n{shown.prompt}\n\n{shown.answer}"
 
     def _load(self, cluster: DuplicateCluster) -> None:
@@ -241,7 +313,7 @@ class DedupView(ModalScreen[int]):
         self._summary()
         self._show_members()
 
-    def _act(self, what: str, action: str) -> None:
+    def _act(self, action: str) -> None:
         cluster = self.cluster
         if cluster is None:
             return
@@ -253,19 +325,19 @@ class DedupView(ModalScreen[int]):
             else:
                 done = self.service.undo(cluster.id)
         except ForgeError as exc:
-            self.notify(str(exc), title=f"Cannot {what}", severity="error")
+            self.notify(str(exc), title=_(CANNOT[action]), severity="error")
             return
         self._after(done, cluster)
-        self.notify(f"{what.capitalize()}: {done} example{'s' if done != 1 else ''} changed.")
+        self.notify(done_text(action, done))
 
     def action_keep_focused(self) -> None:
-        self._act("keep this one", "keep")
+        self._act("keep")
 
     def action_keep_all(self) -> None:
-        self._act("keep all", "all")
+        self._act("all")
 
     def action_undo(self) -> None:
-        self._act("undo", "undo")
+        self._act("undo")
 
     def action_close(self) -> None:
         self.dismiss(self.changed)

@@ -12,18 +12,20 @@ from textual.widgets import Button, Input, Select, Static
 from forge_tui.core.backend_settings import BACKEND_LABELS
 from forge_tui.core.endpoints import Endpoint
 from forge_tui.core.errors import ForgeError
+from forge_tui.i18n import N_, _
 from forge_tui.services.endpoints import new_endpoint
 from forge_tui.ui.keys import key_for
+from forge_tui.ui.localized import Localized, TButton, TInput, TLabel
 from forge_tui.ui.widgets.plain import PlainLabel, PlainStatic
 
 
-class EndpointDialog(ModalScreen[Endpoint | None]):
+class EndpointDialog(Localized, ModalScreen[Endpoint | None]):
     """Name, kind, URL, API-key variable and max concurrency, each checked as the service checks them;
     ctrl+s (or enter in a field) gives the endpoint back, escape cancels."""
 
     BINDINGS = [
-        Binding("ctrl+s", "save", "Save", id="endpoint.save"),
-        Binding("escape", "cancel", "Cancel", id="dialog.cancel"),
+        Binding("ctrl+s", "save", N_("Save"), id="endpoint.save"),
+        Binding("escape", "cancel", N_("Cancel"), id="dialog.cancel"),
     ]
 
     def __init__(self, endpoint: Endpoint | None = None, *, editing: bool = False) -> None:
@@ -33,33 +35,45 @@ class EndpointDialog(ModalScreen[Endpoint | None]):
 
     def compose(self) -> ComposeResult:
         e = self._endpoint
-        title = f"Endpoint '{e.name}'" if self._editing and e is not None else "New endpoint"
         with Vertical(classes="dialog"):
-            yield PlainLabel(title, classes="dialog-title")
+            yield PlainLabel(self._title(), classes="dialog-title", id="endpoint-title")
             with Horizontal(classes="endpoint-field"):
-                yield PlainLabel("Name")
-                yield Input(e.name if e else "", placeholder="e.g. gpu1", id="endpoint-name", compact=True)
+                yield TLabel(N_("Name"))
+                yield TInput(e.name if e else "", placeholder=N_("e.g. gpu1"), id="endpoint-name", compact=True)
             with Horizontal(classes="endpoint-field"):
-                yield PlainLabel("Kind")
+                yield TLabel(N_("Kind"))
                 options = [(label, kind) for kind, label in BACKEND_LABELS.items()]
                 kind = e.kind if e else "ollama"
                 yield Select(options, value=kind, allow_blank=False, id="endpoint-kind", compact=True)
             with Horizontal(classes="endpoint-field"):
-                yield PlainLabel("URL")
+                yield TLabel(N_("URL"))
                 url = e.url or "" if e else ""
                 yield Input(url, placeholder="http://gpu-box:11434", id="endpoint-url", compact=True)
             with Horizontal(classes="endpoint-field"):
-                yield PlainLabel("Key variable")
+                yield TLabel(N_("Key variable"))
                 key = e.api_key_env or "" if e else ""
-                yield Input(key, placeholder="hosted APIs: e.g. OPENAI_API_KEY", id="endpoint-key", compact=True)
+                yield TInput(key, placeholder=N_("hosted APIs: e.g. OPENAI_API_KEY"), id="endpoint-key", compact=True)
             with Horizontal(classes="endpoint-field"):
-                yield PlainLabel("Max at once")
+                yield TLabel(N_("Max at once"))
                 most = str(e.max_concurrency if e else Endpoint.model_fields["max_concurrency"].default)
                 yield Input(most, type="integer", id="endpoint-max", compact=True)
             yield PlainStatic("", classes="error", id="endpoint-error")
             with Horizontal(classes="dialog-buttons"):
-                yield Button(f"Save ({key_for(self, 'save')})", variant="primary", id="save", compact=True)
-                yield Button("Cancel", id="cancel", compact=True)
+                yield Button(self._save_label(), variant="primary", id="save", compact=True)
+                yield TButton(N_("Cancel"), id="cancel", compact=True)
+
+    def _title(self) -> str:
+        e = self._endpoint
+        if e is not None and self._editing:
+            return _("Endpoint '{name}'").format(name=e.name)
+        return _("New endpoint")
+
+    def _save_label(self) -> str:
+        return _("Save ({key})").format(key=key_for(self, "save"))
+
+    def draw_text(self) -> None:
+        self.query_one("#endpoint-title", PlainLabel).update(self._title())
+        self.query_one("#save", Button).label = self._save_label()
 
     def on_mount(self) -> None:
         name = self.query_one("#endpoint-name", Input)
@@ -70,7 +84,7 @@ class EndpointDialog(ModalScreen[Endpoint | None]):
         """The endpoint as typed; ForgeError says what is wrong in one sentence."""
         most = self.query_one("#endpoint-max", Input).value.strip()
         if not most.isdigit():
-            raise ForgeError("Max concurrency is a whole number between 1 and 1024.")
+            raise ForgeError(_("Max concurrency is a whole number between 1 and 1024."))
         checked = new_endpoint(
             self.query_one("#endpoint-name", Input).value,
             str(self.query_one("#endpoint-kind", Select).value),

@@ -17,6 +17,7 @@ from forge_tui.core.errors import ForgeError
 from forge_tui.core.import_shapes import Mapping
 from forge_tui.core.models import DatasetInfo
 from forge_tui.core.plain_text import default_split
+from forge_tui.i18n import N_, _
 from forge_tui.services.dataset_files import detect_type
 from forge_tui.services.examples import ExampleService
 from forge_tui.services.importing import ImportCancelled, ImportSummary, import_file
@@ -26,9 +27,9 @@ from forge_tui.ui.dialogs.pick import PickOne
 from forge_tui.ui.field_checks import NoProblem, PassesCheck
 
 SPLIT_CHOICES = {
-    "line": "One document per line",
-    "paragraph": "One document per paragraph (lines up to a blank line)",
-    "file": "The whole file is one document",
+    "line": N_("One document per line"),
+    "paragraph": N_("One document per paragraph (lines up to a blank line)"),
+    "file": N_("The whole file is one document"),
 }
 
 
@@ -40,10 +41,10 @@ class ImportFlow:
 
     async def run(self) -> ImportSummary | None:
         """The summary of what was imported, or None when the user gave up or nothing was."""
-        title = f"Import a file into '{self.dataset.name}'"
+        title = _("Import a file into '{dataset}'").format(dataset=self.dataset.name)
         readable = NoProblem(lambda value: problem(Path(value).expanduser()))
         chosen = await self.app.push_screen_wait(
-            TextPrompt(title, placeholder="path/to/data.jsonl", validators=[readable])
+            TextPrompt(title, placeholder=N_("path/to/data.jsonl"), validators=[readable])
         )
         if not chosen:
             return None
@@ -51,7 +52,7 @@ class ImportFlow:
         try:
             kind = detect_type(path)
         except ForgeError as exc:
-            self.app.notify(str(exc), title="Nothing imported", severity="error")
+            self.app.notify(str(exc), title=_("Nothing imported"), severity="error")
             return None
         split = await self._ask_split(path) if kind == "text" else None
         if kind == "text" and split is None:
@@ -72,15 +73,17 @@ class ImportFlow:
     async def _ask_split(self, path: Path) -> str | None:
         """Plain text and Markdown: one document per line, paragraph or file, as the user says."""
         first = default_split(path.suffix)
-        options = [(first, SPLIT_CHOICES[first])] + [(k, v) for k, v in SPLIT_CHOICES.items() if k != first]
-        question = f"{path.name} is plain text: how does it split into documents?"
+        options = [(first, _(SPLIT_CHOICES[first]))] + [(k, _(v)) for k, v in SPLIT_CHOICES.items() if k != first]
+        question = _("{file} is plain text: how does it split into documents?").format(file=path.name)
         return await self.app.push_screen_wait(PickOne(question, options))
 
     async def _ask_mapping(self, path: Path, summary: ImportSummary) -> Mapping | None:
         prompt = TextPrompt(
-            f"{path.name}: no known shape. Fields found: {listing(summary.unknown_fields)}. Map them "
-            "(fields: system_prompt, user_prompt, output, rejected):",
-            placeholder="user_prompt=question,output=answer",
+            _(
+                "{file}: no known shape. Fields found: {fields}. Map them "
+                "(fields: system_prompt, user_prompt, output, rejected):"
+            ).format(file=path.name, fields=listing(summary.unknown_fields)),
+            placeholder=N_("user_prompt=question,output=answer"),
             validators=[PassesCheck(Mapping.parse)],
         )
         text = await self.app.push_screen_wait(prompt)
@@ -89,12 +92,17 @@ class ImportFlow:
     async def _import(self, path: Path, mapping: Mapping | None, split: str | None) -> ImportSummary | None:
         app = self.app
         cancel = threading.Event()
-        dialog = WorkProgress(f"Importing {path.name} into '{self.dataset.name}'", cancel)
+        title = _("Importing {file} into '{dataset}'").format(file=path.name, dataset=self.dataset.name)
+        dialog = WorkProgress(title, cancel)
         await app.push_screen(dialog)
-        stops = dialog.stops()
 
         def progress(read: int, imported: int) -> None:
-            status = f"{read:,} records read, {imported:,} examples so far{stops}"
+            def status() -> str:
+                # TRANSLATORS: {stops} is " (KEY stops)", or nothing.
+                return _("{read} records read, {imported} examples so far{stops}").format(
+                    read=f"{read:,}", imported=f"{imported:,}", stops=dialog.stops()
+                )
+
             app.call_from_thread(dialog.update, status)
 
         dataset = self.dataset
@@ -104,9 +112,9 @@ class ImportFlow:
             )
         except ForgeError as exc:
             if isinstance(exc, ImportCancelled):
-                app.notify(str(exc), title="Import stopped", severity="warning")
+                app.notify(str(exc), title=_("Import stopped"), severity="warning")
             else:
-                app.notify(str(exc), title="Nothing imported", severity="error")
+                app.notify(str(exc), title=_("Nothing imported"), severity="error")
             return None
         finally:
             await dialog.dismiss()

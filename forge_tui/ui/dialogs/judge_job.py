@@ -18,28 +18,32 @@ from forge_tui.core.endpoints import POOL
 from forge_tui.core.job_configs import JudgeConfig
 from forge_tui.core.judge_counts import Action
 from forge_tui.core.judge_form import ONLY_ALL, ONLY_UNREVIEWED, JudgeForm
+from forge_tui.i18n import N_, _
 from forge_tui.services.job_configs import JobConfigService, judge_config_of_form, judge_form_of_config
 from forge_tui.ui.dialogs.saved_configs import pick, save_as
 from forge_tui.ui.keys import key_for
-from forge_tui.ui.widgets.plain import PlainLabel
+from forge_tui.ui.localized import Localized, TButton, TLabel
 
+# Labels and hints are message ids (N_).
 ACTIONS = (
-    (Action.NONE, "none: only score"),
-    (Action.REJECT, "reject (reversible)"),
-    (Action.FIX, "fix: rewrite, judge again"),
+    (Action.NONE, N_("none: only score")),
+    (Action.REJECT, N_("reject (reversible)")),
+    (Action.FIX, N_("fix: rewrite, judge again")),
 )
-TEXT_FIELDS = (("threshold", "Threshold"), ("model", "Judge model"), ("fix_model", "Fix model"))
-HINTS = {"threshold": "1-10: below it, the action", "fix_model": "empty: the judge model"}
+TEXT_FIELDS = (("threshold", N_("Threshold")), ("model", N_("Judge model")), ("fix_model", N_("Fix model")))
+HINTS = {"threshold": N_("1-10: below it, the action"), "fix_model": N_("empty: the judge model")}
+ONLY = ((N_("unreviewed examples"), ONLY_UNREVIEWED), (N_("all examples"), ONLY_ALL))
+POOL_LABEL = N_("pool: every endpoint with the model")
 
 
-class JudgeJobForm(ModalScreen[JudgeForm | None]):
+class JudgeJobForm(Localized, ModalScreen[JudgeForm | None]):
     """Every field of a judge job; ctrl+s plans it, escape cancels."""
 
     BINDINGS = [
-        Binding("ctrl+s", "plan", "Plan", id="judge_job.plan"),
-        Binding("ctrl+o", "save_config", "Save config", id="judge_job.save_config"),
-        Binding("ctrl+r", "load_config", "Load config", id="judge_job.load_config"),
-        Binding("escape", "cancel", "Cancel", id="dialog.cancel"),
+        Binding("ctrl+s", "plan", N_("Plan"), id="judge_job.plan"),
+        Binding("ctrl+o", "save_config", N_("Save config"), id="judge_job.save_config"),
+        Binding("ctrl+r", "load_config", N_("Load config"), id="judge_job.load_config"),
+        Binding("escape", "cancel", N_("Cancel"), id="dialog.cancel"),
     ]
 
     def __init__(
@@ -59,8 +63,9 @@ class JudgeJobForm(ModalScreen[JudgeForm | None]):
         self._choices: dict[str, list[str]] = {}  # each Select's values
 
     def _select(self, label: str, options: list[tuple[str, str]], value: str, name: str) -> ComposeResult:
+        """A labelled Select; `label` is a message id."""
         with Horizontal(classes="job-field"):
-            yield PlainLabel(label)
+            yield TLabel(label)
             self._choices[name] = [v for _, v in options]
             chosen = value if value in self._choices[name] else options[0][1]
             yield Select(options, value=chosen, id=f"judge-{name}", allow_blank=False, compact=True)
@@ -68,29 +73,49 @@ class JudgeJobForm(ModalScreen[JudgeForm | None]):
     def compose(self) -> ComposeResult:
         form = self._form
         with Vertical(classes="dialog"):
-            yield PlainLabel("New judge job", classes="dialog-title")
+            yield TLabel(N_("New judge job"), classes="dialog-title")
             with VerticalScroll():
-                yield from self._select("Rubric", [(r, r) for r in self._rubrics], form.rubric, "rubric")
-                only = [("unreviewed examples", ONLY_UNREVIEWED), ("all examples", ONLY_ALL)]
-                yield from self._select("Examples", only, form.only, "only")
-                yield from self._select("Below", [(t, a.value) for a, t in ACTIONS], form.action, "action")
-                endpoints = [("pool: every endpoint with the model", POOL), *((n, n) for n in self._endpoints)]
-                yield from self._select("Endpoint", endpoints, form.endpoint or POOL, "endpoint")
+                yield from self._select(N_("Rubric"), [(r, r) for r in self._rubrics], form.rubric, "rubric")
+                yield from self._select(N_("Examples"), self._options("only"), form.only, "only")
+                yield from self._select(N_("Below"), self._options("action"), form.action, "action")
+                yield from self._select(N_("Endpoint"), self._options("endpoint"), form.endpoint or POOL, "endpoint")
                 for name, label in TEXT_FIELDS:
                     with Horizontal(classes="job-field"):
-                        yield PlainLabel(label)
+                        yield TLabel(label)
+                        hint = HINTS.get(name, "")
                         yield Input(
-                            getattr(form, name), placeholder=HINTS.get(name, ""), id=f"judge-{name}", compact=True
+                            getattr(form, name), placeholder=_(hint) if hint else "", id=f"judge-{name}", compact=True
                         )
             with Horizontal(classes="dialog-buttons"):
-                yield Button(f"Plan ({key_for(self, 'plan')})", variant="primary", id="plan", compact=True)
-                yield Button("Cancel", id="cancel", compact=True)
+                yield Button(self._plan_label(), variant="primary", id="plan", compact=True)
+                yield TButton(N_("Cancel"), id="cancel", compact=True)
+
+    def _options(self, name: str) -> list[tuple[str, str]]:
+        """The choices of the Select `name` whose labels are ours, in the language now."""
+        if name == "only":
+            return [(_(label), value) for label, value in ONLY]
+        if name == "action":
+            return [(_(label), action.value) for action, label in ACTIONS]
+        return [(_(POOL_LABEL), POOL), *((n, n) for n in self._endpoints)]
+
+    def _plan_label(self) -> str:
+        return _("Plan ({key})").format(key=key_for(self, "plan"))
+
+    def draw_text(self) -> None:
+        for name in ("only", "action", "endpoint"):
+            select = self.query_one(f"#judge-{name}", Select)
+            chosen = select.value
+            select.set_options(self._options(name))
+            select.value = chosen
+        for name, hint in HINTS.items():
+            self.query_one(f"#judge-{name}", Input).placeholder = _(hint)
+        self.query_one("#plan", Button).label = self._plan_label()
 
     def typed(self) -> JudgeForm:
         """What the form holds now."""
         chosen = {name: str(self.query_one(f"#judge-{name}", Select).value) for name in ("rubric", "only", "action")}
         endpoint = str(self.query_one("#judge-endpoint", Select).value)
-        texts = {name: self.query_one(f"#judge-{name}", Input).value for name, _ in TEXT_FIELDS}
+        texts = {name: self.query_one(f"#judge-{name}", Input).value for name, _label in TEXT_FIELDS}
         return replace(self._form, **chosen, **texts, endpoint="" if endpoint == POOL else endpoint)
 
     @work(exclusive=True, group="configs")
@@ -121,15 +146,19 @@ class JudgeJobForm(ModalScreen[JudgeForm | None]):
             if value in self._choices[name]:
                 self.query_one(f"#judge-{name}", Select).value = value
             else:
+                # field names and values as stored: they stay as written in every language
                 missed.append(f"{name} '{clip(value)}'")
-        for name, _ in TEXT_FIELDS:
+        for name, _label in TEXT_FIELDS:
             self.query_one(f"#judge-{name}", Input).value = getattr(form, name)
         if missed:
             self.notify(
-                f"Configuration '{clip(config.name)}' loaded, but no {', '.join(missed)} here.", severity="warning"
+                _("Configuration '{name}' loaded, but no {missing} here.").format(
+                    name=clip(config.name), missing=", ".join(missed)
+                ),
+                severity="warning",
             )
             return
-        self.notify(f"Configuration '{clip(config.name)}' loaded.")
+        self.notify(_("Configuration '{name}' loaded.").format(name=clip(config.name)))
 
     @on(Input.Submitted)
     @on(Button.Pressed, "#plan")

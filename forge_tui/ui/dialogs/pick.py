@@ -7,17 +7,20 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import OptionList, Static
+from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
+from forge_tui.i18n import N_
+from forge_tui.ui.localized import TStatic
 from forge_tui.ui.shown import shown_markup
 from forge_tui.ui.widgets.plain import PlainLabel
 
 
 class PickOne(ModalScreen[str | None]):
-    """Dismisses with the chosen option's id, or None."""
+    """Dismisses with the chosen option's id, or None. `title` and the option labels are shown as given
+    (translated by the caller); `hint` is a message id (N_)."""
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel", id="pick.cancel")]
+    BINDINGS = [Binding("escape", "cancel", N_("Cancel"), id="pick.cancel")]
 
     def __init__(self, title: str, options: list[tuple[str, str]], hint: str = "") -> None:
         super().__init__()
@@ -29,7 +32,7 @@ class PickOne(ModalScreen[str | None]):
         with Vertical(classes="dialog pick"):
             yield PlainLabel(self._title, classes="dialog-title")
             yield OptionList(*[Option(shown_markup(label), id=key) for key, label in self._options], id="pick-list")
-            yield Static(self._hint or "Enter chooses · Escape cancels", classes="dim")
+            yield TStatic(self._hint or N_("Enter chooses · Escape cancels"), classes="dim")
 
     def on_mount(self) -> None:
         self.query_one(OptionList).focus()

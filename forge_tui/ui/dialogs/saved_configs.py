@@ -17,11 +17,12 @@ from textual.widgets.option_list import Option
 from forge_tui.core.bounded_text import clip
 from forge_tui.core.errors import ForgeError
 from forge_tui.core.job_configs import AnyConfig
+from forge_tui.i18n import N_, _
 from forge_tui.services.job_configs import JobConfigService
 from forge_tui.ui.dialogs.common import Confirm, TextPrompt
 from forge_tui.ui.keys import key_for
+from forge_tui.ui.localized import Localized, TLabel
 from forge_tui.ui.shown import shown_markup
-from forge_tui.ui.widgets.plain import PlainLabel
 
 Config = TypeVar("Config", bound=AnyConfig)
 
@@ -30,15 +31,15 @@ async def save_as(
     screen: Screen[Any], configs: JobConfigService, name: str, make: Callable[[str], AnyConfig]
 ) -> str | None:
     """Asks for a name (offering `name`) and saves `make(name)` under it; the name saved, or None."""
-    chosen = await screen.app.push_screen_wait(TextPrompt("Save configuration as", name))
+    chosen = await screen.app.push_screen_wait(TextPrompt(_("Save configuration as"), name))
     if not chosen:
         return None
     try:
         config = configs.save(make(chosen))
     except ForgeError as exc:
-        screen.notify(str(exc), title="Not saved", severity="error")
+        screen.notify(str(exc), title=_("Not saved"), severity="error")
         return None
-    screen.notify(f"Configuration '{clip(config.name)}' saved.")
+    screen.notify(_("Configuration '{name}' saved.").format(name=clip(config.name)))
     return config.name
 
 
@@ -47,11 +48,12 @@ async def pick(screen: Screen[Any], configs: JobConfigService, kind: type[Config
     try:
         saved = [c for c in configs.list() if isinstance(c, kind)]
     except ForgeError as exc:
-        screen.notify(str(exc), title="Cannot load", severity="error")
+        screen.notify(str(exc), title=_("Cannot load"), severity="error")
         return None
     if not saved:
         what = kind.model_fields["kind"].default
-        screen.notify(f"No saved {what} configuration yet: {save_key} saves one.")
+        # TRANSLATORS: {kind} is the job kind as typed (generate, judge, augment); {key} a key name.
+        screen.notify(_("No saved {kind} configuration yet: {key} saves one.").format(kind=what, key=save_key))
         return None
     while saved:
         chosen = await screen.app.push_screen_wait(ConfigPicker([c.name for c in saved]))
@@ -60,14 +62,16 @@ async def pick(screen: Screen[Any], configs: JobConfigService, kind: type[Config
         action, name = chosen
         if action == LOAD:
             return next((c for c in saved if c.name == name), None)
-        if not await screen.app.push_screen_wait(Confirm(f"Delete the configuration '{clip(name)}'?", "Delete")):
+        if not await screen.app.push_screen_wait(
+            Confirm(_("Delete the configuration '{name}'?").format(name=clip(name)), N_("Delete"))
+        ):
             continue
         try:
             configs.delete(name)
         except ForgeError as exc:
-            screen.notify(str(exc), title="Not deleted", severity="error")
+            screen.notify(str(exc), title=_("Not deleted"), severity="error")
             return None
-        screen.notify(f"Configuration '{clip(name)}' deleted.")
+        screen.notify(_("Configuration '{name}' deleted.").format(name=clip(name)))
         saved = [c for c in saved if c.name != name]
     return None
 
@@ -75,13 +79,13 @@ async def pick(screen: Screen[Any], configs: JobConfigService, kind: type[Config
 LOAD, DELETE = "load", "delete"
 
 
-class ConfigPicker(ModalScreen[tuple[str, str] | None]):
+class ConfigPicker(Localized, ModalScreen[tuple[str, str] | None]):
     """The saved configurations by name: enter loads one, delete asks to delete it. Dismisses with
     (LOAD or DELETE, the name), or None."""
 
     BINDINGS = [
-        Binding("delete", "delete", "Delete", id="configs.delete"),
-        Binding("escape", "cancel", "Cancel", id="pick.cancel"),
+        Binding("delete", "delete", N_("Delete"), id="configs.delete"),
+        Binding("escape", "cancel", N_("Cancel"), id="pick.cancel"),
     ]
 
     def __init__(self, names: list[str]) -> None:
@@ -90,15 +94,18 @@ class ConfigPicker(ModalScreen[tuple[str, str] | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog pick"):
-            yield PlainLabel("Load configuration", classes="dialog-title")
+            yield TLabel(N_("Load configuration"), classes="dialog-title")
             yield OptionList(*[Option(shown_markup(name), id=name) for name in self._names], id="pick-list")
             yield Static("", id="configs-hint", classes="dim")
 
     def on_mount(self) -> None:
+        self.query_one(OptionList).focus()
+
+    def draw_text(self) -> None:
         options = self.query_one(OptionList)
-        options.focus()
         enter, delete = key_for(options, "select") or "enter", key_for(self, "delete")
-        self.query_one("#configs-hint", Static).update(f"{enter} loads · {delete} deletes · escape cancels")
+        hint = _("{enter} loads · {delete} deletes · escape cancels").format(enter=enter, delete=delete)
+        self.query_one("#configs-hint", Static).update(hint)
 
     @on(OptionList.OptionSelected)
     def _chosen(self, event: OptionList.OptionSelected) -> None:

@@ -9,9 +9,11 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.validation import ValidationResult, Validator
-from textual.widgets import Button, Input, Label, Static, TextArea
+from textual.widgets import Button, Input, Static, TextArea
 
 from forge_tui.core.templates import SlotDef, WeightedValue
+from forge_tui.i18n import N_, _
+from forge_tui.ui.localized import TButton, TLabel
 from forge_tui.ui.widgets.plain import PlainStatic
 
 
@@ -32,7 +34,9 @@ def parse_values(text: str) -> list[WeightedValue]:
         try:
             values.append(WeightedValue(value=value.strip(), weight=float(weight)))
         except (ValueError, ValidationError):
-            raise ValueError(f"values line {number}: the weight after '|' must be a number ≥ 0") from None
+            raise ValueError(
+                _("values line {number}: the weight after '|' must be a number ≥ 0").format(number=number)
+            ) from None
     return values
 
 
@@ -50,7 +54,7 @@ class SlotName(Validator):
     def validate(self, value: str) -> ValidationResult:
         name = value.strip()
         if name in self._taken:
-            return self.failure(f"There is already a slot named '{name}'.")
+            return self.failure(_("There is already a slot named '{name}'.").format(name=name))
         try:
             SlotDef(name=name)
         except ValidationError as exc:
@@ -65,8 +69,8 @@ class SlotEditor(ModalScreen[SlotDef | None]):
     }
     """
     BINDINGS = [
-        Binding("escape", "cancel", "Cancel", id="slot.cancel"),
-        Binding("ctrl+s", "accept", "Done", id="slot.done"),
+        Binding("escape", "cancel", N_("Cancel"), id="slot.cancel"),
+        Binding("ctrl+s", "accept", N_("Done"), id="slot.done"),
     ]
 
     def __init__(self, slot: SlotDef | None, taken: set[str]) -> None:
@@ -78,22 +82,25 @@ class SlotEditor(ModalScreen[SlotDef | None]):
     def compose(self) -> ComposeResult:
         slot = self._slot
         with Vertical(classes="dialog"):
-            yield Label("New slot" if self._new else f"Slot '{slot.name}'", classes="dialog-title")
-            yield Label("Name (letters, digits, _)")
+            if self._new:
+                yield TLabel(N_("New slot"), classes="dialog-title")
+            else:
+                yield TLabel(N_("Slot '{name}'"), classes="dialog-title", name=slot.name)
+            yield TLabel(N_("Name (letters, digits, _)"))
             name = "" if self._new else slot.name
             yield Input(
                 name, id="slot-name", compact=True, validators=[SlotName(self._taken)], validate_on=["submitted"]
             )
-            yield Label("Description")
+            yield TLabel(N_("Description"))
             yield Input(slot.description, id="slot-description", compact=True)
-            yield Label("Default value")
+            yield TLabel(N_("Default value"))
             yield Input(slot.default, id="slot-default", compact=True)
-            yield Label("Values for unattended runs: one a line, optionally 'value | weight'")
+            yield TLabel(N_("Values for unattended runs: one a line, optionally 'value | weight'"))
             yield TextArea(format_values(slot.values), id="slot-values")
             yield PlainStatic("", classes="error", id="slot-error")
             with Horizontal(classes="dialog-buttons"):
-                yield Button("Done", variant="primary", id="done", compact=True)
-                yield Button("Cancel", id="cancel", compact=True)
+                yield TButton(N_("Done"), variant="primary", id="done", compact=True)
+                yield TButton(N_("Cancel"), id="cancel", compact=True)
 
     @on(Button.Pressed, "#done")
     @on(Input.Submitted)

@@ -17,13 +17,16 @@ from forge_tui.core.backend_settings import BackendSettings
 from forge_tui.core.bounded_text import clip
 from forge_tui.core.errors import ForgeError
 from forge_tui.core.topic_tree import TopicNode, leaves, parse_tree, tree_text
+from forge_tui.i18n import N_, _, ngettext
 from forge_tui.services.backends import BackendService, RememberMode
 from forge_tui.services.topics import expand_topic
 from forge_tui.ui.keys import key_for
-from forge_tui.ui.widgets.plain import PlainLabel, PlainStatic
+from forge_tui.ui.localized import Localized, TButton, TLabel
+from forge_tui.ui.widgets.plain import PlainStatic
 
 DEFAULT_BRANCHING = "5"
 DEFAULT_DEPTH = "1"
+NUMBER_LABELS = {"k": N_("Subtopics"), "depth": N_("Depth")}
 
 
 @dataclass(frozen=True)
@@ -50,13 +53,13 @@ def topic_expander(settings: Callable[[], BackendSettings], remember: RememberMo
     return expand
 
 
-class TopicTreeDialog(ModalScreen[list[str] | None]):
+class TopicTreeDialog(Localized, ModalScreen[list[str] | None]):
     """Seed topic, K and depth; the expanded tree to edit; the leaves it holds on accept."""
 
     BINDINGS = [
-        Binding("ctrl+g", "expand", "Expand", id="topic_tree.expand"),
-        Binding("ctrl+s", "accept", "Use leaves", id="topic_tree.accept"),
-        Binding("escape", "cancel", "Cancel", id="dialog.cancel"),
+        Binding("ctrl+g", "expand", N_("Expand"), id="topic_tree.expand"),
+        Binding("ctrl+s", "accept", N_("Use leaves"), id="topic_tree.accept"),
+        Binding("escape", "cancel", N_("Cancel"), id="dialog.cancel"),
     ]
 
     def __init__(self, expand: Expand, model: str, topic: str, slot: str, language: str | None) -> None:
@@ -66,33 +69,45 @@ class TopicTreeDialog(ModalScreen[list[str] | None]):
         self._topic = topic
         self._slot = slot
         self._language = language
+        self._status: Callable[[], str] = self._first_status  # the status line, drawn again in a new language
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield PlainLabel(f"Expand topics for slot {clip(self._slot, 40)}", classes="dialog-title")
+            yield TLabel(N_("Expand topics for slot {slot}"), classes="dialog-title", slot=clip(self._slot, 40))
             for name, label, value in (
-                ("topic", "Seed topic", self._topic),
-                ("k", "Subtopics", DEFAULT_BRANCHING),
-                ("depth", "Depth", DEFAULT_DEPTH),
+                ("topic", N_("Seed topic"), self._topic),
+                ("k", NUMBER_LABELS["k"], DEFAULT_BRANCHING),
+                ("depth", NUMBER_LABELS["depth"], DEFAULT_DEPTH),
             ):
                 with Horizontal(classes="tree-field"):
-                    yield PlainLabel(label)
+                    yield TLabel(label)
                     yield Input(value, id=f"tree-{name}", compact=True)
             yield TextArea("", id="tree-text", soft_wrap=False)
             yield PlainStatic("", id="tree-status", classes="dim")
             with Horizontal(classes="dialog-buttons"):
-                yield Button("Expand", id="expand", compact=True)
-                yield Button("Use leaves", variant="primary", id="accept", compact=True)
-                yield Button("Cancel", id="cancel", compact=True)
+                yield TButton(N_("Expand"), id="expand", compact=True)
+                yield TButton(N_("Use leaves"), variant="primary", id="accept", compact=True)
+                yield TButton(N_("Cancel"), id="cancel", compact=True)
 
-    def on_mount(self) -> None:
-        self._say(
-            f"{key_for(self, 'expand')} asks {clip(self._model, 40) or 'the model'} for subtopics; edit the list "
-            f"(indent a subtopic under its topic), then {key_for(self, 'accept')} uses its leaves."
-        )
+    def _first_status(self) -> str:
+        expand, accept = key_for(self, "expand"), key_for(self, "accept")
+        model = clip(self._model, 40)
+        if not model:
+            return _(
+                "{expand} asks the model for subtopics; edit the list (indent a subtopic under its topic), "
+                "then {accept} uses its leaves."
+            ).format(expand=expand, accept=accept)
+        return _(
+            "{expand} asks {model} for subtopics; edit the list (indent a subtopic under its topic), "
+            "then {accept} uses its leaves."
+        ).format(expand=expand, model=model, accept=accept)
 
-    def _say(self, text: str) -> None:
-        self.query_one("#tree-status", PlainStatic).update(text)
+    def draw_text(self) -> None:
+        self.query_one("#tree-status", PlainStatic).update(self._status())
+
+    def _say(self, status: Callable[[], str]) -> None:
+        self._status = status
+        self.draw_text()
 
     @property
     def tree_area(self) -> TextArea:
@@ -105,26 +120,40 @@ class TopicTreeDialog(ModalScreen[list[str] | None]):
         request = self._request()
         if request is None:
             return
-        self._say(f"Asking {clip(request.model, 40)} for subtopics of '{clip(request.topic, 40)}'…")
+        self._say(
+            lambda: _("Asking {model} for subtopics of '{topic}'…").format(
+                model=clip(request.model, 40), topic=clip(request.topic, 40)
+            )
+        )
         try:
             root = await self._expand(request)
         except ForgeError as exc:
-            self._say("")
-            self.notify(str(exc), title="Cannot expand", severity="error")
+            self._say(str)
+            self.notify(str(exc), title=_("Cannot expand"), severity="error")
             return
         self.tree_area.text = tree_text([root])
-        self._say(f"{len(root.leaves())} leaves: edit the list, then {key_for(self, 'accept')} uses them.")
+        count = len(root.leaves())
+        self._say(
+            lambda: ngettext(
+                "{n} leaf: edit the list, then {key} uses it.",
+                "{n} leaves: edit the list, then {key} uses them.",
+                count,
+            ).format(n=count, key=key_for(self, "accept"))
+        )
 
     def _request(self) -> TopicRequest | None:
         numbers: list[int] = []
-        for name, label in (("k", "Subtopics"), ("depth", "Depth")):
+        for name, label in NUMBER_LABELS.items():
             text = self.query_one(f"#tree-{name}", Input).value.strip()
             if not text.isdigit():
-                self.notify(f"{label} must be a whole number, not '{clip(text, 20)}'.", severity="warning")
+                self.notify(
+                    _("{what} must be a whole number, not '{text}'.").format(what=_(label), text=clip(text, 20)),
+                    severity="warning",
+                )
                 return None
             numbers.append(int(text))
         if not self._model:
-            self.notify("No generation model chosen: type one in the form's Model field.", severity="warning")
+            self.notify(_("No generation model chosen: type one in the form's Model field."), severity="warning")
             return None
         topic = self.query_one("#tree-topic", Input).value
         return TopicRequest(self._model, topic, numbers[0], numbers[1], self._language)
@@ -134,7 +163,8 @@ class TopicTreeDialog(ModalScreen[list[str] | None]):
         found = leaves(parse_tree(self.tree_area.text))
         if not found:
             self.notify(
-                f"The list holds no topics yet: {key_for(self, 'expand')} expands the seed topic.", severity="warning"
+                _("The list holds no topics yet: {key} expands the seed topic.").format(key=key_for(self, "expand")),
+                severity="warning",
             )
             return
         self.dismiss(found)
