@@ -4,12 +4,13 @@ A literal counts as user-visible where it is passed to a widget's text (Label, S
 dialog, `notify`, a Binding's description, a widget's `update`, a text attribute (`border_title`,
 `placeholder`, …) or an error constructor (ForgeError and every class derived from it). It is wrapped
 when it sits inside `_()`, `N_()` or `ngettext()` (`_("…").format(…)` included). Literals without a
-letter ("", " · ", "✗") and names such as "forge-tui" are not language.
+letter ("", " · ", "✗"), names such as "forge-tui" and URLs are not language.
 """
 
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +27,7 @@ SHOWN_POSITIONAL = {
 SHOWN_KEYWORDS = frozenset({"title", "placeholder", "prompt", "description", "yes", "no", "label", "tooltip"})
 SHOWN_ATTRIBUTES = frozenset({"border_title", "border_subtitle", "placeholder", "prompt", "label", "tooltip"})
 NOT_LANGUAGE = frozenset({"forge-tui"})
+URL = re.compile(r"https?://\S+")
 ERROR_ROOT = "ForgeError"
 # A damaged row's error names its table, column and row (identifiers, shown as they are); only what
 # follows them is language.
@@ -76,7 +78,8 @@ def _name(node: ast.AST) -> str:
 
 
 def _language(text: str) -> bool:
-    return any(c.isalpha() for c in text) and text.strip() not in NOT_LANGUAGE
+    stripped = text.strip()
+    return any(c.isalpha() for c in text) and stripped not in NOT_LANGUAGE and not URL.fullmatch(stripped)
 
 
 def unwrapped(node: ast.AST | None) -> Iterator[str]:
