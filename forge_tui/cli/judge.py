@@ -185,7 +185,7 @@ def _rubric(workspace: Workspace, name: str) -> Rubric:
 def _print_calibration(workspace: Workspace, dataset_id: int, rubric: Rubric, threshold: float, as_json: bool) -> None:
     from forge_tui.services.judging import calibration_report
 
-    report = calibration_report(workspace, dataset_id, rubric.name, threshold)
+    report = calibration_report(workspace, dataset_id, rubric.name, threshold, for_machine=as_json)
     if as_json:
         echo(json.dumps({"event": "calibration", **report}, default=str))
         return

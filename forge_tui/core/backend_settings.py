@@ -6,9 +6,11 @@ from pydantic import BaseModel, Field
 
 from forge_tui.core.chat import StructuredMode
 from forge_tui.core.endpoints import BackendKind, Endpoint
+from forge_tui.i18n import N_
 
 __all__ = ["BACKEND_LABELS", "BackendKind", "BackendSettings", "Endpoint"]
-BACKEND_LABELS: dict[str, str] = {"ollama": "Ollama", "openai": "OpenAI-compatible"}
+# Message ids: shown through _().
+BACKEND_LABELS: dict[str, str] = {"ollama": "Ollama", "openai": N_("OpenAI-compatible")}
 
 
 class BackendSettings(BaseModel):

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from forge_tui.core.control_chars import refuse_control_chars
 from forge_tui.core.errors import InvalidInput
-from forge_tui.i18n import _
+from forge_tui.i18n import N_, _
 
 USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{0,62}$")
 MIN_PASSWORD_LENGTH = 8
@@ -36,7 +36,7 @@ def check_password(password: str) -> str:
 
 
 def check_dataset_name(name: str) -> str:
-    refuse_control_chars(name, "A dataset name")
+    refuse_control_chars(name, N_("A dataset name"))
     name = " ".join(name.split())
     if not name:
         raise InvalidInput(_("A dataset needs a name."))

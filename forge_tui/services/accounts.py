@@ -11,7 +11,7 @@ from sqlmodel import Session
 from forge_tui.core.control_chars import refuse_control_chars
 from forge_tui.core.errors import Conflict, ForgeError, NotFound
 from forge_tui.core.models import DatasetInfo, UserInfo, check_password, check_username
-from forge_tui.i18n import _
+from forge_tui.i18n import N_, _
 from forge_tui.services.home import Home
 from forge_tui.services.legacy_seal import seal_owned, seal_pending
 from forge_tui.services.templates import add_starters
@@ -184,7 +184,7 @@ class AccountService:
     # --- creating --------------------------------------------------------------
     def create_user(self, username: str, display_name: str, password: str) -> CreatedUser:
         username = check_username(username)
-        refuse_control_chars(display_name, "A display name")
+        refuse_control_chars(display_name, N_("A display name"))
         check_password(password)
         params = self.home.kdf_params
         data_key = new_data_key()

@@ -65,7 +65,7 @@ class BackendService:
 
     @property
     def label(self) -> str:
-        return _("{backend} at {url}").format(backend=BACKEND_LABELS[self.settings.kind], url=self.backend.base_url)
+        return _("{backend} at {url}").format(backend=_(BACKEND_LABELS[self.settings.kind]), url=self.backend.base_url)
 
     @property
     def endpoint(self) -> str:

@@ -19,7 +19,7 @@ from forge_tui.core.judging import JudgeFailed, Judgement
 from forge_tui.core.models import Example, ReviewState
 from forge_tui.core.rubrics import Rubric, example_values, judge_messages
 from forge_tui.core.templates import TemplateError
-from forge_tui.i18n import _
+from forge_tui.i18n import N_, _
 from forge_tui.services.examples import ExampleService
 from forge_tui.services.model_client import ModelClient
 from forge_tui.services.workspace import Workspace
@@ -142,11 +142,12 @@ def few_shot_examples(examples: ExampleService, dataset_id: int, count: int) -> 
 
 
 def calibration_report(
-    workspace: Workspace, dataset_id: int, rubric_name: str | None, threshold: float
+    workspace: Workspace, dataset_id: int, rubric_name: str | None, threshold: float, *, for_machine: bool = False
 ) -> dict[str, Any]:
     """How well the stored judgements (of `rubric_name`; None: any rubric) agree with the person's
     decisions in the dataset: accepted examples count as good, rejected ones as bad, unreviewed ones
-    are left out. The figures of core.calibration, the counts, and a `summary` sentence."""
+    are left out. The figures of core.calibration, the counts, and a `summary` sentence (in English
+    when `for_machine`: --json output never depends on the language)."""
     examples = workspace.examples
     decided = [
         (example_id, state is ReviewState.ACCEPTED)
@@ -169,5 +170,5 @@ def calibration_report(
         **figures.to_dict(),
         "decided": len(decided),
         "unjudged": len(decided) - len(pairs),
-        "summary": calibration.summary(figures),
+        "summary": calibration.summary(figures, N_ if for_machine else _),
     }

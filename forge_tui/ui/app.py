@@ -371,7 +371,7 @@ class ForgeApp(App[None]):
             )
             message = "; ".join(f"{name}: {health.message}" for name, health in down)
         else:
-            name = BACKEND_LABELS[settings.kind]
+            name = _(BACKEND_LABELS[settings.kind])
             self.backend_status = f"● {name}" if not down else "✗ " + _("{name} down").format(name=name)
             message = down[0][1].message if down else ""
         if message and self._backend_problem_shown != message:

@@ -88,6 +88,7 @@ def test_json_output_is_the_same_in_zh_tw(alice: Cli) -> None:
         ("jobs", "list", "--json", "--password-stdin"),
         ("templates", "list", "--json", "--password-stdin"),
         ("configs", "list", "--json", "--password-stdin"),
+        ("judge", "notes", "--rubric", "overall", "--calibrate", "--json", "--password-stdin"),
     ]
     english = [alice(*command, input=PASSWORD + "\n") for command in commands]
     chinese = [alice("--lang", "zh_TW", *command, input=PASSWORD + "\n") for command in commands]

@@ -42,7 +42,7 @@ class EndpointDialog(Localized, ModalScreen[Endpoint | None]):
                 yield TInput(e.name if e else "", placeholder=N_("e.g. gpu1"), id="endpoint-name", compact=True)
             with Horizontal(classes="endpoint-field"):
                 yield TLabel(N_("Kind"))
-                options = [(label, kind) for kind, label in BACKEND_LABELS.items()]
+                options = [(_(label), kind) for kind, label in BACKEND_LABELS.items()]
                 kind = e.kind if e else "ollama"
                 yield Select(options, value=kind, allow_blank=False, id="endpoint-kind", compact=True)
             with Horizontal(classes="endpoint-field"):
