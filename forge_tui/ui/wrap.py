@@ -15,9 +15,10 @@ from forge_tui.core.control_chars import escape_controls
 def wrap(text: str, width: int, start: int = 0) -> list[tuple[int, int]]:
     """Greedy word wrap of text[start:] at `width` cells: (start, end) offsets of each visual line.
 
-    Lines break at spaces (the breaking spaces are dropped) and at newlines; a word longer than the
-    line is folded. Appending text never changes any line but the last, which is what lets a
-    growing answer re-wrap only from its last line's start.
+    Lines break at spaces (the breaking spaces are dropped), at newlines, and between CJK characters
+    (not before closing punctuation such as ，。）); a word longer than the line is folded. Appending
+    text never changes any line but the last, which is what lets a growing answer re-wrap only from
+    its last line's start.
     """
     width = max(1, width)
     lines: list[tuple[int, int]] = []
@@ -32,6 +33,20 @@ def wrap(text: str, width: int, start: int = 0) -> list[tuple[int, int]]:
         position = newline + 1
 
 
+# Punctuation that must not begin a line (CJK line-breaking rules, and their ASCII cousins).
+NO_LINE_START = frozenset("，。、；：！？）」』》〉】〕…‥・ー,.;:!?)]}%")
+
+
+def _wide(char: str) -> bool:
+    return char >= "\u1100" and get_character_cell_size(char) == 2
+
+
+def _breaks_between(before: str, after: str) -> bool:
+    """A line may break between two characters where either is wide (CJK text has no spaces between
+    words), unless the second is punctuation that must not begin a line."""
+    return (_wide(before) or _wide(after)) and after not in NO_LINE_START and after != " " and before != " "
+
+
 def _wrap_paragraph(text: str, start: int, stop: int, width: int, lines: list[tuple[int, int]]) -> None:
     if start == stop:
         lines.append((start, start))
@@ -41,6 +56,7 @@ def _wrap_paragraph(text: str, start: int, stop: int, width: int, lines: list[tu
         used = 0
         j = i
         last_space = -1
+        last_break = -1  # the latest place between two characters where a CJK line may break
         while j < stop:
             char = text[j]
             cells = 1 if char < "\u0300" else get_character_cell_size(char)
@@ -48,6 +64,8 @@ def _wrap_paragraph(text: str, start: int, stop: int, width: int, lines: list[tu
                 break
             if char == " ":
                 last_space = j
+            elif j > i and _breaks_between(text[j - 1], char):
+                last_break = j
             used += cells
             j += 1
         if j == stop:
@@ -55,8 +73,12 @@ def _wrap_paragraph(text: str, start: int, stop: int, width: int, lines: list[tu
             return
         if text[j] == " ":
             end, following = j, j + 1
-        elif last_space > i:
+        elif j > i and _breaks_between(text[j - 1], text[j]):
+            end = following = j
+        elif last_space > i and last_space >= last_break:
             end, following = last_space, last_space + 1
+        elif last_break > i:
+            end = following = last_break
         else:
             end, following = max(j, i + 1), max(j, i + 1)  # fold a word longer than the line
         lines.append((i, end))

@@ -16,6 +16,7 @@ from forge_tui.ui.dialogs.example_detail import ExampleDetail
 from forge_tui.ui.dialogs.help import HelpScreen
 from forge_tui.ui.screens.examples import ExamplesScreen
 from forge_tui.ui.widgets.example_table import ExampleTable, RowView
+from forge_tui.ui.widgets.wrapped_static import WrappedStatic
 from tests.passwords import PASSWORD
 from tests.ui.helpers import examples_status, make_user, open_examples, remap_keys, wait_for_screen, wait_until
 
@@ -89,7 +90,7 @@ async def test_columns_filters_and_accept_reject_keys(fast_home_dir: Path) -> No
             assert stored_reviews(workspace).count(ReviewState.REJECTED) == 1
             await pilot.press("f1")
             await wait_for_screen(pilot, HelpScreen)
-            help_text = str(app.screen.query_one(".help-about", Static).render())
+            help_text = app.screen.query_one(".help-about", WrappedStatic).text
             assert "A accepts and - rejects" in help_text and "v shows only unreviewed" in help_text
     finally:
         home.close()
@@ -141,7 +142,7 @@ async def test_the_flag_filter_key_shows_only_the_language_flagged_examples(fast
             await wait_until(pilot, lambda: table.total == 18)
             await pilot.press("f1")
             await wait_for_screen(pilot, HelpScreen)
-            help_text = str(app.screen.query_one(".help-about", Static).render())
+            help_text = app.screen.query_one(".help-about", WrappedStatic).text
             assert "9 shows only those" in help_text
     finally:
         home.close()

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from textual.geometry import Region
 from textual.pilot import Pilot
-from textual.widgets import Checkbox, Input, Select, Static
+from textual.widgets import Checkbox, Input, Select
 
 from forge_tui.core.generation import GenerationSpec
 from forge_tui.core.jobs import JobState, JobSummary
@@ -41,6 +41,7 @@ from forge_tui.ui.widgets.coverage_table import CoverageTable
 from forge_tui.ui.widgets.endpoint_table import EndpointTable
 from forge_tui.ui.widgets.example_table import ExampleTable, RowView
 from forge_tui.ui.widgets.job_list import JobTable
+from forge_tui.ui.widgets.wrapped_static import WrappedStatic
 from tests.fake_ollama import FakeOllama
 from tests.judge_replies import verdict_json
 from tests.passwords import PASSWORD
@@ -319,7 +320,7 @@ async def test_f1_names_every_jobs_key_as_bound(fast_home_dir: Path) -> None:
             await open_jobs(pilot)
             await pilot.press("f1")
             await wait_for_screen(pilot, HelpScreen)
-            text = str(pilot.app.screen.query_one(".help-about", Static).render())
+            text = pilot.app.screen.query_one(".help-about", WrappedStatic).text
             assert "X cancels" in text and "E shows only its examples" in text
     finally:
         home.close()

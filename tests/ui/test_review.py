@@ -25,6 +25,7 @@ from forge_tui.ui.dialogs.common import Confirm, TextPrompt
 from forge_tui.ui.dialogs.help import HelpScreen
 from forge_tui.ui.messages import SwitchDataset
 from forge_tui.ui.screens.review import ReviewScreen
+from forge_tui.ui.widgets.wrapped_static import WrappedStatic
 from tests.fake_ollama import FakeOllama
 from tests.passwords import PASSWORD
 from tests.ui.helpers import make_user, open_examples, open_screen, type_text, wait_for_screen, wait_until
@@ -140,7 +141,7 @@ async def test_keyboard_flow(home: Home) -> None:
 
         await pilot.press("f1")
         await wait_for_screen(pilot, HelpScreen)
-        about = str(pilot.app.screen.query_one(".help-about", Static).render())
+        about = pilot.app.screen.query_one(".help-about", WrappedStatic).text
         assert "a accepts and r rejects" in about and "A accepts every example scored at or above" in about
 
 

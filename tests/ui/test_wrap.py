@@ -8,7 +8,7 @@ from rich.cells import cell_len
 
 from forge_tui.ui.wrap import WrappedText, wrap
 
-TEXT = st.text(alphabet=st.sampled_from(list("ab cdé  \n世界-\t")), max_size=200)
+TEXT = st.text(alphabet=st.sampled_from(list("ab cdé  \n世界-\t，。")), max_size=200)
 
 
 def lines_of(text: str, width: int) -> list[str]:
@@ -21,6 +21,14 @@ def test_wraps_at_spaces_and_folds_long_words() -> None:
     assert lines_of("one\n\ntwo", 10) == ["one", "", "two"]
     assert lines_of("", 10) == [""]
     assert lines_of("世界世界世", 4) == ["世界", "世界", "世"]
+
+
+def test_chinese_breaks_between_characters_never_before_closing_punctuation() -> None:
+    text = "目前的資料集（標記 ●）是新範例存放的地方，也是其他畫面顯示的內容。"
+    # the lines fill up (a CJK run is not one long word), and ）， never begin one
+    assert lines_of(text, 20) == ["目前的資料集（標記", "●）是新範例存放的地", "方，也是其他畫面顯示", "的內容。"]
+    assert lines_of("資料集。範本", 6) == ["資料", "集。範", "本"]
+    assert lines_of("Use 資料集 now", 8) == ["Use 資料", "集 now"]
 
 
 @settings(max_examples=300, deadline=None)

@@ -12,6 +12,7 @@ from textual.widgets import Label, Static
 from forge_tui.i18n import N_, _
 from forge_tui.ui.keys import key_for
 from forge_tui.ui.localized import Localized
+from forge_tui.ui.widgets.wrapped_static import WrappedStatic
 
 
 def key_rows(screen: Screen[object]) -> list[tuple[str, str]]:
@@ -65,14 +66,14 @@ class HelpScreen(Localized, ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with VerticalScroll(classes="dialog help"):
             yield Label(classes="dialog-title", id="help-title", markup=False)
-            yield Static(classes="help-about", markup=False)
+            yield WrappedStatic(classes="help-about")
             yield Static(classes="help-keys", markup=False)
             yield Static(classes="dim", id="help-close")
 
     def draw_text(self) -> None:
         """On mount and after a language switch: the title, the text and the keys of the screen underneath."""
         self.query_one("#help-title", Label).update(_("Help — {screen}").format(screen=title_of(self._screen)))
-        self.query_one(".help-about", Static).update(about(self._screen))
+        self.query_one(".help-about", WrappedStatic).update(about(self._screen))
         keys = key_rows(self._screen)
         self.query_one(".help-keys", Static).update(key_lines(keys) or _("No keys here."))
         self.query_one("#help-close", Static).update(
