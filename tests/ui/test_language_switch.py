@@ -141,3 +141,14 @@ async def test_language_in_settings_applies_at_once_and_is_saved(home: Home) -> 
         await pilot.press("escape")  # back to Datasets
         await wait_for_screen(pilot, DatasetsScreen)
         assert "範本" in footer_words(app)
+
+
+async def test_the_note_about_the_language_is_a_toast(home: Home) -> None:
+    """What forge_tui.cli.main() passes when the locale asked for Simplified Chinese."""
+    note = i18n.start(None, {"LANG": "zh_CN.UTF-8"})
+    assert note == "簡體中文介面尚未翻譯，因此 forge-tui 以繁體中文顯示。"
+    app = ForgeApp(home, notice=note)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        shown = [(n.title, n.message) for n in app._notifications]
+        assert shown == [("語言", note)]
