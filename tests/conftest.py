@@ -28,9 +28,10 @@ FAST_SECURITY_TOML = "[security]\nkdf_memory_kib = 8\nkdf_iterations = 1\n"
 
 @pytest.fixture(autouse=True)
 def english_after_each_test() -> Iterator[None]:
-    """The interface language is process-wide: a test that switches it leaves English behind."""
+    """The interface language is process-wide: a test that switches it (or plays --lang) leaves English,
+    not forced, behind."""
     yield
-    i18n.set_language(i18n.ENGLISH)
+    i18n.start(None, {})
 
 
 def prepare_home_dir(path: Path, extra_security: str = "") -> Path:

@@ -3,7 +3,8 @@ zh-TW gets the unlock screen in Traditional Chinese and an English one gets Engl
 
 from __future__ import annotations
 
-import time
+import asyncio
+import contextlib
 from pathlib import Path
 from typing import Any
 
@@ -27,18 +28,23 @@ def test_browser_locale_reads_back_as_the_browsers_language() -> None:
     assert detect(None, browser_locale("zh-TW"), saved="en").language == "en"
 
 
-async def screen_text(socket: Any, wanted: str, timeout: float = 60) -> str:
-    """The terminal output a tab receives, until `wanted` appears in it."""
+async def screen_text(socket: Any, wanted: str, timeout: float = 30) -> str:
+    """The terminal output a tab receives until `wanted` appears in it (or `timeout` seconds pass)."""
     import aiohttp
 
     shown = ""
-    deadline = time.monotonic() + timeout
-    while wanted not in shown and time.monotonic() < deadline:
-        message = await socket.receive(timeout=deadline - time.monotonic())
-        if message.type == aiohttp.WSMsgType.BINARY:
-            shown += bytes(message.data).decode("utf-8", "replace")
-        elif message.type != aiohttp.WSMsgType.TEXT:
-            break
+
+    async def read() -> None:
+        nonlocal shown
+        while wanted not in shown:
+            message = await socket.receive()
+            if message.type == aiohttp.WSMsgType.BINARY:
+                shown += bytes(message.data).decode("utf-8", "replace")
+            elif message.type != aiohttp.WSMsgType.TEXT:
+                return
+
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(read(), timeout)
     return shown
 
 

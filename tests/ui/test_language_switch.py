@@ -4,7 +4,7 @@ chose the language for this run."""
 
 from __future__ import annotations
 
-from textual.widgets import Button, Input
+from textual.widgets import Button, Input, Select
 from textual.widgets._footer import FooterKey
 
 from forge_tui import i18n
@@ -17,6 +17,7 @@ from forge_tui.ui.localized import TLabel
 from forge_tui.ui.messages import SwitchLanguage
 from forge_tui.ui.screens.audition import AuditionScreen
 from forge_tui.ui.screens.datasets import DatasetsScreen
+from forge_tui.ui.screens.settings import SettingsScreen
 from forge_tui.ui.screens.unlock import UnlockScreen
 from forge_tui.ui.widgets.audition_card import AuditionCard
 from tests.fake_ollama import FakeOllama
@@ -124,3 +125,30 @@ async def test_the_saved_choice_applies_at_unlock_unless_the_run_chose(home: Hom
         await at_datasets(pilot)
         await wait_for_screen(pilot, DatasetsScreen)
         assert "Templates" in footer_words(app) and i18n.current() == "en"
+
+
+async def test_language_in_settings_applies_at_once_and_is_saved(home: Home) -> None:
+    make_user(home)
+    app = ForgeApp(home)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await at_datasets(pilot)
+        await pilot.press("s")
+        await wait_for_screen(pilot, SettingsScreen)
+        app.screen.query_one("#language", Select).value = "zh_TW"
+        await wait_until(pilot, lambda: "範本" in footer_words(app) or "儲存" in footer_words(app))
+        assert isinstance(app.screen, SettingsScreen) and "語言" in labels(app)
+        assert saved_language(home) == "zh_TW"
+        await pilot.press("escape")  # back to Datasets
+        await wait_for_screen(pilot, DatasetsScreen)
+        assert "範本" in footer_words(app)
+
+
+async def test_the_note_about_the_language_is_a_toast(home: Home) -> None:
+    """What forge_tui.cli.main() passes when the locale asked for Simplified Chinese."""
+    note = i18n.start(None, {"LANG": "zh_CN.UTF-8"})
+    assert note == "簡體中文介面尚未翻譯，因此 forge-tui 以繁體中文顯示。"
+    app = ForgeApp(home, notice=note)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        shown = [(n.title, n.message) for n in app._notifications]
+        assert shown == [("語言", note)]
