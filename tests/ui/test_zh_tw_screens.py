@@ -16,17 +16,19 @@ from forge_tui.ui.app import ForgeApp
 from forge_tui.ui.localized import TLabel, TStatic
 from forge_tui.ui.screens.first_run import FirstRunScreen
 from forge_tui.ui.screens.unlock import UnlockScreen
+from forge_tui.ui.wrap import wrap
 from tests.ui.helpers import make_user, wait_for_screen
 from tests.ui.test_256_colours import EightBitApp, unreadable
 
 
 def clipped(app: ForgeApp) -> list[str]:
-    """Labels whose text needs more cells than their widget has (one-line labels are cut, not wrapped)."""
+    """Labels whose text needs more lines, wrapped at their width in cells, than the widget has."""
     found = []
     for widget in app.screen.query(TLabel):
         text = str(widget.render())
-        if cell_len(text) > widget.content_region.width:
-            found.append(f"{text!r}: {cell_len(text)} cells in {widget.content_region.width}")
+        width, height = widget.content_region.width, widget.content_region.height
+        if cell_len(text) > width * max(height, 1) or len(wrap(text, width)) > max(height, 1):
+            found.append(f"{text!r}: {cell_len(text)} cells in {width}×{height}")
     return found
 
 
