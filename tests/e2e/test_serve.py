@@ -259,3 +259,47 @@ def test_the_unlock_screen_renders_in_chromium(served: str, fast_home_dir: Path)
             assert "archived hidden" not in shown()
         finally:
             browser.close()
+
+
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed (.ci/run installs it)")
+def test_a_browser_set_to_zh_tw_gets_the_unlock_screen_in_zh_tw(served: str, fast_home_dir: Path) -> None:
+    """Chromium with its language set to zh-TW sends `Accept-Language: zh-TW`; the tab's app process
+    opens in Traditional Chinese (screenshot kept as an artifact)."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    from typer.testing import CliRunner
+
+    from forge_tui.cli import app as cli
+
+    created = CliRunner().invoke(
+        cli, ["--home", str(fast_home_dir), "user", "create", "-u", "alice", "--password-stdin"],
+        input=PASSWORD + "\n",
+    )  # fmt: skip
+    assert created.exit_code == 0, created.output
+    artifacts = Path(os.environ.get("FORGE_TUI_ARTIFACTS", fast_home_dir.parent))
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
+        try:
+            context = browser.new_context(locale="zh-TW", viewport={"width": 1200, "height": 800})
+            page = context.new_page()
+            frames: list[bytes] = []
+            languages: list[str] = []
+            page.on("request", lambda r: languages.append(r.headers.get("accept-language", "")))
+            page.on(
+                "websocket",
+                lambda s: s.on("framereceived", lambda f: frames.append(f) if isinstance(f, bytes) else None),
+            )
+            page.goto(f"{served}/?token={TOKEN}")
+
+            def shown() -> str:
+                return re.sub(r"\x1b\[[0-9;?$<>=]*[A-Za-z]", "", b"".join(frames).decode("utf-8", "replace"))
+
+            deadline = time.monotonic() + 30
+            while not all(w in shown() for w in ("解鎖", "使用者名稱", "alice")) and time.monotonic() < deadline:
+                page.wait_for_timeout(200)
+            assert languages and languages[0].startswith("zh-TW"), languages[:1]
+            assert all(w in shown() for w in ("解鎖", "使用者名稱", "密碼", "alice")), shown()[-2000:]
+            assert "Username" not in shown()
+            page.wait_for_timeout(500)
+            page.screenshot(path=str(artifacts / "serve-unlock-zh-TW.png"))
+        finally:
+            browser.close()
