@@ -12,6 +12,9 @@ so its work is not billed to the client measured.
    first (timed apart), then run through the jobs engine with concurrency N; each item's example opened,
    its answer replaced and sealed, committed with the item.
 
+The items are split into rounds (``--rounds``, default 4) run bare then app, app then bare, and so on,
+so that load which changes during the run on a shared machine weighs on both sides alike.
+
 Printed: examples per second for both and their ratio (target >= 0.9), and the job's counts.
 """
 
@@ -59,13 +62,14 @@ class Server:
         self.proc.wait(timeout=10)
 
 
-def choice(dataset_id: int) -> AugmentChoice:
+def choice(dataset_id: int, only_ids: tuple[str, ...] = ()) -> AugmentChoice:
     return AugmentChoice(
         dataset_id=dataset_id,
         field="answer",
         instruction="Make the answer to {{ user_prompt }} shorter.",
         model=MODEL,
         context=("user_prompt",),
+        only_ids=only_ids,
     )
 
 
@@ -96,10 +100,12 @@ async def bare(base_url: str, examples: list[Example], in_flight: int, out: Path
             return time.perf_counter() - started
 
 
-async def app(base_url: str, workspace: Workspace, dataset_id: int, in_flight: int) -> tuple[float, float, str]:
+async def app(
+    base_url: str, workspace: Workspace, dataset_id: int, in_flight: int, ids: tuple[str, ...]
+) -> tuple[float, float, str]:
     jobs = JobService(workspace.home, workspace.unlocked)
     planned = time.perf_counter()
-    job = jobs.create(augment_plan(workspace, choice(dataset_id)))
+    job = jobs.create(augment_plan(workspace, choice(dataset_id, ids)))
     planned = time.perf_counter() - planned
     async with BackendService(BackendSettings(base_url=base_url, concurrency=in_flight)) as backend:
         started = time.perf_counter()
@@ -113,6 +119,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--items", type=int, default=20000)
     parser.add_argument("--in-flight", type=int, default=256)
+    parser.add_argument("--rounds", type=int, default=4, help="The items split in rounds, run bare/job, job/bare, …")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         home = open_home(prepare_home_dir(Path(tmp) / "home"))
@@ -127,12 +134,28 @@ def main() -> None:
         workspace.examples.add_many(dataset_id, items)
         examples = [e for e in workspace.examples.scan(dataset_id) if isinstance(e, Example)]
         server = Server(args.in_flight)
+        # Rounds in the order AB, BA, AB, …: load on a shared machine that drifts during the run
+        # weighs on both sides alike.
+        bare_s = app_s = plan_s = 0.0
+        lines = []
+        size = -(-len(examples) // args.rounds)
         try:
-            bare_s = asyncio.run(bare(server.base_url, examples, args.in_flight, Path(tmp) / "bare.jsonl"))
-            plan_s, app_s, counts = asyncio.run(app(server.base_url, workspace, dataset_id, args.in_flight))
+            for r in range(args.rounds):
+                chunk = examples[r * size : (r + 1) * size]
+                for side in ("bare", "app") if r % 2 == 0 else ("app", "bare"):
+                    if side == "bare":
+                        bare_s += asyncio.run(bare(server.base_url, chunk, args.in_flight, Path(tmp) / "bare.jsonl"))
+                    else:
+                        ids = tuple(e.id for e in chunk)
+                        planned, wall, line = asyncio.run(
+                            app(server.base_url, workspace, dataset_id, args.in_flight, ids)
+                        )
+                        plan_s, app_s = plan_s + planned, app_s + wall
+                        lines.append(line)
         finally:
             server.close()
             home.close()
+        counts = " | ".join(lines)
     n = args.items
     print(f"items             {n}")
     print(f"bare httpx        {n / bare_s:8.0f} examples/s  ({bare_s:.1f} s)")
