@@ -4,13 +4,13 @@ Typer formats help with its own copy of click (typer._click), whose "Usage:" and
 fixed English, and with section titles ("Options", "Commands") translated by the standard library's
 gettext under the process locale, which knows nothing of --lang or forge-tui's catalogs. `localize_help`
 points those at `forge_tui.i18n._`. Click wraps help by counting characters; a Chinese character takes
-two cells, so text with wide characters is wrapped at half the width (never wider than the terminal).
+two cells, so text with wide characters is wrapped here instead, in cells (ui.wrap: at spaces, and
+between Chinese characters but never before closing punctuation).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 
 import typer.core
 from rich.cells import cell_len
@@ -45,25 +45,46 @@ class CellWidthFormatter(HelpFormatter):
         super().write_usage(prog, args, prefix if prefix is not None else _("Usage:") + " ")
 
     def write_text(self, text: str) -> None:
-        with self._narrowed(wide(text), 0):
+        if not wide(text):
             super().write_text(text)
+            return
+        indent = " " * self.current_indent
+        paragraphs = [" ".join(line.strip() for line in p.splitlines()) for p in text.strip().split("\n\n")]
+        for number, paragraph in enumerate(paragraphs):
+            if number:
+                self.write("\n")
+            for line in _lines(paragraph, self.width - self.current_indent):
+                self.write(f"{indent}{line}\n")
 
     def write_dl(self, rows: Sequence[tuple[str, str]], col_max: int = 30, col_spacing: int = 2) -> None:
         rows = [(term, _(text) if text in TYPER_TEXTS else text) for term, text in rows]
-        first_col = min(max((cell_len(term) for term, _text in rows), default=0), col_max) + col_spacing
-        with self._narrowed(any(wide(text) for _term, text in rows), first_col + 2):
+        if not any(wide(text) for _term, text in rows):
             super().write_dl(rows, col_max, col_spacing)
+            return
+        first = min(max((cell_len(term) for term, _text in rows), default=0), col_max) + col_spacing
+        indent = " " * self.current_indent
+        hanging = " " * (self.current_indent + first)
+        room = max(self.width - self.current_indent - first, 10)
+        for term, text in rows:
+            self.write(f"{indent}{term}")
+            if not text:
+                self.write("\n")
+                continue
+            if cell_len(term) <= first - col_spacing:
+                self.write(" " * (first - cell_len(term)))
+            else:
+                self.write(f"\n{hanging}")
+            lines = _lines(" ".join(text.split()), room)
+            self.write(f"{lines[0]}\n")
+            for line in lines[1:]:
+                self.write(f"{hanging}{line}\n")
 
-    @contextmanager
-    def _narrowed(self, narrow: bool, fixed: int) -> Iterator[None]:
-        """While `narrow`: the part of the width after `fixed` cells is halved."""
-        width = self.width
-        if narrow:
-            self.width = fixed + max((width - fixed) // 2, 10)
-        try:
-            yield
-        finally:
-            self.width = width
+
+def _lines(text: str, width: int) -> list[str]:
+    """`text` wrapped at `width` terminal cells: at spaces, and between Chinese characters."""
+    from forge_tui.ui.wrap import wrap
+
+    return [text[start:end] for start, end in wrap(text, max(width, 10))] or [""]
 
 
 def localize_help() -> None:

@@ -57,7 +57,7 @@ def test_the_import_summary_in_zh_tw() -> None:
 
 def test_a_review_order_reads_in_zh_tw_while_its_value_stays_english() -> None:
     i18n.set_language(i18n.TRADITIONAL_CHINESE)
-    assert ReviewOrder.WORST_FIRST.label == "最差的優先"
+    assert ReviewOrder.WORST_FIRST.label == "最差的在前"
     assert ReviewOrder.WORST_FIRST.value == "worst first"
     i18n.set_language(i18n.ENGLISH)
     assert ReviewOrder.WORST_FIRST.label == "worst first"

@@ -260,3 +260,13 @@ def audition_snapshot(
         await pilot.pause(0.2)
 
     return ForgeApp(home), run_before
+
+
+def screen_text(screen: Screen[Any]) -> str:
+    """Every Static's text on `screen` and every wrapped paragraph's (F1 help's), joined by spaces."""
+    from textual.widgets import Static
+
+    from forge_tui.ui.widgets.wrapped_static import WrappedStatic
+
+    texts = [str(s.render()) for s in screen.query(Static)] + [w.text for w in screen.query(WrappedStatic)]
+    return " ".join(texts)

@@ -19,7 +19,16 @@ from forge_tui.ui.app import ForgeApp
 from forge_tui.ui.dialogs.help import HelpScreen
 from forge_tui.ui.screens.datasets import DatasetsScreen
 from forge_tui.ui.screens.settings import SettingsScreen
-from tests.ui.helpers import at_datasets, make_user, remap_keys, type_text, unlock, wait_for_screen, wait_until
+from tests.ui.helpers import (
+    at_datasets,
+    make_user,
+    remap_keys,
+    screen_text,
+    type_text,
+    unlock,
+    wait_for_screen,
+    wait_until,
+)
 
 REMAPPED = {"app.audition": "f6", "app.lock": "ctrl+b", "settings.refresh": "f7"}
 # What each remapped binding does, and its key as the footer writes it.
@@ -95,7 +104,7 @@ async def test_f1_on_examples_and_export_names_their_keys_as_remapped(fast_home_
                 assert "f10 to go back" in app.screen.query_one("#examples-search", Input).placeholder
             await pilot.press("f1")
             await wait_for_screen(pilot, HelpScreen)
-            shown.append(" ".join(str(s.render()) for s in app.screen.query(Static)))
+            shown.append(screen_text(app.screen))
             await pilot.press("escape")
             await wait_until(pilot, lambda: not isinstance(app.screen, HelpScreen))
             await pilot.press("d")

@@ -29,6 +29,7 @@ from tests.passwords import PASSWORD
 from tests.ui.helpers import (
     open_screen,
     prepare_backend,
+    screen_text,
     static_text,
     unlock,
     wait_for_screen,
@@ -126,7 +127,7 @@ async def test_endpoints_are_added_edited_and_removed_in_settings(home: Home, fa
 
         await pilot.press("f1")
         await wait_for_screen(pilot, HelpScreen)
-        text = " ".join(str(s.render()) for s in pilot.app.screen.query("Static"))
+        text = screen_text(pilot.app.screen)
         assert "a adds one, e edits, d removes and r reads every endpoint's models again" in text
         await pilot.press("escape")
         await wait_for_workers(pilot)
