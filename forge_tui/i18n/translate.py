@@ -14,9 +14,9 @@ from forge_tui.i18n.marks import N_
 DOMAIN = "forge_tui"
 LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
 
-_catalogs: dict[str, gettext.NullTranslations] = {ENGLISH: gettext.NullTranslations()}
+_catalogs: dict[str, gettext.NullTranslations] = {}
 _current = ENGLISH
-_translations: gettext.NullTranslations = _catalogs[ENGLISH]
+_translations: gettext.NullTranslations = gettext.NullTranslations()  # the ids until set_language()
 _forced = False
 
 __all__ = ["N_", "_", "catalog", "current", "forced", "ngettext", "set_language", "start"]
@@ -69,8 +69,10 @@ def _load(language: str) -> gettext.NullTranslations:
     if mo.is_file() and (not po.is_file() or mo.stat().st_mtime >= po.stat().st_mtime):
         with mo.open("rb") as file:
             return gettext.GNUTranslations(file)
-    if po.is_file():
+    if po.is_file() and language != ENGLISH:
         return _compiled(po)
+    # English is the language of the message ids: its catalog is the identity until someone edits a
+    # text there, so a checkout without a built .mo does not pay for compiling it.
     return gettext.NullTranslations()
 
 

@@ -90,3 +90,13 @@ def test_set_language_and_back() -> None:
         assert i18n._("Username") == "Username" and i18n.current() == "en"
     finally:
         i18n.set_language("en")
+
+
+def test_the_english_catalog_holds_every_message(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """en is a catalog like zh_TW (`pybabel update` keeps both); its empty msgstr shows the id itself."""
+    template = extracted(tmp_path, monkeypatch)
+    with (REPO / "forge_tui" / "locale" / "en" / "LC_MESSAGES" / "forge_tui.po").open("rb") as file:
+        english = read_po(file)
+    missing = [ids(m) for m in template if m.id and english.get(m.id) is None]
+    assert not missing, f"not in the en catalog (run pybabel update): {missing}"
+    assert english.plural_forms == "nplurals=2; plural=(n != 1);"
