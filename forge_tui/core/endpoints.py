@@ -1,6 +1,6 @@
 """The model servers a user has configured, and which of them serve a model.
 
-An endpoint is one server (Ollama or OpenAI-compatible). A job or an audition runs on one named
+An endpoint is one server (Ollama, OpenAI-compatible or Anthropic). A job or an audition runs on one named
 endpoint, or on a pool: every endpoint that serves the model. With no endpoints configured, the
 single server of the backend settings (kind and base URL) is the only one, named "default".
 """
@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field, field_validator
 from forge_tui.core.errors import NotFound
 from forge_tui.i18n import _
 
-BackendKind = Literal["ollama", "openai"]
+BackendKind = Literal["ollama", "openai", "anthropic"]
 DEFAULT_ENDPOINT = "default"
 POOL = "pool"  # the choice "every endpoint that serves the model"
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$")
@@ -24,7 +24,8 @@ NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$")
 class Endpoint(BaseModel):
     name: str
     kind: BackendKind = "ollama"
-    # None: the kind's default (OLLAMA_HOST for Ollama, OPENAI_BASE_URL for OpenAI-compatible).
+    # None: the kind's default (OLLAMA_HOST for Ollama, OPENAI_BASE_URL for OpenAI-compatible,
+    # ANTHROPIC_BASE_URL or Anthropic's own API for Anthropic).
     url: str | None = None
     # Name of the environment variable that holds the API key; never the key itself.
     api_key_env: str | None = None
@@ -51,6 +52,9 @@ def model_key(name: str) -> str:
 
 
 def serves(endpoint: Endpoint, model: str) -> bool:
+    if endpoint.kind == "anthropic":
+        # Anthropic lists dated ids ("claude-sonnet-4-5-20250929") and takes aliases without the date too.
+        return any(known == model or known.startswith(f"{model}-") for known in endpoint.models)
     wanted = model_key(model)
     return any(model_key(known) == wanted for known in endpoint.models)
 
