@@ -24,6 +24,7 @@ from forge_tui.ui.dialogs.new_job import NewJobForm, PlanPreview
 from forge_tui.ui.screens.jobs import JobsScreen
 from forge_tui.ui.screens.settings import SettingsScreen
 from forge_tui.ui.widgets.endpoint_list import EndpointList
+from forge_tui.ui.widgets.wrapped_static import WrappedStatic
 from tests.fake_ollama import FakeOllama
 from tests.passwords import PASSWORD
 from tests.ui.helpers import (
@@ -126,7 +127,8 @@ async def test_endpoints_are_added_edited_and_removed_in_settings(home: Home, fa
 
         await pilot.press("f1")
         await wait_for_screen(pilot, HelpScreen)
-        text = " ".join(str(s.render()) for s in pilot.app.screen.query("Static"))
+        # The paragraph is a WrappedStatic (not a Static), wrapped at the dialog's width.
+        text = " ".join(pilot.app.screen.query_one(WrappedStatic).text.split())
         assert "a adds one, e edits, d removes and r reads every endpoint's models again" in text
         await pilot.press("escape")
         await wait_for_workers(pilot)
