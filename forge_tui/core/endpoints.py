@@ -51,10 +51,18 @@ def model_key(name: str) -> str:
     return name if ":" in name.rsplit("/", 1)[-1] else f"{name}:latest"
 
 
+def anthropic_names(model_id: str) -> set[str]:
+    """The names Anthropic takes for a listed id: the id, and for a dated one ("claude-sonnet-4-20250514")
+    its aliases ("claude-sonnet-4", "claude-sonnet-4-0", "claude-sonnet-4-latest")."""
+    base, _dash, date = model_id.rpartition("-")
+    if not (base and len(date) == 8 and date.isdigit()):
+        return {model_id}
+    return {model_id, base, f"{base}-0", f"{base}-latest"}
+
+
 def serves(endpoint: Endpoint, model: str) -> bool:
     if endpoint.kind == "anthropic":
-        # Anthropic lists dated ids ("claude-sonnet-4-5-20250929") and takes aliases without the date too.
-        return any(known == model or known.startswith(f"{model}-") for known in endpoint.models)
+        return any(model in anthropic_names(known) for known in endpoint.models)
     wanted = model_key(model)
     return any(model_key(known) == wanted for known in endpoint.models)
 
