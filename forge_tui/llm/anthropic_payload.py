@@ -48,7 +48,8 @@ class _Turns:
                 for call_id, call in zip(ids, message.tool_calls, strict=True)
             ]
             self._unanswered = ids
-            self._add("assistant", blocks or [{"type": "text", "text": message.content}])
+            if blocks:  # an empty turn (an answer that never came) is refused by the API: left out
+                self._add("assistant", blocks)
         elif message.role == "tool":
             if message.tool_call_id:
                 call_id = _tool_id(message.tool_call_id, "")

@@ -76,6 +76,7 @@ def test_payload_pairs_tool_results_with_calls_made_elsewhere() -> None:
             ChatMessage(role="tool", content="sun"),
             ChatMessage(role="assistant", tool_calls=[ToolCall(name="get_weather", id="call.9")]),
             ChatMessage(role="tool", content="snow", tool_call_id="call.9"),
+            ChatMessage(role="assistant", content=""),
         ),
         100,
     )
@@ -90,6 +91,7 @@ def test_payload_pairs_tool_results_with_calls_made_elsewhere() -> None:
         ],
     }
     assert payload["messages"][3]["content"][0]["id"] == payload["messages"][4]["content"][0]["tool_use_id"]
+    assert len(payload["messages"]) == 5  # the empty answer at the end is left out
 
 
 @pytest.mark.parametrize(
