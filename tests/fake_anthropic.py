@@ -31,9 +31,11 @@ the first tool with arguments from its input schema (`stop_reason` "tool_use"); 
 sentences. `max_tokens` caps the text deltas (`stop_reason` "max_tokens"); `stop_sequences` cut the
 text before the first one found (`stop_reason` "stop_sequence", `stop_sequence` set).
 
-Switches (change them while it runs): `api_key`, `error_status` (every message request is answered
-with that status and its error), `retry_after` (the header of 429 and 529), `overloaded_after` (a
-stream sends an `error` event of type overloaded_error after that many deltas and ends),
+Switches (change them while it runs): `api_key`, `error_status` (message requests are answered with
+that status and its error; the next `error_count` of them, or every one while `error_count` is
+None), `retry_after` (the header of 429 and 529), `overloaded_after` (a stream sends an `error`
+event of type overloaded_error after that many deltas and ends; the next `overloaded_count` streams,
+or every one while it is None),
 `drop_after` (the connection is closed after that many deltas), `page_size` (models per page at
 most, so that paging is used), `token_latency`. Observations: `requests` (each message body as sent)
 and `headers` (each message request's headers, lower-cased names).
@@ -111,6 +113,8 @@ class FakeAnthropic:
         self.api_key = api_key
         self.token_latency = token_latency
         self.error_status: int | None = None
+        self.error_count: int | None = None
+        self.overloaded_count: int | None = None
         self.retry_after: int | None = 2
         self.overloaded_after: int | None = None
         self.drop_after: int | None = None
@@ -151,6 +155,17 @@ class FakeAnthropic:
             self._thread.join(timeout=5)
         self._server = self._thread = None
 
+    def _take(self, counter: str) -> bool:
+        """Whether a switch limited by `counter` (None: no limit) applies to this request; counts it down."""
+        with self._lock:
+            left = getattr(self, counter)
+            if left is None:
+                return True
+            if left <= 0:
+                return False
+            setattr(self, counter, left - 1)
+            return True
+
     # ---------------------------------------------------------------- models
     def model(self, name: str) -> FakeClaude | None:
         return next((m for m in self.models if name in (m.id, m.alias)), None)
@@ -174,7 +189,7 @@ class FakeAnthropic:
             raise _Refused(401, ERROR_TEXTS[401])
         if "anthropic-version" not in headers:
             raise _Refused(400, "anthropic-version: header is required")
-        if self.error_status is not None:
+        if self.error_status is not None and self._take("error_count"):
             raise _Refused(self.error_status, ERROR_TEXTS.get(self.error_status, "Error"))
         if not isinstance(body, dict):
             raise _Refused(400, "There was an issue with your request body: not a JSON object")
@@ -395,11 +410,14 @@ class _Handler(BaseHTTPRequestHandler):
         self._event("message_start", {"message": self._message(model, [], reply)})
         sent = 0
         index = 0
+        overloaded_after = self.fake.overloaded_after
+        if overloaded_after is not None and not self.fake._take("overloaded_count"):
+            overloaded_after = None
 
         def delta(value: dict[str, Any]) -> bool:
             """Sends one delta; False when the stream was broken off (a switch)."""
             nonlocal sent
-            if self.fake.overloaded_after is not None and sent >= self.fake.overloaded_after:
+            if overloaded_after is not None and sent >= overloaded_after:
                 self._event("error", {"error": {"type": "overloaded_error", "message": "Overloaded"}})
                 self._chunk(b"")
                 return False
