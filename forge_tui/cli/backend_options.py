@@ -23,7 +23,9 @@ if TYPE_CHECKING:
 
 KindOpt = Annotated[
     str | None,
-    typer.Option("--kind", metavar="ollama|openai", help=_("Model server kind (default: Settings, else ollama).")),
+    typer.Option(
+        "--kind", metavar="ollama|openai|anthropic", help=_("Model server kind (default: Settings, else ollama).")
+    ),
 ]
 UrlOpt = Annotated[
     str | None, typer.Option("--url", metavar="URL", help=_("Base URL of the model server (default: Settings)."))
@@ -136,8 +138,8 @@ def with_flags(
     if kind or url:
         updates |= {"endpoints": [], "endpoint": None}
     if kind:
-        if kind not in ("ollama", "openai"):
-            raise InvalidInput(_("--kind is 'ollama' or 'openai', not '{kind}'.").format(kind=kind))
+        if kind not in ("ollama", "openai", "anthropic"):
+            raise InvalidInput(_("--kind is 'ollama', 'openai' or 'anthropic', not '{kind}'.").format(kind=kind))
         if kind != settings.kind:
             updates["base_url"] = None
         updates["kind"] = kind

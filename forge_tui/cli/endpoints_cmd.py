@@ -26,7 +26,7 @@ endpoints_app = sub_app(
 
 EXIT_SERVER = 6
 NameArg = Annotated[str, typer.Argument(metavar="NAME", help=_("The endpoint's name."))]
-KindOpt = Annotated[str | None, typer.Option("--kind", metavar="ollama|openai", help=_("The server's kind."))]
+KindOpt = Annotated[str | None, typer.Option("--kind", metavar="ollama|openai|anthropic", help=_("The server's kind."))]
 UrlOpt = Annotated[str | None, typer.Option("--url", metavar="URL", help=_("The server's base URL."))]
 ApiKeyEnvOpt = Annotated[
     str | None,
@@ -102,7 +102,9 @@ def endpoints_list(user: UserOpt = None, as_json: JsonOpt = False) -> None:
 def endpoints_add(
     name: NameArg,
     url: Annotated[str, typer.Option("--url", metavar="URL", help=_("The server's base URL."))],
-    kind: Annotated[str, typer.Option("--kind", metavar="ollama|openai", help=_("The server's kind."))] = "ollama",
+    kind: Annotated[
+        str, typer.Option("--kind", metavar="ollama|openai|anthropic", help=_("The server's kind."))
+    ] = "ollama",
     api_key_env: ApiKeyEnvOpt = None,
     max_concurrency: MaxOpt = None,
     user: UserOpt = None,

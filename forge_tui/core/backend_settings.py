@@ -10,14 +10,16 @@ from forge_tui.i18n import N_
 
 __all__ = ["BACKEND_LABELS", "BackendKind", "BackendSettings", "Endpoint"]
 # Message ids: shown through _().
-BACKEND_LABELS: dict[str, str] = {"ollama": "Ollama", "openai": N_("OpenAI-compatible")}
+BACKEND_LABELS: dict[str, str] = {"ollama": "Ollama", "openai": N_("OpenAI-compatible"), "anthropic": "Anthropic"}
 
 
 class BackendSettings(BaseModel):
     kind: BackendKind = "ollama"
-    # None: Ollama reads OLLAMA_HOST as the ollama CLI does; OpenAI-compatible uses OPENAI_BASE_URL.
+    # None: Ollama reads OLLAMA_HOST as the ollama CLI does; OpenAI-compatible uses OPENAI_BASE_URL,
+    # Anthropic ANTHROPIC_BASE_URL, else https://api.anthropic.com.
     base_url: str | None = None
     # Name of the environment variable that holds the API key (hosted endpoints); never the key itself.
+    # Read when a request is sent. Anthropic without one reads ANTHROPIC_API_KEY.
     api_key_env: str | None = None
     generation_model: str | None = None
     judge_model: str | None = None  # the judge of a judge job (`forge-tui judge`), chosen apart from the generator

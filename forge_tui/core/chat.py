@@ -55,6 +55,8 @@ class ChatRequest(BaseModel):
     # Ollama only; other servers ignore them.
     num_ctx: int | None = None
     keep_alive: str | None = None
+    # Anthropic only: extended thinking with this many tokens to think in (its minimum is 1024).
+    thinking_budget: int | None = Field(default=None, ge=1024)
     tools: list[ToolDef] = Field(default_factory=list)
     # A JSON schema the answer must follow (structured output), and how the server is asked for it
     # (core.structured_output: "json_schema", "json_object" or "text"; in_mode sets it).

@@ -1,6 +1,6 @@
 """The model servers a user has configured, and which of them serve a model.
 
-An endpoint is one server (Ollama or OpenAI-compatible). A job or an audition runs on one named
+An endpoint is one server (Ollama, OpenAI-compatible or Anthropic). A job or an audition runs on one named
 endpoint, or on a pool: every endpoint that serves the model. With no endpoints configured, the
 single server of the backend settings (kind and base URL) is the only one, named "default".
 """
@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field, field_validator
 from forge_tui.core.errors import NotFound
 from forge_tui.i18n import _
 
-BackendKind = Literal["ollama", "openai"]
+BackendKind = Literal["ollama", "openai", "anthropic"]
 DEFAULT_ENDPOINT = "default"
 POOL = "pool"  # the choice "every endpoint that serves the model"
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$")
@@ -24,7 +24,8 @@ NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$")
 class Endpoint(BaseModel):
     name: str
     kind: BackendKind = "ollama"
-    # None: the kind's default (OLLAMA_HOST for Ollama, OPENAI_BASE_URL for OpenAI-compatible).
+    # None: the kind's default (OLLAMA_HOST for Ollama, OPENAI_BASE_URL for OpenAI-compatible,
+    # ANTHROPIC_BASE_URL or Anthropic's own API for Anthropic).
     url: str | None = None
     # Name of the environment variable that holds the API key; never the key itself.
     api_key_env: str | None = None
@@ -50,7 +51,18 @@ def model_key(name: str) -> str:
     return name if ":" in name.rsplit("/", 1)[-1] else f"{name}:latest"
 
 
+def anthropic_names(model_id: str) -> set[str]:
+    """The names Anthropic takes for a listed id: the id, and for a dated one ("claude-sonnet-4-20250514")
+    its aliases ("claude-sonnet-4", "claude-sonnet-4-0", "claude-sonnet-4-latest")."""
+    base, _dash, date = model_id.rpartition("-")
+    if not (base and len(date) == 8 and date.isdigit()):
+        return {model_id}
+    return {model_id, base, f"{base}-0", f"{base}-latest"}
+
+
 def serves(endpoint: Endpoint, model: str) -> bool:
+    if endpoint.kind == "anthropic":
+        return any(model in anthropic_names(known) for known in endpoint.models)
     wanted = model_key(model)
     return any(model_key(known) == wanted for known in endpoint.models)
 

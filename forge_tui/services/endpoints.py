@@ -147,7 +147,7 @@ def _validated(fields: dict[str, Any]) -> Endpoint:
             raise InvalidInput(_("Max concurrency is a whole number between 1 and 1024.")) from None
         if where == "kind":
             raise InvalidInput(
-                _("The kind is ollama or openai, not '{kind}'.").format(kind=clip(str(fields.get("kind"))))
+                _("The kind is ollama, openai or anthropic, not '{kind}'.").format(kind=clip(str(fields.get("kind"))))
             ) from None
         raise InvalidInput(
             _("The endpoint's {field} is not valid: {problem}.").format(

@@ -83,7 +83,7 @@ def test_add_list_set_refresh_use_and_remove(alice: Cli, fake: FakeOllama) -> No
 def test_bad_input_is_refused_in_one_sentence_and_nothing_is_added(alice: Cli) -> None:
     for args, said in [
         (["gpu", "--url", "gpu-box:8000"], "starts with http:// or https:// and names a host, not 'gpu-box:8000'"),
-        (["gpu", "--url", "http://a:1", "--kind", "vllm"], "The kind is ollama or openai, not 'vllm'."),
+        (["gpu", "--url", "http://a:1", "--kind", "vllm"], "The kind is ollama, openai or anthropic, not 'vllm'."),
         (["pool", "--url", "http://a:1"], "'pool' cannot be used"),
         (["gpu", "--url", "http://a:1", "--api-key-env", "my key"], "not 'my key'"),
     ]:

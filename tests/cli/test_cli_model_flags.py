@@ -57,7 +57,7 @@ def test_audition_takes_the_flags_and_settings_give_the_default(alice: Cli, fake
 
 def test_bad_flags_are_refused_before_anything_is_sent(alice: Cli, fake: FakeOllama) -> None:
     for flags, said in [
-        (["--kind", "vllm"], "--kind is 'ollama' or 'openai', not 'vllm'."),
+        (["--kind", "vllm"], "--kind is 'ollama', 'openai' or 'anthropic', not 'vllm'."),
         (["--url", "localhost:8000"], "--url must start with http:// or https://, not 'localhost:8000'."),
         (["--api-key-env", "NOT_SET_ANYWHERE_42"], "--api-key-env names $NOT_SET_ANYWHERE_42, which is not set"),
         (["--api-key-env", "my key"], "--api-key-env takes the name of an environment variable, not 'my key'."),

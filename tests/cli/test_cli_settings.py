@@ -64,7 +64,7 @@ def test_a_bad_value_is_refused_in_one_sentence_and_changes_nothing(alice: Cli) 
         ("max_tokens", "lots", "max_tokens is a whole number between 1 and 1,000,000, not 'lots'"),
         ("max_tokens", "0", "max_tokens is a whole number between 1 and 1,000,000, not '0'"),
         ("first_byte_timeout", "0", "first_byte_timeout is a number above 0, not '0'"),
-        ("kind", "anthropic", "'anthropic' is not a valid kind: input should be 'ollama' or 'openai'"),
+        ("kind", "vllm", "'vllm' is not a valid kind: input should be 'ollama', 'openai' or 'anthropic'"),
         ("url", "gpu-box:8000", "url starts with http:// or https:// and names a host, not 'gpu-box:8000'"),
     ]:
         result = alice("settings", "set", key, value)

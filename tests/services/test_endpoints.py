@@ -68,7 +68,7 @@ async def test_names_urls_and_duplicates_are_refused_and_nothing_changes(endpoin
         new_endpoint("pool", "ollama", "http://box:1")
     with pytest.raises(InvalidInput, match="Max concurrency is a whole number between 1 and 1024"):
         new_endpoint("box", "ollama", "http://box:1", max_concurrency=0)
-    with pytest.raises(InvalidInput, match="The kind is ollama or openai, not 'vllm'"):
+    with pytest.raises(InvalidInput, match="The kind is ollama, openai or anthropic, not 'vllm'"):
         new_endpoint("box", "vllm", "http://box:1")
     assert [e.name for e in endpoints.saved()] == ["gpu1"]
 

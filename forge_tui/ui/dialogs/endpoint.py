@@ -18,6 +18,18 @@ from forge_tui.ui.keys import key_for
 from forge_tui.ui.localized import Localized, TButton, TInput, TLabel
 from forge_tui.ui.widgets.plain import PlainLabel, PlainStatic
 
+# What the URL and key fields show for each kind before anything is typed.
+URL_EXAMPLES = {
+    "ollama": "http://gpu-box:11434",
+    "openai": "http://gpu-box:8000/v1",
+    "anthropic": "https://api.anthropic.com",
+}
+KEY_EXAMPLES = {
+    "ollama": N_("hosted APIs: e.g. OPENAI_API_KEY"),
+    "openai": N_("hosted APIs: e.g. OPENAI_API_KEY"),
+    "anthropic": N_("e.g. ANTHROPIC_API_KEY"),
+}
+
 
 class EndpointDialog(Localized, ModalScreen[Endpoint | None]):
     """Name, kind, URL, API-key variable and max concurrency, each checked as the service checks them;
@@ -48,11 +60,11 @@ class EndpointDialog(Localized, ModalScreen[Endpoint | None]):
             with Horizontal(classes="endpoint-field"):
                 yield TLabel(N_("URL"))
                 url = e.url or "" if e else ""
-                yield Input(url, placeholder="http://gpu-box:11434", id="endpoint-url", compact=True)
+                yield Input(url, placeholder=URL_EXAMPLES[kind], id="endpoint-url", compact=True)
             with Horizontal(classes="endpoint-field"):
                 yield TLabel(N_("Key variable"))
                 key = e.api_key_env or "" if e else ""
-                yield TInput(key, placeholder=N_("hosted APIs: e.g. OPENAI_API_KEY"), id="endpoint-key", compact=True)
+                yield TInput(key, placeholder=KEY_EXAMPLES[kind], id="endpoint-key", compact=True)
             with Horizontal(classes="endpoint-field"):
                 yield TLabel(N_("Max at once"))
                 most = str(e.max_concurrency if e else Endpoint.model_fields["max_concurrency"].default)
@@ -93,6 +105,14 @@ class EndpointDialog(Localized, ModalScreen[Endpoint | None]):
             int(most),
         )
         return checked.model_copy(update={"models": self._endpoint.models if self._endpoint else []})
+
+    @on(Select.Changed, "#endpoint-kind")
+    def _kind_changed(self, event: Select.Changed) -> None:
+        kind = str(event.value)
+        self.query_one("#endpoint-url", Input).placeholder = URL_EXAMPLES.get(kind, "")
+        key = self.query_one("#endpoint-key", TInput)
+        key.message = KEY_EXAMPLES.get(kind, "")
+        key.draw_text()
 
     @on(Input.Submitted)
     @on(Button.Pressed, "#save")

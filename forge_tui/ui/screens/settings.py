@@ -63,8 +63,10 @@ class SettingsScreen(Localized, WorkspaceScreen):
     TITLE = N_("Settings")
     HELP = N_(
         "Where the models run. Ollama's URL defaults to OLLAMA_HOST as the ollama CLI reads it. For vLLM, "
-        "llama.cpp or LM Studio choose OpenAI-compatible and give its URL; for a hosted API give the name of "
-        "the environment variable that holds the key (never the key itself). The first-byte timeout covers "
+        "llama.cpp or LM Studio choose OpenAI-compatible and give its URL; for Claude choose Anthropic. For a "
+        "hosted API give the name of the environment variable that holds the key, never the key itself: it is "
+        "read from the environment when a request is sent (Anthropic without one reads ANTHROPIC_API_KEY). "
+        "The first-byte timeout covers "
         "model loading; the between-tokens timeout catches a stalled stream. Every request asks for at most "
         "max tokens, and an answer still streaming after its time limit is stopped (what came is kept). "
         "Endpoints are model servers a job or Audition may use: one by name, or the pool (every endpoint that "
