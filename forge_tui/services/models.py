@@ -154,7 +154,7 @@ class ModelService:
     # --- changing -----------------------------------------------------------------------------------
     async def pull(self, model: str, endpoint: str | None = None) -> AsyncGenerator[PullProgress, None]:
         """The pull's progress as it comes; close the iterator (or cancel its task) to stop the pull."""
-        name = _checked_name(model)
+        name = checked_name(model)
         async with self._ollama(self.endpoint(endpoint)) as manager:
             async for progress in manager.pull(name):
                 yield progress
@@ -163,7 +163,7 @@ class ModelService:
         await self._on_ollama(endpoint, lambda m: m.delete(model))
 
     async def copy(self, source: str, destination: str, endpoint: str | None = None) -> None:
-        target = _checked_name(destination)
+        target = checked_name(destination)
         await self._on_ollama(endpoint, lambda m: m.copy(source, target))
 
     async def unload(self, model: str, endpoint: str | None = None) -> bool:
@@ -176,7 +176,7 @@ class ModelService:
             return await call(manager)
 
 
-def _checked_name(text: str) -> str:
+def checked_name(text: str) -> str:
     name = text.strip()
     if not name or any(c.isspace() for c in name):
         raise InvalidInput(
