@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 from textual.pilot import Pilot
-from textual.widgets import DataTable, ProgressBar
+from textual.widgets import DataTable, ProgressBar, Static
 
 from forge_tui.services.accounts import AccountService
 from forge_tui.services.home import Home
@@ -70,6 +70,12 @@ async def test_a_pull_shows_each_layer_and_the_model_joins_the_table(home: Home,
         dialog = app.screen
         assert isinstance(dialog, PullDialog)
         await wait_until(pilot, lambda: len(dialog.query(ProgressBar)) >= 2)
+        first = dialog.query(".layer-bytes").first(Static)
+        shown = str(first.render())
+        assert "291.6 MB of 291.6 MB" in shown and shown.endswith("/s")  # bytes and rate of the first layer
+        assert "gemma3:270m" in static_text(dialog, "#pull-title") and "esc cancels the pull." in static_text(
+            dialog, "#pull-hint"
+        )
         await wait_for_screen(pilot, ModelsScreen)
         await wait_until(pilot, lambda: "gemma3:270m" in names(screen))
         assert len(dialog.board.layers) == 4 and dialog.board.done
