@@ -13,7 +13,17 @@ import typer
 from rich.cells import cell_len
 
 from forge_tui.cli.backend_options import BackendFlags, account_backend, backend_options
-from forge_tui.cli.common import EXIT_CODES_HELP, JsonOpt, UserOpt, command_help, echo, errors, fail, open_home
+from forge_tui.cli.common import (
+    EXIT_CODES_HELP,
+    JsonOpt,
+    UserOpt,
+    _CommandGroup,
+    command_help,
+    echo,
+    errors,
+    fail,
+    open_home,
+)
 from forge_tui.cli.common import padded as pad
 from forge_tui.core.errors import InvalidInput
 from forge_tui.i18n import _
@@ -30,6 +40,7 @@ models_app = typer.Typer(
     rich_markup_mode=None,
     invoke_without_command=True,
     no_args_is_help=False,
+    cls=_CommandGroup,  # each command's first sentence in the list, cut to the terminal (see sub_app)
 )
 
 NameArg = Annotated[str, typer.Argument(metavar="MODEL", help=_("The model's name, like llama3.2 or qwen3:0.6b."))]
