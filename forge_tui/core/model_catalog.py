@@ -31,6 +31,7 @@ class ModelEntry(BaseModel):
     quantization: str | None = None
     family: str | None = None
     context_length: int | None = None
+    capabilities: list[str] = Field(default_factory=list)
     modified_at: str | None = None
     loaded: bool = False
     size_vram: int | None = None
@@ -47,6 +48,7 @@ class ModelEntry(BaseModel):
             quantization=info.quantization,
             family=info.family,
             context_length=(loaded.context_length if loaded and loaded.context_length else None) or info.context_length,
+            capabilities=list(info.capabilities),
             modified_at=info.modified_at,
             loaded=loaded is not None,
             size_vram=loaded.size_vram if loaded else None,

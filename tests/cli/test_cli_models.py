@@ -31,6 +31,11 @@ def test_models_alone_and_list_show_every_endpoint(alice: Cli, fake: FakeOllama,
             assert any(r.startswith("gemma3:270m") and r.endswith("gpu2") for r in rows)
         listed = json.loads(alice("models", "list", "--json", "--endpoint", "gpu2").stdout)
         assert [(m["name"], m["endpoint"], m["loaded"]) for m in listed] == [("gemma3:270m", "gpu2", False)]
+        # the keys `models --json` always had are still there
+        assert {"name", "size", "family", "parameter_size", "quantization", "context_length", "capabilities"} <= set(
+            listed[0]
+        )
+        assert listed[0]["capabilities"] == ["completion", "tools"]
         two.stop()
         partly = alice("models", "--json")
         assert partly.exit_code == 6 and "endpoint 'gpu2'" in partly.stderr
