@@ -10,6 +10,7 @@ import httpx
 from textual.pilot import Pilot
 from textual.widgets import DataTable, ProgressBar, Static
 
+from forge_tui import i18n
 from forge_tui.services.accounts import AccountService
 from forge_tui.services.home import Home
 from forge_tui.services.settings import SettingsService
@@ -154,3 +155,27 @@ def test_snapshot(home: Home, fake: FakeOllama, snap_compare: Any) -> None:
         await pilot.pause(0.2)
 
     assert snap_compare(ForgeApp(home), terminal_size=SIZE, run_before=run_before)
+
+
+async def test_in_zh_tw_the_screen_and_the_pull_dialog_are_translated(home: Home, fake: FakeOllama) -> None:
+    prepare_backend(home, fake)
+    fake.pull_delay, fake.pull_steps = 0.05, 20
+    i18n.set_language("zh_TW")
+    app = ForgeApp(home)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await opened(pilot)
+        table = screen.query_one(DataTable)
+        assert [str(c.label) for c in table.columns.values()][:2] == ["模型", "端點"]
+        assert "2 個模型 · 0 個已載入" in static_text(screen, "#models-summary")
+        assert "llama3.2:latest" in details(screen) and "脈絡長度：131072" in details(screen)
+        await pilot.press("n")
+        await wait_for_screen(pilot, TextPrompt)
+        await type_text(pilot, "llava:7b")
+        await pilot.press("enter")
+        await wait_for_screen(pilot, PullDialog)
+        await wait_until(pilot, lambda: len(app.screen.query(ProgressBar)) >= 1)
+        assert "正在把「llava:7b」下載到「default」" in static_text(app.screen, "#pull-title")
+        assert " / " in str(app.screen.query(".layer-bytes").first(Static).render())
+        await pilot.press("escape")
+        await wait_for_screen(pilot, ModelsScreen)
+        await wait_until(pilot, lambda: any("已取消下載「llava:7b」" in n.message for n in app._notifications))
