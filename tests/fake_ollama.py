@@ -20,6 +20,14 @@ each request reads them when it gets to the point where they matter. Observation
 follows). `POST /api/embed` and `POST /v1/embeddings` answer in Ollama's wire shapes with
 `fake_embedding(text)`: deterministic vectors of the text's words.
 
+Model management, as Ollama's handlers answer: `POST /api/pull` streams ProgressResponse lines
+(`pulling manifest`, `pulling <12 hex>` with digest/total/completed per layer, `verifying sha256 digest`,
+`writing manifest`, `success`) for a model of `registry` (or one installed already), then installs it;
+an unknown name ends in `{"error": PULL_UNKNOWN_ERROR}`, `disk_full` in the ENOSPC error halfway
+through the first layer; `stream: false` answers the last status, or the error with 500; `pull_steps`
+and `pull_delay` shape the progress, and a client that leaves cancels the pull. Each pull's outcome is
+in `pulls`. `DELETE /api/delete` and `POST /api/copy` answer 200 with an empty body or Ollama's 404.
+
 Replies to /api/chat are deterministic: a hash of (model, messages, options.seed) seeds the text, so
 the same request gets the same answer and another seed another one. In order of precedence:
 
@@ -188,6 +196,7 @@ class FakeModel:
     size: int = 2_019_393_189
     context_length: int = 131_072
     capabilities: list[str] = field(default_factory=lambda: ["completion", "tools"])
+    license: str = ""
 
     @property
     def canonical(self) -> str:
@@ -257,6 +266,42 @@ def default_models() -> list[FakeModel]:
 
 
 DEFAULT_MODELS: tuple[FakeModel, ...] = tuple(default_models())
+
+
+def registry_models() -> list[FakeModel]:
+    """What the fake's registry offers to /api/pull: gemma3:270m (small) and llava:7b (vision)."""
+    return [
+        FakeModel(
+            name="gemma3:270m",
+            family="gemma3",
+            parameter_size="268.10M",
+            quantization_level="Q8_0",
+            size=291_554_930,
+            context_length=32_768,
+            capabilities=["completion"],
+            license="Gemma Terms of Use",
+        ),
+        FakeModel(
+            name="llava:7b",
+            family="llama",
+            parameter_size="7B",
+            quantization_level="Q4_0",
+            size=4_733_363_377,
+            context_length=32_768,
+            capabilities=["completion", "vision"],
+            license="Apache License 2.0",
+        ),
+    ]
+
+
+PULL_UNKNOWN_ERROR = "pull model manifest: file does not exist"
+DISK_FULL_ERROR = "write /usr/share/ollama/.ollama/models/blobs/sha256-{digest}-partial: no space left on device"
+
+
+def pull_layers(m: FakeModel) -> list[tuple[str, int]]:
+    """(digest, size) of each blob a pull of `m` downloads: the weights, template, params and config."""
+    sizes = [max(m.size - 2_000, 1_000), 1_200, 300, 500]
+    return [(f"sha256:{hashlib.sha256(f'{m.canonical}#{i}'.encode()).hexdigest()}", n) for i, n in enumerate(sizes)]
 
 
 def _canonical_name(name: str) -> str:
@@ -1069,6 +1114,13 @@ class FakeOllama:
         self.requests: list[dict[str, Any]] = []
         # /api/generate loads and unloads (issue 17's pause that frees the GPU)
         self.keep_alive_requests: list[KeepAliveRequest] = []
+        # /api/pull: the registry, the steps of progress per layer and the pause between them, a disk that
+        # fills after the first steps, and what happened to each pull ("success", "cancelled", an error)
+        self.registry: list[FakeModel] = registry_models()
+        self.pull_steps = 4
+        self.pull_delay = 0.0
+        self.disk_full = False
+        self.pulls: list[tuple[str, str]] = []
         self.max_in_flight = 0
         self.disconnects = 0
         self.connections_accepted = 0
@@ -1326,6 +1378,12 @@ class FakeOllama:
             return await self._generate(conn, request)
         if path == "/api/embed" and method == "POST":
             return await self._embed(conn, request)
+        if path == "/api/pull" and method == "POST":
+            return await self._pull(conn, request)
+        if path == "/api/delete" and method == "DELETE":
+            return await self._delete(conn, request)
+        if path == "/api/copy" and method == "POST":
+            return await self._copy(conn, request)
         if path == "/metrics" and method == "GET" and self.serve_metrics:
             return await self._send(conn, request, 200, "text/plain; version=0.0.4", self._metrics())
         if path.startswith("/v1/") and method in ("GET", "POST"):
@@ -1441,7 +1499,7 @@ class FakeOllama:
             + "".join(f"PARAMETER {k} {v}\n" for k, v in params.items())
         )
         return {
-            "license": "",
+            "license": m.license,
             "modelfile": modelfile,
             "parameters": parameters,
             "template": template,
@@ -1460,6 +1518,123 @@ class FakeOllama:
             "capabilities": list(m.capabilities),
             "modified_at": m.modified_at,
         }
+
+    # ---------------------------------------------------------------- /api/pull, /api/delete, /api/copy
+
+    def _registry_model(self, name: str) -> FakeModel | None:
+        wanted = _canonical_name(name)
+        return next((m for m in self.registry if m.canonical == wanted), self.model(name))
+
+    def _pull_lines(self, m: FakeModel | None) -> Iterator[dict[str, Any]]:
+        """The ProgressResponse objects of PullModel (server/images.go, download.go), an error last."""
+        yield {"status": "pulling manifest"}
+        if m is None:
+            yield {"error": PULL_UNKNOWN_ERROR}
+            return
+        steps = max(self.pull_steps, 1)
+        for index, (digest, total) in enumerate(pull_layers(m)):
+            for step in range(steps + 1):
+                if self.disk_full and (index, step) == (0, steps // 2 + 1):
+                    yield {"error": DISK_FULL_ERROR.format(digest=digest[7:])}
+                    return
+                line: dict[str, Any] = {"status": f"pulling {digest[7:19]}", "digest": digest, "total": total}
+                completed = total * step // steps
+                if completed:
+                    line["completed"] = completed
+                yield line
+        yield {"status": "verifying sha256 digest"}
+        yield {"status": "writing manifest"}
+        yield {"status": "success"}
+
+    def _installed(self, m: FakeModel, name: str | None = None) -> None:
+        copy = FakeModel(**{**m.__dict__, "name": name or m.canonical, "capabilities": list(m.capabilities)})
+        self.models = [x for x in self.models if x.canonical != copy.canonical] + [copy]
+
+    async def _pull(self, conn: _Conn, request: _Request) -> bool:
+        """PullHandler: NDJSON progress (or with `stream: false` the last status, or the error with 500).
+        A client that leaves cancels the pull, as the request's context does in Ollama."""
+        data = await self._parse_body(conn, request, "api.PullRequest")
+        if isinstance(data, bool):
+            return data
+        name = data.get("model") or data.get("name")
+        if not isinstance(name, str) or not name.strip():
+            return await self._send_json(conn, request, 400, {"error": "invalid model name"})
+        m = self._registry_model(name)
+        lines = list(self._pull_lines(m))
+        error = lines[-1].get("error")
+        if data.get("stream") is False:
+            if self.pull_delay > 0:
+                await asyncio.sleep(self.pull_delay * len(lines))
+            self._pulled(name, m, error)
+            if error is not None:
+                return await self._send_json(conn, request, 500, {"error": error})
+            return await self._send_json(conn, request, 200, {"status": "success"})
+        chunked = request.version != "HTTP/1.0"
+        keep = request.keep_alive and chunked
+        headers = [("Content-Type", "application/x-ndjson"), ("Date", self._date())]
+        headers += [("Transfer-Encoding", "chunked")] if chunked else [("Connection", "close")]
+        conn.completed = False
+        task = asyncio.current_task()
+        assert task is not None
+        watcher = asyncio.create_task(self._watch(conn, task))
+        try:
+            conn.writer.write(self._head(200, headers))
+            for line in lines:
+                if self.pull_delay > 0:
+                    await asyncio.sleep(self.pull_delay)
+                body = _go_json(line) + b"\n"
+                conn.writer.write(b"%x\r\n%s\r\n" % (len(body), body) if chunked else body)
+                await conn.writer.drain()
+            conn.writer.write(b"0\r\n\r\n" if chunked else b"")
+            conn.completed = True
+            await conn.writer.drain()
+        except (asyncio.CancelledError, ConnectionError, OSError):
+            if not conn.client_gone or self._stopping:
+                raise
+            task.uncancel()
+            with self._lock:
+                self.pulls.append((name, "cancelled"))
+            return False
+        finally:
+            watcher.cancel()
+            await asyncio.wait([watcher])
+        self._pulled(name, m, error)
+        return keep
+
+    def _pulled(self, name: str, m: FakeModel | None, error: Any) -> None:
+        if m is not None and error is None:
+            self._installed(m)
+        with self._lock:
+            self.pulls.append((name, "success" if error is None else str(error)))
+
+    async def _delete(self, conn: _Conn, request: _Request) -> bool:
+        """DeleteHandler: 200 with an empty body, or 404 "model '<name>' not found"."""
+        data = await self._parse_body(conn, request, "api.DeleteRequest")
+        if isinstance(data, bool):
+            return data
+        name = data.get("model") or data.get("name") or ""
+        m = self.model(name) if isinstance(name, str) and name else None
+        if m is None:
+            return await self._send_json(conn, request, 404, {"error": f"model '{name}' not found"})
+        self.models = [x for x in self.models if x.canonical != m.canonical]
+        self._loaded.pop(m.canonical, None)
+        return await self._send(conn, request, 200, _TEXT_TYPE, "")
+
+    async def _copy(self, conn: _Conn, request: _Request) -> bool:
+        """CopyHandler: 200 with an empty body; 404 `model "<source>" not found`; 400 for a bad name."""
+        data = await self._parse_body(conn, request, "api.CopyRequest")
+        if isinstance(data, bool):
+            return data
+        source, destination = data.get("source", ""), data.get("destination", "")
+        if not isinstance(source, str) or not source.strip():
+            return await self._send_json(conn, request, 400, {"error": f'source "{source}" is invalid'})
+        if not isinstance(destination, str) or not re.fullmatch(r"[A-Za-z0-9][\w.\-/]*(:[\w.\-]+)?", destination):
+            return await self._send_json(conn, request, 400, {"error": f'destination "{destination}" is invalid'})
+        m = self.model(source)
+        if m is None:
+            return await self._send_json(conn, request, 404, {"error": f'model "{source}" not found'})
+        self._installed(m, _canonical_name(destination))
+        return await self._send(conn, request, 200, _TEXT_TYPE, "")
 
     # ---------------------------------------------------------------- /api/generate: load and unload
 

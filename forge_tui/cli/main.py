@@ -19,6 +19,7 @@ from forge_tui.cli import (
     datasets,
     generate,
     judge,
+    models_cmd,
     rubrics,
     serve,
     server,
@@ -63,7 +64,7 @@ app.command("serve", short_help=_("Serve the app to a browser, behind a token.")
 app.command("backup", short_help=_("Copy the database while forge-tui runs."))(backup.backup)
 app.command("restore", short_help=_("Replace the database with a backup."))(backup.restore)
 app.command("doctor", short_help=_("Check the model server, the models and the data."))(server.doctor)
-app.command("models", short_help=_("List the models the server has."))(server.models)
+app.add_typer(models_cmd.models_app, name="models", short_help=_("List, show, pull and delete models."))
 app.command("dedup", short_help=_("Find exact and near-duplicate examples."))(dedup)
 
 

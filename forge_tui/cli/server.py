@@ -1,4 +1,4 @@
-"""`forge-tui doctor` and `forge-tui models`: the model server."""
+"""`forge-tui doctor`: the model server."""
 
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ from forge_tui.cli.common import UserOpt, command_help, echo, errors, open_home,
 from forge_tui.i18n import _
 
 if TYPE_CHECKING:
-    from forge_tui.core.chat import ModelInfo
     from forge_tui.services.backends import DoctorReport
 
 
@@ -107,37 +106,3 @@ def doctor(
                 line(name, f"{model}{note}")
     if not report.health.ok:
         raise typer.Exit(6)
-
-
-@command_help(_("List the models the server has, with size, parameter count and quantisation."))
-def models(
-    user: UserOpt = None,
-    kind: KindOpt = None,
-    url: UrlOpt = None,
-    api_key_env: ApiKeyEnvOpt = None,
-    as_json: Annotated[bool, typer.Option("--json", help=_("Print JSON."))] = False,
-) -> None:
-    import asyncio
-
-    from forge_tui.services.backends import BackendService
-
-    with errors():
-        settings = account_backend(open_home(), user, kind, url, api_key_env)
-
-        async def run() -> list[ModelInfo]:
-            async with BackendService(settings) as service:
-                return await service.models()
-
-        found = asyncio.run(run())
-    if as_json:
-        echo(json.dumps([m.model_dump(mode="json") for m in found], indent=2))
-        return
-    if not found:
-        echo(_("The server has no models. With Ollama: `ollama pull llama3.2`."))
-        return
-    rows = [(_("NAME"), _("SIZE"), _("PARAMS"), _("QUANT"), _("FAMILY"))] + [
-        (m.name, m.size_text, m.parameter_size or "—", m.quantization or "—", m.family or "—") for m in found
-    ]
-    widths = [max(cell_len(r[i]) for r in rows) for i in range(5)]
-    for r in rows:
-        echo("  ".join(padded(cell, widths[i]) for i, cell in enumerate(r)).rstrip())

@@ -114,6 +114,7 @@ class ModelInfo(BaseModel):
     quantization: str | None = None
     context_length: int | None = None
     capabilities: list[str] = Field(default_factory=list)
+    modified_at: str | None = None
 
     @property
     def size_text(self) -> str:

@@ -40,3 +40,7 @@ class StructuredOutputRefused(BackendError):
     def __init__(self, message: str, mode: str) -> None:
         super().__init__(message)
         self.mode = mode
+
+
+class DiskFull(BackendError):
+    """The server ran out of disk space (a pull)."""

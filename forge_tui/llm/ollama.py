@@ -197,6 +197,7 @@ class OllamaBackend(HttpBackend):
                     family=details.get("family"),
                     parameter_size=details.get("parameter_size"),
                     quantization=details.get("quantization_level"),
+                    modified_at=item.get("modified_at"),
                 )
             )
         return sorted(found, key=lambda m: m.name)

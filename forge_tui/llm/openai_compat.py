@@ -7,6 +7,7 @@ import json
 import os
 import time
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
 import httpx
@@ -20,6 +21,13 @@ from forge_tui.llm.errors import BackendError, BackendTimeout, ModelNotFound
 from forge_tui.llm.excerpts import shorten
 
 DEFAULT_URL = "http://127.0.0.1:8000/v1"
+
+
+def _created(value: object) -> str | None:
+    """/v1/models' `created` (Unix seconds) as an ISO 8601 time in UTC."""
+    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+        return datetime.fromtimestamp(value, UTC).isoformat(timespec="seconds")
+    return None
 
 
 def normalise_base_url(url: str) -> str:
@@ -222,6 +230,7 @@ class OpenAIBackend(HttpBackend):
                     size=meta.get("size"),
                     context_length=item.get("max_model_len") or meta.get("n_ctx_train"),
                     parameter_size=_params_text(meta.get("n_params")),
+                    modified_at=_created(item.get("created")),
                 )
             )
         return sorted(found, key=lambda m: m.name)

@@ -63,6 +63,7 @@ from forge_tui.ui.screens.examples import ExamplesScreen
 from forge_tui.ui.screens.export import ExportScreen
 from forge_tui.ui.screens.first_run import FirstRunScreen, RecoveryKeyScreen
 from forge_tui.ui.screens.jobs import JobsScreen
+from forge_tui.ui.screens.models import ModelsScreen
 from forge_tui.ui.screens.review import ReviewScreen
 from forge_tui.ui.screens.settings import SettingsSaved, SettingsScreen
 from forge_tui.ui.screens.templates import TemplatesScreen
@@ -104,6 +105,7 @@ class ForgeApp(App[None]):
         Binding("s", "show_settings", N_("Settings"), id="app.settings"),
         Binding("b", "show_jobs", N_("Jobs"), id="app.jobs"),
         Binding("q", "show_review", N_("Review"), id="app.review"),
+        Binding("m", "show_models", N_("Models"), id="app.models"),
         Binding("ctrl+l", "lock", N_("Lock"), id="app.lock"),
         Binding("f1", "help", N_("Help"), id="app.help"),
         Binding("ctrl+q", "quit", N_("Quit"), id="app.quit", priority=True),
@@ -539,6 +541,9 @@ class ForgeApp(App[None]):
 
     def action_show_export(self) -> None:
         self._show(ExportScreen)
+
+    def action_show_models(self) -> None:
+        self._show(ModelsScreen)
 
     def action_show_jobs(self) -> None:
         workspace, host = self.open_workspace, self.job_host

@@ -55,6 +55,7 @@ SCREEN_COMMANDS = (
     (N_("Go to Datasets"), N_("Create, switch, archive datasets"), "show_datasets"),
     (N_("Go to Jobs"), N_("Generation jobs: progress, pause, resume"), "show_jobs"),
     (N_("Review"), N_("Accept or reject examples one card at a time, worst score first"), "show_review"),
+    (N_("Go to Models"), N_("Every endpoint's models: details, pull, delete, copy, unload"), "show_models"),
     (N_("Go to Settings"), N_("Model server, default models, timeouts, language"), "show_settings"),
     (N_("Lock"), N_("Hide everything until the password is given again"), "lock"),
 )

@@ -34,7 +34,8 @@ def test_doctor_and_models_against_the_fake(fast_home_dir: Path) -> None:
         table = run_cli(fast_home_dir, "models", "--url", fake.base_url)
         assert table.returncode == 0, table.stderr
         header, *rows = table.stdout.splitlines()
-        assert header.split() == ["NAME", "SIZE", "PARAMS", "QUANT", "FAMILY"]
+        # The five columns it always had come first; the context length and what is loaded follow (issue 21).
+        assert header.split() == ["NAME", "SIZE", "PARAMS", "QUANT", "FAMILY", "CONTEXT", "LOADED"]
         assert any(row.startswith("llama3.2:latest") and "Q4_K_M" in row for row in rows)
 
 
