@@ -103,6 +103,7 @@ class Playground:
         self.dataset_id: int | None = None
         self.slots: dict[str, str] = {}
         self.extra: dict[str, Any] = {}
+        self.unsaved = False  # changed since it was opened or last saved
 
     # --- reading --------------------------------------------------------------------------------
     @property
@@ -242,6 +243,7 @@ class Playground:
         self.turns = [t for t in self.turns if not t.failed]
 
     def _changed(self) -> None:
+        self.unsaved = True
         if self.listener is not None:
             self.listener()
 
@@ -294,8 +296,10 @@ class Playground:
             if old is not None:
                 examples.update(old, content, desirability=True)
                 examples.set_review([old.id], ReviewState.ACCEPTED)
+                self.unsaved = False
                 return Saved(old.id, updated=True)
         self.example_id, self.dataset_id = examples.add(dataset_id, content, meta), dataset_id
+        self.unsaved = False
         return Saved(self.example_id, updated=False)
 
     @classmethod

@@ -20,6 +20,7 @@ WORKSPACE_ACTIONS = frozenset(
         "show_export",
         "show_jobs",
         "show_review",
+        "show_playground",
         "lock",
     }
 )

@@ -187,10 +187,7 @@ async def test_an_example_opened_continues_and_saving_updates_it(
     assert updated.meta.review is ReviewState.ACCEPTED
 
     [record] = exported(workspace, "openai-chat", tmp_path)
-    assert [m["role"] for m in record["messages"]] == ["system", "user", "assistant", "user", "assistant"] + [
-        "user",
-        "assistant",
-    ]
+    assert [m["role"] for m in record["messages"]] == ["system", *["user", "assistant"] * 3]
     assert "rejected" not in json.dumps(record)
 
 
