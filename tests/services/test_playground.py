@@ -13,9 +13,10 @@ import pytest
 from forge_tui.core.backend_settings import BackendSettings
 from forge_tui.core.chat import ToolDef
 from forge_tui.core.errors import InvalidInput
+from forge_tui.core.export_formats import FORMATS
 from forge_tui.core.models import ExampleContent, ExampleMeta, ExampleSource, ReviewState
 from forge_tui.services.backends import BackendService
-from forge_tui.services.exporting import FORMATS, export
+from forge_tui.services.exporting import export
 from forge_tui.services.playground import ChatOptions, Playground
 from forge_tui.services.workspace import Workspace
 from tests.fake_ollama import FakeOllama

@@ -277,9 +277,9 @@ class PlaygroundScreen(Localized, WorkspaceScreen):
         if not (chat.turns and chat.unsaved):
             return True
         question = _("The conversation is not saved. Leave it and start another?")
-        if await self.app.push_screen_wait(Confirm(question, yes=_("Leave it"), no=_("Keep it"))):
-            return True
-        return False
+        confirm = Confirm(question, yes=_("Leave it"), no=_("Keep it"))
+        answer: bool = await self.app.push_screen_wait(confirm)
+        return answer
 
     def _replace(self, chat: Playground) -> None:
         self.workers.cancel_group(self, "playground-reply")
