@@ -17,7 +17,9 @@ from forge_tui.services.workspace import Workspace
 from forge_tui.ui.app import ForgeApp
 from forge_tui.ui.dialogs.card_editor import CardEditor
 from forge_tui.ui.dialogs.chat_options import ChatOptionsDialog
+from forge_tui.ui.dialogs.example_detail import ExampleDetail
 from forge_tui.ui.dialogs.pick import PickOne
+from forge_tui.ui.screens.examples import ExamplesScreen
 from forge_tui.ui.screens.jobs import JobsScreen
 from forge_tui.ui.screens.playground import PlaygroundScreen
 from forge_tui.ui.widgets.conversation import TurnView
@@ -25,6 +27,7 @@ from tests.fake_ollama import FakeOllama
 from tests.passwords import PASSWORD
 from tests.ui.helpers import (
     RunBefore,
+    ScreenT,
     at_datasets,
     open_examples,
     open_screen,
@@ -195,6 +198,23 @@ async def test_an_example_opened_from_examples_continues_and_saving_updates_it(h
         assert example.content.turns[1] == {"role": "assistant", "content": "Hello there."}
 
 
+async def test_the_detail_view_opens_its_example_in_the_playground(home: Home, fake: FakeOllama) -> None:
+    prepare_backend(home, fake)
+    workspace = alice(home)
+    dataset = workspace.datasets.current()
+    assert dataset is not None
+    example_id = workspace.examples.add(dataset.id, ExampleContent(user_prompt="Hi", output="Hello."))
+    async with ForgeApp(home).run_test(size=SIZE) as pilot:
+        await open_examples(pilot)
+        await pilot.press("enter")
+        await wait_for_screen(pilot, ExampleDetail)
+        await pilot.press("alt+p")
+        screen = await wait_screen(pilot, PlaygroundScreen)
+        await wait_until(pilot, lambda: answered(screen, 2))
+        assert screen.chat.example_id == example_id
+        assert [t.content for t in screen.chat.turns] == ["Hi", "Hello."]
+
+
 async def test_p_opens_the_playground_everywhere_but_pauses_on_jobs(home: Home, fake: FakeOllama) -> None:
     prepare_backend(home, fake)
     async with ForgeApp(home).run_test(size=SIZE) as pilot:
@@ -204,8 +224,19 @@ async def test_p_opens_the_playground_everywhere_but_pauses_on_jobs(home: Home, 
         await pilot.press("p")  # the Jobs screen's own pause
         await pilot.pause(0.2)
         assert isinstance(pilot.app.screen, JobsScreen)
-        await pilot.press("e", "p")
-        await wait_for_screen(pilot, PlaygroundScreen)
+        await pilot.press("e")
+        examples = await wait_screen(pilot, ExamplesScreen)
+        assert "P (and alt+p in the detail view) opens the example in the Playground" in examples.help_text()
+        await pilot.press("p")
+        playground = await wait_screen(pilot, PlaygroundScreen)
+        assert "b asks for another answer and keeps the old one as a rejected alternative" in playground.help_text()
+
+
+async def wait_screen(pilot: Pilot[None], kind: type[ScreenT]) -> ScreenT:
+    await wait_for_screen(pilot, kind)
+    screen = pilot.app.screen
+    assert isinstance(screen, kind)
+    return screen
 
 
 def playground_snapshot(home: Home, fake: FakeOllama) -> tuple[ForgeApp, RunBefore]:
