@@ -81,6 +81,28 @@ async def test_a_tool_conversation_saved_exports_to_openai_chat_with_its_tool_tu
     assert record["tools"][0]["function"]["name"] == "get_weather"
 
 
+async def test_a_tool_conversation_exports_to_sharegpt_llamafactory_and_mlx_chat(
+    client: BackendService, workspace: Workspace, tmp_path: Path
+) -> None:
+    chat = Playground(ChatOptions(model="qwen3:0.6b", seed=2, tools=[WEATHER]))
+    chat.say("Weather in Oslo?")
+    await chat.reply(client)
+    chat.say("Rain")
+    answer = await chat.reply(client)
+    chat.save(workspace.examples, dataset_id(workspace))
+
+    [sharegpt] = exported(workspace, "sharegpt", tmp_path)
+    assert [t["from"] for t in sharegpt["conversations"]] == ["human", "function_call", "observation", "gpt"]
+    assert sharegpt["conversations"][2]["value"] == "Rain"
+    assert "get_weather" in sharegpt["tools"]
+    [v1] = exported(workspace, "llamafactory-v1", tmp_path)
+    assert [m["role"] for m in v1["messages"]] == ["user", "assistant", "tool", "assistant"]
+    assert [p["type"] for p in v1["messages"][1]["content"]][-1] == "tool_call"
+    [mlx] = exported(workspace, "mlx-chat", tmp_path)
+    assert [m["role"] for m in mlx["messages"]] == ["user", "assistant", "tool", "assistant"]
+    assert mlx["messages"][3]["content"].endswith(answer.content)  # the thinking before it, as <think> text
+
+
 async def test_branch_keeps_the_old_answer_as_a_rejected_alternative_in_the_preference_export(
     client: BackendService, workspace: Workspace, tmp_path: Path
 ) -> None:
