@@ -155,7 +155,7 @@ class Playground:
         self._drop_failed()
         if not self.wants_answer():
             raise InvalidInput(_("There is nothing for the model to answer: type a message first."))
-        request = self.request()
+        request = self.request(client.settings.max_tokens)
         turn = Turn(role="assistant", streaming=True, rejected=list(rejected or []))
         self.turns.append(turn)
         self._changed()
@@ -180,7 +180,7 @@ class Playground:
             self._changed()
         return turn
 
-    def request(self) -> ChatRequest:
+    def request(self, max_tokens: int | None = None) -> ChatRequest:
         options = self.options
         system = [ChatMessage(role="system", content=options.system_prompt)] if options.system_prompt else []
         return ChatRequest(
@@ -188,6 +188,7 @@ class Playground:
             messages=system + [t.chat_message() for t in self.turns if not t.failed],
             temperature=options.temperature,
             seed=options.seed,
+            max_tokens=max_tokens,
             tools=list(options.tools),
         )
 

@@ -30,7 +30,7 @@ WEATHER = ToolDef(
 
 @pytest.fixture
 async def client(fake: FakeOllama) -> AsyncIterator[BackendService]:
-    service = BackendService(BackendSettings(base_url=fake.base_url, max_retries=0))
+    service = BackendService(BackendSettings(base_url=fake.base_url, max_retries=0, max_tokens=500))
     yield service
     await service.aclose()
 
@@ -48,7 +48,7 @@ def exported(workspace: Workspace, fmt: str, tmp_path: Path) -> list[dict[str, A
 
 
 async def test_a_tool_conversation_saved_exports_to_openai_chat_with_its_tool_turns(
-    client: BackendService, workspace: Workspace, tmp_path: Path
+    client: BackendService, fake: FakeOllama, workspace: Workspace, tmp_path: Path
 ) -> None:
     changes: list[int] = []
     chat = Playground(ChatOptions(model="llama3.2", system_prompt="Be brief.", seed=3, tools=[WEATHER]))
@@ -63,6 +63,7 @@ async def test_a_tool_conversation_saved_exports_to_openai_chat_with_its_tool_tu
     answer = await chat.reply(client)
     assert answer.content and not answer.tool_calls and answer.error is None
     assert len(changes) > 5  # streamed: the listener heard every piece
+    assert fake.requests[-1]["options"]["num_predict"] == 500  # the max tokens of Settings
 
     saved = chat.save(workspace.examples, dataset_id(workspace))
     example = workspace.examples.get(saved.example_id)
