@@ -12,20 +12,25 @@ whose prompt is the whole conversation before the last answer).
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from forge_tui.core.backend_settings import BackendSettings
 from forge_tui.core.batch_defaults import DEFAULT_TEMPERATURE
 from forge_tui.core.chat import ChatMessage, ChatRequest, ToolCall, ToolDef, Usage
 from forge_tui.core.conversation import ConversationError, Message, conversation, from_conversation
-from forge_tui.core.errors import InvalidInput, NotFound
+from forge_tui.core.endpoints import Endpoint
+from forge_tui.core.errors import ForgeError, InvalidInput, NotFound
 from forge_tui.core.models import Example, ExampleContent, ExampleMeta, ExampleSource, ReviewState
 from forge_tui.core.tool_checks import calls_to_json
 from forge_tui.i18n import _
 from forge_tui.llm.errors import BackendError
 from forge_tui.services.audition import parse_tool_calls
+from forge_tui.services.backends import BackendService
+from forge_tui.services.endpoints import configured, server_settings
 from forge_tui.services.examples import ExampleService
 from forge_tui.services.model_client import ModelClient
 
@@ -330,6 +335,22 @@ class Playground:
         playground.example_id, playground.dataset_id = example.id, example.dataset_id
         playground.slots, playground.extra = dict(example.content.slots), dict(example.content.extra)
         return playground
+
+
+async def model_names(settings: BackendSettings) -> list[str]:
+    """Every model the configured endpoints serve, each asked at once (one that does not answer gives
+    the names it listed when last asked), without repeats, in order."""
+
+    async def ask(endpoint: Endpoint) -> list[str]:
+        asking = server_settings(settings, endpoint).model_copy(update={"max_retries": 0})
+        try:
+            async with BackendService(asking) as service:
+                return [m.name for m in await service.models()]
+        except ForgeError:
+            return list(endpoint.models)
+
+    found = await asyncio.gather(*(ask(e) for e in configured(settings)))
+    return list(dict.fromkeys(name for names in found for name in names))
 
 
 def _turn(message: Message) -> Turn:

@@ -96,6 +96,24 @@ def examples_help(app: App[object], screen: Callable[[str], str]) -> str:
     )
 
 
+def playground_help(screen: Callable[[str], str], turn: Callable[[str], str]) -> str:
+    """`screen` names the Playground's keys (WorkspaceScreen.key), `turn` a turn's (TurnView.key)."""
+    return _(
+        "Chat with a model: type a message and press Enter. {options} sets the model, system prompt, "
+        "temperature and seed; {tools} takes the tool definitions of a template, and a tool call's "
+        "result is typed by you as the tool's answer. On a turn ({last_turn} from the message field): "
+        "{edit} edits it (a message edited is answered again), {branch} asks for another answer and "
+        "keeps the old one as a rejected alternative, {copy} copies, {fold} unfolds the thinking. "
+        "{save} saves the conversation in the current dataset as one accepted example (an example "
+        "opened here from Examples is updated instead). {stop} stops an answer; {new} starts afresh."
+    ).format(
+        **{action: screen(action) for action in ("options", "tools", "save", "stop")},
+        new=screen("new_chat"),
+        last_turn=screen("turn(-1)"),
+        **{action: turn(action) for action in ("edit", "branch", "copy", "fold")},
+    )
+
+
 def export_help(screen: Callable[[str], str]) -> str:
     """`screen` names the Export screen's keys (WorkspaceScreen.key)."""
     return _(

@@ -12,12 +12,13 @@ import pytest
 
 from forge_tui.core.backend_settings import BackendSettings
 from forge_tui.core.chat import ToolDef
+from forge_tui.core.endpoints import Endpoint
 from forge_tui.core.errors import InvalidInput
 from forge_tui.core.export_formats import FORMATS
 from forge_tui.core.models import ExampleContent, ExampleMeta, ExampleSource, ReviewState
 from forge_tui.services.backends import BackendService
 from forge_tui.services.exporting import export
-from forge_tui.services.playground import ChatOptions, Playground
+from forge_tui.services.playground import ChatOptions, Playground, model_names
 from forge_tui.services.workspace import Workspace
 from tests.fake_ollama import FakeOllama
 
@@ -231,3 +232,16 @@ def test_nothing_typed_is_refused_and_nothing_changes() -> None:
     with pytest.raises(InvalidInput):
         chat.branch(0)
     assert chat.turns == []
+
+
+async def test_the_models_of_every_endpoint_are_offered_and_a_silent_one_gives_those_it_listed_before(
+    fake: FakeOllama,
+) -> None:
+    alone = BackendSettings(base_url=fake.base_url)
+    assert await model_names(alone) == ["llama3.2:latest", "qwen3:0.6b"]
+    endpoints = [
+        Endpoint(name="here", url=fake.base_url, models=["old:1b"]),
+        Endpoint(name="gone", url="http://127.0.0.1:9", models=["saved:7b", "qwen3:0.6b"]),
+    ]
+    both = BackendSettings(endpoints=endpoints, connect_timeout=2)
+    assert await model_names(both) == ["llama3.2:latest", "qwen3:0.6b", "saved:7b"]

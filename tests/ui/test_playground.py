@@ -76,8 +76,10 @@ async def test_a_chat_streams_and_its_thinking_is_folded_until_asked_for(home: H
     fake.token_latency = 0.01
     async with ForgeApp(home).run_test(size=SIZE) as pilot:
         screen = await open_playground(pilot)
+        await wait_until(pilot, lambda: screen._models)
         await pilot.press("ctrl+o")
         await wait_for_screen(pilot, ChatOptionsDialog)
+        assert "llama3.2:latest, qwen3:0.6b" in str(pilot.app.screen.query_one("#chat-models").render())
         pilot.app.screen.query_one("#chat-model", Input).value = "qwen3:0.6b"
         pilot.app.screen.query_one("#chat-seed", Input).value = "4"
         await pilot.press("ctrl+s")

@@ -10,14 +10,18 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
+from textual.suggester import SuggestFromList
 from textual.widgets import Button, Input, Static, TextArea
 
 from forge_tui.core.errors import InvalidInput
 from forge_tui.i18n import N_, _
 from forge_tui.services.playground import ChatOptions
+from forge_tui.ui.dialogs.common import crop
 from forge_tui.ui.keys import key_for
 from forge_tui.ui.localized import Localized, TButton, TInput, TLabel
 from forge_tui.ui.widgets.plain import PlainStatic
+
+MODELS_SHOWN = 140  # cells of the endpoints' model names listed under the field (two lines at 80 columns)
 
 
 class ChatOptionsDialog(Localized, ModalScreen[ChatOptions | None]):
@@ -26,17 +30,21 @@ class ChatOptionsDialog(Localized, ModalScreen[ChatOptions | None]):
         Binding("escape", "cancel", N_("Cancel"), id="chat_options.cancel"),
     ]
 
-    def __init__(self, options: ChatOptions) -> None:
+    def __init__(self, options: ChatOptions, models: list[str]) -> None:
+        """`models`: the names the endpoints serve, suggested as the model's name is typed."""
         super().__init__()
         self._options = options
-        self._problem = ""
+        self._models = models
 
     def compose(self) -> ComposeResult:
         options = self._options
         with Vertical(classes="dialog chat-options"):
             yield TLabel(N_("Chat options"), classes="dialog-title")
             yield TLabel(N_("Model"))
-            yield Input(options.model, id="chat-model", compact=True)
+            suggest = SuggestFromList(self._models, case_sensitive=False) if self._models else None
+            yield Input(options.model, id="chat-model", compact=True, suggester=suggest)
+            if self._models:
+                yield PlainStatic(crop(", ".join(self._models), MODELS_SHOWN), classes="dim", id="chat-models")
             yield TLabel(N_("Temperature · seed (empty: random)"))
             with Horizontal(classes="chat-numbers"):
                 temperature = "" if options.temperature is None else f"{options.temperature:g}"

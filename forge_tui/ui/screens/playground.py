@@ -14,7 +14,7 @@ import json
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import Input, Static
+from textual.widgets import Input
 
 from forge_tui.core.backend_settings import BackendSettings
 from forge_tui.core.errors import ForgeError
@@ -22,22 +22,20 @@ from forge_tui.core.tool_checks import calls_to_json
 from forge_tui.i18n import N_, _, ngettext
 from forge_tui.services.endpoint_pool import open_client
 from forge_tui.services.model_client import ModelClient
-from forge_tui.services.playground import ChatOptions, Playground
+from forge_tui.services.playground import ChatOptions, Playground, model_names
 from forge_tui.services.workspace import Workspace
 from forge_tui.ui.dialogs.card_editor import CardEditor
 from forge_tui.ui.dialogs.chat_options import ChatOptionsDialog
 from forge_tui.ui.dialogs.common import Confirm
 from forge_tui.ui.dialogs.pick import PickOne
+from forge_tui.ui.help_texts import playground_help
 from forge_tui.ui.keys import key_for
 from forge_tui.ui.localized import Localized
 from forge_tui.ui.messages import StartFromExample
 from forge_tui.ui.screens.base import WorkspaceScreen
-from forge_tui.ui.widgets.conversation import ConversationView, TurnView
+from forge_tui.ui.widgets.conversation import ChatStatus, ConversationView, TurnView
 from forge_tui.ui.widgets.footer import ForgeFooter
 from forge_tui.ui.widgets.header import ForgeHeader
-from forge_tui.ui.widgets.plain import PlainStatic
-
-_SYSTEM_SHOWN = 60  # cells of the system prompt the status line shows
 
 
 class PlaygroundScreen(Localized, WorkspaceScreen):
@@ -56,31 +54,19 @@ class PlaygroundScreen(Localized, WorkspaceScreen):
         self.chat = self._new_chat()
         self._client: ModelClient | None = None
         self._client_for_key: tuple[BackendSettings, str] | None = None
+        self._models: list[str] = []  # what the endpoints serve, suggested in the options
 
     def _new_chat(self) -> Playground:
         model = self.workspace.settings.backend().generation_model or ""
         return Playground(ChatOptions(model=model), self._changed)
 
     def help_text(self) -> str:
-        return _(
-            "Chat with a model: type a message and press Enter. {options} sets the model, system prompt, "
-            "temperature and seed; {tools} takes the tool definitions of a template, and a tool call's "
-            "result is typed by you as the tool's answer. On a turn ({last_turn} from the message field): "
-            "{edit} edits it (a message edited is answered again), {branch} asks for another answer and "
-            "keeps the old one as a rejected alternative, {copy} copies, {fold} unfolds the thinking. "
-            "{save} saves the conversation in the current dataset as one accepted example (an example "
-            "opened here from Examples is updated instead). {stop} stops an answer; {new} starts afresh."
-        ).format(
-            **{a: self.key(a) for a in ("options", "tools", "save", "stop")},
-            new=self.key("new_chat"),
-            last_turn=self.key("turn"),
-            **{a: TurnView.key(a) for a in ("edit", "branch", "copy", "fold")},
-        )
+        return playground_help(self.key, TurnView.key)
 
     # --- layout -----------------------------------------------------------------------
     def compose(self) -> ComposeResult:
         yield ForgeHeader()
-        yield PlainStatic("", id="playground-status")
+        yield ChatStatus(id="playground-status")
         yield ConversationView(id="playground-turns")
         yield Input(id="playground-input")
         yield ForgeFooter()
@@ -96,25 +82,15 @@ class PlaygroundScreen(Localized, WorkspaceScreen):
     def on_mount(self) -> None:
         self.message_field.focus()
         self._changed()
+        self._load_models()
+
+    @work(exclusive=True, group="playground-models")
+    async def _load_models(self) -> None:
+        self._models = await model_names(self.workspace.settings.backend())
 
     def draw_text(self) -> None:
-        options, chat = self.chat.options, self.chat
-        seed = str(options.seed) if options.seed is not None else _("random")
-        temperature = f"{options.temperature:g}" if options.temperature is not None else _("default")
-        tools = ", ".join(t.name for t in options.tools) or _("none")
-        line = _("Model {model} · temperature {temperature} · seed {seed} · tools: {tools}").format(
-            model=options.model or "?", temperature=temperature, seed=seed, tools=tools
-        )
-        system = " ".join(options.system_prompt.split())
-        if system:
-            shown = system if len(system) <= _SYSTEM_SHOWN else system[:_SYSTEM_SHOWN] + "…"
-            second = _("System: {prompt}").format(prompt=shown)
-        else:
-            second = _("No system prompt ({key} sets one)").format(key=self.key("options"))
-        if chat.example_id is not None:
-            second += " · " + _("example {id}: saving updates it").format(id=chat.example_id[:8])
-        self.query_one("#playground-status", Static).update(f"{line}\n{second}")
-        call = chat.pending_call()
+        self.query_one(ChatStatus).show(self.chat, self.key("options"))
+        call = self.chat.pending_call()
         send = key_for(self.message_field, "submit")
         self.message_field.placeholder = (
             _("The result of {tool}, as the tool would answer — {key} sends").format(tool=call.name, key=send)
@@ -235,7 +211,7 @@ class PlaygroundScreen(Localized, WorkspaceScreen):
 
     @work(group="playground-dialog")
     async def action_options(self) -> None:
-        options = await self.app.push_screen_wait(ChatOptionsDialog(self.chat.options))
+        options = await self.app.push_screen_wait(ChatOptionsDialog(self.chat.options, self._models))
         if options is not None:
             self.chat.options = options
             self.draw_text()

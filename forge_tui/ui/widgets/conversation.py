@@ -12,10 +12,12 @@ from textual.widgets import Static
 
 from forge_tui.core.tool_checks import calls_to_json
 from forge_tui.i18n import N_, _, ngettext
-from forge_tui.services.playground import Turn
+from forge_tui.services.playground import Playground, Turn
+from forge_tui.ui.dialogs.common import crop
 from forge_tui.ui.keys import key_for
 from forge_tui.ui.localized import Localized
 
+SYSTEM_SHOWN = 60  # cells of the system prompt the status line shows
 _ROLE_NAMES = {"user": N_("You"), "assistant": N_("Model"), "tool": N_("Tool {name}")}
 
 
@@ -139,3 +141,33 @@ class ConversationView(VerticalScroll, can_focus=False):
             views[index].scroll_visible(animate=False)
             return True
         return False
+
+
+class ChatStatus(Static):
+    """Two lines: the model and its settings; the system prompt and the example being continued."""
+
+    DEFAULT_CSS = """
+    ChatStatus {
+        height: 2;
+        padding: 0 1;
+        color: $text-muted;
+    }
+    """
+
+    def show(self, chat: Playground, options_key: str) -> None:
+        options = chat.options
+        seed = str(options.seed) if options.seed is not None else _("random")
+        temperature = f"{options.temperature:g}" if options.temperature is not None else _("default")
+        tools = ", ".join(t.name for t in options.tools) or _("none")
+        line = _("Model {model} · temperature {temperature} · seed {seed} · tools: {tools}").format(
+            model=options.model or "?", temperature=temperature, seed=seed, tools=tools
+        )
+        system = " ".join(options.system_prompt.split())
+        if system:
+            shown = crop(system, SYSTEM_SHOWN)
+            second = _("System: {prompt}").format(prompt=shown if shown == system else shown + "…")
+        else:
+            second = _("No system prompt ({key} sets one)").format(key=options_key)
+        if chat.example_id is not None:
+            second += " · " + _("example {id}: saving updates it").format(id=chat.example_id[:8])
+        self.update(Text(f"{line}\n{second}"))
