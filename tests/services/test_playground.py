@@ -13,7 +13,7 @@ import pytest
 from forge_tui.core.backend_settings import BackendSettings
 from forge_tui.core.chat import ToolDef
 from forge_tui.core.endpoints import Endpoint
-from forge_tui.core.errors import InvalidInput
+from forge_tui.core.errors import ForgeError, InvalidInput
 from forge_tui.core.export_formats import FORMATS
 from forge_tui.core.models import ExampleContent, ExampleMeta, ExampleSource, ReviewState
 from forge_tui.services.backends import BackendService
@@ -223,6 +223,18 @@ async def test_an_example_gone_meanwhile_is_saved_as_a_new_one(client: BackendSe
     saved = chat.save(workspace.examples, dataset_id(workspace))
     assert not saved.updated and saved.example_id != example_id
     assert chat.save(workspace.examples, dataset_id(workspace)).updated  # and a second save updates that one
+
+
+async def test_tool_calls_edited_into_bad_json_are_refused_and_the_answer_stays(client: BackendService) -> None:
+    chat = Playground(ChatOptions(model="llama3.2", tools=[WEATHER]))
+    chat.say("Weather?")
+    answer = await chat.reply(client)
+    calls = list(answer.tool_calls)
+    with pytest.raises(ForgeError, match="line 1"):
+        chat.edit(1, "fixed", '[{"name": "get_weather", "arguments": {')
+    assert chat.turns[1].tool_calls == calls and chat.turns[1].content == answer.content
+    assert chat.edit(1, "", '[{"name": "get_weather", "arguments": {"city": "Bergen"}}]') is False
+    assert chat.turns[1].tool_calls[0].arguments == {"city": "Bergen"}
 
 
 def test_nothing_typed_is_refused_and_nothing_changes() -> None:

@@ -169,6 +169,8 @@ async def test_edit_an_earlier_message_regenerates_from_there_and_branch_keeps_a
         await pilot.press("b")
         await wait_until(pilot, lambda: answered(screen, 2) and screen.chat.turns[1].rejected == [old])
         assert "1 rejected alternative kept" in turn_texts(screen)[1]
+        await pilot.press("up", "c")
+        assert pilot.app.clipboard == screen.chat.turns[1].content
 
         await pilot.press("ctrl+s")
         await pilot.pause()
