@@ -8,6 +8,7 @@ from typing import Any
 from textual.pilot import Pilot
 from textual.widgets import Input, TextArea
 
+from forge_tui import i18n
 from forge_tui.core.chat import ToolDef
 from forge_tui.core.models import Example, ExampleContent, ExampleMeta, ExampleSource, ReviewState
 from forge_tui.core.templates import TemplateInfo
@@ -22,7 +23,7 @@ from forge_tui.ui.dialogs.pick import PickOne
 from forge_tui.ui.screens.examples import ExamplesScreen
 from forge_tui.ui.screens.jobs import JobsScreen
 from forge_tui.ui.screens.playground import PlaygroundScreen
-from forge_tui.ui.widgets.conversation import TurnView
+from forge_tui.ui.widgets.conversation import ChatStatus, TurnView
 from tests.fake_ollama import FakeOllama
 from tests.passwords import PASSWORD
 from tests.ui.helpers import (
@@ -36,6 +37,8 @@ from tests.ui.helpers import (
     wait_for_screen,
     wait_until,
 )
+from tests.ui.test_256_colours import unreadable
+from tests.ui.test_zh_tw_screens import clipped
 
 SIZE = (80, 24)
 
@@ -241,6 +244,22 @@ async def wait_screen(pilot: Pilot[None], kind: type[ScreenT]) -> ScreenT:
     screen = pilot.app.screen
     assert isinstance(screen, kind)
     return screen
+
+
+async def test_readable_in_zh_tw_at_80x24(home: Home, fake: FakeOllama) -> None:
+    prepare_backend(home, fake)
+    i18n.set_language("zh_TW")
+    app = ForgeApp(home)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_playground(pilot)
+        screen.chat.options.model = "qwen3:0.6b"
+        await say(pilot, screen, "Hello", 2)
+        assert str(screen.query_one(ChatStatus).render()).startswith("模型 qwen3:0.6b · 溫度 0.8")
+        assert turn_texts(screen)[0].startswith("你") and "▸ 思考" in turn_texts(screen)[1]
+        assert unreadable(app) == []
+        await pilot.press("ctrl+o")
+        await wait_for_screen(pilot, ChatOptionsDialog)
+        assert clipped(app) == [] and unreadable(app) == []
 
 
 def playground_snapshot(home: Home, fake: FakeOllama) -> tuple[ForgeApp, RunBefore]:
