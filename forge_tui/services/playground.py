@@ -300,8 +300,7 @@ class Playground:
             except NotFound:
                 old = None
             if old is not None:
-                examples.update(old, content, desirability=True)
-                examples.set_review([old.id], ReviewState.ACCEPTED)
+                examples.replace(old, content, _made_now(old.meta, meta))
                 self.unsaved = False
                 return Saved(old.id, updated=True)
         self.example_id, self.dataset_id = examples.add(dataset_id, content, meta), dataset_id
@@ -335,6 +334,15 @@ class Playground:
         playground.example_id, playground.dataset_id = example.id, example.dataset_id
         playground.slots, playground.extra = dict(example.content.slots), dict(example.content.extra)
         return playground
+
+
+# The parameters the Playground sets; an example's others (an audition's variation, say) stay.
+_CHAT_PARAMS = ("temperature", "seed", "tools", "template")
+
+
+def _made_now(before: ExampleMeta, now: ExampleMeta) -> ExampleMeta:
+    params = {k: v for k, v in before.params.items() if k not in _CHAT_PARAMS} | now.params
+    return now.model_copy(update={"params": params, "template_id": now.template_id or before.template_id})
 
 
 async def model_names(settings: BackendSettings) -> list[str]:

@@ -192,13 +192,17 @@ async def test_an_example_opened_continues_and_saving_updates_it(
         slots={"topic": "greetings"},
         extra={"origin": "import"},
     )
-    meta = ExampleMeta(model="llama3.2", params={"temperature": 0.2, "seed": 8}, source=ExampleSource.IMPORT)
+    meta = ExampleMeta(
+        model="llama3.2", params={"temperature": 0.2, "seed": 8, "variation": 2}, source=ExampleSource.IMPORT
+    )
     example_id = workspace.examples.add(dataset_id(workspace), content, meta)
     chat = Playground.from_example(workspace.examples.get(example_id), default_model="qwen3:0.6b")
     assert chat.options.system_prompt == "Be kind." and chat.options.temperature == 0.2 and chat.options.seed == 8
     assert [t.content for t in chat.turns] == ["Hi", "Hello!", "And now?", "Now this."]
     assert chat.turns[-1].rejected == ["Go away."]
 
+    chat.options.model = "qwen3:0.6b"
+    chat.use_tools([WEATHER], None, "")
     chat.say("One more thing")
     last = await chat.reply(client)
     saved = chat.save(workspace.examples, dataset_id(workspace))
@@ -209,7 +213,10 @@ async def test_an_example_opened_continues_and_saving_updates_it(
     assert updated.content.slots == {"topic": "greetings"} and updated.content.extra == {"origin": "import"}
     # The old last answer's alternative stays with that answer, now an earlier turn.
     assert updated.content.turns[3] == {"role": "assistant", "content": "Now this.", "rejected": ["Go away."]}
-    assert updated.meta.review is ReviewState.ACCEPTED
+    assert updated.meta.review is ReviewState.ACCEPTED and updated.meta.source is ExampleSource.IMPORT
+    # How it was made now: the model and tools of the last answer; parameters the Playground does not set stay.
+    assert updated.meta.model == "qwen3:0.6b" and updated.meta.params["variation"] == 2
+    assert updated.meta.params["tools"][0]["function"]["name"] == "get_weather"
 
     [record] = exported(workspace, "openai-chat", tmp_path)
     assert [m["role"] for m in record["messages"]] == ["system", *["user", "assistant"] * 3]
