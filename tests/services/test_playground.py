@@ -20,6 +20,7 @@ from forge_tui.services.backends import BackendService
 from forge_tui.services.exporting import export
 from forge_tui.services.playground import ChatOptions, Playground, model_names
 from forge_tui.services.workspace import Workspace
+from tests.db_bytes import db_files, found_in, marker
 from tests.fake_ollama import FakeOllama
 
 WEATHER = ToolDef(
@@ -264,3 +265,20 @@ async def test_the_models_of_every_endpoint_are_offered_and_a_silent_one_gives_t
     ]
     both = BackendSettings(endpoints=endpoints, connect_timeout=2)
     assert await model_names(both) == ["llama3.2:latest", "qwen3:0.6b", "saved:7b"]
+
+
+async def test_a_saved_conversation_and_its_update_leave_no_plaintext_in_the_database(
+    client: BackendService, workspace: Workspace
+) -> None:
+    secret = marker()
+    tool = ToolDef(name=f"tool_{secret.lower()}", parameters={"type": "object", "properties": {}})
+    chat = Playground(ChatOptions(model="llama3.2", system_prompt=f"system {secret}"))
+    chat.say(f"question {secret}")
+    await chat.reply(client)
+    saved = chat.save(workspace.examples, dataset_id(workspace))
+    chat.use_tools([tool], None, "")
+    chat.edit(1, f"answer {secret}")
+    assert chat.save(workspace.examples, dataset_id(workspace)).updated
+    assert found_in(db_files(workspace.home), secret) == []
+    updated = workspace.examples.get(saved.example_id)
+    assert secret in updated.content.output and secret.lower() in json.dumps(updated.meta.params)
