@@ -96,10 +96,11 @@ def examples_help(app: App[object], screen: Callable[[str], str]) -> str:
     )
 
 
-def playground_help(screen: Callable[[str], str], turn: Callable[[str], str]) -> str:
-    """`screen` names the Playground's keys (WorkspaceScreen.key), `turn` a turn's (TurnView.key)."""
+def playground_help(screen: Callable[[str], str], turn: Callable[[str], str], send: str) -> str:
+    """`screen` names the Playground's keys (WorkspaceScreen.key), `turn` a turn's (TurnView.key), `send`
+    the message field's."""
     return _(
-        "Chat with a model: type a message and press Enter. {options} sets the model, system prompt, "
+        "Chat with a model: type a message and press {send}. {options} sets the model, system prompt, "
         "temperature and seed; {tools} takes the tool definitions of a template, and a tool call's "
         "result is typed by you as the tool's answer. On a turn ({last_turn} from the message field): "
         "{edit} edits it (a message edited is answered again), {branch} asks for another answer and "
@@ -109,6 +110,7 @@ def playground_help(screen: Callable[[str], str], turn: Callable[[str], str]) ->
     ).format(
         **{action: screen(action) for action in ("options", "tools", "save", "stop")},
         new=screen("new_chat"),
+        send=send,
         last_turn=screen("turn(-1)"),
         **{action: turn(action) for action in ("edit", "branch", "copy", "fold")},
     )

@@ -61,7 +61,7 @@ class PlaygroundScreen(Localized, WorkspaceScreen):
         return Playground(ChatOptions(model=model), self._changed)
 
     def help_text(self) -> str:
-        return playground_help(self.key, TurnView.key)
+        return playground_help(self.key, TurnView.key, key_for(self.message_field, "submit"))
 
     # --- layout -----------------------------------------------------------------------
     def compose(self) -> ComposeResult:
