@@ -116,19 +116,23 @@ class ConversationView(VerticalScroll, can_focus=False):
     }
     """
 
-    @property
-    def views(self) -> list[TurnView]:
-        return list(self.query_children(TurnView))
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        # Kept here rather than queried: a view being removed is still a child until the removal runs,
+        # and a turn streamed in meanwhile must get a view of its own.
+        self.views: list[TurnView] = []
 
     def show(self, turns: Sequence[Turn]) -> None:
         views = self.views
         for view in views[len(turns) :]:
             view.remove()
+        del views[len(turns) :]
         for index, turn in enumerate(turns):
             if index < len(views):
                 views[index].show(turn)
             else:
                 view = TurnView(index, turn)
+                views.append(view)
                 self.mount(view)
                 view.show(turn)
         if turns and turns[-1].streaming:
