@@ -156,12 +156,15 @@ class Playground:
         return turn
 
     async def reply(self, client: ModelClient, rejected: list[str] | None = None) -> Turn:
-        """Streams the model's next answer into a new turn. A failure stays in the turn as its error."""
+        """Streams the model's next answer into a new turn. A failure stays in the turn as its error; the
+        next reply takes its place and, unless given others, its rejected alternatives."""
+        if rejected is None:
+            rejected = [text for t in self.turns if t.failed for text in t.rejected]
         self._drop_failed()
         if not self.wants_answer():
             raise InvalidInput(_("There is nothing for the model to answer: type a message first."))
         request = self.request(client.settings.max_tokens)
-        turn = Turn(role="assistant", streaming=True, rejected=list(rejected or []))
+        turn = Turn(role="assistant", streaming=True, rejected=list(rejected))
         self.turns.append(turn)
         self._changed()
         parts: list[str] = []

@@ -177,6 +177,20 @@ async def test_a_failed_answer_stays_as_its_error_and_is_not_saved(
     assert [t.role for t in chat.turns] == ["user", "assistant"] and chat.turns[1].error is None
 
 
+async def test_an_answer_asked_again_after_a_failed_branch_keeps_the_rejected_alternative(
+    client: BackendService,
+) -> None:
+    chat = Playground(ChatOptions(model="llama3.2"))
+    chat.say("Hello")
+    old = (await chat.reply(client)).content
+    chat.options.model = "no-such-model"
+    failed = await chat.reply(client, chat.branch(1))
+    assert failed.error and failed.rejected == [old]
+    chat.options.model = "llama3.2"
+    again = await chat.reply(client)  # Enter on an empty field, after a failure
+    assert again.error is None and again.rejected == [old] and len(chat.turns) == 2
+
+
 async def test_an_example_opened_continues_and_saving_updates_it(
     client: BackendService, workspace: Workspace, tmp_path: Path
 ) -> None:
