@@ -182,6 +182,9 @@ class Playground:
                 self._changed()
         except BackendError as exc:
             turn.error = str(exc)
+        except asyncio.CancelledError:
+            turn.error = _("Stopped before the answer was complete.")
+            raise
         finally:
             turn.streaming = False
             turn.content = turn.content.strip()
@@ -228,14 +231,6 @@ class Playground:
         del self.turns[index:]
         self._changed()
         return rejected
-
-    def stop(self) -> None:
-        """Marks a stream cut short by the caller (its task was cancelled)."""
-        for turn in self.turns:
-            if turn.streaming:
-                turn.streaming = False
-                turn.error = _("Stopped before the answer was complete.")
-        self._changed()
 
     def use_tools(self, tools: list[ToolDef], template_id: int | None, template_name: str) -> None:
         self.options.tools, self.options.template_id, self.options.template_name = tools, template_id, template_name

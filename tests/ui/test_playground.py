@@ -146,6 +146,23 @@ async def test_a_tool_call_answered_by_hand_then_saved_as_one_accepted_example(h
         assert example.meta.params["tools"][0]["function"]["name"] == "get_weather"
 
 
+async def test_escape_stops_an_answer_and_enter_asks_again(home: Home, fake: FakeOllama) -> None:
+    prepare_backend(home, fake)
+    fake.endless, fake.token_latency = True, 0.01
+    async with ForgeApp(home).run_test(size=SIZE) as pilot:
+        screen = await open_playground(pilot)
+        await type_text(pilot, "Go on forever")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: len(screen.chat.turns) == 2 and len(screen.chat.turns[1].content) > 20)
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: not screen.chat.streaming)
+        assert screen.chat.turns[1].error == "Stopped before the answer was complete."
+        assert "✗ Stopped before the answer was complete." in turn_texts(screen)[1]
+        fake.endless = False
+        await pilot.press("enter")  # nothing typed: the stopped answer is asked again
+        await wait_until(pilot, lambda: answered(screen, 2) and screen.chat.turns[1].error is None)
+
+
 async def test_edit_an_earlier_message_regenerates_from_there_and_branch_keeps_a_rejected_one(
     home: Home, fake: FakeOllama
 ) -> None:

@@ -8,7 +8,6 @@ saving updates it.
 
 from __future__ import annotations
 
-import asyncio
 import json
 
 from textual import on, work
@@ -124,9 +123,6 @@ class PlaygroundScreen(Localized, WorkspaceScreen):
             await chat.reply(client, rejected)
         except ForgeError as exc:
             self.notify(str(exc), title=_("Cannot ask the model"), severity="warning")
-        except asyncio.CancelledError:
-            chat.stop()
-            raise
 
     def _client_for(self, model: str) -> ModelClient:
         """The endpoint chosen in Settings, or the pool of those serving `model`."""
