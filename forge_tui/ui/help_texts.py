@@ -20,79 +20,80 @@ def examples_help(app: App[object], screen: Callable[[str], str]) -> str:
     def table(action: str) -> str:
         return class_key(app, ExampleTable, action)
 
-    return (
-        _(
-            "The current dataset, a row per example. {open} opens one (edit, then "
-            "{save} saves). {toggle} selects a row, "
-            "{extend_up}/{extend_down} extends the selection, {select_all} selects all; "
-            "{delete} removes the selected rows ({undo} puts them back until you leave this "
-            "screen); {regenerate} sends them to Audition to be answered again (star the new answers and "
-            "add them); {copy_to} copies and {move_to} moves them to a dataset "
-            "you pick. {search} searches every field of every example (matches appear while the scan "
-            "goes on; {clear} returns to the whole dataset). {import_file} imports a file (JSONL, "
-            "JSON, CSV, TSV, Parquet). {copy} copies the example under the cursor as JSON; in the detail "
-            "view {copy_field} copies the whole focused field "
-            "({copy_selection} copies a selection). The kto column shows each example's "
-            "desirability for KTO (✓ desirable, ✗ undesirable, "
-            "blank: not labelled; set it in the detail view); "
-            "{cycle_desirability} shows all examples, then only desirable, undesirable or unlabelled ones. "
-            "{filter_expression} shows only the examples a filter expression takes, such as "
-            "score>=7 and review!=rejected and model=~'qwen' (see the README for the columns and operators). "
-            "The rev column is the review state: ✓ accepted (what Audition adds), · unreviewed (what jobs add, "
-            "waiting for a person), ✗ rejected (export leaves it out); "
-            "{accept} accepts and {reject} rejects the selected rows (set any state in the "
-            "detail view), {cycle_review} shows only unreviewed, accepted or rejected ones, and "
-            "{review} opens them in the review queue, one card at a time. The source "
-            "column says where each came from (audition, import, job N, playground; {cycle_source} shows "
-            "one source at a time); {flag_mark} marks an answer not in the language its job asked for (the detail "
-            "view says why; {cycle_flag} shows only those). The score column is an LLM judge's score "
-            "(1-10, blank: not judged); {cycle_order} sorts by score, best then worst first (the unjudged "
-            "last), and back to oldest first; {score_at_least} shows only examples scored at or above a "
-            "threshold you type, {score_below} only those below one, {cycle_judged} only the "
-            "judged, then only the unjudged ones. The filters combine. {dedup} finds "
-            "exact and near-duplicate examples (prompt and answer) and shows each cluster's members side by side "
-            "with their similarity: keep one (the others are rejected, which can be undone) or keep all."
-        ).format(
-            open=table("open"),
-            save=class_key(app, ExampleDetail, "save"),
-            toggle=table("toggle_row"),
-            extend_up=table("extend(-1)"),
-            extend_down=table("extend(1)"),
-            select_all=screen("select_all"),
-            delete=screen("delete"),
-            undo=screen("undo"),
-            regenerate=screen("regenerate"),
-            copy_to=screen("copy_to(False)"),
-            move_to=screen("copy_to(True)"),
-            search=screen("search"),
-            clear=screen("clear"),
-            import_file=screen("import"),
-            copy=screen("copy"),
-            copy_field=class_key(app, ExampleDetail, "copy_field"),
-            copy_selection=class_key(app, TextArea, "copy"),
-            cycle_desirability=screen("cycle_desirability"),
-            filter_expression=screen("filter_expression"),
-            accept=screen("accept"),
-            reject=screen("reject"),
-            cycle_review=screen("cycle_review"),
-            review=screen("review"),
-            cycle_source=screen("cycle_source"),
-            flag_mark=FLAG_MARK,
-            cycle_flag=screen("cycle_flag"),
-            cycle_order=screen("cycle_order"),
-            score_at_least=screen("score_at_least"),
-            score_below=screen("score_below"),
-            cycle_judged=screen("cycle_judged"),
-            dedup=screen("dedup"),
-        )
-        + " "
-        + _(
-            "{playground} (and {detail_playground} in the detail view) opens the example in the Playground to "
-            "continue or fix the conversation; saving there updates it."
-        ).format(
-            playground=screen("open_in_playground"),
-            detail_playground=class_key(app, ExampleDetail, "open_in_playground"),
-        )
+    return _(
+        "The current dataset, a row per example. {open} opens one (edit, then "
+        "{save} saves). {toggle} selects a row, "
+        "{extend_up}/{extend_down} extends the selection, {select_all} selects all; "
+        "{delete} removes the selected rows ({undo} puts them back until you leave this "
+        "screen); {regenerate} sends them to Audition to be answered again (star the new answers and "
+        "add them); {copy_to} copies and {move_to} moves them to a dataset "
+        "you pick. {search} searches every field of every example (matches appear while the scan "
+        "goes on; {clear} returns to the whole dataset). {import_file} imports a file (JSONL, "
+        "JSON, CSV, TSV, Parquet). {copy} copies the example under the cursor as JSON; in the detail "
+        "view {copy_field} copies the whole focused field "
+        "({copy_selection} copies a selection). The kto column shows each example's "
+        "desirability for KTO (✓ desirable, ✗ undesirable, "
+        "blank: not labelled; set it in the detail view); "
+        "{cycle_desirability} shows all examples, then only desirable, undesirable or unlabelled ones. "
+        "{filter_expression} shows only the examples a filter expression takes, such as "
+        "score>=7 and review!=rejected and model=~'qwen' (see the README for the columns and operators). "
+        "The rev column is the review state: ✓ accepted (what Audition adds), · unreviewed (what jobs add, "
+        "waiting for a person), ✗ rejected (export leaves it out); "
+        "{accept} accepts and {reject} rejects the selected rows (set any state in the "
+        "detail view), {cycle_review} shows only unreviewed, accepted or rejected ones, and "
+        "{review} opens them in the review queue, one card at a time. The source "
+        "column says where each came from (audition, import, job N, playground; {cycle_source} shows "
+        "one source at a time); {flag_mark} marks an answer not in the language its job asked for (the detail "
+        "view says why; {cycle_flag} shows only those). The score column is an LLM judge's score "
+        "(1-10, blank: not judged); {cycle_order} sorts by score, best then worst first (the unjudged "
+        "last), and back to oldest first; {score_at_least} shows only examples scored at or above a "
+        "threshold you type, {score_below} only those below one, {cycle_judged} only the "
+        "judged, then only the unjudged ones. The filters combine. {dedup} finds "
+        "exact and near-duplicate examples (prompt and answer) and shows each cluster's members side by side "
+        "with their similarity: keep one (the others are rejected, which can be undone) or keep all."
+    ).format(
+        open=table("open"),
+        save=class_key(app, ExampleDetail, "save"),
+        toggle=table("toggle_row"),
+        extend_up=table("extend(-1)"),
+        extend_down=table("extend(1)"),
+        select_all=screen("select_all"),
+        delete=screen("delete"),
+        undo=screen("undo"),
+        regenerate=screen("regenerate"),
+        copy_to=screen("copy_to(False)"),
+        move_to=screen("copy_to(True)"),
+        search=screen("search"),
+        clear=screen("clear"),
+        import_file=screen("import"),
+        copy=screen("copy"),
+        copy_field=class_key(app, ExampleDetail, "copy_field"),
+        copy_selection=class_key(app, TextArea, "copy"),
+        cycle_desirability=screen("cycle_desirability"),
+        filter_expression=screen("filter_expression"),
+        accept=screen("accept"),
+        reject=screen("reject"),
+        cycle_review=screen("cycle_review"),
+        review=screen("review"),
+        cycle_source=screen("cycle_source"),
+        flag_mark=FLAG_MARK,
+        cycle_flag=screen("cycle_flag"),
+        cycle_order=screen("cycle_order"),
+        score_at_least=screen("score_at_least"),
+        score_below=screen("score_below"),
+        cycle_judged=screen("cycle_judged"),
+        dedup=screen("dedup"),
+    )
+
+
+def examples_playground_help(app: App[object], screen: Callable[[str], str]) -> str:
+    """The Examples screen's keys to the Playground (`screen` as in examples_help)."""
+    return _(
+        "{playground} (and {detail_playground} in the detail view) opens the example in the Playground to "
+        "continue or fix the conversation; saving there updates it."
+    ).format(
+        playground=screen("open_in_playground"),
+        detail_playground=class_key(app, ExampleDetail, "open_in_playground"),
     )
 
 

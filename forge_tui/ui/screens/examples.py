@@ -30,7 +30,7 @@ from forge_tui.ui.dialogs.example_detail import ExampleDetail
 from forge_tui.ui.dialogs.import_flow import ImportFlow
 from forge_tui.ui.dialogs.pick import PickOne
 from forge_tui.ui.field_checks import NoProblem
-from forge_tui.ui.help_texts import examples_help
+from forge_tui.ui.help_texts import examples_help, examples_playground_help
 from forge_tui.ui.keys import class_key
 from forge_tui.ui.localized import Localized
 from forge_tui.ui.messages import DatasetsChanged, DatasetSwitched, OpenInPlayground, Regenerate, ReviewExamples
@@ -105,7 +105,7 @@ class ExamplesScreen(Localized, WorkspaceScreen):
     ]
 
     def help_text(self) -> str:
-        return examples_help(self.app, self.key)
+        return f"{examples_help(self.app, self.key)} {examples_playground_help(self.app, self.key)}"
 
     def __init__(self, workspace: Workspace) -> None:
         super().__init__(workspace)
