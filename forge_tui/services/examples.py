@@ -281,6 +281,21 @@ class ExampleService:
                 ) from None
         return self.get(example.id)
 
+    def replace(self, example: Example, content: ExampleContent, meta: ExampleMeta) -> Example:
+        """Saves new content and how it was made (model, parameters, template, token counts, review
+        state, desirability) in one transaction; where it came from (source, job) stays."""
+        cipher, check = self._keyed(example.dataset_id)
+        with write_session(self.home.engine) as s:
+            self._require_key(s, example.dataset_id, check)
+            try:
+                rows.replace_content(s, cipher, example.id, content, meta.desirability)
+                rows.replace_making(s, cipher, example.id, meta)
+            except LookupError:
+                raise NotFound(
+                    _("Example {example_id} is gone (deleted elsewhere?).").format(example_id=example.id)
+                ) from None
+        return self.get(example.id)
+
     def search(self, dataset_id: int, text: str, wanted: Wanted = ALL) -> Iterator[Example | BrokenExample]:
         """Examples (of those `wanted`) with `text` (any case) in any field, in creation order, and
         every row that cannot be read (it could not be searched). Every row has to be opened to look:

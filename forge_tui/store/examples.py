@@ -347,6 +347,27 @@ def replace_content(
         raise LookupError(example_id)
 
 
+def replace_making(session: Session, cipher: FieldCipher, example_id: str, meta: ExampleMeta) -> None:
+    """Sets how an existing example was made (model, sealed parameters, template, token counts) and
+    its review state: an example continued in the Playground. Source, job, score and flag stay."""
+    connection = session.connection()
+    result = connection.exec_driver_sql(
+        "UPDATE example SET model = ?, params = ?, template_id = ?, prompt_tokens = ?, completion_tokens = ?, "
+        "review = ? WHERE id = ?",
+        (
+            meta.model,
+            cipher.seal("params", example_id, compact(meta.params)),
+            meta.template_id,
+            meta.prompt_tokens,
+            meta.completion_tokens,
+            meta.review.value,
+            example_id,
+        ),
+    )
+    if result.rowcount == 0:
+        raise LookupError(example_id)
+
+
 def seal_legacy_params(session: Session, cipher: FieldCipher | None, dataset_id: int) -> int:
     """Seals the generation parameters a database from before revision 0004 held in plaintext;
     returns how many rows. Without a cipher (a dataset sealed with a key the account no longer has,

@@ -46,9 +46,11 @@ from forge_tui.ui.messages import (
     AskAgain,
     DatasetsChanged,
     DatasetSwitched,
+    OpenInPlayground,
     Regenerate,
     ReviewExamples,
     ShowJobExamples,
+    StartFromExample,
     StartWithTemplate,
     SwitchDataset,
     SwitchLanguage,
@@ -64,6 +66,7 @@ from forge_tui.ui.screens.export import ExportScreen
 from forge_tui.ui.screens.first_run import FirstRunScreen, RecoveryKeyScreen
 from forge_tui.ui.screens.jobs import JobsScreen
 from forge_tui.ui.screens.models import ModelsScreen
+from forge_tui.ui.screens.playground import PlaygroundScreen
 from forge_tui.ui.screens.review import ReviewScreen
 from forge_tui.ui.screens.settings import SettingsSaved, SettingsScreen
 from forge_tui.ui.screens.templates import TemplatesScreen
@@ -71,6 +74,7 @@ from forge_tui.ui.screens.unlock import UnlockScreen
 
 BACKEND_CHECK_SECONDS = 30.0
 AUDITION_SCREEN = "audition"
+PLAYGROUND_SCREEN = "playground"
 # Signals that end the app: temporary export files are removed first and the app exits with
 # 128 + the signal's number (a closed terminal or SSH session sends SIGHUP).
 ENDING_SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP", "SIGINT") if hasattr(signal, name))
@@ -106,6 +110,9 @@ class ForgeApp(App[None]):
         Binding("b", "show_jobs", N_("Jobs"), id="app.jobs"),
         Binding("q", "show_review", N_("Review"), id="app.review"),
         Binding("m", "show_models", N_("Models"), id="app.models"),
+        # The Jobs screen binds p to pause: a screen's binding comes first, so p pauses there and
+        # opens the Playground everywhere else (the palette reaches it from Jobs).
+        Binding("p", "show_playground", N_("Playground"), id="app.playground"),
         Binding("ctrl+l", "lock", N_("Lock"), id="app.lock"),
         Binding("f1", "help", N_("Help"), id="app.help"),
         Binding("ctrl+q", "quit", N_("Quit"), id="app.quit", priority=True),
@@ -505,6 +512,25 @@ class ForgeApp(App[None]):
         self.last_template_id = message.template_id
         if self.workspace is not None:
             self._audition_screen(self.workspace).post_message(StartWithTemplate(message.template_id))
+
+    def action_show_playground(self) -> None:
+        workspace = self.workspace
+        if workspace is None or self._locked or isinstance(self.screen, PlaygroundScreen):
+            return
+        go_to(self, lambda: self._playground_screen(workspace))
+
+    def _playground_screen(self, workspace: Workspace) -> PlaygroundScreen:
+        """One Playground per unlocked workspace, kept while the user is elsewhere (as Audition is)."""
+        if not self.is_screen_installed(PLAYGROUND_SCREEN):
+            self.install_screen(PlaygroundScreen(workspace), PLAYGROUND_SCREEN)
+        return self.get_screen(PLAYGROUND_SCREEN, PlaygroundScreen)
+
+    def on_open_in_playground(self, message: OpenInPlayground) -> None:
+        if self.workspace is None or self._locked:
+            return
+        playground = self._playground_screen(self.workspace)
+        self.action_show_playground()
+        playground.post_message(StartFromExample(message.example))
 
     def action_show_examples(self) -> None:
         self._show(ExamplesScreen)

@@ -53,6 +53,7 @@ SCREEN_COMMANDS = (
     (N_("Go to Export"), N_("Write the dataset in a trainer's format"), "show_export"),
     (N_("Go to Templates"), N_("Prompt templates with slots"), "show_templates"),
     (N_("Go to Datasets"), N_("Create, switch, archive datasets"), "show_datasets"),
+    (N_("Go to Playground"), N_("Chat with a model and save the conversation as an example"), "show_playground"),
     (N_("Go to Jobs"), N_("Generation jobs: progress, pause, resume"), "show_jobs"),
     (N_("Review"), N_("Accept or reject examples one card at a time, worst score first"), "show_review"),
     (N_("Go to Models"), N_("Every endpoint's models: details, pull, delete, copy, unload"), "show_models"),

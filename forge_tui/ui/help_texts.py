@@ -86,6 +86,37 @@ def examples_help(app: App[object], screen: Callable[[str], str]) -> str:
     )
 
 
+def examples_playground_help(app: App[object], screen: Callable[[str], str]) -> str:
+    """The Examples screen's keys to the Playground (`screen` as in examples_help)."""
+    return _(
+        "{playground} (and {detail_playground} in the detail view) opens the example in the Playground to "
+        "continue or fix the conversation; saving there updates it."
+    ).format(
+        playground=screen("open_in_playground"),
+        detail_playground=class_key(app, ExampleDetail, "open_in_playground"),
+    )
+
+
+def playground_help(screen: Callable[[str], str], turn: Callable[[str], str], send: str) -> str:
+    """`screen` names the Playground's keys (WorkspaceScreen.key), `turn` a turn's (TurnView.key), `send`
+    the message field's."""
+    return _(
+        "Chat with a model: type a message and press {send}. {options} sets the model, system prompt, "
+        "temperature and seed; {tools} takes the tool definitions of a template, and a tool call's "
+        "result is typed by you as the tool's answer. On a turn ({last_turn} from the message field): "
+        "{edit} edits it (a message edited is answered again), {branch} asks for another answer and "
+        "keeps the old one as a rejected alternative, {copy} copies, {fold} unfolds the thinking. "
+        "{save} saves the conversation in the current dataset as one accepted example (an example "
+        "opened here from Examples is updated instead). {stop} stops an answer; {new} starts afresh."
+    ).format(
+        **{action: screen(action) for action in ("options", "tools", "save", "stop")},
+        new=screen("new_chat"),
+        send=send,
+        last_turn=screen("turn(-1)"),
+        **{action: turn(action) for action in ("edit", "branch", "copy", "fold")},
+    )
+
+
 def export_help(screen: Callable[[str], str]) -> str:
     """`screen` names the Export screen's keys (WorkspaceScreen.key)."""
     return _(

@@ -78,3 +78,17 @@ class ReviewExamples(Message):
     """Asks the app to open the review queue on these examples (the Examples screen's filter)."""
 
     wanted: ExampleFilter
+
+
+@dataclass
+class OpenInPlayground(Message):
+    """An example to continue or fix in a chat: the app opens the Playground with it."""
+
+    example: Example
+
+
+@dataclass
+class StartFromExample(Message, bubble=False):
+    """The app hands the Playground the example of an OpenInPlayground request."""
+
+    example: Example

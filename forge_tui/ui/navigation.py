@@ -21,6 +21,7 @@ WORKSPACE_ACTIONS = frozenset(
         "show_jobs",
         "show_review",
         "show_models",
+        "show_playground",
         "lock",
     }
 )

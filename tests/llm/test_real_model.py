@@ -29,6 +29,7 @@ from forge_tui.llm.openai_compat import OpenAIBackend
 from forge_tui.services.backends import BackendService
 from forge_tui.services.generation_jobs import GENERATION_RECIPE, generation_plan
 from forge_tui.services.jobs import JobService, RunOptions
+from forge_tui.services.playground import ChatOptions, Playground
 from forge_tui.services.workspace import Workspace
 
 llama_cpp = pytest.importorskip(
@@ -211,3 +212,25 @@ async def test_the_judge_reads_a_small_models_answer_or_fails_clearly(llama_serv
             assert MIN_SCORE <= judged.score <= MAX_SCORE
             assert all(MIN_SCORE <= value <= MAX_SCORE for value in judged.criteria.values())
             assert (judged.rubric, judged.model) == ("overall", "gemma3-270m")
+
+
+async def test_the_playground_holds_a_two_turn_conversation_and_saves_it(
+    llama_server: str, workspace: Workspace
+) -> None:
+    settings = BackendSettings(kind="openai", base_url=llama_server, first_byte_timeout=120, max_tokens=40)
+    chat = Playground(
+        ChatOptions(model="gemma3-270m", system_prompt="You are a helpful assistant.", temperature=0.0, seed=7)
+    )
+    async with BackendService(settings) as client:
+        chat.say("Name three colours of the rainbow.")
+        first = await chat.reply(client)
+        chat.say("And one more?")
+        second = await chat.reply(client)
+    assert first.error is None and second.error is None, (first.error, second.error)
+    assert first.content and second.content
+    dataset = workspace.datasets.current()
+    assert dataset is not None
+    example = workspace.examples.get(chat.save(workspace.examples, dataset.id).example_id)
+    assert example.meta.source is ExampleSource.PLAYGROUND and example.meta.model == "gemma3-270m"
+    assert [t["role"] for t in example.content.turns] == ["user", "assistant", "user"]
+    assert example.content.output == second.content

@@ -19,6 +19,7 @@ from forge_tui.i18n import N_, _
 from forge_tui.ui.dialogs.common import Confirm, crop
 from forge_tui.ui.keys import key_for
 from forge_tui.ui.localized import Localized, TLabel
+from forge_tui.ui.messages import OpenInPlayground
 from forge_tui.ui.widgets.plain import PlainStatic
 
 # Saves the new content, desirability (KTO label) and review state and returns the example as
@@ -99,6 +100,7 @@ class ExampleDetail(Localized, ModalScreen[Example | None]):
         Binding("ctrl+s", "save", N_("Save"), id="detail.save"),
         Binding("escape", "close", N_("Close"), id="detail.close"),
         Binding("alt+c", "copy_field", N_("Copy field"), id="detail.copy_field"),
+        Binding("alt+p", "open_in_playground", N_("Playground"), id="detail.playground"),
     ]
 
     def __init__(self, example: Example, save: Save) -> None:
@@ -297,6 +299,16 @@ class ExampleDetail(Localized, ModalScreen[Example | None]):
         self._state = "saved"
         self.query_one("#d-origin", Static).update(origin(self.example))
         self.query_one("#detail-title", Label).update(self._title())
+
+    def action_open_in_playground(self) -> None:
+        """Continues or fixes the example (as last saved) in the Playground."""
+        if self.dirty():
+            unsaved = _("Save your edits ({key}) or undo them before opening the example in the Playground.")
+            self.notify(unsaved.format(key=key_for(self, "save")), severity="warning")
+            return
+        example = self.example
+        self.dismiss(self._saved)
+        self.app.post_message(OpenInPlayground(example))
 
     @on(Button.Pressed, "#close")
     @work(group="close", exclusive=True)

@@ -30,10 +30,10 @@ from forge_tui.ui.dialogs.example_detail import ExampleDetail
 from forge_tui.ui.dialogs.import_flow import ImportFlow
 from forge_tui.ui.dialogs.pick import PickOne
 from forge_tui.ui.field_checks import NoProblem
-from forge_tui.ui.help_texts import examples_help
+from forge_tui.ui.help_texts import examples_help, examples_playground_help
 from forge_tui.ui.keys import class_key
 from forge_tui.ui.localized import Localized
-from forge_tui.ui.messages import DatasetsChanged, DatasetSwitched, Regenerate, ReviewExamples
+from forge_tui.ui.messages import DatasetsChanged, DatasetSwitched, OpenInPlayground, Regenerate, ReviewExamples
 from forge_tui.ui.screens.base import WorkspaceScreen
 from forge_tui.ui.widgets.example_search import ExampleSearch
 from forge_tui.ui.widgets.example_table import DatasetSource, ExampleTable, ListSource
@@ -101,10 +101,11 @@ class ExamplesScreen(Localized, WorkspaceScreen):
         Binding("C", "copy_to(False)", N_("Copy to…"), show=False, id="examples.copy_to"),
         Binding("M", "copy_to(True)", N_("Move to…"), show=False, id="examples.move_to"),
         Binding("a", "augment", N_("Augment"), id="examples.augment"),
+        Binding("P", "open_in_playground", N_("Playground"), show=False, id="examples.playground"),
     ]
 
     def help_text(self) -> str:
-        return examples_help(self.app, self.key)
+        return f"{examples_help(self.app, self.key)} {examples_playground_help(self.app, self.key)}"
 
     def __init__(self, workspace: Workspace) -> None:
         super().__init__(workspace)
@@ -276,6 +277,15 @@ class ExamplesScreen(Localized, WorkspaceScreen):
             return
         if await self.app.push_screen_wait(ExampleDetail(example, detail_saver(self.workspace.examples))) is not None:
             self.table.reload()
+
+    def action_open_in_playground(self) -> None:
+        """The example under the cursor, to continue or fix in the Playground."""
+        view = self.table.current()
+        example = (
+            self.report(N_("Cannot open the example"), lambda: self.workspace.examples.get(view.id)) if view else None
+        )
+        if example is not None:
+            self.post_message(OpenInPlayground(example))
 
     def action_copy(self) -> None:
         """The example under the cursor as JSON, to the clipboard (OSC 52; the browser's under serve)."""
