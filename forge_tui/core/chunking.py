@@ -2,10 +2,10 @@
 
 Sections start at headings (Markdown `#` lines; HTML headings are extracted as such), sections are made of
 paragraphs (blank-line separated). A chunk holds whole paragraphs of one section while they fit the token
-budget; a paragraph longer than the budget is cut at a sentence end, else between words. A chunk that
-continues a section begins with the last `overlap` tokens of the chunk before it; a new section starts
-afresh. Chunks keep their place in the text (character offsets and line), so a passage can be shown
-where it came from.
+budget; a paragraph longer than the budget is cut at a sentence end, else between words; a heading never
+makes a chunk alone. A chunk that continues a section begins with the last `overlap` tokens of the chunk
+before it (all but its first, when it is shorter); a new section starts afresh. Chunks keep their place in
+the text (character offsets and line), so a passage can be shown where it came from.
 
 Tokens are estimated, not counted with a model's vocabulary: one per CJK character and one per started
 four characters of a word ("information" is three). Cuts fall only between these units, so a chunk's
@@ -109,19 +109,26 @@ def chunk_text(text: str, tokens: int = DEFAULT_CHUNK_TOKENS, overlap: int = DEF
         i == 0 or (block_of[i] != block_of[i - 1] and blocks[block_of[i]].opens_section) for i in range(len(units))
     ]
 
+    # A block that is a heading line alone.
+    bare = [
+        blocks[b].opens_section and units[block_end[b] - 1][1] <= _line_end(text, blocks[b].start)
+        for b in range(len(blocks))
+    ]
     spans: list[tuple[int, int]] = []  # unit index ranges [begin, end)
     i = 0
     while i < len(units):
         begin = i
         if spans and not opens[i]:
             previous = spans[-1]
-            begin = i - min(overlap, previous[1] - previous[0])
+            begin = i - min(overlap, previous[1] - previous[0] - 1)
         limit = begin + tokens
         end = i
-        while end < len(units) and block_end[block_of[end]] <= limit and (end == i or not opens[end]):
+        titles = True  # the chunk holds nothing but headings so far: a heading does not end it
+        while end < len(units) and block_end[block_of[end]] <= limit and (end == i or titles or not opens[end]):
+            titles = titles and bare[block_of[end]]
             end = block_end[block_of[end]]
-        if end == i:
-            end = _cut(text, units, i, min(limit, block_end[block_of[i]]))
+        if end < min(len(units), limit) and (end == i or titles):
+            end = _cut(text, units, end, min(limit, block_end[block_of[end]]))
         spans.append((begin, end))
         i = end
 
@@ -134,12 +141,17 @@ def chunk_text(text: str, tokens: int = DEFAULT_CHUNK_TOKENS, overlap: int = DEF
                 start=start,
                 end=stop,
                 line=text.count("\n", 0, start) + 1,
-                heading=blocks[block_of[begin]].heading,
+                heading=blocks[block_of[end - 1]].heading,
                 text=text[start:stop],
                 tokens=end - begin,
             )
         )
     return chunks
+
+
+def _line_end(text: str, start: int) -> int:
+    end = text.find("\n", start)
+    return len(text) if end < 0 else end
 
 
 def _cut(text: str, units: list[tuple[int, int]], first: int, limit: int) -> int:

@@ -39,11 +39,11 @@ def test_chunks_fit_the_budget_keep_order_and_overlap_and_lose_no_text(text: str
         assert chunk.line == text.count("\n", 0, chunk.start) + 1
     for before, after in itertools.pairwise(chunks):
         assert before.start < after.start and before.end < after.end
-        if after.start < before.end:  # continues the section: the overlap as set
-            assert token_count(text[after.start : before.end]) == min(overlap, before.tokens)
-        else:  # a new section, or no overlap asked: nothing between them but white space
+        if after.start < before.end:  # continues the section: the overlap as set (less than the chunk before)
+            assert token_count(text[after.start : before.end]) == min(overlap, before.tokens - 1)
+        else:  # a new section, or no overlap: nothing between them but white space
             assert not text[before.end : after.start].strip()
-            assert overlap == 0 or text[after.start] == "#" or text[after.start :].lstrip().startswith("#")
+            assert min(overlap, before.tokens - 1) == 0 or text[after.start] == "#"
     # Stitched back without the overlaps, the chunks give the text's words in order.
     stitched = "".join(text[max(c.start, chunks[i - 1].end if i else 0) : c.end] for i, c in enumerate(chunks)).split()
     assert "".join(stitched) == "".join(text.split())
@@ -84,3 +84,9 @@ def test_sizes_out_of_range_are_refused_in_a_sentence(budget: int, overlap: int)
 
 def test_empty_text_has_no_chunks() -> None:
     assert chunk_text("  \n\n \t") == []
+
+
+def test_a_heading_is_never_a_chunk_alone() -> None:
+    text = "# Tea\n\n## Green\n\n" + "Steamed leaves keep their colour. " * 30
+    chunks = chunk_text(text, 40, 0)
+    assert chunks[0].text.startswith("# Tea\n\n## Green\n\nSteamed") and chunks[0].heading == "Green"
