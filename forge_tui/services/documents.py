@@ -16,6 +16,7 @@ from forge_tui.i18n import _
 from forge_tui.services.accounts import Unlocked
 from forge_tui.services.document_files import read_document
 from forge_tui.services.home import Home
+from forge_tui.services.templates import add_passage_template
 from forge_tui.store import documents as document_rows
 from forge_tui.store.db import read_session, write_session
 from forge_tui.store.tables import DocumentRow
@@ -35,22 +36,18 @@ class DocumentService:
         overlap: int = DEFAULT_OVERLAP,
     ) -> DocumentInfo:
         """Reads, chunks and stores the file in the set; a file of the same name there is replaced.
-        Nothing is written when the file cannot be read."""
+        Nothing is written when the file cannot be read. The account gets the built-in template
+        "Questions and answers from a passage" if it has none of that name."""
         set_name = check_set_name(set_name)
         check_sizes(tokens, overlap)
         found = read_document(path)
         chunks = chunk_text(found.text, tokens, overlap)
         with write_session(self.home.engine) as s:
             keys = self.unlocked.keys_in(s)
-            row = document_rows.save(
-                s,
-                keys,
-                self.unlocked.user.id,
-                set_name,
-                (found.name, found.kind, found.text),
-                chunks,
-                (tokens, overlap),
-            )
+            owner = self.unlocked.user.id
+            document = (found.name, found.kind, found.text)
+            row = document_rows.save(s, keys, owner, set_name, document, chunks, (tokens, overlap))
+            add_passage_template(s, keys, owner)
             return document_rows.info(s, keys, row)
 
     def documents(self, set_name: str | None = None) -> list[DocumentInfo]:
