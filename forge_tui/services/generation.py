@@ -83,7 +83,7 @@ async def generate_item(backend: ModelClient, spec: GenerationSpec, item: Planne
     for name, source in spec.sources.items():
         passage = source.passage_of(item.slots, name) if source.type is SourceType.PASSAGES else None
         if passage is not None:  # which chunk the example was grounded in (sealed with the parameters)
-            params["passage"] = passage.reference()
+            params["passage"] = {**passage.reference(), "slot": name}
     if spec.paraphrase_model:
         found = await paraphrases(backend, spec.paraphrase_model, prompt, 1, item.seed, spec.max_tokens)
         if found:

@@ -62,7 +62,7 @@ async def test_examples_of_a_grounded_job_carry_their_passage(
     for example in made:
         passage = by_text[example.content.slots["chunk"]]
         assert example.content.slots["source"] == passage.document
-        assert example.meta.params["passage"] == passage.reference()
+        assert example.meta.params["passage"] == {**passage.reference(), "slot": "chunk"}
         assert passage.text in example.content.user_prompt
         assert f"Passage from {passage.document}:" in example.content.user_prompt
     sent = [m["content"] for r in fake.requests for m in r["messages"] if m["role"] == "user"]
