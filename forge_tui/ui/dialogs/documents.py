@@ -119,7 +119,8 @@ def passages_text(chunks: list[Chunk]) -> str:
         heading = f" · {chunk.heading}" if chunk.heading else ""
         parts.append(f"{where}{heading}\n{chunk.text}")
     if len(chunks) > SHOWN_CHUNKS:
-        parts.append(_("… and {count} more passages").format(count=len(chunks) - SHOWN_CHUNKS))
+        more = len(chunks) - SHOWN_CHUNKS
+        parts.append(ngettext("… and {count} more passage", "… and {count} more passages", more).format(count=more))
     return "\n\n".join(parts)
 
 
