@@ -56,12 +56,6 @@ class Passage(BaseModel):
     line: int
     heading: str = ""
 
-    def where(self) -> str:
-        """ "guide.md, passage 3 of 12 (line 40)": for the plan's preview and the Examples detail."""
-        return _("{document}, passage {number} of {count} (line {line})").format(
-            document=self.document, number=self.position + 1, count=self.chunks, line=self.line
-        )
-
     def reference(self) -> dict[str, object]:
         """What an example keeps of the passage beside its slots (in its sealed parameters)."""
         return {"set": self.set_name, "document": self.document, "position": self.position, "line": self.line}
