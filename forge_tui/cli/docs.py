@@ -60,7 +60,7 @@ def _line(document: DocumentInfo) -> str:
 @docs_app.command("add")
 @command_help(_("Add files to a document set (a file of the same name in the set is replaced)."))
 def docs_add(
-    files: Annotated[list[Path], typer.Argument(help=_("The .txt, .md, .html or .pdf files."))],
+    files: Annotated[list[Path], typer.Argument(metavar="FILE", help=_("The .txt, .md, .html or .pdf files."))],
     set_name: SetOpt = DEFAULT_SET,
     chunk_tokens: TokensOpt = DEFAULT_CHUNK_TOKENS,
     overlap: OverlapOpt = DEFAULT_OVERLAP,
@@ -166,7 +166,7 @@ def docs_rechunk(
 @docs_app.command("rm")
 @command_help(_("Remove documents by id."))
 def docs_rm(
-    document_ids: Annotated[list[int], typer.Argument(metavar="ID...", help=_("The documents' ids (see docs list)."))],
+    document_ids: Annotated[list[int], typer.Argument(metavar="ID", help=_("The documents' ids (see docs list)."))],
     user: UserOpt = None,
     password_stdin: PasswordStdin = False,
     as_json: JsonOpt = False,
