@@ -114,7 +114,8 @@ def generate(
             metavar="NAME=SOURCE",
             help=_(
                 "Where a slot's values come from: default, weighted, a+b=combinations, file:PATH[#COLUMN], "
-                "dataset:NAME#FIELD, tree:PATH or values:a|b|c (repeatable)."
+                "dataset:NAME#FIELD, tree:PATH, values:a|b|c or docs:SET (a document set's passages; the "
+                "slot 'source' gets each passage's document) (repeatable)."
             ),
         ),
     ] = None,
@@ -338,9 +339,12 @@ def _values(values: list[str]) -> SlotSource:
 
 
 def _spec(workspace: Workspace, form: Any, template: TemplateInfo, sources: Any, refs: Any) -> GenerationSpec:
+    from forge_tui.services.documents import DocumentService
     from forge_tui.services.generation_jobs import dataset_values, spec_from_fields
 
-    return spec_from_fields(form, template, sources, refs, dataset_values(workspace.datasets, workspace.examples))
+    datasets = dataset_values(workspace.datasets, workspace.examples)
+    documents = DocumentService(workspace.home, workspace.unlocked).passages
+    return spec_from_fields(form, template, sources, refs, datasets, documents)
 
 
 def _show_plan(plan: JobPlan, spec: GenerationSpec, dataset: str, created: bool, as_json: bool) -> None:
@@ -369,7 +373,7 @@ def _show_plan(plan: JobPlan, spec: GenerationSpec, dataset: str, created: bool,
         values = ngettext("slot {name}: {count} value", "slot {name}: {count} values", len(counts))
         echo(values.format(name=clip(name), count=len(counts)))
         for value, n in counts.most_common(SPREAD_SHOWN):
-            echo(f"  {n:>7}  {clip(value, 60)}")
+            echo(f"  {n:>7}  {clip(' '.join(value.split()), 60)}")
         rest = sum(n for _value, n in counts.most_common()[SPREAD_SHOWN:])
         if rest:
             others = _("({count} other values)").format(count=len(counts) - SPREAD_SHOWN)

@@ -17,6 +17,7 @@ from forge_tui.cli import (
     configs,
     dataset_ops,  # noqa: F401  (adds merge, sample, split, copy and move to `datasets`)
     datasets,
+    docs,
     generate,
     judge,
     models_cmd,
@@ -54,6 +55,7 @@ app.add_typer(settings_cmd.settings_app, name="settings", short_help=_("Show and
 app.add_typer(jobs_app, name="jobs", short_help=_("Follow and steer jobs."))
 app.add_typer(rubrics.rubrics_app, name="rubrics", short_help=_("Judge rubrics: built-in and your own."))
 app.add_typer(configs.configs_app, name="configs", short_help=_("Saved configurations of jobs."))
+app.add_typer(docs.docs_app, name="docs", short_help=_("Documents as passages for generation jobs."))
 app.command("audition", short_help=_("Paraphrase a prompt and answer each variation."))(audition.audition)
 app.command("generate", short_help=_("Make examples with a model, as a job."))(generate.generate)
 app.command("judge", short_help=_("Judge a dataset's examples with a rubric."))(judge.judge)

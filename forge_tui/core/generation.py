@@ -21,6 +21,7 @@ from pydantic import BaseModel, Field, model_validator
 
 from forge_tui.core.batch_defaults import DEFAULT_TEMPERATURE
 from forge_tui.core.bounded_text import clip
+from forge_tui.core.documents import SOURCE_SLOT, Passage
 from forge_tui.core.errors import ForgeError, InvalidInput
 from forge_tui.core.language import check_supported
 from forge_tui.core.templates import SlotDef, TemplateInfo
@@ -58,6 +59,9 @@ class SourceType(StrEnum):
     WEIGHTED = "weighted"  # the slot's weighted value list, in proportion to the weights
     COMBINATIONS = "combinations"  # the cartesian product of the value lists of `slots`
     VALUES = "values"  # `values`, evenly (read from a file, a dataset's field or a topic tree's leaves)
+    # `passages` (a document set's chunks), evenly: the slot gets a passage's text and the slot named in
+    # `slots` (else "source") its document's name
+    PASSAGES = "passages"
 
 
 class SlotSource(BaseModel):
@@ -67,12 +71,25 @@ class SlotSource(BaseModel):
     slots: list[str] = Field(default_factory=list)  # combinations: the slots planned together
     values: list[str] = Field(default_factory=list)  # values: the list to draw from
     origin: str = ""  # values: where they came from, for the plan's preview ("file topics.txt")
+    passages: list[Passage] = Field(default_factory=list)  # passages: the chunks to draw from
 
     @model_validator(mode="after")
     def _fits_type(self) -> SlotSource:
         if self.type is SourceType.VALUES and not self.values:
             raise ValueError(_("a 'values' source needs at least one value"))
+        if self.type is SourceType.PASSAGES and not self.passages:
+            raise ValueError(_("a 'passages' source needs at least one passage"))
         return self
+
+    @property
+    def source_slot(self) -> str:
+        """passages: the slot that gets the passage's document name."""
+        return self.slots[0] if self.slots else SOURCE_SLOT
+
+    def passage_of(self, slots: dict[str, str], name: str) -> Passage | None:
+        """passages: the passage an item's `slots` hold in slot `name`, or None."""
+        text, document = slots.get(name), slots.get(self.source_slot)
+        return next((p for p in self.passages if p.text == text and document in (None, p.document)), None)
 
     @classmethod
     def of_values(cls, values: Iterable[str], origin: str = "") -> SlotSource:
@@ -166,6 +183,12 @@ def plan_items(spec: GenerationSpec) -> list[PlannedItem]:
     for group in _combination_groups(spec):
         for name, values in zip(group, _combined(spec, group), strict=True):
             columns[name] = values
+    for name, source in spec.sources.items():
+        if source.type is SourceType.PASSAGES:
+            drawn = [source.passages[int(i)] for i in _weighted(spec.seed, name, _evenly(len(source.passages)), n)]
+            columns[name] = [p.text for p in drawn]
+            if source.source_slot not in spec.sources:
+                columns[source.source_slot] = [p.document for p in drawn]
     for name in spec.template.used_slots():
         if name in columns:
             continue
@@ -182,6 +205,10 @@ def plan_items(spec: GenerationSpec) -> list[PlannedItem]:
         PlannedItem(idx=i, slots={name: values[i] for name, values in columns.items()}, seed=seeds.randrange(MAX_SEED))
         for i in range(n)
     ]
+
+
+def _evenly(count: int) -> list[tuple[str, Fraction]]:
+    return [(str(i), Fraction(1)) for i in range(count)]
 
 
 def slot_spread(items: Iterable[PlannedItem]) -> dict[str, Counter[str]]:

@@ -83,3 +83,27 @@ def starter_templates() -> list[TemplateInfo]:
             ],
         ),
     ]
+
+
+PASSAGE_TEMPLATE_NAME = "Questions and answers from a passage"
+
+
+def passage_template() -> TemplateInfo:
+    """The built-in template for grounded Q&A, given to an account when it adds its first document
+    (its slots are filled by `chunk=docs:SET`)."""
+    return TemplateInfo(
+        name=PASSAGE_TEMPLATE_NAME,
+        system_prompt=(
+            "You write training data grounded in documents. Use only what the passage states; "
+            "never add facts from elsewhere."
+        ),
+        user_prompt=(
+            "Passage from {{ source }}:\n\n{{ chunk }}\n\n"
+            "Write one question a reader of this passage could ask, then answer it from the passage alone. "
+            "Reply in this form:\nQuestion: ...\nAnswer: ..."
+        ),
+        slots=[
+            SlotDef(name="chunk", description="A passage of a document (chunk=docs:SET)", default=""),
+            SlotDef(name="source", description="The document the passage is from", default="a document"),
+        ],
+    )

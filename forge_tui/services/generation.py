@@ -15,7 +15,7 @@ from forge_tui.core import language as languages
 from forge_tui.core.chat import ChatMessage, ChatRequest, ChatResult
 from forge_tui.core.conversation import Message, answer_message
 from forge_tui.core.errors import ForgeError
-from forge_tui.core.generation import MAX_SEED, ExampleKind, GenerationSpec, ItemFailed, PlannedItem
+from forge_tui.core.generation import MAX_SEED, ExampleKind, GenerationSpec, ItemFailed, PlannedItem, SourceType
 from forge_tui.core.models import ExampleContent, ExampleMeta, ExampleSource, ReviewState
 from forge_tui.core.prompt_render import render_prompts
 from forge_tui.core.templates import TemplateError
@@ -80,6 +80,10 @@ async def generate_item(backend: ModelClient, spec: GenerationSpec, item: Planne
         "item": item.idx,
         "language": spec.language,
     }
+    for name, source in spec.sources.items():
+        passage = source.passage_of(item.slots, name) if source.type is SourceType.PASSAGES else None
+        if passage is not None:  # which chunk the example was grounded in (sealed with the parameters)
+            params["passage"] = {**passage.reference(), "slot": name}
     if spec.paraphrase_model:
         found = await paraphrases(backend, spec.paraphrase_model, prompt, 1, item.seed, spec.max_tokens)
         if found:

@@ -5,7 +5,8 @@ that makes each item.
 Slot sources, `;`-separated in the form and one per `--slot` on the command line:
 `slot=default`, `slot=weighted`, `a+b=combinations`, `slot=file:PATH[#COLUMN]`,
 `slot=dataset:NAME#FIELD`, `slot=tree:PATH` (the leaves of a topic tree written as an indented
-list) and `slot=values:a|b|c`.
+list), `slot=values:a|b|c` and `slot=docs:SET` (a document set's passages; `source` gets the document's
+name).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import ValidationError
 
 from forge_tui.core.bounded_text import clip
+from forge_tui.core.documents import Passage
 from forge_tui.core.errors import InvalidInput
 from forge_tui.core.generation import (
     DEFAULT_MAX_TOKENS,
@@ -50,11 +52,13 @@ if TYPE_CHECKING:
 GENERATE = "generate"
 PREVIEW_PROMPTS = 5
 SOURCE_GRAMMAR = (
-    "slot=default, weighted, combinations, file:PATH[#COLUMN], dataset:NAME#FIELD, tree:PATH or values:a|b|c"
+    "slot=default, weighted, combinations, file:PATH[#COLUMN], dataset:NAME#FIELD, tree:PATH, values:a|b|c or docs:SET"
 )
 
 # (dataset name, field) -> that field's values in the dataset
 DatasetValues = Callable[[str, str], SlotValues]
+# document set name -> its passages
+DocumentPassages = Callable[[str], list[Passage]]
 
 
 # A job with a target ("until N pass") runs as a TargetRun: services/until_n.py.
@@ -129,7 +133,7 @@ class ValuesRef:
     """A slot's values still to be read: a file (with a column or field), a topic tree's file or a
     dataset's field."""
 
-    origin: str  # "file", "tree" or "dataset"
+    origin: str  # "file", "tree", "dataset" or "docs"
     where: str  # the path or the dataset's name
     column: str | None
 
@@ -183,7 +187,7 @@ def parse_source_entries(entries: list[str]) -> tuple[dict[str, SlotSource], dic
             if not where or (prefix == "dataset" and not column):
                 raise refused
             refs[slots[0]] = ValuesRef(prefix, where, column or None)
-        elif colon and prefix == "tree" and rest.strip():
+        elif colon and prefix in ("tree", "docs") and rest.strip():
             refs[slots[0]] = ValuesRef(prefix, rest.strip(), None)
         else:
             raise refused
@@ -209,11 +213,16 @@ def typed_values(text: str, slot: str) -> list[str]:
     return list(found.values) if found is not None and found.type is SourceType.VALUES else []
 
 
-def spec_from_form(form: JobForm, template: TemplateInfo, datasets: DatasetValues | None = None) -> GenerationSpec:
-    """The spec the form describes, its files and datasets read; InvalidInput names the first field
-    that is wrong."""
+def spec_from_form(
+    form: JobForm,
+    template: TemplateInfo,
+    datasets: DatasetValues | None = None,
+    documents: DocumentPassages | None = None,
+) -> GenerationSpec:
+    """The spec the form describes, its files, datasets and document sets read; InvalidInput names
+    the first field that is wrong."""
     sources, refs = parse_sources(form.sources)
-    return spec_from_fields(form, template, sources, refs, datasets)
+    return spec_from_fields(form, template, sources, refs, datasets, documents)
 
 
 def spec_from_fields(
@@ -222,6 +231,7 @@ def spec_from_fields(
     sources: dict[str, SlotSource],
     refs: Mapping[str, ValuesRef],
     datasets: DatasetValues | None = None,
+    documents: DocumentPassages | None = None,
 ) -> GenerationSpec:
     fields: dict[str, Any] = {
         "template": template,
@@ -248,7 +258,7 @@ def spec_from_fields(
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "the job"
         raise InvalidInput(f"{clip(where.replace('_', ' ').capitalize())}: {clip(first['msg'])}.") from None
-    return with_values(spec, refs, datasets).check()
+    return with_values(spec, refs, datasets, documents).check()
 
 
 def target_fields(form: JobForm) -> dict[str, Any]:
@@ -289,12 +299,23 @@ def _choice(text: str) -> ExampleKind:
 
 
 def with_values(
-    spec: GenerationSpec, refs: Mapping[str, ValuesRef], datasets: DatasetValues | None = None
+    spec: GenerationSpec,
+    refs: Mapping[str, ValuesRef],
+    datasets: DatasetValues | None = None,
+    documents: DocumentPassages | None = None,
 ) -> GenerationSpec:
     """The spec with each slot named in `refs` taking its values from that file (one value a line, or
-    the column or field given, else the slot's) or that dataset's field."""
+    the column or field given, else the slot's), that dataset's field or that document set's passages."""
     sources = dict(spec.sources)
     for slot, ref in refs.items():
+        if ref.origin == "docs":
+            if documents is None:
+                raise InvalidInput(_("Passages of a document set cannot be read here."))
+            passages = documents(ref.where)
+            sources[slot] = SlotSource(
+                type=SourceType.PASSAGES, passages=passages, origin=f"document set {clip(ref.where)}"
+            )
+            continue
         if ref.origin == "dataset":
             if datasets is None:
                 raise InvalidInput(_("Slot values from a dataset cannot be read here."))

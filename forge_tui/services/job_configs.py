@@ -227,6 +227,9 @@ def _sources_text(sources: dict[str, Any]) -> str:
         kind = source.get("type", "default")
         if kind == "values":
             text = with_values_source(text, slot, [str(v) for v in source.get("values", [])])
+        elif kind == "passages":  # the set by name: its documents as they are when the job is made
+            passages = source.get("passages") or [{}]
+            text = "; ".join(p for p in (text, f"{slot}=docs:{passages[0].get('set_name', '')}") if p)
         elif kind == "combinations":
             slots = "+".join(source.get("slots") or [slot])
             if slots not in combined:

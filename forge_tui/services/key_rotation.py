@@ -7,9 +7,9 @@ nothing written from then on, nor the database as it is after the rotation.
 Resumable. The first step stores the plan (the new key, wrapped under the current one); then each
 dataset moves to the new key whole (store.key_rotation: re-sealed in short transactions beside the
 rows, switched in one); last, one transaction re-seals the templates, their saved system prompts,
-the custom formats, the rubrics, the saved configurations and the jobs' plans, makes the new key
-the account's (wrapped under the password and a new recovery key) and drops the plan. A run cut
-off anywhere leaves each dataset under the old key or the new one, and the unlocked account opens
+the custom formats, the rubrics, the saved configurations, the documents with their chunks and the jobs'
+plans, makes the new key the account's (wrapped under the password and a new recovery key) and drops
+the plan. A run cut off anywhere leaves each dataset under the old key or the new one, and the unlocked account opens
 both (services.accounts.Unlocked); the next run finishes the job.
 """
 
@@ -27,6 +27,7 @@ from forge_tui.services.accounts import AccountService, password_context, recove
 from forge_tui.services.home import Home
 from forge_tui.store import batch_answers as batch_answer_rows
 from forge_tui.store import custom_formats as format_rows
+from forge_tui.store import documents as document_rows
 from forge_tui.store import job_configs as config_rows
 from forge_tui.store import jobs as job_rows
 from forge_tui.store import judgements as judgement_rows
@@ -141,6 +142,7 @@ def rotate_key(
             judgement_rows.reseal(s, old_keys, new_keys, user_id)
             rubric_rows.reseal(s, old_keys, new_keys, user_id)
             config_rows.reseal(s, old_keys, new_keys, user_id)
+            document_rows.reseal(s, old_keys, new_keys, user_id)
             jobs = job_rows.reseal(s, old_keys, new_keys, user_id)
             user.kdf_salt = kdf_salt
             user.kdf_params = home.kdf_params.to_dict()

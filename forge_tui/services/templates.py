@@ -11,7 +11,7 @@ from sqlmodel import Session
 from forge_tui.core import template_files
 from forge_tui.core.errors import Conflict, ForgeError, NotFound
 from forge_tui.core.models import UserInfo
-from forge_tui.core.starters import starter_templates
+from forge_tui.core.starters import passage_template, starter_templates
 from forge_tui.core.templates import TemplateInfo, check_template_name
 from forge_tui.i18n import _
 from forge_tui.services import files, readable_files
@@ -31,6 +31,13 @@ def add_starters(session: Session, keys: AccountKeys, owner_id: int) -> None:
     for starter in starter_templates():
         if starter.name not in taken:
             rows.insert(session, keys, owner_id, starter)
+
+
+def add_passage_template(session: Session, keys: AccountKeys, owner_id: int) -> None:
+    """The built-in grounded Q&A template, unless the account has one of that name (kept as edited)."""
+    template = passage_template()
+    if template.name not in rows.names(session, keys, owner_id):
+        rows.insert(session, keys, owner_id, template)
 
 
 # Saved system prompts, newest first: (text, saved at).

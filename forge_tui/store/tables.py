@@ -367,3 +367,41 @@ class DedupCluster(SQLModel, table=True):
     kept: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     dropped: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     made_at: datetime = Field(default_factory=utcnow)
+
+
+class DocumentRow(SQLModel, table=True):
+    """A document of one account's document set (grounding for generation: store.documents). Its set
+    name, file name and kind (`meta`) and its text are content, sealed with the account's keys
+    (`key_check` names the data key); `set_tag` and `name_tag` (keyed hashes of the set name, and of the
+    set and file names) let SQL find a set and keep a file once per set."""
+
+    __tablename__ = "document"
+    __table_args__ = (
+        UniqueConstraint("owner_id", "name_tag"),
+        Index("ix_document_owner_id_set_tag", "owner_id", "set_tag"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    owner_id: int = Field(sa_column=Column(Integer, ForeignKey("user.id", ondelete="CASCADE"), nullable=False))
+    set_tag: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    name_tag: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    meta: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    text: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    key_check: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    chars: int = 0
+    chunk_tokens: int
+    chunk_overlap: int
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class ChunkRow(SQLModel, table=True):
+    """A passage of a document (core.chunking.Chunk as JSON: text, heading, line, offsets, tokens),
+    sealed with its document's keys and bound to "document:position"."""
+
+    __tablename__ = "chunk"
+    __table_args__ = (UniqueConstraint("document_id", "position"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    document_id: int = Field(sa_column=Column(Integer, ForeignKey("document.id", ondelete="CASCADE"), nullable=False))
+    position: int
+    body: bytes = Field(sa_column=Column(LargeBinary, nullable=False))

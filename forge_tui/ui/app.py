@@ -30,6 +30,7 @@ from forge_tui.core.jobs import JobSummary
 from forge_tui.core.models import DatasetInfo
 from forge_tui.i18n import N_, _, ngettext
 from forge_tui.services.accounts import AccountService, CreatedUser, Unlocked
+from forge_tui.services.documents import DocumentService
 from forge_tui.services.endpoints import servers_health
 from forge_tui.services.files import remove_temporaries
 from forge_tui.services.home import BUSY_NOTICE, Home
@@ -40,6 +41,7 @@ from forge_tui.services.workspace import Workspace
 from forge_tui.ui.backup_flow import ask_and_back_up
 from forge_tui.ui.commands import DatasetCommands, LanguageCommands, ScreenCommands
 from forge_tui.ui.dialogs.common import Confirm
+from forge_tui.ui.dialogs.documents import DocumentsView
 from forge_tui.ui.dialogs.help import HelpScreen
 from forge_tui.ui.localized import redraw_text
 from forge_tui.ui.messages import (
@@ -473,6 +475,11 @@ class ForgeApp(App[None]):
             self.notify(str(exc), title=_("Cannot calibrate the judge"), severity="error")
             return
         self.notify(str(report["summary"]), title=_("Judge calibration: {name}").format(name=dataset.name), timeout=20)
+
+    def show_documents(self) -> None:
+        workspace = self.open_workspace
+        if workspace is not None:
+            self.push_screen(DocumentsView(DocumentService(workspace.home, workspace.unlocked)))
 
     def backup_database(self) -> None:
         workspace = self.open_workspace

@@ -38,6 +38,8 @@ class PaletteHost(Protocol):
 
     def calibrate_judge(self) -> None: ...
 
+    def show_documents(self) -> None: ...
+
 
 @dataclass(frozen=True)
 class Command:
@@ -106,6 +108,14 @@ class ScreenCommands(CommandsProvider):
             -1,
             Command(
                 _("Back up the database"), _("A consistent copy, still encrypted, to a file"), host.backup_database
+            ),
+        )
+        commands.insert(
+            -1,
+            Command(
+                _("Documents"),
+                _("Files whose passages ground generation jobs: add, cut again, remove"),
+                host.show_documents,
             ),
         )
         commands.insert(

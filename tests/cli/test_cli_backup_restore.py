@@ -158,11 +158,12 @@ def test_restore_asks_unless_told_yes(alice: Cli, fast_home_dir: Path, tmp_path:
 def test_restore_upgrades_a_backup_of_an_older_schema(alice: Cli, tmp_path: Path) -> None:
     copy = tmp_path / "old.db"
     backed_up(alice, copy)
-    # As revision 0006 left it: 0013-0016's tables, score and index, 0012's table, 0010's index,
+    # As revision 0006 left it: 0013-0017's tables, score and index, 0012's table, 0010's index,
     # 0009-0011's jobs, 0008's columns, then 0007's tables dropped.
     with sqlite3.connect(copy) as connection:
         connection.executescript(
-            "DROP TABLE saved_config; DROP TABLE dedup_cluster; DROP TABLE rubric; DROP TABLE example_judgement;"
+            "DROP TABLE chunk; DROP TABLE document; DROP TABLE saved_config; DROP TABLE dedup_cluster;"
+            " DROP TABLE rubric; DROP TABLE example_judgement;"
             "DROP INDEX ix_example_dataset_id_score_id; ALTER TABLE example DROP COLUMN score;"
             "DROP TABLE job_batch_answer; DROP TABLE job_item; DROP TABLE job;"
             "CREATE TABLE job (id INTEGER PRIMARY KEY, kind VARCHAR NOT NULL, dataset_id INTEGER, template_id INTEGER,"

@@ -400,3 +400,14 @@ def test_upgrade_from_0015_adds_the_saved_config_table(engine: Engine) -> None:
     assert "saved_config" not in [name for _, name, _ in schema(engine)]
     migrate(engine)
     assert set(columns(engine, "saved_config")) == {"id", "owner_id", "name_tag", "content", "key_check", "created_at"}
+
+
+def test_upgrade_from_0016_adds_the_document_and_chunk_tables(engine: Engine) -> None:
+    migrate(engine, "0016")
+    assert not {"document", "chunk"} & {name for _, name, _ in schema(engine)}
+    migrate(engine)
+    assert set(columns(engine, "document")) == {
+        "id", "owner_id", "set_tag", "name_tag", "meta", "text", "key_check", "chars", "chunk_tokens",
+        "chunk_overlap", "created_at",
+    }  # fmt: skip
+    assert set(columns(engine, "chunk")) == {"id", "document_id", "position", "body"}

@@ -61,6 +61,17 @@ def _json_list(text: str, what: str) -> list[object]:
     return value
 
 
+def grounding(example: Example) -> tuple[str, int, str] | None:
+    """The passage a grounded example was made from: (document, line, text), or None."""
+    passage = example.meta.params.get("passage")
+    if not isinstance(passage, dict):
+        return None
+    text = example.content.slots.get(str(passage.get("slot", "chunk")))
+    if text is None:
+        return None
+    return str(passage.get("document", "?")), int(passage.get("line", 0) or 0), text
+
+
 def _params(example: Example) -> str:
     """The generation parameters in one short line (tool definitions by name only)."""
     parts = []
@@ -79,6 +90,7 @@ _COPIED = {
     "d-user": N_("Copied the user prompt ({n} characters)."),
     "d-turns": N_("Copied the conversation ({n} characters)."),
     "d-output": N_("Copied the answer ({n} characters)."),
+    "d-passage": N_("Copied the passage ({n} characters)."),
     "d-tools": N_("Copied the tool calls ({n} characters)."),
     "d-rejected": N_("Copied the rejected answers ({n} characters)."),
     "d-reasoning": N_("Copied the reasoning ({n} characters)."),
@@ -118,9 +130,12 @@ class ExampleDetail(Localized, ModalScreen[Example | None]):
             yield Label(self._title(), classes="dialog-title", id="detail-title", markup=False)
             yield PlainStatic(self._about(), classes="dim", id="d-about")
             yield PlainStatic(origin(ex), classes="dim", id="d-origin")
+            grounded = grounding(ex)
+            passage_slot = str(ex.meta.params["passage"].get("slot", "chunk")) if grounded else ""
             with VerticalScroll(can_focus=False):
-                if content.slots:
-                    slots = "\n".join(f"{k} = {v}" for k, v in content.slots.items())
+                shown_slots = {k: v for k, v in content.slots.items() if k != passage_slot}
+                if shown_slots:
+                    slots = "\n".join(f"{k} = {v}" for k, v in shown_slots.items())
                     yield TLabel(N_("Slots (as filled when generated)"))
                     yield PlainStatic(slots, classes="dim")
                 yield TLabel(N_("System prompt"))
@@ -135,8 +150,20 @@ class ExampleDetail(Localized, ModalScreen[Example | None]):
                     yield TextArea(content.user_prompt, id="d-user", soft_wrap=True)
                 with Collapsible(title=_folded_title(N_("Reasoning"), content.reasoning), id="d-reasoning-fold"):
                     yield TextArea(content.reasoning, id="d-reasoning", soft_wrap=True)
-                yield TLabel(N_("Answer"))
-                yield TextArea(content.output, id="d-output", soft_wrap=True)
+                if grounded is None:
+                    yield TLabel(N_("Answer"))
+                    yield TextArea(content.output, id="d-output", soft_wrap=True)
+                else:  # the passage beside the answer, to check one against the other
+                    document, line, text = grounded
+                    with Horizontal(id="d-grounded"):
+                        with Vertical(classes="d-column"):
+                            yield TLabel(
+                                N_("Passage ({document}, line {line})"), document=crop(document, 30), line=line
+                            )
+                            yield TextArea(text, id="d-passage", soft_wrap=True, read_only=True)
+                        with Vertical(classes="d-column"):
+                            yield TLabel(N_("Answer"))
+                            yield TextArea(content.output, id="d-output", soft_wrap=True)
                 yield TLabel(N_("Tool calls (JSON)"))
                 yield TextArea(json.dumps(content.tool_calls, indent=2, ensure_ascii=False), id="d-tools")
                 yield TLabel(N_("Rejected answers (JSON list; each becomes a preference pair on export)"))

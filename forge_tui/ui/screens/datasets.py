@@ -13,12 +13,14 @@ from forge_tui.core.errors import ForgeError
 from forge_tui.core.models import DatasetInfo, check_dataset_name
 from forge_tui.i18n import N_, _, ngettext
 from forge_tui.services.dataset_filter import DatasetFilterService
+from forge_tui.services.documents import DocumentService
 from forge_tui.services.workspace import Workspace
 from forge_tui.ui.current import current_dataset
 from forge_tui.ui.dataset_op_runs import run_operation
 from forge_tui.ui.dialogs.common import TextPrompt
 from forge_tui.ui.dialogs.dataset_ops import OPERATIONS, DatasetOpDialog
 from forge_tui.ui.dialogs.dataset_stats import DatasetStatsPanel
+from forge_tui.ui.dialogs.documents import DocumentsView
 from forge_tui.ui.dialogs.import_flow import ImportFlow
 from forge_tui.ui.dialogs.pick import PickOne
 from forge_tui.ui.field_checks import PassesCheck
@@ -57,6 +59,7 @@ class DatasetsScreen(Localized, WorkspaceScreen):
         Binding("i", "import", N_("Import"), id="datasets.import"),
         Binding("o", "operations", N_("Merge/sample/split"), id="datasets.operations"),
         Binding("S", "stats", N_("Stats"), id="datasets.stats"),
+        Binding("D", "documents", N_("Documents"), id="datasets.documents"),
     ]
 
     def __init__(self, workspace: Workspace) -> None:
@@ -238,6 +241,10 @@ class DatasetsScreen(Localized, WorkspaceScreen):
         stats = await self.report_async(N_("Cannot count"), lambda: service.stats_of(selected.id, selected.name))
         if stats is not None:
             await self.app.push_screen(DatasetStatsPanel(stats))
+
+    def action_documents(self) -> None:
+        """Documents whose passages ground generation jobs (an account's, not the dataset's)."""
+        self.app.push_screen(DocumentsView(DocumentService(self.workspace.home, self.workspace.unlocked)))
 
     def action_verify(self) -> None:
         selected = self._selected()

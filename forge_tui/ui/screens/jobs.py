@@ -19,6 +19,7 @@ from forge_tui.core.judge_form import JudgeForm
 from forge_tui.core.pool_stats import EndpointStats
 from forge_tui.core.templates import TemplateInfo
 from forge_tui.i18n import N_, _, ngettext
+from forge_tui.services.documents import DocumentService
 from forge_tui.services.endpoints import with_endpoint
 from forge_tui.services.generation_jobs import (
     JobForm,
@@ -253,10 +254,11 @@ class JobsScreen(WorkspaceScreen):
             self.notify(_("Choose a template for the job."), title=_("Cannot plan"), severity="warning")
             return None
         datasets = dataset_values(self.workspace.datasets, self.workspace.examples)
+        documents = DocumentService(self.workspace.home, self.workspace.unlocked).passages
         endpoint = form.endpoint or None
         return await self.report_async(
             N_("Cannot plan"),
-            lambda: with_endpoint(generation_plan(spec_from_form(form, template, datasets)), endpoint),
+            lambda: with_endpoint(generation_plan(spec_from_form(form, template, datasets, documents)), endpoint),
         )
 
     # --- steering -------------------------------------------------------------------------------
