@@ -234,3 +234,53 @@ async def test_the_playground_holds_a_two_turn_conversation_and_saves_it(
     assert example.meta.source is ExampleSource.PLAYGROUND and example.meta.model == "gemma3-270m"
     assert [t["role"] for t in example.content.turns] == ["user", "assistant", "user"]
     assert example.content.output == second.content
+
+
+async def test_a_three_item_augment_job_rewrites_answers_into_a_new_dataset(
+    llama_server: str, workspace: Workspace
+) -> None:
+    """An augment job on the real model: every example copied with every field, each answer rewritten
+    (or, where the small model gives nothing, kept and counted as failed), the counts adding up."""
+    from forge_tui.core import augment
+    from forge_tui.core.models import ExampleContent, ExampleMeta
+    from forge_tui.services.augment_jobs import AugmentChoice, augment_plan
+    from forge_tui.services.job_kinds import recipe_for
+
+    source = workspace.datasets.create("to shorten").id
+    answers = [
+        "The sky looks blue because air scatters blue sunlight more than red sunlight, all day long.",
+        "Tides rise and fall because the Moon's gravity pulls on the oceans as the Earth turns.",
+        "A prime number has exactly two divisors: one and itself, such as 2, 3, 5 and 7.",
+    ]
+    workspace.examples.add_many(
+        source,
+        [
+            (ExampleContent(user_prompt=f"Question {i}?", output=a, extra={"row": i}), ExampleMeta())
+            for i, a in enumerate(answers)
+        ],
+    )
+    choice = AugmentChoice(
+        dataset_id=source,
+        field="answer",
+        instruction="Rewrite the answer in at most eight words.",
+        model="gemma3-270m",
+        context=("user_prompt",),
+        into="shortened",
+        max_tokens=48,
+    )
+    jobs = JobService(workspace.home, workspace.unlocked)
+    plan = augment_plan(workspace, choice)
+    job = jobs.create(plan)
+    settings = BackendSettings(kind="openai", base_url=f"{llama_server}/v1", first_byte_timeout=120, concurrency=1)
+    async with BackendService(settings) as backend:
+        final = await jobs.run(job.id, backend, recipe_for("augment"), options=RunOptions(concurrency=1, backoff_s=0.1))
+    assert final.status == JobState.DONE and final.done + final.failed == 3
+    results = final.results
+    assert results.get(augment.CHANGED, 0) + results.get(augment.UNCHANGED, 0) == final.done
+    copies = sorted(
+        (e for e in workspace.examples.scan(plan.dataset_id) if isinstance(e, Example)),
+        key=lambda e: e.content.extra["row"],
+    )
+    assert [e.content.user_prompt for e in copies] == ["Question 0?", "Question 1?", "Question 2?"]
+    assert all(e.content.output.strip() for e in copies)
+    assert sum(e.content.output != a for e, a in zip(copies, answers, strict=True)) == results.get(augment.CHANGED, 0)
