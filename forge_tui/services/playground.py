@@ -163,6 +163,8 @@ class Playground:
         self._drop_failed()
         if not self.wants_answer():
             raise InvalidInput(_("There is nothing for the model to answer: type a message first."))
+        if not self.options.model.strip():
+            raise InvalidInput(_("Choose a model in the chat's options first (or a generation model in Settings)."))
         request = self.request(client.settings.max_tokens)
         turn = Turn(role="assistant", streaming=True, rejected=list(rejected))
         self.turns.append(turn)

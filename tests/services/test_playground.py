@@ -259,6 +259,14 @@ async def test_tool_calls_edited_into_bad_json_are_refused_and_the_answer_stays(
     assert chat.turns[1].tool_calls[0].arguments == {"city": "Bergen"}
 
 
+async def test_without_a_model_nothing_is_sent_and_the_message_waits(client: BackendService, fake: FakeOllama) -> None:
+    chat = Playground(ChatOptions(model=""))
+    chat.say("Hello there")
+    with pytest.raises(InvalidInput, match="Choose a model"):
+        await chat.reply(client)
+    assert [t.role for t in chat.turns] == ["user"] and fake.requests == []
+
+
 def test_nothing_typed_is_refused_and_nothing_changes() -> None:
     chat = Playground(ChatOptions(model="llama3.2"))
     with pytest.raises(InvalidInput):
