@@ -111,6 +111,8 @@ class JobsScreen(WorkspaceScreen):
         self._read_at = asyncio.get_running_loop().time()
         chosen = self.selected
         read = await self.report_async(N_("Cannot read the jobs"), functools.partial(self._read, chosen))
+        if not self.is_attached or not self.query(JobTable):
+            return  # the screen was closed (or the app shut down) while its thread read
         if read is not None:
             jobs, errors, endpoints, coverage = read
             self._show([self._live(j) for j in jobs], errors, endpoints, coverage)
