@@ -146,6 +146,17 @@ async def test_a_tool_call_answered_by_hand_then_saved_as_one_accepted_example(h
         assert example.meta.params["tools"][0]["function"]["name"] == "get_weather"
 
 
+async def test_without_a_generation_model_the_first_served_one_is_chosen(home: Home, fake: FakeOllama) -> None:
+    prepare_backend(home, fake, generation_model=None)
+    async with ForgeApp(home).run_test(size=SIZE) as pilot:
+        screen = await open_playground(pilot)
+        await wait_until(pilot, lambda: screen.chat.options.model == "llama3.2:latest")
+        await pilot.pause()
+        assert "Model llama3.2:latest" in str(screen.query_one("#playground-status").render())
+        await say(pilot, screen, "hello", 2)
+        assert screen.chat.turns[-1].content and screen.chat.turns[-1].error is None
+
+
 async def test_escape_stops_an_answer_and_enter_asks_again(home: Home, fake: FakeOllama) -> None:
     prepare_backend(home, fake)
     fake.endless, fake.token_latency = True, 0.01

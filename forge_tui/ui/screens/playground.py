@@ -9,6 +9,7 @@ saving updates it.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -86,6 +87,10 @@ class PlaygroundScreen(Localized, WorkspaceScreen):
     @work(exclusive=True, group="playground-models")
     async def _load_models(self) -> None:
         self._models = await model_names(self.workspace.settings.backend())
+        if not self.chat.options.model and self._models:
+            # Settings names no generation model: a chat with the first one served beats a refusal.
+            self.chat.options = replace(self.chat.options, model=self._models[0])
+            self.draw_text()
 
     def draw_text(self) -> None:
         self.query_one(ChatStatus).show(self.chat, self.key("options"))
