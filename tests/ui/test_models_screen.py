@@ -54,7 +54,10 @@ async def test_the_table_shows_every_model_what_is_loaded_and_the_details(home: 
         await pilot.press("down")
         await wait_until(pilot, lambda: "thinking" in details(screen))
         table = screen.query_one(DataTable)
-        assert str(table.get_row_at(1)[-1]) == "522.7 MB"  # in VRAM
+        row = [str(cell) for cell in table.get_row_at(1)]
+        assert row[6] == "522.7 MB"  # in VRAM
+        assert row[7] == "qwen3"  # family
+        assert row[8][:2] == "20" and len(row[8]) == 10  # modified, as a date
 
 
 async def test_a_pull_shows_each_layer_and_the_model_joins_the_table(home: Home, fake: FakeOllama) -> None:

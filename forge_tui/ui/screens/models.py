@@ -38,6 +38,8 @@ COLUMNS = {
     "quant": N_("Quant"),
     "context": N_("Context"),
     "loaded": N_("Loaded"),
+    "family": N_("Family"),
+    "modified": N_("Modified"),
 }
 ROLE_LABELS: dict[Role, str] = {
     "generation": N_("Default generation model"),
@@ -126,6 +128,8 @@ class ModelsScreen(Localized, WorkspaceScreen):
                 entry.quantization or "—",
                 str(entry.context_length or "—"),
                 loaded,
+                shown_cell(entry.family or "—"),
+                (entry.modified_at or "—")[:10],
             )
         for index, entry in enumerate(self._rows):
             if self._key(entry) == selected:
