@@ -9,7 +9,6 @@ and `content_block_stop`, then `message_delta` (stop reason, output tokens) and 
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import time
@@ -25,7 +24,7 @@ from forge_tui.core.chat import ChatChunk, ChatRequest, Health, ModelInfo, ToolC
 from forge_tui.i18n import _, ngettext
 from forge_tui.llm.anthropic_payload import API_VERSION, messages_payload
 from forge_tui.llm.base import ChunkNormaliser, HttpBackend, _retry_after, drain, error_text
-from forge_tui.llm.errors import BackendBusy, BackendError, BackendTimeout, ModelNotFound
+from forge_tui.llm.errors import BackendBusy, BackendError, ModelNotFound
 from forge_tui.llm.excerpts import shorten
 
 DEFAULT_URL = "https://api.anthropic.com"
@@ -203,21 +202,7 @@ class AnthropicBackend(HttpBackend):
             await response.aclose()
 
     async def _whole(self, response: httpx.Response, normaliser: ChunkNormaliser, started: float) -> ChatChunk:
-        try:
-            async with asyncio.timeout(self.settings.between_tokens_timeout):
-                body = json.loads(await response.aread())
-        except TimeoutError:
-            raise BackendTimeout(
-                _("The server stopped sending the answer for {seconds} s").format(
-                    seconds=f"{self.settings.between_tokens_timeout:g}"
-                )
-            ) from None
-        except httpx.TransportError:
-            raise BackendError(
-                _("The connection to {url} broke off in the middle of the answer").format(url=self.base_url)
-            ) from None
-        except ValueError:
-            body = None
+        body = await self.whole_body(response)
         blocks = body.get("content") if isinstance(body, dict) else None
         if not isinstance(body, dict) or not isinstance(blocks, list):
             raise BackendError(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import math
 import os
 import random
@@ -291,6 +292,25 @@ class HttpBackend:
                 duration=_duration(self.settings.answer_time_limit)
             )
         )
+
+    async def whole_body(self, response: httpx.Response) -> object:
+        """The JSON of a body that is not streamed, or None when it is not JSON. Its headers came
+        within the first-byte timeout; the body must follow without a stall."""
+        try:
+            async with asyncio.timeout(self.settings.between_tokens_timeout):
+                return json.loads(await response.aread())
+        except TimeoutError:
+            raise BackendTimeout(
+                _("The server stopped sending the answer for {seconds} s").format(
+                    seconds=f"{self.settings.between_tokens_timeout:g}"
+                )
+            ) from None
+        except httpx.TransportError:
+            raise BackendError(
+                _("The connection to {url} broke off in the middle of the answer").format(url=self.base_url)
+            ) from None
+        except ValueError:
+            return None
 
     async def timed_lines(self, response: httpx.Response) -> AsyncIterator[str]:
         """Lines of a streamed body: the first within the first-byte timeout, then each within the

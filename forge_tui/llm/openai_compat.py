@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import time
@@ -17,7 +16,7 @@ from forge_tui.core.chat import ChatChunk, ChatMessage, ChatRequest, Health, Mod
 from forge_tui.core.toolcalls import parse_arguments
 from forge_tui.i18n import N_, _, ngettext
 from forge_tui.llm.base import ChunkNormaliser, HttpBackend, drain, error_text, vectors
-from forge_tui.llm.errors import BackendError, BackendTimeout, ModelNotFound
+from forge_tui.llm.errors import BackendError, ModelNotFound
 from forge_tui.llm.excerpts import shorten
 
 DEFAULT_URL = "http://127.0.0.1:8000/v1"
@@ -271,22 +270,7 @@ class OpenAIBackend(HttpBackend):
         response = await self.open_stream("/chat/completions", payload, request.model, structured)
         try:
             if not request.stream:
-                try:
-                    # Headers came within the first-byte timeout; the body must follow without a stall.
-                    async with asyncio.timeout(self.settings.between_tokens_timeout):
-                        body = json.loads(await response.aread())
-                except TimeoutError:
-                    raise BackendTimeout(
-                        _("The server stopped sending the answer for {seconds} s").format(
-                            seconds=f"{self.settings.between_tokens_timeout:g}"
-                        )
-                    ) from None
-                except httpx.TransportError:
-                    raise BackendError(
-                        _("The connection to {url} broke off in the middle of the answer").format(url=self.base_url)
-                    ) from None
-                except ValueError:
-                    body = None
+                body = await self.whole_body(response)
                 if not isinstance(body, dict):
                     raise BackendError(
                         _("{url} did not answer with a JSON object; is this the right URL?").format(
