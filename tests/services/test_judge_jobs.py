@@ -160,7 +160,7 @@ CHILD_TIMEOUT = 60
 
 def start_child(workspace: Workspace, job_id: int, fake: FakeOllama) -> subprocess.Popen[str]:
     child = subprocess.Popen(
-        [sys.executable, "-m", "tests.judge_child", str(workspace.home.path), str(job_id), fake.base_url, "4"],
+        [sys.executable, "-m", "tests.job_child", str(workspace.home.path), str(job_id), fake.base_url, "4", "judge"],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
