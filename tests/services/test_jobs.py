@@ -199,7 +199,7 @@ def slow_fake() -> Iterator[FakeOllama]:
 async def test_pause_and_cancel_from_another_process(
     workspace: Workspace, jobs: JobService, dataset_id: int, slow_fake: FakeOllama
 ) -> None:
-    count = 60
+    count = 400  # the other process takes a second or more to start on a loaded machine: the job must outlast it
     created = jobs.create(plan(dataset_id, count))
     async with backend_for(slow_fake) as backend:
         running = asyncio.create_task(jobs.run(created.id, backend, RECIPE, options=FAST))
