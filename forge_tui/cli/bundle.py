@@ -8,7 +8,16 @@ from typing import Annotated
 
 import typer
 
-from forge_tui.cli.common import JsonOpt, PasswordStdin, UserOpt, command_help, echo, errors, open_home, unlock_workspace
+from forge_tui.cli.common import (
+    JsonOpt,
+    PasswordStdin,
+    UserOpt,
+    command_help,
+    echo,
+    errors,
+    open_home,
+    unlock_workspace,
+)
 from forge_tui.core.bundle_trainers import TRAINERS
 from forge_tui.core.bundle_trainers import trainer as find_trainer
 from forge_tui.core.errors import InvalidInput
@@ -44,7 +53,9 @@ def bundle(
     ] = None,
     shape: Annotated[
         str | None,
-        typer.Option("--shape", metavar="sharegpt|alpaca", help=_("LLaMA-Factory: the data's shape (default: sharegpt).")),
+        typer.Option(
+            "--shape", metavar="sharegpt|alpaca", help=_("LLaMA-Factory: the data's shape (default: sharegpt).")
+        ),
     ] = None,
     yes: Annotated[bool, typer.Option("--yes", "-y", help=_("Replace the folder if it is not empty."))] = False,
     user: UserOpt = None,

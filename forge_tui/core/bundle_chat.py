@@ -5,6 +5,7 @@ arguments as objects, which templates write out themselves (a JSON string would 
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -18,10 +19,8 @@ def _call(call: dict[str, Any]) -> dict[str, Any]:
     function = dict(call.get("function") or {})
     arguments = function.get("arguments")
     if isinstance(arguments, str):
-        try:
+        with contextlib.suppress(ValueError):  # not JSON: kept as the text it is
             function["arguments"] = json.loads(arguments)
-        except ValueError:
-            pass  # not JSON: kept as the text it is
     return {**call, "function": function}
 
 

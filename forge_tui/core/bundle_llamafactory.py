@@ -48,7 +48,11 @@ LEARNING_RATE = {"sft": 1e-4, "dpo": 5e-6, "kto": 5e-6}
 
 def _sharegpt(example: Example) -> Record:
     record = next(FORMATS["sharegpt"].render(example))
-    return {"conversations": record["conversations"], "system": record.get("system", ""), "tools": record.get("tools", "")}
+    return {
+        "conversations": record["conversations"],
+        "system": record.get("system", ""),
+        "tools": record.get("tools", ""),
+    }
 
 
 def _prompt_turns(example: Example, record: Record) -> list[Record]:
@@ -194,7 +198,9 @@ def command(stage: str) -> list[str]:
 
 def files(settings: BundleSettings) -> dict[str, str]:
     shape = shape_for(settings)
-    header = f"LLaMA-Factory {settings.stage.upper()} with LoRA, written by forge-tui: llamafactory-cli train train.yaml"
+    header = (
+        f"LLaMA-Factory {settings.stage.upper()} with LoRA, written by forge-tui: llamafactory-cli train train.yaml"
+    )
     return {
         f"{DATA_DIR}/dataset_info.json": json.dumps(dataset_info(settings), ensure_ascii=False, indent=2) + "\n",
         "train.yaml": yaml_text.dump(train_config(settings), header),

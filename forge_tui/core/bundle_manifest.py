@@ -67,9 +67,7 @@ def choose_stage(counts: DataCounts, trainer: Trainer, asked: str | None) -> str
         if stage == "dpo" and not counts.pairs:
             raise InvalidInput(_("The dpo stage needs examples with a rejected answer, and this dataset has none."))
         if stage == "kto" and not counts.labelled:
-            raise InvalidInput(
-                _("The kto stage needs examples with a desirability label, and this dataset has none.")
-            )
+            raise InvalidInput(_("The kto stage needs examples with a desirability label, and this dataset has none."))
         return stage
     if counts.pairs and counts.pairs * 2 >= counts.examples and "dpo" in trainer.stages:
         return "dpo"

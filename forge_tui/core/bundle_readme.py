@@ -31,7 +31,7 @@ def readme(
     lines = [
         f"# {settings.dataset}: {settings.stage.upper()} with {trainer.title}",
         "",
-        f"Written by forge-tui: {settings.records} training records from the dataset \"{settings.dataset}\" "
+        f'Written by forge-tui: {settings.records} training records from the dataset "{settings.dataset}" '
         f"(every example not rejected), for {settings.stage} training with {trainer.title} and a LoRA adapter.",
         "",
         "## Run",
@@ -44,7 +44,7 @@ def readme(
         "",
         f"Another base model: add `{override}` to that command. The adapter is written to `{OUTPUT_DIR}/`.",
         "",
-        f"Or let forge-tui start it and draw the loss: `forge-tui train .` (`--base MODEL` for another base "
+        "Or let forge-tui start it and draw the loss: `forge-tui train .` (`--base MODEL` for another base "
         "model; arguments after `--` go to the trainer).",
         "",
         f"The trainer is not part of forge-tui; install it with `{trainer.install}`.",

@@ -57,7 +57,9 @@ def config(settings: BundleSettings) -> dict[str, Any]:
 
 def files(settings: BundleSettings) -> dict[str, str]:
     name = config_name(settings.stage)
-    header = f"TRL {settings.stage.upper()} with a LoRA adapter, written by forge-tui: trl {settings.stage} --config {name}"
+    header = (
+        f"TRL {settings.stage.upper()} with a LoRA adapter, written by forge-tui: trl {settings.stage} --config {name}"
+    )
     shapes = {
         "sft": "conversational records: messages (and tools)",
         "dpo": "conversational preference records: prompt, chosen, rejected",

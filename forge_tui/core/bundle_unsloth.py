@@ -10,7 +10,11 @@ from forge_tui.core.bundle_trl import DATA_FORMAT, LEARNING_RATE, TRAIN_FILE
 from forge_tui.core.bundle_types import OUTPUT_DIR, BundleSettings, DataFile, Trainer
 
 SCRIPT = "train_unsloth.py"
-TRAINER_CLASSES = {"sft": ("SFTConfig", "SFTTrainer"), "dpo": ("DPOConfig", "DPOTrainer"), "kto": ("KTOConfig", "KTOTrainer")}
+TRAINER_CLASSES = {
+    "sft": ("SFTConfig", "SFTTrainer"),
+    "dpo": ("DPOConfig", "DPOTrainer"),
+    "kto": ("KTOConfig", "KTOTrainer"),
+}
 
 _SCRIPT = '''"""{stage_upper} of a LoRA adapter with Unsloth on {records} records of "{dataset}" (written by forge-tui).
 

@@ -4,7 +4,7 @@ family read from a base model's id, and the YAML the bundles' configs are writte
 from __future__ import annotations
 
 import pytest
-import yaml
+import yaml  # type: ignore[import-untyped]  # PyYAML comes with datasets (the test extra); no stubs installed
 
 from forge_tui.core import yaml_text
 from forge_tui.core.bundle_manifest import DataCounts, chat_format, choose_stage

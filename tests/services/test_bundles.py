@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
+import yaml  # type: ignore[import-untyped]  # PyYAML comes with datasets (the test extra); no stubs installed
 
 from forge_tui.core.bundle_manifest import MANIFEST_NAME
 from forge_tui.core.errors import InvalidInput
