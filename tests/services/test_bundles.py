@@ -194,6 +194,11 @@ def test_mlx_bundle_has_the_files_and_keys_mlx_lm_reads(
     assert all(split.values())  # mlx-lm fails on an empty file
     for rows in split.values():
         assert all(isinstance(row["messages"], list) and row["messages"][-1]["role"] == "assistant" for row in rows)
+    messages = [message for rows in split.values() for row in rows for message in row["messages"]]
+    assert all(isinstance(message["content"], str) for message in messages)  # chat templates read it from each
+    # Tool-call arguments as objects: Hugging Face chat templates write them out themselves.
+    calls = [call for message in messages for call in message.get("tool_calls", [])]
+    assert calls and all(call["function"]["arguments"] == {"word": "river"} for call in calls)
     assert config["batch_size"] <= min(len(split["train"]), len(split["valid"]))
     assert config["adapter_path"] == "output" and config["lora_parameters"]["rank"] == 8
     assert not (data / "all.jsonl").exists()
