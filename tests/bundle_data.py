@@ -35,6 +35,10 @@ def chat_items(count: int = 12) -> list[Item]:
             calls = [{"name": "lookup", "arguments": {"word": "river"}}]
             content = content.model_copy(update={"output": "", "tool_calls": calls})
             meta = ExampleMeta(params={"tools": TOOLS})
+        if i == 5:  # text and a tool call in one answer
+            calls = [{"name": "lookup", "arguments": {"word": "lake"}}]
+            content = content.model_copy(update={"output": "Let me look.", "tool_calls": calls})
+            meta = ExampleMeta(params={"tools": TOOLS})
         items.append((content, meta))
     return items
 

@@ -49,18 +49,28 @@ LEARNING_RATE = {"sft": 1e-4, "dpo": 5e-6, "kto": 5e-6}
 def _sharegpt(example: Example) -> Record:
     record = next(FORMATS["sharegpt"].render(example))
     return {
-        "conversations": record["conversations"],
+        "conversations": _alternating(record["conversations"]),
         "system": record.get("system", ""),
         "tools": record.get("tools", ""),
     }
 
 
-def _prompt_turns(example: Example, record: Record) -> list[Record]:
-    """The conversation without the answer's turns (its text, its function call)."""
-    content = example.content
-    answer_turns = int(bool(content.output) or not content.tool_calls) + int(bool(content.tool_calls))
+def _alternating(turns: list[Record]) -> list[Record]:
+    """LLaMA-Factory drops a conversation whose assistant turns (gpt, function_call) do not alternate
+    with the user's (human, observation): an answer's text just before its tool call is left out,
+    since its ShareGPT has no place for both in one turn."""
+    kept: list[Record] = []
+    for turn in turns:
+        if turn["from"] == "function_call" and kept and kept[-1]["from"] == "gpt":
+            kept.pop()
+        kept.append(turn)
+    return kept
+
+
+def _prompt_turns(record: Record) -> list[Record]:
+    """The conversation without the answer's turn (its text, or its function call: _alternating)."""
     turns: list[Record] = record["conversations"]
-    return turns[: len(turns) - answer_turns]
+    return turns[:-1]
 
 
 def _sharegpt_sft(example: Example) -> Iterator[Record]:
@@ -69,7 +79,7 @@ def _sharegpt_sft(example: Example) -> Iterator[Record]:
 
 def _sharegpt_dpo(example: Example) -> Iterator[Record]:
     record = _sharegpt(example)
-    prompt = _prompt_turns(example, record)
+    prompt = _prompt_turns(record)
     for rejected in example.content.rejected:
         yield {
             **record,
@@ -222,6 +232,8 @@ def files(settings: BundleSettings) -> dict[str, str]:
                 "`template` must match the base model: change it with the model "
                 "(LLaMA-Factory's README lists the template of each model).",
                 "Any setting can be given after the file as KEY=VALUE, e.g. `max_steps=3`.",
+                "An answer's text just before its tool call is left out: LLaMA-Factory's ShareGPT holds "
+                "either a function_call or a gpt turn there.",
             ],
         ),
     }

@@ -198,7 +198,7 @@ def test_mlx_bundle_has_the_files_and_keys_mlx_lm_reads(
     assert all(isinstance(message["content"], str) for message in messages)  # chat templates read it from each
     # Tool-call arguments as objects: Hugging Face chat templates write them out themselves.
     calls = [call for message in messages for call in message.get("tool_calls", [])]
-    assert calls and all(call["function"]["arguments"] == {"word": "river"} for call in calls)
+    assert calls and all(call["function"]["arguments"] in ({"word": "river"}, {"word": "lake"}) for call in calls)
     assert config["batch_size"] <= min(len(split["train"]), len(split["valid"]))
     assert config["adapter_path"] == "output" and config["lora_parameters"]["rank"] == 8
     assert not (data / "all.jsonl").exists()
