@@ -15,7 +15,7 @@ import yaml  # type: ignore[import-untyped]  # PyYAML comes with datasets (the t
 
 from forge_tui.core.bundle_manifest import MANIFEST_NAME
 from forge_tui.core.errors import InvalidInput
-from forge_tui.services.bundles import BundleSummary, FolderNotEmpty, write_bundle
+from forge_tui.services.bundles import BundleSummary, FolderNotEmpty, read_manifest, write_bundle
 from forge_tui.services.workspace import Workspace
 from tests.bundle_data import stock
 
@@ -78,6 +78,9 @@ def test_manifest_keeps_the_contract(workspace: Workspace, datasets: dict[str, i
     readme = (tmp_path / "b" / "README.md").read_text(encoding="utf-8")
     assert "trl dpo --config dpo_config.yaml" in readme and "LoRA rank" in readme and "Epochs" in readme
     assert "tokenizer" in readme  # the chat template is the base model's
+    assert read_manifest(tmp_path / "b") == found
+    with pytest.raises(InvalidInput, match="not a forge-tui bundle"):
+        read_manifest(tmp_path)
 
 
 @pytest.mark.slow
