@@ -14,6 +14,7 @@ from forge_tui.cli import (
     audition,
     augment,
     backup,
+    bundle,
     configs,
     dataset_ops,  # noqa: F401  (adds merge, sample, split, copy and move to `datasets`)
     datasets,
@@ -62,6 +63,7 @@ app.command("judge", short_help=_("Judge a dataset's examples with a rubric."))(
 app.command("augment", short_help=_("Rewrite one field of a dataset's examples."))(augment.augment)
 app.command("import", short_help=_("Import examples from a file into a dataset."))(transfer.import_)
 app.command("export", short_help=_("Export a dataset in a trainer's format."))(transfer.export)
+app.command("bundle", short_help=_("Write a dataset as a folder a trainer runs."))(bundle.bundle)
 app.command("serve", short_help=_("Serve the app to a browser, behind a token."))(serve.serve)
 app.command("backup", short_help=_("Copy the database while forge-tui runs."))(backup.backup)
 app.command("restore", short_help=_("Replace the database with a backup."))(backup.restore)

@@ -128,8 +128,11 @@ def export_help(screen: Callable[[str], str]) -> str:
         "{stop} stops a running export (nothing is written). Custom formats are Jinja2 bodies that "
         "write one JSON object per example: {new_format} makes one, {duplicate_format} "
         "duplicates the chosen one, {save_format} saves its body, {delete_format} deletes it. "
-        "The body sees `example` (every field), `messages` (OpenAI shape) and `conversation`."
+        "The body sees `example` (every field), `messages` (OpenAI shape) and `conversation`. "
+        "{bundle} writes a trainer bundle instead: a folder with the data, the trainer's config and a README "
+        "with the exact command, for TRL, LLaMA-Factory, MLX-LM, Axolotl or Unsloth."
     ).format(
+        bundle=screen("bundle"),
         export=screen("export"),
         stop=screen("stop"),
         new_format=screen("new_format"),

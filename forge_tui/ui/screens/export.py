@@ -3,6 +3,7 @@ chosen format, progress, and the custom-format manager (a Jinja2 body with a liv
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import Button, TextArea
 
+from forge_tui.core.bundle_trainers import TRAINERS
 from forge_tui.core.custom_formats import CUSTOM_PREFIX, custom_format
 from forge_tui.core.errors import ForgeError
 from forge_tui.core.example_filter import ExampleFilter, ReviewFilter
@@ -19,10 +21,12 @@ from forge_tui.core.export_formats import FORMATS, ExportFormat
 from forge_tui.core.models import DatasetInfo, Example
 from forge_tui.i18n import N_, _
 from forge_tui.services import export_workers
+from forge_tui.services.bundles import BundleSummary, FolderNotEmpty, write_bundle
 from forge_tui.services.exporting import CustomFormats, ExportSummary, export
 from forge_tui.services.workspace import Workspace
 from forge_tui.ui.current import current_dataset, no_dataset
 from forge_tui.ui.dialogs.common import Confirm, TextPrompt
+from forge_tui.ui.dialogs.pick import PickOne
 from forge_tui.ui.help_texts import export_help
 from forge_tui.ui.messages import DatasetSwitched
 from forge_tui.ui.screens.base import WorkspaceScreen
@@ -44,6 +48,7 @@ class ExportScreen(WorkspaceScreen):
         Binding("ctrl+d", "duplicate_format", N_("Duplicate"), id="export.duplicate_format"),
         Binding("ctrl+s", "save_format", N_("Save format"), id="export.save_format"),
         Binding("ctrl+x", "delete_format", N_("Delete format"), id="export.delete_format"),
+        Binding("ctrl+t", "bundle", N_("Trainer bundle"), id="export.bundle", priority=True),
         Binding("escape", "stop", N_("Stop export"), id="export.stop"),
     ]
 
@@ -269,3 +274,45 @@ class ExportScreen(WorkspaceScreen):
         if self.app.is_web:  # in a browser the file is on the server: offer it as a download too
             for path in summary.files:
                 self.app.deliver_binary(path, open_method="download")
+
+    # --- trainer bundles ------------------------------------------------------------------------------
+    @work(group="dialog")
+    async def action_bundle(self) -> None:
+        """A folder a trainer runs as it is (services.bundles): the trainer, then the folder."""
+        dataset = self.dataset
+        if dataset is None:
+            self.notify(_("There is no current dataset."), severity="warning")
+            return
+        options = [(t.name, _("{trainer}: {stages}").format(trainer=t.title, stages=", ".join(t.stages)))
+                   for t in TRAINERS.values()]  # fmt: skip
+        trainer = await self.app.push_screen_wait(PickOne(_("Bundle for trainer"), options))
+        if trainer is None:
+            return
+        suggested = self.options.destination.parent / f"{dataset.name}-{trainer}"
+        folder = await self.app.push_screen_wait(TextPrompt(_("Folder to write the bundle to"), str(suggested)))
+        if not folder:
+            return
+        target = Path(folder.strip()).expanduser()
+        self.options.show_result(_("Writing the bundle…"))
+        summary = await self._write_bundle(dataset, trainer, target, overwrite=False)
+        if isinstance(summary, FolderNotEmpty):
+            question = _("The folder {path} is not empty. Replace it?").format(path=target)
+            if not await self.app.push_screen_wait(Confirm(question, yes=N_("Replace"))):
+                self.options.show_result(_("Nothing written."))
+                return
+            summary = await self._write_bundle(dataset, trainer, target, overwrite=True)
+        if isinstance(summary, BundleSummary):
+            self.options.show_result(summary.line())
+            self.notify(summary.line(), title=_("Bundle written"), timeout=8)
+        else:
+            self.options.show_result(_("✗ Nothing written: {problem}").format(problem=summary))
+
+    async def _write_bundle(
+        self, dataset: DatasetInfo, trainer: str, target: Path, overwrite: bool
+    ) -> BundleSummary | ForgeError:
+        try:
+            return await asyncio.to_thread(
+                write_bundle, self.workspace.examples, dataset, trainer, target, overwrite=overwrite
+            )
+        except ForgeError as exc:
+            return exc
