@@ -14,6 +14,7 @@ from forge_tui.core.backend_settings import BackendSettings
 from forge_tui.core.chat_templates import chat_template
 from forge_tui.core.errors import InvalidInput, NotFound
 from forge_tui.llm.errors import BlobRejected, ModelNotFound
+from forge_tui.llm.ollama_create import CHUNK_BYTES
 from forge_tui.services.deploy import AdapterNotFound, DeployPlan, DeployProgress, DeployService, Run, find_run
 from forge_tui.services.jobs import JobPlan, JobService
 from forge_tui.services.workspace import Workspace
@@ -148,3 +149,21 @@ def test_a_training_job_is_found_by_id(workspace: Workspace, tmp_path: Path) -> 
         find_run(workspace.home, owner, str(other.id))
     with pytest.raises(NotFound, match="No job with id 999"):
         find_run(workspace.home, owner, "999")
+
+
+def test_an_upload_is_streamed_a_mebibyte_at_a_time(fake: FakeOllama, tmp_path: Path) -> None:
+    adapter = tmp_path / "big.gguf"
+    adapter.write_bytes(GGUF_ADAPTER + bytes(5 * 1024 * 1024 // 2))
+    deployer = service(fake)
+    plan = deployer.plan(Run(adapter), "big", base="llama3.2", chat_format="llama3")
+    heard: list[tuple[str, int]] = []
+
+    async def collect() -> None:
+        async for _step in deployer.deploy(plan, sent=lambda file, done: heard.append((file, done))):
+            pass
+
+    asyncio.run(collect())
+    size = adapter.stat().st_size
+    assert heard == [("big.gguf", CHUNK_BYTES), ("big.gguf", 2 * CHUNK_BYTES), ("big.gguf", size)]
+    assert fake.blobs[digest(adapter)] == adapter.read_bytes()
+    assert (tmp_path / "Modelfile").read_text(encoding="utf-8").splitlines()[2] == "ADAPTER ./big.gguf"
