@@ -33,7 +33,8 @@ Creating models, as HeadBlobHandler, CreateBlobHandler and CreateHandler answer:
 expected …, got …" when its sha256 is another); each is recorded in `blob_requests`. `POST /api/create` (each
 body in `creates`) takes `from` (pulled from `registry` when not installed, else PULL_UNKNOWN_ERROR), `files`,
 `adapters` (one GGUF, or adapter_config.json with its safetensors, converted for llama and gemma2 bases only:
-"unsupported architecture" otherwise), `template`, `system` and `parameters` (merged over the base's); it
+"unsupported architecture" otherwise), `template`, `system`, `license`, `messages`, `quantize` (F16, BF16 and
+F32 bases only, as Ollama) and `parameters` (merged over the base's); it
 streams status lines to `{"status": "success"}`, an error as a last line once a status was sent (before
 that, as a JSON answer with Ollama's status), and installs the model: /api/tags lists it, /api/show gives
 its template, parameters, parent model and an ADAPTER line per adapter blob.
@@ -213,6 +214,7 @@ class FakeModel:
     parameters: dict[str, Any] = field(default_factory=dict)
     adapters: list[str] = field(default_factory=list)
     parent_model: str = ""
+    messages: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def canonical(self) -> str:
@@ -1588,6 +1590,8 @@ class FakeOllama:
         }
         if m.system:
             body["system"] = m.system
+        if m.messages:
+            body["messages"] = m.messages
         return body
 
     # ---------------------------------------------------------------- /api/pull, /api/delete, /api/copy
@@ -1804,9 +1808,19 @@ class FakeOllama:
         template = data.get("template")
         if isinstance(template, str) and template and template.count("{{") != template.count("}}"):
             return [*events, {"error": "template error: unclosed action", "code": 400}], None
+        quantize = data.get("quantize") or data.get("quantization")
+        if quantize and base.quantization_level.upper() not in ("F16", "BF16", "F32"):
+            return [
+                *events,
+                {"error": "quantization is only supported for F16, BF16 and F32 models", "code": 500},
+            ], None
         parameters = data.get("parameters") if isinstance(data.get("parameters"), dict) else {}
         system = data.get("system") if isinstance(data.get("system"), str) else ""
-        for kind, given in (("template", template), ("system", system), ("params", parameters)):
+        licenses = data.get("license")
+        license_text = "\n".join(licenses) if isinstance(licenses, list) else licenses or ""
+        messages = data.get("messages") if isinstance(data.get("messages"), list) else []
+        layers = (("template", template), ("system", system), ("license", license_text), ("params", parameters))
+        for kind, given in (*layers, ("messages", messages)):
             if given:
                 layer = hashlib.sha256(json.dumps([kind, given], sort_keys=True).encode()).hexdigest()
                 events.append({"status": f"creating new layer sha256:{layer}"})
@@ -1822,6 +1836,9 @@ class FakeOllama:
                 "parameters": {**(base.parameters or base_params), **(parameters or {})},
                 "adapters": [*base.adapters, *sorted(adapters.values())],
                 "parent_model": base.canonical if isinstance(source, str) and source else "",
+                "license": str(license_text) or base.license,
+                "messages": messages or base.messages,
+                "quantization_level": str(quantize).upper() if quantize else base.quantization_level,
                 "size": base.size + sum(len(self._held_blob(d) or b"") for d in adapters.values()),
             }
         )

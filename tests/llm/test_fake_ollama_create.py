@@ -113,3 +113,15 @@ def test_create_with_a_gguf_adapter_whole(fake: FakeOllama) -> None:
     assert (done.status_code, done.json()) == (200, {"status": "success"})
     created = fake.model("g")
     assert created is not None and created.adapters == [lora] and created.family == "qwen3"
+
+
+def test_create_takes_system_license_messages_and_refuses_quantizing_a_quantized_base(fake: FakeOllama) -> None:
+    messages = [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello."}]
+    body = {"model": "m", "from": "llama3.2", "system": "Be brief.", "license": ["MIT"], "messages": messages}
+    status, lines = create(fake, body)
+    assert status == 200 and lines[-1] == {"status": "success"}
+    shown = httpx.post(f"{fake.base_url}/api/show", json={"model": "m"}).json()
+    assert (shown["system"], shown["license"], shown["messages"]) == ("Be brief.", "MIT", messages)
+    assert 'SYSTEM """Be brief."""' in shown["modelfile"]
+    status, lines = create(fake, {"model": "q", "from": "llama3.2", "quantize": "q4_K_M"})
+    assert lines[-1] == {"error": "quantization is only supported for F16, BF16 and F32 models"}
