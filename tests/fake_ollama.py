@@ -28,6 +28,17 @@ through the first layer; `stream: false` answers the last status, or the error w
 and `pull_delay` shape the progress, and a client that leaves cancels the pull. Each pull's outcome is
 in `pulls`. `DELETE /api/delete` and `POST /api/copy` answer 200 with an empty body or Ollama's 404.
 
+Creating models, as HeadBlobHandler, CreateBlobHandler and CreateHandler answer: `HEAD /api/blobs/<digest>`
+200 or 404; `POST /api/blobs/<digest>` stores the body in `blobs` (201, 200 when held; 400 "digest mismatch,
+expected …, got …" when its sha256 is another); each is recorded in `blob_requests`. `POST /api/create` (each
+body in `creates`) takes `from` (pulled from `registry` when not installed, else PULL_UNKNOWN_ERROR), `files`,
+`adapters` (one GGUF, or adapter_config.json with its safetensors, converted for llama and gemma2 bases only:
+"unsupported architecture" otherwise), `template`, `system`, `license`, `messages`, `quantize` (F16, BF16 and
+F32 bases only, as Ollama) and `parameters` (merged over the base's); it
+streams status lines to `{"status": "success"}`, an error as a last line once a status was sent (before
+that, as a JSON answer with Ollama's status), and installs the model: /api/tags lists it, /api/show gives
+its template, parameters, parent model and an ADAPTER line per adapter blob.
+
 Replies to /api/chat are deterministic: a hash of (model, messages, options.seed) seeds the text, so
 the same request gets the same answer and another seed another one. In order of precedence:
 
@@ -197,6 +208,13 @@ class FakeModel:
     context_length: int = 131_072
     capabilities: list[str] = field(default_factory=lambda: ["completion", "tools"])
     license: str = ""
+    # Set by /api/create: what the Modelfile gave (None/empty: the family's own), the adapter blobs, the base.
+    template: str | None = None
+    system: str = ""
+    parameters: dict[str, Any] = field(default_factory=dict)
+    adapters: list[str] = field(default_factory=list)
+    parent_model: str = ""
+    messages: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def canonical(self) -> str:
@@ -232,7 +250,7 @@ class FakeModel:
 
     def details(self) -> dict[str, Any]:
         return {
-            "parent_model": "",
+            "parent_model": self.parent_model,
             "format": "gguf",
             "family": self.family,
             "families": [self.family],
@@ -752,6 +770,37 @@ def _rfc3339(ns: int, offset_minutes: int = 0) -> str:
     return f"{text}{sign}{hours:02d}:{minutes:02d}"
 
 
+_DIGEST_RE = re.compile(r"sha256[:-][0-9a-fA-F]{64}")
+
+
+def _valid_path(path: str) -> bool:
+    """Go's fs.ValidPath: a relative, slash-separated path without "." or ".." elements."""
+    return path == "." or (bool(path) and all(part not in ("", ".", "..") for part in path.split("/")))
+
+
+def _files_kind(files: dict[str, str]) -> str | None:
+    """detectModelTypeFromFiles: "safetensors" or "gguf" by the names' endings (None: neither)."""
+    for name in files:
+        if name.endswith(".safetensors"):
+            return "safetensors"
+        if name.endswith(".gguf"):
+            return "gguf"
+    return None
+
+
+def _missing_blob(digest: str) -> str:
+    return f"open /usr/share/ollama/.ollama/models/blobs/{digest.replace(':', '-')}: no such file or directory"
+
+
+def _param_text(value: Any) -> str:
+    """A parameter's value as `ollama show` prints it (Go's %v)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
 def _now() -> str:
     return _rfc3339(time.time_ns())
 
@@ -1121,6 +1170,11 @@ class FakeOllama:
         self.pull_delay = 0.0
         self.disk_full = False
         self.pulls: list[tuple[str, str]] = []
+        # /api/blobs and /api/create: the blobs held (digest "sha256:<hex>" -> bytes), each blob request as
+        # (method, digest as the path gave it), and each create request's body as the client sent it
+        self.blobs: dict[str, bytes] = {}
+        self.blob_requests: list[tuple[str, str]] = []
+        self.creates: list[dict[str, Any]] = []
         self.max_in_flight = 0
         self.disconnects = 0
         self.connections_accepted = 0
@@ -1384,6 +1438,10 @@ class FakeOllama:
             return await self._delete(conn, request)
         if path == "/api/copy" and method == "POST":
             return await self._copy(conn, request)
+        if path.startswith("/api/blobs/") and method in ("HEAD", "POST"):
+            return await self._blob(conn, request, path[len("/api/blobs/") :])
+        if path == "/api/create" and method == "POST":
+            return await self._create(conn, request)
         if path == "/metrics" and method == "GET" and self.serve_metrics:
             return await self._send(conn, request, 200, "text/plain; version=0.0.4", self._metrics())
         if path.startswith("/v1/") and method in ("GET", "POST"):
@@ -1470,35 +1528,47 @@ class FakeOllama:
         return await self._send_json(conn, request, 200, self._show_body(m))
 
     @staticmethod
-    def _show_body(m: FakeModel) -> dict[str, Any]:
+    def _family_defaults(m: FakeModel) -> tuple[str, dict[str, Any]]:
+        """The template and parameters a model of this family comes with (what a pull installs)."""
         if m.family.startswith("qwen"):
             template = (
                 "{{- range $i, $_ := .Messages }}<|im_start|>{{ .Role }}\n{{ .Content }}<|im_end|>\n"
                 "{{ end }}<|im_start|>assistant\n"
             )
-            stops = ["<|im_start|>", "<|im_end|>"]
-            params = {"temperature": "0.6", "top_k": "20", "top_p": "0.95", "repeat_penalty": "1"}
-        else:
-            template = (
-                "<|start_header_id|>system<|end_header_id|>\n\n{{ .System }}<|eot_id|>"
-                "{{- range .Messages }}<|start_header_id|>{{ .Role }}<|end_header_id|>\n\n"
-                "{{ .Content }}<|eot_id|>{{ end }}<|start_header_id|>assistant<|end_header_id|>\n\n"
-            )
-            stops = ["<|start_header_id|>", "<|end_header_id|>", "<|eot_id|>"]
-            params = {}
+            params: dict[str, Any] = {"stop": ["<|im_start|>", "<|im_end|>"], "temperature": 0.6, "top_k": 20}
+            params |= {"top_p": 0.95, "repeat_penalty": 1}
+            return template, params
+        template = (
+            "<|start_header_id|>system<|end_header_id|>\n\n{{ .System }}<|eot_id|>"
+            "{{- range .Messages }}<|start_header_id|>{{ .Role }}<|end_header_id|>\n\n"
+            "{{ .Content }}<|eot_id|>{{ end }}<|start_header_id|>assistant<|end_header_id|>\n\n"
+        )
+        return template, {"stop": ["<|start_header_id|>", "<|end_header_id|>", "<|eot_id|>"]}
+
+    def _show_body(self, m: FakeModel) -> dict[str, Any]:
+        template, params = self._family_defaults(m)
+        if m.template is not None:
+            template = m.template
+        if m.parameters:
+            params = dict(m.parameters)
+        stops = [str(s) for s in params.get("stop") or []]
+        others = {k: _param_text(v) for k, v in params.items() if k != "stop"}
         param_lines = [f'stop                           "{s}"' for s in stops]
-        param_lines += [f"{k:<30} {v}" for k, v in params.items()]
+        param_lines += [f"{k:<30} {v}" for k, v in others.items()]
         parameters = "\n".join(param_lines)
+        blobs = "/usr/share/ollama/.ollama/models/blobs/"
         modelfile = (
             '# Modelfile generated by "ollama show"\n'
             "# To build a new Modelfile based on this, replace FROM with:\n"
             f"# FROM {m.name}\n\n"
-            f"FROM /usr/share/ollama/.ollama/models/blobs/sha256-{m.digest}\n"
-            f'TEMPLATE """{template}"""\n'
+            f"FROM {blobs}sha256-{m.digest}\n"
+            + "".join(f"ADAPTER {blobs}{a.replace(':', '-')}\n" for a in m.adapters)
+            + f'TEMPLATE """{template}"""\n'
+            + (f'SYSTEM """{m.system}"""\n' if m.system else "")
             + "".join(f'PARAMETER stop "{s}"\n' for s in stops)
-            + "".join(f"PARAMETER {k} {v}\n" for k, v in params.items())
+            + "".join(f"PARAMETER {k} {v}\n" for k, v in others.items())
         )
-        return {
+        body: dict[str, Any] = {
             "license": m.license,
             "modelfile": modelfile,
             "parameters": parameters,
@@ -1518,6 +1588,11 @@ class FakeOllama:
             "capabilities": list(m.capabilities),
             "modified_at": m.modified_at,
         }
+        if m.system:
+            body["system"] = m.system
+        if m.messages:
+            body["messages"] = m.messages
+        return body
 
     # ---------------------------------------------------------------- /api/pull, /api/delete, /api/copy
 
@@ -1635,6 +1710,210 @@ class FakeOllama:
             return await self._send_json(conn, request, 404, {"error": f'model "{source}" not found'})
         self._installed(m, _canonical_name(destination))
         return await self._send(conn, request, 200, _TEXT_TYPE, "")
+
+    # ---------------------------------------------------------------- /api/blobs, /api/create
+
+    async def _blob(self, conn: _Conn, request: _Request, digest: str) -> bool:
+        """HeadBlobHandler and CreateBlobHandler: HEAD answers 200 or 404; POST stores the body under its
+        digest (201; 200 when held already) or refuses a body whose sha256 is another (400)."""
+        with self._lock:
+            self.blob_requests.append((request.method, digest))
+        if not _DIGEST_RE.fullmatch(digest):
+            return await self._send_json(conn, request, 400, {"error": "invalid digest format"})
+        held = self._held_blob(digest)
+        if request.method == "HEAD":
+            if held is None:
+                return await self._send_json(conn, request, 404, {"error": f"blob {json.dumps(digest)} not found"})
+            return await self._send(conn, request, 200, _TEXT_TYPE, "", head_only=True)
+        if held is not None:
+            return await self._send(conn, request, 200, _TEXT_TYPE, "")
+        got = "sha256:" + hashlib.sha256(request.body).hexdigest()
+        if got != digest:  # Ollama compares the strings as they are: "sha256-…" or upper case never match
+            error = f"digest mismatch, expected {json.dumps(digest)}, got {json.dumps(got)}"
+            return await self._send_json(conn, request, 400, {"error": error})
+        self.blobs[got] = request.body
+        return await self._send(conn, request, 201, _TEXT_TYPE, "")
+
+    def _held_blob(self, digest: str) -> bytes | None:
+        """The blob's bytes if the server holds it (the path replaces ':' with '-', so both spellings find it)."""
+        if not isinstance(digest, str) or not _DIGEST_RE.fullmatch(digest):
+            return None
+        return self.blobs.get("sha256:" + digest[7:])
+
+    async def _create(self, conn: _Conn, request: _Request) -> bool:
+        """CreateHandler: checks the request, then streams ProgressResponse lines (an error as the last
+        line once a status was sent, else as a JSON answer with its status), and installs the model."""
+        data = await self._parse_body(conn, request, "api.CreateRequest")
+        if isinstance(data, bool):
+            return data
+        with self._lock:
+            self.creates.append(data)
+        files, adapters = data.get("files"), data.get("adapters")
+        for key, value in (("files", files), ("adapters", adapters)):
+            if value is not None and (
+                not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values())
+            ):
+                error = f"json: cannot unmarshal into Go struct field CreateRequest.{key} of type map[string]string"
+                return await self._send_json(conn, request, 400, {"error": error})
+        for path in files or {}:
+            if not _valid_path(path):
+                return await self._send_json(conn, request, 400, {"error": "file path must be relative"})
+        for digest in [*(files or {}).values(), *(adapters or {}).values()]:
+            if digest == "":
+                return await self._send_json(conn, request, 400, {"error": "invalid digest format"})
+        name = data.get("model") or data.get("name")
+        if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z0-9][\w.\-/]*(:[\w.\-]+)?", name):
+            return await self._send_json(conn, request, 400, {"error": "invalid model name"})
+        events, made = self._create_events(data, name, files or {}, adapters or {})
+        if made is not None:
+            self._installed(made)
+        if data.get("stream") is False:
+            last = events[-1]
+            if "error" in last:
+                return await self._send_json(conn, request, int(last.get("code", 500)), {"error": last["error"]})
+            return await self._send_json(conn, request, 200, last)
+        if "error" in events[0]:
+            return await self._send_json(conn, request, int(events[0].get("code", 500)), {"error": events[0]["error"]})
+        lines = [{"error": e["error"]} if "error" in e else e for e in events]
+        return await self._send_ndjson(conn, request, lines)
+
+    def _create_events(
+        self, data: dict[str, Any], name: str, files: dict[str, str], adapters: dict[str, str]
+    ) -> tuple[list[dict[str, Any]], FakeModel | None]:
+        """What CreateHandler sends, in order, and the model it makes (None when it fails). An error is
+        {"error": …, "code": the status it gets when nothing was sent before it}."""
+        events: list[dict[str, Any]] = []
+        source = data.get("from")
+        base: FakeModel | None
+        if isinstance(source, str) and source:
+            base = self.model(source)
+            if base is None:  # Ollama pulls a FROM it does not have
+                pulled = list(
+                    self._pull_lines(next((m for m in self.registry if m.canonical == _canonical_name(source)), None))
+                )
+                if "error" in pulled[-1]:
+                    return [*pulled[:-1], {**pulled[-1], "code": 500}], None
+                events += pulled[:-1]
+                base = next(m for m in self.registry if m.canonical == _canonical_name(source))
+            events.append({"status": f"using existing layer sha256:{base.digest}"})
+        elif files:
+            failed, base = self._model_from_files(files, name, events)
+            if failed:
+                return events, None
+        else:
+            return [{"error": "neither 'from' or 'files' was specified", "code": 400}], None
+        assert base is not None
+        if adapters and not self._adapter_layers(adapters, base, events):
+            return events, None
+        template = data.get("template")
+        if isinstance(template, str) and template and template.count("{{") != template.count("}}"):
+            return [*events, {"error": "template error: unclosed action", "code": 400}], None
+        quantize = data.get("quantize") or data.get("quantization")
+        if quantize and base.quantization_level.upper() not in ("F16", "BF16", "F32"):
+            return [
+                *events,
+                {"error": "quantization is only supported for F16, BF16 and F32 models", "code": 500},
+            ], None
+        parameters = data.get("parameters") if isinstance(data.get("parameters"), dict) else {}
+        system = data.get("system") if isinstance(data.get("system"), str) else ""
+        licenses = data.get("license")
+        license_text = "\n".join(licenses) if isinstance(licenses, list) else licenses or ""
+        messages = data.get("messages") if isinstance(data.get("messages"), list) else []
+        layers = (("template", template), ("system", system), ("license", license_text), ("params", parameters))
+        for kind, given in (*layers, ("messages", messages)):
+            if given:
+                layer = hashlib.sha256(json.dumps([kind, given], sort_keys=True).encode()).hexdigest()
+                events.append({"status": f"creating new layer sha256:{layer}"})
+        events += [{"status": "writing manifest"}, {"status": "success"}]
+        _, base_params = self._family_defaults(base)
+        made = FakeModel(
+            **{
+                **base.__dict__,
+                "name": _canonical_name(name),
+                "capabilities": list(base.capabilities),
+                "template": template if isinstance(template, str) and template else base.template,
+                "system": system or base.system,
+                "parameters": {**(base.parameters or base_params), **(parameters or {})},
+                "adapters": [*base.adapters, *sorted(adapters.values())],
+                "parent_model": base.canonical if isinstance(source, str) and source else "",
+                "license": str(license_text) or base.license,
+                "messages": messages or base.messages,
+                "quantization_level": str(quantize).upper() if quantize else base.quantization_level,
+                "size": base.size + sum(len(self._held_blob(d) or b"") for d in adapters.values()),
+            }
+        )
+        return events, made
+
+    def _model_from_files(
+        self, files: dict[str, str], name: str, events: list[dict[str, Any]]
+    ) -> tuple[bool, FakeModel | None]:
+        """A model from uploaded GGUF or safetensors files: (failed, model); events get the statuses."""
+        kind = _files_kind(files)
+        if kind is None:
+            events.append({"error": "unknown type", "code": 400})
+            return True, None
+        events.append({"status": "parsing GGUF" if kind == "gguf" else "converting model"})
+        for digest in files.values():
+            blob = self._held_blob(digest)
+            if blob is None:
+                events.append({"error": _missing_blob(digest), "code": 500})
+                return True, None
+            if kind == "gguf" and not blob.startswith(b"GGUF"):
+                events.append({"error": "supplied file was not in GGUF format", "code": 400})
+                return True, None
+        events += [{"status": f"using existing layer {d}"} for d in sorted(files.values())]
+        return False, FakeModel(
+            name=name, family="llama", size=sum(len(self._held_blob(d) or b"") for d in files.values())
+        )
+
+    def _adapter_layers(self, adapters: dict[str, str], base: FakeModel, events: list[dict[str, Any]]) -> bool:
+        """convertModelFromFiles for adapters: one GGUF, or a PEFT folder (adapter_config.json and its
+        safetensors) that Ollama converts for llama and gemma2 bases only. False (with an error) on failure."""
+        kind = _files_kind(adapters)
+        if kind is None:
+            events.append({"error": "unknown type", "code": 400})
+            return False
+        if kind == "gguf":
+            if len(adapters) > 1:
+                events.append({"error": "only one adapter is currently supported", "code": 400})
+                return False
+            events.append({"status": "parsing GGUF"})
+            digest = next(iter(adapters.values()))
+            blob = self._held_blob(digest)
+            if blob is None:
+                events.append({"error": _missing_blob(digest), "code": 400})
+                return False
+            if not blob.startswith(b"GGUF"):
+                events.append({"error": "supplied file was not in GGUF format", "code": 400})
+                return False
+            events.append({"status": f"using existing layer {digest}"})
+            return True
+        events.append({"status": "converting adapter"})
+        for needed in ("adapter_config.json", *sorted(n for n in adapters if n.endswith(".safetensors"))):
+            if needed not in adapters or self._held_blob(adapters[needed]) is None:
+                events.append({"error": f"open {needed}: no such file or directory", "code": 400})
+                return False
+        if base.family not in ("llama", "gemma2"):
+            events.append({"error": "unsupported architecture", "code": 400})
+            return False
+        joined = "".join(sorted(adapters.values()))
+        events.append({"status": f"creating new layer sha256:{hashlib.sha256(joined.encode()).hexdigest()}"})
+        return True
+
+    async def _send_ndjson(self, conn: _Conn, request: _Request, lines: list[dict[str, Any]]) -> bool:
+        """A 200 answer of NDJSON lines, chunked (HTTP/1.1) as gin streams it."""
+        chunked = request.version != "HTTP/1.0"
+        keep = request.keep_alive and chunked
+        headers = [("Content-Type", "application/x-ndjson"), ("Date", self._date())]
+        headers += [("Transfer-Encoding", "chunked")] if chunked else [("Connection", "close")]
+        conn.writer.write(self._head(200, headers))
+        for line in lines:
+            body = _go_json(line) + b"\n"
+            conn.writer.write(b"%x\r\n%s\r\n" % (len(body), body) if chunked else body)
+        conn.writer.write(b"0\r\n\r\n" if chunked else b"")
+        conn.completed = True
+        await conn.writer.drain()
+        return keep
 
     # ---------------------------------------------------------------- /api/generate: load and unload
 

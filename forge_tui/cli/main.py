@@ -18,6 +18,7 @@ from forge_tui.cli import (
     configs,
     dataset_ops,  # noqa: F401  (adds merge, sample, split, copy and move to `datasets`)
     datasets,
+    deploy,
     docs,
     generate,
     judge,
@@ -70,6 +71,7 @@ app.command("restore", short_help=_("Replace the database with a backup."))(back
 app.command("doctor", short_help=_("Check the model server, the models and the data."))(server.doctor)
 app.add_typer(models_cmd.models_app, name="models", short_help=_("List, show, pull and delete models."))
 app.command("dedup", short_help=_("Find exact and near-duplicate examples."))(dedup)
+app.command("deploy", short_help=_("Make an Ollama model of a training run's adapter."))(deploy.deploy)
 
 
 def _version(value: bool) -> None:

@@ -44,3 +44,7 @@ class StructuredOutputRefused(BackendError):
 
 class DiskFull(BackendError):
     """The server ran out of disk space (a pull)."""
+
+
+class BlobRejected(BackendError):
+    """The server refused an uploaded file (its sha256 is not the digest it was sent under)."""

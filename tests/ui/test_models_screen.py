@@ -4,6 +4,7 @@ confirmation, copy, unload, "use as default", and the picture."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -11,7 +12,9 @@ from textual.pilot import Pilot
 from textual.widgets import DataTable, ProgressBar, Static
 
 from forge_tui import i18n
+from forge_tui.core.backend_settings import BackendSettings
 from forge_tui.services.accounts import AccountService
+from forge_tui.services.deploy import DeployService, Run
 from forge_tui.services.home import Home
 from forge_tui.services.settings import SettingsService
 from forge_tui.ui.app import ForgeApp
@@ -21,6 +24,7 @@ from forge_tui.ui.dialogs.model_pull import PullDialog
 from forge_tui.ui.dialogs.pick import PickOne
 from forge_tui.ui.screens.models import ModelsScreen
 from forge_tui.ui.widgets.model_details import ModelDetailsPane
+from tests.adapters import peft_adapter
 from tests.fake_ollama import FakeOllama
 from tests.ui.helpers import open_screen, prepare_backend, static_text, type_text, wait_for_screen, wait_until
 
@@ -182,3 +186,20 @@ async def test_in_zh_tw_the_screen_and_the_pull_dialog_are_translated(home: Home
         await pilot.press("escape")
         await wait_for_screen(pilot, ModelsScreen)
         await wait_until(pilot, lambda: any("已取消下載「llava:7b」" in n.message for n in app._notifications))
+
+
+async def test_a_deployed_model_shows_after_refresh(home: Home, fake: FakeOllama, tmp_path: Path) -> None:
+    prepare_backend(home, fake)
+    deployer = DeployService(BackendSettings(kind="ollama", base_url=fake.base_url))
+    plan = deployer.plan(Run(peft_adapter(tmp_path / "output")), "tuned", base="llama3.2")
+    app = ForgeApp(home)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await opened(pilot)
+        assert "tuned:latest" not in names(screen)
+        async for _step in deployer.deploy(plan):
+            pass
+        await pilot.press("r")
+        await wait_until(pilot, lambda: "tuned:latest" in names(screen))
+        table = screen.query_one(DataTable)
+        table.move_cursor(row=names(screen).index("tuned:latest"))
+        await wait_until(pilot, lambda: "tuned:latest on default" in details(screen))
