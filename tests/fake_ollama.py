@@ -197,6 +197,7 @@ class FakeModel:
     context_length: int = 131_072
     capabilities: list[str] = field(default_factory=lambda: ["completion", "tools"])
     license: str = ""
+    parent_model: str = ""  # what `ollama create` made it FROM (a model name), shown by /api/show
 
     @property
     def canonical(self) -> str:
@@ -232,7 +233,7 @@ class FakeModel:
 
     def details(self) -> dict[str, Any]:
         return {
-            "parent_model": "",
+            "parent_model": self.parent_model,
             "format": "gguf",
             "family": self.family,
             "families": [self.family],

@@ -89,6 +89,7 @@ class Shown:
     left_contender: Contender
     right_contender: Contender
     sides: tuple[int, int] = field(default=(0, 1))  # which side is shown left, which right
+    blind: bool = False  # the columns' models stay unnamed until the row is picked
 
 
 class ComparisonSession:
@@ -198,8 +199,15 @@ class ComparisonSession:
         await self.cancel()
 
     # --- rows ---------------------------------------------------------------------------
+    @property
+    def ready(self) -> int:
+        """How many rows can be shown: both sides have made their cards (each does once its model answered)."""
+        if self.sides is None:
+            return 0
+        return min(len(self.rows), *(len(side.cards) for side in self.sides))
+
     def shown(self, index: int) -> Shown:
-        if self.sides is None or not 0 <= index < len(self.rows):
+        if self.sides is None or not 0 <= index < self.ready:
             raise InvalidInput(_("There is no row {index}.").format(index=index + 1))
         row = self.rows[index]
         left, right = (1, 0) if row.swapped else (0, 1)
@@ -210,6 +218,7 @@ class ComparisonSession:
             self.contenders[left],
             self.contenders[right],
             (left, right),
+            self.blind,
         )
 
     def retry(self, index: int) -> int:
@@ -283,6 +292,15 @@ class ComparisonSession:
     def _changed(self, card: Card | None) -> None:
         if self.listener is not None:
             self.listener(card)
+
+
+def same_model(one: str, other: str) -> bool:
+    """Whether two names mean one Ollama model ("llama3.2" is "llama3.2:latest")."""
+
+    def full(name: str) -> str:
+        return name if ":" in name.rsplit("/", 1)[-1] else f"{name}:latest"
+
+    return full(one) == full(other)
 
 
 def _tool_text(content: ExampleContent) -> str:
