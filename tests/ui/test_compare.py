@@ -69,9 +69,9 @@ def audition(pilot: Pilot[None]) -> AuditionScreen:
 
 def rows_done(screen: AuditionScreen) -> bool:
     session = screen.comparison
-    return bool(session and session.sides and session.rows) and all(
-        c.finished for side in session.sides or () for c in side.cards
-    )
+    if session is None or session.sides is None or not session.ready:
+        return False
+    return all(c.finished for side in session.sides for c in side.cards)
 
 
 async def compare_from_models(pilot: Pilot[None]) -> AuditionScreen:
