@@ -26,10 +26,14 @@ from forge_tui.ui.widgets.card_deck import CardDeck
 from forge_tui.ui.widgets.compare_deck import CompareDeck
 
 
-class CompareMode(Screen[None]):
-    """Mixed into AuditionScreen before WorkspaceScreen (a screen module may not import another's base)."""
+SINGLE_BATCH_ACTIONS = frozenset({"add_starred", "add_with_rejected"})
 
-    BINDINGS = [
+
+class CompareMode(Screen[None]):
+    """Mixed into AuditionScreen before WorkspaceScreen (a screen module may not import another's base).
+    Its keys are bound by the screen, after the batch's own keys (the footer shows those first)."""
+
+    COMPARE_BINDINGS = [
         Binding("f5", "compare", N_("Compare"), id="audition.compare"),
         Binding("f6", "blind", N_("Blind"), id="audition.blind"),
     ]
@@ -48,6 +52,12 @@ class CompareMode(Screen[None]):
     def _show_mode(self, comparing: bool) -> None:
         self.query_one(CardDeck).display = not comparing
         self.compare_deck.display = comparing
+        self.refresh_bindings()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if self.pair is not None and action in SINGLE_BATCH_ACTIONS:
+            return False  # a comparison saves each pick at once: nothing waits to be added
+        return super().check_action(action, parameters)
 
     # --- in and out -------------------------------------------------------------------------
     @work(group="audition-dialog")

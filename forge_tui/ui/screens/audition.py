@@ -57,6 +57,7 @@ class AuditionScreen(CompareMode, WorkspaceScreen):
         Binding("ctrl+o", "add_with_rejected", N_("+ rejected ✗"), id="audition.add_with_rejected"),
         Binding("escape", "cancel", N_("Stop"), id="audition.cancel"),
         Binding("ctrl+b", "toggle_form", N_("Form"), id="audition.form"),
+        *CompareMode.COMPARE_BINDINGS,
     ]
 
     def __init__(self, workspace: Workspace) -> None:
