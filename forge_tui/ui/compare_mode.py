@@ -25,7 +25,6 @@ from forge_tui.ui.widgets.audition_form import AuditionForm
 from forge_tui.ui.widgets.card_deck import CardDeck
 from forge_tui.ui.widgets.compare_deck import CompareDeck
 
-
 SINGLE_BATCH_ACTIONS = frozenset({"add_starred", "add_with_rejected"})
 
 
