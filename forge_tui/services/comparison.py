@@ -123,6 +123,7 @@ class ComparisonSession:
         self.state = BatchState.IDLE
         self.error: str | None = None
         self._run_task: asyncio.Task[None] | None = None
+        self._picking = asyncio.Lock()  # two quick picks of a row must not both save an example
 
     # --- the batch ----------------------------------------------------------------------
     async def run(self) -> None:
@@ -245,6 +246,10 @@ class ComparisonSession:
         """Saves the row's verdict. The better answer becomes an example (accepted, desirable) with the
         other answer as its rejected alternative; picking "neither" saves nothing. A row picked before
         has its earlier example replaced."""
+        async with self._picking:
+            return await self._pick(examples, dataset_id, index, pick)
+
+    async def _pick(self, examples: ExampleService, dataset_id: int, index: int, pick: Pick) -> Row:
         shown = self.shown(index)
         if shown.left.state is not CardState.DONE or shown.right.state is not CardState.DONE:
             raise InvalidInput(_("Wait for both answers of the row to finish before picking one."))

@@ -4,6 +4,7 @@ dataset, blind rows are stored by model not by column, and a second pick replace
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -144,6 +145,8 @@ async def test_a_second_pick_replaces_the_first_and_neither_removes_it(
     assert example.content.output == "A tuned answer about the topic." and session.tally().wins == (0, 1)
     await session.pick(workspace.examples, dataset, 0, Pick.NEITHER)
     assert stored(workspace, dataset) == [] and session.tally().neither == 1
+    await asyncio.gather(*(session.pick(workspace.examples, dataset, 0, Pick.LEFT) for _ in range(3)))
+    assert len(stored(workspace, dataset)) == 1  # quick picks one after another, never side by side
 
 
 async def test_a_row_cannot_be_picked_before_both_answers_finish(
