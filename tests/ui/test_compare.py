@@ -25,10 +25,13 @@ from forge_tui.services.home import Home
 from forge_tui.services.settings import SettingsService
 from forge_tui.services.workspace import Workspace
 from forge_tui.ui.app import ForgeApp
+from forge_tui.ui.dialogs.help import HelpScreen
 from forge_tui.ui.dialogs.pick import PickOne
 from forge_tui.ui.screens.audition import AuditionScreen
 from forge_tui.ui.screens.models import ModelsScreen
-from forge_tui.ui.widgets.compare_deck import CompareRow
+from forge_tui.ui.widgets.card_deck import CardDeck
+from forge_tui.ui.widgets.compare_deck import CompareDeck, CompareRow
+from forge_tui.ui.widgets.wrapped_static import WrappedStatic
 from tests.fake_ollama import FakeModel, FakeOllama
 from tests.passwords import PASSWORD
 from tests.ui.helpers import frozen_clock, make_user, open_screen, static_text, wait_for_screen, wait_until
@@ -168,8 +171,15 @@ async def test_from_audition_blind_rows_are_named_once_picked(
         assert rows[swapped].right.label == "base/llama3.2" and rows[swapped].right.won
         assert rows[swapped].left.label == "tuned/" + TUNED
         assert all(r.left.label == "?" for r in rows if r.index != swapped)
+        await pilot.press("f1")
+        await wait_for_screen(pilot, HelpScreen)
+        about = pilot.app.screen.query_one(".help-about", WrappedStatic).text
+        assert "f5 compares two models" in about and "1 or 2 picks the better answer" in about
+        await pilot.press("escape")
+        await wait_for_screen(pilot, AuditionScreen)
         await pilot.press("f5")  # out of compare mode: the single column is back
         await wait_until(pilot, lambda: screen.pair is None)
+        assert screen.query_one(CardDeck).display and not screen.query_one(CompareDeck).display
     [example] = stored(home)[2]
     assert example.content.output == BASE_ANSWER and example.content.rejected == [TUNED_ANSWER]
     assert example.meta.params["compare"]["blind"] is True
