@@ -61,6 +61,7 @@ class SourceFilter(StrEnum):
     IMPORT = "import"
     JOB = "job"
     PLAYGROUND = "playground"
+    COMPARE = "compare"
 
     def admits(self, source: ExampleSource) -> bool:
         return self is SourceFilter.ALL or source.value == self.value

@@ -70,6 +70,8 @@ class ModelDetails(BaseModel):
     parameters: str = ""
     license: str = ""
     modified_at: str | None = None
+    # The model it was made FROM (Ollama's details.parent_model), e.g. the base of a fine-tuned model.
+    parent_model: str | None = None
 
 
 class PullProgress(BaseModel):

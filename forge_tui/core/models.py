@@ -101,6 +101,7 @@ class ExampleSource(StrEnum):
     IMPORT = "import"
     JOB = "job"
     PLAYGROUND = "playground"
+    COMPARE = "compare"  # a side-by-side audition: the better of two models' answers
 
 
 class ReviewState(StrEnum):

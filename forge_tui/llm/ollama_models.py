@@ -86,6 +86,7 @@ class OllamaModels:
             parameters=str(body.get("parameters") or ""),
             license=str(body.get("license") or ""),
             modified_at=body.get("modified_at"),
+            parent_model=str(details.get("parent_model") or "") or None,
         )
 
     async def delete(self, model: str) -> None:

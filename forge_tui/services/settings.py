@@ -1,4 +1,5 @@
-"""Per-user settings: the model server, the default models, the theme and the interface language."""
+"""Per-user settings: the model server, the default models, the theme, the interface language and whether
+side-by-side auditions are blind."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from forge_tui.store.tables import User
 _BACKEND_KEY = "backend"
 _THEME_KEY = "theme"
 _LANGUAGE_KEY = "language"
+_BLIND_KEY = "compare_blind"
 # Kept apart from the backend settings: a Settings form saved from an older copy must not forget
 # what a server was found to take meanwhile.
 _STRUCTURED_KEY = "structured_output"
@@ -83,6 +85,17 @@ class SettingsService:
         with write_session(self.home.engine) as s:
             row = self._row(s.get(User, self.user.id))
             row.settings = {**(row.settings or {}), _LANGUAGE_KEY: language}
+
+    def compare_blind(self) -> bool:
+        """Whether a side-by-side audition draws which model is shown left, row by row (off until set)."""
+        with read_session(self.home.engine) as s:
+            value = (self._row(s.get(User, self.user.id)).settings or {}).get(_BLIND_KEY)
+        return value is True
+
+    def save_compare_blind(self, blind: bool) -> None:
+        with write_session(self.home.engine) as s:
+            row = self._row(s.get(User, self.user.id))
+            row.settings = {**(row.settings or {}), _BLIND_KEY: blind}
 
     def _row(self, row: User | None) -> User:
         if row is None:

@@ -46,6 +46,8 @@ from forge_tui.ui.dialogs.help import HelpScreen
 from forge_tui.ui.localized import redraw_text
 from forge_tui.ui.messages import (
     AskAgain,
+    CompareModels,
+    CompareWith,
     DatasetsChanged,
     DatasetSwitched,
     OpenInPlayground,
@@ -514,6 +516,13 @@ class ForgeApp(App[None]):
         audition = self._audition_screen(self.workspace)
         self.action_show_audition()
         audition.post_message(AskAgain(message.examples))
+
+    def on_compare_with(self, message: CompareWith) -> None:
+        if self.workspace is None or self._locked:
+            return
+        audition = self._audition_screen(self.workspace)
+        self.action_show_audition()
+        audition.post_message(CompareModels(message.left, message.right))
 
     def on_template_opened(self, message: TemplateOpened) -> None:
         self.last_template_id = message.template_id

@@ -9,6 +9,7 @@ from textual.message import Message
 
 from forge_tui.core.example_filter import ExampleFilter
 from forge_tui.core.models import DatasetInfo, Example
+from forge_tui.services.comparison import Contender
 
 
 @dataclass
@@ -92,3 +93,19 @@ class StartFromExample(Message, bubble=False):
     """The app hands the Playground the example of an OpenInPlayground request."""
 
     example: Example
+
+
+@dataclass
+class CompareWith(Message):
+    """Asks the app to open Audition comparing two models side by side (from the Models screen)."""
+
+    left: Contender
+    right: Contender
+
+
+@dataclass
+class CompareModels(Message, bubble=False):
+    """The app hands Audition the two models of a CompareWith request."""
+
+    left: Contender
+    right: Contender

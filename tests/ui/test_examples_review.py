@@ -85,7 +85,10 @@ async def test_columns_filters_and_accept_reject_keys(fast_home_dir: Path) -> No
             await wait_until(pilot, lambda: table.total == 1)
             await pilot.press("v", "o")  # any review state, from the playground: none
             await wait_until(pilot, lambda: table.total == 0)
-            await pilot.press("ctrl+a", "minus", "o")  # nothing to reject; then every source
+            await pilot.press("ctrl+a", "minus", "o")  # nothing to reject; then from comparisons: none
+            await wait_until(pilot, lambda: "compared" in examples_status(screen))
+            assert table.total == 0
+            await pilot.press("o")  # every source
             await wait_until(pilot, lambda: table.total == 9)
             assert stored_reviews(workspace).count(ReviewState.REJECTED) == 1
             await pilot.press("f1")

@@ -18,15 +18,18 @@ from forge_tui.ui.widgets.plain import PlainLabel
 
 class PickOne(ModalScreen[str | None]):
     """Dismisses with the chosen option's id, or None. `title` and the option labels are shown as given
-    (translated by the caller); `hint` is a message id (N_)."""
+    (translated by the caller); `hint` is a message id (N_); `highlighted` the id the cursor starts on."""
 
     BINDINGS = [Binding("escape", "cancel", N_("Cancel"), id="pick.cancel")]
 
-    def __init__(self, title: str, options: list[tuple[str, str]], hint: str = "") -> None:
+    def __init__(
+        self, title: str, options: list[tuple[str, str]], hint: str = "", highlighted: str | None = None
+    ) -> None:
         super().__init__()
         self._title = title
         self._options = options
         self._hint = hint
+        self._highlighted = highlighted
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog pick"):
@@ -35,7 +38,11 @@ class PickOne(ModalScreen[str | None]):
             yield TStatic(self._hint or N_("Enter chooses · Escape cancels"), classes="dim")
 
     def on_mount(self) -> None:
-        self.query_one(OptionList).focus()
+        options = self.query_one(OptionList)
+        ids = [key for key, _label in self._options]
+        if self._highlighted in ids:
+            options.highlighted = ids.index(self._highlighted)
+        options.focus()
 
     @on(OptionList.OptionSelected)
     def _chosen(self, event: OptionList.OptionSelected) -> None:

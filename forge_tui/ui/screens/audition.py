@@ -35,18 +35,21 @@ from forge_tui.services.backends import BackendError, BackendService
 from forge_tui.services.endpoint_pool import open_client
 from forge_tui.services.model_client import ModelClient
 from forge_tui.services.workspace import Workspace
+from forge_tui.ui.compare_mode import CompareMode
 from forge_tui.ui.dialogs.card_editor import CardEditor
 from forge_tui.ui.dialogs.pick import PickOne
+from forge_tui.ui.keys import class_key
 from forge_tui.ui.messages import AskAgain, StartWithTemplate
 from forge_tui.ui.screens.base import WorkspaceScreen
 from forge_tui.ui.widgets.audition_card import AuditionCard
 from forge_tui.ui.widgets.audition_form import AuditionForm
 from forge_tui.ui.widgets.card_deck import CardDeck, StatusKeys
+from forge_tui.ui.widgets.compare_deck import CompareDeck, CompareRow
 from forge_tui.ui.widgets.footer import ForgeFooter
 from forge_tui.ui.widgets.header import ForgeHeader
 
 
-class AuditionScreen(WorkspaceScreen):
+class AuditionScreen(CompareMode, WorkspaceScreen):
     TITLE = N_("Audition")
     BINDINGS = [
         Binding("ctrl+r", "generate", N_("Generate"), id="audition.generate"),
@@ -54,6 +57,7 @@ class AuditionScreen(WorkspaceScreen):
         Binding("ctrl+o", "add_with_rejected", N_("+ rejected ✗"), id="audition.add_with_rejected"),
         Binding("escape", "cancel", N_("Stop"), id="audition.cancel"),
         Binding("ctrl+b", "toggle_form", N_("Form"), id="audition.form"),
+        *CompareMode.COMPARE_BINDINGS,
     ]
 
     def __init__(self, workspace: Workspace) -> None:
@@ -65,7 +69,8 @@ class AuditionScreen(WorkspaceScreen):
         self._start_with: int | None = None  # the template last opened on the Templates screen
 
     def help_text(self) -> str:
-        return _help_text(self.key, AuditionCard.key)
+        row = lambda action: class_key(self.app, CompareRow, f"screen.{action}")  # noqa: E731
+        return _help_text(self.key, AuditionCard.key) + "\n\n" + _compare_help(self.key, row)
 
     # --- layout -----------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -74,6 +79,7 @@ class AuditionScreen(WorkspaceScreen):
         with Horizontal(id="audition-body"):
             yield AuditionForm(settings.generation_model or "", settings.paraphrase_model or "", id="audition-form")
             yield CardDeck(id="audition-main")
+            yield CompareDeck(id="compare-main")
         yield ForgeFooter()
 
     @property
@@ -92,17 +98,21 @@ class AuditionScreen(WorkspaceScreen):
         generate = self.key("generate")
         self.form.set_generate_key(generate)
         self.deck.set_keys(StatusKeys(generate, self.key("add_starred"), self.key("add_with_rejected")))
+        self.compare_deck.generate_key = generate
+        self._show_mode(False)
         self._load_models()
 
     def on_screen_resume(self) -> None:
         # Templates may have been added or edited meanwhile; the batch streamed on without repaints.
         self._load_templates()
         self.deck.resume()
+        self.compare_deck.resume()
 
     def on_screen_suspend(self) -> None:
         stack = self.app.screen_stack
         if not (stack and isinstance(stack[-1], ModalScreen)):  # a dialog leaves the cards in sight
             self.deck.pause()
+            self.compare_deck.pause()
 
     def _load_templates(self) -> list[TemplateInfo]:
         templates = self.report(N_("Cannot list the templates"), self.workspace.templates.list) or []
@@ -117,6 +127,8 @@ class AuditionScreen(WorkspaceScreen):
     def on_ask_again(self, message: AskAgain) -> None:
         """Cards for stored examples (from the Examples screen): their own prompts, no paraphrasing."""
         examples = message.examples
+        if self.pair is not None:  # stored examples are asked again of one model
+            self.run_worker(self.leave_compare(), group="audition-close")
         ids = {e.meta.template_id for e in examples}
         templates = self.form.templates or self._load_templates()
         template = next((t for t in templates if len(ids) == 1 and t.id in ids), None) or TemplateInfo(
@@ -180,6 +192,9 @@ class AuditionScreen(WorkspaceScreen):
 
     @on(AuditionForm.Generate)
     def action_generate(self) -> None:
+        if self.pair is not None:
+            self.start_comparison()
+            return
         session = self._new_session(self.form.spec)
         if session is not None:
             self._start(session)
@@ -286,6 +301,10 @@ class AuditionScreen(WorkspaceScreen):
 
     # --- batch keys -------------------------------------------------------------------
     def action_cancel(self) -> None:
+        if self.pair is not None:
+            if self.cancel_comparison():
+                self.notify(_("Stopped every request in flight."))
+            return
         session = self.session
         if session is not None and (session.running or session.state is BatchState.PARAPHRASING):
             self.run_worker(session.cancel(), group="audition-cancel")
@@ -343,6 +362,24 @@ def _help_text(key: Callable[[str], str], card: Callable[[str], str]) -> str:
     ).format(
         **{action: key(action) for action in ("generate", "add_starred", "add_with_rejected", "cancel")},
         **{action: card(action) for action in ("star", "edit", "reject", "retry", "variation", "history", "copy")},
+    )
+
+
+def _compare_help(key: Callable[[str], str], row: Callable[[str], str]) -> str:
+    """F1's text on compare mode; `row` gives the keys a row of two answers binds."""
+    return _(
+        "{compare} compares two models: the form's generation model and one you choose (its base first when "
+        "the server knows it). Both answer the same prompts with the same seeds, in two columns, row by row. "
+        "On a row: {left} or {right} picks the better answer, saved at once as a preference pair (the other "
+        "answer rejected, source compare); {neither} says both are bad. {blind} turns blind comparison on or "
+        "off: each row then draws which model is on the left, and names them once you pick. "
+        "{compare} again leaves compare mode."
+    ).format(
+        compare=key("compare"),
+        blind=key("blind"),
+        left=row("pick('left')"),
+        right=row("pick('right')"),
+        neither=row("pick('neither')"),
     )
 
 

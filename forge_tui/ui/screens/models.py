@@ -14,13 +14,16 @@ from textual.widgets import DataTable, Static
 from forge_tui.core.errors import ForgeError
 from forge_tui.core.model_catalog import ModelEntry, size_text
 from forge_tui.i18n import N_, _, ngettext
+from forge_tui.services.comparison import Contender
 from forge_tui.services.models import ROLES, ModelService, Role, checked_name, use_as_default
 from forge_tui.services.workspace import Workspace
 from forge_tui.ui.dialogs.common import Confirm, TextPrompt
 from forge_tui.ui.dialogs.model_pull import PullDialog
 from forge_tui.ui.dialogs.pick import PickOne
+from forge_tui.ui.dialogs.rival import ask_rival
 from forge_tui.ui.field_checks import PassesCheck
 from forge_tui.ui.localized import Localized
+from forge_tui.ui.messages import CompareWith
 from forge_tui.ui.screens.base import WorkspaceScreen
 from forge_tui.ui.shown import shown_cell
 from forge_tui.ui.table_labels import label_columns
@@ -57,7 +60,8 @@ class ModelsScreen(Localized, WorkspaceScreen):
     TITLE = N_("Models")
     HELP = N_(
         "Every model of every endpoint in Settings, with what is loaded now. The pane below shows the "
-        "details of the model under the cursor. Pulling, deleting and copying work on Ollama endpoints."
+        "details of the model under the cursor. Pulling, deleting and copying work on Ollama endpoints. "
+        "Compare with… opens Audition's compare mode: this model and another answer the same prompts side by side."
     )
     BINDINGS = [
         Binding("n", "pull", N_("Pull"), id="models.pull"),
@@ -66,6 +70,7 @@ class ModelsScreen(Localized, WorkspaceScreen):
         Binding("u", "unload", N_("Unload"), id="models.unload"),
         Binding("a", "use_as", N_("Use as…"), id="models.use_as"),
         Binding("r", "refresh", N_("Refresh"), id="models.refresh"),
+        Binding("v", "compare", N_("Compare with…"), id="models.compare"),
     ]
 
     def __init__(self, workspace: Workspace, service: ModelService | None = None) -> None:
@@ -272,6 +277,17 @@ class ModelsScreen(Localized, WorkspaceScreen):
             N_("Cannot save the settings"), lambda: use_as_default(self.workspace.settings, chosen, entry.name)
         ):
             self.notify(_(ROLE_DONE[chosen]).format(model=entry.name))
+
+    @work(group="dialog")
+    async def action_compare(self) -> None:
+        """Audition's compare mode: this model against another one (its base first when known)."""
+        entry = self.selected()
+        if entry is None:
+            return
+        first = Contender(entry.name, entry.endpoint)
+        rival = await ask_rival(self, self.service, first)
+        if rival is not None:
+            self.post_message(CompareWith(first, rival))
 
     @staticmethod
     async def _done(call: Awaitable[None]) -> bool:

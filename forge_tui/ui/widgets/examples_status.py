@@ -35,6 +35,7 @@ SOURCE_LABELS = {
     SourceFilter.IMPORT: N_("imported"),
     SourceFilter.JOB: N_("job"),
     SourceFilter.PLAYGROUND: N_("playground"),
+    SourceFilter.COMPARE: N_("compared"),
 }
 
 FLAGGED_LABELS = {True: N_("language-flagged ({mark})"), False: N_("not language-flagged")}
