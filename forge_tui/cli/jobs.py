@@ -75,6 +75,7 @@ def summary_json(job: JobSummary) -> dict[str, Any]:
         "running_elsewhere": job.running_elsewhere,
         "endpoint": job.endpoint,  # None: the pool
         "results": job.results,  # a judge or dedup job's counts (core.judge_counts, core.dedup_counts)
+        "output_dir": job.output_dir,  # a training run's output folder
         "created_at": job.created_at.isoformat(),
         "started_at": job.started_at.isoformat() if job.started_at else None,
         "finished_at": job.finished_at.isoformat() if job.finished_at else None,
@@ -245,6 +246,8 @@ def finish(final: JobSummary, as_json: bool, event: str = "end") -> None:
         )
         if final.error:
             echo(final.error)
+        if final.output_dir:
+            echo(_("Output folder: {folder}").format(folder=final.output_dir))
         if is_judge_results(final.results):
             echo(_("Judged: {counts}.").format(counts=counts_line(final.results)))
         if is_dedup_results(final.results):
@@ -277,6 +280,8 @@ def jobs_list(user: UserOpt = None, password_stdin: PasswordStdin = False, as_js
         return
     for job in found:
         counted = f"  ({dedup_line(job.results)})" if is_dedup_results(job.results) else ""
+        if job.output_dir:
+            counted += "  " + _("output: {folder}").format(folder=job.output_dir)
         failed = _("{count} failed").format(count=f"{job.failed:>5}")
         echo(f"{job.id:>4}  {padded(_state_text(job), 28)}  {job.done:>6}/{job.total:<6} {failed}  {job.name}{counted}")
 
@@ -316,6 +321,7 @@ def jobs_show(
         "counts": _("counts"),
         "error": _("error"),
         "endpoints": _("endpoints"),
+        "output": _("output"),
     }
     width = max(10, *(cell_len(word) + 1 for word in words.values()))
 
@@ -341,6 +347,8 @@ def jobs_show(
         line("counts", augment_line(job))
     if job.error:
         line("error", job.error)
+    if job.output_dir:
+        line("output", job.output_dir)
     for number, figures in enumerate(figure_lines(endpoints)):
         echo(f"{padded(words['endpoints'] if number == 0 else '', width)}{figures}")
     for failure in failures:

@@ -20,7 +20,15 @@ from sqlmodel import Session
 from forge_tui.core.endpoints import model_key
 from forge_tui.core.errors import Conflict, ForgeError, NotFound
 from forge_tui.core.generation import Coverage, GenerationSpec, coverage
-from forge_tui.core.jobs import RESUMABLE, JobState, JobSummary, concurrency_of, endpoint_of, results_of
+from forge_tui.core.jobs import (
+    RESUMABLE,
+    JobState,
+    JobSummary,
+    concurrency_of,
+    endpoint_of,
+    output_dir_of,
+    results_of,
+)
 from forge_tui.core.pool_stats import EndpointStats
 from forge_tui.i18n import _
 from forge_tui.services import gpu_release
@@ -322,4 +330,5 @@ class JobService:
             endpoint=endpoint_of(row.params),
             results=results_of(row.params),
             concurrency=concurrency_of(row.params),
+            output_dir=output_dir_of(row.params),
         )
