@@ -15,7 +15,7 @@ import typer
 
 from forge_tui.cli.common import JsonOpt, PasswordStdin, UserOpt, command_help, echo, errors, padded
 from forge_tui.cli.jobs import DetachOpt
-from forge_tui.core.train_metrics import MetricPoint, TrainMetrics
+from forge_tui.core.train_metrics import MetricPoint, TrainMetrics, progress_text
 from forge_tui.i18n import _
 
 if TYPE_CHECKING:
@@ -24,30 +24,6 @@ if TYPE_CHECKING:
     from forge_tui.services.workspace import Workspace
 
 POLL_S = 0.25
-
-
-def duration(seconds: float) -> str:
-    minutes, secs = divmod(round(seconds), 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}h {minutes:02d}m" if hours else f"{minutes}m {secs:02d}s"
-
-
-def progress_text(metrics: TrainMetrics) -> str:
-    """Step, loss, steps/s and ETA, as far as known."""
-    point = metrics.latest()
-    if point is None:
-        return _("Waiting for the trainer's first step…")
-    total = f"/{metrics.max_steps}" if metrics.max_steps else ""
-    parts = [_("step {step}").format(step=f"{point.step}{total}")]
-    if point.loss is not None:
-        parts.append(_("loss {loss}").format(loss=f"{point.loss:.4g}"))
-    rate = metrics.steps_per_s()
-    if rate is not None:
-        parts.append(_("{rate} steps/s").format(rate=f"{rate:.2f}"))
-    eta = metrics.eta_s()
-    if eta is not None:
-        parts.append(_("ETA {duration}").format(duration=duration(eta)))
-    return _(", ").join(parts)
 
 
 def metric_event(job_id: int, point: MetricPoint, metrics: TrainMetrics) -> dict[str, Any]:

@@ -12,6 +12,8 @@ import math
 import re
 from dataclasses import dataclass, field
 
+from forge_tui.i18n import _
+
 _NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|nan|inf"
 _MLX = re.compile(
     rf"Iter\s+(\d+):\s*Train loss\s+({_NUMBER})(?:,\s*Learning Rate\s+({_NUMBER}))?(?:,\s*It/sec\s+({_NUMBER}))?",
@@ -179,3 +181,27 @@ class TrainMetrics:
         if rate is None or self.max_steps is None:
             return None
         return max(0, self.max_steps - self.last_step) / rate
+
+
+def duration(seconds: float) -> str:
+    minutes, secs = divmod(round(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h {minutes:02d}m" if hours else f"{minutes}m {secs:02d}s"
+
+
+def progress_text(metrics: TrainMetrics) -> str:
+    """Step, loss, steps/s and ETA, as far as known (the CLI's progress line, the Training view's)."""
+    point = metrics.latest()
+    if point is None:
+        return _("Waiting for the trainer's first step…")
+    total = f"/{metrics.max_steps}" if metrics.max_steps else ""
+    parts = [_("step {step}").format(step=f"{point.step}{total}")]
+    if point.loss is not None:
+        parts.append(_("loss {loss}").format(loss=f"{point.loss:.4g}"))
+    rate = metrics.steps_per_s()
+    if rate is not None:
+        parts.append(_("{rate} steps/s").format(rate=f"{rate:.2f}"))
+    eta = metrics.eta_s()
+    if eta is not None:
+        parts.append(_("ETA {duration}").format(duration=duration(eta)))
+    return _(", ").join(parts)

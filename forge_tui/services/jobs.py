@@ -125,6 +125,11 @@ class JobService:
         with read_session(self.home.engine) as s:
             return self._summary(s, self._find(s, job_id))
 
+    def params(self, job_id: int) -> dict[str, Any]:
+        """The job's plain params (a training run's: services.train_jobs)."""
+        with read_session(self.home.engine) as s:
+            return dict(self._find(s, job_id).params)
+
     def errors(self, job_id: int, limit: int = 20) -> list[ItemError]:
         """The job's last failed items, newest first, each with its reason."""
         with read_session(self.home.engine) as s:

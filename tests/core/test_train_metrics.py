@@ -66,7 +66,7 @@ def test_series_rate_and_eta() -> None:
     for step in range(1, 5):
         metrics.add(MetricPoint(step=step, loss=float(step), learning_rate=0.1), at=float(step))
     metrics.add(MetricPoint(step=5, loss=math.nan), at=5.0)
-    steps, losses, rate_steps, rates = metrics.series()
+    steps, losses, rate_steps, _rates = metrics.series()
     assert steps == [1, 2, 3, 4] and losses == [1.0, 2.0, 3.0, 4.0] and rate_steps == [1, 2, 3, 4]
     assert metrics.steps_per_s() == 1.0 and metrics.eta_s() == 5.0
     version = metrics.version
