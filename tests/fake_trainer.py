@@ -25,6 +25,11 @@ def _state(history: list[dict[str, object]], step: int, max_steps: int) -> str:
     return json.dumps({"global_step": step, "max_steps": max_steps, "log_history": history})
 
 
+def _terminated(_signum: int, _frame: object) -> None:
+    print("Terminated by SIGTERM.", flush=True)
+    sys.exit(143)
+
+
 def main() -> int:
     argv = sys.argv[1:]
     max_steps = int(_arg(argv, "--max_steps", "5"))
@@ -34,6 +39,7 @@ def main() -> int:
     (out / "fake_started.json").write_text(json.dumps({"argv": argv, "pid": os.getpid()}))
     if os.environ.get("FAKE_TRAINER_IGNORE_INT"):
         signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, _terminated)
     delay = 1.0 / float(os.environ.get("FAKE_TRAINER_RATE", "50"))
     fail = os.environ.get("FAKE_TRAINER_FAIL")
     history: list[dict[str, object]] = []

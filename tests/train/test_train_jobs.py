@@ -124,15 +124,17 @@ async def test_cancelling_stops_the_trainer(
     assert not alive(pid)
     log = (bundle / "output" / "train.log").read_text()
     assert ("Interrupted" in log) is not ignores_sigint
+    assert ("Terminated by SIGTERM" in log) is ignores_sigint
 
 
 def test_after_a_kill_of_forge_tui_a_resume_goes_on_from_the_last_checkpoint(
     workspace: Workspace, jobs: JobService, tmp_path: Path, fast_home_dir: Path
 ) -> None:
     bundle = fake_bundle(tmp_path / "bundle")
-    env = {**os.environ, "FAKE_TRAINER_RATE": "10", "PYTHONPATH": str(Path.cwd())}
+    # Slow enough that the trainer the killed run left behind still runs when the resume starts.
+    env = {**os.environ, "FAKE_TRAINER_RATE": "20", "PYTHONPATH": str(Path.cwd())}
     command = [sys.executable, "-c", "from forge_tui.cli import main; main()", "--home", str(fast_home_dir)]
-    command += ["train", str(bundle), "--password-stdin", "--json", "--", "--max_steps", "8"]
+    command += ["train", str(bundle), "--password-stdin", "--json", "--", "--max_steps", "60"]
     child = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, text=True)
     assert child.stdin is not None and child.stdout is not None
     child.stdin.write(PASSWORD + "\n")
@@ -154,4 +156,16 @@ def test_after_a_kill_of_forge_tui_a_resume_goes_on_from_the_last_checkpoint(
     assert int(Path(argv[-1]).name.removeprefix("checkpoint-")) >= 4
     assert not alive(first_trainer)  # the trainer the killed run left behind was ended
     state = json.loads((bundle / "output" / "trainer_state.json").read_text())
-    assert [entry["step"] for entry in state["log_history"]] == list(range(1, 9))
+    assert [entry["step"] for entry in state["log_history"]] == list(range(1, 61))
+
+
+async def test_a_new_run_of_the_same_bundle_starts_afresh_with_a_new_log(
+    workspace: Workspace, jobs: JobService, tmp_path: Path
+) -> None:
+    bundle = fake_bundle(tmp_path / "bundle")
+    first = create_run(jobs, workspace.datasets, bundle, None, ["--max_steps", "4"])
+    assert (await run(jobs, first.id)).status is JobState.DONE
+    second = create_run(jobs, workspace.datasets, bundle, None, ["--max_steps", "4"])
+    assert (await run(jobs, second.id)).status is JobState.DONE
+    assert "--resume_from_checkpoint" not in str(started(bundle)["argv"])  # checkpoint-4 of the first run
+    assert (bundle / "output" / "train.log").read_text().count("{'loss'") == 4
