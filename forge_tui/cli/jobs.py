@@ -120,8 +120,10 @@ def _state_text(job: JobSummary) -> str:
     if job.status is JobState.RUNNING and not job.running_elsewhere:
         return _("stopped (resume it)")  # its process was killed
     if job.pause_reason:
-        return _("{state}: {reason}").format(state=_state_word(job.status), reason=_reason_text(job.pause_reason))
-    return _state_word(job.status)
+        return _("{state}: {reason}").format(
+            state=_state_word(job.status, job.kind), reason=_reason_text(job.pause_reason)
+        )
+    return _state_word(job.status, job.kind)
 
 
 # Shown to people; --json keeps the values themselves.
@@ -136,7 +138,13 @@ _STATE_WORDS = {
 _REASONS = {SERVER_GONE: N_("model server gone"), MODEL_MISSING: N_("model missing")}
 
 
-def _state_word(state: JobState) -> str:
+# A training run's outcome: the trainer finished, or was stopped.
+_TRAIN_WORDS = {JobState.DONE: N_("finished"), JobState.CANCELLED: N_("stopped")}
+
+
+def _state_word(state: JobState, kind: str = "") -> str:
+    if kind == "train" and state in _TRAIN_WORDS:
+        return _(_TRAIN_WORDS[state])
     return _(_STATE_WORDS[state])
 
 

@@ -4,6 +4,7 @@ folder listed by `forge-tui jobs`, a missing bundle or trainer one sentence."""
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +43,24 @@ def test_train_prints_metric_events_and_lists_the_run(alice: Cli, tmp_path: Path
     output = str((bundle / "output").resolve())
     assert end["output_dir"] == output
     listed = alice("jobs", "list", "--password-stdin", input=PASSWORD + "\n")
-    assert "output: " + output in listed.stdout
+    row = next(line for line in listed.stdout.splitlines() if "output: " + output in line)
+    assert "finished" in row
+
+
+def test_a_detached_run_goes_on_in_its_own_process(alice: Cli, tmp_path: Path) -> None:
+    bundle = fake_bundle(tmp_path / "bundle", dataset="default")
+    ran = alice("train", str(bundle), "--password-stdin", "--json", "--detach", input=PASSWORD + "\n")
+    assert ran.exit_code == 0, ran.output
+    detached = lines(ran.stdout)[-1]
+    assert detached["event"] == "detached"
+    deadline = time.monotonic() + 30
+    while True:
+        shown = alice("jobs", "show", str(detached["id"]), "--password-stdin", "--json", input=PASSWORD + "\n")
+        if json.loads(shown.stdout)["status"] == "done":
+            break
+        assert time.monotonic() < deadline, shown.stdout
+        time.sleep(0.2)
+    assert (bundle / "output" / "adapter_model.safetensors").exists()
 
 
 def test_a_failed_trainer_exits_1_with_its_reason(alice: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
