@@ -188,7 +188,9 @@ class JobService:
         """A running job stops taking items within a second (its runner may be another process); the
         requests in flight finish (or with `cancel_in_flight` are dropped, their items pending again)."""
         with write_session(self.home.engine) as s:
-            self._find(s, job_id)
+            # A training run's one item is the trainer: pausing stops it (resuming goes on from its
+            # last checkpoint) rather than waiting for it to finish.
+            cancel_in_flight = cancel_in_flight or self._find(s, job_id).kind == "train"
             rows.set_state(s, job_id, pause_in_flight="cancel" if cancel_in_flight else "finish")
         return self._change(job_id, {JobState.PLANNED, JobState.RUNNING, JobState.PAUSED}, JobState.PAUSED, "paused")
 

@@ -169,3 +169,20 @@ async def test_a_new_run_of_the_same_bundle_starts_afresh_with_a_new_log(
     assert (await run(jobs, second.id)).status is JobState.DONE
     assert "--resume_from_checkpoint" not in str(started(bundle)["argv"])  # checkpoint-4 of the first run
     assert (bundle / "output" / "train.log").read_text().count("{'loss'") == 4
+
+
+async def test_pausing_stops_the_trainer_and_resuming_goes_on_from_its_checkpoint(
+    workspace: Workspace, jobs: JobService, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FAKE_TRAINER_RATE", "20")
+    bundle = fake_bundle(tmp_path / "bundle")
+    job = create_run(jobs, workspace.datasets, bundle, None, ["--max_steps", "30"])
+    running = asyncio.create_task(run(jobs, job.id))
+    await wait_for(lambda: (bundle / "output" / "checkpoint-2").exists())
+    pid = int(str(started(bundle)["pid"]))
+    jobs.pause(job.id)
+    paused = await asyncio.wait_for(running, 5)  # not after the trainer's 30 steps
+    assert paused.status is JobState.PAUSED and not alive(pid)
+    final = await run(jobs, job.id)
+    assert final.status is JobState.DONE
+    assert "--resume_from_checkpoint" in str(started(bundle)["argv"])
