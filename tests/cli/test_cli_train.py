@@ -3,7 +3,13 @@ folder listed by `forge-tui jobs`, a missing bundle or trainer one sentence."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import pty
+import re
+import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -75,3 +81,26 @@ def test_a_folder_without_a_bundle_is_one_sentence(alice: Cli, tmp_path: Path) -
     ran = alice("train", str(tmp_path), "--password-stdin", input=PASSWORD + "\n")
     assert ran.exit_code != 0
     assert "No forge-bundle.json in" in ran.stderr and "Traceback" not in ran.output
+
+
+def test_on_a_terminal_a_progress_line_shows_step_loss_rate_and_eta(
+    alice: Cli, fast_home_dir: Path, tmp_path: Path
+) -> None:
+    bundle = fake_bundle(tmp_path / "bundle", dataset="default")
+    command = [sys.executable, "-c", "from forge_tui.cli import main; main()", "--home", str(fast_home_dir)]
+    command += ["train", str(bundle), "--password-stdin", "--", "--max_steps", "20"]
+    leader, follower = pty.openpty()
+    env = {**os.environ, "PYTHONPATH": str(Path.cwd()), "FAKE_TRAINER_RATE": "20"}
+    child = subprocess.Popen(
+        command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=follower, env=env, text=True
+    )
+    os.close(follower)
+    out, _err = child.communicate(PASSWORD + "\n", timeout=60)
+    shown = b""
+    with contextlib.suppress(OSError):
+        while chunk := os.read(leader, 65536):
+            shown += chunk
+    os.close(leader)
+    assert child.returncode == 0, out
+    last = [part.strip() for part in shown.decode().split("\r") if part.strip()][-1]
+    assert re.search(r"step 20/20, loss 0\.15, [\d.]+ steps/s, ETA 0m 00s", last), shown.decode()[-500:]
