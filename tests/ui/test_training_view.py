@@ -24,13 +24,16 @@ from forge_tui.ui.dialogs.training import TrainingView
 from forge_tui.ui.screens.datasets import DatasetsScreen
 from forge_tui.ui.screens.jobs import JobsScreen
 from forge_tui.ui.widgets.training_chart import TrainingChart
+from tests.fake_ollama import FakeOllama
 from tests.passwords import PASSWORD
 from tests.train.bundles import fake_bundle
-from tests.ui.helpers import make_user, unlock, wait_for_screen, wait_until
+from tests.ui.helpers import prepare_backend, unlock, wait_for_screen, wait_until
 
 
-def planned_run(home: Home, folder: Path, extra: list[str]) -> JobSummary:
-    make_user(home)
+def planned_run(home: Home, fake: FakeOllama, folder: Path, extra: list[str]) -> JobSummary:
+    """alice's account (its model server the fake, so that no toast says a server is missing) and a
+    planned run of a bundle of the fake trainer."""
+    prepare_backend(home, fake)
     workspace = Workspace.open(home, AccountService(home).unlock("alice", PASSWORD))
     jobs = JobService(home, workspace.unlocked)
     return create_run(jobs, workspace.datasets, fake_bundle(folder, dataset="default"), "tiny/model", extra)
@@ -61,10 +64,10 @@ def alive(pid: int) -> bool:
 
 
 async def test_the_view_streams_the_log_draws_the_points_and_stops_the_trainer(
-    home: Home, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    home: Home, fake: FakeOllama, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("FAKE_TRAINER_RATE", "20")
-    job = planned_run(home, tmp_path / "bundle", ["--max_steps", "100000"])
+    job = planned_run(home, fake, tmp_path / "bundle", ["--max_steps", "100000"])
     async with ForgeApp(home).run_test(size=(80, 24)) as pilot:
         view = await open_training(pilot, resume=True)
         chart = view.query_one(TrainingChart)
@@ -101,8 +104,8 @@ LOG = [
 ]
 
 
-def test_snapshot(home: Home, tmp_path: Path, snap_compare: Any) -> None:
-    job = planned_run(home, tmp_path / "bundle", [])
+def test_snapshot(home: Home, fake: FakeOllama, tmp_path: Path, snap_compare: Any) -> None:
+    job = planned_run(home, fake, tmp_path / "bundle", [])
     assert job.output_dir is not None
     output = Path(job.output_dir)
     output.mkdir(parents=True)
@@ -117,3 +120,18 @@ def test_snapshot(home: Home, tmp_path: Path, snap_compare: Any) -> None:
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
+
+
+async def test_jobs_lists_a_finished_run_with_its_outcome_and_output_folder(
+    home: Home, fake: FakeOllama, tmp_path: Path
+) -> None:
+    job = planned_run(home, fake, tmp_path / "bundle", ["--max_steps", "2"])
+    async with ForgeApp(home).run_test(size=(80, 24)) as pilot:
+        await unlock(pilot)
+        await wait_for_screen(pilot, DatasetsScreen)
+        await pilot.press("b")
+        await wait_for_screen(pilot, JobsScreen)
+        await pilot.press("r")
+        detail = pilot.app.screen.query_one("#job-state")
+        await wait_until(pilot, lambda: "finished" in str(detail.render()), timeout=15)
+        assert f"Output folder: {job.output_dir}" in str(detail.render()).replace("\n", "")

@@ -35,6 +35,8 @@ def state_line(job: JobSummary) -> str:
         line += " " + _("Dedup: {counts}.").format(counts=dedup_line(job.results))
     if is_augment_results(job.results):
         line += " " + _("Augmented: {counts}.").format(counts=augment_line(job))
+    if job.output_dir:
+        line += " " + _("Output folder: {folder}").format(folder=job.output_dir)
     return line
 
 
