@@ -92,7 +92,9 @@ async def run_watched(jobs: JobService, job: JobSummary, workspace: Workspace, a
 )
 def train(
     ctx: typer.Context,
-    bundle: Annotated[Path, typer.Argument(help=_("The bundle folder (it holds forge-bundle.json)."))],
+    bundle: Annotated[
+        Path, typer.Argument(metavar="BUNDLE", help=_("The bundle folder (it holds forge-bundle.json)."))
+    ],
     base: Annotated[
         str | None, typer.Option("--base", metavar="MODEL", help=_("The base model to train (default: the bundle's)."))
     ] = None,

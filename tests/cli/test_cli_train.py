@@ -8,6 +8,7 @@ import json
 import os
 import pty
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -104,3 +105,24 @@ def test_on_a_terminal_a_progress_line_shows_step_loss_rate_and_eta(
     assert child.returncode == 0, out
     last = [part.strip() for part in shown.decode().split("\r") if part.strip()][-1]
     assert re.search(r"step 20/20, loss 0\.15, [\d.]+ steps/s, ETA 0m 00s", last), shown.decode()[-500:]
+
+
+def test_ctrl_c_stops_the_trainer_and_leaves_the_job_paused(alice: Cli, fast_home_dir: Path, tmp_path: Path) -> None:
+    bundle = fake_bundle(tmp_path / "bundle", dataset="default")
+    command = [sys.executable, "-c", "from forge_tui.cli import main; main()", "--home", str(fast_home_dir)]
+    command += ["train", str(bundle), "--password-stdin", "--json", "--", "--max_steps", "100000"]
+    env = {**os.environ, "PYTHONPATH": str(Path.cwd()), "FAKE_TRAINER_RATE": "20"}
+    child = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, text=True)
+    assert child.stdin is not None and child.stdout is not None
+    child.stdin.write(PASSWORD + "\n")
+    child.stdin.close()
+    job_id = json.loads(child.stdout.readline())["id"]
+    assert json.loads(child.stdout.readline())["event"] == "metric"  # the trainer runs
+    trainer = json.loads((bundle / "output" / "fake_started.json").read_text())["pid"]
+    child.send_signal(signal.SIGINT)
+    assert child.wait(timeout=30) == 130
+    assert "Interrupted" in (bundle / "output" / "train.log").read_text()
+    with pytest.raises(ProcessLookupError):
+        os.kill(trainer, 0)
+    shown = alice("jobs", "show", str(job_id), "--password-stdin", "--json", input=PASSWORD + "\n")
+    assert json.loads(shown.stdout)["status"] == "paused"
