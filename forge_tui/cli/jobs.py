@@ -75,6 +75,7 @@ def summary_json(job: JobSummary) -> dict[str, Any]:
         "running_elsewhere": job.running_elsewhere,
         "endpoint": job.endpoint,  # None: the pool
         "results": job.results,  # a judge or dedup job's counts (core.judge_counts, core.dedup_counts)
+        "output_dir": job.output_dir,  # a training run's output folder
         "created_at": job.created_at.isoformat(),
         "started_at": job.started_at.isoformat() if job.started_at else None,
         "finished_at": job.finished_at.isoformat() if job.finished_at else None,
@@ -119,8 +120,10 @@ def _state_text(job: JobSummary) -> str:
     if job.status is JobState.RUNNING and not job.running_elsewhere:
         return _("stopped (resume it)")  # its process was killed
     if job.pause_reason:
-        return _("{state}: {reason}").format(state=_state_word(job.status), reason=_reason_text(job.pause_reason))
-    return _state_word(job.status)
+        return _("{state}: {reason}").format(
+            state=_state_word(job.status, job.kind), reason=_reason_text(job.pause_reason)
+        )
+    return _state_word(job.status, job.kind)
 
 
 # Shown to people; --json keeps the values themselves.
@@ -135,7 +138,13 @@ _STATE_WORDS = {
 _REASONS = {SERVER_GONE: N_("model server gone"), MODEL_MISSING: N_("model missing")}
 
 
-def _state_word(state: JobState) -> str:
+# A training run's outcome: the trainer finished, or was stopped.
+_TRAIN_WORDS = {JobState.DONE: N_("finished"), JobState.CANCELLED: N_("stopped")}
+
+
+def _state_word(state: JobState, kind: str = "") -> str:
+    if kind == "train" and state in _TRAIN_WORDS:
+        return _(_TRAIN_WORDS[state])
     return _(_STATE_WORDS[state])
 
 
@@ -245,6 +254,8 @@ def finish(final: JobSummary, as_json: bool, event: str = "end") -> None:
         )
         if final.error:
             echo(final.error)
+        if final.output_dir:
+            echo(_("Output folder: {folder}").format(folder=final.output_dir))
         if is_judge_results(final.results):
             echo(_("Judged: {counts}.").format(counts=counts_line(final.results)))
         if is_dedup_results(final.results):
@@ -277,6 +288,8 @@ def jobs_list(user: UserOpt = None, password_stdin: PasswordStdin = False, as_js
         return
     for job in found:
         counted = f"  ({dedup_line(job.results)})" if is_dedup_results(job.results) else ""
+        if job.output_dir:
+            counted += "  " + _("output: {folder}").format(folder=job.output_dir)
         failed = _("{count} failed").format(count=f"{job.failed:>5}")
         echo(f"{job.id:>4}  {padded(_state_text(job), 28)}  {job.done:>6}/{job.total:<6} {failed}  {job.name}{counted}")
 
@@ -316,6 +329,7 @@ def jobs_show(
         "counts": _("counts"),
         "error": _("error"),
         "endpoints": _("endpoints"),
+        "output": _("output"),
     }
     width = max(10, *(cell_len(word) + 1 for word in words.values()))
 
@@ -341,6 +355,8 @@ def jobs_show(
         line("counts", augment_line(job))
     if job.error:
         line("error", job.error)
+    if job.output_dir:
+        line("output", job.output_dir)
     for number, figures in enumerate(figure_lines(endpoints)):
         echo(f"{padded(words['endpoints'] if number == 0 else '', width)}{figures}")
     for failure in failures:

@@ -35,6 +35,7 @@ from forge_tui.cli.common import EXIT_CODES_HELP, Terminated, echo, errors, hand
 from forge_tui.cli.dedup import dedup
 from forge_tui.cli.help_format import localize_help
 from forge_tui.cli.jobs import jobs_app
+from forge_tui.cli.train import train
 from forge_tui.i18n import _
 
 app = typer.Typer(
@@ -72,6 +73,11 @@ app.command("doctor", short_help=_("Check the model server, the models and the d
 app.add_typer(models_cmd.models_app, name="models", short_help=_("List, show, pull and delete models."))
 app.command("dedup", short_help=_("Find exact and near-duplicate examples."))(dedup)
 app.command("deploy", short_help=_("Make an Ollama model of a training run's adapter."))(deploy.deploy)
+app.command(
+    "train",
+    short_help=_("Run a trainer bundle and watch its loss."),
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+)(train)
 
 
 def _version(value: bool) -> None:

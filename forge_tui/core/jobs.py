@@ -76,6 +76,8 @@ class JobSummary:
     results: dict[str, float] = field(default_factory=dict)
     # Requests at once the job was made with (its plain params); None: Settings' / the pool's.
     concurrency: int | None = None
+    # A training run's output folder (its plain params); None for other jobs.
+    output_dir: str | None = None
 
     @property
     def pending(self) -> int:
@@ -94,6 +96,11 @@ def endpoint_of(params: dict[str, object]) -> str | None:
     """The endpoint choice a job's params hold: a name, or None for the pool (also for older jobs)."""
     value = params.get(ENDPOINT_PARAM)
     return value if isinstance(value, str) and value and value != POOL else None
+
+
+def output_dir_of(params: dict[str, object]) -> str | None:
+    value = params.get("output_dir")
+    return value if isinstance(value, str) and value else None
 
 
 def concurrency_of(params: dict[str, object]) -> int | None:

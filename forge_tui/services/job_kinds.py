@@ -26,6 +26,8 @@ def recipe_for(kind: str) -> Recipe[Any]:
         from forge_tui.services import dedup_jobs  # noqa: F401
     elif kind == "augment":
         from forge_tui.services import augment_jobs  # noqa: F401
+    elif kind == "train":
+        from forge_tui.services import train_jobs  # noqa: F401
 
     found = _RECIPES.get(kind)
     if found is None:

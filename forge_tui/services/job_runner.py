@@ -36,6 +36,7 @@ from forge_tui.core.jobs import (
     JobState,
     JobSummary,
     endpoint_of,
+    output_dir_of,
     reason_text,
     retry_delay,
 )
@@ -804,4 +805,5 @@ class JobRunner(Generic[S]):
             eta_s=pending / per_minute * 60 if per_minute else None,
             endpoint=endpoint_of(job.params),
             results=dict(self._results),
+            output_dir=output_dir_of(job.params),
         )

@@ -20,7 +20,15 @@ from sqlmodel import Session
 from forge_tui.core.endpoints import model_key
 from forge_tui.core.errors import Conflict, ForgeError, NotFound
 from forge_tui.core.generation import Coverage, GenerationSpec, coverage
-from forge_tui.core.jobs import RESUMABLE, JobState, JobSummary, concurrency_of, endpoint_of, results_of
+from forge_tui.core.jobs import (
+    RESUMABLE,
+    JobState,
+    JobSummary,
+    concurrency_of,
+    endpoint_of,
+    output_dir_of,
+    results_of,
+)
 from forge_tui.core.pool_stats import EndpointStats
 from forge_tui.i18n import _
 from forge_tui.services import gpu_release
@@ -117,6 +125,11 @@ class JobService:
         with read_session(self.home.engine) as s:
             return self._summary(s, self._find(s, job_id))
 
+    def params(self, job_id: int) -> dict[str, Any]:
+        """The job's plain params (a training run's: services.train_jobs)."""
+        with read_session(self.home.engine) as s:
+            return dict(self._find(s, job_id).params)
+
     def errors(self, job_id: int, limit: int = 20) -> list[ItemError]:
         """The job's last failed items, newest first, each with its reason."""
         with read_session(self.home.engine) as s:
@@ -175,7 +188,9 @@ class JobService:
         """A running job stops taking items within a second (its runner may be another process); the
         requests in flight finish (or with `cancel_in_flight` are dropped, their items pending again)."""
         with write_session(self.home.engine) as s:
-            self._find(s, job_id)
+            # A training run's one item is the trainer: pausing stops it (resuming goes on from its
+            # last checkpoint) rather than waiting for it to finish.
+            cancel_in_flight = cancel_in_flight or self._find(s, job_id).kind == "train"
             rows.set_state(s, job_id, pause_in_flight="cancel" if cancel_in_flight else "finish")
         return self._change(job_id, {JobState.PLANNED, JobState.RUNNING, JobState.PAUSED}, JobState.PAUSED, "paused")
 
@@ -322,4 +337,5 @@ class JobService:
             endpoint=endpoint_of(row.params),
             results=results_of(row.params),
             concurrency=concurrency_of(row.params),
+            output_dir=output_dir_of(row.params),
         )

@@ -31,12 +31,14 @@ from forge_tui.services.generation_jobs import (
 from forge_tui.services.job_configs import JobConfigService
 from forge_tui.services.job_host import JobHost
 from forge_tui.services.jobs import ItemError, JobPlan
+from forge_tui.services.train_jobs import TRAIN
 from forge_tui.services.workspace import Workspace
 from forge_tui.ui.current import current_dataset, no_dataset
 from forge_tui.ui.dialogs.common import Confirm
 from forge_tui.ui.dialogs.judge_job import JudgeJobForm
 from forge_tui.ui.dialogs.new_job import NewJobForm, PlanPreview
 from forge_tui.ui.dialogs.topic_tree import Expand, topic_expander
+from forge_tui.ui.dialogs.training import TrainingView
 from forge_tui.ui.messages import ShowJobExamples
 from forge_tui.ui.screens.base import WorkspaceScreen
 from forge_tui.ui.widgets.endpoint_table import EndpointTable
@@ -60,6 +62,7 @@ class JobsScreen(WorkspaceScreen):
         Binding("c", "cancel_job", N_("Cancel"), id="jobs.cancel"),
         Binding("f", "retry_failed", N_("Retry failed"), id="jobs.retry_failed"),
         Binding("o", "open_examples", N_("Examples"), id="jobs.open_examples"),
+        Binding("t", "training", N_("Training"), id="jobs.training"),
     ]
 
     def __init__(self, workspace: Workspace, host: JobHost, last_template: Callable[[], int | None]) -> None:
@@ -70,7 +73,7 @@ class JobsScreen(WorkspaceScreen):
         self._read_at = 0.0
 
     def help_text(self) -> str:
-        keys = ("new", "new_judge", "pause", "resume", "cancel_job", "retry_failed", "open_examples")
+        keys = ("new", "new_judge", "pause", "resume", "cancel_job", "retry_failed", "open_examples", "training")
         return _(
             "A job makes many examples unattended and goes on while you use other screens. "
             "{new} plans a new one from the last template you opened, {new_judge} a judge "
@@ -80,7 +83,9 @@ class JobsScreen(WorkspaceScreen):
             "{cancel_job} cancels it for good (what it made stays), "
             "{retry_failed} asks the failed items again, "
             "{open_examples} shows only its examples. Its examples are marked unreviewed. A job that "
-            "ran on several model servers shows each one's state, requests in flight, limit, rate and errors."
+            "ran on several model servers shows each one's state, requests in flight, limit, rate and errors. "
+            "{training} opens a training run (`forge-tui train`): its log, loss chart, rate and ETA, and a key "
+            "that stops it."
         ).format(**{action: self.key(action) for action in keys})
 
     def compose(self) -> ComposeResult:
@@ -324,6 +329,13 @@ class JobsScreen(WorkspaceScreen):
         started = self.report(N_("Cannot start the job"), start)
         self.refresh_jobs()
         return started is not None
+
+    def action_training(self) -> None:
+        job = self.selected
+        if job is None or job.kind != TRAIN:
+            self.notify(_("Choose a training run (`forge-tui train` starts one)."), severity="warning")
+            return
+        self.app.push_screen(TrainingView(self.host.jobs, job))
 
     def action_open_examples(self) -> None:
         job = self.selected

@@ -23,7 +23,7 @@ from forge_tui.ui.widgets.plain import PlainStatic
 
 def state_line(job: JobSummary) -> str:
     line = _("Job {id} is {state}: {done} of {total} made, {failed} failed.").format(
-        id=job.id, state=state_name(job.status), done=job.done, total=job.total, failed=job.failed
+        id=job.id, state=state_name(job.status, job.kind), done=job.done, total=job.total, failed=job.failed
     )
     if job.status is JobState.PAUSED and job.pause_reason and job.pause_reason != JobState.PAUSED.value:
         line += " " + _("Paused: {reason}.").format(reason=job.pause_reason)
@@ -35,6 +35,8 @@ def state_line(job: JobSummary) -> str:
         line += " " + _("Dedup: {counts}.").format(counts=dedup_line(job.results))
     if is_augment_results(job.results):
         line += " " + _("Augmented: {counts}.").format(counts=augment_line(job))
+    if job.output_dir:
+        line += " " + _("Output folder: {folder}").format(folder=job.output_dir)
     return line
 
 

@@ -27,7 +27,13 @@ STATE_NAMES = {
 }
 
 
-def state_name(state: JobState) -> str:
+# A training run's outcome (services.train_jobs): the trainer finished, or was stopped.
+TRAIN_STATE_NAMES = {JobState.DONE: N_("finished"), JobState.CANCELLED: N_("stopped")}
+
+
+def state_name(state: JobState, kind: str = "") -> str:
+    if kind == "train" and state in TRAIN_STATE_NAMES:
+        return _(TRAIN_STATE_NAMES[state])
     return _(STATE_NAMES[state])
 
 
@@ -52,7 +58,7 @@ def row_cells(job: JobSummary) -> tuple[str, ...]:
     return (
         str(job.id),
         shown_cell(job.name or _("(sealed)")),
-        state_name(job.status),
+        state_name(job.status, job.kind),
         f"{job.done}/{job.total}",
         str(job.failed),
         rate_text(job.per_minute),

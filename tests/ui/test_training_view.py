@@ -1,0 +1,137 @@
+"""The Training view (from Jobs): a trainer run by the app's JobHost streams its log, its chart gets
+the points, the stop key stops the trainer; a snapshot at 80×24."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual.pilot import Pilot
+from textual.widgets import Log
+
+from forge_tui.core.jobs import JobState, JobSummary
+from forge_tui.services.accounts import AccountService
+from forge_tui.services.home import Home
+from forge_tui.services.jobs import JobService
+from forge_tui.services.train_jobs import create_run
+from forge_tui.services.workspace import Workspace
+from forge_tui.ui.app import ForgeApp
+from forge_tui.ui.dialogs.common import Confirm
+from forge_tui.ui.dialogs.training import TrainingView
+from forge_tui.ui.screens.datasets import DatasetsScreen
+from forge_tui.ui.screens.jobs import JobsScreen
+from forge_tui.ui.widgets.training_chart import TrainingChart
+from tests.fake_ollama import FakeOllama
+from tests.passwords import PASSWORD
+from tests.train.bundles import fake_bundle
+from tests.ui.helpers import prepare_backend, unlock, wait_for_screen, wait_until
+
+
+def planned_run(home: Home, fake: FakeOllama, folder: Path, extra: list[str]) -> JobSummary:
+    """alice's account (its model server the fake, so that no toast says a server is missing) and a
+    planned run of a bundle of the fake trainer."""
+    prepare_backend(home, fake)
+    workspace = Workspace.open(home, AccountService(home).unlock("alice", PASSWORD))
+    jobs = JobService(home, workspace.unlocked)
+    return create_run(jobs, workspace.datasets, fake_bundle(folder, dataset="default"), "tiny/model", extra)
+
+
+async def open_training(pilot: Pilot[None], resume: bool) -> TrainingView:
+    """Unlocks and opens the planned run from Jobs (started with r)."""
+    await unlock(pilot)
+    await wait_for_screen(pilot, DatasetsScreen)
+    await pilot.press("b")
+    await wait_for_screen(pilot, JobsScreen)
+    if resume:
+        await pilot.press("r")
+    await pilot.press("t")
+    await wait_for_screen(pilot, TrainingView)
+    view = pilot.app.screen
+    assert isinstance(view, TrainingView)
+    return view
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    stat = Path(f"/proc/{pid}/stat")
+    return not (stat.exists() and stat.read_text().split()[2] == "Z")
+
+
+async def test_the_view_streams_the_log_draws_the_points_and_stops_the_trainer(
+    home: Home, fake: FakeOllama, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FAKE_TRAINER_RATE", "20")
+    job = planned_run(home, fake, tmp_path / "bundle", ["--max_steps", "100000"])
+    async with ForgeApp(home).run_test(size=(80, 24)) as pilot:
+        view = await open_training(pilot, resume=True)
+        chart = view.query_one(TrainingChart)
+        await wait_until(pilot, lambda: len(chart.steps) >= 5, timeout=15)
+        assert chart.steps[:5] == [1, 2, 3, 4, 5] and chart.losses[0] == 3.0
+        assert any("'loss'" in line for line in view.query_one(Log).lines)
+        await wait_until(pilot, lambda: view.job.status is JobState.RUNNING, timeout=5)
+        started = json.loads((tmp_path / "bundle" / "output" / "fake_started.json").read_text())
+        await pilot.press("s")
+        await wait_for_screen(pilot, Confirm)
+        await pilot.press("y")
+        await wait_for_screen(pilot, TrainingView)
+        await wait_until(pilot, lambda: not alive(started["pid"]), timeout=15)
+        await wait_until(pilot, lambda: view.job.status is JobState.CANCELLED, timeout=5)
+        assert "stopped" in str(view.query_one("#training-title").render())
+        await pilot.press("escape")
+        await wait_for_screen(pilot, JobsScreen)
+    assert job.output_dir is not None
+
+
+LOG = [
+    "$ trl sft --config sft_config.yaml",
+    *[
+        str(
+            {
+                "loss": f"{3.0 / s:.4g}",
+                "grad_norm": "1.2",
+                "learning_rate": f"{5e-5 * (1 - s / 12):.4g}",
+                "epoch": "0.5",
+            }
+        )
+        for s in range(1, 13)
+    ],
+]
+
+
+def test_snapshot(home: Home, fake: FakeOllama, tmp_path: Path, snap_compare: Any) -> None:
+    job = planned_run(home, fake, tmp_path / "bundle", [])
+    assert job.output_dir is not None
+    output = Path(job.output_dir)
+    output.mkdir(parents=True)
+    (output / "train.log").write_text("\n".join(LOG) + "\n")
+    (output / "trainer_state.json").write_text(json.dumps({"max_steps": 24, "log_history": []}))
+    app = ForgeApp(home)
+
+    async def run_before(pilot: Pilot[None]) -> None:
+        view = await open_training(pilot, resume=False)
+        chart = view.query_one(TrainingChart)
+        await wait_until(pilot, lambda: len(chart.steps) == 12 and view.files.metrics.max_steps == 24, timeout=10)
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
+
+
+async def test_jobs_lists_a_finished_run_with_its_outcome_and_output_folder(
+    home: Home, fake: FakeOllama, tmp_path: Path
+) -> None:
+    job = planned_run(home, fake, tmp_path / "bundle", ["--max_steps", "2"])
+    async with ForgeApp(home).run_test(size=(80, 24)) as pilot:
+        await unlock(pilot)
+        await wait_for_screen(pilot, DatasetsScreen)
+        await pilot.press("b")
+        await wait_for_screen(pilot, JobsScreen)
+        await pilot.press("r")
+        detail = pilot.app.screen.query_one("#job-state")
+        await wait_until(pilot, lambda: "finished" in str(detail.render()), timeout=15)
+        assert f"Output folder: {job.output_dir}" in str(detail.render()).replace("\n", "")
