@@ -97,7 +97,7 @@ async def bench(seconds: float, rate: float) -> None:
             await until(pilot, lambda: (output / LOG_FILE).exists() and "{'loss'" in (output / LOG_FILE).read_text())
             first_line = time.perf_counter()
 
-            await pilot.press("t")
+            await pilot.press("w")
             await until(pilot, lambda: isinstance(app.screen, TrainingView))
             view = app.screen
             assert isinstance(view, TrainingView)

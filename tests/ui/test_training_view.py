@@ -47,7 +47,7 @@ async def open_training(pilot: Pilot[None], resume: bool) -> TrainingView:
     await wait_for_screen(pilot, JobsScreen)
     if resume:
         await pilot.press("r")
-    await pilot.press("t")
+    await pilot.press("w")
     await wait_for_screen(pilot, TrainingView)
     view = pilot.app.screen
     assert isinstance(view, TrainingView)

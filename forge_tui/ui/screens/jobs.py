@@ -62,7 +62,7 @@ class JobsScreen(WorkspaceScreen):
         Binding("c", "cancel_job", N_("Cancel"), id="jobs.cancel"),
         Binding("f", "retry_failed", N_("Retry failed"), id="jobs.retry_failed"),
         Binding("o", "open_examples", N_("Examples"), id="jobs.open_examples"),
-        Binding("t", "training", N_("Training"), id="jobs.training"),
+        Binding("w", "training", N_("Training"), id="jobs.training"),
     ]
 
     def __init__(self, workspace: Workspace, host: JobHost, last_template: Callable[[], int | None]) -> None:
