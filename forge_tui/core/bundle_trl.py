@@ -81,7 +81,7 @@ def files(settings: BundleSettings) -> dict[str, str]:
                 "The chat template is the base model's own (its tokenizer's `chat_template`): choose an "
                 "instruct or chat model, or one whose tokenizer has a template.",
                 "Any key of TRL's config classes can be added to the YAML or given on the command line "
-                "(e.g. `--max_steps 3`); on a machine without a GPU add `--use_cpu true`.",
+                "(e.g. `--max_steps 3`); on a machine without a GPU add `--use_cpu true --bf16 false`.",
             ],
         ),
     }

