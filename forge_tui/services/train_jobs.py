@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,15 @@ from forge_tui.services.datasets import DatasetService
 from forge_tui.services.job_runner import NoExample, RunContext
 from forge_tui.services.jobs import ItemInputs, JobPlan, JobService, Recipe
 from forge_tui.services.model_client import ModelClient
-from forge_tui.services.training import LOG_FILE, Bundle, TrainerRun, last_error_line, read_bundle, resume_args
+from forge_tui.services.training import (
+    LOG_FILE,
+    Bundle,
+    TrainerRun,
+    find_executable,
+    last_error_line,
+    read_bundle,
+    resume_args,
+)
 
 TRAIN = "train"
 RUN_MARKER = "forge-run.json"  # which job last ran the trainer in the output folder
@@ -69,6 +78,8 @@ def create_run(
     """A planned train job for the bundle in `folder`, on the dataset the bundle was made from."""
     bundle = read_bundle(folder)
     dataset = datasets.get(bundle.dataset)
+    if bundle.command and os.sep not in bundle.command[0]:
+        find_executable(bundle.command[0], bundle.trainer)  # a missing trainer is said before a job exists
     return jobs.create(train_plan(bundle, dataset.id, base, extra))
 
 

@@ -37,12 +37,14 @@ from forge_tui.services.home import BUSY_NOTICE, Home
 from forge_tui.services.job_host import JobHost
 from forge_tui.services.jobs import JobService
 from forge_tui.services.judging import calibration_report
+from forge_tui.services.train_jobs import create_run
 from forge_tui.services.workspace import Workspace
 from forge_tui.ui.backup_flow import ask_and_back_up
 from forge_tui.ui.commands import DatasetCommands, LanguageCommands, ScreenCommands
 from forge_tui.ui.dialogs.common import Confirm
 from forge_tui.ui.dialogs.documents import DocumentsView
 from forge_tui.ui.dialogs.help import HelpScreen
+from forge_tui.ui.dialogs.training import TrainingView
 from forge_tui.ui.localized import redraw_text
 from forge_tui.ui.messages import (
     AskAgain,
@@ -59,6 +61,7 @@ from forge_tui.ui.messages import (
     SwitchDataset,
     SwitchLanguage,
     TemplateOpened,
+    TrainBundle,
 )
 from forge_tui.ui.navigation import WORKSPACE_ACTIONS, go_to
 from forge_tui.ui.resources import stylesheets
@@ -516,6 +519,20 @@ class ForgeApp(App[None]):
         audition = self._audition_screen(self.workspace)
         self.action_show_audition()
         audition.post_message(AskAgain(message.examples))
+
+    def on_train_bundle(self, message: TrainBundle) -> None:
+        """A run of the bundle, planned as a job, started in this app's host and shown as it trains."""
+        workspace, host = self.open_workspace, self.job_host
+        if workspace is None or host is None or self._locked:
+            return
+        try:
+            job = create_run(host.jobs, workspace.datasets, message.folder, None, [])
+            host.start(job.id)
+        except ForgeError as exc:
+            self.notify(str(exc), title=_("Cannot start training"), severity="error", timeout=12)
+            return
+        self.action_show_jobs()
+        self.push_screen(TrainingView(host.jobs, job))
 
     def on_compare_with(self, message: CompareWith) -> None:
         if self.workspace is None or self._locked:

@@ -4,6 +4,7 @@ the services' Workspace. Widget-level messages live beside their widget (e.g. Te
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from textual.message import Message
 
@@ -109,3 +110,10 @@ class CompareModels(Message, bubble=False):
 
     left: Contender
     right: Contender
+
+
+@dataclass
+class TrainBundle(Message):
+    """Asks the app to start a training run of the bundle in `folder` and show it (from Export)."""
+
+    folder: Path

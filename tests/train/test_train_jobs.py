@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -13,13 +14,15 @@ from pathlib import Path
 import pytest
 
 from forge_tui.core.backend_settings import BackendSettings
+from forge_tui.core.errors import NotFound
 from forge_tui.core.jobs import JobState, JobSummary
 from forge_tui.services import training
 from forge_tui.services.backends import BackendService
 from forge_tui.services.job_kinds import recipe_for
 from forge_tui.services.jobs import JobService, RunOptions
-from forge_tui.services.train_jobs import create_run
+from forge_tui.services.train_jobs import create_run, train_plan
 from forge_tui.services.train_watch import TrainWatch
+from forge_tui.services.training import read_bundle
 from forge_tui.services.workspace import Workspace
 from tests.passwords import PASSWORD
 from tests.train.bundles import fake_bundle
@@ -76,7 +79,11 @@ async def test_a_missing_trainer_fails_the_job_with_the_pip_command(
     workspace: Workspace, jobs: JobService, tmp_path: Path
 ) -> None:
     bundle = fake_bundle(tmp_path / "bundle", command=["no-such-trainer-here", "sft"])
-    job = create_run(jobs, workspace.datasets, bundle, None, [])
+    with pytest.raises(NotFound, match=re.escape("pip install 'forge-tui[train]'")):
+        create_run(jobs, workspace.datasets, bundle, None, [])  # said before a job exists
+    assert jobs.list() == []
+    # A trainer gone by the time the run starts (a resume in another environment) fails the job the same way.
+    job = jobs.create(train_plan(read_bundle(bundle), workspace.datasets.get("d").id, None, []))
     final = await run(jobs, job.id)
     assert final.status is JobState.FAILED
     assert final.error is not None and "pip install 'forge-tui[train]'" in final.error

@@ -33,6 +33,8 @@ async def test_bundle_from_the_export_screen(home: Home, tmp_path: Path) -> None
         assert field.value.endswith("default-mlx-lm")  # beside the export's destination
         field.value = str(target)
         await pilot.press("enter")
+        await wait_for_screen(pilot, Confirm)  # train now?
+        await pilot.press("n")
         await wait_for_screen(pilot, ExportScreen)
         await wait_until(pilot, lambda: static_text(screen, "#export-result").startswith("Wrote"))
         assert "mlx-lm bundle (sft, 6 records)" in static_text(screen, "#export-result")
@@ -59,5 +61,7 @@ async def test_bundle_from_the_export_screen(home: Home, tmp_path: Path) -> None
         await pilot.press("enter")
         await wait_for_screen(pilot, Confirm)
         await pilot.press("y")
+        await wait_for_screen(pilot, Confirm)  # train now? (a second question, after the replace)
+        await pilot.press("n")
         await wait_until(pilot, lambda: "trl bundle (sft, 6 records)" in static_text(screen, "#export-result"))
         assert not (target / "note.txt").exists() and (target / "sft_config.yaml").is_file()

@@ -10,18 +10,23 @@ from typing import Any
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import Log
+from textual.widgets import Input, Log, OptionList
 
 from forge_tui.core.jobs import JobState, JobSummary
+from forge_tui.core.models import ExampleContent, ExampleMeta
 from forge_tui.services.accounts import AccountService
+from forge_tui.services.bundles import write_bundle
 from forge_tui.services.home import Home
 from forge_tui.services.jobs import JobService
 from forge_tui.services.train_jobs import create_run
 from forge_tui.services.workspace import Workspace
 from forge_tui.ui.app import ForgeApp
-from forge_tui.ui.dialogs.common import Confirm
+from forge_tui.ui.dialogs.common import Confirm, TextPrompt
+from forge_tui.ui.dialogs.pick import PickOne
 from forge_tui.ui.dialogs.training import TrainingView
+from forge_tui.ui.messages import TrainBundle
 from forge_tui.ui.screens.datasets import DatasetsScreen
+from forge_tui.ui.screens.export import ExportScreen
 from forge_tui.ui.screens.jobs import JobsScreen
 from forge_tui.ui.widgets.training_chart import TrainingChart
 from tests.fake_ollama import FakeOllama
@@ -135,3 +140,69 @@ async def test_jobs_lists_a_finished_run_with_its_outcome_and_output_folder(
         detail = pilot.app.screen.query_one("#job-state")
         await wait_until(pilot, lambda: "finished" in str(detail.render()), timeout=15)
         assert f"Output folder: {job.output_dir}" in str(detail.render()).replace("\n", "")
+
+
+async def test_a_bundle_written_on_export_trains_at_once_when_asked(
+    home: Home, fake: FakeOllama, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Export's bundle, then "Train now": the run is a job of the app's host, shown as it trains. The
+    bundle's own trainer (trl) is swapped for the fake one, which is what a test can run."""
+    monkeypatch.setenv("FAKE_TRAINER_RATE", "50")
+    prepare_backend(home, fake)
+    workspace = Workspace.open(home, AccountService(home).unlock("alice", PASSWORD))
+    workspace.examples.add_many(
+        workspace.datasets.get("default").id,
+        [(ExampleContent(user_prompt=f"q{i}", output=f"a{i}"), ExampleMeta()) for i in range(4)],
+    )
+    target = tmp_path / "bundle"
+    written = write_bundle(workspace.examples, workspace.datasets.get("default"), "trl", target)
+    manifest = json.loads((target / "forge-bundle.json").read_text())
+    assert written.records == 4 and manifest["command"][0] == "trl"
+    fake_bundle(target, dataset="default")  # the same folder, its command now the fake trainer
+    async with ForgeApp(home).run_test(size=(80, 24)) as pilot:
+        await unlock(pilot)
+        await wait_for_screen(pilot, DatasetsScreen)
+        pilot.app.post_message(TrainBundle(target))
+        await wait_for_screen(pilot, TrainingView)
+        view = pilot.app.screen
+        assert isinstance(view, TrainingView)
+        await wait_until(pilot, lambda: len(view.query_one(TrainingChart).steps) >= 3, timeout=15)
+        await wait_until(pilot, lambda: view.job.status is JobState.DONE, timeout=30)
+        await pilot.press("escape")
+        await wait_for_screen(pilot, JobsScreen)
+
+
+async def test_train_now_after_an_export_bundle_and_a_missing_trainer_is_said(
+    home: Home, fake: FakeOllama, tmp_path: Path
+) -> None:
+    prepare_backend(home, fake)
+    workspace = Workspace.open(home, AccountService(home).unlock("alice", PASSWORD))
+    workspace.examples.add_many(
+        workspace.datasets.get("default").id,
+        [(ExampleContent(user_prompt=f"q{i}", output=f"a{i}"), ExampleMeta()) for i in range(4)],
+    )
+    target = tmp_path / "b"
+    async with ForgeApp(home).run_test(size=(80, 24), notifications=True) as pilot:
+        await unlock(pilot)
+        await wait_for_screen(pilot, DatasetsScreen)
+        await pilot.press("x")
+        await wait_for_screen(pilot, ExportScreen)
+        await pilot.press("ctrl+t")
+        await wait_for_screen(pilot, PickOne)
+        options = pilot.app.screen.query_one(OptionList)
+        ids = [options.get_option_at_index(i).id for i in range(options.option_count)]
+        options.highlighted = ids.index("axolotl")  # its command, axolotl, is not installed here
+        await pilot.press("enter")
+        await wait_for_screen(pilot, TextPrompt)
+        pilot.app.screen.query_one(Input).value = str(target)
+        await pilot.press("enter")
+        await wait_for_screen(pilot, Confirm)
+        assert "Start training" in str(pilot.app.screen.query_one(".dialog-title").render())
+        await pilot.press("y")
+        await wait_until(
+            pilot, lambda: any("Cannot start training" in (n.title or "") for n in pilot.app._notifications)
+        )
+        message = next(n.message for n in pilot.app._notifications if n.title == "Cannot start training")
+        assert "pip install" in message and "axolotl" in message
+        assert JobService(home, workspace.unlocked).list() == []
+        assert (target / "forge-bundle.json").is_file()

@@ -28,7 +28,7 @@ from forge_tui.ui.current import current_dataset, no_dataset
 from forge_tui.ui.dialogs.common import Confirm, TextPrompt
 from forge_tui.ui.dialogs.pick import PickOne
 from forge_tui.ui.help_texts import export_help
-from forge_tui.ui.messages import DatasetSwitched
+from forge_tui.ui.messages import DatasetSwitched, TrainBundle
 from forge_tui.ui.screens.base import WorkspaceScreen
 from forge_tui.ui.widgets.export_options import DEFAULT_FORMAT, ExportOptions, Split
 from forge_tui.ui.widgets.footer import ForgeFooter
@@ -304,6 +304,11 @@ class ExportScreen(WorkspaceScreen):
         if isinstance(summary, BundleSummary):
             self.options.show_result(summary.line())
             self.notify(summary.line(), title=_("Bundle written"), timeout=8)
+            question = _("Start training on this machine now? The trainer runs from {path}; Jobs shows it.")
+            if await self.app.push_screen_wait(
+                Confirm(question.format(path=target), yes=N_("Train now"), no=N_("Later"))
+            ):
+                self.post_message(TrainBundle(target))
         else:
             self.options.show_result(_("✗ Nothing written: {problem}").format(problem=summary))
 
