@@ -173,6 +173,12 @@ def echo(message: str = "", err: bool = False, nl: bool = True) -> None:
     typer.echo(escape_controls(message), err=err, nl=nl)
 
 
+def progress(text: str, width: int = 70) -> None:
+    """Redraws a progress line on stderr: a carriage return (the one control character let through),
+    then the text, escaped as echo escapes it, padded over what the line showed before."""
+    typer.echo("\r" + escape_controls(padded(text, width)), err=True, nl=False)
+
+
 def padded(text: str, width: int) -> str:
     """`text` padded with spaces to `width` terminal cells (a Chinese character takes two)."""
     return text + " " * (width - cell_len(text))

@@ -31,6 +31,9 @@ from forge_tui.cli.common import (
     padded,
     sub_app,
 )
+from forge_tui.cli.common import (
+    progress as redraw,
+)
 from forge_tui.core.augment import augment_line, is_augment_results
 from forge_tui.core.dedup_counts import dedup_line, is_dedup_results
 from forge_tui.core.endpoint_figures import figure_lines
@@ -217,7 +220,7 @@ def run_in_foreground(
         if as_json:
             echo(json.dumps({"event": "progress", **_progress_fields(current)}))
         elif on_terminal:
-            echo("\r" + padded(progress_line(current), 70), err=True, nl=False)
+            redraw(progress_line(current))
 
     async def go() -> JobSummary:
         remember = workspace.settings.remember_structured_output

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from forge_tui.cli.common import JsonOpt, PasswordStdin, UserOpt, command_help, echo, errors, padded
+from forge_tui.cli.common import JsonOpt, PasswordStdin, UserOpt, command_help, echo, errors, progress
 from forge_tui.cli.jobs import DetachOpt
 from forge_tui.core.train_metrics import MetricPoint, TrainMetrics, progress_text
 from forge_tui.i18n import _
@@ -58,7 +58,7 @@ async def run_watched(jobs: JobService, job: JobSummary, workspace: Workspace, a
             for point in points:
                 echo(json.dumps(metric_event(job.id, point, watch.metrics)))
         elif on_terminal and points:
-            echo("\r" + padded(progress_text(watch.metrics), 70), err=True, nl=False)
+            progress(progress_text(watch.metrics))
 
     async def follow() -> None:
         while True:

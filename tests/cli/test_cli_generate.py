@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import pty
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -179,3 +184,26 @@ def test_a_judge_without_a_target_judges_each_example_as_it_is_made(
     low = [e for e in examples if e.meta.score is not None and e.meta.score < 7]
     assert low and all(e.meta.review is ReviewState.REJECTED for e in low)
     assert all(e.meta.review is ReviewState.UNREVIEWED for e in examples if e not in low)
+
+
+def test_on_a_terminal_the_progress_line_is_redrawn_in_place(alice: Cli, fast_home_dir: Path, fake: FakeOllama) -> None:
+    """stderr a terminal: the progress line starts with a real carriage return each time (the control
+    character escaping of other output must not turn it into the text `\\u000d`)."""
+    command = [sys.executable, "-c", "from forge_tui.cli import main; main()", "--home", str(fast_home_dir)]
+    command += generate(alice, fake, "--template", "Q&A pair on a topic", "--count", "5", "--yes")
+    leader, follower = pty.openpty()
+    env = {**os.environ, "PYTHONPATH": str(Path.cwd())}
+    child = subprocess.Popen(
+        command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=follower, env=env, text=True
+    )
+    os.close(follower)
+    out, _err = child.communicate(STDIN, timeout=60)
+    shown = b""
+    with contextlib.suppress(OSError):
+        while chunk := os.read(leader, 65536):
+            shown += chunk
+    os.close(leader)
+    assert child.returncode == 0, out
+    text = shown.decode()
+    assert "\\u000d" not in text and "\r" in text, text[-500:]
+    assert any(part.strip().startswith("job 1: 5/5 done") for part in text.split("\r")), text[-500:]
