@@ -99,23 +99,40 @@ def _prepare(spec: TrainSpec, context: RunContext) -> None:
     spec.job_id = context.job_id
 
 
+def _marker(output: Path) -> dict[str, Any]:
+    try:
+        found = json.loads((output / RUN_MARKER).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return found if isinstance(found, dict) else {}
+
+
 def _started_before(output: Path, job_id: int) -> bool:
     """Whether this job ran the trainer in `output` before (a resume), else marks it as the one that does."""
-    marker = output / RUN_MARKER
-    try:
-        if json.loads(marker.read_text(encoding="utf-8")).get("job") == job_id:
-            return True
-    except (OSError, ValueError, AttributeError):
-        pass
+    if _marker(output).get("job") == job_id:
+        return True
     output.mkdir(parents=True, exist_ok=True)
-    marker.write_text(json.dumps({"job": job_id}), encoding="utf-8")
+    (output / RUN_MARKER).write_text(json.dumps({"job": job_id}), encoding="utf-8")
     with contextlib.suppress(OSError):
         (output / LOG_FILE).unlink()  # a new run's log starts empty
     return False
 
 
+def _finished_before(output: Path, job_id: int) -> bool:
+    """Whether this job's trainer already ran to its end (killed between the trainer's exit and the item's
+    commit, a resume must not train again from the last checkpoint)."""
+    marker = _marker(output)
+    return marker.get("job") == job_id and marker.get("finished") is True
+
+
+def _mark_finished(output: Path, job_id: int) -> None:
+    (output / RUN_MARKER).write_text(json.dumps({"job": job_id, "finished": True}), encoding="utf-8")
+
+
 async def _produce(_client: ModelClient, spec: TrainSpec, _item: ItemInputs) -> NoExample:
     output = Path(spec.output_dir)
+    if await asyncio.to_thread(_finished_before, output, spec.job_id):
+        return NoExample()
     resuming = await asyncio.to_thread(_started_before, output, spec.job_id)
     argv = spec.argv + (resume_args(spec.trainer, output, spec.argv) if resuming else [])
     run = await TrainerRun.start(argv, Path(spec.cwd), output, spec.trainer)
@@ -129,6 +146,7 @@ async def _produce(_client: ModelClient, spec: TrainSpec, _item: ItemInputs) -> 
         if line:
             raise Conflict(_("The trainer exited with code {code}: {line}").format(code=code, line=line))
         raise Conflict(_("The trainer exited with code {code}.").format(code=code))
+    await asyncio.to_thread(_mark_finished, output, spec.job_id)
     return NoExample()
 
 

@@ -193,3 +193,19 @@ async def test_pausing_stops_the_trainer_and_resuming_goes_on_from_its_checkpoin
     final = await run(jobs, job.id)
     assert final.status is JobState.DONE
     assert "--resume_from_checkpoint" in str(started(bundle)["argv"])
+
+
+async def test_a_run_whose_trainer_finished_before_a_kill_is_not_trained_again(
+    workspace: Workspace, jobs: JobService, tmp_path: Path
+) -> None:
+    """Killed after the trainer's exit but before the item's commit: the resume ends the job without
+    starting the trainer again (which would train on from the last checkpoint)."""
+    bundle = fake_bundle(tmp_path / "bundle")
+    job = create_run(jobs, workspace.datasets, bundle, None, ["--max_steps", "3"])
+    assert (await run(jobs, job.id)).status is JobState.DONE
+    log = (bundle / "output" / "train.log").read_text()
+    with jobs.home.engine.begin() as conn:  # the state a kill -9 before the commit leaves
+        conn.exec_driver_sql("UPDATE job_item SET status = 'pending' WHERE job_id = ?", (job.id,))
+        conn.exec_driver_sql("UPDATE job SET status = 'paused' WHERE id = ?", (job.id,))
+    assert (await run(jobs, job.id)).status is JobState.DONE
+    assert (bundle / "output" / "train.log").read_text() == log  # no second "$ trainer …" line
