@@ -137,19 +137,19 @@ def planned_job(home: Home, count: int, seed: int = 7) -> tuple[int, list[int]]:
 
 
 async def test_a_job_made_in_the_dialog_runs_to_done_with_live_counts(home: Home, fake: FakeOllama) -> None:
-    async with jobs_screen(home, fake, token_latency=0.02) as pilot:
-        await new_job(pilot, 12)
+    async with jobs_screen(home, fake, token_latency=0.03) as pilot:
+        await new_job(pilot, 24)  # long enough that a loaded machine still shows it running
         seen: list[tuple[str, int, int] | None] = []
 
         def done() -> bool:
             seen.append(shown_state(pilot))
-            return seen[-1] == ("done", 12, 0)
+            return seen[-1] == ("done", 24, 0)
 
-        await wait_until(pilot, done, timeout=20)
-        assert any(s is not None and s[0] == "running" and 0 < s[1] < 12 for s in seen), seen
+        await wait_until(pilot, done, timeout=60)
+        assert any(s is not None and s[0] == "running" and 0 < s[1] < 24 for s in seen), seen
         workspace = alice(home)
         dataset = workspace.datasets.current()
-        assert dataset is not None and dataset.example_count == 12
+        assert dataset is not None and dataset.example_count == 24
         await pilot.press("o")
         await wait_for_screen(pilot, ExamplesScreen)
 
