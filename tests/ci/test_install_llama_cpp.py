@@ -67,5 +67,13 @@ def test_a_build_it_did_not_make_is_rebuilt_and_other_cmake_args_are_kept(tmp_pa
 def test_ci_installs_it_before_the_real_model_extra() -> None:
     lines = (REPO / ".ci" / "run").read_text().splitlines()
     assert lines.index("bash .ci/install-llama-cpp .venv") < lines.index(
-        '.venv/bin/pip install --quiet -e ".[real-model]"'
+        '.venv/bin/pip install --quiet -e ".[real-model,train]"'
+    )
+
+
+def test_ci_installs_the_cpu_torch_before_the_train_extra() -> None:
+    """A torch that the extra's range admits is in place first, so pip does not fetch a CUDA build."""
+    lines = (REPO / ".ci" / "run").read_text().splitlines()
+    assert lines.index('.venv/bin/pip install --quiet "torch==2.13.0"') < lines.index(
+        '.venv/bin/pip install --quiet -e ".[real-model,train]"'
     )
