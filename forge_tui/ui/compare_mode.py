@@ -33,8 +33,8 @@ class CompareMode(Screen[None]):
     Its keys are bound by the screen, after the batch's own keys (the footer shows those first)."""
 
     COMPARE_BINDINGS = [
-        Binding("f5", "compare", N_("Compare"), id="audition.compare"),
-        Binding("f6", "blind", N_("Blind"), id="audition.blind"),
+        Binding("f5", "compare", N_("Compare"), id="audition.compare", show=False),  # in F1 help; the footer is full
+        Binding("f6", "blind", N_("Blind"), id="audition.blind", show=False),  # in F1 help; the footer is full
     ]
 
     workspace: Workspace  # WorkspaceScreen's
