@@ -9,9 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from rich.cells import cell_len
 from textual.pilot import Pilot
 from textual.widgets import Input, Log, OptionList
 
+from forge_tui import i18n
 from forge_tui.core.jobs import JobState, JobSummary
 from forge_tui.core.models import ExampleContent, ExampleMeta
 from forge_tui.services.accounts import AccountService
@@ -206,3 +208,24 @@ async def test_train_now_after_an_export_bundle_and_a_missing_trainer_is_said(
         assert "pip install" in message and "axolotl" in message
         assert JobService(home, workspace.unlocked).list() == []
         assert (target / "forge-bundle.json").is_file()
+
+
+async def test_in_zh_tw_the_chart_keeps_to_its_width_and_the_legend_is_a_line_of_its_own(
+    home: Home, fake: FakeOllama, tmp_path: Path
+) -> None:
+    """plotext counts characters, not cells: Chinese labels inside the chart pushed its lines past 80."""
+    job = planned_run(home, fake, tmp_path / "bundle", [])
+    assert job.output_dir is not None
+    output = Path(job.output_dir)
+    output.mkdir(parents=True)
+    (output / "train.log").write_text("\n".join(LOG) + "\n")
+    i18n.set_language("zh_TW")
+    async with ForgeApp(home).run_test(size=(80, 24)) as pilot:
+        view = await open_training(pilot, resume=False)
+        chart = view.query_one(TrainingChart)
+        await wait_until(pilot, lambda: len(chart.steps) == 12)
+        await pilot.pause(0.3)
+        lines = str(chart.render()).splitlines()
+        assert lines and max(cell_len(line) for line in lines) <= chart.size.width, lines
+        assert "損失" not in "".join(lines)
+        assert "損失" in str(view.query_one("#training-legend").render())

@@ -29,7 +29,7 @@ from forge_tui.ui.keys import key_for
 from forge_tui.ui.localized import Localized
 from forge_tui.ui.widgets.footer import ForgeFooter
 from forge_tui.ui.widgets.plain import PlainStatic
-from forge_tui.ui.widgets.training_chart import TrainingChart
+from forge_tui.ui.widgets.training_chart import TrainingChart, legend
 
 POLL_S = 0.25  # the files read, and the chart redrawn when points arrived, at most this often
 JOB_READ_S = 1.0
@@ -66,6 +66,7 @@ class TrainingView(Localized, ModalScreen[None]):
         with Vertical(id="training"):
             yield PlainStatic("", id="training-title")
             yield PlainStatic("", id="training-status")
+            yield PlainStatic("", id="training-legend")
             yield TrainingChart(id="training-chart")
             yield Log(max_lines=LOG_LINES, id="training-log")
         yield ForgeFooter()
@@ -89,6 +90,10 @@ class TrainingView(Localized, ModalScreen[None]):
             status = job.error
         stop = _("{key} stops the trainer.").format(key=self.key("stop")) if job.status is JobState.RUNNING else ""
         self.query_one("#training-status", PlainStatic).update(f"{status}  {stop}".strip())
+        shown = legend()
+        legend_line = self.query_one("#training-legend", PlainStatic)
+        legend_line.display = shown is not None
+        legend_line.update(shown or "")
 
     def _param(self, name: str) -> str:
         return str(self._params.get(name) or "?")

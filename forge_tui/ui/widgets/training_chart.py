@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import threading
 
+from rich.cells import cell_len
 from rich.console import RenderableType
 from rich.text import Text
 from textual import work
@@ -64,11 +65,14 @@ class TrainingChart(Localized, PlotextPlot):
             return self._picture_locked(size, theme, labels)
 
     def _picture_locked(self, size: Size, theme: str, labels: tuple[str, str, str, str]) -> Text:
-        step, loss, rate, empty = labels
+        # plotext counts characters, not cells: a label of wide characters (Chinese) would push each
+        # line it sits on past the width. Such labels are left out here; the view shows a legend.
+        step, loss, rate, empty = (label if narrow(label) else None for label in labels)
         plt = self.plt
         plt.clear_data()
         plt.clear_figure()
-        plt.xlabel(step)
+        if step is not None:
+            plt.xlabel(step)
         # Braille draws two points a cell: more than that per column only costs time (a long run logs
         # thousands of steps), so the series are thinned to what the width shows.
         most = max(2, 2 * size.width)
@@ -77,7 +81,7 @@ class TrainingChart(Localized, PlotextPlot):
         if self._rate_steps:
             xs, ys = thinned(self._rate_steps, self.rates, most)
             plt.plot(xs, ys, label=rate, marker="braille", color="orange", yside="right")
-        if not self.steps and not self._rate_steps:
+        if not self.steps and not self._rate_steps and empty is not None:
             plt.title(empty)
         plt.plotsize(size.width, size.height)
         plt._set_size(size.width, size.height)
@@ -93,6 +97,19 @@ class TrainingChart(Localized, PlotextPlot):
         picture = self._picture(self.size, self._get_plotext_theme_name(self.app.theme), self._labels())
         self._built = (self._generation, self.size, picture)
         return picture
+
+
+def narrow(text: str) -> bool:
+    """Whether every character of `text` takes one cell (as plotext assumes)."""
+    return cell_len(text) == len(text)
+
+
+def legend() -> str | None:
+    """The chart's legend as a line of its own, where the labels cannot sit in the chart (see above)."""
+    step, loss, rate = _("step"), _("loss"), _("learning rate")
+    if narrow(step) and narrow(loss) and narrow(rate):
+        return None
+    return _("━ {loss} (left axis)  ━ {rate} (right axis), against the {step}").format(loss=loss, rate=rate, step=step)
 
 
 def thinned(xs: list[int], ys: list[float], most: int) -> tuple[list[int], list[float]]:
