@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import json
 import os
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,7 @@ from forge_tui.services.jobs import ItemInputs, JobPlan, JobService, Recipe
 from forge_tui.services.model_client import ModelClient
 from forge_tui.services.training import (
     LOG_FILE,
+    RUN_MARKER,
     Bundle,
     TrainerRun,
     find_executable,
@@ -37,7 +39,6 @@ from forge_tui.services.training import (
 )
 
 TRAIN = "train"
-RUN_MARKER = "forge-run.json"  # which job last ran the trainer in the output folder
 
 
 @dataclass
@@ -112,7 +113,7 @@ def _started_before(output: Path, job_id: int) -> bool:
     if _marker(output).get("job") == job_id:
         return True
     output.mkdir(parents=True, exist_ok=True)
-    (output / RUN_MARKER).write_text(json.dumps({"job": job_id}), encoding="utf-8")
+    (output / RUN_MARKER).write_text(json.dumps({"job": job_id, "started_at": time.time()}), encoding="utf-8")
     with contextlib.suppress(OSError):
         (output / LOG_FILE).unlink()  # a new run's log starts empty
     return False
@@ -126,7 +127,8 @@ def _finished_before(output: Path, job_id: int) -> bool:
 
 
 def _mark_finished(output: Path, job_id: int) -> None:
-    (output / RUN_MARKER).write_text(json.dumps({"job": job_id, "finished": True}), encoding="utf-8")
+    marker = {**_marker(output), "job": job_id, "finished": True}
+    (output / RUN_MARKER).write_text(json.dumps(marker), encoding="utf-8")
 
 
 async def _produce(_client: ModelClient, spec: TrainSpec, _item: ItemInputs) -> NoExample:

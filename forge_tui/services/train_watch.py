@@ -11,11 +11,10 @@ from collections import deque
 from pathlib import Path
 
 from forge_tui.core.train_metrics import MetricPoint, TrainMetrics
-from forge_tui.services.training import LOG_FILE, latest_checkpoint
+from forge_tui.services.training import LOG_FILE, STATE_FILE, latest_checkpoint, of_this_run
 
 KEPT_LINES = 500
 READ_AT_MOST = 1024 * 1024  # per poll: a huge log is caught up over several polls
-STATE_FILE = "trainer_state.json"
 
 
 class TrainWatch:
@@ -62,6 +61,8 @@ class TrainWatch:
         if checkpoint is not None:
             candidates.insert(0, checkpoint / STATE_FILE)
         for path in candidates:
+            if not path.exists() or not of_this_run(path, self.output_dir):
+                continue
             with contextlib.suppress(OSError):
                 seen = (str(path), path.stat().st_mtime)
                 if seen == self._state_seen:

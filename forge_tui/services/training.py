@@ -40,6 +40,8 @@ INSTALL = {
 }
 # Trainers whose command line takes `--resume_from_checkpoint DIR` (Hugging Face TrainingArguments).
 RESUMES = ("trl", "llamafactory", "axolotl")
+STATE_FILE = "trainer_state.json"  # Hugging Face Trainer's, in the output folder and each checkpoint
+RUN_MARKER = "forge-run.json"  # which job owns the output folder, when it started, whether it finished
 STOP_GRACE_S = 10.0  # after SIGINT (the trainer saves and exits), before SIGTERM
 TERM_GRACE_S = 5.0  # after SIGTERM, before SIGKILL
 LAST_LINES_READ = 64 * 1024
@@ -140,13 +142,35 @@ def find_executable(name: str, trainer: str) -> str:
     )
 
 
+def run_started(output_dir: Path) -> float | None:
+    """When the run that owns the output folder first started its trainer (its marker), if known."""
+    try:
+        marker = json.loads((output_dir / RUN_MARKER).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    started = marker.get("started_at") if isinstance(marker, dict) else None
+    return float(started) if isinstance(started, int | float) else None
+
+
+def of_this_run(path: Path, output_dir: Path) -> bool:
+    """Whether `path` was written by the run that owns the folder, not by an earlier run of the bundle
+    (an earlier run's checkpoints stay in the folder; a new run starts afresh beside them)."""
+    started = run_started(output_dir)
+    try:
+        return started is None or path.stat().st_mtime >= started - 1.0
+    except OSError:
+        return False
+
+
 def latest_checkpoint(output_dir: Path) -> Path | None:
-    """The output folder's `checkpoint-N` with the highest N, if any."""
+    """The output folder's `checkpoint-N` with the highest N that this run wrote, if any."""
     found: list[tuple[int, Path]] = []
     with contextlib.suppress(OSError):
         for child in output_dir.iterdir():
             number = child.name.removeprefix("checkpoint-")
-            if child.is_dir() and number.isdigit():
+            # A checkpoint folder of the same number is reused by a later run: its state file says whose it is.
+            state = child / STATE_FILE
+            if child.is_dir() and number.isdigit() and of_this_run(state if state.exists() else child, output_dir):
                 found.append((int(number), child))
     return max(found)[1] if found else None
 

@@ -209,3 +209,22 @@ async def test_a_run_whose_trainer_finished_before_a_kill_is_not_trained_again(
         conn.exec_driver_sql("UPDATE job SET status = 'paused' WHERE id = ?", (job.id,))
     assert (await run(jobs, job.id)).status is JobState.DONE
     assert (bundle / "output" / "train.log").read_text() == log  # no second "$ trainer …" line
+
+
+async def test_a_new_run_beside_an_earlier_runs_checkpoints_reads_and_resumes_only_its_own(
+    workspace: Workspace, jobs: JobService, tmp_path: Path
+) -> None:
+    """An earlier run of the bundle left checkpoint-8 (and its trainer_state.json): the new run's
+    progress is its own 4 steps, and a resume of it would go on from its own checkpoint-4."""
+    bundle = fake_bundle(tmp_path / "bundle")
+    first = create_run(jobs, workspace.datasets, bundle, None, ["--max_steps", "8"])
+    assert (await run(jobs, first.id)).status is JobState.DONE
+    output = bundle / "output"
+    assert (output / "checkpoint-8").is_dir()
+    time.sleep(1.1)  # the earlier run's files are older than the new run's start by more than the slack
+    second = create_run(jobs, workspace.datasets, bundle, None, ["--max_steps", "4"])
+    assert (await run(jobs, second.id)).status is JobState.DONE
+    watch = TrainWatch(output)
+    watch.poll()
+    assert watch.metrics.last_step == 4 and watch.metrics.max_steps == 4
+    assert training.latest_checkpoint(output) == output / "checkpoint-4"
