@@ -3,13 +3,11 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
-from pydantic import ValidationError
 
 from forge_tui.core.model_catalog import PullProgress
 from forge_tui.i18n import _
@@ -17,6 +15,7 @@ from forge_tui.llm.base import error_text
 from forge_tui.llm.errors import BackendError, BlobRejected, ModelNotFound
 from forge_tui.llm.excerpts import shorten
 from forge_tui.llm.ollama import OllamaBackend
+from forge_tui.llm.ollama_progress import progress_of
 
 __all__ = ["CHUNK_BYTES", "OllamaCreate"]
 
@@ -117,16 +116,7 @@ class OllamaCreate:
                     raise self.create_error(name, base, error_text(response))
                 self.backend.raise_for_status(response, model=None)
             succeeded = False
-            async for raw in response.aiter_lines():
-                if not raw.strip():
-                    continue
-                line = self._line(raw)
-                if "error" in line:
-                    raise self.create_error(name, base, str(line["error"]))
-                try:
-                    progress = PullProgress.model_validate(line)
-                except ValidationError:
-                    raise self._bad_line(raw) from None
+            async for progress in progress_of(response, self.url, lambda text: self.create_error(name, base, text)):
                 succeeded = succeeded or progress.status == "success"
                 yield progress
             if not succeeded:
@@ -141,19 +131,3 @@ class OllamaCreate:
             ) from None
         finally:
             await response.aclose()
-
-    def _line(self, raw: str) -> dict[str, Any]:
-        try:
-            line = json.loads(raw)
-        except ValueError:
-            raise self._bad_line(raw) from None
-        if not isinstance(line, dict):
-            raise self._bad_line(raw)
-        return line
-
-    def _bad_line(self, raw: str) -> BackendError:
-        return BackendError(
-            _("The server at {url} sent a progress line that is not Ollama's: {line}").format(
-                url=self.url, line=repr(shorten(raw, 80))
-            )
-        )

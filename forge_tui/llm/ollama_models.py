@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncGenerator
 from typing import Any
 
@@ -15,6 +14,7 @@ from forge_tui.llm.base import error_text
 from forge_tui.llm.errors import BackendError, DiskFull, ModelNotFound
 from forge_tui.llm.excerpts import shorten
 from forge_tui.llm.ollama import OllamaBackend
+from forge_tui.llm.ollama_progress import progress_of
 
 _NO_SPACE = "no space left on device"
 _UNKNOWN = ("file does not exist", "not found")
@@ -152,16 +152,7 @@ class OllamaModels:
                     raise self.pull_error(model, error_text(response))
                 self.backend.raise_for_status(response, model=None)
             succeeded = False
-            async for raw in response.aiter_lines():
-                if not raw.strip():
-                    continue
-                line = self._line(raw)
-                if "error" in line:
-                    raise self.pull_error(model, str(line["error"]))
-                try:
-                    progress = PullProgress.model_validate(line)
-                except ValidationError:
-                    raise self._bad_line(raw) from None
+            async for progress in progress_of(response, self.url, lambda text: self.pull_error(model, text)):
                 succeeded = succeeded or progress.status == "success"
                 yield progress
             if not succeeded:
@@ -176,19 +167,3 @@ class OllamaModels:
             ) from None
         finally:
             await response.aclose()
-
-    def _line(self, raw: str) -> dict[str, Any]:
-        try:
-            line = json.loads(raw)
-        except ValueError:
-            raise self._bad_line(raw) from None
-        if not isinstance(line, dict):
-            raise self._bad_line(raw)
-        return line
-
-    def _bad_line(self, raw: str) -> BackendError:
-        return BackendError(
-            _("The server at {url} sent a progress line that is not Ollama's: {line}").format(
-                url=self.url, line=repr(shorten(raw, 80))
-            )
-        )
