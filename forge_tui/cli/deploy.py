@@ -28,17 +28,12 @@ class _Lines:
         self._last = ""
 
     def show(self, step: DeployProgress) -> None:
-        from forge_tui.core.model_catalog import size_text
-
-        if step.stage == "modelfile":
-            echo(_("Wrote {path}").format(path=step.path))
-        elif step.stage == "blob" and step.held:
-            echo(_("{file}: the server has it already.").format(file=step.file))
-        elif step.stage == "blob":
-            echo(_("{file}: uploaded ({size}).").format(file=step.file, size=size_text(step.total)))
-        elif step.stage == "create" and step.status and step.status != self._last:
-            self._last = step.status
-            echo(step.status)
+        line = step.text()
+        if line is None or (step.stage == "create" and line == self._last):
+            return
+        if step.stage == "create":
+            self._last = line
+        echo(line)
 
 
 @command_help(

@@ -26,6 +26,7 @@ from forge_tui.core.bounded_text import clip
 from forge_tui.core.chat_templates import CHAT_FORMATS, chat_template
 from forge_tui.core.endpoints import Endpoint, model_key
 from forge_tui.core.errors import InvalidInput, NotFound
+from forge_tui.core.model_catalog import size_text
 from forge_tui.core.modelfile import ModelfileSpec, create_request, render_modelfile
 from forge_tui.i18n import _
 from forge_tui.llm.factory import make_backend
@@ -120,6 +121,18 @@ class DeployProgress:
 
     def as_json(self) -> dict[str, Any]:
         return {k: v for k, v in asdict(self).items() if v is not None}
+
+    def text(self) -> str | None:
+        """The step as a line for a person (None: nothing to say)."""
+        if self.stage == "modelfile":
+            return _("Wrote {path}").format(path=self.path)
+        if self.stage == "blob" and self.held:
+            return _("{file}: the server has it already.").format(file=self.file)
+        if self.stage == "blob":
+            return _("{file}: uploaded ({size}).").format(file=self.file, size=size_text(self.total))
+        if self.stage == "create" and self.status:
+            return self.status
+        return None
 
 
 def find_run(home: Home, owner_id: int | None, run: str) -> Run:

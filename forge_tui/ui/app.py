@@ -532,7 +532,7 @@ class ForgeApp(App[None]):
             self.notify(str(exc), title=_("Cannot start training"), severity="error", timeout=12)
             return
         self.action_show_jobs()
-        self.push_screen(TrainingView(host.jobs, job))
+        self.push_screen(TrainingView(host.jobs, job, workspace.settings.backend))
 
     def on_compare_with(self, message: CompareWith) -> None:
         if self.workspace is None or self._locked:

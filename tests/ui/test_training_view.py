@@ -31,6 +31,7 @@ from forge_tui.ui.screens.datasets import DatasetsScreen
 from forge_tui.ui.screens.export import ExportScreen
 from forge_tui.ui.screens.jobs import JobsScreen
 from forge_tui.ui.widgets.training_chart import TrainingChart
+from tests.adapters import peft_adapter
 from tests.fake_ollama import FakeOllama
 from tests.passwords import PASSWORD
 from tests.train.bundles import fake_bundle
@@ -229,3 +230,30 @@ async def test_in_zh_tw_the_chart_keeps_to_its_width_and_the_legend_is_a_line_of
         assert lines and max(cell_len(line) for line in lines) <= chart.size.width, lines
         assert "損失" not in "".join(lines)
         assert "損失" in str(view.query_one("#training-legend").render())
+
+
+async def test_d_deploys_a_finished_run_to_ollama_and_says_where_to_compare_it(
+    home: Home, fake: FakeOllama, tmp_path: Path
+) -> None:
+    job = planned_run(home, fake, tmp_path / "bundle", ["--max_steps", "2"])
+    assert job.output_dir is not None
+    async with ForgeApp(home).run_test(size=(80, 24), notifications=True) as pilot:
+        view = await open_training(pilot, resume=True)
+        await wait_until(pilot, lambda: view.job.status is JobState.DONE, timeout=15)
+        # What the fake trainer leaves is no adapter; a PEFT one of a Llama base stands in for it.
+        peft_adapter(Path(job.output_dir), base_model="meta-llama/Llama-3.2-1B-Instruct")
+        await pilot.pause()
+        assert view.check_action("deploy", ()) is True
+        await pilot.press("d")
+        await wait_for_screen(pilot, TextPrompt)
+        assert pilot.app.screen.query_one(Input).value == f"forge-run-{job.id}"
+        pilot.app.screen.query_one(Input).value = "my-tuned"
+        await pilot.press("enter")
+        await wait_for_screen(pilot, TextPrompt)
+        assert pilot.app.screen.query_one(Input).value == ""  # "tiny/model" has no Ollama name forge-tui knows
+        pilot.app.screen.query_one(Input).value = "llama3.2"
+        await pilot.press("enter")
+        await wait_for_screen(pilot, TrainingView)
+        await wait_until(pilot, lambda: any("Deployed 'my-tuned" in n.message for n in pilot.app._notifications))
+        assert [c["model"] for c in fake.creates] == ["my-tuned"]
+        assert (Path(job.output_dir) / "Modelfile").read_text().startswith("# Made by forge-tui")

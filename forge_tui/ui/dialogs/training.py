@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Callable
 from pathlib import Path
 
 from textual import work
@@ -18,13 +19,16 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Log
 
+from forge_tui.core.backend_settings import BackendSettings
+from forge_tui.core.base_models import ollama_name_for
 from forge_tui.core.errors import ForgeError
 from forge_tui.core.jobs import JobState, JobSummary
 from forge_tui.core.train_metrics import progress_text
 from forge_tui.i18n import N_, _
+from forge_tui.services.deploy import DeployService, Run
 from forge_tui.services.jobs import JobService
 from forge_tui.services.train_watch import TrainWatch
-from forge_tui.ui.dialogs.common import Confirm
+from forge_tui.ui.dialogs.common import Confirm, TextPrompt
 from forge_tui.ui.keys import key_for
 from forge_tui.ui.localized import Localized
 from forge_tui.ui.widgets.footer import ForgeFooter
@@ -50,12 +54,15 @@ class TrainingView(Localized, ModalScreen[None]):
     BINDINGS = [
         Binding("escape", "close", N_("Close"), id="training.close"),
         Binding("s", "stop", N_("Stop training"), id="training.stop"),
+        Binding("d", "deploy", N_("Deploy to Ollama"), id="training.deploy"),
     ]
 
-    def __init__(self, jobs: JobService, job: JobSummary) -> None:
+    def __init__(self, jobs: JobService, job: JobSummary, backend: Callable[[], BackendSettings] | None = None) -> None:
         super().__init__()
         self.jobs = jobs
         self.job = job
+        self.backend = backend  # the account's model servers now, for deploy (None: no deploy here)
+        self._bindings_for: JobState | None = None
         self.files = TrainWatch(Path(job.output_dir or "."))
         self._drawn = -1
         self._job_read = 0.0
@@ -77,6 +84,9 @@ class TrainingView(Localized, ModalScreen[None]):
 
     def draw_text(self) -> None:
         job = self.job
+        if job.status is not self._bindings_for:
+            self._bindings_for = job.status  # deploy is offered once the run has finished
+            self.refresh_bindings()
         title = _("Training: job {id}, {trainer} {stage} from {base} ({state})").format(
             id=job.id,
             trainer=self._param("trainer"),
@@ -140,6 +150,60 @@ class TrainingView(Localized, ModalScreen[None]):
             except ForgeError as exc:
                 self.notify(str(exc), title=_("Cannot stop the training"), severity="error")
             self.draw_text()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "deploy":
+            return self.backend is not None and self.job.status is JobState.DONE
+        return True
+
+    @work(group="dialog")
+    async def action_deploy(self) -> None:
+        """The finished run's adapter made an Ollama model (services.deploy), step by step in the status."""
+        if self.backend is None or self.job.status is not JobState.DONE or not self.job.output_dir:
+            return
+        suggested = "forge-run-" + str(self.job.id)  # a model name (an identifier), not prose
+        name = await self.app.push_screen_wait(TextPrompt(_("Name of the new Ollama model"), suggested))
+        if not name or not name.strip():
+            return
+        trained_on = str(self._params.get("base_model") or "")
+        base = await self.app.push_screen_wait(
+            TextPrompt(
+                _("The Ollama model it builds on (FROM)"), ollama_name_for(trained_on) or "" if trained_on else ""
+            )
+        )
+        if not base or not base.strip():
+            return
+        chat_format = self._params.get("chat_format")
+        run = Run(
+            Path(self.job.output_dir),
+            base_model=trained_on or None,
+            chat_format=chat_format if isinstance(chat_format, str) and chat_format else None,
+            job_id=self.job.id,
+        )
+        service = DeployService(self.backend())
+        status = self.query_one("#training-status", PlainStatic)
+        try:
+            plan = await asyncio.to_thread(service.plan, run, name.strip(), base=base.strip())
+            if await service.exists(plan.name, plan.endpoint):
+                asked = _("Replace the model '{name}' on endpoint '{endpoint}'?").format(
+                    name=plan.name, endpoint=plan.endpoint
+                )
+                if not await self.app.push_screen_wait(Confirm(asked, yes=N_("Replace"))):
+                    return
+            async for step in service.deploy(plan):
+                line = step.text()
+                if line is not None:
+                    status.update(line)
+        except ForgeError as exc:
+            self.notify(str(exc), title=_("Cannot deploy"), severity="error", timeout=12)
+            self.draw_text()
+            return
+        done = _("Deployed '{name}' on endpoint '{endpoint}' (FROM {base}): Models ({key}) compares it with its base.")
+        models_key = key_for(self.app, "show_models")
+        self.notify(
+            done.format(name=plan.name, endpoint=plan.endpoint, base=plan.spec.base, key=models_key), timeout=12
+        )
+        self.draw_text()
 
     def action_close(self) -> None:
         self.dismiss(None)

@@ -335,7 +335,7 @@ class JobsScreen(WorkspaceScreen):
         if job is None or job.kind != TRAIN:
             self.notify(_("Choose a training run (`forge-tui train` starts one)."), severity="warning")
             return
-        self.app.push_screen(TrainingView(self.host.jobs, job))
+        self.app.push_screen(TrainingView(self.host.jobs, job, self.workspace.settings.backend))
 
     def action_open_examples(self) -> None:
         job = self.selected
