@@ -12,7 +12,8 @@ Switches (`token_latency`, `first_byte_delay`, `parallel`, `busy`, `rate_limited
 `fail_after_chunks`, `drop_after_chunks`, `fixed_reply`, `replies_by_prompt_substring`, `faults_by_seed`,
 `redirect_to`, `html_error`,
 `bad_line`, `endless`, `invalid_tool_calls`, `capacity`, `serve_metrics`, and for /v1 only `api_key`,
-`omit_usage`, `omit_done`, `think_in_content`, `accepted_formats`) may be changed while the server runs;
+`omit_usage`, `omit_done`, `think_in_content`, `accepted_formats`, `listing_waits`) may be changed while
+the server runs;
 each request reads them when it gets to the point where they matter. Observations:
 `requests` (each chat body as the client sent it, on either API), `max_in_flight`, `in_flight`,
 `disconnects`, `connections_accepted`, `refused`, and `keep_alive_requests` (each load or unload sent to
@@ -1147,6 +1148,9 @@ class FakeOllama:
         self.replies_by_prompt_substring: dict[str, str] = {}
         self.invalid_tool_calls = 0
         self.endless = False
+        # llama-cpp-python's server takes one lock around the model in every route, so while a chat
+        # runs even GET /v1/models waits for it: with this on, the listing waits for a free slot.
+        self.listing_waits = False
         # Faults for single requests, chosen by options.seed: "fail" (mid-stream error), "drop"
         # (connection cut mid-stream), "stall" (a stream that stops sending but stays open; a whole
         # response ignores it) or "404" (the model is gone). One card of a batch can fail this way.
@@ -2400,6 +2404,9 @@ class FakeOllama:
                 conn, request, 401, AUTH_ERROR, "invalid_request_error", code="invalid_api_key"
             )
         if handler == "list":
+            if self.listing_waits:
+                await self._slots.acquire()
+                self._slots.release()
             data = [
                 {"id": m.name, "object": "model", "created": m.modified_unix, "owned_by": m.namespace}
                 for m in self.models

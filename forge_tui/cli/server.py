@@ -53,7 +53,8 @@ def doctor(
                     "backend": {
                         "kind": settings.kind,
                         "url": report.health.base_url,
-                        "reachable": report.health.ok,
+                        "reachable": report.health.ok or report.health.busy,
+                        "busy": report.health.busy,
                         "version": report.health.version,
                         "message": report.health.message,
                     },
@@ -82,7 +83,7 @@ def doctor(
             echo(f"{padded(words[key], width)} {text}")
 
         indent = " " * (width + 1)
-        state = _("ok") if report.health.ok else _("NOT REACHABLE")
+        state = _("ok") if report.health.ok else _("BUSY") if report.health.busy else _("NOT REACHABLE")
         line("backend", f"{label}: {state}")
         if report.health.version:
             line("version", report.health.version)
@@ -104,5 +105,5 @@ def doctor(
                 present = any(m.name == model for m in report.models)
                 note = "" if present or not report.health.ok else _(" — not on the server")
                 line(name, f"{model}{note}")
-    if not report.health.ok:
+    if not report.health.ok and not report.health.busy:
         raise typer.Exit(6)

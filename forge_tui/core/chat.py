@@ -129,8 +129,13 @@ class ModelInfo(BaseModel):
 
 
 class Health(BaseModel):
+    """`busy` (with `ok` false): the server took the connection but said it was busy or did not answer
+    in time. It is there, at work on something else: llama.cpp's server answers nothing, not even its
+    model list, while it serves its one request."""
+
     ok: bool
     base_url: str
     kind: str
     version: str | None = None
     message: str = ""
+    busy: bool = False

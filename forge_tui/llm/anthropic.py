@@ -24,7 +24,7 @@ from forge_tui.core.chat import ChatChunk, ChatRequest, Health, ModelInfo, ToolC
 from forge_tui.i18n import _, ngettext
 from forge_tui.llm.anthropic_payload import API_VERSION, messages_payload
 from forge_tui.llm.base import ChunkNormaliser, HttpBackend, _retry_after, drain, error_text
-from forge_tui.llm.errors import BackendBusy, BackendError, ModelNotFound
+from forge_tui.llm.errors import BackendBusy, BackendError, BackendTimeout, ModelNotFound
 from forge_tui.llm.excerpts import shorten
 
 DEFAULT_URL = "https://api.anthropic.com"
@@ -155,7 +155,8 @@ class AnthropicBackend(HttpBackend):
         try:
             models = await self._models(retry=False)
         except BackendError as exc:
-            return Health(ok=False, base_url=self.base_url, kind=self.kind, message=str(exc))
+            busy = isinstance(exc, BackendTimeout | BackendBusy)
+            return Health(ok=False, base_url=self.base_url, kind=self.kind, message=str(exc), busy=busy)
         count = len(models)
         message = ngettext("{count} model served", "{count} models served", count).format(count=count)
         return Health(ok=True, base_url=self.base_url, kind=self.kind, message=message)

@@ -178,8 +178,18 @@ class OllamaBackend(HttpBackend):
             body = await self.client.get("/api/version", timeout=self.settings.connect_timeout)
             if 300 <= body.status_code < 400:
                 return Health(ok=False, base_url=self.base_url, kind=self.kind, message=str(self.redirected(body)))
+            if body.status_code in (429, 503):
+                busy = self.busy(body.status_code, None)
+                return Health(ok=False, base_url=self.base_url, kind=self.kind, message=str(busy), busy=True)
             body.raise_for_status()
             version = body.json().get("version")
+        except httpx.TimeoutException as exc:
+            if isinstance(exc, httpx.ConnectTimeout):
+                return Health(ok=False, base_url=self.base_url, kind=self.kind, message=str(self.unavailable()))
+            late = _("The server at {url} took longer than {seconds} s to answer").format(
+                url=self.base_url, seconds=f"{self.settings.connect_timeout:g}"
+            )
+            return Health(ok=False, base_url=self.base_url, kind=self.kind, message=late, busy=True)
         except (httpx.HTTPError, ValueError, AttributeError):
             return Health(ok=False, base_url=self.base_url, kind=self.kind, message=str(self.unavailable()))
         return Health(ok=True, base_url=self.base_url, kind=self.kind, version=version, message=f"Ollama {version}")

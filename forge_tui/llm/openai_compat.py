@@ -16,7 +16,7 @@ from forge_tui.core.chat import ChatChunk, ChatMessage, ChatRequest, Health, Mod
 from forge_tui.core.toolcalls import parse_arguments
 from forge_tui.i18n import N_, _, ngettext
 from forge_tui.llm.base import ChunkNormaliser, HttpBackend, drain, error_text, vectors
-from forge_tui.llm.errors import BackendError, ModelNotFound
+from forge_tui.llm.errors import BackendBusy, BackendError, BackendTimeout, ModelNotFound
 from forge_tui.llm.excerpts import shorten
 
 DEFAULT_URL = "http://127.0.0.1:8000/v1"
@@ -200,7 +200,8 @@ class OpenAIBackend(HttpBackend):
         try:
             models = await self._model_ids(retry=False)
         except BackendError as exc:
-            return Health(ok=False, base_url=self.base_url, kind=self.kind, message=str(exc))
+            busy = isinstance(exc, BackendTimeout | BackendBusy)
+            return Health(ok=False, base_url=self.base_url, kind=self.kind, message=str(exc), busy=busy)
         return Health(
             ok=True,
             base_url=self.base_url,

@@ -377,18 +377,29 @@ class ForgeApp(App[None]):
             return
         settings = self.workspace.settings.backend()
         checked = await servers_health(settings)
-        down = [(name, health) for name, health in checked if not health.ok]
+        # A busy server (llama.cpp answers nothing while it serves its one request) is not down: it is
+        # shown apart, and not reported as a problem to fix.
+        down = [(name, health) for name, health in checked if not health.ok and not health.busy]
+        busy = [name for name, health in checked if health.busy]
         if settings.endpoints:
             count = len(checked)
-            self.backend_status = (
-                "● " + ngettext("{count} endpoint", "{count} endpoints", count).format(count=count)
-                if not down
-                else "✗ " + _("{down} of {count} down").format(down=len(down), count=count)
-            )
+            if down:
+                self.backend_status = "✗ " + _("{down} of {count} down").format(down=len(down), count=count)
+            elif busy:
+                self.backend_status = "◐ " + _("{busy} of {count} busy").format(busy=len(busy), count=count)
+            else:
+                self.backend_status = "● " + ngettext("{count} endpoint", "{count} endpoints", count).format(
+                    count=count
+                )
             message = "; ".join(f"{name}: {health.message}" for name, health in down)
         else:
             name = _(BACKEND_LABELS[settings.kind])
-            self.backend_status = f"● {name}" if not down else "✗ " + _("{name} down").format(name=name)
+            if down:
+                self.backend_status = "✗ " + _("{name} down").format(name=name)
+            elif busy:
+                self.backend_status = "◐ " + _("{name} busy").format(name=name)
+            else:
+                self.backend_status = f"● {name}"
             message = down[0][1].message if down else ""
         if message and self._backend_problem_shown != message:
             self._backend_problem_shown = message

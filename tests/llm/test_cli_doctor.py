@@ -8,7 +8,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+from forge_tui.core.backend_settings import BackendSettings
+from forge_tui.services.accounts import AccountService
+from forge_tui.services.home import open_home
+from forge_tui.services.settings import SettingsService
 from tests.fake_ollama import FakeOllama
+from tests.ui.helpers import make_user
 
 
 def run_cli(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -48,3 +53,27 @@ def test_doctor_exits_6_and_says_how_to_fix_an_unreachable_server(fast_home_dir:
     assert doctor.returncode == 6
     assert "NOT REACHABLE" in doctor.stdout and "ollama serve" in doctor.stdout
     assert f"permissions  Other users have access to the data directory {fast_home_dir} (mode 755)" in doctor.stdout
+
+
+def test_doctor_calls_a_server_at_work_busy_and_exits_0(fast_home_dir: Path) -> None:
+    """A server that takes the connection and does not answer within the connect timeout (llama.cpp
+    while it serves its one request) is there: BUSY, `"busy": true`, exit 0; a closed port stays 6."""
+    home = open_home(fast_home_dir)
+    make_user(home)
+    user = AccountService(home).get("alice")
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        url = f"http://127.0.0.1:{silent.getsockname()[1]}"
+        SettingsService(home, user).save_backend(BackendSettings(kind="openai", base_url=url, connect_timeout=0.5))
+        shown = run_cli(fast_home_dir, "doctor")
+        assert shown.returncode == 0, shown.stdout + shown.stderr
+        assert ": BUSY" in shown.stdout and "0.5 s" in shown.stdout
+        told = run_cli(fast_home_dir, "doctor", "--json")
+        assert told.returncode == 0, told.stderr
+        backend = json.loads(told.stdout)["backend"]
+        assert backend["busy"] is True and backend["reachable"] is True and "0.5 s" in backend["message"]
+    closed = run_cli(fast_home_dir, "doctor", "--json")
+    assert closed.returncode == 6
+    backend = json.loads(closed.stdout)["backend"]
+    assert backend["busy"] is False and backend["reachable"] is False

@@ -24,7 +24,9 @@ from forge_tui.ui.dialogs.new_job import NewJobForm, PlanPreview
 from forge_tui.ui.screens.jobs import JobsScreen
 from forge_tui.ui.screens.settings import SettingsScreen
 from forge_tui.ui.widgets.endpoint_list import EndpointList
+from forge_tui.ui.widgets.header import ForgeHeader
 from tests.fake_ollama import FakeOllama
+from tests.in_flight import chat_in_flight
 from tests.passwords import PASSWORD
 from tests.ui.helpers import (
     open_screen,
@@ -175,3 +177,24 @@ async def test_the_header_says_how_many_endpoints_answer_and_names_the_one_down(
         )
         app.check_backend()
         await wait_until(pilot, lambda: app.backend_status == "● 1 endpoint")
+
+
+async def test_the_header_shows_a_server_at_work_as_busy_not_down(home: Home, fake: FakeOllama) -> None:
+    """llama.cpp's server does not list its models while it serves its one request: the header says
+    busy (not down, and no notice of a problem to fix), then answering once the request is done."""
+    fake.parallel = 1
+    fake.listing_waits = True
+    fake.first_byte_delay = 4.0
+    prepare_backend(home, fake, kind="openai", connect_timeout=0.5)
+    app = ForgeApp(home)
+    async with app.run_test(size=(80, 24)) as pilot:
+        chat = await chat_in_flight(fake)
+        await unlock(pilot)
+        await wait_until(pilot, lambda: app.backend_status == "◐ OpenAI-compatible busy")
+        label = app.screen.query_one(ForgeHeader).query_one("#header-backend")
+        assert label.has_class("busy") and not label.has_class("down")
+        assert not [n for n in app._notifications if n.title == "Model server"]
+        assert (await chat).status_code == 200
+        app.check_backend()
+        await wait_until(pilot, lambda: app.backend_status == "● OpenAI-compatible")
+        assert not label.has_class("busy")

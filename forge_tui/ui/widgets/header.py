@@ -46,6 +46,9 @@ class ForgeHeader(Localized, Horizontal):
             color: $error;
             text-style: bold;
         }
+        #header-backend.busy {
+            color: $warning;
+        }
     }
     """
 
@@ -80,3 +83,4 @@ class ForgeHeader(Localized, Horizontal):
         label = self.query_one("#header-backend", Label)
         label.update(status)
         label.set_class(status.startswith("✗"), "down")
+        label.set_class(status.startswith("◐"), "busy")
