@@ -13,14 +13,15 @@ from forge_tui.cli.common import UserOpt, command_help, echo, errors, open_home,
 from forge_tui.i18n import _
 
 if TYPE_CHECKING:
+    from forge_tui.core.chat import Health
     from forge_tui.services.backends import DoctorReport
 
 
 @command_help(
     _(
-        "Check the model server, the models it has, the data directory (and who else can read it) "
-        "and the database schema.\n\n"
-        "Exits 6 when the model server cannot be reached."
+        "Check the model server, the models it has, every endpoint of Settings, the data directory (and "
+        "who else can read it) and the database schema.\n\n"
+        "Exits 6 when the model server or an endpoint cannot be reached."
     )
 )
 def doctor(
@@ -34,16 +35,20 @@ def doctor(
 
     from forge_tui.services.backends import BackendService
     from forge_tui.services.db_info import schema_status
+    from forge_tui.services.endpoints import servers_health
 
     with errors():
         home = open_home()
         settings = account_backend(home, user, kind, url, api_key_env)
 
-        async def run() -> tuple[str, DoctorReport]:
+        async def run() -> tuple[str, DoctorReport, list[tuple[str, Health]]]:
             async with BackendService(settings) as service:
-                return service.label, await service.doctor()
+                # --kind or --url name one server and leave the endpoints out (with_flags).
+                asked = servers_health(settings) if settings.endpoints else asyncio.sleep(0, result=[])
+                found, endpoints = await asyncio.gather(service.doctor(), asked)
+                return service.label, found, endpoints
 
-        label, report = asyncio.run(run())
+        label, report, endpoints = asyncio.run(run())
         current, head = schema_status(home)
         exposed = home.exposed_files()
     if as_json:
@@ -59,6 +64,17 @@ def doctor(
                         "message": report.health.message,
                     },
                     "models": [m.name for m in report.models],
+                    "endpoints": [
+                        {
+                            "name": name,
+                            "url": health.base_url,
+                            "reachable": health.ok or health.busy,
+                            "busy": health.busy,
+                            "version": health.version,
+                            "message": health.message,
+                        }
+                        for name, health in endpoints
+                    ],
                     "data_dir": str(home.path),
                     "exposed_files": exposed,
                     "schema": {"current": current, "head": head},
@@ -76,6 +92,7 @@ def doctor(
             "schema": _("schema"),
             "generation": _("generation"),
             "paraphrase": _("paraphrase"),
+            "endpoints": _("endpoints"),
         }
         width = max(12, *(cell_len(word) + 1 for word in words.values()))
 
@@ -83,8 +100,7 @@ def doctor(
             echo(f"{padded(words[key], width)} {text}")
 
         indent = " " * (width + 1)
-        state = _("ok") if report.health.ok else _("BUSY") if report.health.busy else _("NOT REACHABLE")
-        line("backend", f"{label}: {state}")
+        line("backend", f"{label}: {_state(report.health)}")
         if report.health.version:
             line("version", report.health.version)
         if not report.health.ok:
@@ -94,6 +110,11 @@ def doctor(
         else:
             names = ", ".join(m.name for m in report.models) or _("none — pull one first")
             line("models", f"{len(report.models)}: {names}")
+        for i, (name, health) in enumerate(endpoints):
+            shown = f"{name} ({health.base_url}): {_state(health)}"
+            echo(f"{padded(words['endpoints'], width)} {shown}" if i == 0 else f"{indent}{shown}")
+            if not health.ok:
+                echo(f"{indent}  {health.message}")
         line("data", str(home.path))
         line("permissions", _("owner only") if not exposed else f"\n{indent}".join(exposed))
         if current == head:
@@ -105,5 +126,9 @@ def doctor(
                 present = any(m.name == model for m in report.models)
                 note = "" if present or not report.health.ok else _(" — not on the server")
                 line(name, f"{model}{note}")
-    if not report.health.ok and not report.health.busy:
+    if any(not h.ok and not h.busy for h in (report.health, *(health for _name, health in endpoints))):
         raise typer.Exit(6)
+
+
+def _state(health: Health) -> str:
+    return _("ok") if health.ok else _("BUSY") if health.busy else _("NOT REACHABLE")

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from forge_tui.core.backend_settings import BackendSettings
+from forge_tui.core.endpoints import Endpoint
 from forge_tui.services.accounts import AccountService
 from forge_tui.services.home import open_home
 from forge_tui.services.settings import SettingsService
@@ -77,3 +78,29 @@ def test_doctor_calls_a_server_at_work_busy_and_exits_0(fast_home_dir: Path) -> 
     assert closed.returncode == 6
     backend = json.loads(closed.stdout)["backend"]
     assert backend["busy"] is False and backend["reachable"] is False
+
+
+def test_doctor_asks_every_endpoint_and_names_the_one_down(fast_home_dir: Path) -> None:
+    home = open_home(fast_home_dir)
+    make_user(home)
+    user = AccountService(home).get("alice")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{s.getsockname()[1]}"
+    with FakeOllama() as fake:
+        endpoints = [Endpoint(name="gpu1", url=fake.base_url), Endpoint(name="gpu2", url=dead)]
+        settings = BackendSettings(base_url=fake.base_url, endpoints=endpoints)
+        SettingsService(home, user).save_backend(settings)
+        told = run_cli(fast_home_dir, "doctor", "--json")
+        assert told.returncode == 6, told.stderr
+        shown = {e["name"]: e for e in json.loads(told.stdout)["endpoints"]}
+        assert shown["gpu1"]["reachable"] and shown["gpu1"]["version"] == "0.12.6"
+        assert not shown["gpu2"]["reachable"] and not shown["gpu2"]["busy"] and dead in shown["gpu2"]["message"]
+        text = run_cli(fast_home_dir, "doctor")
+        assert text.returncode == 6
+        assert f"gpu1 ({fake.base_url}): ok" in text.stdout and f"gpu2 ({dead}): NOT REACHABLE" in text.stdout
+        # --url names one server: the endpoints are left out.
+        one = run_cli(fast_home_dir, "doctor", "--url", fake.base_url, "--json")
+        assert one.returncode == 0 and json.loads(one.stdout)["endpoints"] == []
+        SettingsService(home, user).save_backend(settings.model_copy(update={"endpoints": endpoints[:1]}))
+        assert run_cli(fast_home_dir, "doctor").returncode == 0
