@@ -53,7 +53,8 @@ def test_jobs_on_an_anthropic_endpoint_and_the_key_in_no_file_or_output(
         server = ["--kind", "anthropic", "--url", url, "--api-key-env", KEY_ENV]
         doctor = json.loads(run("doctor", *server, "--json").stdout)
         assert doctor["backend"] | {"url": None} == {
-            "kind": "anthropic", "url": None, "reachable": True, "version": None, "message": "2 models served"
+            "kind": "anthropic", "url": None, "reachable": True, "busy": False, "version": None,
+            "message": "2 models served",
         }  # fmt: skip
         assert doctor["models"] == ["claude-haiku-4-5-20251001", "claude-sonnet-4-5-20250929"]
         listed = run("models", *server).stdout.splitlines()
