@@ -416,7 +416,10 @@ class JobRunner(Generic[S]):
         return bool(rows.counts(conn, self.job_id).get("pending"))
 
     async def _one_pass(self) -> None:
-        committer = asyncio.create_task(self._or_halt(self._commit_loop))
+        # The committer is told to end, not cancelled: a commit it has handed to a thread would still
+        # land after this run returned, so the summary (and a reader right after) would miss it.
+        ending = asyncio.Event()
+        committer = asyncio.create_task(self._or_halt(functools.partial(self._commit_loop, ending)))
         watcher = asyncio.create_task(self._or_halt(self._watch))
         count = self.options.concurrency or self.client.settings.concurrency
         workers = [asyncio.create_task(self._worker()) for _ in range(max(1, count))]
@@ -426,7 +429,8 @@ class JobRunner(Generic[S]):
             for worker in workers:
                 worker.cancel()
             watcher.cancel()
-            committer.cancel()
+            ending.set()
+            self._wake.set()
             await asyncio.gather(watcher, committer, *workers, return_exceptions=True)
         if self._failure is not None:
             raise self._failure
@@ -562,8 +566,8 @@ class JobRunner(Generic[S]):
         taken, self._finished = self._finished, []
         return taken
 
-    async def _commit_loop(self) -> None:
-        while True:
+    async def _commit_loop(self, ending: asyncio.Event) -> None:
+        while not ending.is_set():
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), COMMIT_EVERY_S)
             self._wake.clear()
